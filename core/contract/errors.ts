@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+// The closed set of error codes that may cross the boundary. The renderer switches on these, never on text.
+export const errorCodes = ['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'GUARD_BLOCKED', 'AUTH', 'UPSTREAM', 'INTERNAL'] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
+export const issueSchema = z.object({
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+export type Issue = z.infer<typeof issueSchema>;
+
+export const errorSchema = z.object({
+  code: z.enum(errorCodes),
+  message: z.string(),
+  issues: z.array(issueSchema).optional(),
+});
+export type ContractError = z.infer<typeof errorSchema>;
+
+export type Result<T> = { ok: true; data: T } | { ok: false; error: ContractError };

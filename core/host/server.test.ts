@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../adapters/logger';
+import { makeTestCore } from '../../test/support/core';
+import { rawRequest } from '../../test/support/http';
+import { makeTempDir } from '../../test/support/temp-dir';
+import type { Core } from '../app/create-core';
+import { startWebHost, type WebHost } from './server';
+
+describe('web host', () => {
+  const token = 'test-token-0123456789abcdefghijklmnopqrstuvwxyz';
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let host: WebHost;
+  let staticDir: string;
+
+  beforeAll(async () => {
+    temp = makeTempDir();
+    staticDir = join(temp.dir, 'ui');
+    mkdirSync(join(staticDir, 'assets'), { recursive: true });
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>shell</title>');
+    writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(temp.dir, 'secret.txt'), 'outside the static root');
+    core = (await makeTestCore(join(temp.dir, 'data'))).core;
+    host = await startWebHost({ dispatch: core.dispatch, events: core.events, token, log: silentLogger, staticDir, heartbeatMs: 50 });
+  });
+  afterAll(async () => {
+    await host.close();
+    core.close();
+    temp.remove();
+  });
+
+  const base = () => ({ host: `127.0.0.1:${host.port}` });
+  const call = (command: string, body: string, headers: Record<string, string> = {}) =>
+    rawRequest(host.port, {
+      method: 'POST',
+      path: `/api/${command}`,
+      headers: { ...base(), 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+      body,
+    });
+
+  it('binds to loopback and puts the token in the fragment of its address', () => {
+    expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/#token=`));
+  });
+
+  it('answers a command with the contract envelope', async () => {
+    const res = await call('app.info', '{}');
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.body);
+    expect(body.ok).toBe(true);
+    expect(body.data).toMatchObject({ name: 'Returns Workbench', mode: 'sandbox', schemaVersion: 1 });
+  });
+
+  it('answers 401 without the token or with a wrong one', async () => {
+    const missing = await rawRequest(host.port, { method: 'POST', path: '/api/app.info', headers: { ...base(), 'content-type': 'application/json' }, body: '{}' });
+    expect(missing.status).toBe(401);
+    expect(JSON.parse(missing.body).error.code).toBe('AUTH');
+    const wrong = await call('app.info', '{}', { authorization: `Bearer ${token.slice(0, -1)}x` });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('answers 401 on the event stream without the token', async () => {
+    const res = await rawRequest(host.port, { path: '/api/events', headers: base() });
+    expect(res.status).toBe(401);
+  });
+
+  it('answers 403 for a foreign Origin even with the right token', async () => {
+    const res = await call('app.info', '{}', { origin: 'https://evil.example' });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).error.message).toMatch(/origin "https:\/\/evil\.example"/);
+  });
+
+  it('answers 403 when the Host is not loopback (DNS rebinding)', async () => {
+    const res = await call('app.info', '{}', { host: `rebind.example:${host.port}` });
+    expect(res.status).toBe(403);
+    const page = await rawRequest(host.port, { path: '/', headers: { host: 'rebind.example' } });
+    expect(page.status).toBe(403);
+  });
+
+  it('accepts its own origin under either loopback name', async () => {
+    const res = await call('app.info', '{}', { origin: `http://localhost:${host.port}`, host: `localhost:${host.port}` });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers 400 for malformed JSON, naming the problem', async () => {
+    const res = await call('app.info', '{"oops":');
+    expect(res.status).toBe(400);
+    const body = JSON.parse(res.body);
+    expect(body.error.code).toBe('VALIDATION');
+    expect(body.error.message).toMatch(/not valid JSON/);
+  });
+
+  it('answers 400 with the zod issues for input the contract rejects', async () => {
+    const res = await call('sync.status', '{"unexpected": 1}');
+    expect(res.status).toBe(400);
+    const body = JSON.parse(res.body);
+    expect(body.error.code).toBe('VALIDATION');
+    expect(body.error.issues.length).toBeGreaterThan(0);
+    expect(body.error.message).toMatch(/sync\.status/);
+  });
+
+  it('answers 404 for an unknown command and 415 for a non-JSON body', async () => {
+    expect((await call('nothing.here', '{}')).status).toBe(404);
+    expect((await call('app.info', 'x=1', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+  });
+
+  it('serves the built renderer, falls back to the shell, and never leaves its root', async () => {
+    const page = await rawRequest(host.port, { path: '/', headers: base() });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect((await rawRequest(host.port, { path: '/assets/app.js', headers: base() })).status).toBe(200);
+    expect((await rawRequest(host.port, { path: '/returns', headers: base() })).body).toContain('<title>shell</title>');
+    expect((await rawRequest(host.port, { path: '/assets/missing.js', headers: base() })).status).toBe(404);
+    const escape = await rawRequest(host.port, { path: '/../secret.txt', headers: base() });
+    expect(escape.body).not.toContain('outside the static root');
+    const encoded = await rawRequest(host.port, { path: '/%2e%2e/secret.txt', headers: base() });
+    expect(encoded.body).not.toContain('outside the static root');
+  });
+
+  it('streams contract events to a client holding the token', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: host.port, path: '/api/events', headers: { ...base(), authorization: `Bearer ${token}` } },
+        (res) => {
+          expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes(': connected')) core.events.emit('data.changed', { tables: ['feeds'] });
+            if (text.includes('event: data.changed')) {
+              req.destroy();
+              resolve(text);
+            }
+          });
+        },
+      );
+      req.on('error', (e) => (e.message.includes('aborted') || e.message.includes('socket hang up') ? undefined : reject(e)));
+      req.end();
+    });
+    expect(received).toContain('data: {"tables":["feeds"]}');
+  });
+});

@@ -1,0 +1,219 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { ErrorCode, Result } from '../contract';
+import type { Dispatch } from '../app/dispatch';
+import type { EventBus } from '../app/event-bus';
+import type { Logger } from '../ports';
+
+// The web host serves the same contract as Electron's IPC, to a browser on this machine only. Three guards run
+// on every request: loopback Host/Origin (against DNS rebinding), the per-launch token, and contract validation.
+
+export const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'", // AG Grid injects its theme styles at run time
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const statusFor: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  AUTH: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  GUARD_BLOCKED: 409,
+  UPSTREAM: 502,
+  INTERNAL: 500,
+};
+
+const mimeTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const maxBodyBytes = 1024 * 1024;
+
+export interface WebHostOptions {
+  dispatch: Dispatch;
+  events: EventBus;
+  token: string;
+  log: Logger;
+  /** Built renderer to serve; null serves the API only. */
+  staticDir: string | null;
+  port?: number;
+  heartbeatMs?: number;
+}
+
+export interface WebHost {
+  port: number;
+  /** The address to open: the token travels in the fragment, which browsers never send to a server. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const tokenBytes = Buffer.from(options.token);
+  const streams = new Set<ServerResponse>();
+  let port = 0;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log.error('web host request failed', { url: req.url, error: (error as Error).message });
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'The request failed unexpectedly.' } });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setSecurityHeaders(res);
+    const refusal = originRefusal(req, port);
+    if (refusal) return sendJson(res, 403, { ok: false, error: { code: 'AUTH', message: refusal } });
+
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+      if (!hasToken(req)) {
+        return sendJson(res, 401, {
+          ok: false,
+          error: { code: 'AUTH', message: 'Missing or wrong access token. Open the address printed when the app started.' },
+        });
+      }
+      if (url.pathname === '/api/events') {
+        if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowed('GET'));
+        return openEventStream(req, res);
+      }
+      if (req.method !== 'POST') return sendJson(res, 405, methodNotAllowed('POST'));
+      const command = decodeURIComponent(url.pathname.slice('/api/'.length));
+      const body = await readJson(req);
+      if (!body.ok) return sendJson(res, body.status, { ok: false, error: { code: 'VALIDATION', message: body.message } });
+      const result = await options.dispatch(command, body.value);
+      return sendJson(res, result.ok ? 200 : statusFor[result.error.code], result);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, methodNotAllowed('GET'));
+    return serveStatic(url.pathname, req, res);
+  }
+
+  function hasToken(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? '';
+    const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    return presented.length === tokenBytes.length && timingSafeEqual(presented, tokenBytes);
+  }
+
+  function openEventStream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write('retry: 2000\n: connected\n\n');
+    streams.add(res);
+    const unsubscribe = options.events.onAny((name, payload) => {
+      res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), options.heartbeatMs ?? 25_000);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+    });
+  }
+
+  function serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): void {
+    if (!options.staticDir) return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'No user interface is served here.' } });
+    const root = resolve(options.staticDir);
+    const requested = resolve(join(root, normalize(decodeURIComponent(pathname))));
+    if (requested !== root && !requested.startsWith(root + sep)) {
+      return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'Not found.' } });
+    }
+    let file = requested;
+    if (!existsSync(file) || statSync(file).isDirectory()) {
+      // Client-side routes fall back to the app shell; a missing asset (it has an extension) is a plain 404.
+      if (extname(pathname)) return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `No file ${pathname}.` } });
+      file = join(root, 'index.html');
+      if (!existsSync(file)) return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'The user interface has not been built.' } });
+    }
+    res.writeHead(200, {
+      'content-type': mimeTypes[extname(file)] ?? 'application/octet-stream',
+      'cache-control': file.endsWith('.html') ? 'no-store' : 'public, max-age=3600',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/#token=${encodeURIComponent(options.token)}`,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const s of streams) s.end();
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+/** Why a request is refused because it does not come from a page this host served, or null when it is fine. */
+export function originRefusal(req: Pick<IncomingMessage, 'headers'>, port: number): string | null {
+  const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const host = req.headers.host ?? '';
+  if (!allowedHosts.has(host.toLowerCase())) return `Refused: Host "${host}" is not this machine's loopback address.`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !allowedHosts.has(origin.toLowerCase().replace(/^http:\/\//, ''))) {
+    return `Refused: requests from origin "${origin}" are not allowed.`;
+  }
+  if (req.headers['sec-fetch-site'] === 'cross-site') return 'Refused: cross-site requests are not allowed.';
+  return null;
+}
+
+function setSecurityHeaders(res: ServerResponse): void {
+  res.setHeader('content-security-policy', contentSecurityPolicy);
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('referrer-policy', 'no-referrer');
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('cross-origin-resource-policy', 'same-origin');
+}
+
+function methodNotAllowed(allowed: string): Result<never> {
+  return { ok: false, error: { code: 'VALIDATION', message: `Method not allowed here; use ${allowed}.` } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; message: string };
+
+async function readJson(req: IncomingMessage): Promise<BodyResult> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/json')) return { ok: false, status: 415, message: 'Send the command input as application/json.' };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) return { ok: false, status: 413, message: `The request body is larger than ${maxBodyBytes} bytes.` };
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, status: 400, message: `The request body is not valid JSON: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,109 @@
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock } from '../ports';
+import { loadMigrations, migrate } from './migrate';
+
+// The only module that opens the database. If opening or migrating fails, the user's file is copied aside
+// (with its -wal and -shm) and a blocking error is raised: never deleted, never swapped for an in-memory db.
+
+export const databaseFileName = 'workbench.sqlite';
+
+export interface OpenStoreOptions {
+  dataDir: string;
+  migrationsDir: string;
+  clock: Clock;
+  /** Path of a better-sqlite3 binary built for the running runtime (Electron uses its own ABI). */
+  nativeBinding?: string;
+  readonly?: boolean;
+}
+
+export interface Store {
+  db: Database.Database;
+  file: string;
+  schemaVersion: number;
+  close(): void;
+}
+
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly keptCopies: string[],
+    readonly causeMessage: string,
+  ) {
+    super(message);
+  }
+}
+
+export function openStore(options: OpenStoreOptions): Store {
+  mkdirSync(options.dataDir, { recursive: true });
+  const file = join(options.dataDir, databaseFileName);
+  let db: Database.Database | undefined;
+  try {
+    const migrations = loadMigrations(options.migrationsDir);
+    assertSqliteHeader(file);
+    db = new Database(file, {
+      readonly: options.readonly ?? false,
+      ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+    });
+    if (!options.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('synchronous = NORMAL');
+    const schemaVersion = options.readonly ? currentVersion(db) : migrate(db, migrations, options.clock);
+    const opened = db;
+    return { db: opened, file, schemaVersion, close: () => opened.close() };
+  } catch (error) {
+    const causeMessage = (error as Error).message;
+    // Copy before closing: closing the last connection lets SQLite checkpoint or delete the -wal and -shm files.
+    const keptCopies = existsSync(file) ? keepAside(file, options.clock) : [];
+    try {
+      db?.close();
+    } catch {
+      // The handle may already be unusable; the copies above are what protect the data.
+    }
+    const where = keptCopies.length ? ` A copy of the database was kept at ${keptCopies[0]}.` : '';
+    throw new StoreOpenError(
+      `Returns Workbench could not open its database ${file}: ${causeMessage}.${where} Nothing was deleted; ` +
+        'restore the copy or contact support before starting again.',
+      file,
+      keptCopies,
+      causeMessage,
+    );
+  }
+}
+
+const sqliteMagic = Buffer.from('SQLite format 3\0', 'latin1');
+
+// Refuse a file that is not SQLite before SQLite touches it: a failed open followed by close can delete the -wal.
+function assertSqliteHeader(file: string): void {
+  if (!existsSync(file) || statSync(file).size === 0) return;
+  const header = Buffer.alloc(sqliteMagic.length);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, header.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!header.equals(sqliteMagic)) throw new Error('file is not a database (it does not start with the SQLite header)');
+}
+
+function currentVersion(db: Database.Database): number {
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null } | undefined;
+  return row?.v ?? 0;
+}
+
+function keepAside(file: string, clock: Clock): string[] {
+  const stamp = new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
+  const kept: string[] = [];
+  for (const suffix of ['', '-wal', '-shm']) {
+    const source = file + suffix;
+    if (!existsSync(source)) continue;
+    const target = `${file}.failed-${stamp}${suffix}`;
+    copyFileSync(source, target);
+    kept.push(target);
+  }
+  return kept;
+}

@@ -1,0 +1,29 @@
+// The window only ever shows the app itself. Links to documentation open in the user's browser, and only for
+// hosts on this list; everything else is refused.
+export const externalAllowList = new Set([
+  'developer.mirakl.com',
+  'help.mirakl.com',
+  'docs.reboundreturns.com',
+  'knowledge.reboundreturns.com',
+]);
+
+export function isAllowedExternal(rawUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'https:' && url.username === '' && url.password === '' && externalAllowList.has(url.hostname);
+}
+
+/** True when `rawUrl` is the app's own page (same origin and path as the page we loaded). */
+export function isAppUrl(rawUrl: string, appUrl: string): boolean {
+  try {
+    const url = new URL(rawUrl);
+    const app = new URL(appUrl);
+    return url.protocol === app.protocol && url.host === app.host && url.pathname === app.pathname;
+  } catch {
+    return false;
+  }
+}
