@@ -14,7 +14,7 @@ const requireThat = (binary: string | Error) =>
 describe('findElectron', () => {
   it('explains that the binary was never downloaded', () => {
     const result = findElectron({ DISPLAY: ':0' }, 'linux', requireThat(new Error('Electron failed to install correctly')));
-    expect(result).toEqual({ isAvailable: false, reason: expect.stringMatching(/not installed.*failed to install correctly/) });
+    expect(result).toEqual({ isAvailable: false, reason: expect.stringMatching(/not downloaded when the app was installed.*RW_DESKTOP=1/) });
   });
 
   it('explains a missing binary file', () => {

@@ -10,7 +10,16 @@ export function findElectron(env: NodeJS.ProcessEnv = process.env, platform = pr
   try {
     binary = require('electron') as string;
   } catch (error) {
-    return { isAvailable: false, reason: `the Electron binary is not installed (${(error as Error).message})` };
+    const message = (error as Error).message;
+    if (/failed to install correctly/.test(message)) {
+      return {
+        isAvailable: false,
+        reason:
+          'the Electron binary was not downloaded when the app was installed (the default here; on a machine that can ' +
+          'download it, reinstall with `RW_DESKTOP=1 bash .ci/install`)',
+      };
+    }
+    return { isAvailable: false, reason: `Electron could not be loaded (${message})` };
   }
   if (!existsSync(binary)) return { isAvailable: false, reason: `the Electron binary is missing at ${binary}` };
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) {
