@@ -1,0 +1,212 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { Clock } from '../../ports';
+import type { Rng } from '../rng';
+import { createBudgetState, type Budgets } from './budgets';
+import { addExtraFields, planFaults, profileFor, type FaultKind, type FaultProfiles } from './faults';
+import { BadRequest, matchRoute, type Route, type SimRequest, type SimResponse } from './router';
+
+// One loopback HTTP server per simulated system. Each request is matched to an API operation, authenticated,
+// charged against that operation's budget, and run through the fault plan before and after the handler.
+
+export interface OperationCounters {
+  calls: number;
+  byStatus: Record<string, number>;
+  rateLimited: number;
+  faults: Partial<Record<FaultKind, number>>;
+}
+export type CallCounters = Record<string, OperationCounters>;
+
+export interface SimServerOptions<Ctx> {
+  routes: Route<Ctx>[];
+  ctx: Ctx;
+  clock: Clock;
+  /** The stream fault decisions are drawn from. */
+  rng: Rng;
+  faults: () => FaultProfiles;
+  budgets: () => Budgets;
+  /** Null when the request may proceed; otherwise the refusal to send. */
+  authenticate(req: SimRequest, route: Route<Ctx>): SimResponse | null;
+  /** The API's own error body for a status and message. */
+  errorBody(status: number, message: string): unknown;
+  /** Runs before every request: the world catches up with the clock. */
+  beforeEach?: () => void;
+  port?: number;
+}
+
+export interface SimServer {
+  url: string;
+  port: number;
+  counters: CallCounters;
+  close(): Promise<void>;
+}
+
+export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promise<SimServer> {
+  const counters: CallCounters = {};
+  const budgets = createBudgetState();
+  const stormUntil = new Map<string, number>();
+
+  const count = (operation: string): OperationCounters => {
+    const existing = counters[operation];
+    if (existing) return existing;
+    const created: OperationCounters = { calls: 0, byStatus: {}, rateLimited: 0, faults: {} };
+    counters[operation] = created;
+    return created;
+  };
+  const noteFault = (c: OperationCounters, kind: FaultKind) => {
+    c.faults[kind] = (c.faults[kind] ?? 0) + 1;
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: options.errorBody(500, `sandbox failure: ${(error as Error).message}`) });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    const simReq: SimRequest = {
+      method,
+      path: url.pathname,
+      params: {},
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      json: () => {
+        try {
+          return JSON.parse(body.toString('utf8'));
+        } catch {
+          throw new BadRequest('The request body is not valid JSON');
+        }
+      },
+      form: () => new Response(Readable.toWeb(Readable.from([body])) as ReadableStream, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData(),
+    };
+    const matched = matchRoute(options.routes, method, url.pathname);
+    if (!matched) return send(res, { status: 404, body: options.errorBody(404, `No operation at ${method} ${url.pathname}`) });
+    const { route } = matched;
+    simReq.params = matched.params;
+    const c = count(route.operation);
+    c.calls++;
+    const finish = (response: SimResponse) => {
+      c.byStatus[response.status] = (c.byStatus[response.status] ?? 0) + 1;
+      send(res, response);
+    };
+
+    if (!route.isPublic) {
+      const refusal = options.authenticate(simReq, route);
+      if (refusal) return finish(refusal);
+    }
+    options.beforeEach?.();
+    const now = options.clock.now();
+
+    const stormEnd = stormUntil.get(route.operation) ?? 0;
+    if (now < stormEnd) {
+      c.rateLimited++;
+      return finish(tooMany(Math.ceil((stormEnd - now) / 1000)));
+    }
+    const isContinuation = route.isContinuation?.(simReq) ?? false;
+    const wait = isContinuation ? 0 : budgets.charge(route.operation, options.budgets()[route.operation], now);
+    if (wait > 0) {
+      c.rateLimited++;
+      return finish(tooMany(wait));
+    }
+
+    const profile = profileFor(options.faults(), route.operation);
+    const plan = planFaults(profile, options.rng);
+    if (plan.latencyMs > 0) {
+      noteFault(c, 'latency');
+      await new Promise((r) => setTimeout(r, plan.latencyMs));
+    }
+    if (plan.before === 'serverError') {
+      noteFault(c, 'serverError');
+      const status = options.rng.pick([500, 502, 503]);
+      return finish({ status, body: options.errorBody(status, 'Internal error (injected by the sandbox)') });
+    }
+    if (plan.before === 'reset') {
+      noteFault(c, 'reset');
+      c.byStatus.reset = (c.byStatus.reset ?? 0) + 1;
+      req.socket.destroy();
+      return;
+    }
+    if (plan.before === 'rateLimitStorm') {
+      noteFault(c, 'rateLimitStorm');
+      const seconds = profile.rateLimitStormSeconds ?? 30;
+      stormUntil.set(route.operation, now + seconds * 1000);
+      c.rateLimited++;
+      return finish(tooMany(seconds));
+    }
+
+    let response: SimResponse;
+    try {
+      response = await route.handler(simReq, options.ctx);
+    } catch (error) {
+      if (error instanceof BadRequest) response = { status: 400, body: options.errorBody(400, error.message) };
+      else throw error;
+    }
+    if (plan.isLostResponse) {
+      noteFault(c, 'lostResponse');
+      c.byStatus.lost = (c.byStatus.lost ?? 0) + 1;
+      req.socket.destroy();
+      return;
+    }
+    if (isJsonBody(response) && response.status < 300) {
+      if (plan.hasUnknownEnum && route.withUnknownEnum) {
+        noteFault(c, 'unknownEnum');
+        route.withUnknownEnum(response.body);
+      }
+      if (plan.hasExtraFields) {
+        noteFault(c, 'extraFields');
+        addExtraFields(response.body);
+      }
+    }
+    finish(response);
+
+    function tooMany(seconds: number): SimResponse {
+      return { status: 429, headers: { 'retry-after': String(seconds) }, body: options.errorBody(429, 'Too many requests') };
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    counters,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function isJsonBody(response: SimResponse): boolean {
+  return response.body !== undefined && typeof response.body === 'object' && !Buffer.isBuffer(response.body);
+}
+
+function send(res: ServerResponse, response: SimResponse): void {
+  const headers: Record<string, string> = { ...(response.headers ?? {}) };
+  let payload: string | Buffer | undefined;
+  if (response.body === undefined) payload = undefined;
+  else if (typeof response.body === 'string' || Buffer.isBuffer(response.body)) {
+    payload = response.body;
+    headers['content-type'] = response.contentType ?? 'text/plain; charset=utf-8';
+  } else {
+    payload = JSON.stringify(response.body);
+    headers['content-type'] = response.contentType ?? 'application/json';
+  }
+  res.writeHead(response.status, headers);
+  res.end(payload);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
+import type { FaultProfiles } from '../http/faults';
+import type { SimServer } from '../http/sim-server';
+import { createRng } from '../rng';
+import { defaultScenario } from '../scenario';
+import { createMiraklWorld, type MiraklWorld } from '../world/mirakl-world';
+import { defaultMiraklBudgets, startMiraklServer } from './server';
+
+const apiKey = 'sandbox-shop-key-123';
+const minute = 60_000;
+
+describe('Mirakl simulator', () => {
+  let clock: FakeClock;
+  let world: MiraklWorld;
+  let server: SimServer;
+  let faults: FaultProfiles;
+
+  beforeEach(async () => {
+    const scenario = { ...defaultScenario, ordersPerDay: 60, returnRate: 0.3, returnAfterDays: [0, 2] as [number, number], orderVisibleLateRate: 0 };
+    clock = createFakeClock(scenario.startMs);
+    faults = {};
+    world = createMiraklWorld({ clock, rng: createRng(7), scenario, shopId: 2001 });
+    world.advance();
+    server = await startMiraklServer({
+      world,
+      clock,
+      rng: createRng(7).fork('faults'),
+      apiKey,
+      startMs: scenario.startMs,
+      faults: () => faults,
+      budgets: () => defaultMiraklBudgets,
+    });
+  });
+  afterEach(() => server.close());
+
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { authorization: apiKey, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  };
+
+  it('refuses a missing or wrong API key and a foreign shop_id', async () => {
+    expect((await call('GET', '/api/returns', undefined, { authorization: 'nope' })).status).toBe(401);
+    expect((await call('GET', '/api/returns?shop_id=9999')).status).toBe(403);
+    expect((await call('GET', '/api/version', undefined, { authorization: '' })).status).toBe(200);
+  });
+
+  it('pages RT11 with seek tokens that carry the filters, and filters by last update', async () => {
+    const all: { id: string; date_created: string }[] = [];
+    let res = await call('GET', '/api/returns?limit=25&sort=date_created,ASC');
+    expect(res.status).toBe(200);
+    for (;;) {
+      all.push(...res.body.data);
+      if (!res.body.next_page_token) break;
+      // Other parameters are ignored when page_token is present, so a different limit changes nothing.
+      res = await call('GET', `/api/returns?limit=3&page_token=${encodeURIComponent(res.body.next_page_token)}`);
+      expect(res.status).toBe(200);
+      expect(res.body.data.length).toBeLessThanOrEqual(25);
+    }
+    expect(all.length).toBe(world.returnsList().length);
+    expect(all.length).toBeGreaterThan(25);
+    expect(new Set(all.map((r) => r.id)).size).toBe(all.length);
+    const dates = all.map((r) => r.date_created);
+    expect([...dates].sort()).toEqual(dates);
+
+    clock.advance(5 * minute);
+    const target = all[3]?.id ?? '';
+    await call('PUT', '/api/returns', { returns: [{ id: target, rma: 'RMA-1' }] });
+    const since = new Date(clock.now() - 1000).toISOString();
+    const changed = await call('GET', `/api/returns?return_last_updated_from=${encodeURIComponent(since)}&limit=100`);
+    expect(changed.body.data.map((r: { id: string }) => r.id)).toContain(target);
+    expect(changed.body.data.every((r: { last_updated: string }) => r.last_updated >= since.replace(/\.\d{3}Z$/, 'Z'))).toBe(true);
+  });
+
+  it('answers batch calls with per-item errors and applies the good items', async () => {
+    const open = world.returnsList().find((r) => r.state === 'IN_PROGRESS');
+    const waiting = world.returnsList().find((r) => r.state === 'WAITING_ACCEPTANCE');
+    expect(open && waiting).toBeTruthy();
+    const res = await call('PUT', '/api/returns/receive', { returns: [{ id: open?.id }, { id: waiting?.id }, { id: 'missing' }] });
+    expect(res.status).toBe(200);
+    expect(res.body.return_success).toEqual([{ id: open?.id }]);
+    expect(res.body.return_errors).toEqual([
+      { id: waiting?.id, message: 'Return is in invalid state' },
+      { id: 'missing', message: 'The return does not exist.' },
+    ]);
+    expect(world.getReturn(open?.id ?? '')?.state).toBe('RECEIVED');
+
+    const tooMany = await call('PUT', '/api/returns/receive', { returns: Array.from({ length: 101 }, (_, i) => ({ id: `r${i}` })) });
+    expect(tooMany.status).toBe(400);
+
+    const partial = await call('PUT', '/api/returns/compliance', { returns: [{ id: open?.id, return_lines: [] }] });
+    expect(partial.body.return_errors[0].message).toMatch(/Compliance is missing/);
+    const full = await call('PUT', '/api/returns/compliance', {
+      returns: [{ id: open?.id, return_lines: open?.lines.map((l) => ({ order_line_id: l.orderLineId, compliant: true })) }],
+    });
+    expect(full.body.return_success).toEqual([{ id: open?.id }]);
+    expect((await call('PUT', '/api/returns/close', { returns: [{ id: open?.id }] })).body.return_success).toHaveLength(1);
+    expect(world.getReturn(open?.id ?? '')?.state).toBe('CLOSED');
+  });
+
+  it('records OR28 refunds in OR11 refunds[] and settles them over sandbox time; refuses over-refunds', async () => {
+    const ret = world.returnsList()[0];
+    const lineId = ret?.lines[0]?.orderLineId ?? '';
+    const line = world.findLine(lineId)?.line;
+    expect(line).toBeDefined();
+    const price = (line?.priceMinor ?? 0) / 100;
+
+    const first = await call('PUT', '/api/orders/refund', { refunds: [{ order_line_id: lineId, amount: price / 2, shipping_amount: 0, reason_code: '11', quantity: 1 }] });
+    expect(first.status).toBe(200);
+    expect(first.body.refunds[0]).toMatchObject({ order_line_id: lineId, amount: price / 2 });
+
+    const orderId = world.findLine(lineId)?.order.orderId ?? '';
+    let orders = await call('GET', `/api/orders?order_ids=${orderId}`);
+    let refunds = orders.body.orders[0].order_lines.find((l: { order_line_id: string }) => l.order_line_id === lineId).refunds;
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0].refund_state).toBe('WAITING_REFUND');
+
+    const over = await call('PUT', '/api/orders/refund', { refunds: [{ order_line_id: lineId, amount: price, shipping_amount: 0, reason_code: '11' }] });
+    expect(over.status).toBe(400);
+    expect(over.body).toEqual({ status: 400, message: expect.stringMatching(/exceeds the refundable amount/) });
+
+    const wrongReason = await call('PUT', '/api/orders/refund', { refunds: [{ order_line_id: lineId, amount: 1, shipping_amount: 0, reason_code: '21' }] });
+    expect(wrongReason.status).toBe(400);
+
+    clock.advance(11 * 60 * minute);
+    orders = await call('GET', `/api/orders?order_ids=${orderId}`);
+    refunds = orders.body.orders[0].order_lines.find((l: { order_line_id: string }) => l.order_line_id === lineId).refunds;
+    expect(refunds[0].refund_state).toBe('REFUNDED');
+  });
+
+  it('refuses refunds on a closed order line', async () => {
+    const ret = world.returnsList()[0];
+    const lineId = ret?.lines[0]?.orderLineId ?? '';
+    clock.advance(90 * 24 * 60 * minute);
+    const res = await call('PUT', '/api/orders/refund', { refunds: [{ order_line_id: lineId, amount: 1, shipping_amount: 0, reason_code: '11' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/cannot be refunded in state CLOSED/);
+  });
+
+  it('imports stock with STO01, reports progress with STO02 and the bad line with STO03', async () => {
+    const offer = world.offers()[0];
+    const csv = `"offer-sku";"quantity";"warehouse-code";"update-delete"\n"${offer?.shopSku}";"77";"";""\n"NO-SUCH-SKU";"5";"";""\n`;
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'stock.csv');
+    const created = await fetch(`${server.url}/api/offers/stock/imports`, { method: 'POST', headers: { authorization: apiKey }, body: form });
+    expect(created.status).toBe(201);
+    const { import_id } = (await created.json()) as { import_id: string };
+
+    const status1 = await call('GET', `/api/offers/stock/imports/${import_id}/status`);
+    expect(status1.body.status).toBe('WAITING');
+    clock.advance(2 * minute);
+    const status2 = await call('GET', `/api/offers/stock/imports/${import_id}/status`);
+    expect(status2.body).toMatchObject({ status: 'COMPLETE', lines_in_success: 1, lines_in_error: 1, has_error_report: true });
+    expect(world.offerBySku(offer?.shopSku ?? '')?.quantity).toBe(77);
+
+    const report = await call('GET', `/api/offers/stock/imports/${import_id}/error_report`);
+    expect(report.status).toBe(200);
+    expect(report.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(report.body).toContain('"3";"The offer with sku ""NO-SUCH-SKU"" does not exist";"NO-SUCH-SKU";"5"');
+  });
+
+  it('answers 429 with Retry-After when an operation is called more often than its budget', async () => {
+    expect((await call('GET', '/api/returns')).status).toBe(200);
+    const limited = await call('GET', '/api/returns');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBe(300);
+    clock.advance(5 * minute);
+    expect((await call('GET', '/api/returns')).status).toBe(200);
+    expect(server.counters.RT11?.rateLimited).toBe(1);
+  });
+
+  it('applies a change whose response is lost', async () => {
+    faults = { OR28: { lostResponseRate: 1 } };
+    const lineId = world.returnsList()[0]?.lines[0]?.orderLineId ?? '';
+    await expect(
+      fetch(`${server.url}/api/orders/refund`, {
+        method: 'PUT',
+        headers: { authorization: apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ refunds: [{ order_line_id: lineId, amount: 1, shipping_amount: 0, reason_code: '11' }] }),
+      }),
+    ).rejects.toThrow();
+    expect(world.findLine(lineId)?.line.refunds).toHaveLength(1);
+    expect(server.counters.OR28?.faults.lostResponse).toBe(1);
+  });
+});

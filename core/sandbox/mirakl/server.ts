@@ -1,0 +1,400 @@
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type { Clock } from '../../ports';
+import type { Budgets } from '../http/budgets';
+import type { FaultProfiles } from '../http/faults';
+import { BadRequest, type Route, type SimRequest, type SimResponse } from '../http/router';
+import { startSimServer, type SimServer } from '../http/sim-server';
+import type { Rng } from '../rng';
+import { MiraklRejection, type MiraklReturn, type MiraklWorld } from '../world/mirakl-world';
+import { accountJson, importStatusJson, offerJson, orderJson, refundResultJson, returnJson } from './shapes';
+
+// The Mirakl seller API subset the engine uses, served from the shared world. Paths, parameters, field names and
+// status codes follow the seller OpenAPI file and specs NOTES §1–§8; conformance tests validate every answer.
+
+const minute = 60_000;
+
+/** Maximum call frequencies from specs NOTES §3 ("treat the Maximum as a hard budget"). */
+export const defaultMiraklBudgets: Budgets = {
+  RT11: { kind: 'interval', minIntervalMs: 5 * minute },
+  OR11: { kind: 'interval', minIntervalMs: 1 * minute },
+  STO01: { kind: 'interval', minIntervalMs: 1 * minute },
+  STO02: { kind: 'interval', minIntervalMs: 15_000 },
+  STO03: { kind: 'interval', minIntervalMs: 1 * minute },
+  RE01: { kind: 'interval', minIntervalMs: 24 * 60 * minute },
+  A01: { kind: 'interval', minIntervalMs: 24 * 60 * minute },
+};
+
+/** Mirakl's error body as its Java SDK parses it (specs NOTES §3): `{status, message}`. */
+export const miraklError = (status: number, message: string) => ({ status, message });
+
+const unknownValue = 'SANDBOX_UNANNOUNCED_VALUE';
+
+export interface MiraklServerOptions {
+  world: MiraklWorld;
+  clock: Clock;
+  rng: Rng;
+  apiKey: string;
+  startMs: number;
+  faults: () => FaultProfiles;
+  budgets: () => Budgets;
+  /** Extra routes served beside the API (the /_sim/ ground-truth endpoints). */
+  extraRoutes?: Route<MiraklWorld>[];
+  port?: number;
+}
+
+export function startMiraklServer(options: MiraklServerOptions): Promise<SimServer> {
+  const { world } = options;
+  return startSimServer<MiraklWorld>({
+    routes: [...miraklRoutes(options), ...(options.extraRoutes ?? [])],
+    ctx: world,
+    clock: options.clock,
+    rng: options.rng,
+    faults: options.faults,
+    budgets: options.budgets,
+    errorBody: miraklError,
+    beforeEach: () => world.advance(),
+    authenticate: (req) => {
+      // The raw shop API key, with no "Bearer" prefix (specs NOTES §1).
+      if (req.headers.authorization !== options.apiKey) return { status: 401, body: miraklError(401, 'Unauthorized') };
+      const shopId = req.query.get('shop_id');
+      if (shopId !== null && shopId !== String(world.shopId)) {
+        return { status: 403, body: miraklError(403, `You are not allowed to act on shop ${shopId}`) };
+      }
+      return null;
+    },
+  });
+}
+
+function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
+  const ok = (body: unknown, status = 200): SimResponse => ({ status, body });
+
+  return [
+    { operation: 'V01', method: 'GET', pattern: '/api/version', isPublic: true, handler: () => ({ status: 200 }) },
+    { operation: 'A01', method: 'GET', pattern: '/api/account', handler: (_r, w) => ok(accountJson(w.shopId, options.startMs)) },
+    {
+      operation: 'RE01',
+      method: 'GET',
+      pattern: '/api/reasons',
+      handler: (_r, w) => {
+        const reasons = w.reasons().map((r) => ({ code: r.code, label: r.label, type: r.type, is_shop_right: r.isShopRight }));
+        return ok({ reasons, total_count: reasons.length });
+      },
+    },
+    {
+      operation: 'RT11',
+      method: 'GET',
+      pattern: '/api/returns',
+      isContinuation: (req) => req.query.has('page_token'),
+      withUnknownEnum: (body) => {
+        const first = (body as { data: { state: string }[] }).data[0];
+        if (first) first.state = unknownValue;
+      },
+      handler: (req, w) => listReturns(req, w),
+    },
+    batchRoute('RT04', 'PUT', '/api/returns', (items, w) => {
+      const result = w.patchReturns(items as Parameters<MiraklWorld['patchReturns']>[0]);
+      return { success: result.success.map(returnJson), errors: result.errors };
+    }),
+    batchRoute('RT21', 'PUT', '/api/returns/accept', (items, w) => w.acceptReturns(items as Parameters<MiraklWorld['acceptReturns']>[0])),
+    batchRoute('RT25', 'PUT', '/api/returns/receive', (items, w) => w.receiveReturns(ids(items))),
+    batchRoute('RT26', 'PUT', '/api/returns/compliance', (items, w) => {
+      for (const item of items) {
+        if (!Array.isArray((item as { return_lines?: unknown }).return_lines)) throw new BadRequest(`returns[].return_lines is required`);
+      }
+      return w.complianceReturns(items as Parameters<MiraklWorld['complianceReturns']>[0]);
+    }),
+    batchRoute('RT27', 'PUT', '/api/returns/close', (items, w) => w.closeReturns(ids(items))),
+    batchRoute('RT29', 'PUT', '/api/returns/cancel', (items, w) => w.cancelReturns(ids(items))),
+    {
+      operation: 'OR11',
+      method: 'GET',
+      pattern: '/api/orders',
+      isContinuation: (req) => Number(req.query.get('offset') ?? '0') > 0,
+      withUnknownEnum: (body) => {
+        const orders = (body as { orders: { order_state: string; order_lines: { refunds: { refund_state: string }[] }[] }[] }).orders;
+        const refund = orders.flatMap((o) => o.order_lines.flatMap((l) => l.refunds))[0];
+        if (refund) refund.refund_state = unknownValue;
+        else if (orders[0]) orders[0].order_state = unknownValue;
+      },
+      handler: (req, w) => listOrders(req, w),
+    },
+    {
+      operation: 'OR28',
+      method: 'PUT',
+      pattern: '/api/orders/refund',
+      handler: (req, w) => {
+        const body = req.json() as { refunds?: unknown; order_tax_mode?: unknown };
+        if (!Array.isArray(body.refunds)) throw new BadRequest('refunds is required');
+        if (body.order_tax_mode !== undefined && body.order_tax_mode !== 'TAX_INCLUDED') {
+          throw new BadRequest('This shop works in TAX_INCLUDED mode');
+        }
+        body.refunds.forEach((r: unknown, i: number) => {
+          const item = r as Record<string, unknown>;
+          for (const field of ['order_line_id', 'reason_code']) {
+            if (typeof item[field] !== 'string') throw new BadRequest(`refunds[${i}].${field} is required`);
+          }
+          for (const field of ['amount', 'shipping_amount']) {
+            if (typeof item[field] !== 'number') throw new BadRequest(`refunds[${i}].${field} is required and must be a number`);
+          }
+        });
+        try {
+          const created = w.refund(body.refunds as Parameters<MiraklWorld['refund']>[0]);
+          return ok({ order_tax_mode: 'TAX_INCLUDED', refunds: created.map(refundResultJson) });
+        } catch (error) {
+          if (error instanceof MiraklRejection) throw new BadRequest(error.message);
+          throw error;
+        }
+      },
+    },
+    {
+      operation: 'OF21',
+      method: 'GET',
+      pattern: '/api/offers',
+      isContinuation: (req) => Number(req.query.get('offset') ?? '0') > 0,
+      handler: (req, w) => {
+        const { max, offset } = offsetPaging(req);
+        const sku = req.query.get('sku');
+        const all = w.offers().filter((o) => sku === null || o.shopSku === sku);
+        return ok({ offers: all.slice(offset, offset + max).map((o) => offerJson(o, 'GBP')), total_count: all.length });
+      },
+    },
+    {
+      operation: 'STO01',
+      method: 'POST',
+      pattern: '/api/offers/stock/imports',
+      handler: async (req, w) => {
+        if (!String(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+          return { status: 415, body: miraklError(415, 'Send the stock file as multipart/form-data') };
+        }
+        const file = (await req.form()).get('file');
+        if (!file || typeof file === 'string') throw new BadRequest('The multipart part "file" is required');
+        let rows: string[][];
+        try {
+          rows = parse(await file.text(), { delimiter: ';', relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
+        } catch (error) {
+          throw new BadRequest(`The stock file is not a valid CSV: ${(error as Error).message}`);
+        }
+        if (rows.length === 0) throw new BadRequest('The stock file is empty');
+        const imp = w.importStock(rows);
+        return { status: 201, body: { import_id: imp.importId }, headers: { location: `/api/offers/stock/imports/${imp.importId}/status` } };
+      },
+    },
+    {
+      operation: 'STO02',
+      method: 'GET',
+      pattern: '/api/offers/stock/imports/:import_id/status',
+      withUnknownEnum: (body) => {
+        (body as { status: string }).status = unknownValue;
+      },
+      handler: (req, w) => {
+        const imp = w.getImport(req.params.import_id ?? '');
+        if (!imp) return { status: 404, body: miraklError(404, `Import ${req.params.import_id} does not exist`) };
+        return ok(importStatusJson(imp, w.shopId));
+      },
+    },
+    {
+      operation: 'STO03',
+      method: 'GET',
+      pattern: '/api/offers/stock/imports/:import_id/error_report',
+      handler: (req, w) => {
+        const imp = w.getImport(req.params.import_id ?? '');
+        if (!imp) return { status: 404, body: miraklError(404, `Import ${req.params.import_id} does not exist`) };
+        if (imp.errors.length === 0) return { status: 404, body: miraklError(404, `Import ${imp.importId} has no error report`) };
+        const csv = stringify(
+          [['line-number', 'error-message', ...imp.header], ...imp.errors.map((e) => [String(e.line), e.reason, ...e.row])],
+          { delimiter: ';', quoted: true },
+        );
+        return { status: 200, body: csv, contentType: 'text/csv; charset=utf-8' };
+      },
+    },
+  ];
+
+  function batchRoute(
+    operation: string,
+    method: string,
+    pattern: string,
+    apply: (items: Record<string, unknown>[], w: MiraklWorld) => { success: unknown[]; errors: { id: string; message: string }[] },
+  ): Route<MiraklWorld> {
+    return {
+      operation,
+      method,
+      pattern,
+      handler: (req, w) => {
+        const body = req.json() as { returns?: unknown };
+        if (!Array.isArray(body.returns)) throw new BadRequest('returns is required');
+        if (body.returns.length === 0) throw new BadRequest('returns must not be empty');
+        if (body.returns.length > 100) throw new BadRequest(`At most 100 returns per call (got ${body.returns.length})`);
+        body.returns.forEach((r: unknown, i: number) => {
+          if (typeof (r as { id?: unknown })?.id !== 'string') throw new BadRequest(`returns[${i}].id is required`);
+        });
+        const result = apply(body.returns as Record<string, unknown>[], w);
+        return ok({ return_success: result.success, return_errors: result.errors });
+      },
+    };
+  }
+
+  function listReturns(req: SimRequest, w: MiraklWorld): SimResponse {
+    const token = req.query.get('page_token');
+    const cursor: ReturnsCursor = token ? decodeCursor(token) : { filters: returnFilters(req), sort: returnSort(req), limit: limit(req) };
+    const filtered = w.returnsList().filter((r) => matchesReturn(r, cursor.filters));
+    const direction = cursor.sort === 'DESC' ? -1 : 1;
+    const compare = (a: MiraklReturn, b: MiraklReturn) => direction * (a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    filtered.sort(compare);
+    const key = (r: MiraklReturn): [number, string] => [r.createdAt, r.id];
+    const isAfter = (r: MiraklReturn, k: [number, string]) => direction * (r.createdAt - k[0] || (r.id < k[1] ? -1 : r.id > k[1] ? 1 : 0)) > 0;
+    let page: MiraklReturn[];
+    let hasMoreAfter: boolean;
+    if (cursor.before) {
+      const before = cursor.before;
+      const earlier = filtered.filter((r) => !isAfter(r, before) && !(r.createdAt === before[0] && r.id === before[1]));
+      page = earlier.slice(-cursor.limit);
+      hasMoreAfter = true;
+    } else {
+      const after = cursor.after;
+      const rest = after ? filtered.filter((r) => isAfter(r, after)) : filtered;
+      page = rest.slice(0, cursor.limit);
+      hasMoreAfter = rest.length > cursor.limit;
+    }
+    const first = page[0];
+    const last = page[page.length - 1];
+    const hasPrevious = first !== undefined && filtered[0] !== first;
+    const base = { filters: cursor.filters, sort: cursor.sort, limit: cursor.limit };
+    return ok({
+      data: page.map(returnJson),
+      ...(hasMoreAfter && last ? { next_page_token: encodeCursor({ ...base, after: key(last) }) } : {}),
+      ...(hasPrevious && first ? { previous_page_token: encodeCursor({ ...base, before: key(first) }) } : {}),
+    });
+  }
+
+  function listOrders(req: SimRequest, w: MiraklWorld): SimResponse {
+    const { max, offset } = offsetPaging(req);
+    const list = (name: string) => (req.query.get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const orderIds = new Set(list('order_ids'));
+    const states = new Set(list('order_state_codes'));
+    // Mirakl subtracts a safety delta from start_update_date, so overlapping results are expected (NOTES §2).
+    const safetyDeltaMs = 5 * minute;
+    const updatedFrom = optionalDate(req, 'start_update_date');
+    const updatedTo = optionalDate(req, 'end_update_date');
+    const createdFrom = optionalDate(req, 'start_date');
+    const createdTo = optionalDate(req, 'end_date');
+    const descending = (req.query.get('order') ?? 'asc').toLowerCase() === 'desc';
+    const matching = w
+      .ordersList()
+      .filter((o) => orderIds.size === 0 || orderIds.has(o.orderId))
+      .filter((o) => states.size === 0 || states.has(w.orderState(o)))
+      .filter((o) => updatedFrom === null || w.orderLastUpdated(o) >= updatedFrom - safetyDeltaMs)
+      .filter((o) => updatedTo === null || w.orderLastUpdated(o) <= updatedTo)
+      .filter((o) => createdFrom === null || o.createdAt >= createdFrom)
+      .filter((o) => createdTo === null || o.createdAt <= createdTo)
+      .sort((a, b) => (descending ? -1 : 1) * (a.createdAt - b.createdAt || (a.orderId < b.orderId ? -1 : 1)));
+    return ok({ orders: matching.slice(offset, offset + max).map((o) => orderJson(w, o)), total_count: matching.length });
+  }
+
+  function optionalDate(req: SimRequest, name: string): number | null {
+    const value = req.query.get(name);
+    if (value === null) return null;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) throw new BadRequest(`${name} must be an ISO 8601 date-time, got "${value}"`);
+    return ms;
+  }
+
+  function returnFilters(req: SimRequest): ReturnFilters {
+    const all = (name: string) => req.query.getAll(name);
+    return {
+      ids: all('return_id'),
+      states: all('return_state'),
+      commercialIds: all('order_commercial_id'),
+      lineIds: all('order_line_id'),
+      rmas: all('return_rma'),
+      customerIds: all('customer_id'),
+      createdFrom: optionalDate(req, 'return_creation_date_from'),
+      createdTo: optionalDate(req, 'return_creation_date_to'),
+      updatedFrom: optionalDate(req, 'return_last_updated_from'),
+      updatedTo: optionalDate(req, 'return_last_updated_to'),
+    };
+  }
+
+  function returnSort(req: SimRequest): 'ASC' | 'DESC' {
+    const sort = req.query.get('sort');
+    if (sort === null) return 'ASC';
+    const match = /^date_created,(ASC|DESC)$/i.exec(sort);
+    if (!match) throw new BadRequest(`sort must be "date_created,ASC" or "date_created,DESC", got "${sort}"`);
+    return (match[1] ?? 'ASC').toUpperCase() as 'ASC' | 'DESC';
+  }
+
+}
+
+interface ReturnFilters {
+  ids: string[];
+  states: string[];
+  commercialIds: string[];
+  lineIds: string[];
+  rmas: string[];
+  customerIds: string[];
+  createdFrom: number | null;
+  createdTo: number | null;
+  updatedFrom: number | null;
+  updatedTo: number | null;
+}
+
+interface ReturnsCursor {
+  filters: ReturnFilters;
+  sort: 'ASC' | 'DESC';
+  limit: number;
+  after?: [number, string];
+  before?: [number, string];
+}
+
+function matchesReturn(r: MiraklReturn, f: ReturnFilters): boolean {
+  const within = (values: string[], value: string | null) => values.length === 0 || (value !== null && values.includes(value));
+  return (
+    within(f.ids, r.id) &&
+    within(f.states, r.state) &&
+    within(f.commercialIds, r.commercialId) &&
+    (f.lineIds.length === 0 || r.lines.some((l) => f.lineIds.includes(l.orderLineId))) &&
+    within(f.rmas, r.rma) &&
+    within(f.customerIds, r.customerId) &&
+    (f.createdFrom === null || r.createdAt >= f.createdFrom) &&
+    (f.createdTo === null || r.createdAt <= f.createdTo) &&
+    (f.updatedFrom === null || r.lastUpdated >= f.updatedFrom) &&
+    (f.updatedTo === null || r.lastUpdated <= f.updatedTo)
+  );
+}
+
+// Seek tokens carry the original filters: every other parameter is ignored when page_token is present (NOTES §2).
+function encodeCursor(cursor: ReturnsCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(token: string): ReturnsCursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ReturnsCursor;
+    if (!cursor.filters || !cursor.limit) throw new Error('incomplete');
+    return cursor;
+  } catch {
+    throw new BadRequest('page_token is not valid');
+  }
+}
+
+function limit(req: SimRequest): number {
+  const raw = req.query.get('limit');
+  if (raw === null) return 10;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new BadRequest(`limit must be a whole number from 1 to 100, got "${raw}"`);
+  return n;
+}
+
+function offsetPaging(req: SimRequest): { max: number; offset: number } {
+  const maxRaw = req.query.get('max');
+  const offsetRaw = req.query.get('offset');
+  const max = maxRaw === null ? 10 : Number(maxRaw);
+  const offset = offsetRaw === null ? 0 : Number(offsetRaw);
+  if (!Number.isInteger(max) || max < 1 || max > 100) throw new BadRequest(`max must be a whole number from 1 to 100, got "${maxRaw}"`);
+  if (!Number.isInteger(offset) || offset < 0) throw new BadRequest(`offset must be a whole number of 0 or more, got "${offsetRaw}"`);
+  return { max, offset };
+}
+
+function ids(items: Record<string, unknown>[]): string[] {
+  return items.map((i) => String(i.id));
+}

@@ -1,0 +1,82 @@
+// How the simulated world behaves: volumes, timings and the rates of every edge case the engine must survive.
+// One seed plus one scenario determines the world.
+
+export type Range = [min: number, max: number];
+
+export interface Scenario {
+  /** Sandbox time at which the world begins (its first orders are created before it). */
+  startMs: number;
+  /** Days of order history generated before startMs, so returns already exist when the sandbox starts. */
+  historyDays: number;
+  /** Orders that reach a delivered state per simulated day. */
+  ordersPerDay: number;
+  /** Share of delivered order lines the customer asks to return. */
+  returnRate: number;
+  /** Days between delivery and the customer's return request. */
+  returnAfterDays: Range;
+  /** Share of orders in EUR (the rest in GBP). */
+  eurShare: number;
+  /** Share of returns whose order is not visible in OR11 yet when the return appears, and for how long. */
+  orderVisibleLateRate: number;
+  orderVisibleLateMinutes: Range;
+  /** Share of returns created already accepted (IN_PROGRESS) rather than WAITING_ACCEPTANCE. */
+  autoAcceptRate: number;
+
+  // Physical side (ReBound hubs), per return order.
+  parcelNeverSentRate: number;
+  /** Fewer units arrive than were announced. */
+  shortReceiptRate: number;
+  /** An extra item ReBound cannot match ("Not available"). */
+  unexpectedItemRate: number;
+  /** A different SKU arrives instead of the announced one. */
+  wrongSkuRate: number;
+  /** Unit graded D_DAMAGED. */
+  damagedRate: number;
+  /** Unit graded C_NON_SELLABLE. */
+  nonSellableRate: number;
+  /** Hours between the label being issued and each next milestone. */
+  hoursToNetwork: Range;
+  hoursToHub: Range;
+  hoursToRegistered: Range;
+  hoursToProcessed: Range;
+
+  // Notifications.
+  duplicateNotificationRate: number;
+  /** Notifications held back so that a later one overtakes them. */
+  outOfOrderNotificationRate: number;
+  /** Extra delay of a late notification, in minutes. */
+  lateNotificationMinutes: Range;
+
+  // Mirakl money and stock.
+  /** Minutes a refund spends in WAITING_REFUND before it is REFUNDED. */
+  refundSettleMinutes: Range;
+  /** Seconds a stock import spends WAITING and then RUNNING. */
+  stockImportSeconds: Range;
+}
+
+export const defaultScenario: Scenario = {
+  startMs: Date.UTC(2026, 9, 1, 0, 0, 0),
+  historyDays: 10,
+  ordersPerDay: 450,
+  returnRate: 0.18,
+  returnAfterDays: [1, 20],
+  eurShare: 0.3,
+  orderVisibleLateRate: 0.03,
+  orderVisibleLateMinutes: [5, 90],
+  autoAcceptRate: 0.8,
+  parcelNeverSentRate: 0.04,
+  shortReceiptRate: 0.03,
+  unexpectedItemRate: 0.02,
+  wrongSkuRate: 0.02,
+  damagedRate: 0.05,
+  nonSellableRate: 0.1,
+  hoursToNetwork: [2, 72],
+  hoursToHub: [12, 60],
+  hoursToRegistered: [1, 24],
+  hoursToProcessed: [1, 48],
+  duplicateNotificationRate: 0.05,
+  outOfOrderNotificationRate: 0.05,
+  lateNotificationMinutes: [10, 240],
+  refundSettleMinutes: [30, 600],
+  stockImportSeconds: [5, 60],
+};

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createFakeClock } from '../../adapters/fake-clock';
+import { createRng } from '../rng';
+import { defaultScenario } from '../scenario';
+import { createMiraklWorld } from './mirakl-world';
+
+const day = 86_400_000;
+
+function runWorld(seed: number, days: number) {
+  const clock = createFakeClock(defaultScenario.startMs);
+  const world = createMiraklWorld({ clock, rng: createRng(seed), scenario: { ...defaultScenario, ordersPerDay: 120 }, shopId: 2001 });
+  for (let d = 0; d < days; d++) {
+    clock.advance(day / 4);
+    world.advance();
+    // A client acting on the world: accept what waits and refund one line a day.
+    const waiting = world.returnsList().filter((r) => r.state === 'WAITING_ACCEPTANCE').map((r) => ({ id: r.id, accepted: true }));
+    world.acceptReturns(waiting.slice(0, 100));
+    const line = world.returnsList()[d]?.lines[0];
+    if (line) world.refund([{ order_line_id: line.orderLineId, amount: 1, shipping_amount: 0, reason_code: '11' }]);
+  }
+  return createHash('sha256').update(JSON.stringify(world.truth())).digest('hex');
+}
+
+describe('Mirakl world', () => {
+  it('is identical for the same seed and different for another', () => {
+    const a = runWorld(42, 12);
+    expect(runWorld(42, 12)).toBe(a);
+    expect(runWorld(43, 12)).not.toBe(a);
+  });
+
+  it('produces a month of returns at the scenario rate, each for a real order line', () => {
+    const clock = createFakeClock(defaultScenario.startMs);
+    const world = createMiraklWorld({ clock, rng: createRng(1), scenario: defaultScenario, shopId: 2001 });
+    clock.advance(30 * day);
+    world.advance();
+    const returns = world.returnsList();
+    expect(returns.length).toBeGreaterThan(2000);
+    for (const r of returns.slice(0, 200)) {
+      for (const l of r.lines) {
+        const found = world.findLine(l.orderLineId);
+        expect(found?.order.orderId).toBe(r.orderId);
+        expect(l.quantity).toBeLessThanOrEqual(found?.line.quantity ?? 0);
+      }
+    }
+  });
+
+  it('hides an order from reads until it becomes visible', () => {
+    const clock = createFakeClock(defaultScenario.startMs);
+    const world = createMiraklWorld({ clock, rng: createRng(3), scenario: { ...defaultScenario, orderVisibleLateRate: 1 }, shopId: 2001 });
+    world.advance();
+    const known = new Set(world.returnsList().map((r) => r.id));
+    let fresh = world.returnsList().find((r) => !known.has(r.id));
+    while (!fresh) {
+      clock.advance(60_000);
+      world.advance();
+      fresh = world.returnsList().find((r) => !known.has(r.id));
+    }
+    expect(world.visibleOrder(fresh.orderId)).toBeUndefined();
+    expect(world.findLine(fresh.lines[0]?.orderLineId ?? '')).toBeUndefined();
+    clock.advance(91 * 60_000);
+    world.advance();
+    expect(world.visibleOrder(fresh.orderId)).toBeDefined();
+  });
+});

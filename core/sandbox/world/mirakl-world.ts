@@ -1,0 +1,624 @@
+import type { Clock } from '../../ports';
+import type { Rng } from '../rng';
+import type { Scenario } from '../scenario';
+import { generateOffers, reasons, returnReasonCodes, type Offer, type Reason } from './catalog';
+import { createEventQueue } from './event-queue';
+import { includedVat } from './money';
+
+// The marketplace side of the sandbox world: offers with stock, orders with lines, customers raising returns over
+// time, refunds settling, stock imports. It is the state behind the simulated Mirakl API and the ground truth the
+// tests check the engine against. Orders and returns are generated a day at a time from `rng.fork('day:N')`, so the
+// world at a given time depends only on the seed and on what clients did to it.
+
+const dayMs = 86_400_000;
+const minuteMs = 60_000;
+
+export type ReturnState = 'WAITING_ACCEPTANCE' | 'IN_PROGRESS' | 'REFUSED' | 'RECEIVED' | 'NO_RECEPTION' | 'CLOSED' | 'CANCELED';
+export type Currency = 'GBP' | 'EUR';
+
+export interface Customer {
+  customerId: string;
+  firstname: string;
+  lastname: string;
+  street1: string;
+  city: string;
+  zipCode: string;
+  country: string;
+  countryIsoCode: string;
+}
+
+export interface Refund {
+  id: string;
+  orderRefundId: string;
+  orderLineId: string;
+  createdAt: number;
+  amountMinor: number;
+  shippingMinor: number;
+  taxMinor: number;
+  quantity: number;
+  reasonCode: string;
+  state: 'WAITING_REFUND' | 'REFUNDED';
+  settledAt: number | null;
+}
+
+export interface OrderLine {
+  orderLineId: string;
+  index: number;
+  offerId: number;
+  shopSku: string;
+  productSku: string;
+  productTitle: string;
+  quantity: number;
+  priceUnitMinor: number;
+  priceMinor: number;
+  shippingMinor: number;
+  vatRate: number;
+  refunds: Refund[];
+  lastUpdated: number;
+}
+
+export interface Order {
+  orderId: string;
+  commercialId: string;
+  createdAt: number;
+  shippedAt: number;
+  deliveredAt: number;
+  closedAt: number;
+  visibleAt: number;
+  currency: Currency;
+  customer: Customer;
+  lines: OrderLine[];
+  lastTouched: number;
+}
+
+export interface ReturnLine {
+  orderLineId: string;
+  quantity: number;
+  reasonCode: string;
+  compliance: { compliant: boolean; reasonCode?: string; info?: string } | null;
+}
+
+export interface Tracking {
+  carrier_code?: string;
+  carrier_name?: string;
+  carrier_standard_code?: string;
+  tracking_number?: string;
+  tracking_url?: string;
+}
+
+export interface Address {
+  street1: string;
+  street2?: string;
+  city: string;
+  state?: string;
+  zip_code: string;
+  country_iso_code: string;
+}
+
+export interface MiraklReturn {
+  id: string;
+  orderId: string;
+  commercialId: string;
+  customerId: string;
+  state: ReturnState;
+  methodCode: string;
+  reasonCode: string;
+  createdAt: number;
+  lastUpdated: number;
+  rma: string | null;
+  labelUrl: string | null;
+  tracking: Tracking | null;
+  returnAddress: Address;
+  rejectionReasonCode: string | null;
+  lines: ReturnLine[];
+  history: { at: number; from: ReturnState | null; to: ReturnState; by: 'customer' | 'api' }[];
+}
+
+export type StockImportStatus = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'FAILED';
+export interface StockImport {
+  importId: string;
+  createdAt: number;
+  status: StockImportStatus;
+  rows: string[][];
+  header: string[];
+  errors: { line: number; reason: string; row: string[] }[];
+  linesInSuccess: number;
+  applied: { shopSku: string; from: number; to: number }[];
+}
+
+export interface BatchResult<T> {
+  success: T[];
+  errors: { id: string; message: string }[];
+}
+
+export class MiraklRejection extends Error {
+  override name = 'MiraklRejection';
+}
+
+const hubAddress: Address = { street1: 'Unit 4, Returns Park', city: 'Wolverhampton', zip_code: 'WV10 7EH', country_iso_code: 'GBR' };
+const firstNames = ['Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Leo', 'Chloé', 'Lukas', 'Sofia', 'Mateo'];
+const lastNames = ['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Martin', 'Müller', 'Dubois', 'Rossi', 'García'];
+const cities = [
+  ['London', 'E1 6AN', 'United Kingdom', 'GBR'],
+  ['Manchester', 'M1 1AE', 'United Kingdom', 'GBR'],
+  ['Leeds', 'LS1 4AP', 'United Kingdom', 'GBR'],
+  ['Paris', '75011', 'France', 'FRA'],
+  ['Berlin', '10115', 'Germany', 'DEU'],
+  ['Dublin', 'D02 X285', 'Ireland', 'IRL'],
+] as const;
+
+export interface MiraklWorldOptions {
+  clock: Clock;
+  rng: Rng;
+  scenario: Scenario;
+  shopId: number;
+}
+
+export function createMiraklWorld(options: MiraklWorldOptions) {
+  const { clock, rng, scenario } = options;
+  const offers = generateOffers(rng.fork('catalog'));
+  const offersBySku = new Map(offers.map((o) => [o.shopSku, o]));
+  const orders = new Map<string, Order>();
+  const lineIndex = new Map<string, { order: Order; line: OrderLine }>();
+  const returns = new Map<string, MiraklReturn>();
+  const imports = new Map<string, StockImport>();
+  const queue = createEventQueue();
+  const counters = { refundSeq: 0, refundIdSeq: 0, importSeq: 0 };
+  const firstDay = Math.floor(scenario.startMs / dayMs) - scenario.historyDays;
+  let generatedThroughDay = firstDay - 1;
+  let advancedTo = -Infinity;
+
+  function generateDay(day: number): void {
+    const dayRng = rng.fork(`day:${day}`);
+    const count = Math.max(0, Math.round(scenario.ordersPerDay * (0.9 + dayRng.float() * 0.2)));
+    const stamp = new Date(day * dayMs).toISOString().slice(0, 10).replace(/-/g, '');
+    for (let i = 0; i < count; i++) {
+      const orderRng = dayRng.fork(`order:${i}`);
+      const createdAt = day * dayMs + orderRng.int(0, dayMs / 1000 - 1) * 1000;
+      const commercialId = `MP${stamp}${String(i + 1).padStart(4, '0')}`;
+      const order = makeOrder(orderRng, commercialId, createdAt);
+      queue.schedule(createdAt, () => placeOrder(order));
+      if (orderRng.chance(scenario.returnRate)) planReturn(orderRng.fork('return'), order);
+    }
+  }
+
+  function makeOrder(r: Rng, commercialId: string, createdAt: number): Order {
+    const orderId = `${commercialId}-A`;
+    const currency: Currency = r.chance(scenario.eurShare) ? 'EUR' : 'GBP';
+    const [city, zip, country, iso] = currency === 'EUR' ? r.pick(cities.slice(3)) : r.pick(cities.slice(0, 3));
+    const customer: Customer = {
+      customerId: `CUST-${r.int(100000, 999999)}`,
+      firstname: r.pick(firstNames),
+      lastname: r.pick(lastNames),
+      street1: `${r.int(1, 240)} ${r.pick(['High Street', 'Station Road', 'Rue Oberkampf', 'Torstraße', 'Main Street'])}`,
+      city,
+      zipCode: zip,
+      country,
+      countryIsoCode: iso,
+    };
+    const lineCount = r.chance(0.35) ? r.int(2, 4) : 1;
+    const used = new Set<string>();
+    const lines: OrderLine[] = [];
+    for (let n = 1; n <= lineCount; n++) {
+      let offer = r.pick(offers);
+      while (used.has(offer.shopSku)) offer = r.pick(offers);
+      used.add(offer.shopSku);
+      const quantity = r.chance(0.2) ? r.int(2, 3) : 1;
+      const priceUnitMinor = currency === 'EUR' ? Math.round((offer.priceGbpMinor * 1.16) / 5) * 5 : offer.priceGbpMinor;
+      lines.push({
+        orderLineId: `${orderId}-${n}`,
+        index: n,
+        offerId: offer.offerId,
+        shopSku: offer.shopSku,
+        productSku: offer.productSku,
+        productTitle: offer.productTitle,
+        quantity,
+        priceUnitMinor,
+        priceMinor: priceUnitMinor * quantity,
+        shippingMinor: n === 1 ? r.pick([0, 0, 395, 495]) : 0,
+        vatRate: 20,
+        refunds: [],
+        lastUpdated: createdAt,
+      });
+    }
+    const shippedAt = createdAt + r.int(6, 30) * 3_600_000;
+    const deliveredAt = shippedAt + r.int(1, 4) * dayMs;
+    return {
+      orderId,
+      commercialId,
+      createdAt,
+      shippedAt,
+      deliveredAt,
+      closedAt: deliveredAt + 60 * dayMs,
+      visibleAt: createdAt,
+      currency,
+      customer,
+      lines,
+      lastTouched: createdAt,
+    };
+  }
+
+  function placeOrder(order: Order): void {
+    orders.set(order.orderId, order);
+    for (const line of order.lines) {
+      lineIndex.set(line.orderLineId, { order, line });
+      const offer = offersBySku.get(line.shopSku);
+      if (offer) {
+        offer.quantity = Math.max(0, offer.quantity - line.quantity);
+        offer.soldUnits += line.quantity;
+      }
+    }
+  }
+
+  function planReturn(r: Rng, order: Order): void {
+    const [minDays, maxDays] = scenario.returnAfterDays;
+    const requestedAt = order.deliveredAt + r.int(minDays * 24, maxDays * 24) * 3_600_000 + r.int(0, 3599) * 1000;
+    const returned = order.lines.filter((_, i) => i === 0 || r.chance(0.5));
+    const lines: ReturnLine[] = returned.map((line) => ({
+      orderLineId: line.orderLineId,
+      quantity: line.quantity > 1 && r.chance(0.4) ? r.int(1, line.quantity - 1) : line.quantity,
+      reasonCode: r.pick(returnReasonCodes),
+      compliance: null,
+    }));
+    if (r.chance(scenario.orderVisibleLateRate)) {
+      const [min, max] = scenario.orderVisibleLateMinutes;
+      order.visibleAt = requestedAt + r.int(min, max) * minuteMs;
+    }
+    const isAccepted = r.chance(scenario.autoAcceptRate);
+    const ret: MiraklReturn = {
+      id: uuidFrom(r),
+      orderId: order.orderId,
+      commercialId: order.commercialId,
+      customerId: order.customer.customerId,
+      state: isAccepted ? 'IN_PROGRESS' : 'WAITING_ACCEPTANCE',
+      methodCode: r.chance(0.8) ? 'RETURN_METHOD_BY_MAIL' : 'RETURN_METHOD_DROP_OFF_POINT',
+      reasonCode: lines[0]?.reasonCode ?? 'RETURN_OTHER',
+      createdAt: requestedAt,
+      lastUpdated: requestedAt,
+      rma: null,
+      labelUrl: null,
+      tracking: null,
+      returnAddress: hubAddress,
+      rejectionReasonCode: null,
+      lines,
+      history: [{ at: requestedAt, from: null, to: isAccepted ? 'IN_PROGRESS' : 'WAITING_ACCEPTANCE', by: 'customer' }],
+    };
+    queue.schedule(requestedAt, () => returns.set(ret.id, ret));
+  }
+
+  /** Catches the world up with the clock: new days generated, due events applied. */
+  function advance(): void {
+    const now = clock.now();
+    if (now < advancedTo) return;
+    advancedTo = now;
+    const lastDay = Math.floor(now / dayMs) + 1;
+    while (generatedThroughDay < lastDay) generateDay(++generatedThroughDay);
+    queue.runUntil(now);
+  }
+
+  function transition(ret: MiraklReturn, to: ReturnState): void {
+    const now = clock.now();
+    ret.history.push({ at: now, from: ret.state, to, by: 'api' });
+    ret.state = to;
+    ret.lastUpdated = now;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------------------
+
+  function visibleOrder(orderId: string): Order | undefined {
+    const order = orders.get(orderId);
+    return order && order.visibleAt <= clock.now() ? order : undefined;
+  }
+
+  function orderState(order: Order): string {
+    const now = clock.now();
+    if (now >= order.closedAt) return 'CLOSED';
+    if (now >= order.deliveredAt) return 'RECEIVED';
+    if (now >= order.shippedAt) return 'SHIPPED';
+    return 'SHIPPING';
+  }
+
+  function lineState(order: Order, line: OrderLine): string {
+    const refunded = line.refunds.reduce((s, r) => s + r.amountMinor, 0);
+    if (refunded >= line.priceMinor && line.refunds.every((r) => r.state === 'REFUNDED')) return 'REFUNDED';
+    return orderState(order);
+  }
+
+  function orderLastUpdated(order: Order): number {
+    const now = clock.now();
+    const milestones = [order.createdAt, order.shippedAt, order.deliveredAt, order.closedAt].filter((t) => t <= now);
+    return Math.max(order.lastTouched, ...milestones, ...order.lines.map((l) => l.lastUpdated));
+  }
+
+  // ---- writes (the engine's side effects) --------------------------------------------------------------------
+
+  function batch<T>(ids: string[], apply: (ret: MiraklReturn) => T | string): BatchResult<T> {
+    if (ids.length > 100) throw new MiraklRejection(`At most 100 returns per call (got ${ids.length})`);
+    const result: BatchResult<T> = { success: [], errors: [] };
+    for (const id of ids) {
+      const ret = returns.get(id);
+      if (!ret) {
+        result.errors.push({ id, message: 'The return does not exist.' });
+        continue;
+      }
+      const outcome = apply(ret);
+      if (typeof outcome === 'string') result.errors.push({ id, message: outcome });
+      else result.success.push(outcome);
+    }
+    return result;
+  }
+
+  const invalidState = 'Return is in invalid state';
+  const openStates: ReturnState[] = ['WAITING_ACCEPTANCE', 'IN_PROGRESS', 'RECEIVED'];
+
+  return {
+    shopId: options.shopId,
+    advance,
+    offers: () => offers,
+    reasons: (): Reason[] => reasons,
+    returnsList: (): MiraklReturn[] => [...returns.values()],
+    getReturn: (id: string) => returns.get(id),
+    visibleOrder,
+    ordersList: (): Order[] => [...orders.values()].filter((o) => o.visibleAt <= clock.now()),
+    orderState,
+    lineState,
+    orderLastUpdated,
+    findLine: (orderLineId: string) => {
+      const found = lineIndex.get(orderLineId);
+      return found && found.order.visibleAt <= clock.now() ? found : undefined;
+    },
+    offerBySku: (sku: string) => offersBySku.get(sku),
+
+    patchReturns(items: { id: string; rma?: string; label_url?: string; tracking?: Tracking; return_address?: { address: Address } }[]) {
+      const byId = new Map(items.map((i) => [i.id, i]));
+      return batch(items.map((i) => i.id), (ret) => {
+        if (!openStates.includes(ret.state)) return invalidState;
+        const item = byId.get(ret.id);
+        if (item?.rma !== undefined) ret.rma = item.rma;
+        if (item?.label_url !== undefined) ret.labelUrl = item.label_url;
+        if (item?.tracking !== undefined) ret.tracking = { ...item.tracking };
+        if (item?.return_address !== undefined) ret.returnAddress = { ...item.return_address.address };
+        ret.lastUpdated = clock.now();
+        return ret;
+      });
+    },
+
+    acceptReturns(items: { id: string; accepted: boolean; rejection_reason_code?: string }[]) {
+      const byId = new Map(items.map((i) => [i.id, i]));
+      return batch(items.map((i) => i.id), (ret) => {
+        const item = byId.get(ret.id);
+        if (ret.state !== 'WAITING_ACCEPTANCE') return invalidState;
+        if (item?.accepted) transition(ret, 'IN_PROGRESS');
+        else {
+          if (!item?.rejection_reason_code) return 'A rejection reason code is required to refuse a return';
+          ret.rejectionReasonCode = item.rejection_reason_code;
+          transition(ret, 'REFUSED');
+        }
+        return { id: ret.id };
+      });
+    },
+
+    receiveReturns(ids: string[]) {
+      return batch(ids, (ret) => {
+        if (ret.state !== 'IN_PROGRESS') return invalidState;
+        transition(ret, 'RECEIVED');
+        return { id: ret.id };
+      });
+    },
+
+    complianceReturns(items: { id: string; return_lines: { order_line_id: string; compliant: boolean; non_compliance_reason_code?: string; non_compliance_additional_info?: string }[] }[]) {
+      const byId = new Map(items.map((i) => [i.id, i]));
+      return batch(items.map((i) => i.id), (ret) => {
+        if (ret.state !== 'RECEIVED') return invalidState;
+        const given = new Map((byId.get(ret.id)?.return_lines ?? []).map((l) => [l.order_line_id, l]));
+        const missing = ret.lines.filter((l) => !given.has(l.orderLineId));
+        if (missing.length) return `Compliance is missing for return line(s) ${missing.map((l) => l.orderLineId).join(', ')}`;
+        const unknown = [...given.keys()].filter((id) => !ret.lines.some((l) => l.orderLineId === id));
+        if (unknown.length) return `Order line(s) ${unknown.join(', ')} are not part of this return`;
+        for (const line of ret.lines) {
+          const c = given.get(line.orderLineId);
+          if (!c) continue;
+          line.compliance = {
+            compliant: c.compliant,
+            ...(c.non_compliance_reason_code ? { reasonCode: c.non_compliance_reason_code } : {}),
+            ...(c.non_compliance_additional_info ? { info: c.non_compliance_additional_info } : {}),
+          };
+        }
+        ret.lastUpdated = clock.now();
+        return { id: ret.id };
+      });
+    },
+
+    closeReturns(ids: string[]) {
+      return batch(ids, (ret) => {
+        if (ret.state !== 'RECEIVED' && ret.state !== 'NO_RECEPTION') return invalidState;
+        transition(ret, 'CLOSED');
+        return { id: ret.id };
+      });
+    },
+
+    cancelReturns(ids: string[]) {
+      return batch(ids, (ret) => {
+        if (ret.state !== 'WAITING_ACCEPTANCE' && ret.state !== 'IN_PROGRESS') return invalidState;
+        transition(ret, 'CANCELED');
+        return { id: ret.id };
+      });
+    },
+
+    /**
+     * OR28. All-or-nothing (specs NOTES §6 leaves this open; all-or-nothing is the safer reading): every refund is
+     * checked before any is recorded. Over-refunds, refunds on closed lines and non-REFUND reasons are refused.
+     */
+    refund(items: { order_line_id: string; amount: number; shipping_amount: number; reason_code: string; quantity?: number; currency_iso_code?: string; taxes?: { code: string; amount: number }[] }[]) {
+      if (items.length === 0) throw new MiraklRejection('No refund was given');
+      const pending = new Map<string, { amount: number; shipping: number }>();
+      for (const item of items) {
+        const found = lineIndex.get(item.order_line_id);
+        if (!found || found.order.visibleAt > clock.now()) throw new MiraklRejection(`Order line ${item.order_line_id} does not exist`);
+        const { order, line } = found;
+        const reason = reasons.find((r) => r.code === item.reason_code);
+        if (!reason || reason.type !== 'REFUND') throw new MiraklRejection(`Reason code ${item.reason_code} is not a refund reason`);
+        if (!reason.isShopRight) throw new MiraklRejection(`Reason code ${item.reason_code} cannot be used by the shop`);
+        if (item.currency_iso_code && item.currency_iso_code !== order.currency) {
+          throw new MiraklRejection(`Currency ${item.currency_iso_code} does not match the order currency ${order.currency}`);
+        }
+        const state = lineState(order, line);
+        if (state === 'CLOSED' || state === 'REFUNDED' || state === 'SHIPPING') {
+          throw new MiraklRejection(`Order line ${line.orderLineId} cannot be refunded in state ${state}`);
+        }
+        const amount = Math.round(item.amount * 100);
+        const shipping = Math.round(item.shipping_amount * 100);
+        if (amount < 0 || shipping < 0) throw new MiraklRejection('Refund amounts cannot be negative');
+        if (amount === 0 && shipping === 0) throw new MiraklRejection(`Refund of order line ${line.orderLineId} is zero`);
+        const before = pending.get(line.orderLineId) ?? { amount: 0, shipping: 0 };
+        const refundedAmount = line.refunds.reduce((s, r) => s + r.amountMinor, 0) + before.amount + amount;
+        const refundedShipping = line.refunds.reduce((s, r) => s + r.shippingMinor, 0) + before.shipping + shipping;
+        if (refundedAmount > line.priceMinor) {
+          throw new MiraklRejection(
+            `Refund amount exceeds the refundable amount of order line ${line.orderLineId} (${(line.priceMinor - refundedAmount + amount) / 100} left)`,
+          );
+        }
+        if (refundedShipping > line.shippingMinor) {
+          throw new MiraklRejection(`Refund shipping amount exceeds the shipping price of order line ${line.orderLineId}`);
+        }
+        pending.set(line.orderLineId, { amount: before.amount + amount, shipping: before.shipping + shipping });
+      }
+      const now = clock.now();
+      const orderRefundId = `ORF-${++counters.refundSeq}`;
+      const created: Refund[] = items.map((item) => {
+        const { order, line } = lineIndex.get(item.order_line_id) as { order: Order; line: OrderLine };
+        const amountMinor = Math.round(item.amount * 100);
+        const shippingMinor = Math.round(item.shipping_amount * 100);
+        const refund: Refund = {
+          id: String(10_000 + ++counters.refundIdSeq),
+          orderRefundId,
+          orderLineId: line.orderLineId,
+          createdAt: now,
+          amountMinor,
+          shippingMinor,
+          taxMinor: includedVat(amountMinor, line.vatRate),
+          quantity: item.quantity ?? 0,
+          reasonCode: item.reason_code,
+          state: 'WAITING_REFUND',
+          settledAt: null,
+        };
+        line.refunds.push(refund);
+        line.lastUpdated = now;
+        order.lastTouched = now;
+        const [min, max] = scenario.refundSettleMinutes;
+        const settleAt = now + rng.fork(`settle:${refund.id}`).int(min, max) * minuteMs;
+        queue.schedule(settleAt, () => {
+          refund.state = 'REFUNDED';
+          refund.settledAt = settleAt;
+          line.lastUpdated = settleAt;
+          order.lastTouched = settleAt;
+        });
+        return refund;
+      });
+      return created;
+    },
+
+    /** STO01: validates the file's shape now; the lines are applied when the import runs. */
+    importStock(csvRows: string[][]) {
+      const now = clock.now();
+      const importId = String(5000 + ++counters.importSeq);
+      const [header = [], ...rows] = csvRows;
+      const imp: StockImport = { importId, createdAt: now, status: 'WAITING', rows, header, errors: [], linesInSuccess: 0, applied: [] };
+      imports.set(importId, imp);
+      const [min, max] = scenario.stockImportSeconds;
+      const r = rng.fork(`import:${importId}`);
+      const runningAt = now + r.int(min, max) * 500;
+      const doneAt = runningAt + r.int(min, max) * 500;
+      queue.schedule(runningAt, () => {
+        imp.status = 'RUNNING';
+      });
+      queue.schedule(doneAt, () => runImport(imp));
+      return imp;
+    },
+    getImport: (id: string) => imports.get(id),
+    importsList: () => [...imports.values()],
+    counters,
+    truth,
+  };
+
+  /** What really happened on the marketplace side, for tests and the /_sim/ endpoints; never served by the API. */
+  function truth() {
+    const refundsByLine: Record<string, { id: string; amountMinor: number; shippingMinor: number; state: string; reasonCode: string; createdAt: string }[]> = {};
+    for (const { line } of lineIndex.values()) {
+      if (line.refunds.length === 0) continue;
+      refundsByLine[line.orderLineId] = line.refunds.map((r) => ({
+        id: r.id,
+        amountMinor: r.amountMinor,
+        shippingMinor: r.shippingMinor,
+        state: r.state,
+        reasonCode: r.reasonCode,
+        createdAt: new Date(r.createdAt).toISOString(),
+      }));
+    }
+    return {
+      at: new Date(clock.now()).toISOString(),
+      orders: { count: orders.size, visible: [...orders.values()].filter((o) => o.visibleAt <= clock.now()).length },
+      returns: [...returns.values()]
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+        .map((r) => ({
+          id: r.id,
+          orderId: r.orderId,
+          state: r.state,
+          createdAt: new Date(r.createdAt).toISOString(),
+          rma: r.rma,
+          trackingNumber: r.tracking?.tracking_number ?? null,
+          lines: r.lines.map((l) => ({ orderLineId: l.orderLineId, quantity: l.quantity, reasonCode: l.reasonCode, compliance: l.compliance })),
+          history: r.history.map((h) => `${new Date(h.at).toISOString()} ${h.from ?? '-'}>${h.to} ${h.by}`),
+        })),
+      refundsByLine,
+      stock: Object.fromEntries(
+        offers.map((o) => [o.shopSku, { offerId: o.offerId, initial: o.initialQuantity, sold: o.soldUnits, quantity: o.quantity }]),
+      ),
+      stockImports: [...imports.values()].map((i) => ({
+        importId: i.importId,
+        status: i.status,
+        applied: i.applied,
+        errors: i.errors.map((e) => ({ line: e.line, reason: e.reason })),
+      })),
+    };
+  }
+
+  function runImport(imp: StockImport): void {
+    const col = (name: string) => imp.header.indexOf(name);
+    const skuCol = col('offer-sku');
+    const qtyCol = col('quantity');
+    const whCol = col('warehouse-code');
+    const udCol = col('update-delete');
+    if (skuCol < 0 || qtyCol < 0) {
+      imp.status = 'FAILED';
+      imp.errors.push({ line: 1, reason: 'The file must have the columns "offer-sku" and "quantity"', row: imp.header });
+      return;
+    }
+    imp.rows.forEach((row, i) => {
+      const lineNumber = i + 2;
+      const sku = row[skuCol] ?? '';
+      const quantityText = row[qtyCol] ?? '';
+      const offer = offersBySku.get(sku);
+      const fail = (reason: string) => imp.errors.push({ line: lineNumber, reason, row });
+      if (!offer) return fail(`The offer with sku "${sku}" does not exist`);
+      if (!/^\d+$/.test(quantityText)) return fail(`The quantity "${quantityText}" is not a whole number of 0 or more`);
+      if (whCol >= 0 && (row[whCol] ?? '') !== '') return fail(`Unknown warehouse "${row[whCol]}"`);
+      const updateDelete = udCol >= 0 ? (row[udCol] ?? '') : '';
+      if (updateDelete !== '' && updateDelete !== 'update') return fail(`Unsupported update-delete value "${updateDelete}" for a stock line`);
+      const to = Number(quantityText);
+      imp.applied.push({ shopSku: sku, from: offer.quantity, to });
+      offer.quantity = to;
+      imp.linesInSuccess++;
+    });
+    imp.status = 'COMPLETE';
+  }
+}
+
+export type MiraklWorld = ReturnType<typeof createMiraklWorld>;
+export type { Offer, Reason };
+
+function uuidFrom(r: Rng): string {
+  const hex = (n: number) =>
+    Array.from({ length: n }, () => r.int(0, 15).toString(16)).join('');
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${r.pick(['8', '9', 'a', 'b'])}${hex(3)}-${hex(12)}`;
+}
