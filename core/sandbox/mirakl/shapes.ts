@@ -64,7 +64,7 @@ function refundJson(refund: Refund) {
     shipping_taxes: [],
     commission_amount: toMajor(c.fee),
     commission_tax_amount: toMajor(c.vat),
-    commission_taxes: [{ code: 'VAT', amount: toMajor(c.vat), rate: commissionVatRate }],
+    commission_taxes: [{ code: 'VAT', amount: toMajor(c.vat) }],
     commission_total_amount: toMajor(c.total),
     ...(refund.settledAt !== null ? { transaction_date: iso(refund.settledAt), transaction_number: `TX-${refund.id}` } : {}),
   };
@@ -95,8 +95,12 @@ function lineJson(world: MiraklWorld, order: Order, line: OrderLine) {
     price: toMajor(line.priceMinor),
     shipping_price: toMajor(line.shippingMinor),
     total_price: toMajor(line.priceMinor + line.shippingMinor),
-    taxes: [{ code: 'VAT', amount: toMajor(vat), rate: line.vatRate }],
-    shipping_taxes: line.shippingMinor > 0 ? [{ code: 'VAT', amount: toMajor(shippingVat), rate: line.vatRate }] : [],
+    // PROPORTIONAL_TO_AMOUNT: Mirakl computes the tax of a partial refund itself (specs NOTES §6).
+    taxes: [{ code: 'VAT', amount: toMajor(vat), rate: line.vatRate, tax_calculation_rule: 'PROPORTIONAL_TO_AMOUNT' }],
+    shipping_taxes:
+      line.shippingMinor > 0
+        ? [{ code: 'VAT', amount: toMajor(shippingVat), rate: line.vatRate, tax_calculation_rule: 'PROPORTIONAL_TO_AMOUNT' }]
+        : [],
     commission_fee: toMajor(c.fee),
     commission_vat: toMajor(c.vat),
     commission_rate_vat: commissionVatRate,
