@@ -35,6 +35,8 @@ export interface Route<Ctx> {
   withUnknownEnum?: (body: unknown) => void;
   /** Does not need the API's credentials (token endpoints, health checks). */
   isPublic?: boolean;
+  /** A /_sim/ ground-truth hook: no credentials, no budget, no injected faults. */
+  isTestHook?: boolean;
 }
 
 export function matchRoute<Ctx>(routes: Route<Ctx>[], method: string, path: string): { route: Route<Ctx>; params: Record<string, string> } | null {

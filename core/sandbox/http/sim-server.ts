@@ -95,6 +95,10 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
       send(res, response);
     };
 
+    if (route.isTestHook) {
+      options.beforeEach?.();
+      return finish(await route.handler(simReq, options.ctx));
+    }
     if (!route.isPublic) {
       const refusal = options.authenticate(simReq, route);
       if (refusal) return finish(refusal);

@@ -1,0 +1,222 @@
+import type { Clock } from '../../ports';
+import type { Rng } from '../rng';
+import type { Scenario } from '../scenario';
+import { uuidLike } from './ids';
+import type { DeliveryAttemptTruth, NotificationTruth, NotificationType, RefundTriggerType, StatusDescription } from './model';
+import { signReboundPayload } from './signature';
+import type { WebhookTransport } from './transport';
+
+// Notification delivery on sandbox time (NOTES §6.5): at-least-once, any 2xx acks, anything else is retried at
+// 1 m, 5 m, 30 m, 2 h and then daily for 7 days. The body is serialised once, so retries and duplicates carry the
+// same bytes and the same delivery id; only the timestamp and signature are renewed per attempt.
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+export const retryDelaysMs: readonly number[] = [MINUTE, 5 * MINUTE, 30 * MINUTE, 120 * MINUTE, ...Array.from({ length: 7 }, () => DAY)];
+/** A held-back notification waits for a later one to overtake it, but never longer than this. */
+const MAX_HOLD_MS = 7 * DAY;
+
+export interface Subscription {
+  url: string;
+  secret: string | null;
+  authorizationHeader: string | null;
+  updatedAt: number;
+}
+
+interface Entry {
+  seq: number;
+  deliveryId: string;
+  type: NotificationType;
+  reboundOrderId: string;
+  event: StatusDescription | RefundTriggerType;
+  createdAt: number;
+  body: unknown;
+  rawBody: string;
+  isHeldBack: boolean;
+  lateMs: number;
+  isDuplicated: boolean;
+  duplicateDelayMs: number;
+  duplicateDueAt: number | null;
+  isDuplicateSent: boolean;
+  outcome: NotificationTruth['outcome'];
+  nextAttemptAt: number | null;
+  firstAttemptAt: number | null;
+  failedCount: number;
+  isInFlight: boolean;
+  attempts: DeliveryAttemptTruth[];
+}
+
+export interface OutboxOptions {
+  clock: Clock;
+  rng: Rng;
+  scenario: Scenario;
+  transport: WebhookTransport;
+  timeoutMs: number;
+  subscription(type: NotificationType): Subscription | undefined;
+  /** True when the return order will emit nothing more, so a held-back notification cannot be overtaken. */
+  isOrderSettled(reboundOrderId: string): boolean;
+}
+
+export interface Outbox {
+  enqueue(input: { type: NotificationType; reboundOrderId: string; event: StatusDescription | RefundTriggerType; at: number; body: unknown }): void;
+  /** Starts every attempt that is due at the current sandbox time. */
+  dispatchDue(): void;
+  flush(): Promise<void>;
+  truth(): NotificationTruth[];
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { clock, rng, scenario } = options;
+  const entries: Entry[] = [];
+  const waiting = new Set<Entry>();
+  const inFlight = new Set<Promise<void>>();
+  const lastAttemptedSeq = new Map<string, number>();
+
+  function isDue(entry: Entry, now: number): boolean {
+    if (entry.isInFlight) return false;
+    if (entry.outcome === 'pending') return entry.nextAttemptAt !== null && entry.nextAttemptAt <= now;
+    return entry.duplicateDueAt !== null && !entry.isDuplicateSent && entry.duplicateDueAt <= now;
+  }
+
+  function mayLeaveHold(entry: Entry, now: number): boolean {
+    if (!entry.isHeldBack || entry.firstAttemptAt !== null) return true;
+    if (now >= entry.createdAt + MAX_HOLD_MS) return true;
+    const overtakenBy = lastAttemptedSeq.get(entry.reboundOrderId) ?? -1;
+    return overtakenBy > entry.seq || options.isOrderSettled(entry.reboundOrderId);
+  }
+
+  function attempt(entry: Entry, kind: DeliveryAttemptTruth['kind']): void {
+    const subscription = options.subscription(entry.type);
+    const at = clock.now();
+    if (!subscription) {
+      // The subscription cannot be removed, so this only happens for a duplicate of an unsubscribed type.
+      return;
+    }
+    entry.isInFlight = true;
+    if (entry.firstAttemptAt === null) entry.firstAttemptAt = at;
+    lastAttemptedSeq.set(entry.reboundOrderId, Math.max(lastAttemptedSeq.get(entry.reboundOrderId) ?? -1, entry.seq));
+    const timestamp = String(Math.floor(at / 1000));
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-rebound-event': entry.type,
+      'x-rebound-delivery-id': entry.deliveryId,
+      'x-rebound-timestamp': timestamp,
+    };
+    if (subscription.secret !== null) headers['x-rebound-signature'] = signReboundPayload(subscription.secret, timestamp, entry.rawBody);
+    if (subscription.authorizationHeader !== null) headers.authorization = subscription.authorizationHeader;
+
+    const settle = (status: number | null, error: string | null) => {
+      entry.isInFlight = false;
+      const isAck = status !== null && status >= 200 && status < 300;
+      entry.attempts.push({ at: new Date(at).toISOString(), kind, status, error, isAck });
+      if (kind === 'duplicate') {
+        entry.isDuplicateSent = true;
+        waiting.delete(entry);
+        return;
+      }
+      if (isAck) {
+        entry.outcome = 'delivered';
+        entry.nextAttemptAt = null;
+        if (entry.isDuplicated) entry.duplicateDueAt = at + entry.duplicateDelayMs;
+        else waiting.delete(entry);
+        return;
+      }
+      entry.failedCount++;
+      const delay = retryDelaysMs[entry.failedCount - 1];
+      if (delay === undefined) {
+        entry.outcome = 'abandoned';
+        entry.nextAttemptAt = null;
+        waiting.delete(entry);
+      } else {
+        entry.nextAttemptAt = at + delay;
+      }
+    };
+    const promise = options
+      .transport({ url: subscription.url, headers, body: entry.rawBody }, options.timeoutMs)
+      .then(
+        (response) => settle(response.status, null),
+        (error: unknown) => settle(null, error instanceof Error ? error.message : String(error)),
+      )
+      .finally(() => inFlight.delete(promise));
+    inFlight.add(promise);
+  }
+
+  return {
+    enqueue(input) {
+      const key = `${input.type}:${input.reboundOrderId}:${input.event}`;
+      const fate = rng.fork(`notification:${key}`);
+      const isSubscribed = options.subscription(input.type) !== undefined;
+      const isHeldBack = fate.chance(scenario.outOfOrderNotificationRate);
+      const lateMs = fate.int(scenario.lateNotificationMinutes[0], scenario.lateNotificationMinutes[1]) * MINUTE;
+      const isDuplicated = fate.chance(scenario.duplicateNotificationRate);
+      const duplicateDelayMs = fate.int(1, Math.max(1, scenario.lateNotificationMinutes[1])) * MINUTE;
+      const entry: Entry = {
+        seq: entries.length,
+        deliveryId: uuidLike(fate.fork('delivery-id')),
+        type: input.type,
+        reboundOrderId: input.reboundOrderId,
+        event: input.event,
+        createdAt: input.at,
+        body: input.body,
+        rawBody: JSON.stringify(input.body),
+        isHeldBack: isSubscribed && isHeldBack,
+        lateMs,
+        isDuplicated: isSubscribed && isDuplicated,
+        duplicateDelayMs,
+        duplicateDueAt: null,
+        isDuplicateSent: false,
+        outcome: isSubscribed ? 'pending' : 'unsubscribed',
+        nextAttemptAt: isSubscribed ? input.at + (isHeldBack ? lateMs : 0) : null,
+        firstAttemptAt: null,
+        failedCount: 0,
+        isInFlight: false,
+        attempts: [],
+      };
+      entries.push(entry);
+      if (isSubscribed) waiting.add(entry);
+      // Nothing will be sent for it, so it must not keep an earlier held-back notification waiting.
+      else lastAttemptedSeq.set(entry.reboundOrderId, entry.seq);
+    },
+
+    dispatchDue() {
+      const now = clock.now();
+      const due = [...waiting].filter((e) => isDue(e, now)).sort((a, b) => dueAt(a) - dueAt(b) || a.seq - b.seq);
+      // Two passes: what is sent now can overtake a held-back notification in the same catch-up.
+      const held: Entry[] = [];
+      for (const entry of due) {
+        if (entry.outcome === 'pending' && !mayLeaveHold(entry, now)) held.push(entry);
+        else attempt(entry, kindOf(entry));
+      }
+      for (const entry of held) if (mayLeaveHold(entry, now)) attempt(entry, kindOf(entry));
+    },
+
+    async flush() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+
+    truth() {
+      return entries.map((e) => ({
+        deliveryId: e.deliveryId,
+        type: e.type,
+        reboundOrderId: e.reboundOrderId,
+        event: e.event,
+        createdAt: new Date(e.createdAt).toISOString(),
+        isHeldBack: e.isHeldBack,
+        isDuplicated: e.isDuplicated,
+        outcome: e.outcome,
+        nextAttemptAt: e.nextAttemptAt === null ? null : new Date(e.nextAttemptAt).toISOString(),
+        attempts: e.attempts.map((a) => ({ ...a })),
+        body: structuredClone(e.body),
+      }));
+    },
+  };
+}
+
+function dueAt(entry: Entry): number {
+  return entry.outcome === 'pending' ? (entry.nextAttemptAt ?? 0) : (entry.duplicateDueAt ?? 0);
+}
+
+function kindOf(entry: Entry): DeliveryAttemptTruth['kind'] {
+  if (entry.outcome !== 'pending') return 'duplicate';
+  return entry.failedCount > 0 ? 'retry' : 'delivery';
+}
