@@ -114,9 +114,15 @@ export function parseJson<S extends z.ZodType>(ctx: Pick<ApiContext, 'system'>, 
 /** Mirakl answers `{status, message}`; ReBound `{error: {code, message}}`; anything else is kept as text. */
 function errorMessage(response: HttpResponse): string {
   try {
-    const body = JSON.parse(response.body) as { message?: unknown; error?: { message?: unknown; code?: unknown } };
+    const body = JSON.parse(response.body) as { message?: unknown; error?: { message?: unknown; code?: unknown; details?: unknown } };
     if (typeof body.message === 'string') return `${response.status} ${body.message}`;
-    if (body.error && typeof body.error.message === 'string') return `${response.status} ${String(body.error.code ?? '')} ${body.error.message}`.trim();
+    if (body.error && typeof body.error.message === 'string') {
+      // ReBound's per-field details say what exactly was refused (e.g. which quantity was too high).
+      const details = Array.isArray(body.error.details)
+        ? (body.error.details as { field?: unknown; issue?: unknown }[]).map((d) => `${String(d.field ?? '')}: ${String(d.issue ?? '')}`).join('; ')
+        : '';
+      return `${response.status} ${String(body.error.code ?? '')} ${body.error.message}${details ? ` (${details})` : ''}`.trim();
+    }
   } catch {
     // not JSON: fall through
   }
