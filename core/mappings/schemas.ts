@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+// The shape of every file in mappings/. Each has a version; a record decided by a mapping keeps that version.
+
+export const reasonCodesSchema = z
+  .object({
+    version: z.number().int().positive(),
+    reasons: z.array(
+      z
+        .object({
+          mirakl: z.string().min(1).describe('a Mirakl return reason code such as RETURN_PDNT_TOO_SMALL'),
+          rebound: z.string().min(1).describe('the reason text ReBound shows its hub'),
+          refund: z.string().min(1).describe('a Mirakl RE01 reason code of type REFUND'),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, number>();
+    file.reasons.forEach((r, i) => {
+      const earlier = seen.get(r.mirakl);
+      if (earlier !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['reasons', i, 'mirakl'], message: `${r.mirakl} is already mapped at reasons[${earlier}]` });
+      }
+      seen.set(r.mirakl, i);
+    });
+  });
+export type ReasonCodes = z.output<typeof reasonCodesSchema>;
+
+export const skuOffersSchema = z
+  .object({
+    version: z.number().int().positive(),
+    overrides: z.array(
+      z.union([
+        z.object({ orderSku: z.string().min(1), offerSku: z.string().min(1) }).strict(),
+        z.object({ orderSku: z.string().min(1), restock: z.literal(false) }).strict(),
+      ]),
+    ),
+  })
+  .strict();
+export type SkuOffers = z.output<typeof skuOffersSchema>;
+
+const positive = z.number().positive();
+
+export const policySchema = z
+  .object({
+    version: z.number().int().positive(),
+    returns: z.object({ autoAccept: z.boolean(), orderWaitMinutes: positive }).strict(),
+    refunds: z
+      .object({
+        trigger: z.enum(['registered', 'inspected']),
+        allowCarrierScanRefunds: z.boolean(),
+        shipping: z.enum(['never', 'whenLineFullyReturned']),
+        toleranceMinor: z.number().int().nonnegative(),
+      })
+      .strict(),
+    stock: z.object({ sellableGrades: z.array(z.string().min(1)).min(1) }).strict(),
+    sla: z
+      .object({
+        returnNotCreatedHours: positive,
+        statusNotPushedHours: positive,
+        refundStalledHours: positive,
+        parcelStalledDays: positive,
+        statusDriftHours: positive,
+      })
+      .strict(),
+    cadences: z
+      .object({
+        returnsPollSeconds: z.number().min(300, 'Mirakl allows RT11 at most every 5 minutes (300 s)'),
+        ordersPollSeconds: z.number().min(60, 'Mirakl allows OR11 at most once a minute (60 s)'),
+        reboundPollSeconds: positive,
+        stockFlushSeconds: z.number().min(60, 'Mirakl allows STO01 at most once a minute (60 s)'),
+        stockStatusSeconds: z.number().min(15, 'Mirakl allows STO02 at most every 15 s'),
+      })
+      .strict(),
+  })
+  .strict();
+export type Policy = z.output<typeof policySchema>;
