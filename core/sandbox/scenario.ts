@@ -8,6 +8,8 @@ export interface Scenario {
   startMs: number;
   /** Days of order history generated before startMs, so returns already exist when the sandbox starts. */
   historyDays: number;
+  /** No orders are generated on or after this time (so a test can run until the world goes quiet). */
+  ordersUntilMs?: number;
   /** Orders that reach a delivered state per simulated day. */
   ordersPerDay: number;
   /** Share of delivered order lines the customer asks to return. */
@@ -19,6 +21,8 @@ export interface Scenario {
   /** Share of returns whose order is not visible in OR11 yet when the return appears, and for how long. */
   orderVisibleLateRate: number;
   orderVisibleLateMinutes: Range;
+  /** Share of return lines with a reason the shipped reason mapping does not cover (RETURN_DAMAGED_PACKAGING). */
+  unmappedReasonRate: number;
   /** Share of returns created already accepted (IN_PROGRESS) rather than WAITING_ACCEPTANCE. */
   autoAcceptRate: number;
 
@@ -63,6 +67,7 @@ export const defaultScenario: Scenario = {
   eurShare: 0.3,
   orderVisibleLateRate: 0.03,
   orderVisibleLateMinutes: [5, 90],
+  unmappedReasonRate: 0.01,
   autoAcceptRate: 0.8,
   parcelNeverSentRate: 0.04,
   shortReceiptRate: 0.03,

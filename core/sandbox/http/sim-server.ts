@@ -14,6 +14,8 @@ export interface OperationCounters {
   calls: number;
   byStatus: Record<string, number>;
   rateLimited: number;
+  /** 429s because a client called sooner than the operation's budget allows (not storms). */
+  overBudget: number;
   faults: Partial<Record<FaultKind, number>>;
 }
 export type CallCounters = Record<string, OperationCounters>;
@@ -50,7 +52,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
   const count = (operation: string): OperationCounters => {
     const existing = counters[operation];
     if (existing) return existing;
-    const created: OperationCounters = { calls: 0, byStatus: {}, rateLimited: 0, faults: {} };
+    const created: OperationCounters = { calls: 0, byStatus: {}, rateLimited: 0, overBudget: 0, faults: {} };
     counters[operation] = created;
     return created;
   };
@@ -115,6 +117,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
     const wait = isContinuation ? 0 : budgets.charge(route.operation, options.budgets()[route.operation], now);
     if (wait > 0) {
       c.rateLimited++;
+      c.overBudget++;
       return finish(tooMany(wait));
     }
 

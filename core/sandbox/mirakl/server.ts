@@ -279,9 +279,9 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
     const createdFrom = optionalDate(req, 'start_date');
     const createdTo = optionalDate(req, 'end_date');
     const descending = (req.query.get('order') ?? 'asc').toLowerCase() === 'desc';
-    const matching = w
-      .ordersList()
-      .filter((o) => orderIds.size === 0 || orderIds.has(o.orderId))
+    // order_ids is how the engine reads orders: look them up rather than scan the whole history.
+    const source = orderIds.size > 0 ? [...orderIds].map((id) => w.visibleOrder(id)).filter((o) => o !== undefined) : w.ordersList();
+    const matching = source
       .filter((o) => states.size === 0 || states.has(w.orderState(o)))
       .filter((o) => updatedFrom === null || w.orderLastUpdated(o) >= updatedFrom - safetyDeltaMs)
       .filter((o) => updatedTo === null || w.orderLastUpdated(o) <= updatedTo)

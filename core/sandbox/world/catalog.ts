@@ -93,5 +93,7 @@ export const returnReasonCodes = [
   'RETURN_DEFECTIVE_ITEM',
   'RETURN_DPD_WRONG_COLOR',
   'RETURN_INACCURATE_ITEM_DESCRIPTION',
-  'RETURN_DAMAGED_PACKAGING',
 ] as const;
+
+/** A real reason code the shipped mapping leaves out, drawn at the scenario's unmappedReasonRate. */
+export const unmappedReturnReasonCode = 'RETURN_DAMAGED_PACKAGING';

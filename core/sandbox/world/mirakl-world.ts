@@ -1,7 +1,7 @@
 import type { Clock } from '../../ports';
 import type { Rng } from '../rng';
 import type { Scenario } from '../scenario';
-import { generateOffers, reasons, returnReasonCodes, type Offer, type Reason } from './catalog';
+import { generateOffers, reasons, returnReasonCodes, unmappedReturnReasonCode, type Offer, type Reason } from './catalog';
 import { createEventQueue } from './event-queue';
 import { includedVat } from './money';
 
@@ -169,6 +169,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
   let advancedTo = -Infinity;
 
   function generateDay(day: number): void {
+    if (scenario.ordersUntilMs !== undefined && day * dayMs >= scenario.ordersUntilMs) return;
     const dayRng = rng.fork(`day:${day}`);
     const count = Math.max(0, Math.round(scenario.ordersPerDay * (0.9 + dayRng.float() * 0.2)));
     const stamp = new Date(day * dayMs).toISOString().slice(0, 10).replace(/-/g, '');
@@ -257,7 +258,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     const lines: ReturnLine[] = returned.map((line) => ({
       orderLineId: line.orderLineId,
       quantity: line.quantity > 1 && r.chance(0.4) ? r.int(1, line.quantity - 1) : line.quantity,
-      reasonCode: r.pick(returnReasonCodes),
+      reasonCode: r.chance(scenario.unmappedReasonRate) ? unmappedReturnReasonCode : r.pick(returnReasonCodes),
       compliance: null,
     }));
     if (r.chance(scenario.orderVisibleLateRate)) {
