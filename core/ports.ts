@@ -14,6 +14,11 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
+/** A source of numbers in [0, 1): jitter and sampling. Seeded in tests. */
+export interface Random {
+  next(): number;
+}
+
 export interface Ids {
   uuid(): string;
 }

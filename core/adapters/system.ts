@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Ids } from '../ports';
+import type { Clock, Ids, Random } from '../ports';
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemIds: Ids = { uuid: () => randomUUID() };
+export const systemRandom: Random = { next: () => Math.random() };

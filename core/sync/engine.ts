@@ -1,0 +1,147 @@
+import { isApiError } from '../net/api-error';
+import type { Policy } from '../mappings/schemas';
+import { createFeedsRepo } from '../store/feeds-repo';
+import type { EngineContext } from './context';
+import { isoAt } from './context';
+import { SimulatedCrash } from './execute';
+import { runIntake } from './feeds/intake';
+import { pollReturns, refreshOrders } from './feeds/mirakl-reads';
+import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-push';
+import { syncRebound } from './feeds/rebound-sync';
+import { planRefunds, probeUncertainRefunds, sendRefunds } from './feeds/refunds';
+import { flushStock, planStockIncrements } from './feeds/stock';
+
+// The scheduler: every feed on its own cadence, one at a time (one writer), in an order that lets one cycle carry
+// a return as far as the facts allow. A failing feed records its error and never stops the others; a failing
+// item never stops the items behind it (each feed handles items one by one or per batch item).
+
+export const unsafeIntentKinds = ['mirakl.refund', 'rebound.createReturn', 'stock.import'] as const;
+
+interface Feed {
+  feed: string;
+  label: string;
+  cadenceSeconds: (p: Policy) => number;
+  run: (ctx: EngineContext) => Promise<unknown>;
+}
+
+export const feeds: Feed[] = [
+  { feed: 'mirakl.returns', label: 'Mirakl returns (RT11)', cadenceSeconds: (p) => p.cadences.returnsPollSeconds, run: pollReturns },
+  {
+    feed: 'mirakl.orders',
+    label: 'Mirakl orders and refunds (OR11)',
+    cadenceSeconds: (p) => p.cadences.ordersPollSeconds,
+    run: async (ctx) => {
+      await refreshOrders(ctx);
+      probeUncertainRefunds(ctx);
+    },
+  },
+  { feed: 'intake', label: 'Return intake (ReBound returns, labels)', cadenceSeconds: () => 0, run: runIntake },
+  {
+    feed: 'rebound',
+    label: 'ReBound parcels and grading',
+    cadenceSeconds: (p) => p.cadences.reboundPollSeconds,
+    run: (ctx) => syncRebound(ctx),
+  },
+  {
+    feed: 'mirakl.push',
+    label: 'Receipts, compliance and closing (RT25, RT26, RT27)',
+    cadenceSeconds: () => 0,
+    run: async (ctx) => {
+      planMiraklPushes(ctx);
+      planCloses(ctx);
+      await sendMiraklPushes(ctx);
+    },
+  },
+  {
+    feed: 'refunds',
+    label: 'Refunds (OR28)',
+    cadenceSeconds: () => 0,
+    run: async (ctx) => {
+      planRefunds(ctx);
+      await sendRefunds(ctx);
+    },
+  },
+  {
+    feed: 'stock',
+    label: 'Stock (STO01, STO02, STO03)',
+    cadenceSeconds: (p) => p.cadences.stockStatusSeconds,
+    run: async (ctx) => {
+      planStockIncrements(ctx);
+      const last = ctx.cursors.get('stock.last_flush');
+      const flushEvery = ctx.mappings().policy.cadences.stockFlushSeconds * 1000;
+      if (!last || ctx.clock.now() - Date.parse(last) >= flushEvery) {
+        await flushStock(ctx);
+        ctx.cursors.set('stock.last_flush', isoAt(ctx.clock.now()));
+      }
+    },
+  },
+];
+
+export interface CycleReport {
+  ran: string[];
+  failed: { feed: string; error: string }[];
+}
+
+export function createEngine(ctx: EngineContext) {
+  const repo = createFeedsRepo(ctx.db);
+  const policy = () => ctx.mappings().policy;
+  for (const f of feeds) repo.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy()) });
+  ctx.intents.recoverOrphans(unsafeIntentKinds);
+  let isPaused = false;
+  let isRunning = false;
+
+  const setRow = ctx.q(`UPDATE feeds SET last_run_at = @now, next_run_at = @next,
+    last_success_at = CASE WHEN @error IS NULL THEN @now ELSE last_success_at END, last_error = @error WHERE feed = @feed`);
+  const nextRunOf = ctx.q('SELECT next_run_at, is_paused FROM feeds WHERE feed = ?');
+
+  async function runFeed(f: Feed, force: boolean): Promise<{ ran: boolean; error: string | null }> {
+    const now = ctx.clock.now();
+    const row = nextRunOf.get(f.feed) as { next_run_at: string | null; is_paused: number };
+    if (!force && (row.is_paused === 1 || (row.next_run_at && Date.parse(row.next_run_at) > now))) return { ran: false, error: null };
+    ctx.events?.emit('sync.progressed', { feed: f.feed, phase: 'started', at: isoAt(now) });
+    let error: string | null = null;
+    let next = now + f.cadenceSeconds(policy()) * 1000;
+    try {
+      await f.run(ctx);
+    } catch (e) {
+      if (e instanceof SimulatedCrash) throw e;
+      error = (e as Error).message;
+      if (isApiError(e) && e.retryAfterMs) next = Math.max(next, ctx.clock.now() + e.retryAfterMs);
+      ctx.log.warn('feed failed', { feed: f.feed, error });
+    }
+    setRow.run({ feed: f.feed, now: isoAt(ctx.clock.now()), next: isoAt(next), error });
+    ctx.events?.emit('sync.progressed', { feed: f.feed, phase: error ? 'failed' : 'finished', at: isoAt(ctx.clock.now()), ...(error ? { message: error } : {}) });
+    return { ran: true, error };
+  }
+
+  return {
+    /** Runs every feed that is due. */
+    async runCycle(options: { force?: boolean } = {}): Promise<CycleReport> {
+      const report: CycleReport = { ran: [], failed: [] };
+      if (isPaused && !options.force) return report;
+      if (isRunning) return report;
+      isRunning = true;
+      try {
+        for (const f of feeds) {
+          const { ran, error } = await runFeed(f, options.force ?? false);
+          if (ran) report.ran.push(f.feed);
+          if (error) report.failed.push({ feed: f.feed, error });
+        }
+      } finally {
+        isRunning = false;
+      }
+      return report;
+    },
+    pause: () => {
+      isPaused = true;
+    },
+    resume: () => {
+      isPaused = false;
+    },
+    get state(): 'idle' | 'running' | 'paused' {
+      return isPaused ? 'paused' : isRunning ? 'running' : 'idle';
+    },
+  };
+}
+
+export type Engine = ReturnType<typeof createEngine>;

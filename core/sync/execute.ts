@@ -1,0 +1,60 @@
+import { ApiError } from '../net/api-error';
+import { backoffDelay, defaultBackoff } from './backoff';
+import type { EngineContext } from './context';
+import type { Intent } from './intents';
+
+// Sending intents: mark them `sending` (committed) before the call, then record what the call proved. Transient
+// failures are rescheduled with backoff; a write that may have been applied becomes `uncertain` and is left to
+// its probe; a rejection is final and handed to the caller to raise the right exception.
+
+export type Verdict = { kind: 'rejected' | 'auth'; message: string } | null;
+
+/** The crash hook the chaos and crash tests instrument; a no-op in the app. */
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}
+
+export async function sendIntents<R>(
+  ctx: EngineContext,
+  intents: Intent[],
+  options: { isUnsafeWrite: boolean; call: () => Promise<R>; onResult: (result: R) => void; point: string },
+): Promise<Verdict> {
+  if (intents.length === 0) return null;
+  ctx.intents.markSending(intents.map((i) => i.id));
+  ctx.crash?.(`${options.point}:before-call`);
+  let result: R;
+  try {
+    result = await options.call();
+  } catch (error) {
+    if (error instanceof SimulatedCrash) throw error;
+    return recordFailure(ctx, intents, error, options.isUnsafeWrite);
+  }
+  ctx.crash?.(`${options.point}:after-call`);
+  options.onResult(result);
+  return null;
+}
+
+export function recordFailure(ctx: EngineContext, intents: Intent[], error: unknown, isUnsafeWrite: boolean): Verdict {
+  const now = ctx.clock.now();
+  const message = (error as Error).message ?? String(error);
+  const api = error instanceof ApiError ? error : null;
+  const maybeApplied = isUnsafeWrite && (!api || api.kind === 'uncertain' || api.kind === 'invalid_response');
+  for (const intent of intents) {
+    if (maybeApplied) {
+      ctx.intents.markUncertain(intent.id, message);
+    } else if (api && (api.isTransient || api.kind === 'invalid_response')) {
+      ctx.intents.fail(intent.id, message, now + backoffDelay(intent.attempts + 1, defaultBackoff, () => ctx.random.next(), api.retryAfterMs));
+    } else if (api?.kind === 'auth') {
+      ctx.intents.fail(intent.id, message, now + defaultBackoff.capMs);
+    } else {
+      ctx.intents.fail(intent.id, message, null);
+    }
+  }
+  if (api?.kind === 'auth') {
+    ctx.exceptions.raise({ type: 'CREDENTIALS_INVALID', subjectKey: api.system, cause: `${api.system} refused our credentials: ${message}` });
+    return { kind: 'auth', message };
+  }
+  if (!maybeApplied && (!api || api.kind === 'rejected' || api.kind === 'not_found')) return { kind: 'rejected', message };
+  if (!maybeApplied && !api) ctx.log.error('intent call failed unexpectedly', { error: message });
+  return null;
+}

@@ -1,0 +1,386 @@
+import type { EngineContext } from '../context';
+import { isoAt } from '../context';
+import { recordFailure, sendIntents } from '../execute';
+import type { Intent } from '../intents';
+import type { ReturnOrderSnapshot } from '../physical';
+
+// Intake: from a return Mirakl reports (Mirakl owns the return request) to a ReBound return order with its label
+// and tracking pushed back to Mirakl. A return whose order is not visible yet waits with backoff, then raises
+// ORDER_NOT_FOUND but keeps being retried: it is never dropped and never half-created in ReBound. Creating the
+// ReBound return is idempotent: before any attempt we look for a return order ReBound already has for it.
+
+const handledElsewhereStates = new Set(['REFUSED', 'CANCELED', 'CLOSED', 'RECEIVED', 'NO_RECEPTION']);
+
+type Stage = 'awaiting_order' | 'blocked' | 'awaiting_acceptance' | 'sales_order' | 'create_return' | 'push_label' | 'in_flight' | 'done' | 'skipped';
+
+interface IntakeRow {
+  return_id: string;
+  stage: Stage;
+  attempts: number;
+  next_attempt_at: string | null;
+  order_wait_until: string | null;
+  rebound_order_id: string | null;
+}
+
+export interface CreateReturnPayload {
+  returnId: string;
+  clientOrderId: string;
+  items: { clientItemId: string; sku: string; quantity: string; reasonCode: string; wish: 'REFUND' }[];
+}
+
+export async function runIntake(ctx: EngineContext): Promise<void> {
+  advanceStages(ctx);
+  await sendAccepts(ctx);
+  await sendSalesOrders(ctx);
+  await sendCreateReturns(ctx);
+  await sendLabelPushes(ctx);
+}
+
+function setStage(ctx: EngineContext, returnId: string, stage: Stage, extra: { nextAttemptAt?: number | null; error?: string | null; attempts?: number } = {}) {
+  ctx
+    .q(
+      `UPDATE return_intake SET stage = @stage, next_attempt_at = @next, last_error = @error, attempts = COALESCE(@attempts, attempts), updated_at = @now
+       WHERE return_id = @id`,
+    )
+    .run({
+      id: returnId,
+      stage,
+      next: extra.nextAttemptAt ? isoAt(extra.nextAttemptAt) : null,
+      error: extra.error ?? null,
+      attempts: extra.attempts ?? null,
+      now: isoAt(ctx.clock.now()),
+    });
+}
+
+/** Moves every return as far as local facts allow, planning the intents the next steps need. */
+function advanceStages(ctx: EngineContext): void {
+  const now = ctx.clock.now();
+  const mappings = ctx.mappings();
+  const reasonRows = new Map(mappings.reasonCodes.reasons.map((r) => [r.mirakl, r]));
+  const rows = ctx
+    .q(
+      `SELECT * FROM return_intake WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label')
+       AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY return_id LIMIT 1000`,
+    )
+    .all(isoAt(now)) as IntakeRow[];
+
+  for (const row of rows) {
+    const ret = ctx.store.getReturn(row.return_id);
+    if (!ret) continue;
+    const lines = ctx.store.returnLines(ret.id);
+
+    if (row.stage === 'awaiting_order' || row.stage === 'blocked') {
+      if (!ctx.store.hasOrder(ret.orderId)) {
+        const waitUntil = row.order_wait_until ? Date.parse(row.order_wait_until) : Date.parse(ret.dateCreated) + mappings.policy.returns.orderWaitMinutes * 60_000;
+        if (!row.order_wait_until) ctx.q('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?').run(isoAt(waitUntil), ret.id);
+        if (now >= waitUntil) {
+          ctx.exceptions.raise({
+            type: 'ORDER_NOT_FOUND',
+            subjectKey: ret.id,
+            returnId: ret.id,
+            cause: `Mirakl shows return ${ret.id} for order ${ret.orderId}, but OR11 has not returned that order since ${ret.dateCreated}.`,
+          });
+        }
+        const delay = Math.min(30 * 60_000, 60_000 * 2 ** Math.min(row.attempts, 5));
+        setStage(ctx, ret.id, 'awaiting_order', { nextAttemptAt: now + delay, attempts: row.attempts + 1, error: 'order not visible in OR11 yet' });
+        continue;
+      }
+      ctx.exceptions.autoResolve('ORDER_NOT_FOUND', ret.id, 'the order is now visible in OR11');
+      const problems: string[] = [];
+      const unmapped = new Set<string>();
+      const unitLines: { orderLineId: string; quantity: number; offerSku: string }[] = [];
+      for (const line of lines) {
+        const orderLine = ctx.store.orderLine(line.orderLineId);
+        if (!orderLine || orderLine.orderId !== ret.orderId) problems.push(`line ${line.orderLineId} is not part of order ${ret.orderId}`);
+        else if (line.quantity > orderLine.quantity) problems.push(`line ${line.orderLineId} returns ${line.quantity} of ${orderLine.quantity} sold`);
+        else unitLines.push({ orderLineId: line.orderLineId, quantity: line.quantity, offerSku: orderLine.offerSku });
+        if (!reasonRows.has(line.reasonCode)) unmapped.add(line.reasonCode);
+      }
+      if (problems.length) {
+        ctx.exceptions.raise({ type: 'RETURN_NOT_CREATED', subjectKey: ret.id, returnId: ret.id, cause: `The return does not match its order: ${problems.join('; ')}.` });
+        setStage(ctx, ret.id, 'blocked', { nextAttemptAt: now + 30 * 60_000, error: problems.join('; ') });
+        continue;
+      }
+      if (unmapped.size) {
+        ctx.exceptions.raise({
+          type: 'UNMAPPED_REASON',
+          subjectKey: ret.id,
+          returnId: ret.id,
+          cause: `Return reason ${[...unmapped].join(', ')} has no mapping in ${mappings.sources.reasonCodes}; the return waits until one is added.`,
+        });
+        setStage(ctx, ret.id, 'blocked', { error: `unmapped reason ${[...unmapped].join(', ')}` });
+        continue;
+      }
+      ctx.exceptions.autoResolve('UNMAPPED_REASON', ret.id, 'every reason of the return is now mapped');
+      ctx.exceptions.autoResolve('RETURN_NOT_CREATED', ret.id, 'the return now matches its order');
+      ctx.physical.createUnits(ret.id, unitLines);
+      row.stage = 'awaiting_acceptance';
+    }
+
+    if (row.stage === 'awaiting_acceptance') {
+      const accept = ctx.intents.findByKey(`rt21:${ret.id}`);
+      if (accept && accept.state !== 'confirmed' && ret.state !== 'WAITING_ACCEPTANCE') ctx.intents.confirmObserved(accept.id, { observedState: ret.state });
+      if (ret.state === 'WAITING_ACCEPTANCE') {
+        if (mappings.policy.returns.autoAccept) {
+          ctx.intents.plan({ kind: 'mirakl.accept', key: `rt21:${ret.id}`, subject: ret.id, payload: { id: ret.id } });
+        }
+        setStage(ctx, ret.id, 'awaiting_acceptance');
+        continue;
+      }
+      if (ret.state !== 'IN_PROGRESS') {
+        if (handledElsewhereStates.has(ret.state)) {
+          // Refused, cancelled, closed or received before it reached us: there is nothing to create.
+          setStage(ctx, ret.id, 'skipped', { error: `Mirakl state ${ret.state}` });
+        } else {
+          // A state Mirakl added without notice: wait for one we understand rather than guess.
+          setStage(ctx, ret.id, 'awaiting_acceptance', { nextAttemptAt: now + 10 * 60_000, error: `unknown Mirakl state ${ret.state}` });
+        }
+        continue;
+      }
+      row.stage = 'sales_order';
+    }
+
+    if (row.stage === 'sales_order') {
+      const salesOrder = ctx.intents.plan({ kind: 'rebound.salesOrder', key: `sales-order:${ret.orderId}`, subject: ret.orderId, payload: { orderId: ret.orderId } });
+      if (salesOrder.state !== 'confirmed') {
+        setStage(ctx, ret.id, 'sales_order');
+        continue;
+      }
+      row.stage = 'create_return';
+    }
+
+    if (row.stage === 'create_return') {
+      const payload: CreateReturnPayload = {
+        returnId: ret.id,
+        clientOrderId: ret.orderId,
+        items: lines.map((l) => ({
+          clientItemId: l.orderLineId,
+          sku: ctx.store.orderLine(l.orderLineId)?.offerSku ?? '',
+          quantity: String(l.quantity),
+          reasonCode: reasonRows.get(l.reasonCode)?.rebound ?? '',
+          wish: 'REFUND' as const,
+        })),
+      };
+      const intent = ctx.intents.plan({
+        kind: 'rebound.createReturn',
+        key: `rebound-return:${ret.id}`,
+        subject: ret.id,
+        payload,
+        mappingVersion: mappings.versions.reasonCodes,
+      });
+      if (intent.state !== 'confirmed') {
+        setStage(ctx, ret.id, 'create_return');
+        continue;
+      }
+      row.stage = 'push_label';
+    }
+
+    if (row.stage === 'push_label') {
+      const ro = ctx.physical.returnOrderOf(ret.id);
+      if (!ro) continue;
+      const intent = ctx.intents.plan({
+        kind: 'mirakl.patch',
+        key: `rt04:${ret.id}`,
+        subject: ret.id,
+        payload: {
+          id: ret.id,
+          rma: ro.rebound_order_id,
+          ...(ro.tracking_number ? { tracking: { carrier_code: ro.carrier ?? 'UNKNOWN', carrier_name: carrierName(ro.carrier), tracking_number: ro.tracking_number } } : {}),
+        },
+      });
+      setStage(ctx, ret.id, intent.state === 'confirmed' ? 'in_flight' : 'push_label');
+    }
+  }
+}
+
+async function sendAccepts(ctx: EngineContext): Promise<void> {
+  const due = ctx.intents.due<{ id: string }>('mirakl.accept', 100);
+  await sendIntents(ctx, due, {
+    point: 'rt21',
+    isUnsafeWrite: false,
+    call: () => ctx.mirakl.accept(due.map((i) => ({ id: i.payload.id, accepted: true }))),
+    onResult: (result) => applyBatch(ctx, due, result, (id) => ctx.store.setReturnState(id, 'IN_PROGRESS')),
+  });
+}
+
+/** Per-item outcome of a Mirakl batch call: every item is checked, a failing one never blocks the others. */
+export function applyBatch(
+  ctx: EngineContext,
+  intents: Intent<{ id: string }>[],
+  result: { return_success: { id: string }[]; return_errors: { id: string; message: string }[] },
+  onSuccess: (returnId: string) => void,
+): void {
+  const ok = new Set(result.return_success.map((s) => s.id));
+  const errors = new Map(result.return_errors.map((e) => [e.id, e.message]));
+  ctx.db.transaction(() => {
+    for (const intent of intents) {
+      if (ok.has(intent.payload.id)) {
+        ctx.intents.confirm(intent.id, { at: isoAt(ctx.clock.now()) });
+        onSuccess(intent.payload.id);
+      } else {
+        // "Invalid state" often means an earlier call whose answer was lost already did it: retry a few times while
+        // the next RT11 poll shows the real state (the planners then confirm it as observed). Anything else, or a
+        // state that never comes right, is final and left to the detectors.
+        const message = errors.get(intent.payload.id) ?? 'missing from the answer';
+        const isStateError = /invalid state/i.test(message) && intent.attempts < 4;
+        ctx.intents.fail(intent.id, message, isStateError ? ctx.clock.now() + 10 * 60_000 : null);
+      }
+    }
+  })();
+}
+
+async function sendSalesOrders(ctx: EngineContext): Promise<void> {
+  for (const intent of ctx.intents.due<{ orderId: string }>('rebound.salesOrder', 50)) {
+    const order = ctx.q('SELECT * FROM mirakl_orders WHERE order_id = ?').get(intent.payload.orderId) as
+      | { order_id: string; commercial_id: string; currency: string; customer_name: string; customer_address: string; date_created: string }
+      | undefined;
+    if (!order) continue;
+    const address = (JSON.parse(order.customer_address) ?? {}) as { street_1?: string; city?: string; zip_code?: string; country_iso_code?: string };
+    const lines = ctx.q('SELECT * FROM mirakl_order_lines WHERE order_id = ? ORDER BY order_line_id').all(order.order_id) as {
+      order_line_id: string;
+      offer_sku: string;
+      product_title: string;
+      quantity: number;
+      price_unit_minor: number;
+    }[];
+    await sendIntents(ctx, [intent], {
+      point: 'sales-order',
+      // Creating a sales order twice is harmless: ReBound answers 409 for a known clientOrderId.
+      isUnsafeWrite: false,
+      call: () =>
+        ctx.rebound.createSalesOrder({
+          clientOrderId: order.order_id,
+          clientOrderCreatedDate: order.date_created,
+          businessUnit: 'asos-marketplace',
+          customerAddress: {
+            name: order.customer_name,
+            line1: address.street_1 ?? '',
+            city: address.city ?? '',
+            postcode: address.zip_code ?? '',
+            countryCode: alpha2(address.country_iso_code ?? 'GBR'),
+          },
+          salesItems: lines.map((l) => ({
+            clientItemId: l.order_line_id,
+            sku: l.offer_sku,
+            articleDescription: l.product_title,
+            quantity: String(l.quantity),
+            commercialValue: (l.price_unit_minor / 100).toFixed(2),
+            commercialValueCurrency: order.currency,
+          })),
+          clientMetadata: [{ key: 'miraklCommercialId', value: order.commercial_id }],
+        }),
+      onResult: (result) => ctx.intents.confirm(intent.id, { created: result.created }),
+    });
+  }
+}
+
+async function sendCreateReturns(ctx: EngineContext): Promise<void> {
+  const candidates = [...ctx.intents.inState<CreateReturnPayload>('rebound.createReturn', 'uncertain', 50), ...ctx.intents.due<CreateReturnPayload>('rebound.createReturn', 50)];
+  for (const intent of candidates) {
+    // Look before creating: a return order ReBound already holds for this return (a lost response, a crash
+    // after the call) is adopted, never created twice.
+    let existing: ReturnOrderSnapshot | null;
+    try {
+      existing = await findExisting(ctx, intent.payload);
+    } catch (error) {
+      if (intent.state === 'uncertain') continue;
+      recordFailure(ctx, [intent], error, false);
+      continue;
+    }
+    if (existing) {
+      adopt(ctx, intent, existing);
+      continue;
+    }
+    if (intent.state === 'uncertain') ctx.intents.retryAfterProbe(intent.id, 'no return order found in ReBound: the earlier call was not applied');
+    const fresh = ctx.intents.get<CreateReturnPayload>(intent.id);
+    if (!fresh) continue;
+    const verdict = await sendIntents(ctx, [fresh], {
+      point: 'create-return',
+      isUnsafeWrite: true,
+      call: () => ctx.rebound.createReturnOrder({ clientOrderId: intent.payload.clientOrderId, items: intent.payload.items }),
+      onResult: (ro) => adopt(ctx, { ...fresh, state: 'sending' }, ro),
+    });
+    if (verdict?.kind === 'rejected') {
+      ctx.exceptions.raise({
+        type: 'RETURN_NOT_CREATED',
+        subjectKey: intent.payload.returnId,
+        returnId: intent.payload.returnId,
+        cause: `ReBound refused the return: ${verdict.message}`,
+      });
+    }
+  }
+}
+
+async function findExisting(ctx: EngineContext, payload: CreateReturnPayload): Promise<ReturnOrderSnapshot | null> {
+  const claimed = new Set(
+    (ctx.q('SELECT rebound_order_id FROM rebound_return_orders WHERE client_order_id = ?').all(payload.clientOrderId) as { rebound_order_id: string }[]).map(
+      (r) => r.rebound_order_id,
+    ),
+  );
+  const wanted = signature(payload.items.map((i) => ({ clientItemId: i.clientItemId, quantity: Number(i.quantity) })));
+  const candidates = await ctx.rebound.listReturnOrders(payload.clientOrderId);
+  return (
+    candidates
+      .filter((ro) => !claimed.has(ro.reboundOrderId) && ro.status !== 'CANCELLED')
+      .filter((ro) => signature(expectedItems(ro)) === wanted)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))[0] ?? null
+  );
+}
+
+function expectedItems(ro: ReturnOrderSnapshot): { clientItemId: string; quantity: number }[] {
+  const counts = new Map<string, number>();
+  for (const item of ro.items) {
+    if (item.grade === 'UNEXPECTED' || item.clientItemId === 'Not available') continue;
+    counts.set(item.clientItemId, (counts.get(item.clientItemId) ?? 0) + Math.max(1, Number(item.quantity) || 0));
+  }
+  return [...counts].map(([clientItemId, quantity]) => ({ clientItemId, quantity }));
+}
+
+function signature(items: { clientItemId: string; quantity: number }[]): string {
+  const counts = new Map<string, number>();
+  for (const i of items) counts.set(i.clientItemId, (counts.get(i.clientItemId) ?? 0) + i.quantity);
+  return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, q]) => `${id}x${q}`).join(',');
+}
+
+function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: ReturnOrderSnapshot): void {
+  const policy = ctx.mappings().policy;
+  ctx.db.transaction(() => {
+    ctx.physical.applySnapshot(intent.payload.returnId, ro, policy.stock.sellableGrades);
+    const outcome = { reboundOrderId: ro.reboundOrderId, status: ro.status };
+    if (intent.state === 'uncertain') ctx.intents.confirmUncertain(intent.id, outcome);
+    else if (intent.state === 'sending') ctx.intents.confirm(intent.id, outcome);
+    else {
+      ctx.intents.markSending([intent.id]);
+      ctx.intents.confirm(intent.id, { ...outcome, adopted: true });
+    }
+    ctx.q('UPDATE return_intake SET rebound_order_id = ?, stage = ?, updated_at = ? WHERE return_id = ?').run(
+      ro.reboundOrderId,
+      'push_label',
+      isoAt(ctx.clock.now()),
+      intent.payload.returnId,
+    );
+    ctx.exceptions.autoResolve('RETURN_NOT_CREATED', intent.payload.returnId, `ReBound return order ${ro.reboundOrderId} exists`);
+  })();
+}
+
+async function sendLabelPushes(ctx: EngineContext): Promise<void> {
+  const due = ctx.intents.due<{ id: string; rma: string; tracking?: { tracking_number: string } }>('mirakl.patch', 100);
+  await sendIntents(ctx, due, {
+    point: 'rt04',
+    isUnsafeWrite: false,
+    call: () => ctx.mirakl.patch(due.map((i) => i.payload)),
+    onResult: (result) =>
+      applyBatch(ctx, due, result, (id) => {
+        ctx.q(`UPDATE return_intake SET stage = 'in_flight', updated_at = ? WHERE return_id = ?`).run(isoAt(ctx.clock.now()), id);
+      }),
+  });
+}
+
+function carrierName(code: string | null): string {
+  return (code ?? 'Unknown carrier').toLowerCase().replace(/(^|_)([a-z])/g, (_m, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase());
+}
+
+const alpha3to2: Record<string, string> = { GBR: 'GB', FRA: 'FR', DEU: 'DE', IRL: 'IE', ESP: 'ES', ITA: 'IT', NLD: 'NL', POL: 'PL', SWE: 'SE', DNK: 'DK', USA: 'US' };
+function alpha2(code: string): string {
+  return code.length === 2 ? code : (alpha3to2[code] ?? code.slice(0, 2));
+}

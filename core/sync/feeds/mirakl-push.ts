@@ -1,0 +1,127 @@
+import type { EngineContext } from '../context';
+import { sendIntents } from '../execute';
+import { returnOrderStatusRank, type UnitRow } from '../physical';
+import { applyBatch } from './intake';
+
+// Mirakl is updated only after ReBound confirms (DESIGN rule 3): RT25 once ReBound has registered units of the
+// return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED. Each is an intent,
+// sent in batches of at most 100 with every per-item error handled on its own.
+
+interface OpenReturn {
+  id: string;
+  state: string;
+  ro_rank: number;
+}
+
+const isArrived = (u: UnitRow) => (u.stage === 'registered' || u.stage === 'graded') && (u.received_sku === null || u.received_sku === u.offer_sku);
+
+export function planMiraklPushes(ctx: EngineContext): void {
+  const rows = ctx
+    .q(
+      `SELECT r.id, r.state, o.status_rank AS ro_rank FROM return_intake i
+       JOIN mirakl_returns r ON r.id = i.return_id
+       JOIN rebound_return_orders o ON o.return_id = r.id
+       WHERE i.stage = 'in_flight' AND o.status_rank >= ?
+         AND NOT EXISTS (SELECT 1 FROM intents c WHERE c.key = 'rt26:' || r.id)`,
+    )
+    .all(returnOrderStatusRank.ITEMS_REGISTERED) as OpenReturn[];
+  for (const r of rows) {
+    const units = ctx.physical.units(r.id);
+    const receive = ctx.intents.findByKey(`rt25:${r.id}`);
+    if (receive && receive.state !== 'confirmed' && (r.state === 'RECEIVED' || r.state === 'CLOSED')) {
+      ctx.intents.confirmObserved(receive.id, { observedState: r.state });
+    }
+    if (r.state === 'IN_PROGRESS' && units.some(isArrived)) {
+      ctx.intents.plan({ kind: 'mirakl.receive', key: `rt25:${r.id}`, subject: r.id, payload: { id: r.id } });
+    }
+    const isGraded = r.ro_rank >= returnOrderStatusRank.PROCESSED && units.every((u) => u.stage === 'graded' || u.stage === 'missing' || u.stage === 'lost');
+    if (r.state === 'RECEIVED' && isGraded) {
+      const lines = new Map<string, UnitRow[]>();
+      for (const u of units) lines.set(u.order_line_id, [...(lines.get(u.order_line_id) ?? []), u]);
+      const returnLines = [...lines].map(([orderLineId, lineUnits]) => {
+        const missing = lineUnits.filter((u) => !isArrived(u)).length;
+        const damaged = lineUnits.filter((u) => u.grade === 'D_DAMAGED').length;
+        if (missing === 0 && damaged === 0) return { order_line_id: orderLineId, compliant: true };
+        return {
+          order_line_id: orderLineId,
+          compliant: false,
+          non_compliance_reason_code: missing > 0 ? 'RETURN_NON_COMPLIANT_MISSING_ITEM' : 'RETURN_NON_COMPLIANT_DAMAGED_PRODUCT',
+          non_compliance_additional_info: missing > 0 ? `${missing} of ${lineUnits.length} unit(s) did not arrive at ReBound` : `${damaged} unit(s) graded damaged by ReBound`,
+        };
+      });
+      ctx.intents.plan({ kind: 'mirakl.compliance', key: `rt26:${r.id}`, subject: r.id, payload: { id: r.id, return_lines: returnLines } });
+    }
+  }
+}
+
+export function planCloses(ctx: EngineContext): void {
+  const rows = ctx
+    .q(
+      `SELECT r.id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+       JOIN intents c ON c.key = 'rt26:' || r.id AND c.state = 'confirmed'
+       WHERE i.stage = 'in_flight' AND r.state = 'RECEIVED' AND NOT EXISTS (SELECT 1 FROM intents x WHERE x.key = 'rt27:' || r.id)`,
+    )
+    .all() as { id: string }[];
+  for (const { id } of rows) {
+    if (refundsSettled(ctx, id)) ctx.intents.plan({ kind: 'mirakl.close', key: `rt27:${id}`, subject: id, payload: { id } });
+  }
+  // A close whose answer was lost: RT11 shows the return CLOSED, so it is done.
+  const closed = ctx
+    .q(
+      `SELECT i.id AS intent, r.id FROM intents i JOIN mirakl_returns r ON r.id = i.subject
+       WHERE i.kind = 'mirakl.close' AND i.state != 'confirmed' AND r.state = 'CLOSED'`,
+    )
+    .all() as { intent: number; id: string }[];
+  for (const c of closed) {
+    ctx.intents.confirmObserved(c.intent, { observedState: 'CLOSED' });
+    ctx.q(`UPDATE return_intake SET stage = 'done', updated_at = ? WHERE return_id = ?`).run(new Date(ctx.clock.now()).toISOString(), c.id);
+  }
+}
+
+/** True when every refund this return planned is REFUNDED in Mirakl's ledger and none is still to be planned. */
+function refundsSettled(ctx: EngineContext, returnId: string): boolean {
+  const lines = ctx.store.returnLines(returnId);
+  const units = ctx.physical.units(returnId);
+  for (const line of lines) {
+    const hasVerified = units.some((u) => u.order_line_id === line.orderLineId && isArrived(u));
+    const intent = ctx.intents.findByKey<unknown>(`refund:${returnId}:${line.orderLineId}`);
+    if (!hasVerified) continue;
+    if (!intent) return false;
+    if (intent.state === 'failed' && intent.nextAttemptAt === null) continue;
+    if (intent.state !== 'confirmed') return false;
+    const refundId = (intent.outcome as { refundId?: string } | null)?.refundId;
+    const ledger = refundId ? ctx.store.refundsOfLine(line.orderLineId).find((r) => r.id === refundId) : undefined;
+    if (ledger?.refund_state !== 'REFUNDED') return false;
+  }
+  return true;
+}
+
+export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
+  const receive = ctx.intents.due<{ id: string }>('mirakl.receive', 100);
+  await sendIntents(ctx, receive, {
+    point: 'rt25',
+    isUnsafeWrite: false,
+    call: () => ctx.mirakl.receive(receive.map((i) => i.payload.id)),
+    onResult: (result) => applyBatch(ctx, receive, result, (id) => ctx.store.setReturnState(id, 'RECEIVED')),
+  });
+  const compliance = ctx.intents.due<{ id: string; return_lines: { order_line_id: string; compliant: boolean }[] }>('mirakl.compliance', 100);
+  await sendIntents(ctx, compliance, {
+    point: 'rt26',
+    isUnsafeWrite: false,
+    call: () => ctx.mirakl.compliance(compliance.map((i) => i.payload)),
+    onResult: (result) => applyBatch(ctx, compliance, result, () => undefined),
+  });
+  const close = ctx.intents.due<{ id: string }>('mirakl.close', 100);
+  await sendIntents(ctx, close, {
+    point: 'rt27',
+    isUnsafeWrite: false,
+    call: () => ctx.mirakl.close(close.map((i) => i.payload.id)),
+    onResult: (result) =>
+      applyBatch(ctx, close, result, (id) => {
+        ctx.store.setReturnState(id, 'CLOSED');
+        ctx.q(`UPDATE return_intake SET stage = 'done', updated_at = ? WHERE return_id = ?`).run(new Date(ctx.clock.now()).toISOString(), id);
+      }),
+  });
+}
+
+export { isArrived };

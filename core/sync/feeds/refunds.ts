@@ -1,0 +1,219 @@
+import type { EngineContext } from '../context';
+import { isoAt } from '../context';
+import { sendIntents } from '../execute';
+import type { Intent } from '../intents';
+import type { UnitRow } from '../physical';
+import { isArrived } from './mirakl-push';
+
+// A refund (OR28) is sent only for units whose receipt ReBound verified, once Mirakl knows the return was
+// received. Mirakl has no idempotency key, so each refund is an intent keyed by return line (planned once), and an
+// intent whose outcome is unknown — a lost answer, a 5xx, or a refused batch that may have been partly applied —
+// is probed in OR11 refunds[] before it may ever be sent again.
+
+export interface RefundPayload {
+  returnId: string;
+  order_line_id: string;
+  units: string[];
+  amountMinor: number;
+  shippingMinor: number;
+  taxMinor: number;
+  shippingTaxMinor: number;
+  currency: string;
+  reason_code: string;
+}
+
+export interface GuardCondition {
+  name: string;
+  holds: boolean;
+  detail: string;
+}
+
+/** Why a refund for this return line may or may not be sent now: every condition, not just the first failing. */
+export function evaluateRefundGuard(ctx: EngineContext, returnId: string, orderLineId: string) {
+  const policy = ctx.mappings().policy;
+  const ret = ctx.store.getReturn(returnId);
+  const line = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);
+  const orderLine = ctx.store.orderLine(orderLineId);
+  const units = ctx.physical.units(returnId).filter((u) => u.order_line_id === orderLineId);
+  const verified = units.filter((u) => isVerified(u, policy.refunds.trigger));
+  const receivePushed = ctx.intents.findByKey(`rt25:${returnId}`)?.state === 'confirmed' || ret?.state === 'RECEIVED' || ret?.state === 'CLOSED';
+  const compliancePushed = ctx.intents.findByKey(`rt26:${returnId}`)?.state === 'confirmed';
+  const mapping = line ? ctx.mappings().reasonCodes.reasons.find((r) => r.mirakl === line.reasonCode) : undefined;
+  const conditions: GuardCondition[] = [
+    { name: 'order line known', holds: Boolean(orderLine && line), detail: orderLine ? `${orderLine.productTitle}, ${orderLine.quantity} sold` : 'OR11 has not returned this line' },
+    {
+      name: 'verified receipt',
+      holds: verified.length > 0,
+      detail: `${verified.length} of ${units.length} unit(s) ${policy.refunds.trigger === 'inspected' ? 'registered and passed inspection' : 'registered by ReBound with the right SKU'}`,
+    },
+    { name: 'Mirakl told of the receipt', holds: receivePushed, detail: receivePushed ? 'RT25 confirmed' : 'waiting for RT25' },
+    ...(policy.refunds.trigger === 'inspected'
+      ? [{ name: 'Mirakl told of the inspection', holds: compliancePushed, detail: compliancePushed ? 'RT26 confirmed' : 'waiting for RT26' }]
+      : []),
+    { name: 'refund reason mapped', holds: Boolean(mapping), detail: mapping ? `${line?.reasonCode} → ${mapping.refund}` : `no mapping for ${line?.reasonCode}` },
+  ];
+  return { allowed: conditions.every((c) => c.holds), conditions, verified, units, orderLine, mapping };
+}
+
+function isVerified(u: UnitRow, trigger: 'registered' | 'inspected'): boolean {
+  if (!isArrived(u)) return false;
+  return trigger === 'registered' || (u.stage === 'graded' && u.grade !== 'D_DAMAGED');
+}
+
+export function planRefunds(ctx: EngineContext): void {
+  const mappings = ctx.mappings();
+  const candidates = ctx
+    .q(
+      `SELECT l.return_id, l.order_line_id FROM return_intake i
+       JOIN mirakl_return_lines l ON l.return_id = i.return_id
+       JOIN mirakl_returns r ON r.id = i.return_id
+       LEFT JOIN intents rcv ON rcv.key = 'rt25:' || i.return_id
+       WHERE i.stage = 'in_flight' AND (rcv.state = 'confirmed' OR r.state IN ('RECEIVED', 'CLOSED')) AND NOT EXISTS (SELECT 1 FROM intents f WHERE f.key = 'refund:' || l.return_id || ':' || l.order_line_id)`,
+    )
+    .all() as { return_id: string; order_line_id: string }[];
+  for (const c of candidates) {
+    const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
+    if (!guard.allowed || !guard.orderLine || !guard.mapping) continue;
+    const line = guard.orderLine;
+    const n = guard.verified.length;
+    const order = ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(line.orderId) as { currency: string };
+    let amountMinor = line.priceUnitMinor * n;
+    const taxMinor = Math.round((line.taxMinor * n) / line.quantity);
+    // Shipping is refunded once, when every unit of the line has come back (policy).
+    const returnedBefore = (ctx
+      .q(`SELECT COALESCE(sum(json_array_length(json_extract(payload, '$.units'))), 0) AS n FROM intents WHERE kind = 'mirakl.refund' AND json_extract(payload, '$.order_line_id') = ?`)
+      .get(line.orderLineId) as { n: number }).n;
+    const refundShipping = mappings.policy.refunds.shipping === 'whenLineFullyReturned' && returnedBefore + n >= line.quantity;
+    const alreadyRefunded = ctx.store.refundsOfLine(line.orderLineId).reduce((s, r) => s + r.amount_minor, 0);
+    const remaining = line.priceMinor - alreadyRefunded;
+    if (amountMinor > remaining) {
+      ctx.exceptions.raise({
+        type: 'REFUND_AMOUNT_MISMATCH',
+        subjectKey: `${c.return_id}:${line.orderLineId}`,
+        returnId: c.return_id,
+        orderLineId: line.orderLineId,
+        cause: `${n} verified unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(remaining / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded).`,
+      });
+      amountMinor = Math.max(0, remaining);
+      if (amountMinor === 0) continue;
+    }
+    ctx.intents.plan<RefundPayload>({
+      kind: 'mirakl.refund',
+      key: `refund:${c.return_id}:${line.orderLineId}`,
+      subject: c.return_id,
+      payload: {
+        returnId: c.return_id,
+        order_line_id: line.orderLineId,
+        units: guard.verified.map((u) => u.id),
+        amountMinor,
+        shippingMinor: refundShipping ? line.shippingMinor : 0,
+        taxMinor,
+        shippingTaxMinor: refundShipping ? line.shippingTaxMinor : 0,
+        currency: order.currency,
+        reason_code: guard.mapping.refund,
+      },
+      mappingVersion: mappings.versions.reasonCodes,
+    });
+  }
+}
+
+/** Refunds sent together in one OR28 call (one per order line: Mirakl answers per line). */
+const batchSize = 20;
+
+export async function sendRefunds(ctx: EngineContext): Promise<void> {
+  const due = ctx.intents.due<RefundPayload>('mirakl.refund', 200);
+  // A refund that has already failed once goes alone, so one bad line cannot hold others back twice.
+  const solo = due.filter((i) => i.attempts > 0);
+  const batched = due.filter((i) => i.attempts === 0);
+  const batches: (typeof due)[] = solo.map((i) => [i]);
+  for (let i = 0; i < batched.length; ) {
+    const lines = new Set<string>();
+    const batch: typeof due = [];
+    while (i < batched.length && batch.length < batchSize) {
+      const intent = batched[i] as (typeof due)[number];
+      if (lines.has(intent.payload.order_line_id)) break;
+      lines.add(intent.payload.order_line_id);
+      batch.push(intent);
+      i++;
+    }
+    batches.push(batch);
+  }
+  for (const batch of batches) await sendBatch(ctx, batch);
+}
+
+async function sendBatch(ctx: EngineContext, batch: Intent<RefundPayload>[]): Promise<void> {
+  const verdict = await sendIntents(ctx, batch, {
+    point: 'or28',
+    isUnsafeWrite: true,
+    call: () =>
+      ctx.mirakl.refund(
+        batch.map(({ payload: p }) => ({
+          order_line_id: p.order_line_id,
+          amount: p.amountMinor / 100,
+          shipping_amount: p.shippingMinor / 100,
+          reason_code: p.reason_code,
+          quantity: p.units.length,
+          currency_iso_code: p.currency,
+          taxes: [{ code: 'VAT', amount: p.taxMinor / 100 }],
+          shipping_taxes: p.shippingMinor > 0 ? [{ code: 'VAT', amount: p.shippingTaxMinor / 100 }] : [],
+        })),
+      ),
+    onResult: (result) => {
+      ctx.db.transaction(() => {
+        for (const intent of batch) {
+          const refund = result.refunds.find((r) => r.order_line_id === intent.payload.order_line_id);
+          if (refund) ctx.intents.confirm(intent.id, { refundId: refund.refund_id, amountMinor: intent.payload.amountMinor, via: 'OR28' });
+          // Missing from a 200 answer: whether Mirakl made it is unknown, so it is probed like a lost answer.
+          else ctx.intents.markUncertain(intent.id, 'OR28 answered without this refund');
+        }
+      })();
+    },
+  });
+  if (verdict?.kind !== 'rejected') return;
+  if (batch.length > 1) {
+    // Mirakl does not say whether one bad refund rejects the whole call or only itself (specs NOTES §6): treat
+    // every refund of the call as uncertain, so each is probed in OR11 before it is ever sent again (alone).
+    ctx.db.transaction(() => {
+      for (const intent of batch) ctx.q(`UPDATE intents SET state = 'uncertain', updated_at = ? WHERE id = ? AND state = 'failed'`).run(isoAt(ctx.clock.now()), intent.id);
+    })();
+    return;
+  }
+  const p = (batch[0] as Intent<RefundPayload>).payload;
+  ctx.exceptions.raise({
+    type: 'REFUND_STALLED',
+    subjectKey: `${p.returnId}:${p.order_line_id}`,
+    returnId: p.returnId,
+    orderLineId: p.order_line_id,
+    cause: `Mirakl refused the refund of ${(p.amountMinor / 100).toFixed(2)} ${p.currency}: ${verdict.message}`,
+  });
+}
+
+/**
+ * An uncertain refund is settled by Mirakl's ledger, never by guessing: once OR11 has been read after the call,
+ * a refund on that line with the intended amount that no other intent claims is ours; if there is none, the
+ * call was not applied and sending it again is safe.
+ */
+export function probeUncertainRefunds(ctx: EngineContext): void {
+  for (const intent of ctx.intents.inState<RefundPayload>('mirakl.refund', 'uncertain', 200)) {
+    const p = intent.payload;
+    const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
+    const lastRead = orderId ? (ctx.q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined) : undefined;
+    if (!lastRead || lastRead.updated_at <= intent.updatedAt) continue;
+    const claimed = new Set(
+      (ctx
+        .q(`SELECT json_extract(outcome, '$.refundId') AS id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') = ?`)
+        .all(p.order_line_id) as { id: string | null }[]).map((r) => r.id),
+    );
+    const since = isoAt(Date.parse(intent.createdAt) - 5 * 60_000);
+    const match = ctx.store
+      .refundsOfLine(p.order_line_id)
+      .find((r) => !claimed.has(r.id) && r.amount_minor === p.amountMinor && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
+    if (match) {
+      ctx.intents.confirmUncertain(intent.id, { refundId: match.id, amountMinor: p.amountMinor, via: 'probe' });
+      ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, `OR11 shows refund ${match.id}`);
+    } else {
+      ctx.intents.retryAfterProbe(intent.id, 'OR11 shows no such refund: the call was not applied');
+      ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'OR11 shows the call was not applied');
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import type { EngineContext } from '../context';
+import { isoAt } from '../context';
+import { sendIntents } from '../execute';
+import type { Intent } from '../intents';
+
+// Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override),
+// never guessed. Each unit gets one increment row (its id is the key); increments are flushed at most once a
+// minute as one STO01 import of absolute quantities computed from a fresh OF21 read. One import is in flight at
+// a time, so a read never overlaps our own pending write. A lost STO01 answer is settled by reading the
+// quantities back once the import would have run: nearer the target means applied, nearer the start means not.
+
+export interface ImportPayload {
+  lines: { sku: string; from: number; to: number; units: string[] }[];
+}
+
+interface ImportOutcome {
+  importId: string | null;
+  status: string;
+  checkedAt?: string;
+}
+
+const settleMs = 5 * 60_000;
+
+export function planStockIncrements(ctx: EngineContext): void {
+  const overrides = new Map(ctx.mappings().skuOffers.overrides.map((o) => [o.orderSku, o]));
+  const units = ctx
+    .q(
+      `SELECT u.id, u.offer_sku FROM units u
+       WHERE u.stage = 'graded' AND u.is_sellable = 1 AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
+         AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = u.id)`,
+    )
+    .all() as { id: string; offer_sku: string }[];
+  const insert = ctx.q(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, created_at, updated_at)
+    VALUES (@unitId, @sku, @state, @note, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
+  const now = isoAt(ctx.clock.now());
+  ctx.db.transaction(() => {
+    for (const u of units) {
+      const override = overrides.get(u.offer_sku);
+      if (override && 'restock' in override) insert.run({ unitId: u.id, sku: u.offer_sku, state: 'skipped', note: 'sku-offers mapping: never restocked', now });
+      else insert.run({ unitId: u.id, sku: override && 'offerSku' in override ? override.offerSku : u.offer_sku, state: 'pending', note: null, now });
+    }
+  })();
+}
+
+function inFlight(ctx: EngineContext): Intent<ImportPayload> | undefined {
+  return ctx
+    .q(
+      `SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain')
+         OR (state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED')))
+       ORDER BY id LIMIT 1`,
+    )
+    .all()
+    .map((r) => ctx.intents.get<ImportPayload>((r as { id: number }).id))
+    .find((i): i is Intent<ImportPayload> => i !== undefined);
+}
+
+export async function flushStock(ctx: EngineContext): Promise<void> {
+  const current = inFlight(ctx);
+  if (current) return followImport(ctx, current);
+
+  const pending = ctx
+    .q(`SELECT offer_sku, group_concat(unit_id, ',') AS units FROM stock_increments WHERE state = 'pending' GROUP BY offer_sku ORDER BY min(created_at) LIMIT 100`)
+    .all() as { offer_sku: string; units: string }[];
+  if (pending.length === 0) return;
+  const lines: ImportPayload['lines'] = [];
+  for (const p of pending) {
+    const offer = await ctx.mirakl.offerBySku(p.offer_sku);
+    const units = p.units.split(',').sort();
+    if (!offer) {
+      ctx.exceptions.raise({
+        type: 'OFFER_NOT_FOUND',
+        subjectKey: p.offer_sku,
+        offerSku: p.offer_sku,
+        cause: `${units.length} sellable unit(s) came back for SKU ${p.offer_sku}, but Mirakl has no offer with that shop SKU.`,
+      });
+      continue;
+    }
+    ctx.exceptions.autoResolve('OFFER_NOT_FOUND', p.offer_sku, 'the offer exists in Mirakl');
+    lines.push({ sku: p.offer_sku, from: offer.quantity, to: offer.quantity + units.length, units });
+  }
+  if (lines.length === 0) return;
+  const allUnits = lines.flatMap((l) => l.units);
+  // The units' exactly-once guarantee is their own state (pending → importing → applied); the key only names this
+  // attempt, so a later attempt for the same units after a proven failure gets a fresh read and a new intent.
+  const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
+  let intent!: Intent<ImportPayload>;
+  ctx.db.transaction(() => {
+    intent = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines } });
+    const mark = ctx.q(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND state = 'pending'`);
+    for (const u of allUnits) mark.run(intent.id, isoAt(ctx.clock.now()), u);
+  })();
+  await sendIntents(ctx, [intent], {
+    point: 'sto01',
+    isUnsafeWrite: true,
+    call: () => ctx.mirakl.importStock(lines.map((l) => ({ sku: l.sku, quantity: l.to }))),
+    onResult: (importId) => ctx.intents.confirm(intent.id, { importId, status: 'SUBMITTED' } satisfies ImportOutcome),
+  });
+  const after = ctx.intents.get<ImportPayload>(intent.id);
+  if (after?.state === 'failed') releaseIncrements(ctx, intent.id, after.nextAttemptAt === null ? 'rejected' : 'pending', after.lastError ?? '');
+}
+
+async function followImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise<void> {
+  if (intent.state === 'uncertain') return probeImport(ctx, intent);
+  if (intent.state === 'planned') {
+    // Planned but never sent (the app stopped in between): its quantities are stale, so it is dropped and the
+    // units go back to pending for a fresh read.
+    ctx.db.transaction(() => {
+      ctx.intents.fail(intent.id, 'never sent; replaced by a fresh import', null, 'planned');
+      releaseIncrements(ctx, intent.id, 'pending', '');
+    })();
+    return;
+  }
+  if (intent.state !== 'confirmed') return;
+  const outcome = intent.outcome as ImportOutcome;
+  if (!outcome.importId) return;
+  const status = await ctx.mirakl.importStatus(outcome.importId);
+  if (status.status !== 'COMPLETE' && status.status !== 'FAILED') {
+    ctx.intents.updateOutcome(intent.id, { ...outcome, status: status.status === 'WAITING' || status.status === 'RUNNING' ? status.status : 'RUNNING' });
+    return;
+  }
+  let rejected = new Map<string, string>();
+  if (status.has_error_report) {
+    const errors = await ctx.mirakl.importErrors(outcome.importId);
+    rejected = new Map(errors.map((e) => [e.sku, e.reason]));
+  }
+  ctx.db.transaction(() => {
+    for (const line of intent.payload.lines) {
+      const reason = status.status === 'FAILED' ? 'the whole import failed' : rejected.get(line.sku);
+      const state = reason ? 'rejected' : 'applied';
+      const mark = ctx.q(`UPDATE stock_increments SET state = ?, note = ?, updated_at = ? WHERE import_intent_id = ? AND offer_sku = ?`);
+      mark.run(state, reason ?? null, isoAt(ctx.clock.now()), intent.id, line.sku);
+      if (reason) {
+        ctx.exceptions.raise({
+          type: 'STOCK_REJECTED',
+          subjectKey: `${line.sku}:${outcome.importId}`,
+          offerSku: line.sku,
+          cause: `Mirakl rejected setting ${line.sku} to ${line.to} (${line.units.length} unit(s) restocked) in import ${outcome.importId}: ${reason}`,
+        });
+      }
+    }
+    ctx.intents.updateOutcome(intent.id, { ...outcome, status: status.status });
+  })();
+}
+
+function probeImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise<void> {
+  if (ctx.clock.now() - Date.parse(intent.updatedAt) < settleMs) return Promise.resolve();
+  return (async () => {
+    const verdicts: ('applied' | 'not_applied' | 'unclear')[] = [];
+    for (const line of intent.payload.lines) {
+      const offer = await ctx.mirakl.offerBySku(line.sku);
+      const q = offer?.quantity ?? line.from;
+      const toTarget = Math.abs(q - line.to);
+      const toStart = Math.abs(q - line.from);
+      verdicts.push(toTarget < toStart ? 'applied' : toStart < toTarget ? 'not_applied' : 'unclear');
+    }
+    if (verdicts.every((v) => v === 'applied')) {
+      ctx.db.transaction(() => {
+        ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()) } satisfies ImportOutcome);
+        ctx.q(`UPDATE stock_increments SET state = 'applied', note = 'confirmed by reading the quantities back', updated_at = ? WHERE import_intent_id = ?`).run(isoAt(ctx.clock.now()), intent.id);
+        ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'the quantities show the import was applied');
+      })();
+    } else if (verdicts.every((v) => v === 'not_applied')) {
+      ctx.db.transaction(() => {
+        ctx.intents.fail(intent.id, 'the quantities show the import was not applied', null, 'uncertain');
+        releaseIncrements(ctx, intent.id, 'pending', '');
+        ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'the quantities show the import was not applied');
+      })();
+    } else {
+      ctx.exceptions.raise({
+        type: 'OUTCOME_UNKNOWN',
+        subjectKey: `intent:${intent.id}`,
+        cause: `A stock import's answer was lost and the quantities read back do not tell whether it ran (${intent.payload.lines.length} offer(s)). Check the offers in Mirakl, then mark it confirmed or failed.`,
+      });
+    }
+  })();
+}
+
+function releaseIncrements(ctx: EngineContext, intentId: number, state: 'pending' | 'rejected', note: string): void {
+  ctx
+    .q(`UPDATE stock_increments SET state = ?, import_intent_id = CASE WHEN ? = 'pending' THEN NULL ELSE import_intent_id END, note = ?, updated_at = ? WHERE import_intent_id = ? AND state = 'importing'`)
+    .run(state, state, note || null, isoAt(ctx.clock.now()), intentId);
+}

@@ -1,0 +1,31 @@
+import type { ReturnOrderSnapshot } from './physical';
+
+// What the engine needs from ReBound. core/rebound's client implements it; keeping the engine on this narrow
+// interface keeps the modelled contract (specs NOTES §6) swappable when ReBound's real API is known.
+export interface SalesOrderInput {
+  clientOrderId: string;
+  clientOrderCreatedDate: string;
+  businessUnit: string;
+  customerAddress: { name: string; line1: string; city: string; postcode: string; countryCode: string };
+  salesItems: {
+    clientItemId: string;
+    sku: string;
+    articleDescription: string;
+    quantity: string;
+    commercialValue: string;
+    commercialValueCurrency: string;
+  }[];
+  clientMetadata: { key: string; value: string }[];
+}
+
+export interface ReturnOrderInput {
+  clientOrderId: string;
+  items: { clientItemId: string; sku: string; quantity: string; reasonCode: string; wish: 'REFUND' }[];
+}
+
+export interface ReboundApi {
+  createSalesOrder(order: SalesOrderInput): Promise<{ created: boolean }>;
+  createReturnOrder(request: ReturnOrderInput): Promise<ReturnOrderSnapshot>;
+  listReturnOrders(clientOrderId: string): Promise<ReturnOrderSnapshot[]>;
+  getReturnOrder(reboundOrderId: string): Promise<ReturnOrderSnapshot | null>;
+}
