@@ -1,0 +1,57 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultScenario } from '../../core/sandbox/scenario';
+import { startHarness, type Harness } from '../support/engine-harness';
+import { makeTempDir } from '../support/temp-dir';
+
+const minute = 60_000;
+const day = 24 * 60 * minute;
+
+describe('intake when the order is not visible yet', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let h: Harness;
+  beforeEach(async () => {
+    temp = makeTempDir();
+    h = await startHarness({
+      seed: 9,
+      dataDir: temp.dir,
+      scenario: {
+        historyDays: 0,
+        ordersPerDay: 20,
+        ordersUntilMs: defaultScenario.startMs + day,
+        returnRate: 0.5,
+        returnAfterDays: [0, 1],
+        // Every order shows up in OR11 five to six hours after its return: past the 4-hour wait window.
+        orderVisibleLateRate: 1,
+        orderVisibleLateMinutes: [300, 360],
+      },
+    });
+  });
+  afterEach(async () => {
+    await h.close();
+    temp.remove();
+  });
+
+  it('waits, raises ORDER_NOT_FOUND after the window, never half-creates, and resolves when the order appears', async () => {
+    const db = h.store.db;
+    let sawException = false;
+    let createdWhileMissing = 0;
+    while (h.clock.now() < defaultScenario.startMs + 6 * day) {
+      await h.step(10 * minute);
+      const open = db.prepare(`SELECT subject_key FROM exceptions WHERE type = 'ORDER_NOT_FOUND' AND state = 'open'`).all() as { subject_key: string }[];
+      if (open.length > 0) sawException = true;
+      for (const { subject_key } of open) {
+        const created = db.prepare(`SELECT count(*) AS n FROM intents WHERE key = ? AND state != 'planned'`).get(`rebound-return:${subject_key}`) as { n: number };
+        createdWhileMissing += created.n;
+      }
+    }
+    expect(sawException).toBe(true);
+    expect(createdWhileMissing).toBe(0);
+    const open = db.prepare(`SELECT count(*) AS n FROM exceptions WHERE type = 'ORDER_NOT_FOUND' AND state != 'resolved'`).get() as { n: number };
+    expect(open.n).toBe(0);
+    const resolved = db.prepare(`SELECT resolution FROM exceptions WHERE type = 'ORDER_NOT_FOUND' AND state = 'resolved' LIMIT 1`).get() as { resolution: string };
+    expect(resolved.resolution).toMatch(/order is now visible/);
+    const returns = h.sandbox.world.returnsList().filter((r) => r.lines.every((l) => l.reasonCode !== 'RETURN_DAMAGED_PACKAGING'));
+    const inReBound = db.prepare('SELECT count(*) AS n FROM rebound_return_orders').get() as { n: number };
+    expect(inReBound.n).toBe(returns.filter((r) => r.state !== 'WAITING_ACCEPTANCE').length);
+  }, 300_000);
+});

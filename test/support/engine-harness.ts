@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { createFakeClock, type FakeClock } from '../../core/adapters/fake-clock';
+import { silentLogger } from '../../core/adapters/logger';
+import { loadMappings, shippedMappingsDir, type Mappings } from '../../core/mappings/load';
+import { createMiraklClient } from '../../core/mirakl/client';
+import { createSqliteBudgetStore } from '../../core/net/budget-guard';
+import { fetchHttp } from '../../core/net/http';
+import { createSqliteJournal } from '../../core/net/journal';
+import { createReboundClient } from '../../core/rebound/client';
+import type { FaultProfiles } from '../../core/sandbox/http/faults';
+import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../../core/sandbox/index';
+import { createRng } from '../../core/sandbox/rng';
+import { openStore, type Store } from '../../core/store/db';
+import { sourceMigrationsDir } from '../../core/store/paths';
+import { createEngineContext, type EngineContext } from '../../core/sync/context';
+import { createEngine, type Engine } from '../../core/sync/engine';
+import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../../core/sync/webhook-receiver';
+import { createMemoryBudgetStore } from '../../core/net/budget-guard';
+import { memoryJournal } from '../../core/net/journal';
+
+// The real engine on a real SQLite file against the sandbox, on a fake clock. `reopen()` drops every bit of
+// in-process state and builds the engine again from the database, as after a crash.
+
+export interface HarnessOptions {
+  seed: number;
+  dataDir: string;
+  scenario?: Partial<Scenario>;
+  miraklFaults?: FaultProfiles;
+  reboundFaults?: FaultProfiles;
+  mappings?: Mappings;
+  crash?: (point: string) => void;
+  /** Receive ReBound notifications on a local receiver (as Sandbox mode does) instead of polling only. */
+  webhooks?: boolean;
+}
+
+export interface Harness {
+  clock: FakeClock;
+  sandbox: Sandbox;
+  store: Store;
+  ctx: EngineContext;
+  engine: Engine;
+  /** Moves sandbox time on, lets both systems catch up, runs one engine cycle. */
+  step(ms: number): Promise<void>;
+  reopen(): void;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const clock = createFakeClock((options.scenario?.startMs ?? defaultScenario.startMs) + 60_000);
+  const sandbox = await startSandbox({
+    seed: options.seed,
+    clock,
+    ...(options.scenario ? { scenario: options.scenario } : {}),
+    ...(options.miraklFaults ? { miraklFaults: options.miraklFaults } : {}),
+    ...(options.reboundFaults ? { reboundFaults: options.reboundFaults } : {}),
+  });
+  const mappings = options.mappings ?? loadMappings(shippedMappingsDir);
+  const random = createRng(options.seed).fork('engine');
+  const webhookSecret = `whsec-${options.seed}`;
+  let receiver: WebhookReceiver | null = null;
+  let webhookUrl: string | null = null;
+
+  const build = () => {
+    const store = openStore({ dataDir: join(options.dataDir, 'data'), migrationsDir: sourceMigrationsDir, clock });
+    const common = { clock, http: fetchHttp, journal: createSqliteJournal(store.db), budgets: createSqliteBudgetStore(store.db), timeoutMs: 10_000 };
+    const ctx = createEngineContext({
+      db: store.db,
+      clock,
+      random: { next: () => random.float() },
+      log: silentLogger,
+      events: null,
+      mirakl: createMiraklClient({ ...common, baseUrl: sandbox.mirakl.baseUrl, apiKey: async () => sandbox.mirakl.apiKey, shopId: sandbox.mirakl.shopId }),
+      rebound: createReboundClient({ ...common, baseUrl: sandbox.rebound.baseUrl, clientId: sandbox.rebound.clientId, clientSecret: async () => sandbox.rebound.clientSecret }),
+      mappings: () => mappings,
+      webhook: webhookUrl ? { url: webhookUrl, secret: webhookSecret } : null,
+      ...(options.crash ? { crash: options.crash } : {}),
+    });
+    return { store, ctx, engine: createEngine(ctx) };
+  };
+
+  let current = build();
+  if (options.webhooks) {
+    // The receiver records into whichever engine context is current (it is rebuilt after a crash).
+    receiver = await startWebhookReceiver(
+      new Proxy({} as EngineContext, { get: (_t, key) => current.ctx[key as keyof EngineContext] }),
+      webhookSecret,
+    );
+    webhookUrl = receiver.url;
+    const subscriber = createReboundClient({
+      baseUrl: sandbox.rebound.baseUrl,
+      clientId: sandbox.rebound.clientId,
+      clientSecret: async () => sandbox.rebound.clientSecret,
+      clock,
+      http: fetchHttp,
+      journal: memoryJournal(),
+      budgets: createMemoryBudgetStore(),
+    });
+    await subscribeToNotifications((type, target) => subscriber.subscribeWebhook(type, target), webhookUrl, webhookSecret);
+    current.store.close();
+    current = build();
+  }
+  const harness: Harness = {
+    clock,
+    sandbox,
+    get store() {
+      return current.store;
+    },
+    get ctx() {
+      return current.ctx;
+    },
+    get engine() {
+      return current.engine;
+    },
+    async step(ms) {
+      clock.advance(ms);
+      sandbox.advance();
+      await current.engine.runCycle();
+      await sandbox.flush();
+    },
+    reopen() {
+      // Everything in memory is dropped; only the database file survives, as after a crash.
+      try {
+        current.store.close();
+      } catch {
+        // already closed
+      }
+      current = build();
+    },
+    async close() {
+      await receiver?.close();
+      current.store.close();
+      await sandbox.close();
+    },
+  };
+  return harness;
+}

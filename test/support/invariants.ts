@@ -1,0 +1,120 @@
+import type { Database } from 'better-sqlite3';
+import type { Sandbox } from '../../core/sandbox/index';
+import { loadMappings, shippedMappingsDir } from '../../core/mappings/load';
+
+// The money and stock invariants, checked against the sandbox's ground truth rather than against what the engine
+// believes: what ReBound physically received, what Mirakl really refunded, what stock Mirakl really holds.
+
+export interface InvariantReport {
+  violations: string[];
+  stats: Record<string, number>;
+}
+
+export function checkInvariants(sandbox: Sandbox, db: Database, options: { isQuiet?: boolean } = {}): InvariantReport {
+  const truth = sandbox.truth();
+  const violations: string[] = [];
+  const mapped = new Set(loadMappings(shippedMappingsDir).reasonCodes.reasons.map((r) => r.mirakl));
+  const stats: Record<string, number> = {};
+  const bump = (k: string, n = 1) => {
+    stats[k] = (stats[k] ?? 0) + n;
+  };
+
+  // ReBound: at most one live return order per Mirakl return (the sandbox raises one return per order).
+  const rosByOrder = new Map<string, typeof truth.rebound.returnOrders>();
+  for (const ro of truth.rebound.returnOrders) {
+    if (ro.status === 'CANCELLED') continue;
+    rosByOrder.set(ro.clientOrderId, [...(rosByOrder.get(ro.clientOrderId) ?? []), ro]);
+  }
+  for (const [orderId, ros] of rosByOrder) if (ros.length > 1) violations.push(`order ${orderId} has ${ros.length} ReBound return orders`);
+
+  // Every eligible Mirakl return is in ReBound exactly once.
+  for (const r of truth.mirakl.returns) {
+    bump('returns');
+    const isAccepted = r.history.some((h) => h.includes('>IN_PROGRESS'));
+    const isMapped = r.lines.every((l) => mapped.has(l.reasonCode));
+    const isVisible = Boolean(sandbox.world.visibleOrder(r.orderId));
+    if (!isAccepted || !isMapped || !isVisible) {
+      bump('returnsNotEligible');
+      continue;
+    }
+    bump('returnsEligible');
+    const ros = rosByOrder.get(r.orderId) ?? [];
+    if (ros.length !== 1) violations.push(`return ${r.id} (order ${r.orderId}) has ${ros.length} ReBound return orders, expected 1`);
+  }
+
+  // Refunds: never two for a line, never without a verified receipt, always the verified units' worth.
+  const receivedByLine = new Map<string, number>();
+  for (const ro of truth.rebound.returnOrders) {
+    for (const u of ro.units) if (u.isReceived && u.fate === 'announced') receivedByLine.set(u.clientItemId, (receivedByLine.get(u.clientItemId) ?? 0) + 1);
+  }
+  for (const [lineId, refunds] of Object.entries(truth.mirakl.refundsByLine)) {
+    bump('refundedLines');
+    if (refunds.length > 1) violations.push(`DUPLICATE REFUND: order line ${lineId} was refunded ${refunds.length} times (${refunds.map((r) => r.amountMinor).join(', ')})`);
+    const received = receivedByLine.get(lineId) ?? 0;
+    const line = sandbox.world.findLine(lineId)?.line;
+    if (received === 0) violations.push(`REFUND WITHOUT RECEIPT: order line ${lineId} was refunded but ReBound received none of its units`);
+    const total = refunds.reduce((s, r) => s + r.amountMinor, 0);
+    if (line && total > received * line.priceUnitMinor) violations.push(`order line ${lineId} refunded ${total} for ${received} received unit(s) at ${line.priceUnitMinor}`);
+    if (line && total !== received * line.priceUnitMinor) violations.push(`order line ${lineId} refunded ${total}, expected ${received * line.priceUnitMinor} for ${received} unit(s)`);
+  }
+
+  if (options.isQuiet) {
+    for (const [lineId, received] of receivedByLine) {
+      if (received > 0 && !truth.mirakl.refundsByLine[lineId]) {
+        const ret = truth.mirakl.returns.find((r) => r.lines.some((l) => l.orderLineId === lineId));
+        if (ret && ret.lines.every((l) => mapped.has(l.reasonCode))) violations.push(`order line ${lineId}: ${received} unit(s) received by ReBound but never refunded`);
+      }
+    }
+  }
+
+  // Stock: each sellable unit restocked once, on its own SKU; nothing else restocked.
+  const sellable = new Map<string, number>();
+  for (const ro of truth.rebound.returnOrders) {
+    // A grade is only real once the hub has processed the parcel (truth also holds the grade it will give).
+    if (!ro.statusHistory.some((h) => h.status === 'PROCESSED')) continue;
+    for (const u of ro.units) {
+      if (u.isReceived && u.fate === 'announced' && (u.grade === 'A_SELLABLE' || u.grade === 'B_SELLABLE_MINOR')) {
+        sellable.set(u.sku, (sellable.get(u.sku) ?? 0) + 1);
+        bump('sellableUnits');
+      }
+    }
+  }
+  const restocked = new Map<string, number>();
+  for (const row of db.prepare(`SELECT payload, outcome FROM intents WHERE kind = 'stock.import' AND state = 'confirmed'`).all() as { payload: string; outcome: string }[]) {
+    const payload = JSON.parse(row.payload) as { lines: { sku: string; from: number; to: number; units: string[] }[] };
+    for (const l of payload.lines) {
+      if (l.to - l.from !== l.units.length) violations.push(`import line for ${l.sku} adds ${l.to - l.from} but carries ${l.units.length} unit(s)`);
+    }
+  }
+  for (const row of db.prepare(`SELECT offer_sku, count(*) AS n FROM stock_increments WHERE state = 'applied' GROUP BY offer_sku`).all() as { offer_sku: string; n: number }[]) {
+    restocked.set(row.offer_sku, row.n);
+    bump('restockedUnits', row.n);
+  }
+  for (const [sku, n] of restocked) if (n > (sellable.get(sku) ?? 0)) violations.push(`STOCK: ${sku} restocked ${n} unit(s) but only ${sellable.get(sku) ?? 0} sellable came back`);
+  if (options.isQuiet) {
+    for (const [sku, n] of sellable) if ((restocked.get(sku) ?? 0) < n) violations.push(`STOCK: ${sku} had ${n} sellable unit(s) back but ${restocked.get(sku) ?? 0} restocked`);
+  }
+  const applied = new Map<string, number>();
+  for (const imp of truth.mirakl.stockImports) for (const a of imp.applied) applied.set(a.shopSku, (applied.get(a.shopSku) ?? 0) + 1);
+  bump('stockImports', truth.mirakl.stockImports.length);
+
+  // Injected physical divergences are surfaced.
+  const exceptionFor = (type: string, key: string) =>
+    Boolean(db.prepare('SELECT 1 FROM exceptions WHERE type = ? AND (subject_key = ? OR return_id = ?)').get(type, key, key));
+  for (const ro of truth.rebound.returnOrders) {
+    const returnId = (db.prepare('SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = ?').get(ro.reboundOrderId) as { return_id: string } | undefined)?.return_id;
+    if (!returnId) continue;
+    if (ro.status === 'EXPIRED' && !exceptionFor('PARCEL_STALLED', returnId)) {
+      violations.push(`return ${returnId}: the parcel was never sent and ReBound expired it, but no PARCEL_STALLED exception`);
+    }
+    const isRegistered = ro.statusHistory.some((h) => h.status === 'ITEMS_REGISTERED');
+    if (!isRegistered) continue;
+    if ((ro.anomalies.includes('shortReceipt') || ro.anomalies.includes('wrongSku')) && !exceptionFor('SHORT_RECEIPT', returnId)) {
+      violations.push(`return ${returnId}: ReBound received fewer units than announced but no SHORT_RECEIPT exception`);
+    }
+    if (ro.extraUnits.some((e) => e.isReceived) && !exceptionFor('UNEXPECTED_ITEM', ro.reboundOrderId)) {
+      violations.push(`return ${returnId}: ReBound received an item it could not match but no UNEXPECTED_ITEM exception`);
+    }
+  }
+  return { violations, stats };
+}
