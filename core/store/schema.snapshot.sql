@@ -4,6 +4,20 @@ CREATE TABLE api_budgets (
   last_call_at INTEGER NOT NULL
 ) STRICT;
 
+-- table: audit_log
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  before TEXT,
+  after TEXT,
+  reason TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+
 -- table: exceptions
 CREATE TABLE exceptions (
   id INTEGER PRIMARY KEY,
@@ -248,6 +262,9 @@ CREATE TABLE units (
   updated_at TEXT NOT NULL
 ) STRICT;
 
+-- index: audit_log_subject
+CREATE INDEX audit_log_subject ON audit_log (subject, seq);
+
 -- index: exceptions_one_open
 CREATE UNIQUE INDEX exceptions_one_open ON exceptions (type, subject_key) WHERE state != 'resolved';
 
@@ -316,3 +333,15 @@ CREATE INDEX units_return ON units (return_id);
 
 -- index: units_stage
 CREATE INDEX units_stage ON units (stage_rank, return_id);
+
+-- trigger: audit_log_no_delete
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+-- trigger: audit_log_no_update
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;

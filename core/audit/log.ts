@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Clock } from '../ports';
+
+// The audit log is append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row's hash is
+// sha256(previous hash + the row's canonical content). Anyone able to write the file could bypass the triggers;
+// the chain is what makes that visible, and verify() says where it breaks.
+
+export const genesisHash = '0'.repeat(64);
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  subject: string;
+  before?: unknown;
+  after?: unknown;
+  reason?: string | null;
+}
+
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  before: string | null;
+  after: string | null;
+  reason: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export type ChainProblem = { seq: number; kind: 'edited' | 'missing_or_reordered' | 'sequence_gap'; detail: string };
+
+function rowHash(prevHash: string, row: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
+  const content = JSON.stringify([row.seq, row.at, row.actor, row.action, row.subject, row.before, row.after, row.reason]);
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+export function createAuditLog(db: Database, clock: Clock) {
+  const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const insert = db.prepare(`INSERT INTO audit_log (seq, at, actor, action, subject, before, after, reason, prev_hash, hash)
+    VALUES (@seq, @at, @actor, @action, @subject, @before, @after, @reason, @prev_hash, @hash)`);
+  const all = db.prepare('SELECT * FROM audit_log ORDER BY seq');
+  const forSubject = db.prepare('SELECT * FROM audit_log WHERE subject = ? ORDER BY seq');
+
+  return {
+    /** Appends one entry. Call inside the transaction that makes the change, so both land or neither does. */
+    append(entry: AuditEntry): { seq: number; hash: string } {
+      const previous = last.get() as { seq: number; hash: string } | undefined;
+      const row = {
+        seq: (previous?.seq ?? 0) + 1,
+        at: new Date(clock.now()).toISOString(),
+        actor: entry.actor,
+        action: entry.action,
+        subject: entry.subject,
+        before: entry.before === undefined ? null : JSON.stringify(entry.before),
+        after: entry.after === undefined ? null : JSON.stringify(entry.after),
+        reason: entry.reason ?? null,
+      };
+      const prevHash = previous?.hash ?? genesisHash;
+      const hash = rowHash(prevHash, row);
+      insert.run({ ...row, prev_hash: prevHash, hash });
+      return { seq: row.seq, hash };
+    },
+
+    entriesFor: (subject: string) => forSubject.all(subject) as AuditRow[],
+
+    /** Walks the whole chain and reports every place it does not hold. */
+    verify(): { ok: boolean; entries: number; problems: ChainProblem[] } {
+      const rows = all.all() as AuditRow[];
+      const problems: ChainProblem[] = [];
+      let prevHash = genesisHash;
+      rows.forEach((row, i) => {
+        if (row.seq !== i + 1) problems.push({ seq: row.seq, kind: 'sequence_gap', detail: `expected entry ${i + 1}, found ${row.seq}` });
+        if (row.prev_hash !== prevHash) {
+          problems.push({ seq: row.seq, kind: 'missing_or_reordered', detail: 'does not follow the entry before it: one was removed or moved' });
+        }
+        const { prev_hash: _p, hash: _h, ...content } = row;
+        if (rowHash(row.prev_hash, content) !== row.hash) problems.push({ seq: row.seq, kind: 'edited', detail: 'its content no longer matches its hash' });
+        prevHash = row.hash;
+      });
+      return { ok: problems.length === 0, entries: rows.length, problems };
+    },
+  };
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
