@@ -10,6 +10,7 @@ import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-p
 import { syncRebound } from './feeds/rebound-sync';
 import { planRefunds, probeUncertainRefunds, sendRefunds } from './feeds/refunds';
 import { flushStock, planStockIncrements } from './feeds/stock';
+import { runDetectors } from '../reconcile/detectors';
 
 // The scheduler: every feed on its own cadence, one at a time (one writer), in an order that lets one cycle carry
 // a return as far as the facts allow. A failing feed records its error and never stops the others; a failing
@@ -74,6 +75,12 @@ export const feeds: Feed[] = [
         ctx.cursors.set('stock.last_flush', isoAt(ctx.clock.now()));
       }
     },
+  },
+  {
+    feed: 'reconcile',
+    label: 'Divergence checks (exceptions)',
+    cadenceSeconds: () => 300,
+    run: async (ctx) => runDetectors(ctx.db, ctx.clock, ctx.exceptions, ctx.mappings().policy),
   },
 ];
 
