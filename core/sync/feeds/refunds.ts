@@ -188,6 +188,8 @@ async function sendBatch(ctx: EngineContext, batch: Intent<RefundPayload>[]): Pr
   });
 }
 
+const probeSettleMs = 5 * 60_000;
+
 /**
  * An uncertain refund is settled by Mirakl's ledger, never by guessing: once OR11 has been read after the call,
  * a refund on that line with the intended amount that no other intent claims is ours; if there is none, the
@@ -198,7 +200,8 @@ export function probeUncertainRefunds(ctx: EngineContext): void {
     const p = intent.payload;
     const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
     const lastRead = orderId ? (ctx.q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined) : undefined;
-    if (!lastRead || lastRead.updated_at <= intent.updatedAt) continue;
+    // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show.
+    if (!lastRead || Date.parse(lastRead.updated_at) < Date.parse(intent.updatedAt) + probeSettleMs) continue;
     const claimed = new Set(
       (ctx
         .q(`SELECT json_extract(outcome, '$.refundId') AS id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') = ?`)
