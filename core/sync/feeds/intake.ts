@@ -277,6 +277,8 @@ async function sendSalesOrders(ctx: EngineContext): Promise<void> {
 async function sendCreateReturns(ctx: EngineContext): Promise<void> {
   const candidates = [...ctx.intents.inState<CreateReturnPayload>('rebound.createReturn', 'uncertain', 50), ...ctx.intents.due<CreateReturnPayload>('rebound.createReturn', 50)];
   for (const intent of candidates) {
+    // Like a refund probe, give ReBound a few minutes to show a return order a lost answer may have created.
+    if (intent.state === 'uncertain' && ctx.clock.now() - Date.parse(intent.updatedAt) < 5 * 60_000) continue;
     // Look before creating: a return order ReBound already holds for this return (a lost response, a crash
     // after the call) is adopted, never created twice.
     let existing: ReturnOrderSnapshot | null;
