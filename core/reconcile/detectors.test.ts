@@ -1,13 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock, type FakeClock } from '../adapters/fake-clock';
+import type { ExceptionTypeName } from '../exceptions/catalogue';
 import { createExceptionStore, type ExceptionStore } from '../exceptions/store';
 import { loadMappings } from '../mappings/load';
 import { openStore, type Store } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { runDetectors } from './detectors';
+import { detectors } from './detectors';
+import { createReconciler, type Reconciler } from './pass';
 
-const hour = 3_600_000;
+const minute = 60_000;
+const hour = 60 * minute;
 const policy = loadMappings().policy;
 
 describe('detectors', () => {
@@ -15,90 +18,268 @@ describe('detectors', () => {
   let store: Store;
   let clock: FakeClock;
   let exceptions: ExceptionStore;
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const run = () => runDetectors(store.db, clock, exceptions, policy);
-  const open = (type: string) => store.db.prepare(`SELECT * FROM exceptions WHERE type = ? AND state = 'open'`).all(type) as { subject_key: string }[];
-  const resolution = (type: string) =>
-    (store.db.prepare(`SELECT resolution FROM exceptions WHERE type = ? AND state = 'resolved'`).get(type) as { resolution: string } | undefined)?.resolution;
+  let reconciler: Reconciler;
+  const now = () => new Date(clock.now()).toISOString();
+  const run = (full = false) => reconciler.run(policy, { full });
+  const sql = (text: string, ...params: unknown[]) => store.db.prepare(text).run(...params);
+  const rows = (type: string, state = 'open') =>
+    store.db.prepare(`SELECT * FROM exceptions WHERE type = ? AND state = ?`).all(type, state) as { subject_key: string; resolution: string; cause: string }[];
+
+  const fixture = {
+    returnOf(id: string, state = 'IN_PROGRESS') {
+      const t = now();
+      sql(`INSERT INTO mirakl_orders (order_id, commercial_id, state, currency, customer_id, customer_name, customer_address, date_created, last_updated, synced_at)
+           VALUES ('O-1', 'C-1', 'SHIPPED', 'GBP', 'CU', 'Ann', '{}', ?, ?, ?) ON CONFLICT DO NOTHING`, t, t, t);
+      sql(`INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku, product_title, quantity, price_unit_minor, price_minor,
+             shipping_minor, tax_minor, shipping_tax_minor, state, can_refund) VALUES ('L-1', 'O-1', 1, 'SKU', 'P', 'Shirt', 2, 2500, 5000, 0, 0, 0, 'SHIPPED', 1)
+           ON CONFLICT DO NOTHING`);
+      sql(`INSERT INTO mirakl_returns (id, order_id, commercial_id, state, method_code, date_created, last_updated, first_seen_at, synced_at)
+           VALUES (?, 'O-1', 'C-1', ?, 'BY_MAIL', ?, ?, ?, ?)`, id, state, t, t, t, t);
+      sql(`INSERT INTO mirakl_return_lines (return_id, order_line_id, quantity, reason_code) VALUES (?, 'L-1', 2, '11')`, id);
+    },
+    reboundOrder(returnId: string, status: string, rank: number) {
+      const t = now();
+      sql(`INSERT INTO rebound_return_orders (rebound_order_id, client_order_id, return_id, status, status_rank, created_at, updated_at, synced_at, is_open)
+           VALUES (?, 'O-1', ?, ?, ?, ?, ?, ?, 1)`, `RO-${returnId}`, returnId, status, rank, t, t, t);
+    },
+    unit(returnId: string, n: number, stage = 'registered') {
+      const t = now();
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, ?, 'L-1', 'SKU', ?, 3, ?, ?)`,
+        `${returnId}:L-1:${n}`, returnId, stage, stage === 'registered' ? t : null, t);
+    },
+    ourRefund(returnId: string, refundId: string, amountMinor: number, state = 'REFUNDED') {
+      const t = now();
+      sql(`INSERT INTO intents (kind, key, subject, payload, state, outcome, created_at, updated_at) VALUES ('mirakl.refund', ?, ?, ?, 'confirmed', ?, ?, ?)`,
+        `refund:${returnId}:L-1`, returnId, JSON.stringify({ returnId, order_line_id: 'L-1', units: [], amountMinor }), JSON.stringify({ refundId }), t, t);
+      fixture.refund(refundId, amountMinor, state);
+    },
+    refund(refundId: string, amountMinor: number, state = 'REFUNDED') {
+      const t = now();
+      sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+           VALUES (?, 'L-1', ?, ?, 0, 1, '11', ?, ?, ?, ?)`, refundId, `OR-${refundId}`, amountMinor, state, t, t, t);
+    },
+  };
 
   beforeEach(() => {
     temp = makeTempDir();
     clock = createFakeClock(Date.UTC(2026, 10, 1));
     store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     exceptions = createExceptionStore(store.db, clock);
-    const t = iso(clock.now());
-    store.db
-      .prepare(
-        `INSERT INTO mirakl_returns (id, order_id, commercial_id, state, method_code, date_created, last_updated, first_seen_at, synced_at)
-         VALUES ('R-1', 'O-1', 'C-1', 'IN_PROGRESS', 'RETURN_METHOD_BY_MAIL', ?, ?, ?, ?)`,
-      )
-      .run(t, t, t, t);
+    reconciler = createReconciler(store.db, clock);
   });
   afterEach(() => {
     store.close();
     temp.remove();
   });
 
-  it('raises STATUS_NOT_PUSHED at its SLA and not before, once, and resolves it when Mirakl converges', () => {
-    store.db
-      .prepare(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:L-1:1', 'R-1', 'L-1', 'SKU', 'registered', 3, ?, ?)`)
-      .run(iso(clock.now()), iso(clock.now()));
-    clock.advance(policy.sla.statusNotPushedHours * hour - 60_000);
-    run();
-    expect(open('STATUS_NOT_PUSHED')).toHaveLength(0);
-    clock.advance(60_000);
-    expect(run().raised).toBe(1);
-    run();
-    expect(open('STATUS_NOT_PUSHED')).toHaveLength(1);
-    store.db.prepare(`UPDATE mirakl_returns SET state = 'RECEIVED' WHERE id = 'R-1'`).run();
-    expect(run().resolved).toBe(1);
-    expect(open('STATUS_NOT_PUSHED')).toHaveLength(0);
-    expect(resolution('STATUS_NOT_PUSHED')).toBe('auto: Mirakl now shows the return received');
+  interface Case {
+    type: ExceptionTypeName;
+    slaMs: number;
+    diverge(): void;
+    converge(): void;
+    subject: string;
+  }
+  const cases: Case[] = [
+    {
+      type: 'RETURN_NOT_CREATED',
+      slaMs: policy.sla.returnNotCreatedHours * hour,
+      subject: 'R-1',
+      diverge: () => fixture.returnOf('R-1'),
+      converge: () => fixture.reboundOrder('R-1', 'LABEL_ISSUED', 1),
+    },
+    {
+      type: 'STATUS_NOT_PUSHED',
+      slaMs: policy.sla.statusNotPushedHours * hour,
+      subject: 'R-1',
+      diverge: () => {
+        fixture.returnOf('R-1');
+        fixture.reboundOrder('R-1', 'ITEMS_REGISTERED', 4);
+        fixture.unit('R-1', 1);
+      },
+      converge: () => sql(`UPDATE mirakl_returns SET state = 'RECEIVED' WHERE id = 'R-1'`),
+    },
+    {
+      type: 'REFUND_STALLED',
+      slaMs: policy.sla.refundStalledHours * hour,
+      subject: 'R-1:L-1',
+      diverge: () => {
+        fixture.returnOf('R-1', 'RECEIVED');
+        fixture.reboundOrder('R-1', 'ITEMS_REGISTERED', 4);
+        fixture.unit('R-1', 1);
+        fixture.unit('R-1', 2);
+      },
+      converge: () => fixture.ourRefund('R-1', 'F-1', 5000),
+    },
+    {
+      type: 'REFUND_WITHOUT_RECEIPT',
+      slaMs: 0,
+      subject: 'refund:F-9',
+      diverge: () => {
+        fixture.returnOf('R-1');
+        fixture.refund('F-9', 2500);
+      },
+      converge: () => fixture.unit('R-1', 1),
+    },
+    {
+      type: 'REFUND_AMOUNT_MISMATCH',
+      slaMs: 0,
+      subject: 'R-1:L-1',
+      diverge: () => {
+        fixture.returnOf('R-1', 'RECEIVED');
+        fixture.reboundOrder('R-1', 'PROCESSED', 5);
+        fixture.unit('R-1', 1);
+        fixture.unit('R-1', 2);
+        fixture.ourRefund('R-1', 'F-1', 2500);
+      },
+      converge: () => sql(`UPDATE mirakl_refunds SET amount_minor = 5000 WHERE id = 'F-1'`),
+    },
+    {
+      type: 'PARCEL_STALLED',
+      slaMs: policy.sla.parcelStalledDays * 24 * hour,
+      subject: 'R-1',
+      diverge: () => {
+        fixture.returnOf('R-1');
+        fixture.reboundOrder('R-1', 'IN_CARRIER_NETWORK', 2);
+      },
+      converge: () => sql(`UPDATE rebound_return_orders SET status = 'ITEMS_REGISTERED', status_rank = 4, updated_at = ?`, now()),
+    },
+    {
+      type: 'STATUS_DRIFT',
+      slaMs: policy.sla.statusDriftHours * hour,
+      subject: 'R-1',
+      diverge: () => {
+        fixture.returnOf('R-1', 'CLOSED');
+        fixture.reboundOrder('R-1', 'LABEL_ISSUED', 1);
+      },
+      converge: () => sql(`UPDATE rebound_return_orders SET status = 'PROCESSED', status_rank = 5, updated_at = ?`, now()),
+    },
+    {
+      type: 'SHORT_RECEIPT',
+      slaMs: 0,
+      subject: 'R-1',
+      diverge: () => {
+        fixture.returnOf('R-1', 'RECEIVED');
+        fixture.reboundOrder('R-1', 'ITEMS_REGISTERED', 4);
+        fixture.unit('R-1', 1);
+        fixture.unit('R-1', 2, 'missing');
+      },
+      // The late unit turns up and is graded (units only move forward).
+      converge: () => sql(`UPDATE units SET stage = 'graded', stage_rank = 4, registered_at = ? WHERE id = 'R-1:L-1:2'`, now()),
+    },
+    {
+      type: 'UNEXPECTED_ITEM',
+      slaMs: 0,
+      subject: 'RO-R-1',
+      diverge: () => {
+        fixture.returnOf('R-1');
+        fixture.reboundOrder('R-1', 'ITEMS_REGISTERED', 4);
+        sql(`INSERT INTO rebound_items (rebound_item_id, rebound_order_id, client_item_id, sku, quantity, reason_code, is_unexpected, updated_at)
+             VALUES ('I-9', 'RO-R-1', 'Not available', 'OTHER', 1, '', 1, ?)`, now());
+      },
+      converge: () => sql(`UPDATE rebound_items SET is_unexpected = 0, client_item_id = 'L-1' WHERE rebound_item_id = 'I-9'`),
+    },
+    {
+      type: 'OUTCOME_UNKNOWN',
+      slaMs: hour,
+      subject: 'intent:1',
+      diverge: () => {
+        fixture.returnOf('R-1');
+        sql(`INSERT INTO intents (id, kind, key, subject, payload, state, created_at, updated_at) VALUES (1, 'mirakl.receive', 'rt25:R-1', 'R-1', '{}', 'uncertain', ?, ?)`, now(), now());
+      },
+      converge: () => sql(`UPDATE intents SET state = 'confirmed', updated_at = ? WHERE id = 1`, now()),
+    },
+  ];
+
+  it('has a case below for every detector', () => {
+    expect(cases.map((c) => c.type).sort()).toEqual(detectors.map((d) => d.type).sort());
   });
 
-  it('raises REFUND_WITHOUT_RECEIPT at once for a refund nobody can explain, and resolves it when a receipt is verified', () => {
-    store.db
-      .prepare(
-        `INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-         VALUES ('F-9', 'L-1', 'OR-9', 2500, 0, 1, '11', 'WAITING_REFUND', ?, ?, ?)`,
-      )
-      .run(iso(clock.now()), iso(clock.now()), iso(clock.now()));
+  for (const c of cases) {
+    it(`${c.type}: raised at its SLA and not before, never twice, and resolved with the reason when the sources converge`, () => {
+      c.diverge();
+      if (c.slaMs > 0) {
+        clock.advance(c.slaMs - minute);
+        run();
+        expect(rows(c.type)).toHaveLength(0);
+        clock.advance(minute);
+      }
+      run();
+      expect(rows(c.type).map((r) => r.subject_key)).toEqual([c.subject]);
+      clock.advance(hour);
+      run();
+      run(true);
+      expect(store.db.prepare('SELECT count(*) AS n FROM exceptions WHERE type = ?').get(c.type)).toEqual({ n: 1 });
+      clock.advance(minute);
+      c.converge();
+      run();
+      expect(rows(c.type)).toHaveLength(0);
+      const detector = detectors.find((d) => d.type === c.type);
+      expect(rows(c.type, 'resolved')[0]?.resolution).toBe(`auto: ${detector?.convergedBecause}`);
+    });
+  }
+
+  it('does not raise again a divergence a person accepted, until the sources have converged once', () => {
+    fixture.returnOf('R-1');
+    fixture.refund('F-9', 2500);
     run();
-    const raised = store.db.prepare(`SELECT severity, owner_team, cause FROM exceptions WHERE type = 'REFUND_WITHOUT_RECEIPT'`).get() as Record<string, string>;
-    expect(raised).toMatchObject({ severity: 'critical', owner_team: 'finance' });
-    expect(raised.cause).toMatch(/refund F-9 of 25\.00 on line L-1/);
-    store.db
-      .prepare(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:L-1:1', 'R-1', 'L-1', 'SKU', 'registered', 3, ?, ?)`)
-      .run(iso(clock.now()), iso(clock.now()));
+    sql(`UPDATE exceptions SET state = 'resolved', resolved_by = 'ann', resolution = 'goodwill refund' WHERE type = 'REFUND_WITHOUT_RECEIPT'`);
+    sql(`UPDATE recon_watch SET state = 'accepted' WHERE type = 'REFUND_WITHOUT_RECEIPT'`);
+    clock.advance(hour);
+    sql(`UPDATE mirakl_refunds SET refund_state = 'REFUNDED'`);
     run();
-    expect(open('REFUND_WITHOUT_RECEIPT')).toHaveLength(0);
+    run(true);
+    expect(rows('REFUND_WITHOUT_RECEIPT')).toHaveLength(0);
   });
 
-  it('raises OUTCOME_UNKNOWN for a call still unsettled after an hour, and resolves it once probed', () => {
-    store.db
-      .prepare(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', '{}', 'uncertain', ?, ?)`)
-      .run(iso(clock.now()), iso(clock.now()));
-    clock.advance(59 * 60_000);
+  it('wakes a snoozed exception when its snooze ends', () => {
+    fixture.returnOf('R-1');
+    fixture.refund('F-9', 2500);
     run();
-    expect(open('OUTCOME_UNKNOWN')).toHaveLength(0);
-    clock.advance(2 * 60_000);
-    run();
-    expect(open('OUTCOME_UNKNOWN')).toHaveLength(1);
-    store.db.prepare(`UPDATE intents SET state = 'confirmed'`).run();
-    run();
-    expect(open('OUTCOME_UNKNOWN')).toHaveLength(0);
+    sql(`UPDATE exceptions SET state = 'snoozed', snoozed_until = ?`, new Date(clock.now() + 2 * hour).toISOString());
+    clock.advance(hour);
+    expect(run().reopened).toBe(0);
+    clock.advance(hour);
+    expect(run().reopened).toBe(1);
+    expect(rows('REFUND_WITHOUT_RECEIPT')).toHaveLength(1);
   });
 
-  it("does not resolve an exception the engine raised while its subject still diverges", () => {
-    const t = iso(clock.now());
-    store.db
-      .prepare(
-        `INSERT INTO rebound_return_orders (rebound_order_id, client_order_id, return_id, status, status_rank, created_at, updated_at, synced_at, is_open)
-         VALUES ('RO-1', 'O-1', 'R-1', 'EXPIRED', 7, ?, ?, ?, 0)`,
-      )
-      .run(t, t, t);
+  it('does not resolve an exception the engine raised while its subject still diverges', () => {
+    fixture.returnOf('R-1');
+    sql(`INSERT INTO rebound_return_orders (rebound_order_id, client_order_id, return_id, status, status_rank, created_at, updated_at, synced_at, is_open)
+         VALUES ('RO-1', 'O-1', 'R-1', 'EXPIRED', 7, ?, ?, ?, 0)`, now(), now(), now());
     exceptions.raise({ type: 'PARCEL_STALLED', subjectKey: 'R-1', returnId: 'R-1', cause: 'label expired' });
     run();
-    expect(open('PARCEL_STALLED')).toHaveLength(1);
+    run(true);
+    expect(rows('PARCEL_STALLED')).toHaveLength(1);
+  });
+
+  it('gives the same exceptions, watches and side-by-side rows incrementally as a full pass from scratch', () => {
+    const snapshot = () =>
+      JSON.stringify([
+        store.db.prepare('SELECT type, subject_key, state, cause FROM exceptions ORDER BY type, subject_key, id').all(),
+        store.db.prepare('SELECT type, subject_key, due_at, cause, state FROM recon_watch ORDER BY type, subject_key').all(),
+        store.db.prepare('SELECT * FROM recon_returns ORDER BY return_id').all().map((r) => ({ ...(r as object), updated_at: null })),
+        store.db.prepare('SELECT * FROM recon_matches ORDER BY kind, subject, candidate').all(),
+      ]);
+    const steps = [
+      () => fixture.returnOf('R-1'),
+      () => clock.advance(5 * hour),
+      () => fixture.reboundOrder('R-1', 'IN_CARRIER_NETWORK', 2),
+      () => fixture.refund('F-9', 2500),
+      () => fixture.unit('R-1', 1),
+      () => clock.advance(5 * hour),
+      () => sql(`UPDATE rebound_return_orders SET status = 'ITEMS_REGISTERED', status_rank = 4, updated_at = ?`, now()),
+      () => sql(`UPDATE mirakl_returns SET state = 'RECEIVED', last_updated = ? WHERE id = 'R-1'`, now()),
+      () => fixture.ourRefund('R-1', 'F-1', 2000, 'WAITING_REFUND'),
+      () => sql(`UPDATE mirakl_refunds SET refund_state = 'REFUNDED' WHERE id = 'F-1'`),
+    ];
+    for (const step of steps) {
+      step();
+      run();
+    }
+    expect(rows('REFUND_AMOUNT_MISMATCH')).toHaveLength(1);
+    const incremental = snapshot();
+    run(true);
+    expect(snapshot()).toBe(incremental);
   });
 });

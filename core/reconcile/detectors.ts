@@ -1,217 +1,170 @@
-import type { Database } from 'better-sqlite3';
 import type { ExceptionTypeName } from '../exceptions/catalogue';
-import type { ExceptionStore } from '../exceptions/store';
 import type { Policy } from '../mappings/schemas';
-import type { Clock } from '../ports';
 
-// Detectors turn divergences between Mirakl, ReBound and our own intents into owned exceptions once they have
-// lasted longer than their SLA, and resolve them (with the reason) as soon as the sources converge. Each is one
-// SQL query for the subjects in breach now, and one check per open exception that the sources agree again.
+// A detector is one SQL query: the subjects that diverge *now*, each with when it started and when its SLA runs out.
+// The pass keeps them in recon_watch, raises an exception when the SLA has run out (never before), and resolves
+// it, with the reason, once the subject no longer diverges. Queries only look at subjects in scope (the temp.scope_*
+// tables the pass fills), so an incremental pass costs what changed, not what exists.
 
-export interface Breach {
-  subjectKey: string;
-  returnId: string | null;
-  orderLineId: string | null;
-  since: string;
-  cause: string;
-}
+export type Scope = 'return' | 'refund' | 'intent';
 
 export interface Detector {
   type: ExceptionTypeName;
+  scope: Scope;
   /** Why an exception of this type closes by itself. */
   convergedBecause: string;
-  /** Subjects in breach at `now` (their SLA has run out). */
-  breaches(db: Database, now: number, policy: Policy): Breach[];
-  /** True once the sources agree for this subject, whoever raised the exception (a detector or the engine). */
-  isConverged(db: Database, subjectKey: string): boolean;
+  /**
+   * SELECT subject_key, scope_id, return_id, order_line_id, since, due_at, cause — every subject in scope that
+   * diverges now, whatever its SLA. `due_at` must be an ISO timestamp like JavaScript's (use `iso(...)`).
+   */
+  sql(policy: Policy): string;
 }
 
-const exists = (db: Database, sql: string, ...params: unknown[]) => Boolean(db.prepare(sql).get(...params));
-
-const hours = (h: number) => h * 3_600_000;
-const iso = (ms: number) => new Date(ms).toISOString();
+/** SQLite expression for an ISO-8601 timestamp (JavaScript's format) `modifier` after `column`. */
+const iso = (column: string, modifier = '+0 seconds') => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column}, '${modifier}')`;
+const inScope = (scope: Scope, column: string) => `${column} IN (SELECT id FROM temp.scope_${scope})`;
+const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
+const money = (minor: string) => `printf('%.2f', ${minor} / 100.0)`;
 
 export const detectors: Detector[] = [
   {
     type: 'RETURN_NOT_CREATED',
-    convergedBecause: 'the return now exists in ReBound',
-    isConverged: (db, returnId) => exists(db, 'SELECT 1 FROM rebound_return_orders WHERE return_id = ?', returnId),
-    breaches: (db, now, policy) =>
-      (db
-        .prepare(
-          `SELECT r.id, r.first_seen_at FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
-           WHERE i.stage IN ('sales_order', 'create_return') AND r.first_seen_at <= ?`,
-        )
-        .all(iso(now - hours(policy.sla.returnNotCreatedHours))) as { id: string; first_seen_at: string }[]).map((r) => ({
-        subjectKey: r.id,
-        returnId: r.id,
-        orderLineId: null,
-        since: r.first_seen_at,
-        cause: `Mirakl has shown this return since ${r.first_seen_at}, and it is still not in ReBound after ${policy.sla.returnNotCreatedHours} h.`,
-      })),
+    scope: 'return',
+    convergedBecause: 'the return now exists in ReBound (or Mirakl no longer expects it)',
+    // Returns still waiting for their order have ORDER_NOT_FOUND instead.
+    sql: (p) => `SELECT r.id, r.id, r.id, NULL, r.first_seen_at, ${iso('r.first_seen_at', `+${p.sla.returnNotCreatedHours} hours`)},
+        'Mirakl has shown this return since ' || r.first_seen_at || ', and it is still not in ReBound after ${p.sla.returnNotCreatedHours} h'
+          || COALESCE(' (last error: ' || i.last_error || ')', '') || '.'
+      FROM mirakl_returns r LEFT JOIN return_intake i ON i.return_id = r.id
+      WHERE ${inScope('return', 'r.id')} AND r.state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS')
+        AND COALESCE(i.stage, '') != 'awaiting_order'
+        AND NOT EXISTS (SELECT 1 FROM rebound_return_orders o WHERE o.return_id = r.id)`,
   },
   {
     type: 'STATUS_NOT_PUSHED',
+    scope: 'return',
     convergedBecause: 'Mirakl now shows the return received',
-    isConverged: (db, returnId) => exists(db, `SELECT 1 FROM mirakl_returns WHERE id = ? AND state != 'IN_PROGRESS'`, returnId),
-    breaches: (db, now, policy) =>
-      (db
-        .prepare(
-          `SELECT r.id, min(u.registered_at) AS since FROM units u JOIN mirakl_returns r ON r.id = u.return_id
-           WHERE u.registered_at IS NOT NULL AND r.state = 'IN_PROGRESS'
-           GROUP BY r.id HAVING min(u.registered_at) <= ?`,
-        )
-        .all(iso(now - hours(policy.sla.statusNotPushedHours))) as { id: string; since: string }[]).map((r) => ({
-        subjectKey: r.id,
-        returnId: r.id,
-        orderLineId: null,
-        since: r.since,
-        cause: `ReBound registered the parcel at ${r.since}, but Mirakl still shows the return IN_PROGRESS.`,
-      })),
+    sql: (p) => `SELECT r.id, r.id, r.id, NULL, min(u.registered_at), ${iso('min(u.registered_at)', `+${p.sla.statusNotPushedHours} hours`)},
+        'ReBound registered the parcel at ' || min(u.registered_at) || ', but Mirakl still shows the return IN_PROGRESS.'
+      FROM mirakl_returns r JOIN units u ON u.return_id = r.id
+      WHERE ${inScope('return', 'r.id')} AND r.state = 'IN_PROGRESS' AND ${arrived}
+      GROUP BY r.id`,
   },
   {
     type: 'REFUND_STALLED',
+    scope: 'return',
     convergedBecause: 'Mirakl now shows the refund REFUNDED',
-    isConverged: (db, key) =>
-      exists(
-        db,
-        `SELECT 1 FROM intents i JOIN mirakl_refunds f ON f.id = json_extract(i.outcome, '$.refundId')
-         WHERE i.key = 'refund:' || ? AND f.refund_state = 'REFUNDED'`,
-        key,
-      ),
-    breaches: (db, now, policy) =>
-      (db
-        .prepare(
-          `SELECT u.return_id, u.order_line_id, min(u.registered_at) AS since FROM units u
-           JOIN mirakl_returns r ON r.id = u.return_id
-           WHERE u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
-             AND r.state IN ('RECEIVED', 'CLOSED')
-             AND NOT EXISTS (
-               SELECT 1 FROM intents i JOIN mirakl_refunds f ON f.id = json_extract(i.outcome, '$.refundId')
-               WHERE i.key = 'refund:' || u.return_id || ':' || u.order_line_id AND f.refund_state = 'REFUNDED')
-           GROUP BY u.return_id, u.order_line_id HAVING min(u.registered_at) <= ?`,
-        )
-        .all(iso(now - hours(policy.sla.refundStalledHours))) as { return_id: string; order_line_id: string; since: string }[]).map((r) => ({
-        subjectKey: `${r.return_id}:${r.order_line_id}`,
-        returnId: r.return_id,
-        orderLineId: r.order_line_id,
-        since: r.since,
-        cause: `The receipt was verified at ${r.since}, and the refund of line ${r.order_line_id} is still not REFUNDED after ${policy.sla.refundStalledHours} h.`,
-      })),
+    sql: (p) => `SELECT u.return_id || ':' || u.order_line_id, u.return_id, u.return_id, u.order_line_id, min(u.registered_at),
+        ${iso('min(u.registered_at)', `+${p.sla.refundStalledHours} hours`)},
+        'The receipt was verified at ' || min(u.registered_at) || ', and the refund of line ' || u.order_line_id
+          || ' is still not REFUNDED after ${p.sla.refundStalledHours} h' || COALESCE(' (' || (SELECT i.state || COALESCE(': ' || i.last_error, '')
+             FROM intents i WHERE i.key = 'refund:' || u.return_id || ':' || u.order_line_id) || ')', ' (no refund sent yet)') || '.'
+      FROM units u JOIN mirakl_returns r ON r.id = u.return_id
+      WHERE ${inScope('return', 'u.return_id')} AND ${arrived} AND r.state IN ('RECEIVED', 'CLOSED')
+        AND NOT EXISTS (SELECT 1 FROM recon_matches m JOIN mirakl_refunds f ON f.id = m.subject
+          WHERE m.kind = 'refund_line' AND m.candidate = u.return_id || ':' || u.order_line_id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED')
+      GROUP BY u.return_id, u.order_line_id`,
   },
   {
     type: 'REFUND_WITHOUT_RECEIPT',
-    convergedBecause: 'ReBound has since verified a receipt for that line',
-    // No SLA: money left without proof of a receipt is reported the moment it is seen.
-    isConverged: (db, key) => {
-      const refundId = key.replace(/^refund:/, '');
-      return (
-        exists(db, `SELECT 1 FROM intents WHERE kind = 'mirakl.refund' AND json_extract(outcome, '$.refundId') = ?`, refundId) ||
-        exists(
-          db,
-          'SELECT 1 FROM mirakl_refunds f JOIN units u ON u.order_line_id = f.order_line_id WHERE f.id = ? AND u.registered_at IS NOT NULL',
-          refundId,
-        )
-      );
-    },
-    breaches: (db) =>
-      (db
-        .prepare(
-          `SELECT f.id, f.order_line_id, f.date_created, f.amount_minor, rl.return_id FROM mirakl_refunds f
-           LEFT JOIN mirakl_return_lines rl ON rl.order_line_id = f.order_line_id
-           WHERE f.id NOT IN (
-               SELECT json_extract(outcome, '$.refundId') FROM intents
-               WHERE kind = 'mirakl.refund' AND json_extract(outcome, '$.refundId') IS NOT NULL)
-             AND NOT EXISTS (SELECT 1 FROM units u WHERE u.order_line_id = f.order_line_id AND u.registered_at IS NOT NULL)`,
-        )
-        .all() as { id: string; order_line_id: string; date_created: string; amount_minor: number; return_id: string | null }[]).map((r) => ({
-        subjectKey: `refund:${r.id}`,
-        returnId: r.return_id,
-        orderLineId: r.order_line_id,
-        since: r.date_created,
-        cause: `Mirakl shows refund ${r.id} of ${(r.amount_minor / 100).toFixed(2)} on line ${r.order_line_id} (${r.date_created}) that the bridge did not make, and ReBound has verified no unit of that line.`,
-      })),
+    scope: 'refund',
+    convergedBecause: 'the refund is now explained by a verified receipt or a confirmed match',
+    // No SLA: money that left without proof of a receipt is reported the moment it is seen.
+    sql: () => `SELECT 'refund:' || f.id, f.id,
+        (SELECT m.return_id FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id ORDER BY m.rank LIMIT 1),
+        f.order_line_id, f.first_seen_at, ${iso('f.first_seen_at')},
+        'Mirakl shows refund ' || f.id || ' of ' || ${money('f.amount_minor')} || ' on line ' || f.order_line_id || ' (' || f.date_created
+          || ') that this app did not make, and ReBound has verified no unit of that line.'
+          || COALESCE(' Suggested match: return ' || (SELECT m.return_id || ' (' || m.basis || CASE WHEN m.status = 'ambiguous' THEN ', ambiguous' ELSE '' END || ')'
+             FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id ORDER BY m.rank LIMIT 1) || '.', '')
+      FROM mirakl_refunds f
+      WHERE ${inScope('refund', 'f.id')}
+        AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
+        AND NOT EXISTS (SELECT 1 FROM units u WHERE u.order_line_id = f.order_line_id AND u.registered_at IS NOT NULL)`,
+  },
+  {
+    type: 'REFUND_AMOUNT_MISMATCH',
+    scope: 'return',
+    convergedBecause: 'the refunded amount now matches the verified units',
+    sql: (p) => `SELECT candidate, return_id, return_id, order_line_id, seen, ${iso('seen')},
+        'Mirakl refunded ' || ${money('refunded')} || ' on line ' || order_line_id || ' for ' || verified || ' verified unit(s) worth '
+          || ${money('verified * price_unit_minor')} || ' (tolerance ${p.refunds.toleranceMinor} minor units).'
+      FROM (
+        SELECT x.*, ol.price_unit_minor,
+          (SELECT count(*) FROM units u WHERE u.return_id = x.return_id AND u.order_line_id = x.order_line_id AND ${arrived}) AS verified
+        FROM (
+          SELECT m.candidate, m.return_id, f.order_line_id, sum(f.amount_minor) AS refunded, max(f.first_seen_at) AS seen
+          FROM recon_matches m JOIN mirakl_refunds f ON f.id = m.subject
+          WHERE m.kind = 'refund_line' AND m.status IN ('exact', 'confirmed') AND ${inScope('return', 'm.return_id')}
+          GROUP BY m.candidate
+        ) x JOIN mirakl_order_lines ol ON ol.order_line_id = x.order_line_id
+      )
+      WHERE abs(refunded - verified * price_unit_minor) > ${p.refunds.toleranceMinor}`,
   },
   {
     type: 'PARCEL_STALLED',
-    convergedBecause: 'the parcel has reached the hub and been registered',
-    isConverged: (db, returnId) =>
-      exists(db, `SELECT 1 FROM rebound_return_orders WHERE return_id = ? AND status IN ('ITEMS_REGISTERED', 'PROCESSED', 'DELIVERED_TO_CLIENT')`, returnId),
-    breaches: (db, now, policy) =>
-      (db
-        .prepare(
-          `SELECT return_id, rebound_order_id, status, updated_at FROM rebound_return_orders
-           WHERE status IN ('IN_CARRIER_NETWORK', 'AT_HUB') AND updated_at <= ?`,
-        )
-        .all(iso(now - hours(24 * policy.sla.parcelStalledDays))) as { return_id: string; rebound_order_id: string; status: string; updated_at: string }[]).map(
-        (r) => ({
-          subjectKey: r.return_id,
-          returnId: r.return_id,
-          orderLineId: null,
-          since: r.updated_at,
-          cause: `Parcel of ReBound return order ${r.rebound_order_id} has been ${r.status} since ${r.updated_at}.`,
-        }),
-      ),
+    scope: 'return',
+    convergedBecause: 'the parcel has reached the hub and been registered (or Mirakl closed the return)',
+    sql: (p) => `SELECT o.return_id, o.return_id, o.return_id, NULL, o.updated_at,
+        CASE WHEN o.status = 'EXPIRED' THEN ${iso('o.updated_at')} ELSE ${iso('o.updated_at', `+${p.sla.parcelStalledDays} days`)} END,
+        CASE WHEN o.status = 'EXPIRED'
+          THEN 'ReBound expired return order ' || o.rebound_order_id || ' on ' || o.updated_at || ': the label was never scanned by a carrier, so nothing came back.'
+          ELSE 'Parcel of ReBound return order ' || o.rebound_order_id || ' has been ' || o.status || ' since ' || o.updated_at || '.' END
+      FROM rebound_return_orders o JOIN mirakl_returns r ON r.id = o.return_id
+      WHERE ${inScope('return', 'o.return_id')}
+        AND (o.status IN ('IN_CARRIER_NETWORK', 'AT_HUB') OR (o.status = 'EXPIRED' AND r.state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS')))`,
   },
   {
     type: 'STATUS_DRIFT',
+    scope: 'return',
     convergedBecause: 'the two systems agree again',
-    isConverged: (db, returnId) =>
-      !exists(
-        db,
-        `SELECT 1 FROM mirakl_returns r JOIN rebound_return_orders o ON o.return_id = r.id
-         WHERE r.id = ? AND r.state IN ('CLOSED', 'CANCELED', 'REFUSED') AND o.status_rank < 4`,
-        returnId,
-      ),
-    breaches: (db, now, policy) =>
-      (db
-        .prepare(
-          `SELECT r.id, r.state, o.status, r.last_updated FROM mirakl_returns r JOIN rebound_return_orders o ON o.return_id = r.id
-           WHERE r.state IN ('CLOSED', 'CANCELED', 'REFUSED') AND o.status_rank < 4 AND r.last_updated <= ?`,
-        )
-        .all(iso(now - hours(policy.sla.statusDriftHours))) as { id: string; state: string; status: string; last_updated: string }[]).map((r) => ({
-        subjectKey: r.id,
-        returnId: r.id,
-        orderLineId: null,
-        since: r.last_updated,
-        cause: `Mirakl shows the return ${r.state} since ${r.last_updated}, while ReBound still shows its return order ${r.status}.`,
-      })),
+    sql: (p) => `SELECT r.id, r.id, r.id, NULL, r.last_updated, ${iso('r.last_updated', `+${p.sla.statusDriftHours} hours`)},
+        'Mirakl shows the return ' || r.state || ' since ' || r.last_updated || ', while ReBound still shows its return order ' || o.status || '.'
+      FROM mirakl_returns r JOIN rebound_return_orders o ON o.return_id = r.id
+      WHERE ${inScope('return', 'r.id')} AND r.state IN ('CLOSED', 'CANCELED', 'REFUSED') AND o.status_rank < 4`,
+  },
+  {
+    type: 'SHORT_RECEIPT',
+    scope: 'return',
+    convergedBecause: 'every returned unit has now arrived',
+    sql: () => `SELECT u.return_id, u.return_id, u.return_id, NULL, min(u.updated_at), ${iso('min(u.updated_at)')},
+        count(*) || ' of ' || (SELECT count(*) FROM units a WHERE a.return_id = u.return_id) || ' returned unit(s) did not arrive at ReBound ('
+          || group_concat(u.order_line_id, ', ') || ').'
+      FROM units u
+      WHERE ${inScope('return', 'u.return_id')} AND u.stage = 'missing'
+      GROUP BY u.return_id`,
+  },
+  {
+    type: 'UNEXPECTED_ITEM',
+    scope: 'return',
+    convergedBecause: 'ReBound no longer lists an item it could not match',
+    sql: () => `SELECT o.rebound_order_id, o.return_id, o.return_id, NULL, min(i.updated_at), ${iso('min(i.updated_at)')},
+        'ReBound registered ' || count(*) || ' item(s) it could not match to this return: ' || group_concat(i.sku, ', ') || '.'
+      FROM rebound_items i JOIN rebound_return_orders o ON o.rebound_order_id = i.rebound_order_id
+      WHERE ${inScope('return', 'o.return_id')} AND i.is_unexpected = 1
+      GROUP BY o.rebound_order_id`,
   },
   {
     type: 'OUTCOME_UNKNOWN',
+    scope: 'intent',
     convergedBecause: 'the outcome is now known',
-    isConverged: (db, key) => !exists(db, `SELECT 1 FROM intents WHERE id = ? AND state = 'uncertain'`, Number(key.replace(/^intent:/, ''))),
-    breaches: (db, now) =>
-      (db
-        .prepare(`SELECT id, kind, subject, updated_at, last_error FROM intents WHERE state = 'uncertain' AND updated_at <= ?`)
-        .all(iso(now - hours(1))) as { id: number; kind: string; subject: string; updated_at: string; last_error: string | null }[]).map((r) => ({
-        subjectKey: `intent:${r.id}`,
-        returnId: r.subject.includes('-') ? r.subject : null,
-        orderLineId: null,
-        since: r.updated_at,
-        cause: `A ${r.kind} call for ${r.subject} may or may not have been applied (${r.last_error ?? 'no answer'}), and probing has not settled it for an hour.`,
-      })),
+    sql: () => `SELECT 'intent:' || i.id, CAST(i.id AS TEXT), CASE WHEN i.subject = 'stock' THEN NULL ELSE i.subject END, NULL, i.updated_at,
+        ${iso('i.updated_at', '+1 hours')},
+        'A ' || i.kind || ' call for ' || i.subject || ' may or may not have been applied (' || COALESCE(i.last_error, 'no answer')
+          || '), and probing has not settled it for an hour.'
+      FROM intents i
+      WHERE ${inScope('intent', 'i.id')} AND i.state = 'uncertain'`,
   },
 ];
 
-/** One pass of every detector: raise what is in breach, resolve what has converged. */
-export function runDetectors(db: Database, clock: Clock, exceptions: ExceptionStore, policy: Policy): { raised: number; resolved: number } {
-  const now = clock.now();
-  let raised = 0;
-  let resolved = 0;
-  db.transaction(() => {
-    for (const detector of detectors) {
-      const breaches = detector.breaches(db, now, policy);
-      const inBreach = new Set(breaches.map((b) => b.subjectKey));
-      for (const b of breaches) {
-        if (!exceptions.isOpen(detector.type, b.subjectKey)) raised++;
-        exceptions.raise({ type: detector.type, subjectKey: b.subjectKey, returnId: b.returnId, orderLineId: b.orderLineId, cause: b.cause });
-      }
-      for (const open of exceptions.listOpen(detector.type)) {
-        if (inBreach.has(open.subject_key) || !detector.isConverged(db, open.subject_key)) continue;
-        if (exceptions.autoResolve(detector.type, open.subject_key, detector.convergedBecause)) resolved++;
-      }
-    }
-  })();
-  return { raised, resolved };
+/** How an exception of a detector's type names its scope subject, to resolve the ones in scope. */
+export function exceptionScopeColumn(scope: Scope): string {
+  return scope === 'return' ? 'return_id' : scope === 'refund' ? 'substr(subject_key, 8)' : 'CAST(substr(subject_key, 8) AS INTEGER)';
 }
+
+/** How a watch row's scope_id compares with its scope table. */
+export function watchScopeColumn(scope: Scope): string {
+  return scope === 'intent' ? 'CAST(scope_id AS INTEGER)' : 'scope_id';
+}
+
+export { inScope };

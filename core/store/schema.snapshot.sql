@@ -18,6 +18,15 @@ CREATE TABLE audit_log (
   hash TEXT NOT NULL
 ) STRICT;
 
+-- table: exception_notes
+CREATE TABLE exception_notes (
+  id INTEGER PRIMARY KEY,
+  exception_id INTEGER NOT NULL REFERENCES exceptions (id),
+  at TEXT NOT NULL,
+  author TEXT NOT NULL,
+  body TEXT NOT NULL
+) STRICT;
+
 -- table: exceptions
 CREATE TABLE exceptions (
   id INTEGER PRIMARY KEY,
@@ -37,7 +46,7 @@ CREATE TABLE exceptions (
   resolved_at TEXT,
   resolution TEXT,
   updated_at TEXT NOT NULL
-) STRICT;
+, severity_rank INTEGER NOT NULL DEFAULT 0, snoozed_until TEXT, resolved_by TEXT) STRICT;
 
 -- table: feeds
 CREATE TABLE feeds (
@@ -124,6 +133,15 @@ CREATE TABLE mirakl_return_lines (
   PRIMARY KEY (return_id, order_line_id)
 ) STRICT;
 
+-- table: mirakl_return_states
+CREATE TABLE mirakl_return_states (
+  id INTEGER PRIMARY KEY,
+  return_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  last_updated TEXT NOT NULL,
+  seen_at TEXT NOT NULL
+) STRICT;
+
 -- table: mirakl_returns
 CREATE TABLE mirakl_returns (
   id TEXT PRIMARY KEY,
@@ -185,6 +203,67 @@ CREATE TABLE rebound_return_orders (
   synced_at TEXT NOT NULL,
   is_open INTEGER NOT NULL DEFAULT 1 CHECK (is_open IN (0, 1))
 ) STRICT;
+
+-- table: recon_dirty
+CREATE TABLE recon_dirty (
+  scope TEXT NOT NULL CHECK (scope IN ('return', 'refund', 'intent')),
+  id TEXT NOT NULL,
+  PRIMARY KEY (scope, id)
+) STRICT, WITHOUT ROWID;
+
+-- table: recon_matches
+CREATE TABLE recon_matches (
+  kind TEXT NOT NULL CHECK (kind IN ('refund_line', 'item_unit')),
+  subject TEXT NOT NULL,
+  candidate TEXT NOT NULL,
+  return_id TEXT,
+  status TEXT NOT NULL CHECK (status IN ('exact', 'suggested', 'ambiguous', 'confirmed', 'rejected')),
+  basis TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  PRIMARY KEY (kind, subject, candidate)
+) STRICT, WITHOUT ROWID;
+
+-- table: recon_returns
+CREATE TABLE recon_returns (
+  return_id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL,
+  commercial_id TEXT NOT NULL,
+  rma TEXT,
+  date_created TEXT NOT NULL,
+  currency TEXT,
+  mirakl_state TEXT NOT NULL,
+  mirakl_tracking TEXT,
+  requested_units INTEGER NOT NULL,
+  rebound_order_id TEXT,
+  rebound_status TEXT,
+  rebound_tracking TEXT,
+  units_arrived INTEGER NOT NULL,
+  units_missing INTEGER NOT NULL,
+  units_sellable INTEGER NOT NULL,
+  units_restocked INTEGER NOT NULL,
+  expected_refund_minor INTEGER NOT NULL,
+  refunded_minor INTEGER NOT NULL,
+  refund_status TEXT NOT NULL CHECK (refund_status IN ('none', 'pending', 'partial', 'refunded', 'over')),
+  drift INTEGER NOT NULL CHECK (drift IN (0, 1)),
+  drift_fields TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+
+-- table: recon_watch
+CREATE TABLE recon_watch (
+  type TEXT NOT NULL,
+  subject_key TEXT NOT NULL,
+  scope_id TEXT NOT NULL,
+  return_id TEXT,
+  order_line_id TEXT,
+  since TEXT NOT NULL,
+  due_at TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'raised', 'accepted')),
+  PRIMARY KEY (type, subject_key)
+) STRICT, WITHOUT ROWID;
 
 -- table: request_journal
 CREATE TABLE request_journal (
@@ -265,8 +344,29 @@ CREATE TABLE units (
 -- index: audit_log_subject
 CREATE INDEX audit_log_subject ON audit_log (subject, seq);
 
+-- index: exception_notes_exception
+CREATE INDEX exception_notes_exception ON exception_notes (exception_id, id);
+
+-- index: exceptions_assignee
+CREATE INDEX exceptions_assignee ON exceptions (assignee, state);
+
 -- index: exceptions_one_open
 CREATE UNIQUE INDEX exceptions_one_open ON exceptions (type, subject_key) WHERE state != 'resolved';
+
+-- index: exceptions_open_age
+CREATE INDEX exceptions_open_age ON exceptions (state, detected_at);
+
+-- index: exceptions_owner_age
+CREATE INDEX exceptions_owner_age ON exceptions (owner_team, state, detected_at);
+
+-- index: exceptions_return
+CREATE INDEX exceptions_return ON exceptions (return_id);
+
+-- index: exceptions_severity_age
+CREATE INDEX exceptions_severity_age ON exceptions (severity_rank, state, detected_at);
+
+-- index: exceptions_snoozed
+CREATE INDEX exceptions_snoozed ON exceptions (snoozed_until) WHERE state = 'snoozed';
 
 -- index: exceptions_state
 CREATE INDEX exceptions_state ON exceptions (state, type);
@@ -292,6 +392,9 @@ CREATE INDEX mirakl_refunds_state ON mirakl_refunds (refund_state);
 -- index: mirakl_return_lines_line
 CREATE INDEX mirakl_return_lines_line ON mirakl_return_lines (order_line_id);
 
+-- index: mirakl_return_states_return
+CREATE INDEX mirakl_return_states_return ON mirakl_return_states (return_id, id);
+
 -- index: mirakl_returns_commercial
 CREATE INDEX mirakl_returns_commercial ON mirakl_returns (commercial_id);
 
@@ -315,6 +418,51 @@ CREATE UNIQUE INDEX rebound_return_orders_return ON rebound_return_orders (retur
 
 -- index: rebound_return_orders_status
 CREATE INDEX rebound_return_orders_status ON rebound_return_orders (status_rank);
+
+-- index: recon_matches_candidate
+CREATE INDEX recon_matches_candidate ON recon_matches (kind, candidate);
+
+-- index: recon_matches_return
+CREATE INDEX recon_matches_return ON recon_matches (return_id);
+
+-- index: recon_returns_commercial
+CREATE INDEX recon_returns_commercial ON recon_returns (commercial_id);
+
+-- index: recon_returns_created
+CREATE INDEX recon_returns_created ON recon_returns (date_created, return_id);
+
+-- index: recon_returns_drift
+CREATE INDEX recon_returns_drift ON recon_returns (drift, date_created);
+
+-- index: recon_returns_mirakl_tracking
+CREATE INDEX recon_returns_mirakl_tracking ON recon_returns (mirakl_tracking);
+
+-- index: recon_returns_order
+CREATE INDEX recon_returns_order ON recon_returns (order_id);
+
+-- index: recon_returns_rebound_order
+CREATE INDEX recon_returns_rebound_order ON recon_returns (rebound_order_id);
+
+-- index: recon_returns_rebound_status
+CREATE INDEX recon_returns_rebound_status ON recon_returns (rebound_status, date_created);
+
+-- index: recon_returns_rebound_tracking
+CREATE INDEX recon_returns_rebound_tracking ON recon_returns (rebound_tracking);
+
+-- index: recon_returns_refund_status
+CREATE INDEX recon_returns_refund_status ON recon_returns (refund_status, date_created);
+
+-- index: recon_returns_rma
+CREATE INDEX recon_returns_rma ON recon_returns (rma);
+
+-- index: recon_returns_state
+CREATE INDEX recon_returns_state ON recon_returns (mirakl_state, date_created);
+
+-- index: recon_watch_due
+CREATE INDEX recon_watch_due ON recon_watch (due_at) WHERE state = 'waiting';
+
+-- index: recon_watch_scope
+CREATE INDEX recon_watch_scope ON recon_watch (type, scope_id);
 
 -- index: request_journal_at
 CREATE INDEX request_journal_at ON request_journal (at);
@@ -344,4 +492,123 @@ END;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
   SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+-- trigger: mirakl_return_states_insert
+CREATE TRIGGER mirakl_return_states_insert AFTER INSERT ON mirakl_returns
+BEGIN
+  INSERT INTO mirakl_return_states (return_id, state, last_updated, seen_at) VALUES (NEW.id, NEW.state, NEW.last_updated, NEW.synced_at);
+END;
+
+-- trigger: mirakl_return_states_update
+CREATE TRIGGER mirakl_return_states_update AFTER UPDATE OF state ON mirakl_returns WHEN OLD.state IS NOT NEW.state
+BEGIN
+  INSERT INTO mirakl_return_states (return_id, state, last_updated, seen_at) VALUES (NEW.id, NEW.state, NEW.last_updated, NEW.synced_at);
+END;
+
+-- trigger: recon_dirty_intake_insert
+CREATE TRIGGER recon_dirty_intake_insert AFTER INSERT ON return_intake
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+
+-- trigger: recon_dirty_intake_update
+CREATE TRIGGER recon_dirty_intake_update AFTER UPDATE OF stage ON return_intake
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+
+-- trigger: recon_dirty_intent_insert
+CREATE TRIGGER recon_dirty_intent_insert AFTER INSERT ON intents
+BEGIN
+  INSERT INTO recon_dirty SELECT 'intent', CAST(NEW.id AS TEXT) WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'intent' AND id = CAST(NEW.id AS TEXT));
+  INSERT INTO recon_dirty SELECT 'return', NEW.subject WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.subject);
+END;
+
+-- trigger: recon_dirty_intent_update
+CREATE TRIGGER recon_dirty_intent_update AFTER UPDATE OF state, outcome ON intents
+BEGIN
+  INSERT INTO recon_dirty SELECT 'intent', CAST(NEW.id AS TEXT) WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'intent' AND id = CAST(NEW.id AS TEXT));
+  INSERT INTO recon_dirty SELECT 'return', NEW.subject WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.subject);
+END;
+
+-- trigger: recon_dirty_rebound_item_insert
+CREATE TRIGGER recon_dirty_rebound_item_insert AFTER INSERT ON rebound_items
+BEGIN
+  INSERT INTO recon_dirty SELECT DISTINCT 'return', return_id FROM rebound_return_orders WHERE rebound_order_id = NEW.rebound_order_id
+    AND NOT EXISTS (SELECT 1 FROM recon_dirty d WHERE d.scope = 'return' AND d.id = rebound_return_orders.return_id);
+END;
+
+-- trigger: recon_dirty_rebound_item_update
+CREATE TRIGGER recon_dirty_rebound_item_update AFTER UPDATE ON rebound_items
+BEGIN
+  INSERT INTO recon_dirty SELECT DISTINCT 'return', return_id FROM rebound_return_orders WHERE rebound_order_id = NEW.rebound_order_id
+    AND NOT EXISTS (SELECT 1 FROM recon_dirty d WHERE d.scope = 'return' AND d.id = rebound_return_orders.return_id);
+END;
+
+-- trigger: recon_dirty_rebound_order_insert
+CREATE TRIGGER recon_dirty_rebound_order_insert AFTER INSERT ON rebound_return_orders
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+
+-- trigger: recon_dirty_rebound_order_update
+CREATE TRIGGER recon_dirty_rebound_order_update AFTER UPDATE ON rebound_return_orders
+WHEN OLD.status IS NOT NEW.status OR OLD.updated_at IS NOT NEW.updated_at OR OLD.tracking_number IS NOT NEW.tracking_number
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+
+-- trigger: recon_dirty_refund_insert
+CREATE TRIGGER recon_dirty_refund_insert AFTER INSERT ON mirakl_refunds
+BEGIN
+  INSERT INTO recon_dirty SELECT 'refund', NEW.id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'refund' AND id = NEW.id);
+  INSERT INTO recon_dirty SELECT DISTINCT 'return', return_id FROM mirakl_return_lines WHERE order_line_id = NEW.order_line_id
+    AND NOT EXISTS (SELECT 1 FROM recon_dirty d WHERE d.scope = 'return' AND d.id = mirakl_return_lines.return_id);
+END;
+
+-- trigger: recon_dirty_refund_update
+CREATE TRIGGER recon_dirty_refund_update AFTER UPDATE OF refund_state, amount_minor ON mirakl_refunds
+BEGIN
+  INSERT INTO recon_dirty SELECT 'refund', NEW.id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'refund' AND id = NEW.id);
+  INSERT INTO recon_dirty SELECT DISTINCT 'return', return_id FROM mirakl_return_lines WHERE order_line_id = NEW.order_line_id
+    AND NOT EXISTS (SELECT 1 FROM recon_dirty d WHERE d.scope = 'return' AND d.id = mirakl_return_lines.return_id);
+END;
+
+-- trigger: recon_dirty_return_insert
+CREATE TRIGGER recon_dirty_return_insert AFTER INSERT ON mirakl_returns
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.id);
+END;
+
+-- trigger: recon_dirty_return_line
+CREATE TRIGGER recon_dirty_return_line AFTER INSERT ON mirakl_return_lines
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+
+-- trigger: recon_dirty_return_update
+CREATE TRIGGER recon_dirty_return_update AFTER UPDATE ON mirakl_returns
+WHEN OLD.state IS NOT NEW.state OR OLD.last_updated IS NOT NEW.last_updated OR OLD.tracking_number IS NOT NEW.tracking_number
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.id);
+END;
+
+-- trigger: recon_dirty_stock_update
+CREATE TRIGGER recon_dirty_stock_update AFTER UPDATE OF state ON stock_increments
+BEGIN
+  INSERT INTO recon_dirty SELECT DISTINCT 'return', return_id FROM units WHERE id = NEW.unit_id
+    AND NOT EXISTS (SELECT 1 FROM recon_dirty d WHERE d.scope = 'return' AND d.id = units.return_id);
+END;
+
+-- trigger: recon_dirty_unit_insert
+CREATE TRIGGER recon_dirty_unit_insert AFTER INSERT ON units
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+
+-- trigger: recon_dirty_unit_update
+CREATE TRIGGER recon_dirty_unit_update AFTER UPDATE ON units
+BEGIN
+  INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
 END;

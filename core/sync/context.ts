@@ -4,36 +4,35 @@ import { createExceptionStore, type ExceptionStore } from '../exceptions/store';
 import type { Mappings } from '../mappings/load';
 import type { MiraklClient } from '../mirakl/client';
 import type { Clock, Logger, Random } from '../ports';
+import { createReconciler, type Reconciler } from '../reconcile/pass';
 import type { ReboundApi } from './rebound-api';
 import { createCursors, type Cursors } from './cursors';
 import { createIntents, type Intents } from './intents';
 import { createMiraklStore, type MiraklStore } from './mirakl-store';
 import { createPhysicalStore, type PhysicalStore } from './physical';
 
-// Everything a feed needs, built once from the injected ports.
-export interface EngineContext {
+// The domain without the network: what the engine's feeds, the detectors and the people's resolutions share, so a
+// resolution goes through exactly the guards and intents the engine uses.
+export interface DomainContext {
   db: Database;
-  /** A prepared statement for this SQL, compiled once per engine (feeds run their queries every cycle). */
+  /** A prepared statement for this SQL, compiled once per context (feeds run their queries every cycle). */
   q(sql: string): Statement;
   clock: Clock;
-  random: Random;
   log: Logger;
   events: EventBus | null;
-  mirakl: MiraklClient;
-  rebound: ReboundApi;
   mappings: () => Mappings;
   intents: Intents;
   exceptions: ExceptionStore;
   store: MiraklStore;
   physical: PhysicalStore;
   cursors: Cursors;
-  /** Where ReBound should POST notifications, when this machine can receive them. */
-  webhook: { url: string; secret: string } | null;
-  /** Instrumented crash points for the crash and chaos tests; absent in the app. */
-  crash?: (point: string) => void;
+  /** The matcher and detectors; one per connection (it keeps temporary scope tables). */
+  reconciler: Reconciler;
 }
 
-export function createEngineContext(ports: Omit<EngineContext, 'q' | 'intents' | 'exceptions' | 'store' | 'physical' | 'cursors'>): EngineContext {
+export type DomainPorts = Pick<DomainContext, 'db' | 'clock' | 'log' | 'events' | 'mappings'>;
+
+export function createDomainContext(ports: DomainPorts): DomainContext {
   const exceptions = createExceptionStore(ports.db, ports.clock);
   const statements = new Map<string, Statement>();
   return {
@@ -51,7 +50,23 @@ export function createEngineContext(ports: Omit<EngineContext, 'q' | 'intents' |
     store: createMiraklStore(ports.db, ports.clock),
     physical: createPhysicalStore(ports.db, ports.clock, exceptions),
     cursors: createCursors(ports.db, ports.clock),
+    reconciler: createReconciler(ports.db, ports.clock),
   };
+}
+
+// Everything a feed needs, built once from the injected ports.
+export interface EngineContext extends DomainContext {
+  random: Random;
+  mirakl: MiraklClient;
+  rebound: ReboundApi;
+  /** Where ReBound should POST notifications, when this machine can receive them. */
+  webhook: { url: string; secret: string } | null;
+  /** Instrumented crash points for the crash and chaos tests; absent in the app. */
+  crash?: (point: string) => void;
+}
+
+export function createEngineContext(ports: DomainPorts & Omit<EngineContext, keyof DomainContext>): EngineContext {
+  return { ...ports, ...createDomainContext(ports) };
 }
 
 export const isoAt = (ms: number) => new Date(ms).toISOString();

@@ -10,7 +10,6 @@ import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-p
 import { syncRebound } from './feeds/rebound-sync';
 import { planRefunds, probeUncertainRefunds, sendRefunds } from './feeds/refunds';
 import { flushStock, planStockIncrements } from './feeds/stock';
-import { runDetectors } from '../reconcile/detectors';
 
 // The scheduler: every feed on its own cadence, one at a time (one writer), in an order that lets one cycle carry
 // a return as far as the facts allow. A failing feed records its error and never stops the others; a failing
@@ -80,7 +79,10 @@ export const feeds: Feed[] = [
     feed: 'reconcile',
     label: 'Divergence checks (exceptions)',
     cadenceSeconds: () => 300,
-    run: async (ctx) => runDetectors(ctx.db, ctx.clock, ctx.exceptions, ctx.mappings().policy),
+    run: async (ctx) => {
+      const report = ctx.reconciler.run(ctx.mappings().policy);
+      if (report.raised || report.resolved || report.reopened) ctx.log.info('reconciled', { ...report });
+    },
   },
 ];
 

@@ -112,7 +112,6 @@ function advanceStages(ctx: EngineContext): void {
         continue;
       }
       ctx.exceptions.autoResolve('UNMAPPED_REASON', ret.id, 'every reason of the return is now mapped');
-      ctx.exceptions.autoResolve('RETURN_NOT_CREATED', ret.id, 'the return now matches its order');
       ctx.physical.createUnits(ret.id, unitLines);
       row.stage = 'awaiting_acceptance';
     }

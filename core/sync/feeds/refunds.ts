@@ -1,4 +1,4 @@
-import type { EngineContext } from '../context';
+import type { DomainContext, EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
 import type { Intent } from '../intents';
@@ -29,7 +29,7 @@ export interface GuardCondition {
 }
 
 /** Why a refund for this return line may or may not be sent now: every condition, not just the first failing. */
-export function evaluateRefundGuard(ctx: EngineContext, returnId: string, orderLineId: string) {
+export function evaluateRefundGuard(ctx: DomainContext, returnId: string, orderLineId: string) {
   const policy = ctx.mappings().policy;
   const ret = ctx.store.getReturn(returnId);
   const line = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);

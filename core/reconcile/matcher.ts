@@ -1,0 +1,150 @@
+import type { Database } from 'better-sqlite3';
+
+// The matcher links what each system knows about one return: Mirakl return and lines ↔ ReBound return order and
+// items ↔ Mirakl refunds ↔ stock increments. Exact links come from references we wrote (the ReBound order we
+// created for the return, the refund id Mirakl gave our OR28, the unit a stock increment restored). Anything else is
+// only ever *suggested* from shared facts (order line, quantity, SKU/EAN) and is never acted on until a person
+// confirms it; equally good candidates are all marked ambiguous. Everything here is set-based SQL over the subjects
+// in scope (temp.scope_return / temp.scope_refund / temp.scope_intent, filled by the pass).
+
+export interface MatchOptions {
+  toleranceMinor: number;
+  now: string;
+}
+
+const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
+
+export function createMatcher(db: Database) {
+  // Exact refund links: the refund id Mirakl answered to our OR28 (or that a probe proved was ours).
+  const exactRefunds = db.prepare(`INSERT INTO recon_matches (kind, subject, candidate, return_id, status, basis, rank)
+    SELECT 'refund_line', json_extract(i.outcome, '$.refundId'), i.subject || ':' || json_extract(i.payload, '$.order_line_id'), i.subject,
+           'exact', 'made by this app (intent ' || i.id || ')', 1
+    FROM intents i
+    WHERE i.id IN (SELECT id FROM temp.scope_intent) AND i.kind = 'mirakl.refund' AND i.state = 'confirmed'
+      AND json_extract(i.outcome, '$.refundId') IS NOT NULL
+    ON CONFLICT (kind, subject, candidate) DO UPDATE SET status = 'exact', basis = excluded.basis, rank = 1`);
+  // A refund with an exact or confirmed link needs no suggestion any more.
+  const dropSettledSuggestions = db.prepare(`DELETE FROM recon_matches
+    WHERE kind = 'refund_line' AND status IN ('suggested', 'ambiguous')
+      AND subject IN (SELECT id FROM temp.scope_refund)
+      AND EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = recon_matches.subject AND m.status IN ('exact', 'confirmed'))`);
+  const clearOpenSuggestions = db.prepare(`DELETE FROM recon_matches
+    WHERE kind = 'refund_line' AND status IN ('suggested', 'ambiguous') AND subject IN (SELECT id FROM temp.scope_refund)`);
+  // Suggestions for a refund nobody can explain: the return lines on the same order line, best first. Same quantity
+  // and a return raised before the refund score higher; ties on the best score are ambiguous.
+  const suggestRefunds = db.prepare(`WITH unexplained AS (
+      SELECT f.* FROM mirakl_refunds f
+      WHERE f.id IN (SELECT id FROM temp.scope_refund)
+        AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
+    ), candidates AS (
+      SELECT f.id AS refund_id, l.return_id, l.order_line_id, r.date_created,
+             (CASE WHEN l.quantity = f.quantity THEN 2 ELSE 0 END) + (CASE WHEN r.date_created <= f.date_created THEN 1 ELSE 0 END) AS score,
+             'same order line' || (CASE WHEN l.quantity = f.quantity THEN ', same quantity' ELSE '' END)
+               || (CASE WHEN r.date_created <= f.date_created THEN ', return raised before the refund' ELSE '' END) AS basis
+      FROM unexplained f
+      JOIN mirakl_return_lines l ON l.order_line_id = f.order_line_id
+      JOIN mirakl_returns r ON r.id = l.return_id
+      WHERE NOT EXISTS (SELECT 1 FROM recon_matches d WHERE d.kind = 'refund_line' AND d.subject = f.id
+                         AND d.candidate = l.return_id || ':' || l.order_line_id AND d.status = 'rejected')
+    ), ranked AS (
+      SELECT *, row_number() OVER (PARTITION BY refund_id ORDER BY score DESC, date_created, return_id) AS rank,
+             count(*) FILTER (WHERE score = best) OVER (PARTITION BY refund_id) AS tied
+      FROM (SELECT *, max(score) OVER (PARTITION BY refund_id) AS best FROM candidates)
+    )
+    INSERT INTO recon_matches (kind, subject, candidate, return_id, status, basis, rank)
+    SELECT 'refund_line', refund_id, return_id || ':' || order_line_id, return_id,
+           CASE WHEN score = best AND tied > 1 THEN 'ambiguous' ELSE 'suggested' END, basis, rank
+    FROM ranked WHERE true
+    ON CONFLICT (kind, subject, candidate) DO NOTHING`);
+
+  // ReBound items it could not match to a unit: suggest the still-missing units of the same return with that SKU.
+  const clearItemSuggestions = db.prepare(`DELETE FROM recon_matches
+    WHERE kind = 'item_unit' AND status IN ('suggested', 'ambiguous') AND return_id IN (SELECT id FROM temp.scope_return)`);
+  const suggestItems = db.prepare(`WITH candidates AS (
+      SELECT i.rebound_item_id, u.id AS unit_id, o.return_id,
+             CASE WHEN i.sku = u.offer_sku THEN 2 ELSE 1 END AS score,
+             CASE WHEN i.sku = u.offer_sku THEN 'same SKU, unit not received' ELSE 'same return, unit not received' END AS basis
+      FROM rebound_items i
+      JOIN rebound_return_orders o ON o.rebound_order_id = i.rebound_order_id
+      JOIN units u ON u.return_id = o.return_id AND u.rebound_item_id IS NULL AND u.registered_at IS NULL
+      WHERE o.return_id IN (SELECT id FROM temp.scope_return) AND i.is_unexpected = 1
+        AND NOT EXISTS (SELECT 1 FROM recon_matches d WHERE d.kind = 'item_unit' AND d.subject = i.rebound_item_id AND d.status IN ('confirmed', 'rejected')
+                         AND (d.status = 'confirmed' OR d.candidate = u.id))
+    ), ranked AS (
+      SELECT *, row_number() OVER (PARTITION BY rebound_item_id ORDER BY score DESC, unit_id) AS rank,
+             count(*) FILTER (WHERE score = best) OVER (PARTITION BY rebound_item_id) AS tied
+      FROM (SELECT *, max(score) OVER (PARTITION BY rebound_item_id) AS best FROM candidates)
+    )
+    INSERT INTO recon_matches (kind, subject, candidate, return_id, status, basis, rank)
+    SELECT 'item_unit', rebound_item_id, unit_id, return_id, CASE WHEN score = best AND tied > 1 THEN 'ambiguous' ELSE 'suggested' END, basis, rank
+    FROM ranked WHERE true
+    ON CONFLICT (kind, subject, candidate) DO NOTHING`);
+
+  // What both systems say about each return in scope, and which fields disagree.
+  const clearReturns = db.prepare('DELETE FROM recon_returns WHERE return_id IN (SELECT id FROM temp.scope_return)');
+  const buildReturns = db.prepare(`WITH base AS (
+      SELECT r.id, r.order_id, r.commercial_id, r.rma, r.date_created, o.currency, r.state, r.tracking_number,
+             ro.rebound_order_id, ro.status AS rebound_status, ro.status_rank, ro.tracking_number AS rebound_tracking,
+             (SELECT COALESCE(sum(l.quantity), 0) FROM mirakl_return_lines l WHERE l.return_id = r.id) AS requested,
+             u.arrived, u.missing, u.sellable, u.restocked, u.expected,
+             (SELECT COALESCE(sum(f.amount_minor), 0) FROM recon_matches m JOIN mirakl_refunds f ON f.id = m.subject
+               WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED') AS refunded,
+             (SELECT count(*) FROM recon_matches m WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed')) AS refunds
+      FROM mirakl_returns r
+      LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
+      LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
+      LEFT JOIN (
+        SELECT u.return_id,
+               count(*) FILTER (WHERE ${arrived}) AS arrived,
+               count(*) FILTER (WHERE u.stage IN ('missing', 'lost')) AS missing,
+               count(*) FILTER (WHERE u.is_sellable = 1) AS sellable,
+               count(s.unit_id) FILTER (WHERE s.state = 'applied') AS restocked,
+               COALESCE(sum(ol.price_unit_minor) FILTER (WHERE ${arrived}), 0) AS expected
+        FROM units u
+        LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = u.order_line_id
+        LEFT JOIN stock_increments s ON s.unit_id = u.id
+        WHERE u.return_id IN (SELECT id FROM temp.scope_return)
+        GROUP BY u.return_id
+      ) u ON u.return_id = r.id
+      WHERE r.id IN (SELECT id FROM temp.scope_return)
+    ), judged AS (
+      SELECT *,
+        CASE
+          WHEN expected = 0 AND refunded = 0 THEN CASE WHEN refunds > 0 THEN 'pending' ELSE 'none' END
+          WHEN refunded > expected + @tolerance THEN 'over'
+          WHEN refunded >= expected - @tolerance THEN 'refunded'
+          WHEN refunded > 0 THEN 'partial'
+          ELSE 'pending'
+        END AS refund_status,
+        (CASE WHEN (state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS') AND COALESCE(arrived, 0) > 0)
+                OR (state IN ('CLOSED', 'CANCELED', 'REFUSED') AND status_rank < 4)
+                OR (state IN ('CANCELED', 'REFUSED') AND COALESCE(arrived, 0) > 0) THEN 'state,' ELSE '' END)
+        || (CASE WHEN tracking_number IS NOT NULL AND rebound_tracking IS NOT NULL AND tracking_number != rebound_tracking THEN 'tracking,' ELSE '' END)
+        || (CASE WHEN status_rank BETWEEN 4 AND 6 AND COALESCE(arrived, 0) + COALESCE(missing, 0) != requested THEN 'quantity,' ELSE '' END)
+        || (CASE WHEN refunded > COALESCE(expected, 0) + @tolerance THEN 'refund,' ELSE '' END) AS fields
+      FROM base
+    )
+    INSERT INTO recon_returns (return_id, order_id, commercial_id, rma, date_created, currency, mirakl_state, mirakl_tracking, requested_units,
+      rebound_order_id, rebound_status, rebound_tracking, units_arrived, units_missing, units_sellable, units_restocked,
+      expected_refund_minor, refunded_minor, refund_status, drift, drift_fields, updated_at)
+    SELECT id, order_id, commercial_id, rma, date_created, currency, state, tracking_number, requested,
+      rebound_order_id, rebound_status, rebound_tracking, COALESCE(arrived, 0), COALESCE(missing, 0), COALESCE(sellable, 0), COALESCE(restocked, 0),
+      COALESCE(expected, 0), refunded, refund_status, fields != '', rtrim(fields, ','), @now
+    FROM judged`);
+
+  return {
+    /** Links and side-by-side rows for everything in scope. Call inside the pass's transaction. */
+    run(options: MatchOptions): void {
+      exactRefunds.run();
+      dropSettledSuggestions.run();
+      clearOpenSuggestions.run();
+      suggestRefunds.run();
+      clearItemSuggestions.run();
+      suggestItems.run();
+      clearReturns.run();
+      buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
+    },
+  };
+}
+
+export type Matcher = ReturnType<typeof createMatcher>;
