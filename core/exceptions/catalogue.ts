@@ -1,107 +1,487 @@
-// Every exception type: who owns it, how bad it is, and what a person should do. One catalogue serves the engine
-// (which raises them), the in-app help and the operations guide.
+// Every exception type: who owns it, how bad it is, what it means, when it is raised and what a person should check
+// and do. One catalogue serves the engine (which raises them), the in-app help and the operations guide
+// (core/exceptions/guide.ts renders both; `npx tsx core/cli/guide.ts` regenerates OPERATIONS-GUIDE.md).
+// A refund is never sent without a verified receipt unless a person records an override with a reason: the one
+// action that does so (refund_now) needs a reason, like every action that closes an exception without fixing it.
 
 export type OwnerTeam = 'finance' | 'cs' | 'warehouse' | 'ops';
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
+
+/** The policy settings (mappings/policy.yaml) that say how long a situation may last before it is raised. */
+export type SlaPolicyKey =
+  | 'returnNotCreatedHours'
+  | 'statusNotPushedHours'
+  | 'refundStalledHours'
+  | 'parcelStalledDays'
+  | 'statusDriftHours'
+  | 'orderWaitMinutes';
+
+/** Where the clock comes from: a policy setting, or a fixed rule (`at once` for what is raised the moment it is seen). */
+export type SlaSource = { policyKey: SlaPolicyKey } | { fixed: string };
+
+/** Every one-click resolution the app offers; each is a command of its own. */
+export const actionIds = [
+  'retry',
+  'dismiss',
+  'push_now',
+  'probe',
+  'escalate',
+  'refund_now',
+  'acknowledge',
+  'accept_variance',
+  'refund_difference',
+  'mark_confirmed',
+  'mark_failed',
+  'reprocess',
+  'remap',
+  'skip_restock',
+  'accept_partial',
+  'investigate',
+  'chase_carrier',
+  'mark_lost',
+  'resync',
+] as const;
+export type ActionId = (typeof actionIds)[number];
+
+export interface ExceptionAction {
+  id: ActionId;
+  label: string;
+  /** The person must give a reason; it is stored with the action in the audit log. */
+  needsReason: boolean;
+  help: string;
+}
 
 export interface ExceptionType {
   owner: OwnerTeam;
   severity: Severity;
   title: string;
   nextAction: string;
+  /** What happened, in business terms. */
+  meaning: string;
+  sla: SlaSource;
+  /** What to look at before acting. */
+  check: readonly string[];
+  actions: readonly ExceptionAction[];
 }
+
+const moneyRule =
+  'A refund is never sent without a verified receipt unless a person records an override with a reason, and every manual action is written to the audit log.';
 
 export const exceptionTypes = {
   RETURN_NOT_CREATED: {
     owner: 'cs',
     severity: 'high',
     title: 'Return not created in ReBound',
-    nextAction: 'Retry the creation, or create it with edits; dismiss with a reason if the customer withdrew.',
+    nextAction: 'Retry the creation once the cause is fixed; dismiss with a reason if the customer withdrew.',
+    meaning:
+      'A customer asked for a return on the marketplace, but ReBound (our returns partner) has no return for it, so the customer may have no returns label yet. It is also raised at once when ReBound refuses the return, or when the return does not match its order (for example more items returned than were sold).',
+    sla: { policyKey: 'returnNotCreatedHours' },
+    check: [
+      "The return's timeline in the app: the cause says whether ReBound refused it and why, or what does not match the order.",
+      'The return and its order in the Mirakl back office (the marketplace system): is the return still open, and are the items and quantities right?',
+      'The ReBound portal: search by the order number, in case the return is there under another reference.',
+    ],
+    actions: [
+      {
+        id: 'retry',
+        label: 'Retry creating the return',
+        needsReason: false,
+        help: 'Sends the return to ReBound again. The app first looks for a return ReBound may already hold, so this never creates a second one.',
+      },
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Closes the exception without creating the return, for example when the customer withdrew it. Nothing is sent to either system.',
+      },
+    ],
   },
   ORDER_NOT_FOUND: {
     owner: 'ops',
     severity: 'high',
     title: 'Order not visible in Mirakl',
     nextAction: 'Check the order in the Mirakl back office; retry now once it is visible, or dismiss with a reason.',
+    meaning:
+      'The marketplace shows a return, but the order it belongs to has not appeared in the order list the app reads from Mirakl. The app keeps trying by itself during the waiting time; nothing is created in ReBound until the order is known.',
+    sla: { policyKey: 'orderWaitMinutes' },
+    check: [
+      'The order number in the Mirakl back office: does it exist, and is it for our shop?',
+      "The return's timeline in the app: when the return arrived and how many times the order was looked up.",
+      'The Dashboard: if the orders feed has not succeeded recently, the problem is the connection, not this order.',
+    ],
+    actions: [
+      {
+        id: 'retry',
+        label: 'Retry now',
+        needsReason: false,
+        help: 'Looks the order up again straight away instead of waiting for the next attempt. If it is found, the return carries on by itself.',
+      },
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Stops the app chasing this return, for example a test order or an order of another shop. The return is not sent to ReBound.',
+      },
+    ],
   },
   STATUS_NOT_PUSHED: {
     owner: 'cs',
     severity: 'medium',
     title: 'Receipt not pushed to Mirakl',
     nextAction: 'Push the status now; if Mirakl refuses, check the return state in the back office.',
+    meaning:
+      "ReBound has received the parcel at its hub, but the marketplace still shows the return as not received, so the customer's refund cannot start and the customer sees no progress.",
+    sla: { policyKey: 'statusNotPushedHours' },
+    check: [
+      "The return's timeline in the app: when ReBound registered the parcel, and any error from Mirakl.",
+      'The return in the Mirakl back office: its state (it should become RECEIVED, meaning received by the seller).',
+    ],
+    actions: [
+      {
+        id: 'push_now',
+        label: 'Push the receipt now',
+        needsReason: false,
+        help: 'Tells Mirakl now that the items arrived, using what ReBound confirmed (product and condition). If Mirakl refuses, its answer is shown on the timeline.',
+      },
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Closes the exception without telling Mirakl, for example when the return was handled by hand in the back office.',
+      },
+    ],
   },
   REFUND_STALLED: {
     owner: 'cs',
     severity: 'high',
     title: 'Refund not completed',
-    nextAction: 'Probe Mirakl for the refund, retry it, or escalate to finance.',
+    nextAction: 'Check Mirakl for the refund, retry it, or escalate to finance.',
+    meaning:
+      'ReBound verified that the items arrived, but the customer has not been refunded in time: Mirakl does not show the refund as paid (REFUNDED). It is also raised at once when Mirakl refuses the refund.',
+    sla: { policyKey: 'refundStalledHours' },
+    check: [
+      "The return's timeline in the app: the verified receipt, every refund attempt and Mirakl's answer to it.",
+      "The order's refunds in the Mirakl back office: is a refund there, and in which state?",
+      'The refund checks on the return (order line known, receipt verified, Mirakl told of the receipt, refund reason mapped): which one is not met?',
+    ],
+    actions: [
+      {
+        id: 'retry',
+        label: 'Retry the refund',
+        needsReason: false,
+        help: `Sends the refund again, for the verified items only. If an earlier attempt may have reached Mirakl, the app checks Mirakl first so the customer is never refunded twice. ${moneyRule}`,
+      },
+      {
+        id: 'probe',
+        label: 'Check Mirakl for the refund',
+        needsReason: false,
+        help: "Reads the order's refunds from Mirakl now and records what it finds; if the refund is there and paid, the exception closes by itself. Nothing is sent.",
+      },
+      {
+        id: 'escalate',
+        label: 'Escalate to finance',
+        needsReason: false,
+        help: 'Hands the exception to the finance team, with a note, when the refund needs a decision about money.',
+      },
+      {
+        id: 'refund_now',
+        label: 'Refund now (override)',
+        needsReason: true,
+        help: `Sends the refund now even though the refund checks are not all met, for example when the item is known to be at the hub but ReBound has not registered it. This overrides the receipt check: the reason is required and recorded. ${moneyRule}`,
+      },
+    ],
   },
   REFUND_WITHOUT_RECEIPT: {
     owner: 'finance',
     severity: 'critical',
     title: 'Refund without a verified receipt',
     nextAction: 'Find who refunded and why; acknowledge with a reason once explained.',
+    meaning:
+      'Mirakl shows a refund that this app did not make, on an order line where ReBound has verified no returned item. Money has gone to the customer without proof that anything came back. It is raised the moment it is seen.',
+    sla: { fixed: 'at once' },
+    check: [
+      'The refund in the Mirakl back office: date, amount and, where shown, who made it (often a manual refund or a goodwill gesture).',
+      "The return's timeline in the app, and the ReBound portal: is a parcel on its way, or was the item never sent back?",
+      'Ask customer service whether the refund was agreed with the customer.',
+    ],
+    actions: [
+      {
+        id: 'acknowledge',
+        label: 'Acknowledge with a reason',
+        needsReason: true,
+        help: `Records that the refund is explained (for example a goodwill refund agreed by customer service) and closes the exception. The refund stays on the month-end report with your reason. ${moneyRule}`,
+      },
+    ],
   },
   REFUND_AMOUNT_MISMATCH: {
     owner: 'finance',
     severity: 'high',
     title: 'Refunded amount differs from expected',
     nextAction: 'Accept the variance with a reason, or refund the difference.',
+    meaning:
+      'The amount refunded, or still refundable, on an order line differs from what the verified items are worth by more than the allowed tolerance. Usually part of the line was already refunded by hand in Mirakl.',
+    sla: { fixed: 'at once' },
+    check: [
+      "The return's timeline in the app: the expected amount, what was refunded and when.",
+      "The order line's refunds in the Mirakl back office: earlier or manual refunds, shipping and tax.",
+    ],
+    actions: [
+      {
+        id: 'accept_variance',
+        label: 'Accept the variance',
+        needsReason: true,
+        help: `Accepts the difference as it is (for example a partial refund agreed with the customer) and closes the exception. The difference and your reason appear on the month-end report. ${moneyRule}`,
+      },
+      {
+        id: 'refund_difference',
+        label: 'Refund the difference',
+        needsReason: false,
+        help: `Refunds the missing amount, and only for items whose receipt ReBound verified. ${moneyRule}`,
+      },
+    ],
   },
   OUTCOME_UNKNOWN: {
     owner: 'ops',
     severity: 'high',
-    title: 'Outcome of a call unknown',
-    nextAction: 'Probe the source of truth; mark it confirmed or failed.',
+    title: 'Not known whether a change went through',
+    nextAction: 'Check the other system again; after looking yourself, mark the change done or not done.',
+    meaning:
+      'The app asked Mirakl or ReBound to change something (for example a refund or a stock update), but the answer was lost, so nobody knows whether the change happened. The app never repeats such a change blindly: it checks the other system first, and raises this when an hour of checking has not settled it.',
+    sla: { fixed: '1 hour' },
+    check: [
+      "The exception's cause: which change it was (refund, stock update, return creation…) and for which return or product.",
+      'The Mirakl back office or the ReBound portal, whichever the change was sent to: did it happen (a refund listed, a quantity changed, a return created)?',
+    ],
+    actions: [
+      {
+        id: 'probe',
+        label: 'Check again now',
+        needsReason: false,
+        help: 'Reads the other system again now; if the answer is clear, the exception closes by itself. Nothing is sent.',
+      },
+      {
+        id: 'mark_confirmed',
+        label: 'Mark as done',
+        needsReason: true,
+        help: 'Records that you saw the change in the other system, so it is never sent again. Say where you saw it.',
+      },
+      {
+        id: 'mark_failed',
+        label: 'Mark as not done',
+        needsReason: true,
+        help: 'Records that you checked and the change did not happen; the app may then send it again. For a refund, be sure: a wrong answer refunds the customer twice.',
+      },
+    ],
   },
   UNMAPPED_REASON: {
     owner: 'ops',
     severity: 'medium',
     title: 'Return reason has no mapping',
-    nextAction: 'Add the reason to the reason mapping (Settings → Mappings); the return then continues by itself.',
+    nextAction: 'Add the reason to the reason mapping (Settings → Mappings); the return then continues at the next sync, or reprocess it now.',
+    meaning:
+      'The customer gave a return reason that the app does not know how to translate for ReBound and for the refund. The return waits: the app never guesses a reason.',
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: which reason code is missing.",
+      'The reason list in Mirakl (the reasons offered to customers), to choose the matching ReBound reason and refund reason.',
+    ],
+    actions: [
+      {
+        id: 'reprocess',
+        label: 'Reprocess the return',
+        needsReason: false,
+        help: 'After the reason has been added to the reason mapping (Settings → Mappings), runs the return through again straight away instead of waiting for the next sync.',
+      },
+    ],
   },
   OFFER_NOT_FOUND: {
     owner: 'ops',
     severity: 'medium',
     title: 'No Mirakl offer for the returned SKU',
     nextAction: 'Map the SKU to an offer, or skip the restock.',
+    meaning:
+      'A returned item is fit to sell again, but the marketplace has no listing (offer) with its product code (SKU), so its stock cannot be put back on sale. The app never guesses which listing to use.',
+    sla: { fixed: 'at once' },
+    check: [
+      'The product code (SKU) in the Mirakl back office: was the listing renamed, replaced or withdrawn?',
+      'The items waiting to be restocked for that product code, listed with the exception.',
+    ],
+    actions: [
+      {
+        id: 'remap',
+        label: 'Map to another listing',
+        needsReason: false,
+        help: "Chooses the Mirakl listing (offer) that this product code should be restocked on. It is saved in the product mapping and used from then on; each item's stock is still added only once.",
+      },
+      {
+        id: 'skip_restock',
+        label: 'Skip the restock',
+        needsReason: true,
+        help: 'Does not put these items back on sale on the marketplace (for example a discontinued product). The refund is not affected.',
+      },
+    ],
   },
   STOCK_REJECTED: {
     owner: 'ops',
     severity: 'medium',
     title: 'Stock update rejected by Mirakl',
     nextAction: 'Retry, remap the SKU to another offer, or skip the restock.',
+    meaning: 'The app tried to put returned items back on sale, but Mirakl refused the stock update for that listing, so the stock shown on the marketplace is too low.',
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: Mirakl's reason for refusing.",
+      'The listing (offer) in the Mirakl back office: is it active, and is its quantity what you expect?',
+    ],
+    actions: [
+      {
+        id: 'retry',
+        label: 'Retry the stock update',
+        needsReason: false,
+        help: 'Sends the stock update again with the quantity read fresh from Mirakl, so the items are added once, not twice.',
+      },
+      {
+        id: 'skip_restock',
+        label: 'Skip the restock',
+        needsReason: true,
+        help: 'Leaves the stock as it is on the marketplace (for example when the listing is closed). The refund is not affected.',
+      },
+    ],
   },
   SHORT_RECEIPT: {
     owner: 'warehouse',
     severity: 'medium',
     title: 'Fewer units arrived than were returned',
     nextAction: 'Accept the partial receipt (only what arrived is refunded), or investigate with ReBound.',
+    meaning: 'The parcel arrived at the ReBound hub with fewer items than the customer said they were returning. Only the items that arrived can be refunded.',
+    sla: { fixed: 'at once' },
+    check: [
+      'The ReBound portal: what the hub registered for this parcel, with any photos or notes.',
+      "The return's timeline in the app: which items are missing.",
+      'Whether the customer sent a second parcel.',
+    ],
+    actions: [
+      {
+        id: 'accept_partial',
+        label: 'Accept the partial receipt',
+        needsReason: true,
+        help: 'Accepts that only part of the return arrived: the items that arrived are refunded and restocked, the missing ones are not. Customer service may need to tell the customer.',
+      },
+      {
+        id: 'investigate',
+        label: 'Investigate',
+        needsReason: false,
+        help: 'Marks the exception as being looked into (for example a query raised with ReBound or the carrier), with a note. Nothing more is refunded meanwhile.',
+      },
+    ],
   },
   UNEXPECTED_ITEM: {
     owner: 'warehouse',
     severity: 'low',
     title: 'Item ReBound could not match',
     nextAction: 'Investigate the parcel with ReBound; nothing is refunded or restocked for it.',
+    meaning: 'ReBound registered an item in a parcel that does not belong to the return (a different product, or something extra). Nothing is refunded or restocked for it.',
+    sla: { fixed: 'at once' },
+    check: [
+      'The ReBound portal: the item registered, its product code and any photos.',
+      "The return's timeline and the order in the Mirakl back office: did the customer send the wrong product, or is the order wrong?",
+    ],
+    actions: [
+      {
+        id: 'investigate',
+        label: 'Investigate',
+        needsReason: false,
+        help: 'Marks the exception as being looked into (for example a query with ReBound about returning the item to the customer), with a note.',
+      },
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Closes the exception once the item has been dealt with outside the app.',
+      },
+    ],
   },
   PARCEL_STALLED: {
     owner: 'cs',
     severity: 'medium',
     title: 'Parcel in transit too long',
     nextAction: 'Chase the carrier (add a note), or mark the parcel lost.',
+    meaning:
+      'There has been no news of a return parcel for too long: it is stuck with the carrier or at the hub. It is also raised at once when ReBound cancels a label that was never used, which means nothing was sent back.',
+    sla: { policyKey: 'parcelStalledDays' },
+    check: [
+      'The tracking number on the return, on the carrier website.',
+      "The ReBound portal: the parcel's last status.",
+      'Whether the customer says they sent it, and when.',
+    ],
+    actions: [
+      {
+        id: 'chase_carrier',
+        label: 'Chase the carrier',
+        needsReason: false,
+        help: 'Records that the carrier has been chased, with a note (reference, date promised). The exception stays open until the parcel moves.',
+      },
+      {
+        id: 'mark_lost',
+        label: 'Mark the parcel lost',
+        needsReason: true,
+        help: 'Records that the parcel will not arrive. Nothing is refunded automatically: a refund for a lost parcel is a separate decision.',
+      },
+    ],
   },
   STATUS_DRIFT: {
     owner: 'ops',
     severity: 'medium',
     title: 'Mirakl and ReBound disagree',
-    nextAction: 'Re-sync both systems, or resolve with a reason.',
+    nextAction: 'Re-sync both systems, or dismiss with a reason.',
+    meaning:
+      'The two systems tell different stories about the same return for too long, for example the marketplace has closed or cancelled it while ReBound still expects the parcel.',
+    sla: { policyKey: 'statusDriftHours' },
+    check: [
+      'The return in the Mirakl back office and in the ReBound portal: which one is right?',
+      "The return's timeline in the app: what each system said, and when.",
+    ],
+    actions: [
+      {
+        id: 'resync',
+        label: 'Re-sync both systems',
+        needsReason: false,
+        help: 'Reads the return again from both systems now; if they agree, the exception closes by itself.',
+      },
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Closes the exception when the difference is expected, for example a return cancelled on the marketplace after the customer already posted it.',
+      },
+    ],
   },
   CREDENTIALS_INVALID: {
     owner: 'ops',
     severity: 'critical',
     title: 'Credentials refused',
     nextAction: 'Open Settings and test the connection; sync waits until it works.',
+    meaning:
+      'Mirakl or ReBound refused the app\'s login details (the key or password was changed, expired or withdrawn). Nothing moves between the two systems until this is fixed. It is raised the moment it happens.',
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: which system refused.",
+      'There is no one-click fix here: open Settings, enter the current key or password for that system and use "Test connection". Sync carries on by itself once the connection works.',
+      'Whoever manages the Mirakl or ReBound account: was the key changed or withdrawn?',
+    ],
+    actions: [],
   },
 } as const satisfies Record<string, ExceptionType>;
 
 export type ExceptionTypeName = keyof typeof exceptionTypes;
+
+export const exceptionTypeNames = Object.keys(exceptionTypes) as ExceptionTypeName[];
+
+/** The one-click resolutions offered for an exception of this type, in the order they are shown. */
+export function actionsOf<T extends ExceptionTypeName>(type: T): (typeof exceptionTypes)[T]['actions'] {
+  return exceptionTypes[type].actions;
+}
+
+/** The action, if this type offers it: how a command checks that a resolution applies and whether it needs a reason. */
+export function findAction(type: ExceptionTypeName, id: ActionId): ExceptionAction | undefined {
+  return (exceptionTypes[type].actions as readonly ExceptionAction[]).find((a) => a.id === id);
+}
