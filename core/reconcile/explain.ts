@@ -1,0 +1,486 @@
+import type { RefundGuard, RefundIntentView, ReturnSummary, ReturnTimeline, TimelineEntry, TimelineSource } from '../contract/explain';
+import { AppError } from '../errors';
+import { exceptionTypes } from '../exceptions/catalogue';
+import type { DomainContext } from '../sync/context';
+import { evaluateRefundGuard, type RefundPayload } from '../sync/feeds/refunds';
+import type { Intent } from '../sync/intents';
+import type { StoredOrderLine } from '../sync/mirakl-store';
+
+// The explainer only reads: it never plans, sends or resolves anything. A return's timeline is every fact the store
+// keeps about it, from either system, the bridge and people, in time order; a refund's guard is the engine's own
+// evaluateRefundGuard, so what it says is exactly why the engine did or did not plan that refund.
+
+const miraklStateTitles: Record<string, string> = {
+  WAITING_ACCEPTANCE: 'Return waiting for acceptance on Mirakl',
+  IN_PROGRESS: 'Return accepted on Mirakl',
+  REFUSED: 'Return refused on Mirakl',
+  RECEIVED: 'Mirakl shows the return received',
+  NO_RECEPTION: 'Mirakl marked the return as never received',
+  CLOSED: 'Return closed on Mirakl',
+  CANCELED: 'Return cancelled on Mirakl',
+};
+
+const reboundStatusTitles: Record<string, string> = {
+  CREATED: 'ReBound created the return order',
+  LABEL_ISSUED: 'ReBound issued the return label',
+  IN_CARRIER_NETWORK: 'Parcel is in the carrier network',
+  AT_HUB: "Parcel arrived at ReBound's hub",
+  ITEMS_REGISTERED: 'ReBound registered the items',
+  PROCESSED: 'ReBound finished inspecting the items',
+  DELIVERED_TO_CLIENT: 'ReBound sent the items on to the seller',
+  EXPIRED: 'Return label expired without a carrier scan',
+  CANCELLED: 'ReBound cancelled the return order',
+};
+
+const trackingTitles: Record<string, string> = {
+  returnOrderCreated: 'ReBound created the return order',
+  postalIncoming: 'Parcel entered the carrier network',
+  hubArrival: "Parcel arrived at ReBound's hub",
+  deliveredToClient: 'ReBound sent the items on to the seller',
+  cancelled: 'ReBound cancelled the return order',
+};
+
+const sourceOrder: Record<TimelineSource, number> = { mirakl: 0, rebound: 1, bridge: 2, exception: 3, user: 4 };
+
+const lookup = (table: Record<string, string>, key: string | null): string | undefined =>
+  key !== null && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A timestamp from either system as UTC ISO (Mirakl sends offsets and whole seconds; we write milliseconds). */
+function toIso(at: string): string {
+  const ms = Date.parse(at);
+  return Number.isNaN(ms) ? at : new Date(ms).toISOString();
+}
+
+const sortable = (iso: string) => {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+};
+
+export function formatMinor(minor: number, currency: string | null): string {
+  if (currency) {
+    try {
+      return new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(minor / 100);
+    } catch {
+      return `${(minor / 100).toFixed(2)} ${currency}`;
+    }
+  }
+  return (minor / 100).toFixed(2);
+}
+
+function exceptionTitle(type: string): string {
+  return Object.prototype.hasOwnProperty.call(exceptionTypes, type) ? exceptionTypes[type as keyof typeof exceptionTypes].title : type;
+}
+
+function requireReturn(ctx: DomainContext, returnId: string) {
+  const ret = ctx.store.getReturn(returnId);
+  if (!ret) throw new AppError('NOT_FOUND', `Return ${returnId} not found`);
+  return ret;
+}
+
+function currencyOf(ctx: DomainContext, orderId: string): string | null {
+  return (ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(orderId) as { currency: string } | undefined)?.currency ?? null;
+}
+
+interface IntentLabels {
+  todo: string;
+  done: string;
+}
+
+function intentLabels(intent: Intent, productOf: (orderLineId: string) => string, currency: string | null): IntentLabels {
+  switch (intent.kind) {
+    case 'mirakl.accept':
+      return { todo: 'accept the return on Mirakl (RT21)', done: 'Bridge accepted the return on Mirakl (RT21)' };
+    case 'rebound.salesOrder':
+      return { todo: 'send the order to ReBound', done: 'Bridge sent the order to ReBound' };
+    case 'rebound.createReturn':
+      return { todo: 'create the return in ReBound', done: 'Bridge created the return in ReBound' };
+    case 'mirakl.patch':
+      return { todo: 'give Mirakl the ReBound label and tracking (RT04)', done: 'Bridge gave Mirakl the ReBound label and tracking (RT04)' };
+    case 'mirakl.receive':
+      return { todo: 'tell Mirakl the return was received (RT25)', done: 'Bridge told Mirakl the return was received (RT25)' };
+    case 'mirakl.compliance':
+      return { todo: 'tell Mirakl the inspection result (RT26)', done: 'Bridge told Mirakl the inspection result (RT26)' };
+    case 'mirakl.close':
+      return { todo: 'close the return on Mirakl (RT27)', done: 'Bridge closed the return on Mirakl (RT27)' };
+    case 'mirakl.refund': {
+      const p = intent.payload as RefundPayload;
+      const what = `${formatMinor(p.amountMinor, p.currency ?? currency)} for ${productOf(p.order_line_id)} (OR28)`;
+      return { todo: `refund ${what}`, done: `Bridge refunded ${what}` };
+    }
+    default:
+      return { todo: intent.kind, done: `Bridge completed ${intent.kind}` };
+  }
+}
+
+function intentOutcomeDetail(intent: Intent): string | null {
+  const outcome = (intent.outcome ?? {}) as { refundId?: string; via?: string; observedState?: string };
+  const parts: string[] = [];
+  if (outcome.refundId) parts.push(`Mirakl refund ${outcome.refundId}`);
+  if (outcome.via === 'probe') parts.push('confirmed by finding it in Mirakl (OR11) after the answer was lost');
+  if (outcome.observedState) parts.push(`Mirakl already showed ${outcome.observedState}`);
+  if (intent.attempts > 1) parts.push(`after ${plural(intent.attempts, 'attempt')}`);
+  return parts.length ? parts.join('; ') : null;
+}
+
+function refundPlanDetail(p: RefundPayload): string {
+  return `${plural(p.units.length, 'verified unit')}${p.shippingMinor > 0 ? `, shipping ${formatMinor(p.shippingMinor, p.currency)}` : ''}, reason ${p.reason_code}`;
+}
+
+function changeSummary(before: string | null, after: string | null): string | null {
+  const parse = (s: string | null): unknown => {
+    if (s === null) return null;
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      return s;
+    }
+  };
+  const b = parse(before);
+  const a = parse(after);
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'nothing');
+  if (isRecord(b) && isRecord(a)) {
+    const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
+    return keys.length ? keys.map((k) => `${k}: ${show(b[k] ?? null)} → ${show(a[k] ?? null)}`).join(', ') : null;
+  }
+  if (b === null && a === null) return null;
+  return `${show(b)} → ${show(a)}`;
+}
+
+const words = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[._]+/g, ' ').toLowerCase();
+
+/** Everything known about one return, from Mirakl, ReBound, the bridge, exceptions and people, oldest first. */
+export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimeline {
+  const ret = requireReturn(ctx, returnId);
+  const currency = currencyOf(ctx, ret.orderId);
+  const lines = ctx.store.returnLines(returnId);
+  const orderLines = new Map<string, StoredOrderLine | undefined>(lines.map((l) => [l.orderLineId, ctx.store.orderLine(l.orderLineId)]));
+  const productOf = (orderLineId: string) => {
+    const line = orderLines.has(orderLineId) ? orderLines.get(orderLineId) : ctx.store.orderLine(orderLineId);
+    return line ? line.productTitle : `line ${orderLineId}`;
+  };
+  const entries: { entry: TimelineEntry; tie: number }[] = [];
+  const add = (at: string, source: TimelineSource, kind: string, title: string, detail: string | null, ref: string | null, tie = sourceOrder[source]) =>
+    entries.push({ entry: { at: toIso(at), source, kind, title, detail, ref }, tie });
+
+  // Mirakl: the request, then each state as we saw it.
+  const requested = lines.reduce((s, l) => s + l.quantity, 0);
+  add(
+    ret.dateCreated,
+    'mirakl',
+    'mirakl.requested',
+    `Customer asked to return ${plural(requested, 'item')} (order ${ret.commercialId})`,
+    lines.map((l) => `${l.quantity} × ${productOf(l.orderLineId)} (${l.reasonCode})`).join('; ') || null,
+    ret.id,
+  );
+  const states = ctx.q('SELECT id, state, last_updated, seen_at FROM mirakl_return_states WHERE return_id = ? ORDER BY id').all(returnId) as {
+    id: number;
+    state: string;
+    last_updated: string;
+    seen_at: string;
+  }[];
+  let previousUpdate = Number.NEGATIVE_INFINITY;
+  for (const s of states) {
+    // A state the bridge set after Mirakl confirmed our call keeps Mirakl's older last_updated: when we saw it is then
+    // the better time.
+    const updated = Date.parse(s.last_updated);
+    const isOurs = !(updated > previousUpdate);
+    previousUpdate = Math.max(previousUpdate, Number.isNaN(updated) ? previousUpdate : updated);
+    add(
+      isOurs ? s.seen_at : s.last_updated,
+      'mirakl',
+      'mirakl.state',
+      lookup(miraklStateTitles, s.state) ?? `Mirakl state ${s.state} (not known to the bridge)`,
+      isOurs ? 'Recorded when Mirakl confirmed the bridge’s call' : null,
+      `mirakl-state:${s.id}`,
+      // It follows the bridge's confirmation that caused it.
+      isOurs ? sourceOrder.bridge + 0.5 : sourceOrder.mirakl,
+    );
+  }
+
+  // ReBound: the return order, its notifications and reads, and each unit's physical progress.
+  const order = ctx
+    .q('SELECT rebound_order_id, status, tracking_number, carrier, created_at FROM rebound_return_orders WHERE return_id = ?')
+    .get(returnId) as { rebound_order_id: string; status: string; tracking_number: string | null; carrier: string | null; created_at: string } | undefined;
+  if (order) {
+    add(
+      order.created_at,
+      'rebound',
+      'rebound.order',
+      `ReBound return order ${order.rebound_order_id} created`,
+      order.tracking_number ? `Tracking ${order.tracking_number}${order.carrier ? ` (${order.carrier})` : ''}` : null,
+      order.rebound_order_id,
+    );
+    const events = ctx
+      .q(`SELECT key, source, type, status, occurred_at, received_at, outcome FROM rebound_events WHERE rebound_order_id = ? ORDER BY received_at, key`)
+      .all(order.rebound_order_id) as { key: string; source: 'webhook' | 'poll'; type: string; status: string | null; occurred_at: string | null; received_at: string; outcome: string }[];
+    for (const e of events) {
+      // A read that changed nothing says nothing new.
+      if (e.source === 'poll' && e.outcome === 'no_change') continue;
+      let title: string;
+      if (e.type === 'snapshot') {
+        const status = e.status?.replace(/^UNKNOWN:/, '') ?? null;
+        title = lookup(reboundStatusTitles, status) ?? `ReBound status ${status ?? 'unknown'} (not known to the bridge)`;
+      } else if (e.type === 'trackingUpdate') title = lookup(trackingTitles, e.status) ?? `ReBound tracking update: ${e.status ? words(e.status) : 'no status'}`;
+      else if (e.type === 'refundTrigger') title = 'ReBound signalled the items were registered (refund trigger)';
+      else if (e.type === 'itemProcessed') title = 'ReBound signalled the items were inspected';
+      else title = `ReBound notification ${e.type}`;
+      const how = e.source === 'webhook' ? `Notified by ReBound (${e.type})` : 'Read from ReBound';
+      const outcome = e.outcome === 'pending' ? 'not applied yet: waiting for the next ReBound read' : e.outcome === 'applied' ? 'applied' : words(e.outcome);
+      add(e.occurred_at ?? e.received_at, 'rebound', `rebound.${e.type}`, title, `${how}; ${outcome}`, e.key);
+    }
+  }
+
+  const units = ctx
+    .q(`SELECT id, order_line_id, offer_sku, stage, grade, is_sellable, received_sku, registered_at, graded_at, updated_at FROM units WHERE return_id = ? ORDER BY order_line_id, id`)
+    .all(returnId) as {
+    id: string;
+    order_line_id: string;
+    offer_sku: string;
+    stage: string;
+    grade: string | null;
+    is_sellable: number | null;
+    received_sku: string | null;
+    registered_at: string | null;
+    graded_at: string | null;
+    updated_at: string;
+  }[];
+  // Units that moved together (same line, same moment, same result) are one entry; so are restocks.
+  const batches = new Map<string, { at: string; source: TimelineSource; kind: string; title: (n: number) => string; detail: string | null; ids: string[] }>();
+  const batch = (id: string, at: string, source: TimelineSource, kind: string, variant: string, title: (n: number) => string, detail: string | null = null) => {
+    const key = [kind, at, variant].join('|');
+    const b = batches.get(key) ?? { at, source, kind, title, detail, ids: [] };
+    b.ids.push(id);
+    batches.set(key, b);
+  };
+  for (const u of units) {
+    const product = productOf(u.order_line_id);
+    const some = (n: number) => `${plural(n, 'unit')} of ${product}`;
+    const variant = u.order_line_id;
+    if (u.registered_at && u.received_sku !== null && u.received_sku !== u.offer_sku) {
+      batch(u.id, u.registered_at, 'rebound', 'unit.registered', `${variant}|${u.received_sku}`, (n) => `${some(n)} registered under the wrong SKU`,
+        `ReBound registered SKU ${u.received_sku}; the order line sold ${u.offer_sku}. Not a verified receipt.`);
+    } else if (u.registered_at) {
+      batch(u.id, u.registered_at, 'rebound', 'unit.registered', variant, (n) => `${some(n)} registered at ReBound's hub`, 'Verified receipt: the right SKU');
+    }
+    if (u.graded_at && u.grade) {
+      batch(u.id, u.graded_at, 'rebound', 'unit.graded', `${variant}|${u.grade}`, (n) => `${some(n)} graded ${u.grade}`,
+        u.is_sellable === 1 ? 'Sellable: goes back on sale' : 'Not sellable');
+    }
+    if (u.stage === 'missing') batch(u.id, u.updated_at, 'rebound', 'unit.missing', variant, (n) => `${some(n)} did not arrive at ReBound`);
+    if (u.stage === 'lost') batch(u.id, u.updated_at, 'rebound', 'unit.lost', variant, (n) => `${some(n)} lost: nothing came back`);
+  }
+
+  // The bridge: every side effect it planned for this return and where it stands, then restocking.
+  const intents = [...ctx.intents.bySubject(returnId)];
+  const salesOrder = ctx.intents.findByKey(`sales-order:${ret.orderId}`);
+  if (salesOrder) intents.push(salesOrder);
+  intents.sort((a, b) => a.id - b.id);
+  for (const intent of intents) {
+    const labels = intentLabels(intent, productOf, currency);
+    add(intent.createdAt, 'bridge', 'intent.planned', `Planned to ${labels.todo}`, intent.kind === 'mirakl.refund' ? refundPlanDetail(intent.payload as RefundPayload) : null, intent.key);
+    switch (intent.state) {
+      case 'confirmed':
+        add(intent.updatedAt, 'bridge', 'intent.confirmed', labels.done, intentOutcomeDetail(intent), intent.key);
+        break;
+      case 'sending':
+        add(intent.updatedAt, 'bridge', 'intent.sending', `Sending: ${labels.todo}`, `Attempt ${intent.attempts}`, intent.key);
+        break;
+      case 'failed':
+        add(
+          intent.updatedAt,
+          'bridge',
+          'intent.failed',
+          `Could not ${labels.todo}`,
+          `${intent.lastError ?? 'no reason given'}; ${intent.nextAttemptAt ? `retrying at ${intent.nextAttemptAt}` : 'it will not be retried by itself: a person must act'}`,
+          intent.key,
+        );
+        break;
+      case 'uncertain':
+        add(
+          intent.updatedAt,
+          'bridge',
+          'intent.uncertain',
+          `Outcome unknown: ${labels.todo}`,
+          `${intent.lastError ?? 'no answer'}; the source of truth is checked before anything is sent again`,
+          intent.key,
+        );
+        break;
+      case 'planned':
+        break;
+    }
+  }
+
+  const stock = ctx
+    .q(`SELECT s.unit_id, s.offer_sku, s.state, s.note, s.created_at, s.updated_at FROM units u JOIN stock_increments s ON s.unit_id = u.id
+        WHERE u.return_id = ? ORDER BY s.unit_id`)
+    .all(returnId) as { unit_id: string; offer_sku: string; state: string; note: string | null; created_at: string; updated_at: string }[];
+  for (const x of stock) {
+    const sku = x.offer_sku;
+    if (x.state === 'skipped') {
+      batch(x.unit_id, x.created_at, 'bridge', 'stock.skipped', sku, (n) => `${plural(n, 'unit')} not restocked (offer ${sku})`, x.note);
+      continue;
+    }
+    batch(x.unit_id, x.created_at, 'bridge', 'stock.queued', sku, (n) => `${plural(n, 'unit')} queued to go back on sale (offer ${sku})`);
+    if (x.state === 'applied') batch(x.unit_id, x.updated_at, 'bridge', 'stock.applied', sku, (n) => `Stock +${n} on Mirakl offer ${sku}`);
+    if (x.state === 'rejected') batch(x.unit_id, x.updated_at, 'bridge', 'stock.rejected', sku, (n) => `Mirakl rejected the stock update for ${plural(n, 'unit')} (offer ${sku})`, x.note);
+  }
+  for (const b of batches.values()) add(b.at, b.source, b.kind, b.title(b.ids.length), b.detail, b.ids.join(', '));
+
+  // Mirakl's refund ledger for the lines of this return.
+  let refundedMinor = 0;
+  let refundPendingMinor = 0;
+  for (const line of lines) {
+    for (const r of ctx.store.refundsOfLine(line.orderLineId)) {
+      if (r.refund_state === 'REFUNDED') refundedMinor += r.amount_minor;
+      else refundPendingMinor += r.amount_minor;
+      add(
+        r.date_created,
+        'mirakl',
+        'mirakl.refund',
+        `Mirakl shows a refund of ${formatMinor(r.amount_minor, currency)} for ${productOf(line.orderLineId)} (${words(r.refund_state)})`,
+        `Refund ${r.id}, reason ${r.reason_code}${r.shipping_minor > 0 ? `, shipping ${formatMinor(r.shipping_minor, currency)}` : ''}`,
+        r.id,
+      );
+    }
+  }
+
+  // Exceptions, their notes, and what people did.
+  const exceptions = ctx
+    .q(`SELECT id, type, state, owner_team, assignee, cause, detected_at, resolved_at, resolution, resolved_by FROM exceptions WHERE return_id = ? ORDER BY id`)
+    .all(returnId) as {
+    id: number;
+    type: string;
+    state: string;
+    owner_team: string;
+    assignee: string | null;
+    cause: string;
+    detected_at: string;
+    resolved_at: string | null;
+    resolution: string | null;
+    resolved_by: string | null;
+  }[];
+  for (const x of exceptions) {
+    const title = exceptionTitle(x.type);
+    const ref = `exception:${x.id}`;
+    add(x.detected_at, 'exception', 'exception.raised', `Exception raised: ${title}`, `${x.cause} Owner: ${x.owner_team}${x.assignee ? `, assigned to ${x.assignee}` : ''}.`, ref);
+    if (x.state === 'resolved' && x.resolved_at) {
+      const by = x.resolved_by && x.resolved_by !== 'auto' ? ` (by ${x.resolved_by})` : '';
+      add(x.resolved_at, 'exception', 'exception.resolved', `Exception resolved: ${title}`, x.resolution ? `${x.resolution}${by}` : by.trim() || null, ref);
+    }
+    const notes = ctx.q('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(x.id) as { id: number; at: string; author: string; body: string }[];
+    for (const n of notes) add(n.at, 'user', 'exception.note', `${n.author} added a note to “${title}”`, n.body, ref);
+  }
+  const subjects: { subject: string; about: string | null }[] = [
+    { subject: `return:${returnId}`, about: null },
+    ...exceptions.map((x) => ({ subject: `exception:${x.id}`, about: exceptionTitle(x.type) })),
+  ];
+  for (const { subject, about } of subjects) {
+    const rows = ctx.q('SELECT seq, at, actor, action, before, after, reason FROM audit_log WHERE subject = ? ORDER BY seq').all(subject) as {
+      seq: number;
+      at: string;
+      actor: string;
+      action: string;
+      before: string | null;
+      after: string | null;
+      reason: string | null;
+    }[];
+    for (const a of rows) {
+      const detail = [a.reason ? `Reason: ${a.reason}` : null, changeSummary(a.before, a.after)].filter((p): p is string => p !== null).join('. ');
+      add(a.at, 'user', `audit.${a.action}`, `${a.actor}: ${words(a.action)}${about ? ` on “${about}”` : ''}`, detail || null, `audit:${a.seq}`);
+    }
+  }
+
+  // Ties keep a fixed order: Mirakl, ReBound, bridge, exceptions, people; within a source, the order read above.
+  const sorted = entries
+    .map((e, i) => ({ ...e, i, ms: sortable(e.entry.at) }))
+    .sort((a, b) => (a.ms === b.ms ? 0 : a.ms - b.ms) || a.tie - b.tie || a.i - b.i)
+    .map((e) => e.entry);
+
+  const summary: ReturnSummary = {
+    orderId: ret.orderId,
+    commercialId: ret.commercialId,
+    rma: ret.rma,
+    miraklState: ret.state,
+    reboundOrderId: order?.rebound_order_id ?? null,
+    reboundStatus: order?.status ?? null,
+    trackingNumber: order?.tracking_number ?? ret.trackingNumber,
+    unitsExpected: requested,
+    unitsArrived: units.filter((u) => u.stage === 'registered' || u.stage === 'graded').length,
+    unitsMissing: units.filter((u) => u.stage === 'missing' || u.stage === 'lost').length,
+    currency,
+    refundedMinor,
+    refundPendingMinor,
+    openExceptions: exceptions.filter((x) => x.state !== 'resolved').length,
+  };
+  return { returnId, summary, entries: sorted };
+}
+
+/** Why the refund of one return line did or did not go out: every guard condition, the intent if any, and a verdict. */
+export function explainRefundGuard(ctx: DomainContext, returnId: string, orderLineId: string): RefundGuard {
+  const ret = requireReturn(ctx, returnId);
+  if (!ctx.store.returnLines(returnId).some((l) => l.orderLineId === orderLineId)) {
+    throw new AppError('NOT_FOUND', `Return ${returnId} has no line ${orderLineId}`);
+  }
+  const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
+  const conditions = guard.conditions.map((c) => ({ name: c.name, holds: c.holds, detail: c.detail }));
+  const intent = ctx.intents.findByKey<RefundPayload>(`refund:${returnId}:${orderLineId}`);
+  const currency = intent?.payload.currency ?? currencyOf(ctx, ret.orderId);
+  const view: RefundIntentView | null = intent
+    ? {
+        state: intent.state,
+        attempts: intent.attempts,
+        lastError: intent.lastError,
+        nextAttemptAt: intent.nextAttemptAt,
+        amountMinor: intent.payload.amountMinor,
+        refundId: (intent.outcome as { refundId?: string } | null)?.refundId ?? null,
+      }
+    : null;
+
+  let verdict: string;
+  if (intent && view) {
+    const amount = formatMinor(view.amountMinor, currency);
+    const ledger = view.refundId ? ctx.store.refundsOfLine(orderLineId).find((r) => r.id === view.refundId) : undefined;
+    switch (intent.state) {
+      case 'confirmed':
+        verdict = ledger?.refund_state === 'REFUNDED'
+          ? `Refunded: Mirakl shows refund ${ledger.id} of ${amount} as REFUNDED.`
+          : ledger
+            ? `Sent: Mirakl accepted refund ${ledger.id} of ${amount} and shows it ${ledger.refund_state}.`
+            : `Sent: Mirakl accepted the refund of ${amount}${view.refundId ? ` (refund ${view.refundId})` : ''}; it is not in the Mirakl ledger we read yet.`;
+        break;
+      case 'uncertain':
+        verdict = `Outcome unknown: the refund of ${amount} may have reached Mirakl (${intent.lastError ?? 'no answer'}); it is being probed in Mirakl's refunds (OR11) and will not be sent again until that settles it.`;
+        break;
+      case 'sending':
+        verdict = `Being sent: the refund of ${amount} is in flight to Mirakl (attempt ${intent.attempts}).`;
+        break;
+      case 'planned':
+        verdict = `Planned: the refund of ${amount} goes out with the next refund call to Mirakl (OR28).`;
+        break;
+      case 'failed':
+        verdict = intent.nextAttemptAt
+          ? `Failed, retrying at ${intent.nextAttemptAt}: the refund of ${amount} was not applied (${intent.lastError ?? 'no reason given'}).`
+          : `Failed and not retried by itself: Mirakl refused the refund of ${amount} (${intent.lastError ?? 'no reason given'}); retry it or escalate.`;
+        break;
+    }
+  } else if (!guard.allowed) {
+    verdict = `Waiting for: ${guard.conditions
+      .filter((c) => !c.holds)
+      .map((c) => `${c.name} (${c.detail})`)
+      .join('; ')}.`;
+  } else {
+    // The guard holds but the engine plans refunds only for returns it is still following, and never beyond what
+    // the line has left to refund.
+    const stage = (ctx.q('SELECT stage FROM return_intake WHERE return_id = ?').get(returnId) as { stage: string } | undefined)?.stage;
+    const mismatch = ctx
+      .q(`SELECT cause FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH' AND subject_key = ? AND state != 'resolved'`)
+      .get(`${returnId}:${orderLineId}`) as { cause: string } | undefined;
+    if (mismatch) verdict = `Not planned: every condition holds, but nothing is left to refund on the line: ${mismatch.cause}`;
+    else if (stage !== 'in_flight') verdict = `Not planned: every condition holds, but the bridge is not following this return (intake ${stage ?? 'never started'}).`;
+    else verdict = 'Ready: every condition holds; the refund is planned in the next sync cycle.';
+  }
+  return { returnId, orderLineId, allowed: guard.allowed, conditions, intent: view, verdict };
+}
