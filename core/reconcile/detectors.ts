@@ -1,6 +1,8 @@
 import type { ExceptionTypeName } from '../exceptions/catalogue';
 import type { Policy } from '../mappings/schemas';
 
+// Where the planner could choose between the (kind, …) primary key and a narrower index of recon_matches, the query
+// names the index: on fresh tables without statistics SQLite otherwise scans every match of the kind per row.
 // A detector is one SQL query: the subjects that diverge *now*, each with when it started and when its SLA runs out.
 // The pass keeps them in recon_watch, raises an exception when the SLA has run out (never before), and resolves
 // it, with the reason, once the subject no longer diverges. Queries only look at subjects in scope (the temp.scope_*
@@ -61,7 +63,7 @@ export const detectors: Detector[] = [
              FROM intents i WHERE i.key = 'refund:' || u.return_id || ':' || u.order_line_id) || ')', ' (no refund sent yet)') || '.'
       FROM units u JOIN mirakl_returns r ON r.id = u.return_id
       WHERE ${inScope('return', 'u.return_id')} AND ${arrived} AND r.state IN ('RECEIVED', 'CLOSED')
-        AND NOT EXISTS (SELECT 1 FROM recon_matches m JOIN mirakl_refunds f ON f.id = m.subject
+        AND NOT EXISTS (SELECT 1 FROM recon_matches m INDEXED BY recon_matches_candidate JOIN mirakl_refunds f ON f.id = m.subject
           WHERE m.kind = 'refund_line' AND m.candidate = u.return_id || ':' || u.order_line_id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED')
       GROUP BY u.return_id, u.order_line_id`,
   },
@@ -94,7 +96,7 @@ export const detectors: Detector[] = [
           (SELECT count(*) FROM units u WHERE u.return_id = x.return_id AND u.order_line_id = x.order_line_id AND ${arrived}) AS verified
         FROM (
           SELECT m.candidate, m.return_id, f.order_line_id, sum(f.amount_minor) AS refunded, max(f.first_seen_at) AS seen
-          FROM recon_matches m JOIN mirakl_refunds f ON f.id = m.subject
+          FROM recon_matches m INDEXED BY recon_matches_return JOIN mirakl_refunds f ON f.id = m.subject
           WHERE m.kind = 'refund_line' AND m.status IN ('exact', 'confirmed') AND ${inScope('return', 'm.return_id')}
           GROUP BY m.candidate
         ) x JOIN mirakl_order_lines ol ON ol.order_line_id = x.order_line_id

@@ -80,16 +80,20 @@ export function createMatcher(db: Database) {
     FROM ranked WHERE true
     ON CONFLICT (kind, subject, candidate) DO NOTHING`);
 
-  // What both systems say about each return in scope, and which fields disagree.
-  const clearReturns = db.prepare('DELETE FROM recon_returns WHERE return_id IN (SELECT id FROM temp.scope_return)');
-  const buildReturns = db.prepare(`WITH base AS (
+  // What both systems say about each return in scope, and which fields disagree. `base` is materialised so each
+  // correlated sum runs once per return, not once per use below; rows are upserted, so SQLite rewrites only the
+  // indexes whose columns changed.
+  const clearReturns = db.prepare(`DELETE FROM recon_returns WHERE return_id IN (SELECT id FROM temp.scope_return)
+    AND NOT EXISTS (SELECT 1 FROM mirakl_returns r WHERE r.id = recon_returns.return_id)`);
+  const buildReturns = db.prepare(`WITH base AS MATERIALIZED (
       SELECT r.id, r.order_id, r.commercial_id, r.rma, r.date_created, o.currency, r.state, r.tracking_number,
              ro.rebound_order_id, ro.status AS rebound_status, ro.status_rank, ro.tracking_number AS rebound_tracking,
              (SELECT COALESCE(sum(l.quantity), 0) FROM mirakl_return_lines l WHERE l.return_id = r.id) AS requested,
-             u.arrived, u.missing, u.sellable, u.restocked, u.expected,
-             (SELECT COALESCE(sum(f.amount_minor), 0) FROM recon_matches m JOIN mirakl_refunds f ON f.id = m.subject
+             COALESCE(u.arrived, 0) AS arrived, COALESCE(u.missing, 0) AS missing, COALESCE(u.sellable, 0) AS sellable,
+             COALESCE(u.restocked, 0) AS restocked, COALESCE(u.expected, 0) AS expected,
+             (SELECT COALESCE(sum(f.amount_minor), 0) FROM recon_matches m INDEXED BY recon_matches_return JOIN mirakl_refunds f ON f.id = m.subject
                WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED') AS refunded,
-             (SELECT count(*) FROM recon_matches m WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed')) AS refunds
+             (SELECT count(*) FROM recon_matches m INDEXED BY recon_matches_return WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed')) AS refunds
       FROM mirakl_returns r
       LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
       LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
@@ -116,33 +120,64 @@ export function createMatcher(db: Database) {
           WHEN refunded > 0 THEN 'partial'
           ELSE 'pending'
         END AS refund_status,
-        (CASE WHEN (state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS') AND COALESCE(arrived, 0) > 0)
+        (CASE WHEN (state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS') AND arrived > 0)
                 OR (state IN ('CLOSED', 'CANCELED', 'REFUSED') AND status_rank < 4)
-                OR (state IN ('CANCELED', 'REFUSED') AND COALESCE(arrived, 0) > 0) THEN 'state,' ELSE '' END)
+                OR (state IN ('CANCELED', 'REFUSED') AND arrived > 0) THEN 'state,' ELSE '' END)
         || (CASE WHEN tracking_number IS NOT NULL AND rebound_tracking IS NOT NULL AND tracking_number != rebound_tracking THEN 'tracking,' ELSE '' END)
-        || (CASE WHEN status_rank BETWEEN 4 AND 6 AND COALESCE(arrived, 0) + COALESCE(missing, 0) != requested THEN 'quantity,' ELSE '' END)
-        || (CASE WHEN refunded > COALESCE(expected, 0) + @tolerance THEN 'refund,' ELSE '' END) AS fields
+        || (CASE WHEN status_rank BETWEEN 4 AND 6 AND arrived + missing != requested THEN 'quantity,' ELSE '' END)
+        || (CASE WHEN refunded > expected + @tolerance THEN 'refund,' ELSE '' END) AS fields
       FROM base
     )
     INSERT INTO recon_returns (return_id, order_id, commercial_id, rma, date_created, currency, mirakl_state, mirakl_tracking, requested_units,
       rebound_order_id, rebound_status, rebound_tracking, units_arrived, units_missing, units_sellable, units_restocked,
       expected_refund_minor, refunded_minor, refund_status, drift, drift_fields, updated_at)
     SELECT id, order_id, commercial_id, rma, date_created, currency, state, tracking_number, requested,
-      rebound_order_id, rebound_status, rebound_tracking, COALESCE(arrived, 0), COALESCE(missing, 0), COALESCE(sellable, 0), COALESCE(restocked, 0),
-      COALESCE(expected, 0), refunded, refund_status, fields != '', rtrim(fields, ','), @now
-    FROM judged`);
+      rebound_order_id, rebound_status, rebound_tracking, arrived, missing, sellable, restocked,
+      expected, refunded, refund_status, fields != '', rtrim(fields, ','), @now
+    FROM judged WHERE true
+    ON CONFLICT (return_id) DO UPDATE SET
+      order_id = excluded.order_id,
+      commercial_id = excluded.commercial_id,
+      rma = excluded.rma,
+      date_created = excluded.date_created,
+      currency = excluded.currency,
+      mirakl_state = excluded.mirakl_state,
+      mirakl_tracking = excluded.mirakl_tracking,
+      requested_units = excluded.requested_units,
+      rebound_order_id = excluded.rebound_order_id,
+      rebound_status = excluded.rebound_status,
+      rebound_tracking = excluded.rebound_tracking,
+      units_arrived = excluded.units_arrived,
+      units_missing = excluded.units_missing,
+      units_sellable = excluded.units_sellable,
+      units_restocked = excluded.units_restocked,
+      expected_refund_minor = excluded.expected_refund_minor,
+      refunded_minor = excluded.refunded_minor,
+      refund_status = excluded.refund_status,
+      drift = excluded.drift,
+      drift_fields = excluded.drift_fields,
+      updated_at = excluded.updated_at`);
 
   return {
     /** Links and side-by-side rows for everything in scope. Call inside the pass's transaction. */
-    run(options: MatchOptions): void {
-      exactRefunds.run();
-      dropSettledSuggestions.run();
-      clearOpenSuggestions.run();
-      suggestRefunds.run();
-      clearItemSuggestions.run();
-      suggestItems.run();
-      clearReturns.run();
-      buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
+    run(options: MatchOptions, steps?: Record<string, number>): void {
+      const timed = (name: string, run: () => unknown) => {
+        const t = performance.now();
+        run();
+        if (steps) steps[`matcher.${name}`] = performance.now() - t;
+      };
+      timed('exactRefunds', () => exactRefunds.run());
+      timed('suggestions', () => {
+        dropSettledSuggestions.run();
+        clearOpenSuggestions.run();
+        suggestRefunds.run();
+        clearItemSuggestions.run();
+        suggestItems.run();
+      });
+      timed('returns', () => {
+        clearReturns.run();
+        buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
+      });
     },
   };
 }
