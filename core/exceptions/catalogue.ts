@@ -1,8 +1,12 @@
+import type { ActionId } from '../contract/exceptions';
+
 // Every exception type: who owns it, how bad it is, what it means, when it is raised and what a person should check
 // and do. One catalogue serves the engine (which raises them), the in-app help and the operations guide
 // (core/exceptions/guide.ts renders both; `npx tsx core/cli/guide.ts` regenerates OPERATIONS-GUIDE.md).
 // A refund is never sent without a verified receipt unless a person records an override with a reason: the one
 // action that does so (refund_now) needs a reason, like every action that closes an exception without fixing it.
+
+export { actionIds, type ActionId } from '../contract/exceptions';
 
 export type OwnerTeam = 'finance' | 'cs' | 'warehouse' | 'ops';
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
@@ -19,29 +23,7 @@ export type SlaPolicyKey =
 /** Where the clock comes from: a policy setting, or a fixed rule (`at once` for what is raised the moment it is seen). */
 export type SlaSource = { policyKey: SlaPolicyKey } | { fixed: string };
 
-/** Every one-click resolution the app offers; each is a command of its own. */
-export const actionIds = [
-  'retry',
-  'dismiss',
-  'push_now',
-  'probe',
-  'escalate',
-  'refund_now',
-  'acknowledge',
-  'accept_variance',
-  'refund_difference',
-  'mark_confirmed',
-  'mark_failed',
-  'reprocess',
-  'remap',
-  'skip_restock',
-  'accept_partial',
-  'investigate',
-  'chase_carrier',
-  'mark_lost',
-  'resync',
-] as const;
-export type ActionId = (typeof actionIds)[number];
+
 
 export interface ExceptionAction {
   id: ActionId;

@@ -76,6 +76,7 @@ export function createIntents(db: Database, clock: Clock) {
     WHERE id = @id AND (state = 'planned' OR state = 'failed')`);
   const observed = db.prepare(`UPDATE intents SET state = 'confirmed', outcome = @outcome, next_attempt_at = NULL, updated_at = @now
     WHERE id = @id AND state IN ('planned', 'failed', 'uncertain')`);
+  const retry = db.prepare(`UPDATE intents SET next_attempt_at = @now, updated_at = @now WHERE id = @id AND state = 'failed'`);
   const updateOutcome = db.prepare('UPDATE intents SET outcome = @outcome, updated_at = @now WHERE id = @id');
   const orphanedUnsafe = db.prepare(`UPDATE intents SET state = 'uncertain', last_error = 'the app stopped while this call was in flight',
     updated_at = @now WHERE state = 'sending' AND kind IN (SELECT value FROM json_each(@kinds))`);
@@ -133,6 +134,9 @@ export function createIntents(db: Database, clock: Clock) {
     /** The effect is already visible at the source of truth (e.g. Mirakl shows the return RECEIVED): done. */
     confirmObserved: (id: number, outcome: unknown): boolean =>
       observed.run({ id, outcome: JSON.stringify(outcome), now: iso() }).changes === 1,
+    /** A person asks for a failed call to be tried again at the next cycle (only ever from failed: never a blind resend). */
+    retryNow: (id: number): boolean =>
+      retry.run({ id, now: iso() }).changes === 1,
     /** Back to planned after a probe proved the call was not applied: sending again is safe. */
     retryAfterProbe: (id: number, reason: string) => transition(id, 'uncertain', 'failed', { lastError: reason, nextAttemptAt: iso() }),
     /**

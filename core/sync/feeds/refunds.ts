@@ -20,6 +20,8 @@ export interface RefundPayload {
   shippingTaxMinor: number;
   currency: string;
   reason_code: string;
+  /** Set when a person refunded before a verified receipt: who, and why (audited). */
+  override?: { by: string; reason: string };
 }
 
 export interface GuardCondition {
@@ -73,48 +75,70 @@ export function planRefunds(ctx: EngineContext): void {
     .all() as { return_id: string; order_line_id: string }[];
   for (const c of candidates) {
     const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
-    if (!guard.allowed || !guard.orderLine || !guard.mapping) continue;
-    const line = guard.orderLine;
-    const n = guard.verified.length;
-    const order = ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(line.orderId) as { currency: string };
-    let amountMinor = line.priceUnitMinor * n;
-    const taxMinor = Math.round((line.taxMinor * n) / line.quantity);
-    // Shipping is refunded once, when every unit of the line has come back (policy).
-    const returnedBefore = (ctx
-      .q(`SELECT COALESCE(sum(json_array_length(json_extract(payload, '$.units'))), 0) AS n FROM intents WHERE kind = 'mirakl.refund' AND json_extract(payload, '$.order_line_id') = ?`)
-      .get(line.orderLineId) as { n: number }).n;
-    const refundShipping = mappings.policy.refunds.shipping === 'whenLineFullyReturned' && returnedBefore + n >= line.quantity;
-    const alreadyRefunded = ctx.store.refundsOfLine(line.orderLineId).reduce((s, r) => s + r.amount_minor, 0);
-    const remaining = line.priceMinor - alreadyRefunded;
-    if (amountMinor > remaining) {
+    if (!guard.allowed) continue;
+    const refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
+    if (refund.capped) {
       ctx.exceptions.raise({
         type: 'REFUND_AMOUNT_MISMATCH',
-        subjectKey: `${c.return_id}:${line.orderLineId}`,
+        subjectKey: `${c.return_id}:${c.order_line_id}`,
         returnId: c.return_id,
-        orderLineId: line.orderLineId,
-        cause: `${n} verified unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(remaining / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded).`,
+        orderLineId: c.order_line_id,
+        cause: refund.capped,
       });
-      amountMinor = Math.max(0, remaining);
-      if (amountMinor === 0) continue;
     }
+    if (!refund.payload) continue;
     ctx.intents.plan<RefundPayload>({
       kind: 'mirakl.refund',
-      key: `refund:${c.return_id}:${line.orderLineId}`,
+      key: `refund:${c.return_id}:${c.order_line_id}`,
       subject: c.return_id,
-      payload: {
-        returnId: c.return_id,
-        order_line_id: line.orderLineId,
-        units: guard.verified.map((u) => u.id),
-        amountMinor,
-        shippingMinor: refundShipping ? line.shippingMinor : 0,
-        taxMinor,
-        shippingTaxMinor: refundShipping ? line.shippingTaxMinor : 0,
-        currency: order.currency,
-        reason_code: guard.mapping.refund,
-      },
+      payload: refund.payload,
       mappingVersion: mappings.versions.reasonCodes,
     });
   }
+}
+
+/**
+ * The OR28 line for refunding these units of a return line: their price and tax, the shipping when the policy says
+ * so, never more than Mirakl still holds refundable on the line. `capped` explains a cut; no payload when nothing is
+ * left to refund (or the line or its reason mapping is unknown).
+ */
+export function refundFor(ctx: DomainContext, returnId: string, orderLineId: string, unitIds: string[]): { payload: RefundPayload | null; capped: string | null } {
+  const mappings = ctx.mappings();
+  const line = ctx.store.orderLine(orderLineId);
+  const returnLine = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);
+  const mapping = returnLine ? mappings.reasonCodes.reasons.find((r) => r.mirakl === returnLine.reasonCode) : undefined;
+  if (!line || !returnLine || !mapping) return { payload: null, capped: null };
+  const n = unitIds.length;
+  const order = ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(line.orderId) as { currency: string };
+  let amountMinor = line.priceUnitMinor * n;
+  const taxMinor = Math.round((line.taxMinor * n) / line.quantity);
+  // Shipping is refunded once, when every unit of the line has come back (policy).
+  const returnedBefore = (ctx
+    .q(`SELECT COALESCE(sum(json_array_length(json_extract(payload, '$.units'))), 0) AS n FROM intents WHERE kind = 'mirakl.refund' AND json_extract(payload, '$.order_line_id') = ?`)
+    .get(line.orderLineId) as { n: number }).n;
+  const refundShipping = mappings.policy.refunds.shipping === 'whenLineFullyReturned' && returnedBefore + n >= line.quantity;
+  const alreadyRefunded = ctx.store.refundsOfLine(line.orderLineId).reduce((s, r) => s + r.amount_minor, 0);
+  const remaining = line.priceMinor - alreadyRefunded;
+  let capped: string | null = null;
+  if (amountMinor > remaining) {
+    capped = `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(remaining / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded).`;
+    amountMinor = Math.max(0, remaining);
+  }
+  if (amountMinor === 0) return { payload: null, capped };
+  return {
+    capped,
+    payload: {
+      returnId,
+      order_line_id: line.orderLineId,
+      units: unitIds,
+      amountMinor,
+      shippingMinor: refundShipping ? line.shippingMinor : 0,
+      taxMinor,
+      shippingTaxMinor: refundShipping ? line.shippingTaxMinor : 0,
+      currency: order.currency,
+      reason_code: mapping.refund,
+    },
+  };
 }
 
 /** Refunds sent together in one OR28 call (one per order line: Mirakl answers per line). */
@@ -196,27 +220,31 @@ const probeSettleMs = 5 * 60_000;
  * call was not applied and sending it again is safe.
  */
 export function probeUncertainRefunds(ctx: EngineContext): void {
-  for (const intent of ctx.intents.inState<RefundPayload>('mirakl.refund', 'uncertain', 200)) {
-    const p = intent.payload;
-    const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
-    const lastRead = orderId ? (ctx.q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined) : undefined;
-    // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show.
-    if (!lastRead || Date.parse(lastRead.updated_at) < Date.parse(intent.updatedAt) + probeSettleMs) continue;
-    const claimed = new Set(
-      (ctx
-        .q(`SELECT json_extract(outcome, '$.refundId') AS id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') = ?`)
-        .all(p.order_line_id) as { id: string | null }[]).map((r) => r.id),
-    );
-    const since = isoAt(Date.parse(intent.createdAt) - 5 * 60_000);
-    const match = ctx.store
-      .refundsOfLine(p.order_line_id)
-      .find((r) => !claimed.has(r.id) && r.amount_minor === p.amountMinor && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
-    if (match) {
-      ctx.intents.confirmUncertain(intent.id, { refundId: match.id, amountMinor: p.amountMinor, via: 'probe' });
-      ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, `OR11 shows refund ${match.id}`);
-    } else {
-      ctx.intents.retryAfterProbe(intent.id, 'OR11 shows no such refund: the call was not applied');
-      ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'OR11 shows the call was not applied');
-    }
+  for (const intent of ctx.intents.inState<RefundPayload>('mirakl.refund', 'uncertain', 200)) probeRefund(ctx, intent);
+}
+
+/** Settles one uncertain refund from the ledger already read, if it was read late enough after the call. */
+export function probeRefund(ctx: DomainContext, intent: Intent<RefundPayload>): 'ours' | 'not_applied' | 'ledger_not_read_yet' {
+  const p = intent.payload;
+  const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
+  const lastRead = orderId ? (ctx.q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined) : undefined;
+  // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show.
+  if (!lastRead || Date.parse(lastRead.updated_at) < Date.parse(intent.updatedAt) + probeSettleMs) return 'ledger_not_read_yet';
+  const claimed = new Set(
+    (ctx
+      .q(`SELECT json_extract(outcome, '$.refundId') AS id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') = ?`)
+      .all(p.order_line_id) as { id: string | null }[]).map((r) => r.id),
+  );
+  const since = isoAt(Date.parse(intent.createdAt) - 5 * 60_000);
+  const match = ctx.store
+    .refundsOfLine(p.order_line_id)
+    .find((r) => !claimed.has(r.id) && r.amount_minor === p.amountMinor && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
+  if (match) {
+    ctx.intents.confirmUncertain(intent.id, { refundId: match.id, amountMinor: p.amountMinor, via: 'probe' });
+    ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, `OR11 shows refund ${match.id}`);
+    return 'ours';
   }
+  ctx.intents.retryAfterProbe(intent.id, 'OR11 shows no such refund: the call was not applied');
+  ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'OR11 shows the call was not applied');
+  return 'not_applied';
 }

@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeClock } from '../adapters/fake-clock';
+import type { Core } from '../app/create-core';
+import { createAuditLog } from '../audit/log';
+import { makeTestCore } from '../../test/support/core';
+import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
+import { makeTempDir } from '../../test/support/temp-dir';
+
+// People's actions go through the contract, as the UI sends them: the guards answer with error codes, every
+// change lands in the audit log, and nothing is ever planned twice.
+
+describe('resolutions', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let clock: FakeClock;
+  let fixture: ReconFixture;
+  const db = () => core.store.db;
+  const call = async (command: string, input: unknown) => core.dispatch(command, input);
+  const ok = async <T>(command: string, input: unknown): Promise<T> => {
+    const result = await call(command, input);
+    if (!result.ok) throw new Error(`${command} failed: ${result.error.code} ${result.error.message}`);
+    return result.data as T;
+  };
+  const audit = () => db().prepare('SELECT actor, action, subject, reason, after FROM audit_log ORDER BY seq').all() as { actor: string; action: string; subject: string; reason: string | null; after: string }[];
+  const refundIntents = () => db().prepare(`SELECT key, state, payload FROM intents WHERE kind = 'mirakl.refund' ORDER BY id`).all() as { key: string; state: string; payload: string }[];
+  const openOf = (type: string) => db().prepare(`SELECT id, state, assignee FROM exceptions WHERE type = ? AND state != 'resolved'`).all(type) as { id: number; state: string; assignee: string | null }[];
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    ({ core, clock } = await makeTestCore(temp.dir));
+    fixture = createReconFixture(db(), clock);
+  });
+  afterEach(() => {
+    core.close();
+    temp.remove();
+  });
+
+  describe('refund now', () => {
+    beforeEach(() => {
+      fixture.returnOf('R-1');
+      fixture.reboundOrder('R-1', 'IN_CARRIER_NETWORK', 2);
+    });
+
+    it('is GUARD_BLOCKED without a verified receipt, naming what is missing, and plans nothing', async () => {
+      const result = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.error.code).toBe('GUARD_BLOCKED');
+      expect(result.error.message).toMatch(/verified receipt — 0 of 0 unit/);
+      expect(refundIntents()).toEqual([]);
+      expect(audit()).toEqual([]);
+    });
+
+    it('asks for a reason before an override is accepted', async () => {
+      const result = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: '' } });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error).toMatchObject({ code: 'VALIDATION' });
+      expect(refundIntents()).toEqual([]);
+    });
+
+    it('with an override and a reason plans the refund once, through the same intent key, and audits it', async () => {
+      fixture.unit('R-1', 1, 'in_transit');
+      fixture.unit('R-1', 2, 'in_transit');
+      const done = await ok<{ amountMinor: number; overridden: boolean; currency: string }>('refunds.refundNow', {
+        returnId: 'R-1',
+        orderLineId: 'L-1',
+        override: { reason: 'Customer is a VIP; carrier confirmed the drop-off' },
+      });
+      expect(done).toMatchObject({ amountMinor: 5000, overridden: true, currency: 'GBP' });
+      const [intent] = refundIntents();
+      expect(intent?.key).toBe('refund:R-1:L-1');
+      expect(JSON.parse(intent?.payload ?? '{}')).toMatchObject({ amountMinor: 5000, override: { by: 'tester', reason: 'Customer is a VIP; carrier confirmed the drop-off' } });
+      const [entry] = audit();
+      expect(entry).toMatchObject({ actor: 'tester', action: 'refund.override', subject: 'return:R-1', reason: 'Customer is a VIP; carrier confirmed the drop-off' });
+      expect(createAuditLog(db(), clock).verify().ok).toBe(true);
+
+      // A second press can never plan a second refund.
+      const again = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: 'pressed twice' } });
+      expect(again.ok ? null : again.error.code).toBe('CONFLICT');
+      expect(refundIntents()).toHaveLength(1);
+    });
+
+    it('needs no override once the receipt is verified and Mirakl knows it', async () => {
+      fixture.unit('R-1', 1);
+      db().prepare(`UPDATE mirakl_returns SET state = 'RECEIVED'`).run();
+      const done = await ok<{ amountMinor: number; overridden: boolean }>('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(done).toMatchObject({ amountMinor: 2500, overridden: false });
+      expect(audit()[0]).toMatchObject({ action: 'refund.now', reason: null });
+    });
+  });
+
+  describe('exception actions', () => {
+    beforeEach(() => {
+      fixture.returnOf('R-1');
+      fixture.refund('F-9', 2500);
+      clock.advance(60_000);
+    });
+    // The sync engine reconciles every few minutes (and after each person's change); here it is asked directly.
+    const raise = async () => core.reconcile();
+
+    it('acknowledges with a reason, keeps it resolved while the divergence holds, and reopens with a reason', async () => {
+      await raise();
+      const [open] = openOf('REFUND_WITHOUT_RECEIPT');
+      expect(open).toBeDefined();
+      const id = open?.id as number;
+      const noReason = await ok<{ results: { ok: boolean; error?: { code: string } }[] }>('exceptions.act', { ids: [id], action: 'acknowledge' });
+      expect(noReason.results[0]).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      const acked = await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [id], action: 'acknowledge', reason: 'Goodwill refund agreed by CS lead' });
+      expect(acked.results[0]?.ok).toBe(true);
+      clock.advance(3_600_000);
+      db().prepare(`UPDATE mirakl_refunds SET refund_state = 'REFUNDED'`).run();
+      await ok('exceptions.comment', { id, body: 'checked again' });
+      expect(openOf('REFUND_WITHOUT_RECEIPT')).toEqual([]);
+      const reopened = await ok<{ state: string }>('exceptions.reopen', { id, reason: 'Goodwill was not approved after all' });
+      expect(reopened.state).toBe('open');
+      expect(audit().map((a) => a.action)).toEqual(['exception.acknowledge', 'exception.comment', 'exception.reopen']);
+      expect(createAuditLog(db(), clock).verify()).toMatchObject({ ok: true, entries: 3 });
+    });
+
+    it('refuses an action the type does not offer', async () => {
+      await raise();
+      const id = openOf('REFUND_WITHOUT_RECEIPT')[0]?.id as number;
+      const r = await ok<{ results: { ok: boolean; error?: { code: string } }[] }>('exceptions.act', { ids: [id], action: 'mark_lost', reason: 'whatever' });
+      expect(r.results[0]).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    });
+
+    it('assigns, snoozes and bulk-resolves, answering per exception', async () => {
+      fixture.refund('F-10', 1000);
+      await raise();
+      const ids = openOf('REFUND_WITHOUT_RECEIPT').map((e) => e.id);
+      expect(ids).toHaveLength(2);
+      expect(await ok('exceptions.assign', { ids, assignee: 'ann' })).toEqual({ updated: 2 });
+      const until = new Date(clock.now() + 86_400_000).toISOString();
+      expect(await ok('exceptions.snooze', { ids: [ids[0]], until })).toEqual({ updated: 1 });
+      const past = await call('exceptions.snooze', { ids: [ids[0]], until: '2020-01-01T00:00:00Z' });
+      expect(past.ok ? null : past.error.code).toBe('VALIDATION');
+      const bulk = await ok<{ results: { id: number; ok: boolean }[] }>('exceptions.resolve', { ids: [...ids, 424242], reason: 'Refunds explained by finance' });
+      expect(bulk.results.map((r) => r.ok)).toEqual([true, true, false]);
+      expect(openOf('REFUND_WITHOUT_RECEIPT')).toEqual([]);
+      expect(audit().map((a) => a.action)).toEqual(['exception.assign', 'exception.assign', 'exception.snooze', 'exception.resolve', 'exception.resolve']);
+    });
+  });
+});

@@ -1,0 +1,401 @@
+import type { AuditLog } from '../audit/log';
+import { findAction, type ActionId, type ExceptionTypeName } from '../exceptions/catalogue';
+import { AppError } from '../errors';
+import type { DomainContext } from '../sync/context';
+import { evaluateRefundGuard, probeRefund, refundFor, type RefundPayload } from '../sync/feeds/refunds';
+import type { Intent } from '../sync/intents';
+
+// What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
+// never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written
+// to the audit log in the same transaction as the change it makes, so both land or neither does.
+// A refund is never planned without a verified receipt unless a person records an override with a reason.
+
+export interface ExceptionRecord {
+  id: number;
+  type: ExceptionTypeName;
+  subject_key: string;
+  state: 'open' | 'in_review' | 'snoozed' | 'resolved';
+  assignee: string | null;
+  owner_team: string;
+  return_id: string | null;
+  order_line_id: string | null;
+  offer_sku: string | null;
+  snoozed_until: string | null;
+  resolution: string | null;
+}
+
+export interface ActInput {
+  action: ActionId;
+  reason?: string | undefined;
+  /** For `remap`: the Mirakl offer SKU the returned SKU should restock. */
+  offerSku?: string | undefined;
+}
+
+export interface ActResult {
+  id: number;
+  ok: boolean;
+  message: string;
+  error?: { code: AppError['code']; message: string };
+}
+
+export function createResolutions(ctx: DomainContext, audit: AuditLog) {
+  const now = () => new Date(ctx.clock.now()).toISOString();
+  const get = ctx.q('SELECT * FROM exceptions WHERE id = ?');
+  const setState = ctx.q(`UPDATE exceptions SET state = @state, snoozed_until = @snoozedUntil, updated_at = @now WHERE id = @id`);
+  const resolveManually = ctx.q(`UPDATE exceptions SET state = 'resolved', resolved_at = @now, resolved_by = @actor, resolution = @resolution, updated_at = @now
+    WHERE id = @id AND state != 'resolved'`);
+  const acceptWatch = ctx.q(`UPDATE recon_watch SET state = 'accepted' WHERE type = @type AND subject_key = @subjectKey`);
+  const unacceptWatch = ctx.q(`UPDATE recon_watch SET state = 'raised' WHERE type = @type AND subject_key = @subjectKey AND state = 'accepted'`);
+  const addNote = ctx.q('INSERT INTO exception_notes (exception_id, at, author, body) VALUES (@id, @now, @author, @body)');
+  const markDirty = ctx.q(`INSERT INTO recon_dirty (scope, id) VALUES ('return', ?) ON CONFLICT DO NOTHING`);
+
+  function load(id: number): ExceptionRecord {
+    const row = get.get(id) as ExceptionRecord | undefined;
+    if (!row) throw new AppError('NOT_FOUND', `There is no exception ${id}.`);
+    return row;
+  }
+
+  function requireReason(reason: string | undefined, what: string): string {
+    const text = reason?.trim() ?? '';
+    if (text.length < 3) throw new AppError('VALIDATION', `${what} needs a reason (at least 3 characters); it is kept in the audit log.`, [{ path: ['reason'], message: 'required' }]);
+    return text;
+  }
+
+  function closeByPerson(e: ExceptionRecord, actor: string, resolution: string): void {
+    if (resolveManually.run({ id: e.id, now: now(), actor, resolution }).changes !== 1) throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
+    // The divergence may still hold: it must not come straight back, only if the sources converge and diverge again.
+    acceptWatch.run({ type: e.type, subjectKey: e.subject_key });
+  }
+
+  function inReview(e: ExceptionRecord): void {
+    if (e.state === 'open' || e.state === 'snoozed') setState.run({ id: e.id, state: 'in_review', snoozedUntil: null, now: now() });
+  }
+
+  function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
+    if (e.type === 'OUTCOME_UNKNOWN') return ctx.intents.get<RefundPayload>(intentIdOf(e));
+    if (!e.return_id || !e.order_line_id) return undefined;
+    return ctx.intents.findByKey<RefundPayload>(`refund:${e.return_id}:${e.order_line_id}`);
+  }
+
+  /** Plans a refund for a return line through the engine's guard; with an override when the guard holds it back. */
+  function planRefundNow(returnId: string, orderLineId: string, actor: string, override: { reason: string } | null) {
+    const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
+    const key = `refund:${returnId}:${orderLineId}`;
+    const existing = ctx.intents.findByKey<RefundPayload>(key);
+    if (existing) {
+      if (existing.state === 'uncertain') throw new AppError('GUARD_BLOCKED', `The refund of ${orderLineId} may already have gone out; it must be probed in Mirakl before anything else.`);
+      if (existing.state === 'failed') {
+        ctx.intents.retryNow(existing.id);
+        audit.append({ actor, action: 'refund.retry', subject: `return:${returnId}`, before: { state: 'failed', lastError: existing.lastError }, after: { state: 'failed', retry: 'next cycle' }, reason: override?.reason ?? null });
+        return { intent: ctx.intents.get<RefundPayload>(existing.id) as Intent<RefundPayload>, overridden: false };
+      }
+      throw new AppError('CONFLICT', `The refund of ${orderLineId} is already ${existing.state}; it is never sent twice.`);
+    }
+    if (!guard.orderLine) throw new AppError('NOT_FOUND', `Return ${returnId} has no known order line ${orderLineId}.`);
+    const failing = guard.conditions.filter((c) => !c.holds);
+    // An override may stand in for the receipt, never for what OR28 itself needs (the line and a refund reason).
+    const overridable = new Set(['verified receipt', 'Mirakl told of the receipt', 'Mirakl told of the inspection']);
+    const hard = failing.filter((c) => !overridable.has(c.name));
+    if (hard.length) throw new AppError('GUARD_BLOCKED', `Cannot refund: ${hard.map((c) => `${c.name} (${c.detail})`).join('; ')}.`);
+    if (failing.length && !override) {
+      throw new AppError('GUARD_BLOCKED', `No refund without a verified receipt: ${failing.map((c) => `${c.name} — ${c.detail}`).join('; ')}. Record an override with a reason to refund anyway.`);
+    }
+    const unitIds = failing.length
+      ? guard.units.filter((u) => u.stage !== 'missing' && u.stage !== 'lost').map((u) => u.id)
+      : guard.verified.map((u) => u.id);
+    if (unitIds.length === 0) throw new AppError('GUARD_BLOCKED', `No unit of line ${orderLineId} is waiting to be refunded.`);
+    const refund = refundFor(ctx, returnId, orderLineId, unitIds);
+    if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? `Nothing is left to refund on line ${orderLineId}.`);
+    const payload: RefundPayload = failing.length && override ? { ...refund.payload, override: { by: actor, reason: override.reason } } : refund.payload;
+    const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+    audit.append({
+      actor,
+      action: failing.length ? 'refund.override' : 'refund.now',
+      subject: `return:${returnId}`,
+      before: { guard: guard.conditions },
+      after: { intent: intent.id, amountMinor: payload.amountMinor, currency: payload.currency, units: payload.units },
+      reason: override?.reason ?? null,
+    });
+    return { intent, overridden: failing.length > 0 };
+  }
+
+  /** One action on one exception; throws AppError when it cannot be done. Returns what happened, for the person. */
+  function perform(e: ExceptionRecord, input: ActInput, actor: string): string {
+    const action = findAction(e.type, input.action);
+    if (!action) throw new AppError('VALIDATION', `${input.action} is not offered for ${e.type}.`, [{ path: ['action'], message: 'not offered for this type' }]);
+    if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is already resolved; reopen it first.`);
+    const reason = action.needsReason ? requireReason(input.reason, action.label) : input.reason?.trim() || null;
+    const before = { state: e.state, assignee: e.assignee };
+    const record = (message: string, after: unknown = null) => {
+      audit.append({ actor, action: `exception.${input.action}`, subject: `exception:${e.id}`, before, after: { message, ...(after ? { detail: after } : {}) }, reason });
+      if (e.return_id) markDirty.run(e.return_id);
+      return message;
+    };
+    switch (input.action) {
+      case 'dismiss':
+      case 'acknowledge':
+      case 'accept_variance':
+      case 'accept_partial':
+      case 'mark_lost':
+        closeByPerson(e, actor, `${action.label}: ${reason}`);
+        return record(`${action.label}: resolved.`);
+      case 'investigate':
+      case 'chase_carrier':
+        inReview(e);
+        if (reason) addNote.run({ id: e.id, now: now(), author: actor, body: reason });
+        return record(`${action.label}: in review${reason ? ', note added' : ''}.`);
+      case 'escalate':
+        ctx.q(`UPDATE exceptions SET owner_team = 'finance', state = 'in_review', updated_at = ? WHERE id = ?`).run(now(), e.id);
+        addNote.run({ id: e.id, now: now(), author: actor, body: `Escalated to finance${reason ? `: ${reason}` : ''}` });
+        return record('Escalated to finance.');
+      case 'retry':
+        return record(retry(e));
+      case 'reprocess': {
+        const changed = ctx.q(`UPDATE return_intake SET next_attempt_at = ?, updated_at = ? WHERE return_id = ? AND stage IN ('blocked', 'awaiting_order')`).run(now(), now(), e.return_id).changes;
+        if (!changed) throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting for a mapping.`);
+        return record('The return is checked again at the next cycle.');
+      }
+      case 'push_now': {
+        const intent = ctx.intents.findByKey(`rt25:${e.return_id}`);
+        if (!intent) throw new AppError('GUARD_BLOCKED', `Nothing to push yet: the receipt of ${e.return_id} is sent to Mirakl once ReBound has verified a unit, and none is verified.`);
+        if (intent.state === 'failed') {
+          ctx.intents.retryNow(intent.id);
+          return record('The receipt is pushed to Mirakl again at the next cycle.');
+        }
+        if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last push may have reached Mirakl; it is being checked before any new push.');
+        throw new AppError('CONFLICT', `The receipt push is already ${intent.state}.`);
+      }
+      case 'probe':
+        return record(probe(e));
+      case 'mark_confirmed':
+      case 'mark_failed': {
+        const intent = ctx.intents.get(intentIdOf(e));
+        if (intent?.state !== 'uncertain') throw new AppError('CONFLICT', `The call is no longer uncertain (${intent?.state ?? 'gone'}).`);
+        if (input.action === 'mark_confirmed') ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor });
+        else {
+          // Never resent by itself: a person has to retry it once they have checked.
+          ctx.intents.fail(intent.id, `marked not applied by ${actor}: ${reason}`, null, 'uncertain');
+          if (intent.kind === 'stock.import') ctx.q(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, updated_at = ? WHERE import_intent_id = ? AND state = 'importing'`).run(now(), intent.id);
+        }
+        closeByPerson(e, actor, `${action.label}: ${reason}`);
+        return record(`${action.label}.`, { intent: intent.id, kind: intent.kind });
+      }
+      case 'refund_now': {
+        if (!e.return_id || !e.order_line_id) throw new AppError('VALIDATION', 'This exception is not about one return line.');
+        const { intent, overridden } = planRefundNow(e.return_id, e.order_line_id, actor, { reason: reason as string });
+        inReview(e);
+        return record(`Refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} planned${overridden ? ' (override recorded)' : ''}; it goes out at the next cycle.`, { intent: intent.id });
+      }
+      case 'refund_difference':
+        return record(refundDifference(e, actor));
+      case 'remap': {
+        const to = input.offerSku?.trim();
+        if (!to) throw new AppError('VALIDATION', 'Remap needs the Mirakl offer SKU to restock.', [{ path: ['offerSku'], message: 'required' }]);
+        const from = e.offer_sku ?? e.subject_key.split(':')[0];
+        const moved = ctx.q(`UPDATE stock_increments SET offer_sku = ?, state = 'pending', note = ?, updated_at = ? WHERE offer_sku = ? AND state IN ('pending', 'rejected')`)
+          .run(to, `remapped from ${from} by ${actor}`, now(), from).changes;
+        closeByPerson(e, actor, `Remapped ${from} → ${to} (${moved} unit(s))`);
+        return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
+      }
+      case 'skip_restock': {
+        const sku = e.offer_sku ?? e.subject_key.split(':')[0];
+        const skipped = ctx.q(`UPDATE stock_increments SET state = 'skipped', note = ?, updated_at = ? WHERE offer_sku = ? AND state IN ('pending', 'rejected')`)
+          .run(`skipped by ${actor}: ${reason}`, now(), sku).changes;
+        closeByPerson(e, actor, `${action.label}: ${reason}`);
+        return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
+      }
+      case 'resync': {
+        // ReBound's order is read again at the next poll; Mirakl's return is re-read with its next RT11 window.
+        ctx.q(`UPDATE rebound_return_orders SET synced_at = '1970-01-01T00:00:00.000Z', is_open = 1 WHERE return_id = ?`).run(e.return_id);
+        inReview(e);
+        return record('Both systems are read again at the next cycles.');
+      }
+    }
+  }
+
+  function retry(e: ExceptionRecord): string {
+    if (e.type === 'RETURN_NOT_CREATED' || e.type === 'ORDER_NOT_FOUND') {
+      const create = ctx.intents.findByKey(`rebound-return:${e.return_id}`);
+      if (create?.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last creation may have reached ReBound; it is being checked first, so no duplicate is made.');
+      if (create?.state === 'failed') ctx.intents.retryNow(create.id);
+      const changed = ctx.q(`UPDATE return_intake SET next_attempt_at = ?, order_wait_until = CASE WHEN stage = 'awaiting_order' THEN ? ELSE order_wait_until END, updated_at = ?
+        WHERE return_id = ? AND stage NOT IN ('in_flight', 'done', 'skipped')`).run(now(), new Date(ctx.clock.now() + ctx.mappings().policy.returns.orderWaitMinutes * 60_000).toISOString(), now(), e.return_id).changes;
+      if (!changed && create?.state !== 'failed') throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting on anything to retry.`);
+      return 'Retried at the next cycle.';
+    }
+    if (e.type === 'REFUND_STALLED') {
+      const intent = refundIntentOf(e);
+      if (!intent) throw new AppError('GUARD_BLOCKED', 'No refund has been planned for this line yet; see why in the refund explanation.');
+      if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last refund call may have gone through; it must be probed before any retry.');
+      if (intent.state !== 'failed' || !ctx.intents.retryNow(intent.id)) throw new AppError('CONFLICT', `The refund is ${intent.state}; there is nothing to retry.`);
+      return 'The refund is sent again at the next cycle.';
+    }
+    if (e.type === 'STOCK_REJECTED') {
+      const sku = e.offer_sku ?? e.subject_key.split(':')[0];
+      const units = ctx.q(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = ? WHERE offer_sku = ? AND state = 'rejected'`).run(now(), sku).changes;
+      if (!units) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
+      resolveManually.run({ id: e.id, now: now(), actor: 'auto', resolution: `retried ${units} unit(s); a new rejection raises a new exception` });
+      return `${units} unit(s) of ${sku} are restocked again at the next flush.`;
+    }
+    throw new AppError('VALIDATION', `retry is not offered for ${e.type}.`);
+  }
+
+  function probe(e: ExceptionRecord): string {
+    const intent = refundIntentOf(e);
+    if (intent?.kind === 'mirakl.refund' && intent.state === 'uncertain') {
+      const verdict = probeRefund(ctx, intent);
+      if (verdict === 'ours') return 'Mirakl shows the refund: it went through, and it is not sent again.';
+      if (verdict === 'not_applied') return 'Mirakl shows no such refund: it did not go through and is sent again at the next cycle.';
+      return "Mirakl's refunds for this order have not been read since the call settled; the engine reads them within minutes and decides then.";
+    }
+    if (intent && intent.state !== 'uncertain') return `Nothing to probe: the call is ${intent.state}.`;
+    return 'The engine checks this call against the source of truth at each cycle; nothing is sent until it knows.';
+  }
+
+  function refundDifference(e: ExceptionRecord, actor: string): string {
+    if (!e.return_id || !e.order_line_id) throw new AppError('VALIDATION', 'This exception is not about one return line.');
+    const guard = evaluateRefundGuard(ctx, e.return_id, e.order_line_id);
+    const refunded = new Set(
+      ctx.intents
+        .bySubject<RefundPayload>(e.return_id)
+        .filter((i) => i.kind === 'mirakl.refund' && i.payload.order_line_id === e.order_line_id && i.state !== 'failed')
+        .flatMap((i) => i.payload.units),
+    );
+    const missing = guard.verified.filter((u) => !refunded.has(u.id)).map((u) => u.id);
+    if (missing.length === 0) throw new AppError('GUARD_BLOCKED', 'Every verified unit of this line is already refunded; a difference beyond them needs a receipt.');
+    const refund = refundFor(ctx, e.return_id, e.order_line_id, missing);
+    if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? 'Nothing is left to refund on this line.');
+    // One key per set of units: the same difference can never be planned twice.
+    const key = `refund-difference:${e.return_id}:${e.order_line_id}:${missing.sort().join(',')}`;
+    const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: e.return_id, payload: refund.payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+    inReview(e);
+    return `Refund of the difference (${missing.length} verified unit(s), ${(refund.payload.amountMinor / 100).toFixed(2)} ${refund.payload.currency}) planned as intent ${intent.id}, by ${actor}.`;
+  }
+
+  return {
+    /** One action on each exception; each succeeds or fails alone (and atomically with its audit entry). */
+    act(ids: number[], input: ActInput, actor: string): ActResult[] {
+      return ids.map((id) => {
+        try {
+          const message = ctx.db.transaction(() => perform(load(id), input, actor))();
+          return { id, ok: true, message };
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
+        }
+      });
+    },
+
+    /** Resolve by hand with a reason, whatever the type (bulk). */
+    resolve(ids: number[], reason: string, actor: string): ActResult[] {
+      const why = requireReason(reason, 'Resolving by hand');
+      return ids.map((id) => {
+        try {
+          return ctx.db.transaction(() => {
+            const e = load(id);
+            closeByPerson(e, actor, why);
+            audit.append({ actor, action: 'exception.resolve', subject: `exception:${e.id}`, before: { state: e.state }, after: { state: 'resolved' }, reason: why });
+            return { id, ok: true, message: 'Resolved.' };
+          })();
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
+        }
+      });
+    },
+
+    assign(ids: number[], assignee: string | null, actor: string): number {
+      return ctx.db.transaction(() => {
+        let n = 0;
+        for (const id of ids) {
+          const e = load(id);
+          if (e.assignee === assignee) continue;
+          ctx.q('UPDATE exceptions SET assignee = ?, updated_at = ? WHERE id = ?').run(assignee, now(), id);
+          audit.append({ actor, action: 'exception.assign', subject: `exception:${id}`, before: { assignee: e.assignee }, after: { assignee } });
+          n++;
+        }
+        return n;
+      })();
+    },
+
+    comment(id: number, body: string, actor: string): number {
+      return ctx.db.transaction(() => {
+        load(id);
+        const noteId = Number(addNote.run({ id, now: now(), author: actor, body }).lastInsertRowid);
+        audit.append({ actor, action: 'exception.comment', subject: `exception:${id}`, after: { note: noteId, body } });
+        return noteId;
+      })();
+    },
+
+    notes: (id: number) => {
+      load(id);
+      return ctx.q('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(id) as { id: number; at: string; author: string; body: string }[];
+    },
+
+    snooze(ids: number[], until: string, reason: string | undefined, actor: string): number {
+      if (!(Date.parse(until) > ctx.clock.now())) throw new AppError('VALIDATION', `Snooze until ${until}: that is not in the future.`, [{ path: ['until'], message: 'must be in the future' }]);
+      const untilIso = new Date(until).toISOString();
+      return ctx.db.transaction(() => {
+        for (const id of ids) {
+          const e = load(id);
+          if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${id} is resolved; it cannot be snoozed.`);
+          setState.run({ id, state: 'snoozed', snoozedUntil: untilIso, now: now() });
+          audit.append({ actor, action: 'exception.snooze', subject: `exception:${id}`, before: { state: e.state }, after: { state: 'snoozed', until: untilIso }, reason: reason ?? null });
+        }
+        return ids.length;
+      })();
+    },
+
+    reopen(id: number, reason: string, actor: string): void {
+      const why = requireReason(reason, 'Reopening');
+      ctx.db.transaction(() => {
+        const e = load(id);
+        if (e.state !== 'resolved') throw new AppError('CONFLICT', `Exception ${id} is not resolved.`);
+        const other = ctx.q(`SELECT id FROM exceptions WHERE type = ? AND subject_key = ? AND state != 'resolved'`).get(e.type, e.subject_key) as { id: number } | undefined;
+        if (other) throw new AppError('CONFLICT', `Exception ${other.id} is already open for the same ${e.type} on ${e.subject_key}.`);
+        ctx.q(`UPDATE exceptions SET state = 'open', resolved_at = NULL, resolved_by = NULL, resolution = NULL, snoozed_until = NULL, updated_at = ? WHERE id = ?`).run(now(), id);
+        unacceptWatch.run({ type: e.type, subjectKey: e.subject_key });
+        if (e.return_id) markDirty.run(e.return_id);
+        audit.append({ actor, action: 'exception.reopen', subject: `exception:${id}`, before: { state: 'resolved', resolution: e.resolution }, after: { state: 'open' }, reason: why });
+      })();
+    },
+
+    /** "Refund now" from a return line: the engine's guard, or an override with a reason. */
+    refundNow(returnId: string, orderLineId: string, actor: string, override: { reason: string } | null) {
+      const why = override ? { reason: requireReason(override.reason, 'A refund override') } : null;
+      return ctx.db.transaction(() => {
+        const { intent, overridden } = planRefundNow(returnId, orderLineId, actor, why);
+        markDirty.run(returnId);
+        return { intentId: intent.id, state: intent.state, amountMinor: intent.payload.amountMinor, currency: intent.payload.currency, overridden };
+      })();
+    },
+
+    /** A person confirms or rejects a suggested match; a confirmed refund link explains that refund. */
+    decideMatch(input: { kind: 'refund_line' | 'item_unit'; subject: string; candidate: string; decision: 'confirm' | 'reject'; reason: string }, actor: string): void {
+      const why = requireReason(input.reason, 'Deciding a match');
+      ctx.db.transaction(() => {
+        const row = ctx.q('SELECT * FROM recon_matches WHERE kind = ? AND subject = ? AND candidate = ?').get(input.kind, input.subject, input.candidate) as
+          | { status: string; return_id: string | null }
+          | undefined;
+        if (!row) throw new AppError('NOT_FOUND', `No suggested match of ${input.subject} to ${input.candidate}.`);
+        if (row.status !== 'suggested' && row.status !== 'ambiguous') throw new AppError('CONFLICT', `That match is already ${row.status}.`);
+        if (input.decision === 'confirm') {
+          const taken = ctx.q(`SELECT candidate FROM recon_matches WHERE kind = ? AND subject = ? AND status IN ('exact', 'confirmed')`).get(input.kind, input.subject) as { candidate: string } | undefined;
+          if (taken) throw new AppError('CONFLICT', `${input.subject} is already matched to ${taken.candidate}.`);
+        }
+        const status = input.decision === 'confirm' ? 'confirmed' : 'rejected';
+        ctx.q('UPDATE recon_matches SET status = ?, decided_by = ?, decided_at = ? WHERE kind = ? AND subject = ? AND candidate = ?').run(status, actor, now(), input.kind, input.subject, input.candidate);
+        if (status === 'confirmed') ctx.q(`DELETE FROM recon_matches WHERE kind = ? AND subject = ? AND status IN ('suggested', 'ambiguous')`).run(input.kind, input.subject);
+        if (row.return_id) markDirty.run(row.return_id);
+        if (input.kind === 'refund_line') ctx.q(`INSERT INTO recon_dirty (scope, id) VALUES ('refund', ?) ON CONFLICT DO NOTHING`).run(input.subject);
+        audit.append({ actor, action: `match.${input.decision}`, subject: `match:${input.kind}:${input.subject}`, before: { candidate: input.candidate, status: row.status }, after: { status }, reason: why });
+      })();
+    },
+  };
+}
+
+function intentIdOf(e: ExceptionRecord): number {
+  return Number(e.subject_key.replace(/^intent:/, ''));
+}
+
+export type Resolutions = ReturnType<typeof createResolutions>;
