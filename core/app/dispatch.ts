@@ -1,8 +1,8 @@
-import { commands, isCommand, type Command, type Input, type Output, type Result } from '../contract';
+import { commands, isCommand, type Command, type Output, type ParsedInput, type Result } from '../contract';
 import { AppError } from '../errors';
 import type { Logger } from '../ports';
 
-export type Handlers = { [K in Command]: (input: Input<K>) => Promise<Output<K>> };
+export type Handlers = { [K in Command]: (input: ParsedInput<K>) => Promise<Output<K>> };
 export type Dispatch = (command: string, input: unknown) => Promise<Result<unknown>>;
 
 // The one place where untrusted input meets a handler: both the web host and Electron's IPC go through here.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createKeytarSecretStore } from '../adapters/keytar-secrets';
 import { createLogger, fileSink } from '../adapters/logger';
-import { systemClock, systemIds } from '../adapters/system';
+import { localActor, systemClock, systemIds } from '../adapters/system';
 import { bootCore } from '../app/create-core';
 import { startWebHost } from '../host/server';
 import { StoreOpenError } from '../store/db';
@@ -35,6 +35,7 @@ export async function startBrowserMode(options: BrowserModeOptions = {}) {
     ids: systemIds,
     log,
     secrets: createKeytarSecretStore(),
+    actor: localActor(),
     appVersion: version,
   });
   const token = randomBytes(32).toString('base64url');

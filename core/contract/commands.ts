@@ -1,4 +1,21 @@
 import { z } from 'zod';
+import {
+  actResultsSchema,
+  auditVerifyOutput,
+  exceptionHelpSchema,
+  exceptionNoteSchema,
+  exceptionsActInput,
+  exceptionsAssignInput,
+  exceptionsCommentInput,
+  exceptionsReopenInput,
+  exceptionsResolveInput,
+  exceptionsSnoozeInput,
+  matchDecideInput,
+  refundNowInput,
+  refundNowOutput,
+} from './exceptions';
+import { explainRefundGuardInputSchema, explainReturnInputSchema, refundGuardSchema, returnTimelineSchema } from './explain';
+import { exceptionRowSchema, exceptionsListInput, exceptionsListOutput, kpisOutput, returnsListInput, returnsListOutput } from './queries';
 
 const empty = z.object({}).strict();
 
@@ -38,11 +55,31 @@ export const commands = {
       feeds: z.array(feedStatusSchema),
     }),
   },
+  'returns.list': { input: returnsListInput, output: returnsListOutput },
+  'returns.explain': { input: explainReturnInputSchema, output: returnTimelineSchema },
+  'refunds.explainGuard': { input: explainRefundGuardInputSchema, output: refundGuardSchema },
+  'refunds.refundNow': { input: refundNowInput, output: refundNowOutput },
+  'exceptions.list': { input: exceptionsListInput, output: exceptionsListOutput },
+  'exceptions.get': { input: z.object({ id: z.number().int().positive() }).strict(), output: exceptionRowSchema },
+  'exceptions.help': { input: z.object({ type: z.string().min(1).max(60) }).strict(), output: exceptionHelpSchema },
+  'exceptions.act': { input: exceptionsActInput, output: actResultsSchema },
+  'exceptions.resolve': { input: exceptionsResolveInput, output: actResultsSchema },
+  'exceptions.assign': { input: exceptionsAssignInput, output: z.object({ updated: z.number().int() }) },
+  'exceptions.comment': { input: exceptionsCommentInput, output: z.object({ noteId: z.number().int() }) },
+  'exceptions.notes': { input: z.object({ id: z.number().int().positive() }).strict(), output: z.object({ notes: z.array(exceptionNoteSchema) }) },
+  'exceptions.snooze': { input: exceptionsSnoozeInput, output: z.object({ updated: z.number().int() }) },
+  'exceptions.reopen': { input: exceptionsReopenInput, output: exceptionRowSchema },
+  'matches.decide': { input: matchDecideInput, output: z.object({ ok: z.literal(true) }) },
+  'dashboard.kpis': { input: empty, output: kpisOutput },
+  'audit.verify': { input: empty, output: auditVerifyOutput },
+  'guide.get': { input: empty, output: z.object({ markdown: z.string() }) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type Commands = typeof commands;
 export type Command = keyof Commands;
 export type Input<K extends Command> = z.input<Commands[K]['input']>;
+/** What a handler receives: the input after the contract's schema has parsed it (defaults filled in). */
+export type ParsedInput<K extends Command> = z.output<Commands[K]['input']>;
 export type Output<K extends Command> = z.output<Commands[K]['output']>;
 
 export function isCommand(name: string): name is Command {

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import { createKeytarSecretStore } from '../../core/adapters/keytar-secrets';
 import { createLogger, fileSink } from '../../core/adapters/logger';
-import { systemClock, systemIds } from '../../core/adapters/system';
+import { localActor, systemClock, systemIds } from '../../core/adapters/system';
 import { bootCore, type Core } from '../../core/app/create-core';
 import { ipcChannels } from '../../core/contract';
 import { bindIpc } from './ipc';
@@ -41,10 +41,12 @@ async function start(): Promise<void> {
     core = await bootCore({
       dataDir,
       migrationsDir: join(app.getAppPath(), 'core', 'store', 'migrations'),
+      mappingsDir: join(app.getAppPath(), 'mappings'),
       clock: systemClock,
       ids: systemIds,
       log,
       secrets: createKeytarSecretStore(),
+      actor: localActor(),
       appVersion: app.getVersion(),
       ...(process.env.RW_SQLITE_BINDING ? { nativeBinding: process.env.RW_SQLITE_BINDING } : {}),
     });

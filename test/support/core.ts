@@ -16,6 +16,7 @@ export async function makeTestCore(dataDir: string) {
     ids: { uuid: () => `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}` },
     log: silentLogger,
     secrets: createMemorySecretStore(),
+    actor: 'tester',
     appVersion: '0.0.0-test',
   });
   return { core, clock };
