@@ -19,12 +19,22 @@ export interface Detector {
    * SELECT subject_key, scope_id, return_id, order_line_id, since, due_at, cause — every subject in scope that
    * diverges now, whatever its SLA. `due_at` must be an ISO timestamp like JavaScript's (use `iso(...)`).
    */
-  sql(policy: Policy): string;
+  sql(policy: Policy, from: From): string;
 }
+
+/**
+ * The detector's driving table. In an incremental pass the (small) scope drives it, joined first whatever the
+ * planner guesses for temp tables without statistics; in a full pass every row is in scope and it is a plain scan.
+ */
+export type From = (scope: Scope, table: string, alias: string, column: string, index?: string) => string;
+
+export const fromScope: From = (scope, table, alias, column, index) =>
+  `temp.scope_${scope} AS scope CROSS JOIN ${table} AS ${alias}${index ? ` INDEXED BY ${index}` : ''} ON ${alias}.${column} = scope.id`;
+/** A full pass scans: the index a scoped lookup needs is left to the planner, which may prefer one that is already in order. */
+export const fromAll: From = (_scope, table, alias) => `${table} AS ${alias}`;
 
 /** SQLite expression for an ISO-8601 timestamp (JavaScript's format) `modifier` after `column`. */
 const iso = (column: string, modifier = '+0 seconds') => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column}, '${modifier}')`;
-const inScope = (scope: Scope, column: string) => `${column} IN (SELECT id FROM temp.scope_${scope})`;
 const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
 const money = (minor: string) => `printf('%.2f', ${minor} / 100.0)`;
 
@@ -34,11 +44,11 @@ export const detectors: Detector[] = [
     scope: 'return',
     convergedBecause: 'the return now exists in ReBound (or Mirakl no longer expects it)',
     // Returns still waiting for their order have ORDER_NOT_FOUND instead.
-    sql: (p) => `SELECT r.id, r.id, r.id, NULL, r.first_seen_at, ${iso('r.first_seen_at', `+${p.sla.returnNotCreatedHours} hours`)},
+    sql: (p, from) => `SELECT r.id, r.id, r.id, NULL, r.first_seen_at, ${iso('r.first_seen_at', `+${p.sla.returnNotCreatedHours} hours`)},
         'Mirakl has shown this return since ' || r.first_seen_at || ', and it is still not in ReBound after ${p.sla.returnNotCreatedHours} h'
           || COALESCE(' (last error: ' || i.last_error || ')', '') || '.'
-      FROM mirakl_returns r LEFT JOIN return_intake i ON i.return_id = r.id
-      WHERE ${inScope('return', 'r.id')} AND r.state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS')
+      FROM ${from('return', 'mirakl_returns', 'r', 'id')} LEFT JOIN return_intake i ON i.return_id = r.id
+      WHERE r.state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS')
         AND COALESCE(i.stage, '') != 'awaiting_order'
         AND NOT EXISTS (SELECT 1 FROM rebound_return_orders o WHERE o.return_id = r.id)`,
   },
@@ -46,23 +56,23 @@ export const detectors: Detector[] = [
     type: 'STATUS_NOT_PUSHED',
     scope: 'return',
     convergedBecause: 'Mirakl now shows the return received',
-    sql: (p) => `SELECT r.id, r.id, r.id, NULL, min(u.registered_at), ${iso('min(u.registered_at)', `+${p.sla.statusNotPushedHours} hours`)},
+    sql: (p, from) => `SELECT r.id, r.id, r.id, NULL, min(u.registered_at), ${iso('min(u.registered_at)', `+${p.sla.statusNotPushedHours} hours`)},
         'ReBound registered the parcel at ' || min(u.registered_at) || ', but Mirakl still shows the return IN_PROGRESS.'
-      FROM mirakl_returns r JOIN units u ON u.return_id = r.id
-      WHERE ${inScope('return', 'r.id')} AND r.state = 'IN_PROGRESS' AND ${arrived}
+      FROM ${from('return', 'mirakl_returns', 'r', 'id')} JOIN units u ON u.return_id = r.id
+      WHERE r.state = 'IN_PROGRESS' AND ${arrived}
       GROUP BY r.id`,
   },
   {
     type: 'REFUND_STALLED',
     scope: 'return',
     convergedBecause: 'Mirakl now shows the refund REFUNDED',
-    sql: (p) => `SELECT u.return_id || ':' || u.order_line_id, u.return_id, u.return_id, u.order_line_id, min(u.registered_at),
+    sql: (p, from) => `SELECT u.return_id || ':' || u.order_line_id, u.return_id, u.return_id, u.order_line_id, min(u.registered_at),
         ${iso('min(u.registered_at)', `+${p.sla.refundStalledHours} hours`)},
         'The receipt was verified at ' || min(u.registered_at) || ', and the refund of line ' || u.order_line_id
           || ' is still not REFUNDED after ${p.sla.refundStalledHours} h' || COALESCE(' (' || (SELECT i.state || COALESCE(': ' || i.last_error, '')
              FROM intents i WHERE i.key = 'refund:' || u.return_id || ':' || u.order_line_id) || ')', ' (no refund sent yet)') || '.'
-      FROM units u JOIN mirakl_returns r ON r.id = u.return_id
-      WHERE ${inScope('return', 'u.return_id')} AND ${arrived} AND r.state IN ('RECEIVED', 'CLOSED')
+      FROM ${from('return', 'units', 'u', 'return_id')} JOIN mirakl_returns r ON r.id = u.return_id
+      WHERE ${arrived} AND r.state IN ('RECEIVED', 'CLOSED')
         AND NOT EXISTS (SELECT 1 FROM recon_matches m INDEXED BY recon_matches_candidate JOIN mirakl_refunds f ON f.id = m.subject
           WHERE m.kind = 'refund_line' AND m.candidate = u.return_id || ':' || u.order_line_id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED')
       GROUP BY u.return_id, u.order_line_id`,
@@ -72,23 +82,22 @@ export const detectors: Detector[] = [
     scope: 'refund',
     convergedBecause: 'the refund is now explained by a verified receipt or a confirmed match',
     // No SLA: money that left without proof of a receipt is reported the moment it is seen.
-    sql: () => `SELECT 'refund:' || f.id, f.id,
+    sql: (_p, from) => `SELECT 'refund:' || f.id, f.id,
         (SELECT m.return_id FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id ORDER BY m.rank LIMIT 1),
         f.order_line_id, f.first_seen_at, ${iso('f.first_seen_at')},
         'Mirakl shows refund ' || f.id || ' of ' || ${money('f.amount_minor')} || ' on line ' || f.order_line_id || ' (' || f.date_created
           || ') that this app did not make, and ReBound has verified no unit of that line.'
           || COALESCE(' Suggested match: return ' || (SELECT m.return_id || ' (' || m.basis || CASE WHEN m.status = 'ambiguous' THEN ', ambiguous' ELSE '' END || ')'
              FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id ORDER BY m.rank LIMIT 1) || '.', '')
-      FROM mirakl_refunds f
-      WHERE ${inScope('refund', 'f.id')}
-        AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
+      FROM ${from('refund', 'mirakl_refunds', 'f', 'id')}
+      WHERE NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
         AND NOT EXISTS (SELECT 1 FROM units u WHERE u.order_line_id = f.order_line_id AND u.registered_at IS NOT NULL)`,
   },
   {
     type: 'REFUND_AMOUNT_MISMATCH',
     scope: 'return',
     convergedBecause: 'the refunded amount now matches the verified units',
-    sql: (p) => `SELECT candidate, return_id, return_id, order_line_id, seen, ${iso('seen')},
+    sql: (p, from) => `SELECT candidate, return_id, return_id, order_line_id, seen, ${iso('seen')},
         'Mirakl refunded ' || ${money('refunded')} || ' on line ' || order_line_id || ' for ' || verified || ' verified unit(s) worth '
           || ${money('verified * price_unit_minor')} || ' (tolerance ${p.refunds.toleranceMinor} minor units).'
       FROM (
@@ -96,8 +105,8 @@ export const detectors: Detector[] = [
           (SELECT count(*) FROM units u WHERE u.return_id = x.return_id AND u.order_line_id = x.order_line_id AND ${arrived}) AS verified
         FROM (
           SELECT m.candidate, m.return_id, f.order_line_id, sum(f.amount_minor) AS refunded, max(f.first_seen_at) AS seen
-          FROM recon_matches m INDEXED BY recon_matches_return JOIN mirakl_refunds f ON f.id = m.subject
-          WHERE m.kind = 'refund_line' AND m.status IN ('exact', 'confirmed') AND ${inScope('return', 'm.return_id')}
+          FROM ${from('return', 'recon_matches', 'm', 'return_id', 'recon_matches_return')} JOIN mirakl_refunds f ON f.id = m.subject
+          WHERE m.kind = 'refund_line' AND m.status IN ('exact', 'confirmed')
           GROUP BY m.candidate
         ) x JOIN mirakl_order_lines ol ON ol.order_line_id = x.order_line_id
       )
@@ -107,66 +116,64 @@ export const detectors: Detector[] = [
     type: 'PARCEL_STALLED',
     scope: 'return',
     convergedBecause: 'the parcel has reached the hub and been registered (or Mirakl closed the return)',
-    sql: (p) => `SELECT o.return_id, o.return_id, o.return_id, NULL, o.updated_at,
+    sql: (p, from) => `SELECT o.return_id, o.return_id, o.return_id, NULL, o.updated_at,
         CASE WHEN o.status = 'EXPIRED' THEN ${iso('o.updated_at')} ELSE ${iso('o.updated_at', `+${p.sla.parcelStalledDays} days`)} END,
         CASE WHEN o.status = 'EXPIRED'
           THEN 'ReBound expired return order ' || o.rebound_order_id || ' on ' || o.updated_at || ': the label was never scanned by a carrier, so nothing came back.'
           ELSE 'Parcel of ReBound return order ' || o.rebound_order_id || ' has been ' || o.status || ' since ' || o.updated_at || '.' END
-      FROM rebound_return_orders o JOIN mirakl_returns r ON r.id = o.return_id
-      WHERE ${inScope('return', 'o.return_id')}
-        AND (o.status IN ('IN_CARRIER_NETWORK', 'AT_HUB') OR (o.status = 'EXPIRED' AND r.state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS')))`,
+      FROM ${from('return', 'rebound_return_orders', 'o', 'return_id')} JOIN mirakl_returns r ON r.id = o.return_id
+      WHERE (o.status IN ('IN_CARRIER_NETWORK', 'AT_HUB') OR (o.status = 'EXPIRED' AND r.state IN ('WAITING_ACCEPTANCE', 'IN_PROGRESS')))`,
   },
   {
     type: 'STATUS_DRIFT',
     scope: 'return',
     convergedBecause: 'the two systems agree again',
-    sql: (p) => `SELECT r.id, r.id, r.id, NULL, r.last_updated, ${iso('r.last_updated', `+${p.sla.statusDriftHours} hours`)},
+    sql: (p, from) => `SELECT r.id, r.id, r.id, NULL, r.last_updated, ${iso('r.last_updated', `+${p.sla.statusDriftHours} hours`)},
         'Mirakl shows the return ' || r.state || ' since ' || r.last_updated || ', while ReBound still shows its return order ' || o.status || '.'
-      FROM mirakl_returns r JOIN rebound_return_orders o ON o.return_id = r.id
-      WHERE ${inScope('return', 'r.id')} AND r.state IN ('CLOSED', 'CANCELED', 'REFUSED') AND o.status_rank < 4`,
+      FROM ${from('return', 'mirakl_returns', 'r', 'id')} JOIN rebound_return_orders o ON o.return_id = r.id
+      WHERE r.state IN ('CLOSED', 'CANCELED', 'REFUSED') AND o.status_rank < 4`,
   },
   {
     type: 'SHORT_RECEIPT',
     scope: 'return',
     convergedBecause: 'every returned unit has now arrived',
-    sql: () => `SELECT u.return_id, u.return_id, u.return_id, NULL, min(u.updated_at), ${iso('min(u.updated_at)')},
+    sql: (_p, from) => `SELECT u.return_id, u.return_id, u.return_id, NULL, min(u.updated_at), ${iso('min(u.updated_at)')},
         count(*) || ' of ' || (SELECT count(*) FROM units a WHERE a.return_id = u.return_id) || ' returned unit(s) did not arrive at ReBound ('
           || group_concat(u.order_line_id, ', ') || ').'
-      FROM units u
-      WHERE ${inScope('return', 'u.return_id')} AND u.stage = 'missing'
+      FROM ${from('return', 'units', 'u', 'return_id')}
+      WHERE u.stage = 'missing'
       GROUP BY u.return_id`,
   },
   {
     type: 'UNEXPECTED_ITEM',
     scope: 'return',
     convergedBecause: 'ReBound no longer lists an item it could not match',
-    sql: () => `SELECT o.rebound_order_id, o.return_id, o.return_id, NULL, min(i.updated_at), ${iso('min(i.updated_at)')},
+    sql: (_p, from) => `SELECT o.rebound_order_id, o.return_id, o.return_id, NULL, min(i.updated_at), ${iso('min(i.updated_at)')},
         'ReBound registered ' || count(*) || ' item(s) it could not match to this return: ' || group_concat(i.sku, ', ') || '.'
-      FROM rebound_items i JOIN rebound_return_orders o ON o.rebound_order_id = i.rebound_order_id
-      WHERE ${inScope('return', 'o.return_id')} AND i.is_unexpected = 1
+      FROM ${from('return', 'rebound_return_orders', 'o', 'return_id')} JOIN rebound_items i ON i.rebound_order_id = o.rebound_order_id
+      WHERE i.is_unexpected = 1
       GROUP BY o.rebound_order_id`,
   },
   {
     type: 'OUTCOME_UNKNOWN',
     scope: 'intent',
     convergedBecause: 'the outcome is now known',
-    sql: () => `SELECT 'intent:' || i.id, CAST(i.id AS TEXT), CASE WHEN i.subject = 'stock' THEN NULL ELSE i.subject END, NULL, i.updated_at,
+    sql: (_p, from) => `SELECT 'intent:' || i.id, CAST(i.id AS TEXT), CASE WHEN i.subject = 'stock' THEN NULL ELSE i.subject END, NULL, i.updated_at,
         ${iso('i.updated_at', '+1 hours')},
         'A ' || i.kind || ' call for ' || i.subject || ' may or may not have been applied (' || COALESCE(i.last_error, 'no answer')
           || '), and probing has not settled it for an hour.'
-      FROM intents i
-      WHERE ${inScope('intent', 'i.id')} AND i.state = 'uncertain'`,
+      FROM ${from('intent', 'intents', 'i', 'id')}
+      WHERE i.state = 'uncertain'`,
   },
 ];
 
-/** How an exception of a detector's type names its scope subject, to resolve the ones in scope. */
-export function exceptionScopeColumn(scope: Scope): string {
-  return scope === 'return' ? 'return_id' : scope === 'refund' ? 'substr(subject_key, 8)' : 'CAST(substr(subject_key, 8) AS INTEGER)';
+/** Exceptions of this scope kind whose subject is in scope (each form lets SQLite use an index). */
+export function exceptionsInScope(scope: Scope): { table: string; where: string } {
+  if (scope === 'return') return { table: 'exceptions INDEXED BY exceptions_return', where: 'return_id IN (SELECT id FROM temp.scope_return)' };
+  return { table: 'exceptions INDEXED BY exceptions_one_open', where: `subject_key IN (SELECT '${scope}:' || id FROM temp.scope_${scope})` };
 }
 
-/** How a watch row's scope_id compares with its scope table. */
-export function watchScopeColumn(scope: Scope): string {
-  return scope === 'intent' ? 'CAST(scope_id AS INTEGER)' : 'scope_id';
+/** Watches of this scope kind whose subject is in scope. */
+export function watchesInScope(scope: Scope): { table: string; where: string } {
+  return { table: 'recon_watch INDEXED BY recon_watch_scope', where: `scope_id IN (SELECT ${scope === 'intent' ? 'CAST(id AS TEXT)' : 'id'} FROM temp.scope_${scope})` };
 }
-
-export { inScope };

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { fromAll, fromScope, type From } from './detectors';
 
 // The matcher links what each system knows about one return: Mirakl return and lines ↔ ReBound return order and
 // items ↔ Mirakl refunds ↔ stock increments. Exact links come from references we wrote (the ReBound order we
@@ -10,19 +11,48 @@ import type { Database } from 'better-sqlite3';
 export interface MatchOptions {
   toleranceMinor: number;
   now: string;
+  /** Everything is in scope: scan instead of driving each query from the scope tables. */
+  full: boolean;
 }
 
 const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
 
 export function createMatcher(db: Database) {
+  const variants = { scoped: prepare(db, fromScope), full: prepare(db, fromAll) };
+  return {
+    /** Links and side-by-side rows for everything in scope. Call inside the pass's transaction. */
+    run(options: MatchOptions, steps?: Record<string, number>): void {
+      const s = options.full ? variants.full : variants.scoped;
+      const timed = (name: string, run: () => unknown) => {
+        const t = performance.now();
+        run();
+        if (steps) steps[`matcher.${name}`] = performance.now() - t;
+      };
+      timed('exactRefunds', () => s.exactRefunds.run());
+      timed('suggestions', () => {
+        s.dropSettledSuggestions.run();
+        s.clearOpenSuggestions.run();
+        s.suggestRefunds.run();
+        s.clearItemSuggestions.run();
+        s.suggestItems.run();
+      });
+      timed('returns', () => {
+        s.clearReturns.run();
+        s.buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
+      });
+    },
+  };
+}
+
+function prepare(db: Database, from: From) {
   // Exact refund links: the refund id Mirakl answered to our OR28 (or that a probe proved was ours).
   const exactRefunds = db.prepare(`INSERT INTO recon_matches (kind, subject, candidate, return_id, status, basis, rank)
     SELECT 'refund_line', json_extract(i.outcome, '$.refundId'), i.subject || ':' || json_extract(i.payload, '$.order_line_id'), i.subject,
            'exact', 'made by this app (intent ' || i.id || ')', 1
-    FROM intents i
-    WHERE i.id IN (SELECT id FROM temp.scope_intent) AND i.kind = 'mirakl.refund' AND i.state = 'confirmed'
+    FROM ${from('intent', 'intents', 'i', 'id')}
+    WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed'
       AND json_extract(i.outcome, '$.refundId') IS NOT NULL
-    ON CONFLICT (kind, subject, candidate) DO UPDATE SET status = 'exact', basis = excluded.basis, rank = 1`);
+    ON CONFLICT (kind, subject, candidate) DO UPDATE SET status = 'exact', basis = excluded.basis, rank = 1 WHERE status != 'exact'`);
   // A refund with an exact or confirmed link needs no suggestion any more.
   const dropSettledSuggestions = db.prepare(`DELETE FROM recon_matches
     WHERE kind = 'refund_line' AND status IN ('suggested', 'ambiguous')
@@ -33,9 +63,8 @@ export function createMatcher(db: Database) {
   // Suggestions for a refund nobody can explain: the return lines on the same order line, best first. Same quantity
   // and a return raised before the refund score higher; ties on the best score are ambiguous.
   const suggestRefunds = db.prepare(`WITH unexplained AS (
-      SELECT f.* FROM mirakl_refunds f
-      WHERE f.id IN (SELECT id FROM temp.scope_refund)
-        AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
+      SELECT f.* FROM ${from('refund', 'mirakl_refunds', 'f', 'id')}
+      WHERE NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
     ), candidates AS (
       SELECT f.id AS refund_id, l.return_id, l.order_line_id, r.date_created,
              (CASE WHEN l.quantity = f.quantity THEN 2 ELSE 0 END) + (CASE WHEN r.date_created <= f.date_created THEN 1 ELSE 0 END) AS score,
@@ -64,10 +93,10 @@ export function createMatcher(db: Database) {
       SELECT i.rebound_item_id, u.id AS unit_id, o.return_id,
              CASE WHEN i.sku = u.offer_sku THEN 2 ELSE 1 END AS score,
              CASE WHEN i.sku = u.offer_sku THEN 'same SKU, unit not received' ELSE 'same return, unit not received' END AS basis
-      FROM rebound_items i
-      JOIN rebound_return_orders o ON o.rebound_order_id = i.rebound_order_id
+      FROM ${from('return', 'rebound_return_orders', 'o', 'return_id')}
+      JOIN rebound_items i ON i.rebound_order_id = o.rebound_order_id
       JOIN units u ON u.return_id = o.return_id AND u.rebound_item_id IS NULL AND u.registered_at IS NULL
-      WHERE o.return_id IN (SELECT id FROM temp.scope_return) AND i.is_unexpected = 1
+      WHERE i.is_unexpected = 1
         AND NOT EXISTS (SELECT 1 FROM recon_matches d WHERE d.kind = 'item_unit' AND d.subject = i.rebound_item_id AND d.status IN ('confirmed', 'rejected')
                          AND (d.status = 'confirmed' OR d.candidate = u.id))
     ), ranked AS (
@@ -94,7 +123,7 @@ export function createMatcher(db: Database) {
              (SELECT COALESCE(sum(f.amount_minor), 0) FROM recon_matches m INDEXED BY recon_matches_return JOIN mirakl_refunds f ON f.id = m.subject
                WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED') AS refunded,
              (SELECT count(*) FROM recon_matches m INDEXED BY recon_matches_return WHERE m.kind = 'refund_line' AND m.return_id = r.id AND m.status IN ('exact', 'confirmed')) AS refunds
-      FROM mirakl_returns r
+      FROM ${from('return', 'mirakl_returns', 'r', 'id')}
       LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
       LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
       LEFT JOIN (
@@ -104,13 +133,11 @@ export function createMatcher(db: Database) {
                count(*) FILTER (WHERE u.is_sellable = 1) AS sellable,
                count(s.unit_id) FILTER (WHERE s.state = 'applied') AS restocked,
                COALESCE(sum(ol.price_unit_minor) FILTER (WHERE ${arrived}), 0) AS expected
-        FROM units u
+        FROM ${from('return', 'units', 'u', 'return_id')}
         LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = u.order_line_id
         LEFT JOIN stock_increments s ON s.unit_id = u.id
-        WHERE u.return_id IN (SELECT id FROM temp.scope_return)
         GROUP BY u.return_id
       ) u ON u.return_id = r.id
-      WHERE r.id IN (SELECT id FROM temp.scope_return)
     ), judged AS (
       SELECT *,
         CASE
@@ -158,28 +185,7 @@ export function createMatcher(db: Database) {
       drift_fields = excluded.drift_fields,
       updated_at = excluded.updated_at`);
 
-  return {
-    /** Links and side-by-side rows for everything in scope. Call inside the pass's transaction. */
-    run(options: MatchOptions, steps?: Record<string, number>): void {
-      const timed = (name: string, run: () => unknown) => {
-        const t = performance.now();
-        run();
-        if (steps) steps[`matcher.${name}`] = performance.now() - t;
-      };
-      timed('exactRefunds', () => exactRefunds.run());
-      timed('suggestions', () => {
-        dropSettledSuggestions.run();
-        clearOpenSuggestions.run();
-        suggestRefunds.run();
-        clearItemSuggestions.run();
-        suggestItems.run();
-      });
-      timed('returns', () => {
-        clearReturns.run();
-        buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
-      });
-    },
-  };
+  return { exactRefunds, dropSettledSuggestions, clearOpenSuggestions, suggestRefunds, clearItemSuggestions, suggestItems, clearReturns, buildReturns };
 }
 
 export type Matcher = ReturnType<typeof createMatcher>;

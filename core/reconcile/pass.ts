@@ -3,7 +3,7 @@ import { exceptionTypes } from '../exceptions/catalogue';
 import { severityRank } from '../exceptions/store';
 import type { Policy } from '../mappings/schemas';
 import type { Clock } from '../ports';
-import { detectors, exceptionScopeColumn, watchScopeColumn, type Detector } from './detectors';
+import { detectors, exceptionsInScope, fromAll, fromScope, watchesInScope, type Detector } from './detectors';
 import { createMatcher } from './matcher';
 
 // One reconciliation pass: the matcher, then every detector, over the subjects that changed since the last pass
@@ -34,8 +34,8 @@ export function createReconciler(db: Database, clock: Clock) {
     CREATE TEMP TABLE IF NOT EXISTS scope_return (id TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS scope_refund (id TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS scope_intent (id INTEGER PRIMARY KEY);
-    CREATE TEMP TABLE IF NOT EXISTS recon_found (subject_key TEXT PRIMARY KEY, scope_id TEXT NOT NULL, return_id TEXT, order_line_id TEXT,
-      since TEXT NOT NULL, due_at TEXT NOT NULL, cause TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TEMP TABLE IF NOT EXISTS recon_found (type TEXT NOT NULL, subject_key TEXT NOT NULL, scope_id TEXT NOT NULL, return_id TEXT,
+      order_line_id TEXT, since TEXT NOT NULL, due_at TEXT NOT NULL, cause TEXT NOT NULL, PRIMARY KEY (type, subject_key)) WITHOUT ROWID;
   `);
   const matcher = createMatcher(db);
   const clearScope = ['scope_return', 'scope_refund', 'scope_intent'].map((t) => db.prepare(`DELETE FROM temp.${t}`));
@@ -49,13 +49,10 @@ export function createReconciler(db: Database, clock: Clock) {
     db.prepare(`INSERT INTO temp.scope_intent SELECT CAST(id AS INTEGER) FROM recon_dirty WHERE scope = 'intent'`),
     db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT id FROM recon_dirty WHERE scope = 'refund'`),
     // A refund is judged against the receipts of its order line: a change on any return of that line re-judges it.
+    // (Units, and every match a refund can have, are on the return's own lines, so the lines are enough.)
     // CROSS JOIN keeps the (small) scope as the outer loop: the planner has no statistics for temp tables.
     db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT f.id FROM temp.scope_return s
       CROSS JOIN mirakl_return_lines l ON l.return_id = s.id CROSS JOIN mirakl_refunds f ON f.order_line_id = l.order_line_id`),
-    db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT f.id FROM temp.scope_return s
-      CROSS JOIN units u ON u.return_id = s.id CROSS JOIN mirakl_refunds f ON f.order_line_id = u.order_line_id`),
-    db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT m.subject FROM recon_matches m INDEXED BY recon_matches_return
-      WHERE m.kind = 'refund_line' AND m.return_id IN (SELECT id FROM temp.scope_return)`),
   ];
   const clearDirty = db.prepare('DELETE FROM recon_dirty');
   const counts = db.prepare(`SELECT (SELECT count(*) FROM temp.scope_return) AS returns, (SELECT count(*) FROM temp.scope_refund) AS refunds,
@@ -73,6 +70,7 @@ export function createReconciler(db: Database, clock: Clock) {
   const markRaised = db.prepare(`UPDATE recon_watch SET state = 'raised' WHERE state = 'waiting' AND due_at <= @now`);
 
   const perDetector = detectors.map((d) => ({ detector: d, ...prepareDetector(db, d) }));
+  const settle = prepareSettle(db);
   let basis: string | null = null;
 
   return {
@@ -97,57 +95,94 @@ export function createReconciler(db: Database, clock: Clock) {
         steps[name] = performance.now() - t;
         return result;
       };
+      const commitStarted = { at: 0 };
       db.transaction(() => {
         step('scope', () => {
           for (const s of clearScope) s.run();
           for (const s of full ? fillAll : fillDirty) s.run();
         });
-        scope = counts.get() as typeof scope;
-        reopened = wake.run({ now }).changes;
-        step('matcher', () => matcher.run({ toleranceMinor: policy.refunds.toleranceMinor, now }, steps));
-        for (const d of perDetector) resolved += step(d.detector.type, () => d.apply(policy, now));
+        scope = step('counts', () => counts.get() as typeof scope);
+        reopened = step('wake', () => wake.run({ now }).changes);
+        step('matcher', () => matcher.run({ toleranceMinor: policy.refunds.toleranceMinor, now, full }, steps));
+        clearFound.run();
+        for (const d of perDetector) step(d.detector.type, () => d.find(policy, full));
+        resolved = step('settle', () => settle(now));
         raised = step('raise', () => raise.run({ now, catalogue: catalogueJson }).changes);
-        markRaised.run({ now });
-        clearDirty.run();
+        step('markRaised', () => markRaised.run({ now }));
+        step('clearDirty', () => clearDirty.run());
         if (stored !== policyBasis) {
           db.prepare(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES ('reconcile.basis', @value, @now)
             ON CONFLICT (feed) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run({ value: policyBasis, now });
         }
+        commitStarted.at = performance.now();
       })();
+      steps.commit = performance.now() - commitStarted.at;
+      if (full) {
+        // A full pass rewrites much of the derived tables: fold its write-ahead log back now, so the next small
+        // commit does not pay for it.
+        const t = performance.now();
+        db.pragma('wal_checkpoint(PASSIVE)');
+        steps.checkpoint = performance.now() - t;
+      }
       basis = policyBasis;
       return { full, ...scope, raised, resolved, reopened, ms: performance.now() - started, steps };
     },
   };
 
   function prepareDetector(db: Database, d: Detector) {
-    const scopeTable = `temp.scope_${d.scope}`;
-    const converged = db.prepare(`UPDATE exceptions SET state = 'resolved', resolved_at = @now, resolved_by = 'auto', resolution = @reason, updated_at = @now
-      WHERE type = @type AND state != 'resolved' AND ${exceptionScopeColumn(d.scope)} IN (SELECT id FROM ${scopeTable})
-        AND NOT EXISTS (SELECT 1 FROM temp.recon_found f WHERE f.subject_key = exceptions.subject_key)`);
-    const dropWatch = db.prepare(`DELETE FROM recon_watch WHERE type = @type AND ${watchScopeColumn(d.scope)} IN (SELECT id FROM ${scopeTable})
-        AND NOT EXISTS (SELECT 1 FROM temp.recon_found f WHERE f.subject_key = recon_watch.subject_key)`);
-    const keepWatch = db.prepare(`INSERT INTO recon_watch (type, subject_key, scope_id, return_id, order_line_id, since, due_at, cause, state)
-      SELECT @type, subject_key, scope_id, return_id, order_line_id, since, due_at, cause, 'waiting' FROM temp.recon_found WHERE true
-      ON CONFLICT (type, subject_key) DO UPDATE SET scope_id = excluded.scope_id, return_id = excluded.return_id, order_line_id = excluded.order_line_id,
-        since = excluded.since, due_at = excluded.due_at, cause = excluded.cause`);
-    const refreshCause = db.prepare(`UPDATE exceptions SET cause = f.cause, updated_at = @now FROM temp.recon_found f
-      WHERE exceptions.type = @type AND exceptions.subject_key = f.subject_key AND exceptions.state != 'resolved' AND exceptions.cause != f.cause`);
     let compiled: { sql: string; find: Statement } | null = null;
     return {
-      apply(policy: Policy, now: string): number {
-        const sql = d.sql(policy);
-        if (compiled?.sql !== sql) compiled = { sql, find: db.prepare(`INSERT OR IGNORE INTO temp.recon_found ${sql}`) };
-        clearFound.run();
+      /** Adds this detector's divergent subjects in scope to temp.recon_found. */
+      find(policy: Policy, full: boolean): void {
+        const sql = d.sql(policy, full ? fromAll : fromScope);
+        if (compiled?.sql !== sql) {
+          compiled = { sql, find: db.prepare(`INSERT OR IGNORE INTO temp.recon_found SELECT '${d.type}', * FROM (${sql})`) };
+        }
         compiled.find.run();
-        const type = d.type;
-        const resolvedNow = converged.run({ type, now, reason: `auto: ${d.convergedBecause}` }).changes;
-        dropWatch.run({ type });
-        keepWatch.run({ type });
-        refreshCause.run({ type, now });
-        return resolvedNow;
       },
     };
   }
+}
+
+/**
+ * Once every detector has said what diverges in scope: watches and exceptions of their types for subjects in scope
+ * that no longer diverge are dropped and resolved (with the type's reason), the rest are kept with a fresh cause.
+ * One statement per scope kind, not per detector: the cost is one index lookup per subject in scope.
+ */
+function prepareSettle(db: Database) {
+  const reasons = JSON.stringify(detectors.map((d) => ({ type: d.type, reason: `auto: ${d.convergedBecause}` })));
+  const byScope = (['return', 'refund', 'intent'] as const).map((scope) => {
+    const types = detectors.filter((d) => d.scope === scope).map((d) => `'${d.type}'`).join(', ');
+    return {
+      converged: db.prepare(`UPDATE ${exceptionsInScope(scope).table} SET state = 'resolved', resolved_at = @now, resolved_by = 'auto', updated_at = @now,
+          resolution = (SELECT json_extract(value, '$.reason') FROM json_each(@reasons) WHERE json_extract(value, '$.type') = exceptions.type)
+        WHERE ${exceptionsInScope(scope).where} AND ${scope === 'return' ? '+type' : 'type'} IN (${types}) AND state != 'resolved'
+          AND NOT EXISTS (SELECT 1 FROM temp.recon_found f WHERE f.type = exceptions.type AND f.subject_key = exceptions.subject_key)`),
+      dropWatch: db.prepare(`DELETE FROM ${watchesInScope(scope).table} WHERE ${watchesInScope(scope).where} AND +type IN (${types})
+          AND NOT EXISTS (SELECT 1 FROM temp.recon_found f WHERE f.type = recon_watch.type AND f.subject_key = recon_watch.subject_key)`),
+    };
+  });
+  const keepWatch = db.prepare(`INSERT INTO recon_watch (type, subject_key, scope_id, return_id, order_line_id, since, due_at, cause, state)
+    SELECT type, subject_key, scope_id, return_id, order_line_id, since, due_at, cause, 'waiting' FROM temp.recon_found WHERE true
+    ON CONFLICT (type, subject_key) DO UPDATE SET scope_id = excluded.scope_id, return_id = excluded.return_id, order_line_id = excluded.order_line_id,
+      since = excluded.since, due_at = excluded.due_at, cause = excluded.cause
+    WHERE recon_watch.cause != excluded.cause OR recon_watch.due_at != excluded.due_at OR recon_watch.since != excluded.since
+      OR recon_watch.scope_id != excluded.scope_id`);
+  // Driven from what was found (the open-exception index is searched per found row, never scanned).
+  const foundCause = `(SELECT f.cause FROM temp.recon_found f WHERE f.type = exceptions.type AND f.subject_key = exceptions.subject_key)`;
+  const refreshCause = db.prepare(`UPDATE exceptions INDEXED BY exceptions_one_open SET cause = ${foundCause}, updated_at = @now
+    WHERE state != 'resolved' AND (type, subject_key) IN (SELECT type, subject_key FROM temp.recon_found) AND cause != ${foundCause}`);
+  return (now: string): number => {
+    let resolved = 0;
+    for (const s of byScope) {
+      resolved += s.converged.run({ now, reasons }).changes;
+      s.dropWatch.run();
+    }
+    keepWatch.run();
+    refreshCause.run({ now });
+    return resolved;
+  };
+
 }
 
 export type Reconciler = ReturnType<typeof createReconciler>;

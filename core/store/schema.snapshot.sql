@@ -462,7 +462,7 @@ CREATE INDEX recon_returns_state ON recon_returns (mirakl_state, date_created);
 CREATE INDEX recon_watch_due ON recon_watch (due_at) WHERE state = 'waiting';
 
 -- index: recon_watch_scope
-CREATE INDEX recon_watch_scope ON recon_watch (type, scope_id);
+CREATE INDEX recon_watch_scope ON recon_watch (scope_id, type);
 
 -- index: request_journal_at
 CREATE INDEX request_journal_at ON request_journal (at);

@@ -175,7 +175,7 @@ CREATE TABLE recon_watch (
   PRIMARY KEY (type, subject_key)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX recon_watch_due ON recon_watch (due_at) WHERE state = 'waiting';
-CREATE INDEX recon_watch_scope ON recon_watch (type, scope_id);
+CREATE INDEX recon_watch_scope ON recon_watch (scope_id, type);
 
 ALTER TABLE exceptions ADD COLUMN severity_rank INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE exceptions ADD COLUMN snoozed_until TEXT;

@@ -1,0 +1,189 @@
+// Benchmark: the matcher, the detectors and the grids' pages on a year of returns — 1,000,000 return lines.
+// Prints the figures and the query plans; exits 1 when a target is missed. Not a unit test: run it with
+// `npm run bench` (or `npx tsx test/bench/reconcile.ts --lines 200000` for a quicker look).
+//
+// Targets (issue 5, on the 2-core build machines): full matcher + detector pass ≤ 10 s; incremental pass after
+// 1,000 changed lines ≤ 50 ms; p95 of a filtered, sorted page of 100 returns and of exceptions ≤ 50 ms.
+
+import { parseArgs } from 'node:util';
+import { createFakeClock } from '../../core/adapters/fake-clock';
+import { loadMappings } from '../../core/mappings/load';
+import { returnsListInput, exceptionsListInput } from '../../core/contract/queries';
+import { createQueries } from '../../core/reconcile/queries';
+import { createReconciler } from '../../core/reconcile/pass';
+import { openStore } from '../../core/store/db';
+import { sourceMigrationsDir } from '../../core/store/paths';
+import { makeTempDir } from '../support/temp-dir';
+
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false } } });
+const totalLines = Number(values.lines);
+if (!Number.isInteger(totalLines) || totalLines < 1000) throw new Error(`--lines must be an integer ≥ 1000, got ${values.lines}`);
+// Two lines for the first two thirds of the returns, one for the rest: returns × 4/3 ≈ lines.
+const returnsCount = Math.round((totalLines * 3) / 5);
+const twoLineReturns = totalLines - returnsCount;
+
+const temp = makeTempDir();
+const clock = createFakeClock(Date.UTC(2026, 10, 30, 12));
+const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+const db = store.db;
+const policy = loadMappings().policy;
+const ms = (t0: number) => performance.now() - t0;
+const fmt = (n: number) => `${n.toFixed(1)} ms`;
+const misses: string[] = [];
+const target = (name: string, value: number, limit: number) => {
+  const ok = value <= limit;
+  if (!ok) misses.push(`${name}: ${fmt(value)} > ${fmt(limit)}`);
+  return ok ? `✓ (target ≤ ${limit} ms)` : `✗ MISSED (target ≤ ${limit} ms)`;
+};
+
+// --- Seed ---------------------------------------------------------------------------------------------------
+// Deterministic spread: bucket b = (i × 7919) mod 100 decides each return's story (defined before the dates).
+//   b < 75  closed, processed by ReBound, refunded, restocked      75–84  received and refunded (84: refund stuck
+//                                                                  WAITING_REFUND)
+//   85–96   in transit                                             97     not in ReBound (RETURN_NOT_CREATED)
+//   98      Mirakl closed while ReBound shows a label (drift)      99     registered, Mirakl still IN_PROGRESS
+// Every 500th in-transit line also has a refund made outside the bridge (REFUND_WITHOUT_RECEIPT).
+const t0 = performance.now();
+const seq = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${returnsCount})`;
+const lineSeq = `${seq}, l(i, k) AS (SELECT i, 1 FROM n UNION ALL SELECT i, 2 FROM n WHERE i <= ${twoLineReturns})`;
+const b = `((i * 7919) % 100)`;
+const at = (expr: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', '2025-11-26T00:00:00Z', '+' || (${expr}) || ' seconds')`;
+// Closed returns are spread over the year; open ones are recent (the last 8 days), as in a shop that keeps up.
+const offset = `CASE WHEN ${b} < 75 THEN (i * 523) % 31449600 ELSE 31449600 - 8 * 86400 + (i * 523) % (8 * 86400) END`;
+const created = at(offset);
+const later = (days: number) => at(`${offset} + ${days * 86400}`);
+db.transaction(() => {
+  db.exec(`${seq} INSERT INTO mirakl_orders SELECT 'O' || i, 'C' || i, 'SHIPPED', CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END, 'CU' || (i % 50000),
+    'Customer ' || i, '{}', ${created}, ${created}, ${created} FROM n`);
+  db.exec(`${lineSeq} INSERT INTO mirakl_order_lines SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000),
+    'Product ' || (i % 5000), 1, 2500 + (i % 40) * 100, 2500 + (i % 40) * 100, 0, 400, 0, 'SHIPPED', 1 FROM l`);
+  db.exec(`${seq} INSERT INTO mirakl_returns (id, order_id, commercial_id, customer_id, state, method_code, rma, tracking_number, carrier_code, label_url,
+      date_created, last_updated, first_seen_at, synced_at)
+    SELECT 'R' || i, 'O' || i, 'C' || i, 'CU' || (i % 50000),
+      CASE WHEN ${b} < 75 OR ${b} = 98 THEN 'CLOSED' WHEN ${b} < 85 THEN 'RECEIVED' ELSE 'IN_PROGRESS' END,
+      'BY_MAIL', 'RMA' || i, 'TRK' || i, 'ROYAL_MAIL', NULL, ${created}, ${later(3)}, ${created}, ${later(3)} FROM n`);
+  db.exec(`${lineSeq} INSERT INTO mirakl_return_lines SELECT 'R' || i, 'L' || i || '-' || k, 1, 'RETURN_PDNT_TOO_SMALL' FROM l`);
+  db.exec(`${seq} INSERT INTO rebound_return_orders SELECT 'RO' || i, 'O' || i, 'R' || i,
+      CASE WHEN ${b} < 75 THEN 'PROCESSED' WHEN ${b} < 85 OR ${b} = 99 THEN 'ITEMS_REGISTERED' WHEN ${b} = 98 THEN 'LABEL_ISSUED' ELSE 'IN_CARRIER_NETWORK' END,
+      CASE WHEN ${b} < 75 THEN 5 WHEN ${b} < 85 OR ${b} = 99 THEN 4 WHEN ${b} = 98 THEN 1 ELSE 2 END,
+      'TRK' || i, 'ROYAL_MAIL', 1, ${created}, ${later(2)}, ${later(3)}, CASE WHEN ${b} < 75 THEN 0 ELSE 1 END FROM n WHERE ${b} != 97`);
+  db.exec(`${lineSeq} INSERT INTO units (id, return_id, order_line_id, offer_sku, rebound_item_id, stage, stage_rank, grade, is_sellable, received_sku,
+      registered_at, graded_at, updated_at)
+    SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'R' || i, 'L' || i || '-' || k, 'SKU' || (i % 5000),
+      CASE WHEN ${b} < 85 OR ${b} = 99 THEN 'RI' || i || '-' || k END,
+      CASE WHEN ${b} < 75 THEN 'graded' WHEN ${b} < 85 OR ${b} = 99 THEN 'registered' WHEN ${b} < 97 THEN 'in_transit' ELSE 'requested' END,
+      CASE WHEN ${b} < 75 THEN 4 WHEN ${b} < 85 OR ${b} = 99 THEN 3 WHEN ${b} < 97 THEN 1 ELSE 0 END,
+      CASE WHEN ${b} < 75 THEN 'A_SELLABLE' END, CASE WHEN ${b} < 75 THEN 1 END, NULL,
+      CASE WHEN ${b} < 85 OR ${b} = 99 THEN ${later(2)} END, CASE WHEN ${b} < 75 THEN ${later(2)} END, ${later(2)} FROM l`);
+  db.exec(`${lineSeq} INSERT INTO intents (kind, key, subject, payload, state, attempts, outcome, created_at, updated_at)
+    SELECT 'mirakl.refund', 'refund:R' || i || ':L' || i || '-' || k, 'R' || i,
+      json_object('returnId', 'R' || i, 'order_line_id', 'L' || i || '-' || k, 'units', json_array('R' || i || ':L' || i || '-' || k || ':1'),
+        'amountMinor', 2500 + (i % 40) * 100, 'currency', CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END),
+      'confirmed', 1, json_object('refundId', 'F' || i || '-' || k, 'via', 'OR28'), ${later(2)}, ${later(2)} FROM l WHERE ${b} < 85`);
+  db.exec(`${lineSeq} INSERT INTO mirakl_refunds SELECT 'F' || i || '-' || k, 'L' || i || '-' || k, 'OR' || i, 2500 + (i % 40) * 100, 0, 1, '11',
+      CASE WHEN ${b} < 84 THEN 'REFUNDED' ELSE 'WAITING_REFUND' END, ${later(2)}, ${later(2)}, ${later(3)} FROM l WHERE ${b} < 85`);
+  db.exec(`${lineSeq} INSERT INTO mirakl_refunds SELECT 'X' || i || '-' || k, 'L' || i || '-' || k, 'ORX' || i, 2500, 0, 1, '11', 'REFUNDED',
+      ${later(1)}, ${later(1)}, ${later(1)} FROM l WHERE ${b} BETWEEN 85 AND 96 AND i % 500 = 0`);
+  db.exec(`${lineSeq} INSERT INTO stock_increments SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'SKU' || (i % 5000), 'applied', NULL, NULL,
+      ${later(2)}, ${later(2)} FROM l WHERE ${b} < 75`);
+  db.exec('DELETE FROM recon_dirty');
+})();
+db.exec('ANALYZE');
+const counts = db
+  .prepare(`SELECT (SELECT count(*) FROM mirakl_returns) AS returns, (SELECT count(*) FROM mirakl_return_lines) AS lines, (SELECT count(*) FROM units) AS units,
+    (SELECT count(*) FROM mirakl_refunds) AS refunds, (SELECT count(*) FROM intents) AS intents`)
+  .get() as Record<string, number>;
+console.log(`seeded ${Object.entries(counts).map(([k, v]) => `${v.toLocaleString('en-GB')} ${k}`).join(', ')} in ${(ms(t0) / 1000).toFixed(1)} s`);
+
+// --- Full pass ----------------------------------------------------------------------------------------------
+const reconciler = createReconciler(db, clock);
+let t = performance.now();
+const full = reconciler.run(policy, { full: true });
+const fullMs = ms(t);
+const exceptionCount = (db.prepare(`SELECT count(*) AS n FROM exceptions WHERE state != 'resolved'`).get() as { n: number }).n;
+console.log(`full matcher + detector pass: ${fmt(fullMs)} ${target('full pass', fullMs, 10_000)}  (${full.returns.toLocaleString('en-GB')} returns; ${full.raised} exceptions raised, ${exceptionCount} open)`);
+console.log(`  steps: ${Object.entries(full.steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+
+// --- Incremental passes -------------------------------------------------------------------------------------
+// Each round changes 1,000 lines the way a sync cycle does: units registered, refunds settling, returns closing.
+const incremental: number[] = [];
+let changedRows = 0;
+for (let round = 0; round < 7; round++) {
+  clock.advance(5 * 60_000);
+  const now = new Date(clock.now()).toISOString();
+  db.transaction(() => {
+    const start = 1 + ((round * 104_729) % Math.max(1, returnsCount - 400));
+    const range = { from: start, to: start + 399, now };
+    const series = (from: string, to: string) => `WITH RECURSIVE s(value) AS (SELECT CAST(${from} AS INTEGER) UNION ALL SELECT value + 1 FROM s WHERE value < ${to})`;
+    changedRows = 0;
+    // 400 units graded, 300 refunds settling, and the returns of 300 more lines closing in Mirakl.
+    changedRows += db.prepare(`${series('@from', '@from + 399')} UPDATE units SET grade = 'B_SELLABLE_MINOR', updated_at = @now
+      WHERE id IN (SELECT 'R' || value || ':L' || value || '-1:1' FROM s)`).run(range).changes;
+    changedRows += db.prepare(`${series('@from + 400', '@from + 699')} UPDATE mirakl_refunds SET refund_state = 'REFUNDED', synced_at = @now
+      WHERE id IN (SELECT 'F' || value || '-1' FROM s)`).run(range).changes;
+    changedRows += db.prepare(`${series('@from + 700', '@from + 999')} UPDATE mirakl_returns SET state = 'CLOSED', last_updated = @now
+      WHERE id IN (SELECT 'R' || value FROM s)`).run(range).changes;
+  })();
+  const changed = (db.prepare(`SELECT count(*) AS n FROM recon_dirty`).get() as { n: number }).n;
+  t = performance.now();
+  const report = reconciler.run(policy);
+  incremental.push(ms(t));
+  if (round === 0) {
+    console.log(`  one round: ${changedRows} rows changed, ${changed} dirty subjects → ${report.returns} returns, ${report.refunds} refunds in scope`);
+    console.log(`  steps: ${Object.entries(report.steps).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  }
+}
+incremental.sort((a, b) => a - b);
+const incMedian = incremental[Math.floor(incremental.length / 2)] as number;
+const incMax = incremental[incremental.length - 1] as number;
+console.log(`incremental pass (1,000 changed lines): median ${fmt(incMedian)}, max ${fmt(incMax)} ${target('incremental pass', incMedian, 50)}`);
+
+// --- Pages --------------------------------------------------------------------------------------------------
+const queries = createQueries(db, clock);
+const percentile = (xs: number[], p: number) => [...xs].sort((a, z) => a - z)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] as number;
+function measure(name: string, run: (i: number) => unknown, plan: string[]) {
+  for (let i = 0; i < 5; i++) run(i);
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const s = performance.now();
+    run(i);
+    times.push(ms(s));
+  }
+  const p95 = percentile(times, 95);
+  console.log(`${name}: p50 ${fmt(percentile(times, 50))}, p95 ${fmt(p95)} ${target(name, p95, 50)}`);
+  const scans = plan.filter((d) => /^SCAN \w+$/.test(d) && !/USING/.test(d));
+  for (const d of plan) console.log(`    plan: ${d}`);
+  if (scans.length) misses.push(`${name}: full table scan in plan (${scans.join('; ')})`);
+}
+const returnPages: [string, unknown][] = [
+  ['returns page: drifting, newest first', { filter: { drift: true }, sort: { field: 'dateCreated', direction: 'desc' } }],
+  ['returns page: IN_PROGRESS, oldest first', { filter: { miraklState: 'IN_PROGRESS' }, sort: { field: 'dateCreated', direction: 'asc' } }],
+  ['returns page: awaiting refund, newest first', { filter: { refundStatus: 'pending' }, sort: { field: 'dateCreated', direction: 'desc' } }],
+  ['returns page: all, newest first', {}],
+];
+for (const [name, raw] of returnPages) {
+  const base = returnsListInput.parse(raw);
+  measure(name, (i) => queries.listReturns({ ...base, page: { offset: (i * 100) % 2000, limit: 100 } }), queries.plan.returns(base));
+}
+const search = returnsListInput.parse({ filter: { search: `C${Math.floor(returnsCount / 2)}` } });
+measure('returns search by order id', () => queries.listReturns(search), queries.plan.returns(search));
+const exceptionPages: [string, unknown][] = [
+  ['exceptions page: open, oldest first', {}],
+  ['exceptions page: ops, most severe first', { filter: { owner: 'ops' }, sort: { field: 'severity', direction: 'desc' } }],
+];
+for (const [name, raw] of exceptionPages) {
+  const base = exceptionsListInput.parse(raw);
+  measure(name, (i) => queries.listExceptions({ ...base, page: { offset: (i * 100) % 1000, limit: 100 } }), queries.plan.exceptions(base));
+}
+t = performance.now();
+queries.kpis();
+console.log(`dashboard KPIs: ${fmt(ms(t))}`);
+
+store.close();
+if (!values.keep) temp.remove();
+else console.log(`database kept at ${temp.dir}`);
+if (misses.length) {
+  console.log(`\n${misses.length} target(s) missed:\n  ${misses.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('\nall reconciliation targets met');
