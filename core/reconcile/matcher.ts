@@ -110,8 +110,8 @@ function prepare(db: Database, from: From) {
     ON CONFLICT (kind, subject, candidate) DO NOTHING`);
 
   // What both systems say about each return in scope, and which fields disagree. `base` is materialised so each
-  // correlated sum runs once per return, not once per use below; rows are upserted, so SQLite rewrites only the
-  // indexes whose columns changed.
+  // correlated sum runs once per return, not once per use below; a row is written only when something in it changed
+  // (and then SQLite rewrites only the indexes whose columns changed), so updated_at says when the picture changed.
   const clearReturns = db.prepare(`DELETE FROM recon_returns WHERE return_id IN (SELECT id FROM temp.scope_return)
     AND NOT EXISTS (SELECT 1 FROM mirakl_returns r WHERE r.id = recon_returns.return_id)`);
   const buildReturns = db.prepare(`WITH base AS MATERIALIZED (
@@ -183,7 +183,17 @@ function prepare(db: Database, from: From) {
       refund_status = excluded.refund_status,
       drift = excluded.drift,
       drift_fields = excluded.drift_fields,
-      updated_at = excluded.updated_at`);
+      updated_at = excluded.updated_at
+    -- Only rows whose picture changed are written.
+    WHERE (recon_returns.order_id, recon_returns.commercial_id, recon_returns.rma, recon_returns.date_created, recon_returns.currency,
+      recon_returns.mirakl_state, recon_returns.mirakl_tracking, recon_returns.requested_units, recon_returns.rebound_order_id,
+      recon_returns.rebound_status, recon_returns.rebound_tracking, recon_returns.units_arrived, recon_returns.units_missing,
+      recon_returns.units_sellable, recon_returns.units_restocked, recon_returns.expected_refund_minor, recon_returns.refunded_minor,
+      recon_returns.refund_status, recon_returns.drift, recon_returns.drift_fields)
+      IS NOT (excluded.order_id, excluded.commercial_id, excluded.rma, excluded.date_created, excluded.currency, excluded.mirakl_state,
+        excluded.mirakl_tracking, excluded.requested_units, excluded.rebound_order_id, excluded.rebound_status, excluded.rebound_tracking,
+        excluded.units_arrived, excluded.units_missing, excluded.units_sellable, excluded.units_restocked, excluded.expected_refund_minor,
+        excluded.refunded_minor, excluded.refund_status, excluded.drift, excluded.drift_fields)`);
 
   return { exactRefunds, dropSettledSuggestions, clearOpenSuggestions, suggestRefunds, clearItemSuggestions, suggestItems, clearReturns, buildReturns };
 }

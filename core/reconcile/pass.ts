@@ -48,11 +48,14 @@ export function createReconciler(db: Database, clock: Clock) {
     db.prepare(`INSERT INTO temp.scope_return SELECT id FROM recon_dirty WHERE scope = 'return'`),
     db.prepare(`INSERT INTO temp.scope_intent SELECT CAST(id AS INTEGER) FROM recon_dirty WHERE scope = 'intent'`),
     db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT id FROM recon_dirty WHERE scope = 'refund'`),
-    // A refund is judged against the receipts of its order line: a change on any return of that line re-judges it.
-    // (Units, and every match a refund can have, are on the return's own lines, so the lines are enough.)
+    // A refund is judged against the receipts of its order line and the return lines it may match: a new return
+    // line, or a receipt appearing on a line, re-judges every refund of that line ('line' is marked by triggers).
     // CROSS JOIN keeps the (small) scope as the outer loop: the planner has no statistics for temp tables.
-    db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT f.id FROM temp.scope_return s
-      CROSS JOIN mirakl_return_lines l ON l.return_id = s.id CROSS JOIN mirakl_refunds f ON f.order_line_id = l.order_line_id`),
+    db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT f.id FROM recon_dirty d
+      CROSS JOIN mirakl_refunds f ON f.order_line_id = d.id WHERE d.scope = 'line'`),
+    // A refund we made and that Mirakl confirmed gets its exact link in this pass.
+    db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT json_extract(i.outcome, '$.refundId') FROM temp.scope_intent s
+      CROSS JOIN intents i ON i.id = s.id WHERE i.kind = 'mirakl.refund' AND json_extract(i.outcome, '$.refundId') IS NOT NULL`),
   ];
   const clearDirty = db.prepare('DELETE FROM recon_dirty');
   const counts = db.prepare(`SELECT (SELECT count(*) FROM temp.scope_return) AS returns, (SELECT count(*) FROM temp.scope_refund) AS refunds,
@@ -67,6 +70,11 @@ export function createReconciler(db: Database, clock: Clock) {
                  json_extract(value, '$.owner') AS owner, json_extract(value, '$.nextAction') AS nextAction FROM json_each(@catalogue)) c ON c.type = w.type
     WHERE w.state = 'waiting' AND w.due_at <= @now
       AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.type = w.type AND e.subject_key = w.subject_key AND e.state != 'resolved')`);
+  // Credentials refused by a system are fine again once a call to that system has succeeded since.
+  const credentialsWork = db.prepare(`UPDATE exceptions SET state = 'resolved', resolved_at = @now, resolved_by = 'auto', updated_at = @now,
+      resolution = 'auto: a call to ' || subject_key || ' has succeeded since'
+    WHERE type = 'CREDENTIALS_INVALID' AND state != 'resolved'
+      AND EXISTS (SELECT 1 FROM request_journal j WHERE j.at > exceptions.detected_at AND j.system = exceptions.subject_key AND j.status BETWEEN 200 AND 299)`);
   const markRaised = db.prepare(`UPDATE recon_watch SET state = 'raised' WHERE state = 'waiting' AND due_at <= @now`);
 
   const perDetector = detectors.map((d) => ({ detector: d, ...prepareDetector(db, d) }));
@@ -107,6 +115,7 @@ export function createReconciler(db: Database, clock: Clock) {
         clearFound.run();
         for (const d of perDetector) step(d.detector.type, () => d.find(policy, full));
         resolved = step('settle', () => settle(now));
+        resolved += step('credentials', () => credentialsWork.run({ now }).changes);
         raised = step('raise', () => raise.run({ now, catalogue: catalogueJson }).changes);
         step('markRaised', () => markRaised.run({ now }));
         step('clearDirty', () => clearDirty.run());

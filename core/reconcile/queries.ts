@@ -122,8 +122,9 @@ export function createQueries(db: Database, clock: Clock) {
   function returnsWhere(filter: z.output<typeof returnsListInput>['filter']) {
     const { where, params, add } = clauses();
     if (filter.search !== undefined) {
-      where.push(`(return_id = @search OR commercial_id = @search OR order_id = @search OR rma = @search OR mirakl_tracking = @search
-        OR rebound_tracking = @search OR rebound_order_id = @search)`);
+      where.push(`return_id IN (SELECT id FROM mirakl_returns WHERE id = @search OR commercial_id = @search OR order_id = @search OR rma = @search
+          OR tracking_number = @search
+        UNION SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = @search OR tracking_number = @search)`);
       params.search = filter.search;
     }
     if (filter.miraklState !== undefined) add('mirakl_state = @miraklState', 'miraklState', filter.miraklState);

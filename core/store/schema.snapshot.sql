@@ -206,7 +206,7 @@ CREATE TABLE rebound_return_orders (
 
 -- table: recon_dirty
 CREATE TABLE recon_dirty (
-  scope TEXT NOT NULL CHECK (scope IN ('return', 'refund', 'intent')),
+  scope TEXT NOT NULL CHECK (scope IN ('return', 'refund', 'intent', 'line')),
   id TEXT NOT NULL,
   PRIMARY KEY (scope, id)
 ) STRICT, WITHOUT ROWID;
@@ -404,6 +404,12 @@ CREATE INDEX mirakl_returns_created ON mirakl_returns (date_created, id);
 -- index: mirakl_returns_order
 CREATE INDEX mirakl_returns_order ON mirakl_returns (order_id);
 
+-- index: mirakl_returns_rma
+CREATE INDEX mirakl_returns_rma ON mirakl_returns (rma);
+
+-- index: mirakl_returns_tracking
+CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
+
 -- index: rebound_events_order
 CREATE INDEX rebound_events_order ON rebound_events (rebound_order_id);
 
@@ -419,14 +425,14 @@ CREATE UNIQUE INDEX rebound_return_orders_return ON rebound_return_orders (retur
 -- index: rebound_return_orders_status
 CREATE INDEX rebound_return_orders_status ON rebound_return_orders (status_rank);
 
+-- index: rebound_return_orders_tracking
+CREATE INDEX rebound_return_orders_tracking ON rebound_return_orders (tracking_number);
+
 -- index: recon_matches_candidate
 CREATE INDEX recon_matches_candidate ON recon_matches (kind, candidate);
 
 -- index: recon_matches_return
 CREATE INDEX recon_matches_return ON recon_matches (return_id);
-
--- index: recon_returns_commercial
-CREATE INDEX recon_returns_commercial ON recon_returns (commercial_id);
 
 -- index: recon_returns_created
 CREATE INDEX recon_returns_created ON recon_returns (date_created, return_id);
@@ -434,26 +440,11 @@ CREATE INDEX recon_returns_created ON recon_returns (date_created, return_id);
 -- index: recon_returns_drift
 CREATE INDEX recon_returns_drift ON recon_returns (drift, date_created);
 
--- index: recon_returns_mirakl_tracking
-CREATE INDEX recon_returns_mirakl_tracking ON recon_returns (mirakl_tracking);
-
--- index: recon_returns_order
-CREATE INDEX recon_returns_order ON recon_returns (order_id);
-
--- index: recon_returns_rebound_order
-CREATE INDEX recon_returns_rebound_order ON recon_returns (rebound_order_id);
-
 -- index: recon_returns_rebound_status
 CREATE INDEX recon_returns_rebound_status ON recon_returns (rebound_status, date_created);
 
--- index: recon_returns_rebound_tracking
-CREATE INDEX recon_returns_rebound_tracking ON recon_returns (rebound_tracking);
-
 -- index: recon_returns_refund_status
 CREATE INDEX recon_returns_refund_status ON recon_returns (refund_status, date_created);
-
--- index: recon_returns_rma
-CREATE INDEX recon_returns_rma ON recon_returns (rma);
 
 -- index: recon_returns_state
 CREATE INDEX recon_returns_state ON recon_returns (mirakl_state, date_created);
@@ -585,6 +576,7 @@ END;
 CREATE TRIGGER recon_dirty_return_line AFTER INSERT ON mirakl_return_lines
 BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+  INSERT INTO recon_dirty SELECT 'line', NEW.order_line_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'line' AND id = NEW.order_line_id);
 END;
 
 -- trigger: recon_dirty_return_update
@@ -605,6 +597,14 @@ END;
 CREATE TRIGGER recon_dirty_unit_insert AFTER INSERT ON units
 BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+  INSERT INTO recon_dirty SELECT 'line', NEW.order_line_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'line' AND id = NEW.order_line_id);
+END;
+
+-- trigger: recon_dirty_unit_receipt
+CREATE TRIGGER recon_dirty_unit_receipt AFTER UPDATE OF registered_at, received_sku ON units
+WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.received_sku IS NOT NEW.received_sku
+BEGIN
+  INSERT INTO recon_dirty SELECT 'line', NEW.order_line_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'line' AND id = NEW.order_line_id);
 END;
 
 -- trigger: recon_dirty_unit_update

@@ -5,7 +5,7 @@
 
 -- The triggers test before inserting: an outer upsert's conflict policy would override an OR IGNORE inside them.
 CREATE TABLE recon_dirty (
-  scope TEXT NOT NULL CHECK (scope IN ('return', 'refund', 'intent')),
+  scope TEXT NOT NULL CHECK (scope IN ('return', 'refund', 'intent', 'line')),
   id TEXT NOT NULL,
   PRIMARY KEY (scope, id)
 ) STRICT, WITHOUT ROWID;
@@ -22,6 +22,7 @@ END;
 CREATE TRIGGER recon_dirty_return_line AFTER INSERT ON mirakl_return_lines
 BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+  INSERT INTO recon_dirty SELECT 'line', NEW.order_line_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'line' AND id = NEW.order_line_id);
 END;
 CREATE TRIGGER recon_dirty_intake_insert AFTER INSERT ON return_intake
 BEGIN
@@ -34,10 +35,17 @@ END;
 CREATE TRIGGER recon_dirty_unit_insert AFTER INSERT ON units
 BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+  INSERT INTO recon_dirty SELECT 'line', NEW.order_line_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'line' AND id = NEW.order_line_id);
 END;
 CREATE TRIGGER recon_dirty_unit_update AFTER UPDATE ON units
 BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
+END;
+-- A receipt (or its SKU) changing on a line re-judges every refund of that line.
+CREATE TRIGGER recon_dirty_unit_receipt AFTER UPDATE OF registered_at, received_sku ON units
+WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.received_sku IS NOT NEW.received_sku
+BEGIN
+  INSERT INTO recon_dirty SELECT 'line', NEW.order_line_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'line' AND id = NEW.order_line_id);
 END;
 CREATE TRIGGER recon_dirty_rebound_order_insert AFTER INSERT ON rebound_return_orders
 BEGIN
@@ -135,12 +143,11 @@ CREATE INDEX recon_returns_state ON recon_returns (mirakl_state, date_created);
 CREATE INDEX recon_returns_drift ON recon_returns (drift, date_created);
 CREATE INDEX recon_returns_rebound_status ON recon_returns (rebound_status, date_created);
 CREATE INDEX recon_returns_refund_status ON recon_returns (refund_status, date_created);
-CREATE INDEX recon_returns_commercial ON recon_returns (commercial_id);
-CREATE INDEX recon_returns_order ON recon_returns (order_id);
-CREATE INDEX recon_returns_rma ON recon_returns (rma);
-CREATE INDEX recon_returns_mirakl_tracking ON recon_returns (mirakl_tracking);
-CREATE INDEX recon_returns_rebound_tracking ON recon_returns (rebound_tracking);
-CREATE INDEX recon_returns_rebound_order ON recon_returns (rebound_order_id);
+-- Search (return, order, RMA, tracking, ReBound order) looks the ids up in the synced tables, which the sync keeps
+-- indexed as it writes, so a reconciliation pass does not maintain six more indexes here.
+CREATE INDEX mirakl_returns_rma ON mirakl_returns (rma);
+CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
+CREATE INDEX rebound_return_orders_tracking ON rebound_return_orders (tracking_number);
 
 -- Links between records of the two systems: exact (a reference we wrote), or suggested from shared facts and never
 -- acted on until a person confirms it; several equally good candidates are all marked ambiguous.
