@@ -199,6 +199,22 @@ describe('detectors', () => {
     expect(rows('REFUND_WITHOUT_RECEIPT')).toHaveLength(0);
   });
 
+  it('closes CREDENTIALS_INVALID once a call to that system has succeeded since, not before', () => {
+    exceptions.raise({ type: 'CREDENTIALS_INVALID', subjectKey: 'mirakl', cause: 'mirakl refused our credentials' });
+    const journal = (status: number) =>
+      sql(`INSERT INTO request_journal (at, system, operation, method, path, status, duration_ms, outcome) VALUES (?, 'mirakl', 'RT11', 'GET', '/api/returns', ?, 5, 'ok')`, now(), status);
+    clock.advance(minute);
+    journal(401);
+    sql(`INSERT INTO request_journal (at, system, operation, method, path, status, duration_ms, outcome) VALUES (?, 'rebound', 'token', 'POST', '/token', 200, 5, 'ok')`, now());
+    run();
+    expect(rows('CREDENTIALS_INVALID')).toHaveLength(1);
+    clock.advance(minute);
+    journal(200);
+    run();
+    expect(rows('CREDENTIALS_INVALID')).toHaveLength(0);
+    expect(rows('CREDENTIALS_INVALID', 'resolved')[0]?.resolution).toBe('auto: a call to mirakl has succeeded since');
+  });
+
   it('wakes a snoozed exception when its snooze ends', () => {
     fixture.returnOf('R-1');
     fixture.refund('F-9', 2500);

@@ -81,7 +81,10 @@ export const feeds: Feed[] = [
     cadenceSeconds: () => 300,
     run: async (ctx) => {
       const report = ctx.reconciler.run(ctx.mappings().policy);
-      if (report.raised || report.resolved || report.reopened) ctx.log.info('reconciled', { ...report });
+      if (report.raised || report.resolved || report.reopened) {
+        ctx.log.info('reconciled', { raised: report.raised, resolved: report.resolved, reopened: report.reopened, ms: Math.round(report.ms) });
+        ctx.events?.emit('data.changed', { tables: ['exceptions', 'recon_returns'] });
+      }
     },
   },
 ];
@@ -116,6 +119,9 @@ export function createEngine(ctx: EngineContext) {
       if (e instanceof SimulatedCrash) throw e;
       error = (e as Error).message;
       if (isApiError(e) && e.retryAfterMs) next = Math.max(next, ctx.clock.now() + e.retryAfterMs);
+      if (isApiError(e) && e.kind === 'auth') {
+        ctx.exceptions.raise({ type: 'CREDENTIALS_INVALID', subjectKey: e.system, cause: `${e.system} refused our credentials while reading (${f.label}): ${error}` });
+      }
       ctx.log.warn('feed failed', { feed: f.feed, error });
     }
     setRow.run({ feed: f.feed, now: isoAt(ctx.clock.now()), next: isoAt(next), error });
