@@ -35,7 +35,8 @@ export const fromAll: From = (_scope, table, alias) => `${table} AS ${alias}`;
 
 /** SQLite expression for an ISO-8601 timestamp (JavaScript's format) `modifier` after `column`. */
 const iso = (column: string, modifier = '+0 seconds') => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column}, '${modifier}')`;
-const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
+/** A unit whose receipt ReBound verified: registered at the hub, with the SKU that was sold. */
+export const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
 const money = (minor: string) => `printf('%.2f', ${minor} / 100.0)`;
 
 export const detectors: Detector[] = [
@@ -66,16 +67,14 @@ export const detectors: Detector[] = [
     type: 'REFUND_STALLED',
     scope: 'return',
     convergedBecause: 'Mirakl now shows the refund REFUNDED',
-    sql: (p, from) => `SELECT u.return_id || ':' || u.order_line_id, u.return_id, u.return_id, u.order_line_id, min(u.registered_at),
-        ${iso('min(u.registered_at)', `+${p.sla.refundStalledHours} hours`)},
-        'The receipt was verified at ' || min(u.registered_at) || ', and the refund of line ' || u.order_line_id
+    // temp.line_facts holds the lines of the returns in scope (the matcher builds it first in every pass).
+    sql: (p) => `SELECT lf.return_id || ':' || lf.order_line_id, lf.return_id, lf.return_id, lf.order_line_id, lf.first_verified_at,
+        ${iso('lf.first_verified_at', `+${p.sla.refundStalledHours} hours`)},
+        'The receipt was verified at ' || lf.first_verified_at || ', and the refund of line ' || lf.order_line_id
           || ' is still not REFUNDED after ${p.sla.refundStalledHours} h' || COALESCE(' (' || (SELECT i.state || COALESCE(': ' || i.last_error, '')
-             FROM intents i WHERE i.key = 'refund:' || u.return_id || ':' || u.order_line_id) || ')', ' (no refund sent yet)') || '.'
-      FROM ${from('return', 'units', 'u', 'return_id')} JOIN mirakl_returns r ON r.id = u.return_id
-      WHERE ${arrived} AND r.state IN ('RECEIVED', 'CLOSED')
-        AND NOT EXISTS (SELECT 1 FROM recon_matches m INDEXED BY recon_matches_candidate JOIN mirakl_refunds f ON f.id = m.subject
-          WHERE m.kind = 'refund_line' AND m.candidate = u.return_id || ':' || u.order_line_id AND m.status IN ('exact', 'confirmed') AND f.refund_state = 'REFUNDED')
-      GROUP BY u.return_id, u.order_line_id`,
+             FROM intents i WHERE i.key = 'refund:' || lf.return_id || ':' || lf.order_line_id) || ')', ' (no refund sent yet)') || '.'
+      FROM temp.line_facts lf CROSS JOIN mirakl_returns r ON r.id = lf.return_id
+      WHERE lf.verified > 0 AND lf.done_links = 0 AND r.state IN ('RECEIVED', 'CLOSED')`,
   },
   {
     type: 'REFUND_WITHOUT_RECEIPT',
@@ -97,20 +96,11 @@ export const detectors: Detector[] = [
     type: 'REFUND_AMOUNT_MISMATCH',
     scope: 'return',
     convergedBecause: 'the refunded amount now matches the verified units',
-    sql: (p, from) => `SELECT candidate, return_id, return_id, order_line_id, seen, ${iso('seen')},
-        'Mirakl refunded ' || ${money('refunded')} || ' on line ' || order_line_id || ' for ' || verified || ' verified unit(s) worth '
-          || ${money('verified * price_unit_minor')} || ' (tolerance ${p.refunds.toleranceMinor} minor units).'
-      FROM (
-        SELECT x.*, ol.price_unit_minor,
-          (SELECT count(*) FROM units u WHERE u.return_id = x.return_id AND u.order_line_id = x.order_line_id AND ${arrived}) AS verified
-        FROM (
-          SELECT m.candidate, m.return_id, f.order_line_id, sum(f.amount_minor) AS refunded, max(f.first_seen_at) AS seen
-          FROM ${from('return', 'recon_matches', 'm', 'return_id', 'recon_matches_return')} JOIN mirakl_refunds f ON f.id = m.subject
-          WHERE m.kind = 'refund_line' AND m.status IN ('exact', 'confirmed')
-          GROUP BY m.candidate
-        ) x JOIN mirakl_order_lines ol ON ol.order_line_id = x.order_line_id
-      )
-      WHERE abs(refunded - verified * price_unit_minor) > ${p.refunds.toleranceMinor}`,
+    sql: (p) => `SELECT lf.return_id || ':' || lf.order_line_id, lf.return_id, lf.return_id, lf.order_line_id, lf.last_refund_seen, ${iso('lf.last_refund_seen')},
+        'Mirakl refunded ' || ${money('lf.refunded_all_minor')} || ' on line ' || lf.order_line_id || ' for ' || lf.verified || ' verified unit(s) worth '
+          || ${money('lf.verified * lf.price_unit_minor')} || ' (tolerance ${p.refunds.toleranceMinor} minor units).'
+      FROM temp.line_facts lf
+      WHERE lf.links > 0 AND abs(lf.refunded_all_minor - lf.verified * lf.price_unit_minor) > ${p.refunds.toleranceMinor}`,
   },
   {
     type: 'PARCEL_STALLED',
