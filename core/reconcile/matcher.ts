@@ -117,18 +117,25 @@ function prepare(db: Database, from: From) {
   // (and then SQLite rewrites only the indexes whose columns changed), so updated_at says when the picture changed.
   const clearReturns = db.prepare(`DELETE FROM recon_returns WHERE return_id IN (SELECT id FROM temp.scope_return)
     AND NOT EXISTS (SELECT 1 FROM mirakl_returns r WHERE r.id = recon_returns.return_id)`);
-  // Per return line, once per pass: verified units, their price, and what Mirakl refunded through linked refunds.
+  // Per return line, once per pass: its units (verified, missing, sellable, restocked), their price, and what Mirakl
+  // refunded through linked refunds.
   // The side-by-side rows and the refund detectors read these instead of each joining units and refunds again.
   const clearLineFacts = db.prepare('DELETE FROM temp.line_facts');
   const buildLineFacts = db.prepare(`INSERT INTO temp.line_facts (return_id, order_line_id, requested, verified, first_verified_at, price_unit_minor,
-      refunded_done_minor, refunded_all_minor, links, done_links, last_refund_seen)
+      missing, sellable, restocked, refunded_done_minor, refunded_all_minor, links, done_links, last_refund_seen)
     SELECT l.return_id, l.order_line_id, l.quantity, COALESCE(u.verified, 0), u.first_verified_at, COALESCE(ol.price_unit_minor, 0),
+      COALESCE(u.missing, 0), COALESCE(u.sellable, 0), COALESCE(u.restocked, 0),
       COALESCE(x.done, 0), COALESCE(x.total, 0), COALESCE(x.links, 0), COALESCE(x.done_links, 0), x.seen
     FROM ${from('return', 'mirakl_return_lines', 'l', 'return_id')}
     LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = l.order_line_id
     LEFT JOIN (
-      SELECT u.return_id, u.order_line_id, count(*) AS verified, min(u.registered_at) AS first_verified_at
-      FROM ${from('return', 'units', 'u', 'return_id')} WHERE ${arrived} GROUP BY u.return_id, u.order_line_id
+      SELECT u.return_id, u.order_line_id, count(*) FILTER (WHERE ${arrived}) AS verified,
+             min(u.registered_at) FILTER (WHERE ${arrived}) AS first_verified_at,
+             count(*) FILTER (WHERE u.stage IN ('missing', 'lost')) AS missing,
+             count(*) FILTER (WHERE u.is_sellable = 1) AS sellable,
+             count(s.unit_id) FILTER (WHERE s.state = 'applied') AS restocked
+      FROM ${from('return', 'units', 'u', 'return_id')} LEFT JOIN stock_increments s ON s.unit_id = u.id
+      GROUP BY u.return_id, u.order_line_id
     ) u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id
     LEFT JOIN (
       SELECT m.candidate, sum(f.amount_minor) FILTER (WHERE f.refund_state = 'REFUNDED') AS done, sum(f.amount_minor) AS total,
@@ -138,27 +145,19 @@ function prepare(db: Database, from: From) {
     ) x ON x.candidate = l.return_id || ':' || l.order_line_id`);
   const buildReturns = db.prepare(`WITH lines AS (
       SELECT return_id, sum(requested) AS requested, sum(verified) AS arrived, sum(verified * price_unit_minor) AS expected,
+             sum(missing) AS missing, sum(sellable) AS sellable, sum(restocked) AS restocked,
              sum(refunded_done_minor) AS refunded, sum(links) AS refunds
       FROM temp.line_facts GROUP BY return_id
     ), base AS MATERIALIZED (
       SELECT r.id, r.order_id, r.commercial_id, r.rma, r.date_created, o.currency, r.state, r.tracking_number,
              ro.rebound_order_id, ro.status AS rebound_status, ro.status_rank, ro.tracking_number AS rebound_tracking,
-             COALESCE(lf.requested, 0) AS requested, COALESCE(lf.arrived, 0) AS arrived, COALESCE(u.missing, 0) AS missing,
-             COALESCE(u.sellable, 0) AS sellable, COALESCE(u.restocked, 0) AS restocked, COALESCE(lf.expected, 0) AS expected,
+             COALESCE(lf.requested, 0) AS requested, COALESCE(lf.arrived, 0) AS arrived, COALESCE(lf.missing, 0) AS missing,
+             COALESCE(lf.sellable, 0) AS sellable, COALESCE(lf.restocked, 0) AS restocked, COALESCE(lf.expected, 0) AS expected,
              COALESCE(lf.refunded, 0) AS refunded, COALESCE(lf.refunds, 0) AS refunds
       FROM ${from('return', 'mirakl_returns', 'r', 'id')}
       LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
       LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
       LEFT JOIN lines lf ON lf.return_id = r.id
-      LEFT JOIN (
-        SELECT u.return_id,
-               count(*) FILTER (WHERE u.stage IN ('missing', 'lost')) AS missing,
-               count(*) FILTER (WHERE u.is_sellable = 1) AS sellable,
-               count(s.unit_id) FILTER (WHERE s.state = 'applied') AS restocked
-        FROM ${from('return', 'units', 'u', 'return_id')}
-        LEFT JOIN stock_increments s ON s.unit_id = u.id
-        GROUP BY u.return_id
-      ) u ON u.return_id = r.id
     ), judged AS (
       SELECT *,
         CASE

@@ -35,7 +35,8 @@ export function createReconciler(db: Database, clock: Clock) {
     CREATE TEMP TABLE IF NOT EXISTS scope_refund (id TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS scope_intent (id INTEGER PRIMARY KEY);
     CREATE TEMP TABLE IF NOT EXISTS line_facts (return_id TEXT NOT NULL, order_line_id TEXT NOT NULL, requested INTEGER NOT NULL,
-      verified INTEGER NOT NULL, first_verified_at TEXT, price_unit_minor INTEGER NOT NULL, refunded_done_minor INTEGER NOT NULL,
+      verified INTEGER NOT NULL, first_verified_at TEXT, price_unit_minor INTEGER NOT NULL, missing INTEGER NOT NULL,
+      sellable INTEGER NOT NULL, restocked INTEGER NOT NULL, refunded_done_minor INTEGER NOT NULL,
       refunded_all_minor INTEGER NOT NULL, links INTEGER NOT NULL, done_links INTEGER NOT NULL, last_refund_seen TEXT,
       PRIMARY KEY (return_id, order_line_id)) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS recon_found (type TEXT NOT NULL, subject_key TEXT NOT NULL, scope_id TEXT NOT NULL, return_id TEXT,
@@ -108,7 +109,9 @@ export function createReconciler(db: Database, clock: Clock) {
         return result;
       };
       const commitStarted = { at: 0 };
+      const txStarted = performance.now();
       db.transaction(() => {
+        steps.begin = performance.now() - txStarted;
         step('scope', () => {
           for (const s of clearScope) s.run();
           for (const s of full ? fillAll : fillDirty) s.run();
