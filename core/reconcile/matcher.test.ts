@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeClock } from '../adapters/fake-clock';
+import type { Core } from '../app/create-core';
+import { makeTestCore } from '../../test/support/core';
+import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
+import { makeTempDir } from '../../test/support/temp-dir';
+
+// Exact links come only from references we wrote; anything else is a suggestion, equal candidates are ambiguous,
+// the order is deterministic, and only a person's confirmation turns a suggestion into a link.
+
+describe('matcher', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let clock: FakeClock;
+  let fixture: ReconFixture;
+  const matches = () =>
+    core.store.db.prepare(`SELECT subject, candidate, status, basis, rank FROM recon_matches WHERE kind = 'refund_line' ORDER BY subject, rank, candidate`).all() as {
+      subject: string;
+      candidate: string;
+      status: string;
+      basis: string;
+      rank: number;
+    }[];
+  const open = (type: string) => core.store.db.prepare(`SELECT subject_key, cause FROM exceptions WHERE type = ? AND state != 'resolved'`).all(type) as { subject_key: string; cause: string }[];
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    ({ core, clock } = await makeTestCore(temp.dir));
+    fixture = createReconFixture(core.store.db, clock);
+  });
+  afterEach(() => {
+    core.close();
+    temp.remove();
+  });
+
+  it('links our own refund exactly and suggests nothing for it', () => {
+    fixture.returnOf('R-1', 'RECEIVED');
+    fixture.unit('R-1', 1);
+    fixture.ourRefund('R-1', 'F-1', 2500);
+    core.reconcile();
+    expect(matches()).toEqual([expect.objectContaining({ subject: 'F-1', candidate: 'R-1:L-1', status: 'exact', rank: 1 })]);
+  });
+
+  it('suggests the one return line a refund made elsewhere could belong to, and acts on nothing', () => {
+    fixture.returnOf('R-1');
+    clock.advance(60_000);
+    fixture.refund('F-9', 2500);
+    core.reconcile();
+    expect(matches()).toEqual([expect.objectContaining({ subject: 'F-9', candidate: 'R-1:L-1', status: 'suggested', basis: 'same order line, return raised before the refund' })]);
+    // A suggestion explains nothing: the refund is still one without a receipt.
+    expect(open('REFUND_WITHOUT_RECEIPT').map((e) => e.subject_key)).toEqual(['refund:F-9']);
+    expect(open('REFUND_WITHOUT_RECEIPT')[0]?.cause).toMatch(/Suggested match: return R-1/);
+  });
+
+  it('marks equally good candidates ambiguous, in a fixed order, and a person decides', async () => {
+    fixture.returnOf('R-2');
+    fixture.returnOf('R-1');
+    clock.advance(60_000);
+    fixture.refund('F-9', 2500);
+    core.reconcile();
+    const first = matches();
+    expect(first.map((m) => [m.candidate, m.status, m.rank])).toEqual([
+      ['R-1:L-1', 'ambiguous', 1],
+      ['R-2:L-1', 'ambiguous', 2],
+    ]);
+    // Reconciling again (or from scratch) gives the same answer.
+    core.reconcile();
+    expect(matches()).toEqual(first);
+
+    const decide = (candidate: string, decision: 'confirm' | 'reject') =>
+      core.dispatch('matches.decide', { kind: 'refund_line', subject: 'F-9', candidate, decision, reason: 'Checked the back office: goodwill refund for R-2' });
+    expect((await decide('R-2:L-1', 'confirm')).ok).toBe(true);
+    expect(matches().map((m) => [m.candidate, m.status])).toEqual([['R-2:L-1', 'confirmed']]);
+    // Confirmed, the refund counts towards R-2 and is no longer unexplained.
+    expect(open('REFUND_WITHOUT_RECEIPT')).toEqual([]);
+    const again = await decide('R-1:L-1', 'confirm');
+    expect(again.ok ? null : again.error.code).toBe('NOT_FOUND');
+    const audit = core.store.db.prepare('SELECT action, subject, reason FROM audit_log').all();
+    expect(audit).toEqual([{ action: 'match.confirm', subject: 'match:refund_line:F-9', reason: 'Checked the back office: goodwill refund for R-2' }]);
+  });
+
+  it('never suggests a candidate a person rejected', async () => {
+    fixture.returnOf('R-1');
+    fixture.returnOf('R-2');
+    fixture.refund('F-9', 2500);
+    core.reconcile();
+    const r = await core.dispatch('matches.decide', { kind: 'refund_line', subject: 'F-9', candidate: 'R-1:L-1', decision: 'reject', reason: 'Different customer' });
+    expect(r.ok).toBe(true);
+    core.store.db.prepare(`UPDATE mirakl_refunds SET refund_state = 'REFUNDED'`).run();
+    core.reconcile();
+    expect(matches().map((m) => [m.candidate, m.status])).toEqual([
+      ['R-1:L-1', 'rejected'],
+      ['R-2:L-1', 'suggested'],
+    ]);
+  });
+});
