@@ -215,6 +215,21 @@ describe('detectors', () => {
     expect(rows('CREDENTIALS_INVALID', 'resolved')[0]?.resolution).toBe('auto: a call to mirakl has succeeded since');
   });
 
+  it('re-dates what it watches when the SLAs change, without a full pass', () => {
+    cases.find((c) => c.type === 'STATUS_NOT_PUSHED')?.diverge();
+    run();
+    clock.advance(3 * hour);
+    expect(run().full).toBe(false);
+    expect(rows('STATUS_NOT_PUSHED')).toHaveLength(0);
+    const shorter = { ...policy, sla: { ...policy.sla, statusNotPushedHours: 2 } };
+    const report = reconciler.run(shorter);
+    expect(report.full).toBe(false);
+    expect(report.returns).toBe(1);
+    expect(rows('STATUS_NOT_PUSHED').map((r) => r.cause)).toEqual([expect.stringMatching(/IN_PROGRESS/)]);
+    // A change of the refund tolerance re-judges everything.
+    expect(reconciler.run({ ...shorter, refunds: { ...shorter.refunds, toleranceMinor: 5 } }).full).toBe(true);
+  });
+
   it('wakes a snoozed exception when its snooze ends', () => {
     fixture.returnOf('R-1');
     fixture.refund('F-9', 2500);

@@ -62,6 +62,11 @@ export function createReconciler(db: Database, clock: Clock) {
     db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT json_extract(i.outcome, '$.refundId') FROM temp.scope_intent s
       CROSS JOIN intents i ON i.id = s.id WHERE i.kind = 'mirakl.refund' AND json_extract(i.outcome, '$.refundId') IS NOT NULL`),
   ];
+  const fillWatched = [
+    db.prepare(`INSERT OR IGNORE INTO temp.scope_return SELECT DISTINCT return_id FROM recon_watch WHERE return_id IS NOT NULL`),
+    db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT substr(subject_key, 8) FROM recon_watch WHERE subject_key LIKE 'refund:%'`),
+    db.prepare(`INSERT OR IGNORE INTO temp.scope_intent SELECT CAST(substr(subject_key, 8) AS INTEGER) FROM recon_watch WHERE subject_key LIKE 'intent:%'`),
+  ];
   const clearDirty = db.prepare('DELETE FROM recon_dirty');
   const counts = db.prepare(`SELECT (SELECT count(*) FROM temp.scope_return) AS returns, (SELECT count(*) FROM temp.scope_refund) AS refunds,
     (SELECT count(*) FROM temp.scope_intent) AS intents`);
@@ -94,9 +99,14 @@ export function createReconciler(db: Database, clock: Clock) {
     run(policy: Policy, options: { full?: boolean } = {}): PassReport {
       const started = performance.now();
       const now = new Date(clock.now()).toISOString();
-      const policyBasis = JSON.stringify([policy.sla, policy.refunds.toleranceMinor, policy.refunds.trigger]);
+      // What the derived tables were computed with. The refund tolerance decides refund statuses and mismatches
+      // everywhere, so changing it (or a first run) needs a full pass; the SLAs only date divergences, so changing
+      // them re-judges just the subjects being watched.
+      const policyBasis = JSON.stringify({ judged: [policy.refunds.toleranceMinor], sla: policy.sla });
       const stored = basis ?? (db.prepare(`SELECT value FROM sync_cursors WHERE feed = 'reconcile.basis'`).get() as { value: string } | undefined)?.value ?? null;
-      const full = options.full === true || stored !== policyBasis;
+      const previous = parseBasis(stored);
+      const full = options.full === true || previous === null || JSON.stringify(previous.judged) !== JSON.stringify([policy.refunds.toleranceMinor]);
+      const slaChanged = !full && JSON.stringify(previous?.sla) !== JSON.stringify(policy.sla);
       let raised = 0;
       let resolved = 0;
       let reopened = 0;
@@ -115,6 +125,7 @@ export function createReconciler(db: Database, clock: Clock) {
         step('scope', () => {
           for (const s of clearScope) s.run();
           for (const s of full ? fillAll : fillDirty) s.run();
+          if (slaChanged) for (const s of fillWatched) s.run();
         });
         scope = step('counts', () => counts.get() as typeof scope);
         reopened = step('wake', () => wake.run({ now }).changes);
@@ -199,6 +210,16 @@ function prepareSettle(db: Database) {
     return resolved;
   };
 
+}
+
+function parseBasis(value: string | null): { judged: unknown; sla: unknown } | null {
+  if (value === null) return null;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return parsed && typeof parsed === 'object' && 'judged' in parsed && 'sla' in parsed ? (parsed as { judged: unknown; sla: unknown }) : null;
+  } catch {
+    return null;
+  }
 }
 
 export type Reconciler = ReturnType<typeof createReconciler>;
