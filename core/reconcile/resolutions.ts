@@ -119,6 +119,18 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return { intent, overridden: failing.length > 0 };
   }
 
+  /** Runs `change` for each id in its own transaction: one that cannot be done is answered, the others still happen. */
+  function eachAlone(ids: number[], change: (id: number) => string): ActResult[] {
+    return ids.map((id) => {
+      try {
+        return { id, ok: true, message: ctx.db.transaction(() => change(id))() };
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
+      }
+    });
+  }
+
   /** One action on one exception; throws AppError when it cannot be done. Returns what happened, for the person. */
   function perform(e: ExceptionRecord, input: ActInput, actor: string): string {
     const action = findAction(e.type, input.action);
@@ -275,32 +287,17 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   return {
     /** One action on each exception; each succeeds or fails alone (and atomically with its audit entry). */
     act(ids: number[], input: ActInput, actor: string): ActResult[] {
-      return ids.map((id) => {
-        try {
-          const message = ctx.db.transaction(() => perform(load(id), input, actor))();
-          return { id, ok: true, message };
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
-        }
-      });
+      return eachAlone(ids, (id) => perform(load(id), input, actor));
     },
 
     /** Resolve by hand with a reason, whatever the type (bulk). */
     resolve(ids: number[], reason: string, actor: string): ActResult[] {
       const why = requireReason(reason, 'Resolving by hand');
-      return ids.map((id) => {
-        try {
-          return ctx.db.transaction(() => {
-            const e = load(id);
-            closeByPerson(e, actor, why);
-            audit.append({ actor, action: 'exception.resolve', subject: `exception:${e.id}`, before: { state: e.state }, after: { state: 'resolved' }, reason: why });
-            return { id, ok: true, message: 'Resolved.' };
-          })();
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
-        }
+      return eachAlone(ids, (id) => {
+        const e = load(id);
+        closeByPerson(e, actor, why);
+        audit.append({ actor, action: 'exception.resolve', subject: `exception:${e.id}`, before: { state: e.state }, after: { state: 'resolved' }, reason: why });
+        return 'Resolved.';
       });
     },
 
