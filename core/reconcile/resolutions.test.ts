@@ -140,4 +140,41 @@ describe('resolutions', () => {
       expect(audit().map((a) => a.action)).toEqual(['exception.assign', 'exception.assign', 'exception.snooze', 'exception.resolve', 'exception.resolve']);
     });
   });
+
+  describe('an uncertain refund', () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    beforeEach(() => {
+      fixture.returnOf('R-1', 'RECEIVED');
+      fixture.unit('R-1', 1);
+      const t = iso(clock.now());
+      db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, last_error, created_at, updated_at)
+        VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', ?, 'uncertain', 1, 'connection reset', ?, ?)`)
+        .run(JSON.stringify({ returnId: 'R-1', order_line_id: 'L-1', units: ['R-1:L-1:1'], amountMinor: 2500, currency: 'GBP' }), t, t);
+      clock.advance(61 * 60_000);
+      core.reconcile();
+    });
+    const markFailed = async () => {
+      const id = openOf('OUTCOME_UNKNOWN')[0]?.id as number;
+      return ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action: 'mark_failed', reason: 'Back office shows nothing' });
+    };
+    const intentState = () => (db().prepare(`SELECT state, next_attempt_at FROM intents WHERE key = 'refund:R-1:L-1'`).get() as { state: string; next_attempt_at: string | null });
+
+    it('cannot be marked failed when the ledger read since the call shows it went through', async () => {
+      fixture.refund('F-7', 2500);
+      db().prepare(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES ('or11:O-1', ?, ?)`).run(iso(clock.now()), iso(clock.now()));
+      const done = await markFailed();
+      expect(done.results[0]?.message).toMatch(/went through: recorded as made/);
+      expect(intentState().state).toBe('confirmed');
+      expect(openOf('OUTCOME_UNKNOWN')).toEqual([]);
+      // And it can never be sent again.
+      const again = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(again.ok ? null : again.error.code).toBe('CONFLICT');
+    });
+
+    it('is marked failed, never to be resent by itself, when the ledger has not been read since', async () => {
+      const done = await markFailed();
+      expect(done.results[0]?.ok).toBe(true);
+      expect(intentState()).toEqual({ state: 'failed', next_attempt_at: null });
+    });
+  });
 });

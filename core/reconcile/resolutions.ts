@@ -183,6 +183,16 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       case 'mark_failed': {
         const intent = ctx.intents.get(intentIdOf(e));
         if (intent?.state !== 'uncertain') throw new AppError('CONFLICT', `The call is no longer uncertain (${intent?.state ?? 'gone'}).`);
+        if (input.action === 'mark_failed' && intent.kind === 'mirakl.refund') {
+          // A person's "it did not go through" never outranks Mirakl's ledger: if the refunds read since the call
+          // settle it, that answer stands (a refund that went out is never made sendable again).
+          const verdict = probeRefund(ctx, intent as Intent<RefundPayload>);
+          if (verdict !== 'ledger_not_read_yet') {
+            const message = verdict === 'ours' ? 'Mirakl shows this refund went through: recorded as made, not failed.' : 'Mirakl shows no such refund: it is sent again at the next cycle.';
+            // The probe has settled the call and closed this exception with the ledger's reason.
+            return record(message, { intent: intent.id, ledger: verdict });
+          }
+        }
         if (input.action === 'mark_confirmed') ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor });
         else {
           // Never resent by itself: a person has to retry it once they have checked.
