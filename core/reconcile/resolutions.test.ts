@@ -177,4 +177,28 @@ describe('resolutions', () => {
       expect(intentState()).toEqual({ state: 'failed', next_attempt_at: null });
     });
   });
+
+  describe('refund the difference', () => {
+    it('never covers again units of a refund that failed and will be retried', async () => {
+      fixture.returnOf('R-1', 'RECEIVED');
+      fixture.unit('R-1', 1);
+      fixture.unit('R-1', 2);
+      const t = new Date(clock.now()).toISOString();
+      const retryAt = new Date(clock.now() + 60_000).toISOString();
+      db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, next_attempt_at, last_error, created_at, updated_at)
+        VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', ?, 'failed', 1, ?, '503 from Mirakl', ?, ?)`)
+        .run(JSON.stringify({ returnId: 'R-1', order_line_id: 'L-1', units: ['R-1:L-1:1'], amountMinor: 2500, currency: 'GBP' }), retryAt, t, t);
+      db().prepare(`INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, return_id, order_line_id, cause, next_action,
+          detected_at, updated_at) VALUES ('REFUND_AMOUNT_MISMATCH', 'R-1:L-1', 'high', 3, 'finance', 'open', 'R-1', 'L-1', 'short', 'act', ?, ?)`).run(t, t);
+      const id = openOf('REFUND_AMOUNT_MISMATCH')[0]?.id as number;
+      const done = await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action: 'refund_difference' });
+      expect(done.results[0]).toMatchObject({ ok: true });
+      const payloads = refundIntents().map((i) => JSON.parse(i.payload) as { units: string[] });
+      expect(payloads.map((p) => p.units)).toEqual([['R-1:L-1:1'], ['R-1:L-1:2']]);
+      // Pressed again, nothing more is planned.
+      const again = await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [id], action: 'refund_difference' });
+      expect(again.results[0]?.ok).toBe(false);
+      expect(refundIntents()).toHaveLength(2);
+    });
+  });
 });

@@ -277,14 +277,16 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   function refundDifference(e: ExceptionRecord, actor: string): string {
     if (!e.return_id || !e.order_line_id) throw new AppError('VALIDATION', 'This exception is not about one return line.');
     const guard = evaluateRefundGuard(ctx, e.return_id, e.order_line_id);
-    const refunded = new Set(
+    // Units of every refund intent of the line count as covered, failed ones included: a failed refund is retried
+    // (by the engine, or by a person), never replaced, so covering its units again could refund them twice.
+    const covered = new Set(
       ctx.intents
         .bySubject<RefundPayload>(e.return_id)
-        .filter((i) => i.kind === 'mirakl.refund' && i.payload.order_line_id === e.order_line_id && i.state !== 'failed')
+        .filter((i) => i.kind === 'mirakl.refund' && i.payload.order_line_id === e.order_line_id)
         .flatMap((i) => i.payload.units),
     );
-    const missing = guard.verified.filter((u) => !refunded.has(u.id)).map((u) => u.id);
-    if (missing.length === 0) throw new AppError('GUARD_BLOCKED', 'Every verified unit of this line is already refunded; a difference beyond them needs a receipt.');
+    const missing = guard.verified.filter((u) => !covered.has(u.id)).map((u) => u.id);
+    if (missing.length === 0) throw new AppError('GUARD_BLOCKED', 'Every verified unit of this line already has a refund (sent, on its way or to be retried); a difference beyond them needs a receipt.');
     const refund = refundFor(ctx, e.return_id, e.order_line_id, missing);
     if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? 'Nothing is left to refund on this line.');
     // One key per set of units: the same difference can never be planned twice.
