@@ -2,6 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeClock } from '../adapters/fake-clock';
 import type { Core } from '../app/create-core';
 import { createAuditLog } from '../audit/log';
+import { silentLogger } from '../adapters/logger';
+import { loadMappings } from '../mappings/load';
+import { createDomainContext, type EngineContext } from '../sync/context';
+import { planRefunds } from '../sync/feeds/refunds';
 import { makeTestCore } from '../../test/support/core';
 import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
 import { makeTempDir } from '../../test/support/temp-dir';
@@ -199,6 +203,28 @@ describe('resolutions', () => {
       const again = await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [id], action: 'refund_difference' });
       expect(again.results[0]?.ok).toBe(false);
       expect(refundIntents()).toHaveLength(2);
+    });
+
+    it('leaves nothing for the engine or "refund now" to plan again once the difference is planned', async () => {
+      fixture.returnOf('R-1', 'RECEIVED');
+      fixture.unit('R-1', 1);
+      fixture.unit('R-1', 2);
+      const t = new Date(clock.now()).toISOString();
+      db().prepare(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES ('R-1', 'in_flight', ?)`).run(t);
+      // 10.00 refunded in Mirakl's back office, confirmed by a person as this line's refund.
+      fixture.refund('F-9', 1000, 'REFUNDED');
+      core.reconcile();
+      expect((await call('matches.decide', { kind: 'refund_line', subject: 'F-9', candidate: 'R-1:L-1', decision: 'confirm', reason: 'CS refunded by hand' })).ok).toBe(true);
+      const id = openOf('REFUND_AMOUNT_MISMATCH')[0]?.id as number;
+      const done = await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [id], action: 'refund_difference' });
+      expect(done.results[0]?.ok).toBe(true);
+      expect(refundIntents().map((i) => (JSON.parse(i.payload) as { amountMinor: number }).amountMinor)).toEqual([4000]);
+
+      const domain = createDomainContext({ db: db(), clock, log: silentLogger, events: null, mappings: () => loadMappings() });
+      planRefunds(domain as EngineContext);
+      const now = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: 'customer chasing' } });
+      expect(now.ok).toBe(false);
+      expect(refundIntents()).toHaveLength(1);
     });
   });
 });

@@ -277,23 +277,18 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   function refundDifference(e: ExceptionRecord, actor: string): string {
     if (!e.return_id || !e.order_line_id) throw new AppError('VALIDATION', 'This exception is not about one return line.');
     const guard = evaluateRefundGuard(ctx, e.return_id, e.order_line_id);
-    // Units of every refund intent of the line count as covered, failed ones included: a failed refund is retried
-    // (by the engine, or by a person), never replaced, so covering its units again could refund them twice.
-    const covered = new Set(
-      ctx.intents
-        .bySubject<RefundPayload>(e.return_id)
-        .filter((i) => i.kind === 'mirakl.refund' && i.payload.order_line_id === e.order_line_id)
-        .flatMap((i) => i.payload.units),
-    );
-    const missing = guard.verified.filter((u) => !covered.has(u.id)).map((u) => u.id);
-    if (missing.length === 0) throw new AppError('GUARD_BLOCKED', 'Every verified unit of this line already has a refund (sent, on its way or to be retried); a difference beyond them needs a receipt.');
-    const refund = refundFor(ctx, e.return_id, e.order_line_id, missing);
-    if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? 'Nothing is left to refund on this line.');
+    // refundFor leaves out units any refund intent of the line already covers (a failed one is retried, never
+    // replaced) and money still on its way, so the difference is only what nothing of ours refunds yet.
+    const verified = guard.verified.map((u) => u.id);
+    const refund = refundFor(ctx, e.return_id, e.order_line_id, verified);
+    if (!refund.payload) {
+      throw new AppError('GUARD_BLOCKED', refund.capped ?? 'Every verified unit of this line already has a refund (sent, on its way or to be retried); a difference beyond them needs a receipt.');
+    }
     // One key per set of units: the same difference can never be planned twice.
-    const key = `refund-difference:${e.return_id}:${e.order_line_id}:${missing.sort().join(',')}`;
+    const key = `refund-difference:${e.return_id}:${e.order_line_id}:${[...refund.payload.units].sort().join(',')}`;
     const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: e.return_id, payload: refund.payload, mappingVersion: ctx.mappings().versions.reasonCodes });
     inReview(e);
-    return `Refund of the difference (${missing.length} verified unit(s), ${(refund.payload.amountMinor / 100).toFixed(2)} ${refund.payload.currency}) planned as intent ${intent.id}, by ${actor}.`;
+    return `Refund of the difference (${refund.payload.units.length} verified unit(s), ${(refund.payload.amountMinor / 100).toFixed(2)} ${refund.payload.currency}) planned as intent ${intent.id}, by ${actor}.`;
   }
 
   return {

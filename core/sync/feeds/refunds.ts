@@ -99,29 +99,39 @@ export function planRefunds(ctx: EngineContext): void {
 
 /**
  * The OR28 line for refunding these units of a return line: their price and tax, the shipping when the policy says
- * so, never more than Mirakl still holds refundable on the line. `capped` explains a cut; no payload when nothing is
- * left to refund (or the line or its reason mapping is unknown).
+ * so, never more than Mirakl still holds refundable on the line. Units another refund intent of the line already
+ * covers (whatever its state: a failed one is retried, never replaced) are left out, and refunds of ours not yet in
+ * Mirakl's ledger count as spent, so no two paths (the engine, "refund now", "refund the difference") can refund the
+ * same unit or the same money twice. `capped` explains a cut; no payload when nothing is left to refund (or the line
+ * or its reason mapping is unknown).
  */
-export function refundFor(ctx: DomainContext, returnId: string, orderLineId: string, unitIds: string[]): { payload: RefundPayload | null; capped: string | null } {
+export function refundFor(ctx: DomainContext, returnId: string, orderLineId: string, requestedUnits: string[]): { payload: RefundPayload | null; capped: string | null } {
   const mappings = ctx.mappings();
   const line = ctx.store.orderLine(orderLineId);
   const returnLine = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);
   const mapping = returnLine ? mappings.reasonCodes.reasons.find((r) => r.mirakl === returnLine.reasonCode) : undefined;
   if (!line || !returnLine || !mapping) return { payload: null, capped: null };
+  const ours = (ctx
+    .q(`SELECT payload, state, json_extract(outcome, '$.refundId') AS refund_id FROM intents WHERE kind = 'mirakl.refund' AND json_extract(payload, '$.order_line_id') = ?`)
+    .all(line.orderLineId) as { payload: string; state: string; refund_id: string | null }[]).map((r) => ({ ...r, payload: JSON.parse(r.payload) as RefundPayload }));
+  const covered = new Set(ours.flatMap((i) => i.payload.units));
+  const unitIds = requestedUnits.filter((u) => !covered.has(u));
   const n = unitIds.length;
+  if (n === 0) return { payload: null, capped: null };
   const order = ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(line.orderId) as { currency: string };
   let amountMinor = line.priceUnitMinor * n;
   const taxMinor = Math.round((line.taxMinor * n) / line.quantity);
   // Shipping is refunded once, when every unit of the line has come back (policy).
-  const returnedBefore = (ctx
-    .q(`SELECT COALESCE(sum(json_array_length(json_extract(payload, '$.units'))), 0) AS n FROM intents WHERE kind = 'mirakl.refund' AND json_extract(payload, '$.order_line_id') = ?`)
-    .get(line.orderLineId) as { n: number }).n;
+  const returnedBefore = covered.size;
   const refundShipping = mappings.policy.refunds.shipping === 'whenLineFullyReturned' && returnedBefore + n >= line.quantity;
-  const alreadyRefunded = ctx.store.refundsOfLine(line.orderLineId).reduce((s, r) => s + r.amount_minor, 0);
-  const remaining = line.priceMinor - alreadyRefunded;
+  const ledger = ctx.store.refundsOfLine(line.orderLineId);
+  const alreadyRefunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
+  const inLedger = new Set(ledger.map((r) => r.id));
+  const inFlight = ours.filter((i) => !(i.state === 'confirmed' && i.refund_id !== null && inLedger.has(i.refund_id))).reduce((s, i) => s + i.payload.amountMinor, 0);
+  const remaining = line.priceMinor - alreadyRefunded - inFlight;
   let capped: string | null = null;
   if (amountMinor > remaining) {
-    capped = `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(remaining / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded).`;
+    capped = `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(Math.max(0, remaining) / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded${inFlight ? `, ${(inFlight / 100).toFixed(2)} on its way` : ''}).`;
     amountMinor = Math.max(0, remaining);
   }
   if (amountMinor === 0) return { payload: null, capped };
