@@ -37,6 +37,14 @@ export const fromAll: From = (_scope, table, alias) => `${table} AS ${alias}`;
 const iso = (column: string, modifier = '+0 seconds') => `strftime('%Y-%m-%dT%H:%M:%fZ', ${column}, '${modifier}')`;
 /** A unit whose receipt ReBound verified: registered at the hub, with the SKU that was sold. */
 export const arrived = `u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)`;
+/**
+ * True when the refund `id` is linked to a return line: made by this app (a confirmed refund intent's outcome) or
+ * matched by a person — the refund_links view, as two index lookups. Correlated lookups must use this, not the view:
+ * SQLite does not push an outer column into a UNION ALL view, and would scan every intent per refund.
+ */
+export const refundIsLinked = (id: string) =>
+  `(EXISTS (SELECT 1 FROM intents li WHERE li.refund_id = ${id} AND li.kind = 'mirakl.refund' AND li.state = 'confirmed')
+    OR EXISTS (SELECT 1 FROM recon_matches lm WHERE lm.kind = 'refund_line' AND lm.subject = ${id} AND lm.status = 'confirmed'))`;
 const money = (minor: string) => `printf('%.2f', ${minor} / 100.0)`;
 
 export const detectors: Detector[] = [
@@ -89,7 +97,7 @@ export const detectors: Detector[] = [
           || COALESCE(' Suggested match: return ' || (SELECT m.return_id || ' (' || m.basis || CASE WHEN m.status = 'ambiguous' THEN ', ambiguous' ELSE '' END || ')'
              FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id ORDER BY m.rank LIMIT 1) || '.', '')
       FROM ${from('refund', 'mirakl_refunds', 'f', 'id')}
-      WHERE NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
+      WHERE NOT ${refundIsLinked('f.id')}
         AND NOT EXISTS (SELECT 1 FROM units u WHERE u.order_line_id = f.order_line_id AND u.registered_at IS NOT NULL)`,
   },
   {

@@ -38,7 +38,12 @@ describe('matcher', () => {
     fixture.unit('R-1', 1);
     fixture.ourRefund('R-1', 'F-1', 2500);
     core.reconcile();
-    expect(matches()).toEqual([expect.objectContaining({ subject: 'F-1', candidate: 'R-1:L-1', status: 'exact', rank: 1 })]);
+    // The link is the reference we wrote (the confirmed intent's outcome), not a copy the matcher keeps.
+    expect(core.store.db.prepare('SELECT refund_id, return_id, order_line_id, status FROM refund_links').all()).toEqual([
+      { refund_id: 'F-1', return_id: 'R-1', order_line_id: 'L-1', status: 'exact' },
+    ]);
+    expect(matches()).toEqual([]);
+    expect(open('REFUND_WITHOUT_RECEIPT')).toEqual([]);
   });
 
   it('suggests the one return line a refund made elsewhere could belong to, and acts on nothing', () => {

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { arrived, fromAll, fromScope, type From } from './detectors';
+import { arrived, fromAll, fromScope, refundIsLinked, type From } from './detectors';
 
 // The matcher links what each system knows about one return: Mirakl return and lines ↔ ReBound return order and
 // items ↔ Mirakl refunds ↔ stock increments. Exact links come from references we wrote (the ReBound order we
@@ -27,7 +27,6 @@ export function createMatcher(db: Database) {
         run();
         if (steps) steps[`matcher.${name}`] = performance.now() - t;
       };
-      timed('exactRefunds', () => s.exactRefunds.run());
       timed('suggestions', () => {
         s.dropSettledSuggestions.run();
         s.clearOpenSuggestions.run();
@@ -35,39 +34,35 @@ export function createMatcher(db: Database) {
         s.clearItemSuggestions.run();
         s.suggestItems.run();
       });
-      timed('lines', () => {
-        s.clearLineFacts.run();
-        s.buildLineFacts.run();
-      });
+      for (const clear of s.clearLineFacts) clear.run();
+      timed('unitFacts', () => s.unitFacts.run());
+      timed('linkFacts', () => s.linkFacts.run());
+      timed('lineFacts', () => s.buildLineFacts.run());
       timed('returns', () => {
         s.clearReturns.run();
-        s.buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
+        const build = () => s.buildReturns.run({ tolerance: options.toleranceMinor, now: options.now });
+        // A full pass over a table that is mostly still to be written (the first pass over a year of synced returns)
+        // inserts far faster without the grid's indexes, which are then built once, sorted.
+        if (options.full && s.returnsToWrite() > 2 * s.returnsWritten()) withIndexesRebuilt(db, 'recon_returns', build);
+        else build();
       });
     },
   };
 }
 
 function prepare(db: Database, from: From) {
-  // Exact refund links: the refund id Mirakl answered to our OR28 (or that a probe proved was ours).
-  const exactRefunds = db.prepare(`INSERT INTO recon_matches (kind, subject, candidate, return_id, status, basis, rank)
-    SELECT 'refund_line', json_extract(i.outcome, '$.refundId'), i.subject || ':' || json_extract(i.payload, '$.order_line_id'), i.subject,
-           'exact', 'made by this app (intent ' || i.id || ')', 1
-    FROM ${from('intent', 'intents', 'i', 'id')}
-    WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed'
-      AND json_extract(i.outcome, '$.refundId') IS NOT NULL
-    ON CONFLICT (kind, subject, candidate) DO UPDATE SET status = 'exact', basis = excluded.basis, rank = 1 WHERE status != 'exact'`);
   // A refund with an exact or confirmed link needs no suggestion any more.
   const dropSettledSuggestions = db.prepare(`DELETE FROM recon_matches
     WHERE kind = 'refund_line' AND status IN ('suggested', 'ambiguous')
       AND subject IN (SELECT id FROM temp.scope_refund)
-      AND EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = recon_matches.subject AND m.status IN ('exact', 'confirmed'))`);
+      AND ${refundIsLinked('recon_matches.subject')}`);
   const clearOpenSuggestions = db.prepare(`DELETE FROM recon_matches
     WHERE kind = 'refund_line' AND status IN ('suggested', 'ambiguous') AND subject IN (SELECT id FROM temp.scope_refund)`);
   // Suggestions for a refund nobody can explain: the return lines on the same order line, best first. Same quantity
   // and a return raised before the refund score higher; ties on the best score are ambiguous.
   const suggestRefunds = db.prepare(`WITH unexplained AS (
       SELECT f.* FROM ${from('refund', 'mirakl_refunds', 'f', 'id')}
-      WHERE NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status IN ('exact', 'confirmed'))
+      WHERE NOT ${refundIsLinked('f.id')}
     ), candidates AS (
       SELECT f.id AS refund_id, l.return_id, l.order_line_id, r.date_created,
              (CASE WHEN l.quantity = f.quantity THEN 2 ELSE 0 END) + (CASE WHEN r.date_created <= f.date_created THEN 1 ELSE 0 END) AS score,
@@ -112,15 +107,29 @@ function prepare(db: Database, from: From) {
     FROM ranked WHERE true
     ON CONFLICT (kind, subject, candidate) DO NOTHING`);
 
-  // What both systems say about each return in scope, and which fields disagree. `base` is materialised so each
-  // correlated sum runs once per return, not once per use below; a row is written only when something in it changed
-  // (and then SQLite rewrites only the indexes whose columns changed), so updated_at says when the picture changed.
+  // What both systems say about each return in scope, and which fields disagree. A row is written only when
+  // something in it changed (and then SQLite rewrites only the indexes whose columns changed), so updated_at says
+  // when the picture changed.
   const clearReturns = db.prepare(`DELETE FROM recon_returns WHERE return_id IN (SELECT id FROM temp.scope_return)
     AND NOT EXISTS (SELECT 1 FROM mirakl_returns r WHERE r.id = recon_returns.return_id)`);
   // Per return line, once per pass: its units (verified, missing, sellable, restocked), their price, and what Mirakl
   // refunded through linked refunds.
   // The side-by-side rows and the refund detectors read these instead of each joining units and refunds again.
-  const clearLineFacts = db.prepare('DELETE FROM temp.line_facts');
+  const clearLineFacts = ['line_facts', 'unit_facts', 'link_facts'].map((t) => db.prepare(`DELETE FROM temp.${t}`));
+  // Units per line, then refund links per line, each into a table keyed by the line (groups come out in key order,
+  // so the inserts append), then one lookup of each per line. Cheaper than joining grouped subqueries, which SQLite
+  // materialises and then indexes again.
+  const unitFacts = db.prepare(`INSERT INTO temp.unit_facts (return_id, order_line_id, verified, first_verified_at, missing, sellable, restocked)
+    SELECT u.return_id, u.order_line_id, count(*) FILTER (WHERE ${arrived}), min(u.registered_at) FILTER (WHERE ${arrived}),
+           count(*) FILTER (WHERE u.stage IN ('missing', 'lost')), count(*) FILTER (WHERE u.is_sellable = 1),
+           count(s.unit_id) FILTER (WHERE s.state = 'applied')
+    FROM ${from('return', 'units', 'u', 'return_id')} LEFT JOIN stock_increments s ON s.unit_id = u.id
+    GROUP BY u.return_id, u.order_line_id`);
+  const linkFacts = db.prepare(`INSERT INTO temp.link_facts (return_id, order_line_id, done, total, links, done_links, seen)
+    SELECT k.return_id, k.order_line_id, sum(f.amount_minor) FILTER (WHERE f.refund_state = 'REFUNDED'), sum(f.amount_minor),
+           count(*), count(*) FILTER (WHERE f.refund_state = 'REFUNDED'), max(f.first_seen_at)
+    FROM (${refundLinksOf(from)}) k CROSS JOIN mirakl_refunds f ON f.id = k.refund_id
+    GROUP BY k.return_id, k.order_line_id`);
   const buildLineFacts = db.prepare(`INSERT INTO temp.line_facts (return_id, order_line_id, requested, verified, first_verified_at, price_unit_minor,
       missing, sellable, restocked, refunded_done_minor, refunded_all_minor, links, done_links, last_refund_seen)
     SELECT l.return_id, l.order_line_id, l.quantity, COALESCE(u.verified, 0), u.first_verified_at, COALESCE(ol.price_unit_minor, 0),
@@ -128,27 +137,14 @@ function prepare(db: Database, from: From) {
       COALESCE(x.done, 0), COALESCE(x.total, 0), COALESCE(x.links, 0), COALESCE(x.done_links, 0), x.seen
     FROM ${from('return', 'mirakl_return_lines', 'l', 'return_id')}
     LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = l.order_line_id
-    LEFT JOIN (
-      SELECT u.return_id, u.order_line_id, count(*) FILTER (WHERE ${arrived}) AS verified,
-             min(u.registered_at) FILTER (WHERE ${arrived}) AS first_verified_at,
-             count(*) FILTER (WHERE u.stage IN ('missing', 'lost')) AS missing,
-             count(*) FILTER (WHERE u.is_sellable = 1) AS sellable,
-             count(s.unit_id) FILTER (WHERE s.state = 'applied') AS restocked
-      FROM ${from('return', 'units', 'u', 'return_id')} LEFT JOIN stock_increments s ON s.unit_id = u.id
-      GROUP BY u.return_id, u.order_line_id
-    ) u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id
-    LEFT JOIN (
-      SELECT m.candidate, sum(f.amount_minor) FILTER (WHERE f.refund_state = 'REFUNDED') AS done, sum(f.amount_minor) AS total,
-             count(*) AS links, count(*) FILTER (WHERE f.refund_state = 'REFUNDED') AS done_links, max(f.first_seen_at) AS seen
-      FROM ${from('return', 'recon_matches', 'm', 'return_id', 'recon_matches_return')} JOIN mirakl_refunds f ON f.id = m.subject
-      WHERE m.kind = 'refund_line' AND m.status IN ('exact', 'confirmed') GROUP BY m.candidate
-    ) x ON x.candidate = l.return_id || ':' || l.order_line_id`);
+    LEFT JOIN temp.unit_facts u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id
+    LEFT JOIN temp.link_facts x ON x.return_id = l.return_id AND x.order_line_id = l.order_line_id`);
   const buildReturns = db.prepare(`WITH lines AS (
       SELECT return_id, sum(requested) AS requested, sum(verified) AS arrived, sum(verified * price_unit_minor) AS expected,
              sum(missing) AS missing, sum(sellable) AS sellable, sum(restocked) AS restocked,
              sum(refunded_done_minor) AS refunded, sum(links) AS refunds
       FROM temp.line_facts GROUP BY return_id
-    ), base AS MATERIALIZED (
+    ), base AS (
       SELECT r.id, r.order_id, r.commercial_id, r.rma, r.date_created, o.currency, r.state, r.tracking_number,
              ro.rebound_order_id, ro.status AS rebound_status, ro.status_rank, ro.tracking_number AS rebound_tracking,
              COALESCE(lf.requested, 0) AS requested, COALESCE(lf.arrived, 0) AS arrived, COALESCE(lf.missing, 0) AS missing,
@@ -215,14 +211,20 @@ function prepare(db: Database, from: From) {
         excluded.units_arrived, excluded.units_missing, excluded.units_sellable, excluded.units_restocked, excluded.expected_refund_minor,
         excluded.refunded_minor, excluded.refund_status, excluded.drift, excluded.drift_fields)`);
 
+  const returnsWritten = db.prepare('SELECT count(*) FROM recon_returns').pluck();
+  const returnsToWrite = db.prepare('SELECT count(*) FROM temp.scope_return').pluck();
+
   return {
-    exactRefunds,
+    returnsWritten: () => returnsWritten.get() as number,
+    returnsToWrite: () => returnsToWrite.get() as number,
     dropSettledSuggestions,
     clearOpenSuggestions,
     suggestRefunds,
     clearItemSuggestions,
     suggestItems,
     clearLineFacts,
+    unitFacts,
+    linkFacts,
     buildLineFacts,
     clearReturns,
     buildReturns,
@@ -230,3 +232,23 @@ function prepare(db: Database, from: From) {
 }
 
 export type Matcher = ReturnType<typeof createMatcher>;
+
+/** Runs `write` with the table's secondary indexes dropped, then creates them again as they were (same transaction). */
+function withIndexesRebuilt(db: Database, table: string, write: () => void): void {
+  const indexes = db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`).all(table) as { name: string; sql: string }[];
+  for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
+  write();
+  for (const index of indexes) db.exec(index.sql);
+}
+
+/**
+ * The refund links (the refund_links view) of the returns in scope, each half driven from the scope: SQLite does not
+ * push a join's constraint into a UNION ALL view, so through the view every pass would read every link.
+ */
+function refundLinksOf(from: From): string {
+  return `SELECT i.subject AS return_id, i.order_line_id, i.refund_id FROM ${from('return', 'intents', 'i', 'subject')}
+      WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND i.refund_id IS NOT NULL
+    UNION ALL
+    SELECT m.return_id, substr(m.candidate, length(m.return_id) + 2), m.subject FROM ${from('return', 'recon_matches', 'm', 'return_id', 'recon_matches_return')}
+      WHERE m.kind = 'refund_line' AND m.status = 'confirmed'`;
+}

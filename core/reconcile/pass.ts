@@ -39,6 +39,11 @@ export function createReconciler(db: Database, clock: Clock) {
       sellable INTEGER NOT NULL, restocked INTEGER NOT NULL, refunded_done_minor INTEGER NOT NULL,
       refunded_all_minor INTEGER NOT NULL, links INTEGER NOT NULL, done_links INTEGER NOT NULL, last_refund_seen TEXT,
       PRIMARY KEY (return_id, order_line_id)) WITHOUT ROWID;
+    CREATE TEMP TABLE IF NOT EXISTS unit_facts (return_id TEXT NOT NULL, order_line_id TEXT NOT NULL, verified INTEGER NOT NULL,
+      first_verified_at TEXT, missing INTEGER NOT NULL, sellable INTEGER NOT NULL, restocked INTEGER NOT NULL,
+      PRIMARY KEY (return_id, order_line_id)) WITHOUT ROWID;
+    CREATE TEMP TABLE IF NOT EXISTS link_facts (return_id TEXT NOT NULL, order_line_id TEXT NOT NULL, done INTEGER, total INTEGER NOT NULL,
+      links INTEGER NOT NULL, done_links INTEGER NOT NULL, seen TEXT, PRIMARY KEY (return_id, order_line_id)) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS recon_found (type TEXT NOT NULL, subject_key TEXT NOT NULL, scope_id TEXT NOT NULL, return_id TEXT,
       order_line_id TEXT, since TEXT NOT NULL, due_at TEXT NOT NULL, cause TEXT NOT NULL, PRIMARY KEY (type, subject_key)) WITHOUT ROWID;
   `);

@@ -384,7 +384,11 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         if (!row) throw new AppError('NOT_FOUND', `No suggested match of ${input.subject} to ${input.candidate}.`);
         if (row.status !== 'suggested' && row.status !== 'ambiguous') throw new AppError('CONFLICT', `That match is already ${row.status}.`);
         if (input.decision === 'confirm') {
-          const taken = ctx.q(`SELECT candidate FROM recon_matches WHERE kind = ? AND subject = ? AND status IN ('exact', 'confirmed')`).get(input.kind, input.subject) as { candidate: string } | undefined;
+          const taken = (input.kind === 'refund_line'
+            ? ctx.q(`SELECT return_id || ':' || order_line_id AS candidate FROM refund_links WHERE refund_id = ?`).get(input.subject) // constant: pushed into the view
+            : ctx.q(`SELECT candidate FROM recon_matches WHERE kind = ? AND subject = ? AND status = 'confirmed'`).get(input.kind, input.subject)) as
+            | { candidate: string }
+            | undefined;
           if (taken) throw new AppError('CONFLICT', `${input.subject} is already matched to ${taken.candidate}.`);
         }
         const status = input.decision === 'confirm' ? 'confirmed' : 'rejected';

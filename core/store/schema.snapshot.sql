@@ -75,7 +75,7 @@ CREATE TABLE intents (
   mapping_version TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-) STRICT;
+, refund_id TEXT GENERATED ALWAYS AS (CAST(json_extract(outcome, '$.refundId') AS TEXT)) VIRTUAL, order_line_id TEXT GENERATED ALWAYS AS (CAST(json_extract(payload, '$.order_line_id') AS TEXT)) VIRTUAL) STRICT;
 
 -- table: mirakl_order_lines
 CREATE TABLE mirakl_order_lines (
@@ -377,6 +377,9 @@ CREATE INDEX intents_due ON intents (kind, state, next_attempt_at);
 -- index: intents_recent
 CREATE INDEX intents_recent ON intents (kind, state, updated_at);
 
+-- index: intents_refund
+CREATE INDEX intents_refund ON intents (refund_id) WHERE kind = 'mirakl.refund' AND state = 'confirmed';
+
 -- index: intents_subject
 CREATE INDEX intents_subject ON intents (subject);
 
@@ -467,11 +470,19 @@ CREATE INDEX stock_increments_state ON stock_increments (state, offer_sku);
 -- index: units_line
 CREATE INDEX units_line ON units (order_line_id);
 
--- index: units_return
-CREATE INDEX units_return ON units (return_id);
+-- index: units_return_line
+CREATE INDEX units_return_line ON units (return_id, order_line_id);
 
 -- index: units_stage
 CREATE INDEX units_stage ON units (stage_rank, return_id);
+
+-- view: refund_links
+CREATE VIEW refund_links (refund_id, return_id, order_line_id, status, basis) AS
+  SELECT refund_id, subject, order_line_id, 'exact', 'made by this app (intent ' || id || ')'
+  FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND refund_id IS NOT NULL
+  UNION ALL
+  SELECT subject, return_id, substr(candidate, length(return_id) + 2), status, basis
+  FROM recon_matches WHERE kind = 'refund_line' AND status = 'confirmed';
 
 -- trigger: audit_log_no_delete
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
