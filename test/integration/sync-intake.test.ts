@@ -55,3 +55,47 @@ describe('intake when the order is not visible yet', () => {
     expect(inReBound.n).toBe(returns.filter((r) => r.state !== 'WAITING_ACCEPTANCE').length);
   }, 300_000);
 });
+
+describe('intake when ReBound cannot be searched', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let h: Harness;
+  beforeEach(async () => {
+    temp = makeTempDir();
+    h = await startHarness({
+      seed: 11,
+      dataDir: temp.dir,
+      scenario: { historyDays: 0, ordersPerDay: 20, ordersUntilMs: defaultScenario.startMs + day, returnRate: 0.5, returnAfterDays: [0, 1] },
+      // The look-up before every creation fails; nothing else does.
+      reboundFaults: { 'returnOrders.list': { serverErrorRate: 1 } },
+    });
+  });
+  afterEach(async () => {
+    await h.close();
+    temp.remove();
+  });
+
+  it('defers each creation with backoff and creates nothing blind, without failing the feed', async () => {
+    const failures: string[] = [];
+    for (let i = 0; i < 72; i++) {
+      h.clock.advance(60 * minute);
+      h.sandbox.advance();
+      const report = await h.engine.runCycle({ force: true });
+      failures.push(...report.failed.map((f) => `${f.feed}: ${f.error}`));
+      await h.sandbox.flush();
+    }
+    expect(failures).toEqual([]);
+    const intents = h.store.db.prepare(`SELECT state, last_error, next_attempt_at FROM intents WHERE kind = 'rebound.createReturn'`).all() as {
+      state: string;
+      last_error: string;
+      next_attempt_at: string;
+    }[];
+    expect(intents.length).toBeGreaterThan(0);
+    for (const intent of intents) {
+      expect(intent.state).toBe('failed');
+      expect(intent.last_error).toMatch(/^looking for a return order ReBound may already hold failed/);
+      expect(intent.next_attempt_at).not.toBeNull();
+    }
+    expect(h.sandbox.world.returnsList().length).toBeGreaterThan(0);
+    expect((h.store.db.prepare('SELECT count(*) AS n FROM rebound_return_orders').get() as { n: number }).n).toBe(0);
+  }, 120_000);
+});

@@ -1,6 +1,8 @@
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
-import { recordFailure, sendIntents } from '../execute';
+import { ApiError } from '../../net/api-error';
+import { backoffDelay, defaultBackoff } from '../backoff';
+import { sendIntents } from '../execute';
 import type { Intent } from '../intents';
 import type { ReturnOrderSnapshot } from '../physical';
 
@@ -285,7 +287,9 @@ async function sendCreateReturns(ctx: EngineContext): Promise<void> {
       existing = await findExisting(ctx, intent.payload);
     } catch (error) {
       if (intent.state === 'uncertain') continue;
-      recordFailure(ctx, [intent], error, false);
+      // Nothing was sent: only the look-up failed. The intent waits (with backoff) from the state it is in; it was
+      // never `sending`, so this is not a failed call.
+      deferAfterFailedLookup(ctx, intent, error);
       continue;
     }
     if (existing) {
@@ -310,6 +314,14 @@ async function sendCreateReturns(ctx: EngineContext): Promise<void> {
       });
     }
   }
+}
+
+function deferAfterFailedLookup(ctx: EngineContext, intent: Intent<CreateReturnPayload>, error: unknown): void {
+  const api = error instanceof ApiError ? error : null;
+  const message = `looking for a return order ReBound may already hold failed: ${(error as Error).message ?? String(error)}`;
+  const retryAt = ctx.clock.now() + backoffDelay(intent.attempts + 1, defaultBackoff, () => ctx.random.next(), api?.retryAfterMs);
+  ctx.intents.fail(intent.id, message, retryAt, intent.state);
+  if (api?.kind === 'auth') ctx.exceptions.raise({ type: 'CREDENTIALS_INVALID', subjectKey: api.system, cause: `${api.system} refused our credentials: ${message}` });
 }
 
 async function findExisting(ctx: EngineContext, payload: CreateReturnPayload): Promise<ReturnOrderSnapshot | null> {
