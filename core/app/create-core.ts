@@ -1,21 +1,30 @@
 import { join } from 'node:path';
-import { createAuditLog } from '../audit/log';
-import type { Mode } from '../contract';
+import { parseDocument } from 'yaml';
+import { createAuditLog, type AuditLog } from '../audit/log';
+import type { Mode, SyncStatus } from '../contract';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
 import { helpFor, renderOperationsGuide } from '../exceptions/guide';
 import { AppError } from '../errors';
-import { loadMappings, type Mappings } from '../mappings/load';
+import { shippedMappingsDir } from '../mappings/load';
+import { createMappingStore, type MappingStore } from '../mappings/store';
+import { fetchHttp, type HttpPort } from '../net/http';
 import type { Clock, Ids, Logger, SecretStore } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
 import { createQueries } from '../reconcile/queries';
 import { createResolutions } from '../reconcile/resolutions';
+import { createReports } from '../report/service';
 import { createDomainContext } from '../sync/context';
 import { openStore, type Store } from '../store/db';
 import { createFeedsRepo } from '../store/feeds-repo';
-import { createSettingsRepo } from '../store/settings-repo';
+import { createSettingsRepo, type SettingsRepo } from '../store/settings-repo';
+import { createAuditQueries } from './audit-list';
 import { createDispatch, type Handlers } from './dispatch';
-import { createEventBus } from './event-bus';
+import { createEventBus, type EventBus } from './event-bus';
+import { createMappingEditor } from './mapping-editor';
 import { resolveMode } from './mode';
+import { createSettingsService, type Reconfigured } from './settings-service';
+import { createSyncHealth } from './sync-health';
+import type { SyncService } from './sync-service';
 
 export interface CorePorts {
   store: Store;
@@ -26,26 +35,93 @@ export interface CorePorts {
   secrets: SecretStore;
   appVersion: string;
   mode: Mode;
-  mappings: () => Mappings;
+  mappings: MappingStore;
   /** Who the person at this machine is, for the audit log. */
   actor: string;
+  /** Shared with whoever restarts this core (the workbench keeps one bus across a switch of mode). */
+  events?: EventBus;
+  /** Where connections are kept: the main database, also when this core runs on the sandbox's own. */
+  settings?: SettingsRepo;
+  /** The audit log of that database, for changes of connections. */
+  settingsAudit?: AuditLog;
+  /** For "test connection" (the default is fetch). */
+  http?: HttpPort;
+  /** The sync service running beside this core, or why there is none. */
+  sync?: () => { service: SyncService | null; problem: string | null };
+  /** Puts saved connections into effect (the workbench restarts the sync service in the mode they give). */
+  reconfigure?: () => Promise<Reconfigured>;
+  /** The mode in force now (after a restart it is no longer this core's). */
+  currentMode?: () => Mode;
+  /** This core's data (database, edited mappings) is the sandbox's, started afresh at the next launch. */
+  isEphemeral?: boolean;
 }
+
+const hourMs = 3_600_000;
 
 // The only composition root of the domain: everything core does is reachable from the handler map it returns.
 export function createCore(ports: CorePorts) {
   const { store, clock, log, actor } = ports;
-  const events = createEventBus();
+  const events = ports.events ?? createEventBus();
+  const mappings = ports.mappings.current;
   const feeds = createFeedsRepo(store.db);
   const startedAt = new Date(clock.now()).toISOString();
-  const domain = createDomainContext({ db: store.db, clock, log, events, mappings: ports.mappings });
+  const domain = createDomainContext({ db: store.db, clock, log, events, mappings });
   const audit = createAuditLog(store.db, clock);
   const queries = createQueries(store.db, clock);
   const resolutions = createResolutions(domain, audit);
-  // After a person's change, the affected rows are re-matched at once so every grid shows it, not at the next cycle.
+  const health = createSyncHealth(store.db);
+  const auditQueries = createAuditQueries(store.db);
+  // Month-end reports read the reconciliation's links, brought up to date first.
+  const reports = createReports({
+    db: store.db,
+    clock,
+    audit,
+    mappings,
+    actor,
+    appVersion: ports.appVersion,
+    mode: ports.mode,
+    beforeReport: () => domain.reconciler.run(mappings().policy),
+  });
+  const sync = () => ports.sync?.() ?? { service: null, problem: 'No sync service runs in this process.' };
+  const settings = createSettingsService({
+    settings: ports.settings ?? createSettingsRepo(store.db, clock),
+    audit: ports.settingsAudit ?? audit,
+    actor,
+    secrets: ports.secrets,
+    http: ports.http ?? fetchHttp,
+    clock,
+    log,
+    mode: ports.currentMode ?? (() => ports.mode),
+    reconfigure:
+      ports.reconfigure ??
+      (async () => ({ mode: ports.mode, restarted: false, message: 'Saved. The connections are used the next time the app starts.' })),
+  });
+  const editor = createMappingEditor({
+    domain,
+    mappings: ports.mappings,
+    audit,
+    actor,
+    afterSave: () => sync().service?.nudge(),
+    isSandbox: ports.isEphemeral ?? false,
+  });
+  // After a person's change, the affected rows are re-matched at once so every grid shows it, not at the next cycle,
+  // and the sync service is woken so what the change asked for (a retry, a push) goes out without waiting.
   const changed = <T>(result: T): T => {
-    domain.reconciler.run(ports.mappings().policy);
+    domain.reconciler.run(mappings().policy);
     events.emit('data.changed', { tables: ['exceptions', 'recon_returns'] });
+    sync().service?.nudge();
     return result;
+  };
+  const syncStatus = (): SyncStatus => {
+    const { service, problem } = sync();
+    const base = service?.status() ?? { state: 'stopped' as const, isPaused: false, mode: ports.mode, lastCycleAt: null, lastError: problem, cycles: 0 };
+    return { ...base, feeds: health.withHealth(feeds.list(), clock.now() - hourMs) };
+  };
+  const control = (action: (service: SyncService) => void): SyncStatus => {
+    const { service, problem } = sync();
+    if (!service) throw new AppError('CONFLICT', `The sync service is not running${problem ? `: ${problem}` : '.'}`);
+    action(service);
+    return syncStatus();
   };
   const exception = (id: number) => {
     const row = queries.getException(id);
@@ -63,8 +139,24 @@ export function createCore(ports: CorePorts) {
       schemaVersion: store.schemaVersion,
       startedAt,
     }),
-    // No scheduler runs yet, so sync reports itself stopped and lists whatever feeds have been registered.
-    'sync.status': async () => ({ state: 'stopped' as const, feeds: feeds.list() }),
+    'sync.status': async () => syncStatus(),
+    'sync.pause': async () => control((s) => s.pause()),
+    'sync.resume': async () => control((s) => s.resume()),
+    'sync.runNow': async () => control((s) => s.runNow()),
+    'settings.get': async () => settings.view(),
+    'settings.saveConnections': async (input) => settings.saveConnections(input),
+    'settings.testConnection': async (input) => settings.testConnection(input),
+    'settings.setCadences': async ({ reason, ...cadences }) => editor.save({ file: 'policy', text: withCadences(ports.mappings.file('policy').text, cadences), reason }),
+    'mappings.get': async () => ({
+      files: {
+        reasonCodes: mappingView(ports.mappings, 'reasonCodes'),
+        skuOffers: mappingView(ports.mappings, 'skuOffers'),
+        policy: mappingView(ports.mappings, 'policy'),
+      },
+    }),
+    'mappings.preview': async ({ file, text }) => editor.preview(file, text),
+    'mappings.save': async (input) => editor.save(input),
+    'audit.list': async (input) => auditQueries.list(input),
     'returns.list': async (input) => queries.listReturns(input),
     'returns.explain': async ({ returnId }) => explainReturn(domain, returnId),
     'refunds.explainGuard': async ({ returnId, orderLineId }) => explainRefundGuard(domain, returnId, orderLineId),
@@ -73,7 +165,7 @@ export function createCore(ports: CorePorts) {
     'exceptions.get': async ({ id }) => exception(id),
     'exceptions.help': async ({ type }) => {
       if (!Object.prototype.hasOwnProperty.call(exceptionTypes, type)) throw new AppError('NOT_FOUND', `There is no exception type ${type}.`);
-      return helpFor(type as ExceptionTypeName, ports.mappings().policy);
+      return helpFor(type as ExceptionTypeName, mappings().policy);
     },
     'exceptions.act': async ({ ids, action, reason, offerSku }) => changed({ results: resolutions.act(ids, { action, reason, offerSku }, actor) }),
     'exceptions.resolve': async ({ ids, reason }) => changed({ results: resolutions.resolve(ids, reason, actor) }),
@@ -91,7 +183,19 @@ export function createCore(ports: CorePorts) {
     },
     'dashboard.kpis': async () => queries.kpis(),
     'audit.verify': async () => audit.verify(),
-    'guide.get': async () => ({ markdown: renderOperationsGuide(ports.mappings().policy) }),
+    'guide.get': async () => ({ markdown: renderOperationsGuide(mappings().policy) }),
+    'reports.list': async () => reports.list(),
+    'reports.get': async ({ period }) => reports.generate(period),
+    'reports.generate': async ({ period, bundle }) => {
+      const outDir = join(ports.dataDir, 'reports', period);
+      const { report, files, bundle: written } = await reports.generateFiles(period, outDir, { bundle });
+      return { report, outDir, files, bundle: written && { name: written.name, path: written.path, bytes: written.bytes, sha256: written.sha256 } };
+    },
+    'reports.lock': async ({ period, reason }) => {
+      const locked = reports.lock(period, reason || null);
+      events.emit('data.changed', { tables: ['period_locks'] });
+      return locked;
+    },
   } satisfies Handlers;
 
   return {
@@ -99,8 +203,11 @@ export function createCore(ports: CorePorts) {
     dispatch: createDispatch(handlers, log),
     events,
     store,
+    mappings: ports.mappings,
+    mode: ports.mode,
+    clock,
     /** One reconciliation pass now (the sync engine runs one every few minutes). */
-    reconcile: () => domain.reconciler.run(ports.mappings().policy),
+    reconcile: () => domain.reconciler.run(mappings().policy),
     close: () => store.close(),
   };
 }
@@ -129,6 +236,18 @@ export async function bootCore(options: BootOptions): Promise<Core> {
     ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
   });
   const mode = await resolveMode(createSettingsRepo(store.db, options.clock), options.secrets, options.log);
-  const mappings = loadMappings(options.mappingsDir, join(options.dataDir, 'mappings'));
-  return createCore({ ...options, store, mode, mappings: () => mappings });
+  const mappings = createMappingStore(options.mappingsDir ?? shippedMappingsDir, join(options.dataDir, 'mappings'));
+  return createCore({ ...options, store, mode, mappings });
+}
+
+function mappingView(store: MappingStore, name: 'reasonCodes' | 'skuOffers' | 'policy') {
+  const { text, version, source } = store.file(name);
+  return { text, version, source };
+}
+
+/** The policy text with new cadences; everything else in the file, comments included, is kept as written. */
+function withCadences(text: string, cadences: Record<string, number | undefined>): string {
+  const doc = parseDocument(text);
+  for (const [key, value] of Object.entries(cadences)) if (value !== undefined) doc.setIn(['cadences', key], value);
+  return doc.toString();
 }

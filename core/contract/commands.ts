@@ -16,23 +16,27 @@ import {
 } from './exceptions';
 import { explainRefundGuardInputSchema, explainReturnInputSchema, refundGuardSchema, returnTimelineSchema } from './explain';
 import { exceptionRowSchema, exceptionsListInput, exceptionsListOutput, kpisOutput, returnsListInput, returnsListOutput } from './queries';
+import { bundleInfoSchema, reportCommands } from './reports';
+
+import {
+  auditListInput,
+  auditListOutput,
+  mappingsGetOutput,
+  mappingsPreviewInput,
+  mappingsPreviewOutput,
+  mappingsSaveInput,
+  mappingsSaveOutput,
+  modeSchema,
+  saveConnectionsInput,
+  saveConnectionsOutput,
+  setCadencesInput,
+  settingsGetOutput,
+  syncStatusSchema,
+  testConnectionInput,
+  testConnectionOutput,
+} from './settings';
 
 const empty = z.object({}).strict();
-
-export const modeSchema = z.enum(['sandbox', 'live']);
-export type Mode = z.infer<typeof modeSchema>;
-
-export const feedStatusSchema = z.object({
-  feed: z.string(),
-  label: z.string(),
-  cadenceSeconds: z.number().int().nonnegative(),
-  isPaused: z.boolean(),
-  lastRunAt: z.string().nullable(),
-  lastSuccessAt: z.string().nullable(),
-  lastError: z.string().nullable(),
-  nextRunAt: z.string().nullable(),
-});
-export type FeedStatus = z.infer<typeof feedStatusSchema>;
 
 // Every command is `domain.verb` with a zod input and output. Electron IPC and the web host serve exactly this map.
 export const commands = {
@@ -46,15 +50,22 @@ export const commands = {
       mode: modeSchema,
       schemaVersion: z.number().int().nonnegative(),
       startedAt: z.string(),
+      /** Set when the app shows an evidence bundle (read-only) instead of a live database. */
+      bundle: bundleInfoSchema.optional(),
     }),
   },
-  'sync.status': {
-    input: empty,
-    output: z.object({
-      state: z.enum(['idle', 'running', 'paused', 'stopped']),
-      feeds: z.array(feedStatusSchema),
-    }),
-  },
+  'sync.status': { input: empty, output: syncStatusSchema },
+  'sync.pause': { input: empty, output: syncStatusSchema },
+  'sync.resume': { input: empty, output: syncStatusSchema },
+  'sync.runNow': { input: empty, output: syncStatusSchema },
+  'settings.get': { input: empty, output: settingsGetOutput },
+  'settings.saveConnections': { input: saveConnectionsInput, output: saveConnectionsOutput },
+  'settings.testConnection': { input: testConnectionInput, output: testConnectionOutput },
+  'settings.setCadences': { input: setCadencesInput, output: mappingsSaveOutput },
+  'mappings.get': { input: empty, output: mappingsGetOutput },
+  'mappings.preview': { input: mappingsPreviewInput, output: mappingsPreviewOutput },
+  'mappings.save': { input: mappingsSaveInput, output: mappingsSaveOutput },
+  'audit.list': { input: auditListInput, output: auditListOutput },
   'returns.list': { input: returnsListInput, output: returnsListOutput },
   'returns.explain': { input: explainReturnInputSchema, output: returnTimelineSchema },
   'refunds.explainGuard': { input: explainRefundGuardInputSchema, output: refundGuardSchema },
@@ -73,6 +84,7 @@ export const commands = {
   'dashboard.kpis': { input: empty, output: kpisOutput },
   'audit.verify': { input: empty, output: auditVerifyOutput },
   'guide.get': { input: empty, output: z.object({ markdown: z.string() }) },
+  ...reportCommands,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type Commands = typeof commands;

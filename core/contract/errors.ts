@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 // The closed set of error codes that may cross the boundary. The renderer switches on these, never on text.
-export const errorCodes = ['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'GUARD_BLOCKED', 'AUTH', 'UPSTREAM', 'INTERNAL'] as const;
+// KEYCHAIN_UNAVAILABLE: a secret could not be stored or read because the OS keychain is missing or locked.
+export const errorCodes = ['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'GUARD_BLOCKED', 'AUTH', 'UPSTREAM', 'INTERNAL', 'KEYCHAIN_UNAVAILABLE'] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
 export const issueSchema = z.object({

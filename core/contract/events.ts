@@ -9,6 +9,15 @@ export const events = {
     message: z.string().optional(),
   }),
   'data.changed': z.object({ tables: z.array(z.string()) }),
+  /** The sync service changed state (started, paused, resumed, a cycle began or ended, restarted in another mode). */
+  'sync.stateChanged': z.object({
+    state: z.enum(['idle', 'running', 'paused', 'stopped']),
+    mode: z.enum(['sandbox', 'live']),
+    lastCycleAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+  }),
+  /** A mapping file was saved: the running core and engine use the new version from now on. */
+  'mappings.changed': z.object({ file: z.enum(['reasonCodes', 'skuOffers', 'policy']), version: z.string() }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodes } from './errors';
 import { ownerTeams, severities } from './queries';
 
 // What people can do about exceptions, as commands. Each goes through the engine's guards and intents and is
@@ -35,7 +36,7 @@ export const actResultSchema = z.object({
   id: z.number().int(),
   ok: z.boolean(),
   message: z.string(),
-  error: z.object({ code: z.enum(['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'GUARD_BLOCKED', 'AUTH', 'UPSTREAM', 'INTERNAL']), message: z.string() }).optional(),
+  error: z.object({ code: z.enum(errorCodes), message: z.string() }).optional(),
 });
 export const actResultsSchema = z.object({ results: z.array(actResultSchema) });
 

@@ -5,3 +5,5 @@ export * from './api';
 export * from './queries';
 export * from './exceptions';
 export * from './explain';
+export * from './settings';
+export * from './reports';

@@ -32,6 +32,7 @@ const statusFor: Record<ErrorCode, number> = {
   GUARD_BLOCKED: 409,
   UPSTREAM: 502,
   INTERNAL: 500,
+  KEYCHAIN_UNAVAILABLE: 503,
 };
 
 const mimeTypes: Record<string, string> = {

@@ -57,6 +57,11 @@ export function parseMappingFile<S extends z.ZodType>(file: string, text: string
   return parsed.data;
 }
 
+/** `<name>@v<version>:<sha256 prefix of the text>`: two texts with the same version number stay distinguishable. */
+export function mappingVersion(name: MappingName, value: { version: number }, text: string): string {
+  return `${name}@v${value.version}:${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+}
+
 /** Loads every mapping file, preferring the user's copy in `userDir` over the shipped default. */
 export function loadMappings(shippedDir: string = shippedMappingsDir, userDir?: string): Mappings {
   const load = <N extends MappingName>(name: N) => {
@@ -65,8 +70,7 @@ export function loadMappings(shippedDir: string = shippedMappingsDir, userDir?: 
     const path = userFile && existsSync(userFile) ? userFile : join(shippedDir, file);
     const text = readFileSync(path, 'utf8');
     const value = parseMappingFile(path, text, schema) as z.output<(typeof mappingFiles)[N]['schema']>;
-    const version = `${name}@v${(value as { version: number }).version}:${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
-    return { value, version, path };
+    return { value, version: mappingVersion(name, value as { version: number }, text), path };
   };
   const reasonCodes = load('reasonCodes');
   const skuOffers = load('skuOffers');

@@ -1,0 +1,335 @@
+import type { AuditLog } from '../audit/log';
+import type { MappingFileName, MappingsPreview } from '../contract';
+import { AppError } from '../errors';
+import type { Policy, ReasonCodes, SkuOffers } from '../mappings/schemas';
+import type { MappingStore } from '../mappings/store';
+import { createFeedsRepo } from '../store/feeds-repo';
+import type { DomainContext } from '../sync/context';
+import { feeds as engineFeeds } from '../sync/engine';
+
+// The mapping editor: what a change to reason codes, SKU → offer overrides or the policy would touch among stored
+// records, and saving it. A saved file is audited (who, before and after with its text, why) and takes effect at
+// once for the core and the engine; then the records it decides are re-evaluated straight away, so a return held by
+// an unmapped reason continues and its exception closes without waiting for a cycle. Stock already restored never
+// moves: only increments not yet sent follow a changed SKU override (stock is restored exactly once per unit).
+
+export interface Affected {
+  description: string;
+  count: number;
+}
+
+const stageNames = { pre: ['awaiting_order', 'blocked'] } as const;
+const slaTypes: Record<keyof Policy['sla'], string> = {
+  returnNotCreatedHours: 'RETURN_NOT_CREATED',
+  statusNotPushedHours: 'STATUS_NOT_PUSHED',
+  refundStalledHours: 'REFUND_STALLED',
+  parcelStalledDays: 'PARCEL_STALLED',
+  statusDriftHours: 'STATUS_DRIFT',
+};
+const skipNote = 'sku-offers mapping: never restocked';
+
+type Target = { kind: 'offer'; sku: string } | { kind: 'skip' };
+
+function targetOf(overrides: SkuOffers['overrides'], orderSku: string): Target {
+  const o = overrides.find((x) => x.orderSku === orderSku);
+  if (!o) return { kind: 'offer', sku: orderSku };
+  return 'restock' in o ? { kind: 'skip' } : { kind: 'offer', sku: o.offerSku };
+}
+
+const sameTarget = (a: Target, b: Target) => (a.kind === 'skip' ? b.kind === 'skip' : b.kind === 'offer' && a.sku === b.sku);
+
+export interface MappingEditorPorts {
+  domain: DomainContext;
+  mappings: MappingStore;
+  audit: AuditLog;
+  actor: string;
+  /** After a save: tell the sync service to carry on with what the change unblocked. */
+  afterSave: (file: MappingFileName) => void;
+  /** Sandbox mode keeps its edits with the sandbox's data, which the next launch starts afresh. */
+  isSandbox: boolean;
+}
+
+export function createMappingEditor(ports: MappingEditorPorts) {
+  const { domain, mappings, audit } = ports;
+  const { q } = domain;
+  const nowIso = () => new Date(domain.clock.now()).toISOString();
+  const json = (values: string[]) => JSON.stringify(values);
+
+  // ---- reason codes ---------------------------------------------------------------------------------------------
+
+  function changedReasonCodes(before: ReasonCodes, after: ReasonCodes) {
+    const key = (r: ReasonCodes['reasons'][number]) => `${r.rebound}\u0000${r.refund}`;
+    const was = new Map(before.reasons.map((r) => [r.mirakl, key(r)]));
+    const now = new Map(after.reasons.map((r) => [r.mirakl, key(r)]));
+    const changed = [...new Set([...was.keys(), ...now.keys()])].filter((code) => was.get(code) !== now.get(code));
+    const removed = [...was.keys()].filter((code) => !now.has(code));
+    return { changed, removed, mapped: new Set(now.keys()) };
+  }
+
+  /** Open UNMAPPED_REASON exceptions whose return has every reason mapped in `mapped`. */
+  function unmappedReasonResolvedBy(mapped: Set<string>): { id: number; returnId: string }[] {
+    const rows = q(`SELECT e.id, e.return_id AS returnId, json_group_array(l.reason_code) AS codes
+        FROM exceptions e JOIN mirakl_return_lines l ON l.return_id = e.return_id
+        WHERE e.type = 'UNMAPPED_REASON' AND e.state != 'resolved' GROUP BY e.id`).all() as { id: number; returnId: string; codes: string }[];
+    return rows.filter((r) => (JSON.parse(r.codes) as string[]).every((c) => mapped.has(c))).map(({ id, returnId }) => ({ id, returnId }));
+  }
+
+  function previewReasonCodes(after: ReasonCodes): Affected[] {
+    const { changed, removed, mapped } = changedReasonCodes(mappings.current().reasonCodes, after);
+    const count = (sql: string, codes: string[]) => (codes.length === 0 ? 0 : (q(sql).get(json(codes)) as { n: number }).n);
+    return [
+      { description: 'Open "return reason has no mapping" exceptions this change resolves (those returns continue)', count: unmappedReasonResolvedBy(mapped).length },
+      {
+        description: 'Return lines whose reason code changes mapping',
+        count: count('SELECT count(*) AS n FROM mirakl_return_lines WHERE reason_code IN (SELECT value FROM json_each(?))', changed),
+      },
+      {
+        description: 'Of those, lines not refunded yet (their refund will carry the new refund reason)',
+        count: count(
+          `SELECT count(*) AS n FROM mirakl_return_lines l WHERE l.reason_code IN (SELECT value FROM json_each(?))
+             AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.key = 'refund:' || l.return_id || ':' || l.order_line_id)`,
+          changed,
+        ),
+      },
+      {
+        description: 'Returns not yet sent to ReBound that a removed reason would hold back',
+        count: count(
+          `SELECT count(DISTINCT l.return_id) AS n FROM return_intake r JOIN mirakl_return_lines l ON l.return_id = r.return_id
+             WHERE r.stage IN (${stageNames.pre.map((s) => `'${s}'`).join(', ')}) AND l.reason_code IN (SELECT value FROM json_each(?))`,
+          removed,
+        ),
+      },
+    ];
+  }
+
+  /** Closes UNMAPPED_REASON exceptions the new mapping covers and lets their returns through at once. */
+  function applyReasonCodes(after: ReasonCodes, version: string): void {
+    const { mapped } = changedReasonCodes(mappings.current().reasonCodes, after);
+    const due = q(`UPDATE return_intake SET next_attempt_at = @now, updated_at = @now WHERE return_id = @returnId AND stage = 'blocked'`);
+    for (const { returnId } of unmappedReasonResolvedBy(mapped)) {
+      domain.exceptions.autoResolve('UNMAPPED_REASON', returnId, `every reason of the return is now mapped (${version})`);
+      due.run({ now: nowIso(), returnId });
+    }
+  }
+
+  // ---- SKU → offer overrides --------------------------------------------------------------------------------------
+
+  function changedSkus(before: SkuOffers, after: SkuOffers): string[] {
+    const skus = new Set([...before.overrides, ...after.overrides].map((o) => o.orderSku));
+    return [...skus].filter((sku) => !sameTarget(targetOf(before.overrides, sku), targetOf(after.overrides, sku)));
+  }
+
+  interface IncrementGroup {
+    orderSku: string;
+    target: string;
+    state: 'pending' | 'rejected' | 'skipped';
+    byMapping: number;
+    n: number;
+  }
+
+  /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units whose order SKU changes override. */
+  function openIncrements(skus: string[]): IncrementGroup[] {
+    if (skus.length === 0) return [];
+    return q(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.note = '${skipNote}') AS byMapping, count(*) AS n
+        FROM stock_increments s JOIN units u ON u.id = s.unit_id
+        WHERE s.state IN ('pending', 'rejected', 'skipped') AND u.offer_sku IN (SELECT value FROM json_each(?))
+        GROUP BY 1, 2, 3, 4`).all(json(skus)) as IncrementGroup[];
+  }
+
+  function skuOutcome(after: SkuOffers) {
+    const skus = changedSkus(mappings.current().skuOffers, after);
+    let moved = 0;
+    let stopped = 0;
+    let resumed = 0;
+    const leaving = new Map<string, number>();
+    for (const g of openIncrements(skus)) {
+      const target = targetOf(after.overrides, g.orderSku);
+      if (g.state === 'skipped') {
+        if (g.byMapping && target.kind === 'offer') resumed += g.n;
+        continue;
+      }
+      if (target.kind === 'skip') stopped += g.n;
+      else if (target.sku !== g.target) moved += g.n;
+      else continue;
+      leaving.set(g.target, (leaving.get(g.target) ?? 0) + g.n);
+    }
+    // An OFFER_NOT_FOUND is about units waiting for an offer SKU Mirakl lacks: it closes once none waits for it.
+    const open = q(`SELECT subject_key AS sku FROM exceptions WHERE type = 'OFFER_NOT_FOUND' AND state != 'resolved'`).all() as { sku: string }[];
+    const waiting = q(`SELECT count(*) AS n FROM stock_increments WHERE state = 'pending' AND offer_sku = ?`);
+    const resolves = open.filter((e) => (leaving.get(e.sku) ?? 0) > 0 && (waiting.get(e.sku) as { n: number }).n <= (leaving.get(e.sku) ?? 0)).map((e) => e.sku);
+    return { skus, moved, stopped, resumed, resolves };
+  }
+
+  function previewSkuOffers(after: SkuOffers): Affected[] {
+    const o = skuOutcome(after);
+    return [
+      { description: 'Returned SKUs whose override changes', count: o.skus.length },
+      { description: 'Units waiting to be restocked that move to another offer', count: o.moved },
+      { description: 'Units waiting to be restocked that will not be restocked', count: o.stopped },
+      { description: 'Units the mapping had excluded that will be restocked again', count: o.resumed },
+      { description: 'Open "no Mirakl offer for the returned SKU" exceptions this change resolves', count: o.resolves.length },
+    ];
+  }
+
+  /** Re-targets the increments not sent yet; never touches one being imported or applied. */
+  function applySkuOffers(after: SkuOffers, version: string): void {
+    const o = skuOutcome(after);
+    const retarget = q(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', note = @note, updated_at = @now
+      WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+    const skip = q(`UPDATE stock_increments SET state = 'skipped', note = '${skipNote}', updated_at = @now
+      WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+    const resume = q(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', note = @note, updated_at = @now
+      WHERE state = 'skipped' AND note = '${skipNote}' AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+    for (const orderSku of o.skus) {
+      const target = targetOf(after.overrides, orderSku);
+      if (target.kind === 'skip') skip.run({ orderSku, now: nowIso() });
+      else {
+        const note = `sku-offers mapping ${version}`;
+        retarget.run({ orderSku, target: target.sku, note, now: nowIso() });
+        resume.run({ orderSku, target: target.sku, note, now: nowIso() });
+      }
+    }
+    for (const sku of o.resolves) domain.exceptions.autoResolve('OFFER_NOT_FOUND', sku, `no unit waits for this offer any more (${version})`);
+  }
+
+  // ---- policy -----------------------------------------------------------------------------------------------------
+
+  function previewPolicy(after: Policy): Affected[] {
+    const before = mappings.current().policy;
+    const n = (sql: string, ...args: unknown[]) => (q(sql).get(...args) as { n: number }).n;
+    const affected: Affected[] = [];
+    const cadenceKeys = Object.keys(after.cadences) as (keyof Policy['cadences'])[];
+    affected.push({ description: 'Polling cadences that change', count: cadenceKeys.filter((k) => before.cadences[k] !== after.cadences[k]).length });
+    for (const key of Object.keys(slaTypes) as (keyof Policy['sla'])[]) {
+      if (before.sla[key] === after.sla[key]) continue;
+      const type = slaTypes[key];
+      affected.push({
+        description: `${type}: divergences being timed or raised whose time limit changes (${before.sla[key]} → ${after.sla[key]})`,
+        count: n(`SELECT count(*) AS n FROM recon_watch WHERE type = ? AND state IN ('waiting', 'raised')`, type),
+      });
+    }
+    if (before.refunds.trigger !== after.refunds.trigger || before.refunds.allowCarrierScanRefunds !== after.refunds.allowCarrierScanRefunds) {
+      affected.push({
+        description: 'Units registered at a hub but not graded yet, whose refund timing changes with the refund trigger',
+        count: n(`SELECT count(*) AS n FROM units WHERE stage_rank = 3 AND stage = 'registered'`),
+      });
+      affected.push({ description: 'Units still in transit (refundable on a carrier scan only if that is allowed)', count: n('SELECT count(*) AS n FROM units WHERE stage_rank IN (1, 2)') });
+    }
+    if (before.refunds.shipping !== after.refunds.shipping || before.refunds.toleranceMinor !== after.refunds.toleranceMinor) {
+      affected.push({
+        description: 'Refunds planned or waiting to be retried (not sent yet)',
+        count: n(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state IN ('planned', 'failed')`),
+      });
+      affected.push({
+        description: 'Open refund amount mismatches judged again with the new tolerance',
+        count: n(`SELECT count(*) AS n FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH' AND state != 'resolved'`),
+      });
+    }
+    if (JSON.stringify(before.stock.sellableGrades) !== JSON.stringify(after.stock.sellableGrades)) {
+      affected.push({
+        description: 'Units not graded yet (graded from now on with the new list; units already graded keep their decision)',
+        count: n('SELECT count(*) AS n FROM units WHERE stage_rank BETWEEN 0 AND 3'),
+      });
+    }
+    if (before.returns.autoAccept !== after.returns.autoAccept) {
+      affected.push({ description: 'Returns waiting for acceptance', count: n(`SELECT count(*) AS n FROM return_intake WHERE stage = 'awaiting_acceptance'`) });
+    }
+    if (before.returns.orderWaitMinutes !== after.returns.orderWaitMinutes) {
+      affected.push({ description: 'Returns waiting for their order to appear in Mirakl', count: n(`SELECT count(*) AS n FROM return_intake WHERE stage = 'awaiting_order'`) });
+    }
+    return affected;
+  }
+
+  function refundRuleChanged(after: Policy): boolean {
+    const before = mappings.current().policy;
+    return before.refunds.trigger !== after.refunds.trigger || before.refunds.allowCarrierScanRefunds !== after.refunds.allowCarrierScanRefunds;
+  }
+
+  // ---- preview and save -------------------------------------------------------------------------------------------
+
+  function previewParsed(file: MappingFileName, value: unknown): Affected[] {
+    if (file === 'reasonCodes') return previewReasonCodes(value as ReasonCodes);
+    if (file === 'skuOffers') return previewSkuOffers(value as SkuOffers);
+    return previewPolicy(value as Policy);
+  }
+
+  return {
+    preview(file: MappingFileName, text: string): MappingsPreview {
+      const checked = mappings.check(file, text);
+      if (!checked.ok) return { ok: false, problems: checked.problems };
+      return { ok: true, affected: previewParsed(file, checked.value) };
+    },
+
+    save(input: { file: MappingFileName; text: string; reason?: string | undefined; baseVersion?: string | undefined }) {
+      const { file, text } = input;
+      const checked = mappings.check(file, text);
+      if (!checked.ok) {
+        const where = checked.problems.map((p) => `${p.path || '(top level)'}: ${p.message}`).join('; ');
+        throw new AppError(
+          'VALIDATION',
+          `The ${file} mapping was not saved: ${where}`,
+          checked.problems.map((p) => ({ path: [p.path || '(top level)'], message: p.message })),
+        );
+      }
+      const previous = mappings.file(file);
+      if (input.baseVersion && input.baseVersion !== previous.version) {
+        throw new AppError('CONFLICT', `The ${file} mapping changed since you opened it (now ${previous.version}); reload it and apply your edit again.`);
+      }
+      const reason = input.reason?.trim() || null;
+      if (file === 'policy' && refundRuleChanged(checked.value as Policy) && (reason === null || reason.length < 3)) {
+        throw new AppError('VALIDATION', 'Changing when refunds are sent (refund trigger or carrier-scan refunds) needs a reason; it is kept in the audit log.', [
+          { path: ['reason'], message: 'required when the refund trigger or carrier-scan refunds change' },
+        ]);
+      }
+      if (checked.version === previous.version) {
+        return { file, version: previous.version, previousVersion: previous.version, auditSeq: null, affected: [], resolvedExceptions: 0, message: 'Nothing changed: the text is the one in force.' };
+      }
+      const affected = previewParsed(file, checked.value);
+      const openBefore = new Set((q(`SELECT id FROM exceptions WHERE state != 'resolved'`).all() as { id: number }[]).map((r) => r.id));
+      const staged = mappings.stage(file, text);
+      let auditSeq = 0;
+      try {
+        domain.db.transaction(() => {
+          auditSeq = audit.append({
+            actor: ports.actor,
+            action: 'mappings.save',
+            subject: `mapping:${file}`,
+            before: { version: previous.version, source: previous.source, text: previous.text },
+            after: { version: checked.version, text },
+            reason,
+          }).seq;
+          // Re-evaluated with the old mapping still current, so the change is measured against what it replaces.
+          if (file === 'reasonCodes') applyReasonCodes(checked.value as ReasonCodes, checked.version);
+          if (file === 'skuOffers') applySkuOffers(checked.value as SkuOffers, checked.version);
+          staged.commit();
+        })();
+      } finally {
+        staged.discard();
+      }
+      const policy = mappings.current().policy;
+      if (file === 'policy') {
+        const repo = createFeedsRepo(domain.db);
+        for (const f of engineFeeds) repo.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy) });
+      }
+      domain.reconciler.run(policy);
+      const stillOpen = new Set((q(`SELECT id FROM exceptions WHERE state != 'resolved'`).all() as { id: number }[]).map((r) => r.id));
+      const resolvedExceptions = [...openBefore].filter((id) => !stillOpen.has(id)).length;
+      domain.events?.emit('mappings.changed', { file, version: checked.version });
+      domain.events?.emit('data.changed', { tables: ['exceptions', 'recon_returns', 'mappings', 'audit_log', 'feeds'] });
+      ports.afterSave(file);
+      return {
+        file,
+        version: checked.version,
+        previousVersion: previous.version,
+        auditSeq,
+        affected,
+        resolvedExceptions,
+        message:
+          `Saved ${checked.version}; it is in force now.${resolvedExceptions ? ` ${resolvedExceptions} exception(s) resolved.` : ''}` +
+          (ports.isSandbox ? ' Sandbox mode: this edit lasts until the app stops, like the rest of the sandbox; live mode keeps its own mappings.' : ''),
+      };
+    },
+  };
+}
+
+export type MappingEditor = ReturnType<typeof createMappingEditor>;

@@ -1,0 +1,200 @@
+import type { Database } from 'better-sqlite3';
+import type { Mode, SyncState } from '../contract';
+import { miraklCallBudgets } from '../mirakl/client';
+import type { Clock, Logger } from '../ports';
+import type { CycleReport, Engine } from '../sync/engine';
+import type { EventBus } from './event-bus';
+import { feedOperations } from './sync-health';
+
+// The background scheduler around the engine: it runs cycles off the request path, one at a time (one writer),
+// each feed on its own cadence (the engine skips feeds whose next_run_at is ahead). A cycle that throws is logged
+// and shown in the status, and the next one runs as usual. Stopping lets the cycle in flight finish: an intent is
+// never abandoned between `sending` and its recorded outcome by us.
+
+/** Waits `ms` of real time, or less when the signal aborts. The default uses timers; tests may pass their own. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export const timerSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export interface SyncServiceOptions {
+  mode: Mode;
+  engine: Engine;
+  db: Database;
+  /** The core's clock (sandbox time in Sandbox mode): cycle times and call budgets are in its terms. */
+  clock: Clock;
+  log: Logger;
+  events: EventBus;
+  /** Real time between the end of one cycle and the start of the next. */
+  idleMs: number;
+  sleep?: Sleep;
+}
+
+export interface SyncServiceStatus {
+  state: SyncState;
+  isPaused: boolean;
+  mode: Mode;
+  lastCycleAt: string | null;
+  lastError: string | null;
+  cycles: number;
+}
+
+export function createSyncService(options: SyncServiceOptions) {
+  const { engine, db, clock, log, events, mode } = options;
+  const sleep = options.sleep ?? timerSleep;
+  let isStarted = false;
+  let isStopping = false;
+  let isPaused = false;
+  let isCycleRunning = false;
+  let runRequested = false;
+  let lastCycleAt: string | null = null;
+  let lastError: string | null = null;
+  let cycles = 0;
+  let wake = new AbortController();
+  let loop: Promise<void> | null = null;
+  // Every cycle, the loop's and any asked for by a person, goes through this chain: never two at once.
+  let chain: Promise<unknown> = Promise.resolve();
+
+  const lastRunAt = db.prepare('SELECT max(last_run_at) AS at FROM feeds');
+  const writes = db.prepare('SELECT total_changes() AS changes, (SELECT coalesce(max(id), 0) FROM request_journal) AS calls');
+  const feedRows = db.prepare('SELECT feed, next_run_at FROM feeds');
+  const setNextRun = db.prepare('UPDATE feeds SET next_run_at = ? WHERE feed = ?');
+  const lastCall = db.prepare('SELECT last_call_at FROM api_budgets WHERE key = ?');
+
+  function state(): SyncState {
+    if (!isStarted) return 'stopped';
+    if (isCycleRunning) return 'running';
+    return isPaused ? 'paused' : 'idle';
+  }
+
+  function status(): SyncServiceStatus {
+    return { state: state(), isPaused, mode, lastCycleAt: lastCycleAt ?? ((lastRunAt.get() as { at: string | null }).at ?? null), lastError, cycles };
+  }
+
+  function announce(): void {
+    const s = status();
+    events.emit('sync.stateChanged', { state: s.state, mode: s.mode, lastCycleAt: s.lastCycleAt, lastError: s.lastError });
+  }
+
+  function cycle(): Promise<CycleReport> {
+    const run = chain.then(async () => {
+      isCycleRunning = true;
+      announce();
+      try {
+        const before = writes.get() as { changes: number; calls: number };
+        const report = await engine.runCycle();
+        cycles++;
+        lastError = null;
+        // Grids refetch on this, so it is sent only when the cycle wrote more than its own bookkeeping: each feed's
+        // row, and per API call its journal line and budget mark. (A poll that found nothing still counts once in a
+        // while: its cursor moved. That is at most once a minute, not every cycle.)
+        const after = writes.get() as { changes: number; calls: number };
+        if (after.changes - before.changes > report.ran.length + 2 * (after.calls - before.calls)) {
+          events.emit('data.changed', { tables: ['returns', 'recon_returns', 'exceptions', 'feeds'] });
+        }
+        return report;
+      } catch (error) {
+        lastError = (error as Error).message;
+        log.error('sync cycle failed', { error: lastError, stack: (error as Error).stack });
+        return { ran: [], failed: [{ feed: '(cycle)', error: lastError }] } satisfies CycleReport;
+      } finally {
+        lastCycleAt = new Date(clock.now()).toISOString();
+        isCycleRunning = false;
+        announce();
+      }
+    });
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async function runLoop(): Promise<void> {
+    while (!isStopping) {
+      if (!isPaused || runRequested) {
+        runRequested = false;
+        await cycle();
+      }
+      if (isStopping) break;
+      wake = new AbortController();
+      if (runRequested) continue;
+      await sleep(options.idleMs, wake.signal);
+    }
+  }
+
+  /**
+   * Brings every feed's next run forward to now, or to the moment its Mirakl call budget allows (a person's "run now"
+   * must not spend Mirakl's patience: RT11 stays ≥ 5 minutes apart whoever asks).
+   */
+  function makeFeedsDue(): void {
+    const now = clock.now();
+    for (const row of feedRows.all() as { feed: string; next_run_at: string | null }[]) {
+      let allowedAt = now;
+      for (const group of feedOperations[row.feed] ?? []) {
+        if (group.system !== 'mirakl') continue;
+        for (const operation of group.operations) {
+          const interval = miraklCallBudgets[operation];
+          const last = interval === undefined ? undefined : (lastCall.get(`mirakl:${operation}`) as { last_call_at: number } | undefined);
+          if (interval !== undefined && last) allowedAt = Math.max(allowedAt, last.last_call_at + interval);
+        }
+      }
+      const current = row.next_run_at ? Date.parse(row.next_run_at) : now;
+      if (allowedAt < current) setNextRun.run(new Date(allowedAt).toISOString(), row.feed);
+    }
+  }
+
+  return {
+    mode,
+    status,
+    start(): void {
+      if (isStarted) return;
+      isStarted = true;
+      isStopping = false;
+      announce();
+      loop = runLoop();
+    },
+    /** Lets the cycle in flight finish, then stops. */
+    async stop(): Promise<void> {
+      if (!isStarted) return;
+      isStopping = true;
+      wake.abort();
+      await loop;
+      await chain;
+      isStarted = false;
+      announce();
+    },
+    pause(): void {
+      isPaused = true;
+      announce();
+    },
+    resume(): void {
+      isPaused = false;
+      announce();
+      wake.abort();
+    },
+    /** Asks for a cycle now (even when paused: a person asked), with every feed due that its budget allows. */
+    runNow(): void {
+      makeFeedsDue();
+      runRequested = true;
+      wake.abort();
+    },
+    /** Wakes the loop so it runs its next cycle now (after a change that unblocked work), unless paused. */
+    nudge(): void {
+      wake.abort();
+    },
+    /** Runs one cycle after any in flight, and resolves with its report (tests; the CLI's --once). */
+    runCycle: (): Promise<CycleReport> => cycle(),
+    get isPaused() {
+      return isPaused;
+    },
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;

@@ -1,0 +1,417 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAuditLog } from '../audit/log';
+import type { Mode } from '../contract';
+import { shippedMappingsDir } from '../mappings/load';
+import { createMappingStore } from '../mappings/store';
+import { fetchHttp, type HttpPort } from '../net/http';
+import type { Clock, Ids, Logger, Random, SecretStore } from '../ports';
+import { createReboundClient } from '../rebound/client';
+import { defaultScenario, faultProfiles, startSandbox, type FaultProfileName, type Sandbox, type Scenario } from '../sandbox/index';
+import { openStore, type Store } from '../store/db';
+import { createSettingsRepo } from '../store/settings-repo';
+import { createWarmupClock } from './sandbox-clock';
+import type { EngineContext } from '../sync/context';
+import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../sync/webhook-receiver';
+import { createMemoryBudgetStore } from '../net/budget-guard';
+import { memoryJournal } from '../net/journal';
+import { createCore, type Core } from './create-core';
+import type { Dispatch } from './dispatch';
+import { createEventBus } from './event-bus';
+import { readConnectionSettings, resolveMode, secretAccounts } from './mode';
+import type { Reconfigured } from './settings-service';
+import { createSyncRuntime, type Connections } from './sync-runtime';
+import { createSyncService, type Sleep, type SyncService } from './sync-service';
+
+// What every host runs (the web host, Electron's core process): the core plus its sync service, in Sandbox mode or
+// live mode. Live mode builds its connections from the settings table and the keychain and nothing else, so live URLs
+// pointing at a standalone `npm run sandbox` behave exactly like real endpoints.
+//
+// Where Sandbox mode keeps its data: the simulated Mirakl and ReBound forget everything when they stop, so a database
+// that survived them would describe returns no system knows, and mixing it with live data would be worse. Sandbox
+// mode therefore runs on a database and mapping folder of its own, in `<data folder>/sandbox/<process id>/`, created
+// empty at every launch and removed at the next launch once the process that made it has gone. The main database
+// (`<data folder>/workbench.sqlite`) is never touched by the sandbox: it holds the connection settings in both modes
+// and the live data once live mode is configured. A per-process folder means two hosts started on the same data
+// folder (a browser tab and the desktop app) never delete each other's sandbox.
+
+export interface SandboxSettings {
+  seed?: number;
+  /** Sandbox time runs this many times faster than real time, after the warm-up. */
+  speed?: number;
+  /** Real seconds at the start during which sandbox time runs at `warmupSpeed` (0: no warm-up). */
+  warmupSeconds?: number;
+  warmupSpeed?: number;
+  faults?: FaultProfileName;
+  /** How often (real ms) the simulated world moves on. */
+  tickMs?: number;
+  scenario?: Partial<Scenario>;
+  /**
+   * Receive ReBound's signed notifications on a loopback receiver. Default: only when sandbox time runs at most 1200x
+   * real time: a notification is refused once its signature is 300 sandbox seconds old, and at 7200x that is 42 ms
+   * of real delivery time. Polling carries every change too.
+   */
+  webhooks?: boolean;
+  miraklPort?: number;
+  reboundPort?: number;
+}
+
+export interface WorkbenchOptions {
+  dataDir: string;
+  migrationsDir: string;
+  /** The shipped mappings folder (the app's own copy under Electron). */
+  mappingsDir?: string;
+  nativeBinding?: string;
+  /** The real clock; Sandbox mode runs a scaled clock on top of it. */
+  clock: Clock;
+  random: Random;
+  ids: Ids;
+  log: Logger;
+  secrets: SecretStore;
+  http?: HttpPort;
+  actor: string;
+  appVersion: string;
+  sandbox?: SandboxSettings;
+  /** Real time between sync cycles, per mode. */
+  idleMs?: Partial<Record<Mode, number>>;
+  sleep?: Sleep;
+  /** Start the sync service at once (default). Off: the service exists, stopped, until `startSync()`. */
+  autoStart?: boolean;
+}
+
+/**
+ * Sandbox defaults: a warm-up of 75 s at 7200x (two sandbox hours a second: six days of returns) takes the first
+ * returns through every stage (in ReBound, received, refunded, restocked) and raises the first exceptions within a
+ * minute; then 600x (ten sandbox minutes a second), a pace a 2-core laptop keeps up with indefinitely. At 7200x
+ * for good the world outgrows the sync within minutes and the CPU never rests.
+ * The scenario draws a little more unmapped reasons than the default (3% of lines instead of 1%), so the reason
+ * mapping's exception shows up in the first minute too.
+ */
+export const sandboxDefaults = {
+  seed: 1,
+  speed: 600,
+  warmupSeconds: 75,
+  warmupSpeed: 7200,
+  faults: 'default' as FaultProfileName,
+  tickMs: 250,
+  scenario: { unmappedReasonRate: 0.03 } as Partial<Scenario>,
+};
+const defaultIdleMs: Record<Mode, number> = { sandbox: 250, live: 5000 };
+const ownerMarker = 'SANDBOX-MODE.txt';
+const maxWebhookSpeed = 1200;
+
+interface Session {
+  mode: Mode;
+  core: Core;
+  service: SyncService | null;
+  problem: string | null;
+  sandbox: Sandbox | null;
+  close(): Promise<void>;
+}
+
+export async function startWorkbench(options: WorkbenchOptions) {
+  const { log } = options;
+  const http = options.http ?? fetchHttp;
+  const events = createEventBus();
+  const shipped = options.mappingsDir ?? shippedMappingsDir;
+  const storeOptions = (dataDir: string, clock: Clock) => ({
+    dataDir,
+    migrationsDir: options.migrationsDir,
+    clock,
+    ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
+  });
+  const main = openStore(storeOptions(options.dataDir, options.clock));
+  const settings = createSettingsRepo(main.db, options.clock);
+  const settingsAudit = createAuditLog(main.db, options.clock);
+  let session: Session;
+  let restarting: Promise<void> = Promise.resolve();
+
+  function buildCore(store: Store, clock: Clock, mode: Mode, userMappingsDir: string, holder: { session: Session | null }): Core {
+    return createCore({
+      store,
+      dataDir: options.dataDir,
+      clock,
+      ids: options.ids,
+      log,
+      secrets: options.secrets,
+      appVersion: options.appVersion,
+      mode,
+      mappings: createMappingStore(shipped, userMappingsDir),
+      actor: options.actor,
+      events,
+      settings,
+      settingsAudit,
+      http,
+      sync: () => ({ service: holder.session?.service ?? null, problem: holder.session?.problem ?? 'The sync service is starting.' }),
+      reconfigure,
+      currentMode: () => session.mode,
+      isEphemeral: mode === 'sandbox',
+    });
+  }
+
+  function service(core: Core, connections: Connections, mode: Mode, webhook: { url: string; secret: string } | null) {
+    const runtime = createSyncRuntime({
+      db: core.store.db,
+      clock: core.clock,
+      random: options.random,
+      log,
+      http,
+      events,
+      mappings: core.mappings.current,
+      connections,
+      webhook,
+    });
+    const sync = createSyncService({
+      mode,
+      engine: runtime.engine,
+      db: core.store.db,
+      clock: core.clock,
+      log,
+      events,
+      idleMs: options.idleMs?.[mode] ?? defaultIdleMs[mode],
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+    return { runtime, sync };
+  }
+
+  async function openSandbox(): Promise<Session> {
+    const s = { ...sandboxDefaults, ...(options.sandbox ?? {}) };
+    const dir = freshSandboxFolder(options.dataDir);
+    const clock = createWarmupClock(options.clock, (s.scenario.startMs ?? defaultScenario.startMs) + 60_000, {
+      speed: s.speed,
+      warmupSpeed: Math.max(s.speed, s.warmupSpeed),
+      warmupMs: s.warmupSeconds * 1000,
+    });
+    const sandbox = await startSandbox({
+      seed: s.seed,
+      clock,
+      tickMs: s.tickMs,
+      miraklFaults: faultProfiles[s.faults],
+      reboundFaults: faultProfiles[s.faults],
+      scenario: s.scenario,
+      ...(s.miraklPort !== undefined ? { miraklPort: s.miraklPort } : {}),
+      ...(s.reboundPort !== undefined ? { reboundPort: s.reboundPort } : {}),
+    });
+    let receiver: WebhookReceiver | null = null;
+    try {
+      const store = openStore(storeOptions(dir, clock));
+      const holder: { session: Session | null } = { session: null };
+      const core = buildCore(store, clock, 'sandbox', join(dir, 'mappings'), holder);
+      const connections: Connections = {
+        mirakl: { baseUrl: sandbox.mirakl.baseUrl, shopId: sandbox.mirakl.shopId, apiKey: async () => sandbox.mirakl.apiKey },
+        rebound: { baseUrl: sandbox.rebound.baseUrl, clientId: sandbox.rebound.clientId, clientSecret: async () => sandbox.rebound.clientSecret },
+      };
+      let webhook: { url: string; secret: string } | null = null;
+      let context: EngineContext | null = null;
+      if (s.webhooks ?? Math.max(s.speed, s.warmupSeconds > 0 ? s.warmupSpeed : 0) <= maxWebhookSpeed) {
+        const secret = `sandbox-webhook-${s.seed}`;
+        // The receiver records into the engine's context, which exists only once the receiver's address is known.
+        receiver = await startWebhookReceiver(
+          new Proxy({} as EngineContext, {
+            get: (_t, key) => {
+              if (!context) throw new Error('the sync engine is not ready yet');
+              return context[key as keyof EngineContext];
+            },
+          }),
+          secret,
+        );
+        webhook = { url: receiver.url, secret };
+        const subscriber = createReboundClient({
+          baseUrl: sandbox.rebound.baseUrl,
+          clientId: sandbox.rebound.clientId,
+          clientSecret: async () => sandbox.rebound.clientSecret,
+          clock,
+          http,
+          journal: memoryJournal(),
+          budgets: createMemoryBudgetStore(),
+        });
+        try {
+          await subscribeToNotifications((type, target) => withRetries(() => subscriber.subscribeWebhook(type, target)), webhook.url, secret);
+        } catch (error) {
+          // Polling alone carries every change too, only later: the sandbox still works, with staler ReBound data.
+          log.warn('sandbox notifications not subscribed; ReBound is polled only', { error: (error as Error).message });
+          await receiver.close();
+          receiver = null;
+          webhook = null;
+        }
+      }
+      const { runtime, sync } = service(core, connections, 'sandbox', webhook);
+      context = runtime.ctx;
+      const session: Session = {
+        mode: 'sandbox',
+        core,
+        service: sync,
+        problem: null,
+        sandbox,
+        close: async () => {
+          await sync.stop();
+          await receiver?.close();
+          await sandbox.close();
+          store.close();
+        },
+      };
+      holder.session = session;
+      log.info('sandbox mode', { mirakl: sandbox.mirakl.baseUrl, rebound: sandbox.rebound.baseUrl, speed: s.speed, seed: s.seed, folder: dir });
+      return session;
+    } catch (error) {
+      await receiver?.close();
+      await sandbox.close();
+      throw error;
+    }
+  }
+
+  async function openLive(): Promise<Session> {
+    const holder: { session: Session | null } = { session: null };
+    const core = buildCore(main, options.clock, 'live', join(options.dataDir, 'mappings'), holder);
+    const session: Session = { mode: 'live', core, service: null, problem: null, sandbox: null, close: async () => {} };
+    holder.session = session;
+    const stored = readConnectionSettings(settings);
+    let apiKey: string | null = null;
+    let clientSecret: string | null = null;
+    try {
+      [apiKey, clientSecret] = await Promise.all([options.secrets.get(secretAccounts.miraklApiKey), options.secrets.get(secretAccounts.reboundClientSecret)]);
+    } catch (error) {
+      session.problem = (error as Error).message;
+    }
+    if (!session.problem && (!stored.mirakl.baseUrl || !stored.rebound.baseUrl || !stored.rebound.clientId || !apiKey || !clientSecret)) {
+      session.problem = 'The connections are incomplete: Settings needs both addresses, the ReBound client id and both secrets.';
+    }
+    if (session.problem) {
+      log.warn('live mode without a sync service', { problem: session.problem });
+      return session;
+    }
+    // Read once per start: a change of secret in Settings restarts the service, which reads them again.
+    const key = apiKey as string;
+    const secret = clientSecret as string;
+    const connections: Connections = {
+      mirakl: { baseUrl: stored.mirakl.baseUrl as string, ...(stored.mirakl.shopId !== null ? { shopId: stored.mirakl.shopId } : {}), apiKey: async () => key },
+      rebound: {
+        baseUrl: stored.rebound.baseUrl as string,
+        clientId: stored.rebound.clientId as string,
+        clientSecret: async () => secret,
+        ...(stored.rebound.flowKey ? { flowKey: stored.rebound.flowKey } : {}),
+      },
+    };
+    const { sync } = service(core, connections, 'live', null);
+    session.service = sync;
+    session.close = () => sync.stop();
+    log.info('live mode', { mirakl: stored.mirakl.baseUrl, rebound: stored.rebound.baseUrl });
+    return session;
+  }
+
+  const open = (mode: Mode) => (mode === 'sandbox' ? openSandbox() : openLive());
+
+  async function reconfigure(): Promise<Reconfigured> {
+    const next = await resolveMode(settings, options.secrets, log);
+    if (next === 'sandbox' && session.mode === 'sandbox') {
+      return {
+        mode: 'sandbox',
+        restarted: false,
+        message: 'Saved. Live mode starts once both addresses, the ReBound client id and both secrets are set; until then the app stays in Sandbox mode.',
+      };
+    }
+    const from = session.mode;
+    let release = () => {};
+    restarting = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await session.close();
+      session = await open(next);
+      if (options.autoStart ?? true) session.service?.start();
+    } finally {
+      release();
+    }
+    events.emit('data.changed', { tables: ['returns', 'recon_returns', 'exceptions', 'feeds', 'settings', 'mappings', 'audit_log'] });
+    const problem = session.problem ? ` The sync service did not start: ${session.problem}` : '';
+    return {
+      mode: next,
+      restarted: true,
+      message:
+        from === next
+          ? `Saved. The sync service restarted in ${next} mode with the new connections.${problem}`
+          : `Saved. The sync service restarted in ${next} mode: the workbench now shows ${next === 'live' ? 'live data (Sandbox data is left behind)' : 'the sandbox'}.${problem}`,
+    };
+  }
+
+  try {
+    session = await open(await resolveMode(settings, options.secrets, log));
+  } catch (error) {
+    main.close();
+    throw error;
+  }
+  if (options.autoStart ?? true) session.service?.start();
+
+  // Requests wait while a switch of mode swaps the core; the one that asked for it has already entered.
+  const dispatch: Dispatch = async (command, input) => {
+    await restarting;
+    return session.core.dispatch(command, input);
+  };
+
+  return {
+    dispatch,
+    events,
+    get mode(): Mode {
+      return session.mode;
+    },
+    get core(): Core {
+      return session.core;
+    },
+    get sync(): SyncService | null {
+      return session.service;
+    },
+    /** The simulated systems in Sandbox mode (tests read their ground truth), null in live mode. */
+    get sandbox(): Sandbox | null {
+      return session.sandbox;
+    },
+    startSync: () => session.service?.start(),
+    info: () => ({ mode: session.mode, dataDir: options.dataDir, databaseFile: session.core.store.file }),
+    /** Lets the cycle in flight finish, stops the sandbox, closes both databases. */
+    async close(): Promise<void> {
+      await restarting;
+      await session.close();
+      main.close();
+    },
+  };
+}
+
+export type Workbench = Awaited<ReturnType<typeof startWorkbench>>;
+
+/** An empty sandbox folder for this process; folders left by processes that have ended are removed. */
+function freshSandboxFolder(dataDir: string): string {
+  const root = join(dataDir, 'sandbox');
+  mkdirSync(root, { recursive: true });
+  for (const name of readdirSync(root)) {
+    const pid = Number(name);
+    const folder = join(root, name);
+    // Only folders Sandbox mode made (they carry the marker) and whose process is gone.
+    if (!Number.isInteger(pid) || pid === process.pid || !existsSync(join(folder, ownerMarker)) || isAlive(pid)) continue;
+    rmSync(folder, { recursive: true, force: true });
+  }
+  const mine = join(root, String(process.pid));
+  rmSync(mine, { recursive: true, force: true });
+  mkdirSync(mine, { recursive: true });
+  writeFileSync(
+    join(mine, ownerMarker),
+    'Sandbox mode data: simulated returns that exist only while this process runs. Removed at the next launch.\n',
+  );
+  return mine;
+}
+
+/** Injected faults hit the subscription calls too; a few immediate retries get through them. */
+async function withRetries<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (i >= attempts) throw error;
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
