@@ -160,6 +160,50 @@ CREATE TABLE mirakl_returns (
   synced_at TEXT NOT NULL
 ) STRICT;
 
+-- table: period_adjustments
+CREATE TABLE period_adjustments (
+  id INTEGER PRIMARY KEY,
+  -- The locked period the change touches, and the period whose report shows it.
+  period TEXT NOT NULL REFERENCES period_locks (period),
+  reported_in TEXT NOT NULL,
+  family TEXT NOT NULL,
+  key TEXT NOT NULL,
+  change TEXT NOT NULL CHECK (change IN ('added', 'removed', 'changed')),
+  before TEXT,
+  after TEXT,
+  currency TEXT,
+  -- Money the change moves (after − before) and the fact's money after it, in minor units of `currency`.
+  amount_minor INTEGER NOT NULL,
+  after_amount_minor INTEGER,
+  detected_at TEXT NOT NULL
+) STRICT;
+
+-- table: period_lock_facts
+CREATE TABLE period_lock_facts (
+  period TEXT NOT NULL REFERENCES period_locks (period),
+  family TEXT NOT NULL CHECK (family IN ('return', 'refund', 'line', 'stock', 'exception')),
+  key TEXT NOT NULL,
+  -- The fact as a JSON array, compared as text with the same fact computed later.
+  fact TEXT NOT NULL,
+  currency TEXT,
+  amount_minor INTEGER NOT NULL,
+  PRIMARY KEY (period, family, key)
+) STRICT, WITHOUT ROWID;
+
+-- table: period_locks
+CREATE TABLE period_locks (
+  period TEXT PRIMARY KEY CHECK (period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
+  locked_at TEXT NOT NULL,
+  locked_by TEXT NOT NULL,
+  reason TEXT,
+  -- The report as it was locked (JSON, exactly the bytes hashed) and the sha256 of those bytes and of its facts.
+  report TEXT NOT NULL,
+  report_sha256 TEXT NOT NULL,
+  facts_sha256 TEXT NOT NULL,
+  -- The audit entry that records the lock.
+  audit_seq INTEGER NOT NULL
+) STRICT;
+
 -- table: rebound_events
 CREATE TABLE rebound_events (
   key TEXT PRIMARY KEY,
@@ -386,6 +430,9 @@ CREATE INDEX intents_subject ON intents (subject);
 -- index: mirakl_order_lines_order
 CREATE INDEX mirakl_order_lines_order ON mirakl_order_lines (order_id);
 
+-- index: mirakl_refunds_created
+CREATE INDEX mirakl_refunds_created ON mirakl_refunds (date_created);
+
 -- index: mirakl_refunds_line
 CREATE INDEX mirakl_refunds_line ON mirakl_refunds (order_line_id);
 
@@ -397,6 +444,9 @@ CREATE INDEX mirakl_return_lines_line ON mirakl_return_lines (order_line_id);
 
 -- index: mirakl_return_states_return
 CREATE INDEX mirakl_return_states_return ON mirakl_return_states (return_id, id);
+
+-- index: mirakl_returns_closed
+CREATE INDEX mirakl_returns_closed ON mirakl_returns (last_updated) WHERE state = 'CLOSED';
 
 -- index: mirakl_returns_commercial
 CREATE INDEX mirakl_returns_commercial ON mirakl_returns (commercial_id);
@@ -412,6 +462,12 @@ CREATE INDEX mirakl_returns_rma ON mirakl_returns (rma);
 
 -- index: mirakl_returns_tracking
 CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
+
+-- index: period_adjustments_fact
+CREATE INDEX period_adjustments_fact ON period_adjustments (period, family, key, id);
+
+-- index: period_adjustments_reported
+CREATE INDEX period_adjustments_reported ON period_adjustments (reported_in, id);
 
 -- index: rebound_events_order
 CREATE INDEX rebound_events_order ON rebound_events (rebound_order_id);
@@ -507,6 +563,24 @@ CREATE TRIGGER mirakl_return_states_update AFTER UPDATE OF state ON mirakl_retur
 BEGIN
   INSERT INTO mirakl_return_states (return_id, state, last_updated, seen_at) VALUES (NEW.id, NEW.state, NEW.last_updated, NEW.synced_at);
 END;
+
+-- trigger: period_adjustments_no_delete
+CREATE TRIGGER period_adjustments_no_delete BEFORE DELETE ON period_adjustments BEGIN SELECT RAISE(ABORT, 'period_adjustments is append-only'); END;
+
+-- trigger: period_adjustments_no_update
+CREATE TRIGGER period_adjustments_no_update BEFORE UPDATE ON period_adjustments BEGIN SELECT RAISE(ABORT, 'period_adjustments is append-only'); END;
+
+-- trigger: period_lock_facts_no_delete
+CREATE TRIGGER period_lock_facts_no_delete BEFORE DELETE ON period_lock_facts BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
+
+-- trigger: period_lock_facts_no_update
+CREATE TRIGGER period_lock_facts_no_update BEFORE UPDATE ON period_lock_facts BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
+
+-- trigger: period_locks_no_delete
+CREATE TRIGGER period_locks_no_delete BEFORE DELETE ON period_locks BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
+
+-- trigger: period_locks_no_update
+CREATE TRIGGER period_locks_no_update BEFORE UPDATE ON period_locks BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
 
 -- trigger: recon_dirty_intake_insert
 CREATE TRIGGER recon_dirty_intake_insert AFTER INSERT ON return_intake

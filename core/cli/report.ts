@@ -1,0 +1,97 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { localActor, systemClock } from '../adapters/system';
+import { createAuditLog } from '../audit/log';
+import { periodSchema } from '../contract/reports';
+import { AppError } from '../errors';
+import { loadMappings } from '../mappings/load';
+import { createReconciler } from '../reconcile/pass';
+import { money } from '../report/money';
+import { createReports } from '../report/service';
+import { databaseFileName, openStore } from '../store/db';
+import { sourceMigrationsDir } from '../store/paths';
+import { parseFlags, UsageError } from './args';
+import { defaultDataDir, repoRoot } from './paths';
+import { reportFatal } from './web';
+
+const usage = `Usage: npm run report -- --period YYYY-MM --out DIR [--data-dir DIR] [--bundle] [--lock [--reason TEXT]] [--json]
+  Writes the month's reconciliation report into DIR: returns-report-YYYY-MM.json, a CSV per table, .xlsx and .pdf.
+  --period YYYY-MM  the calendar month, in UTC
+  --out DIR         where to write the files (created if missing)
+  --data-dir DIR    the app's data folder (default: ${defaultDataDir()})
+  --bundle          also write the offline evidence bundle returns-evidence-YYYY-MM.zip (open it with
+                    npm run web -- --bundle FILE)
+  --lock            lock the month first (it must be over): its report is frozen, and any later change touching it
+                    appears as a post-close adjustment in the next open month's report. Locking is audited.
+  --reason TEXT     why the month is locked (kept in the audit log with the lock)
+  --json            print one JSON line {period, status, outDir, files, bundle, checks} instead of the summary`;
+
+async function main(): Promise<void> {
+  const flags = parseFlags(
+    process.argv.slice(2),
+    { period: 'string', out: 'string', 'data-dir': 'string', bundle: 'boolean', lock: 'boolean', reason: 'string', json: 'boolean' },
+    usage,
+  );
+  if (!flags.period) throw new UsageError(`--period is required.\n${usage}`);
+  const period = periodSchema.safeParse(flags.period);
+  if (!period.success) throw new UsageError(`--period "${flags.period}": ${period.error.issues[0]?.message ?? 'expected YYYY-MM'}.`);
+  if (!flags.out) throw new UsageError(`--out is required: the folder to write the report into.\n${usage}`);
+  if (flags.reason !== undefined && !flags.lock) throw new UsageError('--reason goes with --lock: it is the reason kept with the lock.');
+  const dataDir = resolve(flags['data-dir'] ?? defaultDataDir());
+  if (!existsSync(join(dataDir, databaseFileName))) {
+    throw new UsageError(`There is no Returns Workbench database in ${dataDir} (no ${databaseFileName}). Give the app's data folder with --data-dir.`);
+  }
+  const outDir = resolve(flags.out);
+
+  const clock = systemClock;
+  const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
+  try {
+    const mappings = loadMappings(undefined, join(dataDir, 'mappings'));
+    const reconciler = createReconciler(store.db, clock);
+    const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    const reports = createReports({
+      db: store.db,
+      clock,
+      audit: createAuditLog(store.db, clock),
+      mappings: () => mappings,
+      actor: localActor(),
+      appVersion: version,
+      beforeReport: () => reconciler.run(mappings.policy),
+    });
+    const locked = flags.lock ? reports.lock(period.data, flags.reason?.trim() || null) : null;
+    const { report, files, bundle } = await reports.generateFiles(period.data, outDir, { bundle: Boolean(flags.bundle) });
+    if (flags.json) {
+      process.stdout.write(
+        JSON.stringify({ period: report.period, status: report.status, lock: report.lock, outDir, files, bundle, checks: report.checks, money: report.money, returns: report.returns }) + '\n',
+      );
+      return;
+    }
+    const lines = [
+      `Returns reconciliation ${report.period} (${report.status === 'locked' ? `LOCKED by ${report.lock?.lockedBy} at ${report.lock?.lockedAt}` : report.isPeriodComplete ? 'not locked' : 'provisional: the month has not ended'})`,
+      locked ? `  Locked now: report sha256 ${locked.reportSha256}${locked.adjustments ? `, with ${locked.adjustments} adjustment(s) to earlier months` : ''}` : null,
+      `  Returns: ${report.returns.opened} opened, ${report.returns.received} received, ${report.returns.refunded} refunded, ${report.returns.closed} closed`,
+      ...report.money.map(
+        (m) =>
+          `  ${m.currency}: refunded ${money(m.refundedMinor, m.currency)} in ${m.refunds} refund(s), ${m.unbackedRefunds} without a verified receipt (${money(m.unbackedMinor, m.currency)}); ` +
+          `awaiting refund ${money(m.accrualMinor, m.currency)} on ${m.accrualLines} line(s); variance ${money(m.varianceMinor, m.currency)}`,
+      ),
+      '  Checks:',
+      ...report.checks.map((c) => `    ${c.status.toUpperCase().padEnd(4)}  ${c.label}: ${c.detail}`),
+      report.changesSinceLock.length ? `  ${report.changesSinceLock.length} change(s) touching this month were found after it was locked (see changes-since-lock).` : null,
+      `  Files in ${outDir}:`,
+      ...files.map((f) => `    ${f.name}`),
+      bundle ? `  Evidence bundle: ${bundle.path} (sha256 ${bundle.sha256})` : null,
+    ];
+    process.stdout.write(lines.filter((l) => l !== null).join('\n') + '\n');
+  } finally {
+    store.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof AppError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(error.code === 'VALIDATION' ? 2 : 1);
+  }
+  reportFatal(error);
+});

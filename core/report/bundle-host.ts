@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createAuditQueries } from '../app/audit-list';
+import { createDispatch, type Handlers } from '../app/dispatch';
+import { createEventBus } from '../app/event-bus';
+import { createSyncHealth } from '../app/sync-health';
+import { commands, type BundleInfo, type Command, type Mode } from '../contract';
+import { AppError } from '../errors';
+import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
+import { helpFor, renderOperationsGuide } from '../exceptions/guide';
+import { startWebHost } from '../host/server';
+import { loadMappings, shippedMappingsDir } from '../mappings/load';
+import { createMappingStore, type MappingFileView } from '../mappings/store';
+import type { Clock, Logger } from '../ports';
+import { explainRefundGuard, explainReturn } from '../reconcile/explain';
+import { createQueries } from '../reconcile/queries';
+import { createFeedsRepo } from '../store/feeds-repo';
+import { createDomainContext } from '../sync/context';
+import { loadMigrations, migrate } from '../store/migrate';
+import { sourceMigrationsDir } from '../store/paths';
+import { verifyAuditSegment } from './audit-segment';
+import { openBundle, type OpenedBundle } from './bundle';
+import { withAppIndexes } from './snapshot';
+
+// Shows an evidence bundle in the app, read-only: the bundle is checked and extracted to a temp folder, its
+// snapshot copied there with the app's indexes built on the copy and opened read-only, and a read-only part of the contract served from it by the same web host as browser
+// mode. No credentials are read, no network is used and nothing syncs; every command that would change something
+// answers CONFLICT. app.info carries `bundle` (the file, whether it verified, and every problem) for the banner.
+
+export interface BundleModeOptions {
+  file: string;
+  port?: number;
+  /** Built renderer to serve; null serves the API only. */
+  staticDir: string | null;
+  clock: Clock;
+  log: Logger;
+  appVersion: string;
+}
+
+const dayMs = 86_400_000;
+
+/** The read-only handler map over an opened bundle. Commands that change anything are refused. */
+export function createBundleHandlers(opened: OpenedBundle, options: { clock: Clock; log: Logger; appVersion: string }): { handlers: Handlers; close(): void } {
+  const { clock, log } = options;
+  const manifest = opened.manifest;
+  const db = opened.snapshotFile && opened.dir ? openViewerCopy(opened.snapshotFile, opened.dir, log) : null;
+  const mode: Mode = manifest?.sourceMode === 'sandbox' ? 'sandbox' : 'live';
+  const mappingsDir = opened.dir ? join(opened.dir, 'mappings') : undefined;
+  const mappingStore = createMappingStore(shippedMappingsDir, mappingsDir ?? join(shippedMappingsDir, '__none__'));
+  const mappings = mappingsDir ? () => loadMappings(shippedMappingsDir, mappingsDir) : () => loadMappings(shippedMappingsDir);
+  const startedAt = new Date(clock.now()).toISOString();
+  const info: BundleInfo = {
+    file: opened.file,
+    period: manifest?.period ?? null,
+    createdAt: manifest?.createdAt ?? null,
+    verified: opened.verified,
+    problems: opened.problems.map((p) => ({ path: p.path, kind: p.kind, detail: p.detail })),
+  };
+  const need = () => {
+    if (!db) throw new AppError('NOT_FOUND', 'This evidence bundle holds no readable snapshot of the data.');
+    return db;
+  };
+  const queries = db ? createQueries(db, clock) : null;
+  const domain = db ? createDomainContext({ db, clock, log, events: null, mappings }) : null;
+  const refuse = (command: string) => async () => {
+    throw new AppError('CONFLICT', `This is an evidence bundle, opened read-only: ${command} is not available here. Open the app on its own data to act.`);
+  };
+  const readOnly = {
+    'app.info': async () => ({
+      name: 'Returns Workbench',
+      version: options.appVersion,
+      dataDir: opened.dir ?? '',
+      databaseFile: opened.snapshotFile ?? '',
+      mode,
+      schemaVersion: manifest?.snapshot.schemaVersion ?? 0,
+      startedAt,
+      bundle: info,
+    }),
+    'sync.status': async () => ({
+      state: 'stopped' as const,
+      mode,
+      feeds: db ? createSyncHealth(db).withHealth(createFeedsRepo(db).list(), clock.now() - dayMs) : [],
+      lastCycleAt: null,
+      lastError: 'This is an evidence bundle: nothing syncs.',
+      cycles: 0,
+    }),
+    'settings.get': async () => ({
+      mode,
+      connections: { mirakl: { baseUrl: null, shopId: null }, rebound: { baseUrl: null, clientId: null, flowKey: null } },
+      secrets: { miraklApiKey: false, reboundClientSecret: false },
+      keychain: { available: false, message: 'An evidence bundle is read without any credentials.' },
+    }),
+    'mappings.get': async () => ({
+      files: {
+        reasonCodes: view(mappingStore.file('reasonCodes')),
+        skuOffers: view(mappingStore.file('skuOffers')),
+        policy: view(mappingStore.file('policy')),
+      },
+    }),
+    'audit.list': async (input) => createAuditQueries(need()).list(input),
+    'returns.list': async (input) => (queries ? queries.listReturns(input) : { rows: [], total: 0, totalIsCapped: false, offset: 0 }),
+    'returns.explain': async ({ returnId }) => explainReturn(domainOf(), returnId),
+    'refunds.explainGuard': async ({ returnId, orderLineId }) => explainRefundGuard(domainOf(), returnId, orderLineId),
+    'exceptions.list': async (input) => (queries ? queries.listExceptions(input) : { rows: [], total: 0, totalIsCapped: false, offset: 0 }),
+    'exceptions.get': async ({ id }) => {
+      const row = queries?.getException(id);
+      if (!row) throw new AppError('NOT_FOUND', `The bundle holds no exception ${id}.`);
+      return row;
+    },
+    'exceptions.help': async ({ type }) => {
+      if (!Object.prototype.hasOwnProperty.call(exceptionTypes, type)) throw new AppError('NOT_FOUND', `There is no exception type ${type}.`);
+      return helpFor(type as ExceptionTypeName, mappings().policy);
+    },
+    'exceptions.notes': async ({ id }) => ({
+      notes: need().prepare('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(id) as { id: number; at: string; author: string; body: string }[],
+    }),
+    'dashboard.kpis': async () => {
+      if (!queries) throw new AppError('NOT_FOUND', 'This evidence bundle holds no readable snapshot of the data.');
+      return queries.kpis();
+    },
+    'audit.verify': async () => {
+      // The snapshot holds the period's segment of the log: its chain is checked from the anchor the manifest names.
+      const rows = need().prepare('SELECT seq, at, actor, action, subject, before, after, reason, prev_hash, hash FROM audit_log ORDER BY seq').all() as Parameters<
+        typeof verifyAuditSegment
+      >[0]['rows'];
+      const problems = verifyAuditSegment({ anchorHash: manifest?.audit.anchorHash ?? '', fromSeq: manifest?.audit.fromSeq ?? null, rows });
+      return { ok: problems.length === 0, entries: rows.length, problems: problems.map((p) => ({ seq: p.seq, kind: p.kind, detail: p.detail })) };
+    },
+    'guide.get': async () => ({ markdown: renderOperationsGuide(mappings().policy) }),
+    'reports.list': async () => {
+      const report = opened.report;
+      if (!report) return { periods: [] };
+      return {
+        periods: [
+          {
+            period: report.period,
+            from: report.from,
+            to: report.to,
+            isComplete: report.isPeriodComplete,
+            returnsOpened: report.returns.opened,
+            lock: report.lock ? { lockedAt: report.lock.lockedAt, lockedBy: report.lock.lockedBy, reportSha256: report.lock.reportSha256 } : null,
+            changesSinceLock: report.changesSinceLock.length,
+          },
+        ],
+      };
+    },
+    'reports.get': async ({ period }) => {
+      if (!opened.report || opened.report.period !== period) throw new AppError('NOT_FOUND', `This evidence bundle holds the report of ${manifest?.period ?? 'no period'}, not of ${period}.`);
+      return opened.report;
+    },
+  } satisfies Partial<Handlers>;
+
+  function domainOf() {
+    if (!domain) throw new AppError('NOT_FOUND', 'This evidence bundle holds no readable snapshot of the data.');
+    return domain;
+  }
+
+  // Every other command would change something (or reach a live system): refused, by name.
+  const handlers = Object.fromEntries(
+    (Object.keys(commands) as Command[]).map((name) => [name, (readOnly as Partial<Record<Command, unknown>>)[name] ?? refuse(name)]),
+  ) as Handlers;
+  return { handlers, close: () => db?.close() };
+}
+
+/**
+ * The database the viewer reads: a private copy of the snapshot with the app's indexes built on it, then opened
+ * read-only. The bundle and its extracted snapshot are never written to.
+ */
+function openViewerCopy(snapshotFile: string, dir: string, log: Logger): Database.Database {
+  const file = join(dir, 'viewer.sqlite');
+  copyFileSync(snapshotFile, file);
+  const appSchema = new Database(':memory:');
+  const copy = new Database(file);
+  try {
+    migrate(appSchema, loadMigrations(sourceMigrationsDir), { now: () => 0 });
+    const failed = withAppIndexes(copy, appSchema);
+    if (failed.length) log.warn('some indexes could not be built on the bundle snapshot', { failed });
+  } finally {
+    copy.close();
+    appSchema.close();
+  }
+  return new Database(file, { readonly: true, fileMustExist: true });
+}
+
+function view(file: MappingFileView) {
+  return { text: file.text, version: file.version, source: file.source };
+}
+
+/** Opens `file` and serves it read-only on 127.0.0.1, like browser mode. */
+export async function startBundleMode(options: BundleModeOptions) {
+  const opened = openBundle(options.file, { extractTo: true });
+  const { handlers, close } = createBundleHandlers(opened, options);
+  const token = randomBytes(32).toString('base64url');
+  const host = await startWebHost({
+    dispatch: createDispatch(handlers, options.log),
+    events: createEventBus(),
+    token,
+    log: options.log,
+    staticDir: options.staticDir,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  return {
+    ...host,
+    token,
+    file: options.file,
+    verified: opened.verified,
+    problems: opened.problems,
+    period: opened.manifest?.period ?? null,
+    stop: async () => {
+      await host.close();
+      close();
+      if (opened.dir) rmSync(opened.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type BundleMode = Awaited<ReturnType<typeof startBundleMode>>;
+
+/**
+ * `npm run web -- --bundle FILE`: serves the bundle, prints the address (or one JSON line with `json`), and stops
+ * on Ctrl+C. A bundle that fails its checks is still shown, with every problem, so a reviewer can see what changed.
+ */
+export async function runBundleMode(options: BundleModeOptions & { json: boolean; out?: (text: string) => void }): Promise<BundleMode> {
+  const out = options.out ?? ((text: string) => process.stdout.write(text));
+  const running = await startBundleMode(options);
+  if (options.json) {
+    out(JSON.stringify({ url: running.url, port: running.port, token: running.token, bundle: running.file, period: running.period, verified: running.verified, problems: running.problems }) + '\n');
+  } else {
+    const check = running.verified
+      ? 'verified: every file matches its manifest and the audit chain holds.'
+      : `NOT VERIFIED — ${running.problems.length} problem(s):\n${running.problems.map((p) => `           ${p.path}: ${p.detail}`).join('\n')}`;
+    out(
+      `\nReturns Workbench is showing an evidence bundle, read-only (no credentials, no network, no sync).\n\n` +
+        `  Open:    ${running.url}\n  Bundle:  ${running.file}${running.period ? ` (${running.period})` : ''}\n  Check:   ${check}\n\n` +
+        'The address carries a token that changes at every start. Press Ctrl+C to stop.\n',
+    );
+  }
+  const stop = () => void running.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return running;
+}

@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { AdjustmentRow, Report } from '../contract/reports';
+import { reportSchema } from '../contract/reports';
+import type { FactFamily } from './facts';
+import { money } from './money';
+import { nextPeriod, parsePeriod, type Period } from './period';
+
+// A locked period keeps its report and the facts behind it. Afterwards the same facts are computed again whenever a
+// report that could show a change is made; every difference from the last known state of a fact (the locked one,
+// or the last adjustment of it) is recorded once as a post-close adjustment, in the first period that was still
+// open when it was found. The locked report itself is never rewritten: its stored bytes keep their sha256.
+
+export interface LockRow {
+  period: string;
+  locked_at: string;
+  locked_by: string;
+  reason: string | null;
+  report: string;
+  report_sha256: string;
+  facts_sha256: string;
+  audit_seq: number;
+}
+
+interface AdjustmentDbRow {
+  id: number;
+  period: string;
+  reported_in: string;
+  family: FactFamily;
+  key: string;
+  change: AdjustmentRow['change'];
+  before: string | null;
+  after: string | null;
+  currency: string | null;
+  amount_minor: number;
+  detected_at: string;
+}
+
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+export function createLockStore(db: Database) {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS rp_baseline (family TEXT NOT NULL, key TEXT NOT NULL, fact TEXT, currency TEXT, amount_minor INTEGER NOT NULL,
+    PRIMARY KEY (family, key)) WITHOUT ROWID`);
+  const getLock = db.prepare('SELECT * FROM period_locks WHERE period = ?');
+  const lockedPeriods = db.prepare('SELECT period FROM period_locks ORDER BY period');
+  const clearBaseline = db.prepare('DELETE FROM temp.rp_baseline');
+  const lockedFacts = db.prepare(`INSERT INTO temp.rp_baseline SELECT family, key, fact, currency, amount_minor FROM period_lock_facts WHERE period = ?`);
+  const adjustedFacts = db.prepare(`INSERT OR REPLACE INTO temp.rp_baseline
+    SELECT a.family, a.key, a.after, a.currency, COALESCE(a.after_amount_minor, 0) FROM period_adjustments a
+    WHERE a.period = @period AND a.id = (SELECT max(b.id) FROM period_adjustments b WHERE b.period = a.period AND b.family = a.family AND b.key = a.key)`);
+  // A fact whose text differs from its last known state; one that appeared; one that is gone.
+  const recordChanges = db.prepare(`INSERT INTO period_adjustments (period, reported_in, family, key, change, before, after, currency, amount_minor,
+      after_amount_minor, detected_at)
+    SELECT @period, @reportedIn, family, key, change, before, after, currency, amount, after_amount, @now FROM (
+      SELECT f.family, f.key, CASE WHEN b.fact IS NULL THEN 'added' ELSE 'changed' END AS change, b.fact AS before, f.fact AS after, f.currency,
+        f.amount_minor - CASE WHEN b.currency IS f.currency THEN COALESCE(b.amount_minor, 0) ELSE 0 END AS amount, f.amount_minor AS after_amount
+      FROM temp.rp_facts f LEFT JOIN temp.rp_baseline b ON b.family = f.family AND b.key = f.key
+      WHERE b.fact IS NULL OR b.fact != f.fact
+      UNION ALL
+      SELECT b.family, b.key, 'removed', b.fact, NULL, b.currency, -b.amount_minor, NULL FROM temp.rp_baseline b
+      WHERE b.fact IS NOT NULL AND NOT EXISTS (SELECT 1 FROM temp.rp_facts f WHERE f.family = b.family AND f.key = b.key)
+    ) ORDER BY CASE family WHEN 'return' THEN 0 WHEN 'refund' THEN 1 WHEN 'line' THEN 2 WHEN 'stock' THEN 3 ELSE 4 END, key`);
+  const adjustmentsReportedIn = db.prepare('SELECT * FROM period_adjustments WHERE reported_in = ? ORDER BY id');
+  const adjustmentsOf = db.prepare('SELECT * FROM period_adjustments WHERE period = ? ORDER BY id');
+  const countAdjustmentsOf = db.prepare('SELECT period, count(*) AS n FROM period_adjustments GROUP BY period');
+  const insertLock = db.prepare(`INSERT INTO period_locks (period, locked_at, locked_by, reason, report, report_sha256, facts_sha256, audit_seq)
+    VALUES (@period, @lockedAt, @lockedBy, @reason, @report, @reportSha256, @factsSha256, @auditSeq)`);
+  const insertFacts = db.prepare(`INSERT INTO period_lock_facts (period, family, key, fact, currency, amount_minor)
+    SELECT ?, family, key, fact, currency, amount_minor FROM temp.rp_facts`);
+  const factRows = db.prepare('SELECT family, key, fact FROM temp.rp_facts ORDER BY family, key').raw();
+
+  const locked = () => new Set((lockedPeriods.all() as { period: string }[]).map((r) => r.period));
+
+  const store = {
+    get: (period: string) => (getLock.get(period) as LockRow | undefined) ?? null,
+    lockedPeriods: locked,
+
+    /** The first period after `period` that is not locked: where a change found now to `period` is reported. */
+    firstOpenAfter(period: Period, isLocked: Set<string> = locked()): Period {
+      let p = nextPeriod(period);
+      while (isLocked.has(p.id)) p = nextPeriod(p);
+      return p;
+    },
+
+    /** Locked periods whose changes found now are shown in `period`'s report. */
+    periodsReportedIn(period: Period): Period[] {
+      const isLocked = locked();
+      return [...isLocked].map(parsePeriod).filter((p) => p.id < period.id && store.firstOpenAfter(p, isLocked).id === period.id);
+    },
+
+    /**
+     * Records how temp.rp_facts (just built for the locked `period`) differs from what is known of it. Returns how
+     * many adjustments were recorded.
+     */
+    recordDifferences(period: Period, now: string): number {
+      clearBaseline.run();
+      lockedFacts.run(period.id);
+      adjustedFacts.run({ period: period.id });
+      return recordChanges.run({ period: period.id, reportedIn: store.firstOpenAfter(period).id, now }).changes;
+    },
+
+    adjustmentsReportedIn: (period: string) => (adjustmentsReportedIn.all(period) as AdjustmentDbRow[]).map(toAdjustmentRow),
+    adjustmentsOf: (period: string) => (adjustmentsOf.all(period) as AdjustmentDbRow[]).map(toAdjustmentRow),
+    adjustmentCounts: () => new Map((countAdjustmentsOf.all() as { period: string; n: number }[]).map((r) => [r.period, r.n])),
+
+    /** sha256 over the facts in temp.rp_facts, in (family, key) order. */
+    factsSha256(): string {
+      const hash = createHash('sha256');
+      for (const [family, key, fact] of factRows.iterate() as Iterable<[string, string, string]>) hash.update(`${family}\t${key}\t${fact}\n`);
+      return hash.digest('hex');
+    },
+
+    /** Freezes `reportText` (the exact bytes hashed) and the facts in temp.rp_facts. Call inside the lock's transaction. */
+    insert(lock: Omit<LockRow, 'report_sha256' | 'facts_sha256'> & { factsSha256: string }): { reportSha256: string } {
+      const reportSha256 = sha256(lock.report);
+      insertLock.run({
+        period: lock.period,
+        lockedAt: lock.locked_at,
+        lockedBy: lock.locked_by,
+        reason: lock.reason,
+        report: lock.report,
+        reportSha256,
+        factsSha256: lock.factsSha256,
+        auditSeq: lock.audit_seq,
+      });
+      insertFacts.run(lock.period);
+      return { reportSha256 };
+    },
+
+    /** The locked report as stored, marked locked, with the changes found since. */
+    lockedReport(row: LockRow): Report {
+      const stored = reportSchema.parse(JSON.parse(row.report));
+      return {
+        ...stored,
+        status: 'locked',
+        lock: {
+          lockedAt: row.locked_at,
+          lockedBy: row.locked_by,
+          reason: row.reason,
+          reportSha256: row.report_sha256,
+          factsSha256: row.facts_sha256,
+          isIntact: sha256(row.report) === row.report_sha256,
+        },
+        changesSinceLock: store.adjustmentsOf(row.period),
+      };
+    },
+  };
+  return store;
+}
+
+export type LockStore = ReturnType<typeof createLockStore>;
+
+type Json = (string | number | null)[];
+
+function toAdjustmentRow(r: AdjustmentDbRow): AdjustmentRow {
+  return {
+    id: r.id,
+    period: r.period,
+    reportedIn: r.reported_in,
+    family: r.family,
+    key: r.key,
+    change: r.change,
+    description: describe(r),
+    currency: r.currency,
+    amountMinor: r.amount_minor,
+    detectedAt: r.detected_at,
+  };
+}
+
+/** What changed, in words, from the two states of the fact (see the fact layouts in core/report/facts.ts). */
+export function describe(r: Pick<AdjustmentDbRow, 'family' | 'key' | 'change' | 'before' | 'after' | 'currency' | 'amount_minor'>): string {
+  const before = r.before ? (JSON.parse(r.before) as Json) : null;
+  const after = r.after ? (JSON.parse(r.after) as Json) : null;
+  const f = after ?? before ?? [];
+  const cur = (fact: Json | null, i: number) => (fact ? money(Number(fact[i] ?? 0), String(fact[1] ?? r.currency)) : '—');
+  const delta = r.amount_minor !== 0 ? ` (${r.amount_minor > 0 ? '+' : ''}${money(r.amount_minor, r.currency)})` : '';
+  switch (r.family) {
+    case 'refund': {
+      const amount = (fact: Json | null) => (fact ? money(Number(fact[3]), String(fact[2])) : '—');
+      if (r.change === 'added') return `Refund ${r.key} of ${amount(after)} on order line ${f[0]}, dated ${f[7]}, was not in the locked report${delta}.`;
+      if (r.change === 'removed') return `Refund ${r.key} of ${amount(before)} on order line ${f[0]} is no longer dated in this period in Mirakl's ledger${delta}.`;
+      const changes = [
+        before?.[3] !== after?.[3] ? `amount ${amount(before)} → ${amount(after)}` : null,
+        before?.[8] !== after?.[8] ? `return ${before?.[8] ?? 'none'} → ${after?.[8] ?? 'none'}` : null,
+        before?.[9] !== after?.[9] ? (after?.[9] ? 'now backed by a receipt verified before period end' : 'no longer backed by a verified receipt') : null,
+        before?.[2] !== after?.[2] ? `currency ${before?.[2]} → ${after?.[2]}` : null,
+      ].filter(Boolean);
+      return `Refund ${r.key} on order line ${f[0]} changed: ${changes.join('; ') || 'details changed'}${delta}.`;
+    }
+    case 'line': {
+      const outstanding = (fact: Json | null) => (fact ? money(Math.max(0, Number(fact[4]) - Number(fact[5])), String(fact[1])) : money(0, r.currency));
+      return `Order line ${r.key}: ${before ? `${before[2]} verified unit(s), ${cur(before, 5)} refunded` : 'not counted'} → ${
+        after ? `${after[2]} verified unit(s), ${cur(after, 5)} refunded` : 'not counted'
+      } by period end; awaiting refund ${outstanding(before)} → ${outstanding(after)}${delta}.`;
+    }
+    case 'return': {
+      const events = (fact: Json | null) =>
+        fact
+          ? [fact[3] ? 'opened' : null, fact[4] ? 'received' : null, fact[6] ? 'refunded' : null, fact[5] ? 'closed' : null].filter(Boolean).join(', ') || 'no event'
+          : 'not counted';
+      return `Return ${r.key}: ${events(before)} → ${events(after)} in this period.`;
+    }
+    case 'stock':
+      return `Stock increment of unit ${r.key} (${f[0]}): ${before?.[2] ?? 'not counted'} → ${after?.[2] ?? 'not counted'} in this period.`;
+    case 'exception':
+      return `Exception ${r.key} (${f[0]}, ${f[1]}): ${r.change === 'removed' ? 'no longer open' : r.change === 'added' ? 'now open' : 'changed'} at period end.`;
+  }
+}

@@ -1,0 +1,265 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { AuditLog } from '../audit/log';
+import type { Report } from '../contract/reports';
+import { AppError } from '../errors';
+import type { Mappings } from '../mappings/load';
+import type { Clock } from '../ports';
+import { readAuditSegment } from './audit-segment';
+import { asOfOf, createReportBuilder } from './build';
+import { deflateSnapshot, writeBundle } from './bundle';
+import { renderReport, type ReportFile } from './exports';
+import { createFacts } from './facts';
+import { createLockStore, sha256 } from './locks';
+import { parsePeriod, periodOf, type Period } from './period';
+import { copyPeriodRows } from './snapshot';
+
+// Month-end reports: generate a period's report (live, or the locked one with the changes found since), write it
+// as files, lock a period, and pack the offline evidence bundle. A lock freezes the report and its facts in one
+// transaction with its audit entry; every later difference becomes a post-close adjustment, never an edit.
+
+export interface ReportPorts {
+  db: Database;
+  clock: Clock;
+  audit: AuditLog;
+  mappings: () => Mappings;
+  /** Who is acting, for the lock's audit entry and the bundle. */
+  actor: string;
+  appVersion: string;
+  /** Sandbox or live data, recorded in bundles so a reviewer knows which. */
+  mode?: 'sandbox' | 'live';
+  /** Brings the reconciliation's derived tables up to date before a report reads them (suggested refund matches). */
+  beforeReport?: () => void;
+}
+
+export interface WrittenFile {
+  name: string;
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+export function createReports(ports: ReportPorts) {
+  const { db, clock } = ports;
+  const facts = createFacts(db);
+  const builder = createReportBuilder(db);
+  const locks = createLockStore(db);
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  /** The live report of an unlocked period. Records first the changes to locked periods that it shows. Inside a transaction. */
+  function liveReport(period: Period, now: number): Report {
+    const nowIso = iso(now);
+    for (const earlier of locks.periodsReportedIn(period)) {
+      facts.build(earlier, earlier.toKey);
+      locks.recordDifferences(earlier, nowIso);
+    }
+    const { asOfMs } = asOfOf(period, now);
+    facts.build(period, iso(asOfMs).slice(0, 19));
+    const mappings = ports.mappings();
+    return builder.build({
+      period,
+      now,
+      toleranceMinor: mappings.policy.refunds.toleranceMinor,
+      refundStalledHours: mappings.policy.sla.refundStalledHours,
+      mappingVersions: mappings.versions,
+      adjustments: locks.adjustmentsReportedIn(period.id),
+      audit: ports.audit.verify(),
+    });
+  }
+
+  /** The period's report as it stands: live, or locked with the changes found since. Inside a transaction. */
+  function reportOf(period: Period, now: number): Report {
+    const lock = locks.get(period.id);
+    if (!lock) return liveReport(period, now);
+    facts.build(period, period.toKey);
+    locks.recordDifferences(period, iso(now));
+    return locks.lockedReport(lock);
+  }
+
+  const reports = {
+    generate(periodId: string): Report {
+      const period = parsePeriod(periodId);
+      ports.beforeReport?.();
+      return db.transaction(() => reportOf(period, clock.now()))();
+    },
+
+    lock(periodId: string, reason: string | null = null) {
+      const period = parsePeriod(periodId);
+      const now = clock.now();
+      if (now < period.toMs) {
+        throw new AppError('CONFLICT', `${period.label} has not ended yet (it ends at ${period.to}): a period can only be locked once it is over.`);
+      }
+      ports.beforeReport?.();
+      return db.transaction(() => {
+        const existing = locks.get(period.id);
+        if (existing) throw new AppError('CONFLICT', `${period.label} is already locked (by ${existing.locked_by} at ${existing.locked_at}); a lock is never changed.`);
+        const report = liveReport(period, now);
+        const text = JSON.stringify(report);
+        const factsSha256 = locks.factsSha256();
+        const reportSha256 = sha256(text);
+        const entry = ports.audit.append({
+          actor: ports.actor,
+          action: 'period.lock',
+          subject: `period:${period.id}`,
+          before: null,
+          after: {
+            reportSha256,
+            factsSha256,
+            returns: report.returns,
+            money: report.money.map((m) => ({ currency: m.currency, refundedMinor: m.refundedMinor, unbackedMinor: m.unbackedMinor, accrualMinor: m.accrualMinor })),
+            adjustments: report.tables.adjustments.length,
+          },
+          reason,
+        });
+        locks.insert({ period: period.id, locked_at: iso(now), locked_by: ports.actor, reason, report: text, factsSha256, audit_seq: entry.seq });
+        return { period: period.id, lockedAt: iso(now), lockedBy: ports.actor, reportSha256, factsSha256, adjustments: report.tables.adjustments.length };
+      })();
+    },
+
+    /** Every month from the first return to now, newest first, with its lock. */
+    list() {
+      const now = clock.now();
+      const opened = new Map(
+        (db.prepare(`SELECT substr(date_created, 1, 7) AS period, count(*) AS n FROM mirakl_returns GROUP BY 1`).all() as { period: string; n: number }[]).map((r) => [r.period, r.n]),
+      );
+      const locked = locks.lockedPeriods();
+      const counts = locks.adjustmentCounts();
+      const known = [...opened.keys(), ...locked].filter((p) => /^\d{4}-\d{2}$/.test(p)).sort();
+      const periods: Period[] = [];
+      for (let p = parsePeriod(known[0] ?? periodOf(now).id); p.fromMs <= now; p = periodOf(p.toMs)) periods.push(p);
+      return {
+        periods: periods.reverse().map((p) => {
+          const lock = locks.get(p.id);
+          return {
+            period: p.id,
+            from: p.from,
+            to: p.to,
+            isComplete: now >= p.toMs,
+            returnsOpened: opened.get(p.id) ?? 0,
+            lock: lock ? { lockedAt: lock.locked_at, lockedBy: lock.locked_by, reportSha256: lock.report_sha256 } : null,
+            changesSinceLock: counts.get(p.id) ?? 0,
+          };
+        }),
+      };
+    },
+
+    /** Writes the report's files (JSON, a CSV per table, XLSX, PDF) into `outDir`. */
+    async write(report: Report, outDir: string): Promise<WrittenFile[]> {
+      return writeFiles(await renderReport(report), outDir);
+    },
+
+    /**
+     * Generates the period's report and writes its files into `outDir`; with `bundle`, the evidence bundle too, from
+     * a snapshot taken in the same transaction as the report.
+     */
+    async generateFiles(periodId: string, outDir: string, options: { bundle?: boolean } = {}) {
+      if (!options.bundle) {
+        const report = reports.generate(periodId);
+        return { report, files: await reports.write(report, outDir), bundle: null };
+      }
+      return bundle(parsePeriod(periodId), outDir);
+    },
+  };
+
+  async function bundle(period: Period, outDir: string) {
+    const work = mkdtempSync(join(tmpdir(), 'rw-bundle-build-'));
+    const snapshotFile = join(work, 'period.sqlite');
+    try {
+      ports.beforeReport?.();
+      db.prepare('ATTACH DATABASE ? AS snap').run(snapshotFile);
+      let taken: {
+        report: Report;
+        lockedReportText: string | null;
+        audit: ReturnType<typeof readAuditSegment>;
+        schemaVersion: number;
+        tables: Record<string, number>;
+      };
+      try {
+        db.pragma('snap.journal_mode = DELETE');
+        taken = db.transaction(() => {
+          const now = clock.now();
+          const report = reportOf(period, now);
+          // reportOf leaves the facts of this period in the temp tables: they decide which rows the snapshot holds.
+          const audit = readAuditSegment(db, period.from);
+          const tables = copyPeriodRows(db, period, audit.fromSeq ?? Number.MAX_SAFE_INTEGER);
+          const schemaVersion = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+          return { report, lockedReportText: locks.get(period.id)?.report ?? null, audit, schemaVersion, tables };
+        })();
+      } finally {
+        db.prepare('DETACH DATABASE snap').run();
+      }
+      // The snapshot compresses on the thread pool while the report files are rendered here.
+      const snapshot = new Uint8Array(readFileSync(snapshotFile));
+      const snapshotDeflated = deflateSnapshot(snapshot);
+      const files = await renderReport(taken.report);
+      const written = writeFiles(files, outDir);
+      const mappings = ports.mappings();
+      const bundleFile = join(outDir, `returns-evidence-${period.id}.zip`);
+      const createdAt = iso(clock.now());
+      const result = await writeBundle(bundleFile, {
+        period: period.id,
+        createdAt,
+        createdBy: ports.actor,
+        appVersion: ports.appVersion,
+        sourceMode: ports.mode ?? null,
+        report: taken.report,
+        lockedReportText: taken.lockedReportText,
+        files,
+        snapshot,
+        snapshotDeflated,
+        snapshotTables: taken.tables,
+        snapshotSchemaVersion: taken.schemaVersion,
+        audit: taken.audit,
+        mappings: {
+          files: Object.values(mappings.sources).map((path) => ({ name: path.split(/[\\/]/).pop() ?? path, text: readFileSync(path, 'utf8') })),
+          inForce: mappings.versions,
+          recorded: recordedMappingVersions(period),
+        },
+      });
+      // The audit log keeps each bundle's manifest hash: the one check a forger who rewrote a whole bundle cannot pass.
+      db.transaction(() =>
+        ports.audit.append({
+          actor: ports.actor,
+          action: 'period.bundle',
+          subject: `period:${period.id}`,
+          after: { file: bundleFile.split(/[\\/]/).pop(), manifestSha256: result.manifestSha256, bundleSha256: result.sha256, reportStatus: taken.report.status },
+        }),
+      )();
+      return {
+        report: taken.report,
+        files: written,
+        bundle: { name: bundleFile.split(/[\\/]/).pop() ?? bundleFile, path: bundleFile, bytes: result.bytes, sha256: result.sha256, manifestSha256: result.manifestSha256 },
+      };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  /** The mapping versions recorded on the period's decisions (intents and intakes), with how many records carry each. */
+  function recordedMappingVersions(period: Period) {
+    const p = { from: period.fromKey, to: period.toKey };
+    const intents = db
+      .prepare(`SELECT mapping_version AS version, count(*) AS n FROM intents WHERE mapping_version IS NOT NULL AND created_at >= @from AND created_at < @to GROUP BY 1 ORDER BY 1`)
+      .all(p) as { version: string; n: number }[];
+    const intakes = db
+      .prepare(`SELECT i.mapping_version AS version, count(*) AS n FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+        WHERE i.mapping_version IS NOT NULL AND r.date_created >= @from AND r.date_created < @to GROUP BY 1 ORDER BY 1`)
+      .all(p) as { version: string; n: number }[];
+    return [...intents.map((r) => ({ source: 'intents', version: r.version, records: r.n })), ...intakes.map((r) => ({ source: 'return intake', version: r.version, records: r.n }))];
+  }
+
+  return reports;
+}
+
+export type Reports = ReturnType<typeof createReports>;
+
+export function writeFiles(files: ReportFile[], outDir: string): WrittenFile[] {
+  mkdirSync(outDir, { recursive: true });
+  return files.map((f) => {
+    const path = join(outDir, f.name);
+    writeFileSync(path, f.data);
+    return { name: f.name, path, bytes: f.data.byteLength, sha256: sha256(f.data) };
+  });
+}
