@@ -29,4 +29,9 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     trace: 'off',
   },
+  projects: [
+    { name: 'browser', testDir: 'test/e2e' },
+    // The desktop app through Playwright's _electron; skipped, with the reason printed, where Electron cannot run.
+    { name: 'electron', testDir: 'test/e2e-electron' },
+  ],
 });

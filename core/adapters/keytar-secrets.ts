@@ -1,4 +1,5 @@
 import type { SecretStore } from '../ports';
+import type { SecretRedactor } from './logger';
 
 // Secrets live only in the OS keychain. When no keychain is reachable we fail with a message that says how to
 // fix it; there is deliberately no plaintext fallback.
@@ -48,6 +49,25 @@ export function createKeytarSecretStore(service = keychainService, load: () => P
 async function loadKeytar(): Promise<Keytar> {
   const mod = (await import('keytar')) as unknown as { default?: Keytar } & Keytar;
   return mod.default ?? mod;
+}
+
+/**
+ * The same store, with every value read from or written to it remembered by `redactor`, so a logger sharing that
+ * redactor masks the value wherever it appears (an error text quoting a header, a URL with the key in it).
+ */
+export function rememberSecrets(store: SecretStore, redactor: SecretRedactor): SecretStore {
+  return {
+    get: async (account) => {
+      const secret = await store.get(account);
+      if (secret) redactor.remember(secret);
+      return secret;
+    },
+    set: async (account, secret) => {
+      redactor.remember(secret);
+      await store.set(account, secret);
+    },
+    delete: (account) => store.delete(account),
+  };
 }
 
 export function createMemorySecretStore(): SecretStore {

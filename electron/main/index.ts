@@ -1,81 +1,339 @@
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
-import { createKeytarSecretStore } from '../../core/adapters/keytar-secrets';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  protocol,
+  screen,
+  session,
+  shell,
+  Tray,
+  type MenuItemConstructorOptions,
+  type WebContents,
+} from 'electron';
 import { createLogger, fileSink } from '../../core/adapters/logger';
-import { localActor, systemClock, systemIds } from '../../core/adapters/system';
-import { bootCore, type Core } from '../../core/app/create-core';
-import { ipcChannels } from '../../core/contract';
-import { bindIpc } from './ipc';
-import { isAllowedExternal, isAppUrl } from './navigation';
+import { systemClock } from '../../core/adapters/system';
+import { ipcChannels, isEventName, type ExceptionRow, type SyncStatus } from '../../core/contract';
+import { appEntryUrl, appOrigin, appResponseHeaders, appScheme, resolveAppAsset } from './app-protocol';
+import { appWindowSender, bindIpc } from './ipc';
+import { isAllowedExternal, isAllowedRequest, isAppUrl } from './navigation';
+import { createNotifier, criticalExceptionsQuery, type DesktopNotice } from './notifier';
+import { appPaths } from './paths';
+import { createSupervisor, type SupervisorState } from './supervisor';
+import { trayIconPng } from './tray-icon';
+import { trayModel, type ServiceState, type TrayAction } from './tray-model';
+import { utilityLauncher } from './utility-launcher';
 import { mainWindowOptions } from './window-options';
+import { fitToDisplays, readWindowState, writeWindowState } from './window-state';
 
-// Main stays thin: it boots core, binds the contract to IPC and keeps the window locked to the app's own page.
+// Main stays thin: it starts the core in a supervised utility process, binds the contract to IPC, keeps the window
+// locked to the app's own page, and lives on in the tray so sync keeps running when the window is closed.
+// Everything with logic in it is a pure module beside this file, tested under Node.
 
+/** How long quitting waits for the sync cycle in flight before recording its calls as interrupted. */
+const quitDrainMs = 20_000;
+
+// Tests (Playwright's _electron) run the app on a data folder of their own; it must be set before anything reads it.
+if (process.env.RW_DATA_DIR) app.setPath('userData', process.env.RW_DATA_DIR);
 app.setName('Returns Workbench');
+protocol.registerSchemesAsPrivileged([{ scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } }]);
+
+const dataDir = app.getPath('userData');
+mkdirSync(join(dataDir, 'logs'), { recursive: true });
+const log = createLogger({ clock: systemClock, sink: fileSink(join(dataDir, 'logs', 'desktop.log')) });
+const paths = appPaths({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath, bundleDir: import.meta.dirname });
+const windowStateFile = join(dataDir, 'window-state.json');
+
 let mainWindow: BrowserWindow | null = null;
-let core: Core | null = null;
+let tray: Tray | null = null;
+let isQuitting = false;
+let hasStopped = false;
+let hasToldAboutTray = false;
+let serviceState: ServiceState = 'starting';
+let lastStatus: SyncStatus | null = null;
+const feedLabels = new Map<string, string>();
+
+const supervisor = createSupervisor({
+  launch: utilityLauncher(paths.coreEntry, process.env),
+  config: {
+    dataDir,
+    migrationsDir: paths.migrationsDir,
+    mappingsDir: paths.mappingsDir,
+    appVersion: app.getVersion(),
+    ...(process.env.RW_SQLITE_BINDING ? { nativeBinding: process.env.RW_SQLITE_BINDING } : {}),
+    ...(Number(process.env.RW_SANDBOX_SPEED) > 0 ? { sandboxSpeed: Number(process.env.RW_SANDBOX_SPEED) } : {}),
+  },
+  log,
+  onEvent: forwardEvent,
+  onStateChange: serviceChanged,
+});
+
+const notifier = createNotifier({ now: () => Date.now() });
+let flushTimer: NodeJS.Timeout | null = null;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    if (!mainWindow) return;
-    if (mainWindow.isMinimized()) mainWindow.restore();
-    mainWindow.focus();
-  });
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-attach-webview', (e) => e.preventDefault());
+  app.on('second-instance', showWindow);
+  app.on('activate', showWindow);
+  app.on('web-contents-created', (_event, contents) => harden(contents));
+  // The window hides to the tray instead of closing, so this only happens while quitting: nothing to do.
+  app.on('window-all-closed', () => {});
+  app.on('before-quit', (event) => {
+    if (hasStopped) return;
+    event.preventDefault();
+    if (isQuitting) return;
+    isQuitting = true;
+    // The window goes at once; the tray says what is still happening until the sync step in flight is done.
+    mainWindow?.hide();
+    refreshTray();
+    void supervisor.shutdown(quitDrainMs).then((outcome) => {
+      log.info('quit', { report: outcome.report, wasKilled: outcome.wasKilled });
+      hasStopped = true;
+      app.quit();
+    });
   });
   app.whenReady().then(start, (error: unknown) => fail(error));
-  app.on('window-all-closed', () => app.quit());
-  app.on('will-quit', () => core?.close());
 }
 
 async function start(): Promise<void> {
-  const dataDir = app.getPath('userData');
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const log = createLogger({ clock: systemClock, sink: fileSink(join(dataDir, 'logs', 'workbench.log')) });
+  hardenSession();
+  protocol.handle(appScheme, serveAppFile);
+  supervisor.start();
+  createTray();
+  await createWindow();
+}
+
+// ---- the renderer's page and its security -----------------------------------------------------------------------
+
+async function serveAppFile(request: Request): Promise<Response> {
+  const asset = resolveAppAsset(paths.rendererDir, request.url);
+  if ('status' in asset) return new Response(null, { status: asset.status });
   try {
-    core = await bootCore({
-      dataDir,
-      migrationsDir: join(app.getAppPath(), 'core', 'store', 'migrations'),
-      mappingsDir: join(app.getAppPath(), 'mappings'),
-      clock: systemClock,
-      ids: systemIds,
-      log,
-      secrets: createKeytarSecretStore(),
-      actor: localActor(),
-      appVersion: app.getVersion(),
-      ...(process.env.RW_SQLITE_BINDING ? { nativeBinding: process.env.RW_SQLITE_BINDING } : {}),
-    });
-  } catch (error) {
-    return fail(error);
+    return new Response(await readFile(asset.file), { headers: appResponseHeaders(asset.contentType) });
+  } catch {
+    return new Response(null, { status: 404 });
   }
+}
 
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  const rendererFile = join(import.meta.dirname, '../renderer/index.html');
-  const appUrl = pathToFileURL(rendererFile).href;
-  const window = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')));
-  mainWindow = window;
+function hardenSession(): void {
+  const ses = session.defaultSession;
+  // Copying (an order id, a return id) is the one thing the page may ask for.
+  ses.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
+  ses.setPermissionCheckHandler((_contents, permission, origin) => permission === 'clipboard-sanitized-write' && origin === appOrigin);
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url, appOrigin) }));
+}
 
-  bindIpc(ipcMain, core.dispatch, (url) => isAppUrl(url, appUrl));
-  core.events.onAny((name, payload) => {
-    if (!window.isDestroyed()) window.webContents.send(ipcChannels.event, name, payload);
+function harden(contents: WebContents): void {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, appEntryUrl)) event.preventDefault();
   });
-  window.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, appUrl)) event.preventDefault();
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url, appEntryUrl)) event.preventDefault();
   });
-  window.webContents.setWindowOpenHandler(({ url }) => {
+  contents.setWindowOpenHandler(({ url }) => {
     if (isAllowedExternal(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  window.once('ready-to-show', () => window.show());
+}
+
+// ---- the window ---------------------------------------------------------------------------------------------------
+
+async function createWindow(): Promise<void> {
+  const workAreas = [screen.getPrimaryDisplay(), ...screen.getAllDisplays().filter((d) => d.id !== screen.getPrimaryDisplay().id)].map((d) => d.workArea);
+  const state = fitToDisplays(readWindowState(windowStateFile), workAreas);
+  const window = new BrowserWindow(mainWindowOptions(paths.preload, state.bounds));
+  mainWindow = window;
+  if (state.isMaximized) window.maximize();
+
+  const unbind = bindIpc(
+    ipcMain,
+    (command, input) => supervisor.invoke(command, input),
+    appWindowSender(
+      () => (window.isDestroyed() ? null : window.webContents.id),
+      (url) => isAppUrl(url, appEntryUrl),
+    ),
+  );
+
+  let saveTimer: NodeJS.Timeout | null = null;
+  const saveState = () => {
+    if (window.isDestroyed() || window.isMinimized()) return;
+    writeWindowState(windowStateFile, { bounds: window.getNormalBounds(), isMaximized: window.isMaximized() });
+  };
+  const saveSoon = () => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveState, 500);
+  };
+  window.on('resize', saveSoon);
+  window.on('move', saveSoon);
+  window.on('close', (event) => {
+    saveState();
+    if (isQuitting) return;
+    // Closing hides to the tray: sync keeps running until the user quits from there.
+    event.preventDefault();
+    window.hide();
+    tellAboutTrayOnce();
+  });
+  window.on('show', refreshTray);
+  window.on('hide', refreshTray);
   window.on('closed', () => {
+    unbind();
     mainWindow = null;
   });
-  await window.loadFile(rendererFile);
+  window.once('ready-to-show', () => window.show());
+  await window.loadURL(appEntryUrl);
+}
+
+function showWindow(): void {
+  if (!mainWindow) {
+    if (app.isReady() && !isQuitting) void createWindow();
+    return;
+  }
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}
+
+function tellAboutTrayOnce(): void {
+  if (hasToldAboutTray || !Notification.isSupported()) return;
+  hasToldAboutTray = true;
+  new Notification({ title: 'Returns Workbench is still syncing', body: 'It keeps running in the tray. Quit it from the tray menu.' }).show();
+}
+
+// ---- the core's events, notifications and the tray -----------------------------------------------------------------
+
+function forwardEvent(name: string, payload: unknown): void {
+  if (!isEventName(name)) return;
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(ipcChannels.event, name, payload);
+  if (name === 'sync.progressed') {
+    const p = payload as { feed: string; phase: string; message?: string };
+    if (p.phase !== 'started') notify(notifier.observeFeed(p.feed, feedLabels.get(p.feed) ?? p.feed, { isFailure: p.phase === 'failed', message: p.message }));
+  }
+  if (name === 'sync.stateChanged') void refreshStatus();
+  if (name === 'data.changed' && (payload as { tables: string[] }).tables.includes('exceptions')) checkCriticalSoon();
+}
+
+function serviceChanged(state: SupervisorState, detail: string | null): void {
+  serviceState = state === 'ready' ? 'ready' : state === 'restarting' ? 'restarting' : state === 'failed' ? 'failed' : state === 'stopping' || state === 'stopped' ? 'stopping' : 'starting';
+  if (state === 'ready') {
+    void refreshStatus();
+    checkCriticalSoon();
+  }
+  refreshTray();
+  if (state === 'failed' && !isQuitting) {
+    // Nothing works without the core (a damaged database, a bad mapping file, or repeated crashes): say why, then stop.
+    void dialog
+      .showMessageBox({
+        type: 'error',
+        title: 'Returns Workbench',
+        message: 'Returns Workbench cannot continue',
+        detail: `${detail ?? 'The background service could not start.'}\n\nThe log files are in ${join(dataDir, 'logs')}.`,
+      })
+      .then(() => app.quit());
+  }
+}
+
+async function refreshStatus(): Promise<void> {
+  const result = await supervisor.invoke('sync.status', {});
+  if (result.ok) {
+    lastStatus = result.data as SyncStatus;
+    for (const feed of lastStatus.feeds) feedLabels.set(feed.feed, feed.label);
+  }
+  refreshTray();
+}
+
+let isCheckingCritical = false;
+let isCheckAgainNeeded = false;
+function checkCriticalSoon(): void {
+  if (isCheckingCritical) {
+    isCheckAgainNeeded = true;
+    return;
+  }
+  isCheckingCritical = true;
+  void (async () => {
+    do {
+      isCheckAgainNeeded = false;
+      const result = await supervisor.invoke('exceptions.list', criticalExceptionsQuery);
+      if (!result.ok) break;
+      const rows = (result.data as { rows: ExceptionRow[] }).rows;
+      notify(notifier.observeCritical(rows.map((r) => ({ id: r.id, type: r.type, title: r.title, returnId: r.returnId }))));
+    } while (isCheckAgainNeeded);
+    isCheckingCritical = false;
+  })();
+}
+
+function notify(notices: DesktopNotice[]): void {
+  if (Notification.isSupported()) {
+    for (const notice of notices) {
+      const shown = new Notification({ title: notice.title, body: notice.body });
+      shown.on('click', showWindow);
+      shown.show();
+    }
+  }
+  const at = notifier.nextFlushAt();
+  if (flushTimer) clearTimeout(flushTimer);
+  flushTimer = at === null ? null : setTimeout(() => notify(notifier.flush()), Math.max(0, at - Date.now()));
+}
+
+function createTray(): void {
+  const icon = nativeImage.createFromBuffer(Buffer.from(process.platform === 'darwin' ? trayIconPng.template.x16 : trayIconPng.colour.x16, 'base64'));
+  icon.addRepresentation({ scaleFactor: 2, buffer: Buffer.from(process.platform === 'darwin' ? trayIconPng.template.x32 : trayIconPng.colour.x32, 'base64') });
+  if (process.platform === 'darwin') icon.setTemplateImage(true);
+  try {
+    tray = new Tray(icon);
+  } catch (error) {
+    // Some Linux desktops have no tray: the app still works; launching it again shows the window.
+    log.warn('no system tray', { error: (error as Error).message });
+    return;
+  }
+  tray.on('click', showWindow);
+  refreshTray();
+}
+
+function refreshTray(): void {
+  if (!tray) return;
+  const model = trayModel({
+    service: isQuitting ? 'stopping' : serviceState,
+    status: lastStatus,
+    isWindowVisible: Boolean(mainWindow?.isVisible()),
+    formatTime: (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+  });
+  const template: MenuItemConstructorOptions[] = model.items.map((item) =>
+    item.kind === 'separator'
+      ? { type: 'separator' }
+      : item.kind === 'info'
+        ? { label: item.label, enabled: false }
+        : { label: item.label, enabled: item.isEnabled, click: () => trayAction(item.action) },
+  );
+  tray.setToolTip(model.tooltip);
+  tray.setContextMenu(Menu.buildFromTemplate(template));
+}
+
+function trayAction(action: TrayAction): void {
+  switch (action) {
+    case 'toggleWindow':
+      if (mainWindow?.isVisible()) mainWindow.hide();
+      else showWindow();
+      return;
+    case 'quit':
+      app.quit();
+      return;
+    case 'pause':
+    case 'resume':
+    case 'runNow':
+      void supervisor.invoke(`sync.${action}`, {}).then((result) => {
+        if (result.ok) lastStatus = result.data as SyncStatus;
+        refreshTray();
+      });
+      return;
+  }
 }
 
 function fail(error: unknown): void {

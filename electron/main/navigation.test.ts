@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedExternal, isAppUrl } from './navigation';
+import { appEntryUrl, appOrigin } from './app-protocol';
+import { isAllowedExternal, isAllowedRequest, isAppUrl } from './navigation';
 
 describe('navigation guards', () => {
   it('open only https links to allow-listed documentation hosts', () => {
@@ -13,9 +14,21 @@ describe('navigation guards', () => {
   });
 
   it('recognise the app page and nothing else', () => {
-    const app = 'file:///opt/rw/out/renderer/index.html';
-    expect(isAppUrl('file:///opt/rw/out/renderer/index.html#x', app)).toBe(true);
-    expect(isAppUrl('file:///etc/passwd', app)).toBe(false);
-    expect(isAppUrl('https://example.com/index.html', app)).toBe(false);
+    expect(isAppUrl(`${appEntryUrl}#x`, appEntryUrl)).toBe(true);
+    expect(isAppUrl('app://workbench/other.html', appEntryUrl)).toBe(false);
+    expect(isAppUrl('app://evil/index.html', appEntryUrl)).toBe(false);
+    expect(isAppUrl('file:///etc/passwd', appEntryUrl)).toBe(false);
+    expect(isAppUrl('https://example.com/index.html', appEntryUrl)).toBe(false);
+    const file = 'file:///opt/rw/out/renderer/index.html';
+    expect(isAppUrl('file:///opt/rw/out/renderer/index.html#x', file)).toBe(true);
+  });
+
+  it('let the page load only its own files and inline data', () => {
+    expect(isAllowedRequest('app://workbench/assets/index-1.js', appOrigin)).toBe(true);
+    expect(isAllowedRequest('data:image/png;base64,AAAA', appOrigin)).toBe(true);
+    expect(isAllowedRequest('devtools://devtools/bundled/inspector.html', appOrigin)).toBe(true);
+    for (const url of ['https://evil.example/x.js', 'http://127.0.0.1:8080/api', 'file:///etc/passwd', 'app://other/x.js', 'ws://127.0.0.1:1/', 'nonsense']) {
+      expect(isAllowedRequest(url, appOrigin), url).toBe(false);
+    }
   });
 });

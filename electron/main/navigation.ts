@@ -27,3 +27,18 @@ export function isAppUrl(rawUrl: string, appUrl: string): boolean {
     return false;
   }
 }
+
+/**
+ * Which requests the app's pages may make at all (checked by the session for every request): the app's own
+ * files, inline data, and Chromium's own devtools. Everything else — the network, file:// — is cancelled.
+ */
+export function isAllowedRequest(rawUrl: string, appOrigin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'data:' || url.protocol === 'devtools:') return true;
+  return url.origin === appOrigin || `${url.protocol}//${url.host}` === appOrigin;
+}

@@ -8,8 +8,18 @@ describe('main window options', () => {
     expect(prefs.contextIsolation).toBe(true);
     expect(prefs.nodeIntegration).toBe(false);
     expect(prefs.nodeIntegrationInWorker).toBe(false);
+    expect(prefs.nodeIntegrationInSubFrames).toBe(false);
     expect(prefs.webviewTag).toBe(false);
     expect(prefs.webSecurity).toBe(true);
+    expect(prefs.allowRunningInsecureContent).toBe(false);
+    expect(prefs.navigateOnDragDrop).toBe(false);
     expect(prefs.preload).toBe('/app/out/preload/index.cjs');
+  });
+
+  it('open where the window state says, without touching the security settings', () => {
+    const bounds = { x: -1200, y: 40, width: 1000, height: 700 };
+    const options = mainWindowOptions('/p.cjs', bounds);
+    expect(options).toMatchObject({ ...bounds, show: false });
+    expect(options.webPreferences).toEqual(mainWindowOptions('/p.cjs').webPreferences);
   });
 });

@@ -1,15 +1,18 @@
 import type { BrowserWindowConstructorOptions } from 'electron';
+import type { Rect } from './window-state';
 
 // The renderer is untrusted web content: sandboxed, isolated from the preload's world, and without Node.
-export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+export function mainWindowOptions(preloadPath: string, bounds?: Rect): BrowserWindowConstructorOptions {
   return {
     width: 1400,
     height: 900,
+    ...(bounds ?? {}),
     minWidth: 960,
     minHeight: 600,
     show: false,
     title: 'Returns Workbench',
     autoHideMenuBar: true,
+    backgroundColor: '#ffffff',
     webPreferences: {
       preload: preloadPath,
       sandbox: true,
@@ -20,6 +23,9 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
       webviewTag: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
       spellcheck: false,
     },
   };
