@@ -1,10 +1,12 @@
-import { AllCommunityModule, ModuleRegistry } from 'ag-grid-community';
+import { CellStyleModule, ColumnApiModule, InfiniteRowModelModule, ModuleRegistry, RowSelectionModule, ValidationModule } from 'ag-grid-community';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
 import './app/app.css';
 
-ModuleRegistry.registerModules([AllCommunityModule]);
+// Only the grid features the workbench uses: a smaller bundle is a faster first page. In development AG Grid's
+// validation names any feature used without its module.
+ModuleRegistry.registerModules([InfiniteRowModelModule, RowSelectionModule, CellStyleModule, ColumnApiModule, ...(import.meta.env.DEV ? [ValidationModule] : [])]);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -4,18 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-// Starts browser mode through the real CLI, exactly as `npm run web` does, on a throw-away data directory.
+// Starts browser mode through the real CLI, exactly as `npm run web` does, on a throw-away data directory, in
+// Sandbox mode. Sandbox time runs 18,000× real time (5 hours a second) so the world produces returns and every
+// common exception within the first ~20 s of the run; the tests wait for what they need with bounded polls.
 // The tests read the address from the environment the workers inherit.
+const e2eSandboxSpeed = 18_000;
+
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const root = new URL('../../', import.meta.url).pathname;
   if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) {
     throw new Error('The renderer has not been built: run `npm run build` (npm test does it for you).');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'rw-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'core', 'cli', 'web.ts'), '--json', '--data-dir', dataDir], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'core', 'cli', 'web.ts'), '--json', '--data-dir', dataDir, '--speed', String(e2eSandboxSpeed)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const started = await new Promise<{ url: string; token: string; port: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`browser mode exited with ${code} before it was ready`)));
     const lines = createInterface({ input: child.stdout! });

@@ -1,18 +1,26 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
+import type { BundleInfo } from '../../../core/contract';
 import { AboutPage } from '../features/about/AboutPage';
+import { AuditPage } from '../features/audit/AuditPage';
 import { DashboardPage } from '../features/dashboard/DashboardPage';
 import { ExceptionsPage } from '../features/exceptions/ExceptionsPage';
 import { ReportsPage } from '../features/reports/ReportsPage';
 import { ReturnsPage } from '../features/returns/ReturnsPage';
-import { SettingsPage } from '../features/settings/SettingsPage';
+import { Loading } from './EmptyState';
+import { formatDateTime } from './format';
+import { Notices } from './Notices';
 import { sections, useAppStore, type SectionId } from './store';
 
-const pages: Record<SectionId, () => React.JSX.Element> = {
+// The settings editors carry a YAML parser; they load when first opened, keeping it out of the first page.
+const SettingsPage = lazy(() => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+
+const pages: Record<SectionId, React.ComponentType> = {
   dashboard: DashboardPage,
   returns: ReturnsPage,
   exceptions: ExceptionsPage,
   reports: ReportsPage,
   settings: SettingsPage,
+  audit: AuditPage,
   about: AboutPage,
 };
 
@@ -27,14 +35,21 @@ export function App() {
     void loadInfo();
   }, [loadInfo]);
 
+  // An evidence bundle is opened to review its report: start there, unless the address names a section.
+  const isBundle = Boolean(info?.bundle);
+  useEffect(() => {
+    if (isBundle && !new URLSearchParams(window.location.search).has('section')) navigate('reports');
+  }, [isBundle, navigate]);
+
   const Page = pages[section];
   return (
     <div className="shell">
       {info?.mode === 'sandbox' && (
-        <div className="banner banner-sandbox" role="status">
+        <div className="banner banner-sandbox" role="status" aria-label="Sandbox mode">
           <strong>Sandbox</strong> — simulated ASOS Marketplace and ReBound data. Nothing here reaches a real system.
         </div>
       )}
+      {info?.bundle && <BundleBanner bundle={info.bundle} />}
       {infoError && (
         <div className="banner banner-error" role="alert">
           The app's local service is not answering: {infoError.message}
@@ -59,10 +74,39 @@ export function App() {
             ))}
           </ul>
         </nav>
-        <main className="page" aria-live="polite">
-          <Page />
+        <main className="page" aria-label={sections.find((s) => s.id === section)?.label}>
+          <Notices />
+          <Suspense fallback={<Loading what="the page" />}>
+            <Page />
+          </Suspense>
         </main>
       </div>
     </div>
+  );
+}
+
+/** Says the app shows an evidence bundle, read-only, and whether it is intact; if not, every problem found in it. */
+function BundleBanner({ bundle }: { bundle: BundleInfo }) {
+  return (
+    <>
+      <div className="banner banner-bundle" role="status" aria-label="Evidence bundle">
+        <strong>Evidence bundle</strong> <code>{bundle.file}</code> for {bundle.period ?? 'an unknown period'} — read-only.
+        {bundle.createdAt && ` Made ${formatDateTime(bundle.createdAt)}.`}
+        {bundle.verified && ' Verified: every file matches its manifest and the audit chain holds.'}
+      </div>
+      {!bundle.verified && (
+        <div className="banner banner-altered" role="alert" aria-label="Evidence bundle altered">
+          <strong>This evidence bundle was altered after it was made</strong> (or is damaged): it does not prove what it shows.{' '}
+          {bundle.problems.length} problem{bundle.problems.length === 1 ? '' : 's'} found:
+          <ul className="bundle-problems">
+            {bundle.problems.map((p, i) => (
+              <li key={`${p.path}-${i}`}>
+                <code>{p.path}</code> — {p.kind}: {p.detail}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </>
   );
 }

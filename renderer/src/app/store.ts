@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { ContractError, Output } from '../../../core/contract';
 import { api } from '../api/transport';
+import { describeError } from './format';
 
 export const sections = [
   { id: 'dashboard', label: 'Dashboard' },
@@ -8,28 +9,67 @@ export const sections = [
   { id: 'exceptions', label: 'Exceptions' },
   { id: 'reports', label: 'Reports' },
   { id: 'settings', label: 'Settings' },
+  { id: 'audit', label: 'Audit log' },
   { id: 'about', label: 'About' },
 ] as const;
 export type SectionId = (typeof sections)[number]['id'];
 
 type AppInfo = Output<'app.info'>;
 
+export interface Notice {
+  id: number;
+  kind: 'ok' | 'error';
+  text: string;
+}
+
 interface AppState {
   section: SectionId;
   info: AppInfo | null;
   infoError: ContractError | null;
+  notices: Notice[];
   navigate(section: SectionId): void;
   loadInfo(): Promise<void>;
+  /** Tells the person what happened: a plain confirmation, or exactly why it was refused. */
+  notify(kind: Notice['kind'], text: string): void;
+  notifyError(error: ContractError, prefix?: string): void;
+  dismiss(id: number): void;
 }
 
-export const useAppStore = create<AppState>((set) => ({
-  section: 'dashboard',
+/** The section in the address (`?section=returns`), so a reload or a bookmark opens where the person was. */
+function sectionFromAddress(): SectionId {
+  const wanted = new URLSearchParams(window.location.search).get('section');
+  return sections.find((s) => s.id === wanted)?.id ?? 'dashboard';
+}
+
+function showInAddress(section: SectionId): void {
+  const url = new URL(window.location.href);
+  url.searchParams.set('section', section);
+  history.replaceState(null, '', url.pathname + url.search + url.hash);
+}
+
+let nextNotice = 1;
+const maxNotices = 4;
+
+export const useAppStore = create<AppState>((set, get) => ({
+  section: sectionFromAddress(),
   info: null,
   infoError: null,
-  navigate: (section) => set({ section }),
+  notices: [],
+  navigate: (section) => {
+    showInAddress(section);
+    set({ section });
+  },
   loadInfo: async () => {
     const result = await api.invoke('app.info', {});
     if (result.ok) set({ info: result.data, infoError: null });
     else set({ infoError: result.error });
   },
+  notify: (kind, text) => {
+    const notice = { id: nextNotice++, kind, text };
+    set((s) => ({ notices: [...s.notices, notice].slice(-maxNotices) }));
+    // Confirmations fade; a refusal stays until the person has read and dismissed it.
+    if (kind === 'ok') setTimeout(() => get().dismiss(notice.id), 8000);
+  },
+  notifyError: (error, prefix) => get().notify('error', `${prefix ? `${prefix}: ` : ''}${describeError(error)}`),
+  dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 }));

@@ -1,14 +1,457 @@
-import { EmptyState } from '../../app/EmptyState';
+import { useEffect, useId, useState } from 'react';
+import type { Report } from '../../../../core/contract';
+import { Dialog } from '../../app/Dialog';
+import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
+import { describeError, formatCount, formatDateTime } from '../../app/format';
+import { useAppStore } from '../../app/store';
+import { checkStatusLabels, moneyMeasures, reportTables, type ReportColumn, type ReportTable } from './columns';
+import { monthLabel, useReportsStore, type Exported, type PeriodRow } from './store';
+
+const utcDateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+const formatUtc = (iso: string) => `${utcDateTime.format(Date.parse(iso))} UTC`;
+
+/** Rows a table shows before "Show all": enough to scan, short enough to keep the page readable. */
+const rowCap = 25;
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
 
 export function ReportsPage() {
+  const { loadList, watch } = useReportsStore();
+  const info = useAppStore((s) => s.info);
+  // Until app.info says otherwise the view offers no action: an evidence bundle must never show one.
+  const isReadOnly = info === null || Boolean(info.bundle);
+
+  useEffect(() => {
+    void loadList();
+    return watch();
+  }, [loadList, watch]);
+
   return (
     <>
       <h1>Reports</h1>
-      <EmptyState title="No reports yet">
-        Month-end reconciliation reports appear here: refunds matched to verified receipts, receipts awaiting refund,
-        stock restored per offer and open exceptions, exportable as CSV, XLSX and PDF, with an evidence bundle for
-        offline review and a lock to close the period.
-      </EmptyState>
+      <p className="muted">
+        Month-end reconciliation: every refund matched to a receipt ReBound verified, receipts still awaiting their refund, stock restored per offer and the
+        exceptions open at period end. Export a month as CSV, XLSX and PDF (with an evidence bundle for offline review) and lock it to close it.
+      </p>
+      {info?.bundle && (
+        <p className="read-only-note" role="note">
+          This is the report held in the evidence bundle, shown read-only: exporting and locking are not available here.
+        </p>
+      )}
+      <PeriodList />
+      <ReportView isReadOnly={isReadOnly} />
     </>
+  );
+}
+
+function PeriodList() {
+  const { periods, listError, hasLoadedList, selected, loadList, select } = useReportsStore();
+  const captionId = useId();
+  return (
+    <section className="card" aria-labelledby={captionId}>
+      <h2 id={captionId}>Periods</h2>
+      {listError && <LoadError what="the periods" message={describeError(listError)} onRetry={() => void loadList()} />}
+      {!hasLoadedList && <Loading what="the periods" />}
+      {hasLoadedList && !listError && periods.length === 0 && (
+        <EmptyState title="No periods yet">Reports cover the months in which returns were opened. None has been recorded yet.</EmptyState>
+      )}
+      {periods.length > 0 && (
+        <div className="table-wrap periods-wrap">
+          <table className="queue">
+            <caption className="visually-hidden">Periods: months with returns, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Period</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Returns opened
+                </th>
+                <th scope="col">Lock</th>
+                <th scope="col" className="num">
+                  Changes since lock
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {periods.map((p) => (
+                <PeriodLine key={p.period} period={p} isSelected={p.period === selected} onSelect={() => void select(p.period)} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function PeriodLine({ period: p, isSelected, onSelect }: { period: PeriodRow; isSelected: boolean; onSelect(): void }) {
+  return (
+    <tr className={isSelected ? 'selected' : undefined} data-period={p.period}>
+      <th scope="row">
+        <button type="button" className="link" aria-current={isSelected ? 'true' : undefined} aria-label={`Show the report for ${monthLabel(p.period)}`} onClick={onSelect}>
+          {monthLabel(p.period)}
+        </button>
+      </th>
+      <td>{p.isComplete ? 'Complete' : 'In progress'}</td>
+      <td className="num">{formatCount(p.returnsOpened)}</td>
+      <td>{p.lock ? `Locked by ${p.lock.lockedBy}, ${formatDateTime(p.lock.lockedAt)}` : 'Not locked'}</td>
+      <td className={`num ${p.changesSinceLock > 0 ? 'error' : ''}`}>{p.lock ? formatCount(p.changesSinceLock) : '—'}</td>
+    </tr>
+  );
+}
+
+function ReportView({ isReadOnly }: { isReadOnly: boolean }) {
+  const { selected, report, reportError, isLoadingReport, loadReport } = useReportsStore();
+  const headingId = useId();
+  if (!selected) return null;
+  return (
+    <section className="report" aria-labelledby={headingId}>
+      <div className="report-head">
+        <h2 id={headingId}>Report for {monthLabel(selected)}</h2>
+        {report && (
+          <span className={`badge ${report.status === 'locked' ? 'badge-ok' : 'badge-warn'}`} data-testid="report-status">
+            {report.status === 'locked' ? 'Locked' : 'Not locked'}
+          </span>
+        )}
+      </div>
+      {reportError && <LoadError what={`the report for ${monthLabel(selected)}`} message={describeError(reportError)} onRetry={() => void loadReport()} />}
+      {!report && !reportError && <Loading what={`the report for ${monthLabel(selected)}`} />}
+      {report && (
+        <>
+          <ReportMeta report={report} />
+          {!isReadOnly && <ReportActions report={report} isLoading={isLoadingReport} />}
+          <Totals report={report} />
+          <Checks report={report} />
+          {reportTables
+            .filter((t) => !t.isLockedOnly || report.status === 'locked')
+            .map((t) => (
+              <ReportTableView key={`${report.period}-${t.id}`} table={t} report={report} />
+            ))}
+        </>
+      )}
+    </section>
+  );
+}
+
+function ReportMeta({ report }: { report: Report }) {
+  const lock = report.lock;
+  return (
+    <div className="report-meta">
+      <p>
+        {formatUtc(report.from)} to {formatUtc(report.to)} ·{' '}
+        {report.isPeriodComplete ? 'the period is over' : 'the period had not ended: figures as they stood then, not final'} · as of {formatDateTime(report.asOf)} ·
+        generated {formatDateTime(report.generatedAt)}
+      </p>
+      <p className="muted small-text">
+        Refund tolerance {formatCount(report.toleranceMinor)} minor unit{report.toleranceMinor === 1 ? '' : 's'} · mappings{' '}
+        {Object.values(report.mappingVersions).join(', ') || 'none recorded'}
+      </p>
+      {lock && (
+        <p data-testid="report-lock">
+          Locked by {lock.lockedBy} on {formatDateTime(lock.lockedAt)}
+          {lock.reason ? ` — “${lock.reason}”` : ''}. Report sha256 <code>{lock.reportSha256}</code>.{' '}
+          {lock.isIntact ? (
+            <span className="ok">The stored report still matches it.</span>
+          ) : (
+            <strong className="error" role="alert">
+              The stored report no longer matches the hash recorded when it was locked.
+            </strong>
+          )}
+        </p>
+      )}
+      {report.changesSinceLock.length > 0 && (
+        <p className="error">
+          {formatCount(report.changesSinceLock.length)} change{report.changesSinceLock.length === 1 ? '' : 's'} touching this period found since it was
+          locked; each is reported as an adjustment in the period it names (listed below).
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ReportActions({ report, isLoading }: { report: Report; isLoading: boolean }) {
+  const { exporting, exportError, exported, exportFiles, loadReport } = useReportsStore();
+  const [isLocking, setIsLocking] = useState(false);
+  const canLock = report.isPeriodComplete && report.status === 'live';
+  return (
+    <>
+      <div className="row-actions" role="group" aria-label={`Actions for ${monthLabel(report.period)}`}>
+        <button type="button" disabled={exporting !== null} onClick={() => void exportFiles(false)}>
+          {exporting === 'files' ? 'Writing files…' : 'Export files'}
+        </button>
+        <button type="button" disabled={exporting !== null} onClick={() => void exportFiles(true)}>
+          {exporting === 'bundle' ? 'Writing files and bundle…' : 'Export with evidence bundle'}
+        </button>
+        {canLock && (
+          <button type="button" className="danger" onClick={() => setIsLocking(true)}>
+            Lock period…
+          </button>
+        )}
+        <button type="button" disabled={isLoading} onClick={() => void loadReport()}>
+          {isLoading ? 'Refreshing…' : 'Refresh report'}
+        </button>
+        {!report.isPeriodComplete && <span className="muted small-text">A period can be locked once it is over.</span>}
+      </div>
+      {exportError && (
+        <p className="error" role="alert" data-testid="export-error">
+          {describeError(exportError)}
+        </p>
+      )}
+      {exported && exported.report.period === report.period && <ExportedFiles exported={exported} />}
+      {isLocking && <LockDialog period={report.period} onClose={() => setIsLocking(false)} />}
+    </>
+  );
+}
+
+function ExportedFiles({ exported }: { exported: Exported }) {
+  const captionId = useId();
+  const all = [...(exported.bundle ? [{ ...exported.bundle, isBundle: true }] : []), ...exported.files.map((f) => ({ ...f, isBundle: false }))];
+  return (
+    <section className="card" aria-labelledby={captionId} data-testid="exported-files">
+      <h3 id={captionId}>Files written</h3>
+      <p className="muted">
+        {formatCount(all.length)} file{all.length === 1 ? '' : 's'} in <code>{exported.outDir}</code>
+      </p>
+      {exported.bundle && (
+        <p>
+          Evidence bundle sha256 <code>{exported.bundle.sha256}</code>. Open it read-only with <code>npm run web -- --bundle {exported.bundle.path}</code>.
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="queue">
+          <caption className="visually-hidden">Files written for {monthLabel(exported.report.period)}</caption>
+          <thead>
+            <tr>
+              <th scope="col">File</th>
+              <th scope="col">Path</th>
+              <th scope="col" className="num">
+                Size
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {all.map((f) => (
+              <tr key={f.path} data-file={f.name}>
+                <th scope="row">{f.isBundle ? <strong>{f.name} (evidence bundle)</strong> : f.name}</th>
+                <td>
+                  <code>{f.path}</code>
+                </td>
+                <td className="num" data-bytes={f.bytes}>
+                  {formatBytes(f.bytes)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function LockDialog({ period, onClose }: { period: string; onClose(): void }) {
+  const { lock, isLocking, lockError, clearLockError } = useReportsStore();
+  const [reason, setReason] = useState('');
+  const close = () => {
+    clearLockError();
+    onClose();
+  };
+  return (
+    <Dialog title={`Lock ${monthLabel(period)}`} onClose={close}>
+      <form
+        className="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void lock(reason).then((isDone) => isDone && onClose());
+        }}
+      >
+        <p>
+          Locking freezes this report and the facts behind it, with an entry in the audit log. A lock is never changed or removed: anything that changes
+          {` ${monthLabel(period)}`} later is reported as a post-close adjustment in the next open period.
+        </p>
+        <label>
+          Reason (recorded with the lock)
+          <textarea rows={3} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Month-end close, reviewed by …" />
+        </label>
+        {lockError && (
+          <p className="error" role="alert" data-testid="lock-error">
+            {describeError(lockError)}
+          </p>
+        )}
+        <div className="row-actions">
+          <button type="submit" className="danger" disabled={isLocking}>
+            {isLocking ? 'Locking…' : `Lock ${monthLabel(period)}`}
+          </button>
+          <button type="button" onClick={close}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function Figure({ label, value, isAlert = false }: { label: string; value: number; isAlert?: boolean }) {
+  return (
+    <div className={`figure ${isAlert ? 'figure-alert' : ''}`} role="group" aria-label={label}>
+      <div className="figure-value">{formatCount(value)}</div>
+      <div className="figure-label">{label}</div>
+    </div>
+  );
+}
+
+function Totals({ report }: { report: Report }) {
+  const returnsId = useId();
+  const moneyId = useId();
+  return (
+    <>
+      <section aria-labelledby={returnsId}>
+        <h3 id={returnsId}>Returns and units</h3>
+        <div className="kpis">
+          <Figure label="Returns opened" value={report.returns.opened} />
+          <Figure label="Returns received" value={report.returns.received} />
+          <Figure label="Returns refunded" value={report.returns.refunded} />
+          <Figure label="Returns closed" value={report.returns.closed} />
+          <Figure label="Units verified" value={report.units.verified} />
+          <Figure label="Units restocked" value={report.units.restocked} />
+          <Figure label="Units awaiting restock" value={report.units.awaitingRestock} />
+        </div>
+      </section>
+      <section aria-labelledby={moneyId}>
+        <h3 id={moneyId}>Money per currency</h3>
+        {report.money.length === 0 ? (
+          <p className="empty-line">No refunds and no receipts awaiting refund in this period.</p>
+        ) : (
+          <div className="table-wrap money-wrap">
+            <table className="queue money" data-testid="money-table">
+              <caption className="visually-hidden">Money per currency: each measure in its own currency, never summed across currencies</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Measure</th>
+                  {report.money.map((m) => (
+                    <th key={m.currency} scope="col" className="num">
+                      {m.currency === '?' ? 'Currency not known yet' : m.currency}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {moneyMeasures.map((measure) => (
+                  <tr key={measure.label}>
+                    <th scope="row">{measure.label}</th>
+                    {report.money.map((m) => (
+                      <td key={m.currency} className={`num ${measure.isAlert?.(m, report.toleranceMinor) ? 'error' : ''}`} data-currency={m.currency}>
+                        {measure.cell(m)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+function Checks({ report }: { report: Report }) {
+  const headingId = useId();
+  const count = (status: string) => report.checks.filter((c) => c.status === status).length;
+  const failed = count('fail');
+  return (
+    <section aria-labelledby={headingId}>
+      <h3 id={headingId}>Checks</h3>
+      <p className={failed ? 'error' : 'muted'} data-testid="checks-summary">
+        {count('pass')} passed, {failed} failed, {count('warn')} to look at, {count('info')} for information.
+      </p>
+      <div className="table-wrap">
+        <table className="queue checks" data-testid="checks-table">
+          <caption className="visually-hidden">Checks: what the report proves, and what needs a person</caption>
+          <thead>
+            <tr>
+              <th scope="col">Check</th>
+              <th scope="col">Result</th>
+              <th scope="col">Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.checks.map((c) => (
+              <tr key={c.id} data-check={c.id}>
+                <th scope="row">{c.label}</th>
+                <td>
+                  <span className={`check-result check-result-${c.status}`}>{checkStatusLabels[c.status]}</span>
+                </td>
+                <td>{c.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function cellClass(column: ReportColumn | undefined): string | undefined {
+  if (column?.isNumeric) return 'num';
+  return column?.fit === 'normal' ? undefined : column?.fit;
+}
+
+function ReportTableView({ table, report }: { table: ReportTable; report: Report }) {
+  const [isShowingAll, setIsShowingAll] = useState(false);
+  const headingId = useId();
+  const rows = table.rows(report);
+  const shown = isShowingAll ? rows : rows.slice(0, rowCap);
+  return (
+    <section aria-labelledby={headingId} data-table={table.id}>
+      <h3 id={headingId}>
+        {table.title} <span className="muted">({formatCount(rows.length)})</span>
+      </h3>
+      <p className="muted small-text">{table.about}</p>
+      {rows.length === 0 ? (
+        <p className="empty-line">None.</p>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="queue">
+              <caption className="visually-hidden">
+                {table.title}: {rows.length === shown.length ? `${formatCount(rows.length)} rows` : `the first ${formatCount(shown.length)} of ${formatCount(rows.length)} rows`}
+              </caption>
+              <thead>
+                <tr>
+                  {table.columns.map((c) => (
+                    <th key={c.header} scope="col" className={c.isNumeric ? 'num' : undefined}>
+                      {c.header}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((cells, i) => (
+                  <tr key={i}>
+                    {cells.map((cell, j) => (
+                      <td key={j} className={cellClass(table.columns[j])}>
+                        {cell}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {rows.length > shown.length && (
+            <p className="muted small-text">
+              Showing the first {formatCount(shown.length)} of {formatCount(rows.length)}; the exported files hold every row.{' '}
+              <button type="button" className="link" onClick={() => setIsShowingAll(true)}>
+                Show all {formatCount(rows.length)}
+              </button>
+            </p>
+          )}
+        </>
+      )}
+    </section>
   );
 }

@@ -1,22 +1,94 @@
-import type { ColDef } from 'ag-grid-community';
+import type { CellClassRules, ColDef, ColGroupDef, GetRowIdParams, ValueFormatterParams } from 'ag-grid-community';
+import type { ReturnRow } from '../../../../core/contract';
+import { formatDateTime, formatMoney, refundStatusLabels } from '../../app/format';
+import type { SortField } from './store';
 
-// The side-by-side row a return will have: Mirakl's view and ReBound's view of the same return.
-export interface ReturnRow {
-  returnId: string;
-  orderCommercialId: string;
-  miraklState: string;
-  rma: string | null;
-  reboundOrderId: string | null;
-  reboundStatus: string | null;
+// Mirakl's view and ReBound's view of the same return side by side, one column group per system. A cell whose
+// value the two systems disagree on (the row's driftFields) is highlighted on both sides.
+
+type DriftField = ReturnRow['driftFields'][number];
+
+const disagrees = (field: DriftField): CellClassRules<ReturnRow> => ({
+  'cell-drift': (p) => Boolean(p.data?.driftFields.includes(field)),
+});
+
+const money = (p: ValueFormatterParams<ReturnRow, number>) => (p.value === null || p.value === undefined || !p.data ? '' : formatMoney(p.value, p.data.currency));
+const dash = (p: ValueFormatterParams<ReturnRow>) => (p.value === null || p.value === undefined || p.value === '' ? '—' : String(p.value));
+
+/** Column id → the contract's sort field; a column missing here cannot be sorted (SQL has no index for it). */
+export const sortFieldOfColumn: Record<string, SortField> = {
+  dateCreated: 'dateCreated',
+  returnId: 'returnId',
+  commercialId: 'commercialId',
+  'mirakl.state': 'miraklState',
+  'rebound.status': 'reboundStatus',
+  refundStatus: 'refundStatus',
+  refundedMinor: 'refundedMinor',
+  expectedRefundMinor: 'expectedRefundMinor',
+};
+
+const sortable = (colId: string) => colId in sortFieldOfColumn;
+
+function col(def: ColDef<ReturnRow> & { field: NonNullable<ColDef<ReturnRow>['field']> }): ColDef<ReturnRow> {
+  return { sortable: sortable(def.field), ...def };
 }
 
-export const returnColumns: ColDef<ReturnRow>[] = [
-  { field: 'returnId', headerName: 'Return', minWidth: 160 },
-  { field: 'orderCommercialId', headerName: 'Order' },
-  { field: 'miraklState', headerName: 'Mirakl state' },
-  { field: 'rma', headerName: 'RMA' },
-  { field: 'reboundOrderId', headerName: 'ReBound return order', minWidth: 200 },
-  { field: 'reboundStatus', headerName: 'ReBound status' },
+export const returnColumns: (ColDef<ReturnRow> | ColGroupDef<ReturnRow>)[] = [
+  {
+    headerName: 'Return',
+    groupId: 'return',
+    children: [
+      col({ field: 'dateCreated', headerName: 'Created', width: 150, valueFormatter: (p) => formatDateTime(p.value as string) }),
+      col({ field: 'commercialId', headerName: 'Order', width: 150, pinned: 'left' }),
+      col({ field: 'returnId', headerName: 'Return id', width: 170 }),
+      col({ field: 'rma', headerName: 'RMA', width: 120, valueFormatter: dash }),
+    ],
+  },
+  {
+    headerName: 'ASOS Marketplace (Mirakl)',
+    groupId: 'mirakl',
+    children: [
+      col({ field: 'mirakl.state', headerName: 'Mirakl state', width: 140, cellClassRules: disagrees('state') }),
+      col({ field: 'mirakl.trackingNumber', headerName: 'Mirakl tracking', width: 160, valueFormatter: dash, cellClassRules: disagrees('tracking') }),
+      col({ field: 'mirakl.requestedUnits', headerName: 'Requested', width: 110, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
+    ],
+  },
+  {
+    headerName: 'ReBound',
+    groupId: 'rebound',
+    children: [
+      col({ field: 'rebound.status', headerName: 'ReBound status', width: 170, valueFormatter: (p) => (p.value ? String(p.value) : 'not in ReBound'), cellClassRules: disagrees('state') }),
+      col({ field: 'rebound.trackingNumber', headerName: 'ReBound tracking', width: 160, valueFormatter: dash, cellClassRules: disagrees('tracking') }),
+      col({ field: 'rebound.unitsArrived', headerName: 'Arrived', width: 95, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
+      col({ field: 'rebound.unitsMissing', headerName: 'Missing', width: 95, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
+      col({ field: 'rebound.unitsSellable', headerName: 'Sellable', width: 95, type: 'numericColumn' }),
+      col({ field: 'rebound.orderId', headerName: 'ReBound order', width: 150, valueFormatter: dash, hide: true }),
+    ],
+  },
+  {
+    headerName: 'Refund and stock',
+    groupId: 'money',
+    children: [
+      col({ field: 'expectedRefundMinor', headerName: 'Expected refund', width: 140, type: 'numericColumn', valueFormatter: money, cellClassRules: disagrees('refund') }),
+      col({ field: 'refundedMinor', headerName: 'Refunded (Mirakl)', width: 145, type: 'numericColumn', valueFormatter: money, cellClassRules: disagrees('refund') }),
+      col({
+        field: 'refundStatus',
+        headerName: 'Refund',
+        width: 140,
+        valueFormatter: (p) => (p.value ? refundStatusLabels[p.value as ReturnRow['refundStatus']] : ''),
+        cellClassRules: disagrees('refund'),
+      }),
+      col({ field: 'unitsRestocked', headerName: 'Restocked', width: 105, type: 'numericColumn' }),
+    ],
+  },
+  col({
+    field: 'drift',
+    headerName: 'Drift',
+    width: 170,
+    valueFormatter: (p) => (p.data?.drift ? `Drift: ${p.data.driftFields.join(', ') || 'yes'}` : ''),
+    cellClassRules: { 'cell-drift-flag': (p) => Boolean(p.data?.drift) },
+  }),
+  col({ field: 'openExceptions', headerName: 'Exceptions', width: 110, type: 'numericColumn', valueFormatter: (p) => (p.value ? String(p.value) : '') }),
 ];
 
-export const getReturnRowId = (p: { data: ReturnRow }) => p.data.returnId;
+export const getReturnRowId = (p: GetRowIdParams<ReturnRow>) => p.data.returnId;

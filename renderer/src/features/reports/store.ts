@@ -1,0 +1,129 @@
+import { create } from 'zustand';
+import type { ContractError, Output, Report } from '../../../../core/contract';
+import { api } from '../../api/transport';
+import { useAppStore } from '../../app/store';
+import { throttle } from '../../app/throttle';
+
+// Month-end reports: the periods (months with returns, newest first, locked or live), the report of the one
+// selected, the files the last export wrote, and the period lock. Every refusal is kept as the contract's error.
+
+export type PeriodRow = Output<'reports.list'>['periods'][number];
+export type Exported = Output<'reports.generate'>;
+
+interface ReportsState {
+  periods: PeriodRow[];
+  listError: ContractError | null;
+  hasLoadedList: boolean;
+  selected: string | null;
+  report: Report | null;
+  reportError: ContractError | null;
+  isLoadingReport: boolean;
+  /** The files of the last export, for the period they were written for. */
+  exported: Exported | null;
+  exportError: ContractError | null;
+  exporting: 'files' | 'bundle' | null;
+  lockError: ContractError | null;
+  isLocking: boolean;
+  loadList(): Promise<void>;
+  select(period: string): Promise<void>;
+  loadReport(): Promise<void>;
+  exportFiles(withBundle: boolean): Promise<boolean>;
+  lock(reason: string): Promise<boolean>;
+  clearLockError(): void;
+  /** Keeps the list of periods current while the view is shown; returns the unsubscribe. */
+  watch(): () => void;
+}
+
+export function monthLabel(period: string): string {
+  const [year, month] = period.split('-').map(Number);
+  if (!year || !month) return period;
+  return new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(year, month - 1, 1));
+}
+
+export const useReportsStore = create<ReportsState>((set, get) => {
+  let reportSeq = 0;
+  return {
+    periods: [],
+    listError: null,
+    hasLoadedList: false,
+    selected: null,
+    report: null,
+    reportError: null,
+    isLoadingReport: false,
+    exported: null,
+    exportError: null,
+    exporting: null,
+    lockError: null,
+    isLocking: false,
+
+    loadList: async () => {
+      const result = await api.invoke('reports.list', {});
+      if (!result.ok) return set({ listError: result.error, hasLoadedList: true });
+      set({ periods: result.data.periods, listError: null, hasLoadedList: true });
+      // The newest month opens by itself the first time (in an evidence bundle, the bundle's only month).
+      const first = result.data.periods[0];
+      if (get().selected === null && first) await get().select(first.period);
+    },
+
+    select: async (period) => {
+      set({ selected: period, exportError: null, lockError: null });
+      await get().loadReport();
+    },
+
+    loadReport: async () => {
+      const period = get().selected;
+      if (!period) return;
+      const seq = ++reportSeq;
+      set((s) => ({ isLoadingReport: true, ...(s.report?.period === period ? {} : { report: null }), reportError: null }));
+      const result = await api.invoke('reports.get', { period });
+      if (seq !== reportSeq) return; // another period was chosen meanwhile
+      set(result.ok ? { report: result.data, reportError: null, isLoadingReport: false } : { report: null, reportError: result.error, isLoadingReport: false });
+    },
+
+    exportFiles: async (withBundle) => {
+      const period = get().selected;
+      if (!period || get().exporting) return false;
+      set({ exporting: withBundle ? 'bundle' : 'files', exportError: null });
+      const result = await api.invoke('reports.generate', { period, bundle: withBundle });
+      if (!result.ok) {
+        set({ exporting: null, exportError: result.error });
+        return false;
+      }
+      // The files hold the report as generated now: the view shows that same report.
+      set((s) => ({ exporting: null, exported: result.data, ...(s.selected === period ? { report: result.data.report } : {}) }));
+      const count = result.data.files.length;
+      useAppStore
+        .getState()
+        .notify('ok', `Wrote ${count} file${count === 1 ? '' : 's'}${result.data.bundle ? ' and the evidence bundle' : ''} for ${monthLabel(period)} to ${result.data.outDir}.`);
+      return true;
+    },
+
+    lock: async (reason) => {
+      const period = get().selected;
+      if (!period || get().isLocking) return false;
+      set({ isLocking: true, lockError: null });
+      const result = await api.invoke('reports.lock', { period, ...(reason.trim() ? { reason: reason.trim() } : {}) });
+      if (!result.ok) {
+        set({ isLocking: false, lockError: result.error });
+        return false;
+      }
+      set({ isLocking: false });
+      useAppStore
+        .getState()
+        .notify('ok', `Locked ${monthLabel(period)} (by ${result.data.lockedBy}). Later changes to it will be reported as post-close adjustments.`);
+      await Promise.all([get().loadList(), get().loadReport()]);
+      return true;
+    },
+
+    clearLockError: () => set({ lockError: null }),
+
+    watch: () => {
+      const refresh = throttle(() => void get().loadList(), 5000);
+      const off = api.on('data.changed', refresh);
+      return () => {
+        off();
+        refresh.cancel();
+      };
+    },
+  };
+});

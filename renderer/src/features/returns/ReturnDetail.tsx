@@ -1,0 +1,236 @@
+import { useEffect, useState } from 'react';
+import type { TimelineSource } from '../../../../core/contract';
+import { Dialog } from '../../app/Dialog';
+import { LoadError, Loading } from '../../app/EmptyState';
+import { formatDateTime, formatMoney, ownerLabels, severityLabels } from '../../app/format';
+import { useAppStore } from '../../app/store';
+import { ActionDialog, runPending, type PendingAction } from '../exceptions/ActionDialog';
+import { ExceptionActions } from '../exceptions/ExceptionActions';
+import { useExceptionsStore } from '../exceptions/store';
+import { useReturnsStore, type LineGuard } from './store';
+
+const sourceLabels: Record<TimelineSource, string> = { mirakl: 'Mirakl', rebound: 'ReBound', bridge: 'Bridge', exception: 'Exception', user: 'Person' };
+
+/** One return: where it stands in both systems, why each line's refund did or did not go out, what can be done now. */
+export function ReturnDetail() {
+  const { openId, detail, detailError, openReturn, loadDetail, refundNow } = useReturnsStore();
+  const exceptions = useExceptionsStore();
+  const navigate = useAppStore((s) => s.navigate);
+  const [pending, setPending] = useState<PendingAction | null>(null);
+  const [override, setOverride] = useState<{ orderLineId: string } | null>(null);
+  const summary = detail?.timeline.summary;
+
+  const { loadHelp } = exceptions;
+  useEffect(() => {
+    for (const e of detail?.exceptions ?? []) void loadHelp(e.type);
+  }, [detail, loadHelp]);
+
+  return (
+    <aside className="side-panel wide" role="region" aria-label={`Return ${summary?.commercialId ?? openId}`}>
+      <div className="panel-head">
+        <h2>Return {summary ? `for order ${summary.commercialId}` : openId}</h2>
+        <button type="button" className="link" aria-label="Close return detail" onClick={() => openReturn(null)}>
+          Close
+        </button>
+      </div>
+      {detailError && <LoadError what={`return ${openId}`} message={detailError.message} onRetry={() => void loadDetail()} />}
+      {!detail && !detailError && <Loading what="the return’s timeline" />}
+      {detail && summary && (
+        <div className="stack">
+          <table className="facts compact" aria-label="Where the return stands">
+            <tbody>
+              <tr>
+                <th scope="row">Return id</th>
+                <td>{detail.timeline.returnId}</td>
+              </tr>
+              <tr>
+                <th scope="row">RMA</th>
+                <td>{summary.rma ?? '—'}</td>
+              </tr>
+              <tr>
+                <th scope="row">Mirakl</th>
+                <td>{summary.miraklState}</td>
+              </tr>
+              <tr>
+                <th scope="row">ReBound</th>
+                <td>{summary.reboundOrderId ? `${summary.reboundStatus ?? '?'} (order ${summary.reboundOrderId})` : 'not in ReBound'}</td>
+              </tr>
+              <tr>
+                <th scope="row">Tracking</th>
+                <td>{summary.trackingNumber ?? '—'}</td>
+              </tr>
+              <tr>
+                <th scope="row">Units</th>
+                <td>
+                  {summary.unitsExpected} expected, {summary.unitsArrived} arrived{summary.unitsMissing ? `, ${summary.unitsMissing} missing` : ''}
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">Refunds (Mirakl)</th>
+                <td>
+                  {formatMoney(summary.refundedMinor, summary.currency)} refunded
+                  {summary.refundPendingMinor ? `, ${formatMoney(summary.refundPendingMinor, summary.currency)} pending` : ''}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+
+          <section aria-label="Refund checks">
+            <h3>Refund checks per line</h3>
+            {detail.lines.length === 0 && <p className="muted">No line of this return has reached ReBound yet, so no refund is being considered.</p>}
+            {detail.lines.map((line) => (
+              <LineGuardView key={line.orderLineId} line={line} onRefund={() => void refundNow(detail.timeline.returnId, line.orderLineId)} onOverride={() => setOverride({ orderLineId: line.orderLineId })} />
+            ))}
+          </section>
+
+          <section aria-label="Open exceptions of this return">
+            <h3>Open exceptions</h3>
+            {detail.exceptions.length === 0 && <p className="muted">None: the two systems agree on this return so far.</p>}
+            <ul className="plain">
+              {detail.exceptions.map((e) => (
+                <li key={e.id} className="exception-item">
+                  <div>
+                    <strong>{e.title}</strong> <span className={`sev sev-${e.severity}`}>{severityLabels[e.severity]}</span>{' '}
+                    <span className="muted">
+                      #{e.id}, {ownerLabels[e.owner]}
+                      {e.assignee ? `, ${e.assignee}` : ''}
+                    </span>
+                  </div>
+                  <p>{e.cause}</p>
+                  <ExceptionActions row={e} help={exceptions.help[e.type]} onPending={setPending} />
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => {
+                      void exceptions.open(e.id);
+                      navigate('exceptions');
+                    }}
+                  >
+                    Open in the exception queue
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+
+          <section aria-label="Timeline">
+            <h3>Timeline</h3>
+            <ol className="timeline" aria-label="Timeline across Mirakl, ReBound, the bridge and people">
+              {detail.timeline.entries.map((entry, i) => (
+                <li key={`${entry.at}-${i}`} className={`tl tl-${entry.source}`} data-kind={entry.kind}>
+                  <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>
+                  <span className={`src src-${entry.source}`}>{sourceLabels[entry.source]}</span>
+                  <div>
+                    <div>{entry.title}</div>
+                    {entry.detail && <div className="muted small-text">{entry.detail}</div>}
+                  </div>
+                </li>
+              ))}
+            </ol>
+          </section>
+        </div>
+      )}
+      {pending && (
+        <ActionDialog
+          pending={pending}
+          serverNow={exceptions.counts?.at ?? null}
+          onCancel={() => setPending(null)}
+          onConfirm={async (answer) => {
+            const ok = await runPending(pending, answer, exceptions);
+            await loadDetail();
+            return ok;
+          }}
+        />
+      )}
+      {override && detail && (
+        <OverrideDialog
+          orderLineId={override.orderLineId}
+          onCancel={() => setOverride(null)}
+          onConfirm={(reason) => refundNow(detail.timeline.returnId, override.orderLineId, reason)}
+        />
+      )}
+    </aside>
+  );
+}
+
+function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefund(): void; onOverride(): void }) {
+  const g = line.guard;
+  if (!g) return <p className="error">Line {line.orderLineId}: {line.error?.message ?? 'no answer'}</p>;
+  const intent = g.intent;
+  // Only what can be done now: a refund the guard allows and nothing has planned yet (or a failed one to retry),
+  // or an override when the guard holds it back and nothing is planned.
+  const canRefund = g.allowed && (!intent || intent.state === 'failed');
+  const canOverride = !g.allowed && !intent;
+  return (
+    <div className="guard" aria-label={`Refund checks for line ${line.orderLineId}`} role="group">
+      <div>
+        <strong>Line {line.orderLineId}</strong>: {g.verdict}
+      </div>
+      <ul className="conditions">
+        {g.conditions.map((c) => (
+          <li key={c.name} className={c.holds ? 'holds' : 'fails'}>
+            <span aria-hidden="true">{c.holds ? '✓' : '✗'}</span> <span className="visually-hidden">{c.holds ? 'met:' : 'not met:'}</span> {c.name} —{' '}
+            <span className="muted">{c.detail}</span>
+          </li>
+        ))}
+      </ul>
+      {intent && (
+        <p className="muted small-text">
+          Refund {intent.state}
+          {intent.refundId ? ` (Mirakl refund ${intent.refundId})` : ''}, {intent.attempts} attempt{intent.attempts === 1 ? '' : 's'}
+          {intent.lastError ? `; last error: ${intent.lastError}` : ''}
+          {intent.nextAttemptAt ? `; next attempt ${formatDateTime(intent.nextAttemptAt)}` : ''}
+        </p>
+      )}
+      <div className="row-actions">
+        {canRefund && (
+          <button type="button" className="primary" onClick={onRefund}>
+            {intent?.state === 'failed' ? 'Retry refund' : 'Refund now'}
+          </button>
+        )}
+        {canOverride && (
+          <button type="button" onClick={onOverride}>
+            Refund without verified receipt…
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: string; onCancel(): void; onConfirm(reason: string): Promise<boolean> }) {
+  const [reason, setReason] = useState('');
+  const [isBusy, setBusy] = useState(false);
+  return (
+    <Dialog title={`Refund line ${orderLineId} without a verified receipt`} onClose={onCancel}>
+      <form
+        className="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBusy(true);
+          void onConfirm(reason).then((ok) => {
+            setBusy(false);
+            if (ok) onCancel();
+          });
+        }}
+      >
+        <p>
+          The refund checks have not all passed. An override sends the refund anyway; it is recorded in the audit log with your name and
+          reason. Checks that Mirakl itself needs (a known order line and a refund reason) cannot be overridden.
+        </p>
+        <label>
+          Reason (kept in the audit log)
+          <textarea value={reason} onChange={(e) => setReason(e.target.value)} minLength={3} required rows={3} autoFocus />
+        </label>
+        <div className="row-actions">
+          <button type="submit" className="danger" disabled={isBusy || reason.trim().length < 3}>
+            Refund with override
+          </button>
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,120 @@
+import { create } from 'zustand';
+import type { ContractError, Input, MappingFileName, MappingsPreview, Output, SettingsView } from '../../../../core/contract';
+import { api } from '../../api/transport';
+import { useAppStore } from '../../app/store';
+
+// Settings: connections (secrets travel only inward, to the keychain), test connection, cadences, and the mapping
+// files with a preview of what a change would touch before it is saved.
+
+type MappingFiles = Output<'mappings.get'>['files'];
+export type FieldErrors = Record<string, string>;
+
+export const settingsTabs = [
+  { id: 'connections', label: 'Connections' },
+  { id: 'policy', label: 'Cadences and policy' },
+  { id: 'reasons', label: 'Reason mappings' },
+  { id: 'skus', label: 'SKU → offer overrides' },
+] as const;
+export type SettingsTab = (typeof settingsTabs)[number]['id'];
+
+interface SettingsState {
+  tab: SettingsTab;
+  setTab(tab: SettingsTab): void;
+  settings: SettingsView | null;
+  settingsError: ContractError | null;
+  files: MappingFiles | null;
+  filesError: ContractError | null;
+  load(): Promise<void>;
+  loadMappings(): Promise<void>;
+  /** Answers the field errors by path (e.g. `mirakl.baseUrl`), or null when saved. */
+  saveConnections(input: Input<'settings.saveConnections'>): Promise<FieldErrors | null>;
+  testConnection(input: Input<'settings.testConnection'>): Promise<Output<'settings.testConnection'> | { ok: false; message: string; status?: number }>;
+  setCadences(input: Input<'settings.setCadences'>): Promise<FieldErrors | null>;
+  preview(file: MappingFileName, text: string): Promise<MappingsPreview | { ok: false; problems: { path: string; message: string }[] }>;
+  saveMapping(input: Input<'mappings.save'>): Promise<{ saved: Output<'mappings.save'> } | { errors: FieldErrors }>;
+}
+
+/** A contract error as messages per field path; what names no field goes under ''. */
+export function fieldErrorsOf(error: ContractError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues ?? []) {
+    const key = issue.path.map(String).join('.');
+    errors[key] = errors[key] ? `${errors[key]}; ${issue.message}` : issue.message;
+  }
+  if (!error.issues?.length) errors[''] = error.message;
+  return errors;
+}
+
+export const useSettingsStore = create<SettingsState>((set, get) => ({
+  tab: 'connections',
+  setTab: (tab) => set({ tab }),
+  settings: null,
+  settingsError: null,
+  files: null,
+  filesError: null,
+
+  load: async () => {
+    const result = await api.invoke('settings.get', {});
+    set(result.ok ? { settings: result.data, settingsError: null } : { settingsError: result.error });
+    await get().loadMappings();
+  },
+
+  loadMappings: async () => {
+    const result = await api.invoke('mappings.get', {});
+    set(result.ok ? { files: result.data.files, filesError: null } : { filesError: result.error });
+  },
+
+  saveConnections: async (input) => {
+    const result = await api.invoke('settings.saveConnections', input);
+    const app = useAppStore.getState();
+    if (!result.ok) {
+      app.notifyError(result.error, 'Connections not saved');
+      return fieldErrorsOf(result.error);
+    }
+    set({ settings: result.data.settings });
+    app.notify('ok', result.data.message);
+    void useAppStore.getState().loadInfo();
+    return null;
+  },
+
+  testConnection: async (input) => {
+    const result = await api.invoke('settings.testConnection', input);
+    if (!result.ok) return { ok: false, message: `[${result.error.code}] ${result.error.message}` };
+    return result.data;
+  },
+
+  setCadences: async (input) => {
+    const result = await api.invoke('settings.setCadences', input);
+    const app = useAppStore.getState();
+    if (!result.ok) {
+      app.notifyError(result.error, 'Cadences not saved');
+      return fieldErrorsOf(result.error);
+    }
+    app.notify('ok', result.data.message);
+    await get().loadMappings();
+    return null;
+  },
+
+  preview: async (file, text) => {
+    const result = await api.invoke('mappings.preview', { file, text });
+    if (!result.ok) return { ok: false, problems: [{ path: '', message: result.error.message }] };
+    return result.data;
+  },
+
+  saveMapping: async (input) => {
+    const result = await api.invoke('mappings.save', input);
+    const app = useAppStore.getState();
+    if (!result.ok) {
+      app.notifyError(result.error, 'Mapping not saved');
+      return { errors: fieldErrorsOf(result.error) };
+    }
+    app.notify('ok', result.data.message);
+    await get().loadMappings();
+    return { saved: result.data };
+  },
+}));
+
+// Another window (or the engine) saved a mapping: show the version in force.
+api.on('mappings.changed', () => {
+  if (useSettingsStore.getState().files) void useSettingsStore.getState().loadMappings();
+});

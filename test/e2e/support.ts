@@ -1,0 +1,87 @@
+import { expect, type Page } from '@playwright/test';
+import type { Command, Input, Output, Result } from '../../core/contract';
+
+// What the browser tests share: the host's address, a direct line to the contract (to read what the sandbox has
+// produced and to check what the UI did), bounded polls, and the collection of console errors.
+
+export function hostAddress(): { url: string; origin: string; token: string } {
+  const url = process.env.RW_E2E_URL;
+  const origin = process.env.RW_E2E_ORIGIN;
+  if (!url || !origin) throw new Error('RW_E2E_URL is not set: the web host is started by test/e2e/global-setup.ts');
+  const token = decodeURIComponent(/#token=([^&]+)/.exec(url)?.[1] ?? '');
+  return { url, origin, token };
+}
+
+export async function call<K extends Command>(command: K, input: Input<K>): Promise<Output<K>> {
+  const { origin, token } = hostAddress();
+  const response = await fetch(`${origin}/api/${command}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  const body = (await response.json()) as Result<Output<K>>;
+  if (!body.ok) throw new Error(`${command} answered ${body.error.code}: ${body.error.message}`);
+  return body.data;
+}
+
+/** Polls `probe` until it answers something, for at most `timeoutMs`; fails naming what it waited for. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 45_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Gave up after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Console errors, uncaught exceptions and failed requests of a page; `expectNone` fails the test with them. */
+export function watchErrors(page: Page) {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
+  return {
+    errors,
+    /** Fails with what went wrong since the last check, then starts counting afresh. */
+    expectNone: () => expect(errors.splice(0), 'console errors or failed requests').toEqual([]),
+  };
+}
+
+export async function openApp(page: Page): Promise<void> {
+  await page.goto(hostAddress().url);
+  await expect(page.getByRole('status', { name: 'Sandbox mode' })).toContainText('Sandbox');
+}
+
+export async function go(page: Page, section: string, title: string): Promise<void> {
+  await page.locator(`nav button[data-section="${section}"]`).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(title);
+}
+
+/**
+ * Runs `body` with the sandbox's sync paused (and the cycle under way finished), so nothing the test acts on changes
+ * by itself meanwhile; sync resumes afterwards whatever happened. `ready` names what the body needs: it is waited for
+ * while sync runs, and checked again once paused (the last cycle may have resolved it); bounded attempts.
+ */
+export async function withSyncPaused<T>(what: string, ready: () => Promise<boolean>, body: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await waitFor(what, async () => ready());
+    await call('sync.pause', {});
+    try {
+      await waitFor('the sync to finish its cycle and pause', async () => (await call('sync.status', {})).state === 'paused', 30_000, 200);
+      if (await ready()) return await body();
+      if (attempt === 3) throw new Error(`${what}: gone each time sync paused (3 attempts)`);
+    } finally {
+      await call('sync.resume', {});
+    }
+  }
+}
