@@ -5,6 +5,7 @@ import type { FaultProfile, FaultProfiles } from './http/faults';
 import type { SimServer } from './http/sim-server';
 import { defaultMiraklBudgets, startMiraklServer } from './mirakl/server';
 import { createReboundSim, defaultReboundBudgets, startReboundServer, type ReboundSim } from './rebound';
+import type { WebhookTransport } from './rebound/transport';
 import { createRng } from './rng';
 import { defaultScenario, type Scenario } from './scenario';
 import { createMiraklWorld, type MiraklWorld } from './world/mirakl-world';
@@ -44,6 +45,8 @@ export interface SandboxOptions {
   reboundPort?: number;
   /** Advance the world on a real timer this often (Sandbox mode, the standalone CLI). Off in tests. */
   tickMs?: number;
+  /** How ReBound notifications leave the simulator (real HTTP by default); the chaos harness holds and reorders them. */
+  webhookTransport?: WebhookTransport;
 }
 
 export interface SandboxCredentials {
@@ -84,6 +87,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     rng: root.fork('rebound'),
     scenario,
     credentials: { clientId: credentials.clientId, clientSecret: credentials.clientSecret },
+    ...(options.webhookTransport ? { transport: options.webhookTransport } : {}),
     pickOtherSku: (rng, notSku) => {
       const others = world.offers().filter((o) => o.shopSku !== notSku);
       return rng.pick(others).shopSku;

@@ -137,6 +137,10 @@ export function createEngine(ctx: EngineContext) {
       if (isRunning) return report;
       isRunning = true;
       try {
+        // Only a cycle sends, one at a time, so nothing of this process is in flight now: an intent still `sending`
+        // lost its outcome to a write that failed after the call (disk full, I/O error) or to another process that
+        // died mid-call. Left alone it would wait, unprobed and unseen, for the next restart.
+        ctx.intents.recoverOrphans(unsafeIntentKinds);
         for (const f of feeds) {
           const { ran, error } = await runFeed(f, options.force ?? false);
           if (ran) report.ran.push(f.feed);

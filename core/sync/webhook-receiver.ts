@@ -18,10 +18,21 @@ export interface WebhookReceiver {
 
 export async function startWebhookReceiver(ctx: EngineContext, secret: string, port = 0): Promise<WebhookReceiver> {
   const server = createServer((req, res) => {
-    void handle(req).then(({ status, body }) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    });
+    void handle(req)
+      .catch((error: unknown) => {
+        // Not recorded (the database refused the write, the engine is not ready): 503 makes ReBound deliver it again
+        // later. Left unanswered, the request would hang and the rejection would bring the whole process down.
+        try {
+          ctx.log.warn('could not record a ReBound notification; ReBound will send it again', { error: (error as Error).message });
+        } catch {
+          // no engine to log through yet
+        }
+        return { status: 503, body: { error: 'temporarily_unavailable' } };
+      })
+      .then(({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      });
   });
 
   async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {

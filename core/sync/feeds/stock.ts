@@ -97,7 +97,20 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
     onResult: (importId) => ctx.intents.confirm(intent.id, { importId, status: 'SUBMITTED' } satisfies ImportOutcome),
   });
   const after = ctx.intents.get<ImportPayload>(intent.id);
-  if (after?.state === 'failed') releaseIncrements(ctx, intent.id, after.nextAttemptAt === null ? 'rejected' : 'pending', after.lastError ?? '');
+  if (after?.state !== 'failed') return;
+  const isRefused = after.nextAttemptAt === null;
+  ctx.db.transaction(() => {
+    releaseIncrements(ctx, intent.id, isRefused ? 'rejected' : 'pending', after.lastError ?? '');
+    // Refused outright: these units are not back on sale, and only a person can say what to do about it.
+    for (const line of isRefused ? lines : []) {
+      ctx.exceptions.raise({
+        type: 'STOCK_REJECTED',
+        subjectKey: `${line.sku}:intent-${intent.id}`,
+        offerSku: line.sku,
+        cause: `Mirakl refused the stock import setting ${line.sku} to ${line.to} (${line.units.length} unit(s) restocked): ${after.lastError ?? 'no reason given'}`,
+      });
+    }
+  })();
 }
 
 async function followImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise<void> {

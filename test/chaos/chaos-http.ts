@@ -1,0 +1,246 @@
+import type { FakeClock } from '../../core/adapters/fake-clock';
+import { fetchHttp, NetworkError, type HttpPort, type HttpRequest, type HttpResponse } from '../../core/net/http';
+import type { FaultProfile } from '../../core/sandbox/http/faults';
+import type { Sandbox } from '../../core/sandbox/index';
+import type { Rng } from '../../core/sandbox/rng';
+import { SimulatedCrash } from '../../core/sync/execute';
+import type { CallTarget, FaultKind, PlannedFault } from './plan';
+
+// The engine's network port in a chaos run: the real fetch adapter to the real sandbox servers, with faults placed
+// on chosen calls. Faults the sandbox already injects (reset, 5xx, lost response, 429 storm, unknown enum) are
+// switched on for exactly one call; the others (timeouts on either side of the server, business rejections,
+// pagination shifting mid-poll, clock jumps mid-call, a kill, a second instance) are made here.
+
+export interface CallInfo {
+  system: 'mirakl' | 'rebound';
+  operation: string;
+  isWrite: boolean;
+  isUnsafeWrite: boolean;
+  hasUnknownEnum: boolean;
+}
+
+/** A call whose answer the client never saw although the server applied it. */
+export interface LostCall {
+  at: number;
+  instance: string;
+  operation: string;
+  body: string | null;
+  how: 'timeoutAfterApply' | 'lostResponse';
+}
+
+export interface ChaosHttpDeps {
+  sandbox: Sandbox;
+  worldClock: FakeClock;
+  rng: Rng;
+  background: FaultProfile;
+  /** Fires the oldest armed fault of this kind whose target fits, or returns null. */
+  take(kind: FaultKind, where: string, fits?: (f: PlannedFault) => boolean): PlannedFault | null;
+  /** A sandbox fault switched on for a call did not happen (the call was refused earlier, e.g. 429): re-arm it. */
+  rearm(fault: PlannedFault): void;
+  kill(instance: string, where: string): void;
+  isDead(instance: string): boolean;
+  /** A storage fault that strikes while the answer of a write is being recorded. */
+  strikeStorage(fault: PlannedFault): void;
+  hasSecondInstance(): boolean;
+  /** Opens a second engine on the same data directory and runs one cycle of it, while this call waits. */
+  openSecondInstance(fault: PlannedFault): Promise<void>;
+  lostCalls: LostCall[];
+  trace(line: string): void;
+}
+
+const miraklOperations: [method: string, pattern: RegExp, operation: string][] = [
+  ['GET', /^\/api\/returns$/, 'RT11'],
+  ['PUT', /^\/api\/returns$/, 'RT04'],
+  ['PUT', /^\/api\/returns\/accept$/, 'RT21'],
+  ['PUT', /^\/api\/returns\/receive$/, 'RT25'],
+  ['PUT', /^\/api\/returns\/compliance$/, 'RT26'],
+  ['PUT', /^\/api\/returns\/close$/, 'RT27'],
+  ['GET', /^\/api\/orders$/, 'OR11'],
+  ['PUT', /^\/api\/orders\/refund$/, 'OR28'],
+  ['GET', /^\/api\/offers$/, 'OF21'],
+  ['POST', /^\/api\/offers\/stock\/imports$/, 'STO01'],
+  ['GET', /^\/api\/offers\/stock\/imports\/[^/]+\/status$/, 'STO02'],
+  ['GET', /^\/api\/offers\/stock\/imports\/[^/]+\/error_report$/, 'STO03'],
+];
+const reboundOperations: [method: string, pattern: RegExp, operation: string][] = [
+  ['POST', /^\/oauth\/token$/, 'oauth.token'],
+  ['POST', /^\/sales-orders$/, 'salesOrders.create'],
+  ['POST', /^\/return-orders$/, 'returnOrders.create'],
+  ['GET', /^\/return-orders$/, 'returnOrders.list'],
+  ['GET', /^\/return-orders\/[^/]+$/, 'returnOrders.get'],
+];
+const unsafeOperations = new Set(['OR28', 'STO01', 'returnOrders.create']);
+const unknownEnumOperations = new Set(['RT11', 'OR11', 'STO02', 'returnOrders.get', 'returnOrders.list']);
+const readOnlyPosts = new Set(['oauth.token']);
+
+export function describeCall(sandbox: Sandbox, request: HttpRequest): CallInfo {
+  const url = new URL(request.url);
+  const system = request.url.startsWith(sandbox.mirakl.baseUrl) ? 'mirakl' : 'rebound';
+  const table = system === 'mirakl' ? miraklOperations : reboundOperations;
+  const operation = table.find(([m, p]) => m === request.method && p.test(url.pathname))?.[2] ?? `${request.method} ${url.pathname}`;
+  return {
+    system,
+    operation,
+    isWrite: request.method !== 'GET' && !readOnlyPosts.has(operation),
+    isUnsafeWrite: unsafeOperations.has(operation),
+    hasUnknownEnum: unknownEnumOperations.has(operation),
+  };
+}
+
+export function fitsTarget(target: CallTarget, call: CallInfo): boolean {
+  switch (target) {
+    case 'unsafeWrite':
+      return call.isUnsafeWrite;
+    case 'write':
+      return call.isWrite;
+    case 'read':
+      return !call.isWrite;
+    case 'enumRead':
+      return call.hasUnknownEnum;
+    case 'any':
+      return true;
+  }
+}
+
+type SandboxFault = 'reset' | 'serverError' | 'lostResponse' | 'rateLimitStorm' | 'unknownEnum';
+
+export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: { isNested: boolean; paging: boolean }): HttpPort {
+  const { sandbox, worldClock } = deps;
+  const noFault = { serverErrorRate: 0, resetRate: 0, rateLimitStormRate: 0, lostResponseRate: 0, unknownEnumRate: 0 };
+
+  async function withSandboxFault(call: CallInfo, fault: SandboxFault, profile: FaultProfile, send: () => Promise<HttpResponse>): Promise<{ response: HttpResponse; happened: boolean }> {
+    const server = call.system === 'mirakl' ? sandbox.miraklServer : sandbox.reboundServer;
+    const before = server.counters[call.operation]?.faults[fault] ?? 0;
+    sandbox.setFaults(call.system, { '*': { ...deps.background, ...noFault, ...profile } });
+    try {
+      const response = await send();
+      return { response, happened: (server.counters[call.operation]?.faults[fault] ?? 0) > before };
+    } catch (error) {
+      if ((server.counters[call.operation]?.faults[fault] ?? 0) > before) throw error;
+      throw Object.assign(error as Error, { chaosFaultMissed: true });
+    } finally {
+      sandbox.setFaults(call.system, { '*': deps.background });
+    }
+  }
+
+  function rejection(call: CallInfo, request: HttpRequest): HttpResponse {
+    const json = (status: number, body: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (call.system === 'rebound') {
+      return json(422, { error: { code: 'validation_failed', message: 'The request failed validation (refused by the chaos harness)' } });
+    }
+    if (call.operation === 'OR28') return json(400, { status: 400, message: 'Refund amount exceeds the refundable amount of the order line (refused by the chaos harness)' });
+    if (call.operation === 'STO01') return json(400, { status: 400, message: 'The stock file was refused (refused by the chaos harness)' });
+    // Mirakl's batch calls refuse item by item inside a 200.
+    const items = (JSON.parse(typeof request.body === 'string' ? request.body : '{"returns":[]}') as { returns: { id: string }[] }).returns;
+    return json(200, { return_success: [], return_errors: items.map((i) => ({ id: i.id, message: 'Return is in invalid state' })) });
+  }
+
+  return async (request) => {
+    const call = describeCall(sandbox, request);
+    const where = `${instance} ${call.operation}`;
+    if (deps.isDead(instance)) throw new SimulatedCrash(`${where}: the process is dead`);
+    const fits = (f: PlannedFault) => fitsTarget(f.target, call);
+
+    if (!shared.isNested && !deps.hasSecondInstance()) {
+      const second = deps.take('secondInstance', where, fits);
+      if (second) {
+        shared.isNested = true;
+        try {
+          await deps.openSecondInstance(second);
+        } finally {
+          shared.isNested = false;
+        }
+        if (deps.isDead(instance)) throw new SimulatedCrash(`${where}: the process is dead`);
+      }
+    }
+    const jump = deps.take('clockJumpMidCall', where, fits);
+    if (jump) {
+      worldClock.advance(jump.amount);
+      sandbox.advance();
+    }
+
+    // An RT11 poll read in small pages while the world moves on between them.
+    let sent = request;
+    const url = new URL(request.url);
+    if (call.operation === 'RT11') {
+      if (!url.searchParams.has('page_token')) {
+        const shift = deps.take('paginationShift', where);
+        shared.paging = shift !== null;
+        if (shift) {
+          url.searchParams.set('limit', String(shift.amount));
+          sent = { ...request, url: url.toString() };
+        }
+      } else if (shared.paging) {
+        worldClock.advance(deps.rng.int(1, 20) * 60_000);
+        sandbox.advance();
+      }
+    }
+
+    const killBefore = deps.take('killAtCall', where, (f) => fits(f) && f.variant === 'before');
+    if (killBefore) {
+      deps.kill(instance, `before ${where}`);
+      throw new SimulatedCrash(`killed before ${where}`);
+    }
+    if (deps.take('timeoutBeforeApply', where, fits)) throw new NetworkError(`${request.method} ${url.pathname}: TimeoutError`, true);
+    if (call.isWrite && deps.take('businessRejection', where, fits)) return rejection(call, request);
+
+    const server = call.system === 'mirakl' ? sandbox.miraklServer : sandbox.reboundServer;
+    const lostBefore = server.counters[call.operation]?.byStatus.lost ?? 0;
+    const body = typeof request.body === 'string' ? request.body : null;
+    const noteLost = () => {
+      if ((server.counters[call.operation]?.byStatus.lost ?? 0) > lostBefore && call.isWrite) {
+        deps.lostCalls.push({ at: worldClock.now(), instance, operation: call.operation, body, how: 'lostResponse' });
+      }
+    };
+
+    let response: HttpResponse;
+    const oneShot: [SandboxFault, FaultKind, FaultProfile][] = [
+      ['reset', 'connectionReset', { resetRate: 1 }],
+      ['serverError', 'serverError', { serverErrorRate: 1 }],
+      ['lostResponse', 'lostResponse', { lostResponseRate: 1 }],
+      ['unknownEnum', 'unknownEnum', { unknownEnumRate: 1 }],
+      ['rateLimitStorm', 'rateLimitStorm', { rateLimitStormRate: 1 }],
+    ];
+    let chosen: { fault: SandboxFault; profile: FaultProfile; planned: PlannedFault } | null = null;
+    for (const [fault, kind, profile] of oneShot) {
+      const planned = deps.take(kind, where, fits);
+      if (planned) {
+        chosen = { fault, profile, planned };
+        break;
+      }
+    }
+    try {
+      if (chosen) {
+        const planned = chosen.planned;
+        const profile = chosen.fault === 'rateLimitStorm' ? { ...chosen.profile, rateLimitStormSeconds: planned.amount } : chosen.profile;
+        try {
+          const { response: r, happened } = await withSandboxFault(call, chosen.fault, profile, () => fetchHttp(sent));
+          if (!happened) deps.rearm(planned);
+          response = r;
+        } catch (error) {
+          if ((error as { chaosFaultMissed?: boolean }).chaosFaultMissed) deps.rearm(planned);
+          throw error;
+        }
+      } else {
+        response = await fetchHttp(sent);
+      }
+    } finally {
+      noteLost();
+    }
+
+    const killAfter = deps.take('killAtCall', where, (f) => fits(f) && f.variant === 'after');
+    if (killAfter) {
+      deps.kill(instance, `after ${where}`);
+      throw new SimulatedCrash(`killed after ${where}`);
+    }
+    if (response.status < 300 && call.isWrite) {
+      const storage = deps.take('ioError', where, (f) => f.variant === 'afterCall' && fits(f)) ?? deps.take('diskFull', where, (f) => f.variant === 'afterCall' && fits(f));
+      if (storage) deps.strikeStorage(storage);
+    }
+    if (response.status < 300 && deps.take('timeoutAfterApply', where, fits)) {
+      if (call.isWrite) deps.lostCalls.push({ at: worldClock.now(), instance, operation: call.operation, body, how: 'timeoutAfterApply' });
+      throw new NetworkError(`${request.method} ${url.pathname}: TimeoutError`, true);
+    }
+    return response;
+  };
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { runSeed, type RunResult } from './simulation';
+import { tableHashes } from './state-hash';
+
+// The chaos checks must be able to fail. One seed runs to quiet; then, just before the invariants are checked, the
+// kinds of damage they exist to catch are planted in the ground truth or the database, and each must be reported.
+
+describe('chaos invariants', () => {
+  it('report every kind of planted damage, and the state hash sees a changed row', async () => {
+    const planted: string[] = [];
+    let hashMoved = false;
+    const result: RunResult = await runSeed(2, {
+      beforeCheck: ({ sandbox, db }) => {
+        const truth = sandbox.truth();
+        // A refund sent twice, as a blind resend after a lost answer would.
+        const [refundedLine, refunds] = Object.entries(truth.mirakl.refundsByLine)[0] ?? [];
+        const line = refundedLine ? sandbox.world.findLine(refundedLine)?.line : undefined;
+        const original = line?.refunds[0];
+        if (line && original && refunds) {
+          line.refunds.push({ ...original, id: '99001' });
+          planted.push('refund twice');
+        }
+        // A refund on a line nothing came back for.
+        const returned = new Set(truth.mirakl.returns.flatMap((r) => r.lines.map((l) => l.orderLineId)));
+        const untouched = sandbox.world.ordersList().flatMap((o) => o.lines).find((l) => !returned.has(l.orderLineId));
+        if (untouched) {
+          untouched.refunds.push({ ...(original ?? { orderRefundId: 'ORF-0', taxMinor: 0, quantity: 1, reasonCode: '11', state: 'REFUNDED', settledAt: null, shippingMinor: 0 }), id: '99002', orderLineId: untouched.orderLineId, createdAt: Date.parse(truth.mirakl.at), amountMinor: untouched.priceUnitMinor });
+          planted.push('refund without receipt');
+        }
+        // Stock moved behind the engine's back.
+        const offer = sandbox.world.offers()[0];
+        if (offer) offer.quantity += 1;
+        const before = tableHashes(db, '/nowhere');
+        // An outcome left unknown and unprobed, and one left uncertain without telling anyone.
+        db.prepare(`UPDATE intents SET state = 'sending' WHERE id = (SELECT min(id) FROM intents WHERE kind = 'mirakl.accept' OR kind = 'rebound.salesOrder')`).run();
+        db.prepare(`DELETE FROM exceptions WHERE type = 'OUTCOME_UNKNOWN'`).run();
+        db.prepare(`UPDATE intents SET state = 'uncertain' WHERE id = (SELECT min(id) FROM intents WHERE kind = 'mirakl.patch')`).run();
+        // A return whose last state the engine missed, a grade it never heard of, a restock dropped in silence.
+        db.prepare(`UPDATE mirakl_returns SET state = 'IN_PROGRESS' WHERE id = (SELECT min(id) FROM mirakl_returns WHERE state = 'CLOSED')`).run();
+        db.prepare(`UPDATE units SET grade = 'C_NON_SELLABLE' WHERE id = (SELECT min(id) FROM units WHERE stage = 'graded' AND grade = 'A_SELLABLE')`).run();
+        db.prepare(`UPDATE stock_increments SET state = 'rejected' WHERE unit_id = (SELECT min(unit_id) FROM stock_increments WHERE state = 'applied')`).run();
+        db.prepare(`DELETE FROM rebound_events WHERE key = (SELECT min(key) FROM rebound_events WHERE source = 'webhook')`).run();
+        hashMoved = JSON.stringify(tableHashes(db, '/nowhere')) !== JSON.stringify(before);
+      },
+    });
+
+    expect(planted).toEqual(['refund twice', 'refund without receipt']);
+    expect(hashMoved).toBe(true);
+    const found = (prefix: string) => result.violations.some((v) => v.startsWith(prefix));
+    for (const prefix of [
+      'DUPLICATE REFUND',
+      'UNCLAIMED REFUND',
+      'REFUND WITHOUT RECEIPT',
+      'STOCK MISMATCH',
+      'OUTCOME LOST',
+      'OUTCOME UNKNOWN NOT SURFACED',
+      'STALE RETURN',
+      'LOST EVENT',
+      'LOST RESTOCK',
+      'LOST NOTIFICATION',
+    ]) {
+      expect.soft(found(prefix), `${prefix} not reported; got:\n${result.violations.join('\n')}`).toBe(true);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,252 @@
+import type { Database } from 'better-sqlite3';
+import type { Mappings } from '../../core/mappings/load';
+import type { Sandbox } from '../../core/sandbox/index';
+import { returnOrderStatusRank, statusRank } from '../../core/sync/physical';
+import type { LostCall } from './chaos-http';
+
+// What must hold once the faults have stopped and the engine has gone quiet, checked against the sandbox's ground
+// truth (what Mirakl really refunded and holds in stock, what ReBound really received) rather than against what
+// the engine believes. Each violation names the money, stock or event that went wrong.
+
+export interface QuietCheckInput {
+  sandbox: Sandbox;
+  db: Database;
+  mappings: Mappings;
+  lostCalls: LostCall[];
+  /** Notification delivery ids the engine's receiver acknowledged. */
+  acknowledged: Set<string>;
+}
+
+const sellableOf = (mappings: Mappings, grade: string | null) => grade !== null && mappings.policy.stock.sellableGrades.includes(grade);
+
+export function checkQuietInvariants(input: QuietCheckInput): { violations: string[]; stats: Record<string, number> } {
+  const { sandbox, db, mappings } = input;
+  const truth = sandbox.truth();
+  const violations: string[] = [];
+  const stats: Record<string, number> = {};
+  const bump = (key: string, n = 1) => {
+    stats[key] = (stats[key] ?? 0) + n;
+  };
+  const all = <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[];
+  const openExceptions = (returnId: string) =>
+    all<{ type: string }>(`SELECT type FROM exceptions WHERE state != 'resolved' AND (return_id = ? OR subject_key LIKE ?)`, returnId, `${returnId}%`).map((e) => e.type);
+  const isOpen = (type: string, subjectKey: string) =>
+    Boolean(db.prepare(`SELECT 1 FROM exceptions WHERE state != 'resolved' AND type = ? AND subject_key = ?`).get(type, subjectKey));
+
+  // 1. Storage.
+  const integrity = db.pragma('integrity_check', { simple: true });
+  if (integrity !== 'ok') violations.push(`INTEGRITY: PRAGMA integrity_check says ${String(integrity)}`);
+
+  // 2. Every side effect's outcome is known, or a person is told it is not.
+  const intents = all<{ id: number; kind: string; key: string; state: string; payload: string; outcome: string | null; subject: string }>(
+    `SELECT id, kind, key, state, payload, outcome, subject FROM intents ORDER BY id`,
+  );
+  for (const i of intents) {
+    bump(`intents.${i.state}`);
+    if (i.state === 'sending') violations.push(`OUTCOME LOST: intent ${i.id} (${i.key}) is still 'sending' after the engine went quiet; nothing will ever probe it`);
+    if (i.state === 'uncertain' && !isOpen('OUTCOME_UNKNOWN', `intent:${i.id}`)) {
+      violations.push(`OUTCOME UNKNOWN NOT SURFACED: intent ${i.id} (${i.key}) is uncertain with no open OUTCOME_UNKNOWN exception`);
+    }
+  }
+  const refundIntents = intents
+    .filter((i) => i.kind === 'mirakl.refund')
+    .map((i) => ({ ...i, line: (JSON.parse(i.payload) as { order_line_id: string }).order_line_id, refundId: i.outcome ? ((JSON.parse(i.outcome) as { refundId?: string }).refundId ?? null) : null }));
+
+  // 3. A response lost after the server applied the change is settled by a probe, or surfaced.
+  const ourOrders = new Set(all<{ id: string }>(`SELECT rebound_order_id AS id FROM rebound_return_orders`).map((r) => r.id));
+  for (const lost of input.lostCalls) {
+    bump(`lost.${lost.operation}`);
+    if (lost.operation === 'OR28' && lost.body) {
+      const refunds = (JSON.parse(lost.body) as { refunds: { order_line_id: string; amount: number }[] }).refunds;
+      for (const r of refunds) {
+        const applied = (truth.mirakl.refundsByLine[r.order_line_id] ?? []).find(
+          (t) => Date.parse(t.createdAt) === lost.at && t.amountMinor === Math.round(r.amount * 100),
+        );
+        if (!applied) continue;
+        const claim = refundIntents.filter((i) => i.line === r.order_line_id && i.state === 'confirmed' && i.refundId === applied.id);
+        const pending = refundIntents.some((i) => i.line === r.order_line_id && i.state === 'uncertain' && isOpen('OUTCOME_UNKNOWN', `intent:${i.id}`));
+        if (claim.length !== 1 && !pending) {
+          violations.push(`LOST RESPONSE NOT SETTLED: Mirakl applied refund ${applied.id} on ${r.order_line_id} (${lost.how}) but ${claim.length} intent(s) claim it`);
+        }
+      }
+    }
+    if (lost.operation === 'returnOrders.create' && lost.body) {
+      const clientOrderId = (JSON.parse(lost.body) as { clientOrderId: string }).clientOrderId;
+      const created = truth.rebound.returnOrders.find((ro) => ro.clientOrderId === clientOrderId && Date.parse(ro.createdAt) === lost.at);
+      const pending = intents.some((i) => i.kind === 'rebound.createReturn' && i.state === 'uncertain' && i.payload.includes(clientOrderId) && isOpen('OUTCOME_UNKNOWN', `intent:${i.id}`));
+      if (created && created.status !== 'CANCELLED' && !ourOrders.has(created.reboundOrderId) && !pending) {
+        violations.push(`LOST RESPONSE NOT SETTLED: ReBound created return order ${created.reboundOrderId} for ${clientOrderId} (${lost.how}) and the engine never adopted it`);
+      }
+    }
+  }
+
+  // 4. Refunds: never twice, never more than refundable, never before a verified receipt, never silently missing.
+  const registeredAt = new Map<string, number>();
+  const receivedByLine = new Map<string, { at: number; grade: string }[]>();
+  for (const ro of truth.rebound.returnOrders) {
+    const at = ro.statusHistory.find((h) => h.status === 'ITEMS_REGISTERED')?.at;
+    if (!at) continue;
+    registeredAt.set(ro.reboundOrderId, Date.parse(at));
+    for (const u of ro.units) {
+      if (!u.isReceived || u.fate !== 'announced') continue;
+      receivedByLine.set(u.clientItemId, [...(receivedByLine.get(u.clientItemId) ?? []), { at: Date.parse(at), grade: u.grade }]);
+    }
+  }
+  const claimed = new Map<string, number>();
+  for (const i of refundIntents) if (i.state === 'confirmed' && i.refundId) claimed.set(i.refundId, (claimed.get(i.refundId) ?? 0) + 1);
+  for (const [refundId, n] of claimed) if (n > 1) violations.push(`DOUBLE CLAIM: ${n} confirmed refund intents claim Mirakl refund ${refundId}`);
+  for (const [lineId, refunds] of Object.entries(truth.mirakl.refundsByLine)) {
+    bump('refundedLines');
+    bump('refunds', refunds.length);
+    const line = sandbox.world.findLine(lineId)?.line;
+    if (!line) {
+      violations.push(`REFUND ON UNKNOWN LINE: ${lineId}`);
+      continue;
+    }
+    const ours = refundIntents.filter((i) => i.line === lineId && ['confirmed', 'uncertain', 'sending'].includes(i.state));
+    if (refunds.length > ours.length) {
+      violations.push(`DUPLICATE REFUND: order line ${lineId} was refunded ${refunds.length} times (${refunds.map((r) => `${r.id}: ${r.amountMinor}`).join(', ')}) for ${ours.length} refund intent(s)`);
+    }
+    for (const r of refunds) {
+      const isClaimed = claimed.has(r.id) || ours.some((i) => i.state !== 'confirmed');
+      if (!isClaimed) violations.push(`UNCLAIMED REFUND: Mirakl refund ${r.id} on ${lineId} (${r.amountMinor}) is not claimed by any confirmed refund intent`);
+    }
+    const total = refunds.reduce((s, r) => s + r.amountMinor, 0);
+    const shipping = refunds.reduce((s, r) => s + r.shippingMinor, 0);
+    if (total > line.priceMinor) violations.push(`OVER-REFUND: order line ${lineId} refunded ${total} of a refundable ${line.priceMinor}`);
+    if (shipping > line.shippingMinor) violations.push(`OVER-REFUND: order line ${lineId} refunded shipping ${shipping} of ${line.shippingMinor}`);
+    let spent = 0;
+    for (const r of [...refunds].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) {
+      spent += r.amountMinor;
+      const receivedThen = (receivedByLine.get(lineId) ?? []).filter((u) => u.at <= Date.parse(r.createdAt)).length;
+      if (receivedThen === 0) violations.push(`REFUND WITHOUT RECEIPT: refund ${r.id} on ${lineId} at ${r.createdAt}, before ReBound registered any of its units`);
+      else if (spent > receivedThen * line.priceUnitMinor) {
+        violations.push(`REFUND BEYOND RECEIPT: ${lineId} refunded ${spent} by ${r.createdAt} for ${receivedThen} registered unit(s) at ${line.priceUnitMinor}`);
+      }
+    }
+    for (const i of refundIntents.filter((x) => x.line === lineId && x.state === 'confirmed' && x.refundId)) {
+      if (!refunds.some((r) => r.id === i.refundId)) violations.push(`PHANTOM REFUND: intent ${i.id} says Mirakl refund ${i.refundId} on ${lineId}, which Mirakl does not have`);
+    }
+  }
+  const mapped = new Set(mappings.reasonCodes.reasons.map((r) => r.mirakl));
+  const returnOfLine = new Map<string, string>();
+  for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLine.set(l.orderLineId, r.id);
+  for (const [lineId, units] of receivedByLine) {
+    const owed = units.filter((u) => u.grade !== 'D_DAMAGED').length;
+    const line = sandbox.world.findLine(lineId)?.line;
+    const returnId = returnOfLine.get(lineId);
+    if (!line || !returnId || owed === 0) continue;
+    bump('linesOwedRefund');
+    const refundedUnits = Math.floor((truth.mirakl.refundsByLine[lineId] ?? []).reduce((s, r) => s + r.amountMinor, 0) / line.priceUnitMinor);
+    if (refundedUnits >= Math.min(owed, line.quantity)) continue;
+    const ret = truth.mirakl.returns.find((r) => r.id === returnId);
+    if (ret && !ret.lines.every((l) => mapped.has(l.reasonCode))) continue;
+    const why = openExceptions(returnId);
+    if (why.length === 0) {
+      violations.push(`LOST REFUND: order line ${lineId} (return ${returnId}) has ${owed} registered unit(s) but ${refundedUnits} refunded, and no open exception says why`);
+    } else bump('refundsHeldByException');
+  }
+
+  // 5. Returns and events: nothing Mirakl or ReBound reported is lost, and the engine's view ends where theirs does.
+  const ourReturns = new Map(all<{ id: string; state: string }>(`SELECT id, state FROM mirakl_returns`).map((r) => [r.id, r.state]));
+  const liveRos = new Map<string, typeof truth.rebound.returnOrders>();
+  for (const ro of truth.rebound.returnOrders) {
+    if (ro.status === 'CANCELLED') continue;
+    liveRos.set(ro.clientOrderId, [...(liveRos.get(ro.clientOrderId) ?? []), ro]);
+    if (!ourOrders.has(ro.reboundOrderId)) violations.push(`ORPHAN RETURN ORDER: ReBound holds ${ro.reboundOrderId} for ${ro.clientOrderId}, unknown to the engine`);
+  }
+  for (const [orderId, ros] of liveRos) if (ros.length > 1) violations.push(`DUPLICATE RETURN ORDER: order ${orderId} has ${ros.length} live ReBound return orders`);
+  for (const r of truth.mirakl.returns) {
+    bump('returns');
+    const state = ourReturns.get(r.id);
+    if (state === undefined) {
+      violations.push(`LOST RETURN: Mirakl return ${r.id} (${r.state}) was never recorded`);
+      continue;
+    }
+    if (state !== r.state) violations.push(`STALE RETURN: return ${r.id} is ${r.state} in Mirakl but ${state} in the engine`);
+    const isEligible = r.lines.every((l) => mapped.has(l.reasonCode)) && sandbox.world.visibleOrder(r.orderId) && !['REFUSED', 'CANCELED'].includes(r.state);
+    if (!isEligible) continue;
+    bump('returnsEligible');
+    if ((liveRos.get(r.orderId) ?? []).length === 0 && openExceptions(r.id).length === 0) {
+      violations.push(`RETURN NOT IN REBOUND: return ${r.id} (order ${r.orderId}) never reached ReBound and no open exception says why`);
+    }
+  }
+  const units = all<{ id: string; return_id: string; rebound_item_id: string | null; stage: string; grade: string | null; received_sku: string | null; offer_sku: string }>(
+    `SELECT id, return_id, rebound_item_id, stage, grade, received_sku, offer_sku FROM units`,
+  );
+  const unitByItem = new Map(units.filter((u) => u.rebound_item_id).map((u) => [u.rebound_item_id as string, u]));
+  const ourRoStatus = new Map(all<{ id: string; status: string }>(`SELECT rebound_order_id AS id, status FROM rebound_return_orders`).map((r) => [r.id, r.status]));
+  for (const ro of truth.rebound.returnOrders) {
+    const ours = ourRoStatus.get(ro.reboundOrderId);
+    if (ours === undefined) continue;
+    bump('returnOrders');
+    // The engine follows a return order until ReBound has processed it; what happens to the goods after that
+    // (sent back to the customer) changes nothing it owns.
+    const expectedRank = Math.min(statusRank(ro.status) ?? -1, returnOrderStatusRank.PROCESSED);
+    if ((statusRank(ours) ?? -1) < expectedRank) violations.push(`STALE RETURN ORDER: ${ro.reboundOrderId} is ${ro.status} in ReBound but ${ours} in the engine`);
+    const isProcessed = ro.statusHistory.some((h) => h.status === 'PROCESSED');
+    const isRegistered = registeredAt.has(ro.reboundOrderId);
+    for (const u of ro.units) {
+      const unit = unitByItem.get(u.reboundItemId);
+      if (!unit) continue;
+      const expected = !isRegistered ? null : !u.isReceived ? 'missing' : isProcessed && u.fate === 'announced' ? 'graded' : 'registered';
+      if (expected === 'missing' && unit.stage !== 'missing') violations.push(`LOST EVENT: unit ${unit.id} never arrived at ReBound but is ${unit.stage} in the engine`);
+      if (expected === 'graded' && (unit.stage !== 'graded' || unit.grade !== u.grade)) {
+        violations.push(`LOST EVENT: unit ${unit.id} was graded ${u.grade} by ReBound but is ${unit.stage}${unit.grade ? ` ${unit.grade}` : ''} in the engine`);
+      }
+      if (expected === 'registered' && u.fate === 'announced' && !['registered', 'graded'].includes(unit.stage)) {
+        violations.push(`LOST EVENT: unit ${unit.id} was registered by ReBound but is ${unit.stage} in the engine`);
+      }
+    }
+  }
+  const events = new Set(all<{ key: string }>(`SELECT key FROM rebound_events WHERE source = 'webhook'`).map((e) => e.key));
+  for (const id of input.acknowledged) if (!events.has(id)) violations.push(`LOST NOTIFICATION: the receiver acknowledged delivery ${id} but it is not stored`);
+  bump('notificationsStored', events.size);
+  const pending = all<{ key: string }>(
+    `SELECT key FROM rebound_events WHERE outcome = 'pending' AND rebound_order_id IN (SELECT rebound_order_id FROM rebound_return_orders)`,
+  );
+  if (pending.length) violations.push(`UNAPPLIED NOTIFICATIONS: ${pending.length} notification(s) of known return orders still pending (${pending[0]?.key})`);
+
+  // 6. Stock: each sellable unit restocked exactly once, on its own offer, and Mirakl's quantities agree.
+  const overrides = new Map(mappings.skuOffers.overrides.map((o) => [o.orderSku, o]));
+  const increments = new Map(
+    all<{ unit_id: string; offer_sku: string; state: string; import_intent_id: number | null }>(`SELECT unit_id, offer_sku, state, import_intent_id FROM stock_increments`).map((s) => [s.unit_id, s]),
+  );
+  const sellableUnits = new Set<string>();
+  for (const ro of truth.rebound.returnOrders) {
+    if (!ro.statusHistory.some((h) => h.status === 'PROCESSED')) continue;
+    for (const u of ro.units) {
+      if (!u.isReceived || u.fate !== 'announced' || !sellableOf(mappings, u.grade)) continue;
+      const unit = unitByItem.get(u.reboundItemId);
+      if (!unit) continue;
+      bump('sellableUnits');
+      sellableUnits.add(unit.id);
+      const inc = increments.get(unit.id);
+      const state = inc?.state ?? 'none';
+      if (state === 'applied') continue;
+      const override = overrides.get(unit.offer_sku);
+      if (state === 'skipped' && override && 'restock' in override) continue;
+      const explained =
+        (inc?.import_intent_id && isOpen('OUTCOME_UNKNOWN', `intent:${inc.import_intent_id}`)) ||
+        isOpen('OFFER_NOT_FOUND', unit.offer_sku) ||
+        Boolean(db.prepare(`SELECT 1 FROM exceptions WHERE state != 'resolved' AND type = 'STOCK_REJECTED' AND offer_sku = ?`).get(inc?.offer_sku ?? unit.offer_sku));
+      if (!explained) violations.push(`LOST RESTOCK: sellable unit ${unit.id} (${unit.offer_sku}) is ${state} and no open exception says why`);
+    }
+  }
+  for (const [unitId, inc] of increments) {
+    if (inc.state === 'applied' && !sellableUnits.has(unitId)) violations.push(`WRONG RESTOCK: unit ${unitId} was restocked on ${inc.offer_sku} but ReBound did not grade it sellable`);
+  }
+  const appliedBySku = new Map<string, number>();
+  for (const inc of increments.values()) if (inc.state === 'applied') appliedBySku.set(inc.offer_sku, (appliedBySku.get(inc.offer_sku) ?? 0) + 1);
+  const unsettledSkus = new Set([...increments.values()].filter((i) => i.state === 'importing').map((i) => i.offer_sku));
+  for (const [sku, s] of Object.entries(truth.mirakl.stock)) {
+    const restocked = appliedBySku.get(sku) ?? 0;
+    if (s.initial - s.sold < 0) continue; // sold out: Mirakl clamps at zero, the arithmetic below does not hold
+    bump('restockedUnits', restocked);
+    const expected = s.initial - s.sold + restocked;
+    if (s.quantity !== expected && !unsettledSkus.has(sku)) {
+      violations.push(`STOCK MISMATCH: Mirakl holds ${s.quantity} of ${sku}; ${s.initial} initial − ${s.sold} sold + ${restocked} restocked = ${expected}`);
+    }
+  }
+  return { violations, stats };
+}

@@ -1,0 +1,509 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import { createFakeClock } from '../../core/adapters/fake-clock';
+import { silentLogger } from '../../core/adapters/logger';
+import { createMiraklClient } from '../../core/mirakl/client';
+import { createMemoryBudgetStore, createSqliteBudgetStore } from '../../core/net/budget-guard';
+import { fetchHttp } from '../../core/net/http';
+import { createSqliteJournal, memoryJournal } from '../../core/net/journal';
+import type { Clock } from '../../core/ports';
+import { createReboundClient } from '../../core/rebound/client';
+import type { FaultProfile } from '../../core/sandbox/http/faults';
+import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../../core/sandbox/index';
+import { createRng } from '../../core/sandbox/rng';
+import { openStore, type Store } from '../../core/store/db';
+import { sourceMigrationsDir } from '../../core/store/paths';
+import { createEngineContext, type EngineContext } from '../../core/sync/context';
+import { createEngine, type Engine } from '../../core/sync/engine';
+import { SimulatedCrash } from '../../core/sync/execute';
+import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../../core/sync/webhook-receiver';
+import { makeTempDir } from '../support/temp-dir';
+import { createChaosHttp, type ChaosHttpDeps, type LostCall } from './chaos-http';
+import { createDiskFaults } from './disk';
+import { checkQuietInvariants } from './invariants';
+import { createMappingsDir, type MappingEdit } from './mapping-edits';
+import { createNotificationChaos } from './notifications';
+import { drawPlan, faultKinds, type FaultKind, type PlannedFault } from './plan';
+import { stateHash, tableHashes } from './state-hash';
+
+// One chaos run: the real sync engine, on a real SQLite file, against the sandbox, with faults drawn from the seed.
+// Sandbox time is a fake clock moved step by step; the engine's local clock is that time plus a skew the faults
+// change. Everything that could interleave (notifications, a second instance) is sequenced here, so a seed replays
+// to the same state. A killed process is abandoned where it stands (its connection closed at once, so it writes
+// nothing more) and a fresh engine is built from the file at the next step, as after a crash and a restart.
+
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+
+export const chaosStartMs = defaultScenario.startMs;
+
+/**
+ * A small, busy world: one day of orders, four days before the engine first looks, so most returns are waiting for
+ * it on the first poll and the rest trickle in over the next days; returns within half a day of delivery, frequent
+ * anomalies. No order is placed once the engine runs, so Mirakl's stock moves only by what the engine restocks.
+ */
+export const chaosScenario: Partial<Scenario> = {
+  historyDays: 4,
+  ordersPerDay: 28,
+  ordersUntilMs: chaosStartMs - 3 * day,
+  returnRate: 0.5,
+  returnAfterDays: [0, 0.5],
+  orderVisibleLateRate: 0.1,
+  orderVisibleLateMinutes: [5, 120],
+  unmappedReasonRate: 0.05,
+  autoAcceptRate: 0.6,
+  parcelNeverSentRate: 0.03,
+  shortReceiptRate: 0.08,
+  unexpectedItemRate: 0.05,
+  wrongSkuRate: 0.05,
+  damagedRate: 0.1,
+  nonSellableRate: 0.1,
+  hoursToNetwork: [1, 12],
+  hoursToHub: [4, 24],
+  hoursToRegistered: [1, 6],
+  hoursToProcessed: [1, 12],
+  duplicateNotificationRate: 0.1,
+  outOfOrderNotificationRate: 0.1,
+  lateNotificationMinutes: [10, 240],
+  refundSettleMinutes: [5, 120],
+  stockImportSeconds: [5, 60],
+};
+
+/** Low-rate faults the sandbox draws on every call, beside the planned ones. */
+export const backgroundFaults: FaultProfile = {
+  serverErrorRate: 0.02,
+  resetRate: 0.01,
+  lostResponseRate: 0.01,
+  rateLimitStormRate: 0.002,
+  rateLimitStormSeconds: 120,
+  unknownEnumRate: 0.01,
+  extraFieldsRate: 0.05,
+};
+
+export interface RunResult {
+  seed: number;
+  drawn: number;
+  /** Planned faults that fired, by kind. */
+  fired: Partial<Record<FaultKind, number>>;
+  /** Faults the sandbox drew on its own, by kind. */
+  background: Record<string, number>;
+  cycles: number;
+  restarts: number;
+  simDays: number;
+  violations: string[];
+  tables: Record<string, string>;
+  hash: string;
+  stats: Record<string, number>;
+}
+
+interface Instance {
+  name: string;
+  store: Store;
+  db: Database;
+  ctx: EngineContext;
+  engine: Engine;
+  isDead: boolean;
+}
+
+export const faultWindowMs = 4.5 * day;
+const quietStepMs = 3 * hour;
+/** Unchanged for a day of sandbox time: every poll, probe and retry cadence has come round several times. */
+const quietStepsNeeded = 8;
+const maxQuietMs = 30 * day;
+
+export interface RunOptions {
+  trace?: (line: string) => void;
+  /** Receives the final ground truth and database, to compare two runs that should have been identical. */
+  inspect?: (final: { truth: unknown; db: Database }) => void;
+  /** Runs once the engine is quiet, just before the invariants are checked (the harness's own tests plant faults here). */
+  beforeCheck?: (end: { sandbox: Sandbox; db: Database }) => void;
+}
+
+export async function runSeed(seed: number, options: RunOptions = {}): Promise<RunResult> {
+  const trace = options.trace ?? (() => undefined);
+  const temp = makeTempDir('rw-chaos-');
+  const chaos = createRng(seed).fork('chaos');
+  const planRng = chaos.fork('plan');
+  // Armed in the first two thirds of the window, so a fault waiting for a rarer call (a refund, a stock import) still meets one.
+  const plan = drawPlan(planRng, { fromMs: chaosStartMs + hour, toMs: chaosStartMs + (2 / 3) * faultWindowMs }, planRng.int(30, 36));
+  const violations: string[] = [];
+  const stats: Record<string, number> = {};
+  const bump = (key: string, n = 1) => {
+    stats[key] = (stats[key] ?? 0) + n;
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+
+  const worldClock = createFakeClock(chaosStartMs + minute);
+  let skewMs = 0;
+  const localClock: Clock = { now: () => worldClock.now() + skewMs };
+  const notifications = createNotificationChaos();
+  const sandbox = await startSandbox({ seed, clock: worldClock, scenario: chaosScenario, webhookTransport: notifications.transport });
+  const disk = createDiskFaults();
+  const dataDir = join(temp.dir, 'data');
+  const mappingsDir = createMappingsDir(dataDir);
+  const lostCalls: LostCall[] = [];
+  const webhookSecret = `whsec-chaos-${seed}`;
+
+  // The first instance (restarted after each kill) and, for a while after a secondInstance fault, a second one.
+  const procs: { a: Instance | null; b: { instance: Instance; stepsLeft: number } | null } = { a: null, b: null };
+  let starts = 0;
+  let receiver: WebhookReceiver | null = null;
+
+  const take = (kind: FaultKind, where: string, fits: (f: PlannedFault) => boolean = () => true): PlannedFault | null => {
+    const now = worldClock.now();
+    // Nothing planned fires once the faults have stopped: the engine must then settle on its own.
+    if (now >= chaosStartMs + faultWindowMs) return null;
+    const fault = plan.find((f) => f.kind === kind && f.firedAt === null && f.at <= now && fits(f));
+    if (!fault) return null;
+    fault.firedAt = now;
+    fault.where = where;
+    trace(`${new Date(now).toISOString()} fault ${kind}${fault.variant ? ` (${fault.variant})` : ''} at ${where}`);
+    return fault;
+  };
+  const rearm = (fault: PlannedFault) => {
+    fault.firedAt = null;
+    fault.where = null;
+  };
+  const kill = (name: string, where: string) => {
+    const instance = name === 'A' ? procs.a : procs.b?.instance;
+    if (!instance || instance.isDead) return;
+    instance.isDead = true;
+    instance.store.db.close();
+    trace(`${new Date(worldClock.now()).toISOString()} process ${name} killed ${where}`);
+  };
+  const shared = { isNested: false, paging: false };
+  const deps: ChaosHttpDeps = {
+    sandbox,
+    worldClock,
+    rng: chaos.fork('http'),
+    background: backgroundFaults,
+    take,
+    rearm,
+    kill,
+    isDead: (name) => (name === 'A' ? (procs.a?.isDead ?? true) : (procs.b?.instance.isDead ?? true)),
+    hasSecondInstance: () => procs.b !== null,
+    openSecondInstance: async (fault) => {
+      let instance: Instance;
+      try {
+        instance = open('B');
+      } catch (error) {
+        bump('secondInstanceRefused');
+        trace(`second instance refused: ${(error as Error).message}`);
+        return;
+      }
+      bump('secondInstanceOpened');
+      procs.b = { instance, stepsLeft: fault.amount };
+      await runCycleOf(instance);
+    },
+    strikeStorage: (fault) => {
+      if (fault.kind === 'ioError') armIoError(fault);
+      else startDiskFull(fault);
+    },
+    lostCalls,
+    trace,
+  };
+
+  function open(name: string): Instance {
+    const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock: localClock });
+    try {
+      const db = disk.wrap(store.db);
+      const random = chaos.fork(`engine:${++starts}`);
+      const http = createChaosHttp(deps, name, shared);
+      const common = { clock: localClock, http, journal: createSqliteJournal(db), budgets: createSqliteBudgetStore(db), timeoutMs: 10_000 };
+      const ctx = createEngineContext({
+        db,
+        clock: localClock,
+        random: { next: () => random.float() },
+        log: silentLogger,
+        events: null,
+        mirakl: createMiraklClient({ ...common, baseUrl: sandbox.mirakl.baseUrl, apiKey: async () => sandbox.mirakl.apiKey, shopId: sandbox.mirakl.shopId }),
+        rebound: createReboundClient({ ...common, baseUrl: sandbox.rebound.baseUrl, clientId: sandbox.rebound.clientId, clientSecret: async () => sandbox.rebound.clientSecret }),
+        mappings: () => mappingsDir.current(),
+        webhook: name === 'A' && receiver ? { url: receiver.url, secret: webhookSecret } : null,
+        crash: (point) => {
+          if (take('killAtCrashPoint', `${name} ${point}`, (f) => f.variant === point)) {
+            kill(name, `at ${point}`);
+            throw new SimulatedCrash(point);
+          }
+        },
+      });
+      return { name, store, db, ctx, engine: createEngine(ctx), isDead: false };
+    } catch (error) {
+      closeStore(store);
+      throw error;
+    }
+  }
+
+  /** Runs one cycle; a kill or an error that escapes the cycle ends the process (the CLI exits on it). */
+  async function runCycleOf(instance: Instance): Promise<void> {
+    try {
+      await instance.engine.runCycle();
+    } catch (error) {
+      if (!instance.isDead) {
+        const code = (error as { code?: string }).code ?? '';
+        const isStorage = code === 'SQLITE_FULL' || code === 'SQLITE_IOERR';
+        if (!isStorage && !(error instanceof SimulatedCrash)) violations.push(`ENGINE ERROR: a cycle of ${instance.name} threw ${(error as Error).message}`);
+        bump('cyclesEndedByError');
+        trace(`${new Date(worldClock.now()).toISOString()} ${instance.name}'s cycle threw (${(error as Error).message}); the process exits`);
+        instance.isDead = true;
+        instance.store.db.close();
+      }
+    }
+  }
+
+  const forwardOnly = { units: new Map<string, number>(), orders: new Map<string, number>(), confirmed: new Set<number>() };
+  function observeForwardOnly(db: Database): void {
+    for (const u of db.prepare('SELECT id, stage_rank FROM units').all() as { id: string; stage_rank: number }[]) {
+      const before = forwardOnly.units.get(u.id) ?? -1;
+      if (u.stage_rank < before) violations.push(`MOVED BACK: unit ${u.id} went from stage rank ${before} to ${u.stage_rank}`);
+      forwardOnly.units.set(u.id, Math.max(before, u.stage_rank));
+    }
+    for (const o of db.prepare('SELECT rebound_order_id AS id, status_rank FROM rebound_return_orders').all() as { id: string; status_rank: number }[]) {
+      const before = forwardOnly.orders.get(o.id) ?? -1;
+      if (o.status_rank < before) violations.push(`MOVED BACK: return order ${o.id} went from status rank ${before} to ${o.status_rank}`);
+      forwardOnly.orders.set(o.id, Math.max(before, o.status_rank));
+    }
+    const confirmed = new Set((db.prepare(`SELECT id FROM intents WHERE state = 'confirmed'`).all() as { id: number }[]).map((r) => r.id));
+    for (const id of forwardOnly.confirmed) if (!confirmed.has(id)) violations.push(`MOVED BACK: intent ${id} was confirmed and no longer is`);
+    for (const id of confirmed) forwardOnly.confirmed.add(id);
+  }
+
+  function checkIntegrity(db: Database, when: string): void {
+    const result = db.pragma('integrity_check', { simple: true });
+    if (result !== 'ok') violations.push(`INTEGRITY: ${when}: ${String(result)}`);
+  }
+
+  function restartA(): void {
+    if (procs.a && !procs.a.isDead) return;
+    try {
+      procs.a = open('A');
+      checkIntegrity(procs.a.db, 'after a restart');
+      if (starts > 1) bump('restarts');
+    } catch (error) {
+      procs.a = null;
+      bump('failedStarts');
+      trace(`${new Date(worldClock.now()).toISOString()} A could not start: ${(error as Error).message}`);
+    }
+  }
+
+  let skewStepsLeft = 0;
+  let diskFullStepsLeft = 0;
+  function startDiskFull(fault: PlannedFault): void {
+    disk.setFull(true);
+    diskFullStepsLeft = fault.amount;
+  }
+  function armIoError(fault: PlannedFault): void {
+    disk.armIoError(fault.amount, (sql) => trace(`  I/O error on ${sql.replace(/\s+/g, ' ').slice(0, 80)}`));
+  }
+  function boundaryFaults(): void {
+    const where = 'between cycles';
+    const sleep = take('sleep', where);
+    if (sleep) {
+      worldClock.advance(sleep.amount);
+      sandbox.advance();
+    }
+    const skew = take('clockSkew', where);
+    if (skew) {
+      skewMs = skew.amount;
+      skewStepsLeft = Number(skew.variant);
+    } else if (skewStepsLeft > 0 && --skewStepsLeft === 0) skewMs = 0;
+    const full = take('diskFull', where, (f) => f.variant === 'between');
+    if (full) startDiskFull(full);
+    else if (diskFullStepsLeft > 0 && --diskFullStepsLeft === 0) disk.setFull(false);
+    const io = take('ioError', where, (f) => f.variant === 'between');
+    if (io) armIoError(io);
+    const edit = take('mappingEdit', where);
+    if (edit) {
+      const sold = [...new Set(sandbox.truth().mirakl.returns.flatMap((r) => r.lines.map((l) => sandbox.world.findLine(l.orderLineId)?.line.shopSku ?? '')))].filter(Boolean).sort();
+      const outcome = mappingsDir.apply(edit.variant as MappingEdit, sold, (items) => chaos.pick(items));
+      trace(`  mapping edit: ${outcome.applied}`);
+      if (outcome.violation) violations.push(outcome.violation);
+    }
+  }
+
+  function calm(): void {
+    skewMs = 0;
+    skewStepsLeft = 0;
+    disk.setFull(false);
+    diskFullStepsLeft = 0;
+    sandbox.setFaults('mirakl', {});
+    sandbox.setFaults('rebound', {});
+    if (procs.b) {
+      closeStore(procs.b.instance.store);
+      procs.b = null;
+    }
+  }
+
+  function fingerprint(db: Database): string {
+    const parts = [
+      `SELECT id, state, attempts FROM intents ORDER BY id`,
+      `SELECT id, stage, grade FROM units ORDER BY id`,
+      `SELECT unit_id, state FROM stock_increments ORDER BY unit_id`,
+      `SELECT id, state FROM exceptions ORDER BY id`,
+      `SELECT id, state FROM mirakl_returns ORDER BY id`,
+      `SELECT id, refund_state FROM mirakl_refunds ORDER BY id`,
+      `SELECT rebound_order_id, status FROM rebound_return_orders ORDER BY rebound_order_id`,
+      `SELECT return_id, stage FROM return_intake ORDER BY return_id`,
+      `SELECT count(*) FROM rebound_events`,
+    ].map((sql) => JSON.stringify(db.prepare(sql).raw().all()));
+    const truth = sandbox.truth();
+    parts.push(
+      JSON.stringify([
+        Object.values(truth.mirakl.refundsByLine).flat().filter((r) => r.state !== 'REFUNDED').length,
+        truth.mirakl.stockImports.filter((i) => i.status !== 'COMPLETE' && i.status !== 'FAILED').length,
+        truth.rebound.notifications.filter((n) => n.outcome === 'pending').length,
+        truth.rebound.returnOrders.map((ro) => ro.status),
+      ]),
+    );
+    return createHash('sha256').update(parts.join('|')).digest('hex');
+  }
+
+  let cycles = 0;
+  let result: RunResult | null = null;
+  try {
+    receiver = await startWebhookReceiver(
+      new Proxy({} as EngineContext, {
+        get: (_t, key) => {
+          if (!procs.a || procs.a.isDead) throw new Error('the engine is not running');
+          return procs.a.ctx[key as keyof EngineContext];
+        },
+      }),
+      webhookSecret,
+    );
+    const subscriber = createReboundClient({
+      baseUrl: sandbox.rebound.baseUrl,
+      clientId: sandbox.rebound.clientId,
+      clientSecret: async () => sandbox.rebound.clientSecret,
+      clock: worldClock,
+      http: fetchHttp,
+      journal: memoryJournal(),
+      budgets: createMemoryBudgetStore(),
+    });
+    await subscribeToNotifications((type, target) => subscriber.subscribeWebhook(type, target), receiver.url, webhookSecret);
+    sandbox.setFaults('mirakl', { '*': backgroundFaults });
+    sandbox.setFaults('rebound', { '*': backgroundFaults });
+    restartA();
+
+    const faultsEnd = chaosStartMs + faultWindowMs;
+    const stepRng = chaos.fork('steps');
+    let isCalm = false;
+    const quiet = { print: '', steps: 0 };
+    let quietStartedAt = 0;
+    for (;;) {
+      const inFaults = worldClock.now() < faultsEnd;
+      if (inFaults) boundaryFaults();
+      else if (!isCalm) {
+        calm();
+        isCalm = true;
+        quietStartedAt = worldClock.now();
+      }
+      worldClock.advance(inFaults ? stepRng.int(40, 160) * minute : quietStepMs);
+      sandbox.advance();
+      restartA();
+      await notifications.deliver({ isReceiverUp: Boolean(procs.a && !procs.a.isDead), take });
+      const current = procs.a;
+      if (current) {
+        cycles++;
+        await runCycleOf(current);
+        if (!current.isDead) observeForwardOnly(current.db);
+      }
+      const second = procs.b;
+      if (second) {
+        await runCycleOf(second.instance);
+        if (second.instance.isDead || --second.stepsLeft <= 0) {
+          if (!second.instance.isDead) closeStore(second.instance.store);
+          procs.b = null;
+        }
+      }
+      if (!isCalm) continue;
+      const live = procs.a;
+      if (!live || live.isDead) continue;
+      const print = fingerprint(live.db);
+      quiet.steps = quiet.print === print ? quiet.steps + 1 : 0;
+      quiet.print = print;
+      if (quiet.steps >= quietStepsNeeded) break;
+      if (worldClock.now() - quietStartedAt > maxQuietMs) {
+        violations.push(`NEVER QUIET: the engine kept changing state ${maxQuietMs / day} days after the faults stopped`);
+        break;
+      }
+    }
+
+    const final = procs.a;
+    if (!final || final.isDead) throw new Error('the engine could not be started again after the faults stopped');
+    options.beforeCheck?.({ sandbox, db: final.db });
+    const checked = checkQuietInvariants({ sandbox, db: final.db, mappings: mappingsDir.current(), lostCalls, acknowledged: notifications.acknowledged });
+    violations.push(...checked.violations);
+    Object.assign(stats, checked.stats);
+    for (const reason of unhandled) violations.push(`UNHANDLED REJECTION: ${reason instanceof Error ? reason.message : String(reason)}`);
+    options.inspect?.({ truth: sandbox.truth(), db: final.db });
+    const tables = tableHashes(final.db, temp.dir);
+    const fired: Partial<Record<FaultKind, number>> = {};
+    for (const kind of faultKinds) {
+      const n = plan.filter((f) => f.kind === kind && f.firedAt !== null).length;
+      if (n) fired[kind] = n;
+    }
+    result = {
+      seed,
+      drawn: plan.length,
+      fired,
+      background: backgroundCounts(sandbox, fired),
+      cycles,
+      restarts: stats.restarts ?? 0,
+      simDays: Math.round((worldClock.now() - chaosStartMs) / day),
+      violations: [...new Set(violations)],
+      tables,
+      hash: stateHash(tables, truthHash(sandbox)),
+      stats: { ...stats, lostCalls: lostCalls.length, notificationsWithheld: notifications.withheld.size, failedWrites: disk.failedWrites },
+    };
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    notifications.refuseAll();
+    await receiver?.close();
+    disk.setFull(false);
+    for (const instance of [procs.a, procs.b?.instance]) if (instance && !instance.isDead) closeStore(instance.store);
+    await sandbox.close();
+    temp.remove();
+  }
+  return result;
+}
+
+/** Store.close() runs PRAGMA optimize first, which fails on a full disk; the connection is closed regardless. */
+function closeStore(store: Store): void {
+  try {
+    store.close();
+  } catch {
+    if (store.db.open) store.db.close();
+  }
+}
+
+/** The sandbox's ground truth, less the receiver's address (a port the OS picks anew for every run). */
+function truthHash(sandbox: Sandbox): string {
+  const truth = sandbox.truth();
+  const subscriptions = truth.rebound.subscriptions.map((s) => ({ ...s, url: new URL(s.url).pathname }));
+  return createHash('sha256')
+    .update(JSON.stringify({ ...truth, rebound: { ...truth.rebound, subscriptions } }))
+    .digest('hex');
+}
+
+/** What the sandbox injected on its own: its fault counters less the planned faults it carried out for us. */
+function backgroundCounts(sandbox: Sandbox, fired: Partial<Record<FaultKind, number>>): Record<string, number> {
+  const planned: Record<string, number> = {
+    reset: fired.connectionReset ?? 0,
+    serverError: fired.serverError ?? 0,
+    lostResponse: fired.lostResponse ?? 0,
+    rateLimitStorm: fired.rateLimitStorm ?? 0,
+    unknownEnum: fired.unknownEnum ?? 0,
+  };
+  const counts: Record<string, number> = {};
+  for (const server of [sandbox.miraklServer, sandbox.reboundServer]) {
+    for (const c of Object.values(server.counters)) {
+      for (const [kind, n] of Object.entries(c.faults)) if (kind !== 'extraFields') counts[kind] = (counts[kind] ?? 0) + (n ?? 0);
+    }
+  }
+  for (const [kind, n] of Object.entries(planned)) if (counts[kind] !== undefined) counts[kind] = Math.max(0, counts[kind] - n);
+  return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
