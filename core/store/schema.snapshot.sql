@@ -552,6 +552,14 @@ BEGIN
   SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 
+-- trigger: intents_refund_uncertain_rereads
+CREATE TRIGGER intents_refund_uncertain_rereads AFTER UPDATE OF state ON intents
+  WHEN NEW.state = 'uncertain' AND NEW.kind = 'mirakl.refund'
+BEGIN
+  DELETE FROM sync_cursors
+  WHERE feed = 'or11:' || (SELECT order_id FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id);
+END;
+
 -- trigger: mirakl_return_states_insert
 CREATE TRIGGER mirakl_return_states_insert AFTER INSERT ON mirakl_returns
 BEGIN

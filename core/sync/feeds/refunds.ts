@@ -22,6 +22,12 @@ export interface RefundPayload {
   reason_code: string;
   /** Set when a person refunded before a verified receipt: who, and why (audited). */
   override?: { by: string; reason: string };
+  /**
+   * The refunds of the line already in our copy of Mirakl's ledger when this refund was planned: none of them can be
+   * the one this call makes, so a probe never mistakes an earlier refund for ours. (Absent on intents planned before
+   * this field existed.)
+   */
+  knownRefundIds?: string[];
 }
 
 export interface GuardCondition {
@@ -147,6 +153,7 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
       shippingTaxMinor: refundShipping ? line.shippingTaxMinor : 0,
       currency: order.currency,
       reason_code: mapping.refund,
+      knownRefundIds: ledger.map((r) => r.id),
     },
   };
 }
@@ -223,6 +230,8 @@ async function sendBatch(ctx: EngineContext, batch: Intent<RefundPayload>[]): Pr
 }
 
 const probeSettleMs = 5 * 60_000;
+/** For intents planned without knownRefundIds: how far before the plan (on our clock) a refund may be dated and still be ours. */
+const legacyProbeWindowMs = 24 * 60 * 60_000;
 
 /**
  * An uncertain refund is settled by Mirakl's ledger, never by guessing: once OR11 has been read after the call,
@@ -238,17 +247,22 @@ export function probeRefund(ctx: DomainContext, intent: Intent<RefundPayload>): 
   const p = intent.payload;
   const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
   const lastRead = orderId ? (ctx.q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined) : undefined;
-  // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show.
+  // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show. The read
+  // is always after the call (migration 0007 forgets the order's last read when a refund becomes uncertain); the
+  // settling time is on our clock.
   if (!lastRead || Date.parse(lastRead.updated_at) < Date.parse(intent.updatedAt) + probeSettleMs) return 'ledger_not_read_yet';
   const claimed = new Set(
     (ctx
       .q(`SELECT json_extract(outcome, '$.refundId') AS id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') = ?`)
       .all(p.order_line_id) as { id: string | null }[]).map((r) => r.id),
   );
-  const since = isoAt(Date.parse(intent.createdAt) - 5 * 60_000);
+  // Which refunds could be ours is decided by what we had already seen when we planned, never by comparing our
+  // clock with Mirakl's: ours may be hours off, and a refund wrongly judged "not applied" would be sent twice.
+  const known = new Set(p.knownRefundIds ?? []);
+  const since = p.knownRefundIds ? '' : isoAt(Date.parse(intent.createdAt) - legacyProbeWindowMs);
   const match = ctx.store
     .refundsOfLine(p.order_line_id)
-    .find((r) => !claimed.has(r.id) && r.amount_minor === p.amountMinor && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
+    .find((r) => !claimed.has(r.id) && !known.has(r.id) && r.amount_minor === p.amountMinor && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
   if (match) {
     ctx.intents.confirmUncertain(intent.id, { refundId: match.id, amountMinor: p.amountMinor, via: 'probe' });
     ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, `OR11 shows refund ${match.id}`);
