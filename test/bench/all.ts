@@ -1,0 +1,312 @@
+// Every benchmark figure of the app in one run and one table (issue 9): the sync engine's throughput, calls and
+// drain time against the sandbox (test/bench/lifecycle.ts), the matcher, detectors and grid pages on a year of
+// returns (test/bench/reconcile.ts), the month-end report and bundle (test/bench/report.ts), and each part's peak
+// memory. Each part runs in its own child process (this file with --part), so its peak RSS is its own and its memory
+// goes back to the system before the next one starts. Not a unit test: `npm run bench`, or
+// `npx tsx test/bench/all.ts --quick` for small sizes (a smoke test: the targets are for the full sizes);
+// `--only backlog,report` runs some parts, `--backlog N` changes the backlog's size.
+// Exits 1 when a part fails, or (full sizes only) when a target is missed.
+
+import { fork } from 'node:child_process';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fullLatency, quickLatency, runBacklog, runLatency, type BacklogFigures, type LatencyFigures } from './lifecycle';
+import { reconcileTargets, runReconcileBench, type ReconcileFigures } from './reconcile';
+import { reportTargetMs, runReportBench, type ReportFigures } from './report';
+
+const partNames = ['backlog', 'latency', 'reconcile', 'report'] as const;
+type PartName = (typeof partNames)[number];
+
+interface Sizes {
+  backlog: number;
+  latency: typeof fullLatency;
+  lines: number;
+  reportReturns: number;
+}
+const fullSizes: Sizes = { backlog: 10_000, latency: fullLatency, lines: 1_000_000, reportReturns: 100_000 };
+const quickSizes: Sizes = { backlog: 2_000, latency: quickLatency, lines: 50_000, reportReturns: 10_000 };
+
+interface PartFigures {
+  backlog: BacklogFigures;
+  latency: LatencyFigures;
+  reconcile: ReconcileFigures;
+  report: ReportFigures;
+}
+
+/** What a child sends back: its figures and what it cost. */
+interface PartResult<K extends PartName = PartName> {
+  part: K;
+  figures: PartFigures[K];
+  maxRssKb: number;
+  wallMs: number;
+}
+
+async function runPart(part: PartName, sizes: Sizes, log: (line: string) => void): Promise<PartFigures[PartName]> {
+  switch (part) {
+    case 'backlog':
+      return runBacklog({ returns: sizes.backlog, log });
+    case 'latency':
+      return runLatency({ ...sizes.latency, log });
+    case 'reconcile':
+      return runReconcileBench({ lines: sizes.lines, log });
+    case 'report':
+      return runReportBench({ returns: sizes.reportReturns, log });
+  }
+}
+
+/** In the child: run one part, send the figures to the parent, exit. */
+async function child(part: PartName, sizes: Sizes): Promise<void> {
+  const t0 = performance.now();
+  const figures = await runPart(part, sizes, (line) => console.log(`  [${part}] ${line}`));
+  const result: PartResult = { part, figures, maxRssKb: process.resourceUsage().maxRSS, wallMs: performance.now() - t0 };
+  await new Promise<void>((resolve, reject) => process.send?.(result, (error: Error | null) => (error ? reject(error) : resolve())));
+  process.disconnect?.();
+}
+
+/** In the parent: fork this file for one part and wait for its figures (null when it failed). */
+function forkPart(part: PartName, sizes: Sizes, quick: boolean): Promise<PartResult | { part: PartName; error: string }> {
+  return new Promise((resolve) => {
+    // execArgv is inherited, so the child runs under the same TypeScript loader (tsx) as this process.
+    const args = ['--part', part, '--backlog', String(sizes.backlog), ...(quick ? ['--quick'] : [])];
+    const proc = fork(fileURLToPath(import.meta.url), args, { serialization: 'advanced', stdio: 'inherit' });
+    let result: PartResult | null = null;
+    proc.on('message', (message) => {
+      result = message as PartResult;
+    });
+    proc.on('exit', (code, signal) => {
+      resolve(result ?? { part, error: `the ${part} process exited with ${signal ?? `code ${code}`} before sending its figures` });
+    });
+  });
+}
+
+// --- The table ----------------------------------------------------------------------------------------------
+
+export interface Row {
+  figure: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  verdict: '✓' | '✗' | '—' | '(✓)' | '(✗)';
+}
+
+/** Pads every column to its widest cell; the header is underlined. */
+export function formatTable(rows: Row[]): string {
+  const header: Row = { figure: 'figure', value: 'value', baseline: 'baseline / floor', ratio: 'ratio', target: 'target', verdict: '—' };
+  const cells = (r: Row) => [r.figure, r.value, r.baseline, r.ratio, r.target, r === header ? '✓/✗' : r.verdict];
+  const all = [header, ...rows].map(cells);
+  const widths = all[0]?.map((_, i) => Math.max(...all.map((c) => [...(c[i] ?? '')].length))) ?? [];
+  const line = (c: string[]) => c.map((text, i) => text + ' '.repeat((widths[i] ?? 0) - [...text].length)).join(' | ').trimEnd();
+  const [head, ...body] = all;
+  return [line(head ?? []), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n');
+}
+
+const n = (x: number, digits = 0) => x.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (x: number) => (x >= 1000 ? `${n(x / 1000, 1)} s` : `${n(x, 1)} ms`);
+const minutes = (x: number) => (Number.isFinite(x) ? `${n(x / 60_000, 1)} min` : 'never');
+const mb = (kb: number) => `${n(kb / 1024)} MB`;
+const ratio = (value: number, base: number) => (base > 0 && Number.isFinite(value) ? `${n(value / base, 2)}×` : '—');
+
+export function buildRows(
+  results: Map<PartName, PartResult | { part: PartName; error: string }>,
+  quick: boolean,
+): { rows: Row[]; misses: string[]; notes: string[] } {
+  const rows: Row[] = [];
+  const misses: string[] = [];
+  const notes: string[] = [];
+  const judge = (name: string, isMet: boolean): Row['verdict'] => {
+    if (!isMet) misses.push(name);
+    if (quick) return isMet ? '(✓)' : '(✗)';
+    return isMet ? '✓' : '✗';
+  };
+  const failed = (figure: string, error: string) => rows.push({ figure, value: `FAILED: ${error}`, baseline: '', ratio: '', target: '', verdict: '✗' });
+  const get = <K extends PartName>(part: K): PartFigures[K] | string => {
+    const r = results.get(part);
+    if (!r) return 'not run';
+    return 'error' in r ? r.error : (r.figures as PartFigures[K]);
+  };
+
+  const backlog = get('backlog');
+  if (typeof backlog === 'string') failed('sync engine backlog (figures 1–3)', backlog);
+  else {
+    const per = Math.max(1, backlog.closed);
+    const size = `${n(backlog.returns)}-return backlog`;
+    rows.push({
+      figure: `1. Lifecycle throughput (${size}, wall clock)`,
+      value: `${n(backlog.closed / (backlog.wallMs / 1000), 1)} returns/s`,
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      verdict: '—',
+    });
+    rows.push({
+      figure: '2. Mirakl calls per return (reads + writes)',
+      value: n(backlog.miraklTotal / per, 2),
+      baseline: `${n(backlog.naiveCalls / per, 2)} naive`,
+      ratio: ratio(backlog.miraklTotal, backlog.naiveCalls),
+      target: '—',
+      verdict: '—',
+    });
+    rows.push({
+      figure: '   Mirakl writes per return',
+      value: n(backlog.miraklWrites / per, 2),
+      baseline: `${n(backlog.naiveCalls / per, 2)} naive`,
+      ratio: ratio(backlog.miraklWrites, backlog.naiveCalls),
+      target: '—',
+      verdict: '—',
+    });
+    rows.push({
+      figure: `3. Drain the ${size}, default budgets (sandbox clock)`,
+      value: backlog.isDrained ? minutes(backlog.simMs) : `not drained in ${minutes(backlog.simMs)}: ${n(backlog.closed)} closed`,
+      baseline: `${minutes(backlog.floorMs)} floor`,
+      ratio: backlog.isDrained ? ratio(backlog.simMs, backlog.floorMs) : '—',
+      target: '—',
+      verdict: '—',
+    });
+    notes.push(
+      `1–3: ${n(backlog.closed)} of ${n(backlog.returns)} returns closed in ${n(backlog.cycles)} engine cycles (one per 60 sandbox s), ${ms(backlog.wallMs)} wall, ` +
+        `CPU ${ms(backlog.cpuMs)}; the sandbox servers share the process. Naive = one Mirakl call per accept, label push, receipt, compliance, close, ` +
+        `refunded line and (return, offer) restocked (writes only; a real naive client also reads). Floor: ${backlog.binding}; ` +
+        `ReBound needs ${n(backlog.needed.find((x) => x.name.startsWith('ReBound'))?.calls ?? 0)} calls at 300/min.`,
+    );
+  }
+
+  const latency = get('latency');
+  if (typeof latency === 'string') failed('4. ReBound receipt → Mirakl RECEIVED', latency);
+  else {
+    rows.push({
+      figure: `4. ReBound receipt → Mirakl RECEIVED, p50 / p95 (sandbox clock)`,
+      value: `${minutes(latency.p50Ms)} / ${minutes(latency.p95Ms)}`,
+      baseline: '—',
+      ratio: '—',
+      target: '—',
+      verdict: '—',
+    });
+    notes.push(
+      `4: ${latency.samples} receipts over ${latency.windowHours} sandbox h of a steady flow, from ReBound's ITEMS_REGISTERED to Mirakl's RECEIVED, both ` +
+        `on the sandbox clock; the engine runs a cycle per ${minutes(latency.stepMs)} of it, so times are whole cycles (0 = the cycle that saw it). ` +
+        `Max ${minutes(latency.maxMs)}; ${latency.pending} never RECEIVED.`,
+    );
+  }
+
+  const recon = get('reconcile');
+  if (typeof recon === 'string') failed('5–6. matcher, detectors, returns page', recon);
+  else {
+    const lines = `${n(recon.lines)} lines`;
+    rows.push({
+      figure: `5. Matcher + detectors, full pass (${lines})`,
+      value: ms(recon.fullMs),
+      baseline: '—',
+      ratio: '—',
+      target: `≤ ${ms(reconcileTargets.fullMs)}`,
+      verdict: judge('full pass', recon.fullMs <= reconcileTargets.fullMs),
+    });
+    rows.push({
+      figure: `   Incremental pass, 1,000 changed lines (median)`,
+      value: ms(recon.incremental.medianMs),
+      baseline: '—',
+      ratio: '—',
+      target: `≤ ${ms(reconcileTargets.incrementalMs)}`,
+      verdict: judge('incremental pass', recon.incremental.medianMs <= reconcileTargets.incrementalMs),
+    });
+    // The slowest of the filtered and sorted pages of returns.list (the unfiltered page and the search are not).
+    const pages = recon.returnPages.filter((p) => p.name.startsWith('returns page:') && !p.name.includes(': all'));
+    const worst = pages.reduce((a, b) => (b.p95Ms > a.p95Ms ? b : a), pages[0] ?? { name: 'none', p50Ms: Number.NaN, p95Ms: Number.NaN, hasFullScan: true });
+    rows.push({
+      figure: `6. Returns grid page of 100, p50 / p95 (${lines})`,
+      value: `${ms(worst.p50Ms)} / ${ms(worst.p95Ms)}`,
+      baseline: '—',
+      ratio: '—',
+      target: `p95 ≤ ${ms(reconcileTargets.pageP95Ms)}`,
+      verdict: judge('returns page p95', pages.every((p) => p.p95Ms <= reconcileTargets.pageP95Ms && !p.hasFullScan)),
+    });
+    notes.push(
+      `5–6: ${n(recon.counts.returns ?? 0)} returns; incremental p95 ${ms(recon.incremental.p95Ms)} over ${recon.incremental.rounds} rounds. The page figure is the ` +
+        `slowest of the filtered and sorted returns.list pages (${worst.name.replace('returns page: ', '')}); all: ` +
+        `${pages.map((p) => `${p.name.replace('returns page: ', '')} ${ms(p.p95Ms)}`).join(', ')} (p95).`,
+    );
+  }
+
+  const report = get('report');
+  if (typeof report === 'string') failed('7. report + bundle', report);
+  else {
+    rows.push({
+      figure: `7. Report + bundle (month of ${n(report.returns)} returns)${report.isVerified ? '' : ' NOT VERIFIED'}`,
+      value: ms(report.bundleMs),
+      baseline: '—',
+      ratio: '—',
+      target: `≤ ${ms(reportTargetMs)}`,
+      verdict: judge('report + bundle', report.bundleMs <= reportTargetMs && report.isVerified),
+    });
+    notes.push(
+      `7: report ${ms(report.reportMs)}, files ${ms(report.filesMs)}, then report + files + bundle in one call ${ms(report.bundleMs)} (CPU ${ms(report.bundleCpuMs)}), ` +
+        `bundle ${n(report.bundleBytes / 1e6, 1)} MB, ${report.isVerified ? 'verified' : `NOT verified: ${report.problems.join('; ')}`}.`,
+    );
+  }
+
+  for (const part of partNames) {
+    const r = results.get(part);
+    if (!r || 'error' in r) continue;
+    rows.push({ figure: `8. Peak RSS: ${part} process`, value: mb(r.maxRssKb), baseline: '—', ratio: '—', target: '—', verdict: '—' });
+  }
+  rows.push({ figure: '8. Peak RSS: this (orchestrating) process', value: mb(process.resourceUsage().maxRSS), baseline: '—', ratio: '—', target: '—', verdict: '—' });
+  return { rows, misses, notes };
+}
+
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return (
+    `machine: ${cpu}, ${cpus().length} cores (${availableParallelism()} usable), ${n(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}, ` +
+    `${process.platform} ${release()}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`
+  );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      part: { type: 'string' },
+      only: { type: 'string' },
+      backlog: { type: 'string' },
+    },
+  });
+  const sizes = { ...(values.quick ? quickSizes : fullSizes) };
+  if (values.backlog !== undefined) sizes.backlog = Number(values.backlog);
+  if (!Number.isInteger(sizes.backlog) || sizes.backlog < 10) throw new Error(`--backlog must be an integer ≥ 10, got ${values.backlog}`);
+  if (values.part) {
+    if (!(partNames as readonly string[]).includes(values.part)) throw new Error(`--part must be one of ${partNames.join(', ')}`);
+    await child(values.part as PartName, sizes);
+    return;
+  }
+  const wanted = values.only ? values.only.split(',') : [...partNames];
+  for (const w of wanted) if (!(partNames as readonly string[]).includes(w)) throw new Error(`--only takes a comma list of ${partNames.join(', ')}`);
+
+  console.log(`Returns Workbench benchmarks — ${values.quick ? 'QUICK sizes (smoke test; targets are for the full sizes)' : 'full sizes'}`);
+  console.log(machineLine());
+  console.log(
+    `sizes: backlog ${n(sizes.backlog)} returns; steady flow ${sizes.latency.ordersPerDay} orders/day, ${sizes.latency.windowHours} h measured; ` +
+      `${n(sizes.lines)} return lines; report month of ${n(sizes.reportReturns)} returns\n`,
+  );
+  const started = performance.now();
+  const results = new Map<PartName, PartResult | { part: PartName; error: string }>();
+  for (const part of partNames) {
+    if (!wanted.includes(part)) continue;
+    console.log(`${part}:`);
+    results.set(part, await forkPart(part, sizes, values.quick));
+  }
+  const { rows, misses, notes } = buildRows(results, values.quick);
+  console.log(`\n${formatTable(rows)}\n`);
+  console.log(
+    'Sync figures (1–4): the real engine against the in-process sandbox with no faults and no added latency, ReBound notifications on.',
+  );
+  for (const note of notes) console.log(`  ${note}`);
+  const failedParts = [...results.values()].filter((r) => 'error' in r).length;
+  console.log(
+    `\n${n((performance.now() - started) / 1000, 0)} s in all; ${failedParts} part(s) failed; ${misses.length ? `target(s) missed: ${misses.join(', ')}` : 'every target met'}` +
+      `${values.quick && misses.length ? ' (at quick sizes: not the issue figures)' : ''}`,
+  );
+  if (failedParts > 0 || (!values.quick && misses.length > 0)) process.exitCode = 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
