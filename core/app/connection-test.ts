@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { callApi, parseJson, type ApiContext } from '../net/api-call';
 import { isApiError } from '../net/api-error';
+import { requestReboundToken } from '../rebound/client';
 import { createMemoryBudgetStore } from '../net/budget-guard';
 import type { HttpPort } from '../net/http';
 import { memoryJournal } from '../net/journal';
@@ -18,7 +19,6 @@ export interface ConnectionTestResult {
 }
 
 const accountSchema = z.object({ shop_id: z.number(), shop_name: z.string(), shop_state: z.string().optional() });
-const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.number().optional() });
 
 function context(system: 'mirakl' | 'rebound', baseUrl: string, http: HttpPort, clock: Clock): ApiContext {
   return { system, baseUrl, http, clock, journal: memoryJournal(), budgets: createMemoryBudgetStore(), timeoutMs: 15_000 };
@@ -61,16 +61,8 @@ export async function testMirakl(options: { baseUrl: string; apiKey: string; sho
 export async function testRebound(options: { baseUrl: string; clientId: string; clientSecret: string; http: HttpPort; clock: Clock }): Promise<ConnectionTestResult> {
   const ctx = context('rebound', options.baseUrl, options.http, options.clock);
   try {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret });
-    const res = await callApi(ctx, {
-      operation: 'oauth.token',
-      method: 'POST',
-      path: '/oauth/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    parseJson(ctx, 'oauth.token', res, tokenSchema);
-    return { ok: true, message: `ReBound accepted client ${options.clientId} and issued a token.`, status: res.status };
+    const token = await requestReboundToken(ctx, options.clientId, options.clientSecret);
+    return { ok: true, message: `ReBound accepted client ${options.clientId} and issued a token.`, status: token.status };
   } catch (error) {
     return explainFailure('ReBound', error);
   }

@@ -17,7 +17,7 @@ export interface AuditEntry {
   reason?: string | null;
 }
 
-interface AuditRow {
+export interface AuditRow {
   seq: number;
   at: string;
   actor: string;
@@ -32,9 +32,29 @@ interface AuditRow {
 
 export type ChainProblem = { seq: number; kind: 'edited' | 'missing_or_reordered' | 'sequence_gap'; detail: string };
 
-function rowHash(prevHash: string, row: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
+/** sha256(previous hash + "\n" + canonical content): each row's hash covers the one before it. */
+export function auditRowHash(prevHash: string, row: Omit<AuditRow, 'prev_hash' | 'hash'>): string {
   const content = JSON.stringify([row.seq, row.at, row.actor, row.action, row.subject, row.before, row.after, row.reason]);
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+/**
+ * Every place a run of the chain does not hold: `rows` in seq order, the first following `anchorHash` and numbered
+ * `firstSeq` (the whole log: the genesis hash and 1; an evidence bundle's segment: the entry before it).
+ */
+export function verifyChain(rows: AuditRow[], anchorHash: string, firstSeq: number): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  let prevHash = anchorHash;
+  let expectedSeq = firstSeq;
+  for (const row of rows) {
+    if (row.seq !== expectedSeq) problems.push({ seq: row.seq, kind: 'sequence_gap', detail: `expected entry ${expectedSeq}, found ${row.seq}: an entry was removed or reordered` });
+    if (row.prev_hash !== prevHash) problems.push({ seq: row.seq, kind: 'missing_or_reordered', detail: 'does not follow the entry before it: one was removed, inserted or moved' });
+    const { prev_hash: _p, hash: _h, ...content } = row;
+    if (auditRowHash(row.prev_hash, content) !== row.hash) problems.push({ seq: row.seq, kind: 'edited', detail: 'its content no longer matches its hash: the entry was edited' });
+    prevHash = row.hash;
+    expectedSeq = row.seq + 1;
+  }
+  return problems;
 }
 
 export function createAuditLog(db: Database, clock: Clock) {
@@ -59,7 +79,7 @@ export function createAuditLog(db: Database, clock: Clock) {
         reason: entry.reason ?? null,
       };
       const prevHash = previous?.hash ?? genesisHash;
-      const hash = rowHash(prevHash, row);
+      const hash = auditRowHash(prevHash, row);
       insert.run({ ...row, prev_hash: prevHash, hash });
       return { seq: row.seq, hash };
     },
@@ -69,17 +89,7 @@ export function createAuditLog(db: Database, clock: Clock) {
     /** Walks the whole chain and reports every place it does not hold. */
     verify(): { ok: boolean; entries: number; problems: ChainProblem[] } {
       const rows = all.all() as AuditRow[];
-      const problems: ChainProblem[] = [];
-      let prevHash = genesisHash;
-      rows.forEach((row, i) => {
-        if (row.seq !== i + 1) problems.push({ seq: row.seq, kind: 'sequence_gap', detail: `expected entry ${i + 1}, found ${row.seq}` });
-        if (row.prev_hash !== prevHash) {
-          problems.push({ seq: row.seq, kind: 'missing_or_reordered', detail: 'does not follow the entry before it: one was removed or moved' });
-        }
-        const { prev_hash: _p, hash: _h, ...content } = row;
-        if (rowHash(row.prev_hash, content) !== row.hash) problems.push({ seq: row.seq, kind: 'edited', detail: 'its content no longer matches its hash' });
-        prevHash = row.hash;
-      });
+      const problems = verifyChain(rows, genesisHash, 1);
       return { ok: problems.length === 0, entries: rows.length, problems };
     },
   };

@@ -76,6 +76,19 @@ export interface ReboundWebhookTarget {
 /** Refresh this long before expiry, so a token never runs out between our check and ReBound's. */
 const tokenMarginMs = 60_000;
 
+/** The client-credentials token request (also what Settings' "test connection" makes). */
+export async function requestReboundToken(ctx: ApiContext, clientId: string, clientSecret: string) {
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+  const res = await callApi(ctx, {
+    operation: 'oauth.token',
+    method: 'POST',
+    path: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  });
+  return { ...parseJson(ctx, 'oauth.token', res, tokenResponseSchema), status: res.status };
+}
+
 export function createReboundClient(options: ReboundClientOptions) {
   const { clientId, clientSecret, flowKey, ...api } = options;
   const ctx: ApiContext = { ...api, system: 'rebound' };
@@ -83,15 +96,7 @@ export function createReboundClient(options: ReboundClientOptions) {
   let inFlight: Promise<string> | null = null;
 
   async function requestToken(): Promise<string> {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: await clientSecret() });
-    const res = await callApi(ctx, {
-      operation: 'oauth.token',
-      method: 'POST',
-      path: '/oauth/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
-    const token = parseJson(ctx, 'oauth.token', res, tokenResponseSchema);
+    const token = await requestReboundToken(ctx, clientId, await clientSecret());
     const lifetimeMs = token.expires_in * 1000;
     cached = { value: token.access_token, refreshAt: ctx.clock.now() + lifetimeMs - Math.min(tokenMarginMs, lifetimeMs / 2) };
     return token.access_token;
