@@ -29,7 +29,7 @@ export const returnsListInput = z
     sort: z.object({ field: z.enum(returnSortFields), direction }).strict().default({ field: 'dateCreated', direction: 'desc' }),
     filter: z
       .object({
-        /** A return id, order (commercial) id, RMA, tracking number or ReBound order id: exact match. */
+        /** A return id, order (commercial) id, RMA, tracking number, offer SKU or ReBound order id: exact match. */
         search: z.string().trim().min(1).max(200).optional(),
         miraklState: z.string().min(1).max(40).optional(),
         reboundStatus: z.string().min(1).max(40).optional(),

@@ -63,6 +63,10 @@ describe('queries', () => {
     expect(oldestFirst.total).toBe(3);
     const search = await ok<Page<ReturnRow>>('returns.list', { filter: { search: 'RO-R-2' } });
     expect(search.rows.map((r) => r.returnId)).toEqual(['R-2']);
+    // A SKU finds every return with a line of it (all three here), an unknown one nothing.
+    const bySku = await ok<Page<ReturnRow>>('returns.list', { filter: { search: 'SKU' } });
+    expect(bySku.rows.map((r) => r.returnId)).toEqual(['R-3', 'R-2', 'R-1']);
+    expect((await ok<Page<ReturnRow>>('returns.list', { filter: { search: 'SKU-NONE' } })).total).toBe(0);
     const bad = await core.dispatch('returns.list', { sort: { field: 'password', direction: 'asc' } });
     expect(bad.ok ? null : bad.error).toMatchObject({ code: 'VALIDATION' });
     expect(bad.ok ? '' : bad.error.message).toMatch(/sort\.field/);

@@ -124,7 +124,9 @@ export function createQueries(db: Database, clock: Clock) {
     if (filter.search !== undefined) {
       where.push(`return_id IN (SELECT id FROM mirakl_returns WHERE id = @search OR commercial_id = @search OR order_id = @search OR rma = @search
           OR tracking_number = @search
-        UNION SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = @search OR tracking_number = @search)`);
+        UNION SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = @search OR tracking_number = @search
+        UNION SELECT rl.return_id FROM mirakl_order_lines ol JOIN mirakl_return_lines rl ON rl.order_line_id = ol.order_line_id
+          WHERE ol.offer_sku = @search)`);
       params.search = filter.search;
     }
     if (filter.miraklState !== undefined) add('mirakl_state = @miraklState', 'miraklState', filter.miraklState);

@@ -427,6 +427,9 @@ CREATE INDEX intents_refund ON intents (refund_id) WHERE kind = 'mirakl.refund' 
 -- index: intents_subject
 CREATE INDEX intents_subject ON intents (subject);
 
+-- index: mirakl_order_lines_offer_sku
+CREATE INDEX mirakl_order_lines_offer_sku ON mirakl_order_lines (offer_sku);
+
 -- index: mirakl_order_lines_order
 CREATE INDEX mirakl_order_lines_order ON mirakl_order_lines (order_id);
 

@@ -104,7 +104,7 @@ export function ReturnsPage() {
         {isEmpty && !error && (
           <p className="empty-line" role="note">
             {Object.keys(filter).length
-              ? 'No return matches these filters. The search matches an order id, return id, RMA, tracking number or ReBound order exactly.'
+              ? 'No return matches these filters. The search matches an order id, return id, RMA, tracking number, SKU or ReBound order exactly.'
               : 'No returns yet. Returns raised on ASOS Marketplace appear here after the first sync.'}
           </p>
         )}
@@ -162,7 +162,7 @@ function ReturnsToolbar({ filter, onChange }: { filter: ReturnsFilter; onChange(
           type="search"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
-          placeholder="Order id, return id, RMA, tracking number or ReBound order"
+          placeholder="Order id, return id, RMA, tracking number, SKU or ReBound order"
           aria-describedby="search-hint"
         />
       </label>
