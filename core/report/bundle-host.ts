@@ -11,7 +11,7 @@ import { AppError } from '../errors';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
 import { helpFor, renderOperationsGuide } from '../exceptions/guide';
 import { startWebHost } from '../host/server';
-import { loadMappings, shippedMappingsDir } from '../mappings/load';
+import { loadMappings, shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
 import { createMappingStore, type MappingFileView } from '../mappings/store';
 import type { Clock, Logger } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
@@ -42,10 +42,21 @@ export interface BundleModeOptions {
 const dayMs = 86_400_000;
 
 /** The read-only handler map over an opened bundle. Commands that change anything are refused. */
-export function createBundleHandlers(opened: OpenedBundle, options: { clock: Clock; log: Logger; appVersion: string }): { handlers: Handlers; close(): void } {
+/** Where the app keeps what a viewer needs; the desktop app passes its own (packaged paths, Electron's SQLite build). */
+export interface ViewerPaths {
+  migrationsDir?: string;
+  mappingsDir?: string;
+  nativeBinding?: string;
+}
+
+export function createBundleHandlers(
+  opened: OpenedBundle,
+  options: { clock: Clock; log: Logger; appVersion: string } & ViewerPaths,
+): { handlers: Handlers; close(): void } {
   const { clock, log } = options;
+  const shippedMappingsDir = options.mappingsDir ?? defaultMappingsDir;
   const manifest = opened.manifest;
-  const db = opened.snapshotFile && opened.dir ? openViewerCopy(opened.snapshotFile, opened.dir, log) : null;
+  const db = opened.snapshotFile && opened.dir ? openViewerCopy(opened.snapshotFile, opened.dir, log, options) : null;
   const mode: Mode = manifest?.sourceMode === 'sandbox' ? 'sandbox' : 'live';
   const mappingsDir = opened.dir ? join(opened.dir, 'mappings') : undefined;
   const mappingStore = createMappingStore(shippedMappingsDir, mappingsDir ?? join(shippedMappingsDir, '__none__'));
@@ -168,33 +179,52 @@ export function createBundleHandlers(opened: OpenedBundle, options: { clock: Clo
  * The database the viewer reads: a private copy of the snapshot with the app's indexes built on it, then opened
  * read-only. The bundle and its extracted snapshot are never written to.
  */
-function openViewerCopy(snapshotFile: string, dir: string, log: Logger): Database.Database {
+function openViewerCopy(snapshotFile: string, dir: string, log: Logger, paths: ViewerPaths): Database.Database {
   const file = join(dir, 'viewer.sqlite');
   copyFileSync(snapshotFile, file);
-  const appSchema = new Database(':memory:');
-  const copy = new Database(file);
+  const driver = paths.nativeBinding ? { nativeBinding: paths.nativeBinding } : {};
+  const appSchema = new Database(':memory:', driver);
+  const copy = new Database(file, driver);
   try {
-    migrate(appSchema, loadMigrations(sourceMigrationsDir), { now: () => 0 });
+    migrate(appSchema, loadMigrations(paths.migrationsDir ?? sourceMigrationsDir), { now: () => 0 });
     const failed = withAppIndexes(copy, appSchema);
     if (failed.length) log.warn('some indexes could not be built on the bundle snapshot', { failed });
   } finally {
     copy.close();
     appSchema.close();
   }
-  return new Database(file, { readonly: true, fileMustExist: true });
+  return new Database(file, { readonly: true, fileMustExist: true, ...driver });
 }
 
 function view(file: MappingFileView) {
   return { text: file.text, version: file.version, source: file.source };
 }
 
+/**
+ * Opens `file` for viewing: checked, extracted to a temp folder, its contract read-only. The web host serves it
+ * (below); the desktop app's core process answers its window with it. `close` removes the extracted copy.
+ */
+export function openBundleViewer(file: string, options: { clock: Clock; log: Logger; appVersion: string } & ViewerPaths) {
+  const opened = openBundle(file, { extractTo: true });
+  const { handlers, close } = createBundleHandlers(opened, options);
+  return {
+    opened,
+    mode: (opened.manifest?.sourceMode === 'sandbox' ? 'sandbox' : 'live') as Mode,
+    dispatch: createDispatch(handlers, options.log),
+    close: () => {
+      close();
+      if (opened.dir) rmSync(opened.dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Opens `file` and serves it read-only on 127.0.0.1, like browser mode. */
 export async function startBundleMode(options: BundleModeOptions) {
-  const opened = openBundle(options.file, { extractTo: true });
-  const { handlers, close } = createBundleHandlers(opened, options);
+  const viewer = openBundleViewer(options.file, options);
+  const { opened } = viewer;
   const token = randomBytes(32).toString('base64url');
   const host = await startWebHost({
-    dispatch: createDispatch(handlers, options.log),
+    dispatch: viewer.dispatch,
     events: createEventBus(),
     token,
     log: options.log,
@@ -210,8 +240,7 @@ export async function startBundleMode(options: BundleModeOptions) {
     period: opened.manifest?.period ?? null,
     stop: async () => {
       await host.close();
-      close();
-      if (opened.dir) rmSync(opened.dir, { recursive: true, force: true });
+      viewer.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { createLogger, createSecretRedactor, fileSink } from '../../core/adapter
 import { localActor, systemClock, systemIds, systemRandom } from '../../core/adapters/system';
 import { startWorkbench, type WorkbenchOptions, type Workbench } from '../../core/app/workbench';
 import { MappingError } from '../../core/mappings/load';
+import { openBundleViewer } from '../../core/report/bundle-host';
 import type { Logger, SecretStore } from '../../core/ports';
 import { StoreOpenError } from '../../core/store/db';
 import { MigrationError } from '../../core/store/migrate';
@@ -59,6 +60,39 @@ export async function bootHostedCore(config: CoreBootConfig, deps: HostedCoreDep
     onEvent: (listener) => workbench.events.onAny(listener),
     shutdown: (drainMs) => shutdownWorkbench(workbench, drainMs, log),
   };
+}
+
+/**
+ * The core of a window that shows an evidence bundle (File › Open Evidence Bundle…): the bundle's snapshot served
+ * read-only, exactly as `npm run web -- --bundle` serves it. No keychain, no network, no sync; every change refused.
+ */
+export function bootBundleViewer(config: CoreBootConfig & { bundleFile: string }, deps: { log?: Logger } = {}): HostedCore {
+  mkdirSync(join(config.dataDir, 'logs'), { recursive: true });
+  const log = deps.log ?? createLogger({ clock: systemClock, sink: fileSink(join(config.dataDir, 'logs', 'workbench.log')) });
+  const viewer = openBundleViewer(config.bundleFile, {
+    clock: systemClock,
+    log,
+    appVersion: config.appVersion,
+    migrationsDir: config.migrationsDir,
+    mappingsDir: config.mappingsDir,
+    ...(config.nativeBinding ? { nativeBinding: config.nativeBinding } : {}),
+  });
+  log.info('core process showing an evidence bundle', { file: config.bundleFile, verified: viewer.opened.verified, pid: process.pid });
+  return {
+    mode: viewer.mode,
+    dispatch: viewer.dispatch,
+    onEvent: () => () => undefined,
+    shutdown: async () => {
+      viewer.close();
+      return { isDrained: true, interrupted: 0 };
+    },
+  };
+}
+
+/** Boots what the config asks for: the app's own data, or an evidence bundle. */
+export async function bootCore(config: CoreBootConfig): Promise<HostedCore> {
+  const { bundleFile } = config;
+  return bundleFile ? bootBundleViewer({ ...config, bundleFile }) : bootHostedCore(config);
 }
 
 const settlesWithin = (work: Promise<unknown>, ms: number): Promise<boolean> =>

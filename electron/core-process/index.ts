@@ -1,4 +1,4 @@
-import { bootHostedCore, describeBootError } from './boot';
+import { bootCore, describeBootError } from './boot';
 import { serveCore, type ParentLink } from './host';
 import type { FromCore } from './protocol';
 
@@ -35,4 +35,4 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-serveCore({ link: parentLink(), boot: (config) => bootHostedCore(config), describeBootError, exit: exitSoon });
+serveCore({ link: parentLink(), boot: bootCore, describeBootError, exit: exitSoon });

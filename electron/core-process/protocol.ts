@@ -14,6 +14,8 @@ export interface CoreBootConfig {
   nativeBinding?: string;
   /** Sandbox time's pace after the warm-up (the Electron end-to-end tests speed it up); the workbench's default if unset. */
   sandboxSpeed?: number;
+  /** Show this evidence bundle read-only instead of the app's own data: no credentials, no network, no sync. */
+  bundleFile?: string;
 }
 
 export type ToCore =
@@ -78,6 +80,7 @@ export function parseToCore(message: unknown): ToCore | null {
       if (!strings.every((k) => typeof c[k] === 'string' && c[k] !== '')) return null;
       if (c.nativeBinding !== undefined && typeof c.nativeBinding !== 'string') return null;
       if (c.sandboxSpeed !== undefined && !(typeof c.sandboxSpeed === 'number' && c.sandboxSpeed > 0)) return null;
+      if (c.bundleFile !== undefined && !(typeof c.bundleFile === 'string' && c.bundleFile !== '')) return null;
       return { type: 'boot', config: c as unknown as CoreBootConfig };
     }
     case 'invoke':

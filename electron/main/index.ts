@@ -20,6 +20,8 @@ import {
 import { createLogger, fileSink } from '../../core/adapters/logger';
 import { systemClock } from '../../core/adapters/system';
 import { ipcChannels, isEventName, type ExceptionRow, type SyncStatus } from '../../core/contract';
+import type { CoreBootConfig } from '../core-process/protocol';
+import { appMenuTemplate, bundleDialogFilters } from './app-menu';
 import { appEntryUrl, appOrigin, appResponseHeaders, appScheme, resolveAppAsset } from './app-protocol';
 import { appWindowSender, bindIpc } from './ipc';
 import { isAllowedExternal, isAllowedRequest, isAppUrl } from './navigation';
@@ -59,16 +61,20 @@ let serviceState: ServiceState = 'starting';
 let lastStatus: SyncStatus | null = null;
 const feedLabels = new Map<string, string>();
 
+/** The core on the app's own data; File › Open Evidence Bundle… reboots it on a bundle instead (bundleFile). */
+const ownDataConfig: CoreBootConfig = {
+  dataDir,
+  migrationsDir: paths.migrationsDir,
+  mappingsDir: paths.mappingsDir,
+  appVersion: app.getVersion(),
+  ...(process.env.RW_SQLITE_BINDING ? { nativeBinding: process.env.RW_SQLITE_BINDING } : {}),
+  ...(Number(process.env.RW_SANDBOX_SPEED) > 0 ? { sandboxSpeed: Number(process.env.RW_SANDBOX_SPEED) } : {}),
+};
+let shownBundle: string | null = null;
+
 const supervisor = createSupervisor({
   launch: utilityLauncher(paths.coreEntry, process.env),
-  config: {
-    dataDir,
-    migrationsDir: paths.migrationsDir,
-    mappingsDir: paths.mappingsDir,
-    appVersion: app.getVersion(),
-    ...(process.env.RW_SQLITE_BINDING ? { nativeBinding: process.env.RW_SQLITE_BINDING } : {}),
-    ...(Number(process.env.RW_SANDBOX_SPEED) > 0 ? { sandboxSpeed: Number(process.env.RW_SANDBOX_SPEED) } : {}),
-  },
+  config: ownDataConfig,
   log,
   onEvent: forwardEvent,
   onStateChange: serviceChanged,
@@ -106,8 +112,38 @@ async function start(): Promise<void> {
   hardenSession();
   protocol.handle(appScheme, serveAppFile);
   supervisor.start();
+  setAppMenu();
   createTray();
   await createWindow();
+}
+
+// ---- the application menu: an evidence bundle, read-only ----------------------------------------------------------
+
+function setAppMenu(): void {
+  const template = appMenuTemplate({
+    bundleFile: shownBundle,
+    isMac: process.platform === 'darwin',
+    openBundle: () => void chooseBundle(),
+    backToOwnData: () => void showData(null),
+  });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+async function chooseBundle(): Promise<void> {
+  const options = { title: 'Open Evidence Bundle', properties: ['openFile' as const], filters: bundleDialogFilters };
+  const picked = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  const file = picked.canceled ? undefined : picked.filePaths[0];
+  if (file) await showData(file);
+}
+
+/** Reboots the core on `file` (null: the app's own data); the sync step in flight finishes first, as when quitting. */
+async function showData(file: string | null): Promise<void> {
+  shownBundle = file;
+  setAppMenu();
+  const outcome = await supervisor.reboot(file ? { ...ownDataConfig, bundleFile: file } : ownDataConfig, quitDrainMs);
+  log.info(file ? 'showing an evidence bundle' : 'back to the app’s own data', { file, report: outcome.report, wasKilled: outcome.wasKilled });
+  mainWindow?.webContents.reload();
+  showWindow();
 }
 
 // ---- the renderer's page and its security -----------------------------------------------------------------------

@@ -41,6 +41,9 @@ const fake = vi.hoisted(() => {
     forkedPaths: [] as string[],
     children: [] as { pid: number | undefined; kill: () => void }[],
     dialogs: [] as unknown[],
+    appMenus: [] as { label?: string; submenu?: MenuItem[]; role?: string }[][],
+    nextOpenPath: null as string | null,
+    reloads: 0,
     userData: '',
   };
   return { state };
@@ -84,6 +87,9 @@ vi.mock('electron', async () => {
     }
     setWindowOpenHandler(handler: (d: { url: string }) => { action: string }) {
       this.openHandler = handler;
+    }
+    reload() {
+      state.reloads++;
     }
   }
 
@@ -183,7 +189,10 @@ vi.mock('electron', async () => {
     Notification,
     Tray,
     ipcMain: { handle: (c: string, l: Listener) => state.ipcHandlers.set(c, l), removeHandler: (c: string) => state.ipcHandlers.delete(c) },
-    Menu: { buildFromTemplate: (template: MenuItem[]) => template },
+    Menu: {
+      buildFromTemplate: (template: MenuItem[]) => template,
+      setApplicationMenu: (menu: { label?: string; submenu?: MenuItem[]; role?: string }[]) => state.appMenus.push(menu),
+    },
     nativeImage: { createFromBuffer: () => ({ addRepresentation: () => {}, setTemplateImage: () => {} }) },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => state.privileged.push(...schemes),
@@ -198,7 +207,11 @@ vi.mock('electron', async () => {
     },
     screen: { getPrimaryDisplay: () => display, getAllDisplays: () => [display] },
     shell: { openExternal: async () => {} },
-    dialog: { showErrorBox: (...a: unknown[]) => state.dialogs.push(a), showMessageBox: async (...a: unknown[]) => state.dialogs.push(a) },
+    dialog: {
+      showErrorBox: (...a: unknown[]) => state.dialogs.push(a),
+      showMessageBox: async (...a: unknown[]) => state.dialogs.push(a),
+      showOpenDialog: async () => (state.nextOpenPath ? { canceled: false, filePaths: [state.nextOpenPath] } : { canceled: true, filePaths: [] }),
+    },
     utilityProcess: { fork: (path: string, _args: string[], options: { env: NodeJS.ProcessEnv }) => new UtilityProcess(path, options) },
   };
 });
@@ -315,6 +328,32 @@ describe('the desktop main process (with a stand-in electron module)', () => {
     await until('more sync cycles while hidden', async () => ((await invoke('sync.status', {})).data as { cycles: number }).cycles > cycles);
     menuItem('Open Returns Workbench')?.click?.();
     expect(window().isShown).toBe(true);
+  });
+
+  it('opens an evidence bundle from the File menu, read-only, and goes back to its own data', async () => {
+    const fileMenu = () => state.appMenus.at(-1)?.find((m) => m.label === 'File')?.submenu ?? [];
+    const fileItem = (label: string) => fileMenu().find((i) => i.label === label);
+    expect(fileItem('Back to My Data')?.enabled).toBe(false);
+    const generated = await invoke('reports.generate', { period: '2026-10', bundle: true });
+    if (!generated.ok) throw new Error(generated.error?.message);
+    state.nextOpenPath = (generated.data as { bundle: { path: string } }).bundle.path;
+    const reloads = state.reloads;
+    fileItem('Open Evidence Bundle…')?.click?.();
+    const info = await until('the bundle to be shown', async () => {
+      const r = await invoke('app.info', {});
+      return r.ok && (r.data as { bundle?: unknown }).bundle ? (r.data as { bundle: { file: string; verified: boolean } }) : null;
+    });
+    expect(info.bundle).toMatchObject({ file: state.nextOpenPath, verified: true });
+    expect(state.reloads).toBe(reloads + 1);
+    expect(await invoke('sync.runNow', {})).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    expect(fileItem('Back to My Data')?.enabled).toBe(true);
+    fileItem('Back to My Data')?.click?.();
+    await until('the app’s own data again', async () => {
+      const r = await invoke('app.info', {});
+      return r.ok && !(r.data as { bundle?: unknown }).bundle && (r.data as { mode: string }).mode === 'sandbox';
+    });
+    await until('sync running again', async () => (await invoke('sync.status', {})).ok);
+    expect(fileItem('Back to My Data')?.enabled).toBe(false);
   });
 
   it('quits only after the core has stopped: the window goes at once, then the app', async () => {

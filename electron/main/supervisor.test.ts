@@ -272,6 +272,28 @@ describe('core process supervisor', () => {
       expect(latest().isKilled).toBe(true);
     });
 
+    it('reboots with another config (an evidence bundle): the old core drains first, the new one boots with it', async () => {
+      const { supervisor, children, latest } = setup();
+      supervisor.start();
+      latest().boot();
+      const first = latest();
+      const bundleConfig = { ...config, bundleFile: '/tmp/returns-evidence-2026-10.zip' };
+      const rebooting = supervisor.reboot(bundleConfig, 15_000);
+      expect(first.received.at(-1)).toEqual({ type: 'shutdown', drainMs: 15_000 });
+      first.send({ type: 'stopped', report: { isDrained: true, interrupted: 0 } });
+      first.exit(0);
+      expect(await rebooting).toEqual({ report: { isDrained: true, interrupted: 0 }, wasKilled: false });
+      expect(children).toHaveLength(2);
+      const answer = supervisor.invoke('app.info', {});
+      latest().boot('live');
+      expect(latest().received[0]).toEqual({ type: 'boot', config: bundleConfig });
+      expect(supervisor.state).toBe('ready');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(latest().invocations().map((m) => m.command)).toEqual(['app.info']);
+      latest().send({ type: 'result', id: latest().invocations()[0]?.id ?? 0, result: { ok: true, data: {} } });
+      expect(await answer).toEqual({ ok: true, data: {} });
+    });
+
     it('cancels a pending restart instead of starting a core only to stop it', async () => {
       const { supervisor, children, latest } = setup();
       supervisor.start();

@@ -66,6 +66,7 @@ export function createSupervisor(options: SupervisorOptions) {
   const crashWindowMs = options.crashWindowMs ?? 10 * 60_000;
   const waitForReadyMs = options.waitForReadyMs ?? 30_000;
   const { log } = options;
+  let config = options.config;
 
   let state: SupervisorState = 'idle';
   let detail: string | null = null;
@@ -128,7 +129,7 @@ export function createSupervisor(options: SupervisorOptions) {
     }
     switch (message.type) {
       case 'hello':
-        child?.postMessage({ type: 'boot', config: options.config });
+        child?.postMessage({ type: 'boot', config });
         return;
       case 'ready':
         clearReadyTimer();
@@ -224,7 +225,7 @@ export function createSupervisor(options: SupervisorOptions) {
     });
   }
 
-  return {
+  const api = {
     get state(): SupervisorState {
       return state;
     },
@@ -308,7 +309,23 @@ export function createSupervisor(options: SupervisorOptions) {
       setState('stopped');
       return { report, wasKilled };
     },
+
+    /**
+     * Stops the core the way quitting does (the cycle in flight finishes or is recorded) and starts it again with
+     * `next`: how the desktop app opens an evidence bundle read-only, and goes back to its own data.
+     */
+    async reboot(next: CoreBootConfig, drainMs: number): Promise<ShutdownOutcome> {
+      const outcome = await api.shutdown(drainMs);
+      config = next;
+      restartAttempt = 0;
+      crashTimes = [];
+      lastProblem = null;
+      readySince = null;
+      spawn();
+      return outcome;
+    },
   };
+  return api;
 }
 
 export type Supervisor = ReturnType<typeof createSupervisor>;

@@ -1,0 +1,32 @@
+import { describe, expect, it, vi } from 'vitest';
+import { appMenuTemplate } from './app-menu';
+
+// The application menu in each state: opening a bundle is always offered, going back only while a bundle is shown.
+
+describe('application menu', () => {
+  const fileItems = (bundleFile: string | null, handlers = { openBundle: vi.fn(), backToOwnData: vi.fn() }) => {
+    const file = appMenuTemplate({ bundleFile, isMac: false, ...handlers }).find((m) => m.label === 'File');
+    return (file?.submenu ?? []) as { id?: string; enabled?: boolean; click?: () => void; role?: string }[];
+  };
+
+  it('offers Open Evidence Bundle… always, and Back to My Data only while a bundle is shown', () => {
+    expect(fileItems(null).find((i) => i.id === 'open-bundle')?.enabled).toBeUndefined();
+    expect(fileItems(null).find((i) => i.id === 'own-data')?.enabled).toBe(false);
+    expect(fileItems('/tmp/returns-evidence-2026-10.zip').find((i) => i.id === 'own-data')?.enabled).toBe(true);
+  });
+
+  it('routes the clicks to main’s handlers', () => {
+    const handlers = { openBundle: vi.fn(), backToOwnData: vi.fn() };
+    const items = fileItems('/tmp/b.zip', handlers);
+    items.find((i) => i.id === 'open-bundle')?.click?.();
+    items.find((i) => i.id === 'own-data')?.click?.();
+    expect(handlers.openBundle).toHaveBeenCalledOnce();
+    expect(handlers.backToOwnData).toHaveBeenCalledOnce();
+  });
+
+  it('keeps the platform’s own menus: the app menu on macOS, quit in File elsewhere', () => {
+    const mac = appMenuTemplate({ bundleFile: null, isMac: true, openBundle: vi.fn(), backToOwnData: vi.fn() });
+    expect(mac[0]).toEqual({ role: 'appMenu' });
+    expect(fileItems(null).some((i) => i.role === 'quit')).toBe(true);
+  });
+});
