@@ -1,18 +1,19 @@
 import { lazy, Suspense, useEffect } from 'react';
 import type { BundleInfo } from '../../../core/contract';
-import { AboutPage } from '../features/about/AboutPage';
-import { AuditPage } from '../features/audit/AuditPage';
-import { DashboardPage } from '../features/dashboard/DashboardPage';
-import { ExceptionsPage } from '../features/exceptions/ExceptionsPage';
-import { ReportsPage } from '../features/reports/ReportsPage';
-import { ReturnsPage } from '../features/returns/ReturnsPage';
 import { Loading } from './EmptyState';
 import { formatDateTime } from './format';
 import { Notices } from './Notices';
 import { sections, useAppStore, type SectionId } from './store';
 
-// The settings editors carry a YAML parser; they load when first opened, keeping it out of the first page.
+// Each section's code loads when it is first opened, so a start straight onto one section (the returns grid, with a
+// year of returns in it) parses only what that section needs; the settings editors also carry a YAML parser.
+const DashboardPage = lazy(() => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
+const ReturnsPage = lazy(() => import('../features/returns/ReturnsPage').then((m) => ({ default: m.ReturnsPage })));
+const ExceptionsPage = lazy(() => import('../features/exceptions/ExceptionsPage').then((m) => ({ default: m.ExceptionsPage })));
+const ReportsPage = lazy(() => import('../features/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const AuditPage = lazy(() => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
+const AboutPage = lazy(() => import('../features/about/AboutPage').then((m) => ({ default: m.AboutPage })));
 
 const pages: Record<SectionId, React.ComponentType> = {
   dashboard: DashboardPage,
