@@ -60,7 +60,7 @@ const slaClock: Record<SlaPolicyKey, string> = {
   refundStalledHours: 'after ReBound verifies the receipt',
   parcelStalledDays: 'without any news of the parcel',
   statusDriftHours: 'after Mirakl closes, cancels or refuses the return',
-  orderWaitMinutes: 'after the customer asks for the return',
+  orderWaitMinutes: 'after the return first appears in Mirakl',
 };
 
 const slaSetting: Record<SlaPolicyKey, string> = {

@@ -45,6 +45,8 @@ export interface StoredReturn {
   trackingNumber: string | null;
   dateCreated: string;
   lastUpdated: string;
+  /** When this app first read the return from Mirakl (our clock). */
+  firstSeenAt: string;
 }
 
 export function createMiraklStore(db: Database, clock: Clock) {
@@ -131,6 +133,7 @@ export function createMiraklStore(db: Database, clock: Clock) {
         trackingNumber: row.tracking_number ?? null,
         dateCreated: String(row.date_created),
         lastUpdated: String(row.last_updated),
+        firstSeenAt: String(row.first_seen_at),
       };
     },
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultScenario } from '../../core/sandbox/scenario';
+import { backlogScenario } from '../bench/lifecycle';
 import { startHarness, type Harness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -54,6 +55,32 @@ describe('intake when the order is not visible yet', () => {
     const inReBound = db.prepare('SELECT count(*) AS n FROM rebound_return_orders').get() as { n: number };
     expect(inReBound.n).toBe(returns.filter((r) => r.state !== 'WAITING_ACCEPTANCE').length);
   }, 300_000);
+});
+
+describe('intake of a backlog: returns requested days before the app first reads them', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let h: Harness;
+  beforeEach(async () => {
+    temp = makeTempDir();
+    // 400 returns already waiting in Mirakl when the engine starts (a first sync), requested days earlier, every
+    // order visible: more orders than one OR11 call reads, so many returns wait a cycle or more for theirs.
+    h = await startHarness({ seed: 5, dataDir: temp.dir, scenario: backlogScenario(5, 400) });
+  });
+  afterEach(async () => {
+    await h.close();
+    temp.remove();
+  });
+
+  it('gives each return its full wait for the order from when the app first sees it: no ORDER_NOT_FOUND on first sight', async () => {
+    const db = h.store.db;
+    for (let i = 0; i < 12; i++) await h.step(10 * minute);
+    const backlog = db.prepare('SELECT count(*) AS n FROM mirakl_returns WHERE date_created < ?').get(new Date(defaultScenario.startMs - 4 * 60 * minute).toISOString()) as { n: number };
+    expect(backlog.n).toBeGreaterThan(10);
+    const raised = db.prepare(`SELECT count(*) AS n FROM exceptions WHERE type = 'ORDER_NOT_FOUND'`).get() as { n: number };
+    expect(raised.n).toBe(0);
+    const created = db.prepare('SELECT count(*) AS n FROM rebound_return_orders').get() as { n: number };
+    expect(created.n).toBeGreaterThan(10);
+  }, 120_000);
 });
 
 describe('intake when ReBound cannot be searched', () => {

@@ -73,7 +73,10 @@ function advanceStages(ctx: EngineContext): void {
 
     if (row.stage === 'awaiting_order' || row.stage === 'blocked') {
       if (!ctx.store.hasOrder(ret.orderId)) {
-        const waitUntil = row.order_wait_until ? Date.parse(row.order_wait_until) : Date.parse(ret.dateCreated) + mappings.policy.returns.orderWaitMinutes * 60_000;
+        // The wait runs from when we could first look for the order: a return requested days before the app first
+        // read it (a backlog, the first sync) gets its full wait too, instead of an exception before the first try.
+        const waitFrom = Math.max(Date.parse(ret.dateCreated), Date.parse(ret.firstSeenAt));
+        const waitUntil = row.order_wait_until ? Date.parse(row.order_wait_until) : waitFrom + mappings.policy.returns.orderWaitMinutes * 60_000;
         if (!row.order_wait_until) ctx.q('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?').run(isoAt(waitUntil), ret.id);
         if (now >= waitUntil) {
           ctx.exceptions.raise({
