@@ -3,7 +3,7 @@ import type { Policy } from '../mappings/schemas';
 import { createFeedsRepo } from '../store/feeds-repo';
 import type { EngineContext } from './context';
 import { isoAt } from './context';
-import { SimulatedCrash } from './execute';
+import { recoverUnrecorded, SimulatedCrash } from './execute';
 import { runIntake } from './feeds/intake';
 import { pollReturns, refreshOrders } from './feeds/mirakl-reads';
 import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-push';
@@ -94,6 +94,9 @@ export interface CycleReport {
   failed: { feed: string; error: string }[];
 }
 
+/** Far longer than any call may be out (HTTP calls time out after 30 s): older `sending` intents are orphans. */
+const orphanAfterMs = 10 * 60_000;
+
 export function createEngine(ctx: EngineContext) {
   const repo = createFeedsRepo(ctx.db);
   const policy = () => ctx.mappings().policy;
@@ -137,10 +140,13 @@ export function createEngine(ctx: EngineContext) {
       if (isRunning) return report;
       isRunning = true;
       try {
-        // Only a cycle sends, one at a time, so nothing of this process is in flight now: an intent still `sending`
-        // lost its outcome to a write that failed after the call (disk full, I/O error) or to another process that
-        // died mid-call. Left alone it would wait, unprobed and unseen, for the next restart.
-        ctx.intents.recoverOrphans(unsafeIntentKinds);
+        // Only a cycle sends, one at a time, so none of this process's calls is out now: an intent it left `sending`
+        // lost its outcome to a write that failed after the call (disk full, I/O error). One left `sending` long ago
+        // belongs to a process that died or stopped mid-call (a second instance on the same folder). Left alone,
+        // either would wait, unprobed and unseen, for the next restart. Calls another live process has out now are
+        // younger than orphanAfterMs and are not touched.
+        recoverUnrecorded(ctx, unsafeIntentKinds);
+        ctx.intents.recoverOrphans(unsafeIntentKinds, { sentBefore: ctx.clock.now() - orphanAfterMs });
         for (const f of feeds) {
           const { ran, error } = await runFeed(f, options.force ?? false);
           if (ran) report.ran.push(f.feed);

@@ -14,6 +14,27 @@ export class SimulatedCrash extends Error {
   override name = 'SimulatedCrash';
 }
 
+/** Per engine: intents sent by this process whose outcome could not be written after the call (see recoverUnrecorded). */
+const unrecorded = new WeakMap<EngineContext, Set<number>>();
+
+function rememberUnrecorded(ctx: EngineContext, intents: Intent[]): void {
+  const ids = unrecorded.get(ctx) ?? new Set<number>();
+  for (const i of intents) ids.add(i.id);
+  unrecorded.set(ctx, ids);
+}
+
+/**
+ * Settles the intents whose outcome a failed write lost, once the database takes writes again; those it cannot
+ * settle yet are kept for the next try. Called at the start of each cycle, when none of this process's calls is out.
+ */
+export function recoverUnrecorded(ctx: EngineContext, unsafeKinds: readonly string[]): number {
+  const ids = unrecorded.get(ctx);
+  if (!ids || ids.size === 0) return 0;
+  const recovered = ctx.intents.recoverUnrecorded([...ids], unsafeKinds);
+  ids.clear();
+  return recovered;
+}
+
 export async function sendIntents<R>(
   ctx: EngineContext,
   intents: Intent[],
@@ -27,10 +48,21 @@ export async function sendIntents<R>(
     result = await options.call();
   } catch (error) {
     if (error instanceof SimulatedCrash) throw error;
-    return recordFailure(ctx, intents, error, options.isUnsafeWrite);
+    try {
+      return recordFailure(ctx, intents, error, options.isUnsafeWrite);
+    } catch (writeError) {
+      rememberUnrecorded(ctx, intents);
+      throw writeError;
+    }
   }
   ctx.crash?.(`${options.point}:after-call`);
-  options.onResult(result);
+  try {
+    options.onResult(result);
+  } catch (writeError) {
+    // The call was answered (and may have changed something) but what it proved is not saved: settle it next cycle.
+    if (!(writeError instanceof SimulatedCrash)) rememberUnrecorded(ctx, intents);
+    throw writeError;
+  }
   return null;
 }
 

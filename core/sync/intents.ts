@@ -79,9 +79,15 @@ export function createIntents(db: Database, clock: Clock) {
   const retry = db.prepare(`UPDATE intents SET next_attempt_at = @now, updated_at = @now WHERE id = @id AND state = 'failed'`);
   const updateOutcome = db.prepare('UPDATE intents SET outcome = @outcome, updated_at = @now WHERE id = @id');
   const orphanedUnsafe = db.prepare(`UPDATE intents SET state = 'uncertain', last_error = 'the app stopped while this call was in flight',
-    updated_at = @now WHERE state = 'sending' AND kind IN (SELECT value FROM json_each(@kinds))`);
+    updated_at = @now WHERE state = 'sending' AND updated_at <= @before AND kind IN (SELECT value FROM json_each(@kinds))`);
   const orphanedSafe = db.prepare(`UPDATE intents SET state = 'failed', next_attempt_at = @now,
-    last_error = 'the app stopped while this call was in flight; safe to repeat', updated_at = @now WHERE state = 'sending'`);
+    last_error = 'the app stopped while this call was in flight; safe to repeat', updated_at = @now WHERE state = 'sending' AND updated_at <= @before`);
+  const unrecordedUnsafe = db.prepare(`UPDATE intents SET state = 'uncertain',
+    last_error = 'the call was answered but its outcome could not be saved', updated_at = @now
+    WHERE state = 'sending' AND id IN (SELECT value FROM json_each(@ids)) AND kind IN (SELECT value FROM json_each(@kinds))`);
+  const unrecordedSafe = db.prepare(`UPDATE intents SET state = 'failed', next_attempt_at = @now,
+    last_error = 'the call was answered but its outcome could not be saved; safe to repeat', updated_at = @now
+    WHERE state = 'sending' AND id IN (SELECT value FROM json_each(@ids))`);
 
   function transition(id: number, from: IntentState, to: IntentState, fields: { nextAttemptAt?: string | null; lastError?: string | null; outcome?: unknown } = {}) {
     const changed = setState.run({
@@ -143,9 +149,25 @@ export function createIntents(db: Database, clock: Clock) {
      * After a crash, anything left `sending` may have reached the server: unsafe writes become `uncertain` (to be
      * probed), calls that are safe to repeat are rescheduled now.
      */
-    recoverOrphans(unsafeKinds: readonly string[]): number {
+    /**
+     * Intents this process sent whose answer came back but could not be written (disk full, I/O error): unsafe
+     * writes become `uncertain` (probed before anything is sent again), the others are rescheduled. Only these ids:
+     * another process's calls in flight on the same database are left alone.
+     */
+    recoverUnrecorded(ids: readonly number[], unsafeKinds: readonly string[]): number {
+      if (ids.length === 0) return 0;
       const now = iso();
-      return db.transaction(() => orphanedUnsafe.run({ now, kinds: JSON.stringify(unsafeKinds) }).changes + orphanedSafe.run({ now }).changes)();
+      const params = { now, ids: JSON.stringify(ids), kinds: JSON.stringify(unsafeKinds) };
+      return db.transaction(() => unrecordedUnsafe.run(params).changes + unrecordedSafe.run({ now, ids: params.ids }).changes)();
+    },
+    recoverOrphans(unsafeKinds: readonly string[], options: { sentBefore?: number } = {}): number {
+      const now = iso();
+      // At a start every `sending` intent is an orphan; while running, only those marked long before (a call is
+      // out for at most its timeout), so another live process's call in flight is never taken for one.
+      const before = options.sentBefore === undefined ? now : new Date(options.sentBefore).toISOString();
+      return db.transaction(
+        () => orphanedUnsafe.run({ now, before, kinds: JSON.stringify(unsafeKinds) }).changes + orphanedSafe.run({ now, before }).changes,
+      )();
     },
   };
 }
