@@ -76,6 +76,34 @@ test('finds a return by order id and opens its timeline', async () => {
   await expect(drawer.getByRole('table', { name: 'Where the return stands' })).toContainText(wanted.returnId);
 });
 
+test('opened straight on Returns, the first rows are asked for once, early, in the saved sort', async ({ browser }) => {
+  // A person who last sorted oldest first: the column state this browser saved.
+  const { origin, token } = hostAddress();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const saved = JSON.stringify([{ colId: 'dateCreated', sort: 'asc', sortIndex: 0 }]);
+  await context.addInitScript(`localStorage.setItem('rw.returns.columns', ${JSON.stringify(saved)})`);
+  const cold = await context.newPage();
+  const coldWatch = watchErrors(cold);
+  // What was asked until the first rows were drawn (a live refresh after that rightly asks again).
+  const asked: unknown[] = [];
+  let drawn = false;
+  cold.on('request', (r) => {
+    if (r.url().endsWith('/api/returns.list') && !drawn) asked.push(r.postDataJSON());
+  });
+  // Sync paused, so the oldest return stays the oldest.
+  await withSyncPaused('returns in the sandbox', async () => (await call('returns.list', { page: { offset: 0, limit: 1 } })).rows.length > 0, async () => {
+    await cold.goto(`${origin}/?section=returns#token=${encodeURIComponent(token)}`);
+    const oldest = (await call('returns.list', { sort: { field: 'dateCreated', direction: 'asc' }, page: { offset: 0, limit: 1 } })).rows[0];
+    await expect(cold.getByTestId('returns-grid').locator('.ag-row[row-index="0"] [col-id="returnId"]')).toHaveText(oldest?.returnId ?? '');
+    drawn = true;
+    // The request made while the grid's code was still loading is the one the grid used: nothing asked twice.
+    expect(asked[0]).toEqual({ page: { offset: 0, limit: 100 }, filter: {}, sort: { field: 'dateCreated', direction: 'asc' } });
+    expect(asked.filter((a) => JSON.stringify(a) === JSON.stringify(asked[0])), 'the first block asked once').toHaveLength(1);
+  });
+  coldWatch.expectNone();
+  await context.close();
+});
+
 test('resolves an exception with one click: it leaves the queue and appears in the audit log', async () => {
   // The oldest open exception of a type that offers a resolution closing it.
   const findTarget = async () => {

@@ -7,23 +7,19 @@ import { sections, useAppStore, type SectionId } from './store';
 
 // Each section's code loads when it is first opened, so a start straight onto one section (the returns grid, with a
 // year of returns in it) parses only what that section needs; the settings editors also carry a YAML parser.
-const DashboardPage = lazy(() => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })));
-const ReturnsPage = lazy(() => import('../features/returns/ReturnsPage').then((m) => ({ default: m.ReturnsPage })));
-const ExceptionsPage = lazy(() => import('../features/exceptions/ExceptionsPage').then((m) => ({ default: m.ExceptionsPage })));
-const ReportsPage = lazy(() => import('../features/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })));
-const SettingsPage = lazy(() => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
-const AuditPage = lazy(() => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })));
-const AboutPage = lazy(() => import('../features/about/AboutPage').then((m) => ({ default: m.AboutPage })));
-
-const pages: Record<SectionId, React.ComponentType> = {
-  dashboard: DashboardPage,
-  returns: ReturnsPage,
-  exceptions: ExceptionsPage,
-  reports: ReportsPage,
-  settings: SettingsPage,
-  audit: AuditPage,
-  about: AboutPage,
+const loaders: Record<SectionId, () => Promise<{ default: React.ComponentType }>> = {
+  dashboard: () => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })),
+  returns: () => import('../features/returns/ReturnsPage').then((m) => ({ default: m.ReturnsPage })),
+  exceptions: () => import('../features/exceptions/ExceptionsPage').then((m) => ({ default: m.ExceptionsPage })),
+  reports: () => import('../features/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })),
+  settings: () => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })),
+  audit: () => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })),
+  about: () => import('../features/about/AboutPage').then((m) => ({ default: m.AboutPage })),
 };
+const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as Record<SectionId, React.ComponentType>;
+// The section the app opens on is fetched now, while React starts, not after the first render asks for it (the
+// browser keeps one copy of a module: the lazy page's own import finds it loading or loaded).
+void loaders[useAppStore.getState().section]();
 
 export function App() {
   const section = useAppStore((s) => s.section);

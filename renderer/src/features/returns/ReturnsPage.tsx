@@ -1,4 +1,4 @@
-import type { CellKeyDownEvent, ColDef, ColumnState, GridApi, GridReadyEvent, IDatasource, RowClickedEvent, RowSelectionOptions } from 'ag-grid-community';
+import type { CellKeyDownEvent, ColDef, GridApi, GridReadyEvent, IDatasource, RowClickedEvent, RowSelectionOptions } from 'ag-grid-community';
 import { AgGridReact } from 'ag-grid-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -6,25 +6,15 @@ import type { ReturnRow } from '../../../../core/contract';
 import { refundStatuses } from '../../app/enums';
 import { LoadError } from '../../app/EmptyState';
 import { formatCount, refundStatusLabels } from '../../app/format';
-import { getReturnRowId, returnColumns, sortFieldOfColumn } from './columns';
+import { getReturnRowId, returnColumnsSortedBy, sortFieldOfColumn } from './columns';
 import { ReturnDetail } from './ReturnDetail';
-import { columnStateKey, useReturnsStore, type ReturnsFilter } from './store';
+import { blockSize, columnStateKey, savedColumnState, savedSortColumn, useReturnsStore, type ReturnsFilter } from './store';
 
 const miraklStates = ['WAITING_ACCEPTANCE', 'IN_PROGRESS', 'RECEIVED', 'CLOSED', 'REFUSED', 'NO_RECEPTION', 'CANCELED'];
 const reboundStatuses = ['CREATED', 'LABEL_ISSUED', 'IN_CARRIER_NETWORK', 'AT_HUB', 'ITEMS_REGISTERED', 'PROCESSED', 'DELIVERED_TO_CLIENT', 'EXPIRED', 'CANCELLED'];
-const blockSize = 100;
 // Props the grid compares by identity: created once, so a re-render of the page never makes it re-read its columns.
 const defaultColDef: ColDef<ReturnRow> = { resizable: true, sortingOrder: ['asc', 'desc'] };
 const rowSelection: RowSelectionOptions<ReturnRow> = { mode: 'singleRow', checkboxes: false, enableClickSelection: true };
-
-function readColumnState(): ColumnState[] | null {
-  try {
-    const parsed: unknown = JSON.parse(localStorage.getItem(columnStateKey) ?? 'null');
-    return Array.isArray(parsed) ? (parsed as ColumnState[]) : null;
-  } catch {
-    return null;
-  }
-}
 
 export function ReturnsPage() {
   const { filter, generation, liveTick, total, totalIsCapped, error, openId, setFilter, fetchBlock, openReturn } = useReturnsStore(
@@ -42,6 +32,9 @@ export function ReturnsPage() {
     })),
   );
   const gridApi = useRef<GridApi<ReturnRow> | null>(null);
+  // The saved sort is the grid's from the start, so its first request is already sorted (and is the one the store
+  // asked for early); the rest of the saved column state is applied once the grid is ready.
+  const columnDefs = useMemo(() => returnColumnsSortedBy(savedSortColumn()), []);
   const [isEmpty, setEmpty] = useState(false);
 
   // A new datasource per filter: the grid drops its blocks and asks again from the first row.
@@ -83,8 +76,9 @@ export function ReturnsPage() {
 
   const onGridReady = useCallback((e: GridReadyEvent<ReturnRow>) => {
     gridApi.current = e.api;
-    const saved = readColumnState();
-    if (saved) e.api.applyColumnState({ state: saved, applyOrder: true });
+    const saved = savedColumnState();
+    // Without the sort, which the columns already start with: applying it again would make the grid ask again.
+    if (saved) e.api.applyColumnState({ state: saved.map(({ sort: _sort, sortIndex: _sortIndex, ...rest }) => rest), applyOrder: true });
   }, []);
 
   return (
@@ -110,7 +104,7 @@ export function ReturnsPage() {
         )}
         <div className="grid" data-testid="returns-grid" role="region" aria-label="Returns, Mirakl and ReBound side by side">
           <AgGridReact<ReturnRow>
-            columnDefs={returnColumns}
+            columnDefs={columnDefs}
             defaultColDef={defaultColDef}
             rowModelType="infinite"
             datasource={datasource}

@@ -92,3 +92,11 @@ export const returnColumns: (ColDef<ReturnRow> | ColGroupDef<ReturnRow>)[] = [
 ];
 
 export const getReturnRowId = (p: GetRowIdParams<ReturnRow>) => p.data.returnId;
+
+/** The columns, with the grid's first sort on one of them: the grid's first request is then already sorted. */
+export function returnColumnsSortedBy(sorted: { colId: string; sort: 'asc' | 'desc' } | null): typeof returnColumns {
+  if (!sorted) return returnColumns;
+  const mark = (c: ColDef<ReturnRow> | ColGroupDef<ReturnRow>): ColDef<ReturnRow> | ColGroupDef<ReturnRow> =>
+    'children' in c ? { ...c, children: c.children.map(mark) } : (c.colId ?? c.field) === sorted.colId ? { ...c, initialSort: sorted.sort } : c;
+  return returnColumns.map(mark);
+}

@@ -1,10 +1,11 @@
 import { create } from 'zustand';
 import type { ColumnState } from 'ag-grid-community';
-import type { ContractError, ExceptionRow, Input, Output } from '../../../../core/contract';
+import type { ContractError, ExceptionRow, Input, Output, Result } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { formatMoney } from '../../app/format';
 import { useAppStore } from '../../app/store';
 import { throttle } from '../../app/throttle';
+import { sortFieldOfColumn } from './columns';
 
 // The returns grid asks the contract for one block of rows at a time (paged, sorted and filtered in SQL); this
 // store holds the filters, the saved views and the return opened in the drawer.
@@ -97,6 +98,50 @@ export function orderLinesOf(returnId: string, timeline: Timeline, exceptions: E
   return [...lines].sort();
 }
 
+/** The column state (order, widths, visibility, sort) saved in this browser, if any. */
+export function savedColumnState(): ColumnState[] | null {
+  try {
+    const parsed: unknown = JSON.parse(localStorage.getItem(columnStateKey) ?? 'null');
+    return Array.isArray(parsed) ? (parsed as ColumnState[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The saved column the grid starts sorted by, if any. */
+export function savedSortColumn(): { colId: string; sort: 'asc' | 'desc' } | null {
+  const sorted = savedColumnState()?.find((c) => (c.sort === 'asc' || c.sort === 'desc') && c.colId in sortFieldOfColumn);
+  return sorted ? { colId: sorted.colId, sort: sorted.sort as 'asc' | 'desc' } : null;
+}
+
+/** What the grid asks the contract for one block of rows. */
+const listInput = (offset: number, limit: number, filter: ReturnsFilter, sort: { field: SortField; direction: 'asc' | 'desc' } | null): ListInput => ({
+  page: { offset, limit },
+  filter,
+  ...(sort ? { sort } : {}),
+});
+/** Rows per block the grid asks for. */
+export const blockSize = 100;
+
+/**
+ * The first block the grid will ask for, asked for as soon as this code loads on the Returns section, so that the
+ * answer is on its way while the grid itself starts. Used once, by a request with the same input, within seconds.
+ */
+let early: { input: string; at: number; answer: Promise<Result<Output<'returns.list'>>> } | null = null;
+const earlyForMs = 5000;
+if (useAppStore.getState().section === 'returns') {
+  const sorted = savedSortColumn();
+  const input = listInput(0, blockSize, {}, sorted ? { field: sortFieldOfColumn[sorted.colId] as SortField, direction: sorted.sort } : null);
+  early = { input: JSON.stringify(input), at: performance.now(), answer: api.invoke('returns.list', input) };
+}
+function takeEarly(input: ListInput) {
+  if (!early || performance.now() - early.at >= earlyForMs) early = null;
+  if (early?.input !== JSON.stringify(input)) return null;
+  const { answer } = early;
+  early = null;
+  return answer;
+}
+
 export const useReturnsStore = create<ReturnsState>((set, get) => ({
   filter: {},
   generation: 0,
@@ -112,8 +157,8 @@ export const useReturnsStore = create<ReturnsState>((set, get) => ({
   setFilter: (filter) => set((s) => ({ filter, generation: s.generation + 1, total: null })),
 
   fetchBlock: async (offset, limit, sort) => {
-    const input: ListInput = { page: { offset, limit }, filter: get().filter, ...(sort ? { sort } : {}) };
-    const result = await api.invoke('returns.list', input);
+    const input = listInput(offset, limit, get().filter, sort);
+    const result = await (takeEarly(input) ?? api.invoke('returns.list', input));
     if (!result.ok) {
       set({ error: result.error });
       return null;
