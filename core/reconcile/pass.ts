@@ -149,13 +149,6 @@ export function createReconciler(db: Database, clock: Clock) {
         commitStarted.at = performance.now();
       })();
       steps.commit = performance.now() - commitStarted.at;
-      if (full) {
-        // A full pass rewrites much of the derived tables: fold its write-ahead log back now, so the next small
-        // commit does not pay for it.
-        const t = performance.now();
-        db.pragma('wal_checkpoint(PASSIVE)');
-        steps.checkpoint = performance.now() - t;
-      }
       basis = policyBasis;
       return { full, ...scope, raised, resolved, reopened, ms: performance.now() - started, steps };
     },

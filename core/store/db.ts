@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, sta
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../ports';
+import { startCheckpointer } from './checkpointer';
 import { loadMigrations, migrate } from './migrate';
 
 // The only module that opens the database. If opening or migrating fails, the user's file is copied aside
@@ -60,11 +61,17 @@ export function openStore(options: OpenStoreOptions): Store {
     db.pragma('temp_store = MEMORY');
     const schemaVersion = options.readonly ? currentVersion(db) : migrate(db, migrations, options.clock);
     const opened = db;
+    const checkpointer = options.readonly
+      ? null
+      : startCheckpointer({ file, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) }, (pages) => {
+          if (opened.open) opened.pragma(`wal_autocheckpoint = ${pages}`);
+        });
     return {
       db: opened,
       file,
       schemaVersion,
       close: () => {
+        checkpointer?.stop();
         // Keeps the planner's statistics current for the queries this connection ran (cheap; SQLite's advice).
         if (!options.readonly) opened.pragma('optimize');
         opened.close();

@@ -1,0 +1,48 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeClock } from '../adapters/fake-clock';
+import { makeTempDir } from '../../test/support/temp-dir';
+import { automaticCheckpointPages, startCheckpointer } from './checkpointer';
+import { openStore } from './db';
+import { sourceMigrationsDir } from './paths';
+
+async function waitUntil(what: string, holds: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!holds()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('background checkpoints', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  const clock = createFakeClock(Date.UTC(2026, 11, 2, 12));
+  beforeEach(() => {
+    temp = makeTempDir();
+  });
+  afterEach(() => temp.remove());
+
+  it('folds the log back into the database from another thread; commits never checkpoint themselves', async () => {
+    const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const sizeBefore = statSync(store.file).size;
+    // About 8 MB in one commit: 2,000 pages in the log, twice what would make SQLite checkpoint inside the commit.
+    store.db.exec(`CREATE TABLE filler (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+      INSERT INTO filler SELECT randomblob(4000) FROM n`);
+    expect(statSync(store.file).size, 'the commit left its pages in the log').toBe(sizeBefore);
+    await waitUntil('the pages to reach the database file', () => statSync(store.file).size > sizeBefore + 7_000_000);
+    store.close();
+    // The thread's connection closed first, so this close was the last one: SQLite removed the log.
+    expect(existsSync(`${store.file}-wal`)).toBe(false);
+  });
+
+  it('gives the connection its automatic checkpoints back when the thread cannot run', async () => {
+    const pages: number[] = [];
+    let failure: Error | null = null;
+    startCheckpointer({ file: join(temp.dir, 'no-such.sqlite'), onFailure: (error) => (failure = error) }, (n) => pages.push(n));
+    await waitUntil('the thread to fail', () => failure !== null);
+    expect(pages).toEqual([0, automaticCheckpointPages]);
+    expect(String(failure)).toMatch(/no-such\.sqlite|unable to open/);
+  });
+});
