@@ -246,7 +246,9 @@ function withIndexesRebuilt(db: Database, table: string, write: () => void): voi
  * push a join's constraint into a UNION ALL view, so through the view every pass would read every link.
  */
 function refundLinksOf(from: From): string {
-  return `SELECT i.subject AS return_id, i.order_line_id, i.refund_id FROM ${from('return', 'intents', 'i', 'subject')}
+  // Named in both passes: the planner would rather read the intents themselves, parsing their JSON for each row.
+  const intents = from === fromAll ? 'intents AS i INDEXED BY intents_refund_links' : from('return', 'intents', 'i', 'subject', 'intents_refund_links');
+  return `SELECT i.subject AS return_id, i.order_line_id, i.refund_id FROM ${intents}
       WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND i.refund_id IS NOT NULL
     UNION ALL
     SELECT m.return_id, substr(m.candidate, length(m.return_id) + 2), m.subject FROM ${from('return', 'recon_matches', 'm', 'return_id', 'recon_matches_return')}

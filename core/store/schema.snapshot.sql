@@ -424,6 +424,10 @@ CREATE INDEX intents_recent ON intents (kind, state, updated_at);
 -- index: intents_refund
 CREATE INDEX intents_refund ON intents (refund_id) WHERE kind = 'mirakl.refund' AND state = 'confirmed';
 
+-- index: intents_refund_links
+CREATE INDEX intents_refund_links ON intents (subject, order_line_id, refund_id)
+  WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND refund_id IS NOT NULL;
+
 -- index: intents_subject
 CREATE INDEX intents_subject ON intents (subject);
 
