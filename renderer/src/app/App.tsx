@@ -16,7 +16,7 @@ const loaders: Record<SectionId, () => Promise<{ default: React.ComponentType }>
   audit: () => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })),
   about: () => import('../features/about/AboutPage').then((m) => ({ default: m.AboutPage })),
 };
-const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as Record<SectionId, React.ComponentType>;
+const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as Record<SectionId, React.LazyExoticComponent<React.ComponentType>>;
 // The section the app opens on is fetched now, while React starts, not after the first render asks for it (the
 // browser keeps one copy of a module: the lazy page's own import finds it loading or loaded).
 void loaders[useAppStore.getState().section]();
