@@ -1,3 +1,5 @@
+// First: asks for the opening section's code before the modules below are evaluated (see opening.ts).
+import './app/opening';
 import { CellStyleModule, ColumnApiModule, InfiniteRowModelModule, ModuleRegistry, RowSelectionModule, ValidationModule } from 'ag-grid-community';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -3,23 +3,10 @@ import type { BundleInfo } from '../../../core/contract';
 import { Loading } from './EmptyState';
 import { formatDateTime } from './format';
 import { Notices } from './Notices';
+import { loaders } from './opening';
 import { sections, useAppStore, type SectionId } from './store';
 
-// Each section's code loads when it is first opened, so a start straight onto one section (the returns grid, with a
-// year of returns in it) parses only what that section needs; the settings editors also carry a YAML parser.
-const loaders: Record<SectionId, () => Promise<{ default: React.ComponentType }>> = {
-  dashboard: () => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })),
-  returns: () => import('../features/returns/ReturnsPage').then((m) => ({ default: m.ReturnsPage })),
-  exceptions: () => import('../features/exceptions/ExceptionsPage').then((m) => ({ default: m.ExceptionsPage })),
-  reports: () => import('../features/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })),
-  settings: () => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })),
-  audit: () => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })),
-  about: () => import('../features/about/AboutPage').then((m) => ({ default: m.AboutPage })),
-};
 const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as Record<SectionId, React.LazyExoticComponent<React.ComponentType>>;
-// The section the app opens on is fetched now, while React starts, not after the first render asks for it (the
-// browser keeps one copy of a module: the lazy page's own import finds it loading or loaded).
-void loaders[useAppStore.getState().section]();
 
 export function App() {
   const section = useAppStore((s) => s.section);
