@@ -231,6 +231,12 @@ export function createMappingEditor(ports: MappingEditorPorts) {
         count: n('SELECT count(*) AS n FROM units WHERE stage_rank BETWEEN 0 AND 3'),
       });
     }
+    if (before.mirakl.orderTaxMode !== after.mirakl.orderTaxMode) {
+      affected.push({
+        description: `Orders whose amounts are read again in ${after.mirakl.orderTaxMode} (refunds already planned keep the mode they were planned in)`,
+        count: n('SELECT count(*) AS n FROM mirakl_orders'),
+      });
+    }
     if (before.returns.autoAccept !== after.returns.autoAccept) {
       affected.push({ description: 'Returns waiting for acceptance', count: n(`SELECT count(*) AS n FROM return_intake WHERE stage = 'awaiting_acceptance'`) });
     }
@@ -242,7 +248,11 @@ export function createMappingEditor(ports: MappingEditorPorts) {
 
   function refundRuleChanged(after: Policy): boolean {
     const before = mappings.current().policy;
-    return before.refunds.trigger !== after.refunds.trigger || before.refunds.allowCarrierScanRefunds !== after.refunds.allowCarrierScanRefunds;
+    return (
+      before.refunds.trigger !== after.refunds.trigger ||
+      before.refunds.allowCarrierScanRefunds !== after.refunds.allowCarrierScanRefunds ||
+      before.mirakl.orderTaxMode !== after.mirakl.orderTaxMode
+    );
   }
 
   // ---- preview and save -------------------------------------------------------------------------------------------

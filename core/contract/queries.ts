@@ -120,6 +120,8 @@ export const exceptionRowSchema = z.object({
   resolvedBy: z.string().nullable(),
   resolution: z.string().nullable(),
   notes: z.number().int(),
+  /** MALFORMED_RECORD only (one exception's detail): the record as Mirakl or ReBound sent it. */
+  rawRecord: z.string().optional(),
 });
 export type ExceptionRow = z.infer<typeof exceptionRowSchema>;
 

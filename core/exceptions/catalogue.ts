@@ -437,6 +437,29 @@ export const exceptionTypes = {
       },
     ],
   },
+  MALFORMED_RECORD: {
+    owner: 'ops',
+    severity: 'high',
+    title: 'A record could not be read',
+    nextAction:
+      'Look at the record as it was sent (shown with the exception) and ask Mirakl or ReBound support to correct it; it is read again by itself, and this closes when it reads.',
+    meaning:
+      "Mirakl or ReBound sent a record (a return, an order, a return order) that lacks something the app needs before it can act on it safely — an id, a quantity, an amount, a currency — or that has it in a form nobody could read. The app kept the record exactly as it was sent, left it aside and carried on with everything else, so one bad record never stops the others. Nothing is done for that record (no return created, no refund, no restock) until a readable copy arrives. It is raised the moment it is seen.",
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: which record, which field, and what was wrong with it.",
+      'The record as it was sent, shown with the exception: is the field missing, empty, or in an unexpected form?',
+      'The same record in the Mirakl back office or the ReBound portal: is it complete there? If it is, the integration owner should report the answer to Mirakl or ReBound support with the record.',
+    ],
+    actions: [
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Closes the exception, for example when the record was deleted at the source. It opens again if the same unreadable record is sent again. Nothing is sent to either system.',
+      },
+    ],
+  },
   CREDENTIALS_INVALID: {
     owner: 'ops',
     severity: 'critical',

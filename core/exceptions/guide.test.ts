@@ -37,6 +37,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   UNEXPECTED_ITEM: ['investigate', 'dismiss'],
   PARCEL_STALLED: ['chase_carrier', 'mark_lost'],
   STATUS_DRIFT: ['resync', 'dismiss'],
+  MALFORMED_RECORD: ['dismiss'],
   CREDENTIALS_INVALID: [],
 };
 

@@ -47,6 +47,11 @@ export const policySchema = z
   .object({
     version: z.number().int().positive(),
     returns: z.object({ autoAccept: z.boolean(), orderWaitMinutes: positive }).strict(),
+    // Files written before the tax mode was a setting read as the mode the app always used.
+    mirakl: z
+      .object({ orderTaxMode: z.enum(['TAX_INCLUDED', 'TAX_EXCLUDED']).describe("the shop's Mirakl order_tax_mode") })
+      .strict()
+      .default({ orderTaxMode: 'TAX_INCLUDED' }),
     refunds: z
       .object({
         trigger: z.enum(['registered', 'inspected']),

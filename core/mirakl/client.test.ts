@@ -33,7 +33,7 @@ describe('Mirakl client', () => {
     const page = await client.listReturns({ limit: 20 });
     expect(page.data[0]?.state).toBe('SANDBOX_UNANNOUNCED_VALUE');
     expect(page.data[0]).not.toHaveProperty('sandbox_extra_field');
-    const orders = await client.ordersById(page.data.slice(0, 5).map((r) => r.order_id));
+    const { orders } = await client.ordersById(page.data.slice(0, 5).map((r) => r.order_id), 'TAX_INCLUDED');
     expect(orders.length).toBeGreaterThan(0);
   });
 
@@ -51,10 +51,10 @@ describe('Mirakl client', () => {
     const line = sandbox.world.returnsList()[0]?.lines[0]?.orderLineId ?? '';
     const refund = { order_line_id: line, amount: 1, shipping_amount: 0, reason_code: '11', quantity: 1, currency_iso_code: 'GBP', taxes: [], shipping_taxes: [] };
     sandbox.setFaults('mirakl', { OR28: { lostResponseRate: 1 } });
-    const lost = await client.refund([refund]).catch((e: unknown) => e);
+    const lost = await client.refund([refund], 'TAX_INCLUDED').catch((e: unknown) => e);
     expect(isApiError(lost) && lost.kind).toBe('uncertain');
     sandbox.setFaults('mirakl', { OR28: { serverErrorRate: 1 } });
-    const failed = await client.refund([refund]).catch((e: unknown) => e);
+    const failed = await client.refund([refund], 'TAX_INCLUDED').catch((e: unknown) => e);
     expect(isApiError(failed) && failed.kind).toBe('uncertain');
     sandbox.setFaults('mirakl', { RE01: { serverErrorRate: 1 } });
     const read = await client.reasons().catch((e: unknown) => e);

@@ -2,15 +2,25 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { callApi, parseJson, type ApiContext } from '../net/api-call';
 import { ApiError } from '../net/api-error';
+import { rawId, readRecords, type QuarantinedRecord } from '../net/tolerant';
 import {
+  batchFailureSchema,
   batchResultSchema,
+  batchSuccessSchema,
   importCreatedSchema,
   importStatusSchema,
+  offerSchema,
   offersPageSchema,
+  orderSchema,
   ordersPageSchema,
+  reasonSchema,
   reasonsSchema,
+  refundResultItemSchema,
   refundResultSchema,
+  returnSchema,
   returnsPageSchema,
+  type MiraklOrderDto,
+  type OrderTaxMode,
 } from './schemas';
 
 // The Mirakl seller API as the engine uses it (specs NOTES §1–§8). Auth is the raw shop key in Authorization;
@@ -76,10 +86,19 @@ export function createMiraklClient(options: MiraklClientOptions) {
     });
   }
 
+  // Every item of a batch answer is checked (specs README); an item whose id cannot be read decides nothing, and the
+  // caller treats a return missing from both lists as not done.
   async function batch(operation: string, path: string, returns: unknown[]) {
     if (returns.length > 100) throw new Error(`${operation} takes at most 100 returns per call`);
     const res = await call({ operation, method: 'PUT', path, body: JSON.stringify({ returns }) });
-    return parseJson(ctx, operation, res, batchResultSchema);
+    const answer = parseJson(ctx, operation, res, batchResultSchema);
+    return {
+      return_success: readRecords(operation, 'success item', answer.return_success, batchSuccessSchema, (r) => rawId(r, 'id')).records,
+      return_errors: readRecords(operation, 'error item', answer.return_errors, batchFailureSchema, (r) => rawId(r, 'id')).records.map((e) => ({
+        id: e.id,
+        message: e.message ?? 'Mirakl gave no message',
+      })),
+    };
   }
 
   return {
@@ -94,33 +113,45 @@ export function createMiraklClient(options: MiraklClientOptions) {
         for (const id of params.returnIds ?? []) query.append('return_id', id);
       }
       const res = await call({ operation: 'RT11', method: 'GET', path: '/api/returns', query, isContinuation: Boolean(params.pageToken) });
-      return parseJson(ctx, 'RT11', res, returnsPageSchema);
+      const page = parseJson(ctx, 'RT11', res, returnsPageSchema);
+      const { records, quarantined } = readRecords('RT11', 'return', page.data, returnSchema, (r) => rawId(r, 'id'));
+      return { data: records, quarantined, next_page_token: page.next_page_token };
     },
 
-    /** OR11 by order ids (comma list, ≤ 100), following offset pages. */
-    async ordersById(orderIds: string[]) {
+    /**
+     * OR11 by order ids (comma list, ≤ 100), following offset pages, with amounts in the shop's tax mode (asked for
+     * explicitly: without it Mirakl answers in the platform's default, which may not be the one we refund in).
+     */
+    async ordersById(orderIds: string[], taxMode: OrderTaxMode) {
       if (orderIds.length > 100) throw new Error('OR11 takes at most 100 order ids per call');
-      const orders = [];
+      const orders: MiraklOrderDto[] = [];
+      const quarantined: QuarantinedRecord[] = [];
       for (let offset = 0; ; offset += 100) {
-        const query = new URLSearchParams({ order_ids: orderIds.join(','), max: '100', offset: String(offset) });
+        const query = new URLSearchParams({ order_ids: orderIds.join(','), order_tax_mode: taxMode, max: '100', offset: String(offset) });
         const res = await call({ operation: 'OR11', method: 'GET', path: '/api/orders', query, isContinuation: offset > 0 });
         const page = parseJson(ctx, 'OR11', res, ordersPageSchema);
-        orders.push(...page.orders);
+        const read = readRecords('OR11', 'order', page.orders, orderSchema, (o) => rawId(o, 'order_id'));
+        orders.push(...read.records);
+        quarantined.push(...read.quarantined);
         if (offset + page.orders.length >= page.total_count || page.orders.length === 0) break;
       }
-      return orders;
+      return { orders, quarantined };
     },
 
-    /** OR28. Never retried here: an uncertain refund is probed through OR11 by the caller. */
-    async refund(refunds: RefundRequest[]) {
+    /**
+     * OR28 in the shop's tax mode. Never retried here: an uncertain refund is probed through OR11 by the caller. A
+     * refund whose item in the answer cannot be read is left out of the result, so the caller probes it too.
+     */
+    async refund(refunds: RefundRequest[], taxMode: OrderTaxMode) {
       const res = await call({
         operation: 'OR28',
         method: 'PUT',
         path: '/api/orders/refund',
-        body: JSON.stringify({ order_tax_mode: 'TAX_INCLUDED', refunds }),
+        body: JSON.stringify({ order_tax_mode: taxMode, refunds }),
         isUnsafeWrite: true,
       });
-      return parseJson(ctx, 'OR28', res, refundResultSchema);
+      const answer = parseJson(ctx, 'OR28', res, refundResultSchema, { isUnsafeWrite: true });
+      return { refunds: readRecords('OR28', 'refund', answer.refunds, refundResultItemSchema, (r) => rawId(r, 'refund_id')).records };
     },
 
     accept: (items: { id: string; accepted: boolean; rejection_reason_code?: string }[]) => batch('RT21', '/api/returns/accept', items),
@@ -131,13 +162,19 @@ export function createMiraklClient(options: MiraklClientOptions) {
 
     async reasons() {
       const res = await call({ operation: 'RE01', method: 'GET', path: '/api/reasons' });
-      return parseJson(ctx, 'RE01', res, reasonsSchema).reasons;
+      return readRecords('RE01', 'reason', parseJson(ctx, 'RE01', res, reasonsSchema).reasons, reasonSchema, (r) => rawId(r, 'code')).records;
     },
 
     /** OF21 for one shop SKU: the fresh read a stock increment is computed from. */
     async offerBySku(sku: string) {
       const res = await call({ operation: 'OF21', method: 'GET', path: '/api/offers', query: new URLSearchParams({ sku, max: '10' }) });
-      return parseJson(ctx, 'OF21', res, offersPageSchema).offers.find((o) => o.shop_sku === sku) ?? null;
+      const read = readRecords('OF21', 'offer', parseJson(ctx, 'OF21', res, offersPageSchema).offers, offerSchema, (o) => rawId(o, 'shop_sku'));
+      const offer = read.records.find((o) => o.shop_sku === sku);
+      if (offer) return offer;
+      // The offer we need is there but unreadable: its quantity cannot be trusted, so nothing may be computed from it.
+      const unreadable = read.quarantined.find((q) => q.key === sku);
+      if (unreadable) throw new ApiError('mirakl', 'OF21', 'invalid_response', unreadable.problem);
+      return null;
     },
 
     /** STO01 with absolute quantities (global, no warehouse). */
@@ -149,7 +186,7 @@ export function createMiraklClient(options: MiraklClientOptions) {
       const form = new FormData();
       form.append('file', new Blob([csv], { type: 'text/csv' }), 'stock.csv');
       const res = await call({ operation: 'STO01', method: 'POST', path: '/api/offers/stock/imports', body: form, isUnsafeWrite: true });
-      return parseJson(ctx, 'STO01', res, importCreatedSchema).import_id;
+      return parseJson(ctx, 'STO01', res, importCreatedSchema, { isUnsafeWrite: true }).import_id;
     },
 
     async importStatus(importId: string) {

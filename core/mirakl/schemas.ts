@@ -1,114 +1,203 @@
 import { z } from 'zod';
+import {
+  decimal,
+  flag,
+  identifier,
+  list,
+  optionalDecimal,
+  optionalText,
+  positiveWholeNumber,
+  wholeNumber,
+} from '../net/tolerant';
 
-// What we read from Mirakl, and only that. Enums are plain strings (Mirakl adds values without notice) and
-// unknown fields are dropped, never rejected (specs README: tolerate unknown values and extra fields).
+// What we read from Mirakl, and only that, read the way Mirakl answers rather than the way its schemas say: the
+// spec's own examples send `null` for whatever is not set yet, older field placements and deprecated fields alone
+// (see core/sandbox/mirakl/deviations.ts). Enums are plain strings and unknown fields are dropped. What the engine
+// needs to act — ids, quantities, amounts, currency — is required; every other field is optional and nullable.
 
-const money = z.number();
-const date = z.string();
+export const orderTaxModes = ['TAX_INCLUDED', 'TAX_EXCLUDED'] as const;
+export type OrderTaxMode = (typeof orderTaxModes)[number];
 
-export const returnSchema = z.object({
-  id: z.string(),
-  state: z.string(),
-  order_id: z.string(),
-  order_commercial_id: z.string(),
-  method_code: z.string(),
-  reason_code: z.string().optional(),
-  date_created: date,
-  last_updated: date,
-  rma: z.string().optional(),
-  label_url: z.string().optional(),
-  customer_id: z.string().optional(),
-  tracking: z
-    .object({ carrier_code: z.string().optional(), carrier_name: z.string().optional(), tracking_number: z.string().optional(), tracking_url: z.string().optional() })
-    .optional(),
-  return_lines: z.array(z.object({ order_line_id: z.string(), quantity: z.number().int(), reason_code: z.string() })),
-});
+const date = z.string().min(1);
+
+const trackingSchema = z
+  .object({
+    carrier_code: optionalText,
+    carrier_name: optionalText,
+    // Older placements, as in the spec's RT11 example.
+    carrierCode: optionalText,
+    carrierName: optionalText,
+    tracking_number: optionalText,
+    tracking_url: optionalText,
+  })
+  .transform((t) => ({
+    carrier_code: t.carrier_code ?? t.carrierCode,
+    carrier_name: t.carrier_name ?? t.carrierName,
+    tracking_number: t.tracking_number,
+    tracking_url: t.tracking_url,
+  }));
+
+export const returnSchema = z
+  .object({
+    id: z.string().min(1),
+    state: z.string().min(1),
+    order_id: z.string().min(1),
+    order_commercial_id: z.string().min(1),
+    method_code: optionalText,
+    reason_code: optionalText,
+    date_created: date,
+    last_updated: date,
+    rma: optionalText,
+    label_url: optionalText,
+    customer_id: optionalText,
+    tracking: trackingSchema.nullish().transform((v) => v ?? undefined),
+    return_lines: z
+      .array(z.object({ order_line_id: z.string().min(1), quantity: positiveWholeNumber, reason_code: optionalText }))
+      .min(1, 'a return has at least one line'),
+  })
+  .transform((r, ctx) => {
+    // The spec's RT11 example carries the reason on the return rather than on each line (an older placement).
+    const lines = r.return_lines.map((line, i) => {
+      const reason = line.reason_code ?? r.reason_code;
+      if (reason === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['return_lines', i, 'reason_code'], message: 'no reason_code on the line nor on the return' });
+      }
+      return { order_line_id: line.order_line_id, quantity: line.quantity, reason_code: reason ?? '' };
+    });
+    return { ...r, return_lines: lines };
+  });
 export type MiraklReturnDto = z.output<typeof returnSchema>;
 
+/** A page of RT11: each record is read on its own (see readRecords), so the page itself only needs its list. */
 export const returnsPageSchema = z.object({
-  data: z.array(returnSchema),
-  next_page_token: z.string().optional(),
+  data: z.array(z.unknown()),
+  next_page_token: optionalText,
 });
 
-const taxSchema = z.object({ code: z.string(), amount: money, rate: z.number().optional() });
+const taxSchema = z.object({ code: optionalText, amount: decimal, rate: optionalDecimal });
+export type MiraklTaxDto = z.output<typeof taxSchema>;
 
-export const refundSchema = z.object({
-  id: z.string(),
-  order_refund_id: z.string(),
-  created_date: date,
-  amount: money.optional(),
-  shipping_amount: money.optional(),
-  quantity: z.number().int(),
-  reason_code: z.string(),
-  refund_state: z.string(),
-});
+export const refundSchema = z
+  .object({
+    id: identifier,
+    order_refund_id: optionalText,
+    created_date: optionalText,
+    amount: decimal,
+    shipping_amount: optionalDecimal,
+    quantity: wholeNumber,
+    reason_code: optionalText,
+    refund_state: optionalText,
+    // Deprecated, and the only state in the spec's OR11 example.
+    state: optionalText,
+    taxes: list(taxSchema),
+    shipping_taxes: list(taxSchema),
+  })
+  .transform((r, ctx) => {
+    const state = r.refund_state ?? r.state;
+    if (state === undefined) ctx.addIssue({ code: 'custom', path: ['refund_state'], message: 'no refund_state nor state' });
+    return {
+      id: r.id,
+      order_refund_id: r.order_refund_id ?? r.id,
+      created_date: r.created_date,
+      amount: r.amount,
+      shipping_amount: r.shipping_amount ?? 0,
+      quantity: r.quantity,
+      reason_code: r.reason_code ?? '',
+      refund_state: state ?? '',
+      taxes: r.taxes,
+      shipping_taxes: r.shipping_taxes,
+    };
+  });
 export type MiraklRefundDto = z.output<typeof refundSchema>;
 
 export const orderLineSchema = z.object({
-  order_line_id: z.string(),
-  order_line_state: z.string(),
-  offer_id: z.number(),
-  offer_sku: z.string(),
-  product_sku: z.string(),
-  product_title: z.string(),
-  quantity: z.number().int(),
-  price_unit: money,
-  price: money,
-  shipping_price: money,
-  can_refund: z.boolean(),
-  taxes: z.array(taxSchema).optional(),
-  shipping_taxes: z.array(taxSchema).optional(),
-  refunds: z.array(refundSchema),
+  order_line_id: z.string().min(1),
+  order_line_state: z.string().min(1),
+  offer_id: z
+    .union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)])
+    .nullish()
+    .transform((v) => v ?? null),
+  offer_sku: z.string().min(1),
+  product_sku: optionalText,
+  product_title: optionalText,
+  quantity: wholeNumber,
+  price_unit: decimal,
+  price: decimal,
+  shipping_price: optionalDecimal,
+  can_refund: flag(true),
+  taxes: list(taxSchema),
+  shipping_taxes: list(taxSchema),
+  refunds: list(refundSchema),
 });
 export type MiraklOrderLineDto = z.output<typeof orderLineSchema>;
 
+const addressSchema = z.object({
+  street_1: optionalText,
+  city: optionalText,
+  zip_code: optionalText,
+  country_iso_code: optionalText,
+});
+
 export const orderSchema = z.object({
-  order_id: z.string(),
-  commercial_id: z.string(),
-  order_state: z.string(),
+  order_id: z.string().min(1),
+  commercial_id: z.string().min(1),
+  order_state: z.string().min(1),
   created_date: date,
   last_updated_date: date,
-  currency_iso_code: z.string(),
-  customer: z.object({
-    customer_id: z.string(),
-    firstname: z.string(),
-    lastname: z.string(),
-    shipping_address: z
-      .object({ street_1: z.string(), city: z.string(), zip_code: z.string().optional(), country_iso_code: z.string() })
-      .optional(),
-  }),
+  currency_iso_code: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as GBP'),
+  order_tax_mode: optionalText,
+  customer: z
+    .object({
+      customer_id: optionalText,
+      firstname: optionalText,
+      lastname: optionalText,
+      shipping_address: addressSchema.nullish().transform((v) => v ?? undefined),
+    })
+    .nullish()
+    .transform((v) => v ?? { customer_id: undefined, firstname: undefined, lastname: undefined, shipping_address: undefined }),
   order_lines: z.array(orderLineSchema),
 });
 export type MiraklOrderDto = z.output<typeof orderSchema>;
 
-export const ordersPageSchema = z.object({ orders: z.array(orderSchema), total_count: z.number().int() });
+export const ordersPageSchema = z.object({ orders: z.array(z.unknown()), total_count: wholeNumber });
 
+const batchErrorSchema = z.object({ id: z.string().min(1), message: optionalText });
+
+/** RT04/21/25/26/27: the ids in each list decide the engine's next step; items without an id are ignored. */
 export const batchResultSchema = z.object({
-  return_success: z.array(z.object({ id: z.string() })),
-  return_errors: z.array(z.object({ id: z.string(), message: z.string() })),
+  return_success: list(z.unknown()),
+  return_errors: list(z.unknown()),
 });
+export const batchSuccessSchema = z.object({ id: z.string().min(1) });
+export const batchFailureSchema = batchErrorSchema;
 
-export const refundResultSchema = z.object({
-  refunds: z.array(
-    z.object({ refund_id: z.string(), order_refund_id: z.string(), order_line_id: z.string(), amount: money, shipping_amount: money }),
-  ),
+/** One refund of an OR28 answer. */
+export const refundResultItemSchema = z.object({
+  refund_id: identifier,
+  order_refund_id: optionalText,
+  order_line_id: z.string().min(1),
+  amount: optionalDecimal,
+  shipping_amount: optionalDecimal,
 });
+export const refundResultSchema = z.object({ order_tax_mode: optionalText, refunds: z.array(z.unknown()) });
 
-export const reasonsSchema = z.object({
-  reasons: z.array(z.object({ code: z.string(), label: z.string(), type: z.string(), is_shop_right: z.boolean() })),
+export const reasonSchema = z.object({
+  code: z.string().min(1),
+  label: optionalText,
+  type: z.string().min(1),
+  is_shop_right: flag(true),
 });
+export const reasonsSchema = z.object({ reasons: z.array(z.unknown()) });
 
-export const offersPageSchema = z.object({
-  offers: z.array(z.object({ offer_id: z.number(), shop_sku: z.string(), quantity: z.number().int(), active: z.boolean() })),
-  total_count: z.number().int(),
-});
+export const offerSchema = z.object({ offer_id: identifier, shop_sku: z.string().min(1), quantity: wholeNumber, active: flag(true) });
+export const offersPageSchema = z.object({ offers: z.array(z.unknown()), total_count: optionalDecimal });
 
-export const importCreatedSchema = z.object({ import_id: z.union([z.string(), z.number()]).transform(String) });
+export const importCreatedSchema = z.object({ import_id: identifier });
 
 export const importStatusSchema = z.object({
-  import_id: z.union([z.string(), z.number()]).transform(String),
-  status: z.string(),
-  has_error_report: z.boolean(),
-  lines_in_success: z.number().int().optional(),
-  lines_in_error: z.number().int().optional(),
+  import_id: identifier,
+  status: z.string().min(1),
+  has_error_report: flag(false),
+  lines_in_success: wholeNumber.nullish().transform((v) => v ?? undefined),
+  lines_in_error: wholeNumber.nullish().transform((v) => v ?? undefined),
 });

@@ -4,6 +4,7 @@ import { ApiError } from './api-error';
 import { budgetWait, type BudgetStore } from './budget-guard';
 import { NetworkError, type HttpPort, type HttpResponse } from './http';
 import type { RequestJournal } from './journal';
+import { describeIssues } from './tolerant';
 
 // One call to an external API: budget first, then the request, then a verdict the engine can act on. A write
 // that may have reached the server (connection cut, 5xx) is `uncertain`, never `network`: it must be probed
@@ -93,21 +94,26 @@ export async function callApi(ctx: ApiContext, spec: CallSpec): Promise<HttpResp
   }
 }
 
-export function parseJson<S extends z.ZodType>(ctx: Pick<ApiContext, 'system'>, operation: string, response: HttpResponse, schema: S): z.output<S> {
+/**
+ * Reads a 2xx answer. After an unsafe write (a refund, a stock import, a return created) an answer we cannot read
+ * says nothing about whether the change was made: it is `uncertain`, to be probed, never "failed" and never re-sent.
+ */
+export function parseJson<S extends z.ZodType>(
+  ctx: Pick<ApiContext, 'system'>,
+  operation: string,
+  response: HttpResponse,
+  schema: S,
+  options: { isUnsafeWrite?: boolean } = {},
+): z.output<S> {
+  const kind = options.isUnsafeWrite ? 'uncertain' : 'invalid_response';
   let raw: unknown;
   try {
     raw = JSON.parse(response.body);
   } catch {
-    throw new ApiError(ctx.system, operation, 'invalid_response', 'the answer is not JSON', response.status);
+    throw new ApiError(ctx.system, operation, kind, 'the answer is not JSON', response.status);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const where = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
-      .join('; ');
-    throw new ApiError(ctx.system, operation, 'invalid_response', `unexpected answer (${where})`, response.status);
-  }
+  if (!parsed.success) throw new ApiError(ctx.system, operation, kind, `unexpected answer (${describeIssues(parsed.error)})`, response.status);
   return parsed.data;
 }
 

@@ -1,5 +1,6 @@
 import { callApi, parseJson, type ApiContext, type CallSpec } from '../net/api-call';
-import { isApiError } from '../net/api-error';
+import { rawId, readRecords } from '../net/tolerant';
+import { ApiError, isApiError } from '../net/api-error';
 import type { HttpResponse } from '../net/http';
 import {
   returnEventsSchema,
@@ -178,13 +179,19 @@ export function createReboundClient(options: ReboundClientOptions) {
         isUnsafeWrite: true,
         isWrite: true,
       });
-      return parseJson(ctx, 'returnOrders.create', res, returnOrderSchema);
+      return parseJson(ctx, 'returnOrders.create', res, returnOrderSchema, { isUnsafeWrite: true });
     },
 
     /** Every return order of a client order, newest first (NOTES §1.5). */
     async listReturnOrders(clientOrderId: string) {
       const res = await call({ operation: 'returnOrders.list', method: 'GET', path: '/return-orders', query: new URLSearchParams({ clientOrderId }) });
-      return parseJson(ctx, 'returnOrders.list', res, returnOrderListSchema).returnOrders;
+      const list = parseJson(ctx, 'returnOrders.list', res, returnOrderListSchema).returnOrders;
+      const read = readRecords('returnOrders.list', 'return order', list, returnOrderSchema, (r) => rawId(r, 'reboundOrderId'));
+      // This list is how an uncertain create is probed: one unreadable record might be the one we created, so the
+      // answer as a whole cannot settle anything.
+      const [unreadable] = read.quarantined;
+      if (unreadable) throw new ApiError('rebound', 'returnOrders.list', 'invalid_response', unreadable.problem);
+      return read.records;
     },
 
     getReturnOrder: (reboundOrderId: string) =>

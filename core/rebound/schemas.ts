@@ -86,7 +86,7 @@ export type ReboundSalesOrderDto = z.output<typeof salesOrderSchema>;
 
 const parcelSchema = z.object({
   trackingNumber: z.string(),
-  carrier: z.string(),
+  carrier: optionalText,
   label: z
     .object({ format: z.string(), base64: z.string() })
     .nullish()
@@ -125,7 +125,8 @@ export const returnOrderSchema = z.object({
 });
 export type ReboundReturnOrderDto = z.output<typeof returnOrderSchema>;
 
-export const returnOrderListSchema = z.object({ returnOrders: z.array(returnOrderSchema) });
+/** Each return order of a list is read on its own (readRecords). */
+export const returnOrderListSchema = z.object({ returnOrders: z.array(z.unknown()) });
 
 export const returnEventSchema = z.object({
   eventId: optionalText,

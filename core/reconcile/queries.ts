@@ -206,7 +206,15 @@ export function createQueries(db: Database, clock: Clock) {
       const row = q(`SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes FROM exceptions e WHERE id = ?`).get(id) as
         | ExceptionDbRow
         | undefined;
-      return row ? toExceptionRow(row, clock.now()) : null;
+      if (!row) return null;
+      const exceptionRow = toExceptionRow(row, clock.now());
+      if (row.type !== 'MALFORMED_RECORD') return exceptionRow;
+      // The record as it was sent: what a person needs to see to report it.
+      const cut = row.subject_key.indexOf(':');
+      const raw = q('SELECT raw FROM quarantined_records WHERE operation = ? AND record_key = ?').get(row.subject_key.slice(0, cut), row.subject_key.slice(cut + 1)) as
+        | { raw: string }
+        | undefined;
+      return raw ? { ...exceptionRow, rawRecord: raw.raw } : exceptionRow;
     },
 
     kpis(): Kpis {

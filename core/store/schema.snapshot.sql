@@ -93,7 +93,7 @@ CREATE TABLE mirakl_order_lines (
   shipping_tax_minor INTEGER NOT NULL,
   state TEXT NOT NULL,
   can_refund INTEGER NOT NULL CHECK (can_refund IN (0, 1))
-) STRICT;
+, tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED')), taxes TEXT NOT NULL DEFAULT '[]', shipping_taxes TEXT NOT NULL DEFAULT '[]') STRICT;
 
 -- table: mirakl_orders
 CREATE TABLE mirakl_orders (
@@ -122,7 +122,7 @@ CREATE TABLE mirakl_refunds (
   date_created TEXT NOT NULL,
   first_seen_at TEXT NOT NULL,
   synced_at TEXT NOT NULL
-) STRICT;
+, tax_minor INTEGER NOT NULL DEFAULT 0, shipping_tax_minor INTEGER NOT NULL DEFAULT 0, tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED'))) STRICT;
 
 -- table: mirakl_return_lines
 CREATE TABLE mirakl_return_lines (
@@ -202,6 +202,19 @@ CREATE TABLE period_locks (
   facts_sha256 TEXT NOT NULL,
   -- The audit entry that records the lock.
   audit_seq INTEGER NOT NULL
+) STRICT;
+
+-- table: quarantined_records
+CREATE TABLE quarantined_records (
+  operation TEXT NOT NULL,
+  record_key TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  problem TEXT NOT NULL,
+  first_seen_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  times_seen INTEGER NOT NULL DEFAULT 1 CHECK (times_seen > 0),
+  released_at TEXT,
+  PRIMARY KEY (operation, record_key)
 ) STRICT;
 
 -- table: rebound_events

@@ -10,6 +10,7 @@ import { createCursors, type Cursors } from './cursors';
 import { createIntents, type Intents } from './intents';
 import { createMiraklStore, type MiraklStore } from './mirakl-store';
 import { createPhysicalStore, type PhysicalStore } from './physical';
+import { createQuarantine, type Quarantine } from './quarantine';
 
 // The domain without the network: what the engine's feeds, the detectors and the people's resolutions share, so a
 // resolution goes through exactly the guards and intents the engine uses.
@@ -26,6 +27,8 @@ export interface DomainContext {
   store: MiraklStore;
   physical: PhysicalStore;
   cursors: Cursors;
+  /** Records Mirakl or ReBound sent that could not be read, held aside (MALFORMED_RECORD). */
+  quarantine: Quarantine;
   /** The matcher and detectors; one per connection (it keeps temporary scope tables). */
   reconciler: Reconciler;
 }
@@ -50,6 +53,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     store: createMiraklStore(ports.db, ports.clock),
     physical: createPhysicalStore(ports.db, ports.clock, exceptions),
     cursors: createCursors(ports.db, ports.clock),
+    quarantine: createQuarantine(ports.db, ports.clock, exceptions),
     reconciler: createReconciler(ports.db, ports.clock),
   };
 }

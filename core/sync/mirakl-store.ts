@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { MiraklOrderDto, MiraklReturnDto } from '../mirakl/schemas';
+import type { MiraklOrderDto, MiraklReturnDto, MiraklTaxDto, OrderTaxMode } from '../mirakl/schemas';
 import type { Clock } from '../ports';
 
 // Mirakl's returns, orders and refund ledger as last read. Mirakl owns these facts: this module only records
@@ -10,6 +10,16 @@ import type { Clock } from '../ports';
 export const knownReturnStates = ['WAITING_ACCEPTANCE', 'IN_PROGRESS', 'REFUSED', 'RECEIVED', 'NO_RECEPTION', 'CLOSED', 'CANCELED'] as const;
 
 export const toMinor = (major: number | undefined): number => Math.round((major ?? 0) * 100);
+
+/** One tax line as Mirakl names it (tax1, VAT…), in minor units. */
+export interface TaxLine {
+  code: string;
+  amountMinor: number;
+}
+
+/** Mirakl's tax lines in minor units, each kept under its own code (a missing code reads as "TAX"). */
+export const taxLines = (taxes: readonly MiraklTaxDto[]): TaxLine[] => taxes.map((t) => ({ code: t.code ?? 'TAX', amountMinor: toMinor(t.amount) }));
+const sumTaxes = (lines: readonly TaxLine[]) => lines.reduce((s, t) => s + t.amountMinor, 0);
 
 export interface StoredReturnLine {
   returnId: string;
@@ -31,6 +41,10 @@ export interface StoredOrderLine {
   shippingMinor: number;
   taxMinor: number;
   shippingTaxMinor: number;
+  taxes: TaxLine[];
+  shippingTaxes: TaxLine[];
+  /** The order tax mode these amounts were read in: TAX_EXCLUDED prices and amounts leave the taxes out. */
+  taxMode: OrderTaxMode;
   state: string;
   canRefund: boolean;
 }
@@ -75,15 +89,23 @@ export function createMiraklStore(db: Database, clock: Clock) {
     VALUES (@orderId, @commercialId, @state, @currency, @customerId, @customerName, @customerAddress, @dateCreated, @lastUpdated, @now)
     ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, last_updated = excluded.last_updated, synced_at = excluded.synced_at,
       customer_name = excluded.customer_name, customer_address = excluded.customer_address`);
+  // Amounts are refreshed with every read: they only change when the tax mode they are read in changes.
   const upsertOrderLine = db.prepare(`INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku,
-      product_title, quantity, price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund)
+      product_title, quantity, price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund,
+      tax_mode, taxes, shipping_taxes)
     VALUES (@orderLineId, @orderId, @offerId, @offerSku, @productSku, @productTitle, @quantity, @priceUnitMinor, @priceMinor,
-      @shippingMinor, @taxMinor, @shippingTaxMinor, @state, @canRefund)
-    ON CONFLICT (order_line_id) DO UPDATE SET state = excluded.state, can_refund = excluded.can_refund`);
+      @shippingMinor, @taxMinor, @shippingTaxMinor, @state, @canRefund, @taxMode, @taxes, @shippingTaxes)
+    ON CONFLICT (order_line_id) DO UPDATE SET state = excluded.state, can_refund = excluded.can_refund,
+      price_unit_minor = excluded.price_unit_minor, price_minor = excluded.price_minor, shipping_minor = excluded.shipping_minor,
+      tax_minor = excluded.tax_minor, shipping_tax_minor = excluded.shipping_tax_minor, tax_mode = excluded.tax_mode,
+      taxes = excluded.taxes, shipping_taxes = excluded.shipping_taxes`);
   const upsertRefund = db.prepare(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor,
-      quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-    VALUES (@id, @orderLineId, @orderRefundId, @amountMinor, @shippingMinor, @quantity, @reasonCode, @refundState, @dateCreated, @now, @now)
-    ON CONFLICT (id) DO UPDATE SET refund_state = excluded.refund_state, synced_at = excluded.synced_at`);
+      quantity, reason_code, refund_state, date_created, first_seen_at, synced_at, tax_minor, shipping_tax_minor, tax_mode)
+    VALUES (@id, @orderLineId, @orderRefundId, @amountMinor, @shippingMinor, @quantity, @reasonCode, @refundState, @dateCreated, @now, @now,
+      @taxMinor, @shippingTaxMinor, @taxMode)
+    ON CONFLICT (id) DO UPDATE SET refund_state = excluded.refund_state, synced_at = excluded.synced_at,
+      amount_minor = excluded.amount_minor, shipping_minor = excluded.shipping_minor, tax_minor = excluded.tax_minor,
+      shipping_tax_minor = excluded.shipping_tax_minor, tax_mode = excluded.tax_mode`);
   const getOrderLine = db.prepare('SELECT * FROM mirakl_order_lines WHERE order_line_id = ?');
   const hasOrder = db.prepare('SELECT 1 FROM mirakl_orders WHERE order_id = ?');
   const refundsOfLine = db.prepare('SELECT * FROM mirakl_refunds WHERE order_line_id = ? ORDER BY date_created, id');
@@ -99,7 +121,7 @@ export function createMiraklStore(db: Database, clock: Clock) {
           commercialId: r.order_commercial_id,
           customerId: r.customer_id ?? null,
           state: r.state,
-          methodCode: r.method_code,
+          methodCode: r.method_code ?? '',
           rma: r.rma ?? null,
           trackingNumber: r.tracking?.tracking_number ?? null,
           carrierCode: r.tracking?.carrier_code ?? null,
@@ -146,36 +168,42 @@ export function createMiraklStore(db: Database, clock: Clock) {
       }));
     },
 
-    saveOrder(o: MiraklOrderDto): void {
+    /** Records an order as OR11 reported it, its amounts in the tax mode it was asked in. */
+    saveOrder(o: MiraklOrderDto, taxMode: OrderTaxMode): void {
       db.transaction(() => {
         upsertOrder.run({
           orderId: o.order_id,
           commercialId: o.commercial_id,
           state: o.order_state,
           currency: o.currency_iso_code,
-          customerId: o.customer.customer_id,
-          customerName: `${o.customer.firstname} ${o.customer.lastname}`,
+          customerId: o.customer.customer_id ?? '',
+          customerName: [o.customer.firstname, o.customer.lastname].filter(Boolean).join(' '),
           customerAddress: JSON.stringify(o.customer.shipping_address ?? null),
           dateCreated: o.created_date,
           lastUpdated: o.last_updated_date,
           now: iso(),
         });
         for (const l of o.order_lines) {
+          const taxes = taxLines(l.taxes);
+          const shippingTaxes = taxLines(l.shipping_taxes);
           upsertOrderLine.run({
             orderLineId: l.order_line_id,
             orderId: o.order_id,
             offerId: l.offer_id,
             offerSku: l.offer_sku,
-            productSku: l.product_sku,
-            productTitle: l.product_title,
+            productSku: l.product_sku ?? '',
+            productTitle: l.product_title ?? l.offer_sku,
             quantity: l.quantity,
             priceUnitMinor: toMinor(l.price_unit),
             priceMinor: toMinor(l.price),
             shippingMinor: toMinor(l.shipping_price),
-            taxMinor: (l.taxes ?? []).reduce((s, t) => s + toMinor(t.amount), 0),
-            shippingTaxMinor: (l.shipping_taxes ?? []).reduce((s, t) => s + toMinor(t.amount), 0),
+            taxMinor: sumTaxes(taxes),
+            shippingTaxMinor: sumTaxes(shippingTaxes),
             state: l.order_line_state,
             canRefund: l.can_refund ? 1 : 0,
+            taxMode,
+            taxes: JSON.stringify(taxes),
+            shippingTaxes: JSON.stringify(shippingTaxes),
           });
           for (const r of l.refunds) {
             upsertRefund.run({
@@ -184,10 +212,14 @@ export function createMiraklStore(db: Database, clock: Clock) {
               orderRefundId: r.order_refund_id,
               amountMinor: toMinor(r.amount),
               shippingMinor: toMinor(r.shipping_amount),
+              taxMinor: sumTaxes(taxLines(r.taxes)),
+              shippingTaxMinor: sumTaxes(taxLines(r.shipping_taxes)),
+              taxMode,
               quantity: r.quantity,
               reasonCode: r.reason_code,
               refundState: r.refund_state,
-              dateCreated: r.created_date,
+              // Mirakl's creation date when it gives one; otherwise when we first saw the refund.
+              dateCreated: r.created_date ?? iso(),
               now: iso(),
             });
           }
@@ -213,6 +245,9 @@ export function createMiraklStore(db: Database, clock: Clock) {
         shippingMinor: Number(r.shipping_minor),
         taxMinor: Number(r.tax_minor),
         shippingTaxMinor: Number(r.shipping_tax_minor),
+        taxes: JSON.parse(String(r.taxes)) as TaxLine[],
+        shippingTaxes: JSON.parse(String(r.shipping_taxes)) as TaxLine[],
+        taxMode: String(r.tax_mode) as OrderTaxMode,
         state: String(r.state),
         canRefund: Number(r.can_refund) === 1,
       };
@@ -224,6 +259,10 @@ export function createMiraklStore(db: Database, clock: Clock) {
         order_line_id: string;
         amount_minor: number;
         shipping_minor: number;
+        tax_minor: number;
+        shipping_tax_minor: number;
+        tax_mode: OrderTaxMode;
+        quantity: number;
         reason_code: string;
         refund_state: string;
         date_created: string;

@@ -35,7 +35,7 @@ export interface ReturnOrderSnapshot {
   status: string;
   createdAt: string;
   updatedAt: string;
-  parcels: { trackingNumber: string; carrier: string }[];
+  parcels: { trackingNumber: string; carrier: string | null }[];
   items: {
     reboundItemId: string;
     clientItemId: string;

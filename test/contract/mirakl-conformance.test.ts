@@ -77,7 +77,7 @@ describe('Mirakl sandbox and client conform to the seller OpenAPI', () => {
     expect(firstPage.data).toHaveLength(5);
     expect(firstPage.next_page_token).toBeDefined();
     await client.listReturns({ pageToken: firstPage.next_page_token ?? '' });
-    const orders = await client.ordersById([open.orderId, waiting.orderId]);
+    const { orders } = await client.ordersById([open.orderId, waiting.orderId], 'TAX_INCLUDED');
     expect(orders.map((o) => o.order_id).sort()).toEqual([open.orderId, waiting.orderId].sort());
     expect((await client.reasons()).some((r) => r.type === 'REFUND')).toBe(true);
     const sku = orders[0]?.order_lines[0]?.offer_sku ?? '';
@@ -101,11 +101,11 @@ describe('Mirakl sandbox and client conform to the seller OpenAPI', () => {
         taxes: [{ code: 'VAT', amount: Math.round(((line?.price_unit ?? 0) / 6) * 100) / 100 }],
         shipping_taxes: [],
       },
-    ]);
+    ], 'TAX_INCLUDED');
     expect(refund.refunds).toHaveLength(1);
     clock.advance(61_000);
-    const withRefund = await client.ordersById([open.orderId]);
-    expect(withRefund[0]?.order_lines[0]?.refunds).toHaveLength(1);
+    const withRefund = await client.ordersById([open.orderId], 'TAX_INCLUDED');
+    expect(withRefund.orders[0]?.order_lines[0]?.refunds).toHaveLength(1);
     expect((await client.close([open.id])).return_success).toHaveLength(1);
     await client.accept([{ id: 'does-not-exist', accepted: false, rejection_reason_code: 'RETURN_REJECTION_NOT_ELIGIBLE' }]);
 

@@ -11,22 +11,27 @@ import { knownReturnStates } from '../mirakl-store';
 const overlapMs = 10 * 60_000;
 const cursorKey = 'rt11.last_updated';
 
-export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; added: number }> {
-  // Returns last seen in a state we do not know are read again by id (at most every 30 minutes, in place of one
-  // incremental poll: the next one's overlap covers the gap), since their last update may never come round again.
+export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; added: number; quarantined: number }> {
+  // Returns last seen in a state we do not know, and returns whose last copy could not be read, are read again by id
+  // (at most every 30 minutes, in place of one incremental poll: the next one's overlap covers the gap), since their
+  // last update may never come round again.
   const unknown = ctx
     .q(`SELECT id FROM mirakl_returns WHERE state NOT IN (${knownReturnStates.map((s) => `'${s}'`).join(', ')}) ORDER BY synced_at LIMIT 100`)
     .all() as { id: string }[];
+  const recheck = [...new Set([...unknown.map((u) => u.id), ...ctx.quarantine.heldKeys('RT11', 100).filter((k) => !k.startsWith('#'))])].slice(0, 100);
   const lastRecheck = ctx.cursors.get('rt11.recheck');
-  if (unknown.length > 0 && (!lastRecheck || ctx.clock.now() - Date.parse(lastRecheck) >= 30 * 60_000)) {
+  if (recheck.length > 0 && (!lastRecheck || ctx.clock.now() - Date.parse(lastRecheck) >= 30 * 60_000)) {
     ctx.cursors.set('rt11.recheck', isoAt(ctx.clock.now()));
-    let page = await ctx.mirakl.listReturns({ returnIds: unknown.map((u) => u.id), limit: 100 });
+    let page = await ctx.mirakl.listReturns({ returnIds: recheck, limit: 100 });
+    let seen = 0;
+    let quarantined = 0;
     for (;;) {
-      for (const r of page.data) ctx.store.saveReturn(r);
+      seen += page.data.length;
+      quarantined += takePage(ctx, page).quarantined;
       if (!page.next_page_token) break;
       page = await ctx.mirakl.listReturns({ pageToken: page.next_page_token });
     }
-    return { seen: page.data.length, added: 0 };
+    return { seen, added: 0, quarantined };
   }
   const cursor = ctx.cursors.get(cursorKey);
   const updatedFrom = cursor ? isoAt(Date.parse(cursor) - overlapMs).replace(/\.\d{3}Z$/, 'Z') : undefined;
@@ -34,45 +39,66 @@ export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; a
   let high = cursor;
   let seen = 0;
   let added = 0;
+  let quarantined = 0;
   for (;;) {
-    for (const r of page.data) {
-      seen++;
-      if (ctx.store.saveReturn(r)) {
-        added++;
-        ctx
-          .q(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, 'awaiting_order', ?) ON CONFLICT (return_id) DO NOTHING`)
-          .run(r.id, isoAt(ctx.clock.now()));
-      }
-      if (!high || r.last_updated > high) high = r.last_updated;
-    }
+    const taken = takePage(ctx, page);
+    seen += page.data.length;
+    added += taken.added;
+    quarantined += taken.quarantined;
+    if (taken.high && (!high || taken.high > high)) high = taken.high;
     if (!page.next_page_token) break;
     page = await ctx.mirakl.listReturns({ pageToken: page.next_page_token });
   }
-  // Only after every page was read: a failure midway re-reads the window next time, which the upserts absorb.
+  // Only after every page was read: a failure midway re-reads the window next time, which the upserts absorb. A
+  // record held aside does not hold the cursor back: it is read again when Mirakl changes it, or by id above.
   if (high && high !== cursor) ctx.cursors.set(cursorKey, high);
-  return { seen, added };
+  return { seen, added, quarantined };
+}
+
+/** Stores one RT11 page: readable returns are saved (new ones queued for intake), unreadable ones held aside. */
+function takePage(ctx: EngineContext, page: Awaited<ReturnType<EngineContext['mirakl']['listReturns']>>) {
+  let added = 0;
+  let high: string | undefined;
+  for (const r of page.data) {
+    if (ctx.store.saveReturn(r)) {
+      added++;
+      ctx
+        .q(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, 'awaiting_order', ?) ON CONFLICT (return_id) DO NOTHING`)
+        .run(r.id, isoAt(ctx.clock.now()));
+    }
+    if (!high || r.last_updated > high) high = r.last_updated;
+  }
+  ctx.quarantine.release('RT11', page.data.map((r) => r.id));
+  ctx.quarantine.hold(page.quarantined);
+  return { added, high, quarantined: page.quarantined.length };
 }
 
 export async function refreshOrders(ctx: EngineContext): Promise<{ fetched: number; missing: string[] }> {
   const ids = ordersToFetch(ctx, 100);
   if (ids.length === 0) return { fetched: 0, missing: [] };
-  let orders;
+  const taxMode = ctx.mappings().policy.mirakl.orderTaxMode;
+  let read;
   try {
-    orders = await ctx.mirakl.ordersById(ids);
+    read = await ctx.mirakl.ordersById(ids, taxMode);
   } catch (error) {
     if (isApiError(error) && error.kind === 'rate_limited') return { fetched: 0, missing: [] };
     throw error;
   }
+  const { orders, quarantined } = read;
   const now = isoAt(ctx.clock.now());
   const touch = ctx.q(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES (?, ?, ?)
     ON CONFLICT (feed) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+  const unreadable = new Set(quarantined.map((q) => q.key));
   ctx.db.transaction(() => {
-    for (const o of orders) ctx.store.saveOrder(o);
-    // Remember when each order was last asked for, found or not, so the stalest go first next time.
-    for (const id of ids) touch.run(`or11:${id}`, now, now);
+    for (const o of orders) ctx.store.saveOrder(o, taxMode);
+    // Remember when each order was last asked for, so the stalest go first next time — but never for an order whose
+    // answer could not be read: its refund ledger was not read, and a probe must not trust it.
+    for (const id of ids) if (!unreadable.has(id)) touch.run(`or11:${id}`, now, now);
+    ctx.quarantine.release('OR11', orders.map((o) => o.order_id));
+    ctx.quarantine.hold(quarantined);
   })();
   const found = new Set(orders.map((o) => o.order_id));
-  return { fetched: orders.length, missing: ids.filter((id) => !found.has(id)) };
+  return { fetched: orders.length, missing: ids.filter((id) => !found.has(id) && !unreadable.has(id)) };
 }
 
 /** The order ids most worth one OR11 call now. */

@@ -1,7 +1,9 @@
+import type { OrderTaxMode } from '../../mirakl/schemas';
 import type { DomainContext, EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
 import type { Intent } from '../intents';
+import type { TaxLine } from '../mirakl-store';
 import type { UnitRow } from '../physical';
 import { isArrived } from './mirakl-push';
 
@@ -20,6 +22,14 @@ export interface RefundPayload {
   shippingTaxMinor: number;
   currency: string;
   reason_code: string;
+  /**
+   * The order tax mode the amounts are in, and so the mode OR28 is sent in: TAX_EXCLUDED amounts leave out the
+   * taxes, which are sent beside them. (Absent on intents planned before the mode was a setting: TAX_INCLUDED.)
+   */
+  taxMode?: OrderTaxMode;
+  /** The tax of the refund per Mirakl tax code, summing to taxMinor (absent on older intents: one line "VAT"). */
+  taxes?: TaxLine[];
+  shippingTaxes?: TaxLine[];
   /** Set when a person refunded before a verified receipt: who, and why (audited). */
   override?: { by: string; reason: string };
   /**
@@ -141,6 +151,7 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
     amountMinor = Math.max(0, remaining);
   }
   if (amountMinor === 0) return { payload: null, capped };
+  const shippingTaxMinor = refundShipping ? line.shippingTaxMinor : 0;
   return {
     capped,
     payload: {
@@ -150,29 +161,58 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
       amountMinor,
       shippingMinor: refundShipping ? line.shippingMinor : 0,
       taxMinor,
-      shippingTaxMinor: refundShipping ? line.shippingTaxMinor : 0,
+      shippingTaxMinor,
       currency: order.currency,
       reason_code: mapping.refund,
+      taxMode: line.taxMode,
+      taxes: shareOf(line.taxes, taxMinor),
+      shippingTaxes: refundShipping ? shareOf(line.shippingTaxes, shippingTaxMinor) : [],
       knownRefundIds: ledger.map((r) => r.id),
     },
   };
 }
+
+/**
+ * Splits a refund's tax over the line's tax codes in proportion to each (largest remainder, so the parts sum to
+ * exactly `totalMinor`). A line without tax lines keeps one line "VAT", as the app always sent.
+ */
+export function shareOf(lineTaxes: readonly TaxLine[], totalMinor: number): TaxLine[] {
+  const whole = lineTaxes.reduce((s, t) => s + t.amountMinor, 0);
+  if (lineTaxes.length === 0 || whole === 0) return totalMinor > 0 ? [{ code: 'VAT', amountMinor: totalMinor }] : [];
+  const parts = lineTaxes.map((t) => {
+    const exact = (t.amountMinor * totalMinor) / whole;
+    return { code: t.code, amountMinor: Math.floor(exact), rest: exact - Math.floor(exact) };
+  });
+  let left = totalMinor - parts.reduce((s, p) => s + p.amountMinor, 0);
+  for (const p of [...parts].sort((a, b) => b.rest - a.rest)) {
+    if (left <= 0) break;
+    p.amountMinor++;
+    left--;
+  }
+  return parts.map(({ code, amountMinor }) => ({ code, amountMinor }));
+}
+
+const modeOf = (p: RefundPayload): OrderTaxMode => p.taxMode ?? 'TAX_INCLUDED';
+
+/** What the customer gets back for the goods, whatever the mode: TAX_EXCLUDED amounts leave the tax out. */
+export const grossMinor = (amountMinor: number, taxMinor: number, mode: OrderTaxMode) => (mode === 'TAX_EXCLUDED' ? amountMinor + taxMinor : amountMinor);
 
 /** Refunds sent together in one OR28 call (one per order line: Mirakl answers per line). */
 const batchSize = 20;
 
 export async function sendRefunds(ctx: EngineContext): Promise<void> {
   const due = ctx.intents.due<RefundPayload>('mirakl.refund', 200);
-  // A refund that has already failed once goes alone, so one bad line cannot hold others back twice.
+  // A refund that has already failed once goes alone, so one bad line cannot hold others back twice. One call has
+  // one order_tax_mode, so refunds planned in different modes never share a call.
   const solo = due.filter((i) => i.attempts > 0);
-  const batched = due.filter((i) => i.attempts === 0);
+  const batched = due.filter((i) => i.attempts === 0).sort((a, b) => modeOf(a.payload).localeCompare(modeOf(b.payload)));
   const batches: (typeof due)[] = solo.map((i) => [i]);
   for (let i = 0; i < batched.length; ) {
     const lines = new Set<string>();
     const batch: typeof due = [];
     while (i < batched.length && batch.length < batchSize) {
       const intent = batched[i] as (typeof due)[number];
-      if (lines.has(intent.payload.order_line_id)) break;
+      if (lines.has(intent.payload.order_line_id) || (batch[0] && modeOf(batch[0].payload) !== modeOf(intent.payload))) break;
       lines.add(intent.payload.order_line_id);
       batch.push(intent);
       i++;
@@ -195,9 +235,10 @@ async function sendBatch(ctx: EngineContext, batch: Intent<RefundPayload>[]): Pr
           reason_code: p.reason_code,
           quantity: p.units.length,
           currency_iso_code: p.currency,
-          taxes: [{ code: 'VAT', amount: p.taxMinor / 100 }],
-          shipping_taxes: p.shippingMinor > 0 ? [{ code: 'VAT', amount: p.shippingTaxMinor / 100 }] : [],
+          taxes: (p.taxes ?? shareOf([], p.taxMinor)).map((t) => ({ code: t.code, amount: t.amountMinor / 100 })),
+          shipping_taxes: p.shippingMinor > 0 ? (p.shippingTaxes ?? shareOf([], p.shippingTaxMinor)).map((t) => ({ code: t.code, amount: t.amountMinor / 100 })) : [],
         })),
+        modeOf((batch[0] as Intent<RefundPayload>).payload),
       ),
     onResult: (result) => {
       ctx.db.transaction(() => {
@@ -242,6 +283,23 @@ export function probeUncertainRefunds(ctx: EngineContext): void {
   for (const intent of ctx.intents.inState<RefundPayload>('mirakl.refund', 'uncertain', 200)) probeRefund(ctx, intent);
 }
 
+/**
+ * Is this refund in Mirakl's ledger the one the intent asked for? Ours is recognised by its line (the caller's
+ * query), by being new since we planned (not among knownRefundIds), by its quantity, and by what it gives back in all
+ * — compared in one mode, since the ledger may have been read in another mode than the refund was sent in, and
+ * Mirakl may recompute a proportional tax to within a minor unit per tax line. Never by an exact amount alone.
+ */
+export function isSameRefund(
+  r: { amount_minor: number; tax_minor: number; tax_mode: OrderTaxMode; quantity: number },
+  p: RefundPayload,
+): boolean {
+  if (r.quantity !== p.units.length) return false;
+  const theirs = grossMinor(r.amount_minor, r.tax_minor, r.tax_mode);
+  const ours = grossMinor(p.amountMinor, p.taxMinor, modeOf(p));
+  const slack = 1 + (p.taxes?.length ?? 1);
+  return Math.abs(theirs - ours) <= slack;
+}
+
 /** Settles one uncertain refund from the ledger already read, if it was read late enough after the call. */
 export function probeRefund(ctx: DomainContext, intent: Intent<RefundPayload>): 'ours' | 'not_applied' | 'ledger_not_read_yet' {
   const p = intent.payload;
@@ -262,7 +320,7 @@ export function probeRefund(ctx: DomainContext, intent: Intent<RefundPayload>): 
   const since = p.knownRefundIds ? '' : isoAt(Date.parse(intent.createdAt) - legacyProbeWindowMs);
   const match = ctx.store
     .refundsOfLine(p.order_line_id)
-    .find((r) => !claimed.has(r.id) && !known.has(r.id) && r.amount_minor === p.amountMinor && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
+    .find((r) => !claimed.has(r.id) && !known.has(r.id) && isSameRefund(r, p) && r.date_created.replace('Z', '') >= since.replace(/\.\d{3}Z$/, ''));
   if (match) {
     ctx.intents.confirmUncertain(intent.id, { refundId: match.id, amountMinor: p.amountMinor, via: 'probe' });
     ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, `OR11 shows refund ${match.id}`);

@@ -8,6 +8,15 @@ import type { PendingAction } from './ActionDialog';
 import { ExceptionActions } from './ExceptionActions';
 import { useExceptionsStore } from './store';
 
+/** Indented when it is JSON (it usually is); shown as received otherwise. */
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
 /** One exception: what it means (the in-app help for its type), its cause, what to do, notes, and every action. */
 export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): void }) {
   const { openId, detail, detailError, help, helpErrors, open, comment, reopen } = useExceptionsStore();
@@ -99,6 +108,14 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
             <p>{row.cause}</p>
             <h3>Next action</h3>
             <p>{row.nextAction}</p>
+            {row.rawRecord !== undefined && (
+              <>
+                <h3>The record as it was sent</h3>
+                <pre className="raw-record" data-testid="raw-record" tabIndex={0} aria-label="The record as it was sent">
+                  {prettyJson(row.rawRecord)}
+                </pre>
+              </>
+            )}
           </section>
 
           {row.state !== 'resolved' ? (
