@@ -173,7 +173,7 @@ export function createMiraklClient(options: MiraklClientOptions) {
       if (offer) return offer;
       // The offer we need is there but unreadable: its quantity cannot be trusted, so nothing may be computed from it.
       const unreadable = read.quarantined.find((q) => q.key === sku);
-      if (unreadable) throw new ApiError('mirakl', 'OF21', 'invalid_response', unreadable.problem);
+      if (unreadable) throw new ApiError('mirakl', 'OF21', 'invalid_response', unreadable.problem, res.status, undefined, unreadable);
       return null;
     },
 

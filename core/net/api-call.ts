@@ -1,10 +1,10 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Clock } from '../ports';
 import { ApiError } from './api-error';
 import { budgetWait, type BudgetStore } from './budget-guard';
 import { NetworkError, type HttpPort, type HttpResponse } from './http';
 import type { RequestJournal } from './journal';
-import { describeIssues } from './tolerant';
+import { describeIssues, readRecords } from './tolerant';
 
 // One call to an external API: budget first, then the request, then a verdict the engine can act on. A write
 // that may have reached the server (connection cut, 5xx) is `uncertain`, never `network`: it must be probed
@@ -115,6 +115,26 @@ export function parseJson<S extends z.ZodType>(
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new ApiError(ctx.system, operation, kind, `unexpected answer (${describeIssues(parsed.error)})`, response.status);
   return parsed.data;
+}
+
+/**
+ * Reads an answer that is one record (a return order by id): when the record cannot be read, the error carries it,
+ * raw, so the caller can hold it aside for a person instead of retrying in silence.
+ */
+export function readOne<S extends z.ZodType>(
+  ctx: Pick<ApiContext, 'system'>,
+  operation: string,
+  label: string,
+  response: HttpResponse,
+  schema: S,
+  keyOf: (raw: unknown) => string | undefined,
+): z.output<S> {
+  const raw = parseJson(ctx, operation, response, z.unknown());
+  const { records, quarantined } = readRecords(operation, label, [raw], schema, keyOf);
+  const [record] = records;
+  if (record !== undefined) return record;
+  const [unreadable] = quarantined;
+  throw new ApiError(ctx.system, operation, 'invalid_response', unreadable?.problem ?? 'unreadable record', response.status, undefined, unreadable);
 }
 
 /** Mirakl answers `{status, message}`; ReBound `{error: {code, message}}`; anything else is kept as text. */

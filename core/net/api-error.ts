@@ -1,3 +1,5 @@
+import type { QuarantinedRecord } from './tolerant';
+
 // How an API call failed, in the terms the engine decides on: retry later (transient), probe before anything
 // else (uncertain: a write may have been applied), or stop and raise an exception (everything else).
 
@@ -20,6 +22,8 @@ export class ApiError extends Error {
     message: string,
     readonly status?: number,
     readonly retryAfterMs?: number,
+    /** The one record that could not be read, when that is why the call failed: to be held aside (MALFORMED_RECORD). */
+    readonly quarantined?: QuarantinedRecord,
   ) {
     super(`${system} ${operation}: ${message}`);
   }

@@ -1,4 +1,4 @@
-import { callApi, parseJson, type ApiContext, type CallSpec } from '../net/api-call';
+import { callApi, parseJson, readOne, type ApiContext, type CallSpec } from '../net/api-call';
 import { rawId, readRecords } from '../net/tolerant';
 import { ApiError, isApiError } from '../net/api-error';
 import type { HttpResponse } from '../net/http';
@@ -190,14 +190,14 @@ export function createReboundClient(options: ReboundClientOptions) {
       // This list is how an uncertain create is probed: one unreadable record might be the one we created, so the
       // answer as a whole cannot settle anything.
       const [unreadable] = read.quarantined;
-      if (unreadable) throw new ApiError('rebound', 'returnOrders.list', 'invalid_response', unreadable.problem);
+      if (unreadable) throw new ApiError('rebound', 'returnOrders.list', 'invalid_response', unreadable.problem, res.status, undefined, unreadable);
       return read.records;
     },
 
     getReturnOrder: (reboundOrderId: string) =>
       notFoundAsNull(async () => {
         const res = await call({ operation: 'returnOrders.get', method: 'GET', path: `/return-orders/${encodeURIComponent(reboundOrderId)}` });
-        return parseJson(ctx, 'returnOrders.get', res, returnOrderSchema);
+        return readOne(ctx, 'returnOrders.get', 'return order', res, returnOrderSchema, (r) => rawId(r, 'reboundOrderId') ?? reboundOrderId);
       }),
 
     async returnOrderEvents(reboundOrderId: string) {

@@ -1,3 +1,4 @@
+import { isApiError } from '../../net/api-error';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import type { ReturnOrderSnapshot } from '../physical';
@@ -60,10 +61,13 @@ export async function syncRebound(ctx: EngineContext, options: { maxPerCycle?: n
     try {
       ro = await ctx.rebound.getReturnOrder(id);
     } catch (error) {
+      // An answer that cannot be read is shown to a person (and read again next cycle); others are retried quietly.
+      if (isApiError(error) && error.quarantined) ctx.quarantine.hold([error.quarantined], { returnId: row.return_id });
       ctx.log.warn('ReBound refresh failed; will retry next cycle', { reboundOrderId: id, error: (error as Error).message });
       continue;
     }
     if (!ro) continue;
+    ctx.quarantine.release('returnOrders.get', [id]);
     applyAndRecord(ctx, row.return_id, ro);
     refreshed++;
   }

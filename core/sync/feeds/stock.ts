@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isApiError } from '../../net/api-error';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
@@ -65,7 +66,16 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
   if (pending.length === 0) return;
   const lines: ImportPayload['lines'] = [];
   for (const p of pending) {
-    const offer = await ctx.mirakl.offerBySku(p.offer_sku);
+    let offer;
+    try {
+      offer = await ctx.mirakl.offerBySku(p.offer_sku);
+    } catch (error) {
+      // An offer Mirakl sends unreadable holds back its own units only: its quantity cannot be trusted.
+      if (!isApiError(error) || !error.quarantined) throw error;
+      ctx.quarantine.hold([error.quarantined]);
+      continue;
+    }
+    ctx.quarantine.release('OF21', [p.offer_sku]);
     const units = p.units.split(',').sort();
     if (!offer) {
       ctx.exceptions.raise({
