@@ -175,10 +175,11 @@ describe('resolutions', () => {
       expect(again.ok ? null : again.error.code).toBe('CONFLICT');
     });
 
-    it('is marked failed, never to be resent by itself, when the ledger has not been read since', async () => {
+    it('cannot be marked failed while the ledger has not been read since the call (issue 20)', async () => {
       const done = await markFailed();
-      expect(done.results[0]?.ok).toBe(true);
-      expect(intentState()).toEqual({ state: 'failed', next_attempt_at: null });
+      expect(done.results[0]?.ok).toBe(false);
+      expect(done.results[0]?.message).toMatch(/not been read since/);
+      expect(intentState()).toEqual({ state: 'uncertain', next_attempt_at: null });
     });
   });
 
