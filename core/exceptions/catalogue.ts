@@ -195,6 +195,28 @@ export const exceptionTypes = {
       },
     ],
   },
+  REFUND_EXCEEDS_RECEIPT: {
+    owner: 'finance',
+    severity: 'critical',
+    title: 'More refunded than came back',
+    nextAction: 'Find the extra refund (usually one made in the Mirakl back office on top of the app\'s) and recover or explain it; acknowledge with a reason.',
+    meaning:
+      "Mirakl's refunds on an order line — every one, whether this app made it or someone else did in the back office — add up to more than the items ReBound verified as returned on that line are worth. The customer has been paid twice for the same item, or for an item that never came back. It is raised the moment it is seen.",
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: how much was refunded in all on the line, and what the verified items are worth.",
+      'The refunds of the order line in the Mirakl back office: which were made by this app (its timeline shows them) and which by hand, by whom and when.',
+      'Customer service: was an extra refund agreed with the customer (a goodwill gesture), or was it a mistake to recover?',
+    ],
+    actions: [
+      {
+        id: 'acknowledge',
+        label: 'Acknowledge with a reason',
+        needsReason: true,
+        help: `Records why the line was refunded beyond its verified items (for example goodwill agreed with the customer) and closes the exception. It opens again if more is refunded. ${moneyRule}`,
+      },
+    ],
+  },
   REFUND_AMOUNT_MISMATCH: {
     owner: 'finance',
     severity: 'high',

@@ -28,6 +28,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   STATUS_NOT_PUSHED: ['push_now', 'dismiss'],
   REFUND_STALLED: ['retry', 'probe', 'escalate', 'refund_now'],
   REFUND_WITHOUT_RECEIPT: ['acknowledge'],
+  REFUND_EXCEEDS_RECEIPT: ['acknowledge'],
   REFUND_AMOUNT_MISMATCH: ['accept_variance', 'refund_difference'],
   OUTCOME_UNKNOWN: ['probe', 'mark_confirmed', 'mark_failed'],
   UNMAPPED_REASON: ['reprocess'],

@@ -89,6 +89,19 @@ describe('detectors', () => {
       converge: () => fixture.unit('R-1', 1),
     },
     {
+      type: 'REFUND_EXCEEDS_RECEIPT',
+      slaMs: 0,
+      subject: 'line:L-1',
+      diverge: () => {
+        fixture.returnOf('R-1', 'RECEIVED');
+        fixture.unit('R-1', 1);
+        fixture.ourRefund('R-1', 'F-1', 2500);
+        // Refunded again in the back office, for the same one unit.
+        fixture.refund('F-2', 2500);
+      },
+      converge: () => fixture.unit('R-1', 2),
+    },
+    {
       type: 'REFUND_AMOUNT_MISMATCH',
       slaMs: 0,
       subject: 'R-1:L-1',

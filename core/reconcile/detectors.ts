@@ -101,6 +101,27 @@ export const detectors: Detector[] = [
         AND NOT EXISTS (SELECT 1 FROM units u WHERE u.order_line_id = f.order_line_id AND u.registered_at IS NOT NULL)`,
   },
   {
+    type: 'REFUND_EXCEEDS_RECEIPT',
+    scope: 'return',
+    convergedBecause: 'what Mirakl refunded on the line no longer exceeds what ReBound verified',
+    // Every refund of the line counts, ours or not, against every unit of the line verified on any of its returns.
+    // No SLA: money paid twice is reported the moment it is seen. A line with no verified unit at all is
+    // REFUND_WITHOUT_RECEIPT's, not this one's: the same money is never raised twice.
+    sql: (p, from) => {
+      const refunded = `(SELECT sum(f.amount_minor) FROM mirakl_refunds f WHERE f.order_line_id = l.order_line_id)`;
+      const verified = `(SELECT count(*) FROM units u WHERE u.order_line_id = l.order_line_id AND ${arrived})`;
+      return `SELECT 'line:' || l.order_line_id, min(l.return_id), min(l.return_id), l.order_line_id,
+        (SELECT max(f.first_seen_at) FROM mirakl_refunds f WHERE f.order_line_id = l.order_line_id),
+        ${iso('(SELECT max(f.first_seen_at) FROM mirakl_refunds f WHERE f.order_line_id = l.order_line_id)')},
+        'Mirakl has refunded ' || ${money(refunded)} || ' on order line ' || l.order_line_id || ' in all (every refund of the line, ours and any made in the back office), but ReBound verified '
+          || ${verified} || ' unit(s) of it, worth ' || ${money(`${verified} * ol.price_unit_minor`)} || '.'
+      FROM ${from('return', 'mirakl_return_lines', 'l', 'return_id')}
+      JOIN mirakl_order_lines ol ON ol.order_line_id = l.order_line_id
+      WHERE ${verified} > 0 AND ${refunded} > ${verified} * ol.price_unit_minor + ${p.refunds.toleranceMinor}
+      GROUP BY l.order_line_id`;
+    },
+  },
+  {
     type: 'REFUND_AMOUNT_MISMATCH',
     scope: 'return',
     convergedBecause: 'the refunded amount now matches the verified units',

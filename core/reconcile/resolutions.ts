@@ -77,6 +77,14 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return ctx.intents.findByKey<RefundPayload>(`refund:${e.return_id}:${e.order_line_id}`);
   }
 
+  /**
+   * A failed refund is never simply re-sent: it goes back to "uncertain", so the engine reads Mirakl's ledger first and
+   * either records it as made (it went through after all) or sends it again (it is not there).
+   */
+  function recheckRefund(intent: Intent<RefundPayload>): void {
+    ctx.intents.recheck(intent.id, 'a person asked to retry: Mirakl\'s refunds are read before it is sent again');
+  }
+
   /** Plans a refund for a return line through the engine's guard; with an override when the guard holds it back. */
   function planRefundNow(returnId: string, orderLineId: string, actor: string, override: { reason: string } | null) {
     const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
@@ -85,8 +93,8 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     if (existing) {
       if (existing.state === 'uncertain') throw new AppError('GUARD_BLOCKED', `The refund of ${orderLineId} may already have gone out; it must be probed in Mirakl before anything else.`);
       if (existing.state === 'failed') {
-        ctx.intents.retryNow(existing.id);
-        audit.append({ actor, action: 'refund.retry', subject: `return:${returnId}`, before: { state: 'failed', lastError: existing.lastError }, after: { state: 'failed', retry: 'next cycle' }, reason: override?.reason ?? null });
+        recheckRefund(existing);
+        audit.append({ actor, action: 'refund.retry', subject: `return:${returnId}`, before: { state: 'failed', lastError: existing.lastError }, after: { state: 'uncertain', retry: 'after reading the ledger' }, reason: override?.reason ?? null });
         return { intent: ctx.intents.get<RefundPayload>(existing.id) as Intent<RefundPayload>, overridden: false };
       }
       throw new AppError('CONFLICT', `The refund of ${orderLineId} is already ${existing.state}; it is never sent twice.`);
@@ -184,14 +192,18 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         const intent = ctx.intents.get(intentIdOf(e));
         if (intent?.state !== 'uncertain') throw new AppError('CONFLICT', `The call is no longer uncertain (${intent?.state ?? 'gone'}).`);
         if (input.action === 'mark_failed' && intent.kind === 'mirakl.refund') {
-          // A person's "it did not go through" never outranks Mirakl's ledger: if the refunds read since the call
-          // settle it, that answer stands (a refund that went out is never made sendable again).
+          // A person's "it did not go through" never outranks Mirakl's ledger, and never stands in for it: only a read
+          // of the ledger that began after the call can say a refund was not made (then it settles the call itself).
           const verdict = probeRefund(ctx, intent as Intent<RefundPayload>);
-          if (verdict !== 'ledger_not_read_yet') {
-            const message = verdict === 'ours' ? 'Mirakl shows this refund went through: recorded as made, not failed.' : 'Mirakl shows no such refund: it is sent again at the next cycle.';
-            // The probe has settled the call and closed this exception with the ledger's reason.
-            return record(message, { intent: intent.id, ledger: verdict });
+          if (verdict === 'ledger_not_read_yet') {
+            throw new AppError(
+              'GUARD_BLOCKED',
+              "Mirakl's refunds for this order have not been read since the call, so nobody can say yet that it did not go through. The app reads them within minutes and settles it then.",
+            );
           }
+          const message = verdict === 'ours' ? 'Mirakl shows this refund went through: recorded as made, not failed.' : 'Mirakl shows no such refund: it is sent again at the next cycle.';
+          // The probe has settled the call and closed this exception with the ledger's reason.
+          return record(message, { intent: intent.id, ledger: verdict });
         }
         if (input.action === 'mark_confirmed') ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor });
         else {
@@ -249,8 +261,9 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       const intent = refundIntentOf(e);
       if (!intent) throw new AppError('GUARD_BLOCKED', 'No refund has been planned for this line yet; see why in the refund explanation.');
       if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last refund call may have gone through; it must be probed before any retry.');
-      if (intent.state !== 'failed' || !ctx.intents.retryNow(intent.id)) throw new AppError('CONFLICT', `The refund is ${intent.state}; there is nothing to retry.`);
-      return 'The refund is sent again at the next cycle.';
+      if (intent.state !== 'failed') throw new AppError('CONFLICT', `The refund is ${intent.state}; there is nothing to retry.`);
+      recheckRefund(intent);
+      return "Mirakl's refunds for this order are read first; if this refund is not among them, it is sent again within minutes.";
     }
     if (e.type === 'STOCK_REJECTED') {
       const sku = e.offer_sku ?? e.subject_key.split(':')[0];

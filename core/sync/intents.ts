@@ -143,6 +143,11 @@ export function createIntents(db: Database, clock: Clock) {
     /** A person asks for a failed call to be tried again at the next cycle (only ever from failed: never a blind resend). */
     retryNow: (id: number): boolean =>
       retry.run({ id, now: iso() }).changes === 1,
+    /**
+     * A failed call a person wants tried again goes back to being checked first: failed → uncertain, so the source of
+     * truth is read before anything is sent (a refund that went through after all is then recorded, not repeated).
+     */
+    recheck: (id: number, reason: string) => transition(id, 'failed', 'uncertain', { lastError: reason }),
     /** Back to planned after a probe proved the call was not applied: sending again is safe. */
     retryAfterProbe: (id: number, reason: string) => transition(id, 'uncertain', 'failed', { lastError: reason, nextAttemptAt: iso() }),
     /**

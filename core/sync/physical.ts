@@ -250,3 +250,6 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
 }
 
 export type PhysicalStore = ReturnType<typeof createPhysicalStore>;
+
+/** A unit whose receipt ReBound verified: registered (or graded) at the hub, with the SKU that was sold. */
+export const isArrived = (u: UnitRow): boolean => (u.stage === 'registered' || u.stage === 'graded') && (u.received_sku === null || u.received_sku === u.offer_sku);

@@ -1,7 +1,8 @@
 import type { EngineContext } from '../context';
 import { sendIntents } from '../execute';
-import { returnOrderStatusRank, type UnitRow } from '../physical';
+import { isArrived, returnOrderStatusRank, type UnitRow } from '../physical';
 import { applyBatch } from './intake';
+import { refundIntentsOf } from './refunds';
 
 // Mirakl is updated only after ReBound confirms (DESIGN rule 3): RT25 once ReBound has registered units of the
 // return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED. Each is an intent,
@@ -13,7 +14,6 @@ interface OpenReturn {
   ro_rank: number;
 }
 
-const isArrived = (u: UnitRow) => (u.stage === 'registered' || u.stage === 'graded') && (u.received_sku === null || u.received_sku === u.offer_sku);
 
 export function planMiraklPushes(ctx: EngineContext): void {
   const rows = ctx
@@ -78,22 +78,54 @@ export function planCloses(ctx: EngineContext): void {
   }
 }
 
-/** True when every refund this return planned is REFUNDED in Mirakl's ledger and none is still to be planned. */
+/**
+ * True when every unit ReBound verified has its refund REFUNDED in Mirakl's ledger, or a person accepted the line as
+ * it stands. A refund Mirakl rejected for good holds the return open and is raised (REFUND_STALLED): closing it would
+ * end the customer's return with their money not paid.
+ */
 function refundsSettled(ctx: EngineContext, returnId: string): boolean {
-  const lines = ctx.store.returnLines(returnId);
   const units = ctx.physical.units(returnId);
-  for (const line of lines) {
-    const hasVerified = units.some((u) => u.order_line_id === line.orderLineId && isArrived(u));
-    const intent = ctx.intents.findByKey<unknown>(`refund:${returnId}:${line.orderLineId}`);
-    if (!hasVerified) continue;
-    if (!intent) return false;
-    if (intent.state === 'failed' && intent.nextAttemptAt === null) continue;
-    if (intent.state !== 'confirmed') return false;
-    const refundId = (intent.outcome as { refundId?: string } | null)?.refundId;
-    const ledger = refundId ? ctx.store.refundsOfLine(line.orderLineId).find((r) => r.id === refundId) : undefined;
-    if (ledger?.refund_state !== 'REFUNDED') return false;
+  let isSettled = true;
+  for (const line of ctx.store.returnLines(returnId)) {
+    const verified = units.filter((u) => u.order_line_id === line.orderLineId && isArrived(u));
+    if (verified.length === 0 || isAcceptedByPerson(ctx, returnId, line.orderLineId)) continue;
+    const intents = refundIntentsOf(ctx, returnId, line.orderLineId);
+    const covered = new Set(intents.flatMap((i) => i.payload.units));
+    if (verified.some((u) => !covered.has(u.id))) isSettled = false;
+    for (const intent of intents) {
+      if (intent.state === 'failed' && intent.nextAttemptAt === null) {
+        ctx.exceptions.raise({
+          type: 'REFUND_STALLED',
+          subjectKey: `${returnId}:${line.orderLineId}`,
+          returnId,
+          orderLineId: line.orderLineId,
+          cause: `Mirakl refused the refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency}${intent.lastError ? ` (${intent.lastError})` : ''}; the return stays open until it is refunded or a person accepts the line as it is.`,
+        });
+        isSettled = false;
+        continue;
+      }
+      if (intent.state !== 'confirmed') {
+        isSettled = false;
+        continue;
+      }
+      const refundId = (intent.outcome as { refundId?: string } | null)?.refundId;
+      const ledger = refundId ? ctx.store.refundsOfLine(line.orderLineId).find((r) => r.id === refundId) : undefined;
+      if (ledger?.refund_state !== 'REFUNDED') isSettled = false;
+    }
   }
-  return true;
+  return isSettled;
+}
+
+/** A person closed the line's refund exception by hand (accepted the variance, or resolved it): the line is settled. */
+function isAcceptedByPerson(ctx: EngineContext, returnId: string, orderLineId: string): boolean {
+  return Boolean(
+    ctx
+      .q(
+        `SELECT 1 FROM exceptions WHERE type IN ('REFUND_STALLED', 'REFUND_AMOUNT_MISMATCH') AND subject_key = ? AND state = 'resolved'
+           AND resolved_by IS NOT NULL AND resolved_by != 'auto' LIMIT 1`,
+      )
+      .get(`${returnId}:${orderLineId}`),
+  );
 }
 
 export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
@@ -124,4 +156,3 @@ export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
   });
 }
 
-export { isArrived };

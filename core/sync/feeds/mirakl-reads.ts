@@ -77,6 +77,8 @@ export async function refreshOrders(ctx: EngineContext): Promise<{ fetched: numb
   const ids = ordersToFetch(ctx, 100);
   if (ids.length === 0) return { fetched: 0, missing: [] };
   const taxMode = ctx.mappings().policy.mirakl.orderTaxMode;
+  // A probe trusts a ledger read that *began* after its call: the read is stamped with when it was asked for.
+  const askedAt = isoAt(ctx.clock.now());
   let read;
   try {
     read = await ctx.mirakl.ordersById(ids, taxMode);
@@ -85,15 +87,14 @@ export async function refreshOrders(ctx: EngineContext): Promise<{ fetched: numb
     throw error;
   }
   const { orders, quarantined } = read;
-  const now = isoAt(ctx.clock.now());
   const touch = ctx.q(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES (?, ?, ?)
     ON CONFLICT (feed) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
   const unreadable = new Set(quarantined.map((q) => q.key));
   ctx.db.transaction(() => {
     for (const o of orders) ctx.store.saveOrder(o, taxMode);
-    // Remember when each order was last asked for, so the stalest go first next time — but never for an order whose
-    // answer could not be read: its refund ledger was not read, and a probe must not trust it.
-    for (const id of ids) if (!unreadable.has(id)) touch.run(`or11:${id}`, now, now);
+    // Remember when each order's ledger was read, so the stalest go first next time and a probe knows what it may
+    // trust — only for orders OR11 returned and we could read: an order asked for but absent or unreadable was not.
+    for (const o of orders) touch.run(`or11:${o.order_id}`, askedAt, askedAt);
     ctx.quarantine.release('OR11', orders.map((o) => o.order_id));
     ctx.quarantine.hold(quarantined);
   })();

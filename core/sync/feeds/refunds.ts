@@ -4,8 +4,7 @@ import { isoAt } from '../context';
 import { sendIntents } from '../execute';
 import type { Intent } from '../intents';
 import type { TaxLine } from '../mirakl-store';
-import type { UnitRow } from '../physical';
-import { isArrived } from './mirakl-push';
+import { isArrived, type UnitRow } from '../physical';
 
 // A refund (OR28) is sent only for units whose receipt ReBound verified, once Mirakl knows the return was
 // received. Mirakl has no idempotency key, so each refund is an intent keyed by return line (planned once), and an
@@ -80,13 +79,18 @@ function isVerified(u: UnitRow, trigger: 'registered' | 'inspected'): boolean {
 
 export function planRefunds(ctx: EngineContext): void {
   const mappings = ctx.mappings();
+  // Lines with a unit ReBound registered that no refund intent of ours covers yet: the first refund of a line, and
+  // any unit verified after an earlier refund of its line was planned (a late unit gets its own refund).
   const candidates = ctx
     .q(
-      `SELECT l.return_id, l.order_line_id FROM return_intake i
+      `SELECT DISTINCT l.return_id, l.order_line_id FROM return_intake i
        JOIN mirakl_return_lines l ON l.return_id = i.return_id
        JOIN mirakl_returns r ON r.id = i.return_id
+       JOIN units u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id AND u.registered_at IS NOT NULL
        LEFT JOIN intents rcv ON rcv.key = 'rt25:' || i.return_id
-       WHERE i.stage = 'in_flight' AND (rcv.state = 'confirmed' OR r.state IN ('RECEIVED', 'CLOSED')) AND NOT EXISTS (SELECT 1 FROM intents f WHERE f.key = 'refund:' || l.return_id || ':' || l.order_line_id)`,
+       WHERE i.stage = 'in_flight' AND (rcv.state = 'confirmed' OR r.state IN ('RECEIVED', 'CLOSED'))
+         AND NOT EXISTS (SELECT 1 FROM intents f, json_each(f.payload, '$.units') j
+                         WHERE f.subject = l.return_id AND f.kind = 'mirakl.refund' AND j.value = u.id)`,
     )
     .all() as { return_id: string; order_line_id: string }[];
   for (const c of candidates) {
@@ -105,12 +109,26 @@ export function planRefunds(ctx: EngineContext): void {
     if (!refund.payload) continue;
     ctx.intents.plan<RefundPayload>({
       kind: 'mirakl.refund',
-      key: `refund:${c.return_id}:${c.order_line_id}`,
+      key: refundKey(ctx, c.return_id, c.order_line_id, refund.payload.units),
       subject: c.return_id,
       payload: refund.payload,
       mappingVersion: mappings.versions.reasonCodes,
     });
   }
+}
+
+/**
+ * A refund intent's key names the real-world effect: the line's first refund is `refund:<return>:<line>` (as it always
+ * was), and a later one for units verified afterwards is keyed by those units, so neither can be planned twice.
+ */
+export function refundKey(ctx: DomainContext, returnId: string, orderLineId: string, units: readonly string[]): string {
+  const first = `refund:${returnId}:${orderLineId}`;
+  return ctx.intents.findByKey(first) ? `${first}:${[...units].sort().join(',')}` : first;
+}
+
+/** Every refund intent of a return line, oldest first. */
+export function refundIntentsOf(ctx: DomainContext, returnId: string, orderLineId: string): Intent<RefundPayload>[] {
+  return ctx.intents.bySubject<RefundPayload>(returnId).filter((i) => i.kind === 'mirakl.refund' && i.payload.order_line_id === orderLineId);
 }
 
 /**
@@ -135,23 +153,42 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
   const n = unitIds.length;
   if (n === 0) return { payload: null, capped: null };
   const order = ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(line.orderId) as { currency: string };
-  let amountMinor = line.priceUnitMinor * n;
-  const taxMinor = Math.round((line.taxMinor * n) / line.quantity);
-  // Shipping is refunded once, when every unit of the line has come back (policy).
-  const returnedBefore = covered.size;
-  const refundShipping = mappings.policy.refunds.shipping === 'whenLineFullyReturned' && returnedBefore + n >= line.quantity;
   const ledger = ctx.store.refundsOfLine(line.orderLineId);
-  const alreadyRefunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
   const inLedger = new Set(ledger.map((r) => r.id));
-  const inFlight = ours.filter((i) => !(i.state === 'confirmed' && i.refund_id !== null && inLedger.has(i.refund_id))).reduce((s, i) => s + i.payload.amountMinor, 0);
-  const remaining = line.priceMinor - alreadyRefunded - inFlight;
+  // Ours not in Mirakl's ledger yet (planned, sending, uncertain, to be retried) count as spent.
+  const onItsWay = ours.filter((i) => !(i.state === 'confirmed' && i.refund_id !== null && inLedger.has(i.refund_id))).map((i) => i.payload);
+  const spent = (pick: (r: { amount: number; shipping: number; tax: number; shippingTax: number }) => number) =>
+    ledger.reduce((s, r) => s + pick({ amount: r.amount_minor, shipping: r.shipping_minor, tax: r.tax_minor, shippingTax: r.shipping_tax_minor }), 0) +
+    onItsWay.reduce((s, p) => s + pick({ amount: p.amountMinor, shipping: p.shippingMinor ?? 0, tax: p.taxMinor ?? 0, shippingTax: p.shippingTaxMinor ?? 0 }), 0);
+
+  // The units' price and their share of the line's tax, rounded on the running total (units before + these, minus
+  // units before) so that refunds of one unit at a time never add up to more tax than the line has.
+  const before = covered.size;
+  const taxUpTo = (units: number) => Math.round((line.taxMinor * Math.min(units, line.quantity)) / line.quantity);
+  let amountMinor = line.priceUnitMinor * n;
+  let taxMinor = taxUpTo(before + n) - taxUpTo(before);
+  const remaining = line.priceMinor - spent((r) => r.amount);
   let capped: string | null = null;
   if (amountMinor > remaining) {
+    const alreadyRefunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
+    const inFlight = onItsWay.reduce((s, p) => s + p.amountMinor, 0);
     capped = `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(Math.max(0, remaining) / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded${inFlight ? `, ${(inFlight / 100).toFixed(2)} on its way` : ''}).`;
     amountMinor = Math.max(0, remaining);
+    // The tax follows the amount actually refunded.
+    taxMinor = line.priceMinor > 0 ? Math.round((line.taxMinor * amountMinor) / line.priceMinor) : 0;
   }
+  // Never more tax than the line still has, whoever refunded the rest.
+  taxMinor = Math.max(0, Math.min(taxMinor, line.taxMinor - spent((r) => r.tax)));
   if (amountMinor === 0) return { payload: null, capped };
-  const shippingTaxMinor = refundShipping ? line.shippingTaxMinor : 0;
+
+  // Shipping is refunded once, when every unit of the line has come back (policy), and only what the line's shipping
+  // still has refundable: a goodwill shipping refund made in the back office is never paid a second time.
+  const isLineBack = mappings.policy.refunds.shipping === 'whenLineFullyReturned' && before + n >= line.quantity;
+  const shippingMinor = isLineBack ? Math.max(0, Math.min(line.shippingMinor, line.shippingMinor - spent((r) => r.shipping))) : 0;
+  const shippingTaxMinor =
+    shippingMinor > 0 && line.shippingMinor > 0
+      ? Math.max(0, Math.min(Math.round((line.shippingTaxMinor * shippingMinor) / line.shippingMinor), line.shippingTaxMinor - spent((r) => r.shippingTax)))
+      : 0;
   return {
     capped,
     payload: {
@@ -159,14 +196,14 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
       order_line_id: line.orderLineId,
       units: unitIds,
       amountMinor,
-      shippingMinor: refundShipping ? line.shippingMinor : 0,
+      shippingMinor,
       taxMinor,
       shippingTaxMinor,
       currency: order.currency,
       reason_code: mapping.refund,
       taxMode: line.taxMode,
       taxes: shareOf(line.taxes, taxMinor),
-      shippingTaxes: refundShipping ? shareOf(line.shippingTaxes, shippingTaxMinor) : [],
+      shippingTaxes: shareOf(line.shippingTaxes, shippingTaxMinor),
       knownRefundIds: ledger.map((r) => r.id),
     },
   };
