@@ -11,8 +11,8 @@ import { AppError } from '../errors';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
 import { helpFor, renderOperationsGuide } from '../exceptions/guide';
 import { startWebHost } from '../host/server';
-import { loadMappings, shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
-import { createMappingStore, type MappingFileView } from '../mappings/store';
+import { shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
+import { createMappingStore, type MappingFileView, type MappingStore } from '../mappings/store';
 import type { Clock, Logger } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
 import { createQueries } from '../reconcile/queries';
@@ -21,7 +21,7 @@ import { createDomainContext } from '../sync/context';
 import { loadMigrations, migrate } from '../store/migrate';
 import { sourceMigrationsDir } from '../store/paths';
 import { verifyAuditSegment } from './audit-segment';
-import { openBundle, type OpenedBundle } from './bundle';
+import { openBundle, snapshotPath, type OpenedBundle } from './bundle';
 import { withAppIndexes } from './snapshot';
 
 // Shows an evidence bundle in the app, read-only: the bundle is checked and extracted to a temp folder, its
@@ -56,19 +56,39 @@ export function createBundleHandlers(
   const { clock, log } = options;
   const shippedMappingsDir = options.mappingsDir ?? defaultMappingsDir;
   const manifest = opened.manifest;
-  const db = opened.snapshotFile && opened.dir ? openViewerCopy(opened.snapshotFile, opened.dir, log, options) : null;
+  // Whatever the bundle holds, the viewer starts: a snapshot or a mapping file it cannot use becomes one more problem.
+  const problem = (p: OpenedBundle['problems'][number]) => {
+    opened.problems.push(p);
+    opened.verified = false;
+  };
+  let db: Database.Database | null = null;
+  if (opened.snapshotFile && opened.dir) {
+    try {
+      db = openViewerCopy(opened.snapshotFile, opened.dir, log, options);
+    } catch (error) {
+      problem({ path: snapshotPath, kind: 'invalid', detail: `the snapshot cannot be shown: ${(error as Error).message}` });
+    }
+  }
   const mode: Mode = manifest?.sourceMode === 'sandbox' ? 'sandbox' : 'live';
-  const mappingsDir = opened.dir ? join(opened.dir, 'mappings') : undefined;
-  const mappingStore = createMappingStore(shippedMappingsDir, mappingsDir ?? join(shippedMappingsDir, '__none__'));
-  const mappings = mappingsDir ? () => loadMappings(shippedMappingsDir, mappingsDir) : () => loadMappings(shippedMappingsDir);
+  const none = join(shippedMappingsDir, '__none__');
+  let mappingsDir = opened.dir ? join(opened.dir, 'mappings') : none;
+  let mappingStore: MappingStore;
+  try {
+    mappingStore = createMappingStore(shippedMappingsDir, mappingsDir);
+  } catch (error) {
+    problem({ path: 'mappings/', kind: 'invalid', detail: `the bundle's mapping files cannot be used (${(error as Error).message}); the app's own defaults are shown` });
+    mappingsDir = none;
+    mappingStore = createMappingStore(shippedMappingsDir, mappingsDir);
+  }
+  const mappings = () => mappingStore.current();
   const startedAt = new Date(clock.now()).toISOString();
-  const info: BundleInfo = {
+  const info = (): BundleInfo => ({
     file: opened.file,
     period: manifest?.period ?? null,
     createdAt: manifest?.createdAt ?? null,
     verified: opened.verified,
     problems: opened.problems.map((p) => ({ path: p.path, kind: p.kind, detail: p.detail })),
-  };
+  });
   const need = () => {
     if (!db) throw new AppError('NOT_FOUND', 'This evidence bundle holds no readable snapshot of the data.');
     return db;
@@ -87,7 +107,7 @@ export function createBundleHandlers(
       mode,
       schemaVersion: manifest?.snapshot.schemaVersion ?? 0,
       startedAt,
-      bundle: info,
+      bundle: info(),
     }),
     'sync.status': async () => ({
       state: 'stopped' as const,
@@ -185,6 +205,7 @@ function openViewerCopy(snapshotFile: string, dir: string, log: Logger, paths: V
   const driver = paths.nativeBinding ? { nativeBinding: paths.nativeBinding } : {};
   const appSchema = new Database(':memory:', driver);
   const copy = new Database(file, driver);
+  copy.pragma('trusted_schema = OFF');
   try {
     migrate(appSchema, loadMigrations(paths.migrationsDir ?? sourceMigrationsDir), { now: () => 0 });
     const failed = withAppIndexes(copy, appSchema);
@@ -193,7 +214,9 @@ function openViewerCopy(snapshotFile: string, dir: string, log: Logger, paths: V
     copy.close();
     appSchema.close();
   }
-  return new Database(file, { readonly: true, fileMustExist: true, ...driver });
+  const viewer = new Database(file, { readonly: true, fileMustExist: true, ...driver });
+  viewer.pragma('trusted_schema = OFF');
+  return viewer;
 }
 
 function view(file: MappingFileView) {
@@ -205,8 +228,15 @@ function view(file: MappingFileView) {
  * (below); the desktop app's core process answers its window with it. `close` removes the extracted copy.
  */
 export function openBundleViewer(file: string, options: { clock: Clock; log: Logger; appVersion: string } & ViewerPaths) {
-  const opened = openBundle(file, { extractTo: true });
-  const { handlers, close } = createBundleHandlers(opened, options);
+  const opened = openBundle(file, { extractTo: true, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) });
+  let built: ReturnType<typeof createBundleHandlers>;
+  try {
+    built = createBundleHandlers(opened, options);
+  } catch (error) {
+    if (opened.dir) rmSync(opened.dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { handlers, close } = built;
   return {
     opened,
     mode: (opened.manifest?.sourceMode === 'sandbox' ? 'sandbox' : 'live') as Mode,
