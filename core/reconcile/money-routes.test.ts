@@ -182,4 +182,19 @@ describe('refund routes', () => {
     expect(db().prepare(`SELECT count(*) AS n FROM intents WHERE key = 'rt27:R-1'`).get()).toEqual({ n: 0 });
     expect(openOf('REFUND_STALLED').map((e) => e.subject_key)).toEqual(['R-1:L-1']);
   });
+
+  it('marks the units of an uncertain stock import applied when a person marks it done', async () => {
+    const t = iso(clock.now());
+    db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, last_error, created_at, updated_at)
+      VALUES ('stock.import', 'stock-import:x', 'stock', ?, 'uncertain', 1, 'connection reset', ?, ?)`)
+      .run(JSON.stringify({ lines: [{ sku: 'SKU', from: 4, to: 5, units: ['R-1:L-1:1'] }] }), t, t);
+    const intentId = (db().prepare(`SELECT id FROM intents WHERE kind = 'stock.import'`).get() as { id: number }).id;
+    db().prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, import_intent_id, created_at, updated_at) VALUES ('R-1:L-1:1', 'SKU', 'importing', ?, ?, ?)`).run(intentId, t, t);
+    clock.advance(61 * 60_000);
+    core.reconcile();
+    const id = openOf('OUTCOME_UNKNOWN')[0]?.id as number;
+    const result = await call('exceptions.act', { ids: [id], action: 'mark_confirmed', reason: 'Back office shows 5 in stock' });
+    expect(result.ok && (result.data as { results: { ok: boolean }[] }).results[0]?.ok).toBe(true);
+    expect(db().prepare('SELECT state FROM stock_increments').all()).toEqual([{ state: 'applied' }]);
+  });
 });

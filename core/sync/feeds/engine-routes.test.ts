@@ -1,0 +1,171 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
+import { silentLogger } from '../../adapters/logger';
+import { loadMappings } from '../../mappings/load';
+import type { MiraklClient } from '../../mirakl/client';
+import type { MiraklReturnDto } from '../../mirakl/schemas';
+import { openStore, type Store } from '../../store/db';
+import { sourceMigrationsDir } from '../../store/paths';
+import { makeTempDir } from '../../../test/support/temp-dir';
+import { createEngineContext, type EngineContext } from '../context';
+import type { ReboundApi } from '../rebound-api';
+import { runIntake } from './intake';
+import { pollReturns, refreshOrders } from './mirakl-reads';
+import { flushStock } from './stock';
+
+// Engine routes no test walked (issue 20), each against a real SQLite file with the API clients stubbed: the exact
+// answers and the exact moment something happens are what matter here.
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('engine routes', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let store: Store;
+  let clock: FakeClock;
+  let mirakl: Partial<MiraklClient>;
+  let rebound: Partial<ReboundApi>;
+  let ctx: EngineContext;
+  const sql = (text: string, ...params: unknown[]) => store.db.prepare(text).run(...params);
+  const all = <T>(text: string, ...params: unknown[]) => store.db.prepare(text).all(...params) as T[];
+
+  beforeEach(() => {
+    temp = makeTempDir();
+    clock = createFakeClock(Date.UTC(2026, 10, 2, 9));
+    store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    mirakl = {};
+    rebound = {};
+    ctx = createEngineContext({
+      db: store.db,
+      clock,
+      log: silentLogger,
+      events: null,
+      mappings: () => loadMappings(),
+      random: { next: () => 0.5 },
+      mirakl: new Proxy(mirakl, { get: (t, k) => t[k as keyof MiraklClient] ?? (() => Promise.reject(new Error(`unexpected Mirakl call ${String(k)}`))) }) as MiraklClient,
+      rebound: new Proxy(rebound, { get: (t, k) => t[k as keyof ReboundApi] ?? (() => Promise.reject(new Error(`unexpected ReBound call ${String(k)}`))) }) as ReboundApi,
+      webhook: null,
+    });
+  });
+  afterEach(() => {
+    store.close();
+    temp.remove();
+  });
+
+  const order = (orderId: string) => {
+    const t = iso(clock.now());
+    sql(`INSERT INTO mirakl_orders (order_id, commercial_id, state, currency, customer_id, customer_name, customer_address, date_created, last_updated, synced_at)
+      VALUES (?, ?, 'SHIPPED', 'GBP', 'CU', 'Ann', '{}', ?, ?, ?) ON CONFLICT DO NOTHING`, orderId, `C-${orderId}`, t, t, t);
+    sql(`INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku, product_title, quantity, price_unit_minor, price_minor,
+      shipping_minor, tax_minor, shipping_tax_minor, state, can_refund) VALUES (?, ?, 1, 'SKU-1', 'P', 'Shirt', 1, 2500, 2500, 0, 0, 0, 'SHIPPED', 1)
+      ON CONFLICT DO NOTHING`, `${orderId}-1`, orderId);
+  };
+  const returnOf = (id: string, orderId: string, stage: string, state = 'IN_PROGRESS') => {
+    const t = iso(clock.now());
+    sql(`INSERT INTO mirakl_returns (id, order_id, commercial_id, state, method_code, date_created, last_updated, first_seen_at, synced_at)
+      VALUES (?, ?, ?, ?, 'BY_MAIL', ?, ?, ?, ?)`, id, orderId, `C-${orderId}`, state, t, t, t, t);
+    sql(`INSERT INTO mirakl_return_lines (return_id, order_line_id, quantity, reason_code) VALUES (?, ?, 1, 'RETURN_PDNT_TOO_SMALL')`, id, `${orderId}-1`);
+    sql(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, ?, ?)`, id, stage, t);
+  };
+  const stageOf = (id: string) => (store.db.prepare('SELECT stage FROM return_intake WHERE return_id = ?').get(id) as { stage: string } | undefined)?.stage;
+  const openExceptions = (type: string) => all<{ subject_key: string; cause: string }>(`SELECT subject_key, cause FROM exceptions WHERE type = ? AND state != 'resolved'`, type);
+
+  it('does not let 1,000 stuck returns stop the 1,001st', async () => {
+    // 1,000 returns whose label push Mirakl refused for good: they wait on a person, forever if nobody acts.
+    const t = iso(clock.now());
+    store.db.transaction(() => {
+      for (let i = 0; i < 1000; i++) {
+        const id = `R-${String(i).padStart(4, '0')}`;
+        order(`O-${id}`);
+        returnOf(id, `O-${id}`, 'push_label');
+        sql(`INSERT INTO intents (kind, key, subject, payload, state, attempts, last_error, created_at, updated_at)
+          VALUES ('mirakl.patch', ?, ?, ?, 'failed', 1, 'The return does not exist.', ?, ?)`, `rt04:${id}`, id, JSON.stringify({ id, rma: 'X' }), t, t);
+      }
+    })();
+    order('O-NEW');
+    returnOf('R-9999', 'O-NEW', 'awaiting_order');
+    rebound.createSalesOrder = async () => ({ created: true as const, salesOrder: {} as never });
+    for (let cycle = 0; cycle < 3; cycle++) {
+      clock.advance(60_000);
+      await runIntake(ctx);
+    }
+    expect(stageOf('R-9999')).not.toBe('awaiting_order');
+  });
+
+  it('raises STATUS_PUSH_REJECTED when Mirakl refuses a label push, and the return goes on', async () => {
+    order('O-1');
+    returnOf('R-1', 'O-1', 'push_label');
+    const t = iso(clock.now());
+    sql(`INSERT INTO rebound_return_orders (rebound_order_id, client_order_id, return_id, status, status_rank, tracking_number, carrier, created_at, updated_at, synced_at, is_open)
+      VALUES ('RO-1', 'O-1', 'R-1', 'LABEL_ISSUED', 1, 'ZZ1', 'ROYAL_MAIL', ?, ?, ?, 1)`, t, t, t);
+    mirakl.patch = async () => ({ return_success: [], return_errors: [{ id: 'R-1', message: 'Tracking number already used by another return' }] });
+    await runIntake(ctx);
+    expect(openExceptions('STATUS_PUSH_REJECTED').map((e) => e.subject_key)).toEqual(['rt04:R-1']);
+    expect(openExceptions('STATUS_PUSH_REJECTED')[0]?.cause).toMatch(/Tracking number already used/);
+    // Receiving, grading and refunding do not depend on Mirakl having the tracking number.
+    expect(stageOf('R-1')).toBe('in_flight');
+  });
+
+  it('never loses a return whose intake row could not be written', async () => {
+    const ret: MiraklReturnDto = {
+      id: 'R-7',
+      state: 'WAITING_ACCEPTANCE',
+      order_id: 'O-7',
+      order_commercial_id: 'C-7',
+      method_code: 'BY_MAIL',
+      reason_code: undefined,
+      date_created: '2026-11-02T08:00:00Z',
+      last_updated: '2026-11-02T08:00:00Z',
+      rma: undefined,
+      label_url: undefined,
+      customer_id: undefined,
+      tracking: undefined,
+      return_lines: [{ order_line_id: 'O-7-1', quantity: 1, reason_code: 'RETURN_PDNT_TOO_SMALL' }],
+    };
+    mirakl.listReturns = async () => ({ data: [ret], quarantined: [], next_page_token: undefined });
+    // The disk fails on the second of the two writes.
+    store.db.exec(`CREATE TEMP TRIGGER fail_intake BEFORE INSERT ON return_intake BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    await expect(pollReturns(ctx)).rejects.toThrow(/disk I\/O error/);
+    store.db.exec('DROP TRIGGER temp.fail_intake');
+    clock.advance(10 * 60_000);
+    await pollReturns(ctx);
+    expect(stageOf('R-7')).toBe('awaiting_order');
+  });
+
+  it('counts as read only the orders OR11 returned', async () => {
+    order('O-1');
+    returnOf('R-1', 'O-1', 'in_flight');
+    // R-2's order is not in Mirakl (yet): asked for, not returned.
+    returnOf('R-2', 'O-2', 'awaiting_order');
+    const asked: string[][] = [];
+    mirakl.ordersById = async (ids: string[]) => {
+      asked.push(ids);
+      return { orders: [], quarantined: [] };
+    };
+    await refreshOrders(ctx);
+    expect(asked.flat()).toContain('O-2');
+    expect(all(`SELECT feed FROM sync_cursors WHERE feed LIKE 'or11:%'`)).toEqual([]);
+  });
+
+  it('never sends STO01 for units a person skipped while the flush was reading stock', async () => {
+    const t = iso(clock.now());
+    for (const [unit, sku] of [['U-1', 'SKU-A'], ['U-2', 'SKU-B']]) {
+      sql(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)`, unit, sku, t, t);
+    }
+    const sent: { sku: string; quantity: number }[][] = [];
+    mirakl.offerBySku = async (sku: string) => {
+      // While the flush waits for Mirakl, a person skips the restock of SKU-A (the mapping editor, or "skip restock").
+      if (sku === 'SKU-B') sql(`UPDATE stock_increments SET state = 'skipped', note = 'skipped by ann' WHERE offer_sku = 'SKU-A'`);
+      return { offer_id: sku, shop_sku: sku, quantity: 5, active: true };
+    };
+    mirakl.importStock = async (lines) => {
+      sent.push(lines);
+      return 'IMP-1';
+    };
+    await flushStock(ctx);
+    expect(sent.flat().map((l) => l.sku)).toEqual(['SKU-B']);
+    expect(all(`SELECT unit_id, state FROM stock_increments ORDER BY unit_id`)).toEqual([
+      { unit_id: 'U-1', state: 'skipped' },
+      { unit_id: 'U-2', state: 'importing' },
+    ]);
+  });
+});
