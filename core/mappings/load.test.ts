@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTestCore } from '../../test/support/core';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { loadMappings, MappingError, shippedMappingsDir } from './load';
 
@@ -61,5 +62,62 @@ describe('mappings', () => {
     const row = '  - mirakl: RETURN_PDNT_TOO_SMALL\n    rebound: Too small\n    refund: "11"\n';
     writeFileSync(join(userDir, 'reason-codes.yaml'), `version: 1\nreasons:\n${row}${row}`);
     expect(() => loadMappings(shippedMappingsDir, userDir)).toThrow(/reasons\[1\]\.mirakl: RETURN_PDNT_TOO_SMALL is already mapped at reasons\[0\]/);
+  });
+});
+
+// Issue 21, finding 7: an alias bomb (or a file too large to be a mapping) is a MappingError naming the file, the
+// place in it and what was expected — never a ReferenceError, never INTERNAL.
+describe('hostile mapping files', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  beforeEach(() => {
+    temp = makeTempDir();
+  });
+  afterEach(() => temp.remove());
+
+  /** Nine levels of nine aliases: 300 bytes that expand to 387,420,489 strings. */
+  const aliasBomb = [
+    'version: 1',
+    'a: &a ["x","x","x","x","x","x","x","x","x"]',
+    ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+    'overrides: *i',
+  ].join('\n');
+
+  const thrown = (fn: () => unknown): unknown => {
+    try {
+      fn();
+    } catch (error) {
+      return error;
+    }
+    return null;
+  };
+
+  it('refuses an alias bomb in a user copy, naming the file, the line of the alias and the limit', () => {
+    const userDir = join(temp.dir, 'mappings');
+    mkdirSync(userDir);
+    writeFileSync(join(userDir, 'sku-offers.yaml'), aliasBomb);
+    const error = thrown(() => loadMappings(shippedMappingsDir, userDir));
+    expect(error).toBeInstanceOf(MappingError);
+    expect((error as MappingError).file).toBe(join(userDir, 'sku-offers.yaml'));
+    expect((error as MappingError).problems).toEqual([{ path: expect.stringMatching(/^line 3, column \d+$/), message: expect.stringMatching(/alias/i) }]);
+  });
+
+  it('refuses a file over 1 MB before parsing it', () => {
+    const userDir = join(temp.dir, 'mappings');
+    mkdirSync(userDir);
+    const rows = Array.from({ length: 40_000 }, (_, i) => `  - orderSku: SKU-${i}\n    offerSku: OFFER-${i}\n`).join('');
+    writeFileSync(join(userDir, 'sku-offers.yaml'), `version: 1\noverrides:\n${rows}`);
+    const error = thrown(() => loadMappings(shippedMappingsDir, userDir));
+    expect(error).toBeInstanceOf(MappingError);
+    expect((error as MappingError).problems).toEqual([{ path: '', message: expect.stringMatching(/at most 1 MB/) }]);
+  });
+
+  it('answers mappings.preview of an alias bomb with the problem, not INTERNAL', async () => {
+    const { core } = await makeTestCore(join(temp.dir, 'data'));
+    try {
+      const result = await core.dispatch('mappings.preview', { file: 'skuOffers', text: aliasBomb });
+      expect(result).toEqual({ ok: true, data: { ok: false, problems: [{ path: expect.stringMatching(/^line 3/), message: expect.stringMatching(/alias/i) }] } });
+    } finally {
+      core.close();
+    }
   });
 });
