@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../adapters/logger';
 import { makeTestCore } from '../../test/support/core';
-import { rawRequest } from '../../test/support/http';
+import { oversizedPost, rawRequest } from '../../test/support/http';
 import { makeTempDir } from '../../test/support/temp-dir';
 import type { Core } from '../app/create-core';
 import { startWebHost, type WebHost } from './server';
@@ -144,3 +144,52 @@ describe('web host', () => {
     expect(received).toContain('data: {"tables":["feeds"]}');
   });
 });
+
+// Issue 21, findings 8 and 9: a malformed escape in a path is the client's mistake (400, nothing logged as a
+// failure), and a 413 says the connection closes rather than advertising keep-alive and dropping it.
+describe('web host: bad requests', () => {
+  const token = 'test-token-0123456789abcdefghijklmnopqrstuvwxyz';
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let host: WebHost;
+  const logged: string[] = [];
+  const log = { debug() {}, info() {}, warn: (m: string) => void logged.push(`warn ${m}`), error: (m: string) => void logged.push(`error ${m}`) };
+
+  beforeAll(async () => {
+    temp = makeTempDir();
+    const staticDir = join(temp.dir, 'ui');
+    mkdirSync(staticDir, { recursive: true });
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>shell</title>');
+    core = (await makeTestCore(join(temp.dir, 'data'))).core;
+    host = await startWebHost({ dispatch: core.dispatch, events: core.events, token, log, staticDir });
+  });
+  afterAll(async () => {
+    await host.close();
+    core.close();
+    temp.remove();
+  });
+
+  it('answers 400 for a malformed % escape, with or without the token, and logs no failure', async () => {
+    const headers = { host: `127.0.0.1:${host.port}` };
+    for (const path of ['/%E0%A4%A', '/assets/%', '/%ZZ.js']) {
+      const res = await rawRequest(host.port, { path, headers });
+      expect(res.status, path).toBe(400);
+      expect(JSON.parse(res.body).error.code, path).toBe('VALIDATION');
+    }
+    const api = await rawRequest(host.port, {
+      method: 'POST',
+      path: '/api/app.%E0%A4%A',
+      headers: { ...headers, 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: '{}',
+    });
+    expect(api.status).toBe(400);
+    expect(logged).toEqual([]);
+  });
+
+  it('answers 413 for a body over 1 MB with connection: close', async () => {
+    const res = await oversizedPost(host.port, '/api/app.info', { host: `127.0.0.1:${host.port}`, 'content-type': 'application/json', authorization: `Bearer ${token}` });
+    expect(res.status).toBe(413);
+    expect(res.connection).toBe('close');
+  });
+});
+

@@ -26,3 +26,16 @@ export function rawRequest(
     req.end();
   });
 }
+
+/** POSTs 2 MB on a keep-alive connection; resolves with the answer's status and Connection header. */
+export function oversizedPost(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path, headers: { ...headers, connection: 'keep-alive', 'content-length': String(2 * 1024 * 1024) } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, connection: res.headers.connection });
+    });
+    // The server may stop reading once it has answered: a write error after that is expected.
+    req.on('error', (error) => (req.writableEnded ? undefined : reject(error)));
+    req.end(Buffer.alloc(2 * 1024 * 1024, 0x20));
+  });
+}
