@@ -5,6 +5,7 @@ import {
   identifier,
   list,
   optionalDecimal,
+  optionalId,
   optionalText,
   positiveWholeNumber,
   wholeNumber,
@@ -80,7 +81,7 @@ export type MiraklTaxDto = z.output<typeof taxSchema>;
 export const refundSchema = z
   .object({
     id: identifier,
-    order_refund_id: optionalText,
+    order_refund_id: optionalId,
     created_date: optionalText,
     amount: decimal,
     shipping_amount: optionalDecimal,

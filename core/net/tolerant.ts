@@ -21,15 +21,23 @@ const decimalPattern = /^\s*-?\d+(\.\d+)?\s*$/;
 
 /** Money and rates: a JSON number, or a decimal string as the spec's own examples write them ("12.50"). */
 export const decimal = z
-  .union([z.number().finite(), z.string().regex(decimalPattern, 'expected a decimal number such as 12.50')])
-  .transform((v) => Number(v));
+  .union([z.number(), z.string().regex(decimalPattern, 'expected a decimal number such as 12.50')])
+  .transform((v) => Number(v))
+  .pipe(z.number().finite('expected a finite amount'));
 
 export const optionalDecimal = decimal.nullish().transform((v) => v ?? undefined);
 
 /** Units decide refunds and restocks: a whole number, or a string of digits ("2"); anything else is refused. */
 export const wholeNumber = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\s*\d+\s*$/, 'expected a whole number')])
-  .transform((v) => Number(v));
+  .union([z.number(), z.string().regex(/^\s*\d+\s*$/, 'expected a whole number')])
+  .transform((v) => Number(v))
+  .pipe(z.number().int('expected a whole number').nonnegative('expected a whole number of 0 or more').max(Number.MAX_SAFE_INTEGER, 'expected a whole number'));
+
+/** Text that identifies something: an empty string reads as absent. */
+export const optionalId = z
+  .string()
+  .nullish()
+  .transform((v) => (v === null || v === undefined || v.trim() === '' ? undefined : v));
 
 export const positiveWholeNumber = wholeNumber.refine((n) => n > 0, 'expected a whole number above 0');
 
