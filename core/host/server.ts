@@ -97,7 +97,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         return openEventStream(req, res);
       }
       if (req.method !== 'POST') return sendJson(res, 405, methodNotAllowed('POST'));
-      const command = decodeURIComponent(url.pathname.slice('/api/'.length));
+      const command = decodePath(url.pathname.slice('/api/'.length));
+      if (command === null) return sendJson(res, 400, malformedPath());
       const body = await readJson(req);
       if (!body.ok) return sendJson(res, body.status, { ok: false, error: { code: 'VALIDATION', message: body.message } });
       const result = await options.dispatch(command, body.value);
@@ -131,7 +132,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   function serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): void {
     if (!options.staticDir) return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'No user interface is served here.' } });
     const root = resolve(options.staticDir);
-    const requested = resolve(join(root, normalize(decodeURIComponent(pathname))));
+    const decoded = decodePath(pathname);
+    if (decoded === null) return sendJson(res, 400, malformedPath());
+    const requested = resolve(join(root, normalize(decoded)));
     if (requested !== root && !requested.startsWith(root + sep)) {
       return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'Not found.' } });
     }
@@ -187,6 +190,19 @@ function setSecurityHeaders(res: ServerResponse): void {
   res.setHeader('referrer-policy', 'no-referrer');
   res.setHeader('x-frame-options', 'DENY');
   res.setHeader('cross-origin-resource-policy', 'same-origin');
+}
+
+/** The path with its %-escapes decoded, or null when one is malformed (a client's mistake, not a failure of ours). */
+function decodePath(path: string): string | null {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return null;
+  }
+}
+
+function malformedPath(): Result<never> {
+  return { ok: false, error: { code: 'VALIDATION', message: 'The address has a malformed %-escape.' } };
 }
 
 function methodNotAllowed(allowed: string): Result<never> {
