@@ -210,7 +210,8 @@ function methodNotAllowed(allowed: string): Result<never> {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  // After a 413 the rest of the body is never read, so the connection cannot be used again: say so.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(status === 413 ? { connection: 'close' } : {}) });
   res.end(JSON.stringify(body));
 }
 

@@ -30,7 +30,8 @@ export async function startWebhookReceiver(ctx: EngineContext, secret: string, p
         return { status: 503, body: { error: 'temporarily_unavailable' } };
       })
       .then(({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
+        // After a 413 the rest of the body is never read, so the connection cannot be used again: say so.
+        res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) });
         res.end(JSON.stringify(body));
       });
   });
