@@ -77,8 +77,13 @@ export function createSettingsService(ports: SettingsServicePorts) {
     };
   }
 
-  async function storedSecret(account: string, typed: string | undefined): Promise<string | null> {
+  /**
+   * The secret to test with: the typed one, or the stored one only when the address is the stored address. A stored
+   * secret never goes anywhere else: whoever typed another address must type the secret too.
+   */
+  async function secretFor(account: string, typed: string | undefined, baseUrl: string, storedBaseUrl: string | null): Promise<string | null> {
     if (typed) return typed;
+    if (storedBaseUrl === null || !sameAddress(baseUrl, storedBaseUrl)) return null;
     try {
       return await secrets.get(account);
     } catch (error) {
@@ -128,19 +133,37 @@ export function createSettingsService(ports: SettingsServicePorts) {
       if (input.system === 'mirakl') {
         const baseUrl = input.baseUrl ?? stored.mirakl.baseUrl;
         if (!baseUrl) return { ok: false, message: 'Enter the Mirakl address (such as https://yourmarketplace.mirakl.net) first.' };
-        const apiKey = await storedSecret(secretAccounts.miraklApiKey, input.apiKey);
-        if (!apiKey) return { ok: false, message: 'Enter the Mirakl API key: none is stored in the keychain.' };
+        const apiKey = await secretFor(secretAccounts.miraklApiKey, input.apiKey, baseUrl, stored.mirakl.baseUrl);
+        if (!apiKey) return { ok: false, message: missingSecret('API key', baseUrl, stored.mirakl.baseUrl) };
         return testMirakl({ baseUrl: normalise(baseUrl), apiKey, shopId: input.shopId ?? stored.mirakl.shopId, http: ports.http, clock: ports.clock });
       }
       const baseUrl = input.baseUrl ?? stored.rebound.baseUrl;
       const clientId = input.clientId ?? stored.rebound.clientId;
       if (!baseUrl) return { ok: false, message: 'Enter the ReBound address first.' };
       if (!clientId) return { ok: false, message: 'Enter the ReBound client id first.' };
-      const clientSecret = await storedSecret(secretAccounts.reboundClientSecret, input.clientSecret);
-      if (!clientSecret) return { ok: false, message: 'Enter the ReBound client secret: none is stored in the keychain.' };
+      const clientSecret = await secretFor(secretAccounts.reboundClientSecret, input.clientSecret, baseUrl, stored.rebound.baseUrl);
+      if (!clientSecret) return { ok: false, message: missingSecret('client secret', baseUrl, stored.rebound.baseUrl) };
       return testRebound({ baseUrl: normalise(baseUrl), clientId, clientSecret, http: ports.http, clock: ports.clock });
     },
   };
+}
+
+/** The same address once normalised: scheme, host, port and path all equal. */
+function sameAddress(a: string, b: string): boolean {
+  try {
+    const x = new URL(normalise(a));
+    const y = new URL(normalise(b));
+    return x.protocol === y.protocol && x.host === y.host && normalise(x.pathname) === normalise(y.pathname);
+  } catch {
+    return false;
+  }
+}
+
+function missingSecret(what: string, baseUrl: string, storedBaseUrl: string | null): string {
+  if (storedBaseUrl && !sameAddress(baseUrl, storedBaseUrl)) {
+    return `Type the ${what} to test ${normalise(baseUrl)}: the stored one is sent only to the saved address (${storedBaseUrl}).`;
+  }
+  return `Type the ${what}: none is stored in the keychain.`;
 }
 
 export type SettingsService = ReturnType<typeof createSettingsService>;

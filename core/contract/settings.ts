@@ -49,6 +49,9 @@ export type SyncStatus = z.infer<typeof syncStatusSchema>;
 
 // ---- settings ---------------------------------------------------------------------------------------------------
 
+/** This machine's own addresses: plain http is allowed only there (the sandbox runs on them). */
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 const httpUrl = z
   .string()
   .trim()
@@ -61,7 +64,18 @@ const httpUrl = z
     } catch {
       return false;
     }
-  }, 'expected an http(s) address such as https://example.mirakl.net, with no user name, password, query or fragment');
+  }, 'expected an http(s) address such as https://example.mirakl.net, with no user name, password, query or fragment')
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return url.protocol === 'https:' || loopbackHosts.has(url.hostname);
+      } catch {
+        return true;
+      }
+    },
+    { message: 'expected https: credentials travel with every call, so plain http is allowed only on this machine (127.0.0.1 or localhost, for the sandbox)', abort: true },
+  );
 
 const shopId = z.number().int().positive().max(2_147_483_647);
 const secretValue = z.string().trim().min(1, 'the secret is empty').max(4096);

@@ -63,7 +63,10 @@ export function ConnectionsForm({ settings }: { settings: SettingsView }) {
       </div>
     );
   };
-  const secretHint = (isSet: boolean) => (isSet ? 'Stored in the keychain. Type a new value to replace it; leave empty to keep it.' : 'Typed here, stored only in the keychain, never shown again.');
+  const secretHint = (isSet: boolean) =>
+    isSet
+      ? 'Stored in the keychain and sent only to the saved address. Type a new value to replace it, or to test another address; leave empty to keep it.'
+      : 'Typed here, stored only in the keychain, never shown again.';
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -120,6 +123,10 @@ export function ConnectionsForm({ settings }: { settings: SettingsView }) {
         Currently in <strong>{settings.mode === 'sandbox' ? 'Sandbox' : 'Live'}</strong> mode. The app runs live once both connections and both secrets are
         set.
       </p>
+      <p className="muted" data-testid="connections-rules">
+        Addresses must start with <strong>https://</strong>; plain http is accepted only for this machine (127.0.0.1 or localhost, where the sandbox
+        runs). Test connection uses a stored secret only with the saved address: to test another address, type its key or secret here.
+      </p>
       {errors[''] && (
         <p className="error" role="alert">
           {errors['']}
@@ -127,7 +134,7 @@ export function ConnectionsForm({ settings }: { settings: SettingsView }) {
       )}
       <fieldset>
         <legend>ASOS Marketplace (Mirakl)</legend>
-        {field('miraklBaseUrl', 'mirakl.baseUrl', 'Instance URL', { placeholder: 'https://your-instance.mirakl.net' })}
+        {field('miraklBaseUrl', 'mirakl.baseUrl', 'Instance URL', { placeholder: 'https://your-instance.mirakl.net', hint: 'https only (http just for 127.0.0.1 or localhost).' })}
         {field('miraklShopId', 'mirakl.shopId', 'Shop id', { placeholder: 'e.g. 2001' })}
         {field('miraklApiKey', 'secrets.miraklApiKey', 'API key', {
           type: 'password',
@@ -146,7 +153,7 @@ export function ConnectionsForm({ settings }: { settings: SettingsView }) {
       </fieldset>
       <fieldset>
         <legend>ReBound</legend>
-        {field('reboundBaseUrl', 'rebound.baseUrl', 'Base URL', { placeholder: 'https://api.rebound…' })}
+        {field('reboundBaseUrl', 'rebound.baseUrl', 'Base URL', { placeholder: 'https://api.rebound…', hint: 'https only (http just for 127.0.0.1 or localhost).' })}
         {field('reboundClientId', 'rebound.clientId', 'Client id')}
         {field('reboundFlowKey', 'rebound.flowKey', 'Flow key', { hint: 'Optional: the ReBound flow returns are created in.' })}
         {field('reboundClientSecret', 'secrets.reboundClientSecret', 'Client secret', {
