@@ -58,6 +58,21 @@ export interface CorePorts {
 
 const hourMs = 3_600_000;
 
+/** The commands that change money, stock, exceptions or what the engine does next: serialised with sync cycles. */
+const mutatingCommands = [
+  'refunds.refundNow',
+  'exceptions.act',
+  'exceptions.resolve',
+  'exceptions.assign',
+  'exceptions.comment',
+  'exceptions.snooze',
+  'exceptions.reopen',
+  'matches.decide',
+  'mappings.save',
+  'settings.setCadences',
+  'reports.lock',
+] as const;
+
 // The only composition root of the domain: everything core does is reachable from the handler map it returns.
 export function createCore(ports: CorePorts) {
   const { store, clock, log, actor } = ports;
@@ -197,6 +212,12 @@ export function createCore(ports: CorePorts) {
       return locked;
     },
   } satisfies Handlers;
+  // People's changes go through the engine's queue: each waits for the feed in flight to finish, so its guards are
+  // checked with no sync step half-done, and no feed's read and send can have a person's change land in between.
+  for (const name of mutatingCommands) {
+    const handler = handlers[name] as (input: never) => Promise<unknown>;
+    (handlers as Record<string, (input: never) => Promise<unknown>>)[name] = (input) => domain.queue.run(`person:${name}`, () => handler(input));
+  }
 
   return {
     handlers,
@@ -206,6 +227,8 @@ export function createCore(ports: CorePorts) {
     mappings: ports.mappings,
     mode: ports.mode,
     clock,
+    /** The queue sync cycles and people's actions share: the sync runtime of this core must run its feeds on it. */
+    queue: domain.queue,
     /** One reconciliation pass now (the sync engine runs one every few minutes). */
     reconcile: () => domain.reconciler.run(mappings().policy),
     close: () => store.close(),

@@ -8,6 +8,7 @@ import type { Clock, Logger, Random } from '../ports';
 import { createReboundClient } from '../rebound/client';
 import { createEngineContext } from '../sync/context';
 import { createEngine } from '../sync/engine';
+import type { CommandQueue } from '../ledger/queue';
 import type { EventBus } from './event-bus';
 
 // Builds the sync engine for a set of connections. Live mode and Sandbox mode differ only in the URLs and
@@ -28,6 +29,8 @@ export interface SyncRuntimeOptions {
   mappings: () => Mappings;
   connections: Connections;
   webhook?: { url: string; secret: string } | null;
+  /** The queue people's actions go through (the core's), so the engine's feeds and their actions never interleave. */
+  queue?: CommandQueue;
 }
 
 export function createSyncRuntime(options: SyncRuntimeOptions) {
@@ -46,6 +49,7 @@ export function createSyncRuntime(options: SyncRuntimeOptions) {
     events: options.events,
     mappings: options.mappings,
     webhook: options.webhook ?? null,
+    ...(options.queue ? { queue: options.queue } : {}),
     mirakl: createMiraklClient({ ...common, baseUrl: mirakl.baseUrl, apiKey: mirakl.apiKey, ...(mirakl.shopId !== undefined ? { shopId: mirakl.shopId } : {}) }),
     rebound: createReboundClient({
       ...common,

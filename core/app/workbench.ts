@@ -1,5 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rememberSecrets } from '../adapters/keytar-secrets';
+import { createSecretRedactor, redactingLogger, type SecretRedactor } from '../adapters/logger';
+import { redactingHttp } from '../adapters/redacting-http';
 import { createAuditLog } from '../audit/log';
 import type { Mode } from '../contract';
 import { shippedMappingsDir } from '../mappings/load';
@@ -69,6 +72,12 @@ export interface WorkbenchOptions {
   log: Logger;
   secrets: SecretStore;
   http?: HttpPort;
+  /**
+   * Masks every secret the keychain hands out (and the sandbox's own) in what is logged and in every API answer before
+   * it is read, so no secret reaches a log, the database, an export or a bundle. A host passes the one its own logger
+   * uses; without one the workbench makes its own. Either way `log`, `secrets` and `http` are wrapped with it.
+   */
+  redactor?: SecretRedactor;
   actor: string;
   appVersion: string;
   sandbox?: SandboxSettings;
@@ -109,9 +118,12 @@ interface Session {
   close(): Promise<void>;
 }
 
-export async function startWorkbench(options: WorkbenchOptions) {
+export async function startWorkbench(given: WorkbenchOptions) {
+  // One redactor for every mode: fed by the secret store, applied to the log and to everything the network answers.
+  const redactor = given.redactor ?? createSecretRedactor();
+  const options: WorkbenchOptions = { ...given, log: redactingLogger(given.log, redactor), secrets: rememberSecrets(given.secrets, redactor) };
   const { log } = options;
-  const http = options.http ?? fetchHttp;
+  const http = redactingHttp(given.http ?? fetchHttp, redactor);
   const events = createEventBus();
   const shipped = options.mappingsDir ?? shippedMappingsDir;
   const storeOptions = (dataDir: string, clock: Clock) => ({
@@ -160,6 +172,7 @@ export async function startWorkbench(options: WorkbenchOptions) {
       mappings: core.mappings.current,
       connections,
       webhook,
+      queue: core.queue,
     });
     const sync = createSyncService({
       mode,
@@ -192,6 +205,7 @@ export async function startWorkbench(options: WorkbenchOptions) {
       ...(s.miraklPort !== undefined ? { miraklPort: s.miraklPort } : {}),
       ...(s.reboundPort !== undefined ? { reboundPort: s.reboundPort } : {}),
     });
+    for (const secret of [sandbox.mirakl.apiKey, sandbox.rebound.clientSecret, `sandbox-webhook-${s.seed}`]) redactor.remember(secret);
     let receiver: WebhookReceiver | null = null;
     try {
       const store = openStore(storeOptions(dir, clock));

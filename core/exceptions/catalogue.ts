@@ -133,6 +133,34 @@ export const exceptionTypes = {
       },
     ],
   },
+  STATUS_PUSH_REJECTED: {
+    owner: 'ops',
+    severity: 'high',
+    title: 'Mirakl refused a status update',
+    nextAction: "Read Mirakl's message, correct the cause (in Mirakl's back office or the mappings), then retry the update, or dismiss it with a reason.",
+    meaning:
+      "The app told Mirakl something about a return — its label and tracking number, the inspection result, or that it is finished — and Mirakl refused it for good. The return carries on wherever it can (a refused tracking number does not stop the parcel being received and refunded), but Mirakl's view of it is now behind, and a return whose closing was refused stays open there. It is raised the moment Mirakl refuses.",
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: which update, and Mirakl's own message (for example the return is in a state that no longer allows it, or the tracking number is already used).",
+      'The return in the Mirakl back office: its state, and whether someone changed it by hand.',
+      "The return's timeline in the app: what was sent, and when.",
+    ],
+    actions: [
+      {
+        id: 'retry',
+        label: 'Retry the update',
+        needsReason: false,
+        help: 'Sends the same update to Mirakl again at the next cycle. Use it once the cause is corrected; a new refusal raises this again.',
+      },
+      {
+        id: 'dismiss',
+        label: 'Dismiss',
+        needsReason: true,
+        help: 'Closes the exception without sending anything, for example when the return was finished by hand in the Mirakl back office.',
+      },
+    ],
+  },
   REFUND_STALLED: {
     owner: 'cs',
     severity: 'high',

@@ -26,6 +26,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   RETURN_NOT_CREATED: ['retry', 'dismiss'],
   ORDER_NOT_FOUND: ['retry', 'dismiss'],
   STATUS_NOT_PUSHED: ['push_now', 'dismiss'],
+  STATUS_PUSH_REJECTED: ['retry', 'dismiss'],
   REFUND_STALLED: ['retry', 'probe', 'escalate', 'refund_now'],
   REFUND_WITHOUT_RECEIPT: ['acknowledge'],
   REFUND_EXCEEDS_RECEIPT: ['acknowledge'],

@@ -205,7 +205,13 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           // The probe has settled the call and closed this exception with the ledger's reason.
           return record(message, { intent: intent.id, ledger: verdict });
         }
-        if (input.action === 'mark_confirmed') ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor });
+        if (input.action === 'mark_confirmed') {
+          ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor, ...(intent.kind === 'stock.import' ? { status: 'SETTLED' } : {}) });
+          // A stock import seen applied: its units are back on sale, and must never be imported again.
+          if (intent.kind === 'stock.import') {
+            ctx.q(`UPDATE stock_increments SET state = 'applied', note = ?, updated_at = ? WHERE import_intent_id = ? AND state = 'importing'`).run(`applied: seen in Mirakl by ${actor}`, now(), intent.id);
+          }
+        }
         else {
           // Never resent by itself: a person has to retry it once they have checked.
           ctx.intents.fail(intent.id, `marked not applied by ${actor}: ${reason}`, null, 'uncertain');
@@ -264,6 +270,13 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       if (intent.state !== 'failed') throw new AppError('CONFLICT', `The refund is ${intent.state}; there is nothing to retry.`);
       recheckRefund(intent);
       return "Mirakl's refunds for this order are read first; if this refund is not among them, it is sent again within minutes.";
+    }
+    if (e.type === 'STATUS_PUSH_REJECTED') {
+      // Subject rt04:<return>, rt26:<return> or rt27:<return>: the intent's own key. These updates are safe to repeat.
+      const push = ctx.intents.findByKey(e.subject_key);
+      if (push?.state !== 'failed' || !ctx.intents.retryNow(push.id)) throw new AppError('CONFLICT', `The update is ${push?.state ?? 'gone'}; there is nothing to retry.`);
+      resolveManually.run({ id: e.id, now: now(), actor: 'auto', resolution: 'retried; a new refusal raises a new exception' });
+      return 'The update is sent to Mirakl again at the next cycle.';
     }
     if (e.type === 'STOCK_REJECTED') {
       const sku = e.offer_sku ?? e.subject_key.split(':')[0];

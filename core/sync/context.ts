@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EventBus } from '../app/event-bus';
 import { createExceptionStore, type ExceptionStore } from '../exceptions/store';
+import { createCommandQueue, type CommandQueue } from '../ledger/queue';
 import type { Mappings } from '../mappings/load';
 import type { MiraklClient } from '../mirakl/client';
 import type { Clock, Logger, Random } from '../ports';
@@ -31,9 +32,11 @@ export interface DomainContext {
   quarantine: Quarantine;
   /** The matcher and detectors; one per connection (it keeps temporary scope tables). */
   reconciler: Reconciler;
+  /** The one serial queue that sync cycles and people's actions share (one per engine and data folder). */
+  queue: CommandQueue;
 }
 
-export type DomainPorts = Pick<DomainContext, 'db' | 'clock' | 'log' | 'events' | 'mappings'>;
+export type DomainPorts = Pick<DomainContext, 'db' | 'clock' | 'log' | 'events' | 'mappings'> & { queue?: CommandQueue };
 
 export function createDomainContext(ports: DomainPorts): DomainContext {
   const exceptions = createExceptionStore(ports.db, ports.clock);
@@ -55,6 +58,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     cursors: createCursors(ports.db, ports.clock),
     quarantine: createQuarantine(ports.db, ports.clock, exceptions),
     reconciler: createReconciler(ports.db, ports.clock),
+    queue: ports.queue ?? createCommandQueue(),
   };
 }
 

@@ -117,7 +117,9 @@ export function createEngine(ctx: EngineContext) {
     let error: string | null = null;
     let next = now + f.cadenceSeconds(policy()) * 1000;
     try {
-      await f.run(ctx);
+      // Each feed is one command on the queue people's actions share: nothing they do lands between its reads and
+      // its sends.
+      await ctx.queue.run(`feed:${f.feed}`, () => f.run(ctx));
     } catch (e) {
       if (e instanceof SimulatedCrash) throw e;
       error = (e as Error).message;

@@ -38,6 +38,11 @@ export async function runIntake(ctx: EngineContext): Promise<void> {
   await sendLabelPushes(ctx);
 }
 
+/**
+ * Every waiting stage has a due time: without one given, the return is due again at once but goes behind every
+ * return that has waited longer (intake takes the oldest due first), so no number of stuck returns can hold back
+ * the ones behind them.
+ */
 function setStage(ctx: EngineContext, returnId: string, stage: Stage, extra: { nextAttemptAt?: number | null; error?: string | null; attempts?: number } = {}) {
   ctx
     .q(
@@ -47,7 +52,7 @@ function setStage(ctx: EngineContext, returnId: string, stage: Stage, extra: { n
     .run({
       id: returnId,
       stage,
-      next: extra.nextAttemptAt ? isoAt(extra.nextAttemptAt) : null,
+      next: isoAt(extra.nextAttemptAt ?? ctx.clock.now()),
       error: extra.error ?? null,
       attempts: extra.attempts ?? null,
       now: isoAt(ctx.clock.now()),
@@ -62,7 +67,7 @@ function advanceStages(ctx: EngineContext): void {
   const rows = ctx
     .q(
       `SELECT * FROM return_intake WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label')
-       AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY return_id LIMIT 1000`,
+       AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at IS NOT NULL, next_attempt_at, return_id LIMIT 1000`,
     )
     .all(isoAt(now)) as IntakeRow[];
 
@@ -113,7 +118,7 @@ function advanceStages(ctx: EngineContext): void {
           returnId: ret.id,
           cause: `Return reason ${[...unmapped].join(', ')} has no mapping in ${mappings.sources.reasonCodes}; the return waits until one is added.`,
         });
-        setStage(ctx, ret.id, 'blocked', { error: `unmapped reason ${[...unmapped].join(', ')}` });
+        setStage(ctx, ret.id, 'blocked', { nextAttemptAt: now + 30 * 60_000, error: `unmapped reason ${[...unmapped].join(', ')}` });
         continue;
       }
       ctx.exceptions.autoResolve('UNMAPPED_REASON', ret.id, 'every reason of the return is now mapped');
@@ -181,7 +186,10 @@ function advanceStages(ctx: EngineContext): void {
 
     if (row.stage === 'push_label') {
       const ro = ctx.physical.returnOrderOf(ret.id);
-      if (!ro) continue;
+      if (!ro) {
+        setStage(ctx, ret.id, 'push_label');
+        continue;
+      }
       const intent = ctx.intents.plan({
         kind: 'mirakl.patch',
         key: `rt04:${ret.id}`,
@@ -213,6 +221,7 @@ export function applyBatch(
   intents: Intent<{ id: string }>[],
   result: { return_success: { id: string }[]; return_errors: { id: string; message: string }[] },
   onSuccess: (returnId: string) => void,
+  onRefused: (intent: Intent<{ id: string }>, message: string) => void = () => undefined,
 ): void {
   const ok = new Set(result.return_success.map((s) => s.id));
   const errors = new Map(result.return_errors.map((e) => [e.id, e.message]));
@@ -228,6 +237,7 @@ export function applyBatch(
         const message = errors.get(intent.payload.id) ?? 'missing from the answer';
         const isStateError = /invalid state/i.test(message) && intent.attempts < 4;
         ctx.intents.fail(intent.id, message, isStateError ? ctx.clock.now() + 10 * 60_000 : null);
+        if (!isStateError) onRefused(intent, message);
       }
     }
   })();
@@ -381,14 +391,29 @@ function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: Retu
 
 async function sendLabelPushes(ctx: EngineContext): Promise<void> {
   const due = ctx.intents.due<{ id: string; rma: string; tracking?: { tracking_number: string } }>('mirakl.patch', 100);
-  await sendIntents(ctx, due, {
+  const toInFlight = (id: string) => ctx.q(`UPDATE return_intake SET stage = 'in_flight', updated_at = ? WHERE return_id = ?`).run(isoAt(ctx.clock.now()), id);
+  // Refused: a person is told, and the return goes on — receiving, grading and refunding do not need Mirakl to hold
+  // the label or the tracking number.
+  const refused = (intent: Intent<{ id: string }>, message: string) => {
+    raisePushRejected(ctx, 'RT04', 'the label and tracking number', intent, message);
+    toInFlight(intent.payload.id);
+  };
+  const verdict = await sendIntents(ctx, due, {
     point: 'rt04',
     isUnsafeWrite: false,
     call: () => ctx.mirakl.patch(due.map((i) => i.payload)),
-    onResult: (result) =>
-      applyBatch(ctx, due, result, (id) => {
-        ctx.q(`UPDATE return_intake SET stage = 'in_flight', updated_at = ? WHERE return_id = ?`).run(isoAt(ctx.clock.now()), id);
-      }),
+    onResult: (result) => applyBatch(ctx, due, result, toInFlight, refused),
+  });
+  if (verdict?.kind === 'rejected') ctx.db.transaction(() => due.forEach((i) => refused(i, verdict.message)))();
+}
+
+/** Mirakl refused a status push for good (RT04, RT26, RT27): raised with Mirakl's own message, per return. */
+export function raisePushRejected(ctx: EngineContext, operation: 'RT04' | 'RT26' | 'RT27', what: string, intent: Intent<{ id: string }>, message: string): void {
+  ctx.exceptions.raise({
+    type: 'STATUS_PUSH_REJECTED',
+    subjectKey: `${operation.toLowerCase()}:${intent.payload.id}`,
+    returnId: intent.payload.id,
+    cause: `Mirakl refused ${what} for return ${intent.payload.id} (${operation}): ${message}`,
   });
 }
 

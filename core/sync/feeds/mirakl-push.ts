@@ -1,7 +1,8 @@
 import type { EngineContext } from '../context';
 import { sendIntents } from '../execute';
 import { isArrived, returnOrderStatusRank, type UnitRow } from '../physical';
-import { applyBatch } from './intake';
+import type { Intent } from '../intents';
+import { applyBatch, raisePushRejected } from './intake';
 import { refundIntentsOf } from './refunds';
 
 // Mirakl is updated only after ReBound confirms (DESIGN rule 3): RT25 once ReBound has registered units of the
@@ -137,22 +138,32 @@ export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
     onResult: (result) => applyBatch(ctx, receive, result, (id) => ctx.store.setReturnState(id, 'RECEIVED')),
   });
   const compliance = ctx.intents.due<{ id: string; return_lines: { order_line_id: string; compliant: boolean }[] }>('mirakl.compliance', 100);
-  await sendIntents(ctx, compliance, {
+  const complianceRefused = (intent: Intent<{ id: string }>, message: string) => raisePushRejected(ctx, 'RT26', 'the inspection result', intent, message);
+  const complianceVerdict = await sendIntents(ctx, compliance, {
     point: 'rt26',
     isUnsafeWrite: false,
     call: () => ctx.mirakl.compliance(compliance.map((i) => i.payload)),
-    onResult: (result) => applyBatch(ctx, compliance, result, () => undefined),
+    onResult: (result) => applyBatch(ctx, compliance, result, () => undefined, complianceRefused),
   });
+  if (complianceVerdict?.kind === 'rejected') compliance.forEach((i) => complianceRefused(i, complianceVerdict.message));
   const close = ctx.intents.due<{ id: string }>('mirakl.close', 100);
-  await sendIntents(ctx, close, {
+  const closeRefused = (intent: Intent<{ id: string }>, message: string) => raisePushRejected(ctx, 'RT27', 'closing the return', intent, message);
+  const closeVerdict = await sendIntents(ctx, close, {
     point: 'rt27',
     isUnsafeWrite: false,
     call: () => ctx.mirakl.close(close.map((i) => i.payload.id)),
     onResult: (result) =>
-      applyBatch(ctx, close, result, (id) => {
-        ctx.store.setReturnState(id, 'CLOSED');
-        ctx.q(`UPDATE return_intake SET stage = 'done', updated_at = ? WHERE return_id = ?`).run(new Date(ctx.clock.now()).toISOString(), id);
-      }),
+      applyBatch(
+        ctx,
+        close,
+        result,
+        (id) => {
+          ctx.store.setReturnState(id, 'CLOSED');
+          ctx.q(`UPDATE return_intake SET stage = 'done', updated_at = ? WHERE return_id = ?`).run(new Date(ctx.clock.now()).toISOString(), id);
+        },
+        closeRefused,
+      ),
   });
+  if (closeVerdict?.kind === 'rejected') close.forEach((i) => closeRefused(i, closeVerdict.message));
 }
 

@@ -59,13 +59,14 @@ export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; a
 function takePage(ctx: EngineContext, page: Awaited<ReturnType<EngineContext['mirakl']['listReturns']>>) {
   let added = 0;
   let high: string | undefined;
+  const queue = ctx.q(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, 'awaiting_order', ?) ON CONFLICT (return_id) DO NOTHING`);
   for (const r of page.data) {
-    if (ctx.store.saveReturn(r)) {
-      added++;
-      ctx
-        .q(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, 'awaiting_order', ?) ON CONFLICT (return_id) DO NOTHING`)
-        .run(r.id, isoAt(ctx.clock.now()));
-    }
+    // The return and its place in intake are one write: a return stored without it would never be worked on. Every
+    // return read is queued if it is not yet (which also heals one stored before this was one write).
+    ctx.db.transaction(() => {
+      if (ctx.store.saveReturn(r)) added++;
+      queue.run(r.id, isoAt(ctx.clock.now()));
+    })();
     if (!high || r.last_updated > high) high = r.last_updated;
   }
   ctx.quarantine.release('RT11', page.data.map((r) => r.id));

@@ -90,16 +90,33 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
     lines.push({ sku: p.offer_sku, from: offer.quantity, to: offer.quantity + units.length, units });
   }
   if (lines.length === 0) return;
-  const allUnits = lines.flatMap((l) => l.units);
-  // The units' exactly-once guarantee is their own state (pending → importing → applied); the key only names this
-  // attempt, so a later attempt for the same units after a proven failure gets a fresh read and a new intent.
-  const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
-  let intent!: Intent<ImportPayload>;
+  // While OF21 was read, a person may have skipped or remapped some of these units (or another path moved them): the
+  // guard is checked again now, in the same transaction that plans the import and just before it is sent. Only units
+  // still pending on the same offer go out, and each line adds exactly the units it carries.
+  let intent: Intent<ImportPayload> | undefined;
+  let sending: ImportPayload['lines'] = [];
   ctx.db.transaction(() => {
-    intent = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines } });
+    const stillPending = ctx.q(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
+    sending = lines
+      .map((l) => {
+        const units = l.units.filter((u) => stillPending.get(u, l.sku));
+        return { ...l, to: l.from + units.length, units };
+      })
+      .filter((l) => l.units.length > 0);
+    if (sending.length === 0) return;
+    const allUnits = sending.flatMap((l) => l.units);
+    // The units' exactly-once guarantee is their own state (pending → importing → applied); the key only names this
+    // attempt, so a later attempt for the same units after a proven failure gets a fresh read and a new intent.
+    const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
+    intent = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines: sending } });
     const mark = ctx.q(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND state = 'pending'`);
     for (const u of allUnits) mark.run(intent.id, isoAt(ctx.clock.now()), u);
   })();
+  if (!intent) return;
+  await sendStockImport(ctx, intent, sending);
+}
+
+async function sendStockImport(ctx: EngineContext, intent: Intent<ImportPayload>, lines: ImportPayload['lines']): Promise<void> {
   await sendIntents(ctx, [intent], {
     point: 'sto01',
     isUnsafeWrite: true,
