@@ -11,6 +11,7 @@ import { createEngineContext, type EngineContext } from '../context';
 import type { ReboundApi } from '../rebound-api';
 import { runIntake } from './intake';
 import { pollReturns, refreshOrders } from './mirakl-reads';
+import { sendRefunds } from './refunds';
 import { flushStock } from './stock';
 
 // Engine routes no test walked (issue 20), each against a real SQLite file with the API clients stubbed: the exact
@@ -167,5 +168,27 @@ describe('engine routes', () => {
       { unit_id: 'U-1', state: 'skipped' },
       { unit_id: 'U-2', state: 'importing' },
     ]);
+  });
+
+  it('checks the refund guard again when the refund is sent, not only when it was planned', async () => {
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
+    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
+    const t = iso(clock.now());
+    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'registered', 3, ?, ?)`, t, t);
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
+      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
+    // Before it goes out, the whole line is refunded in Mirakl's back office.
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES ('F-9', 'O-1-1', 'OR-9', 5000, 0, 2, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    const sent: unknown[] = [];
+    mirakl.refund = async (refunds) => {
+      sent.push(...refunds);
+      return { refunds: [] };
+    };
+    await sendRefunds(ctx);
+    expect(sent).toEqual([]);
+    expect(all(`SELECT state FROM intents WHERE kind = 'mirakl.refund'`)).toEqual([{ state: 'failed' }]);
+    expect(openExceptions('REFUND_STALLED')[0]?.cause).toMatch(/already refunded/);
   });
 });
