@@ -259,7 +259,62 @@ export async function sendRefunds(ctx: EngineContext): Promise<void> {
   for (const batch of batches) await sendBatch(ctx, batch);
 }
 
-async function sendBatch(ctx: EngineContext, batch: Intent<RefundPayload>[]): Promise<void> {
+/**
+ * The guard again, at the moment of sending (nothing can change between this check and the call: both happen in
+ * one command of the queue, with no await between them): the units must still be verified (or overridden by a
+ * person), the reason still mapped, and the amount still within what Mirakl's ledger leaves refundable on the line,
+ * counting every refund it shows and every other refund of ours on its way. Returns why not, or null.
+ */
+export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>): string | null {
+  const p = intent.payload;
+  const line = ctx.store.orderLine(p.order_line_id);
+  if (!line) return `order line ${p.order_line_id} is no longer known`;
+  if (!p.override) {
+    const arrived = new Set(ctx.physical.units(p.returnId).filter(isArrived).map((u) => u.id));
+    const gone = p.units.filter((u) => !arrived.has(u));
+    if (gone.length > 0) return `${gone.length} of its unit(s) are no longer verified by ReBound (${gone.join(', ')})`;
+  }
+  const ledger = ctx.store.refundsOfLine(p.order_line_id);
+  const inLedger = new Set(ledger.map((r) => r.id));
+  const others = refundIntentsOfLine(ctx, p.order_line_id).filter(
+    (i) => i.id !== intent.id && (i.state === 'sending' || i.state === 'uncertain' || (i.state === 'confirmed' && !inLedger.has(String((i.outcome as { refundId?: string } | null)?.refundId)))),
+  );
+  const refunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
+  const onItsWay = others.reduce((s, i) => s + i.payload.amountMinor, 0);
+  if (p.amountMinor > line.priceMinor - refunded - onItsWay) {
+    return `${(refunded / 100).toFixed(2)} of the line's ${(line.priceMinor / 100).toFixed(2)} is already refunded in Mirakl${onItsWay ? ` and ${(onItsWay / 100).toFixed(2)} more is on its way` : ''}, so ${(p.amountMinor / 100).toFixed(2)} more would refund it beyond what was paid`;
+  }
+  return null;
+}
+
+/** Every refund intent of an order line, whatever its return. */
+function refundIntentsOfLine(ctx: DomainContext, orderLineId: string): Intent<RefundPayload>[] {
+  return (ctx.q(`SELECT id FROM intents WHERE kind = 'mirakl.refund' AND order_line_id = ?`).all(orderLineId) as { id: number }[])
+    .map((r) => ctx.intents.get<RefundPayload>(r.id))
+    .filter((i): i is Intent<RefundPayload> => i !== undefined);
+}
+
+async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]): Promise<void> {
+  const batch: Intent<RefundPayload>[] = [];
+  for (const intent of candidates) {
+    const why = whyNotSendNow(ctx, intent);
+    if (why === null) {
+      batch.push(intent);
+      continue;
+    }
+    // Held back for a person: never sent by itself again (a retry re-reads Mirakl's ledger first).
+    ctx.db.transaction(() => {
+      ctx.intents.fail(intent.id, `not sent: ${why}`, null, intent.state);
+      ctx.exceptions.raise({
+        type: 'REFUND_STALLED',
+        subjectKey: `${intent.payload.returnId}:${intent.payload.order_line_id}`,
+        returnId: intent.payload.returnId,
+        orderLineId: intent.payload.order_line_id,
+        cause: `The refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} was not sent: ${why}.`,
+      });
+    })();
+  }
+  if (batch.length === 0) return;
   const verdict = await sendIntents(ctx, batch, {
     point: 'or28',
     isUnsafeWrite: true,
