@@ -26,10 +26,21 @@ export interface SecretRedactor {
   remember(secret: string): void;
   /** The text with every remembered value and every credential shape masked. */
   scrub(text: string): string;
+  /**
+   * The text with only the remembered values masked: for data that must keep its shape (an API's answer, which may
+   * legitimately carry a token of its own), before any of it is stored or logged.
+   */
+  scrubKnown(text: string): string;
 }
 
 export function createSecretRedactor(): SecretRedactor {
   const known = new Set<string>();
+  const scrubKnown = (text: string) => {
+    let out = text;
+    // Longest first, so a secret that contains another is masked whole.
+    for (const secret of [...known].sort((a, b) => b.length - a.length)) out = out.split(secret).join(mask);
+    return out;
+  };
   return {
     remember(secret) {
       if (secret.length < 4) return;
@@ -37,10 +48,9 @@ export function createSecretRedactor(): SecretRedactor {
       const encoded = encodeURIComponent(secret);
       if (encoded !== secret) known.add(encoded);
     },
+    scrubKnown,
     scrub(text) {
-      let out = text;
-      // Longest first, so a secret that contains another is masked whole.
-      for (const secret of [...known].sort((a, b) => b.length - a.length)) out = out.split(secret).join(mask);
+      let out = scrubKnown(text);
       for (const [shape, replacement] of secretShapes) out = out.replace(shape, replacement);
       return out;
     },
@@ -85,6 +95,18 @@ export function createLogger(options: { clock: Clock; sink: Sink; minLevel?: Lev
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
   };
+}
+
+/**
+ * `log` with every line scrubbed by `redactor` first: a host's logger, whatever it was made with, masks every secret
+ * the keychain handed out. Scrubbing twice is harmless, so a logger that already shares the redactor may be wrapped.
+ */
+export function redactingLogger(log: Logger, redactor: SecretRedactor): Logger {
+  const wrap =
+    (level: keyof Logger) =>
+    (message: string, fields?: LogFields): void =>
+      log[level](redactor.scrub(message), fields === undefined ? undefined : (redact(fields, redactor) as LogFields));
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }
 
 export const fileSink =

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { createKeytarSecretStore } from '../adapters/keytar-secrets';
-import { createLogger } from '../adapters/logger';
+import { createKeytarSecretStore, rememberSecrets } from '../adapters/keytar-secrets';
+import { createLogger, createSecretRedactor } from '../adapters/logger';
+import { redactingHttp } from '../adapters/redacting-http';
 import { systemClock, systemRandom } from '../adapters/system';
 import { createSyncRuntime, type Connections } from '../app/sync-runtime';
 import { secretAccounts } from '../app/mode';
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
   if (!flags.config && flags['data-dir'] && existsSync(join(dataDir, 'workbench.sqlite'))) {
     throw new UsageError(`${dataDir} already holds a database. A sandbox run needs an empty data directory: the sandbox does not survive a restart.`);
   }
-  const log = createLogger({ clock: systemClock, sink: (line) => process.stderr.write(line + '\n'), minLevel: 'warn' });
+  // Every secret read (keychain or environment) is masked in the log and in every API answer before it is stored.
+  const redactor = createSecretRedactor();
+  const log = createLogger({ clock: systemClock, sink: (line) => process.stderr.write(line + '\n'), minLevel: 'warn', redactor });
 
   let connections: Connections;
   let clock = systemClock;
@@ -58,10 +61,11 @@ async function main(): Promise<void> {
     if (!parsed.success) {
       throw new UsageError(`${flags.config}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
     }
-    const secrets = createKeytarSecretStore();
+    const secrets = rememberSecrets(createKeytarSecretStore(), redactor);
     const secret = async (env: string, account: string) => {
       const value = process.env[env] ?? (await secrets.get(account));
       if (!value) throw new UsageError(`No secret for ${account}: store it in the keychain (Settings) or set ${env}.`);
+      redactor.remember(value);
       return value;
     };
     connections = {
@@ -74,6 +78,8 @@ async function main(): Promise<void> {
     if (!(speed > 0) || !Number.isInteger(seed)) throw new UsageError(`--speed must be a positive number and --seed a whole number.\n${usage}`);
     clock = createScaledClock(systemClock, defaultScenario.startMs + 60_000, speed);
     const sandbox = await startSandbox({ seed, clock, tickMs: 500 });
+    redactor.remember(sandbox.mirakl.apiKey);
+    redactor.remember(sandbox.rebound.clientSecret);
     stopSandbox = () => sandbox.close();
     connections = {
       mirakl: { baseUrl: sandbox.mirakl.baseUrl, shopId: sandbox.mirakl.shopId, apiKey: async () => sandbox.mirakl.apiKey },
@@ -84,7 +90,7 @@ async function main(): Promise<void> {
 
   const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
   const mappings = loadMappings(undefined, join(dataDir, 'mappings'));
-  const { engine } = createSyncRuntime({ db: store.db, clock, random: systemRandom, log, http: fetchHttp, events: null, mappings: () => mappings, connections });
+  const { engine } = createSyncRuntime({ db: store.db, clock, random: systemRandom, log, http: redactingHttp(fetchHttp, redactor), events: null, mappings: () => mappings, connections });
   const summary = () => {
     const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
     return {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createKeytarSecretStore } from '../adapters/keytar-secrets';
-import { createLogger, fileSink } from '../adapters/logger';
+import { createLogger, createSecretRedactor, fileSink } from '../adapters/logger';
 import { localActor, systemClock, systemIds, systemRandom } from '../adapters/system';
 import { sandboxDefaults, startWorkbench, type SandboxSettings } from '../app/workbench';
 import { faultProfiles, type FaultProfileName } from '../sandbox/index';
@@ -38,7 +38,9 @@ export interface BrowserModeOptions {
 export async function startBrowserMode(options: BrowserModeOptions = {}) {
   const dataDir = options.dataDir ?? defaultDataDir();
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const log = createLogger({ clock: systemClock, sink: fileSink(join(dataDir, 'logs', 'workbench.log')) });
+  // One redactor for the web host's log and the workbench's: every secret the keychain hands out is masked in both.
+  const redactor = createSecretRedactor();
+  const log = createLogger({ clock: systemClock, sink: fileSink(join(dataDir, 'logs', 'workbench.log')), redactor });
   const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
   const workbench = await startWorkbench({
     dataDir,
@@ -48,6 +50,7 @@ export async function startBrowserMode(options: BrowserModeOptions = {}) {
     ids: systemIds,
     log,
     secrets: createKeytarSecretStore(),
+    redactor,
     actor: localActor(),
     appVersion: version,
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),

@@ -43,6 +43,7 @@ export async function bootHostedCore(config: CoreBootConfig, deps: HostedCoreDep
     ids: systemIds,
     log,
     secrets,
+    redactor,
     actor: localActor(),
     appVersion: config.appVersion,
     ...(config.nativeBinding ? { nativeBinding: config.nativeBinding } : {}),
