@@ -7,7 +7,7 @@ import { defaultMiraklBudgets, startMiraklServer } from './mirakl/server';
 import { createReboundSim, defaultReboundBudgets, startReboundServer, type ReboundSim } from './rebound';
 import type { WebhookTransport } from './rebound/transport';
 import { createRng } from './rng';
-import { defaultScenario, type Scenario } from './scenario';
+import { defaultScenario, type Scenario, type TaxMode } from './scenario';
 import { createMiraklWorld, type MiraklWorld } from './world/mirakl-world';
 
 // The sandbox: simulated Mirakl and ReBound on loopback, sharing one world, one seed and one clock. It is the
@@ -23,13 +23,15 @@ const defaultFaults: FaultProfile = {
   rateLimitStormSeconds: 20,
   unknownEnumRate: 0.01,
   extraFieldsRate: 0.05,
+  // Answers shaped like Mirakl's own examples rather than its schemas: often, as in real life.
+  shapesRate: 0.3,
 };
 
 export const faultProfiles: Record<FaultProfileName, FaultProfiles> = {
   none: {},
   default: { '*': defaultFaults },
   harsh: {
-    '*': { ...defaultFaults, serverErrorRate: 0.08, resetRate: 0.04, lostResponseRate: 0.05, rateLimitStormRate: 0.01, unknownEnumRate: 0.05 },
+    '*': { ...defaultFaults, serverErrorRate: 0.08, resetRate: 0.04, lostResponseRate: 0.05, rateLimitStormRate: 0.01, unknownEnumRate: 0.05, shapesRate: 0.6 },
   },
 };
 
@@ -145,4 +147,4 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   };
 }
 
-export { defaultScenario, type Scenario };
+export { defaultScenario, type Scenario, type TaxMode };

@@ -3,6 +3,9 @@
 
 export type Range = [min: number, max: number];
 
+/** Whether the shop's prices include tax (Mirakl's order_tax_mode). */
+export type TaxMode = 'TAX_INCLUDED' | 'TAX_EXCLUDED';
+
 export interface Scenario {
   /** Sandbox time at which the world begins (its first orders are created before it). */
   startMs: number;
@@ -52,6 +55,13 @@ export interface Scenario {
   lateNotificationMinutes: Range;
 
   // Mirakl money and stock.
+  /**
+   * The shop's default order_tax_mode: what OR11 and OR28 use when a request names none. The world keeps gross
+   * amounts either way; TAX_EXCLUDED answers give prices net of tax with the tax in taxes[].
+   */
+  taxMode: TaxMode;
+  /** The tax codes each line's VAT is split over (e.g. ['tax1', 'tax2'] as in Mirakl's OR11 example). */
+  taxCodes: string[];
   /** Minutes a refund spends in WAITING_REFUND before it is REFUNDED. */
   refundSettleMinutes: Range;
   /** Seconds a stock import spends WAITING and then RUNNING. */
@@ -82,6 +92,8 @@ export const defaultScenario: Scenario = {
   duplicateNotificationRate: 0.05,
   outOfOrderNotificationRate: 0.05,
   lateNotificationMinutes: [10, 240],
+  taxMode: 'TAX_INCLUDED',
+  taxCodes: ['VAT'],
   refundSettleMinutes: [30, 600],
   stockImportSeconds: [5, 60],
 };

@@ -7,7 +7,7 @@ import { SimulatedCrash } from '../../core/sync/execute';
 import type { CallTarget, FaultKind, PlannedFault } from './plan';
 
 // The engine's network port in a chaos run: the real fetch adapter to the real sandbox servers, with faults placed
-// on chosen calls. Faults the sandbox already injects (reset, 5xx, lost response, 429 storm, unknown enum) are
+// on chosen calls. Faults the sandbox already injects (reset, 5xx, lost response, 429 storm, unknown enum, shapes) are
 // switched on for exactly one call; the others (timeouts on either side of the server, business rejections,
 // pagination shifting mid-poll, clock jumps mid-call, a kill, a second instance) are made here.
 
@@ -17,6 +17,8 @@ export interface CallInfo {
   isWrite: boolean;
   isUnsafeWrite: boolean;
   hasUnknownEnum: boolean;
+  /** The sandbox's shapes fault reshapes this operation's answers. */
+  isShaped: boolean;
 }
 
 /** A call whose answer the client never saw although the server applied it. */
@@ -71,6 +73,22 @@ const reboundOperations: [method: string, pattern: RegExp, operation: string][] 
 ];
 const unsafeOperations = new Set(['OR28', 'STO01', 'returnOrders.create']);
 const unknownEnumOperations = new Set(['RT11', 'OR11', 'STO02', 'returnOrders.get', 'returnOrders.list']);
+const shapedOperations = new Set([
+  'RT11',
+  'RT04',
+  'RT21',
+  'RT25',
+  'RT26',
+  'RT27',
+  'OR11',
+  'OR28',
+  'OF21',
+  'STO02',
+  'salesOrders.create',
+  'returnOrders.create',
+  'returnOrders.list',
+  'returnOrders.get',
+]);
 const readOnlyPosts = new Set(['oauth.token']);
 
 export function describeCall(sandbox: Sandbox, request: HttpRequest): CallInfo {
@@ -84,6 +102,7 @@ export function describeCall(sandbox: Sandbox, request: HttpRequest): CallInfo {
     isWrite: request.method !== 'GET' && !readOnlyPosts.has(operation),
     isUnsafeWrite: unsafeOperations.has(operation),
     hasUnknownEnum: unknownEnumOperations.has(operation),
+    isShaped: shapedOperations.has(operation),
   };
 }
 
@@ -97,16 +116,18 @@ export function fitsTarget(target: CallTarget, call: CallInfo): boolean {
       return !call.isWrite;
     case 'enumRead':
       return call.hasUnknownEnum;
+    case 'shaped':
+      return call.isShaped;
     case 'any':
       return true;
   }
 }
 
-type SandboxFault = 'reset' | 'serverError' | 'lostResponse' | 'rateLimitStorm' | 'unknownEnum';
+type SandboxFault = 'reset' | 'serverError' | 'lostResponse' | 'rateLimitStorm' | 'unknownEnum' | 'shapes';
 
 export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: { isNested: boolean; paging: boolean }): HttpPort {
   const { sandbox, worldClock } = deps;
-  const noFault = { serverErrorRate: 0, resetRate: 0, rateLimitStormRate: 0, lostResponseRate: 0, unknownEnumRate: 0 };
+  const noFault = { serverErrorRate: 0, resetRate: 0, rateLimitStormRate: 0, lostResponseRate: 0, unknownEnumRate: 0, shapesRate: 0 };
 
   async function withSandboxFault(call: CallInfo, fault: SandboxFault, profile: FaultProfile, send: () => Promise<HttpResponse>): Promise<{ response: HttpResponse; happened: boolean }> {
     const server = call.system === 'mirakl' ? sandbox.miraklServer : sandbox.reboundServer;
@@ -199,6 +220,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
       ['serverError', 'serverError', { serverErrorRate: 1 }],
       ['lostResponse', 'lostResponse', { lostResponseRate: 1 }],
       ['unknownEnum', 'unknownEnum', { unknownEnumRate: 1 }],
+      ['shapes', 'shapes', { shapesRate: 1 }],
       ['rateLimitStorm', 'rateLimitStorm', { rateLimitStormRate: 1 }],
     ];
     let chosen: { fault: SandboxFault; profile: FaultProfile; planned: PlannedFault } | null = null;

@@ -31,6 +31,7 @@ const shortNames: Record<FaultKind, string> = {
   rateLimitStorm: '429-storm',
   businessRejection: 'rejected',
   unknownEnum: 'unknown-enum',
+  shapes: 'shapes',
   paginationShift: 'page-shift',
   clockJumpMidCall: 'clock-jump',
   killAtCall: 'kill@call',
@@ -47,10 +48,12 @@ const shortNames: Record<FaultKind, string> = {
   notificationRefused: 'ntf-refused',
   notificationsReordered: 'ntf-reordered',
 };
-const backgroundNames: Record<string, string> = { reset: 'reset', serverError: '5xx', lostResponse: 'lost-response', rateLimitStorm: '429-storm', unknownEnum: 'unknown-enum' };
+const backgroundNames: Record<string, string> = { reset: 'reset', serverError: '5xx', lostResponse: 'lost-response', rateLimitStorm: '429-storm', unknownEnum: 'unknown-enum', shapes: 'shapes' };
 
 export const firedCount = (r: RunResult) => Object.values(r.fired).reduce((s, n) => s + (n ?? 0), 0);
 export const backgroundCount = (r: RunResult) => Object.values(r.background).reduce((s, n) => s + n, 0);
+/** Records the shapes fault reshaped in a run, over every variant. */
+export const shapedRecords = (r: RunResult) => Object.values(r.shapes).reduce((s, n) => s + (n ?? 0), 0);
 
 /** One line per seed: faults that fired by kind, cycles, restarts, the verdict. */
 export function seedLine(r: SeedReport): string {
@@ -63,7 +66,7 @@ export function seedLine(r: SeedReport): string {
   const verdict = r.violations.length === 0 ? 'ok' : `FAILED (${r.violations.length} violation${r.violations.length === 1 ? '' : 's'})`;
   return (
     `seed ${String(r.seed).padStart(4)}  ${verdict.padEnd(2)}  faults ${firedCount(r)} of ${r.drawn} drawn [${fired}] + sandbox ${backgroundCount(r)} [${background}]` +
-    `  cycles ${r.cycles}  restarts ${r.restarts}  ${r.simDays} d  ${(r.ms / 1000).toFixed(1)} s`
+    `  reshaped records ${shapedRecords(r)}  ${r.taxMode === 'TAX_EXCLUDED' ? 'tax-excluded shop  ' : ''}cycles ${r.cycles}  restarts ${r.restarts}  ${r.simDays} d  ${(r.ms / 1000).toFixed(1)} s`
   );
 }
 

@@ -6,7 +6,8 @@ import type { LostCall } from './chaos-http';
 
 // What must hold once the faults have stopped and the engine has gone quiet, checked against the sandbox's ground
 // truth (what Mirakl really refunded and holds in stock, what ReBound really received) rather than against what
-// the engine believes. Each violation names the money, stock or event that went wrong.
+// the engine believes. Each violation names the money, stock or event that went wrong. Money in the truth is gross
+// (tax included) whatever the shop's tax mode, so every comparison below is in gross terms.
 
 export interface QuietCheckInput {
   sandbox: Sandbox;
@@ -57,10 +58,12 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   for (const lost of input.lostCalls) {
     bump(`lost.${lost.operation}`);
     if (lost.operation === 'OR28' && lost.body) {
-      const refunds = (JSON.parse(lost.body) as { refunds: { order_line_id: string; amount: number }[] }).refunds;
-      for (const r of refunds) {
+      const sent = JSON.parse(lost.body) as { order_tax_mode?: string; refunds: { order_line_id: string; amount: number }[] };
+      // The truth is gross; a TAX_EXCLUDED request (named, or the shop's default) sent the amount net of its tax.
+      const isNet = (sent.order_tax_mode ?? truth.mirakl.taxMode) === 'TAX_EXCLUDED';
+      for (const r of sent.refunds) {
         const applied = (truth.mirakl.refundsByLine[r.order_line_id] ?? []).find(
-          (t) => Date.parse(t.createdAt) === lost.at && t.amountMinor === Math.round(r.amount * 100),
+          (t) => Date.parse(t.createdAt) === lost.at && (isNet ? t.amountMinor - t.taxMinor : t.amountMinor) === Math.round(r.amount * 100),
         );
         if (!applied) continue;
         const claim = refundIntents.filter((i) => i.line === r.order_line_id && i.state === 'confirmed' && i.refundId === applied.id);
@@ -92,6 +95,9 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       receivedByLine.set(u.clientItemId, [...(receivedByLine.get(u.clientItemId) ?? []), { at: Date.parse(at), grade: u.grade }]);
     }
   }
+  // A TAX_EXCLUDED refund of n units is n net unit prices plus a share of the line's tax, which may round a cent per
+  // unit away from n gross unit prices: that much is rounding, not money lost or given away.
+  const centsPerUnit = truth.mirakl.taxMode === 'TAX_EXCLUDED' ? 1 : 0;
   const claimed = new Map<string, number>();
   for (const i of refundIntents) if (i.state === 'confirmed' && i.refundId) claimed.set(i.refundId, (claimed.get(i.refundId) ?? 0) + 1);
   for (const [refundId, n] of claimed) if (n > 1) violations.push(`DOUBLE CLAIM: ${n} confirmed refund intents claim Mirakl refund ${refundId}`);
@@ -120,7 +126,7 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       spent += r.amountMinor;
       const receivedThen = (receivedByLine.get(lineId) ?? []).filter((u) => u.at <= Date.parse(r.createdAt)).length;
       if (receivedThen === 0) violations.push(`REFUND WITHOUT RECEIPT: refund ${r.id} on ${lineId} at ${r.createdAt}, before ReBound registered any of its units`);
-      else if (spent > receivedThen * line.priceUnitMinor) {
+      else if (spent > receivedThen * (line.priceUnitMinor + centsPerUnit)) {
         violations.push(`REFUND BEYOND RECEIPT: ${lineId} refunded ${spent} by ${r.createdAt} for ${receivedThen} registered unit(s) at ${line.priceUnitMinor}`);
       }
     }
@@ -137,7 +143,8 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     const returnId = returnOfLine.get(lineId);
     if (!line || !returnId || owed === 0) continue;
     bump('linesOwedRefund');
-    const refundedUnits = Math.floor((truth.mirakl.refundsByLine[lineId] ?? []).reduce((s, r) => s + r.amountMinor, 0) / line.priceUnitMinor);
+    const refundedMinor = (truth.mirakl.refundsByLine[lineId] ?? []).reduce((s, r) => s + r.amountMinor, 0);
+    const refundedUnits = Math.floor((refundedMinor + centsPerUnit * line.quantity) / line.priceUnitMinor);
     if (refundedUnits >= Math.min(owed, line.quantity)) continue;
     const ret = truth.mirakl.returns.find((r) => r.id === returnId);
     if (ret && !ret.lines.every((l) => mapped.has(l.reasonCode))) continue;

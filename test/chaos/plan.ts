@@ -14,6 +14,7 @@ export const faultKinds = [
   'rateLimitStorm', // the sandbox answers 429 to every call of that operation for a while
   'businessRejection', // the API refuses the write (4xx, or every item of a batch refused)
   'unknownEnum', // the answer carries an enum value the client has never seen
+  'shapes', // the answer is reshaped like Mirakl's own examples (nulls, older placements, deprecated fields, "12.50")
   'paginationShift', // an RT11 poll is read in small pages while time passes and the world changes between them
   'clockJumpMidCall', // sandbox and local time jump forward while a call is on its way
   'killAtCall', // the process dies just before a call leaves, or just after its answer arrived
@@ -38,7 +39,7 @@ export const faultKinds = [
 export type FaultKind = (typeof faultKinds)[number];
 
 /** Which calls an HTTP fault may hit. */
-export type CallTarget = 'unsafeWrite' | 'write' | 'read' | 'any' | 'enumRead';
+export type CallTarget = 'unsafeWrite' | 'write' | 'read' | 'any' | 'enumRead' | 'shaped';
 
 export interface PlannedFault {
   id: number;
@@ -87,6 +88,8 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
       return { target: rng.pick(['write', 'read', 'any'] as const), amount: rng.int(60, 1800), variant: '' };
     case 'unknownEnum':
       return { target: 'enumRead', amount: 0, variant: '' };
+    case 'shapes':
+      return { target: 'shaped', amount: 0, variant: '' };
     case 'paginationShift':
       return { target: 'read', amount: rng.int(1, 5), variant: '' };
     case 'clockJumpMidCall':

@@ -53,5 +53,20 @@ function worker(queue: number[], report: (r: SeedReport) => void): Promise<void>
 }
 
 function crashed(seed: number, why: string): SeedReport {
-  return { seed, drawn: 0, fired: {}, background: {}, cycles: 0, restarts: 0, simDays: 0, violations: [`HARNESS: ${why}`], tables: {}, hash: '', stats: {}, ms: 0 };
+  return {
+    seed,
+    drawn: 0,
+    fired: {},
+    background: {},
+    shapes: {},
+    taxMode: 'TAX_INCLUDED',
+    cycles: 0,
+    restarts: 0,
+    simDays: 0,
+    violations: [`HARNESS: ${why}`],
+    tables: {},
+    hash: '',
+    stats: {},
+    ms: 0,
+  };
 }

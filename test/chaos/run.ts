@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { parseFlags, UsageError } from '../../core/cli/args';
-import { backgroundCount, checkSeed, faultShortNames, firedCount, seedLine, type SeedReport } from './check-seed';
+import { backgroundCount, checkSeed, faultShortNames, firedCount, seedLine, shapedRecords, type SeedReport } from './check-seed';
 import type { FaultKind } from './plan';
 import { runSeeds } from './pool';
 
@@ -58,6 +58,10 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
   const background = reports.reduce((s, r) => s + backgroundCount(r), 0);
   const fewest = reports.reduce((m, r) => Math.min(m, firedCount(r)), Infinity);
   const seconds = (performance.now() - started) / 1000;
+  const variants: Record<string, number> = {};
+  for (const r of reports) for (const [v, n] of Object.entries(r.shapes)) variants[v] = (variants[v] ?? 0) + (n ?? 0);
+  const shapesDrawn = reports.reduce((s, r) => s + (r.fired.shapes ?? 0) + (r.background.shapes ?? 0), 0);
+  const excluded = reports.filter((r) => r.taxMode === 'TAX_EXCLUDED').length;
   const byKind = Object.entries(fired)
     .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
     .map(([k, n]) => `${faultShortNames[k as FaultKind]} ${n}`)
@@ -68,6 +72,13 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
       `chaos: ${reports.length} seed(s), ${reports.length - failed.length} passed, ${failed.length} failed${failed.length ? ` (seed ${failed.map((r) => r.seed).join(', ')})` : ''} in ${seconds.toFixed(0)} s on ${workers} worker(s)`,
       `faults: ${planned} planned faults fired (at least ${fewest} per seed) + ${background} drawn by the sandbox itself`,
       `  ${byKind}`,
+      `shapes: ${shapesDrawn} answers reshaped (${fired.shapes ?? 0} planned, ${shapesDrawn - (fired.shapes ?? 0)} drawn by the sandbox), ${reports.reduce((s, r) => s + shapedRecords(r), 0)} records: ${
+        Object.entries(variants)
+          .sort((a, b) => b[1] - a[1])
+          .map(([v, n]) => `${v} ${n}`)
+          .join(', ') || 'none'
+      }`,
+      `tax modes: ${excluded} of ${reports.length} seed(s) ran a TAX_EXCLUDED shop`,
       `cycles: ${reports.reduce((s, r) => s + r.cycles, 0)} engine cycles, ${reports.reduce((s, r) => s + r.restarts, 0)} restarts after a kill`,
       failed.length === 0 ? 'every invariant held on every seed, and every replay ended in the same state' : `reproduce a failure: npm run chaos -- --seed ${failed[0]?.seed} --verbose`,
     ].join('\n') + '\n',

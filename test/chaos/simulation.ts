@@ -9,8 +9,9 @@ import { fetchHttp } from '../../core/net/http';
 import { createSqliteJournal, memoryJournal } from '../../core/net/journal';
 import type { Clock } from '../../core/ports';
 import { createReboundClient } from '../../core/rebound/client';
-import type { FaultProfile } from '../../core/sandbox/http/faults';
+import type { FaultProfile, ShapeVariant } from '../../core/sandbox/http/faults';
 import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../../core/sandbox/index';
+import type { TaxMode } from '../../core/sandbox/scenario';
 import { createRng } from '../../core/sandbox/rng';
 import { openStore, type Store } from '../../core/store/db';
 import { sourceMigrationsDir } from '../../core/store/paths';
@@ -80,7 +81,14 @@ export const backgroundFaults: FaultProfile = {
   rateLimitStormSeconds: 120,
   unknownEnumRate: 0.01,
   extraFieldsRate: 0.05,
+  shapesRate: 0.1,
 };
+
+/** Share of seeds whose shop works in TAX_EXCLUDED (amounts net of tax, tax in taxes[]), the rest TAX_INCLUDED. */
+export const taxExcludedShare = 0.3;
+
+/** The shop's tax mode for a seed, from a stream of its own so the rest of the run draws exactly as before. */
+export const taxModeFor = (seed: number): TaxMode => (createRng(seed).fork('tax-mode').chance(taxExcludedShare) ? 'TAX_EXCLUDED' : 'TAX_INCLUDED');
 
 export interface RunResult {
   seed: number;
@@ -89,6 +97,10 @@ export interface RunResult {
   fired: Partial<Record<FaultKind, number>>;
   /** Faults the sandbox drew on its own, by kind. */
   background: Record<string, number>;
+  /** Records the shapes fault reshaped (planned and background), by variant, on both servers. */
+  shapes: Partial<Record<ShapeVariant, number>>;
+  /** The shop's default order_tax_mode in this run. */
+  taxMode: TaxMode;
   cycles: number;
   restarts: number;
   simDays: number;
@@ -141,7 +153,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   let skewMs = 0;
   const localClock: Clock = { now: () => worldClock.now() + skewMs };
   const notifications = createNotificationChaos();
-  const sandbox = await startSandbox({ seed, clock: worldClock, scenario: chaosScenario, webhookTransport: notifications.transport });
+  const taxMode = taxModeFor(seed);
+  const sandbox = await startSandbox({ seed, clock: worldClock, scenario: { ...chaosScenario, taxMode }, webhookTransport: notifications.transport });
   const disk = createDiskFaults();
   const dataDir = join(temp.dir, 'data');
   const mappingsDir = createMappingsDir(dataDir);
@@ -451,6 +464,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       drawn: plan.length,
       fired,
       background: backgroundCounts(sandbox, fired),
+      shapes: shapeCounts(sandbox),
+      taxMode,
       cycles,
       restarts: stats.restarts ?? 0,
       simDays: Math.round((worldClock.now() - chaosStartMs) / day),
@@ -497,6 +512,7 @@ function backgroundCounts(sandbox: Sandbox, fired: Partial<Record<FaultKind, num
     lostResponse: fired.lostResponse ?? 0,
     rateLimitStorm: fired.rateLimitStorm ?? 0,
     unknownEnum: fired.unknownEnum ?? 0,
+    shapes: fired.shapes ?? 0,
   };
   const counts: Record<string, number> = {};
   for (const server of [sandbox.miraklServer, sandbox.reboundServer]) {
@@ -506,4 +522,15 @@ function backgroundCounts(sandbox: Sandbox, fired: Partial<Record<FaultKind, num
   }
   for (const [kind, n] of Object.entries(planned)) if (counts[kind] !== undefined) counts[kind] = Math.max(0, counts[kind] - n);
   return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+}
+
+/** Records reshaped by the shapes fault on either server, by variant. */
+function shapeCounts(sandbox: Sandbox): Partial<Record<ShapeVariant, number>> {
+  const counts: Partial<Record<ShapeVariant, number>> = {};
+  for (const server of [sandbox.miraklServer, sandbox.reboundServer]) {
+    for (const c of Object.values(server.counters)) {
+      for (const [variant, n] of Object.entries(c.shapes) as [ShapeVariant, number][]) counts[variant] = (counts[variant] ?? 0) + n;
+    }
+  }
+  return counts;
 }

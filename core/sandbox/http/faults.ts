@@ -19,11 +19,30 @@ export interface FaultProfile {
   unknownEnumRate?: number;
   /** Add fields the client does not know to every object in the answer. */
   extraFieldsRate?: number;
+  /**
+   * Reshape the answer record by record the way Mirakl's own examples do (and ReBound's looser payloads): optional
+   * fields left out or null, older field placements, deprecated fields alone, unannounced values, numbers as
+   * strings. What the engine needs to act safely (ids, quantities, amounts, currency) is never removed.
+   */
+  shapesRate?: number;
 }
 
 export type FaultProfiles = Record<string, FaultProfile>;
 
-export type FaultKind = 'latency' | 'serverError' | 'reset' | 'lostResponse' | 'rateLimitStorm' | 'unknownEnum' | 'extraFields';
+export type FaultKind = 'latency' | 'serverError' | 'reset' | 'lostResponse' | 'rateLimitStorm' | 'unknownEnum' | 'extraFields' | 'shapes';
+
+/**
+ * How one record of a reshaped answer was changed (see core/sandbox/mirakl/shape-faults.ts and the README):
+ * - omitOptional: optional fields left out (and the required ones Mirakl's examples leave out);
+ * - nullOptional: optional fields sent as null, even where they had no value (as Mirakl's examples do);
+ * - olderPlacement: a field where Mirakl's examples put it, not where the schema does (reason on the return, carrierCode…);
+ * - deprecatedOnly: a deprecated field without its replacement (a refund's `state` with no `refund_state`);
+ * - unknownValues: an unannounced enum value and fields the client has never seen;
+ * - numericStrings: amounts and quantities as decimal strings ("12.50", "2");
+ * - numericForms: ReBound's string quantities and values as JSON numbers instead.
+ */
+export const shapeVariants = ['omitOptional', 'nullOptional', 'olderPlacement', 'deprecatedOnly', 'unknownValues', 'numericStrings', 'numericForms'] as const;
+export type ShapeVariant = (typeof shapeVariants)[number];
 
 export interface FaultPlan {
   latencyMs: number;
@@ -31,6 +50,7 @@ export interface FaultPlan {
   isLostResponse: boolean;
   hasUnknownEnum: boolean;
   hasExtraFields: boolean;
+  hasShapes: boolean;
 }
 
 export function profileFor(profiles: FaultProfiles, operation: string): FaultProfile {
@@ -50,6 +70,9 @@ export function planFaults(profile: FaultProfile, rng: Rng): FaultPlan {
     isLostResponse: before === null && rng.chance(profile.lostResponseRate ?? 0),
     hasUnknownEnum: rng.chance(profile.unknownEnumRate ?? 0),
     hasExtraFields: rng.chance(profile.extraFieldsRate ?? 0),
+    // Drawn last, and only when the rate is above zero (chance(0) draws nothing), so profiles without shapes
+    // replay exactly as before.
+    hasShapes: rng.chance(profile.shapesRate ?? 0),
   };
 }
 

@@ -1,3 +1,6 @@
+import type { ShapeVariant } from './faults';
+import type { Rng } from '../rng';
+
 // A small method + path matcher for the simulators: each route names the API operation it serves (RT11, OR28…)
 // so budgets, faults and call counters are kept per operation.
 
@@ -33,6 +36,8 @@ export interface Route<Ctx> {
   isContinuation?: (req: SimRequest) => boolean;
   /** Replaces one enum-like value in a response with a value the client has never seen. */
   withUnknownEnum?: (body: unknown) => void;
+  /** Reshapes a response record by record (the `shapes` fault); returns one entry per record and variant applied. */
+  withShapes?: (body: unknown, rng: Rng) => ShapeVariant[];
   /** Does not need the API's credentials (token endpoints, health checks). */
   isPublic?: boolean;
   /** A /_sim/ ground-truth hook: no credentials, no budget, no injected faults. */

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../../ports';
 import type { Rng } from '../rng';
 import { createBudgetState, type Budgets } from './budgets';
-import { addExtraFields, planFaults, profileFor, type FaultKind, type FaultProfiles } from './faults';
+import { addExtraFields, planFaults, profileFor, type FaultKind, type FaultProfiles, type ShapeVariant } from './faults';
 import { BadRequest, matchRoute, type Route, type SimRequest, type SimResponse } from './router';
 
 // One loopback HTTP server per simulated system. Each request is matched to an API operation, authenticated,
@@ -17,6 +17,8 @@ export interface OperationCounters {
   /** 429s because a client called sooner than the operation's budget allows (not storms). */
   overBudget: number;
   faults: Partial<Record<FaultKind, number>>;
+  /** Records reshaped by the `shapes` fault, by variant (one call usually reshapes several records). */
+  shapes: Partial<Record<ShapeVariant, number>>;
 }
 export type CallCounters = Record<string, OperationCounters>;
 
@@ -52,7 +54,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
   const count = (operation: string): OperationCounters => {
     const existing = counters[operation];
     if (existing) return existing;
-    const created: OperationCounters = { calls: 0, byStatus: {}, rateLimited: 0, overBudget: 0, faults: {} };
+    const created: OperationCounters = { calls: 0, byStatus: {}, rateLimited: 0, overBudget: 0, faults: {}, shapes: {} };
     counters[operation] = created;
     return created;
   };
@@ -160,6 +162,14 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
       return;
     }
     if (isJsonBody(response) && response.status < 300) {
+      // Before the other answer faults, so a reshaped record can still get an unknown enum or extra fields on top.
+      if (plan.hasShapes && route.withShapes) {
+        const applied = route.withShapes(response.body, options.rng);
+        if (applied.length > 0) {
+          noteFault(c, 'shapes');
+          for (const variant of applied) c.shapes[variant] = (c.shapes[variant] ?? 0) + 1;
+        }
+      }
       if (plan.hasUnknownEnum && route.withUnknownEnum) {
         noteFault(c, 'unknownEnum');
         route.withUnknownEnum(response.body);

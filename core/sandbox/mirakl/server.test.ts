@@ -174,6 +174,41 @@ describe('Mirakl simulator', () => {
     expect(server.counters.RT11?.rateLimited).toBe(1);
   });
 
+  it('serves one return unreadable in RT11 on request, and whole again, each time as a fresh update', async () => {
+    const target = world.returnsList()[5];
+    expect(target).toBeDefined();
+    const id = target?.id ?? '';
+    const rt11Since = async (since: string) => {
+      clock.advance(5 * minute);
+      const res = await call('GET', `/api/returns?limit=100&return_last_updated_from=${encodeURIComponent(since)}`);
+      expect(res.status).toBe(200);
+      return (res.body.data as Record<string, unknown>[]).find((r) => r.id === id);
+    };
+    const hook = (path: string, body?: unknown) => fetch(`${server.url}/_sim/returns/${id}/${path}`, { method: 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
+
+    let since = new Date(clock.now()).toISOString();
+    const broken = await hook('unreadable', { how: 'quantityWord' });
+    expect(broken.status).toBe(200);
+    expect(await broken.json()).toMatchObject({ id, unreadable: 'quantityWord' });
+    const served = await rt11Since(since);
+    expect((served?.return_lines as { quantity: unknown }[])[0]?.quantity).toBe('two');
+
+    since = new Date(clock.now()).toISOString();
+    expect((await hook('unreadable', { how: 'missingOrderId' })).status).toBe(200);
+    const withoutOrder = await rt11Since(since);
+    expect(withoutOrder).toBeDefined();
+    expect(withoutOrder && 'order_id' in withoutOrder).toBe(false);
+
+    since = new Date(clock.now()).toISOString();
+    expect((await hook('readable')).status).toBe(200);
+    const mended = await rt11Since(since);
+    expect(mended?.order_id).toBe(target?.orderId);
+    expect((mended?.return_lines as { quantity: unknown }[])[0]?.quantity).toBe(target?.lines[0]?.quantity);
+
+    expect((await hook('unreadable', { how: 'sideways' })).status).toBe(400);
+    expect((await fetch(`${server.url}/_sim/returns/no-such-return/readable`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('applies a change whose response is lost', async () => {
     faults = { OR28: { lostResponseRate: 1 } };
     const lineId = world.returnsList()[0]?.lines[0]?.orderLineId ?? '';

@@ -6,11 +6,14 @@ import type { FaultProfiles } from '../http/faults';
 import { BadRequest, type Route, type SimRequest, type SimResponse } from '../http/router';
 import { startSimServer, type SimServer } from '../http/sim-server';
 import type { Rng } from '../rng';
-import { MiraklRejection, type MiraklReturn, type MiraklWorld } from '../world/mirakl-world';
-import { accountJson, importStatusJson, offerJson, orderJson, refundResultJson, returnJson } from './shapes';
+import type { TaxMode } from '../scenario';
+import { MiraklRejection, unreadableHows, type MiraklReturn, type MiraklWorld, type RefundItem, type UnreadableHow } from '../world/mirakl-world';
+import { miraklShapeHooks, unannouncedValue } from './shape-faults';
+import { accountJson, importStatusJson, offerJson, orderJson, refundResultJson, returnJson, rt11ReturnJson } from './shapes';
 
 // The Mirakl seller API subset the engine uses, served from the shared world. Paths, parameters, field names and
-// status codes follow the seller OpenAPI file and specs NOTES §1–§8; conformance tests validate every answer.
+// status codes follow the seller OpenAPI file and specs NOTES §1–§8; conformance tests validate every answer. Under
+// the `shapes` fault (shape-faults.ts) answers leave the schemas only as Mirakl's own examples do (deviations.ts).
 
 const minute = 60_000;
 
@@ -27,8 +30,6 @@ export const defaultMiraklBudgets: Budgets = {
 
 /** Mirakl's error body as its Java SDK parses it (specs NOTES §3): `{status, message}`. */
 export const miraklError = (status: number, message: string) => ({ status, message });
-
-const unknownValue = 'SANDBOX_UNANNOUNCED_VALUE';
 
 export interface MiraklServerOptions {
   world: MiraklWorld;
@@ -69,7 +70,7 @@ export function startMiraklServer(options: MiraklServerOptions): Promise<SimServ
 function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
   const ok = (body: unknown, status = 200): SimResponse => ({ status, body });
 
-  return [
+  const routes: Route<MiraklWorld>[] = [
     { operation: 'V01', method: 'GET', pattern: '/api/version', isPublic: true, handler: () => ({ status: 200 }) },
     { operation: 'A01', method: 'GET', pattern: '/api/account', handler: (_r, w) => ok(accountJson(w.shopId, options.startMs)) },
     {
@@ -88,7 +89,7 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
       isContinuation: (req) => req.query.has('page_token'),
       withUnknownEnum: (body) => {
         const first = (body as { data: { state: string }[] }).data[0];
-        if (first) first.state = unknownValue;
+        if (first) first.state = unannouncedValue;
       },
       handler: (req, w) => listReturns(req, w),
     },
@@ -114,8 +115,8 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
       withUnknownEnum: (body) => {
         const orders = (body as { orders: { order_state: string; order_lines: { refunds: { refund_state: string }[] }[] }[] }).orders;
         const refund = orders.flatMap((o) => o.order_lines.flatMap((l) => l.refunds))[0];
-        if (refund) refund.refund_state = unknownValue;
-        else if (orders[0]) orders[0].order_state = unknownValue;
+        if (refund) refund.refund_state = unannouncedValue;
+        else if (orders[0]) orders[0].order_state = unannouncedValue;
       },
       handler: (req, w) => listOrders(req, w),
     },
@@ -126,9 +127,8 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
       handler: (req, w) => {
         const body = req.json() as { refunds?: unknown; order_tax_mode?: unknown };
         if (!Array.isArray(body.refunds)) throw new BadRequest('refunds is required');
-        if (body.order_tax_mode !== undefined && body.order_tax_mode !== 'TAX_INCLUDED') {
-          throw new BadRequest('This shop works in TAX_INCLUDED mode');
-        }
+        // Without order_tax_mode the shop's default applies (the spec: "the default order tax mode of the platform").
+        const mode = taxMode(body.order_tax_mode ?? null, w, 'order_tax_mode');
         body.refunds.forEach((r: unknown, i: number) => {
           const item = r as Record<string, unknown>;
           for (const field of ['order_line_id', 'reason_code']) {
@@ -137,10 +137,19 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
           for (const field of ['amount', 'shipping_amount']) {
             if (typeof item[field] !== 'number') throw new BadRequest(`refunds[${i}].${field} is required and must be a number`);
           }
+          for (const field of ['taxes', 'shipping_taxes']) {
+            const taxes = item[field];
+            if (taxes === undefined) continue;
+            // Tax amounts may be decimal strings: the spec's own OR28 example sends "1".
+            const isTax = (t: unknown) =>
+              typeof (t as { code?: unknown })?.code === 'string' && ['number', 'string'].includes(typeof (t as { amount?: unknown }).amount);
+            if (!Array.isArray(taxes) || !taxes.every(isTax)) throw new BadRequest(`refunds[${i}].${field} must be a list of {code, amount}`);
+          }
         });
         try {
-          const created = w.refund(body.refunds as Parameters<MiraklWorld['refund']>[0]);
-          return ok({ order_tax_mode: 'TAX_INCLUDED', refunds: created.map(refundResultJson) });
+          const created = w.refund(body.refunds as RefundItem[], mode);
+          const currency = (lineId: string) => w.findLine(lineId)?.order.currency ?? 'GBP';
+          return ok({ order_tax_mode: mode, refunds: created.map((r) => refundResultJson(r, mode, currency(r.orderLineId))) });
         } catch (error) {
           if (error instanceof MiraklRejection) throw new BadRequest(error.message);
           throw error;
@@ -185,7 +194,7 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
       method: 'GET',
       pattern: '/api/offers/stock/imports/:import_id/status',
       withUnknownEnum: (body) => {
-        (body as { status: string }).status = unknownValue;
+        (body as { status: string }).status = unannouncedValue;
       },
       handler: (req, w) => {
         const imp = w.getImport(req.params.import_id ?? '');
@@ -208,7 +217,12 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         return { status: 200, body: csv, contentType: 'text/csv; charset=utf-8' };
       },
     },
+    ...simRoutes(),
   ];
+  return routes.map((route) => {
+    const withShapes = miraklShapeHooks[route.operation];
+    return withShapes && !route.isTestHook ? { ...route, withShapes } : route;
+  });
 
   function batchRoute(
     operation: string,
@@ -232,6 +246,52 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         return ok({ return_success: result.success, return_errors: result.errors });
       },
     };
+  }
+
+  /**
+   * Test hooks (no credentials, budget or faults) that break one return in RT11 answers and mend it again:
+   *   POST /_sim/returns/:id/unreadable  body {"how": "quantityWord" | "missingOrderId"}: return_lines[0].quantity
+   *        becomes "two", or order_id is left out, in every RT11 answer until mended;
+   *   POST /_sim/returns/:id/readable    serves it whole again.
+   * Both move the return's last_updated, so an incremental RT11 poll (return_last_updated_from) sees it again.
+   */
+  function simRoutes(): Route<MiraklWorld>[] {
+    const answer = (ret: MiraklReturn | undefined, id: string): SimResponse =>
+      ret
+        ? { status: 200, body: { id: ret.id, unreadable: ret.unreadable ?? null, last_updated: new Date(ret.lastUpdated).toISOString() } }
+        : { status: 404, body: miraklError(404, `Return ${id} does not exist`) };
+    return [
+      {
+        operation: '_sim.unreadable',
+        method: 'POST',
+        pattern: '/_sim/returns/:id/unreadable',
+        isTestHook: true,
+        handler: (req, w) => {
+          let how: unknown = 'quantityWord';
+          try {
+            if (req.body.length > 0) how = (req.json() as { how?: unknown }).how ?? how;
+          } catch (error) {
+            if (error instanceof BadRequest) return { status: 400, body: miraklError(400, error.message) };
+            throw error;
+          }
+          if (!unreadableHows.includes(how as UnreadableHow)) {
+            return { status: 400, body: miraklError(400, `how must be one of ${unreadableHows.join(', ')}`) };
+          }
+          const id = req.params.id ?? '';
+          return answer(w.setUnreadable(id, how as UnreadableHow), id);
+        },
+      },
+      {
+        operation: '_sim.readable',
+        method: 'POST',
+        pattern: '/_sim/returns/:id/readable',
+        isTestHook: true,
+        handler: (req, w) => {
+          const id = req.params.id ?? '';
+          return answer(w.setUnreadable(id, null), id);
+        },
+      },
+    ];
   }
 
   function listReturns(req: SimRequest, w: MiraklWorld): SimResponse {
@@ -261,7 +321,7 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
     const hasPrevious = first !== undefined && filtered[0] !== first;
     const base = { filters: cursor.filters, sort: cursor.sort, limit: cursor.limit };
     return ok({
-      data: page.map(returnJson),
+      data: page.map(rt11ReturnJson),
       ...(hasMoreAfter && last ? { next_page_token: encodeCursor({ ...base, after: key(last) }) } : {}),
       ...(hasPrevious && first ? { previous_page_token: encodeCursor({ ...base, before: key(first) }) } : {}),
     });
@@ -288,7 +348,8 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
       .filter((o) => createdFrom === null || o.createdAt >= createdFrom)
       .filter((o) => createdTo === null || o.createdAt <= createdTo)
       .sort((a, b) => (descending ? -1 : 1) * (a.createdAt - b.createdAt || (a.orderId < b.orderId ? -1 : 1)));
-    return ok({ orders: matching.slice(offset, offset + max).map((o) => orderJson(w, o)), total_count: matching.length });
+    const mode = taxMode(req.query.get('order_tax_mode'), w, 'order_tax_mode');
+    return ok({ orders: matching.slice(offset, offset + max).map((o) => orderJson(w, o, mode)), total_count: matching.length });
   }
 
   function optionalDate(req: SimRequest, name: string): number | null {
@@ -323,6 +384,12 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
     return (match[1] ?? 'ASC').toUpperCase() as 'ASC' | 'DESC';
   }
 
+}
+
+function taxMode(value: unknown, w: MiraklWorld, name: string): TaxMode {
+  if (value === null) return w.taxMode;
+  if (value === 'TAX_INCLUDED' || value === 'TAX_EXCLUDED') return value;
+  throw new BadRequest(`${name} must be TAX_INCLUDED or TAX_EXCLUDED, got ${JSON.stringify(value)}`);
 }
 
 interface ReturnFilters {

@@ -1,8 +1,11 @@
-import { toMajor } from '../world/money';
+import type { TaxMode } from '../scenario';
+import { toMajor, type TaxAmount } from '../world/money';
 import type { MiraklReturn, MiraklWorld, Offer, Order, OrderLine, Refund, StockImport } from '../world/mirakl-world';
 
 // World entities in the exact JSON shapes of the Mirakl seller OpenAPI (field names from the spec; the
 // conformance tests validate every answer against the derived OpenAPI file, so nothing here may be invented).
+// The world keeps money gross; each answer states it in the tax mode asked for (order_tax_mode): in TAX_EXCLUDED the
+// price fields and refund amounts leave the tax out, and taxes[] carry it, so amount + taxes is always the gross.
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const commissionRate = 0.15;
@@ -42,26 +45,53 @@ export function returnJson(ret: MiraklReturn) {
   };
 }
 
+/**
+ * A return as RT11 serves it, broken the way a test asked for (world.setUnreadable): a client must set that one
+ * record aside and keep reading the page, never guess a quantity or an order.
+ */
+export function rt11ReturnJson(ret: MiraklReturn): Record<string, unknown> {
+  const json = returnJson(ret);
+  if (ret.unreadable === 'missingOrderId') {
+    const { order_id: _left, ...rest } = json;
+    return rest;
+  }
+  if (ret.unreadable === 'quantityWord') {
+    const [first, ...rest] = json.return_lines;
+    return first ? { ...json, return_lines: [{ ...first, quantity: 'two' }, ...rest] } : json;
+  }
+  return json;
+}
+
 function commission(priceMinor: number) {
   const fee = Math.round(priceMinor * commissionRate);
   const vat = Math.round((fee * commissionVatRate) / 100);
   return { fee, vat, total: fee + vat };
 }
 
-function refundJson(refund: Refund) {
+/** A refund's amounts in `mode`: the stored gross less its tax when the tax is excluded. */
+function refundAmounts(refund: Refund, mode: TaxMode) {
+  const shippingTaxMinor = refund.shippingTaxMinor ?? 0;
+  return {
+    amount: toMajor(mode === 'TAX_EXCLUDED' ? refund.amountMinor - refund.taxMinor : refund.amountMinor),
+    shipping_amount: toMajor(mode === 'TAX_EXCLUDED' ? refund.shippingMinor - shippingTaxMinor : refund.shippingMinor),
+    taxes: taxesJson(refund.taxLines ?? [{ code: 'VAT', amountMinor: refund.taxMinor }]),
+    shipping_taxes: taxesJson(refund.shippingTaxLines ?? []),
+  };
+}
+
+const taxesJson = (taxes: readonly TaxAmount[]) => taxes.map((t) => ({ code: t.code, amount: toMajor(t.amountMinor) }));
+
+function refundJson(refund: Refund, mode: TaxMode) {
   const c = commission(refund.amountMinor);
   return {
     id: refund.id,
     order_refund_id: refund.orderRefundId,
     created_date: iso(refund.createdAt),
-    amount: toMajor(refund.amountMinor),
-    shipping_amount: toMajor(refund.shippingMinor),
+    ...refundAmounts(refund, mode),
     quantity: refund.quantity,
     reason_code: refund.reasonCode,
     refund_state: refund.state,
     state: refund.state,
-    taxes: [{ code: 'VAT', amount: toMajor(refund.taxMinor) }],
-    shipping_taxes: [],
     commission_amount: toMajor(c.fee),
     commission_tax_amount: toMajor(c.vat),
     commission_taxes: [{ code: 'VAT', amount: toMajor(c.vat) }],
@@ -70,12 +100,25 @@ function refundJson(refund: Refund) {
   };
 }
 
-function lineJson(world: MiraklWorld, order: Order, line: OrderLine) {
+/** A line's prices in `mode`, and the tax they carry (the same in both modes). */
+function linePrices(world: MiraklWorld, line: OrderLine, mode: TaxMode) {
+  const { taxes, shippingTaxes } = world.lineTaxes(line);
+  const sum = (t: readonly TaxAmount[]) => t.reduce((s, x) => s + x.amountMinor, 0);
+  const isExcluded = mode === 'TAX_EXCLUDED';
+  const unitTax = sum(world.lineTaxes({ ...line, priceMinor: line.priceUnitMinor, shippingMinor: 0 }).taxes);
+  const price = isExcluded ? line.priceMinor - sum(taxes) : line.priceMinor;
+  const shipping = isExcluded ? line.shippingMinor - sum(shippingTaxes) : line.shippingMinor;
+  return { taxes, shippingTaxes, price, shipping, priceUnit: isExcluded ? line.priceUnitMinor - unitTax : line.priceUnitMinor };
+}
+
+function lineJson(world: MiraklWorld, order: Order, line: OrderLine, mode: TaxMode) {
   const c = commission(line.priceMinor);
   const refunded = line.refunds.reduce((s, r) => s + r.amountMinor, 0);
   const state = world.lineState(order, line);
-  const vat = Math.round(line.priceMinor - line.priceMinor / (1 + line.vatRate / 100));
-  const shippingVat = Math.round(line.shippingMinor - line.shippingMinor / (1 + line.vatRate / 100));
+  const prices = linePrices(world, line, mode);
+  const rate = line.vatRate / Math.max(1, prices.taxes.length);
+  // PROPORTIONAL_TO_AMOUNT: Mirakl computes the tax of a partial refund itself (specs NOTES §6).
+  const taxLines = (taxes: readonly TaxAmount[]) => taxes.map((t) => ({ code: t.code, amount: toMajor(t.amountMinor), rate, tax_calculation_rule: 'PROPORTIONAL_TO_AMOUNT' }));
   return {
     order_line_id: line.orderLineId,
     order_line_index: line.index,
@@ -91,16 +134,12 @@ function lineJson(world: MiraklWorld, order: Order, line: OrderLine) {
     category_code: 'apparel',
     category_label: 'Apparel',
     quantity: line.quantity,
-    price_unit: toMajor(line.priceUnitMinor),
-    price: toMajor(line.priceMinor),
-    shipping_price: toMajor(line.shippingMinor),
-    total_price: toMajor(line.priceMinor + line.shippingMinor),
-    // PROPORTIONAL_TO_AMOUNT: Mirakl computes the tax of a partial refund itself (specs NOTES §6).
-    taxes: [{ code: 'VAT', amount: toMajor(vat), rate: line.vatRate, tax_calculation_rule: 'PROPORTIONAL_TO_AMOUNT' }],
-    shipping_taxes:
-      line.shippingMinor > 0
-        ? [{ code: 'VAT', amount: toMajor(shippingVat), rate: line.vatRate, tax_calculation_rule: 'PROPORTIONAL_TO_AMOUNT' }]
-        : [],
+    price_unit: toMajor(prices.priceUnit),
+    price: toMajor(prices.price),
+    shipping_price: toMajor(prices.shipping),
+    total_price: toMajor(prices.price + prices.shipping),
+    taxes: taxLines(prices.taxes),
+    shipping_taxes: taxLines(prices.shippingTaxes),
     commission_fee: toMajor(c.fee),
     commission_vat: toMajor(c.vat),
     commission_rate_vat: commissionVatRate,
@@ -112,16 +151,21 @@ function lineJson(world: MiraklWorld, order: Order, line: OrderLine) {
     shipped_date: iso(order.shippedAt),
     ...(state !== 'SHIPPED' ? { received_date: iso(order.deliveredAt) } : {}),
     order_line_additional_fields: [],
-    refunds: line.refunds.map(refundJson),
+    refunds: line.refunds.map((r) => refundJson(r, mode)),
     cancelations: [],
   };
 }
 
-export function orderJson(world: MiraklWorld, order: Order) {
-  const priceMinor = order.lines.reduce((s, l) => s + l.priceMinor, 0);
-  const shippingMinor = order.lines.reduce((s, l) => s + l.shippingMinor, 0);
-  const c = commission(priceMinor);
+export function orderJson(world: MiraklWorld, order: Order, mode: TaxMode = world.taxMode) {
+  const lines = order.lines.map((line) => ({ line, prices: linePrices(world, line, mode) }));
+  const priceMinor = lines.reduce((s, l) => s + l.prices.price, 0);
+  const shippingMinor = lines.reduce((s, l) => s + l.prices.shipping, 0);
+  const c = commission(order.lines.reduce((s, l) => s + l.priceMinor, 0));
   const fullyRefunded = order.lines.every((l) => l.refunds.reduce((s, r) => s + r.amountMinor, 0) >= l.priceMinor);
+  const orderTaxes = new Map<string, number>();
+  for (const { prices } of lines) {
+    for (const t of [...prices.taxes, ...prices.shippingTaxes]) orderTaxes.set(t.code, (orderTaxes.get(t.code) ?? 0) + t.amountMinor);
+  }
   const address = {
     firstname: order.customer.firstname,
     lastname: order.customer.lastname,
@@ -138,8 +182,10 @@ export function orderJson(world: MiraklWorld, order: Order) {
     created_date: iso(order.createdAt),
     last_updated_date: iso(world.orderLastUpdated(order)),
     currency_iso_code: order.currency,
-    order_tax_mode: 'TAX_INCLUDED',
+    order_tax_mode: mode,
+    order_taxes: [...orderTaxes].map(([code, amount]) => ({ code, total_amount: toMajor(amount) })),
     paymentType: 'CREDIT_CARD',
+    payment_type: 'CREDIT_CARD',
     price: toMajor(priceMinor),
     shipping_price: toMajor(shippingMinor),
     total_price: toMajor(priceMinor + shippingMinor),
@@ -163,21 +209,19 @@ export function orderJson(world: MiraklWorld, order: Order) {
       billing_address: address,
       shipping_address: address,
     },
-    order_lines: order.lines.map((line) => lineJson(world, order, line)),
+    order_lines: lines.map(({ line }) => lineJson(world, order, line, mode)),
   };
 }
 
-export function refundResultJson(refund: Refund) {
+export function refundResultJson(refund: Refund, mode: TaxMode, currency: string) {
   return {
     refund_id: refund.id,
     order_refund_id: refund.orderRefundId,
     order_line_id: refund.orderLineId,
-    amount: toMajor(refund.amountMinor),
-    shipping_amount: toMajor(refund.shippingMinor),
+    ...refundAmounts(refund, mode),
+    currency_iso_code: currency,
     quantity: refund.quantity,
     reason_code: refund.reasonCode,
-    taxes: [{ code: 'VAT', amount: toMajor(refund.taxMinor) }],
-    shipping_taxes: [],
     fees: [],
   };
 }

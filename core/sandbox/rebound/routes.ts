@@ -1,5 +1,6 @@
 import type { Route, SimRequest, SimResponse } from '../http/router';
 import type { ReboundApiError, ReboundResult } from './model';
+import { reboundShapeHooks } from './shape-faults';
 import type { ReboundSim } from './sim';
 
 // The HTTP face of the simulator (NOTES §6.1–6.2). Handlers only translate: every rule lives in the sim, so the
@@ -74,7 +75,7 @@ async function tokenRequest(req: SimRequest): Promise<{ grantType: string | null
   return { grantType: field('grant_type'), clientId, clientSecret };
 }
 
-export const reboundRoutes: Route<ReboundSim>[] = [
+const routes: Route<ReboundSim>[] = [
   {
     operation: 'oauth.token',
     method: 'POST',
@@ -149,6 +150,11 @@ export const reboundRoutes: Route<ReboundSim>[] = [
     handler: (_req, sim) => ({ status: 200, body: sim.truth() }),
   },
 ];
+
+export const reboundRoutes: Route<ReboundSim>[] = routes.map((route) => {
+  const withShapes = reboundShapeHooks[route.operation];
+  return withShapes ? { ...route, withShapes } : route;
+});
 
 /** Operations that are test hooks: exempt from injected faults and budgets. */
 export const simOnlyOperations: readonly string[] = ['_sim.advance', '_sim.truth'];

@@ -31,6 +31,7 @@ const noFaults: FaultProfile = {
   rateLimitStormRate: 0,
   unknownEnumRate: 0,
   extraFieldsRate: 0,
+  shapesRate: 0,
 };
 
 export function startReboundServer(sim: ReboundSim, options: ReboundServerOptions = {}): Promise<SimServer> {

@@ -1,9 +1,9 @@
 import type { Clock } from '../../ports';
 import type { Rng } from '../rng';
-import type { Scenario } from '../scenario';
+import type { Scenario, TaxMode } from '../scenario';
 import { generateOffers, reasons, returnReasonCodes, unmappedReturnReasonCode, type Offer, type Reason } from './catalog';
 import { createEventQueue } from './event-queue';
-import { includedVat } from './money';
+import { includedVat, proportionalTax, splitTax, type TaxAmount } from './money';
 
 // The marketplace side of the sandbox world: offers with stock, orders with lines, customers raising returns over
 // time, refunds settling, stock imports. It is the state behind the simulated Mirakl API and the ground truth the
@@ -27,14 +27,24 @@ export interface Customer {
   countryIsoCode: string;
 }
 
+// Money is kept gross (tax included) whatever the shop's tax mode: amounts are turned into the mode a client asks for
+// only at the edge (shapes.ts), so refund sums and the ground truth compare exactly in either mode.
 export interface Refund {
   id: string;
   orderRefundId: string;
   orderLineId: string;
   createdAt: number;
+  /** Gross: the tax is part of it. */
   amountMinor: number;
+  /** Gross shipping refunded. */
   shippingMinor: number;
+  /** The tax part of amountMinor. */
   taxMinor: number;
+  /** taxMinor by tax code, codes as the client sent them (absent on refunds planted by tests: one VAT line). */
+  taxLines?: TaxAmount[];
+  /** The tax part of shippingMinor, and by code. */
+  shippingTaxMinor?: number;
+  shippingTaxLines?: TaxAmount[];
   quantity: number;
   reasonCode: string;
   state: 'WAITING_REFUND' | 'REFUNDED';
@@ -95,6 +105,10 @@ export interface Address {
   country_iso_code: string;
 }
 
+/** How the /_sim/ hook makes a return unreadable in RT11 answers (see rt11ReturnJson in mirakl/shapes.ts). */
+export type UnreadableHow = 'quantityWord' | 'missingOrderId';
+export const unreadableHows: readonly UnreadableHow[] = ['quantityWord', 'missingOrderId'];
+
 export interface MiraklReturn {
   id: string;
   orderId: string;
@@ -112,6 +126,8 @@ export interface MiraklReturn {
   rejectionReasonCode: string | null;
   lines: ReturnLine[];
   history: { at: number; from: ReturnState | null; to: ReturnState; by: 'customer' | 'api' }[];
+  /** Set by a test hook: RT11 serves this return broken in this way until it is cleared. */
+  unreadable?: UnreadableHow | null;
 }
 
 export type StockImportStatus = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'FAILED';
@@ -331,6 +347,41 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     return Math.max(order.lastTouched, ...milestones, ...order.lines.map((l) => l.lastUpdated));
   }
 
+  // ---- money in the shop's tax modes ---------------------------------------------------------------------------
+
+  /** The tax a line carries, by the shop's tax codes (an even split of the line's VAT when there are several). */
+  function lineTaxes(line: OrderLine): { taxes: TaxAmount[]; shippingTaxes: TaxAmount[] } {
+    return {
+      taxes: splitTax(includedVat(line.priceMinor, line.vatRate), scenario.taxCodes),
+      shippingTaxes: line.shippingMinor > 0 ? splitTax(includedVat(line.shippingMinor, line.vatRate), scenario.taxCodes) : [],
+    };
+  }
+
+  /** One OR28 item in gross terms: what it takes off the line whatever the mode it was written in. */
+  function grossRefund(item: RefundItem, line: OrderLine, mode: TaxMode): GrossRefund {
+    const amount = toMinorAmount(item.amount, 'amount');
+    const shipping = toMinorAmount(item.shipping_amount, 'shipping_amount');
+    const sent = (taxes: RefundItem['taxes'], field: string) =>
+      taxes?.map((t, i) => ({ code: t.code, amountMinor: toMinorAmount(t.amount, `${field}[${i}].amount`) }));
+    const sentTaxes = sent(item.taxes, 'taxes');
+    const sentShippingTaxes = sent(item.shipping_taxes, 'shipping_taxes');
+    if ([...(sentTaxes ?? []), ...(sentShippingTaxes ?? [])].some((t) => t.amountMinor < 0)) throw new MiraklRejection('Refund taxes cannot be negative');
+    const owed = lineTaxes(line);
+    const lineTax = sumTax(owed.taxes);
+    const shippingTax = sumTax(owed.shippingTaxes);
+    if (mode === 'TAX_EXCLUDED') {
+      const taxes = sentTaxes ?? proportionalTax(owed.taxes, amount, line.priceMinor - lineTax);
+      const shippingTaxes = sentShippingTaxes ?? proportionalTax(owed.shippingTaxes, shipping, line.shippingMinor - shippingTax);
+      return { amount: amount + sumTax(taxes), shipping: shipping + sumTax(shippingTaxes), taxes, shippingTaxes };
+    }
+    return {
+      amount,
+      shipping,
+      taxes: sentTaxes ?? proportionalTax(owed.taxes, amount, line.priceMinor),
+      shippingTaxes: sentShippingTaxes ?? proportionalTax(owed.shippingTaxes, shipping, line.shippingMinor),
+    };
+  }
+
   // ---- writes (the engine's side effects) --------------------------------------------------------------------
 
   function batch<T>(ids: string[], apply: (ret: MiraklReturn) => T | string): BatchResult<T> {
@@ -354,6 +405,9 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
 
   return {
     shopId: options.shopId,
+    /** The shop's default order_tax_mode: OR11 and OR28 use it when a request names none. */
+    taxMode: scenario.taxMode,
+    lineTaxes,
     advance,
     offers: () => offers,
     reasons: (): Reason[] => reasons,
@@ -449,10 +503,13 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     /**
      * OR28. All-or-nothing (specs NOTES §6 leaves this open; all-or-nothing is the safer reading): every refund is
      * checked before any is recorded. Over-refunds, refunds on closed lines and non-REFUND reasons are refused.
+     * Amounts are read in `mode` (the shop's when the request names none): in TAX_EXCLUDED the gross refunded is
+     * amount + taxes, and taxes left out are worked out in proportion to the amount, as the lines' rule says.
      */
-    refund(items: { order_line_id: string; amount: number; shipping_amount: number; reason_code: string; quantity?: number; currency_iso_code?: string; taxes?: { code: string; amount: number }[] }[]) {
+    refund(items: RefundItem[], mode: TaxMode = scenario.taxMode) {
       if (items.length === 0) throw new MiraklRejection('No refund was given');
       const pending = new Map<string, { amount: number; shipping: number }>();
+      const planned: { item: RefundItem; order: Order; line: OrderLine; gross: GrossRefund }[] = [];
       for (const item of items) {
         const found = lineIndex.get(item.order_line_id);
         if (!found || found.order.visibleAt > clock.now()) throw new MiraklRejection(`Order line ${item.order_line_id} does not exist`);
@@ -467,8 +524,8 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
         if (state === 'CLOSED' || state === 'REFUNDED' || state === 'SHIPPING') {
           throw new MiraklRejection(`Order line ${line.orderLineId} cannot be refunded in state ${state}`);
         }
-        const amount = Math.round(item.amount * 100);
-        const shipping = Math.round(item.shipping_amount * 100);
+        const gross = grossRefund(item, line, mode);
+        const { amount, shipping } = gross;
         if (amount < 0 || shipping < 0) throw new MiraklRejection('Refund amounts cannot be negative');
         if (amount === 0 && shipping === 0) throw new MiraklRejection(`Refund of order line ${line.orderLineId} is zero`);
         const before = pending.get(line.orderLineId) ?? { amount: 0, shipping: 0 };
@@ -476,28 +533,29 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
         const refundedShipping = line.refunds.reduce((s, r) => s + r.shippingMinor, 0) + before.shipping + shipping;
         if (refundedAmount > line.priceMinor) {
           throw new MiraklRejection(
-            `Refund amount exceeds the refundable amount of order line ${line.orderLineId} (${(line.priceMinor - refundedAmount + amount) / 100} left)`,
+            `Refund amount exceeds the refundable amount of order line ${line.orderLineId} (${(line.priceMinor - refundedAmount + amount) / 100} left, tax included)`,
           );
         }
         if (refundedShipping > line.shippingMinor) {
           throw new MiraklRejection(`Refund shipping amount exceeds the shipping price of order line ${line.orderLineId}`);
         }
         pending.set(line.orderLineId, { amount: before.amount + amount, shipping: before.shipping + shipping });
+        planned.push({ item, order, line, gross });
       }
       const now = clock.now();
       const orderRefundId = `ORF-${++counters.refundSeq}`;
-      const created: Refund[] = items.map((item) => {
-        const { order, line } = lineIndex.get(item.order_line_id) as { order: Order; line: OrderLine };
-        const amountMinor = Math.round(item.amount * 100);
-        const shippingMinor = Math.round(item.shipping_amount * 100);
+      const created: Refund[] = planned.map(({ item, order, line, gross }) => {
         const refund: Refund = {
           id: String(10_000 + ++counters.refundIdSeq),
           orderRefundId,
           orderLineId: line.orderLineId,
           createdAt: now,
-          amountMinor,
-          shippingMinor,
-          taxMinor: includedVat(amountMinor, line.vatRate),
+          amountMinor: gross.amount,
+          shippingMinor: gross.shipping,
+          taxMinor: sumTax(gross.taxes),
+          taxLines: gross.taxes,
+          shippingTaxMinor: sumTax(gross.shippingTaxes),
+          shippingTaxLines: gross.shippingTaxes,
           quantity: item.quantity ?? 0,
           reasonCode: item.reason_code,
           state: 'WAITING_REFUND',
@@ -517,6 +575,18 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
         return refund;
       });
       return created;
+    },
+
+    /**
+     * Test hook: RT11 serves this return unreadable (`how`) until called again with null. Either way last_updated
+     * moves, so an incremental RT11 poll sees the return again.
+     */
+    setUnreadable(returnId: string, how: UnreadableHow | null): MiraklReturn | undefined {
+      const ret = returns.get(returnId);
+      if (!ret) return undefined;
+      ret.unreadable = how;
+      ret.lastUpdated = Math.max(clock.now(), ret.lastUpdated + 1000);
+      return ret;
     },
 
     /** STO01: validates the file's shape now; the lines are applied when the import runs. */
@@ -544,13 +614,14 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
 
   /** What really happened on the marketplace side, for tests and the /_sim/ endpoints; never served by the API. */
   function truth() {
-    const refundsByLine: Record<string, { id: string; amountMinor: number; shippingMinor: number; state: string; reasonCode: string; createdAt: string }[]> = {};
+    const refundsByLine: Record<string, { id: string; amountMinor: number; shippingMinor: number; taxMinor: number; state: string; reasonCode: string; createdAt: string }[]> = {};
     for (const { line } of lineIndex.values()) {
       if (line.refunds.length === 0) continue;
       refundsByLine[line.orderLineId] = line.refunds.map((r) => ({
         id: r.id,
         amountMinor: r.amountMinor,
         shippingMinor: r.shippingMinor,
+        taxMinor: r.taxMinor,
         state: r.state,
         reasonCode: r.reasonCode,
         createdAt: new Date(r.createdAt).toISOString(),
@@ -558,6 +629,8 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     }
     return {
       at: new Date(clock.now()).toISOString(),
+      /** The shop's default tax mode. Every amount in the truth is gross (tax included), whatever the mode. */
+      taxMode: scenario.taxMode,
       orders: { count: orders.size, visible: [...orders.values()].filter((o) => o.visibleAt <= clock.now()).length },
       returns: [...returns.values()]
         .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
@@ -616,6 +689,33 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
 }
 
 export type MiraklWorld = ReturnType<typeof createMiraklWorld>;
+
+/** One OR28 refund as the API takes it; tax amounts may be decimal strings, as in the spec's own OR28 example. */
+export interface RefundItem {
+  order_line_id: string;
+  amount: number;
+  shipping_amount: number;
+  reason_code: string;
+  quantity?: number;
+  currency_iso_code?: string;
+  taxes?: { code: string; amount: number | string }[];
+  shipping_taxes?: { code: string; amount: number | string }[];
+}
+
+interface GrossRefund {
+  amount: number;
+  shipping: number;
+  taxes: TaxAmount[];
+  shippingTaxes: TaxAmount[];
+}
+
+const sumTax = (taxes: readonly TaxAmount[]) => taxes.reduce((s, t) => s + t.amountMinor, 0);
+
+function toMinorAmount(value: number | string, field: string): number {
+  const n = typeof value === 'number' ? value : /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw new MiraklRejection(`${field} must be a decimal amount, got ${JSON.stringify(value)}`);
+  return Math.round(n * 100);
+}
 export type { Offer, Reason };
 
 function uuidFrom(r: Rng): string {

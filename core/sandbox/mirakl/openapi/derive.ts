@@ -7,11 +7,12 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isJsonObject, type Json, type JsonObject } from './json';
-import { MIRAKL_OPERATIONS, MIRAKL_OPERATION_IDS } from './operations';
+import { MIRAKL_OPERATIONS, MIRAKL_OPERATION_IDS, type MiraklOperationId } from './operations';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const defaultSpecPath = resolve(repoRoot, '../shared/specs/mirakl/mirakl-mmp-seller-openapi.json');
 export const subsetPath = fileURLToPath(new URL('./mirakl-seller-subset.json', import.meta.url));
+export const examplesPath = fileURLToPath(new URL('./mirakl-seller-examples.json', import.meta.url));
 
 export type DeriveResult = {
   text: string;
@@ -21,6 +22,17 @@ export type DeriveResult = {
 };
 
 export type CheckResult = { isUpToDate: true } | { isUpToDate: false; message: string };
+
+/** One example as the spec publishes it: prose and value untouched, so a test sees exactly what Mirakl shows. */
+export type SpecExample = { mediaType: string; summary: string | null; value: Json };
+/** Per operation: request examples by name, and response examples by status, then by name. */
+export type OperationExamples = { request?: Record<string, SpecExample>; responses: Record<string, Record<string, SpecExample>> };
+export type ExamplesDocument = {
+  'x-derived-from': { file: string; sha256: string; generator: string };
+  operations: Partial<Record<MiraklOperationId, OperationExamples>>;
+};
+
+export type DeriveExamplesResult = { text: string; examples: number; bytes: number };
 
 // Prose only: none of these changes what a request or response may contain.
 const proseKeys = new Set(['description', 'summary', 'example', 'examples', 'externalDocs', 'tags', 'title']);
@@ -198,7 +210,69 @@ export function deriveSubset(specBytes: Uint8Array, sourceFileName: string): Der
   };
 }
 
+// The subset drops examples because they are prose to a validator. Yet they are evidence of what Mirakl really
+// sends (nulls, older field names, deprecated fields alone), so they are kept beside it, values untouched, for the
+// tests and for the sandbox's list of deliberate deviations (core/sandbox/mirakl/deviations.ts).
+function examplesOf(content: Json | undefined, where: string): Record<string, SpecExample> {
+  const out: Record<string, SpecExample> = {};
+  if (!isJsonObject(content)) return out;
+  for (const [mediaType, media] of Object.entries(content)) {
+    if (!isJsonObject(media)) continue;
+    const named = media['examples'];
+    const entries: [string, Json][] = isJsonObject(named) ? Object.entries(named) : [];
+    if (media['example'] !== undefined) entries.push([mediaType, { value: media['example'] }]);
+    for (const [name, example] of entries) {
+      if (!isJsonObject(example) || !('value' in example)) throw new Error(`example ${name} of ${where} has no inline value: derive.ts reads inline examples only`);
+      if (out[name] !== undefined) throw new Error(`example ${name} appears twice in ${where}`);
+      const summary = example['summary'];
+      out[name] = { mediaType, summary: typeof summary === 'string' ? summary : null, value: example['value'] ?? null };
+    }
+  }
+  return out;
+}
+
+export function deriveExamples(specBytes: Uint8Array, sourceFileName: string): DeriveExamplesResult {
+  const spec = JSON.parse(Buffer.from(specBytes).toString('utf8')) as Json;
+  const operations: Partial<Record<MiraklOperationId, OperationExamples>> = {};
+  let count = 0;
+  for (const operationId of MIRAKL_OPERATION_IDS) {
+    const { method, path } = MIRAKL_OPERATIONS[operationId];
+    const operation = child(child(child(spec, 'paths'), path), method);
+    if (!isJsonObject(operation) || operation['operationId'] !== operationId) {
+      throw new Error(`${operationId} is not at ${method.toUpperCase()} ${path} in ${sourceFileName}: update operations.ts`);
+    }
+    const request = examplesOf(child(operation['requestBody'], 'content'), `${operationId} request`);
+    const responses: Record<string, Record<string, SpecExample>> = {};
+    const declared = operation['responses'];
+    for (const [status, response] of Object.entries(isJsonObject(declared) ? declared : {})) {
+      const examples = examplesOf(child(response, 'content'), `${operationId} ${status}`);
+      if (Object.keys(examples).length > 0) responses[status] = examples;
+      count += Object.keys(examples).length;
+    }
+    count += Object.keys(request).length;
+    operations[operationId] = { ...(Object.keys(request).length > 0 ? { request } : {}), responses };
+  }
+  const document: ExamplesDocument = {
+    'x-derived-from': {
+      file: sourceFileName,
+      sha256: createHash('sha256').update(specBytes).digest('hex'),
+      generator: 'core/sandbox/mirakl/openapi/derive.ts',
+    },
+    operations,
+  };
+  const text = `${JSON.stringify(document, null, 2)}\n`;
+  return { text, examples: count, bytes: Buffer.byteLength(text) };
+}
+
 export function checkSubset(derivedText: string, committedText: string | undefined, specPath: string): CheckResult {
+  return checkDerived(subsetPath, derivedText, committedText, specPath);
+}
+
+export function checkExamples(derivedText: string, committedText: string | undefined, specPath: string): CheckResult {
+  return checkDerived(examplesPath, derivedText, committedText, specPath);
+}
+
+function checkDerived(path: string, derivedText: string, committedText: string | undefined, specPath: string): CheckResult {
   if (committedText === derivedText) return { isUpToDate: true };
   const hashOf = (text: string): string => {
     const parsed = JSON.parse(text) as Json;
@@ -207,10 +281,10 @@ export function checkSubset(derivedText: string, committedText: string | undefin
   };
   const reason =
     committedText === undefined
-      ? `${subsetPath} does not exist`
+      ? `${path} does not exist`
       : hashOf(committedText) === hashOf(derivedText)
-        ? `${subsetPath} differs from what derive.ts now produces from the same spec (edited by hand, or derive.ts changed)`
-        : `${subsetPath} was derived from spec sha256 ${hashOf(committedText)}…, but ${specPath} is now ${hashOf(derivedText)}…`;
+        ? `${path} differs from what derive.ts now produces from the same spec (edited by hand, or derive.ts changed)`
+        : `${path} was derived from spec sha256 ${hashOf(committedText)}…, but ${specPath} is now ${hashOf(derivedText)}…`;
   return { isUpToDate: false, message: `${reason}. Run \`npm run spec:derive\` and commit the result.` };
 }
 
@@ -221,19 +295,26 @@ function main(argv: string[]): number {
     console.error(`derive: spec not found at ${specPath}. Pass --spec <path> to the Mirakl seller OpenAPI file.`);
     return 2;
   }
-  const result = deriveSubset(readFileSync(specPath), basename(specPath));
-  if (values.check) {
-    const committed = existsSync(subsetPath) ? readFileSync(subsetPath, 'utf8') : undefined;
-    const check = checkSubset(result.text, committed, specPath);
-    if (!check.isUpToDate) {
-      console.error(`derive --check: ${check.message}`);
-      return 1;
+  const specBytes = readFileSync(specPath);
+  const subset = deriveSubset(specBytes, basename(specPath));
+  const examples = deriveExamples(specBytes, basename(specPath));
+  const outputs = [
+    { path: subsetPath, text: subset.text, check: checkSubset, what: `${subset.operations} operations, ${subset.schemas} schemas, ${subset.bytes} bytes` },
+    { path: examplesPath, text: examples.text, check: checkExamples, what: `${examples.examples} examples, ${examples.bytes} bytes` },
+  ];
+  for (const output of outputs) {
+    if (values.check) {
+      const committed = existsSync(output.path) ? readFileSync(output.path, 'utf8') : undefined;
+      const check = output.check(output.text, committed, specPath);
+      if (!check.isUpToDate) {
+        console.error(`derive --check: ${check.message}`);
+        return 1;
+      }
+    } else {
+      writeFileSync(output.path, output.text);
     }
-  } else {
-    writeFileSync(subsetPath, result.text);
+    console.log(`derive: ${values.check ? 'up to date' : 'wrote'} ${output.path}: ${output.what}`);
   }
-  const verb = values.check ? 'up to date' : 'wrote';
-  console.log(`derive: ${verb} ${subsetPath}: ${result.operations} operations, ${result.schemas} schemas, ${result.bytes} bytes`);
   return 0;
 }
 

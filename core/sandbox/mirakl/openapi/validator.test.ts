@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkSubset, defaultSpecPath, deriveSubset, subsetPath } from './derive';
+import { checkExamples, checkSubset, defaultSpecPath, deriveExamples, deriveSubset, examplesPath, subsetPath, type ExamplesDocument } from './derive';
 import { type JsonObject } from './json';
 import { MIRAKL_OPERATIONS, MIRAKL_OPERATION_IDS } from './operations';
 import { createMiraklSpecValidator, formatIssue, type ValidationIssue } from './validator';
@@ -158,6 +158,37 @@ describe('derive', () => {
     const derived = deriveSubset(readFileSync(defaultSpecPath), 'mirakl-mmp-seller-openapi.json');
     const check = checkSubset(derived.text, readFileSync(subsetPath, 'utf8'), defaultSpecPath);
     expect(check).toEqual({ isUpToDate: true });
+  });
+
+  it.skipIf(!hasSharedSpec)('the committed examples are what derive.ts produces from ../shared today', () => {
+    const derived = deriveExamples(readFileSync(defaultSpecPath), 'mirakl-mmp-seller-openapi.json');
+    expect(checkExamples(derived.text, readFileSync(examplesPath, 'utf8'), defaultSpecPath)).toEqual({ isUpToDate: true });
+  });
+
+  it('keeps every request and response example of each operation, by status and name, values untouched', () => {
+    const operation = (operationId: string): JsonObject => ({ operationId, responses: { '200': { description: 'OK' } } });
+    const paths: Record<string, Record<string, JsonObject>> = {};
+    for (const id of MIRAKL_OPERATION_IDS) {
+      const { method, path } = MIRAKL_OPERATIONS[id];
+      (paths[path] ??= {})[method] = operation(id);
+    }
+    const value = { data: [{ label_url: null, tracking: { carrierCode: 'UPS' } }], z: 1, a: 2 };
+    (paths['/api/orders/refund'] ??= {})['put'] = {
+      operationId: 'OR28',
+      requestBody: { content: { 'application/json': { examples: { 'application/json-0': { summary: 'Business', value: { refunds: [{ taxes: [{ amount: '1' }] }] } } } } } },
+      responses: { '200': { content: { 'application/json': { example: value } } }, '400': { description: 'no content' } },
+    };
+    const derived = deriveExamples(Buffer.from(JSON.stringify({ openapi: '3.1.0', paths })), 'fake.json');
+    const document = JSON.parse(derived.text) as ExamplesDocument;
+    expect(document.operations.OR28).toEqual({
+      request: { 'application/json-0': { mediaType: 'application/json', summary: 'Business', value: { refunds: [{ taxes: [{ amount: '1' }] }] } } },
+      responses: { '200': { 'application/json': { mediaType: 'application/json', summary: null, value } } },
+    });
+    // Key order inside a value is the spec's, not sorted.
+    expect(Object.keys(document.operations.OR28?.responses['200']?.['application/json']?.value as object)).toEqual(['data', 'z', 'a']);
+    expect(document.operations.RT11).toEqual({ responses: {} });
+    expect(derived.examples).toBe(2);
+    expect(deriveExamples(Buffer.from(JSON.stringify({ openapi: '3.1.0', paths })), 'fake.json').text).toBe(derived.text);
   });
 
   it('strips prose but keeps properties named like prose keywords, lifts documented facts and follows mappings', () => {

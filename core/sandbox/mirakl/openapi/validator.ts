@@ -29,7 +29,59 @@ export type ValidationOptions = {
    * send null for absent optional fields (label_url, rma, tracking…), so a client must cope with it.
    */
   allowNullValues?: boolean;
+  /**
+   * Deliberate deviations to accept (core/sandbox/mirakl/deviations.ts): an issue is dropped only when one of these
+   * names its operation, location, keyword, pointer and value. Everything else is still reported.
+   */
+  deviations?: readonly AcceptedDeviation[];
 };
+
+/** One deviation from the schemas that Mirakl's own examples (or its General Notes) show it really makes. */
+export type AcceptedDeviation = {
+  operationId: MiraklOperationId;
+  /** Defaults to 'response'. */
+  location?: 'response' | 'requestBody';
+  keyword: 'required' | 'type' | 'unknownProperty' | 'undocumentedEnum';
+  /** A JSON pointer pattern: `*` is any one segment (or, at a segment's end, any rest of it), `**` any run of segments. */
+  at: string;
+  /**
+   * The value the deviation may carry: for `type`, null (null-if-optional: only where the schema does not require
+   * the field) or a decimal string; for `undocumentedEnum`, the values allowed.
+   */
+  value?: 'null' | 'null-if-optional' | 'numeric-string' | readonly string[];
+};
+
+const numericString = /^-?\d+(\.\d+)?$/;
+
+const segmentMatches = (pattern: string, token: string): boolean =>
+  pattern === '*' || pattern === token || (pattern.endsWith('*') && token.startsWith(pattern.slice(0, -1)));
+
+function pointerMatches(pattern: readonly string[], pointer: readonly string[]): boolean {
+  const [head, ...rest] = pattern;
+  if (head === undefined) return pointer.length === 0;
+  if (head === '**') return pointer.some((_, i) => pointerMatches(rest, pointer.slice(i))) || pointerMatches(rest, []);
+  const [token, ...others] = pointer;
+  return token !== undefined && segmentMatches(head, token) && pointerMatches(rest, others);
+}
+
+const pointerTokens = (pointer: string): string[] => (pointer === '' ? [] : pointer.slice(1).split('/'));
+
+/** What the validator knew about an issue beyond what it reports: the offending value and whether the field is optional. */
+type IssueContext = { value: unknown; isOptional: boolean };
+
+export function isAcceptedDeviation(deviation: AcceptedDeviation, issue: ValidationIssue, context: IssueContext): boolean {
+  if (deviation.operationId !== issue.operationId || (deviation.location ?? 'response') !== issue.location || deviation.keyword !== issue.keyword) return false;
+  if (!pointerMatches(pointerTokens(deviation.at), pointerTokens(issue.at))) return false;
+  const { value } = deviation;
+  if (issue.keyword === 'type') {
+    if (value === 'null') return context.value === null;
+    if (value === 'null-if-optional') return context.value === null && context.isOptional;
+    if (value === 'numeric-string') return typeof context.value === 'string' && numericString.test(context.value);
+    return false;
+  }
+  if (issue.keyword === 'undocumentedEnum') return Array.isArray(value) && typeof context.value === 'string' && value.includes(context.value);
+  return value === undefined;
+}
 
 export type MiraklSpecValidator = {
   validateResponse(
@@ -236,6 +288,7 @@ export function createMiraklSpecValidator(config: MiraklSpecValidatorConfig = {}
     rejectUnknownProperties: config.rejectUnknownProperties ?? true,
     rejectUndocumentedEnumValues: config.rejectUndocumentedEnumValues ?? true,
     allowNullValues: config.allowNullValues ?? false,
+    deviations: config.deviations ?? [],
   };
   const ajv = createAjv(document);
   const compiled = new Map<string, ValidateFunction>();
@@ -287,7 +340,9 @@ export function createMiraklSpecValidator(config: MiraklSpecValidatorConfig = {}
     }
   };
 
-  const walk = (schemas: Json[], instance: unknown, pointer: string, options: Required<ValidationOptions>, report: (at: string, keyword: string, message: string) => void): void => {
+  type Report = (at: string, keyword: string, message: string, value?: unknown) => void;
+  // `optional` collects the pointers of object properties that no applicable schema requires.
+  const walk = (schemas: Json[], instance: unknown, pointer: string, options: Required<ValidationOptions>, report: Report, optional: Set<string>): void => {
     const nodes: JsonObject[] = [];
     const seen = new Set<string>();
     schemas.forEach((schema) => applicable(schema, instance, seen, nodes));
@@ -296,7 +351,7 @@ export function createMiraklSpecValidator(config: MiraklSpecValidatorConfig = {}
     if (options.rejectUndocumentedEnumValues && typeof instance === 'string') {
       const documented = nodes.map((node) => node['x-derived-enum']).find(Array.isArray);
       if (documented && !documented.includes(instance)) {
-        report(pointer, 'undocumentedEnum', `${JSON.stringify(instance)} is not a documented value; expected one of ${documented.map((v) => JSON.stringify(v)).join(', ')}`);
+        report(pointer, 'undocumentedEnum', `${JSON.stringify(instance)} is not a documented value; expected one of ${documented.map((v) => JSON.stringify(v)).join(', ')}`, instance);
       }
     }
 
@@ -309,7 +364,7 @@ export function createMiraklSpecValidator(config: MiraklSpecValidatorConfig = {}
           if (positional !== undefined) itemSchemas.push(positional);
           else if (node['items'] !== undefined) itemSchemas.push(node['items']);
         }
-        walk(itemSchemas, item, `${pointer}/${index}`, options, report);
+        walk(itemSchemas, item, `${pointer}/${index}`, options, report, optional);
       });
       return;
     }
@@ -338,12 +393,14 @@ export function createMiraklSpecValidator(config: MiraklSpecValidatorConfig = {}
     }
     // An object schema that declares no properties at all is a free-form map, not an empty object.
     const isClosed = declaresShape && !isOpen && additional.length === 0;
+    const required = new Set(nodes.flatMap((node) => (Array.isArray(node['required']) ? node['required'] : [])));
 
     for (const [key, value] of Object.entries(instance)) {
       const at = `${pointer}/${escapePointer(key)}`;
+      if (!required.has(key)) optional.add(at);
       const matched = [...(declared.get(key) ?? []), ...patterns.filter(([pattern]) => pattern.test(key)).map(([, schema]) => schema)];
-      if (matched.length > 0) walk(matched, value, at, options, report);
-      else if (additional.length > 0) walk(additional, value, at, options, report);
+      if (matched.length > 0) walk(matched, value, at, options, report, optional);
+      else if (additional.length > 0) walk(additional, value, at, options, report, optional);
       else if (isClosed && options.rejectUnknownProperties) {
         report(at, 'unknownProperty', `property is not declared by the schema; declared: ${[...declared.keys()].sort().join(', ')}`);
       }
@@ -374,17 +431,22 @@ export function createMiraklSpecValidator(config: MiraklSpecValidatorConfig = {}
 
     const effective = { ...defaults, ...options };
     const validate = compile(`${operationId}|${cacheKey}|${media.type}`, schema);
-    const issues: ValidationIssue[] = [];
+    const found: Array<{ issue: ValidationIssue; value: unknown }> = [];
     if (!validate(decoded.value)) {
       for (const error of validate.errors ?? []) {
         // `if` only says a discriminator branch failed; the branch's own errors are reported beside it.
         if (error.keyword === 'if') continue;
         if (effective.allowNullValues && error.keyword === 'type' && error.data === null) continue;
-        issues.push(issueFromAjv(error, base, ''));
+        found.push({ issue: issueFromAjv(error, base, ''), value: error.data });
       }
     }
-    walk([schema], decoded.value, '', effective, (at, keyword, message) => issues.push({ ...base, at, keyword, message }));
-    return dedupe(issues);
+    const optional = new Set<string>();
+    walk([schema], decoded.value, '', effective, (at, keyword, message, value) => found.push({ issue: { ...base, at, keyword, message }, value }), optional);
+    const deviations = effective.deviations;
+    const kept = found.filter(
+      ({ issue, value }) => !deviations.some((deviation) => isAcceptedDeviation(deviation, issue, { value, isOptional: optional.has(issue.at) })),
+    );
+    return dedupe(kept.map(({ issue }) => issue));
   };
 
   const validateResponse: MiraklSpecValidator['validateResponse'] = (operationId, status, contentType, body, options) => {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../core/sandbox/rng';
+import { fitsTarget, type CallInfo } from './chaos-http';
+import { drawPlan, faultKinds } from './plan';
+import { taxModeFor } from './simulation';
+
+// The harness's draws, without running an engine: the shapes fault is planned like the other sandbox faults and
+// aimed only at calls whose answers it can reshape, and some seeds run a TAX_EXCLUDED shop.
+
+const call = (operation: string, isShaped: boolean): CallInfo => ({ system: 'mirakl', operation, isWrite: false, isUnsafeWrite: false, hasUnknownEnum: false, isShaped });
+
+describe('chaos plan', () => {
+  it('draws shapes faults aimed at reshaped answers', () => {
+    expect(faultKinds).toContain('shapes');
+    const shapes = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+      .flat()
+      .filter((f) => f.kind === 'shapes');
+    expect(shapes.length).toBeGreaterThan(10);
+    expect(new Set(shapes.map((f) => f.target))).toEqual(new Set(['shaped']));
+    expect(fitsTarget('shaped', call('RT11', true))).toBe(true);
+    expect(fitsTarget('shaped', call('STO03', false))).toBe(false);
+  });
+
+  it('runs a TAX_EXCLUDED shop for some seeds, the same one for a seed every time', () => {
+    const modes = Array.from({ length: 40 }, (_, i) => taxModeFor(i + 1));
+    expect(modes.filter((m) => m === 'TAX_EXCLUDED').length).toBeGreaterThan(4);
+    expect(modes.filter((m) => m === 'TAX_INCLUDED').length).toBeGreaterThan(20);
+    expect(Array.from({ length: 40 }, (_, i) => taxModeFor(i + 1))).toEqual(modes);
+  });
+});
