@@ -197,4 +197,14 @@ describe('refund routes', () => {
     expect(result.ok && (result.data as { results: { ok: boolean }[] }).results[0]?.ok).toBe(true);
     expect(db().prepare('SELECT state FROM stock_increments').all()).toEqual([{ state: 'applied' }]);
   });
+
+  it('recognises its lost refund when the ledger reports no quantity (quantity 0, as in Mirakl\'s own OR11 example)', () => {
+    fixture.unit('R-1', 1);
+    intent('refund:R-1:L-1', 'uncertain', { units: ['R-1:L-1:1'], amountMinor: 2500 });
+    clock.advance(6 * 60_000);
+    ledgerRefund('F-ours', { amount: 2500, quantity: 0, state: 'WAITING_REFUND' });
+    readLedger();
+    probeUncertainRefunds(domain());
+    expect(refundIntents()[0]?.state).toBe('confirmed');
+  });
 });
