@@ -377,7 +377,7 @@ export function probeUncertainRefunds(ctx: EngineContext): void {
 
 /**
  * Is this refund in Mirakl's ledger the one the intent asked for? Ours is recognised by its line (the caller's
- * query), by being new since we planned (not among knownRefundIds), by its quantity, and by what it gives back in all
+ * query), by being new since we planned (not among knownRefundIds), by its quantity when the ledger gives one, and by what it gives back in all
  * — compared in one mode, since the ledger may have been read in another mode than the refund was sent in, and
  * Mirakl may recompute a proportional tax to within a minor unit per tax line. Never by an exact amount alone.
  */
@@ -385,7 +385,9 @@ export function isSameRefund(
   r: { amount_minor: number; tax_minor: number; tax_mode: OrderTaxMode; quantity: number },
   p: RefundPayload,
 ): boolean {
-  if (r.quantity !== p.units.length) return false;
+  // OR28 calls the quantity informative, and Mirakl's own OR11 example lists a refund of quantity 0: a quantity the
+  // ledger does give must match, one it leaves at 0 says nothing.
+  if (r.quantity > 0 && r.quantity !== p.units.length) return false;
   const theirs = grossMinor(r.amount_minor, r.tax_minor, r.tax_mode);
   const ours = grossMinor(p.amountMinor, p.taxMinor, modeOf(p));
   const slack = 1 + (p.taxes?.length ?? 1);
