@@ -257,14 +257,12 @@ const textPaths = (manifest: Manifest) =>
 export function openBundle(file: string, options: OpenBundleOptions = {}): OpenedBundle {
   const problems: BundleProblem[] = [];
   const result: OpenedBundle = { file, verified: false, problems, manifest: null, report: null, snapshotFile: null, audit: null, dir: null };
-  let made: string | null = null;
   try {
-    made = checkBundle(file, options, result);
+    checkBundle(file, options, result);
   } catch (error) {
     problems.push({ path: file, kind: 'unreadable', detail: `the bundle could not be checked: ${(error as Error).message}` });
-  }
-  if (problems.some((p) => p.kind === 'unreadable' || p.kind === 'too_large') && made) {
-    rmSync(made, { recursive: true, force: true });
+    // Whatever was extracted before the failure goes: a half-written folder is never left behind or served.
+    if (result.dir) rmSync(result.dir, { recursive: true, force: true });
     result.dir = null;
     result.snapshotFile = null;
   }
@@ -272,14 +270,14 @@ export function openBundle(file: string, options: OpenBundleOptions = {}): Opene
   return result;
 }
 
-/** The checks of openBundle; returns the extraction folder it made, if any. */
-function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBundle): string | null {
+/** The checks of openBundle; `result.dir` is set as soon as the extraction folder exists. */
+function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBundle): void {
   const { problems } = result;
   const limits = { ...defaultBundleLimits, ...options.limits };
   const size = statSync(file).size;
   if (size > limits.maxBundleBytes) {
     problems.push({ path: file, kind: 'too_large', detail: `the bundle is ${size} bytes; at most ${limits.maxBundleBytes} bytes are opened` });
-    return null;
+    return;
   }
   const zip = new Uint8Array(readFileSync(file));
   let index: ZipIndex;
@@ -287,11 +285,11 @@ function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBun
     index = listZip(zip);
   } catch (error) {
     problems.push({ path: file, kind: 'unreadable', detail: `not a readable evidence bundle: ${(error as Error).message}` });
-    return null;
+    return;
   }
   if (index.count > limits.maxEntries) {
     problems.push({ path: file, kind: 'too_large', detail: `the bundle holds ${index.count} entries; at most ${limits.maxEntries} are opened` });
-    return null;
+    return;
   }
 
   // Every entry's name, before anything is inflated: folders are skipped, a name twice or one that could not be
@@ -325,13 +323,13 @@ function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBun
   const manifestListing = usable.get(manifestPath);
   if (!manifestListing) {
     if (!problems.some((p) => p.path === manifestPath)) problems.push({ path: manifestPath, kind: 'missing', detail: 'the bundle has no manifest, so nothing in it can be checked' });
-    return null;
+    return;
   }
   for (const [path, listing] of [[manifestPath, manifestListing], [sealPath, usable.get(sealPath)]] as const) {
     const why = listing ? tooLarge(listing, limits.maxTextBytes) : null;
     if (why) {
       problems.push({ path, kind: 'too_large', detail: why });
-      return null;
+      return;
     }
   }
   const head = inflateEntries(zip, new Set([manifestPath, sealPath].filter((p) => usable.has(p))));
@@ -348,7 +346,7 @@ function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBun
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(top level)'}: ${i.message}`);
     problems.push({ path: manifestPath, kind: 'invalid', detail: `the manifest cannot be read: ${issues.join('; ')}` });
-    return null;
+    return;
   }
   const manifest = parsed.data;
   result.manifest = manifest;
@@ -378,7 +376,7 @@ function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBun
   for (const [path] of usable) {
     if (path !== manifestPath && path !== sealPath && !listed.has(path)) problems.push({ path, kind: 'unexpected', detail: 'in the bundle but not in its manifest; never written out' });
   }
-  if (isOverLimit) return null;
+  if (isOverLimit) return;
 
   const entries = inflateEntries(zip, new Set([...listed].filter((p) => usable.has(p))));
   for (const f of manifest.files) {
@@ -453,7 +451,7 @@ function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBun
         rmSync(scratch, { recursive: true, force: true });
       }
     }
-    return null;
+    return;
   }
 
   const dir = options.extractTo === true ? mkdtempSync(join(tmpdir(), 'rw-bundle-')) : freshFolder(options.extractTo);
@@ -473,7 +471,6 @@ function checkBundle(file: string, options: OpenBundleOptions, result: OpenedBun
     if (why) problems.push({ path: snapshotPath, kind: 'invalid', detail: why });
     else result.snapshotFile = snapshot;
   }
-  return dir;
 }
 
 /** `dir` created for the extraction; refused when it already holds anything (it could hold links leading out). */
