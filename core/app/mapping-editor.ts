@@ -26,7 +26,6 @@ const slaTypes: Record<keyof Policy['sla'], string> = {
   parcelStalledDays: 'PARCEL_STALLED',
   statusDriftHours: 'STATUS_DRIFT',
 };
-const skipNote = 'sku-offers mapping: never restocked';
 
 type Target = { kind: 'offer'; sku: string } | { kind: 'skip' };
 
@@ -130,7 +129,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
   /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units whose order SKU changes override. */
   function openIncrements(skus: string[]): IncrementGroup[] {
     if (skus.length === 0) return [];
-    return q(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.note = '${skipNote}') AS byMapping, count(*) AS n
+    return q(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.skipped_by = 'mapping') AS byMapping, count(*) AS n
         FROM stock_increments s JOIN units u ON u.id = s.unit_id
         WHERE s.state IN ('pending', 'rejected', 'skipped') AND u.offer_sku IN (SELECT value FROM json_each(?))
         GROUP BY 1, 2, 3, 4`).all(json(skus)) as IncrementGroup[];
@@ -174,21 +173,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
   /** Re-targets the increments not sent yet; never touches one being imported or applied. */
   function applySkuOffers(after: SkuOffers, version: string): void {
     const o = skuOutcome(after);
-    const retarget = q(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', note = @note, updated_at = @now
-      WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
-    const skip = q(`UPDATE stock_increments SET state = 'skipped', note = '${skipNote}', updated_at = @now
-      WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
-    const resume = q(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', note = @note, updated_at = @now
-      WHERE state = 'skipped' AND note = '${skipNote}' AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
-    for (const orderSku of o.skus) {
-      const target = targetOf(after.overrides, orderSku);
-      if (target.kind === 'skip') skip.run({ orderSku, now: nowIso() });
-      else {
-        const note = `sku-offers mapping ${version}`;
-        retarget.run({ orderSku, target: target.sku, note, now: nowIso() });
-        resume.run({ orderSku, target: target.sku, note, now: nowIso() });
-      }
-    }
+    for (const orderSku of o.skus) domain.restock.applyMapping(orderSku, targetOf(after.overrides, orderSku), `sku-offers mapping ${version}`);
     for (const sku of o.resolves) domain.exceptions.autoResolve('OFFER_NOT_FOUND', sku, `no unit waits for this offer any more (${version})`);
   }
 

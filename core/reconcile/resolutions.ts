@@ -71,6 +71,11 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     if (e.state === 'open' || e.state === 'snoozed') setState.run({ id: e.id, state: 'in_review', snoozedUntil: null, now: now() });
   }
 
+  /** The offer SKU an OFFER_NOT_FOUND or STOCK_REJECTED is about (its subject is `<sku>` or `<sku>:<import>`). */
+  function skuOf(e: ExceptionRecord): string {
+    return e.offer_sku ?? e.subject_key.split(':')[0] ?? e.subject_key;
+  }
+
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
     if (e.type === 'OUTCOME_UNKNOWN') return ctx.intents.get<RefundPayload>(intentIdOf(e));
     if (!e.return_id || !e.order_line_id) return undefined;
@@ -208,14 +213,12 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         if (input.action === 'mark_confirmed') {
           ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor, ...(intent.kind === 'stock.import' ? { status: 'SETTLED' } : {}) });
           // A stock import seen applied: its units are back on sale, and must never be imported again.
-          if (intent.kind === 'stock.import') {
-            ctx.q(`UPDATE stock_increments SET state = 'applied', note = ?, updated_at = ? WHERE import_intent_id = ? AND state = 'importing'`).run(`applied: seen in Mirakl by ${actor}`, now(), intent.id);
-          }
+          if (intent.kind === 'stock.import') ctx.restock.markApplied(intent.id, `applied: seen in Mirakl by ${actor}`);
         }
         else {
           // Never resent by itself: a person has to retry it once they have checked.
           ctx.intents.fail(intent.id, `marked not applied by ${actor}: ${reason}`, null, 'uncertain');
-          if (intent.kind === 'stock.import') ctx.q(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, updated_at = ? WHERE import_intent_id = ? AND state = 'importing'`).run(now(), intent.id);
+          if (intent.kind === 'stock.import') ctx.restock.releaseUnsent(intent.id, `marked not applied by ${actor}`);
         }
         closeByPerson(e, actor, `${action.label}: ${reason}`);
         return record(`${action.label}.`, { intent: intent.id, kind: intent.kind });
@@ -231,16 +234,14 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       case 'remap': {
         const to = input.offerSku?.trim();
         if (!to) throw new AppError('VALIDATION', 'Remap needs the Mirakl offer SKU to restock.', [{ path: ['offerSku'], message: 'required' }]);
-        const from = e.offer_sku ?? e.subject_key.split(':')[0];
-        const moved = ctx.q(`UPDATE stock_increments SET offer_sku = ?, state = 'pending', note = ?, updated_at = ? WHERE offer_sku = ? AND state IN ('pending', 'rejected')`)
-          .run(to, `remapped from ${from} by ${actor}`, now(), from).changes;
+        const from = skuOf(e);
+        const moved = ctx.restock.move(from, to, `remapped from ${from} by ${actor}`);
         closeByPerson(e, actor, `Remapped ${from} → ${to} (${moved} unit(s))`);
         return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
       }
       case 'skip_restock': {
-        const sku = e.offer_sku ?? e.subject_key.split(':')[0];
-        const skipped = ctx.q(`UPDATE stock_increments SET state = 'skipped', note = ?, updated_at = ? WHERE offer_sku = ? AND state IN ('pending', 'rejected')`)
-          .run(`skipped by ${actor}: ${reason}`, now(), sku).changes;
+        const sku = skuOf(e);
+        const skipped = ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
         closeByPerson(e, actor, `${action.label}: ${reason}`);
         return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
       }
@@ -279,8 +280,8 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       return 'The update is sent to Mirakl again at the next cycle.';
     }
     if (e.type === 'STOCK_REJECTED') {
-      const sku = e.offer_sku ?? e.subject_key.split(':')[0];
-      const units = ctx.q(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = ? WHERE offer_sku = ? AND state = 'rejected'`).run(now(), sku).changes;
+      const sku = skuOf(e);
+      const units = ctx.restock.retryRejected(sku);
       if (!units) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
       resolveManually.run({ id: e.id, now: now(), actor: 'auto', resolution: `retried ${units} unit(s); a new rejection raises a new exception` });
       return `${units} unit(s) of ${sku} are restocked again at the next flush.`;

@@ -372,7 +372,7 @@ CREATE TABLE stock_increments (
   note TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-) STRICT;
+, skipped_by TEXT CHECK (skipped_by IN ('mapping', 'person'))) STRICT;
 
 -- table: sync_cursors
 CREATE TABLE sync_cursors (

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { EventBus } from '../app/event-bus';
 import { createExceptionStore, type ExceptionStore } from '../exceptions/store';
 import { createCommandQueue, type CommandQueue } from '../ledger/queue';
+import { createRestockLedger, type RestockLedger } from '../ledger/restock';
 import type { Mappings } from '../mappings/load';
 import type { MiraklClient } from '../mirakl/client';
 import type { Clock, Logger, Random } from '../ports';
@@ -28,6 +29,8 @@ export interface DomainContext {
   store: MiraklStore;
   physical: PhysicalStore;
   cursors: Cursors;
+  /** The only writer of stock increments: each sellable unit restocked once. */
+  restock: RestockLedger;
   /** Records Mirakl or ReBound sent that could not be read, held aside (MALFORMED_RECORD). */
   quarantine: Quarantine;
   /** The matcher and detectors; one per connection (it keeps temporary scope tables). */
@@ -57,6 +60,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     physical: createPhysicalStore(ports.db, ports.clock, exceptions),
     cursors: createCursors(ports.db, ports.clock),
     quarantine: createQuarantine(ports.db, ports.clock, exceptions),
+    restock: createRestockLedger(ports.db, ports.clock),
     reconciler: createReconciler(ports.db, ports.clock),
     queue: ports.queue ?? createCommandQueue(),
   };

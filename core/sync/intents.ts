@@ -78,6 +78,7 @@ export function createIntents(db: Database, clock: Clock) {
     WHERE id = @id AND state IN ('planned', 'failed', 'uncertain')`);
   const retry = db.prepare(`UPDATE intents SET next_attempt_at = @now, updated_at = @now WHERE id = @id AND state = 'failed'`);
   const updateOutcome = db.prepare('UPDATE intents SET outcome = @outcome, updated_at = @now WHERE id = @id');
+  const replacePayload = db.prepare(`UPDATE intents SET payload = @payload, updated_at = @now WHERE id = @id AND state = 'planned'`);
   const orphanedUnsafe = db.prepare(`UPDATE intents SET state = 'uncertain', last_error = 'the app stopped while this call was in flight',
     updated_at = @now WHERE state = 'sending' AND updated_at <= @before AND kind IN (SELECT value FROM json_each(@kinds))`);
   const orphanedSafe = db.prepare(`UPDATE intents SET state = 'failed', next_attempt_at = @now,
@@ -135,6 +136,10 @@ export function createIntents(db: Database, clock: Clock) {
     fail: (id: number, error: string, retryAt: number | null, from: IntentState = 'sending') =>
       transition(id, from, 'failed', { lastError: error, nextAttemptAt: retryAt === null ? null : new Date(retryAt).toISOString() }),
     markUncertain: (id: number, error: string) => transition(id, 'sending', 'uncertain', { lastError: error }),
+    /** What a planned call will send, settled before it is sent (never once it may have been): e.g. the units claimed. */
+    setPayload(id: number, payload: unknown): void {
+      if (replacePayload.run({ id, payload: JSON.stringify(payload), now: iso() }).changes !== 1) throw new Error(`intent ${id} is no longer planned; its payload cannot change`);
+    },
     /** Records progress after confirmation (e.g. a stock import's status) without changing the state. */
     updateOutcome: (id: number, outcome: unknown) => void updateOutcome.run({ id, outcome: JSON.stringify(outcome), now: iso() }),
     /** The effect is already visible at the source of truth (e.g. Mirakl shows the return RECEIVED): done. */

@@ -25,23 +25,11 @@ const settleMs = 5 * 60_000;
 
 export function planStockIncrements(ctx: EngineContext): void {
   const overrides = new Map(ctx.mappings().skuOffers.overrides.map((o) => [o.orderSku, o]));
-  const units = ctx
-    .q(
-      `SELECT u.id, u.offer_sku FROM units u
-       WHERE u.stage = 'graded' AND u.is_sellable = 1 AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
-         AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = u.id)`,
-    )
-    .all() as { id: string; offer_sku: string }[];
-  const insert = ctx.q(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, created_at, updated_at)
-    VALUES (@unitId, @sku, @state, @note, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
-  const now = isoAt(ctx.clock.now());
-  ctx.db.transaction(() => {
-    for (const u of units) {
-      const override = overrides.get(u.offer_sku);
-      if (override && 'restock' in override) insert.run({ unitId: u.id, sku: u.offer_sku, state: 'skipped', note: 'sku-offers mapping: never restocked', now });
-      else insert.run({ unitId: u.id, sku: override && 'offerSku' in override ? override.offerSku : u.offer_sku, state: 'pending', note: null, now });
-    }
-  })();
+  ctx.restock.planSellableUnits((orderSku) => {
+    const override = overrides.get(orderSku);
+    if (override && 'restock' in override) return { kind: 'skip' };
+    return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
+  });
 }
 
 function inFlight(ctx: EngineContext): Intent<ImportPayload> | undefined {
@@ -96,21 +84,16 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
   let intent: Intent<ImportPayload> | undefined;
   let sending: ImportPayload['lines'] = [];
   ctx.db.transaction(() => {
-    const stillPending = ctx.q(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
-    sending = lines
-      .map((l) => {
-        const units = l.units.filter((u) => stillPending.get(u, l.sku));
-        return { ...l, to: l.from + units.length, units };
-      })
-      .filter((l) => l.units.length > 0);
-    if (sending.length === 0) return;
-    const allUnits = sending.flatMap((l) => l.units);
+    const claimable = ctx.restock.stillPending(lines);
+    if (claimable.length === 0) return;
+    const allUnits = claimable.flatMap((l) => l.units);
     // The units' exactly-once guarantee is their own state (pending → importing → applied); the key only names this
     // attempt, so a later attempt for the same units after a proven failure gets a fresh read and a new intent.
     const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
-    intent = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines: sending } });
-    const mark = ctx.q(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND state = 'pending'`);
-    for (const u of allUnits) mark.run(intent.id, isoAt(ctx.clock.now()), u);
+    const planned = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines: [] } });
+    sending = ctx.restock.claimForImport(planned.id, claimable);
+    ctx.intents.setPayload(planned.id, { lines: sending });
+    intent = ctx.intents.get<ImportPayload>(planned.id);
   })();
   if (!intent) return;
   await sendStockImport(ctx, intent, sending);
@@ -167,9 +150,8 @@ async function followImport(ctx: EngineContext, intent: Intent<ImportPayload>): 
   ctx.db.transaction(() => {
     for (const line of intent.payload.lines) {
       const reason = status.status === 'FAILED' ? 'the whole import failed' : rejected.get(line.sku);
-      const state = reason ? 'rejected' : 'applied';
-      const mark = ctx.q(`UPDATE stock_increments SET state = ?, note = ?, updated_at = ? WHERE import_intent_id = ? AND offer_sku = ?`);
-      mark.run(state, reason ?? null, isoAt(ctx.clock.now()), intent.id, line.sku);
+      if (reason) ctx.restock.markRejected(intent.id, reason, line.sku);
+      else ctx.restock.markApplied(intent.id, null, line.sku);
       if (reason) {
         ctx.exceptions.raise({
           type: 'STOCK_REJECTED',
@@ -197,7 +179,7 @@ function probeImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise
     if (verdicts.every((v) => v === 'applied')) {
       ctx.db.transaction(() => {
         ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()) } satisfies ImportOutcome);
-        ctx.q(`UPDATE stock_increments SET state = 'applied', note = 'confirmed by reading the quantities back', updated_at = ? WHERE import_intent_id = ?`).run(isoAt(ctx.clock.now()), intent.id);
+        ctx.restock.markApplied(intent.id, 'confirmed by reading the quantities back');
         ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'the quantities show the import was applied');
       })();
     } else if (verdicts.every((v) => v === 'not_applied')) {
@@ -217,7 +199,6 @@ function probeImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise
 }
 
 function releaseIncrements(ctx: EngineContext, intentId: number, state: 'pending' | 'rejected', note: string): void {
-  ctx
-    .q(`UPDATE stock_increments SET state = ?, import_intent_id = CASE WHEN ? = 'pending' THEN NULL ELSE import_intent_id END, note = ?, updated_at = ? WHERE import_intent_id = ? AND state = 'importing'`)
-    .run(state, state, note || null, isoAt(ctx.clock.now()), intentId);
+  if (state === 'pending') ctx.restock.releaseUnsent(intentId, note || null);
+  else ctx.restock.markRejected(intentId, note);
 }

@@ -1,0 +1,116 @@
+import type { Database } from 'better-sqlite3';
+import type { Clock } from '../ports';
+
+// Stock is restored exactly once per sellable unit (DESIGN rule 5). Each unit has one increment row, and every change
+// to it goes through here: pending → importing (claimed by one import) → applied, or → rejected / skipped; applied
+// is final. Only units still pending on the very offer an import names can be claimed, so a unit skipped or moved
+// to another offer while a flush was reading stock never goes out, and no unit is ever claimed twice.
+
+export type IncrementState = 'pending' | 'importing' | 'applied' | 'rejected' | 'skipped';
+
+/** What a skip or a move to another offer was decided by: the sku-offers mapping, or a person. */
+export type SkipSource = 'mapping' | 'person';
+
+export function createRestockLedger(db: Database, clock: Clock) {
+  const iso = () => new Date(clock.now()).toISOString();
+  const sellableNotPlanned = db.prepare(`SELECT u.id, u.offer_sku FROM units u
+    WHERE u.stage = 'graded' AND u.is_sellable = 1 AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
+      AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = u.id)`);
+  const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at)
+    VALUES (@unitId, @sku, @state, @note, @skippedBy, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
+  const stillPending = db.prepare(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
+  const claim = db.prepare(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
+  const settleLine = db.prepare(`UPDATE stock_increments SET state = @state, note = @note, updated_at = @now
+    WHERE import_intent_id = @intentId AND offer_sku = @sku AND state = 'importing'`);
+  const settleAll = db.prepare(`UPDATE stock_increments SET state = @state, note = @note, updated_at = @now
+    WHERE import_intent_id = @intentId AND state = 'importing'`);
+  const release = db.prepare(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, note = @note, updated_at = @now
+    WHERE import_intent_id = @intentId AND state = 'importing'`);
+  const skipSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = @by, note = @note, updated_at = @now
+    WHERE offer_sku = @sku AND state IN ('pending', 'rejected')`);
+  const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
+    WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
+  const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE offer_sku = @sku AND state = 'rejected'`);
+  const skipOrderSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', note = @note, updated_at = @now
+    WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+  const retargetOrderSku = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
+    WHERE (state IN ('pending', 'rejected') OR (state = 'skipped' AND skipped_by = 'mapping')) AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+
+  return {
+    /**
+     * One increment for each unit graded sellable and not planned yet: on the order line's offer, or where the
+     * sku-offers mapping sends that SKU, or skipped (by the mapping) when it says never restock. Never a second one.
+     */
+    planSellableUnits(targetOf: (orderSku: string) => { kind: 'offer'; sku: string } | { kind: 'skip' }): number {
+      const units = sellableNotPlanned.all() as { id: string; offer_sku: string }[];
+      const now = iso();
+      db.transaction(() => {
+        for (const u of units) {
+          const target = targetOf(u.offer_sku);
+          if (target.kind === 'skip') insert.run({ unitId: u.id, sku: u.offer_sku, state: 'skipped', note: 'sku-offers mapping: never restocked', skippedBy: 'mapping', now });
+          else insert.run({ unitId: u.id, sku: target.sku, state: 'pending', note: null, skippedBy: null, now });
+        }
+      })();
+      return units.length;
+    },
+
+    /**
+     * Claims for one import the units still pending on each line's offer (in the caller's transaction, just before the
+     * call). Returns the lines as they may go out: each adds exactly the units it claimed; lines left empty are dropped.
+     */
+    claimForImport<L extends { sku: string; from: number; to: number; units: string[] }>(intentId: number, lines: readonly L[]): L[] {
+      const now = iso();
+      return lines
+        .map((l) => {
+          const units = l.units.filter((u) => stillPending.get(u, l.sku) && claim.run(intentId, now, u, l.sku).changes === 1);
+          return { ...l, units, to: l.from + units.length };
+        })
+        .filter((l) => l.units.length > 0);
+    },
+
+    /** Which of these lines' units are still pending on their offer (to build an import before claiming it). */
+    stillPending<L extends { sku: string; units: string[] }>(lines: readonly L[]): L[] {
+      return lines.map((l) => ({ ...l, units: l.units.filter((u) => stillPending.get(u, l.sku)) })).filter((l) => l.units.length > 0);
+    },
+
+    /** The import put these units on sale (Mirakl's status, a read-back, or a person who saw it): final. */
+    markApplied(intentId: number, note: string | null, sku?: string): number {
+      const now = iso();
+      return sku === undefined
+        ? settleAll.run({ intentId, state: 'applied', note, now }).changes
+        : settleLine.run({ intentId, sku, state: 'applied', note, now }).changes;
+    },
+
+    /** Mirakl refused this line (or the whole import): the units wait for a person (retry, remap or skip). */
+    markRejected(intentId: number, reason: string, sku?: string): number {
+      const now = iso();
+      return sku === undefined
+        ? settleAll.run({ intentId, state: 'rejected', note: reason, now }).changes
+        : settleLine.run({ intentId, sku, state: 'rejected', note: reason, now }).changes;
+    },
+
+    /** The import is proven not applied (or was never sent): its units go back to pending, for a fresh read. */
+    releaseUnsent(intentId: number, note: string | null): number {
+      return release.run({ intentId, note, now: iso() }).changes;
+    },
+
+    /** A person: retry the rejected units of an offer. */
+    retryRejected: (sku: string): number => retryRejected.run({ sku, now: iso() }).changes,
+
+    /** A person: never restock the units waiting on this offer. */
+    skip: (sku: string, note: string): number => skipSku.run({ sku, by: 'person', note, now: iso() }).changes,
+
+    /** A person: restock the units waiting on one offer onto another. */
+    move: (from: string, to: string, note: string): number => moveSku.run({ from, to, note, now: iso() }).changes,
+
+    /** The sku-offers mapping changed for this order SKU: re-target its units not sent yet (or skip them). */
+    applyMapping(orderSku: string, target: { kind: 'offer'; sku: string } | { kind: 'skip' }, note: string): number {
+      const now = iso();
+      return target.kind === 'skip'
+        ? skipOrderSku.run({ orderSku, note: 'sku-offers mapping: never restocked', now }).changes
+        : retargetOrderSku.run({ orderSku, target: target.sku, note, now }).changes;
+    },
+  };
+}
+
+export type RestockLedger = ReturnType<typeof createRestockLedger>;
