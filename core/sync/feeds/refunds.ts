@@ -161,12 +161,14 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
     ledger.reduce((s, r) => s + pick({ amount: r.amount_minor, shipping: r.shipping_minor, tax: r.tax_minor, shippingTax: r.shipping_tax_minor }), 0) +
     onItsWay.reduce((s, p) => s + pick({ amount: p.amountMinor, shipping: p.shippingMinor ?? 0, tax: p.taxMinor ?? 0, shippingTax: p.shippingTaxMinor ?? 0 }), 0);
 
-  // The units' price and their share of the line's tax, rounded on the running total (units before + these, minus
-  // units before) so that refunds of one unit at a time never add up to more tax than the line has.
+  // The units' share of the line's price and of its tax, rounded on the running total (units before + these, minus
+  // units before) so that refunds of one unit at a time never add up to more than the line has.
+  // The same running total for the price: in a TAX_EXCLUDED shop the net unit price is rounded per unit while the
+  // line's net price is rounded once, so n unit prices can be a cent off the line's share — never refund beyond it.
   const before = covered.size;
-  const taxUpTo = (units: number) => Math.round((line.taxMinor * Math.min(units, line.quantity)) / line.quantity);
-  let amountMinor = line.priceUnitMinor * n;
-  let taxMinor = taxUpTo(before + n) - taxUpTo(before);
+  const shareUpTo = (whole: number, units: number) => Math.round((whole * Math.min(units, line.quantity)) / line.quantity);
+  let amountMinor = shareUpTo(line.priceMinor, before + n) - shareUpTo(line.priceMinor, before);
+  let taxMinor = shareUpTo(line.taxMinor, before + n) - shareUpTo(line.taxMinor, before);
   const remaining = line.priceMinor - spent((r) => r.amount);
   let capped: string | null = null;
   if (amountMinor > remaining) {
