@@ -5,7 +5,7 @@ import { createAuditLog } from '../audit/log';
 import { periodSchema } from '../contract/reports';
 import { AppError } from '../errors';
 import { loadMappings } from '../mappings/load';
-import { createReconciler } from '../reconcile/pass';
+import { createReconciler } from '../store/reconcile/pass';
 import { money } from '../report/money';
 import { createReports } from '../report/service';
 import { databaseFileName, openStore } from '../store/db';

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { arrived } from '../reconcile/detectors';
+import { arrived } from '../store/reconcile/detectors';
 import type { Period } from './period';
 
 // The facts a month's report counts, one row each, built by set-based SQL into temp tables: the refunds Mirakl dated

@@ -6,7 +6,7 @@ import { createRestockLedger, type RestockLedger } from '../ledger/restock';
 import type { Mappings } from '../mappings/load';
 import type { MiraklClient } from '../mirakl/client';
 import type { Clock, Logger, Random } from '../ports';
-import { createReconciler, type Reconciler } from '../reconcile/pass';
+import { createReconciler, type Reconciler } from '../store/reconcile/pass';
 import type { ReboundApi } from './rebound-api';
 import { createCursors, type Cursors } from './cursors';
 import { createIntents, type Intents } from './intents';

@@ -27,7 +27,7 @@ import type { Input, Output } from '../../core/contract';
 import { startWebHost } from '../../core/host/server';
 import { loadMappings } from '../../core/mappings/load';
 import type { SecretStore } from '../../core/ports';
-import { createReconciler } from '../../core/reconcile/pass';
+import { createReconciler } from '../../core/store/reconcile/pass';
 import { openStore } from '../../core/store/db';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { chromiumArgs } from '../../playwright.config';

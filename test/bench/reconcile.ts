@@ -13,7 +13,7 @@ import { createFakeClock } from '../../core/adapters/fake-clock';
 import { loadMappings } from '../../core/mappings/load';
 import { returnsListInput, exceptionsListInput } from '../../core/contract/queries';
 import { createQueries } from '../../core/reconcile/queries';
-import { createReconciler } from '../../core/reconcile/pass';
+import { createReconciler } from '../../core/store/reconcile/pass';
 import { openStore } from '../../core/store/db';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { makeTempDir } from '../support/temp-dir';

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createFakeClock } from '../../core/adapters/fake-clock';
 import { createAuditLog } from '../../core/audit/log';
 import { loadMappings } from '../../core/mappings/load';
-import { createReconciler } from '../../core/reconcile/pass';
+import { createReconciler } from '../../core/store/reconcile/pass';
 import { openBundle } from '../../core/report/bundle';
 import { renderReport } from '../../core/report/exports';
 import { createFacts } from '../../core/report/facts';

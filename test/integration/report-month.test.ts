@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../core/audit/log';
 import type { Report } from '../../core/contract/reports';
 import { loadMappings, shippedMappingsDir } from '../../core/mappings/load';
-import { createReconciler } from '../../core/reconcile/pass';
+import { createReconciler } from '../../core/store/reconcile/pass';
 import { createReports, type Reports } from '../../core/report/service';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import type { Sandbox } from '../../core/sandbox/index';

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFakeClock, type FakeClock } from '../adapters/fake-clock';
-import type { ExceptionTypeName } from '../exceptions/catalogue';
-import { createExceptionStore, type ExceptionStore } from '../exceptions/store';
-import { loadMappings } from '../mappings/load';
-import { openStore, type Store } from '../store/db';
-import { sourceMigrationsDir } from '../store/paths';
-import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
-import { makeTempDir } from '../../test/support/temp-dir';
+import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
+import type { ExceptionTypeName } from '../../exceptions/catalogue';
+import { createExceptionStore, type ExceptionStore } from '../../exceptions/store';
+import { loadMappings } from '../../mappings/load';
+import { openStore, type Store } from '../db';
+import { sourceMigrationsDir } from '../paths';
+import { createReconFixture, type ReconFixture } from '../../../test/support/recon-fixture';
+import { makeTempDir } from '../../../test/support/temp-dir';
 import { detectors } from './detectors';
 import { createReconciler, type Reconciler } from './pass';
 

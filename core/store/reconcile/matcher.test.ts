@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '../adapters/fake-clock';
-import type { Core } from '../app/create-core';
-import { makeTestCore } from '../../test/support/core';
-import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
-import { makeTempDir } from '../../test/support/temp-dir';
+import type { FakeClock } from '../../adapters/fake-clock';
+import type { Core } from '../../app/create-core';
+import { makeTestCore } from '../../../test/support/core';
+import { createReconFixture, type ReconFixture } from '../../../test/support/recon-fixture';
+import { makeTempDir } from '../../../test/support/temp-dir';
 
 // Exact links come only from references we wrote; anything else is a suggestion, equal candidates are ambiguous,
 // the order is deterministic, and only a person's confirmation turns a suggestion into a link.

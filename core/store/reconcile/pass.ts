@@ -1,8 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { exceptionTypes } from '../exceptions/catalogue';
-import { severityRank } from '../exceptions/store';
-import type { Policy } from '../mappings/schemas';
-import type { Clock } from '../ports';
+import { exceptionTypes } from '../../exceptions/catalogue';
+import { severityRank } from '../../exceptions/store';
+import type { Policy } from '../../mappings/schemas';
+import type { Clock } from '../../ports';
 import { detectors, exceptionsInScope, fromAll, fromScope, watchesInScope, type Detector } from './detectors';
 import { createMatcher } from './matcher';
 

@@ -1,5 +1,5 @@
-import type { ExceptionTypeName } from '../exceptions/catalogue';
-import type { Policy } from '../mappings/schemas';
+import type { ExceptionTypeName } from '../../exceptions/catalogue';
+import type { Policy } from '../../mappings/schemas';
 
 // Where the planner could choose between the (kind, …) primary key and a narrower index of recon_matches, the query
 // names the index: on fresh tables without statistics SQLite otherwise scans every match of the kind per row.
