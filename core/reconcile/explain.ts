@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import { exceptionTypes } from '../exceptions/catalogue';
 import type { DomainContext } from '../sync/context';
 import { evaluateRefundGuard, type RefundPayload } from '../sync/feeds/refunds';
-import type { Intent } from '../sync/intents';
+import type { Intent } from '../ledger/intents';
 import type { StoredOrderLine } from '../sync/mirakl-store';
 
 // The explainer only reads: it never plans, sends or resolves anything. A return's timeline is every fact the store

@@ -3,7 +3,7 @@ import { findAction, type ActionId, type ExceptionTypeName } from '../exceptions
 import { AppError } from '../errors';
 import type { DomainContext } from '../sync/context';
 import { evaluateRefundGuard, probeRefund, refundFor, type RefundPayload } from '../sync/feeds/refunds';
-import type { Intent } from '../sync/intents';
+import type { Intent } from '../ledger/intents';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
 // never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written

@@ -9,7 +9,7 @@ import type { Clock, Logger, Random } from '../ports';
 import { createReconciler, type Reconciler } from '../store/reconcile/pass';
 import type { ReboundApi } from './rebound-api';
 import { createCursors, type Cursors } from './cursors';
-import { createIntents, type Intents } from './intents';
+import { createIntents, type Intents } from '../ledger/intents';
 import { createMiraklStore, type MiraklStore } from './mirakl-store';
 import { createPhysicalStore, type PhysicalStore } from './physical';
 import { createQuarantine, type Quarantine } from './quarantine';

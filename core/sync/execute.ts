@@ -1,7 +1,7 @@
 import { ApiError } from '../net/api-error';
 import { backoffDelay, defaultBackoff } from './backoff';
 import type { EngineContext } from './context';
-import type { Intent } from './intents';
+import type { Intent } from '../ledger/intents';
 
 // Sending intents: mark them `sending` (committed) before the call, then record what the call proved. Transient
 // failures are rescheduled with backoff; a write that may have been applied becomes `uncertain` and is left to

@@ -10,7 +10,7 @@ import type { Logger, SecretStore } from '../../core/ports';
 import { StoreOpenError } from '../../core/store/db';
 import { MigrationError } from '../../core/store/migrate';
 import { unsafeIntentKinds } from '../../core/sync/engine';
-import { createIntents } from '../../core/sync/intents';
+import { createIntents } from '../../core/ledger/intents';
 import type { BootError, HostedCore } from './host';
 import type { CoreBootConfig, ShutdownReport } from './protocol';
 

@@ -3,7 +3,7 @@ import { isoAt } from '../context';
 import { ApiError } from '../../net/api-error';
 import { backoffDelay, defaultBackoff } from '../backoff';
 import { sendIntents } from '../execute';
-import type { Intent } from '../intents';
+import type { Intent } from '../../ledger/intents';
 import type { ReturnOrderSnapshot } from '../physical';
 
 // Intake: from a return Mirakl reports (Mirakl owns the return request) to a ReBound return order with its label

@@ -1,7 +1,7 @@
 import type { EngineContext } from '../context';
 import { sendIntents } from '../execute';
 import { isArrived, returnOrderStatusRank, type UnitRow } from '../physical';
-import type { Intent } from '../intents';
+import type { Intent } from '../../ledger/intents';
 import { applyBatch, raisePushRejected } from './intake';
 import { refundIntentsOf } from './refunds';
 

@@ -2,7 +2,7 @@ import type { OrderTaxMode } from '../../mirakl/schemas';
 import type { DomainContext, EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
-import type { Intent } from '../intents';
+import type { Intent } from '../../ledger/intents';
 import type { TaxLine } from '../mirakl-store';
 import { isArrived, type UnitRow } from '../physical';
 
