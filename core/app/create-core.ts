@@ -10,7 +10,7 @@ import { createMappingStore, type MappingStore } from '../mappings/store';
 import { fetchHttp, type HttpPort } from '../net/http';
 import type { Clock, Ids, Logger, SecretStore } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
-import { createQueries } from '../reconcile/queries';
+import { createQueries } from '../store/reconcile/queries-repo';
 import { createResolutions } from '../reconcile/resolutions';
 import { createReports } from '../report/service';
 import { createDomainContext } from '../sync/context';

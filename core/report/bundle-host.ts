@@ -15,7 +15,7 @@ import { shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
 import { createMappingStore, type MappingFileView, type MappingStore } from '../mappings/store';
 import type { Clock, Logger } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
-import { createQueries } from '../reconcile/queries';
+import { createQueries } from '../store/reconcile/queries-repo';
 import { createFeedsRepo } from '../store/feeds-repo';
 import { createDomainContext } from '../sync/context';
 import { loadMigrations, migrate } from '../store/migrate';

@@ -12,7 +12,7 @@ import type { Database } from 'better-sqlite3';
 import { createFakeClock } from '../../core/adapters/fake-clock';
 import { loadMappings } from '../../core/mappings/load';
 import { returnsListInput, exceptionsListInput } from '../../core/contract/queries';
-import { createQueries } from '../../core/reconcile/queries';
+import { createQueries } from '../../core/store/reconcile/queries-repo';
 import { createReconciler } from '../../core/store/reconcile/pass';
 import { openStore } from '../../core/store/db';
 import { sourceMigrationsDir } from '../../core/store/paths';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createQueries } from '../../core/reconcile/queries';
+import { createQueries } from '../../core/store/reconcile/queries-repo';
 import { startHarness, type Harness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 

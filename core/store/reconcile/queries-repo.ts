@@ -6,10 +6,10 @@ import type {
   ReturnRow,
   exceptionsListInput,
   returnsListInput,
-} from '../contract/queries';
-import { ageBuckets, driftFields, ownerTeams } from '../contract/queries';
-import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
-import type { Clock } from '../ports';
+} from '../../contract/queries';
+import { ageBuckets, driftFields, ownerTeams } from '../../contract/queries';
+import { exceptionTypes, type ExceptionTypeName } from '../../exceptions/catalogue';
+import type { Clock } from '../../ports';
 
 // The grids' and dashboard's reads. Pages are sorted, filtered and cut by SQLite from whitelisted columns, with
 // the return id (or exception id) as the tie-break so paging is stable; totals stop counting at `totalCap`, so a

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '../adapters/fake-clock';
-import type { Core } from '../app/create-core';
-import type { ExceptionRow, Kpis, ReturnRow } from '../contract';
-import { makeTestCore } from '../../test/support/core';
-import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
-import { makeTempDir } from '../../test/support/temp-dir';
+import type { FakeClock } from '../../adapters/fake-clock';
+import type { Core } from '../../app/create-core';
+import type { ExceptionRow, Kpis, ReturnRow } from '../../contract';
+import { makeTestCore } from '../../../test/support/core';
+import { createReconFixture, type ReconFixture } from '../../../test/support/recon-fixture';
+import { makeTempDir } from '../../../test/support/temp-dir';
 
 // The grids' reads through the contract: side-by-side rows with the fields that disagree, filters, sorting, stable
 // paging, and the dashboard's figures.
