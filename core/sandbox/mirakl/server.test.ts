@@ -209,6 +209,43 @@ describe('Mirakl simulator', () => {
     expect((await fetch(`${server.url}/_sim/returns/no-such-return/readable`, { method: 'POST' })).status).toBe(404);
   });
 
+  it('sells units of an offer now on request: an order OR11 shows at once, and the stock goes down', async () => {
+    const offer = world.offers()[3];
+    const sku = offer?.shopSku ?? '';
+    const before = offer?.quantity ?? 0;
+    const soldBefore = world.truth().stock[sku]?.sold ?? 0;
+    const since = new Date(clock.now()).toISOString();
+    const sell = (body?: unknown, target = sku) => fetch(`${server.url}/_sim/offers/${target}/sell`, { method: 'POST', ...(body ? { body: JSON.stringify(body) } : {}) });
+
+    const sold = await sell({ quantity: 2 });
+    expect(sold.status).toBe(200);
+    const answer = (await sold.json()) as { order_id: string; quantity: number };
+    expect(answer.quantity).toBe(before - 2);
+    expect(world.offerBySku(sku)?.quantity).toBe(before - 2);
+    expect(world.truth().stock[sku]?.sold).toBe(soldBefore + 2);
+
+    const orders = await call('GET', `/api/orders?start_date=${encodeURIComponent(since)}&max=100`);
+    const order = (orders.body.orders as { order_id: string; created_date: string; order_lines: { offer_sku: string; quantity: number }[] }[]).find((o) => o.order_id === answer.order_id);
+    expect(order?.order_lines).toEqual([expect.objectContaining({ offer_sku: sku, quantity: 2 })]);
+    expect(Date.parse(order?.created_date ?? '')).toBe(clock.now());
+
+    expect((await sell()).status).toBe(200);
+    expect(world.offerBySku(sku)?.quantity).toBe(before - 3);
+    expect((await sell({ quantity: before })).status).toBe(409);
+    expect((await sell({ quantity: 0 })).status).toBe(409);
+    expect((await sell({ quantity: 1 }, 'NO-SUCH-SKU')).status).toBe(404);
+  });
+
+  it('serves a corrupt offer as a failing OF21 page until it is mended, and the others as usual', async () => {
+    const [broken, other] = world.offers();
+    const hook = (path: string) => fetch(`${server.url}/_sim/offers/${broken?.shopSku}/${path}`, { method: 'POST' });
+    expect((await hook('unreadable')).status).toBe(200);
+    expect((await call('GET', `/api/offers?sku=${broken?.shopSku}`)).status).toBe(500);
+    expect((await call('GET', `/api/offers?sku=${other?.shopSku}`)).body.offers[0].shop_sku).toBe(other?.shopSku);
+    expect((await hook('readable')).status).toBe(200);
+    expect((await call('GET', `/api/offers?sku=${broken?.shopSku}`)).body.offers[0].quantity).toBe(broken?.quantity);
+  });
+
   it('applies a change whose response is lost', async () => {
     faults = { OR28: { lostResponseRate: 1 } };
     const lineId = world.returnsList()[0]?.lines[0]?.orderLineId ?? '';

@@ -165,7 +165,10 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         const { max, offset } = offsetPaging(req);
         const sku = req.query.get('sku');
         const all = w.offers().filter((o) => sku === null || o.shopSku === sku);
-        return ok({ offers: all.slice(offset, offset + max).map((o) => offerJson(o, 'GBP')), total_count: all.length });
+        const page = all.slice(offset, offset + max);
+        // A corrupt offer (a test hook) fails the whole page, as a server that cannot serialise one record does.
+        if (page.some((o) => w.isOfferUnreadable(o.shopSku))) return { status: 500, body: miraklError(500, 'Internal error') };
+        return ok({ offers: page.map((o) => offerJson(o, 'GBP')), total_count: all.length });
       },
     },
     {
@@ -254,8 +257,16 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
    *        becomes "two", or order_id is left out, in every RT11 answer until mended;
    *   POST /_sim/returns/:id/readable    serves it whole again.
    * Both move the return's last_updated, so an incremental RT11 poll (return_last_updated_from) sees it again.
+   * And for offers:
+   *   POST /_sim/offers/:sku/sell        body {"quantity": n}: a customer buys n units now (an order OR11 shows at
+   *        once; the stock goes down), 409 when fewer are in stock;
+   *   POST /_sim/offers/:sku/unreadable  the offer is corrupt in Mirakl's store until /readable mends it.
    */
   function simRoutes(): Route<MiraklWorld>[] {
+    const offerAnswer = (offer: { shopSku: string; quantity: number } | undefined, sku: string, extra: Record<string, unknown> = {}): SimResponse =>
+      offer
+        ? { status: 200, body: { offer_sku: offer.shopSku, quantity: offer.quantity, ...extra } }
+        : { status: 404, body: miraklError(404, `The offer with sku "${sku}" does not exist`) };
     const answer = (ret: MiraklReturn | undefined, id: string): SimResponse =>
       ret
         ? { status: 200, body: { id: ret.id, unreadable: ret.unreadable ?? null, last_updated: new Date(ret.lastUpdated).toISOString() } }
@@ -290,6 +301,45 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
           const id = req.params.id ?? '';
           return answer(w.setUnreadable(id, null), id);
         },
+      },
+      {
+        // A customer buys units of an offer now: body {"quantity": n} (default 1). OR11 shows the order at once.
+        operation: '_sim.sell',
+        method: 'POST',
+        pattern: '/_sim/offers/:sku/sell',
+        isTestHook: true,
+        handler: (req, w) => {
+          const sku = req.params.sku ?? '';
+          let quantity: unknown = 1;
+          try {
+            if (req.body.length > 0) quantity = (req.json() as { quantity?: unknown }).quantity ?? quantity;
+          } catch (error) {
+            if (error instanceof BadRequest) return { status: 400, body: miraklError(400, error.message) };
+            throw error;
+          }
+          if (!w.offerBySku(sku)) return offerAnswer(undefined, sku);
+          try {
+            const order = w.sellNow(sku, quantity as number);
+            return offerAnswer(w.offerBySku(sku), sku, { order_id: order.orderId, sold: quantity });
+          } catch (error) {
+            if (error instanceof MiraklRejection) return { status: 409, body: miraklError(409, error.message) };
+            throw error;
+          }
+        },
+      },
+      {
+        operation: '_sim.offerUnreadable',
+        method: 'POST',
+        pattern: '/_sim/offers/:sku/unreadable',
+        isTestHook: true,
+        handler: (req, w) => offerAnswer(w.setOfferUnreadable(req.params.sku ?? '', true), req.params.sku ?? '', { unreadable: true }),
+      },
+      {
+        operation: '_sim.offerReadable',
+        method: 'POST',
+        pattern: '/_sim/offers/:sku/readable',
+        isTestHook: true,
+        handler: (req, w) => offerAnswer(w.setOfferUnreadable(req.params.sku ?? '', false), req.params.sku ?? '', { unreadable: false }),
       },
     ];
   }

@@ -179,7 +179,9 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
   const returns = new Map<string, MiraklReturn>();
   const imports = new Map<string, StockImport>();
   const queue = createEventQueue();
-  const counters = { refundSeq: 0, refundIdSeq: 0, importSeq: 0 };
+  const counters = { refundSeq: 0, refundIdSeq: 0, importSeq: 0, saleSeq: 0 };
+  /** Offers a test hook broke: reads that include them fail or carry them unreadable (see setOfferUnreadable). */
+  const unreadableOffers = new Set<string>();
   const firstDay = Math.floor(scenario.startMs / dayMs) - scenario.historyDays;
   let generatedThroughDay = firstDay - 1;
   let advancedTo = -Infinity;
@@ -588,6 +590,65 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       ret.lastUpdated = Math.max(clock.now(), ret.lastUpdated + 1000);
       return ret;
     },
+
+    /**
+     * Test hook: a customer buys `quantity` units of this offer now. The order is placed at once: OR11 shows it (its
+     * created_date is now) and the offer's stock goes down by those units, as any sale does. Refused when the offer
+     * does not exist or holds fewer units (a sale never takes the stock below zero here).
+     */
+    sellNow(shopSku: string, quantity: number): Order {
+      const offer = offersBySku.get(shopSku);
+      if (!offer) throw new MiraklRejection(`The offer with sku "${shopSku}" does not exist`);
+      if (!Number.isInteger(quantity) || quantity < 1) throw new MiraklRejection(`quantity must be a whole number of 1 or more, got ${String(quantity)}`);
+      if (offer.quantity < quantity) throw new MiraklRejection(`Only ${offer.quantity} unit(s) of ${shopSku} are in stock`);
+      const now = clock.now();
+      const commercialId = `MPSALE${String(++counters.saleSeq).padStart(6, '0')}`;
+      const orderId = `${commercialId}-A`;
+      const order: Order = {
+        orderId,
+        commercialId,
+        createdAt: now,
+        shippedAt: now + 12 * 3_600_000,
+        deliveredAt: now + 2 * dayMs,
+        closedAt: now + 62 * dayMs,
+        visibleAt: now,
+        currency: 'GBP',
+        customer: { customerId: 'CUST-SALE', firstname: 'Ada', lastname: 'Lovelace', street1: '1 High Street', city: 'London', zipCode: 'E1 6AN', country: 'United Kingdom', countryIsoCode: 'GBR' },
+        lines: [
+          {
+            orderLineId: `${orderId}-1`,
+            index: 1,
+            offerId: offer.offerId,
+            shopSku: offer.shopSku,
+            productSku: offer.productSku,
+            productTitle: offer.productTitle,
+            quantity,
+            priceUnitMinor: offer.priceGbpMinor,
+            priceMinor: offer.priceGbpMinor * quantity,
+            shippingMinor: 0,
+            vatRate: 20,
+            refunds: [],
+            lastUpdated: now,
+          },
+        ],
+        lastTouched: now,
+      };
+      placeOrder(order);
+      return order;
+    },
+
+    /**
+     * Test hook: this offer is corrupt in Mirakl's store until called again with false. OF21 answers 500 for any page
+     * that holds it (the way a server fails on a record it cannot serialise); the other offers read as usual.
+     */
+    setOfferUnreadable(shopSku: string, isUnreadable: boolean): Offer | undefined {
+      const offer = offersBySku.get(shopSku);
+      if (!offer) return undefined;
+      if (isUnreadable) unreadableOffers.add(shopSku);
+      else unreadableOffers.delete(shopSku);
+      return offer;
+    },
+    isOfferUnreadable: (shopSku: string) => unreadableOffers.has(shopSku),
 
     /** STO01: validates the file's shape now; the lines are applied when the import runs. */
     importStock(csvRows: string[][]) {
