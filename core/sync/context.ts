@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EventBus } from '../app/event-bus';
-import { createExceptionStore, type ExceptionStore } from '../exceptions/store';
+import { createExceptionStore, type ExceptionStore } from '../ledger/exceptions';
 import { createCommandQueue, type CommandQueue } from '../ledger/queue';
 import { createRestockLedger, type RestockLedger } from '../ledger/restock';
 import type { Mappings } from '../mappings/load';
@@ -11,7 +11,7 @@ import type { ReboundApi } from './rebound-api';
 import { createCursors, type Cursors } from './cursors';
 import { createIntents, type Intents } from '../ledger/intents';
 import { createMiraklStore, type MiraklStore } from './mirakl-store';
-import { createPhysicalStore, type PhysicalStore } from './physical';
+import { createPhysicalStore, type PhysicalStore } from '../ledger/units';
 import { createQuarantine, type Quarantine } from './quarantine';
 
 // The domain without the network: what the engine's feeds, the detectors and the people's resolutions share, so a

@@ -1,4 +1,4 @@
-import type { ReturnOrderSnapshot } from './physical';
+import type { ReturnOrderSnapshot } from '../ledger/units';
 
 // What the engine needs from ReBound. core/rebound's client implements it; keeping the engine on this narrow
 // interface keeps the modelled contract (specs NOTES §6) swappable when ReBound's real API is known.

@@ -4,7 +4,7 @@ import { ApiError } from '../../net/api-error';
 import { backoffDelay, defaultBackoff } from '../backoff';
 import { sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
-import type { ReturnOrderSnapshot } from '../physical';
+import type { ReturnOrderSnapshot } from '../../ledger/units';
 
 // Intake: from a return Mirakl reports (Mirakl owns the return request) to a ReBound return order with its label
 // and tracking pushed back to Mirakl. A return whose order is not visible yet waits with backoff, then raises

@@ -1,6 +1,6 @@
 import type { EngineContext } from '../context';
 import { sendIntents } from '../execute';
-import { isArrived, returnOrderStatusRank, type UnitRow } from '../physical';
+import { isArrived, returnOrderStatusRank, type UnitRow } from '../../ledger/units';
 import type { Intent } from '../../ledger/intents';
 import { applyBatch, raisePushRejected } from './intake';
 import { refundIntentsOf } from './refunds';

@@ -1,7 +1,7 @@
 import { isApiError } from '../../net/api-error';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
-import type { ReturnOrderSnapshot } from '../physical';
+import type { ReturnOrderSnapshot } from '../../ledger/units';
 
 // ReBound owns physical status. A notification is only a hint that something moved: it is stored once per
 // delivery id (duplicates are acknowledged and ignored), and the return order is then read back from ReBound

@@ -4,7 +4,7 @@ import { isoAt } from '../context';
 import { sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
 import type { TaxLine } from '../mirakl-store';
-import { isArrived, type UnitRow } from '../physical';
+import { isArrived, type UnitRow } from '../../ledger/units';
 
 // A refund (OR28) is sent only for units whose receipt ReBound verified, once Mirakl knows the return was
 // received. Mirakl has no idempotency key, so each refund is an intent keyed by return line (planned once), and an

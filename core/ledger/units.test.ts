@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
-import { createExceptionStore } from '../exceptions/store';
+import { createExceptionStore } from './exceptions';
 import { openStore, type Store } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { createPhysicalStore, type ReturnOrderSnapshot } from './physical';
+import { createPhysicalStore, type ReturnOrderSnapshot } from './units';
 
 const sellable = ['A_SELLABLE', 'B_SELLABLE_MINOR'];
 
