@@ -1,11 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import type { Mappings } from '../mappings/load';
 import { createMiraklClient } from '../mirakl/client';
-import { createSqliteBudgetStore } from '../net/budget-guard';
 import type { HttpPort } from '../net/http';
-import { createSqliteJournal } from '../net/journal';
 import type { Clock, Logger, Random } from '../ports';
 import { createReboundClient } from '../rebound/client';
+import { createSqliteBudgetStore } from '../store/budget-repo';
+import { createSqliteJournal } from '../store/journal-repo';
 import { createEngineContext } from '../sync/context';
 import { createEngine } from '../sync/engine';
 import type { CommandQueue } from '../ledger/queue';

@@ -1,6 +1,5 @@
-import type { Database } from 'better-sqlite3';
-
-// Every API call is journalled (method, path, status, duration) for the integration owner's health view.
+// Every API call is journalled (method, path, status, duration) for the integration owner's health view, in
+// request_journal (core/store/journal-repo.ts).
 // Query strings and bodies are left out on purpose: they can carry customer data, and headers carry secrets.
 export interface JournalEntry {
   at: number;
@@ -15,12 +14,6 @@ export interface JournalEntry {
 
 export interface RequestJournal {
   record(entry: JournalEntry): void;
-}
-
-export function createSqliteJournal(db: Database): RequestJournal {
-  const insert = db.prepare(`INSERT INTO request_journal (at, system, operation, method, path, status, duration_ms, outcome)
-    VALUES (@at, @system, @operation, @method, @path, @status, @durationMs, @outcome)`);
-  return { record: (e) => void insert.run({ ...e, at: new Date(e.at).toISOString() }) };
 }
 
 export const memoryJournal = (): RequestJournal & { entries: JournalEntry[] } => {

@@ -3,14 +3,14 @@ import { createFakeClock, type FakeClock } from '../../core/adapters/fake-clock'
 import { silentLogger } from '../../core/adapters/logger';
 import { loadMappings, shippedMappingsDir, type Mappings } from '../../core/mappings/load';
 import { createMiraklClient } from '../../core/mirakl/client';
-import { createSqliteBudgetStore } from '../../core/net/budget-guard';
 import { fetchHttp } from '../../core/net/http';
-import { createSqliteJournal } from '../../core/net/journal';
 import { createReboundClient } from '../../core/rebound/client';
 import type { FaultProfiles } from '../../core/sandbox/http/faults';
 import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../../core/sandbox/index';
 import { createRng } from '../../core/sandbox/rng';
+import { createSqliteBudgetStore } from '../../core/store/budget-repo';
 import { openStore, type Store } from '../../core/store/db';
+import { createSqliteJournal } from '../../core/store/journal-repo';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { createEngineContext, type EngineContext } from '../../core/sync/context';
 import { createEngine, type Engine } from '../../core/sync/engine';
