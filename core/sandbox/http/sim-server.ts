@@ -64,7 +64,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: options.errorBody(500, `sandbox failure: ${(error as Error).message}`) });
+      if (!res.headersSent) send(res, { status: 500, body: options.errorBody(500, `sandbox failure: ${(error as Error).message}`) }, options.clock.now());
     });
   });
 
@@ -89,14 +89,14 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
       form: () => new Response(Readable.toWeb(Readable.from([body])) as ReadableStream, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData(),
     };
     const matched = matchRoute(options.routes, method, url.pathname);
-    if (!matched) return send(res, { status: 404, body: options.errorBody(404, `No operation at ${method} ${url.pathname}`) });
+    if (!matched) return send(res, { status: 404, body: options.errorBody(404, `No operation at ${method} ${url.pathname}`) }, options.clock.now());
     const { route } = matched;
     simReq.params = matched.params;
     const c = count(route.operation);
     c.calls++;
     const finish = (response: SimResponse) => {
       c.byStatus[response.status] = (c.byStatus[response.status] ?? 0) + 1;
-      send(res, response);
+      send(res, response, options.clock.now());
     };
 
     if (route.isTestHook) {
@@ -207,8 +207,9 @@ function isJsonBody(response: SimResponse): boolean {
   return response.body !== undefined && typeof response.body === 'object' && !Buffer.isBuffer(response.body);
 }
 
-function send(res: ServerResponse, response: SimResponse): void {
-  const headers: Record<string, string> = { ...(response.headers ?? {}) };
+/** Every answer carries the simulated time in its Date header, as a real server's carries its clock (RFC 9110). */
+function send(res: ServerResponse, response: SimResponse, now: number): void {
+  const headers: Record<string, string> = { date: new Date(now).toUTCString(), ...(response.headers ?? {}) };
   let payload: string | Buffer | undefined;
   if (response.body === undefined) payload = undefined;
   else if (typeof response.body === 'string' || Buffer.isBuffer(response.body)) {

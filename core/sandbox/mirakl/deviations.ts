@@ -45,7 +45,7 @@ const inExample = (path: string, name: string, where: string) => `example ${name
 /** Operations whose answers the `shapes` fault reshapes (shape-faults.ts). */
 const reshaped: readonly MiraklOperationId[] = ['RT11', 'RT04', 'RT21', 'RT25', 'RT26', 'RT27', 'RT29', 'OR11', 'OR28', 'OF21', 'STO02', 'RE01'];
 /** Operations answering JSON, where the unknownEnum and extraFields faults (and shapes) may add to an answer. */
-const jsonAnswers: readonly MiraklOperationId[] = [...reshaped, 'A01', 'STO01'];
+const jsonAnswers: readonly MiraklOperationId[] = [...reshaped, 'A01', 'STO01', 'OF52', 'OF53'];
 /** Reshaped operations with amounts or quantities. */
 const numeric: readonly MiraklOperationId[] = ['RT11', 'RT04', 'OR11', 'OR28', 'OF21', 'STO02'];
 

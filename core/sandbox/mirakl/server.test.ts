@@ -246,6 +246,56 @@ describe('Mirakl simulator', () => {
     expect((await call('GET', `/api/offers?sku=${broken?.shopSku}`)).body.offers[0].quantity).toBe(broken?.quantity);
   });
 
+  it('exports the offers in bulk: OF52 asks, OF53 answers with links once the files are written, the links serve them', async () => {
+    const exportOf = async (body: unknown) => call('POST', '/api/offers/export/async', body);
+    const statusOf = async (id: string) => call('GET', `/api/offers/export/async/status/${id}`);
+    const files = async (urls: string[]) =>
+      Promise.all(urls.map(async (u) => (await (await fetch(u, { headers: { authorization: apiKey } })).json()) as Record<string, unknown>[]));
+
+    const asked = await exportOf({ export_type: 'application/json', include_fields: ['shop_sku', 'quantity', 'deleted'], include_inactive_offers: true, items_per_chunk: 100 });
+    expect(asked.status).toBe(200);
+    expect(Date.parse(asked.headers.get('date') ?? '')).toBe(Math.floor(clock.now() / 1000) * 1000);
+    const id = asked.body.tracking_id as string;
+    expect((await statusOf(id)).body).toEqual({ status: 'PENDING', last_updated: new Date(clock.now()).toISOString() });
+    // An identical request while it stands is the same export.
+    clock.advance(minute);
+    expect((await exportOf({ export_type: 'application/json', include_fields: ['shop_sku', 'quantity', 'deleted'], include_inactive_offers: true, items_per_chunk: 100 })).body.tracking_id).toBe(id);
+
+    clock.advance(10_000);
+    const done = await statusOf(id);
+    expect(done.body.status).toBe('COMPLETED');
+    expect(done.body.urls).toHaveLength(Math.ceil(world.offers().length / 100));
+    for (const url of done.body.urls as string[]) expect(new URL(url).origin).toBe(server.url);
+    const all = (await files(done.body.urls as string[])).flat();
+    expect(all).toHaveLength(world.offers().length);
+    expect(all[0]).toEqual({ shop_sku: world.offers()[0]?.shopSku, quantity: world.offers()[0]?.quantity, deleted: false });
+    expect((await fetch(`${server.url}/api/offers/export/async/file/${id}?file=of52-export%2Foffers%2F0.json`)).status).toBe(401);
+
+    // A new full export within a day is refused; a differential one carries only what changed since.
+    clock.advance(minute);
+    const again = await exportOf({ export_type: 'application/json', include_fields: ['shop_sku', 'quantity'] });
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(23 * 3600);
+    const since = new Date(clock.now()).toISOString();
+    const [sold, broken] = world.offers();
+    world.sellNow(sold?.shopSku ?? '', 1);
+    world.setOfferUnreadable(broken?.shopSku ?? '', true);
+    clock.advance(minute);
+    expect((await exportOf({ export_type: 'application/json', include_inactive_offers: true, last_request_date: since })).status).toBe(400);
+    clock.advance(minute);
+    const diff = await exportOf({ export_type: 'application/json', include_fields: ['shop_sku', 'quantity'], last_request_date: since });
+    clock.advance(minute);
+    const diffDone = await statusOf(diff.body.tracking_id as string);
+    const changed = (await files(diffDone.body.urls as string[])).flat();
+    expect(changed).toEqual(expect.arrayContaining([{ shop_sku: sold?.shopSku, quantity: sold?.quantity }, { shop_sku: broken?.shopSku, quantity: null }]));
+    // Only offers changed since then: the two above, and those the world's own orders sold meanwhile.
+    const changedSince = world.offers().filter((o) => o.lastUpdated >= Date.parse(since)).map((o) => o.shopSku);
+    expect(changed.map((r) => r.shop_sku).sort()).toEqual(changedSince.sort());
+    expect(changed.length).toBeLessThan(world.offers().length);
+    clock.advance(10_000);
+    expect((await statusOf('no-such-export')).status).toBe(404);
+  });
+
   it('applies a change whose response is lost', async () => {
     faults = { OR28: { lostResponseRate: 1 } };
     const lineId = world.returnsList()[0]?.lines[0]?.orderLineId ?? '';

@@ -7,7 +7,17 @@ import { BadRequest, type Route, type SimRequest, type SimResponse } from '../ht
 import { startSimServer, type SimServer } from '../http/sim-server';
 import type { Rng } from '../rng';
 import type { TaxMode } from '../scenario';
-import { MiraklRejection, unreadableHows, type MiraklReturn, type MiraklWorld, type RefundItem, type UnreadableHow } from '../world/mirakl-world';
+import {
+  MiraklRejection,
+  MiraklTooSoon,
+  unreadableHows,
+  type MiraklReturn,
+  type MiraklWorld,
+  type OfferExport,
+  type OfferExportRequest,
+  type RefundItem,
+  type UnreadableHow,
+} from '../world/mirakl-world';
 import { miraklShapeHooks, unannouncedValue } from './shape-faults';
 import { accountJson, importStatusJson, offerJson, orderJson, refundResultJson, returnJson, rt11ReturnJson } from './shapes';
 
@@ -24,6 +34,9 @@ export const defaultMiraklBudgets: Budgets = {
   STO01: { kind: 'interval', minIntervalMs: 1 * minute },
   STO02: { kind: 'interval', minIntervalMs: 15_000 },
   STO03: { kind: 'interval', minIntervalMs: 1 * minute },
+  // OF52 differential at most once a minute (a full export at most once a day: see world.requestExport); OF53 every 10 s.
+  OF52: { kind: 'interval', minIntervalMs: 1 * minute },
+  OF53: { kind: 'interval', minIntervalMs: 10_000 },
   RE01: { kind: 'interval', minIntervalMs: 24 * 60 * minute },
   A01: { kind: 'interval', minIntervalMs: 24 * 60 * minute },
 };
@@ -169,6 +182,67 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         // A corrupt offer (a test hook) fails the whole page, as a server that cannot serialise one record does.
         if (page.some((o) => w.isOfferUnreadable(o.shopSku))) return { status: 500, body: miraklError(500, 'Internal error') };
         return ok({ offers: page.map((o) => offerJson(o, 'GBP')), total_count: all.length });
+      },
+    },
+    {
+      operation: 'OF52',
+      method: 'POST',
+      pattern: '/api/offers/export/async',
+      handler: (req, w) => {
+        const body = req.json();
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequest('The request body must be a JSON object');
+        const request = body as Record<string, unknown>;
+        const strings = (name: string) => {
+          const v = request[name];
+          if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))) throw new BadRequest(`${name} must be a list of strings`);
+        };
+        strings('include_fields');
+        strings('channel_codes');
+        for (const name of ['include_inactive_offers'] as const) {
+          if (request[name] !== undefined && typeof request[name] !== 'boolean') throw new BadRequest(`${name} must be true or false`);
+        }
+        for (const name of ['items_per_chunk', 'megabytes_per_chunk'] as const) {
+          if (request[name] !== undefined && typeof request[name] !== 'number') throw new BadRequest(`${name} must be a number`);
+        }
+        if (request.last_request_date !== undefined && typeof request.last_request_date !== 'string') throw new BadRequest('last_request_date must be a date-time');
+        try {
+          const exp = w.requestExport(request as OfferExportRequest);
+          return ok({ tracking_id: exp.trackingId });
+        } catch (error) {
+          if (error instanceof MiraklRejection) throw new BadRequest(error.message);
+          if (error instanceof MiraklTooSoon) {
+            return { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) }, body: miraklError(429, error.message) };
+          }
+          throw error;
+        }
+      },
+    },
+    {
+      operation: 'OF53',
+      method: 'GET',
+      pattern: '/api/offers/export/async/status/:tracking_id',
+      withUnknownEnum: (body) => {
+        (body as { status: string }).status = unannouncedValue;
+      },
+      handler: (req, w) => {
+        const exp = w.getExport(req.params.tracking_id ?? '');
+        if (!exp) return { status: 404, body: miraklError(404, `Export ${req.params.tracking_id} does not exist`) };
+        return ok(exportStatusJson(exp, originOf(req)));
+      },
+    },
+    {
+      // "OF54" in Mirakl's documentation: the file an OF53 answer links to. It is not in the seller OpenAPI file, so
+      // its shape here is the sandbox's reading of the docs (one JSON array, or one CSV, per chunk) and no
+      // conformance test covers it. It needs the shop's API key like any other call.
+      operation: 'OF54',
+      method: 'GET',
+      pattern: '/api/offers/export/async/file/:tracking_id',
+      handler: (req, w) => {
+        const exp = w.getExport(req.params.tracking_id ?? '');
+        const index = /^of52-export\/offers\/(\d+)\.(json|csv)$/.exec(req.query.get('file') ?? '');
+        const file = exp && exp.status === 'COMPLETED' && index ? exp.files[Number(index[1])] : undefined;
+        if (!exp || file === undefined) return { status: 404, body: miraklError(404, `No such export file: ${req.query.get('file') ?? '(none)'}`) };
+        return { status: 200, body: file, contentType: exp.format === 'application/json' ? 'application/json' : 'text/csv; charset=utf-8' };
       },
     },
     {
@@ -434,6 +508,25 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
     return (match[1] ?? 'ASC').toUpperCase() as 'ASC' | 'DESC';
   }
 
+}
+
+/** Where this server is reached, as the client called it: export file links point back here. */
+function originOf(req: SimRequest): string {
+  return `http://${String(req.headers.host ?? '127.0.0.1')}`;
+}
+
+/** OF53: the urls only once COMPLETED, the error only once FAILED. */
+function exportStatusJson(exp: OfferExport, origin: string) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const extension = exp.format === 'application/json' ? 'json' : 'csv';
+  return {
+    status: exp.status,
+    last_updated: iso(exp.lastUpdated),
+    ...(exp.status === 'COMPLETED'
+      ? { urls: exp.files.map((_, i) => `${origin}/api/offers/export/async/file/${exp.trackingId}?file=${encodeURIComponent(`of52-export/offers/${i}.${extension}`)}`) }
+      : {}),
+    ...(exp.status === 'FAILED' ? { error: { code: '1', detail: 'Internal error' } } : {}),
+  };
 }
 
 function taxMode(value: unknown, w: MiraklWorld, name: string): TaxMode {

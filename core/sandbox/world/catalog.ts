@@ -15,6 +15,8 @@ export interface Offer {
   initialQuantity: number;
   quantity: number;
   soldUnits: number;
+  /** When the offer last changed (its stock, here): what a differential export (OF52 last_request_date) selects on. */
+  lastUpdated: number;
 }
 
 export interface Reason {
@@ -58,6 +60,7 @@ export function generateOffers(rng: Rng, count = 240): Offer[] {
           initialQuantity: quantity,
           quantity,
           soldUnits: 0,
+          lastUpdated: 0,
         });
       }
     }

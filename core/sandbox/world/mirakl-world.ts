@@ -142,6 +142,34 @@ export interface StockImport {
   applied: { shopSku: string; from: number; to: number }[];
 }
 
+export type OfferExportStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+
+/** OF52's request, as the world takes it (field names from the spec). */
+export interface OfferExportRequest {
+  export_type?: 'text/csv' | 'application/json';
+  include_fields?: string[];
+  include_inactive_offers?: boolean;
+  items_per_chunk?: number;
+  last_request_date?: string;
+}
+
+export interface OfferExport {
+  trackingId: string;
+  createdAt: number;
+  /** The request as sent, canonical: an identical request while this one is recent gets this export back. */
+  request: string;
+  format: 'text/csv' | 'application/json';
+  /** null for a full export. */
+  since: number | null;
+  includeInactive: boolean;
+  fields: string[] | null;
+  itemsPerChunk: number;
+  status: OfferExportStatus;
+  lastUpdated: number;
+  /** The files, written when the export completes (the offers as they are then). */
+  files: string[];
+}
+
 export interface BatchResult<T> {
   success: T[];
   errors: { id: string; message: string }[];
@@ -150,6 +178,20 @@ export interface BatchResult<T> {
 export class MiraklRejection extends Error {
   override name = 'MiraklRejection';
 }
+
+/** A call made sooner than Mirakl allows (answered 429 with Retry-After). */
+export class MiraklTooSoon extends Error {
+  override name = 'MiraklTooSoon';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The fields an offer export can carry, by their JSON names (OF52 include_fields); CSV headers use hyphens. */
+export const offerExportFields = ['offer_id', 'shop_sku', 'product_sku', 'quantity', 'active', 'deleted', 'price', 'currency_iso_code', 'state_code'] as const;
 
 const hubAddress: Address = { street1: 'Unit 4, Returns Park', city: 'Wolverhampton', zip_code: 'WV10 7EH', country_iso_code: 'GBR' };
 const firstNames = ['Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Leo', 'Chloé', 'Lukas', 'Sofia', 'Mateo'];
@@ -179,10 +221,12 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
   const returns = new Map<string, MiraklReturn>();
   const imports = new Map<string, StockImport>();
   const queue = createEventQueue();
-  const counters = { refundSeq: 0, refundIdSeq: 0, importSeq: 0, saleSeq: 0 };
+  const counters = { refundSeq: 0, refundIdSeq: 0, importSeq: 0, saleSeq: 0, exportSeq: 0 };
+  const exports = new Map<string, OfferExport>();
   /** Offers a test hook broke: reads that include them fail or carry them unreadable (see setOfferUnreadable). */
   const unreadableOffers = new Set<string>();
   const firstDay = Math.floor(scenario.startMs / dayMs) - scenario.historyDays;
+  for (const o of offers) o.lastUpdated = (firstDay - 1) * dayMs;
   let generatedThroughDay = firstDay - 1;
   let advancedTo = -Infinity;
 
@@ -265,6 +309,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       if (offer) {
         offer.quantity = Math.max(0, offer.quantity - line.quantity);
         offer.soldUnits += line.quantity;
+        offer.lastUpdated = clock.now();
       }
     }
   }
@@ -646,6 +691,8 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       if (!offer) return undefined;
       if (isUnreadable) unreadableOffers.add(shopSku);
       else unreadableOffers.delete(shopSku);
+      // Broken or mended, the offer changed: a differential export selects it again.
+      offer.lastUpdated = clock.now();
       return offer;
     },
     isOfferUnreadable: (shopSku: string) => unreadableOffers.has(shopSku),
@@ -668,6 +715,56 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       return imp;
     },
     getImport: (id: string) => imports.get(id),
+
+    /**
+     * OF52. A full export (no last_request_date) holds the active offers, or every offer with include_inactive_offers;
+     * a differential one the offers updated since last_request_date, active or not. The files are written when the
+     * export completes, a few seconds later, from the offers as they are then. An identical request while an export
+     * of the last hour stands gets that export back (the spec: "If Mirakl detects a duplicate export request, the API
+     * will return the tracking_id of the existing export"); a new full export is refused within a day of the last one.
+     */
+    requestExport(request: OfferExportRequest): OfferExport {
+      const now = clock.now();
+      const canonical = JSON.stringify(Object.entries(request).sort(([a], [b]) => (a < b ? -1 : 1)));
+      const duplicate = [...exports.values()].find((e) => e.request === canonical && e.status !== 'FAILED' && now - e.createdAt < 60 * minuteMs);
+      if (duplicate) return duplicate;
+      const format = request.export_type ?? 'text/csv';
+      if (format !== 'text/csv' && format !== 'application/json') throw new MiraklRejection(`export_type must be text/csv or application/json, got ${JSON.stringify(format)}`);
+      let since: number | null = null;
+      if (request.last_request_date !== undefined) {
+        since = Date.parse(request.last_request_date);
+        if (Number.isNaN(since) || !/^\d{4}-\d{2}-\d{2}T/.test(request.last_request_date)) throw new MiraklRejection(`last_request_date must be an ISO 8601 date-time, got "${request.last_request_date}"`);
+        if (request.include_inactive_offers !== undefined) throw new MiraklRejection('include_inactive_offers cannot be used with last_request_date (differential mode)');
+      }
+      // Mirakl's TEST environments take smaller chunks than the published minimum of 10,000 items: so does the sandbox.
+      const itemsPerChunk = request.items_per_chunk ?? 10_000;
+      if (!Number.isInteger(itemsPerChunk) || itemsPerChunk < 1 || itemsPerChunk > 1_000_000) throw new MiraklRejection(`items_per_chunk must be a whole number up to 1000000, got ${String(itemsPerChunk)}`);
+      if (since === null) {
+        const lastFull = [...exports.values()].filter((e) => e.since === null && e.status !== 'FAILED').reduce((m, e) => Math.max(m, e.createdAt), -Infinity);
+        const wait = lastFull + dayMs - now;
+        if (wait > 0) throw new MiraklTooSoon('A full offer export may be requested once a day', Math.ceil(wait / 1000));
+      }
+      const seq = ++counters.exportSeq;
+      const r = rng.fork(`export:${seq}`);
+      const exp: OfferExport = {
+        trackingId: uuidFrom(r),
+        createdAt: now,
+        request: canonical,
+        format,
+        since,
+        includeInactive: request.include_inactive_offers ?? false,
+        fields: request.include_fields ?? null,
+        itemsPerChunk,
+        status: 'PENDING',
+        lastUpdated: now,
+        files: [],
+      };
+      exports.set(exp.trackingId, exp);
+      const doneAt = now + r.int(2, 20) * 1000;
+      queue.schedule(doneAt, () => completeExport(exp, doneAt));
+      return exp;
+    },
+    getExport: (trackingId: string) => exports.get(trackingId),
     importsList: () => [...imports.values()],
     counters,
     truth,
@@ -718,6 +815,34 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     };
   }
 
+  function completeExport(exp: OfferExport, at: number): void {
+    // Every offer here is active; a differential export would carry deleted ones too (deleted: true), and none is.
+    const selected = offers.filter((o) => exp.since === null || o.lastUpdated >= exp.since);
+    const fields = exp.fields ? offerExportFields.filter((f) => exp.fields?.includes(f)) : [...offerExportFields];
+    const recordOf = (o: Offer): Record<string, unknown> => {
+      const full: Record<string, unknown> = {
+        offer_id: o.offerId,
+        shop_sku: o.shopSku,
+        product_sku: o.productSku,
+        // A corrupt offer (a test hook) is written without a readable quantity.
+        quantity: unreadableOffers.has(o.shopSku) ? null : o.quantity,
+        active: true,
+        deleted: false,
+        price: o.priceGbpMinor / 100,
+        currency_iso_code: 'GBP',
+        state_code: '11',
+      };
+      return Object.fromEntries(fields.map((f) => [f, full[f]]));
+    };
+    const chunks: Record<string, unknown>[][] = [];
+    for (let i = 0; i < selected.length; i += exp.itemsPerChunk) chunks.push(selected.slice(i, i + exp.itemsPerChunk).map(recordOf));
+    // Nothing changed since last_request_date: one empty file.
+    if (chunks.length === 0) chunks.push([]);
+    exp.files = chunks.map((records) => (exp.format === 'application/json' ? JSON.stringify(records) : exportCsv(fields, records)));
+    exp.status = 'COMPLETED';
+    exp.lastUpdated = at;
+  }
+
   function runImport(imp: StockImport): void {
     const col = (name: string) => imp.header.indexOf(name);
     const skuCol = col('offer-sku');
@@ -743,6 +868,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       const to = Number(quantityText);
       imp.applied.push({ shopSku: sku, from: offer.quantity, to });
       offer.quantity = to;
+      offer.lastUpdated = clock.now();
       imp.linesInSuccess++;
     });
     imp.status = 'COMPLETE';
@@ -778,6 +904,12 @@ function toMinorAmount(value: number | string, field: string): number {
   return Math.round(n * 100);
 }
 export type { Offer, Reason };
+
+/** An offer export as CSV: semicolon-separated, quoted, headers with hyphens (shop-sku), as Mirakl's CSV exports. */
+function exportCsv(fields: readonly string[], records: Record<string, unknown>[]): string {
+  const cell = (v: unknown) => `"${v === null || v === undefined ? '' : String(v).replace(/"/g, '""')}"`;
+  return [fields.map((f) => cell(f.replace(/_/g, '-'))).join(';'), ...records.map((r) => fields.map((f) => cell(r[f])).join(';'))].join('\n') + '\n';
+}
 
 function uuidFrom(r: Rng): string {
   const hex = (n: number) =>

@@ -14,6 +14,8 @@ export const MIRAKL_OPERATIONS = {
   OR28: { method: 'put', path: '/api/orders/refund' },
   RE01: { method: 'get', path: '/api/reasons' },
   OF21: { method: 'get', path: '/api/offers' },
+  OF52: { method: 'post', path: '/api/offers/export/async' },
+  OF53: { method: 'get', path: '/api/offers/export/async/status/{tracking_id}' },
   STO01: { method: 'post', path: '/api/offers/stock/imports' },
   STO02: { method: 'get', path: '/api/offers/stock/imports/{import_id}/status' },
   STO03: { method: 'get', path: '/api/offers/stock/imports/{import_id}/error_report' },
