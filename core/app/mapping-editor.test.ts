@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeClock } from '../adapters/fake-clock';
-import { createExceptionStore } from '../exceptions/store';
+import { createExceptionStore } from '../ledger/exceptions';
 import { makeTestCore } from '../../test/support/core';
 import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
 import { makeTempDir } from '../../test/support/temp-dir';

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { ExceptionStore } from '../exceptions/store';
+import type { ExceptionStore } from '../ledger/exceptions';
 import type { QuarantinedRecord } from '../net/tolerant';
 import type { Clock } from '../ports';
 

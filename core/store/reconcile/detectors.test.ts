@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
 import type { ExceptionTypeName } from '../../exceptions/catalogue';
-import { createExceptionStore, type ExceptionStore } from '../../exceptions/store';
+import { createExceptionStore, type ExceptionStore } from '../../ledger/exceptions';
 import { loadMappings } from '../../mappings/load';
 import { openStore, type Store } from '../db';
 import { sourceMigrationsDir } from '../paths';

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { exceptionTypes } from '../../exceptions/catalogue';
-import { severityRank } from '../../exceptions/store';
+import { severityRank } from '../../ledger/exceptions';
 import type { Policy } from '../../mappings/schemas';
 import type { Clock } from '../../ports';
 import { detectors, exceptionsInScope, fromAll, fromScope, watchesInScope, type Detector } from './detectors';
