@@ -202,3 +202,41 @@ export const importStatusSchema = z.object({
   lines_in_success: wholeNumber.nullish().transform((v) => v ?? undefined),
   lines_in_error: wholeNumber.nullish().transform((v) => v ?? undefined),
 });
+
+/** OF52's answer: the export's tracking id. */
+export const exportCreatedSchema = z.object({ tracking_id: z.string().min(1) });
+
+/** OF53: PENDING, COMPLETED (with the files' urls) or FAILED (with an error); read as plain strings. */
+export const exportStatusSchema = z.object({
+  status: z.string().min(1),
+  last_updated: optionalText,
+  urls: list(z.string().min(1)),
+  error: z
+    .object({ code: optionalText, detail: optionalText })
+    .nullish()
+    .transform((v) => v ?? undefined),
+});
+
+/**
+ * One offer of an export file: its shop SKU and quantity decide a restock, so both are required, except that an offer
+ * marked deleted (differential exports carry them) needs no quantity.
+ */
+export const exportedOfferSchema = z
+  .object({
+    shop_sku: z.string().min(1),
+    offer_id: identifier.nullish().transform((v) => v ?? undefined),
+    quantity: wholeNumber.nullish().transform((v) => v ?? null),
+    active: flag(true),
+    deleted: flag(false),
+  })
+  .superRefine((o, ctx) => {
+    if (!o.deleted && o.quantity === null) ctx.addIssue({ code: 'custom', path: ['quantity'], message: 'no quantity for an offer that is not deleted' });
+  });
+export type ExportedOfferDto = z.output<typeof exportedOfferSchema>;
+
+/** An order as a sale of stock: when it was placed, and how many units of which offer each line took. */
+export const saleOrderSchema = z.object({
+  order_id: z.string().min(1),
+  created_date: date,
+  order_lines: z.array(z.object({ order_line_id: z.string().min(1), offer_sku: z.string().min(1), quantity: wholeNumber })),
+});
