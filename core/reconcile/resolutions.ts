@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/log';
-import { findAction, type ActionId, type ExceptionTypeName } from '../exceptions/catalogue';
+import { findAction, type ActionId } from '../exceptions/catalogue';
 import { AppError } from '../errors';
+import type { ExceptionRecord } from '../ledger/exceptions';
 import type { DomainContext } from '../sync/context';
 import { evaluateRefundGuard, probeRefund, refundFor, type RefundPayload } from '../sync/feeds/refunds';
 import type { Intent } from '../ledger/intents';
@@ -8,21 +9,9 @@ import type { Intent } from '../ledger/intents';
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
 // never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written
 // to the audit log in the same transaction as the change it makes, so both land or neither does.
-// A refund is never planned without a verified receipt unless a person records an override with a reason.
-
-export interface ExceptionRecord {
-  id: number;
-  type: ExceptionTypeName;
-  subject_key: string;
-  state: 'open' | 'in_review' | 'snoozed' | 'resolved';
-  assignee: string | null;
-  owner_team: string;
-  return_id: string | null;
-  order_line_id: string | null;
-  offer_sku: string | null;
-  snoozed_until: string | null;
-  resolution: string | null;
-}
+// A refund is never planned without a verified receipt unless a person records an override with a reason. Nothing here
+// writes a table: exceptions change through the exceptions ledger, units through the restock ledger, calls through
+// intents, and match decisions through the reconciler.
 
 export interface ActInput {
   action: ActionId;
@@ -39,18 +28,12 @@ export interface ActResult {
 }
 
 export function createResolutions(ctx: DomainContext, audit: AuditLog) {
-  const now = () => new Date(ctx.clock.now()).toISOString();
-  const get = ctx.q('SELECT * FROM exceptions WHERE id = ?');
-  const setState = ctx.q(`UPDATE exceptions SET state = @state, snoozed_until = @snoozedUntil, updated_at = @now WHERE id = @id`);
-  const resolveManually = ctx.q(`UPDATE exceptions SET state = 'resolved', resolved_at = @now, resolved_by = @actor, resolution = @resolution, updated_at = @now
-    WHERE id = @id AND state != 'resolved'`);
-  const acceptWatch = ctx.q(`UPDATE recon_watch SET state = 'accepted' WHERE type = @type AND subject_key = @subjectKey`);
-  const unacceptWatch = ctx.q(`UPDATE recon_watch SET state = 'raised' WHERE type = @type AND subject_key = @subjectKey AND state = 'accepted'`);
-  const addNote = ctx.q('INSERT INTO exception_notes (exception_id, at, author, body) VALUES (@id, @now, @author, @body)');
-  const markDirty = ctx.q(`INSERT INTO recon_dirty (scope, id) VALUES ('return', ?) ON CONFLICT DO NOTHING`);
+  const { exceptions, reconciler } = ctx;
+  /** After a person acted on a return, its row and exceptions are judged again at the next pass. */
+  const markDirty = (returnId: string) => reconciler.rejudge('return', returnId);
 
   function load(id: number): ExceptionRecord {
-    const row = get.get(id) as ExceptionRecord | undefined;
+    const row = exceptions.get(id);
     if (!row) throw new AppError('NOT_FOUND', `There is no exception ${id}.`);
     return row;
   }
@@ -62,13 +45,12 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   }
 
   function closeByPerson(e: ExceptionRecord, actor: string, resolution: string): void {
-    if (resolveManually.run({ id: e.id, now: now(), actor, resolution }).changes !== 1) throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
     // The divergence may still hold: it must not come straight back, only if the sources converge and diverge again.
-    acceptWatch.run({ type: e.type, subjectKey: e.subject_key });
+    if (!exceptions.resolveByPerson(e, actor, resolution)) throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
   }
 
   function inReview(e: ExceptionRecord): void {
-    if (e.state === 'open' || e.state === 'snoozed') setState.run({ id: e.id, state: 'in_review', snoozedUntil: null, now: now() });
+    exceptions.takeIntoReview(e.id);
   }
 
   /** The offer SKU an OFFER_NOT_FOUND or STOCK_REJECTED is about (its subject is `<sku>` or `<sku>:<import>`). */
@@ -136,7 +118,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   function eachAlone(ids: number[], change: (id: number) => string): ActResult[] {
     return ids.map((id) => {
       try {
-        return { id, ok: true, message: ctx.db.transaction(() => change(id))() };
+        return { id, ok: true, message: exceptions.atomically(() => change(id)) };
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
@@ -153,7 +135,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     const before = { state: e.state, assignee: e.assignee };
     const record = (message: string, after: unknown = null) => {
       audit.append({ actor, action: `exception.${input.action}`, subject: `exception:${e.id}`, before, after: { message, ...(after ? { detail: after } : {}) }, reason });
-      if (e.return_id) markDirty.run(e.return_id);
+      if (e.return_id) markDirty(e.return_id);
       return message;
     };
     switch (input.action) {
@@ -167,17 +149,15 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       case 'investigate':
       case 'chase_carrier':
         inReview(e);
-        if (reason) addNote.run({ id: e.id, now: now(), author: actor, body: reason });
+        if (reason) exceptions.addNote(e.id, actor, reason);
         return record(`${action.label}: in review${reason ? ', note added' : ''}.`);
       case 'escalate':
-        ctx.q(`UPDATE exceptions SET owner_team = 'finance', state = 'in_review', updated_at = ? WHERE id = ?`).run(now(), e.id);
-        addNote.run({ id: e.id, now: now(), author: actor, body: `Escalated to finance${reason ? `: ${reason}` : ''}` });
+        exceptions.escalateToFinance(e.id, actor, reason);
         return record('Escalated to finance.');
       case 'retry':
         return record(retry(e));
       case 'reprocess': {
-        const changed = ctx.q(`UPDATE return_intake SET next_attempt_at = ?, updated_at = ? WHERE return_id = ? AND stage IN ('blocked', 'awaiting_order')`).run(now(), now(), e.return_id).changes;
-        if (!changed) throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting for a mapping.`);
+        if (!exceptions.reprocessIntake(e.return_id)) throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting for a mapping.`);
         return record('The return is checked again at the next cycle.');
       }
       case 'push_now': {
@@ -247,7 +227,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       }
       case 'resync': {
         // ReBound's order is read again at the next poll; Mirakl's return is re-read with its next RT11 window.
-        ctx.q(`UPDATE rebound_return_orders SET synced_at = '1970-01-01T00:00:00.000Z', is_open = 1 WHERE return_id = ?`).run(e.return_id);
+        exceptions.resyncReturnOrder(e.return_id);
         inReview(e);
         return record('Both systems are read again at the next cycles.');
       }
@@ -259,8 +239,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       const create = ctx.intents.findByKey(`rebound-return:${e.return_id}`);
       if (create?.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last creation may have reached ReBound; it is being checked first, so no duplicate is made.');
       if (create?.state === 'failed') ctx.intents.retryNow(create.id);
-      const changed = ctx.q(`UPDATE return_intake SET next_attempt_at = ?, order_wait_until = CASE WHEN stage = 'awaiting_order' THEN ? ELSE order_wait_until END, updated_at = ?
-        WHERE return_id = ? AND stage NOT IN ('in_flight', 'done', 'skipped')`).run(now(), new Date(ctx.clock.now() + ctx.mappings().policy.returns.orderWaitMinutes * 60_000).toISOString(), now(), e.return_id).changes;
+      const changed = exceptions.retryIntake(e.return_id, new Date(ctx.clock.now() + ctx.mappings().policy.returns.orderWaitMinutes * 60_000).toISOString());
       if (!changed && create?.state !== 'failed') throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting on anything to retry.`);
       return 'Retried at the next cycle.';
     }
@@ -276,14 +255,14 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       // Subject rt04:<return>, rt26:<return> or rt27:<return>: the intent's own key. These updates are safe to repeat.
       const push = ctx.intents.findByKey(e.subject_key);
       if (push?.state !== 'failed' || !ctx.intents.retryNow(push.id)) throw new AppError('CONFLICT', `The update is ${push?.state ?? 'gone'}; there is nothing to retry.`);
-      resolveManually.run({ id: e.id, now: now(), actor: 'auto', resolution: 'retried; a new refusal raises a new exception' });
+      exceptions.resolveRetried(e.id, 'retried; a new refusal raises a new exception');
       return 'The update is sent to Mirakl again at the next cycle.';
     }
     if (e.type === 'STOCK_REJECTED') {
       const sku = skuOf(e);
       const units = ctx.restock.retryRejected(sku);
       if (!units) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
-      resolveManually.run({ id: e.id, now: now(), actor: 'auto', resolution: `retried ${units} unit(s); a new rejection raises a new exception` });
+      exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
       return `${units} unit(s) of ${sku} are restocked again at the next flush.`;
     }
     throw new AppError('VALIDATION', `retry is not offered for ${e.type}.`);
@@ -336,95 +315,86 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     },
 
     assign(ids: number[], assignee: string | null, actor: string): number {
-      return ctx.db.transaction(() => {
+      return exceptions.atomically(() => {
         let n = 0;
         for (const id of ids) {
           const e = load(id);
           if (e.assignee === assignee) continue;
-          ctx.q('UPDATE exceptions SET assignee = ?, updated_at = ? WHERE id = ?').run(assignee, now(), id);
+          exceptions.assign(id, assignee);
           audit.append({ actor, action: 'exception.assign', subject: `exception:${id}`, before: { assignee: e.assignee }, after: { assignee } });
           n++;
         }
         return n;
-      })();
+      });
     },
 
     comment(id: number, body: string, actor: string): number {
-      return ctx.db.transaction(() => {
+      return exceptions.atomically(() => {
         load(id);
-        const noteId = Number(addNote.run({ id, now: now(), author: actor, body }).lastInsertRowid);
+        const noteId = exceptions.addNote(id, actor, body);
         audit.append({ actor, action: 'exception.comment', subject: `exception:${id}`, after: { note: noteId, body } });
         return noteId;
-      })();
+      });
     },
 
     notes: (id: number) => {
       load(id);
-      return ctx.q('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(id) as { id: number; at: string; author: string; body: string }[];
+      return exceptions.notes(id);
     },
 
     snooze(ids: number[], until: string, reason: string | undefined, actor: string): number {
       if (!(Date.parse(until) > ctx.clock.now())) throw new AppError('VALIDATION', `Snooze until ${until}: that is not in the future.`, [{ path: ['until'], message: 'must be in the future' }]);
       const untilIso = new Date(until).toISOString();
-      return ctx.db.transaction(() => {
+      return exceptions.atomically(() => {
         for (const id of ids) {
           const e = load(id);
           if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${id} is resolved; it cannot be snoozed.`);
-          setState.run({ id, state: 'snoozed', snoozedUntil: untilIso, now: now() });
+          exceptions.snooze(id, untilIso);
           audit.append({ actor, action: 'exception.snooze', subject: `exception:${id}`, before: { state: e.state }, after: { state: 'snoozed', until: untilIso }, reason: reason ?? null });
         }
         return ids.length;
-      })();
+      });
     },
 
     reopen(id: number, reason: string, actor: string): void {
       const why = requireReason(reason, 'Reopening');
-      ctx.db.transaction(() => {
+      exceptions.atomically(() => {
         const e = load(id);
         if (e.state !== 'resolved') throw new AppError('CONFLICT', `Exception ${id} is not resolved.`);
-        const other = ctx.q(`SELECT id FROM exceptions WHERE type = ? AND subject_key = ? AND state != 'resolved'`).get(e.type, e.subject_key) as { id: number } | undefined;
-        if (other) throw new AppError('CONFLICT', `Exception ${other.id} is already open for the same ${e.type} on ${e.subject_key}.`);
-        ctx.q(`UPDATE exceptions SET state = 'open', resolved_at = NULL, resolved_by = NULL, resolution = NULL, snoozed_until = NULL, updated_at = ? WHERE id = ?`).run(now(), id);
-        unacceptWatch.run({ type: e.type, subjectKey: e.subject_key });
-        if (e.return_id) markDirty.run(e.return_id);
+        const other = exceptions.reopen(e);
+        if (other) throw new AppError('CONFLICT', `Exception ${other.alreadyOpen} is already open for the same ${e.type} on ${e.subject_key}.`);
+        if (e.return_id) markDirty(e.return_id);
         audit.append({ actor, action: 'exception.reopen', subject: `exception:${id}`, before: { state: 'resolved', resolution: e.resolution }, after: { state: 'open' }, reason: why });
-      })();
+      });
     },
 
     /** "Refund now" from a return line: the engine's guard, or an override with a reason. */
     refundNow(returnId: string, orderLineId: string, actor: string, override: { reason: string } | null) {
       const why = override ? { reason: requireReason(override.reason, 'A refund override') } : null;
-      return ctx.db.transaction(() => {
+      return exceptions.atomically(() => {
         const { intent, overridden } = planRefundNow(returnId, orderLineId, actor, why);
-        markDirty.run(returnId);
+        markDirty(returnId);
         return { intentId: intent.id, state: intent.state, amountMinor: intent.payload.amountMinor, currency: intent.payload.currency, overridden };
-      })();
+      });
     },
 
     /** A person confirms or rejects a suggested match; a confirmed refund link explains that refund. */
     decideMatch(input: { kind: 'refund_line' | 'item_unit'; subject: string; candidate: string; decision: 'confirm' | 'reject'; reason: string }, actor: string): void {
       const why = requireReason(input.reason, 'Deciding a match');
-      ctx.db.transaction(() => {
-        const row = ctx.q('SELECT * FROM recon_matches WHERE kind = ? AND subject = ? AND candidate = ?').get(input.kind, input.subject, input.candidate) as
-          | { status: string; return_id: string | null }
-          | undefined;
+      exceptions.atomically(() => {
+        const row = reconciler.matches.get(input.kind, input.subject, input.candidate);
         if (!row) throw new AppError('NOT_FOUND', `No suggested match of ${input.subject} to ${input.candidate}.`);
         if (row.status !== 'suggested' && row.status !== 'ambiguous') throw new AppError('CONFLICT', `That match is already ${row.status}.`);
         if (input.decision === 'confirm') {
-          const taken = (input.kind === 'refund_line'
-            ? ctx.q(`SELECT return_id || ':' || order_line_id AS candidate FROM refund_links WHERE refund_id = ?`).get(input.subject) // constant: pushed into the view
-            : ctx.q(`SELECT candidate FROM recon_matches WHERE kind = ? AND subject = ? AND status = 'confirmed'`).get(input.kind, input.subject)) as
-            | { candidate: string }
-            | undefined;
-          if (taken) throw new AppError('CONFLICT', `${input.subject} is already matched to ${taken.candidate}.`);
+          const taken = reconciler.matches.linkedTo(input.kind, input.subject);
+          if (taken !== undefined) throw new AppError('CONFLICT', `${input.subject} is already matched to ${taken}.`);
         }
         const status = input.decision === 'confirm' ? 'confirmed' : 'rejected';
-        ctx.q('UPDATE recon_matches SET status = ?, decided_by = ?, decided_at = ? WHERE kind = ? AND subject = ? AND candidate = ?').run(status, actor, now(), input.kind, input.subject, input.candidate);
-        if (status === 'confirmed') ctx.q(`DELETE FROM recon_matches WHERE kind = ? AND subject = ? AND status IN ('suggested', 'ambiguous')`).run(input.kind, input.subject);
-        if (row.return_id) markDirty.run(row.return_id);
-        if (input.kind === 'refund_line') ctx.q(`INSERT INTO recon_dirty (scope, id) VALUES ('refund', ?) ON CONFLICT DO NOTHING`).run(input.subject);
+        reconciler.matches.decide(input.kind, input.subject, input.candidate, status, actor);
+        if (row.return_id) markDirty(row.return_id);
+        if (input.kind === 'refund_line') reconciler.rejudge('refund', input.subject);
         audit.append({ actor, action: `match.${input.decision}`, subject: `match:${input.kind}:${input.subject}`, before: { candidate: input.candidate, status: row.status }, after: { status }, reason: why });
-      })();
+      });
     },
   };
 }

@@ -4,6 +4,7 @@ import { severityRank } from '../../ledger/exceptions';
 import type { Policy } from '../../mappings/schemas';
 import type { Clock } from '../../ports';
 import { detectors, exceptionsInScope, fromAll, fromScope, watchesInScope, type Detector } from './detectors';
+import { createMatchDecisions } from './matches-repo';
 import { createMatcher } from './matcher';
 
 // One reconciliation pass: the matcher, then every detector, over the subjects that changed since the last pass
@@ -95,8 +96,17 @@ export function createReconciler(db: Database, clock: Clock) {
   const perDetector = detectors.map((d) => ({ detector: d, ...prepareDetector(db, d) }));
   const settle = prepareSettle(db);
   let basis: string | null = null;
+  let markDirty: Statement | undefined;
 
   return {
+    /** People's decisions on the matcher's suggestions. */
+    matches: createMatchDecisions(db, clock),
+
+    /** The next pass judges this subject again, whatever the triggers saw (after a person acted on it). */
+    rejudge(scope: 'return' | 'refund', id: string): void {
+      (markDirty ??= db.prepare('INSERT INTO recon_dirty (scope, id) VALUES (?, ?) ON CONFLICT DO NOTHING')).run(scope, id);
+    },
+
     /**
      * Reconciles what changed since the last pass (or everything with `full`, or when the policy changed).
      * Runs inside its own transaction.
