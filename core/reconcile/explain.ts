@@ -1,6 +1,7 @@
 import type { RefundGuard, RefundIntentView, ReturnSummary, ReturnTimeline, TimelineEntry, TimelineSource } from '../contract/explain';
 import { AppError } from '../errors';
 import { exceptionTypes } from '../exceptions/catalogue';
+import { explainReads } from '../store/reconcile/explain-repo';
 import type { DomainContext } from '../sync/context';
 import { evaluateRefundGuard, type RefundPayload } from '../sync/feeds/refunds';
 import type { Intent } from '../ledger/intents';
@@ -79,10 +80,6 @@ function requireReturn(ctx: DomainContext, returnId: string) {
   return ret;
 }
 
-function currencyOf(ctx: DomainContext, orderId: string): string | null {
-  return (ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(orderId) as { currency: string } | undefined)?.currency ?? null;
-}
-
 interface IntentLabels {
   todo: string;
   done: string;
@@ -154,7 +151,8 @@ const words = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[._]
 /** Everything known about one return, from Mirakl, ReBound, the bridge, exceptions and people, oldest first. */
 export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimeline {
   const ret = requireReturn(ctx, returnId);
-  const currency = currencyOf(ctx, ret.orderId);
+  const reads = explainReads(ctx);
+  const currency = reads.currencyOf(ret.orderId);
   const lines = ctx.store.returnLines(returnId);
   const orderLines = new Map<string, StoredOrderLine | undefined>(lines.map((l) => [l.orderLineId, ctx.store.orderLine(l.orderLineId)]));
   const productOf = (orderLineId: string) => {
@@ -175,12 +173,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     lines.map((l) => `${l.quantity} × ${productOf(l.orderLineId)} (${l.reasonCode})`).join('; ') || null,
     ret.id,
   );
-  const states = ctx.q('SELECT id, state, last_updated, seen_at FROM mirakl_return_states WHERE return_id = ? ORDER BY id').all(returnId) as {
-    id: number;
-    state: string;
-    last_updated: string;
-    seen_at: string;
-  }[];
+  const states = reads.returnStates(returnId);
   let previousUpdate = Number.NEGATIVE_INFINITY;
   for (const s of states) {
     // A state the bridge set after Mirakl confirmed our call keeps Mirakl's older last_updated: when we saw it is then
@@ -201,9 +194,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
   }
 
   // ReBound: the return order, its notifications and reads, and each unit's physical progress.
-  const order = ctx
-    .q('SELECT rebound_order_id, status, tracking_number, carrier, created_at FROM rebound_return_orders WHERE return_id = ?')
-    .get(returnId) as { rebound_order_id: string; status: string; tracking_number: string | null; carrier: string | null; created_at: string } | undefined;
+  const order = reads.returnOrder(returnId);
   if (order) {
     add(
       order.created_at,
@@ -213,9 +204,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
       order.tracking_number ? `Tracking ${order.tracking_number}${order.carrier ? ` (${order.carrier})` : ''}` : null,
       order.rebound_order_id,
     );
-    const events = ctx
-      .q(`SELECT key, source, type, status, occurred_at, received_at, outcome FROM rebound_events WHERE rebound_order_id = ? ORDER BY received_at, key`)
-      .all(order.rebound_order_id) as { key: string; source: 'webhook' | 'poll'; type: string; status: string | null; occurred_at: string | null; received_at: string; outcome: string }[];
+    const events = reads.reboundEvents(order.rebound_order_id);
     for (const e of events) {
       // A read that changed nothing says nothing new.
       if (e.source === 'poll' && e.outcome === 'no_change') continue;
@@ -233,20 +222,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     }
   }
 
-  const units = ctx
-    .q(`SELECT id, order_line_id, offer_sku, stage, grade, is_sellable, received_sku, registered_at, graded_at, updated_at FROM units WHERE return_id = ? ORDER BY order_line_id, id`)
-    .all(returnId) as {
-    id: string;
-    order_line_id: string;
-    offer_sku: string;
-    stage: string;
-    grade: string | null;
-    is_sellable: number | null;
-    received_sku: string | null;
-    registered_at: string | null;
-    graded_at: string | null;
-    updated_at: string;
-  }[];
+  const units = reads.units(returnId);
   // Units that moved together (same line, same moment, same result) are one entry; so are restocks.
   const batches = new Map<string, { at: string; source: TimelineSource; kind: string; title: (n: number) => string; detail: string | null; ids: string[] }>();
   const batch = (id: string, at: string, source: TimelineSource, kind: string, variant: string, title: (n: number) => string, detail: string | null = null) => {
@@ -313,10 +289,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     }
   }
 
-  const stock = ctx
-    .q(`SELECT s.unit_id, s.offer_sku, s.state, s.note, s.created_at, s.updated_at FROM units u JOIN stock_increments s ON s.unit_id = u.id
-        WHERE u.return_id = ? ORDER BY s.unit_id`)
-    .all(returnId) as { unit_id: string; offer_sku: string; state: string; note: string | null; created_at: string; updated_at: string }[];
+  const stock = reads.stockIncrements(returnId);
   for (const x of stock) {
     const sku = x.offer_sku;
     if (x.state === 'skipped') {
@@ -348,20 +321,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
   }
 
   // Exceptions, their notes, and what people did.
-  const exceptions = ctx
-    .q(`SELECT id, type, state, owner_team, assignee, cause, detected_at, resolved_at, resolution, resolved_by FROM exceptions WHERE return_id = ? ORDER BY id`)
-    .all(returnId) as {
-    id: number;
-    type: string;
-    state: string;
-    owner_team: string;
-    assignee: string | null;
-    cause: string;
-    detected_at: string;
-    resolved_at: string | null;
-    resolution: string | null;
-    resolved_by: string | null;
-  }[];
+  const exceptions = reads.exceptions(returnId);
   for (const x of exceptions) {
     const title = exceptionTitle(x.type);
     const ref = `exception:${x.id}`;
@@ -370,7 +330,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
       const by = x.resolved_by && x.resolved_by !== 'auto' ? ` (by ${x.resolved_by})` : '';
       add(x.resolved_at, 'exception', 'exception.resolved', `Exception resolved: ${title}`, x.resolution ? `${x.resolution}${by}` : by.trim() || null, ref);
     }
-    const notes = ctx.q('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(x.id) as { id: number; at: string; author: string; body: string }[];
+    const notes = reads.notes(x.id);
     for (const n of notes) add(n.at, 'user', 'exception.note', `${n.author} added a note to “${title}”`, n.body, ref);
   }
   const subjects: { subject: string; about: string | null }[] = [
@@ -378,15 +338,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     ...exceptions.map((x) => ({ subject: `exception:${x.id}`, about: exceptionTitle(x.type) })),
   ];
   for (const { subject, about } of subjects) {
-    const rows = ctx.q('SELECT seq, at, actor, action, before, after, reason FROM audit_log WHERE subject = ? ORDER BY seq').all(subject) as {
-      seq: number;
-      at: string;
-      actor: string;
-      action: string;
-      before: string | null;
-      after: string | null;
-      reason: string | null;
-    }[];
+    const rows = reads.audit(subject);
     for (const a of rows) {
       const detail = [a.reason ? `Reason: ${a.reason}` : null, changeSummary(a.before, a.after)].filter((p): p is string => p !== null).join('. ');
       add(a.at, 'user', `audit.${a.action}`, `${a.actor}: ${words(a.action)}${about ? ` on “${about}”` : ''}`, detail || null, `audit:${a.seq}`);
@@ -427,7 +379,8 @@ export function explainRefundGuard(ctx: DomainContext, returnId: string, orderLi
   const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
   const conditions = guard.conditions.map((c) => ({ name: c.name, holds: c.holds, detail: c.detail }));
   const intent = ctx.intents.findByKey<RefundPayload>(`refund:${returnId}:${orderLineId}`);
-  const currency = intent?.payload.currency ?? currencyOf(ctx, ret.orderId);
+  const reads = explainReads(ctx);
+  const currency = intent?.payload.currency ?? reads.currencyOf(ret.orderId);
   const view: RefundIntentView | null = intent
     ? {
         state: intent.state,
@@ -474,11 +427,9 @@ export function explainRefundGuard(ctx: DomainContext, returnId: string, orderLi
   } else {
     // The guard holds but the engine plans refunds only for returns it is still following, and never beyond what
     // the line has left to refund.
-    const stage = (ctx.q('SELECT stage FROM return_intake WHERE return_id = ?').get(returnId) as { stage: string } | undefined)?.stage;
-    const mismatch = ctx
-      .q(`SELECT cause FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH' AND subject_key = ? AND state != 'resolved'`)
-      .get(`${returnId}:${orderLineId}`) as { cause: string } | undefined;
-    if (mismatch) verdict = `Not planned: every condition holds, but nothing is left to refund on the line: ${mismatch.cause}`;
+    const stage = reads.intakeStage(returnId);
+    const mismatch = reads.openMismatchCause(returnId, orderLineId);
+    if (mismatch !== undefined) verdict = `Not planned: every condition holds, but nothing is left to refund on the line: ${mismatch}`;
     else if (stage !== 'in_flight') verdict = `Not planned: every condition holds, but the bridge is not following this return (intake ${stage ?? 'never started'}).`;
     else verdict = 'Ready: every condition holds; the refund is planned in the next sync cycle.';
   }
