@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import type { Clock } from '../ports';
+import { createAuditRepo, type AuditRow } from '../store/audit-repo';
+import type { Store } from '../store/db';
 
 // The audit log is append-only (triggers refuse UPDATE and DELETE) and hash-chained: each row's hash is
 // sha256(previous hash + the row's canonical content). Anyone able to write the file could bypass the triggers;
@@ -17,18 +18,7 @@ export interface AuditEntry {
   reason?: string | null;
 }
 
-export interface AuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  before: string | null;
-  after: string | null;
-  reason: string | null;
-  prev_hash: string;
-  hash: string;
-}
+export type { AuditRow };
 
 export type ChainProblem = { seq: number; kind: 'edited' | 'missing_or_reordered' | 'sequence_gap'; detail: string };
 
@@ -57,17 +47,13 @@ export function verifyChain(rows: AuditRow[], anchorHash: string, firstSeq: numb
   return problems;
 }
 
-export function createAuditLog(db: Database, clock: Clock) {
-  const last = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare(`INSERT INTO audit_log (seq, at, actor, action, subject, before, after, reason, prev_hash, hash)
-    VALUES (@seq, @at, @actor, @action, @subject, @before, @after, @reason, @prev_hash, @hash)`);
-  const all = db.prepare('SELECT * FROM audit_log ORDER BY seq');
-  const forSubject = db.prepare('SELECT * FROM audit_log WHERE subject = ? ORDER BY seq');
+export function createAuditLog(db: Store['db'], clock: Clock) {
+  const repo = createAuditRepo(db);
 
   return {
     /** Appends one entry. Call inside the transaction that makes the change, so both land or neither does. */
     append(entry: AuditEntry): { seq: number; hash: string } {
-      const previous = last.get() as { seq: number; hash: string } | undefined;
+      const previous = repo.last();
       const row = {
         seq: (previous?.seq ?? 0) + 1,
         at: new Date(clock.now()).toISOString(),
@@ -80,15 +66,15 @@ export function createAuditLog(db: Database, clock: Clock) {
       };
       const prevHash = previous?.hash ?? genesisHash;
       const hash = auditRowHash(prevHash, row);
-      insert.run({ ...row, prev_hash: prevHash, hash });
+      repo.insert({ ...row, prev_hash: prevHash, hash });
       return { seq: row.seq, hash };
     },
 
-    entriesFor: (subject: string) => forSubject.all(subject) as AuditRow[],
+    entriesFor: (subject: string) => repo.forSubject(subject),
 
     /** Walks the whole chain and reports every place it does not hold. */
     verify(): { ok: boolean; entries: number; problems: ChainProblem[] } {
-      const rows = all.all() as AuditRow[];
+      const rows = repo.all();
       const problems = verifyChain(rows, genesisHash, 1);
       return { ok: problems.length === 0, entries: rows.length, problems };
     },

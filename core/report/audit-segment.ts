@@ -1,5 +1,6 @@
-import type { Database } from 'better-sqlite3';
 import { genesisHash, verifyChain, type AuditRow, type ChainProblem } from '../audit/log';
+import { createAuditChainReads } from '../store/audit-repo';
+import type { Store } from '../store/db';
 
 // The part of the audit log an evidence bundle carries: every entry from the first one made in the period up to the
 // newest at the time of the bundle (so the lock, and anything done since, are in it), with the hash of the entry
@@ -18,15 +19,16 @@ export interface AuditSegment {
   rows: AuditSegmentRow[];
 }
 
-export function readAuditSegment(db: Database, fromAt: string): AuditSegment {
-  const first = db.prepare('SELECT min(seq) AS seq FROM audit_log WHERE at >= ?').get(fromAt) as { seq: number | null };
-  const head = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-  if (first.seq === null || !head) {
+export function readAuditSegment(db: Store['db'], fromAt: string): AuditSegment {
+  const log = createAuditChainReads(db);
+  const first = log.firstSeqFrom(fromAt);
+  const head = log.head();
+  if (first === null || !head) {
     return { fromSeq: null, toSeq: null, anchorHash: head?.hash ?? genesisHash, headHash: head?.hash ?? genesisHash, rows: [] };
   }
-  const rows = db.prepare('SELECT seq, at, actor, action, subject, before, after, reason, prev_hash, hash FROM audit_log WHERE seq >= ? ORDER BY seq').all(first.seq) as AuditSegmentRow[];
-  const before = db.prepare('SELECT hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(first.seq) as { hash: string } | undefined;
-  return { fromSeq: first.seq, toSeq: head.seq, anchorHash: before?.hash ?? genesisHash, headHash: head.hash, rows };
+  const rows = log.rowsFrom(first);
+  const before = log.hashBefore(first);
+  return { fromSeq: first, toSeq: head.seq, anchorHash: before ?? genesisHash, headHash: head.hash, rows };
 }
 
 /** Every place the segment's chain does not hold, starting from its anchor (the live log's own check). */
