@@ -3,8 +3,8 @@ import type { AdjustmentRow, MoneyTotals, Report, ReportCheck, ReportTables } fr
 import { moneyList } from './money';
 import type { Period } from './period';
 
-// The report of one period, assembled from the facts in the temp tables (core/report/facts.ts must have been built
-// for this period in the same transaction). Every figure is a sum or a count of those facts; money is summed per
+// The report of one period, assembled from the facts in the temp tables (core/store/report/facts.ts must have been
+// built for this period in the same transaction). Every figure is a sum or a count of those facts; money is summed per
 // currency in SQL on integer minor units.
 
 const dayMs = 86_400_000;

@@ -20,9 +20,9 @@ import { createFeedsRepo } from '../store/feeds-repo';
 import { createDomainContext } from '../sync/context';
 import { loadMigrations, migrate } from '../store/migrate';
 import { sourceMigrationsDir } from '../store/paths';
+import { withAppIndexes } from '../store/report/snapshot';
 import { verifyAuditSegment } from './audit-segment';
 import { openBundle, snapshotPath, type OpenedBundle } from './bundle';
-import { withAppIndexes } from './snapshot';
 
 // Shows an evidence bundle in the app, read-only: the bundle is checked and extracted to a temp folder, its
 // snapshot copied there with the app's indexes built on the copy and opened read-only, and a read-only part of the contract served from it by the same web host as browser

@@ -8,10 +8,10 @@ import { Zip, ZipDeflate, type AsyncFlateStreamHandler, type ZipInputFile } from
 import { z } from 'zod';
 import { reportSchema, type Report } from '../contract/reports';
 import { MappingError, mappingFiles, parseMappingFile } from '../mappings/load';
+import { explainSnapshotChange, pageHashes } from '../store/report/snapshot';
 import { verifyAuditSegment, type AuditSegment } from './audit-segment';
 import { inflateEntries, listZip, unsafeNameReason, type ZipIndex, type ZipListing } from './bundle-zip';
 import { sha256 } from './locks';
-import { explainSnapshotChange, pageHashes } from './snapshot';
 
 // An evidence bundle is one zip file a reviewer can open with no credentials and no network: the period's data as a
 // read-only SQLite snapshot, the report files, the mapping files in force, the audit-log segment, and a manifest of

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { AdjustmentRow, Report } from '../contract/reports';
 import { reportSchema } from '../contract/reports';
-import type { FactFamily } from './facts';
+import type { FactFamily } from '../store/report/facts';
 import { money } from './money';
 import { nextPeriod, parsePeriod, type Period } from './period';
 
@@ -167,7 +167,7 @@ function toAdjustmentRow(r: AdjustmentDbRow): AdjustmentRow {
   };
 }
 
-/** What changed, in words, from the two states of the fact (see the fact layouts in core/report/facts.ts). */
+/** What changed, in words, from the two states of the fact (see the fact layouts in core/store/report/facts.ts). */
 export function describe(r: Pick<AdjustmentDbRow, 'family' | 'key' | 'change' | 'before' | 'after' | 'currency' | 'amount_minor'>): string {
   const before = r.before ? (JSON.parse(r.before) as Json) : null;
   const after = r.after ? (JSON.parse(r.after) as Json) : null;

@@ -7,14 +7,14 @@ import type { Report } from '../contract/reports';
 import { AppError } from '../errors';
 import type { Mappings } from '../mappings/load';
 import type { Clock } from '../ports';
+import { createFacts } from '../store/report/facts';
+import { copyPeriodRows } from '../store/report/snapshot';
 import { readAuditSegment } from './audit-segment';
 import { asOfOf, createReportBuilder } from './build';
 import { deflateSnapshot, writeBundle } from './bundle';
 import { renderReport, type ReportFile } from './exports';
-import { createFacts } from './facts';
 import { createLockStore, sha256 } from './locks';
 import { parsePeriod, periodOf, type Period } from './period';
-import { copyPeriodRows } from './snapshot';
 
 // Month-end reports: generate a period's report (live, or the locked one with the changes found since), write it
 // as files, lock a period, and pack the offline evidence bundle. A lock freezes the report and its facts in one

@@ -15,7 +15,7 @@ import { loadMappings } from '../../core/mappings/load';
 import { createReconciler } from '../../core/store/reconcile/pass';
 import { openBundle } from '../../core/report/bundle';
 import { renderReport } from '../../core/report/exports';
-import { createFacts } from '../../core/report/facts';
+import { createFacts } from '../../core/store/report/facts';
 import { parsePeriod } from '../../core/report/period';
 import { createReports } from '../../core/report/service';
 import { openStore } from '../../core/store/db';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import type { Period } from './period';
+import type { Period } from '../../report/period';
 
 // The period's data for an evidence bundle: a separate SQLite file with the app's tables and only the rows the report rests on — the returns it counts with their lines, orders, ReBound records, units,
 // stock increments, intents, exceptions and every refund of their order lines — so the same report can be computed

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { arrived } from '../store/reconcile/detectors';
-import type { Period } from './period';
+import { arrived } from '../reconcile/detectors';
+import type { Period } from '../../report/period';
 
 // The facts a month's report counts, one row each, built by set-based SQL into temp tables: the refunds Mirakl dated
 // in the period, the order lines with verified receipts or refunds that matter at period end, the returns with a
