@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
-import Database from 'better-sqlite3';
 import { Zip, ZipDeflate, type AsyncFlateStreamHandler, type ZipInputFile } from 'fflate';
 import { z } from 'zod';
 import { reportSchema, type Report } from '../contract/reports';
 import { MappingError, mappingFiles, parseMappingFile } from '../mappings/load';
-import { explainSnapshotChange, pageHashes } from '../store/report/snapshot';
+import { pageHashes } from '../store/report/snapshot';
+import { explainSnapshotFileChange, quickCheckSnapshot } from '../store/report/snapshot-file';
 import { verifyAuditSegment, type AuditSegment } from './audit-segment';
 import { inflateEntries, listZip, unsafeNameReason, type ZipIndex, type ZipListing } from './bundle-zip';
 import { sha256 } from './locks';
@@ -240,7 +240,7 @@ export interface OpenBundleOptions {
   /** A folder to extract the listed files into (created; it must not hold anything yet), or true for a fresh temp folder. */
   extractTo?: string | true;
   limits?: Partial<BundleLimits>;
-  /** better-sqlite3's native binding, where the default one is not the right build (Electron). */
+  /** The SQLite driver's native binding, where the default one is not the right build (Electron). */
   nativeBinding?: string;
 }
 
@@ -486,17 +486,12 @@ const sqliteMagic = 'SQLite format 3\u0000';
 function sqliteProblem(file: string, nativeBinding?: string): string | null {
   const head = readFileSync(file).subarray(0, 16).toString('latin1');
   if (head !== sqliteMagic) return 'the snapshot is not a SQLite database (its header is wrong)';
-  let db: Database.Database | null = null;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
-    db.pragma('trusted_schema = OFF');
-    const check = db.pragma('quick_check', { simple: true });
+    const check = quickCheckSnapshot(file, nativeBinding);
     if (check !== 'ok') return `the snapshot is a damaged SQLite database (${String(check)})`;
     return null;
   } catch (error) {
     return `the snapshot is not a readable SQLite database (${(error as Error).message})`;
-  } finally {
-    db?.close();
   }
 }
 
@@ -536,16 +531,12 @@ function snapshotDifference(data: Uint8Array, manifest: Manifest, nativeBinding?
   const dir = mkdtempSync(join(tmpdir(), 'rw-snapshot-check-'));
   const file = join(dir, 'period.sqlite');
   writeFileSync(file, data);
-  let db: Database.Database | null = null;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true, ...(nativeBinding ? { nativeBinding } : {}) });
-    db.pragma('trusted_schema = OFF');
-    const differences = explainSnapshotChange(db, data, manifest.snapshot);
+    const differences = explainSnapshotFileChange(file, data, manifest.snapshot, nativeBinding);
     return `the snapshot's data was edited: ${differences.join('; ')}`;
   } catch (error) {
     return `the snapshot is no longer a readable SQLite database (${(error as Error).message})`;
   } finally {
-    db?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
