@@ -8,7 +8,7 @@ import { localActor, systemClock, systemIds, systemRandom } from '../adapters/sy
 import { sandboxDefaults, startWorkbench, type SandboxSettings } from '../app/workbench';
 import { faultProfiles, type FaultProfileName } from '../sandbox/index';
 import { startWebHost } from '../host/server';
-import { runBundleMode } from '../report/bundle-host';
+import { runBundleMode } from '../app/bundle-host';
 import { StoreOpenError } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
 import { parseFlags, UsageError } from './args';

@@ -7,7 +7,7 @@ import { makeTempDir } from '../../test/support/temp-dir';
 import { createFakeClock } from '../adapters/fake-clock';
 import { silentLogger } from '../adapters/logger';
 import { openBundle, type OpenedBundle } from './bundle';
-import { openBundleViewer } from './bundle-host';
+import { openBundleViewer } from '../app/bundle-host';
 
 // The bundle opener against mutated bundles, with a fixed seed so a failure is the same on every run: hostile names,
 // sizes, manifest fields, duplicate, folder and symlink entries, truncations and random bytes. Over every bundle:

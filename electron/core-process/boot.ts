@@ -5,7 +5,7 @@ import { createLogger, createSecretRedactor, fileSink } from '../../core/adapter
 import { localActor, systemClock, systemIds, systemRandom } from '../../core/adapters/system';
 import { startWorkbench, type WorkbenchOptions, type Workbench } from '../../core/app/workbench';
 import { MappingError } from '../../core/mappings/load';
-import { openBundleViewer } from '../../core/report/bundle-host';
+import { openBundleViewer } from '../../core/app/bundle-host';
 import type { Logger, SecretStore } from '../../core/ports';
 import { StoreOpenError } from '../../core/store/db';
 import { MigrationError } from '../../core/store/migrate';

@@ -1,8 +1,13 @@
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { explainSnapshotChange } from './snapshot';
+import type { Logger } from '../../ports';
+import { loadMigrations, migrate } from '../migrate';
+import { sourceMigrationsDir } from '../paths';
+import { explainSnapshotChange, withAppIndexes } from './snapshot';
 
 // An evidence bundle's snapshot as a file the app opens: read-only with its schema untrusted when the bundle opener
-// checks it (a bundle is hostile input).
+// checks it (a bundle is hostile input), and as a private copy with the app's indexes when the viewer shows it.
 
 /** Opens a snapshot file read-only, schema untrusted, for `read`, then closes it. */
 function readUntrusted<T>(file: string, nativeBinding: string | undefined, read: (db: Database.Database) => T): T {
@@ -29,4 +34,36 @@ export function explainSnapshotFileChange(
   nativeBinding?: string,
 ): string[] {
   return readUntrusted(file, nativeBinding, (db) => explainSnapshotChange(db, data, recorded));
+}
+
+/**
+ * The database the viewer reads: a private copy of the snapshot with the app's indexes built on it, then opened
+ * read-only. The bundle and its extracted snapshot are never written to.
+ */
+export function openViewerCopy(snapshotFile: string, dir: string, log: Logger, paths: { migrationsDir?: string; nativeBinding?: string }): Database.Database {
+  const file = join(dir, 'viewer.sqlite');
+  copyFileSync(snapshotFile, file);
+  const driver = paths.nativeBinding ? { nativeBinding: paths.nativeBinding } : {};
+  const appSchema = new Database(':memory:', driver);
+  const copy = new Database(file, driver);
+  copy.pragma('trusted_schema = OFF');
+  try {
+    migrate(appSchema, loadMigrations(paths.migrationsDir ?? sourceMigrationsDir), { now: () => 0 });
+    const failed = withAppIndexes(copy, appSchema);
+    if (failed.length) log.warn('some indexes could not be built on the bundle snapshot', { failed });
+  } finally {
+    copy.close();
+    appSchema.close();
+  }
+  const viewer = new Database(file, { readonly: true, fileMustExist: true, ...driver });
+  viewer.pragma('trusted_schema = OFF');
+  return viewer;
+}
+
+/** The viewer's reads that no other repository makes. Prepared when used: a bundle's snapshot may lack the table. */
+export function createViewerReads(db: Database.Database) {
+  return {
+    exceptionNotes: (exceptionId: number) =>
+      db.prepare('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(exceptionId) as { id: number; at: string; author: string; body: string }[],
+  };
 }

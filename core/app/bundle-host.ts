@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { createAuditQueries } from '../app/audit-list';
-import { createDispatch, type Handlers } from '../app/dispatch';
-import { createEventBus } from '../app/event-bus';
-import { createSyncHealth } from '../app/sync-health';
 import { commands, type BundleInfo, type Command, type Mode } from '../contract';
 import { AppError } from '../errors';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
@@ -15,14 +10,18 @@ import { shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
 import { createMappingStore, type MappingFileView, type MappingStore } from '../mappings/store';
 import type { Clock, Logger } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
+import { verifyAuditSegment } from '../report/audit-segment';
+import { openBundle, snapshotPath, type OpenedBundle } from '../report/bundle';
+import { createAuditChainReads } from '../store/audit-repo';
+import type { Store } from '../store/db';
 import { createQueries } from '../store/reconcile/queries-repo';
 import { createFeedsRepo } from '../store/feeds-repo';
+import { createViewerReads, openViewerCopy } from '../store/report/snapshot-file';
 import { createDomainContext } from '../sync/context';
-import { loadMigrations, migrate } from '../store/migrate';
-import { sourceMigrationsDir } from '../store/paths';
-import { withAppIndexes } from '../store/report/snapshot';
-import { verifyAuditSegment } from './audit-segment';
-import { openBundle, snapshotPath, type OpenedBundle } from './bundle';
+import { createAuditQueries } from './audit-list';
+import { createDispatch, type Handlers } from './dispatch';
+import { createEventBus } from './event-bus';
+import { createSyncHealth } from './sync-health';
 
 // Shows an evidence bundle in the app, read-only: the bundle is checked and extracted to a temp folder, its
 // snapshot copied there with the app's indexes built on the copy and opened read-only, and a read-only part of the contract served from it by the same web host as browser
@@ -61,7 +60,7 @@ export function createBundleHandlers(
     opened.problems.push(p);
     opened.verified = false;
   };
-  let db: Database.Database | null = null;
+  let db: Store['db'] | null = null;
   if (opened.snapshotFile && opened.dir) {
     try {
       db = openViewerCopy(opened.snapshotFile, opened.dir, log, options);
@@ -145,7 +144,7 @@ export function createBundleHandlers(
       return helpFor(type as ExceptionTypeName, mappings().policy);
     },
     'exceptions.notes': async ({ id }) => ({
-      notes: need().prepare('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id').all(id) as { id: number; at: string; author: string; body: string }[],
+      notes: createViewerReads(need()).exceptionNotes(id),
     }),
     'dashboard.kpis': async () => {
       if (!queries) throw new AppError('NOT_FOUND', 'This evidence bundle holds no readable snapshot of the data.');
@@ -153,9 +152,7 @@ export function createBundleHandlers(
     },
     'audit.verify': async () => {
       // The snapshot holds the period's segment of the log: its chain is checked from the anchor the manifest names.
-      const rows = need().prepare('SELECT seq, at, actor, action, subject, before, after, reason, prev_hash, hash FROM audit_log ORDER BY seq').all() as Parameters<
-        typeof verifyAuditSegment
-      >[0]['rows'];
+      const rows = createAuditChainReads(need()).rows();
       const problems = verifyAuditSegment({ anchorHash: manifest?.audit.anchorHash ?? '', fromSeq: manifest?.audit.fromSeq ?? null, rows });
       return { ok: problems.length === 0, entries: rows.length, problems: problems.map((p) => ({ seq: p.seq, kind: p.kind, detail: p.detail })) };
     },
@@ -193,30 +190,6 @@ export function createBundleHandlers(
     (Object.keys(commands) as Command[]).map((name) => [name, (readOnly as Partial<Record<Command, unknown>>)[name] ?? refuse(name)]),
   ) as Handlers;
   return { handlers, close: () => db?.close() };
-}
-
-/**
- * The database the viewer reads: a private copy of the snapshot with the app's indexes built on it, then opened
- * read-only. The bundle and its extracted snapshot are never written to.
- */
-function openViewerCopy(snapshotFile: string, dir: string, log: Logger, paths: ViewerPaths): Database.Database {
-  const file = join(dir, 'viewer.sqlite');
-  copyFileSync(snapshotFile, file);
-  const driver = paths.nativeBinding ? { nativeBinding: paths.nativeBinding } : {};
-  const appSchema = new Database(':memory:', driver);
-  const copy = new Database(file, driver);
-  copy.pragma('trusted_schema = OFF');
-  try {
-    migrate(appSchema, loadMigrations(paths.migrationsDir ?? sourceMigrationsDir), { now: () => 0 });
-    const failed = withAppIndexes(copy, appSchema);
-    if (failed.length) log.warn('some indexes could not be built on the bundle snapshot', { failed });
-  } finally {
-    copy.close();
-    appSchema.close();
-  }
-  const viewer = new Database(file, { readonly: true, fileMustExist: true, ...driver });
-  viewer.pragma('trusted_schema = OFF');
-  return viewer;
 }
 
 function view(file: MappingFileView) {
