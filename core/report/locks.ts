@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
 import type { AdjustmentRow, Report } from '../contract/reports';
 import { reportSchema } from '../contract/reports';
-import type { FactFamily } from '../store/report/facts';
+import type { Store } from '../store/db';
+import { createLocksRepo, type AdjustmentDbRow, type LockRow } from '../store/report/locks-repo';
 import { money } from './money';
 import { nextPeriod, parsePeriod, type Period } from './period';
 
@@ -11,68 +11,14 @@ import { nextPeriod, parsePeriod, type Period } from './period';
 // or the last adjustment of it) is recorded once as a post-close adjustment, in the first period that was still
 // open when it was found. The locked report itself is never rewritten: its stored bytes keep their sha256.
 
-export interface LockRow {
-  period: string;
-  locked_at: string;
-  locked_by: string;
-  reason: string | null;
-  report: string;
-  report_sha256: string;
-  facts_sha256: string;
-  audit_seq: number;
-}
-
-interface AdjustmentDbRow {
-  id: number;
-  period: string;
-  reported_in: string;
-  family: FactFamily;
-  key: string;
-  change: AdjustmentRow['change'];
-  before: string | null;
-  after: string | null;
-  currency: string | null;
-  amount_minor: number;
-  detected_at: string;
-}
-
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export function createLockStore(db: Database) {
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS rp_baseline (family TEXT NOT NULL, key TEXT NOT NULL, fact TEXT, currency TEXT, amount_minor INTEGER NOT NULL,
-    PRIMARY KEY (family, key)) WITHOUT ROWID`);
-  const getLock = db.prepare('SELECT * FROM period_locks WHERE period = ?');
-  const lockedPeriods = db.prepare('SELECT period FROM period_locks ORDER BY period');
-  const clearBaseline = db.prepare('DELETE FROM temp.rp_baseline');
-  const lockedFacts = db.prepare(`INSERT INTO temp.rp_baseline SELECT family, key, fact, currency, amount_minor FROM period_lock_facts WHERE period = ?`);
-  const adjustedFacts = db.prepare(`INSERT OR REPLACE INTO temp.rp_baseline
-    SELECT a.family, a.key, a.after, a.currency, COALESCE(a.after_amount_minor, 0) FROM period_adjustments a
-    WHERE a.period = @period AND a.id = (SELECT max(b.id) FROM period_adjustments b WHERE b.period = a.period AND b.family = a.family AND b.key = a.key)`);
-  // A fact whose text differs from its last known state; one that appeared; one that is gone.
-  const recordChanges = db.prepare(`INSERT INTO period_adjustments (period, reported_in, family, key, change, before, after, currency, amount_minor,
-      after_amount_minor, detected_at)
-    SELECT @period, @reportedIn, family, key, change, before, after, currency, amount, after_amount, @now FROM (
-      SELECT f.family, f.key, CASE WHEN b.fact IS NULL THEN 'added' ELSE 'changed' END AS change, b.fact AS before, f.fact AS after, f.currency,
-        f.amount_minor - CASE WHEN b.currency IS f.currency THEN COALESCE(b.amount_minor, 0) ELSE 0 END AS amount, f.amount_minor AS after_amount
-      FROM temp.rp_facts f LEFT JOIN temp.rp_baseline b ON b.family = f.family AND b.key = f.key
-      WHERE b.fact IS NULL OR b.fact != f.fact
-      UNION ALL
-      SELECT b.family, b.key, 'removed', b.fact, NULL, b.currency, -b.amount_minor, NULL FROM temp.rp_baseline b
-      WHERE b.fact IS NOT NULL AND NOT EXISTS (SELECT 1 FROM temp.rp_facts f WHERE f.family = b.family AND f.key = b.key)
-    ) ORDER BY CASE family WHEN 'return' THEN 0 WHEN 'refund' THEN 1 WHEN 'line' THEN 2 WHEN 'stock' THEN 3 ELSE 4 END, key`);
-  const adjustmentsReportedIn = db.prepare('SELECT * FROM period_adjustments WHERE reported_in = ? ORDER BY id');
-  const adjustmentsOf = db.prepare('SELECT * FROM period_adjustments WHERE period = ? ORDER BY id');
-  const countAdjustmentsOf = db.prepare('SELECT period, count(*) AS n FROM period_adjustments GROUP BY period');
-  const insertLock = db.prepare(`INSERT INTO period_locks (period, locked_at, locked_by, reason, report, report_sha256, facts_sha256, audit_seq)
-    VALUES (@period, @lockedAt, @lockedBy, @reason, @report, @reportSha256, @factsSha256, @auditSeq)`);
-  const insertFacts = db.prepare(`INSERT INTO period_lock_facts (period, family, key, fact, currency, amount_minor)
-    SELECT ?, family, key, fact, currency, amount_minor FROM temp.rp_facts`);
-  const factRows = db.prepare('SELECT family, key, fact FROM temp.rp_facts ORDER BY family, key').raw();
-
-  const locked = () => new Set((lockedPeriods.all() as { period: string }[]).map((r) => r.period));
+export function createLockStore(db: Store['db']) {
+  const repo = createLocksRepo(db);
+  const locked = () => new Set(repo.lockedPeriods());
 
   const store = {
-    get: (period: string) => (getLock.get(period) as LockRow | undefined) ?? null,
+    get: repo.get,
     lockedPeriods: locked,
 
     /** The first period after `period` that is not locked: where a change found now to `period` is reported. */
@@ -93,27 +39,25 @@ export function createLockStore(db: Database) {
      * many adjustments were recorded.
      */
     recordDifferences(period: Period, now: string): number {
-      clearBaseline.run();
-      lockedFacts.run(period.id);
-      adjustedFacts.run({ period: period.id });
-      return recordChanges.run({ period: period.id, reportedIn: store.firstOpenAfter(period).id, now }).changes;
+      repo.loadBaseline(period.id);
+      return repo.recordChanges({ period: period.id, reportedIn: store.firstOpenAfter(period).id, now });
     },
 
-    adjustmentsReportedIn: (period: string) => (adjustmentsReportedIn.all(period) as AdjustmentDbRow[]).map(toAdjustmentRow),
-    adjustmentsOf: (period: string) => (adjustmentsOf.all(period) as AdjustmentDbRow[]).map(toAdjustmentRow),
-    adjustmentCounts: () => new Map((countAdjustmentsOf.all() as { period: string; n: number }[]).map((r) => [r.period, r.n])),
+    adjustmentsReportedIn: (period: string) => repo.adjustmentsReportedIn(period).map(toAdjustmentRow),
+    adjustmentsOf: (period: string) => repo.adjustmentsOf(period).map(toAdjustmentRow),
+    adjustmentCounts: () => new Map(repo.adjustmentCounts().map((r) => [r.period, r.n])),
 
     /** sha256 over the facts in temp.rp_facts, in (family, key) order. */
     factsSha256(): string {
       const hash = createHash('sha256');
-      for (const [family, key, fact] of factRows.iterate() as Iterable<[string, string, string]>) hash.update(`${family}\t${key}\t${fact}\n`);
+      for (const [family, key, fact] of repo.factRows()) hash.update(`${family}\t${key}\t${fact}\n`);
       return hash.digest('hex');
     },
 
     /** Freezes `reportText` (the exact bytes hashed) and the facts in temp.rp_facts. Call inside the lock's transaction. */
     insert(lock: Omit<LockRow, 'report_sha256' | 'facts_sha256'> & { factsSha256: string }): { reportSha256: string } {
       const reportSha256 = sha256(lock.report);
-      insertLock.run({
+      repo.insert({
         period: lock.period,
         lockedAt: lock.locked_at,
         lockedBy: lock.locked_by,
@@ -123,7 +67,6 @@ export function createLockStore(db: Database) {
         factsSha256: lock.factsSha256,
         auditSeq: lock.audit_seq,
       });
-      insertFacts.run(lock.period);
       return { reportSha256 };
     },
 
