@@ -1,13 +1,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from 'better-sqlite3';
 import type { AuditLog } from '../audit/log';
 import type { Report } from '../contract/reports';
 import { AppError } from '../errors';
 import type { Mappings } from '../mappings/load';
 import type { Clock } from '../ports';
+import type { Store } from '../store/db';
 import { createFacts } from '../store/report/facts';
+import { createReportRepo } from '../store/report/report-repo';
 import { copyPeriodRows } from '../store/report/snapshot';
 import { readAuditSegment } from './audit-segment';
 import { asOfOf, createReportBuilder } from './build';
@@ -21,7 +22,7 @@ import { parsePeriod, periodOf, type Period } from './period';
 // transaction with its audit entry; every later difference becomes a post-close adjustment, never an edit.
 
 export interface ReportPorts {
-  db: Database;
+  db: Store['db'];
   clock: Clock;
   audit: AuditLog;
   mappings: () => Mappings;
@@ -43,6 +44,7 @@ export interface WrittenFile {
 
 export function createReports(ports: ReportPorts) {
   const { db, clock } = ports;
+  const repo = createReportRepo(db);
   const facts = createFacts(db);
   const builder = createReportBuilder(db);
   const locks = createLockStore(db);
@@ -82,7 +84,7 @@ export function createReports(ports: ReportPorts) {
     generate(periodId: string): Report {
       const period = parsePeriod(periodId);
       ports.beforeReport?.();
-      return db.transaction(() => reportOf(period, clock.now()))();
+      return repo.transaction(() => reportOf(period, clock.now()));
     },
 
     lock(periodId: string, reason: string | null = null) {
@@ -92,7 +94,7 @@ export function createReports(ports: ReportPorts) {
         throw new AppError('CONFLICT', `${period.label} has not ended yet (it ends at ${period.to}): a period can only be locked once it is over.`);
       }
       ports.beforeReport?.();
-      return db.transaction(() => {
+      return repo.transaction(() => {
         const existing = locks.get(period.id);
         if (existing) throw new AppError('CONFLICT', `${period.label} is already locked (by ${existing.locked_by} at ${existing.locked_at}); a lock is never changed.`);
         const report = liveReport(period, now);
@@ -115,15 +117,13 @@ export function createReports(ports: ReportPorts) {
         });
         locks.insert({ period: period.id, locked_at: iso(now), locked_by: ports.actor, reason, report: text, factsSha256, audit_seq: entry.seq });
         return { period: period.id, lockedAt: iso(now), lockedBy: ports.actor, reportSha256, factsSha256, adjustments: report.tables.adjustments.length };
-      })();
+      });
     },
 
     /** Every month from the first return to now, newest first, with its lock. */
     list() {
       const now = clock.now();
-      const opened = new Map(
-        (db.prepare(`SELECT substr(date_created, 1, 7) AS period, count(*) AS n FROM mirakl_returns GROUP BY 1`).all() as { period: string; n: number }[]).map((r) => [r.period, r.n]),
-      );
+      const opened = new Map(repo.returnsOpenedByMonth().map((r) => [r.period, r.n]));
       const locked = locks.lockedPeriods();
       const counts = locks.adjustmentCounts();
       const known = [...opened.keys(), ...locked].filter((p) => /^\d{4}-\d{2}$/.test(p)).sort();
@@ -168,28 +168,17 @@ export function createReports(ports: ReportPorts) {
     const snapshotFile = join(work, 'period.sqlite');
     try {
       ports.beforeReport?.();
-      db.prepare('ATTACH DATABASE ? AS snap').run(snapshotFile);
-      let taken: {
-        report: Report;
-        lockedReportText: string | null;
-        audit: ReturnType<typeof readAuditSegment>;
-        schemaVersion: number;
-        tables: Record<string, number>;
-      };
-      try {
-        db.pragma('snap.journal_mode = DELETE');
-        taken = db.transaction(() => {
+      const taken = repo.withSnapshotAttached(snapshotFile, () =>
+        repo.transaction(() => {
           const now = clock.now();
           const report = reportOf(period, now);
           // reportOf leaves the facts of this period in the temp tables: they decide which rows the snapshot holds.
           const audit = readAuditSegment(db, period.from);
           const tables = copyPeriodRows(db, period, audit.fromSeq ?? Number.MAX_SAFE_INTEGER);
-          const schemaVersion = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+          const schemaVersion = repo.schemaVersion();
           return { report, lockedReportText: locks.get(period.id)?.report ?? null, audit, schemaVersion, tables };
-        })();
-      } finally {
-        db.prepare('DETACH DATABASE snap').run();
-      }
+        }),
+      );
       // The snapshot compresses on the thread pool while the report files are rendered here.
       const snapshot = new Uint8Array(readFileSync(snapshotFile));
       const snapshotDeflated = deflateSnapshot(snapshot);
@@ -219,14 +208,14 @@ export function createReports(ports: ReportPorts) {
         },
       });
       // The audit log keeps each bundle's manifest hash: the one check a forger who rewrote a whole bundle cannot pass.
-      db.transaction(() =>
+      repo.transaction(() =>
         ports.audit.append({
           actor: ports.actor,
           action: 'period.bundle',
           subject: `period:${period.id}`,
           after: { file: bundleFile.split(/[\\/]/).pop(), manifestSha256: result.manifestSha256, bundleSha256: result.sha256, reportStatus: taken.report.status },
         }),
-      )();
+      );
       return {
         report: taken.report,
         files: written,
@@ -240,13 +229,8 @@ export function createReports(ports: ReportPorts) {
   /** The mapping versions recorded on the period's decisions (intents and intakes), with how many records carry each. */
   function recordedMappingVersions(period: Period) {
     const p = { from: period.fromKey, to: period.toKey };
-    const intents = db
-      .prepare(`SELECT mapping_version AS version, count(*) AS n FROM intents WHERE mapping_version IS NOT NULL AND created_at >= @from AND created_at < @to GROUP BY 1 ORDER BY 1`)
-      .all(p) as { version: string; n: number }[];
-    const intakes = db
-      .prepare(`SELECT i.mapping_version AS version, count(*) AS n FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
-        WHERE i.mapping_version IS NOT NULL AND r.date_created >= @from AND r.date_created < @to GROUP BY 1 ORDER BY 1`)
-      .all(p) as { version: string; n: number }[];
+    const intents = repo.intentMappingVersions(p);
+    const intakes = repo.intakeMappingVersions(p);
     return [...intents.map((r) => ({ source: 'intents', version: r.version, records: r.n })), ...intakes.map((r) => ({ source: 'return intake', version: r.version, records: r.n }))];
   }
 
