@@ -17,7 +17,17 @@ export function createFeedsRepo(db: Database) {
   const upsert = db.prepare(`
     INSERT INTO feeds (feed, label, cadence_seconds) VALUES (@feed, @label, @cadenceSeconds)
     ON CONFLICT (feed) DO UPDATE SET label = excluded.label, cadence_seconds = excluded.cadence_seconds`);
+  const recordRun = db.prepare(`UPDATE feeds SET last_run_at = @now, next_run_at = @next,
+    last_success_at = CASE WHEN @error IS NULL THEN @now ELSE last_success_at END, last_error = @error WHERE feed = @feed`);
+  const schedule = db.prepare('SELECT next_run_at, is_paused FROM feeds WHERE feed = ?');
   return {
+    /** When the feed may run next, and whether a person paused it. */
+    schedule: (feed: string): { nextRunAt: string | null; isPaused: boolean } => {
+      const row = schedule.get(feed) as { next_run_at: string | null; is_paused: number } | undefined;
+      return { nextRunAt: row?.next_run_at ?? null, isPaused: row?.is_paused === 1 };
+    },
+    /** A run of the feed ended, with its error if it failed, and when it is due again. */
+    recordRun: (feed: string, at: string, next: string, error: string | null): void => void recordRun.run({ feed, now: at, next, error }),
     list(): FeedStatus[] {
       return (list.all() as FeedRow[]).map((r) => ({
         feed: r.feed,

@@ -3,6 +3,9 @@ import type { EventBus } from '../app/event-bus';
 import { createExceptionStore, type ExceptionStore } from '../ledger/exceptions';
 import { createCommandQueue, type CommandQueue } from '../ledger/queue';
 import { createRestockLedger, type RestockLedger } from '../ledger/restock';
+import { createEngineRepo, type EngineRepo } from '../store/engine-repo';
+import { createFeedsRepo, type FeedsRepo } from '../store/feeds-repo';
+import { createIntakeRepo, type IntakeRepo } from '../store/intake-repo';
 import type { Mappings } from '../mappings/load';
 import type { MiraklClient } from '../mirakl/client';
 import type { Clock, Logger, Random } from '../ports';
@@ -37,6 +40,14 @@ export interface DomainContext {
   reconciler: Reconciler;
   /** The one serial queue that sync cycles and people's actions share (one per engine and data folder). */
   queue: CommandQueue;
+  /** Runs `fn` in one database transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  /** Where each return stands on its way into ReBound. */
+  intake: IntakeRepo;
+  /** The engine's questions to the store (what needs work now) and its own bookkeeping. */
+  repo: EngineRepo;
+  /** The feeds' schedule and last runs. */
+  feeds: FeedsRepo;
 }
 
 export type DomainPorts = Pick<DomainContext, 'db' | 'clock' | 'log' | 'events' | 'mappings'> & { queue?: CommandQueue };
@@ -63,6 +74,10 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     restock: createRestockLedger(ports.db, ports.clock),
     reconciler: createReconciler(ports.db, ports.clock),
     queue: ports.queue ?? createCommandQueue(),
+    transaction: <T>(fn: () => T): T => ports.db.transaction(fn)(),
+    intake: createIntakeRepo(ports.db, ports.clock),
+    repo: createEngineRepo(ports.db, ports.clock),
+    feeds: createFeedsRepo(ports.db),
   };
 }
 

@@ -1,6 +1,5 @@
 import { isApiError } from '../net/api-error';
 import type { Policy } from '../mappings/schemas';
-import { createFeedsRepo } from '../store/feeds-repo';
 import type { EngineContext } from './context';
 import { isoAt } from './context';
 import { recoverUnrecorded, SimulatedCrash } from './execute';
@@ -98,21 +97,18 @@ export interface CycleReport {
 const orphanAfterMs = 10 * 60_000;
 
 export function createEngine(ctx: EngineContext) {
-  const repo = createFeedsRepo(ctx.db);
+  const repo = ctx.feeds;
   const policy = () => ctx.mappings().policy;
   for (const f of feeds) repo.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy()) });
   ctx.intents.recoverOrphans(unsafeIntentKinds);
   let isPaused = false;
   let isRunning = false;
 
-  const setRow = ctx.q(`UPDATE feeds SET last_run_at = @now, next_run_at = @next,
-    last_success_at = CASE WHEN @error IS NULL THEN @now ELSE last_success_at END, last_error = @error WHERE feed = @feed`);
-  const nextRunOf = ctx.q('SELECT next_run_at, is_paused FROM feeds WHERE feed = ?');
 
   async function runFeed(f: Feed, force: boolean): Promise<{ ran: boolean; error: string | null }> {
     const now = ctx.clock.now();
-    const row = nextRunOf.get(f.feed) as { next_run_at: string | null; is_paused: number };
-    if (!force && (row.is_paused === 1 || (row.next_run_at && Date.parse(row.next_run_at) > now))) return { ran: false, error: null };
+    const row = repo.schedule(f.feed);
+    if (!force && (row.isPaused || (row.nextRunAt && Date.parse(row.nextRunAt) > now))) return { ran: false, error: null };
     ctx.events?.emit('sync.progressed', { feed: f.feed, phase: 'started', at: isoAt(now) });
     let error: string | null = null;
     let next = now + f.cadenceSeconds(policy()) * 1000;
@@ -129,7 +125,7 @@ export function createEngine(ctx: EngineContext) {
       }
       ctx.log.warn('feed failed', { feed: f.feed, error });
     }
-    setRow.run({ feed: f.feed, now: isoAt(ctx.clock.now()), next: isoAt(next), error });
+    repo.recordRun(f.feed, isoAt(ctx.clock.now()), isoAt(next), error);
     ctx.events?.emit('sync.progressed', { feed: f.feed, phase: error ? 'failed' : 'finished', at: isoAt(ctx.clock.now()), ...(error ? { message: error } : {}) });
     return { ran: true, error };
   }

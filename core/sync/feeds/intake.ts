@@ -1,3 +1,4 @@
+import type { IntakeStage } from '../../store/intake-repo';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { ApiError } from '../../net/api-error';
@@ -13,16 +14,7 @@ import type { ReturnOrderSnapshot } from '../../ledger/units';
 
 const handledElsewhereStates = new Set(['REFUSED', 'CANCELED', 'CLOSED', 'RECEIVED', 'NO_RECEPTION']);
 
-type Stage = 'awaiting_order' | 'blocked' | 'awaiting_acceptance' | 'sales_order' | 'create_return' | 'push_label' | 'in_flight' | 'done' | 'skipped';
-
-interface IntakeRow {
-  return_id: string;
-  stage: Stage;
-  attempts: number;
-  next_attempt_at: string | null;
-  order_wait_until: string | null;
-  rebound_order_id: string | null;
-}
+type Stage = IntakeStage;
 
 export interface CreateReturnPayload {
   returnId: string;
@@ -44,19 +36,7 @@ export async function runIntake(ctx: EngineContext): Promise<void> {
  * the ones behind them.
  */
 function setStage(ctx: EngineContext, returnId: string, stage: Stage, extra: { nextAttemptAt?: number | null; error?: string | null; attempts?: number } = {}) {
-  ctx
-    .q(
-      `UPDATE return_intake SET stage = @stage, next_attempt_at = @next, last_error = @error, attempts = COALESCE(@attempts, attempts), updated_at = @now
-       WHERE return_id = @id`,
-    )
-    .run({
-      id: returnId,
-      stage,
-      next: isoAt(extra.nextAttemptAt ?? ctx.clock.now()),
-      error: extra.error ?? null,
-      attempts: extra.attempts ?? null,
-      now: isoAt(ctx.clock.now()),
-    });
+  ctx.intake.setStage(returnId, stage, extra);
 }
 
 /** Moves every return as far as local facts allow, planning the intents the next steps need. */
@@ -64,12 +44,7 @@ function advanceStages(ctx: EngineContext): void {
   const now = ctx.clock.now();
   const mappings = ctx.mappings();
   const reasonRows = new Map(mappings.reasonCodes.reasons.map((r) => [r.mirakl, r]));
-  const rows = ctx
-    .q(
-      `SELECT * FROM return_intake WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label')
-       AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at IS NOT NULL, next_attempt_at, return_id LIMIT 1000`,
-    )
-    .all(isoAt(now)) as IntakeRow[];
+  const rows = ctx.intake.due(1000);
 
   for (const row of rows) {
     const ret = ctx.store.getReturn(row.return_id);
@@ -82,7 +57,7 @@ function advanceStages(ctx: EngineContext): void {
         // read it (a backlog, the first sync) gets its full wait too, instead of an exception before the first try.
         const waitFrom = Math.max(Date.parse(ret.dateCreated), Date.parse(ret.firstSeenAt));
         const waitUntil = row.order_wait_until ? Date.parse(row.order_wait_until) : waitFrom + mappings.policy.returns.orderWaitMinutes * 60_000;
-        if (!row.order_wait_until) ctx.q('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?').run(isoAt(waitUntil), ret.id);
+        if (!row.order_wait_until) ctx.intake.setOrderWaitUntil(ret.id, waitUntil);
         if (now >= waitUntil) {
           ctx.exceptions.raise({
             type: 'ORDER_NOT_FOUND',
@@ -225,7 +200,7 @@ export function applyBatch(
 ): void {
   const ok = new Set(result.return_success.map((s) => s.id));
   const errors = new Map(result.return_errors.map((e) => [e.id, e.message]));
-  ctx.db.transaction(() => {
+  ctx.transaction(() => {
     for (const intent of intents) {
       if (ok.has(intent.payload.id)) {
         ctx.intents.confirm(intent.id, { at: isoAt(ctx.clock.now()) });
@@ -240,23 +215,15 @@ export function applyBatch(
         if (!isStateError) onRefused(intent, message);
       }
     }
-  })();
+  });
 }
 
 async function sendSalesOrders(ctx: EngineContext): Promise<void> {
   for (const intent of ctx.intents.due<{ orderId: string }>('rebound.salesOrder', 50)) {
-    const order = ctx.q('SELECT * FROM mirakl_orders WHERE order_id = ?').get(intent.payload.orderId) as
-      | { order_id: string; commercial_id: string; currency: string; customer_name: string; customer_address: string; date_created: string }
-      | undefined;
+    const order = ctx.intake.order(intent.payload.orderId);
     if (!order) continue;
     const address = (JSON.parse(order.customer_address) ?? {}) as { street_1?: string; city?: string; zip_code?: string; country_iso_code?: string };
-    const lines = ctx.q('SELECT * FROM mirakl_order_lines WHERE order_id = ? ORDER BY order_line_id').all(order.order_id) as {
-      order_line_id: string;
-      offer_sku: string;
-      product_title: string;
-      quantity: number;
-      price_unit_minor: number;
-    }[];
+    const lines = ctx.intake.orderLines(order.order_id);
     await sendIntents(ctx, [intent], {
       point: 'sales-order',
       // Creating a sales order twice is harmless: ReBound answers 409 for a known clientOrderId.
@@ -338,11 +305,7 @@ function deferAfterFailedLookup(ctx: EngineContext, intent: Intent<CreateReturnP
 }
 
 async function findExisting(ctx: EngineContext, payload: CreateReturnPayload): Promise<ReturnOrderSnapshot | null> {
-  const claimed = new Set(
-    (ctx.q('SELECT rebound_order_id FROM rebound_return_orders WHERE client_order_id = ?').all(payload.clientOrderId) as { rebound_order_id: string }[]).map(
-      (r) => r.rebound_order_id,
-    ),
-  );
+  const claimed = ctx.intake.claimedReturnOrders(payload.clientOrderId);
   const wanted = signature(payload.items.map((i) => ({ clientItemId: i.clientItemId, quantity: Number(i.quantity) })));
   const candidates = await ctx.rebound.listReturnOrders(payload.clientOrderId);
   return (
@@ -370,7 +333,7 @@ function signature(items: { clientItemId: string; quantity: number }[]): string 
 
 function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: ReturnOrderSnapshot): void {
   const policy = ctx.mappings().policy;
-  ctx.db.transaction(() => {
+  ctx.transaction(() => {
     ctx.physical.applySnapshot(intent.payload.returnId, ro, policy.stock.sellableGrades);
     const outcome = { reboundOrderId: ro.reboundOrderId, status: ro.status };
     if (intent.state === 'uncertain') ctx.intents.confirmUncertain(intent.id, outcome);
@@ -379,19 +342,14 @@ function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: Retu
       ctx.intents.markSending([intent.id]);
       ctx.intents.confirm(intent.id, { ...outcome, adopted: true });
     }
-    ctx.q('UPDATE return_intake SET rebound_order_id = ?, stage = ?, updated_at = ? WHERE return_id = ?').run(
-      ro.reboundOrderId,
-      'push_label',
-      isoAt(ctx.clock.now()),
-      intent.payload.returnId,
-    );
+    ctx.intake.adopted(intent.payload.returnId, ro.reboundOrderId);
     ctx.exceptions.autoResolve('RETURN_NOT_CREATED', intent.payload.returnId, `ReBound return order ${ro.reboundOrderId} exists`);
-  })();
+  });
 }
 
 async function sendLabelPushes(ctx: EngineContext): Promise<void> {
   const due = ctx.intents.due<{ id: string; rma: string; tracking?: { tracking_number: string } }>('mirakl.patch', 100);
-  const toInFlight = (id: string) => ctx.q(`UPDATE return_intake SET stage = 'in_flight', updated_at = ? WHERE return_id = ?`).run(isoAt(ctx.clock.now()), id);
+  const toInFlight = (id: string) => ctx.intake.moveTo(id, 'in_flight');
   // Refused: a person is told, and the return goes on — receiving, grading and refunding do not need Mirakl to hold
   // the label or the tracking number.
   const refused = (intent: Intent<{ id: string }>, message: string) => {
@@ -404,7 +362,7 @@ async function sendLabelPushes(ctx: EngineContext): Promise<void> {
     call: () => ctx.mirakl.patch(due.map((i) => i.payload)),
     onResult: (result) => applyBatch(ctx, due, result, toInFlight, refused),
   });
-  if (verdict?.kind === 'rejected') ctx.db.transaction(() => due.forEach((i) => refused(i, verdict.message)))();
+  if (verdict?.kind === 'rejected') ctx.transaction(() => due.forEach((i) => refused(i, verdict.message)));
 }
 
 /** Mirakl refused a status push for good (RT04, RT26, RT27): raised with Mirakl's own message, per return. */

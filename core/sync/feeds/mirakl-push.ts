@@ -9,23 +9,9 @@ import { refundIntentsOf } from './refunds';
 // return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED. Each is an intent,
 // sent in batches of at most 100 with every per-item error handled on its own.
 
-interface OpenReturn {
-  id: string;
-  state: string;
-  ro_rank: number;
-}
-
 
 export function planMiraklPushes(ctx: EngineContext): void {
-  const rows = ctx
-    .q(
-      `SELECT r.id, r.state, o.status_rank AS ro_rank FROM return_intake i
-       JOIN mirakl_returns r ON r.id = i.return_id
-       JOIN rebound_return_orders o ON o.return_id = r.id
-       WHERE i.stage = 'in_flight' AND o.status_rank >= ?
-         AND NOT EXISTS (SELECT 1 FROM intents c WHERE c.key = 'rt26:' || r.id)`,
-    )
-    .all(returnOrderStatusRank.ITEMS_REGISTERED) as OpenReturn[];
+  const rows = ctx.repo.returnsForPushes(returnOrderStatusRank.ITEMS_REGISTERED);
   for (const r of rows) {
     const units = ctx.physical.units(r.id);
     const receive = ctx.intents.findByKey(`rt25:${r.id}`);
@@ -56,26 +42,15 @@ export function planMiraklPushes(ctx: EngineContext): void {
 }
 
 export function planCloses(ctx: EngineContext): void {
-  const rows = ctx
-    .q(
-      `SELECT r.id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
-       JOIN intents c ON c.key = 'rt26:' || r.id AND c.state = 'confirmed'
-       WHERE i.stage = 'in_flight' AND r.state = 'RECEIVED' AND NOT EXISTS (SELECT 1 FROM intents x WHERE x.key = 'rt27:' || r.id)`,
-    )
-    .all() as { id: string }[];
-  for (const { id } of rows) {
+  const rows = ctx.repo.returnsToClose();
+  for (const id of rows) {
     if (refundsSettled(ctx, id)) ctx.intents.plan({ kind: 'mirakl.close', key: `rt27:${id}`, subject: id, payload: { id } });
   }
   // A close whose answer was lost: RT11 shows the return CLOSED, so it is done.
-  const closed = ctx
-    .q(
-      `SELECT i.id AS intent, r.id FROM intents i JOIN mirakl_returns r ON r.id = i.subject
-       WHERE i.kind = 'mirakl.close' AND i.state != 'confirmed' AND r.state = 'CLOSED'`,
-    )
-    .all() as { intent: number; id: string }[];
+  const closed = ctx.repo.closesSeenDone();
   for (const c of closed) {
     ctx.intents.confirmObserved(c.intent, { observedState: 'CLOSED' });
-    ctx.q(`UPDATE return_intake SET stage = 'done', updated_at = ? WHERE return_id = ?`).run(new Date(ctx.clock.now()).toISOString(), c.id);
+    ctx.intake.moveTo(c.id, 'done');
   }
 }
 
@@ -89,7 +64,7 @@ function refundsSettled(ctx: EngineContext, returnId: string): boolean {
   let isSettled = true;
   for (const line of ctx.store.returnLines(returnId)) {
     const verified = units.filter((u) => u.order_line_id === line.orderLineId && isArrived(u));
-    if (verified.length === 0 || isAcceptedByPerson(ctx, returnId, line.orderLineId)) continue;
+    if (verified.length === 0 || ctx.repo.isRefundLineAcceptedByPerson(returnId, line.orderLineId)) continue;
     const intents = refundIntentsOf(ctx, returnId, line.orderLineId);
     const covered = new Set(intents.flatMap((i) => i.payload.units));
     if (verified.some((u) => !covered.has(u.id))) isSettled = false;
@@ -115,18 +90,6 @@ function refundsSettled(ctx: EngineContext, returnId: string): boolean {
     }
   }
   return isSettled;
-}
-
-/** A person closed the line's refund exception by hand (accepted the variance, or resolved it): the line is settled. */
-function isAcceptedByPerson(ctx: EngineContext, returnId: string, orderLineId: string): boolean {
-  return Boolean(
-    ctx
-      .q(
-        `SELECT 1 FROM exceptions WHERE type IN ('REFUND_STALLED', 'REFUND_AMOUNT_MISMATCH') AND subject_key = ? AND state = 'resolved'
-           AND resolved_by IS NOT NULL AND resolved_by != 'auto' LIMIT 1`,
-      )
-      .get(`${returnId}:${orderLineId}`),
-  );
 }
 
 export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
@@ -159,7 +122,7 @@ export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
         result,
         (id) => {
           ctx.store.setReturnState(id, 'CLOSED');
-          ctx.q(`UPDATE return_intake SET stage = 'done', updated_at = ? WHERE return_id = ?`).run(new Date(ctx.clock.now()).toISOString(), id);
+          ctx.intake.moveTo(id, 'done');
         },
         closeRefused,
       ),

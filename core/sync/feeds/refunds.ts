@@ -81,18 +81,7 @@ export function planRefunds(ctx: EngineContext): void {
   const mappings = ctx.mappings();
   // Lines with a unit ReBound registered that no refund intent of ours covers yet: the first refund of a line, and
   // any unit verified after an earlier refund of its line was planned (a late unit gets its own refund).
-  const candidates = ctx
-    .q(
-      `SELECT DISTINCT l.return_id, l.order_line_id FROM return_intake i
-       JOIN mirakl_return_lines l ON l.return_id = i.return_id
-       JOIN mirakl_returns r ON r.id = i.return_id
-       JOIN units u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id AND u.registered_at IS NOT NULL
-       LEFT JOIN intents rcv ON rcv.key = 'rt25:' || i.return_id
-       WHERE i.stage = 'in_flight' AND (rcv.state = 'confirmed' OR r.state IN ('RECEIVED', 'CLOSED'))
-         AND NOT EXISTS (SELECT 1 FROM intents f, json_each(f.payload, '$.units') j
-                         WHERE f.subject = l.return_id AND f.kind = 'mirakl.refund' AND j.value = u.id)`,
-    )
-    .all() as { return_id: string; order_line_id: string }[];
+  const candidates = ctx.repo.linesWithUnrefundedUnits();
   for (const c of candidates) {
     const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
     if (!guard.allowed) continue;
@@ -145,14 +134,16 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
   const returnLine = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);
   const mapping = returnLine ? mappings.reasonCodes.reasons.find((r) => r.mirakl === returnLine.reasonCode) : undefined;
   if (!line || !returnLine || !mapping) return { payload: null, capped: null };
-  const ours = (ctx
-    .q(`SELECT payload, state, json_extract(outcome, '$.refundId') AS refund_id FROM intents WHERE kind = 'mirakl.refund' AND json_extract(payload, '$.order_line_id') = ?`)
-    .all(line.orderLineId) as { payload: string; state: string; refund_id: string | null }[]).map((r) => ({ ...r, payload: JSON.parse(r.payload) as RefundPayload }));
+  const ours = refundIntentsOfLine(ctx, line.orderLineId).map((i) => ({
+    payload: i.payload,
+    state: i.state,
+    refund_id: (i.outcome as { refundId?: string } | null)?.refundId ?? null,
+  }));
   const covered = new Set(ours.flatMap((i) => i.payload.units));
   const unitIds = requestedUnits.filter((u) => !covered.has(u));
   const n = unitIds.length;
   if (n === 0) return { payload: null, capped: null };
-  const order = ctx.q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(line.orderId) as { currency: string };
+  const currency = ctx.repo.orderCurrency(line.orderId) ?? '';
   const ledger = ctx.store.refundsOfLine(line.orderLineId);
   const inLedger = new Set(ledger.map((r) => r.id));
   // Ours not in Mirakl's ledger yet (planned, sending, uncertain, to be retried) count as spent.
@@ -201,7 +192,7 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
       shippingMinor,
       taxMinor,
       shippingTaxMinor,
-      currency: order.currency,
+      currency,
       reason_code: mapping.refund,
       taxMode: line.taxMode,
       taxes: shareOf(line.taxes, taxMinor),
@@ -291,8 +282,9 @@ export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>)
 
 /** Every refund intent of an order line, whatever its return. */
 function refundIntentsOfLine(ctx: DomainContext, orderLineId: string): Intent<RefundPayload>[] {
-  return (ctx.q(`SELECT id FROM intents WHERE kind = 'mirakl.refund' AND order_line_id = ?`).all(orderLineId) as { id: number }[])
-    .map((r) => ctx.intents.get<RefundPayload>(r.id))
+  return ctx.repo
+    .refundIntentIdsOfLine(orderLineId)
+    .map((id) => ctx.intents.get<RefundPayload>(id))
     .filter((i): i is Intent<RefundPayload> => i !== undefined);
 }
 
@@ -305,7 +297,7 @@ async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]
       continue;
     }
     // Held back for a person: never sent by itself again (a retry re-reads Mirakl's ledger first).
-    ctx.db.transaction(() => {
+    ctx.transaction(() => {
       ctx.intents.fail(intent.id, `not sent: ${why}`, null, intent.state);
       ctx.exceptions.raise({
         type: 'REFUND_STALLED',
@@ -314,7 +306,7 @@ async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]
         orderLineId: intent.payload.order_line_id,
         cause: `The refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} was not sent: ${why}.`,
       });
-    })();
+    });
   }
   if (batch.length === 0) return;
   const verdict = await sendIntents(ctx, batch, {
@@ -335,23 +327,25 @@ async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]
         modeOf((batch[0] as Intent<RefundPayload>).payload),
       ),
     onResult: (result) => {
-      ctx.db.transaction(() => {
+      ctx.transaction(() => {
         for (const intent of batch) {
           const refund = result.refunds.find((r) => r.order_line_id === intent.payload.order_line_id);
           if (refund) ctx.intents.confirm(intent.id, { refundId: refund.refund_id, amountMinor: intent.payload.amountMinor, via: 'OR28' });
           // Missing from a 200 answer: whether Mirakl made it is unknown, so it is probed like a lost answer.
           else ctx.intents.markUncertain(intent.id, 'OR28 answered without this refund');
         }
-      })();
+      });
     },
   });
   if (verdict?.kind !== 'rejected') return;
   if (batch.length > 1) {
     // Mirakl does not say whether one bad refund rejects the whole call or only itself (specs NOTES §6): treat
     // every refund of the call as uncertain, so each is probed in OR11 before it is ever sent again (alone).
-    ctx.db.transaction(() => {
-      for (const intent of batch) ctx.q(`UPDATE intents SET state = 'uncertain', updated_at = ? WHERE id = ? AND state = 'failed'`).run(isoAt(ctx.clock.now()), intent.id);
-    })();
+    ctx.transaction(() => {
+      for (const intent of batch) {
+        if (ctx.intents.get(intent.id)?.state === 'failed') ctx.intents.recheck(intent.id, `refused in a call of ${batch.length}: whether this one was made is probed first`);
+      }
+    });
     return;
   }
   const p = (batch[0] as Intent<RefundPayload>).payload;
@@ -400,16 +394,12 @@ export function isSameRefund(
 export function probeRefund(ctx: DomainContext, intent: Intent<RefundPayload>): 'ours' | 'not_applied' | 'ledger_not_read_yet' {
   const p = intent.payload;
   const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
-  const lastRead = orderId ? (ctx.q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined) : undefined;
+  const lastRead = orderId ? ctx.repo.orderReadAt(orderId) : null;
   // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show. The read
   // is always after the call (migration 0007 forgets the order's last read when a refund becomes uncertain); the
   // settling time is on our clock.
-  if (!lastRead || Date.parse(lastRead.updated_at) < Date.parse(intent.updatedAt) + probeSettleMs) return 'ledger_not_read_yet';
-  const claimed = new Set(
-    (ctx
-      .q(`SELECT json_extract(outcome, '$.refundId') AS id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') = ?`)
-      .all(p.order_line_id) as { id: string | null }[]).map((r) => r.id),
-  );
+  if (lastRead === null || lastRead < Date.parse(intent.updatedAt) + probeSettleMs) return 'ledger_not_read_yet';
+  const claimed = ctx.repo.claimedRefundIds(p.order_line_id);
   // Which refunds could be ours is decided by what we had already seen when we planned, never by comparing our
   // clock with Mirakl's: ours may be hours off, and a refund wrongly judged "not applied" would be sent twice.
   const known = new Set(p.knownRefundIds ?? []);

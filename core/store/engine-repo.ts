@@ -1,0 +1,165 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Clock } from '../ports';
+
+// The sync engine's questions to the store: which returns, orders and return orders need work now. Only reads and
+// the engine's own bookkeeping (ReBound event log, OR11 read stamps) are here; money and stock are written by
+// core/ledger.
+
+export interface InboundEventRow {
+  key: string;
+  source: 'webhook' | 'poll';
+  type: string;
+  reboundOrderId: string | null;
+  status: string | null;
+  occurredAt: string | null;
+  payload: unknown;
+  outcome: 'pending' | 'applied' | 'no_change';
+}
+
+export function createEngineRepo(db: Database, clock: Clock) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  // Each statement compiled once (the engine asks these every cycle).
+  const stmt = new Map<string, Statement>();
+  const q = (sql: string): Statement => {
+    let s = stmt.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      stmt.set(sql, s);
+    }
+    return s;
+  };
+
+  return {
+    // ---- RT11 -------------------------------------------------------------------------------------------------
+    /** Returns last seen in a state not in `known` (Mirakl added one without notice), stalest first. */
+    returnsInUnknownState: (known: readonly string[], limit: number): string[] =>
+      (q(`SELECT id FROM mirakl_returns WHERE state NOT IN (SELECT value FROM json_each(?)) ORDER BY synced_at LIMIT ?`).all(JSON.stringify(known), limit) as { id: string }[]).map(
+        (r) => r.id,
+      ),
+
+    // ---- OR11 -------------------------------------------------------------------------------------------------
+    /** Orders of refunds whose outcome is unknown: the probe that must precede any retry. */
+    ordersOfUncertainRefunds: (limit: number): string[] =>
+      (q(`SELECT DISTINCT l.order_id FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
+           WHERE i.kind = 'mirakl.refund' AND i.state = 'uncertain' ORDER BY i.id LIMIT ?`).all(limit) as { order_id: string }[]).map((r) => r.order_id),
+    /** Orders of new returns not stored yet, whose wait is due. */
+    ordersAwaited: (limit: number): string[] =>
+      (q(`SELECT DISTINCT r.order_id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+           LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
+           WHERE i.stage = 'awaiting_order' AND o.order_id IS NULL AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= ?)
+           ORDER BY i.next_attempt_at, r.date_created LIMIT ?`).all(iso(clock.now()), limit) as { order_id: string }[]).map((r) => r.order_id),
+    /** Orders with refunds not REFUNDED yet, or confirmed by us but not in the ledger yet, not read since `staleBefore`. */
+    ordersWithRefundsInFlight: (staleBefore: number, recentSince: number, limit: number): string[] =>
+      (q(`SELECT order_id FROM (
+             SELECT l.order_id FROM mirakl_refunds f JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id
+               WHERE f.refund_state != 'REFUNDED'
+             UNION
+             SELECT l.order_id FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
+               WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND i.updated_at >= @recent
+                 AND NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = i.refund_id)
+           ) AS waiting
+           LEFT JOIN sync_cursors c ON c.feed = 'or11:' || waiting.order_id
+           WHERE c.value IS NULL OR c.value <= @stale
+           ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), recent: iso(recentSince), limit }) as { order_id: string }[]).map((r) => r.order_id),
+    /** Orders of returns still on their way, not read since `staleBefore`: refunds made outside the bridge show there. */
+    ordersOfOpenReturns: (staleBefore: number, limit: number): string[] =>
+      (q(`SELECT DISTINCT r.order_id AS order_id FROM mirakl_returns r JOIN return_intake i ON i.return_id = r.id
+             LEFT JOIN sync_cursors c ON c.feed = 'or11:' || r.order_id
+             WHERE i.stage NOT IN ('awaiting_order', 'done', 'skipped') AND (c.value IS NULL OR c.value <= @stale)
+             ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), limit }) as { order_id: string }[]).map((r) => r.order_id),
+    /** This order's refund ledger was read by an OR11 call asked for at `askedAt`. */
+    stampOrderRead: (orderId: string, askedAt: number): void =>
+      void q(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (feed) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`).run(`or11:${orderId}`, iso(askedAt), iso(askedAt)),
+    /** When this order's refund ledger was last read (the moment the read was asked for), if ever since it was forgotten. */
+    orderReadAt: (orderId: string): number | null => {
+      const row = q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined;
+      return row ? Date.parse(row.updated_at) : null;
+    },
+    orderCurrency: (orderId: string): string | null =>
+      (q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(orderId) as { currency: string } | undefined)?.currency ?? null,
+
+    // ---- refunds ----------------------------------------------------------------------------------------------
+    /** Return lines in flight, told to Mirakl as received, with a unit ReBound registered that no refund intent covers. */
+    linesWithUnrefundedUnits: (): { return_id: string; order_line_id: string }[] =>
+      q(`SELECT DISTINCT l.return_id, l.order_line_id FROM return_intake i
+           JOIN mirakl_return_lines l ON l.return_id = i.return_id
+           JOIN mirakl_returns r ON r.id = i.return_id
+           JOIN units u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id AND u.registered_at IS NOT NULL
+           LEFT JOIN intents rcv ON rcv.key = 'rt25:' || i.return_id
+           WHERE i.stage = 'in_flight' AND (rcv.state = 'confirmed' OR r.state IN ('RECEIVED', 'CLOSED'))
+             AND NOT EXISTS (SELECT 1 FROM intents f, json_each(f.payload, '$.units') j
+                             WHERE f.subject = l.return_id AND f.kind = 'mirakl.refund' AND j.value = u.id)`).all() as { return_id: string; order_line_id: string }[],
+    /** Ids of every refund intent of an order line, whatever its return, oldest first. */
+    refundIntentIdsOfLine: (orderLineId: string): number[] =>
+      (q(`SELECT id FROM intents WHERE kind = 'mirakl.refund' AND order_line_id = ? ORDER BY id`).all(orderLineId) as { id: number }[]).map((r) => r.id),
+    /** Mirakl refunds already claimed by a confirmed refund intent of ours on this line. */
+    claimedRefundIds: (orderLineId: string): Set<string> =>
+      new Set(
+        (q(`SELECT refund_id FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND order_line_id = ?`).all(orderLineId) as { refund_id: string | null }[])
+          .map((r) => r.refund_id)
+          .filter((id): id is string => id !== null),
+      ),
+    /** A person closed the line's refund exception by hand (accepted the variance, or resolved it). */
+    isRefundLineAcceptedByPerson: (returnId: string, orderLineId: string): boolean =>
+      Boolean(
+        q(`SELECT 1 FROM exceptions WHERE type IN ('REFUND_STALLED', 'REFUND_AMOUNT_MISMATCH') AND subject_key = ? AND state = 'resolved'
+             AND resolved_by IS NOT NULL AND resolved_by != 'auto' LIMIT 1`).get(`${returnId}:${orderLineId}`),
+      ),
+
+    // ---- Mirakl status pushes ---------------------------------------------------------------------------------
+    /** Returns in flight whose ReBound return order has reached `minRank` and whose compliance is not planned yet. */
+    returnsForPushes: (minRank: number): { id: string; state: string; ro_rank: number }[] =>
+      q(`SELECT r.id, r.state, o.status_rank AS ro_rank FROM return_intake i
+           JOIN mirakl_returns r ON r.id = i.return_id
+           JOIN rebound_return_orders o ON o.return_id = r.id
+           WHERE i.stage = 'in_flight' AND o.status_rank >= ?
+             AND NOT EXISTS (SELECT 1 FROM intents c WHERE c.key = 'rt26:' || r.id)`).all(minRank) as { id: string; state: string; ro_rank: number }[],
+    /** Received returns whose compliance Mirakl confirmed and whose close is not planned yet. */
+    returnsToClose: (): string[] =>
+      (q(`SELECT r.id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+           JOIN intents c ON c.key = 'rt26:' || r.id AND c.state = 'confirmed'
+           WHERE i.stage = 'in_flight' AND r.state = 'RECEIVED' AND NOT EXISTS (SELECT 1 FROM intents x WHERE x.key = 'rt27:' || r.id)`).all() as { id: string }[]).map(
+        (r) => r.id,
+      ),
+    /** Closes not confirmed although RT11 shows the return CLOSED (a close whose answer was lost). */
+    closesSeenDone: (): { intent: number; id: string }[] =>
+      q(`SELECT i.id AS intent, r.id FROM intents i JOIN mirakl_returns r ON r.id = i.subject
+           WHERE i.kind = 'mirakl.close' AND i.state != 'confirmed' AND r.state = 'CLOSED'`).all() as { intent: number; id: string }[],
+
+    // ---- ReBound ----------------------------------------------------------------------------------------------
+    /** Records a ReBound event once per key; false when that key was already recorded. */
+    recordEvent(e: InboundEventRow): boolean {
+      return (
+        q(`INSERT INTO rebound_events (key, source, type, rebound_order_id, status, occurred_at, received_at, payload, outcome)
+             VALUES (@key, @source, @type, @orderId, @status, @occurredAt, @now, @payload, @outcome) ON CONFLICT (key) DO NOTHING`).run({
+          key: e.key,
+          source: e.source,
+          type: e.type,
+          orderId: e.reboundOrderId,
+          status: e.status,
+          occurredAt: e.occurredAt,
+          now: iso(clock.now()),
+          payload: JSON.stringify(e.payload),
+          outcome: e.outcome,
+        }).changes === 1
+      );
+    },
+    /** The return order was read back: every notification that pointed at it has been acted on. */
+    markEventsApplied: (reboundOrderId: string): void =>
+      void q(`UPDATE rebound_events SET outcome = 'applied' WHERE rebound_order_id = ? AND outcome = 'pending'`).run(reboundOrderId),
+    /** Return orders a notification told us about and we have not read back since. */
+    hintedReturnOrders: (limit: number): string[] =>
+      (q(`SELECT DISTINCT e.rebound_order_id AS id FROM rebound_events e JOIN rebound_return_orders o ON o.rebound_order_id = e.rebound_order_id
+           WHERE e.outcome = 'pending' LIMIT ?`).all(limit) as { id: string }[]).map((r) => r.id),
+    /** Open return orders not read since `before`, stalest first. */
+    staleReturnOrders: (before: number, limit: number): string[] =>
+      (q(`SELECT rebound_order_id AS id FROM rebound_return_orders WHERE is_open = 1 AND synced_at <= ? ORDER BY synced_at LIMIT ?`).all(iso(before), limit) as { id: string }[]).map(
+        (r) => r.id,
+      ),
+    returnOfReturnOrder: (reboundOrderId: string): string | null =>
+      (q('SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = ?').get(reboundOrderId) as { return_id: string } | undefined)?.return_id ?? null,
+  };
+}
+
+export type EngineRepo = ReturnType<typeof createEngineRepo>;
