@@ -379,6 +379,33 @@ export const exceptionTypes = {
       },
     ],
   },
+  STOCK_OVERWRITTEN: {
+    owner: 'ops',
+    severity: 'high',
+    title: 'More stock on sale than there is',
+    nextAction: 'Lower the listing\'s quantity in the Mirakl back office by the number of items named, then mark it corrected.',
+    meaning:
+      'The app put returned items back on sale by setting the listing\'s quantity on the marketplace. Items sold while that update was on its way were not counted in it, so the marketplace now offers that many items too many, and a customer could buy an item that is not there. The app works the number out from the quantity the marketplace shows afterwards and the orders placed in between; it never changes the quantity again on its own.',
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: the listing (product code), how many items to take off, and the quantity the marketplace showed.",
+      'The listing (offer) in the Mirakl back office: its quantity now, and the orders placed for it since the stock update.',
+    ],
+    actions: [
+      {
+        id: 'investigate',
+        label: 'Investigate',
+        needsReason: false,
+        help: 'Marks the exception as being looked into, with a note (for example while the warehouse counts the items). The quantity on sale is not changed.',
+      },
+      {
+        id: 'acknowledge',
+        label: 'Mark as corrected',
+        needsReason: true,
+        help: 'Records that you lowered the quantity in the Mirakl back office by the items named (or why it needs no change) and closes the exception. Say what you did.',
+      },
+    ],
+  },
   SHORT_RECEIPT: {
     owner: 'warehouse',
     severity: 'medium',

@@ -19,6 +19,8 @@ export function createRestockLedger(db: Database, clock: Clock) {
   const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at)
     VALUES (@unitId, @sku, @state, @note, @skippedBy, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
   const stillPending = db.prepare(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
+  const pendingByOffer = db.prepare(`SELECT offer_sku, group_concat(unit_id, ',') AS units FROM stock_increments WHERE state = 'pending'
+    GROUP BY offer_sku ORDER BY min(created_at), offer_sku`);
   const claim = db.prepare(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
   const settleLine = db.prepare(`UPDATE stock_increments SET state = @state, note = @note, updated_at = @now
     WHERE import_intent_id = @intentId AND offer_sku = @sku AND state = 'importing'`);
@@ -66,6 +68,14 @@ export function createRestockLedger(db: Database, clock: Clock) {
           return { ...l, units, to: l.from + units.length };
         })
         .filter((l) => l.units.length > 0);
+    },
+
+    /**
+     * Every offer with units pending, the one waiting longest first, and its units: what a flush may try to claim. Read
+     * only: it claims nothing, so an offer that cannot be restocked now (no such offer, unreadable) holds back no other.
+     */
+    pendingOffers(): { sku: string; units: string[] }[] {
+      return (pendingByOffer.all() as { offer_sku: string; units: string }[]).map((r) => ({ sku: r.offer_sku, units: r.units.split(',').sort() }));
     },
 
     /** Which of these lines' units are still pending on their offer (to build an import before claiming it). */

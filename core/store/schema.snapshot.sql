@@ -160,6 +160,42 @@ CREATE TABLE mirakl_returns (
   synced_at TEXT NOT NULL
 ) STRICT;
 
+-- table: offer_exports
+CREATE TABLE offer_exports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tracking_id TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('full', 'differential')),
+  since_mirakl TEXT,
+  state TEXT NOT NULL CHECK (state IN ('requested', 'applied', 'failed')),
+  requested_at TEXT NOT NULL,
+  taken_from_mirakl TEXT NOT NULL,
+  taken_by_mirakl TEXT,
+  applied_at TEXT,
+  offers INTEGER,
+  unreadable INTEGER,
+  error TEXT
+) STRICT;
+
+-- table: offer_sales
+CREATE TABLE offer_sales (
+  order_line_id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL,
+  offer_sku TEXT,
+  quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
+  created_mirakl TEXT NOT NULL,
+  seen_at TEXT NOT NULL
+) STRICT;
+
+-- table: offer_stock
+CREATE TABLE offer_stock (
+  shop_sku TEXT PRIMARY KEY,
+  offer_id TEXT,
+  quantity INTEGER CHECK (quantity IS NULL OR quantity >= 0),
+  is_active INTEGER NOT NULL CHECK (is_active IN (0, 1)),
+  export_id INTEGER NOT NULL REFERENCES offer_exports (id),
+  updated_at TEXT NOT NULL
+) STRICT;
+
 -- table: period_adjustments
 CREATE TABLE period_adjustments (
   id INTEGER PRIMARY KEY,
@@ -482,6 +518,15 @@ CREATE INDEX mirakl_returns_rma ON mirakl_returns (rma);
 
 -- index: mirakl_returns_tracking
 CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
+
+-- index: offer_exports_state
+CREATE INDEX offer_exports_state ON offer_exports (state, id);
+
+-- index: offer_sales_created
+CREATE INDEX offer_sales_created ON offer_sales (created_mirakl, offer_sku);
+
+-- index: offer_sales_order
+CREATE INDEX offer_sales_order ON offer_sales (order_id);
 
 -- index: period_adjustments_fact
 CREATE INDEX period_adjustments_fact ON period_adjustments (period, family, key, id);

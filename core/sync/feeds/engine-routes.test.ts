@@ -153,15 +153,22 @@ describe('engine routes', () => {
       sql(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)`, unit, sku, t, t);
     }
     const sent: { sku: string; quantity: number }[][] = [];
-    mirakl.offerBySku = async (sku: string) => {
+    const offer = (sku: string) => ({ shop_sku: sku, offer_id: sku, quantity: 5, active: true, deleted: false });
+    mirakl.requestOfferExport = async () => ({ trackingId: 'T-1', serverTime: clock.now() });
+    mirakl.offerExportStatus = async () => ({ status: 'COMPLETED', lastUpdated: iso(clock.now() - 10_000), urls: ['https://mirakl.test/f/0'], error: null, serverTime: clock.now() });
+    mirakl.offerExportFile = async () => ({ offers: [offer('SKU-A'), offer('SKU-B')], quarantined: [] });
+    mirakl.ordersCreatedSince = async () => {
       // While the flush waits for Mirakl, a person skips the restock of SKU-A (the mapping editor, or "skip restock").
-      if (sku === 'SKU-B') sql(`UPDATE stock_increments SET state = 'skipped', note = 'skipped by ann' WHERE offer_sku = 'SKU-A'`);
-      return { offer_id: sku, shop_sku: sku, quantity: 5, active: true };
+      sql(`UPDATE stock_increments SET state = 'skipped', note = 'skipped by ann' WHERE offer_sku = 'SKU-A'`);
+      return { sales: [], unreadable: [], serverTime: clock.now() };
     };
     mirakl.importStock = async (lines) => {
       sent.push(lines);
       return 'IMP-1';
     };
+    // The first pass asks for the offers; the next reads them, then the sales, then sends.
+    await flushStock(ctx);
+    clock.advance(60_000);
     await flushStock(ctx);
     expect(sent.flat().map((l) => l.sku)).toEqual(['SKU-B']);
     expect(all(`SELECT unit_id, state FROM stock_increments ORDER BY unit_id`)).toEqual([

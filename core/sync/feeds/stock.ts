@@ -1,27 +1,86 @@
 import { createHash } from 'node:crypto';
 import { isApiError } from '../../net/api-error';
+import type { QuarantinedRecord } from '../../net/tolerant';
+import { createStockFactsRepo, type ExportedOffer, type OfferExportRow } from '../../store/stock-facts-repo';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
 import type { Intent } from '../intents';
 
-// Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override),
-// never guessed. Each unit gets one increment row (its id is the key); increments are flushed at most once a
-// minute as one STO01 import of absolute quantities computed from a fresh OF21 read. One import is in flight at
-// a time, so a read never overlaps our own pending write. A lost STO01 answer is settled by reading the
-// quantities back once the import would have run: nearer the target means applied, nearer the start means not.
+// Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
+// guessed. Mirakl's stock import (STO01) sets absolute quantities, so everything is decided from facts Mirakl gave:
+// the offers' quantities from its bulk export (OF52 → OF53 → files, kept as a local snapshot), the units sold from its
+// orders (OR11), and an import's fate from STO02/STO03 — or, when the import's answer was lost, from the quantity read
+// back corrected by the units sold since the import's read. What those facts cannot settle goes to a person
+// (OUTCOME_UNKNOWN): an import is never sent again on a guess. One import is in flight at a time, so a read never
+// overlaps our own pending write. Units sold between an import's read and Mirakl applying it are overwritten by it:
+// that is measured on the next read and raised (STOCK_OVERWRITTEN) with the units to correct.
+//
+// Windows of time are measured on Mirakl's clock (its answers' Date header, OF53 last_updated, orders' created_date),
+// so a wrong clock on this machine cannot move a sale in or out of one. Which export came after which event is told
+// by the exports' ids (they only grow), never by our clock.
+
+export interface ImportLine {
+  sku: string;
+  from: number;
+  to: number;
+  units: string[];
+}
 
 export interface ImportPayload {
-  lines: { sku: string; from: number; to: number; units: string[] }[];
+  lines: ImportLine[];
+  /** What `from` was read from (absent on imports planned before stock was decided from facts). */
+  basis?: ImportBasis;
+}
+
+interface ImportBasis {
+  /** The export whose quantities `from` starts from. */
+  exportId: number;
+  /** `from` is the quantity at this moment (Mirakl's clock): the export's, less the units sold up to it. */
+  readAt: string;
+  /** Mirakl's clock before the import was sent: it cannot have been applied earlier. */
+  sentAfter: string;
+  /** The latest export asked for before the import was sent: only later ones can show what it did. */
+  afterExport: number;
 }
 
 interface ImportOutcome {
   importId: string | null;
   status: string;
   checkedAt?: string;
+  /** Exports with an id up to this were asked for before the import ended: the overwrite check needs a later one. */
+  settledAfterExport?: number;
+  /** Lines applied whose overwrite is still to be measured. */
+  toCheck?: string[];
+  /** Units sold in the read→apply window that the import overwrote, by offer (measured; 0 when none). */
+  overwritten?: Record<string, number>;
 }
 
-const settleMs = 5 * 60_000;
+/** An applied export: its contents were taken between `from` and `by` (Mirakl's clock). */
+interface Snapshot {
+  id: number;
+  from: string;
+  by: string;
+}
+
+const minute = 60_000;
+/** After this long (Mirakl's clock) an import has run, if it ever will: its quantities may then be read back. */
+const settleMs = 5 * minute;
+/** A Date header is whole seconds and written after the query ran: Mirakl's "now" is taken this much earlier. */
+const serverMarginMs = 2_000;
+/** Each sales read starts this far before the last one ended, so an order shown a little late is still seen. */
+const salesOverlapMs = 10 * minute;
+/** Sales are kept this long: far longer than any decision's window. */
+const salesKeptMs = 7 * 24 * 60 * minute;
+/** While units wait on an offer Mirakl has not (readably) got, the offers are read again this often. */
+const heldRefreshMs = 5 * minute;
+/** An export not completed by then is given up, and another asked for. */
+const exportGiveUpMs = 30 * minute;
+/** A full export once a day; differential ones in between. */
+const fullEveryMs = 24 * 60 * minute;
+/** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
+const unknownAfterMs = 60 * minute;
+const maxLinesPerImport = 1000;
 
 export function planStockIncrements(ctx: EngineContext): void {
   const overrides = new Map(ctx.mappings().skuOffers.overrides.map((o) => [o.orderSku, o]));
@@ -32,105 +91,56 @@ export function planStockIncrements(ctx: EngineContext): void {
   });
 }
 
-function inFlight(ctx: EngineContext): Intent<ImportPayload> | undefined {
-  return ctx
-    .q(
-      `SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain')
-         OR (state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED')))
-       ORDER BY id LIMIT 1`,
-    )
-    .all()
-    .map((r) => ctx.intents.get<ImportPayload>((r as { id: number }).id))
-    .find((i): i is Intent<ImportPayload> => i !== undefined);
-}
-
+/**
+ * One pass: follow the import in flight, read what is needed (the export in progress, the sales since), decide what
+ * the facts settle, send the next import, and ask for the next export. A read that fails holds back only what needs
+ * it; the other steps still run, and the first failure is reported once the pass is done.
+ */
 export async function flushStock(ctx: EngineContext): Promise<void> {
-  const current = inFlight(ctx);
-  if (current) return followImport(ctx, current);
-
-  const pending = ctx
-    .q(`SELECT offer_sku, group_concat(unit_id, ',') AS units FROM stock_increments WHERE state = 'pending' GROUP BY offer_sku ORDER BY min(created_at) LIMIT 100`)
-    .all() as { offer_sku: string; units: string }[];
-  if (pending.length === 0) return;
-  const lines: ImportPayload['lines'] = [];
-  for (const p of pending) {
-    let offer;
+  const stock = stockFacts(ctx);
+  const failures: unknown[] = [];
+  const step = async (run: () => Promise<void> | void) => {
     try {
-      offer = await ctx.mirakl.offerBySku(p.offer_sku);
+      await run();
     } catch (error) {
-      // An offer Mirakl sends unreadable holds back its own units only: its quantity cannot be trusted.
-      if (!isApiError(error) || !error.quarantined) throw error;
-      ctx.quarantine.hold([error.quarantined]);
-      continue;
+      // Only a call that failed is survivable here; anything else (storage, a crash) ends the pass at once.
+      if (!isApiError(error)) throw error;
+      if (error.kind !== 'rate_limited') failures.push(error);
     }
-    ctx.quarantine.release('OF21', [p.offer_sku]);
-    const units = p.units.split(',').sort();
-    if (!offer) {
-      ctx.exceptions.raise({
-        type: 'OFFER_NOT_FOUND',
-        subjectKey: p.offer_sku,
-        offerSku: p.offer_sku,
-        cause: `${units.length} sellable unit(s) came back for SKU ${p.offer_sku}, but Mirakl has no offer with that shop SKU.`,
-      });
-      continue;
-    }
-    ctx.exceptions.autoResolve('OFFER_NOT_FOUND', p.offer_sku, 'the offer exists in Mirakl');
-    lines.push({ sku: p.offer_sku, from: offer.quantity, to: offer.quantity + units.length, units });
-  }
-  if (lines.length === 0) return;
-  // While OF21 was read, a person may have skipped or remapped some of these units (or another path moved them): the
-  // guard is checked again now, in the same transaction that plans the import and just before it is sent. Only units
-  // still pending on the same offer go out, and each line adds exactly the units it carries.
-  let intent: Intent<ImportPayload> | undefined;
-  let sending: ImportPayload['lines'] = [];
-  ctx.db.transaction(() => {
-    const claimable = ctx.restock.stillPending(lines);
-    if (claimable.length === 0) return;
-    const allUnits = claimable.flatMap((l) => l.units);
-    // The units' exactly-once guarantee is their own state (pending → importing → applied); the key only names this
-    // attempt, so a later attempt for the same units after a proven failure gets a fresh read and a new intent.
-    const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
-    const planned = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines: [] } });
-    sending = ctx.restock.claimForImport(planned.id, claimable);
-    ctx.intents.setPayload(planned.id, { lines: sending });
-    intent = ctx.intents.get<ImportPayload>(planned.id);
-  })();
+  };
+  await step(() => followImport(ctx, stock));
+  await step(() => readExport(ctx, stock));
+  await step(() => readSales(ctx, stock));
+  await step(() => decideFromFacts(ctx, stock));
+  await step(() => sendNextImport(ctx, stock));
+  await step(() => askForExport(ctx, stock));
+  if (failures.length > 0) throw failures[0];
+}
+
+// ---- the import in flight ----------------------------------------------------------------------------------------
+
+function inFlight(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload> | undefined {
+  const id = stock.repo.importInFlight();
+  return id === undefined ? undefined : ctx.intents.get<ImportPayload>(id);
+}
+
+/** Imports applied whose overwrite is still to be measured. */
+function awaitingCheck(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
+  return stock.repo
+    .importsToCheck()
+    .map((id) => ctx.intents.get<ImportPayload>(id))
+    .filter((i): i is Intent<ImportPayload> => i !== undefined);
+}
+
+async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  const intent = inFlight(ctx, stock);
   if (!intent) return;
-  await sendStockImport(ctx, intent, sending);
-}
-
-async function sendStockImport(ctx: EngineContext, intent: Intent<ImportPayload>, lines: ImportPayload['lines']): Promise<void> {
-  await sendIntents(ctx, [intent], {
-    point: 'sto01',
-    isUnsafeWrite: true,
-    call: () => ctx.mirakl.importStock(lines.map((l) => ({ sku: l.sku, quantity: l.to }))),
-    onResult: (importId) => ctx.intents.confirm(intent.id, { importId, status: 'SUBMITTED' } satisfies ImportOutcome),
-  });
-  const after = ctx.intents.get<ImportPayload>(intent.id);
-  if (after?.state !== 'failed') return;
-  const isRefused = after.nextAttemptAt === null;
-  ctx.db.transaction(() => {
-    releaseIncrements(ctx, intent.id, isRefused ? 'rejected' : 'pending', after.lastError ?? '');
-    // Refused outright: these units are not back on sale, and only a person can say what to do about it.
-    for (const line of isRefused ? lines : []) {
-      ctx.exceptions.raise({
-        type: 'STOCK_REJECTED',
-        subjectKey: `${line.sku}:intent-${intent.id}`,
-        offerSku: line.sku,
-        cause: `Mirakl refused the stock import setting ${line.sku} to ${line.to} (${line.units.length} unit(s) restocked): ${after.lastError ?? 'no reason given'}`,
-      });
-    }
-  })();
-}
-
-async function followImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise<void> {
-  if (intent.state === 'uncertain') return probeImport(ctx, intent);
   if (intent.state === 'planned') {
     // Planned but never sent (the app stopped in between): its quantities are stale, so it is dropped and the
     // units go back to pending for a fresh read.
     ctx.db.transaction(() => {
       ctx.intents.fail(intent.id, 'never sent; replaced by a fresh import', null, 'planned');
-      releaseIncrements(ctx, intent.id, 'pending', '');
+      ctx.restock.releaseUnsent(intent.id, null);
     })();
     return;
   }
@@ -148,10 +158,14 @@ async function followImport(ctx: EngineContext, intent: Intent<ImportPayload>): 
     rejected = new Map(errors.map((e) => [e.sku, e.reason]));
   }
   ctx.db.transaction(() => {
+    const applied: string[] = [];
     for (const line of intent.payload.lines) {
       const reason = status.status === 'FAILED' ? 'the whole import failed' : rejected.get(line.sku);
       if (reason) ctx.restock.markRejected(intent.id, reason, line.sku);
-      else ctx.restock.markApplied(intent.id, null, line.sku);
+      else {
+        ctx.restock.markApplied(intent.id, null, line.sku);
+        applied.push(line.sku);
+      }
       if (reason) {
         ctx.exceptions.raise({
           type: 'STOCK_REJECTED',
@@ -161,44 +175,479 @@ async function followImport(ctx: EngineContext, intent: Intent<ImportPayload>): 
         });
       }
     }
-    ctx.intents.updateOutcome(intent.id, { ...outcome, status: status.status });
+    // The quantities read from now on must show this import: only exports asked for after it ended may be used.
+    const after = stock.latestExportId();
+    stock.raiseFloor(after);
+    ctx.intents.updateOutcome(intent.id, {
+      ...outcome,
+      status: status.status,
+      settledAfterExport: after,
+      ...(intent.payload.basis && applied.length > 0 ? { toCheck: applied } : {}),
+    } satisfies ImportOutcome);
   })();
 }
 
-function probeImport(ctx: EngineContext, intent: Intent<ImportPayload>): Promise<void> {
-  if (ctx.clock.now() - Date.parse(intent.updatedAt) < settleMs) return Promise.resolve();
-  return (async () => {
-    const verdicts: ('applied' | 'not_applied' | 'unclear')[] = [];
-    for (const line of intent.payload.lines) {
-      const offer = await ctx.mirakl.offerBySku(line.sku);
-      const q = offer?.quantity ?? line.from;
-      const toTarget = Math.abs(q - line.to);
-      const toStart = Math.abs(q - line.from);
-      verdicts.push(toTarget < toStart ? 'applied' : toStart < toTarget ? 'not_applied' : 'unclear');
+// ---- reading: the export, then the sales ---------------------------------------------------------------------------
+
+async function readExport(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  const pending = stock.requestedExport();
+  if (!pending) return;
+  const giveUp = (why: string) => stock.failExport(pending.id, why);
+  const status = await ctx.mirakl.offerExportStatus(pending.tracking_id);
+  stock.sawMiraklAt(status.serverTime);
+  if (status.status === 'FAILED') return giveUp(`Mirakl could not export the offers: ${status.error?.detail ?? status.error?.code ?? 'no reason given'}`);
+  if (status.status !== 'COMPLETED') {
+    // PENDING, or a status nobody announced: waited for, within reason.
+    if (ctx.clock.now() - Date.parse(pending.requested_at) > exportGiveUpMs) giveUp(`not completed after ${exportGiveUpMs / minute} minutes (${status.status})`);
+    return;
+  }
+  const takenBy = miraklIso(status.lastUpdated) ?? miraklIso(status.serverTime);
+  if (!takenBy) return giveUp('Mirakl did not say when the export was taken');
+  const offers: ExportedOffer[] = [];
+  const quarantined: QuarantinedRecord[] = [];
+  for (const url of status.urls) {
+    try {
+      const file = await ctx.mirakl.offerExportFile(url);
+      offers.push(...file.offers);
+      quarantined.push(...file.quarantined);
+    } catch (error) {
+      // A link Mirakl should never give (another server) ends this export; a file that failed to come is fetched
+      // again at the next pass, until the export is given up.
+      if (isApiError(error) && (error.kind === 'rejected' || error.kind === 'invalid_response')) giveUp(error.message);
+      else if (ctx.clock.now() - Date.parse(pending.requested_at) > exportGiveUpMs) giveUp(`its files could not be fetched: ${(error as Error).message}`);
+      throw error;
     }
-    if (verdicts.every((v) => v === 'applied')) {
-      ctx.db.transaction(() => {
-        ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()) } satisfies ImportOutcome);
-        ctx.restock.markApplied(intent.id, 'confirmed by reading the quantities back');
-        ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'the quantities show the import was applied');
-      })();
-    } else if (verdicts.every((v) => v === 'not_applied')) {
-      ctx.db.transaction(() => {
-        ctx.intents.fail(intent.id, 'the quantities show the import was not applied', null, 'uncertain');
-        releaseIncrements(ctx, intent.id, 'pending', '');
-        ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', `intent:${intent.id}`, 'the quantities show the import was not applied');
-      })();
-    } else {
+  }
+  stock.applyExport(pending, takenBy, offers, quarantined);
+}
+
+async function readSales(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  const snapshot = stock.latestSnapshot();
+  if (!snapshot) return;
+  const through = stock.salesThrough();
+  if (through !== null && through >= snapshot.by) return;
+  if (!salesNeeded(ctx, stock, snapshot)) return;
+  const since = isoAt(Date.parse(through ?? snapshot.from) - salesOverlapMs);
+  const read = await ctx.mirakl.ordersCreatedSince(since);
+  stock.sawMiraklAt(read.serverTime);
+  stock.recordSales(read, isoAt((read.serverTime ?? ctx.clock.now()) - serverMarginMs));
+}
+
+/** Whether anything would be decided from the latest export once the sales up to it are known. */
+function salesNeeded(ctx: EngineContext, stock: StockFacts, snapshot: Snapshot): boolean {
+  const current = inFlight(ctx, stock);
+  if (current?.state === 'uncertain') return current.payload.basis !== undefined && snapshot.id > current.payload.basis.afterExport;
+  if (awaitingCheck(ctx, stock).some((i) => snapshot.id > ((i.outcome as ImportOutcome).settledAfterExport ?? Infinity))) return true;
+  return !current && snapshot.id > stock.floor() && ctx.restock.pendingOffers().length > 0;
+}
+
+// ---- deciding from facts ---------------------------------------------------------------------------------------------
+
+type LineVerdict = { kind: 'applied'; overwritten: number } | { kind: 'not_applied' } | { kind: 'wait'; why: string } | { kind: 'unclear'; why: string };
+
+/** The facts ready for a decision: an applied export, and the sales known up to when it was taken. */
+function readyFacts(stock: StockFacts): Snapshot | null {
+  const snapshot = stock.latestSnapshot();
+  const through = stock.salesThrough();
+  return snapshot && through !== null && through >= snapshot.by ? snapshot : null;
+}
+
+/**
+ * What one import line did, from the quantity the export shows and the units sold since the line's read. If it was
+ * applied at some moment after its read, the sales before that moment were overwritten and those after it came off
+ * its target: the export shows between `to − sold` and `to`. If it was not applied, every sale came off its start:
+ * exactly `from − sold`. The two never meet (a line adds at least one unit), so anything else means another change
+ * nobody accounted for, and a person decides.
+ */
+function lineVerdict(stock: StockFacts, line: ImportLine, basis: ImportBasis, snapshot: Snapshot): LineVerdict {
+  const row = stock.offer(line.sku);
+  if (!row) return { kind: 'unclear', why: `${line.sku} is no longer among Mirakl's offers` };
+  if (row.quantity === null) return { kind: 'unclear', why: `Mirakl's record of ${line.sku} cannot be read` };
+  const during = stock.sold(line.sku, snapshot.from, snapshot.by);
+  if (during !== 0) return { kind: 'wait', why: `${line.sku} sold while the export was being taken` };
+  const sold = stock.sold(line.sku, basis.readAt, snapshot.by);
+  if (sold === null) return { kind: 'unclear', why: `an order for ${line.sku} placed since the read cannot be read` };
+  const q = row.quantity;
+  if (q >= line.to - sold && q <= line.to) return { kind: 'applied', overwritten: q - (line.to - sold) };
+  if (q === line.from - sold) return { kind: 'not_applied' };
+  return { kind: 'unclear', why: `Mirakl shows ${q} of ${line.sku}: neither ${line.from - sold} (not applied) nor ${line.to - sold}–${line.to} (applied), with ${sold} unit(s) sold since the read` };
+}
+
+type ProbeState = { kind: 'not_ready' } | { kind: 'wait' } | { kind: 'decided'; snapshot: Snapshot; verdicts: LineVerdict[] };
+
+/** Whether the facts at hand can settle an import whose answer was lost. */
+function probeState(stock: StockFacts, intent: Intent<ImportPayload>): ProbeState {
+  const basis = intent.payload.basis;
+  const snapshot = readyFacts(stock);
+  // Only an export asked for after the import was sent, and taken once it has surely run, can show what it did.
+  if (!basis || !snapshot || snapshot.id <= basis.afterExport || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs) return { kind: 'not_ready' };
+  const verdicts = intent.payload.lines.map((l) => lineVerdict(stock, l, basis, snapshot));
+  return verdicts.some((v) => v.kind === 'wait') ? { kind: 'wait' } : { kind: 'decided', snapshot, verdicts };
+}
+
+function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
+  const current = inFlight(ctx, stock);
+  if (current?.state === 'uncertain') probeImport(ctx, stock, current);
+  for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
+}
+
+function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): void {
+  const subjectKey = `intent:${intent.id}`;
+  const state = probeState(stock, intent);
+  const lines = intent.payload.lines;
+  if (state.kind !== 'decided') {
+    // Still checking: a person is told once it has taken too long, and the checking goes on.
+    const isOld = !intent.payload.basis || ctx.clock.now() - Date.parse(intent.updatedAt) >= unknownAfterMs;
+    if (isOld) {
       ctx.exceptions.raise({
         type: 'OUTCOME_UNKNOWN',
-        subjectKey: `intent:${intent.id}`,
-        cause: `A stock import's answer was lost and the quantities read back do not tell whether it ran (${intent.payload.lines.length} offer(s)). Check the offers in Mirakl, then mark it confirmed or failed.`,
+        subjectKey,
+        cause: intent.payload.basis
+          ? `A stock import's answer was lost (${lines.length} offer(s)); the quantities read back since have not settled whether it ran. The app keeps checking; you may check the offers in Mirakl and mark it done or not done.`
+          : `A stock import's answer was lost (${lines.length} offer(s)), and it was sent before the app kept what it was read from. Check the offers in Mirakl, then mark it done or not done.`,
+      });
+    }
+    return;
+  }
+  const { verdicts, snapshot } = state;
+  if (verdicts.every((v) => v.kind === 'applied')) {
+    const overwritten = Object.fromEntries(lines.map((l, i) => [l.sku, (verdicts[i] as { overwritten: number }).overwritten]));
+    ctx.db.transaction(() => {
+      ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()), overwritten } satisfies ImportOutcome);
+      ctx.restock.markApplied(intent.id, 'confirmed by the quantities read back, less the units sold since');
+      ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, 'the quantities read back, less the units sold since, show the import was applied');
+      // The export that showed the import applied shows its effect: the next import may start from it.
+      stock.raiseFloor(snapshot.id - 1);
+      for (const line of lines) raiseOverwritten(ctx, stock, intent, line, overwritten[line.sku] ?? 0);
+    })();
+    return;
+  }
+  if (verdicts.every((v) => v.kind === 'not_applied')) {
+    ctx.db.transaction(() => {
+      ctx.intents.fail(intent.id, 'the quantities read back, less the units sold since, show the import was not applied', null, 'uncertain');
+      ctx.restock.releaseUnsent(intent.id, null);
+      ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, 'the quantities read back, less the units sold since, show the import was not applied');
+      stock.raiseFloor(snapshot.id - 1);
+    })();
+    return;
+  }
+  const reasons = verdicts.flatMap((v) => (v.kind === 'unclear' ? [v.why] : []));
+  ctx.exceptions.raise({
+    type: 'OUTCOME_UNKNOWN',
+    subjectKey,
+    cause: `A stock import's answer was lost and what Mirakl shows now does not tell whether it ran (${lines.length} offer(s)): ${
+      reasons.length ? reasons.join('; ') : 'some of its offers show it applied and others not'
+    }. It is not sent again: check the offers in Mirakl, then mark it done or not done.`,
+  });
+}
+
+type CheckState = { kind: 'not_ready' } | { kind: 'checked'; results: Map<string, number | null>; waiting: string[] };
+
+/** What the facts at hand say of the lines of an applied import still to be checked. */
+function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckState {
+  const outcome = intent.outcome as ImportOutcome;
+  const basis = intent.payload.basis;
+  const snapshot = readyFacts(stock);
+  if (!basis || !snapshot || snapshot.id <= (outcome.settledAfterExport ?? Infinity)) return { kind: 'not_ready' };
+  const results = new Map<string, number | null>();
+  const waiting: string[] = [];
+  for (const sku of outcome.toCheck ?? []) {
+    const line = intent.payload.lines.find((l) => l.sku === sku);
+    if (!line) continue;
+    const verdict = lineVerdict(stock, line, basis, snapshot);
+    if (verdict.kind === 'wait') waiting.push(sku);
+    // Mirakl said it was applied; a reading that contradicts that (another change to the offer) measures nothing.
+    else results.set(sku, verdict.kind === 'applied' ? verdict.overwritten : null);
+  }
+  return { kind: 'checked', results, waiting };
+}
+
+function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): void {
+  const state = checkState(stock, intent);
+  if (state.kind !== 'checked' || state.results.size === 0) return;
+  const outcome = intent.outcome as ImportOutcome;
+  const overwritten = { ...(outcome.overwritten ?? {}) };
+  ctx.db.transaction(() => {
+    for (const [sku, units] of state.results) {
+      if (units === null) continue;
+      overwritten[sku] = units;
+      const line = intent.payload.lines.find((l) => l.sku === sku);
+      if (line) raiseOverwritten(ctx, stock, intent, line, units);
+    }
+    ctx.intents.updateOutcome(intent.id, { ...outcome, toCheck: state.waiting, overwritten } satisfies ImportOutcome);
+  })();
+}
+
+function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>, line: ImportLine, units: number): void {
+  if (units <= 0) return;
+  const shown = stock.offer(line.sku)?.quantity;
+  ctx.exceptions.raise({
+    type: 'STOCK_OVERWRITTEN',
+    subjectKey: `${line.sku}:intent-${intent.id}`,
+    offerSku: line.sku,
+    cause: `${units} unit(s) of ${line.sku} sold while a stock update was on its way (it set ${line.to}, for ${line.units.length} returned unit(s), from ${line.from} read before those sales). Mirakl showed ${shown ?? 'an unreadable quantity'} afterwards: ${units} unit(s) more than there are. Lower ${line.sku} by ${units} in the back office.`,
+  });
+}
+
+// ---- the next import -------------------------------------------------------------------------------------------------
+
+async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  if (inFlight(ctx, stock)) return;
+  const pending = ctx.restock.pendingOffers();
+  if (pending.length === 0) return;
+  const snapshot = readyFacts(stock);
+  if (!snapshot || snapshot.id <= stock.floor()) return;
+  const readAt = stock.salesThrough() ?? snapshot.by;
+  const lines: ImportLine[] = [];
+  let isAmbiguous = false;
+  for (const p of pending) {
+    if (lines.length >= maxLinesPerImport) break;
+    const row = stock.offer(p.sku);
+    if (!row) {
+      // Every offer is in the snapshot (it starts from a full export): this SKU has none. Its units wait for a person
+      // and hold back no other SKU.
+      ctx.exceptions.raise({
+        type: 'OFFER_NOT_FOUND',
+        subjectKey: p.sku,
+        offerSku: p.sku,
+        cause: `${p.units.length} sellable unit(s) came back for SKU ${p.sku}, but Mirakl has no offer with that shop SKU.`,
+      });
+      continue;
+    }
+    ctx.exceptions.autoResolve('OFFER_NOT_FOUND', p.sku, 'the offer exists in Mirakl');
+    // Unreadable in Mirakl's export (held aside as MALFORMED_RECORD): its quantity cannot be trusted.
+    if (row.quantity === null) continue;
+    const during = stock.sold(p.sku, snapshot.from, snapshot.by);
+    const since = stock.sold(p.sku, snapshot.by, readAt);
+    if (during !== 0 || since === null) {
+      // Sold while the export was taken (its quantity may or may not count that sale), or a sale since cannot be
+      // read: this offer waits for the next export.
+      isAmbiguous = true;
+      continue;
+    }
+    const from = Math.max(0, row.quantity - since);
+    lines.push({ sku: p.sku, from, to: from + p.units.length, units: p.units });
+  }
+  if (lines.length === 0) {
+    if (isAmbiguous) stock.raiseFloor(snapshot.id);
+    return;
+  }
+  // While the facts were read, a person may have skipped or remapped some of these units (or another path moved them):
+  // the guard is checked again now, in the same transaction that plans the import and just before it is sent. Only
+  // units still pending on the same offer go out, and each line adds exactly the units it carries.
+  let intent: Intent<ImportPayload> | undefined;
+  let sending: ImportLine[] = [];
+  ctx.db.transaction(() => {
+    const claimable = ctx.restock.stillPending(lines);
+    if (claimable.length === 0) return;
+    const allUnits = claimable.flatMap((l) => l.units);
+    // The units' exactly-once guarantee is their own state (pending → importing → applied); the key only names this
+    // attempt, so a later attempt for the same units after a proven failure gets a fresh read and a new intent.
+    const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
+    const planned = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines: [] } });
+    sending = ctx.restock.claimForImport(planned.id, claimable);
+    const afterExport = stock.latestExportId();
+    const basis: ImportBasis = { exportId: snapshot.id, readAt, sentAfter: stock.miraklNow() ?? readAt, afterExport };
+    ctx.intents.setPayload(planned.id, { lines: sending, basis } satisfies ImportPayload);
+    // No export asked for before this import can show what it did.
+    stock.raiseFloor(afterExport);
+    intent = ctx.intents.get<ImportPayload>(planned.id);
+  })();
+  if (!intent) return;
+  await sendStockImport(ctx, intent, sending);
+}
+
+async function sendStockImport(ctx: EngineContext, intent: Intent<ImportPayload>, lines: ImportLine[]): Promise<void> {
+  await sendIntents(ctx, [intent], {
+    point: 'sto01',
+    isUnsafeWrite: true,
+    call: () => ctx.mirakl.importStock(lines.map((l) => ({ sku: l.sku, quantity: l.to }))),
+    onResult: (importId) => ctx.intents.confirm(intent.id, { importId, status: 'SUBMITTED' } satisfies ImportOutcome),
+  });
+  const after = ctx.intents.get<ImportPayload>(intent.id);
+  if (after?.state !== 'failed') return;
+  const isRefused = after.nextAttemptAt === null;
+  ctx.db.transaction(() => {
+    if (isRefused) ctx.restock.markRejected(intent.id, after.lastError ?? '');
+    else ctx.restock.releaseUnsent(intent.id, null);
+    // Refused outright: these units are not back on sale, and only a person can say what to do about it.
+    for (const line of isRefused ? lines : []) {
+      ctx.exceptions.raise({
+        type: 'STOCK_REJECTED',
+        subjectKey: `${line.sku}:intent-${intent.id}`,
+        offerSku: line.sku,
+        cause: `Mirakl refused the stock import setting ${line.sku} to ${line.to} (${line.units.length} unit(s) restocked): ${after.lastError ?? 'no reason given'}`,
       });
     }
   })();
 }
 
-function releaseIncrements(ctx: EngineContext, intentId: number, state: 'pending' | 'rejected', note: string): void {
-  if (state === 'pending') ctx.restock.releaseUnsent(intentId, note || null);
-  else ctx.restock.markRejected(intentId, note);
+// ---- asking for the next export --------------------------------------------------------------------------------------
+
+/** Whether a fresher export would let something be decided; null when none is needed now. */
+function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
+  if (stock.requestedExport()) return null;
+  const latest = stock.latestSnapshot();
+  const now = ctx.clock.now();
+  const current = inFlight(ctx, stock);
+  if (current?.state === 'uncertain' && current.payload.basis) {
+    // Read back once the import has surely run (our clock only says when to ask; Mirakl's decides what counts).
+    const state = probeState(stock, current);
+    if (state.kind === 'wait') return 'an import whose answer was lost: its offer sold while the last export was taken';
+    if (state.kind === 'not_ready' && now - Date.parse(current.updatedAt) >= settleMs + minute && (!latest || isSnapshotTooEarly(latest, current.payload.basis))) {
+      return 'an import whose answer was lost, read back';
+    }
+  }
+  for (const intent of awaitingCheck(ctx, stock)) {
+    const settled = (intent.outcome as ImportOutcome).settledAfterExport ?? Infinity;
+    if (!latest || latest.id <= settled) return 'an applied import, read back for what it overwrote';
+    const state = checkState(stock, intent);
+    if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
+  }
+  if (current) return null;
+  const pending = ctx.restock.pendingOffers();
+  if (pending.length === 0) return null;
+  if (!latest || latest.id <= stock.floor()) return 'units to restock';
+  const isHeld = pending.some((p) => stock.offer(p.sku)?.quantity == null);
+  const last = stock.latestExport();
+  if (isHeld && (!last || now - Date.parse(last.requested_at) >= heldRefreshMs)) return 'units waiting on an offer Mirakl has not readably got';
+  return null;
+}
+
+function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
+  return snapshot.id <= basis.afterExport || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
+}
+
+async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  const why = exportWanted(ctx, stock);
+  if (!why) return;
+  const previous = stock.latestSnapshot();
+  const lastFull = stock.lastFullExport();
+  const isFullDue = !previous || !lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs;
+  let asked: { trackingId: string; serverTime: number | null };
+  let mode: 'full' | 'differential' = isFullDue ? 'full' : 'differential';
+  try {
+    asked = await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since: previous?.from ?? '' });
+  } catch (error) {
+    // Mirakl allows one full export a day: until then, what changed since the last one will do.
+    if (!(mode === 'full' && previous && isApiError(error) && error.kind === 'rate_limited')) throw error;
+    mode = 'differential';
+    asked = await ctx.mirakl.requestOfferExport({ since: previous.from });
+  }
+  stock.sawMiraklAt(asked.serverTime);
+  stock.recordExport(asked.trackingId, mode, mode === 'differential' ? (previous?.from ?? null) : null, isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs));
+  ctx.log.info('stock export asked for', { mode, why });
+}
+
+// ---- the facts, kept locally ----------------------------------------------------------------------------------------
+
+type StockFacts = ReturnType<typeof stockFacts>;
+
+/** ISO on Mirakl's clock, from what an answer said (an ISO date or a time in ms); null when it said nothing usable. */
+function miraklIso(value: string | number | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  return Number.isNaN(ms) ? null : isoAt(ms);
+}
+
+/**
+ * The snapshot of offer quantities, the exports and the sales (core/store/stock-facts-repo.ts): Mirakl's facts as last
+ * read, with the two cursors that say what they may decide — the export floor (exports up to it predate our last
+ * import's effect) and how far the sales are known (Mirakl's clock) — and the records that could not be read held aside.
+ */
+function stockFacts(ctx: EngineContext) {
+  const repo = createStockFactsRepo(ctx);
+  const cursor = {
+    floor: 'stock.export_floor',
+    salesThrough: 'stock.sales_through',
+    miraklNow: 'stock.mirakl_now',
+  };
+  const now = () => isoAt(ctx.clock.now());
+  const numberAt = (name: string): number => Number(ctx.cursors.get(name) ?? '0');
+  const heldAmong = (operation: string, keys: Iterable<string>): string[] => {
+    const wanted = new Set(keys);
+    return ctx.quarantine.heldKeys(operation, 10_000).filter((k) => wanted.has(k));
+  };
+
+  return {
+    repo,
+    floor: (): number => numberAt(cursor.floor),
+    /** Exports up to `id` may no longer be used to plan an import; the floor never goes down. */
+    raiseFloor(id: number): void {
+      if (id > numberAt(cursor.floor)) ctx.cursors.set(cursor.floor, String(id));
+    },
+    salesThrough: (): string | null => ctx.cursors.get(cursor.salesThrough),
+    /** The latest time Mirakl's answers to the stock reads carried: a moment already past on Mirakl's clock. */
+    miraklNow: (): string | null => ctx.cursors.get(cursor.miraklNow),
+    sawMiraklAt(serverTime: number | null): void {
+      const at = miraklIso(serverTime);
+      const known = ctx.cursors.get(cursor.miraklNow);
+      if (at && (!known || at > known)) ctx.cursors.set(cursor.miraklNow, at);
+    },
+
+    latestExportId: (): number => repo.latestExportId(),
+    latestExport: (): OfferExportRow | undefined => repo.latestExport(),
+    requestedExport: (): OfferExportRow | undefined => repo.requestedExport(),
+    lastFullExport: (): OfferExportRow | undefined => repo.latestApplied('full'),
+    latestSnapshot(): Snapshot | null {
+      const row = repo.latestApplied();
+      return row?.taken_by_mirakl ? { id: row.id, from: row.taken_from_mirakl, by: row.taken_by_mirakl } : null;
+    },
+    recordExport: (trackingId: string, mode: 'full' | 'differential', since: string | null, takenFrom: string): void =>
+      repo.recordExport({ trackingId, mode, since, takenFrom, now: now() }),
+    failExport(id: number, error: string): void {
+      repo.failExport(id, error);
+      ctx.log.warn('stock export given up', { id, error });
+    },
+
+    /** The export's offers, as in repo.applyExport; an offer whose record cannot be read is held aside (MALFORMED_RECORD). */
+    applyExport(exp: OfferExportRow, takenBy: string, offers: ExportedOffer[], quarantined: QuarantinedRecord[]): void {
+      ctx.db.transaction(() => {
+        // A record without a readable shop SKU names no offer: it is held aside, and changes nothing in the snapshot.
+        const unreadable = quarantined.filter((r) => !r.key.startsWith('#')).map((r) => r.key);
+        repo.applyExport({ id: exp.id, isFull: exp.mode === 'full', takenBy, offers, unreadable, now: now() });
+        ctx.quarantine.hold(quarantined);
+        // A readable copy ends an earlier hold (of this export's kind, or of the per-offer reads used before it).
+        const readable = offers.map((o) => o.shop_sku);
+        for (const operation of ['OF52', 'OF21']) ctx.quarantine.release(operation, heldAmong(operation, readable));
+      })();
+    },
+
+    offer: (sku: string): { quantity: number | null } | undefined => repo.offer(sku),
+
+    /** Units of `sku` sold in (from, to] on Mirakl's clock; null when a sale in that window cannot be read. */
+    sold(sku: string, from: string, to: string): number | null {
+      if (to <= from) return 0;
+      const r = repo.soldIn(sku, from, to);
+      return r.unknown > 0 ? null : r.units;
+    },
+
+    /** Sales read from OR11, known through `through` (Mirakl's clock); an order that cannot be read is held aside. */
+    recordSales(
+      read: {
+        sales: { order_id: string; order_line_id: string; offer_sku: string; quantity: number; created_date: string }[];
+        unreadable: { record: QuarantinedRecord; createdDate: string | null; skus: (string | null)[] }[];
+      },
+      through: string,
+    ): void {
+      ctx.db.transaction(() => {
+        const readableOrders = [...new Set(read.sales.map((s) => s.order_id))];
+        repo.recordSales({
+          readableOrders,
+          sales: [
+            ...read.sales.map((s) => ({ orderLineId: s.order_line_id, orderId: s.order_id, offerSku: s.offer_sku, quantity: s.quantity, createdMirakl: miraklIso(s.created_date) ?? through })),
+            ...read.unreadable.flatMap((u) =>
+              u.skus.map((sku, i) => ({ orderLineId: `${u.record.key}#${i + 1}`, orderId: u.record.key, offerSku: sku, quantity: null, createdMirakl: miraklIso(u.createdDate) ?? through })),
+            ),
+          ],
+          now: now(),
+          keepFrom: isoAt(Date.parse(through) - salesKeptMs),
+        });
+        ctx.quarantine.hold(read.unreadable.map((u) => u.record));
+        ctx.quarantine.release('OR11', heldAmong('OR11', readableOrders));
+        const known = ctx.cursors.get(cursor.salesThrough);
+        if (!known || through > known) ctx.cursors.set(cursor.salesThrough, through);
+      })();
+    },
+  };
 }

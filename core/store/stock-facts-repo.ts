@@ -1,0 +1,124 @@
+import type { Statement } from 'better-sqlite3';
+
+// What the stock feed knows of Mirakl: the offer exports it asked for (offer_exports), the offers' quantities the
+// latest applied one shows (offer_stock), the units sold (offer_sales), and which stock imports are in flight or still
+// to be checked. Reads, and writes to those three tables only: stock increments are written by core/ledger/restock.ts,
+// intents by core/ledger/intents.ts. Statements come from the caller's per-connection cache (the domain context's).
+
+export interface StatementSource {
+  q(sql: string): Statement;
+}
+
+export interface OfferExportRow {
+  id: number;
+  tracking_id: string;
+  mode: 'full' | 'differential';
+  state: 'requested' | 'applied' | 'failed';
+  requested_at: string;
+  taken_from_mirakl: string;
+  taken_by_mirakl: string | null;
+}
+
+export interface ExportedOffer {
+  shop_sku: string;
+  offer_id?: string | undefined;
+  /** null: its record could not be read (or it is deleted). */
+  quantity: number | null;
+  active: boolean;
+  deleted: boolean;
+}
+
+export interface SaleRow {
+  orderLineId: string;
+  orderId: string;
+  /** null: the order could not be read far enough to tell the offer. */
+  offerSku: string | null;
+  /** null: the order could not be read far enough to tell the units. */
+  quantity: number | null;
+  createdMirakl: string;
+}
+
+const exportColumns = 'id, tracking_id, mode, state, requested_at, taken_from_mirakl, taken_by_mirakl';
+
+export function createStockFactsRepo(source: StatementSource) {
+  const { q } = source;
+  return {
+    // ---- stock imports (read only) -----------------------------------------------------------------------------
+    /** The stock import not finished yet, if any (one at a time): planned, sending, uncertain or still running. */
+    importInFlight: (): number | undefined =>
+      (
+        q(`SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain')
+             OR (state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED')))
+           ORDER BY id LIMIT 1`).get() as { id: number } | undefined
+      )?.id,
+    /** Applied stock imports with lines whose overwrite is still to be measured, oldest first. */
+    importsToCheck: (): number[] =>
+      (
+        q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state = 'confirmed'
+             AND json_array_length(coalesce(json_extract(outcome, '$.toCheck'), '[]')) > 0 ORDER BY id`).all() as { id: number }[]
+      ).map((r) => r.id),
+
+    // ---- exports ----------------------------------------------------------------------------------------------
+    latestExportId: (): number => (q('SELECT coalesce(max(id), 0) AS id FROM offer_exports').get() as { id: number }).id,
+    latestExport: (): OfferExportRow | undefined => q(`SELECT ${exportColumns} FROM offer_exports ORDER BY id DESC LIMIT 1`).get() as OfferExportRow | undefined,
+    requestedExport: (): OfferExportRow | undefined =>
+      q(`SELECT ${exportColumns} FROM offer_exports WHERE state = 'requested' ORDER BY id DESC LIMIT 1`).get() as OfferExportRow | undefined,
+    latestApplied: (mode?: 'full'): OfferExportRow | undefined =>
+      q(`SELECT ${exportColumns} FROM offer_exports WHERE state = 'applied' AND (@mode IS NULL OR mode = @mode) ORDER BY id DESC LIMIT 1`).get({ mode: mode ?? null }) as
+        | OfferExportRow
+        | undefined,
+    /** An export Mirakl took the request for, its contents taken no earlier than `takenFrom` (Mirakl's clock). */
+    recordExport(e: { trackingId: string; mode: 'full' | 'differential'; since: string | null; takenFrom: string; now: string }): void {
+      q(`INSERT INTO offer_exports (tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl) VALUES (?, ?, ?, 'requested', ?, ?)`).run(
+        e.trackingId,
+        e.mode,
+        e.since,
+        e.now,
+        e.takenFrom,
+      );
+    },
+    failExport: (id: number, error: string): void => void q(`UPDATE offer_exports SET state = 'failed', error = ? WHERE id = ? AND state = 'requested'`).run(error, id),
+    /**
+     * The export's offers replace what is known of them; a full export replaces everything (an offer absent from it
+     * does not exist). `unreadable` are the shop SKUs whose records could not be read: their quantity is forgotten.
+     * Run in the caller's transaction.
+     */
+    applyExport(e: { id: number; isFull: boolean; takenBy: string; offers: readonly ExportedOffer[]; unreadable: readonly string[]; now: string }): void {
+      const upsert = q(`INSERT INTO offer_stock (shop_sku, offer_id, quantity, is_active, export_id, updated_at)
+        VALUES (@sku, @offerId, @quantity, @isActive, @exportId, @now)
+        ON CONFLICT (shop_sku) DO UPDATE SET offer_id = coalesce(excluded.offer_id, offer_stock.offer_id), quantity = excluded.quantity,
+          is_active = excluded.is_active, export_id = excluded.export_id, updated_at = excluded.updated_at`);
+      if (e.isFull) q('DELETE FROM offer_stock').run();
+      for (const o of e.offers) {
+        if (o.deleted) q('DELETE FROM offer_stock WHERE shop_sku = ?').run(o.shop_sku);
+        else upsert.run({ sku: o.shop_sku, offerId: o.offer_id ?? null, quantity: o.quantity, isActive: o.active ? 1 : 0, exportId: e.id, now: e.now });
+      }
+      for (const sku of e.unreadable) upsert.run({ sku, offerId: null, quantity: null, isActive: 1, exportId: e.id, now: e.now });
+      q(`UPDATE offer_exports SET state = 'applied', taken_by_mirakl = ?, applied_at = ?, offers = ?, unreadable = ? WHERE id = ?`).run(
+        e.takenBy,
+        e.now,
+        e.offers.length,
+        e.unreadable.length,
+        e.id,
+      );
+    },
+
+    // ---- offers and sales ---------------------------------------------------------------------------------------
+    offer: (sku: string): { quantity: number | null } | undefined => q('SELECT quantity FROM offer_stock WHERE shop_sku = ?').get(sku) as { quantity: number | null } | undefined,
+    /** Units of `sku` sold in (from, to] on Mirakl's clock, and how many sales there cannot be read (they may be of it). */
+    soldIn: (sku: string, from: string, to: string): { units: number; unknown: number } =>
+      q(`SELECT coalesce(sum(quantity), 0) AS units, count(*) - count(quantity) AS unknown FROM offer_sales
+        WHERE created_mirakl > @from AND created_mirakl <= @to AND (offer_sku = @sku OR offer_sku IS NULL)`).get({ sku, from, to }) as { units: number; unknown: number },
+    /** Sales as OR11 showed them (run in the caller's transaction): an order read whole replaces what an unreadable copy said. */
+    recordSales(e: { readableOrders: readonly string[]; sales: readonly SaleRow[]; now: string; keepFrom: string }): void {
+      for (const orderId of e.readableOrders) q('DELETE FROM offer_sales WHERE order_id = ? AND quantity IS NULL').run(orderId);
+      const upsert = q(`INSERT INTO offer_sales (order_line_id, order_id, offer_sku, quantity, created_mirakl, seen_at)
+        VALUES (@lineId, @orderId, @sku, @quantity, @created, @now)
+        ON CONFLICT (order_line_id) DO UPDATE SET offer_sku = excluded.offer_sku, quantity = excluded.quantity, created_mirakl = excluded.created_mirakl`);
+      for (const s of e.sales) upsert.run({ lineId: s.orderLineId, orderId: s.orderId, sku: s.offerSku, quantity: s.quantity, created: s.createdMirakl, now: e.now });
+      q('DELETE FROM offer_sales WHERE created_mirakl < ?').run(e.keepFrom);
+    },
+  };
+}
+
+export type StockFactsRepo = ReturnType<typeof createStockFactsRepo>;
