@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Mappings } from '../mappings/load';
 import { createMiraklClient } from '../mirakl/client';
@@ -5,14 +6,20 @@ import type { HttpPort } from '../net/http';
 import type { Clock, Logger, Random } from '../ports';
 import { createReboundClient } from '../rebound/client';
 import { createSqliteBudgetStore } from '../store/budget-repo';
+import { acquireFolderLock, type FolderLock, type FolderLockOptions } from '../store/folder-lock';
 import { createSqliteJournal } from '../store/journal-repo';
 import { createEngineContext } from '../sync/context';
-import { createEngine } from '../sync/engine';
+import { createEngine, type Engine } from '../sync/engine';
 import type { CommandQueue } from '../ledger/queue';
 import type { EventBus } from './event-bus';
 
 // Builds the sync engine for a set of connections. Live mode and Sandbox mode differ only in the URLs and
 // credentials passed here: the engine has no special case for the sandbox.
+//
+// One engine per data folder (DESIGN.md): every process that runs an engine (the desktop core, `npm run sync`,
+// `npm run web`) builds it here, and here it first takes the lock of the folder its database is in. Building the
+// engine already settles intents left `sending`, so no second engine may get that far: it refuses, naming the
+// holder, or waits for it. A sandbox run's fresh folder has a lock of its own.
 
 export interface Connections {
   mirakl: { baseUrl: string; shopId?: number; apiKey: () => Promise<string> };
@@ -31,9 +38,30 @@ export interface SyncRuntimeOptions {
   webhook?: { url: string; secret: string } | null;
   /** The queue people's actions go through (the core's), so the engine's feeds and their actions never interleave. */
   queue?: CommandQueue;
+  /** Refuse (default) or wait while another process holds the folder; what to do if the lock is lost. */
+  lock?: Pick<FolderLockOptions, 'wait' | 'signal' | 'onBusy' | 'onLost' | 'command'>;
 }
 
-export function createSyncRuntime(options: SyncRuntimeOptions) {
+export interface SyncRuntime {
+  ctx: ReturnType<typeof createEngineContext>;
+  engine: Engine;
+  /** Held while the engine may run: release it once the engine has stopped. */
+  lock: FolderLock;
+}
+
+/** Rejects with FolderBusyError while another process runs an engine on the database's folder (unless `lock.wait`). */
+export async function createSyncRuntime(options: SyncRuntimeOptions): Promise<SyncRuntime> {
+  if (options.db.memory) throw new Error('The sync engine needs a database file: the folder it is in is what it locks.');
+  const lock = await acquireFolderLock(dirname(options.db.name), options.lock ?? {});
+  try {
+    return { ...buildEngine(options), lock };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+function buildEngine(options: SyncRuntimeOptions) {
   const common = {
     clock: options.clock,
     http: options.http,

@@ -12,6 +12,7 @@ import type { Clock, Ids, Logger, Random, SecretStore } from '../ports';
 import { createReboundClient } from '../rebound/client';
 import { defaultScenario, faultProfiles, startSandbox, type FaultProfileName, type Sandbox, type Scenario } from '../sandbox/index';
 import { openStore, type Store } from '../store/db';
+import { describeBusy, type FolderLock } from '../store/folder-lock';
 import { createSettingsRepo } from '../store/settings-repo';
 import { createWarmupClock } from './sandbox-clock';
 import type { EngineContext } from '../sync/context';
@@ -23,7 +24,7 @@ import type { Dispatch } from './dispatch';
 import { createEventBus } from './event-bus';
 import { readConnectionSettings, resolveMode, secretAccounts } from './mode';
 import type { Reconfigured } from './settings-service';
-import { createSyncRuntime, type Connections } from './sync-runtime';
+import { createSyncRuntime, type Connections, type SyncRuntimeOptions } from './sync-runtime';
 import { createSyncService, type Sleep, type SyncService } from './sync-service';
 
 // What every host runs (the web host, Electron's core process): the core plus its sync service, in Sandbox mode or
@@ -37,6 +38,11 @@ import { createSyncService, type Sleep, type SyncService } from './sync-service'
 // (`<data folder>/workbench.sqlite`) is never touched by the sandbox: it holds the connection settings in both modes
 // and the live data once live mode is configured. A per-process folder means two hosts started on the same data
 // folder (a browser tab and the desktop app) never delete each other's sandbox.
+//
+// One engine per data folder: in live mode the sync service runs only while this process holds the data folder's
+// lock. When another process holds it (`npm run sync`, a browser-mode host, the desktop app), the workbench still
+// opens and shows the data, says in the sync status who holds the folder, and starts syncing by itself once that one
+// stops (or its lock goes stale after a crash).
 
 export interface SandboxSettings {
   seed?: number;
@@ -116,6 +122,8 @@ interface Session {
   problem: string | null;
   sandbox: Sandbox | null;
   close(): Promise<void>;
+  /** Closes this session's database under a cycle still running, and frees the data folder (see `abandon`). */
+  abandon(): Promise<void>;
 }
 
 export async function startWorkbench(given: WorkbenchOptions) {
@@ -161,8 +169,8 @@ export async function startWorkbench(given: WorkbenchOptions) {
     });
   }
 
-  function service(core: Core, connections: Connections, mode: Mode, webhook: { url: string; secret: string } | null) {
-    const runtime = createSyncRuntime({
+  async function service(core: Core, connections: Connections, mode: Mode, webhook: { url: string; secret: string } | null, lock: SyncRuntimeOptions['lock']) {
+    const runtime = await createSyncRuntime({
       db: core.store.db,
       clock: core.clock,
       random: options.random,
@@ -173,6 +181,7 @@ export async function startWorkbench(given: WorkbenchOptions) {
       connections,
       webhook,
       queue: core.queue,
+      lock,
     });
     const sync = createSyncService({
       mode,
@@ -249,7 +258,8 @@ export async function startWorkbench(given: WorkbenchOptions) {
           webhook = null;
         }
       }
-      const { runtime, sync } = service(core, connections, 'sandbox', webhook);
+      // The sandbox's folder is this process's own: its lock is free.
+      const { runtime, sync } = await service(core, connections, 'sandbox', webhook, { onLost: (error) => lostLock(holder.session, error) });
       context = runtime.ctx;
       const session: Session = {
         mode: 'sandbox',
@@ -262,6 +272,11 @@ export async function startWorkbench(given: WorkbenchOptions) {
           await receiver?.close();
           await sandbox.close();
           store.close();
+          await runtime.lock.release();
+        },
+        abandon: async () => {
+          store.close();
+          await runtime.lock.release();
         },
       };
       holder.session = session;
@@ -277,7 +292,7 @@ export async function startWorkbench(given: WorkbenchOptions) {
   async function openLive(): Promise<Session> {
     const holder: { session: Session | null } = { session: null };
     const core = buildCore(main, options.clock, 'live', join(options.dataDir, 'mappings'), holder);
-    const session: Session = { mode: 'live', core, service: null, problem: null, sandbox: null, close: async () => {} };
+    const session: Session = { mode: 'live', core, service: null, problem: null, sandbox: null, close: async () => {}, abandon: async () => main.close() };
     holder.session = session;
     const stored = readConnectionSettings(settings);
     let apiKey: string | null = null;
@@ -306,11 +321,71 @@ export async function startWorkbench(given: WorkbenchOptions) {
         ...(stored.rebound.flowKey ? { flowKey: stored.rebound.flowKey } : {}),
       },
     };
-    const { sync } = service(core, connections, 'live', null);
-    session.service = sync;
-    session.close = () => sync.stop();
-    log.info('live mode', { mirakl: stored.mirakl.baseUrl, rebound: stored.rebound.baseUrl });
+    // The folder may be another process's engine's: then wait for it in the background, with the data on view.
+    const waiting = new AbortController();
+    let lock: FolderLock | null = null;
+    let isBusy = false;
+    let toldBusy = () => {};
+    const busyNoticed = new Promise<'busy'>((resolve) => (toldBusy = () => resolve('busy')));
+    const building = service(core, connections, 'live', null, {
+      wait: true,
+      signal: waiting.signal,
+      onBusy: (busy) => {
+        isBusy = true;
+        session.problem = `${describeBusy(busy)} This app shows the data but does not sync it meanwhile; it starts syncing by itself once that engine stops.`;
+        log.warn('live sync waits for the data folder', { folder: busy.dir, holder: busy.holder, isHolderGone: busy.isHolderGone });
+        announceStopped(session);
+        toldBusy();
+      },
+      onLost: (error) => lostLock(session, error),
+    });
+    const settled = building.then(
+      async (built) => {
+        if (waiting.signal.aborted) return built.runtime.lock.release();
+        lock = built.runtime.lock;
+        session.service = built.sync;
+        session.problem = null;
+        // Found free at once, the caller starts it; after a wait, nobody else will.
+        if (!isBusy) return;
+        log.info('live sync starts: the data folder is free now', { folder: options.dataDir, tookOver: built.runtime.lock.tookOver });
+        if (options.autoStart ?? true) built.sync.start();
+      },
+      (error: unknown) => {
+        // Before any wait the caller gets the error itself, as from any other failure to open.
+        if (waiting.signal.aborted || !isBusy) return;
+        session.problem = `The sync service did not start: ${(error as Error).message}`;
+        log.error('live sync could not start', { error: (error as Error).message });
+        announceStopped(session);
+      },
+    );
+    const first = await Promise.race([building.then(() => 'built' as const), busyNoticed]);
+    if (first === 'built') await settled;
+    session.close = async () => {
+      waiting.abort(new Error('the workbench closed'));
+      await settled;
+      await session.service?.stop();
+      await lock?.release();
+    };
+    session.abandon = async () => {
+      waiting.abort(new Error('the workbench closed'));
+      main.close();
+      await lock?.release();
+    };
+    log.info('live mode', { mirakl: stored.mirakl.baseUrl, rebound: stored.rebound.baseUrl, waitsForFolder: isBusy });
     return session;
+  }
+
+  /** The sync status changed without the service saying so (none runs, or it was stopped from here). */
+  function announceStopped(s: Session): void {
+    events.emit('sync.stateChanged', { state: 'stopped', mode: s.mode, lastCycleAt: null, lastError: s.problem });
+  }
+
+  /** Another process took the data folder's lock over (this one stalled past its staleness): stop syncing here. */
+  function lostLock(s: Session | null, error: Error): void {
+    if (!s) return;
+    s.problem = `This app stopped syncing: another process took over the data folder's lock (${error.message}). Restart the app to sync here again.`;
+    log.error('the data folder lock was lost; the sync service stops', { error: error.message });
+    void s.service?.stop().then(() => announceStopped(s));
   }
 
   const open = (mode: Mode) => (mode === 'sandbox' ? openSandbox() : openLive());
@@ -378,6 +453,12 @@ export async function startWorkbench(given: WorkbenchOptions) {
     },
     startSync: () => session.service?.start(),
     info: () => ({ mode: session.mode, dataDir: options.dataDir, databaseFile: session.core.store.file }),
+    /**
+     * For a quit whose cycle did not finish in time: closes the engine's database under the cycle still out (with it
+     * closed, no intent can be marked `sending`, so no further call can go out) and frees the data folder for the
+     * next engine. The process is expected to exit next.
+     */
+    abandon: () => session.abandon(),
     /** Lets the cycle in flight finish, stops the sandbox, closes both databases. */
     async close(): Promise<void> {
       await restarting;

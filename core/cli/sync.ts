@@ -14,13 +14,23 @@ import { fetchHttp } from '../net/http';
 import { createScaledClock } from '../sandbox/clock';
 import { defaultScenario, startSandbox } from '../sandbox/index';
 import { openStore } from '../store/db';
+import { describeBusy, describeHolder, FolderBusyError } from '../store/folder-lock';
 import { sourceMigrationsDir } from '../store/paths';
 import { parseFlags, UsageError } from './args';
 import { defaultDataDir } from './paths';
 import { reportFatal } from './web';
 
-const usage = `Usage: npm run sync -- (--once | --watch) [--config FILE] [--data-dir DIR] [--speed X] [--seed N]
-  Runs the sync engine: --once runs every feed once and exits; --watch keeps running (Ctrl+C stops it).
+/** EX_TEMPFAIL: another engine holds the data folder; trying again later may work. */
+const busyExitCode = 75;
+/** How long a stop waits for the cycle in flight; the rest of the 10 s is for closing. */
+const drainMs = 7_000;
+const stopWithinMs = 10_000;
+
+const usage = `Usage: npm run sync -- (--once | --watch) [--wait] [--config FILE] [--data-dir DIR] [--speed X] [--seed N]
+  Runs the sync engine: --once runs every feed once and exits; --watch keeps running. Ctrl+C (or SIGTERM) stops it
+  within 10 s: the calls in flight finish, or stay recorded as 'sending' for the next start to check.
+  One engine runs per data folder: while another holds it (npm run sync, npm run web, the desktop app), this one
+  refuses and names it (exit code ${busyExitCode}); with --wait it starts as soon as that one stops.
   Without --config it starts the built-in sandbox (seed --seed, sandbox time --speed times real time, default 3600)
   and syncs against it. --config FILE (YAML or JSON) names live endpoints:
     mirakl:  { baseUrl: https://<instance>.mirakl.net, shopId: 2001 }
@@ -38,10 +48,26 @@ const configSchema = z
 async function main(): Promise<void> {
   const flags = parseFlags(
     process.argv.slice(2),
-    { once: 'boolean', watch: 'boolean', config: 'string', 'data-dir': 'string', speed: 'string', seed: 'string' },
+    { once: 'boolean', watch: 'boolean', wait: 'boolean', config: 'string', 'data-dir': 'string', speed: 'string', seed: 'string' },
     usage,
   );
   if (Boolean(flags.once) === Boolean(flags.watch)) throw new UsageError(`Give exactly one of --once and --watch.\n${usage}`);
+  const say = (line: string) => void process.stderr.write(line + '\n');
+  // Ctrl+C reaches every process of the terminal's group, and npm passes it on too: the same signal may come twice.
+  const stopRequest = new AbortController();
+  let stopSignal: NodeJS.Signals | null = null;
+  let stopAskedAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) {
+      if (Date.now() - stopAskedAt > 1000) say(`Already stopping (${signal} again): it takes at most ${stopWithinMs / 1000} s in all.`);
+      return;
+    }
+    stopSignal = signal;
+    stopAskedAt = Date.now();
+    stopRequest.abort(new Error(`stopped by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   // The sandbox forgets everything when it stops, so a sandbox run gets a database of its own: mixing it with
   // live data, or with an earlier sandbox run, would describe returns no system knows.
   const dataDir = flags['data-dir'] ?? (flags.config ? defaultDataDir() : mkdtempSync(join(tmpdir(), 'rw-sandbox-sync-')));
@@ -90,40 +116,137 @@ async function main(): Promise<void> {
 
   const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
   const mappings = loadMappings(undefined, join(dataDir, 'mappings'));
-  const { engine } = createSyncRuntime({ db: store.db, clock, random: systemRandom, log, http: redactingHttp(fetchHttp, redactor), events: null, mappings: () => mappings, connections });
-  const summary = () => {
-    const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
-    return {
-      at: new Date(clock.now()).toISOString(),
-      returns: count('SELECT count(*) AS n FROM mirakl_returns'),
-      inReBound: count('SELECT count(*) AS n FROM rebound_return_orders'),
-      refundsConfirmed: count(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed'`),
-      unitsRestocked: count(`SELECT count(*) AS n FROM stock_increments WHERE state = 'applied'`),
-      openExceptions: count(`SELECT count(*) AS n FROM exceptions WHERE state != 'resolved'`),
-    };
-  };
-  const cycle = async (force: boolean) => {
-    const report = await engine.runCycle({ force });
-    process.stdout.write(JSON.stringify({ ...summary(), ran: report.ran, failed: report.failed }) + '\n');
-  };
-  if (flags.once) {
-    await cycle(true);
+  let runtime: Awaited<ReturnType<typeof createSyncRuntime>>;
+  try {
+    runtime = await createSyncRuntime({
+      db: store.db,
+      clock,
+      random: systemRandom,
+      log,
+      http: redactingHttp(fetchHttp, redactor),
+      events: null,
+      mappings: () => mappings,
+      connections,
+      lock: {
+        wait: Boolean(flags.wait),
+        signal: stopRequest.signal,
+        onBusy: (busy) => say(busy.isHolderGone ? describeBusy(busy) : `Waiting for the data folder. ${describeBusy(busy)} This one starts as soon as that one stops (Ctrl+C stops waiting).`),
+        onLost: (error) => {
+          say(`This engine lost the data folder's lock (${error.message}): another process took it over. Stopping.`);
+          process.exitCode = 1;
+          onSignal('SIGTERM');
+        },
+      },
+    });
+  } catch (error) {
     store.close();
+    await stopSandbox();
+    if (error instanceof FolderBusyError) {
+      say(
+        `${error.message}\nOne engine per data folder: two would send the same calls to Mirakl and ReBound. Stop that one first, ` +
+          'or add --wait to start this one as soon as it stops.',
+      );
+      process.exit(busyExitCode);
+    }
+    if (stopRequest.signal.aborted) {
+      say(`Stopped (${stopSignal ?? 'signal'}) while waiting for the data folder: this engine never started.`);
+      process.exit(0);
+    }
+    throw error;
+  }
+  const { engine, lock } = runtime;
+  if (lock.tookOver) say(`Took over ${dataDir} from ${describeHolder(lock.tookOver.holder)}, which ended without releasing it.`);
+  say(`Sync engine started on ${dataDir} (pid ${process.pid}). Ctrl+C stops it within ${stopWithinMs / 1000} s, once the calls in flight are done.`);
+
+  const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+  const summary = () => ({
+    at: new Date(clock.now()).toISOString(),
+    returns: count('SELECT count(*) AS n FROM mirakl_returns'),
+    inReBound: count('SELECT count(*) AS n FROM rebound_return_orders'),
+    refundsConfirmed: count(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed'`),
+    unitsRestocked: count(`SELECT count(*) AS n FROM stock_increments WHERE state = 'applied'`),
+    openExceptions: count(`SELECT count(*) AS n FROM exceptions WHERE state != 'resolved'`),
+  });
+  let cycles = 0;
+  let isCycleRunning = false;
+  const cycle = async (force: boolean) => {
+    isCycleRunning = true;
+    try {
+      const report = await engine.runCycle({ force });
+      cycles++;
+      process.stdout.write(JSON.stringify({ ...summary(), ran: report.ran, failed: report.failed }) + '\n');
+    } finally {
+      isCycleRunning = false;
+    }
+  };
+  // Cycles run one after another; a stop is noticed between them and never interrupts one.
+  const loop = (async () => {
+    if (flags.once) return cycle(true);
+    while (!stopRequest.signal.aborted) {
+      await cycle(false);
+      await pause(1000, stopRequest.signal);
+    }
+  })();
+  const stopped = new Promise<void>((resolve) => stopRequest.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await Promise.race([loop, stopped]);
+
+  if (!stopRequest.signal.aborted) {
+    // --once, done.
+    store.close();
+    await lock.release();
     await stopSandbox();
     return;
   }
-  let stopping = false;
-  const stop = () => {
-    stopping = true;
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  while (!stopping) {
-    await cycle(false);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  // A stop that hangs anyway (a close that does not return) must not hold the terminal: the lock and the log are
+  // safe at any exit, and intents are written before their calls.
+  setTimeout(() => {
+    say(`Did not stop within ${stopWithinMs / 1000} s: exiting now. Calls left 'sending' are checked at the next start.`);
+    process.exit(1);
+  }, stopWithinMs - 500).unref();
+  const signal = stopSignal ?? 'SIGTERM';
+  say(isCycleRunning ? `Stopping (${signal}): letting the sync cycle in flight finish its calls (at most ${drainMs / 1000} s)…` : `Stopping (${signal})…`);
+  const isDrained = await settlesWithin(loop, drainMs);
+  const sending = isDrained ? 0 : count(`SELECT count(*) AS n FROM intents WHERE state = 'sending'`);
+  // With its database closed, a cycle still out can record nothing more, so it can send nothing more either: an
+  // intent must be committed as 'sending' before its call goes out.
   store.close();
-  await stopSandbox();
+  await lock.release();
+  await settlesWithin(stopSandbox(), 1_500);
+  const closed = `The database is checkpointed and closed, and ${dataDir} is free for another engine.`;
+  if (isDrained) say(`Stopped (${signal}) after ${cycles} cycle${cycles === 1 ? '' : 's'}; no call was left in flight. ${closed}`);
+  else if (sending > 0) {
+    say(
+      `Stopped (${signal}) before the cycle in flight finished: ${sending} call${sending === 1 ? ' is' : 's are'} still out and stay${sending === 1 ? 's' : ''} ` +
+        `recorded as 'sending'; the next start checks ${sending === 1 ? 'it' : 'them'} with Mirakl or ReBound before anything is sent again. ${closed}`,
+    );
+  } else say(`Stopped (${signal}) while the cycle in flight was reading: no call was out. ${closed}`);
+  process.exit(process.exitCode ?? 0);
+}
+
+/** Waits `ms`, or less when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** True when `work` settles within `ms`. */
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    work.then(done, done);
+  });
 }
 
 main().catch(reportFatal);

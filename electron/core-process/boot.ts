@@ -124,9 +124,10 @@ export async function shutdownWorkbench(workbench: Workbench, drainMs: number, l
     await settlesWithin(workbench.close(), 5_000);
   } else {
     // The cycle still runs: with its database closed, no further intent can be marked `sending`, so no further call
-    // can go out (an intent must be committed as `sending` before its call). The process exits right after.
+    // can go out (an intent must be committed as `sending` before its call). The process exits right after; the data
+    // folder is freed now, so the next engine need not wait for its lock to go stale.
     try {
-      core.store.close();
+      await workbench.abandon();
     } catch (error) {
       log.warn('closing the database after an interrupted stop failed', { error: (error as Error).message });
     }
