@@ -5,7 +5,7 @@ import { explainReads } from '../store/reconcile/explain-repo';
 import type { DomainContext } from '../sync/context';
 import { evaluateRefundGuard, type RefundPayload } from '../sync/feeds/refunds';
 import type { Intent } from '../ledger/intents';
-import type { StoredOrderLine } from '../sync/mirakl-store';
+import type { StoredOrderLine } from '../store/mirakl-repo';
 
 // The explainer only reads: it never plans, sends or resolves anything. A return's timeline is every fact the store
 // keeps about it, from either system, the bridge and people, in time order; a refund's guard is the engine's own

@@ -11,11 +11,11 @@ import type { MiraklClient } from '../mirakl/client';
 import type { Clock, Logger, Random } from '../ports';
 import { createReconciler, type Reconciler } from '../store/reconcile/pass';
 import type { ReboundApi } from './rebound-api';
-import { createCursors, type Cursors } from './cursors';
+import { createCursors, type Cursors } from '../store/cursors-repo';
 import { createIntents, type Intents } from '../ledger/intents';
-import { createMiraklStore, type MiraklStore } from './mirakl-store';
+import { createMiraklStore, type MiraklStore } from '../store/mirakl-repo';
 import { createPhysicalStore, type PhysicalStore } from '../ledger/units';
-import { createQuarantine, type Quarantine } from './quarantine';
+import { createQuarantine, type Quarantine } from '../ledger/quarantine';
 
 // The domain without the network: what the engine's feeds, the detectors and the people's resolutions share, so a
 // resolution goes through exactly the guards and intents the engine uses.

@@ -1,7 +1,7 @@
 import { isApiError } from '../../net/api-error';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
-import { knownReturnStates } from '../mirakl-store';
+import { knownReturnStates } from '../../store/mirakl-repo';
 
 // Reading Mirakl within its budgets. RT11 is polled by last update with an overlap window (Mirakl's clocks and
 // replication are not ours), and every snapshot is an idempotent upsert. OR11 may be called once a minute, so

@@ -3,7 +3,7 @@ import type { DomainContext, EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
-import type { TaxLine } from '../mirakl-store';
+import type { TaxLine } from '../../store/mirakl-repo';
 import { isArrived, type UnitRow } from '../../ledger/units';
 
 // A refund (OR28) is sent only for units whose receipt ReBound verified, once Mirakl knows the return was
