@@ -72,8 +72,15 @@ export function openStore(options: OpenStoreOptions): Store {
       schemaVersion,
       close: () => {
         checkpointer?.stop();
-        // Keeps the planner's statistics current for the queries this connection ran (cheap; SQLite's advice).
-        if (!options.readonly) opened.pragma('optimize');
+        if (!options.readonly) {
+          // Keeps the planner's statistics current for the queries this connection ran (cheap; SQLite's advice).
+          opened.pragma('optimize');
+          // Folds the write-ahead log back and empties it, also when another process still has the database open
+          // (only the last connection to close does that by itself): a copied or backed-up folder then holds the
+          // whole database in one file. A reader in the way costs at most a second; the log is then kept, intact.
+          opened.pragma('busy_timeout = 1000');
+          opened.pragma('wal_checkpoint(TRUNCATE)');
+        }
         opened.close();
       },
     };
