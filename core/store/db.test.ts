@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { makeTempDir } from '../../test/support/temp-dir';
@@ -20,6 +21,24 @@ describe('openStore', () => {
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
     store.close();
+  });
+
+  it('closing folds the -wal back and empties it, also while another connection still has the database open', () => {
+    const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    const reader = new Database(store.file, { readonly: true });
+    try {
+      // SQLite opens the file at the first statement.
+      reader.prepare('SELECT count(*) AS n FROM settings').get();
+      const insert = store.db.prepare(`INSERT INTO settings (key, value, updated_at) VALUES (?, 'x', 'now')`);
+      for (let i = 0; i < 200; i++) insert.run(`key-${i}`);
+      expect(statSync(`${store.file}-wal`).size).toBeGreaterThan(0);
+      store.close();
+      // Not the last connection, so SQLite would have left the log as it was.
+      expect(statSync(`${store.file}-wal`).size).toBe(0);
+      expect(reader.prepare('SELECT count(*) AS n FROM settings').get()).toEqual({ n: 200 });
+    } finally {
+      reader.close();
+    }
   });
 
   it('keeps a corrupt database aside with its -wal and -shm, deletes nothing and says what happened', () => {
