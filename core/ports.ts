@@ -1,3 +1,5 @@
+import type { EventName, EventPayload } from './contract';
+
 // The ports core is built from. Only the default adapters in core/adapters touch the real clock, randomness,
 // network or keychain, so every test can build a core in a line and run it on a fake clock.
 
@@ -27,4 +29,9 @@ export interface SecretStore {
   get(account: string): Promise<string | null>;
   set(account: string, secret: string): Promise<void>;
   delete(account: string): Promise<boolean>;
+}
+
+/** Where core announces what happened (the contract's typed events): the app's event bus, or nothing in a CLI. */
+export interface EventSink {
+  emit<K extends EventName>(name: K, payload: EventPayload<K>): void;
 }

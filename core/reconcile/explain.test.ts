@@ -9,7 +9,7 @@ import { loadMappings } from '../mappings/load';
 import { openStore, type Store } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
 import { createDomainContext, type DomainContext } from '../sync/context';
-import type { RefundPayload } from '../sync/feeds/refunds';
+import type { RefundPayload } from '../ledger/refunds';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { explainRefundGuard, explainReturn } from './explain';
 

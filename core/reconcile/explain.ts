@@ -2,8 +2,8 @@ import type { RefundGuard, RefundIntentView, ReturnSummary, ReturnTimeline, Time
 import { AppError } from '../errors';
 import { exceptionTypes } from '../exceptions/catalogue';
 import { explainReads } from '../store/reconcile/explain-repo';
-import type { DomainContext } from '../sync/context';
-import { evaluateRefundGuard, type RefundPayload } from '../sync/feeds/refunds';
+import type { DomainContext } from '../ledger/domain';
+import { evaluateRefundGuard, type RefundPayload } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
 import type { StoredOrderLine } from '../store/mirakl-repo';
 

@@ -2,8 +2,8 @@ import type { AuditLog } from '../audit/log';
 import { findAction, type ActionId } from '../exceptions/catalogue';
 import { AppError } from '../errors';
 import type { ExceptionRecord } from '../ledger/exceptions';
-import type { DomainContext } from '../sync/context';
-import { evaluateRefundGuard, probeRefund, refundFor, type RefundPayload } from '../sync/feeds/refunds';
+import type { DomainContext } from '../ledger/domain';
+import { evaluateRefundGuard, probeRefund, refundFor, type RefundPayload } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution

@@ -3,7 +3,7 @@ import { sendIntents } from '../execute';
 import { isArrived, returnOrderStatusRank, type UnitRow } from '../../ledger/units';
 import type { Intent } from '../../ledger/intents';
 import { applyBatch, raisePushRejected } from './intake';
-import { refundIntentsOf } from './refunds';
+import { refundIntentsOf } from '../../ledger/refunds';
 
 // Mirakl is updated only after ReBound confirms (DESIGN rule 3): RT25 once ReBound has registered units of the
 // return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED. Each is an intent,
