@@ -18,10 +18,10 @@ import { createQueries } from '../store/reconcile/queries-repo';
 import { createFeedsRepo } from '../store/feeds-repo';
 import { createViewerReads, openViewerCopy } from '../store/report/snapshot-file';
 import { createDomainContext } from '../sync/context';
-import { createAuditQueries } from './audit-list';
+import { createAuditQueries } from '../store/audit-list-repo';
 import { createDispatch, type Handlers } from './dispatch';
 import { createEventBus } from './event-bus';
-import { createSyncHealth } from './sync-health';
+import { createSyncHealth } from '../store/sync-health-repo';
 
 // Shows an evidence bundle in the app, read-only: the bundle is checked and extracted to a temp folder, its
 // snapshot copied there with the app's indexes built on the copy and opened read-only, and a read-only part of the contract served from it by the same web host as browser

@@ -16,14 +16,15 @@ import { createReports } from '../report/service';
 import { createDomainContext } from '../sync/context';
 import { openStore, type Store } from '../store/db';
 import { createFeedsRepo } from '../store/feeds-repo';
+import { createMappingImpactRepo } from '../store/mapping-impact-repo';
 import { createSettingsRepo, type SettingsRepo } from '../store/settings-repo';
-import { createAuditQueries } from './audit-list';
+import { createAuditQueries } from '../store/audit-list-repo';
 import { createDispatch, type Handlers } from './dispatch';
 import { createEventBus, type EventBus } from './event-bus';
 import { createMappingEditor } from './mapping-editor';
 import { resolveMode } from './mode';
 import { createSettingsService, type Reconfigured } from './settings-service';
-import { createSyncHealth } from './sync-health';
+import { createSyncHealth } from '../store/sync-health-repo';
 import type { SyncService } from './sync-service';
 
 export interface CorePorts {
@@ -118,6 +119,7 @@ export function createCore(ports: CorePorts) {
     actor,
     afterSave: () => sync().service?.nudge(),
     isSandbox: ports.isEphemeral ?? false,
+    impact: createMappingImpactRepo(store.db),
   });
   // After a person's change, the affected rows are re-matched at once so every grid shows it, not at the next cycle,
   // and the sync service is woken so what the change asked for (a retry, a push) goes out without waiting.

@@ -3,7 +3,7 @@ import type { MappingFileName, MappingsPreview } from '../contract';
 import { AppError } from '../errors';
 import type { Policy, ReasonCodes, SkuOffers } from '../mappings/schemas';
 import type { MappingStore } from '../mappings/store';
-import { createFeedsRepo } from '../store/feeds-repo';
+import type { IncrementGroup, MappingImpactRepo } from '../store/mapping-impact-repo';
 import type { DomainContext } from '../sync/context';
 import { feeds as engineFeeds } from '../sync/engine';
 
@@ -46,13 +46,14 @@ export interface MappingEditorPorts {
   afterSave: (file: MappingFileName) => void;
   /** Sandbox mode keeps its edits with the sandbox's data, which the next launch starts afresh. */
   isSandbox: boolean;
+  /** What a change would touch, counted in the store. */
+  impact: MappingImpactRepo;
 }
 
 export function createMappingEditor(ports: MappingEditorPorts) {
   const { domain, mappings, audit } = ports;
-  const { q } = domain;
+  const impact = ports.impact;
   const nowIso = () => new Date(domain.clock.now()).toISOString();
-  const json = (values: string[]) => JSON.stringify(values);
 
   // ---- reason codes ---------------------------------------------------------------------------------------------
 
@@ -67,36 +68,27 @@ export function createMappingEditor(ports: MappingEditorPorts) {
 
   /** Open UNMAPPED_REASON exceptions whose return has every reason mapped in `mapped`. */
   function unmappedReasonResolvedBy(mapped: Set<string>): { id: number; returnId: string }[] {
-    const rows = q(`SELECT e.id, e.return_id AS returnId, json_group_array(l.reason_code) AS codes
-        FROM exceptions e JOIN mirakl_return_lines l ON l.return_id = e.return_id
-        WHERE e.type = 'UNMAPPED_REASON' AND e.state != 'resolved' GROUP BY e.id`).all() as { id: number; returnId: string; codes: string }[];
-    return rows.filter((r) => (JSON.parse(r.codes) as string[]).every((c) => mapped.has(c))).map(({ id, returnId }) => ({ id, returnId }));
+    return impact
+      .unmappedReasonExceptions()
+      .filter((r) => r.codes.every((c) => mapped.has(c)))
+      .map(({ id, returnId }) => ({ id, returnId }));
   }
 
   function previewReasonCodes(after: ReasonCodes): Affected[] {
     const { changed, removed, mapped } = changedReasonCodes(mappings.current().reasonCodes, after);
-    const count = (sql: string, codes: string[]) => (codes.length === 0 ? 0 : (q(sql).get(json(codes)) as { n: number }).n);
     return [
       { description: 'Open "return reason has no mapping" exceptions this change resolves (those returns continue)', count: unmappedReasonResolvedBy(mapped).length },
       {
         description: 'Return lines whose reason code changes mapping',
-        count: count('SELECT count(*) AS n FROM mirakl_return_lines WHERE reason_code IN (SELECT value FROM json_each(?))', changed),
+        count: impact.returnLinesWithReasons(changed),
       },
       {
         description: 'Of those, lines not refunded yet (their refund will carry the new refund reason)',
-        count: count(
-          `SELECT count(*) AS n FROM mirakl_return_lines l WHERE l.reason_code IN (SELECT value FROM json_each(?))
-             AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.key = 'refund:' || l.return_id || ':' || l.order_line_id)`,
-          changed,
-        ),
+        count: impact.unrefundedLinesWithReasons(changed),
       },
       {
         description: 'Returns not yet sent to ReBound that a removed reason would hold back',
-        count: count(
-          `SELECT count(DISTINCT l.return_id) AS n FROM return_intake r JOIN mirakl_return_lines l ON l.return_id = r.return_id
-             WHERE r.stage IN (${stageNames.pre.map((s) => `'${s}'`).join(', ')}) AND l.reason_code IN (SELECT value FROM json_each(?))`,
-          removed,
-        ),
+        count: impact.returnsInStagesWithReasons(stageNames.pre, removed),
       },
     ];
   }
@@ -104,10 +96,9 @@ export function createMappingEditor(ports: MappingEditorPorts) {
   /** Closes UNMAPPED_REASON exceptions the new mapping covers and lets their returns through at once. */
   function applyReasonCodes(after: ReasonCodes, version: string): void {
     const { mapped } = changedReasonCodes(mappings.current().reasonCodes, after);
-    const due = q(`UPDATE return_intake SET next_attempt_at = @now, updated_at = @now WHERE return_id = @returnId AND stage = 'blocked'`);
     for (const { returnId } of unmappedReasonResolvedBy(mapped)) {
       domain.exceptions.autoResolve('UNMAPPED_REASON', returnId, `every reason of the return is now mapped (${version})`);
-      due.run({ now: nowIso(), returnId });
+      impact.releaseBlocked(returnId, nowIso());
     }
   }
 
@@ -118,21 +109,9 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     return [...skus].filter((sku) => !sameTarget(targetOf(before.overrides, sku), targetOf(after.overrides, sku)));
   }
 
-  interface IncrementGroup {
-    orderSku: string;
-    target: string;
-    state: 'pending' | 'rejected' | 'skipped';
-    byMapping: number;
-    n: number;
-  }
-
   /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units whose order SKU changes override. */
   function openIncrements(skus: string[]): IncrementGroup[] {
-    if (skus.length === 0) return [];
-    return q(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.skipped_by = 'mapping') AS byMapping, count(*) AS n
-        FROM stock_increments s JOIN units u ON u.id = s.unit_id
-        WHERE s.state IN ('pending', 'rejected', 'skipped') AND u.offer_sku IN (SELECT value FROM json_each(?))
-        GROUP BY 1, 2, 3, 4`).all(json(skus)) as IncrementGroup[];
+    return impact.openIncrements(skus);
   }
 
   function skuOutcome(after: SkuOffers) {
@@ -153,9 +132,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
       leaving.set(g.target, (leaving.get(g.target) ?? 0) + g.n);
     }
     // An OFFER_NOT_FOUND is about units waiting for an offer SKU Mirakl lacks: it closes once none waits for it.
-    const open = q(`SELECT subject_key AS sku FROM exceptions WHERE type = 'OFFER_NOT_FOUND' AND state != 'resolved'`).all() as { sku: string }[];
-    const waiting = q(`SELECT count(*) AS n FROM stock_increments WHERE state = 'pending' AND offer_sku = ?`);
-    const resolves = open.filter((e) => (leaving.get(e.sku) ?? 0) > 0 && (waiting.get(e.sku) as { n: number }).n <= (leaving.get(e.sku) ?? 0)).map((e) => e.sku);
+    const resolves = impact.openOfferNotFound().filter((sku) => (leaving.get(sku) ?? 0) > 0 && impact.pendingOnOffer(sku) <= (leaving.get(sku) ?? 0));
     return { skus, moved, stopped, resumed, resolves };
   }
 
@@ -181,7 +158,6 @@ export function createMappingEditor(ports: MappingEditorPorts) {
 
   function previewPolicy(after: Policy): Affected[] {
     const before = mappings.current().policy;
-    const n = (sql: string, ...args: unknown[]) => (q(sql).get(...args) as { n: number }).n;
     const affected: Affected[] = [];
     const cadenceKeys = Object.keys(after.cadences) as (keyof Policy['cadences'])[];
     affected.push({ description: 'Polling cadences that change', count: cadenceKeys.filter((k) => before.cadences[k] !== after.cadences[k]).length });
@@ -190,43 +166,43 @@ export function createMappingEditor(ports: MappingEditorPorts) {
       const type = slaTypes[key];
       affected.push({
         description: `${type}: divergences being timed or raised whose time limit changes (${before.sla[key]} → ${after.sla[key]})`,
-        count: n(`SELECT count(*) AS n FROM recon_watch WHERE type = ? AND state IN ('waiting', 'raised')`, type),
+        count: impact.watchesOfType(type),
       });
     }
     if (before.refunds.trigger !== after.refunds.trigger || before.refunds.allowCarrierScanRefunds !== after.refunds.allowCarrierScanRefunds) {
       affected.push({
         description: 'Units registered at a hub but not graded yet, whose refund timing changes with the refund trigger',
-        count: n(`SELECT count(*) AS n FROM units WHERE stage_rank = 3 AND stage = 'registered'`),
+        count: impact.unitsRegisteredNotGraded(),
       });
-      affected.push({ description: 'Units still in transit (refundable on a carrier scan only if that is allowed)', count: n('SELECT count(*) AS n FROM units WHERE stage_rank IN (1, 2)') });
+      affected.push({ description: 'Units still in transit (refundable on a carrier scan only if that is allowed)', count: impact.unitsInTransit() });
     }
     if (before.refunds.shipping !== after.refunds.shipping || before.refunds.toleranceMinor !== after.refunds.toleranceMinor) {
       affected.push({
         description: 'Refunds planned or waiting to be retried (not sent yet)',
-        count: n(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state IN ('planned', 'failed')`),
+        count: impact.refundsNotSent(),
       });
       affected.push({
         description: 'Open refund amount mismatches judged again with the new tolerance',
-        count: n(`SELECT count(*) AS n FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH' AND state != 'resolved'`),
+        count: impact.openAmountMismatches(),
       });
     }
     if (JSON.stringify(before.stock.sellableGrades) !== JSON.stringify(after.stock.sellableGrades)) {
       affected.push({
         description: 'Units not graded yet (graded from now on with the new list; units already graded keep their decision)',
-        count: n('SELECT count(*) AS n FROM units WHERE stage_rank BETWEEN 0 AND 3'),
+        count: impact.unitsNotGraded(),
       });
     }
     if (before.mirakl.orderTaxMode !== after.mirakl.orderTaxMode) {
       affected.push({
         description: `Orders whose amounts are read again in ${after.mirakl.orderTaxMode} (refunds already planned keep the mode they were planned in)`,
-        count: n('SELECT count(*) AS n FROM mirakl_orders'),
+        count: impact.orders(),
       });
     }
     if (before.returns.autoAccept !== after.returns.autoAccept) {
-      affected.push({ description: 'Returns waiting for acceptance', count: n(`SELECT count(*) AS n FROM return_intake WHERE stage = 'awaiting_acceptance'`) });
+      affected.push({ description: 'Returns waiting for acceptance', count: impact.returnsInStage('awaiting_acceptance') });
     }
     if (before.returns.orderWaitMinutes !== after.returns.orderWaitMinutes) {
-      affected.push({ description: 'Returns waiting for their order to appear in Mirakl', count: n(`SELECT count(*) AS n FROM return_intake WHERE stage = 'awaiting_order'`) });
+      affected.push({ description: 'Returns waiting for their order to appear in Mirakl', count: impact.returnsInStage('awaiting_order') });
     }
     return affected;
   }
@@ -280,11 +256,11 @@ export function createMappingEditor(ports: MappingEditorPorts) {
         return { file, version: previous.version, previousVersion: previous.version, auditSeq: null, affected: [], resolvedExceptions: 0, message: 'Nothing changed: the text is the one in force.' };
       }
       const affected = previewParsed(file, checked.value);
-      const openBefore = new Set((q(`SELECT id FROM exceptions WHERE state != 'resolved'`).all() as { id: number }[]).map((r) => r.id));
+      const openBefore = impact.openExceptionIds();
       const staged = mappings.stage(file, text);
       let auditSeq = 0;
       try {
-        domain.db.transaction(() => {
+        domain.transaction(() => {
           auditSeq = audit.append({
             actor: ports.actor,
             action: 'mappings.save',
@@ -297,17 +273,16 @@ export function createMappingEditor(ports: MappingEditorPorts) {
           if (file === 'reasonCodes') applyReasonCodes(checked.value as ReasonCodes, checked.version);
           if (file === 'skuOffers') applySkuOffers(checked.value as SkuOffers, checked.version);
           staged.commit();
-        })();
+        });
       } finally {
         staged.discard();
       }
       const policy = mappings.current().policy;
       if (file === 'policy') {
-        const repo = createFeedsRepo(domain.db);
-        for (const f of engineFeeds) repo.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy) });
+        for (const f of engineFeeds) domain.feeds.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy) });
       }
       domain.reconciler.run(policy);
-      const stillOpen = new Set((q(`SELECT id FROM exceptions WHERE state != 'resolved'`).all() as { id: number }[]).map((r) => r.id));
+      const stillOpen = impact.openExceptionIds();
       const resolvedExceptions = [...openBefore].filter((id) => !stillOpen.has(id)).length;
       domain.events?.emit('mappings.changed', { file, version: checked.version });
       domain.events?.emit('data.changed', { tables: ['exceptions', 'recon_returns', 'mappings', 'audit_log', 'feeds'] });

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import type { Database } from 'better-sqlite3';
+import type { Store } from '../store/db';
 import type { Mappings } from '../mappings/load';
 import { createMiraklClient } from '../mirakl/client';
 import type { HttpPort } from '../net/http';
@@ -27,7 +27,7 @@ export interface Connections {
 }
 
 export interface SyncRuntimeOptions {
-  db: Database;
+  db: Store['db'];
   clock: Clock;
   random: Random;
   log: Logger;

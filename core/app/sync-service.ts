@@ -1,10 +1,11 @@
-import type { Database } from 'better-sqlite3';
+import type { Store } from '../store/db';
+import { createSyncServiceRepo } from '../store/feeds-repo';
 import type { Mode, SyncState } from '../contract';
 import { miraklCallBudgets } from '../mirakl/client';
 import type { Clock, Logger } from '../ports';
 import type { CycleReport, Engine } from '../sync/engine';
 import type { EventBus } from './event-bus';
-import { feedOperations } from './sync-health';
+import { feedOperations } from '../store/sync-health-repo';
 
 // The background scheduler around the engine: it runs cycles off the request path, one at a time (one writer),
 // each feed on its own cadence (the engine skips feeds whose next_run_at is ahead). A cycle that throws is logged
@@ -29,7 +30,7 @@ export const timerSleep: Sleep = (ms, signal) =>
 export interface SyncServiceOptions {
   mode: Mode;
   engine: Engine;
-  db: Database;
+  db: Store['db'];
   /** The core's clock (sandbox time in Sandbox mode): cycle times and call budgets are in its terms. */
   clock: Clock;
   log: Logger;
@@ -64,11 +65,7 @@ export function createSyncService(options: SyncServiceOptions) {
   // Every cycle, the loop's and any asked for by a person, goes through this chain: never two at once.
   let chain: Promise<unknown> = Promise.resolve();
 
-  const lastRunAt = db.prepare('SELECT max(last_run_at) AS at FROM feeds');
-  const writes = db.prepare('SELECT total_changes() AS changes, (SELECT coalesce(max(id), 0) FROM request_journal) AS calls');
-  const feedRows = db.prepare('SELECT feed, next_run_at FROM feeds');
-  const setNextRun = db.prepare('UPDATE feeds SET next_run_at = ? WHERE feed = ?');
-  const lastCall = db.prepare('SELECT last_call_at FROM api_budgets WHERE key = ?');
+  const repo = createSyncServiceRepo(db);
 
   function state(): SyncState {
     if (!isStarted) return 'stopped';
@@ -77,7 +74,7 @@ export function createSyncService(options: SyncServiceOptions) {
   }
 
   function status(): SyncServiceStatus {
-    return { state: state(), isPaused, mode, lastCycleAt: lastCycleAt ?? ((lastRunAt.get() as { at: string | null }).at ?? null), lastError, cycles };
+    return { state: state(), isPaused, mode, lastCycleAt: lastCycleAt ?? repo.lastRunAt(), lastError, cycles };
   }
 
   function announce(): void {
@@ -90,14 +87,14 @@ export function createSyncService(options: SyncServiceOptions) {
       isCycleRunning = true;
       announce();
       try {
-        const before = writes.get() as { changes: number; calls: number };
+        const before = repo.activity();
         const report = await engine.runCycle();
         cycles++;
         lastError = null;
         // Grids refetch on this, so it is sent only when the cycle wrote more than its own bookkeeping: each feed's
         // row, and per API call its journal line and budget mark. (A poll that found nothing still counts once in a
         // while: its cursor moved. That is at most once a minute, not every cycle.)
-        const after = writes.get() as { changes: number; calls: number };
+        const after = repo.activity();
         if (after.changes - before.changes > report.ran.length + 2 * (after.calls - before.calls)) {
           events.emit('data.changed', { tables: ['returns', 'recon_returns', 'exceptions', 'feeds'] });
         }
@@ -135,18 +132,18 @@ export function createSyncService(options: SyncServiceOptions) {
    */
   function makeFeedsDue(): void {
     const now = clock.now();
-    for (const row of feedRows.all() as { feed: string; next_run_at: string | null }[]) {
+    for (const row of repo.nextRuns()) {
       let allowedAt = now;
       for (const group of feedOperations[row.feed] ?? []) {
         if (group.system !== 'mirakl') continue;
         for (const operation of group.operations) {
           const interval = miraklCallBudgets[operation];
-          const last = interval === undefined ? undefined : (lastCall.get(`mirakl:${operation}`) as { last_call_at: number } | undefined);
-          if (interval !== undefined && last) allowedAt = Math.max(allowedAt, last.last_call_at + interval);
+          const last = interval === undefined ? undefined : repo.lastCallAt(`mirakl:${operation}`);
+          if (interval !== undefined && last !== undefined) allowedAt = Math.max(allowedAt, last + interval);
         }
       }
       const current = row.next_run_at ? Date.parse(row.next_run_at) : now;
-      if (allowedAt < current) setNextRun.run(new Date(allowedAt).toISOString(), row.feed);
+      if (allowedAt < current) repo.bringForward(row.feed, new Date(allowedAt).toISOString());
     }
   }
 

@@ -14,6 +14,7 @@ import { fetchHttp } from '../net/http';
 import { createScaledClock } from '../sandbox/clock';
 import { defaultScenario, startSandbox } from '../sandbox/index';
 import { openStore } from '../store/db';
+import { createSyncSummaryRepo } from '../store/feeds-repo';
 import { describeBusy, describeHolder, FolderBusyError } from '../store/folder-lock';
 import { sourceMigrationsDir } from '../store/paths';
 import { parseFlags, UsageError } from './args';
@@ -158,15 +159,8 @@ async function main(): Promise<void> {
   if (lock.tookOver) say(`Took over ${dataDir} from ${describeHolder(lock.tookOver.holder)}, which ended without releasing it.`);
   say(`Sync engine started on ${dataDir} (pid ${process.pid}). Ctrl+C stops it within ${stopWithinMs / 1000} s, once the calls in flight are done.`);
 
-  const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
-  const summary = () => ({
-    at: new Date(clock.now()).toISOString(),
-    returns: count('SELECT count(*) AS n FROM mirakl_returns'),
-    inReBound: count('SELECT count(*) AS n FROM rebound_return_orders'),
-    refundsConfirmed: count(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed'`),
-    unitsRestocked: count(`SELECT count(*) AS n FROM stock_increments WHERE state = 'applied'`),
-    openExceptions: count(`SELECT count(*) AS n FROM exceptions WHERE state != 'resolved'`),
-  });
+  const figures = createSyncSummaryRepo(store.db);
+  const summary = () => ({ at: new Date(clock.now()).toISOString(), ...figures.totals() });
   let cycles = 0;
   let isCycleRunning = false;
   const cycle = async (force: boolean) => {
@@ -206,7 +200,7 @@ async function main(): Promise<void> {
   const signal = stopSignal ?? 'SIGTERM';
   say(isCycleRunning ? `Stopping (${signal}): letting the sync cycle in flight finish its calls (at most ${drainMs / 1000} s)…` : `Stopping (${signal})…`);
   const isDrained = await settlesWithin(loop, drainMs);
-  const sending = isDrained ? 0 : count(`SELECT count(*) AS n FROM intents WHERE state = 'sending'`);
+  const sending = isDrained ? 0 : figures.callsInFlight();
   // With its database closed, a cycle still out can record nothing more, so it can send nothing more either: an
   // intent must be committed as 'sending' before its call goes out.
   store.close();

@@ -46,3 +46,39 @@ export function createFeedsRepo(db: Database) {
   };
 }
 export type FeedsRepo = ReturnType<typeof createFeedsRepo>;
+
+/**
+ * What the background sync service reads between cycles: when any feed last ran, whether a cycle wrote anything or
+ * called out (to tell the app), each feed's next run, and when an operation was last called (its budget).
+ */
+export function createSyncServiceRepo(db: Database) {
+  const lastRunAt = db.prepare('SELECT max(last_run_at) AS at FROM feeds');
+  const writes = db.prepare('SELECT total_changes() AS changes, (SELECT coalesce(max(id), 0) FROM request_journal) AS calls');
+  const feedRows = db.prepare('SELECT feed, next_run_at FROM feeds');
+  const setNextRun = db.prepare('UPDATE feeds SET next_run_at = ? WHERE feed = ?');
+  const lastCall = db.prepare('SELECT last_call_at FROM api_budgets WHERE key = ?');
+  return {
+    lastRunAt: (): string | null => (lastRunAt.get() as { at: string | null }).at ?? null,
+    /** Rows written on this connection so far, and the newest journalled call: compared before and after a cycle. */
+    activity: (): { changes: number; calls: number } => writes.get() as { changes: number; calls: number },
+    nextRuns: (): { feed: string; next_run_at: string | null }[] => feedRows.all() as { feed: string; next_run_at: string | null }[],
+    /** A feed may run sooner than it was scheduled (a person asked, or its budget allows it already). */
+    bringForward: (feed: string, at: string): void => void setNextRun.run(at, feed),
+    lastCallAt: (budgetKey: string): number | undefined => (lastCall.get(budgetKey) as { last_call_at: number } | undefined)?.last_call_at,
+  };
+}
+
+/** The figures `npm run sync` prints after a pass, and the calls still out when it stops. */
+export function createSyncSummaryRepo(db: Database) {
+  const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+  return {
+    totals: () => ({
+      returns: count('SELECT count(*) AS n FROM mirakl_returns'),
+      inReBound: count('SELECT count(*) AS n FROM rebound_return_orders'),
+      refundsConfirmed: count(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed'`),
+      unitsRestocked: count(`SELECT count(*) AS n FROM stock_increments WHERE state = 'applied'`),
+      openExceptions: count(`SELECT count(*) AS n FROM exceptions WHERE state != 'resolved'`),
+    }),
+    callsInFlight: (): number => count(`SELECT count(*) AS n FROM intents WHERE state = 'sending'`),
+  };
+}

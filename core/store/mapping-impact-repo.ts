@@ -1,0 +1,74 @@
+import type { Database } from 'better-sqlite3';
+
+// What a change of mappings would touch, counted before it is saved (the mapping editor's preview), and the
+// returns it lets through once saved. Reads only, plus releasing returns held for a mapping.
+
+export interface IncrementGroup {
+  orderSku: string;
+  target: string;
+  state: 'pending' | 'rejected' | 'skipped';
+  byMapping: number;
+  n: number;
+}
+
+export function createMappingImpactRepo(db: Database) {
+  const json = (values: readonly string[]) => JSON.stringify(values);
+  const n = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
+  return {
+    /** Open UNMAPPED_REASON exceptions with every reason code of their return. */
+    unmappedReasonExceptions: (): { id: number; returnId: string; codes: string[] }[] =>
+      (db
+        .prepare(`SELECT e.id, e.return_id AS returnId, json_group_array(l.reason_code) AS codes
+            FROM exceptions e JOIN mirakl_return_lines l ON l.return_id = e.return_id
+            WHERE e.type = 'UNMAPPED_REASON' AND e.state != 'resolved' GROUP BY e.id`)
+        .all() as { id: number; returnId: string; codes: string }[]).map((r) => ({ ...r, codes: JSON.parse(r.codes) as string[] })),
+    returnLinesWithReasons: (codes: readonly string[]): number =>
+      codes.length === 0 ? 0 : n('SELECT count(*) AS n FROM mirakl_return_lines WHERE reason_code IN (SELECT value FROM json_each(?))', json(codes)),
+    /** Of those lines, the ones with no refund planned yet (their refund will carry the new refund reason). */
+    unrefundedLinesWithReasons: (codes: readonly string[]): number =>
+      codes.length === 0
+        ? 0
+        : n(
+            `SELECT count(*) AS n FROM mirakl_return_lines l WHERE l.reason_code IN (SELECT value FROM json_each(?))
+               AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.key = 'refund:' || l.return_id || ':' || l.order_line_id)`,
+            json(codes),
+          ),
+    /** Returns in these intake stages with a line of one of these reasons. */
+    returnsInStagesWithReasons: (stages: readonly string[], codes: readonly string[]): number =>
+      codes.length === 0
+        ? 0
+        : n(
+            `SELECT count(DISTINCT l.return_id) AS n FROM return_intake r JOIN mirakl_return_lines l ON l.return_id = r.return_id
+               WHERE r.stage IN (SELECT value FROM json_each(?)) AND l.reason_code IN (SELECT value FROM json_each(?))`,
+            json(stages),
+            json(codes),
+          ),
+    /** A return held for a mapping is checked again at once. */
+    releaseBlocked: (returnId: string, now: string): void =>
+      void db.prepare(`UPDATE return_intake SET next_attempt_at = @now, updated_at = @now WHERE return_id = @returnId AND stage = 'blocked'`).run({ now, returnId }),
+    /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units of these order SKUs. */
+    openIncrements: (skus: readonly string[]): IncrementGroup[] =>
+      skus.length === 0
+        ? []
+        : (db
+            .prepare(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.skipped_by = 'mapping') AS byMapping, count(*) AS n
+                FROM stock_increments s JOIN units u ON u.id = s.unit_id
+                WHERE s.state IN ('pending', 'rejected', 'skipped') AND u.offer_sku IN (SELECT value FROM json_each(?))
+                GROUP BY 1, 2, 3, 4`)
+            .all(json(skus)) as IncrementGroup[]),
+    openOfferNotFound: (): string[] =>
+      (db.prepare(`SELECT subject_key AS sku FROM exceptions WHERE type = 'OFFER_NOT_FOUND' AND state != 'resolved'`).all() as { sku: string }[]).map((r) => r.sku),
+    pendingOnOffer: (sku: string): number => n(`SELECT count(*) AS n FROM stock_increments WHERE state = 'pending' AND offer_sku = ?`, sku),
+    watchesOfType: (type: string): number => n(`SELECT count(*) AS n FROM recon_watch WHERE type = ? AND state IN ('waiting', 'raised')`, type),
+    unitsRegisteredNotGraded: (): number => n(`SELECT count(*) AS n FROM units WHERE stage_rank = 3 AND stage = 'registered'`),
+    unitsInTransit: (): number => n('SELECT count(*) AS n FROM units WHERE stage_rank IN (1, 2)'),
+    unitsNotGraded: (): number => n('SELECT count(*) AS n FROM units WHERE stage_rank BETWEEN 0 AND 3'),
+    refundsNotSent: (): number => n(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state IN ('planned', 'failed')`),
+    openAmountMismatches: (): number => n(`SELECT count(*) AS n FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH' AND state != 'resolved'`),
+    orders: (): number => n('SELECT count(*) AS n FROM mirakl_orders'),
+    returnsInStage: (stage: string): number => n(`SELECT count(*) AS n FROM return_intake WHERE stage = ?`, stage),
+    openExceptionIds: (): Set<number> => new Set((db.prepare(`SELECT id FROM exceptions WHERE state != 'resolved'`).all() as { id: number }[]).map((r) => r.id)),
+  };
+}
+
+export type MappingImpactRepo = ReturnType<typeof createMappingImpactRepo>;
