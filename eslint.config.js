@@ -37,6 +37,76 @@ export default tseslint.config(
     },
   },
   {
+    // Money and stock have one writer (core/ledger) and the rest of the SQL lives in repositories (core/store and
+    // *-repo.ts files): everywhere else in core, no SQL text and no database driver (issue 20).
+    files: ['core/**/*.ts'],
+    ignores: ['core/store/**', 'core/ledger/**', 'core/sandbox/**', 'core/**/*-repo.ts', 'core/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', message: 'core/ is plain Node: it never imports electron.' },
+            { name: 'react', message: 'core/ never imports react.' },
+            { name: 'react-dom', message: 'core/ never imports react.' },
+            { name: 'better-sqlite3', message: 'Only core/store, core/ledger and *-repo.ts files touch the database.' },
+          ],
+          patterns: [{ group: ['**/renderer/**', '**/electron/**'], message: 'core/ never imports renderer/ or electron/.' }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
+        ...[
+          'Literal[value=/\\b(SELECT|INSERT INTO|DELETE FROM)\\b/]',
+          'Literal[value=/\\bUPDATE [a-z_]+ SET\\b/]',
+          'TemplateElement[value.raw=/\\b(SELECT|INSERT INTO|DELETE FROM)\\b/]',
+          'TemplateElement[value.raw=/\\bUPDATE [a-z_]+ SET\\b/]',
+        ].map((selector) => ({ selector, message: 'SQL lives in core/store (repositories, *-repo.ts) or core/ledger (money and stock).' })),
+        {
+          selector: "CallExpression[callee.property.name=/^(prepare|pragma)$/]",
+          message: 'Only core/store, core/ledger and *-repo.ts files prepare statements.',
+        },
+      ],
+    },
+  },
+  // Layers, so sync, reconcile and app never import each other in a circle: ledger and store know none of them,
+  // reconcile knows neither sync nor app, sync does not know app (app composes everything).
+  // Import paths are relative, so each rule names the depth of the files it covers (core/<layer>/x.ts: '../',
+  // core/<layer>/<sub>/x.ts: '../../').
+  ...[
+    { files: ['core/ledger/*.ts', 'core/store/*.ts'], up: '../', above: ['sync', 'reconcile', 'app', 'cli', 'host'] },
+    { files: ['core/store/*/*.ts'], up: '../../', above: ['sync', 'reconcile', 'app', 'cli', 'host'] },
+    { files: ['core/reconcile/*.ts'], up: '../', above: ['sync', 'app', 'cli', 'host'] },
+    { files: ['core/sync/*.ts'], up: '../', above: ['app', 'cli', 'host', 'reconcile'] },
+    { files: ['core/sync/*/*.ts'], up: '../../', above: ['app', 'cli', 'host', 'reconcile'] },
+  ].map(({ files, up, above }) => ({
+    files,
+    ignores: ['core/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', message: 'core/ is plain Node: it never imports electron.' },
+            { name: 'react', message: 'core/ never imports react.' },
+            { name: 'react-dom', message: 'core/ never imports react.' },
+            ...(files.some((f) => f.startsWith('core/ledger') || f.startsWith('core/store'))
+              ? []
+              : [{ name: 'better-sqlite3', message: 'Only core/store, core/ledger and *-repo.ts files touch the database.' }]),
+          ],
+          patterns: [
+            { group: ['**/renderer/**', '**/electron/**'], message: 'core/ never imports renderer/ or electron/.' },
+            {
+              group: above.flatMap((layer) => [`${up}${layer}`, `${up}${layer}/**`]),
+              message: `Layers: ${files.join(', ')} may not import ${above.join(', ')} (app composes them).`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
     files: ['core/contract/**/*.ts'],
     rules: {
       'no-restricted-imports': [

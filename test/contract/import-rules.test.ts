@@ -29,4 +29,21 @@ describe('import direction', () => {
     expect(await restrictedImports('core/contract/x.ts', "import { openStore } from '../store/db';\nexport const a = openStore;\n")).toBe(1);
     expect(await restrictedImports('core/contract/x.ts', "import { z } from 'zod';\nexport const a = z;\n")).toBe(0);
   });
+
+  it('money, stock and SQL have their places: no SQL or driver outside core/store, core/ledger and *-repo.ts', async () => {
+    const messages = async (filePath: string, code: string) => ((await eslint.lintText(code, { filePath }))[0]?.messages ?? []).map((m) => m.ruleId);
+    const sql = "export const a = (db: { prepare(s: string): unknown }) => db.prepare(`UPDATE stock_increments SET state = 'applied'`);\n";
+    expect(await messages('core/sync/feeds/x.ts', sql)).toEqual(['no-restricted-syntax', 'no-restricted-syntax']);
+    expect(await messages('core/reconcile/x.ts', "import type { Database } from 'better-sqlite3';\nexport type A = Database;\n")).toEqual(['no-restricted-imports']);
+    expect(await messages('core/ledger/x.ts', sql)).toEqual([]);
+    expect(await messages('core/store/x-repo.ts', sql)).toEqual([]);
+  });
+
+  it('sync, reconcile and app never import each other in a circle', async () => {
+    expect(await restrictedImports('core/reconcile/x.ts', "import { feeds } from '../sync/engine';\nexport const a = feeds;\n")).toBe(1);
+    expect(await restrictedImports('core/sync/feeds/x.ts', "import { createCore } from '../../app/create-core';\nexport const a = createCore;\n")).toBe(1);
+    expect(await restrictedImports('core/ledger/x.ts', "import { explainReturn } from '../reconcile/explain';\nexport const a = explainReturn;\n")).toBe(1);
+    expect(await restrictedImports('core/store/report/x.ts', "import { arrived } from '../reconcile/detectors';\nexport const a = arrived;\n")).toBe(0);
+    expect(await restrictedImports('core/app/x.ts', "import { feeds } from '../sync/engine';\nexport const a = feeds;\n")).toBe(0);
+  });
 });
