@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import type { FakeClock } from '../../core/adapters/fake-clock';
 import { fetchHttp, NetworkError, type HttpPort, type HttpRequest, type HttpResponse } from '../../core/net/http';
 import type { FaultProfile } from '../../core/sandbox/http/faults';
@@ -60,6 +61,9 @@ const miraklOperations: [method: string, pattern: RegExp, operation: string][] =
   ['GET', /^\/api\/orders$/, 'OR11'],
   ['PUT', /^\/api\/orders\/refund$/, 'OR28'],
   ['GET', /^\/api\/offers$/, 'OF21'],
+  ['POST', /^\/api\/offers\/export\/async$/, 'OF52'],
+  ['GET', /^\/api\/offers\/export\/async\/status\/[^/]+$/, 'OF53'],
+  ['GET', /^\/api\/offers\/export\/async\/file\/[^/]+$/, 'OF54'],
   ['POST', /^\/api\/offers\/stock\/imports$/, 'STO01'],
   ['GET', /^\/api\/offers\/stock\/imports\/[^/]+\/status$/, 'STO02'],
   ['GET', /^\/api\/offers\/stock\/imports\/[^/]+\/error_report$/, 'STO03'],
@@ -72,7 +76,7 @@ const reboundOperations: [method: string, pattern: RegExp, operation: string][] 
   ['GET', /^\/return-orders\/[^/]+$/, 'returnOrders.get'],
 ];
 const unsafeOperations = new Set(['OR28', 'STO01', 'returnOrders.create']);
-const unknownEnumOperations = new Set(['RT11', 'OR11', 'STO02', 'returnOrders.get', 'returnOrders.list']);
+const unknownEnumOperations = new Set(['RT11', 'OR11', 'STO02', 'OF53', 'returnOrders.get', 'returnOrders.list']);
 const shapedOperations = new Set([
   'RT11',
   'RT04',
@@ -89,7 +93,8 @@ const shapedOperations = new Set([
   'returnOrders.list',
   'returnOrders.get',
 ]);
-const readOnlyPosts = new Set(['oauth.token']);
+// Asking for an offer export changes nothing on the marketplace: a read, whatever its method.
+const readOnlyPosts = new Set(['oauth.token', 'OF52']);
 
 export function describeCall(sandbox: Sandbox, request: HttpRequest): CallInfo {
   const url = new URL(request.url);
@@ -156,6 +161,22 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
     return json(200, { return_success: [], return_errors: items.map((i) => ({ id: i.id, message: 'Return is in invalid state' })) });
   }
 
+  /** The sale a salesDuringImport fault makes: `amount` units (as many as are left) of one offer the import sets. */
+  async function saleOf(fault: PlannedFault, request: HttpRequest): Promise<() => void> {
+    const file = request.body instanceof FormData ? request.body.get('file') : null;
+    if (!file || typeof file === 'string') return () => undefined;
+    const [header = [], ...rows] = parse(await file.text(), { delimiter: ';', relax_column_count: true, skip_empty_lines: true }) as string[][];
+    const skus = rows.map((r) => r[header.indexOf('offer-sku')] ?? '').filter(Boolean);
+    if (skus.length === 0) return () => undefined;
+    const sku = deps.rng.pick(skus);
+    return () => {
+      const units = Math.min(fault.amount, sandbox.world.offerBySku(sku)?.quantity ?? 0);
+      if (units === 0) return;
+      const order = sandbox.world.sellNow(sku, units);
+      deps.trace(`  ${units} unit(s) of ${sku} sold ${fault.variant} the stock import (order ${order.orderId})`);
+    };
+  }
+
   return async (request) => {
     const call = describeCall(sandbox, request);
     const where = `${instance} ${call.operation}`;
@@ -205,6 +226,12 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
     if (deps.take('timeoutBeforeApply', where, fits)) throw new NetworkError(`${request.method} ${url.pathname}: TimeoutError`, true);
     if (call.isWrite && deps.take('businessRejection', where, fits)) return rejection(call, request);
 
+    // Customers buy units of an offer this stock import sets, after the read it was computed from: just before it
+    // leaves, or just after Mirakl took it (while it waits to run). Either way the import will overwrite those sales.
+    const sale = call.operation === 'STO01' ? deps.take('salesDuringImport', where, fits) : null;
+    const sell = sale ? await saleOf(sale, request) : () => undefined;
+    if (sale?.variant === 'before') sell();
+
     const server = call.system === 'mirakl' ? sandbox.miraklServer : sandbox.reboundServer;
     const lostBefore = server.counters[call.operation]?.byStatus.lost ?? 0;
     const body = typeof request.body === 'string' ? request.body : null;
@@ -248,6 +275,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
       }
     } finally {
       noteLost();
+      if (sale?.variant === 'after') sell();
     }
 
     const killAfter = deps.take('killAtCall', where, (f) => fits(f) && f.variant === 'after');

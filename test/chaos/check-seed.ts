@@ -30,6 +30,7 @@ const shortNames: Record<FaultKind, string> = {
   lostResponse: 'lost-response',
   rateLimitStorm: '429-storm',
   businessRejection: 'rejected',
+  salesDuringImport: 'sales@import',
   unknownEnum: 'unknown-enum',
   shapes: 'shapes',
   paginationShift: 'page-shift',

@@ -40,6 +40,10 @@ describe('chaos invariants', () => {
         db.prepare(`UPDATE units SET grade = 'C_NON_SELLABLE' WHERE id = (SELECT min(id) FROM units WHERE stage = 'graded' AND grade = 'A_SELLABLE')`).run();
         db.prepare(`UPDATE stock_increments SET state = 'rejected' WHERE unit_id = (SELECT min(unit_id) FROM stock_increments WHERE state = 'applied')`).run();
         db.prepare(`DELETE FROM rebound_events WHERE key = (SELECT min(key) FROM rebound_events WHERE source = 'webhook')`).run();
+        // Units said to be overwritten by an import that measured none.
+        db.prepare(`INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, offer_sku, cause, next_action, detected_at, updated_at)
+          SELECT 'STOCK_OVERWRITTEN', offer_sku || ':intent-' || import_intent_id, 'high', 3, 'ops', 'open', offer_sku, 'planted', 'planted', updated_at, updated_at
+          FROM stock_increments WHERE state = 'applied' ORDER BY unit_id LIMIT 1`).run();
         hashMoved = JSON.stringify(tableHashes(db, '/nowhere')) !== JSON.stringify(before);
       },
     });
@@ -58,6 +62,7 @@ describe('chaos invariants', () => {
       'LOST EVENT',
       'LOST RESTOCK',
       'LOST NOTIFICATION',
+      'OVERWRITE WITHOUT UNITS',
     ]) {
       expect.soft(found(prefix), `${prefix} not reported; got:\n${result.violations.join('\n')}`).toBe(true);
     }

@@ -21,6 +21,16 @@ describe('chaos plan', () => {
     expect(fitsTarget('shaped', call('STO03', false))).toBe(false);
   });
 
+  it('draws sales during stock imports, before or after the import leaves, of 1 to 3 units', () => {
+    const sales = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+      .flat()
+      .filter((f) => f.kind === 'salesDuringImport');
+    expect(sales.length).toBeGreaterThan(10);
+    expect(new Set(sales.map((f) => f.target))).toEqual(new Set(['unsafeWrite']));
+    expect(new Set(sales.map((f) => f.variant))).toEqual(new Set(['before', 'after']));
+    expect(sales.every((f) => f.amount >= 1 && f.amount <= 3)).toBe(true);
+  });
+
   it('runs a TAX_EXCLUDED shop for some seeds, the same one for a seed every time', () => {
     const modes = Array.from({ length: 40 }, (_, i) => taxModeFor(i + 1));
     expect(modes.filter((m) => m === 'TAX_EXCLUDED').length).toBeGreaterThan(4);

@@ -13,6 +13,7 @@ export const faultKinds = [
   'lostResponse', // the sandbox applies the change, then drops the connection
   'rateLimitStorm', // the sandbox answers 429 to every call of that operation for a while
   'businessRejection', // the API refuses the write (4xx, or every item of a batch refused)
+  'salesDuringImport', // customers buy units of an offer a stock import is setting, just before or just after it is sent
   'unknownEnum', // the answer carries an enum value the client has never seen
   'shapes', // the answer is reshaped like Mirakl's own examples (nulls, older placements, deprecated fields, "12.50")
   'paginationShift', // an RT11 poll is read in small pages while time passes and the world changes between them
@@ -86,6 +87,9 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
       return { target: rng.chance(0.5) ? 'unsafeWrite' : 'write', amount: 0, variant: '' };
     case 'rateLimitStorm':
       return { target: rng.pick(['write', 'read', 'any'] as const), amount: rng.int(60, 1800), variant: '' };
+    case 'salesDuringImport':
+      // Between the read the import was computed from and Mirakl applying it: the units it will overwrite.
+      return { target: 'unsafeWrite', amount: rng.int(1, 3), variant: rng.pick(['before', 'after']) };
     case 'unknownEnum':
       return { target: 'enumRead', amount: 0, variant: '' };
     case 'shapes':

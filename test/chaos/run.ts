@@ -79,12 +79,15 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
           .join(', ') || 'none'
       }`,
       `tax modes: ${excluded} of ${reports.length} seed(s) ran a TAX_EXCLUDED shop`,
+      `stock: ${fired.salesDuringImport ?? 0} sales during stock imports (${stat(reports, 'unitsSoldDuringImports')} units sold), ${stat(reports, 'overwrittenUnitsRaised')} overwritten unit(s) raised as STOCK_OVERWRITTEN, ${stat(reports, 'restockedUnits')} unit(s) restocked`,
       `cycles: ${reports.reduce((s, r) => s + r.cycles, 0)} engine cycles, ${reports.reduce((s, r) => s + r.restarts, 0)} restarts after a kill`,
       failed.length === 0 ? 'every invariant held on every seed, and every replay ended in the same state' : `reproduce a failure: npm run chaos -- --seed ${failed[0]?.seed} --verbose`,
     ].join('\n') + '\n',
   );
   return failed.length === 0 ? 0 : 1;
 }
+
+const stat = (reports: SeedReport[], key: string) => reports.reduce((n, r) => n + (r.stats[key] ?? 0), 0);
 
 main().then(
   (code) => process.exit(code),
