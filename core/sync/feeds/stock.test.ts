@@ -1,0 +1,211 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../../../test/support/temp-dir';
+import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
+import { silentLogger } from '../../adapters/logger';
+import { loadMappings } from '../../mappings/load';
+import type { MiraklClient } from '../../mirakl/client';
+import { ApiError } from '../../net/api-error';
+import { openStore, type Store } from '../../store/db';
+import { sourceMigrationsDir } from '../../store/paths';
+import { createEngineContext, type EngineContext } from '../context';
+import type { ReboundApi } from '../rebound-api';
+import { flushStock } from './stock';
+
+// The stock feed's decisions, each from the facts a small fake Mirakl gives (quantities, sales, imports), on a real
+// SQLite file: what it does when the facts do not settle an import, when an import was not applied, when an offer
+// sold while the export was taken, when OR11's budget turns it away, and which exports it asks for.
+
+const minute = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface FakeMirakl {
+  offers: Map<string, number>;
+  sales: { sku: string; units: number; at: number }[];
+  exports: { since: string | null; at: number }[];
+  imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
+  /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
+  nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply';
+  isSalesReadTurnedAway: boolean;
+  isFullRefused: boolean;
+}
+
+describe('stock feed decisions', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let store: Store;
+  let clock: FakeClock;
+  let ctx: EngineContext;
+  let m: FakeMirakl;
+
+  beforeEach(() => {
+    temp = makeTempDir();
+    clock = createFakeClock(Date.UTC(2026, 10, 2, 9));
+    store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    m = {
+      offers: new Map([
+        ['SKU-A', 10],
+        ['SKU-B', 20],
+      ]),
+      sales: [],
+      exports: [],
+      imports: [],
+      nextImport: 'ok',
+      isSalesReadTurnedAway: false,
+      isFullRefused: false,
+    };
+    const mirakl: Partial<MiraklClient> = {
+      requestOfferExport: async ({ since }) => {
+        if (since === undefined && m.isFullRefused) throw new ApiError('mirakl', 'OF52', 'rate_limited', 'call budget: one full export a day', undefined, 1000);
+        m.exports.push({ since: since ?? null, at: clock.now() });
+        return { trackingId: `T-${m.exports.length}`, serverTime: clock.now() };
+      },
+      // Each export is taken the moment it is asked for: its status says it was done five seconds later.
+      offerExportStatus: async (trackingId) => {
+        const exp = m.exports[Number(trackingId.slice(2)) - 1];
+        return { status: 'COMPLETED', lastUpdated: iso((exp?.at ?? 0) + 5_000), urls: [`https://mirakl.test/f/${trackingId}`], error: null, serverTime: clock.now() };
+      },
+      offerExportFile: async () => ({
+        offers: [...m.offers].map(([sku, quantity]) => ({ shop_sku: sku, offer_id: sku, quantity, active: true, deleted: false })),
+        quarantined: [],
+      }),
+      ordersCreatedSince: async (since) => {
+        if (m.isSalesReadTurnedAway) throw new ApiError('mirakl', 'OR11', 'rate_limited', 'call budget: the orders reader reads first');
+        return {
+          sales: m.sales
+            .filter((s) => s.at >= Date.parse(since))
+            .map((s, i) => ({ order_id: `O-${s.at}-${i}`, order_line_id: `O-${s.at}-${i}-1`, offer_sku: s.sku, quantity: s.units, created_date: iso(s.at) })),
+          unreadable: [],
+          serverTime: clock.now(),
+        };
+      },
+      importStock: async (lines) => {
+        const how = m.nextImport;
+        m.nextImport = 'ok';
+        m.imports.push({ lines, applied: how !== 'lostBeforeApply' });
+        if (how !== 'lostBeforeApply') for (const l of lines) m.offers.set(l.sku, l.quantity);
+        if (how !== 'ok') throw new ApiError('mirakl', 'STO01', 'uncertain', 'connection reset');
+        return `IMP-${m.imports.length}`;
+      },
+      importStatus: async (importId) => ({ import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 }),
+    };
+    ctx = createEngineContext({
+      db: store.db,
+      clock,
+      log: silentLogger,
+      events: null,
+      mappings: () => loadMappings(),
+      random: { next: () => 0.5 },
+      mirakl: new Proxy(mirakl, { get: (t, k) => t[k as keyof MiraklClient] ?? (() => Promise.reject(new Error(`unexpected Mirakl call ${String(k)}`))) }) as MiraklClient,
+      rebound: new Proxy({}, { get: (_t, k) => () => Promise.reject(new Error(`unexpected ReBound call ${String(k)}`)) }) as ReboundApi,
+      webhook: null,
+    });
+  });
+  afterEach(() => {
+    store.close();
+    temp.remove();
+  });
+
+  const pending = (unitId: string, sku: string) => {
+    const t = iso(clock.now());
+    store.db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)`).run(unitId, sku, t, t);
+  };
+  const states = () => store.db.prepare('SELECT unit_id, state FROM stock_increments ORDER BY unit_id').all();
+  const open = (type: string) => store.db.prepare(`SELECT subject_key, cause FROM exceptions WHERE type = ? AND state != 'resolved'`).all(type) as { subject_key: string; cause: string }[];
+  /** One pass a minute, as the engine runs the flush. */
+  const passes = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      await flushStock(ctx).catch(() => undefined);
+      clock.advance(minute);
+    }
+  };
+
+  it('asks for a full export first, then for what changed since the last one began; a refused full export falls back', async () => {
+    pending('U-1', 'SKU-A');
+    await passes(3);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
+    pending('U-2', 'SKU-B');
+    await passes(4);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-B', quantity: 21 }]]);
+    expect(m.exports[0]?.since).toBeNull();
+    // Each later export is differential, from the moment the one before it was asked for (less Mirakl's rounding).
+    for (let i = 1; i < m.exports.length; i++) expect(m.exports[i]?.since).toBe(iso((m.exports[i - 1]?.at ?? 0) - 2_000));
+
+    // A day on, a full export is due; Mirakl says not yet: a differential one does meanwhile.
+    clock.advance(24 * 60 * minute);
+    m.isFullRefused = true;
+    pending('U-3', 'SKU-A');
+    await passes(4);
+    expect(m.imports).toHaveLength(3);
+    expect(m.exports.at(-1)?.since).not.toBeNull();
+  });
+
+  it('sends nothing again when what Mirakl shows after a lost answer fits neither outcome: a person decides', async () => {
+    pending('U-1', 'SKU-A');
+    m.nextImport = 'lostAfterApply';
+    await passes(3);
+    expect(m.imports).toHaveLength(1);
+    // Someone sets the quantity by hand in the back office meanwhile: 11 (applied) or 10 (not) cannot be told from 40.
+    m.offers.set('SKU-A', 40);
+    await passes(12);
+    expect(m.imports).toHaveLength(1);
+    expect(states()).toEqual([{ unit_id: 'U-1', state: 'importing' }]);
+    expect(open('OUTCOME_UNKNOWN')[0]?.cause).toMatch(/Mirakl shows 40 of SKU-A: neither 10 \(not applied\) nor 11–11 \(applied\)/);
+  });
+
+  it('restocks again from a fresh read when the quantities show a lost import was not applied', async () => {
+    pending('U-1', 'SKU-A');
+    m.nextImport = 'lostBeforeApply';
+    await passes(3);
+    // A unit sells meanwhile: not applied shows 10 − 1 = 9.
+    m.sales.push({ sku: 'SKU-A', units: 1, at: clock.now() });
+    m.offers.set('SKU-A', 9);
+    await passes(15);
+    expect(m.imports.map((i) => [i.lines, i.applied])).toEqual([
+      [[{ sku: 'SKU-A', quantity: 11 }], false],
+      [[{ sku: 'SKU-A', quantity: 10 }], true],
+    ]);
+    expect(states()).toEqual([{ unit_id: 'U-1', state: 'applied' }]);
+    expect(open('OUTCOME_UNKNOWN')).toEqual([]);
+  });
+
+  it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
+    pending('U-A', 'SKU-A');
+    pending('U-B', 'SKU-B');
+    await passes(1);
+    // SKU-A sells inside the window the first export was taken in: its quantity may or may not count that sale.
+    m.sales.push({ sku: 'SKU-A', units: 1, at: (m.exports[0]?.at ?? 0) + 1_000 });
+    m.offers.set('SKU-A', 9);
+    await passes(1);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-B', quantity: 21 }]]);
+    await passes(6);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-B', quantity: 21 }], [{ sku: 'SKU-A', quantity: 10 }]]);
+    expect(states()).toEqual([
+      { unit_id: 'U-A', state: 'applied' },
+      { unit_id: 'U-B', state: 'applied' },
+    ]);
+  });
+
+  it('waits, without an error, while OR11 is busy with the orders feed: no import goes out before the sales are known', async () => {
+    pending('U-1', 'SKU-A');
+    m.isSalesReadTurnedAway = true;
+    await flushStock(ctx);
+    clock.advance(minute);
+    await flushStock(ctx);
+    clock.advance(minute);
+    expect(m.imports).toEqual([]);
+    m.isSalesReadTurnedAway = false;
+    await passes(1);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
+  });
+
+  it('measures what an applied import overwrote from the read back and the sales, and raises it once', async () => {
+    pending('U-1', 'SKU-A');
+    await passes(2);
+    expect(m.imports).toHaveLength(1);
+    // Two units had sold after the read and before Mirakl applied the import (it set 11 over them).
+    m.sales.push({ sku: 'SKU-A', units: 2, at: clock.now() - minute + 1_000 });
+    await passes(4);
+    expect(open('STOCK_OVERWRITTEN')).toEqual([{ subject_key: expect.stringMatching(/^SKU-A:intent-\d+$/), cause: expect.stringMatching(/^2 unit\(s\) of SKU-A sold while a stock update was on its way/) }]);
+    await passes(4);
+    expect(open('STOCK_OVERWRITTEN')).toHaveLength(1);
+  });
+});
