@@ -6,7 +6,9 @@ import { createEngineRepo, type EngineRepo } from '../store/engine-repo';
 import { createFeedsRepo, type FeedsRepo } from '../store/feeds-repo';
 import { createIntakeRepo, type IntakeRepo } from '../store/intake-repo';
 import { createMiraklStore, type MiraklStore } from '../store/mirakl-repo';
+import { explainReads, type ExplainReads } from '../store/reconcile/explain-repo';
 import { createReconciler, type Reconciler } from '../store/reconcile/pass';
+import { createStockFactsRepo, type StockFactsRepo } from '../store/stock-facts-repo';
 import { createExceptionStore, type ExceptionStore } from './exceptions';
 import { createIntents, type Intents } from './intents';
 import { createQuarantine, type Quarantine } from './quarantine';
@@ -15,11 +17,13 @@ import { createRestockLedger, type RestockLedger } from './restock';
 import { createPhysicalStore, type PhysicalStore } from './units';
 
 // The domain without the network: what the engine's feeds, the detectors and the people's resolutions share, so a
-// resolution goes through exactly the guards and intents the engine uses.
+// resolution goes through exactly the guards and intents the engine uses. It hands out the ledger's named writers
+// and the repositories' questions, never the database itself: money and stock are written only through the ledger.
 export interface DomainContext {
-  db: Database;
-  /** A prepared statement for this SQL, compiled once per context (feeds run their queries every cycle). */
-  q(sql: string): Statement;
+  /** What the explainer reads about one return (timeline, units, stock, exceptions, audit). */
+  explain: ExplainReads;
+  /** Mirakl's stock facts as last read (offer snapshot, exports, sales), for the stock feed. */
+  stockFacts: StockFactsRepo;
   clock: Clock;
   log: Logger;
   events: EventSink | null;
@@ -47,21 +51,25 @@ export interface DomainContext {
   feeds: FeedsRepo;
 }
 
-export type DomainPorts = Pick<DomainContext, 'db' | 'clock' | 'log' | 'events' | 'mappings'> & { queue?: CommandQueue };
+export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & { db: Database; queue?: CommandQueue };
 
 export function createDomainContext(ports: DomainPorts): DomainContext {
   const exceptions = createExceptionStore(ports.db, ports.clock);
+  // One statement per SQL text for this connection: the explainer's reads are compiled the first time they are asked.
   const statements = new Map<string, Statement>();
+  const q = (sql: string): Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = ports.db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  const { db: _db, queue, ...rest } = ports;
   return {
-    ...ports,
-    q: (sql) => {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = ports.db.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
+    ...rest,
+    explain: explainReads({ q }),
+    stockFacts: createStockFactsRepo({ q }),
     intents: createIntents(ports.db, ports.clock),
     exceptions,
     store: createMiraklStore(ports.db, ports.clock),
@@ -70,7 +78,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     quarantine: createQuarantine(ports.db, ports.clock, exceptions),
     restock: createRestockLedger(ports.db, ports.clock),
     reconciler: createReconciler(ports.db, ports.clock),
-    queue: ports.queue ?? createCommandQueue(),
+    queue: queue ?? createCommandQueue(),
     transaction: <T>(fn: () => T): T => ports.db.transaction(fn)(),
     intake: createIntakeRepo(ports.db, ports.clock),
     repo: createEngineRepo(ports.db, ports.clock),

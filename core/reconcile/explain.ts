@@ -1,7 +1,6 @@
 import type { RefundGuard, RefundIntentView, ReturnSummary, ReturnTimeline, TimelineEntry, TimelineSource } from '../contract/explain';
 import { AppError } from '../errors';
 import { exceptionTypes } from '../exceptions/catalogue';
-import { explainReads } from '../store/reconcile/explain-repo';
 import type { DomainContext } from '../ledger/domain';
 import { evaluateRefundGuard, type RefundPayload } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
@@ -151,7 +150,7 @@ const words = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[._]
 /** Everything known about one return, from Mirakl, ReBound, the bridge, exceptions and people, oldest first. */
 export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimeline {
   const ret = requireReturn(ctx, returnId);
-  const reads = explainReads(ctx);
+  const reads = ctx.explain;
   const currency = reads.currencyOf(ret.orderId);
   const lines = ctx.store.returnLines(returnId);
   const orderLines = new Map<string, StoredOrderLine | undefined>(lines.map((l) => [l.orderLineId, ctx.store.orderLine(l.orderLineId)]));
@@ -379,7 +378,7 @@ export function explainRefundGuard(ctx: DomainContext, returnId: string, orderLi
   const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
   const conditions = guard.conditions.map((c) => ({ name: c.name, holds: c.holds, detail: c.detail }));
   const intent = ctx.intents.findByKey<RefundPayload>(`refund:${returnId}:${orderLineId}`);
-  const reads = explainReads(ctx);
+  const reads = ctx.explain;
   const currency = intent?.payload.currency ?? reads.currencyOf(ret.orderId);
   const view: RefundIntentView | null = intent
     ? {

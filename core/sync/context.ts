@@ -17,7 +17,8 @@ export interface EngineContext extends DomainContext {
 }
 
 export function createEngineContext(ports: DomainPorts & Omit<EngineContext, keyof DomainContext>): EngineContext {
-  return { ...ports, ...createDomainContext(ports) };
+  const { random, mirakl, rebound, webhook, crash } = ports;
+  return { ...createDomainContext(ports), random, mirakl, rebound, webhook, ...(crash ? { crash } : {}) };
 }
 
 export const isoAt = (ms: number) => new Date(ms).toISOString();

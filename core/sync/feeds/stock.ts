@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { isApiError } from '../../net/api-error';
 import type { QuarantinedRecord } from '../../net/tolerant';
-import { createStockFactsRepo, type ExportedOffer, type OfferExportRow } from '../../store/stock-facts-repo';
+import type { ExportedOffer, OfferExportRow } from '../../store/stock-facts-repo';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { sendIntents } from '../execute';
-import type { Intent } from '../intents';
+import type { Intent } from '../../ledger/intents';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
 // guessed. Mirakl's stock import (STO01) sets absolute quantities, so everything is decided from facts Mirakl gave:
@@ -138,10 +138,10 @@ async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void
   if (intent.state === 'planned') {
     // Planned but never sent (the app stopped in between): its quantities are stale, so it is dropped and the
     // units go back to pending for a fresh read.
-    ctx.db.transaction(() => {
+    ctx.transaction(() => {
       ctx.intents.fail(intent.id, 'never sent; replaced by a fresh import', null, 'planned');
       ctx.restock.releaseUnsent(intent.id, null);
-    })();
+    });
     return;
   }
   if (intent.state !== 'confirmed') return;
@@ -157,7 +157,7 @@ async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void
     const errors = await ctx.mirakl.importErrors(outcome.importId);
     rejected = new Map(errors.map((e) => [e.sku, e.reason]));
   }
-  ctx.db.transaction(() => {
+  ctx.transaction(() => {
     const applied: string[] = [];
     for (const line of intent.payload.lines) {
       const reason = status.status === 'FAILED' ? 'the whole import failed' : rejected.get(line.sku);
@@ -184,7 +184,7 @@ async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void
       settledAfterExport: after,
       ...(intent.payload.basis && applied.length > 0 ? { toCheck: applied } : {}),
     } satisfies ImportOutcome);
-  })();
+  });
 }
 
 // ---- reading: the export, then the sales ---------------------------------------------------------------------------
@@ -312,23 +312,23 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
   const { verdicts, snapshot } = state;
   if (verdicts.every((v) => v.kind === 'applied')) {
     const overwritten = Object.fromEntries(lines.map((l, i) => [l.sku, (verdicts[i] as { overwritten: number }).overwritten]));
-    ctx.db.transaction(() => {
+    ctx.transaction(() => {
       ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()), overwritten } satisfies ImportOutcome);
       ctx.restock.markApplied(intent.id, 'confirmed by the quantities read back, less the units sold since');
       ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, 'the quantities read back, less the units sold since, show the import was applied');
       // The export that showed the import applied shows its effect: the next import may start from it.
       stock.raiseFloor(snapshot.id - 1);
       for (const line of lines) raiseOverwritten(ctx, stock, intent, line, overwritten[line.sku] ?? 0);
-    })();
+    });
     return;
   }
   if (verdicts.every((v) => v.kind === 'not_applied')) {
-    ctx.db.transaction(() => {
+    ctx.transaction(() => {
       ctx.intents.fail(intent.id, 'the quantities read back, less the units sold since, show the import was not applied', null, 'uncertain');
       ctx.restock.releaseUnsent(intent.id, null);
       ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, 'the quantities read back, less the units sold since, show the import was not applied');
       stock.raiseFloor(snapshot.id - 1);
-    })();
+    });
     return;
   }
   const reasons = verdicts.flatMap((v) => (v.kind === 'unclear' ? [v.why] : []));
@@ -367,7 +367,7 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
   if (state.kind !== 'checked' || state.results.size === 0) return;
   const outcome = intent.outcome as ImportOutcome;
   const overwritten = { ...(outcome.overwritten ?? {}) };
-  ctx.db.transaction(() => {
+  ctx.transaction(() => {
     for (const [sku, units] of state.results) {
       if (units === null) continue;
       overwritten[sku] = units;
@@ -375,7 +375,7 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
       if (line) raiseOverwritten(ctx, stock, intent, line, units);
     }
     ctx.intents.updateOutcome(intent.id, { ...outcome, toCheck: state.waiting, overwritten } satisfies ImportOutcome);
-  })();
+  });
 }
 
 function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>, line: ImportLine, units: number): void {
@@ -437,7 +437,7 @@ async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<vo
   // units still pending on the same offer go out, and each line adds exactly the units it carries.
   let intent: Intent<ImportPayload> | undefined;
   let sending: ImportLine[] = [];
-  ctx.db.transaction(() => {
+  ctx.transaction(() => {
     const claimable = ctx.restock.stillPending(lines);
     if (claimable.length === 0) return;
     const allUnits = claimable.flatMap((l) => l.units);
@@ -452,7 +452,7 @@ async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<vo
     // No export asked for before this import can show what it did.
     stock.raiseFloor(afterExport);
     intent = ctx.intents.get<ImportPayload>(planned.id);
-  })();
+  });
   if (!intent) return;
   await sendStockImport(ctx, intent, sending);
 }
@@ -467,7 +467,7 @@ async function sendStockImport(ctx: EngineContext, intent: Intent<ImportPayload>
   const after = ctx.intents.get<ImportPayload>(intent.id);
   if (after?.state !== 'failed') return;
   const isRefused = after.nextAttemptAt === null;
-  ctx.db.transaction(() => {
+  ctx.transaction(() => {
     if (isRefused) ctx.restock.markRejected(intent.id, after.lastError ?? '');
     else ctx.restock.releaseUnsent(intent.id, null);
     // Refused outright: these units are not back on sale, and only a person can say what to do about it.
@@ -479,7 +479,7 @@ async function sendStockImport(ctx: EngineContext, intent: Intent<ImportPayload>
         cause: `Mirakl refused the stock import setting ${line.sku} to ${line.to} (${line.units.length} unit(s) restocked): ${after.lastError ?? 'no reason given'}`,
       });
     }
-  })();
+  });
 }
 
 // ---- asking for the next export --------------------------------------------------------------------------------------
@@ -556,7 +556,7 @@ function miraklIso(value: string | number | null | undefined): string | null {
  * import's effect) and how far the sales are known (Mirakl's clock) — and the records that could not be read held aside.
  */
 function stockFacts(ctx: EngineContext) {
-  const repo = createStockFactsRepo(ctx);
+  const repo = ctx.stockFacts;
   const cursor = {
     floor: 'stock.export_floor',
     salesThrough: 'stock.sales_through',
@@ -602,7 +602,7 @@ function stockFacts(ctx: EngineContext) {
 
     /** The export's offers, as in repo.applyExport; an offer whose record cannot be read is held aside (MALFORMED_RECORD). */
     applyExport(exp: OfferExportRow, takenBy: string, offers: ExportedOffer[], quarantined: QuarantinedRecord[]): void {
-      ctx.db.transaction(() => {
+      ctx.transaction(() => {
         // A record without a readable shop SKU names no offer: it is held aside, and changes nothing in the snapshot.
         const unreadable = quarantined.filter((r) => !r.key.startsWith('#')).map((r) => r.key);
         repo.applyExport({ id: exp.id, isFull: exp.mode === 'full', takenBy, offers, unreadable, now: now() });
@@ -610,7 +610,7 @@ function stockFacts(ctx: EngineContext) {
         // A readable copy ends an earlier hold (of this export's kind, or of the per-offer reads used before it).
         const readable = offers.map((o) => o.shop_sku);
         for (const operation of ['OF52', 'OF21']) ctx.quarantine.release(operation, heldAmong(operation, readable));
-      })();
+      });
     },
 
     offer: (sku: string): { quantity: number | null } | undefined => repo.offer(sku),
@@ -630,7 +630,7 @@ function stockFacts(ctx: EngineContext) {
       },
       through: string,
     ): void {
-      ctx.db.transaction(() => {
+      ctx.transaction(() => {
         const readableOrders = [...new Set(read.sales.map((s) => s.order_id))];
         repo.recordSales({
           readableOrders,
@@ -647,7 +647,7 @@ function stockFacts(ctx: EngineContext) {
         ctx.quarantine.release('OR11', heldAmong('OR11', readableOrders));
         const known = ctx.cursors.get(cursor.salesThrough);
         if (!known || through > known) ctx.cursors.set(cursor.salesThrough, through);
-      })();
+      });
     },
   };
 }
