@@ -40,6 +40,8 @@ export interface SaleRow {
 
 const exportColumns = 'id, tracking_id, mode, state, requested_at, taken_from_mirakl, taken_by_mirakl';
 
+const parkedForPerson = `EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')`;
+
 export function createStockFactsRepo(source: StatementSource) {
   const { q } = source;
   return {
@@ -49,8 +51,15 @@ export function createStockFactsRepo(source: StatementSource) {
       (
         q(`SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain')
              OR (state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED')))
+             AND NOT (state = 'uncertain' AND ${parkedForPerson})
            ORDER BY id LIMIT 1`).get() as { id: number } | undefined
       )?.id,
+    /**
+     * Imports whose outcome is unknown and waits for a person (OUTCOME_UNKNOWN open): they hold back only their own
+     * offers, never every other restock.
+     */
+    importsParked: (): number[] =>
+      (q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state = 'uncertain' AND ${parkedForPerson} ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
     /** Applied stock imports with lines whose overwrite is still to be measured, oldest first. */
     importsToCheck: (): number[] =>
       (

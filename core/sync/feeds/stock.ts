@@ -288,6 +288,8 @@ function probeState(stock: StockFacts, intent: Intent<ImportPayload>): ProbeStat
 function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
   const current = inFlight(ctx, stock);
   if (current?.state === 'uncertain') probeImport(ctx, stock, current);
+  // Imports waiting for a person are still checked against each new read: a later export may settle them.
+  for (const intent of parked(ctx, stock)) probeImport(ctx, stock, intent);
   for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
 }
 
@@ -391,9 +393,20 @@ function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<
 
 // ---- the next import -------------------------------------------------------------------------------------------------
 
+/** Imports whose outcome waits for a person: only their own offers wait with them. */
+function parked(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
+  return stock.repo
+    .importsParked()
+    .map((id) => ctx.intents.get<ImportPayload>(id))
+    .filter((i): i is Intent<ImportPayload> => i !== undefined);
+}
+
 async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
   if (inFlight(ctx, stock)) return;
-  const pending = ctx.restock.pendingOffers();
+  // An offer whose last import's outcome is unknown is never imported again until that is settled: its quantity may
+  // or may not hold those units. Every other offer goes on.
+  const held = new Set(parked(ctx, stock).flatMap((i) => i.payload.lines.map((l) => l.sku)));
+  const pending = ctx.restock.pendingOffers().filter((p) => !held.has(p.sku));
   if (pending.length === 0) return;
   const snapshot = readyFacts(stock);
   if (!snapshot || snapshot.id <= stock.floor()) return;
