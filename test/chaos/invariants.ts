@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Mappings } from '../../core/mappings/load';
 import type { Sandbox } from '../../core/sandbox/index';
-import { returnOrderStatusRank, statusRank } from '../../core/sync/physical';
+import { returnOrderStatusRank, statusRank } from '../../core/ledger/units';
 import type { LostCall } from './chaos-http';
 
 // What must hold once the faults have stopped and the engine has gone quiet, checked against the sandbox's ground
