@@ -1,6 +1,14 @@
 import tseslint from 'typescript-eslint';
 
 // Imports point one way (STYLE.md §1): renderer → core/contract ← electron → core. The folders below say it.
+// What no file in core/ may import, whatever else its folder forbids (each rule below repeats it: flat config replaces,
+// not merges, a rule's options).
+const corePaths = [
+  { name: 'electron', message: 'core/ is plain Node: it never imports electron.' },
+  { name: 'react', message: 'core/ never imports react.' },
+  { name: 'react-dom', message: 'core/ never imports react.' },
+];
+const coreNever = { group: ['**/renderer/**', '**/electron/**'], message: 'core/ never imports renderer/ or electron/.' };
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'worker_threads'];
 
 export default tseslint.config(
@@ -27,11 +35,9 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'electron', message: 'core/ is plain Node: it never imports electron.' },
-            { name: 'react', message: 'core/ never imports react.' },
-            { name: 'react-dom', message: 'core/ never imports react.' },
+            ...corePaths,
           ],
-          patterns: [{ group: ['**/renderer/**', '**/electron/**'], message: 'core/ never imports renderer/ or electron/.' }],
+          patterns: [coreNever],
         },
       ],
     },
@@ -46,12 +52,10 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'electron', message: 'core/ is plain Node: it never imports electron.' },
-            { name: 'react', message: 'core/ never imports react.' },
-            { name: 'react-dom', message: 'core/ never imports react.' },
+            ...corePaths,
             { name: 'better-sqlite3', message: 'Only core/store, core/ledger and *-repo.ts files touch the database.' },
           ],
-          patterns: [{ group: ['**/renderer/**', '**/electron/**'], message: 'core/ never imports renderer/ or electron/.' }],
+          patterns: [coreNever],
         },
       ],
       'no-restricted-syntax': [
@@ -88,15 +92,13 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'electron', message: 'core/ is plain Node: it never imports electron.' },
-            { name: 'react', message: 'core/ never imports react.' },
-            { name: 'react-dom', message: 'core/ never imports react.' },
+            ...corePaths,
             ...(files.some((f) => f.startsWith('core/ledger') || f.startsWith('core/store'))
               ? []
               : [{ name: 'better-sqlite3', message: 'Only core/store, core/ledger and *-repo.ts files touch the database.' }]),
           ],
           patterns: [
-            { group: ['**/renderer/**', '**/electron/**'], message: 'core/ never imports renderer/ or electron/.' },
+            coreNever,
             {
               group: above.flatMap((layer) => [`${up}${layer}`, `${up}${layer}/**`]),
               message: `Layers: ${files.join(', ')} may not import ${above.join(', ')} (app composes them).`,

@@ -8,6 +8,7 @@ import { createLogger, createSecretRedactor } from '../adapters/logger';
 import { redactingHttp } from '../adapters/redacting-http';
 import { systemClock, systemRandom } from '../adapters/system';
 import { createSyncRuntime, type Connections } from '../app/sync-runtime';
+import { timerSleep } from '../app/sync-service';
 import { secretAccounts } from '../app/mode';
 import { loadMappings } from '../mappings/load';
 import { fetchHttp } from '../net/http';
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
     if (flags.once) return cycle(true);
     while (!stopRequest.signal.aborted) {
       await cycle(false);
-      await pause(1000, stopRequest.signal);
+      await timerSleep(1000, stopRequest.signal);
     }
   })();
   const stopped = new Promise<void>((resolve) => stopRequest.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -217,19 +218,6 @@ async function main(): Promise<void> {
   process.exit(process.exitCode ?? 0);
 }
 
-/** Waits `ms`, or less when the signal aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** True when `work` settles within `ms`. */
 function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
