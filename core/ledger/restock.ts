@@ -32,6 +32,8 @@ export function createRestockLedger(db: Database, clock: Clock) {
     WHERE offer_sku = @sku AND state IN ('pending', 'rejected')`);
   const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
     WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
+  const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
+    WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
   const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE offer_sku = @sku AND state = 'rejected'`);
   const skipOrderSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', note = @note, updated_at = @now
     WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
@@ -103,6 +105,12 @@ export function createRestockLedger(db: Database, clock: Clock) {
     releaseUnsent(intentId: number, note: string | null): number {
       return release.run({ intentId, note, now: iso() }).changes;
     },
+
+    /**
+     * Imports that failed while their units are still claimed: the failure was recorded but settling the units was not
+     * (the process stopped, or the disk refused the write, in between). Read back so they are settled, never stranded.
+     */
+    claimsOfFailedImports: (): number[] => (claimsOfFailed.all() as { id: number }[]).map((r) => r.id),
 
     /** A person: retry the rejected units of an offer. */
     retryRejected: (sku: string): number => retryRejected.run({ sku, now: iso() }).changes,

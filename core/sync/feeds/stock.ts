@@ -108,6 +108,7 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
       if (error.kind !== 'rate_limited') failures.push(error);
     }
   };
+  for (const id of ctx.restock.claimsOfFailedImports()) settleFailedImport(ctx, id);
   await step(() => followImport(ctx, stock));
   await step(() => readExport(ctx, stock));
   await step(() => readSales(ctx, stock));
@@ -477,9 +478,20 @@ async function sendStockImport(ctx: EngineContext, intent: Intent<ImportPayload>
     call: () => ctx.mirakl.importStock(lines.map((l) => ({ sku: l.sku, quantity: l.to }))),
     onResult: (importId) => ctx.intents.confirm(intent.id, { importId, status: 'SUBMITTED' } satisfies ImportOutcome),
   });
-  const after = ctx.intents.get<ImportPayload>(intent.id);
+  settleFailedImport(ctx, intent.id);
+}
+
+/**
+ * A failed import's units: refused outright, they wait for a person (STOCK_REJECTED); failed before reaching Mirakl,
+ * they go back to pending for a fresh read. Also run for failures recorded before a stop or a refused write could
+ * settle their units (see claimsOfFailedImports), so no unit is ever left claimed by a failed import.
+ */
+function settleFailedImport(ctx: EngineContext, intentId: number): void {
+  const after = ctx.intents.get<ImportPayload>(intentId);
   if (after?.state !== 'failed') return;
   const isRefused = after.nextAttemptAt === null;
+  const intent = after;
+  const lines = after.payload.lines;
   ctx.transaction(() => {
     if (isRefused) ctx.restock.markRejected(intent.id, after.lastError ?? '');
     else ctx.restock.releaseUnsent(intent.id, null);
