@@ -208,4 +208,15 @@ describe('refund routes', () => {
     probeUncertainRefunds(domain());
     expect(refundIntents()[0]?.state).toBe('confirmed');
   });
+
+  it('raises no amount mismatch, cycle after cycle, for a line the back office already refunded in full', () => {
+    fixture.unit('R-1', 1);
+    const t = iso(clock.now());
+    db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, outcome, created_at, updated_at) VALUES ('mirakl.receive', 'rt25:R-1', 'R-1', '{}', 'confirmed', '{}', ?, ?)`).run(t, t);
+    // The whole line (2 × 25.00) was refunded in Mirakl's back office before ReBound verified the first unit.
+    ledgerRefund('F-bo', { amount: 5000, quantity: 0 });
+    for (let cycle = 0; cycle < 2; cycle++) planRefunds(domain());
+    expect(refundIntents()).toEqual([]);
+    expect(db().prepare(`SELECT count(*) AS n FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH'`).get()).toEqual({ n: 0 });
+  });
 });
