@@ -28,7 +28,9 @@ export function planRefunds(ctx: EngineContext): void {
     const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
     if (!guard.allowed) continue;
     const refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
-    if (refund.capped) {
+    // Capped to nothing means the line is wholly refunded already (the back office paid it): that is no mismatch,
+    // and the detector would resolve it at once, only for the next cycle to raise it again.
+    if (refund.capped && refund.payload) {
       ctx.exceptions.raise({
         type: 'REFUND_AMOUNT_MISMATCH',
         subjectKey: `${c.return_id}:${c.order_line_id}`,
