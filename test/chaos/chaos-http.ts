@@ -3,6 +3,7 @@ import type { FakeClock } from '../../core/adapters/fake-clock';
 import { fetchHttp, NetworkError, type HttpPort, type HttpRequest, type HttpResponse } from '../../core/net/http';
 import type { FaultProfile } from '../../core/sandbox/http/faults';
 import type { Sandbox } from '../../core/sandbox/index';
+import type { PushOperation } from '../../core/sandbox/world/mirakl-world';
 import type { Rng } from '../../core/sandbox/rng';
 import { SimulatedCrash } from '../../core/sync/execute';
 import type { CallTarget, FaultKind, PlannedFault } from './plan';
@@ -48,7 +49,25 @@ export interface ChaosHttpDeps {
   /** Opens a second engine on the same data directory and runs one cycle of it, while this call waits. */
   openSecondInstance(fault: PlannedFault): Promise<void>;
   lostCalls: LostCall[];
+  /** Status pushes Mirakl refused for one return (a pushRejected fault) whose answer reached the engine. */
+  pushRejections: PushRejection[];
+  /** Calls each instance sent. */
+  sent: Record<string, number>;
   trace(line: string): void;
+}
+
+const pushOperations: readonly PushOperation[] = ['RT04', 'RT26', 'RT27'];
+/** Business refusals, final ones: "invalid state" is not among them, the engine rightly retries that a few times. */
+const pushRefusals: Record<PushOperation, string> = {
+  RT04: 'The tracking number is not valid for this carrier',
+  RT26: 'Compliance cannot be declared on this return',
+  RT27: 'The return cannot be closed by the shop',
+};
+
+export interface PushRejection {
+  at: number;
+  operation: PushOperation;
+  returnId: string;
 }
 
 const miraklOperations: [method: string, pattern: RegExp, operation: string][] = [
@@ -228,6 +247,14 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
 
     // Customers buy units of an offer this stock import sets, after the read it was computed from: just before it
     // leaves, or just after Mirakl took it (while it waits to run). Either way the import will overwrite those sales.
+    // Mirakl refuses one return of this status push (the first of the batch), item by item inside a 200.
+    const pushOperation = pushOperations.find((o) => o === call.operation) ?? null;
+    const push = pushOperation ? deps.take('pushRejected', where, fits) : null;
+    const pushed = push && pushOperation && typeof request.body === 'string' ? (JSON.parse(request.body) as { returns?: { id?: string }[] }).returns?.[0]?.id : undefined;
+    if (push && pushOperation && pushed) sandbox.world.rejectNextPush(pushOperation, pushed, `${pushRefusals[pushOperation]} (refused by the chaos harness)`);
+    else if (push) deps.rearm(push);
+    const pushRefusal = push && pushOperation && pushed ? { operation: pushOperation, returnId: pushed } : null;
+
     const sale = call.operation === 'STO01' ? deps.take('salesDuringImport', where, fits) : null;
     const sell = sale ? await saleOf(sale, request) : () => undefined;
     if (sale?.variant === 'before') sell();
@@ -242,6 +269,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
     };
 
     let response: HttpResponse;
+    deps.sent[instance] = (deps.sent[instance] ?? 0) + 1;
     const oneShot: [SandboxFault, FaultKind, FaultProfile][] = [
       ['reset', 'connectionReset', { resetRate: 1 }],
       ['serverError', 'serverError', { serverErrorRate: 1 }],
@@ -275,6 +303,8 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
       }
     } finally {
       noteLost();
+      // A call that never reached the server leaves the refusal armed: the fault waits for another push.
+      if (pushRefusal && sandbox.world.cancelPushRejection(pushRefusal.operation, pushRefusal.returnId) && push) deps.rearm(push);
       if (sale?.variant === 'after') sell();
     }
 
@@ -290,6 +320,10 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
     if (response.status < 300 && deps.take('timeoutAfterApply', where, fits)) {
       if (call.isWrite) deps.lostCalls.push({ at: worldClock.now(), instance, operation: call.operation, body, how: 'timeoutAfterApply' });
       throw new NetworkError(`${request.method} ${url.pathname}: TimeoutError`, true);
+    }
+    if (pushRefusal && response.status === 200) {
+      deps.pushRejections.push({ at: worldClock.now(), ...pushRefusal });
+      deps.trace(`  Mirakl refused ${pushRefusal.operation} for return ${pushRefusal.returnId}`);
     }
     return response;
   };

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Mappings } from '../../core/mappings/load';
 import type { Sandbox } from '../../core/sandbox/index';
 import { returnOrderStatusRank, statusRank } from '../../core/ledger/units';
-import type { LostCall } from './chaos-http';
+import type { LostCall, PushRejection } from './chaos-http';
 
 // What must hold once the faults have stopped and the engine has gone quiet, checked against the sandbox's ground
 // truth (what Mirakl really refunded and holds in stock, what ReBound really received) rather than against what
@@ -16,6 +16,10 @@ export interface QuietCheckInput {
   lostCalls: LostCall[];
   /** Notification delivery ids the engine's receiver acknowledged. */
   acknowledged: Set<string>;
+  /** Mirakl refunds made in the back office, outside the app (a backOfficeRefund fault): not the engine's. */
+  backOfficeRefunds: Set<string>;
+  /** Status pushes Mirakl refused for one return, whose answer reached the engine. */
+  pushRejections: PushRejection[];
 }
 
 const sellableOf = (mappings: Mappings, grade: string | null) => grade !== null && mappings.policy.stock.sellableGrades.includes(grade);
@@ -101,9 +105,14 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   const claimed = new Map<string, number>();
   for (const i of refundIntents) if (i.state === 'confirmed' && i.refundId) claimed.set(i.refundId, (claimed.get(i.refundId) ?? 0) + 1);
   for (const [refundId, n] of claimed) if (n > 1) violations.push(`DOUBLE CLAIM: ${n} confirmed refund intents claim Mirakl refund ${refundId}`);
-  for (const [lineId, refunds] of Object.entries(truth.mirakl.refundsByLine)) {
+  const tolerance = mappings.policy.refunds.toleranceMinor;
+  for (const [lineId, every] of Object.entries(truth.mirakl.refundsByLine)) {
     bump('refundedLines');
-    bump('refunds', refunds.length);
+    bump('refunds', every.length);
+    // What the engine answers for: the back office's refunds are not its own, but still count towards what the line has.
+    const refunds = every.filter((r) => !input.backOfficeRefunds.has(r.id));
+    const backOffice = every.filter((r) => input.backOfficeRefunds.has(r.id));
+    bump('backOfficeRefunds', backOffice.length);
     const line = sandbox.world.findLine(lineId)?.line;
     if (!line) {
       violations.push(`REFUND ON UNKNOWN LINE: ${lineId}`);
@@ -117,8 +126,8 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       const isClaimed = claimed.has(r.id) || ours.some((i) => i.state !== 'confirmed');
       if (!isClaimed) violations.push(`UNCLAIMED REFUND: Mirakl refund ${r.id} on ${lineId} (${r.amountMinor}) is not claimed by any confirmed refund intent`);
     }
-    const total = refunds.reduce((s, r) => s + r.amountMinor, 0);
-    const shipping = refunds.reduce((s, r) => s + r.shippingMinor, 0);
+    const total = every.reduce((s, r) => s + r.amountMinor, 0);
+    const shipping = every.reduce((s, r) => s + r.shippingMinor, 0);
     if (total > line.priceMinor) violations.push(`OVER-REFUND: order line ${lineId} refunded ${total} of a refundable ${line.priceMinor}`);
     if (shipping > line.shippingMinor) violations.push(`OVER-REFUND: order line ${lineId} refunded shipping ${shipping} of ${line.shippingMinor}`);
     let spent = 0;
@@ -130,11 +139,29 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
         violations.push(`REFUND BEYOND RECEIPT: ${lineId} refunded ${spent} by ${r.createdAt} for ${receivedThen} registered unit(s) at ${line.priceUnitMinor}`);
       }
     }
+    // Money the back office paid beyond what ReBound verified is the engine's to report (every refund of the line
+    // counts, ours or not): REFUND_EXCEEDS_RECEIPT for the line, or REFUND_WITHOUT_RECEIPT for each refund when
+    // nothing of the line was verified.
+    if (backOffice.length) {
+      const verified = (receivedByLine.get(lineId) ?? []).length;
+      if (verified === 0) {
+        for (const r of backOffice) {
+          if (r.amountMinor > 0 && !isOpen('REFUND_WITHOUT_RECEIPT', `refund:${r.id}`)) {
+            violations.push(`BACK-OFFICE REFUND NOT RAISED: refund ${r.id} of ${r.amountMinor} on ${lineId} was made outside the app with no unit verified, and no REFUND_WITHOUT_RECEIPT is open`);
+          } else if (r.amountMinor > 0) bump('backOfficeRefundsRaised');
+        }
+      } else if (total > verified * line.priceUnitMinor + tolerance) {
+        if (!isOpen('REFUND_EXCEEDS_RECEIPT', `line:${lineId}`)) {
+          violations.push(`BACK-OFFICE REFUND NOT RAISED: ${lineId} was refunded ${total} in all (${backOffice.length} refund(s) outside the app) for ${verified} verified unit(s) at ${line.priceUnitMinor}, and no REFUND_EXCEEDS_RECEIPT is open`);
+        } else bump('backOfficeRefundsRaised');
+      }
+    }
     for (const i of refundIntents.filter((x) => x.line === lineId && x.state === 'confirmed' && x.refundId)) {
       if (!refunds.some((r) => r.id === i.refundId)) violations.push(`PHANTOM REFUND: intent ${i.id} says Mirakl refund ${i.refundId} on ${lineId}, which Mirakl does not have`);
     }
   }
   const mapped = new Set(mappings.reasonCodes.reasons.map((r) => r.mirakl));
+  const rt04Refused = new Set(input.pushRejections.filter((p) => p.operation === 'RT04').map((p) => p.returnId));
   const returnOfLine = new Map<string, string>();
   for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLine.set(l.orderLineId, r.id);
   for (const [lineId, units] of receivedByLine) {
@@ -148,10 +175,19 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     if (refundedUnits >= Math.min(owed, line.quantity)) continue;
     const ret = truth.mirakl.returns.find((r) => r.id === returnId);
     if (ret && !ret.lines.every((l) => mapped.has(l.reasonCode))) continue;
-    const why = openExceptions(returnId);
+    // A refused RT04 (label and tracking) holds nothing back: the return must still be received and refunded.
+    const why = openExceptions(returnId).filter((t) => !(t === 'STATUS_PUSH_REJECTED' && rt04Refused.has(returnId)));
     if (why.length === 0) {
       violations.push(`LOST REFUND: order line ${lineId} (return ${returnId}) has ${owed} registered unit(s) but ${refundedUnits} refunded, and no open exception says why`);
     } else bump('refundsHeldByException');
+  }
+
+  // Status pushes Mirakl refused: each raised as STATUS_PUSH_REJECTED for its return.
+  for (const p of input.pushRejections) {
+    bump('pushRejections');
+    const subject = `${p.operation.toLowerCase()}:${p.returnId}`;
+    const raised = db.prepare(`SELECT 1 FROM exceptions WHERE type = 'STATUS_PUSH_REJECTED' AND subject_key = ?`).get(subject);
+    if (!raised) violations.push(`PUSH REJECTION NOT RAISED: Mirakl refused ${p.operation} for return ${p.returnId} and no STATUS_PUSH_REJECTED ${subject} was raised`);
   }
 
   // 5. Returns and events: nothing Mirakl or ReBound reported is lost, and the engine's view ends where theirs does.
@@ -174,6 +210,13 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     const isEligible = r.lines.every((l) => mapped.has(l.reasonCode)) && sandbox.world.visibleOrder(r.orderId) && !['REFUSED', 'CANCELED'].includes(r.state);
     if (!isEligible) continue;
     bump('returnsEligible');
+    if (rt04Refused.has(r.id)) {
+      const isRegistered = (liveRos.get(r.orderId) ?? []).some((ro) => registeredAt.has(ro.reboundOrderId));
+      const why = openExceptions(r.id).filter((t) => t !== 'STATUS_PUSH_REJECTED');
+      if (isRegistered && !['RECEIVED', 'CLOSED'].includes(r.state) && why.length === 0) {
+        violations.push(`RT04 REFUSAL HELD THE RETURN: Mirakl refused RT04 for ${r.id}; ReBound registered its units but the return is ${r.state} in Mirakl and no other exception says why`);
+      } else if (isRegistered) bump('rt04RefusedReturnsReceived');
+    }
     if ((liveRos.get(r.orderId) ?? []).length === 0 && openExceptions(r.id).length === 0) {
       violations.push(`RETURN NOT IN REBOUND: return ${r.id} (order ${r.orderId}) never reached ReBound and no open exception says why`);
     }

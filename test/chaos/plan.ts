@@ -14,6 +14,7 @@ export const faultKinds = [
   'rateLimitStorm', // the sandbox answers 429 to every call of that operation for a while
   'businessRejection', // the API refuses the write (4xx, or every item of a batch refused)
   'salesDuringImport', // customers buy units of an offer a stock import is setting, just before or just after it is sent
+  'pushRejected', // Mirakl refuses one return of an RT04 / RT26 / RT27 with a per-item return_errors entry
   'unknownEnum', // the answer carries an enum value the client has never seen
   'shapes', // the answer is reshaped like Mirakl's own examples (nulls, older placements, deprecated fields, "12.50")
   'paginationShift', // an RT11 poll is read in small pages while time passes and the world changes between them
@@ -29,6 +30,7 @@ export const faultKinds = [
   'ioError', // one write, a few writes after the fault is armed, fails with SQLITE_IOERR
   // (both also strike right after a write's answer arrived, while its outcome is being recorded)
   'mappingEdit', // a mapping file in the data directory is edited (sometimes badly)
+  'backOfficeRefund', // someone refunds a return line in Mirakl's back office, outside the app: all of it, the shipping, or part
   // ReBound notifications, on their way to the engine's receiver.
   'notificationDuplicate',
   'notificationLate',
@@ -61,6 +63,8 @@ const minute = 60_000;
 const hour = 60 * minute;
 
 export const mappingEditVariants = ['addReason', 'triggerInspected', 'restockNever', 'refundCodeChange', 'malformed'] as const;
+/** All that is left of the line on top of ours, only its shipping ('goodwill shipping refund'), or `amount`% of what is left. */
+export const backOfficeRefundVariants = ['full', 'shipping', 'partial'] as const;
 export const crashPoints = ['or28', 'sto01', 'create-return', 'sales-order', 'rt04', 'rt21', 'rt25', 'rt26', 'rt27'] as const;
 
 export function drawPlan(rng: Rng, window: { fromMs: number; toMs: number }, count: number): PlannedFault[] {
@@ -90,6 +94,10 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
     case 'salesDuringImport':
       // Between the read the import was computed from and Mirakl applying it: the units it will overwrite.
       return { target: 'unsafeWrite', amount: rng.int(1, 3), variant: rng.pick(['before', 'after']) };
+    case 'pushRejected':
+      return { target: 'write', amount: 0, variant: '' };
+    case 'backOfficeRefund':
+      return { target: 'any', amount: rng.int(20, 80), variant: rng.pick(backOfficeRefundVariants) };
     case 'unknownEnum':
       return { target: 'enumRead', amount: 0, variant: '' };
     case 'shapes':

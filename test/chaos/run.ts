@@ -80,6 +80,9 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
       }`,
       `tax modes: ${excluded} of ${reports.length} seed(s) ran a TAX_EXCLUDED shop`,
       `stock: ${fired.salesDuringImport ?? 0} sales during stock imports (${stat(reports, 'unitsSoldDuringImports')} units sold), ${stat(reports, 'overwrittenUnitsRaised')} overwritten unit(s) raised as STOCK_OVERWRITTEN, ${stat(reports, 'restockedUnits')} unit(s) restocked`,
+      `back office: ${fired.backOfficeRefund ?? 0} refund(s) made outside the app (${stat(reports, 'backOfficeRefundsRaised')} raised as REFUND_EXCEEDS_RECEIPT / REFUND_WITHOUT_RECEIPT); ` +
+        `${stat(reports, 'pushRejections')} status push(es) refused by Mirakl (${stat(reports, 'rt04RefusedReturnsReceived')} RT04-refused return(s) still received); ` +
+        `second instance refused by the folder lock ${stat(reports, 'secondInstanceRefused')} time(s), opened ${stat(reports, 'secondInstanceOpened')}`,
       `cycles: ${reports.reduce((s, r) => s + r.cycles, 0)} engine cycles, ${reports.reduce((s, r) => s + r.restarts, 0)} restarts after a kill`,
       failed.length === 0 ? 'every invariant held on every seed, and every replay ended in the same state' : `reproduce a failure: npm run chaos -- --seed ${failed[0]?.seed} --verbose`,
     ].join('\n') + '\n',

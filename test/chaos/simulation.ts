@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { createFakeClock } from '../../core/adapters/fake-clock';
 import { silentLogger } from '../../core/adapters/logger';
@@ -15,6 +15,7 @@ import type { TaxMode } from '../../core/sandbox/scenario';
 import { createRng } from '../../core/sandbox/rng';
 import { createSqliteBudgetStore } from '../../core/store/budget-repo';
 import { openStore, type Store } from '../../core/store/db';
+import { acquireFolderLock, FolderBusyError, type FolderLock } from '../../core/store/folder-lock';
 import { createSqliteJournal } from '../../core/store/journal-repo';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { createEngineContext, type EngineContext } from '../../core/sync/context';
@@ -22,12 +23,13 @@ import { createEngine, type Engine } from '../../core/sync/engine';
 import { SimulatedCrash } from '../../core/sync/execute';
 import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../../core/sync/webhook-receiver';
 import { makeTempDir } from '../support/temp-dir';
-import { createChaosHttp, type ChaosHttpDeps, type LostCall } from './chaos-http';
+import { createChaosHttp, type ChaosHttpDeps, type LostCall, type PushRejection } from './chaos-http';
 import { createDiskFaults } from './disk';
 import { checkQuietInvariants } from './invariants';
 import { createMappingsDir, type MappingEdit } from './mapping-edits';
 import { createNotificationChaos } from './notifications';
 import { drawPlan, faultKinds, type FaultKind, type PlannedFault } from './plan';
+import { MiraklRejection } from '../../core/sandbox/world/mirakl-world';
 import { stateHash, tableHashes } from './state-hash';
 
 // One chaos run: the real sync engine, on a real SQLite file, against the sandbox, with faults drawn from the seed.
@@ -118,6 +120,8 @@ interface Instance {
   db: Database;
   ctx: EngineContext;
   engine: Engine;
+  /** The data folder's engine lock (core/store/folder-lock.ts), taken as createSyncRuntime takes it. */
+  lock: FolderLock;
   isDead: boolean;
 }
 
@@ -188,8 +192,16 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     if (!instance || instance.isDead) return;
     instance.isDead = true;
     instance.store.db.close();
+    releaseLock(instance);
     trace(`${new Date(worldClock.now()).toISOString()} process ${name} killed ${where}`);
   };
+  // A killed process's lock goes stale 10 s after its last sign of life and the next engine takes it over; a step
+  // is minutes of sandbox time, so the harness releases it at once (and waits for that before the next start).
+  const releases: Promise<void>[] = [];
+  const releaseLock = (instance: Instance) => void releases.push(instance.lock.release());
+  const pushRejections: PushRejection[] = [];
+  const sent: Record<string, number> = {};
+  const backOfficeRefunds = new Set<string>();
   const shared = { isNested: false, paging: false };
   const deps: ChaosHttpDeps = {
     sandbox,
@@ -204,12 +216,15 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     openSecondInstance: async (fault) => {
       let instance: Instance;
       try {
-        instance = open('B');
+        instance = await open('B');
       } catch (error) {
-        bump('secondInstanceRefused');
+        if (error instanceof FolderBusyError) bump('secondInstanceRefused');
+        else bump('secondInstanceFailed');
         trace(`second instance refused: ${(error as Error).message}`);
         return;
       }
+      // A's call is in flight, so A is alive and holds the folder: a second engine must never get this far.
+      violations.push(`TWO ENGINES: a second engine took the lock of ${dataDir} while the first was running`);
       bump('secondInstanceOpened');
       procs.b = { instance, stepsLeft: fault.amount };
       await runCycleOf(instance);
@@ -219,12 +234,17 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       else startDiskFull(fault);
     },
     lostCalls,
+    pushRejections,
+    sent,
     trace,
   };
 
-  function open(name: string): Instance {
+  async function open(name: string): Promise<Instance> {
+    await Promise.all(releases.splice(0));
     const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock: localClock });
+    let lock: FolderLock | null = null;
     try {
+      lock = await acquireFolderLock(dirname(store.db.name), { command: `chaos engine ${name}` });
       const db = disk.wrap(store.db);
       const random = chaos.fork(`engine:${++starts}`);
       const http = createChaosHttp(deps, name, shared);
@@ -246,8 +266,9 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
           }
         },
       });
-      return { name, store, db, ctx, engine: createEngine(ctx), isDead: false };
+      return { name, store, db, ctx, engine: createEngine(ctx), lock, isDead: false };
     } catch (error) {
+      if (lock) await lock.release();
       closeStore(store);
       throw error;
     }
@@ -266,6 +287,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         trace(`${new Date(worldClock.now()).toISOString()} ${instance.name}'s cycle threw (${(error as Error).message}); the process exits`);
         instance.isDead = true;
         instance.store.db.close();
+        releaseLock(instance);
       }
     }
   }
@@ -292,10 +314,10 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     if (result !== 'ok') violations.push(`INTEGRITY: ${when}: ${String(result)}`);
   }
 
-  function restartA(): void {
+  async function restartA(): Promise<void> {
     if (procs.a && !procs.a.isDead) return;
     try {
-      procs.a = open('A');
+      procs.a = await open('A');
       checkIntegrity(procs.a.db, 'after a restart');
       if (starts > 1) bump('restarts');
     } catch (error) {
@@ -314,6 +336,37 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   function armIoError(fault: PlannedFault): void {
     disk.armIoError(fault.amount, (sql) => trace(`  I/O error on ${sql.replace(/\s+/g, ' ').slice(0, 80)}`));
   }
+  /**
+   * Someone refunds a return line in Mirakl's back office, outside the app: what is left of it (on top of ours), only
+   * its shipping, or part of what is left. Lines Mirakl will not refund (closed, already refunded) are passed over.
+   */
+  function backOfficeRefund(fault: PlannedFault): boolean {
+    const lines = sandbox.truth().mirakl.returns.flatMap((r) => r.lines.map((l) => l.orderLineId));
+    const refunded = new Set(Object.keys(sandbox.truth().mirakl.refundsByLine));
+    // Half the time a line we already refunded, when there is one: the back office paying it again.
+    const preferred = chaos.chance(0.5) ? lines.filter((l) => refunded.has(l)) : [];
+    const candidates = preferred.length ? preferred : lines;
+    for (let tries = 0; tries < 5 && candidates.length; tries++) {
+      const line = sandbox.world.findLine(chaos.pick(candidates))?.line;
+      if (!line) continue;
+      const leftAmount = line.priceMinor - line.refunds.reduce((s, r) => s + r.amountMinor, 0);
+      const leftShipping = line.shippingMinor - line.refunds.reduce((s, r) => s + r.shippingMinor, 0);
+      const amount = fault.variant === 'shipping' ? 0 : fault.variant === 'full' ? leftAmount : Math.floor((leftAmount * fault.amount) / 100);
+      const shipping = fault.variant === 'partial' ? 0 : leftShipping;
+      if (amount <= 0 && shipping <= 0) continue;
+      try {
+        const [made] = sandbox.world.refund([{ order_line_id: line.orderLineId, amount: amount / 100, shipping_amount: shipping / 100, reason_code: '11' }], 'TAX_INCLUDED');
+        if (!made) continue;
+        backOfficeRefunds.add(made.id);
+        trace(`  back office refunded ${line.orderLineId}: ${amount} + shipping ${shipping} (refund ${made.id}, ${fault.variant})`);
+        return true;
+      } catch (error) {
+        if (!(error instanceof MiraklRejection)) throw error;
+      }
+    }
+    return false;
+  }
+
   function boundaryFaults(): void {
     const where = 'between cycles';
     const sleep = take('sleep', where);
@@ -331,6 +384,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     else if (diskFullStepsLeft > 0 && --diskFullStepsLeft === 0) disk.setFull(false);
     const io = take('ioError', where, (f) => f.variant === 'between');
     if (io) armIoError(io);
+    const refund = take('backOfficeRefund', where);
+    if (refund && !backOfficeRefund(refund)) rearm(refund);
     const edit = take('mappingEdit', where);
     if (edit) {
       const sold = [...new Set(sandbox.truth().mirakl.returns.flatMap((r) => r.lines.map((l) => sandbox.world.findLine(l.orderLineId)?.line.shopSku ?? '')))].filter(Boolean).sort();
@@ -349,6 +404,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     sandbox.setFaults('rebound', {});
     if (procs.b) {
       closeStore(procs.b.instance.store);
+      releaseLock(procs.b.instance);
       procs.b = null;
     }
   }
@@ -401,7 +457,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     await subscribeToNotifications((type, target) => subscriber.subscribeWebhook(type, target), receiver.url, webhookSecret);
     sandbox.setFaults('mirakl', { '*': backgroundFaults });
     sandbox.setFaults('rebound', { '*': backgroundFaults });
-    restartA();
+    await restartA();
 
     const faultsEnd = chaosStartMs + faultWindowMs;
     const stepRng = chaos.fork('steps');
@@ -418,7 +474,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       }
       worldClock.advance(inFaults ? stepRng.int(40, 160) * minute : quietStepMs);
       sandbox.advance();
-      restartA();
+      await restartA();
       await notifications.deliver({ isReceiverUp: Boolean(procs.a && !procs.a.isDead), take });
       const current = procs.a;
       if (current) {
@@ -430,7 +486,10 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       if (second) {
         await runCycleOf(second.instance);
         if (second.instance.isDead || --second.stepsLeft <= 0) {
-          if (!second.instance.isDead) closeStore(second.instance.store);
+          if (!second.instance.isDead) {
+            closeStore(second.instance.store);
+            releaseLock(second.instance);
+          }
           procs.b = null;
         }
       }
@@ -450,7 +509,16 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     const final = procs.a;
     if (!final || final.isDead) throw new Error('the engine could not be started again after the faults stopped');
     options.beforeCheck?.({ sandbox, db: final.db });
-    const checked = checkQuietInvariants({ sandbox, db: final.db, mappings: mappingsDir.current(), lostCalls, acknowledged: notifications.acknowledged });
+    if (sent.B) violations.push(`SECOND ENGINE SENT: a second engine on ${dataDir} sent ${sent.B} call(s)`);
+    const checked = checkQuietInvariants({
+      sandbox,
+      db: final.db,
+      mappings: mappingsDir.current(),
+      lostCalls,
+      acknowledged: notifications.acknowledged,
+      backOfficeRefunds,
+      pushRejections,
+    });
     violations.push(...checked.violations);
     Object.assign(stats, checked.stats);
     for (const reason of unhandled) violations.push(`UNHANDLED REJECTION: ${reason instanceof Error ? reason.message : String(reason)}`);
@@ -481,7 +549,13 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     notifications.refuseAll();
     await receiver?.close();
     disk.setFull(false);
-    for (const instance of [procs.a, procs.b?.instance]) if (instance && !instance.isDead) closeStore(instance.store);
+    for (const instance of [procs.a, procs.b?.instance]) {
+      if (instance && !instance.isDead) {
+        closeStore(instance.store);
+        releaseLock(instance);
+      }
+    }
+    await Promise.all(releases.splice(0));
     await sandbox.close();
     temp.remove();
   }

@@ -15,11 +15,14 @@ import {
   type MiraklWorld,
   type OfferExport,
   type OfferExportRequest,
+  type PushOperation,
   type RefundItem,
   type UnreadableHow,
 } from '../world/mirakl-world';
 import { miraklShapeHooks, unannouncedValue } from './shape-faults';
 import { accountJson, importStatusJson, offerJson, orderJson, refundResultJson, returnJson, rt11ReturnJson } from './shapes';
+
+const isPush = (operation: string): operation is PushOperation => operation === 'RT04' || operation === 'RT26' || operation === 'RT27';
 
 // The Mirakl seller API subset the engine uses, served from the shared world. Paths, parameters, field names and
 // status codes follow the seller OpenAPI file and specs NOTES §1–§8; conformance tests validate every answer. Under
@@ -319,8 +322,15 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         body.returns.forEach((r: unknown, i: number) => {
           if (typeof (r as { id?: unknown })?.id !== 'string') throw new BadRequest(`returns[${i}].id is required`);
         });
-        const result = apply(body.returns as Record<string, unknown>[], w);
-        return ok({ return_success: result.success, return_errors: result.errors });
+        // A refusal armed by a test hook answers for its return; the other returns of the batch are applied.
+        const items = body.returns as Record<string, unknown>[];
+        const refused = isPush(operation) ? items.flatMap((r) => {
+          const message = w.takePushRejection(operation, r.id as string);
+          return message === null ? [] : [{ id: r.id as string, message }];
+        }) : [];
+        const rest = items.filter((r) => !refused.some((x) => x.id === r.id));
+        const result = rest.length ? apply(rest, w) : { success: [], errors: [] };
+        return ok({ return_success: result.success, return_errors: [...refused, ...result.errors] });
       },
     };
   }

@@ -222,6 +222,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
   const imports = new Map<string, StockImport>();
   const queue = createEventQueue();
   const counters = { refundSeq: 0, refundIdSeq: 0, importSeq: 0, saleSeq: 0, exportSeq: 0 };
+  const pushRejections = new Map<string, string>();
   const exports = new Map<string, OfferExport>();
   /** Offers a test hook broke: reads that include them fail or carry them unreadable (see setOfferUnreadable). */
   const unreadableOffers = new Set<string>();
@@ -553,6 +554,24 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
      * Amounts are read in `mode` (the shop's when the request names none): in TAX_EXCLUDED the gross refunded is
      * amount + taxes, and taxes left out are worked out in proportion to the amount, as the lines' rule says.
      */
+    /**
+     * Test hook: the next RT04, RT26 or RT27 call naming this return answers a per-item return_errors entry for it
+     * (a business refusal), the way Mirakl refuses a push its own rules forbid. Returns served so far are kept.
+     */
+    rejectNextPush(operation: PushOperation, returnId: string, message: string) {
+      pushRejections.set(`${operation}:${returnId}`, message);
+    },
+    /** The refusal armed for this push, consumed by the call that answers it (null if none). */
+    takePushRejection(operation: PushOperation, returnId: string): string | null {
+      const key = `${operation}:${returnId}`;
+      const message = pushRejections.get(key) ?? null;
+      pushRejections.delete(key);
+      return message;
+    },
+    cancelPushRejection(operation: PushOperation, returnId: string): boolean {
+      return pushRejections.delete(`${operation}:${returnId}`);
+    },
+
     refund(items: RefundItem[], mode: TaxMode = scenario.taxMode) {
       if (items.length === 0) throw new MiraklRejection('No refund was given');
       const pending = new Map<string, { amount: number; shipping: number }>();
@@ -876,6 +895,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
 }
 
 export type MiraklWorld = ReturnType<typeof createMiraklWorld>;
+export type PushOperation = 'RT04' | 'RT26' | 'RT27';
 
 /** One OR28 refund as the API takes it; tax amounts may be decimal strings, as in the spec's own OR28 example. */
 export interface RefundItem {
