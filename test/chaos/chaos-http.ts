@@ -49,7 +49,7 @@ export interface ChaosHttpDeps {
   /** Opens a second engine on the same data directory and runs one cycle of it, while this call waits. */
   openSecondInstance(fault: PlannedFault): Promise<void>;
   lostCalls: LostCall[];
-  /** Status pushes Mirakl refused for one return (a pushRejected fault) whose answer reached the engine. */
+  /** Status pushes Mirakl refused for one return (a pushRejected fault) whose answer reached the engine's cycle. */
   pushRejections: PushRejection[];
   /** Calls each instance sent. */
   sent: Record<string, number>;
@@ -66,6 +66,7 @@ const pushRefusals: Record<PushOperation, string> = {
 
 export interface PushRejection {
   at: number;
+  instance: string;
   operation: PushOperation;
   returnId: string;
 }
@@ -322,7 +323,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
       throw new NetworkError(`${request.method} ${url.pathname}: TimeoutError`, true);
     }
     if (pushRefusal && response.status === 200) {
-      deps.pushRejections.push({ at: worldClock.now(), ...pushRefusal });
+      deps.pushRejections.push({ at: worldClock.now(), instance, ...pushRefusal });
       deps.trace(`  Mirakl refused ${pushRefusal.operation} for return ${pushRefusal.returnId}`);
     }
     return response;

@@ -199,7 +199,10 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   // is minutes of sandbox time, so the harness releases it at once (and waits for that before the next start).
   const releases: Promise<void>[] = [];
   const releaseLock = (instance: Instance) => void releases.push(instance.lock.release());
+  // A refusal counts once the cycle that received it ended alive: a process killed (or failing to record) right
+  // after the answer never learnt of it, and its restart's retry is answered afresh.
   const pushRejections: PushRejection[] = [];
+  const pushRejectionsSeen: PushRejection[] = [];
   const sent: Record<string, number> = {};
   const backOfficeRefunds = new Set<string>();
   const shared = { isNested: false, paging: false };
@@ -278,6 +281,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   async function runCycleOf(instance: Instance): Promise<void> {
     try {
       await instance.engine.runCycle();
+      if (!instance.isDead) pushRejectionsSeen.push(...pushRejections.filter((p) => p.instance === instance.name));
     } catch (error) {
       if (!instance.isDead) {
         const code = (error as { code?: string }).code ?? '';
@@ -289,6 +293,9 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         instance.store.db.close();
         releaseLock(instance);
       }
+    } finally {
+      const others = pushRejections.filter((p) => p.instance !== instance.name);
+      pushRejections.splice(0, pushRejections.length, ...others);
     }
   }
 
@@ -517,7 +524,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       lostCalls,
       acknowledged: notifications.acknowledged,
       backOfficeRefunds,
-      pushRejections,
+      pushRejections: pushRejectionsSeen,
     });
     violations.push(...checked.violations);
     Object.assign(stats, checked.stats);
