@@ -199,8 +199,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   // is minutes of sandbox time, so the harness releases it at once (and waits for that before the next start).
   const releases: Promise<void>[] = [];
   const releaseLock = (instance: Instance) => void releases.push(instance.lock.release());
-  // A refusal counts once the cycle that received it ended alive: a process killed (or failing to record) right
-  // after the answer never learnt of it, and its restart's retry is answered afresh.
+  // A refusal counts once the cycle that received it ended alive with every write made: a process killed, or whose
+  // disk failed, right after the answer never recorded it, and its later retry is answered afresh.
   const pushRejections: PushRejection[] = [];
   const pushRejectionsSeen: PushRejection[] = [];
   const sent: Record<string, number> = {};
@@ -279,9 +279,10 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
 
   /** Runs one cycle; a kill or an error that escapes the cycle ends the process (the CLI exits on it). */
   async function runCycleOf(instance: Instance): Promise<void> {
+    const failedWritesBefore = disk.failedWrites;
     try {
       await instance.engine.runCycle();
-      if (!instance.isDead) pushRejectionsSeen.push(...pushRejections.filter((p) => p.instance === instance.name));
+      if (!instance.isDead && disk.failedWrites === failedWritesBefore) pushRejectionsSeen.push(...pushRejections.filter((p) => p.instance === instance.name));
     } catch (error) {
       if (!instance.isDead) {
         const code = (error as { code?: string }).code ?? '';
