@@ -61,12 +61,16 @@ export function createEngineRepo(db: Database, clock: Clock) {
            LEFT JOIN sync_cursors c ON c.feed = 'or11:' || waiting.order_id
            WHERE c.value IS NULL OR c.value <= @stale
            ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), recent: iso(recentSince), limit }) as { order_id: string }[]).map((r) => r.order_id),
-    /** Orders of returns still on their way, not read since `staleBefore`: refunds made outside the bridge show there. */
-    ordersOfOpenReturns: (staleBefore: number, limit: number): string[] =>
+    /**
+     * Orders of returns still on their way, or finished since `watchedSince`, not read since `staleBefore`: refunds
+     * made outside the bridge (the back office, on top of ours) show there, also after the return closed.
+     */
+    ordersOfOpenReturns: (staleBefore: number, watchedSince: number, limit: number): string[] =>
       (q(`SELECT DISTINCT r.order_id AS order_id FROM mirakl_returns r JOIN return_intake i ON i.return_id = r.id
              LEFT JOIN sync_cursors c ON c.feed = 'or11:' || r.order_id
-             WHERE i.stage NOT IN ('awaiting_order', 'done', 'skipped') AND (c.value IS NULL OR c.value <= @stale)
-             ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), limit }) as { order_id: string }[]).map((r) => r.order_id),
+             WHERE (i.stage NOT IN ('awaiting_order', 'done', 'skipped') OR (i.stage = 'done' AND i.updated_at >= @watched))
+               AND (c.value IS NULL OR c.value <= @stale)
+             ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), watched: iso(watchedSince), limit }) as { order_id: string }[]).map((r) => r.order_id),
     /** This order's refund ledger was read by an OR11 call asked for at `askedAt`. */
     stampOrderRead: (orderId: string, askedAt: number): void =>
       void q(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES (?, ?, ?)

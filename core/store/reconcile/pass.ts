@@ -67,6 +67,10 @@ export function createReconciler(db: Database, clock: Clock) {
     // A refund we made and that Mirakl confirmed gets its exact link in this pass.
     db.prepare(`INSERT OR IGNORE INTO temp.scope_refund SELECT json_extract(i.outcome, '$.refundId') FROM temp.scope_intent s
       CROSS JOIN intents i ON i.id = s.id WHERE i.kind = 'mirakl.refund' AND json_extract(i.outcome, '$.refundId') IS NOT NULL`),
+    // What a line was refunded in all is judged per return line (REFUND_EXCEEDS_RECEIPT): a refund that appears or
+    // changes — one made in the back office included — re-judges every return of its order line.
+    db.prepare(`INSERT OR IGNORE INTO temp.scope_return SELECT DISTINCT l.return_id FROM temp.scope_refund s
+      CROSS JOIN mirakl_refunds f ON f.id = s.id CROSS JOIN mirakl_return_lines l ON l.order_line_id = f.order_line_id`),
   ];
   const fillWatched = [
     db.prepare(`INSERT OR IGNORE INTO temp.scope_return SELECT DISTINCT return_id FROM recon_watch WHERE return_id IS NOT NULL`),

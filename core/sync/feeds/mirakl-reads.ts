@@ -112,6 +112,8 @@ function ordersToFetch(ctx: EngineContext, limit: number): string[] {
   //    (every 6 hours, to notice refunds or changes made outside the bridge), stalest first.
   const now = ctx.clock.now();
   add(ctx.repo.ordersWithRefundsInFlight(now - 30 * 60_000, now - 24 * 60 * 60_000, limit));
-  add(ctx.repo.ordersOfOpenReturns(now - 6 * 60 * 60_000, limit));
+  // A finished return's order is still read every 6 hours for two weeks: a refund made in the back office after ours
+  // is how a customer gets paid twice, and it must be seen (REFUND_EXCEEDS_RECEIPT).
+  add(ctx.repo.ordersOfOpenReturns(now - 6 * 60 * 60_000, now - 14 * 24 * 60 * 60_000, limit));
   return picked;
 }
