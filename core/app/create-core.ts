@@ -122,10 +122,10 @@ export function createCore(ports: CorePorts) {
     impact: createMappingImpactRepo(store.db),
   });
   // After a person's change, the affected rows are re-matched at once so every grid shows it, not at the next cycle,
-  // and the sync service is woken so what the change asked for (a retry, a push) goes out without waiting.
+  // and the sync service is woken so what the change asked for (a retry, a push) goes out without waiting. (The
+  // windows are told what changed by the queue, from the tables the writes changed.)
   const changed = <T>(result: T): T => {
     domain.reconciler.run(mappings().policy);
-    events.emit('data.changed', { tables: ['exceptions', 'recon_returns'] });
     sync().service?.nudge();
     return result;
   };
@@ -209,9 +209,7 @@ export function createCore(ports: CorePorts) {
       return { report, outDir, files, bundle: written && { name: written.name, path: written.path, bytes: written.bytes, sha256: written.sha256 } };
     },
     'reports.lock': async ({ period, reason }) => {
-      const locked = reports.lock(period, reason || null);
-      events.emit('data.changed', { tables: ['period_locks'] });
-      return locked;
+      return reports.lock(period, reason || null);
     },
   } satisfies Handlers;
   // People's changes go through the engine's queue: each waits for the feed in flight to finish, so its guards are

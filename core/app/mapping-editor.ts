@@ -285,7 +285,6 @@ export function createMappingEditor(ports: MappingEditorPorts) {
       const stillOpen = impact.openExceptionIds();
       const resolvedExceptions = [...openBefore].filter((id) => !stillOpen.has(id)).length;
       domain.events?.emit('mappings.changed', { file, version: checked.version });
-      domain.events?.emit('data.changed', { tables: ['exceptions', 'recon_returns', 'mappings', 'audit_log', 'feeds'] });
       ports.afterSave(file);
       return {
         file,

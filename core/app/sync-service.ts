@@ -87,17 +87,11 @@ export function createSyncService(options: SyncServiceOptions) {
       isCycleRunning = true;
       announce();
       try {
-        const before = repo.activity();
+        // Each feed is a command on the queue, which announces the tables its writes changed (nothing for a poll that
+        // found nothing: its cursor, journal line and budget mark are bookkeeping).
         const report = await engine.runCycle();
         cycles++;
         lastError = null;
-        // Grids refetch on this, so it is sent only when the cycle wrote more than its own bookkeeping: each feed's
-        // row, and per API call its journal line and budget mark. (A poll that found nothing still counts once in a
-        // while: its cursor moved. That is at most once a minute, not every cycle.)
-        const after = repo.activity();
-        if (after.changes - before.changes > report.ran.length + 2 * (after.calls - before.calls)) {
-          events.emit('data.changed', { tables: ['returns', 'recon_returns', 'exceptions', 'feeds'] });
-        }
         return report;
       } catch (error) {
         lastError = (error as Error).message;

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Mappings } from '../mappings/load';
 import type { Clock, EventSink, Logger } from '../ports';
+import { trackWrites } from '../store/changes';
 import { createCursors, type Cursors } from '../store/cursors-repo';
 import { createEngineRepo, type EngineRepo } from '../store/engine-repo';
 import { createFeedsRepo, type FeedsRepo } from '../store/feeds-repo';
@@ -54,6 +55,8 @@ export interface DomainContext {
 export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & { db: Database; queue?: CommandQueue };
 
 export function createDomainContext(ports: DomainPorts): DomainContext {
+  // Before any statement is prepared: every write of this connection marks its table, and the queue announces them.
+  const changes = trackWrites(ports.db);
   const exceptions = createExceptionStore(ports.db, ports.clock);
   // One statement per SQL text for this connection: the explainer's reads are compiled the first time they are asked.
   const statements = new Map<string, Statement>();
@@ -78,7 +81,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     quarantine: createQuarantine(ports.db, ports.clock, exceptions),
     restock: createRestockLedger(ports.db, ports.clock),
     reconciler: createReconciler(ports.db, ports.clock),
-    queue: queue ?? createCommandQueue(),
+    queue: queue ?? createCommandQueue({ changes, announce: (tables) => ports.events?.emit('data.changed', { tables }) }),
     transaction: <T>(fn: () => T): T => ports.db.transaction(fn)(),
     intake: createIntakeRepo(ports.db, ports.clock),
     repo: createEngineRepo(ports.db, ports.clock),

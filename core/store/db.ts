@@ -2,6 +2,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, sta
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../ports';
+import { trackWrites } from './changes';
 import { startCheckpointer } from './checkpointer';
 import { loadMigrations, migrate } from './migrate';
 
@@ -49,6 +50,8 @@ export function openStore(options: OpenStoreOptions): Store {
       readonly: options.readonly ?? false,
       ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}),
     });
+    // Every write this connection makes from now on announces the table it changed (core/store/changes.ts).
+    trackWrites(db);
     if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');

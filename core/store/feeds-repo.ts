@@ -53,14 +53,11 @@ export type FeedsRepo = ReturnType<typeof createFeedsRepo>;
  */
 export function createSyncServiceRepo(db: Database) {
   const lastRunAt = db.prepare('SELECT max(last_run_at) AS at FROM feeds');
-  const writes = db.prepare('SELECT total_changes() AS changes, (SELECT coalesce(max(id), 0) FROM request_journal) AS calls');
   const feedRows = db.prepare('SELECT feed, next_run_at FROM feeds');
   const setNextRun = db.prepare('UPDATE feeds SET next_run_at = ? WHERE feed = ?');
   const lastCall = db.prepare('SELECT last_call_at FROM api_budgets WHERE key = ?');
   return {
     lastRunAt: (): string | null => (lastRunAt.get() as { at: string | null }).at ?? null,
-    /** Rows written on this connection so far, and the newest journalled call: compared before and after a cycle. */
-    activity: (): { changes: number; calls: number } => writes.get() as { changes: number; calls: number },
     nextRuns: (): { feed: string; next_run_at: string | null }[] => feedRows.all() as { feed: string; next_run_at: string | null }[],
     /** A feed may run sooner than it was scheduled (a person asked, or its budget allows it already). */
     bringForward: (feed: string, at: string): void => void setNextRun.run(at, feed),

@@ -82,7 +82,6 @@ export const feeds: Feed[] = [
       const report = ctx.reconciler.run(ctx.mappings().policy);
       if (report.raised || report.resolved || report.reopened) {
         ctx.log.info('reconciled', { raised: report.raised, resolved: report.resolved, reopened: report.reopened, ms: Math.round(report.ms) });
-        ctx.events?.emit('data.changed', { tables: ['exceptions', 'recon_returns'] });
       }
     },
   },

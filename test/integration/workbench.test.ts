@@ -142,7 +142,12 @@ describe('workbench: core + sync service', () => {
     expect(preview.ok).toBe(true);
     if (preview.ok) expect(preview.affected[0]).toEqual({ description: expect.stringContaining('resolves') as string, count: waiting.length });
 
+    // The windows are told what changed by the writes themselves, once per command (issue 20).
+    const announced: string[][] = [];
+    const stopListening = workbench.events.on('data.changed', ({ tables }) => void announced.push(tables));
     const saved = await call(workbench, 'mappings.save', { file: 'reasonCodes', text: edited, reason: 'map damaged packaging', baseVersion: current.files.reasonCodes.version });
+    expect(announced).toHaveLength(1);
+    expect(announced[0]).toEqual(expect.arrayContaining(['audit_log', 'exceptions']));
     expect(saved.resolvedExceptions).toBeGreaterThanOrEqual(waiting.length);
     expect((await call(workbench, 'exceptions.list', { filter: { type: 'UNMAPPED_REASON' } })).rows).toEqual([]);
     const after = await call(workbench, 'mappings.get', {});
@@ -154,8 +159,21 @@ describe('workbench: core + sync service', () => {
     expect(audit.rows[0]).toMatchObject({ actor: 'tester', action: 'mappings.save', reason: 'map damaged packaging' });
     expect(audit.rows[0]?.after).toMatchObject({ version: saved.version });
 
-    // The next cycle carries the held returns on to ReBound.
+    // The next cycle carries the held returns on to ReBound, and says so; a cycle with nothing due says nothing.
+    announced.length = 0;
     await workbench.sync?.runCycle();
+    expect(announced.flat()).toEqual(expect.arrayContaining(['return_intake', 'rebound_return_orders']));
+    // With the clock standing still, the work runs out; a cycle whose feeds then ran and found nothing says nothing.
+    let quiet: { ran: string[] } | undefined;
+    for (let i = 0; i < 6 && !quiet; i++) {
+      announced.length = 0;
+      workbench.sync?.runNow();
+      const report = await workbench.sync?.runCycle();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (announced.length === 0) quiet = report;
+    }
+    expect(quiet?.ran.length).toBeGreaterThan(0);
+    stopListening();
     const stages = workbench.core.store.db
       .prepare(`SELECT stage FROM return_intake WHERE return_id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(waiting)) as { stage: string }[];
