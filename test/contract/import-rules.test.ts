@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
@@ -45,5 +47,19 @@ describe('import direction', () => {
     expect(await restrictedImports('core/ledger/x.ts', "import { explainReturn } from '../reconcile/explain';\nexport const a = explainReturn;\n")).toBe(1);
     expect(await restrictedImports('core/store/report/x.ts', "import { arrived } from '../reconcile/detectors';\nexport const a = arrived;\n")).toBe(0);
     expect(await restrictedImports('core/app/x.ts', "import { feeds } from '../sync/engine';\nexport const a = feeds;\n")).toBe(0);
+  });
+
+  it('money, stock and exceptions are written only by core/ledger: no other file has a write statement on their tables', () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const ledgerTables = ['intents', 'units', 'stock_increments', 'exceptions', 'exception_notes', 'recon_watch', 'quarantined_records'];
+    const write = new RegExp(`\\b(?:INSERT(?:\\s+OR\\s+\\w+)?\\s+INTO|REPLACE\\s+INTO|UPDATE(?:\\s+OR\\s+\\w+)?|DELETE\\s+FROM)\\s+"?(?:main\\.)?(${ledgerTables.join('|')})\\b`, 'gi');
+    const files = (readdirSync(join(root, 'core'), { recursive: true }) as string[])
+      .map((f) => join(root, 'core', f))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.includes('/core/sandbox/') && !f.includes('/core/ledger/'));
+    expect(files.length).toBeGreaterThan(50);
+    const writers = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(write)].map((m) => `${relative(root, f)}: ${m[0]}`));
+    expect(writers).toEqual([]);
+    // The check sees a write where there is one.
+    expect('UPDATE exceptions SET state = 1'.match(write)).not.toBeNull();
   });
 });

@@ -1,17 +1,18 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { exceptionTypes } from '../../exceptions/catalogue';
-import { severityRank } from '../../ledger/exceptions';
+import { createFindingsLedger } from '../../ledger/findings';
 import type { Policy } from '../../mappings/schemas';
 import type { Clock } from '../../ports';
-import { detectors, exceptionsInScope, fromAll, fromScope, watchesInScope, type Detector } from './detectors';
+import { detectors, fromAll, fromScope, type Detector } from './detectors';
 import { createMatchDecisions } from './matches-repo';
 import { createMatcher } from './matcher';
 
 // One reconciliation pass: the matcher, then every detector, over the subjects that changed since the last pass
 // (triggers record them in recon_dirty) — or over everything when asked, or when the policy the SLA clocks were
 // computed with has changed. Exceptions are raised only once a divergence has outlived its SLA, never twice for
-// one (type, subject), and resolved with the reason as soon as the subject no longer diverges. The whole pass is
-// one transaction: a crash leaves the previous state and the dirty set intact.
+// one (type, subject), and resolved with the reason as soon as the subject no longer diverges — by the findings
+// ledger (core/ledger/findings.ts), the only writer of exceptions from what the detectors found; the matcher and
+// the detectors only derive. The whole pass is one transaction: a crash leaves the previous state and the dirty set
+// intact.
 
 export interface PassReport {
   full: boolean;
@@ -26,9 +27,6 @@ export interface PassReport {
   steps: Record<string, number>;
 }
 
-const catalogueJson = JSON.stringify(
-  Object.entries(exceptionTypes).map(([type, t]) => ({ type, severity: t.severity, rank: severityRank[t.severity], owner: t.owner, nextAction: t.nextAction })),
-);
 
 export function createReconciler(db: Database, clock: Clock) {
   db.exec(`
@@ -45,9 +43,8 @@ export function createReconciler(db: Database, clock: Clock) {
       PRIMARY KEY (return_id, order_line_id)) WITHOUT ROWID;
     CREATE TEMP TABLE IF NOT EXISTS link_facts (return_id TEXT NOT NULL, order_line_id TEXT NOT NULL, done INTEGER, total INTEGER NOT NULL,
       links INTEGER NOT NULL, done_links INTEGER NOT NULL, seen TEXT, PRIMARY KEY (return_id, order_line_id)) WITHOUT ROWID;
-    CREATE TEMP TABLE IF NOT EXISTS recon_found (type TEXT NOT NULL, subject_key TEXT NOT NULL, scope_id TEXT NOT NULL, return_id TEXT,
-      order_line_id TEXT, since TEXT NOT NULL, due_at TEXT NOT NULL, cause TEXT NOT NULL, PRIMARY KEY (type, subject_key)) WITHOUT ROWID;
   `);
+  const findings = createFindingsLedger(db);
   const matcher = createMatcher(db);
   const clearScope = ['scope_return', 'scope_refund', 'scope_intent'].map((t) => db.prepare(`DELETE FROM temp.${t}`));
   const fillAll = [
@@ -80,25 +77,8 @@ export function createReconciler(db: Database, clock: Clock) {
   const clearDirty = db.prepare('DELETE FROM recon_dirty');
   const counts = db.prepare(`SELECT (SELECT count(*) FROM temp.scope_return) AS returns, (SELECT count(*) FROM temp.scope_refund) AS refunds,
     (SELECT count(*) FROM temp.scope_intent) AS intents`);
-  const clearFound = db.prepare('DELETE FROM temp.recon_found');
-  const wake = db.prepare(`UPDATE exceptions SET state = 'open', snoozed_until = NULL, updated_at = @now WHERE state = 'snoozed' AND snoozed_until <= @now`);
-  const raise = db.prepare(`INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, return_id, order_line_id, cause,
-      next_action, detected_at, sla_due_at, updated_at)
-    SELECT w.type, w.subject_key, c.severity, c.rank, c.owner, 'open', w.return_id, w.order_line_id, w.cause, c.nextAction, @now, w.due_at, @now
-    FROM recon_watch w
-    JOIN (SELECT json_extract(value, '$.type') AS type, json_extract(value, '$.severity') AS severity, json_extract(value, '$.rank') AS rank,
-                 json_extract(value, '$.owner') AS owner, json_extract(value, '$.nextAction') AS nextAction FROM json_each(@catalogue)) c ON c.type = w.type
-    WHERE w.state = 'waiting' AND w.due_at <= @now
-      AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.type = w.type AND e.subject_key = w.subject_key AND e.state != 'resolved')`);
-  // Credentials refused by a system are fine again once a call to that system has succeeded since.
-  const credentialsWork = db.prepare(`UPDATE exceptions SET state = 'resolved', resolved_at = @now, resolved_by = 'auto', updated_at = @now,
-      resolution = 'auto: a call to ' || subject_key || ' has succeeded since'
-    WHERE type = 'CREDENTIALS_INVALID' AND state != 'resolved'
-      AND EXISTS (SELECT 1 FROM request_journal j WHERE j.at > exceptions.detected_at AND j.system = exceptions.subject_key AND j.status BETWEEN 200 AND 299)`);
-  const markRaised = db.prepare(`UPDATE recon_watch SET state = 'raised' WHERE state = 'waiting' AND due_at <= @now`);
 
   const perDetector = detectors.map((d) => ({ detector: d, ...prepareDetector(db, d) }));
-  const settle = prepareSettle(db);
   let basis: string | null = null;
   let markDirty: Statement | undefined;
 
@@ -147,14 +127,12 @@ export function createReconciler(db: Database, clock: Clock) {
           if (slaChanged) for (const s of fillWatched) s.run();
         });
         scope = step('counts', () => counts.get() as typeof scope);
-        reopened = step('wake', () => wake.run({ now }).changes);
+        reopened = step('wake', () => findings.wakeSnoozed(now));
         step('matcher', () => matcher.run({ toleranceMinor: policy.refunds.toleranceMinor, now, full }, steps));
-        clearFound.run();
+        findings.clearFound();
         for (const d of perDetector) step(d.detector.type, () => d.find(policy, full));
-        resolved = step('settle', () => settle(now));
-        resolved += step('credentials', () => credentialsWork.run({ now }).changes);
-        raised = step('raise', () => raise.run({ now, catalogue: catalogueJson }).changes);
-        step('markRaised', () => markRaised.run({ now }));
+        resolved = step('settle', () => findings.settle(now));
+        raised = step('raise', () => findings.raiseDue(now));
         step('clearDirty', () => clearDirty.run());
         if (stored !== policyBasis) {
           db.prepare(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES ('reconcile.basis', @value, @now)
@@ -183,46 +161,6 @@ export function createReconciler(db: Database, clock: Clock) {
   }
 }
 
-/**
- * Once every detector has said what diverges in scope: watches and exceptions of their types for subjects in scope
- * that no longer diverge are dropped and resolved (with the type's reason), the rest are kept with a fresh cause.
- * One statement per scope kind, not per detector: the cost is one index lookup per subject in scope.
- */
-function prepareSettle(db: Database) {
-  const reasons = JSON.stringify(detectors.map((d) => ({ type: d.type, reason: `auto: ${d.convergedBecause}` })));
-  const byScope = (['return', 'refund', 'intent'] as const).map((scope) => {
-    const types = detectors.filter((d) => d.scope === scope).map((d) => `'${d.type}'`).join(', ');
-    return {
-      converged: db.prepare(`UPDATE ${exceptionsInScope(scope).table} SET state = 'resolved', resolved_at = @now, resolved_by = 'auto', updated_at = @now,
-          resolution = (SELECT json_extract(value, '$.reason') FROM json_each(@reasons) WHERE json_extract(value, '$.type') = exceptions.type)
-        WHERE ${exceptionsInScope(scope).where} AND ${scope === 'return' ? '+type' : 'type'} IN (${types}) AND state != 'resolved'
-          AND NOT EXISTS (SELECT 1 FROM temp.recon_found f WHERE f.type = exceptions.type AND f.subject_key = exceptions.subject_key)`),
-      dropWatch: db.prepare(`DELETE FROM ${watchesInScope(scope).table} WHERE ${watchesInScope(scope).where} AND +type IN (${types})
-          AND NOT EXISTS (SELECT 1 FROM temp.recon_found f WHERE f.type = recon_watch.type AND f.subject_key = recon_watch.subject_key)`),
-    };
-  });
-  const keepWatch = db.prepare(`INSERT INTO recon_watch (type, subject_key, scope_id, return_id, order_line_id, since, due_at, cause, state)
-    SELECT type, subject_key, scope_id, return_id, order_line_id, since, due_at, cause, 'waiting' FROM temp.recon_found WHERE true
-    ON CONFLICT (type, subject_key) DO UPDATE SET scope_id = excluded.scope_id, return_id = excluded.return_id, order_line_id = excluded.order_line_id,
-      since = excluded.since, due_at = excluded.due_at, cause = excluded.cause
-    WHERE recon_watch.cause != excluded.cause OR recon_watch.due_at != excluded.due_at OR recon_watch.since != excluded.since
-      OR recon_watch.scope_id != excluded.scope_id`);
-  // Driven from what was found (the open-exception index is searched per found row, never scanned).
-  const foundCause = `(SELECT f.cause FROM temp.recon_found f WHERE f.type = exceptions.type AND f.subject_key = exceptions.subject_key)`;
-  const refreshCause = db.prepare(`UPDATE exceptions INDEXED BY exceptions_one_open SET cause = ${foundCause}, updated_at = @now
-    WHERE state != 'resolved' AND (type, subject_key) IN (SELECT type, subject_key FROM temp.recon_found) AND cause != ${foundCause}`);
-  return (now: string): number => {
-    let resolved = 0;
-    for (const s of byScope) {
-      resolved += s.converged.run({ now, reasons }).changes;
-      s.dropWatch.run();
-    }
-    keepWatch.run();
-    refreshCause.run({ now });
-    return resolved;
-  };
-
-}
 
 function parseBasis(value: string | null): { judged: unknown; sla: unknown } | null {
   if (value === null) return null;
