@@ -61,35 +61,48 @@ export function createDiskFaults(): DiskFaults {
     wrap(db) {
       connections.add(db);
       limit(db);
-      return new Proxy(db, {
-        get(target, key) {
-          if (key === 'prepare') {
-            return (sql: string) => {
-              const statement = target.prepare(sql);
-              if (statement.reader) return statement;
-              return new Proxy(statement, {
-                get(s, k) {
-                  if (k === 'run') {
-                    return (...args: unknown[]) => {
-                      beforeWrite(sql);
-                      try {
-                        return (s.run as (...a: unknown[]) => Database.RunResult)(...args);
-                      } catch (error) {
-                        if ((error as { code?: string }).code === 'SQLITE_FULL') failedWrites++;
-                        throw error;
-                      }
-                    };
-                  }
-                  const value = Reflect.get(s, k, s) as unknown;
-                  return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(s) : value;
-                },
-              });
+      return wrapper(db, (target, key) => {
+        if (key !== 'prepare') return undefined;
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          if (statement.reader) return statement;
+          return wrapper(statement, (s, k) => {
+            if (k !== 'run') return undefined;
+            return (...args: unknown[]) => {
+              beforeWrite(sql);
+              try {
+                return (s.run as (...a: unknown[]) => Database.RunResult)(...args);
+              } catch (error) {
+                if ((error as { code?: string }).code === 'SQLITE_FULL') failedWrites++;
+                throw error;
+              }
             };
-          }
-          const value = Reflect.get(target, key, target) as unknown;
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
+          });
+        };
       });
     },
   };
+}
+
+/**
+ * `target` seen through `override` (a replacement for some members; undefined leaves a member as it is). What the engine
+ * sets on the wrapper stays on the wrapper, in front of the override: core/store/changes.ts wraps a connection's
+ * `prepare` and a statement's `run` to track writes, and set on the target itself, its wrapper would call the
+ * override, which calls the target's member — the wrapper again — for ever.
+ */
+function wrapper<T extends object>(target: T, override: (target: T, key: PropertyKey) => unknown): T {
+  const own = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    set(_target, key, value) {
+      own.set(key, value);
+      return true;
+    },
+    get(t, key) {
+      if (own.has(key)) return own.get(key);
+      const replaced = override(t, key);
+      if (replaced !== undefined) return replaced;
+      const value = Reflect.get(t, key, t) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
 }
