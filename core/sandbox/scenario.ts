@@ -33,6 +33,12 @@ export interface Scenario {
   parcelNeverSentRate: number;
   /** Fewer units arrive than were announced. */
   shortReceiptRate: number;
+  /**
+   * A customer returning several units of a line keeps one back to send later, in a parcel of its own: it is missing
+   * when the contents are registered (a short receipt), and reaches the hub only when a test or the chaos harness makes
+   * it (`POST /_sim/return-orders/<id>/late-unit`). Per return order with such a line.
+   */
+  heldBackUnitRate: number;
   /** An extra item ReBound cannot match ("Not available"). */
   unexpectedItemRate: number;
   /** A different SKU arrives instead of the announced one. */
@@ -81,6 +87,7 @@ export const defaultScenario: Scenario = {
   autoAcceptRate: 0.8,
   parcelNeverSentRate: 0.04,
   shortReceiptRate: 0.03,
+  heldBackUnitRate: 0,
   unexpectedItemRate: 0.02,
   wrongSkuRate: 0.02,
   damagedRate: 0.05,

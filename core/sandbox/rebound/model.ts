@@ -156,16 +156,23 @@ export interface WebhookSubscriptionView {
 // Ground truth: what physically happened and what was sent, for tests, the chaos harness and the reconciliation
 // checks. Never part of the modelled API.
 
-export type PhysicalAnomaly = 'parcelNeverSent' | 'shortReceipt' | 'wrongSku' | 'unexpectedItem' | 'damaged' | 'nonSellable';
+/** `lateUnit`: a unit the hub registered after the rest of the order's contents (a later parcel, or found later). */
+export type PhysicalAnomaly = 'parcelNeverSent' | 'shortReceipt' | 'lateUnit' | 'wrongSku' | 'unexpectedItem' | 'damaged' | 'nonSellable';
 
 export interface UnitTruth {
   reboundItemId: string;
   clientItemId: string;
   sku: string;
-  /** What the customer put in the parcel for this announced unit. */
+  /** What the customer put in the parcel for this announced unit ('announced' too for a late unit once it arrived). */
   fate: 'announced' | 'notSent' | 'wrongSku';
   /** True once the hub registered it (only units whose fate is 'announced' ever are). */
   isReceived: boolean;
+  /** When the hub registered it: with the rest of the order's contents, or later for a late unit. */
+  registeredAt: string | null;
+  /** When the hub graded it (null until the order is processed; at once for a unit registered after that). */
+  gradedAt: string | null;
+  /** Registered after the rest of the order's contents (POST /_sim/return-orders/<id>/late-unit). */
+  isLate: boolean;
   /** The grade the hub will give (or gave) it; NOT_RECEIVED when it never arrives. */
   grade: Grade;
   disposition: Disposition | null;

@@ -71,6 +71,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const waiting = new Set<Entry>();
   const inFlight = new Set<Promise<void>>();
   const lastAttemptedSeq = new Map<string, number>();
+  const repeats = new Map<string, number>();
 
   function isDue(entry: Entry, now: number): boolean {
     if (entry.isInFlight) return false;
@@ -143,7 +144,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   return {
     enqueue(input) {
-      const key = `${input.type}:${input.reboundOrderId}:${input.event}`;
+      // An order sends the same event again for a late unit (its own itemRegistration, itemProcessed…): a new
+      // notification, with a delivery id of its own, or the client would take it for a duplicate of the first.
+      const event = `${input.type}:${input.reboundOrderId}:${input.event}`;
+      const repeat = repeats.get(event) ?? 0;
+      repeats.set(event, repeat + 1);
+      const key = repeat === 0 ? event : `${event}#${repeat}`;
       const fate = rng.fork(`notification:${key}`);
       const isSubscribed = options.subscription(input.type) !== undefined;
       const isHeldBack = fate.chance(scenario.outOfOrderNotificationRate);

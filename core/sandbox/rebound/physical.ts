@@ -127,6 +127,19 @@ export function planPhysical(input: {
   if (contents.chance(scenario.unexpectedItemRate)) {
     extras.push({ reboundItemId: input.newItemId(extraIds), cause: 'unexpectedItem', sku: null, replacesReboundItemId: null, grade: 'UNEXPECTED', disposition: 'RESALE_HOLD' });
   }
+  // A unit held back for a later parcel, on a line that still has another unit in this one: drawn last, from a stream
+  // of its own, so that worlds without it draw exactly as before.
+  const heldBack = rng.fork('held-back');
+  const sentByLine = new Map<string, number[]>();
+  units.forEach((u, i) => {
+    const id = input.units[i]?.clientItemId;
+    if (u.fate === 'announced' && id !== undefined) sentByLine.set(id, [...(sentByLine.get(id) ?? []), i]);
+  });
+  const splittable = [...sentByLine.values()].filter((indexes) => indexes.length >= 2);
+  if (splittable.length > 0 && heldBack.chance(scenario.heldBackUnitRate)) {
+    const unit = units[heldBack.pick(heldBack.pick(splittable))];
+    if (unit) unit.fate = 'notSent';
+  }
   for (const unit of units) {
     // Every unit gets the condition it would arrive in, even one that is not sent: a test hook that forces it to
     // arrive then sees a stable grade. Views and truth report NOT_RECEIVED for units that never arrive.

@@ -109,6 +109,20 @@ export const simAdvanceRequest = z.looseObject({
 });
 export type SimAdvanceRequest = z.infer<typeof simAdvanceRequest>;
 
+/**
+ * A late unit (test hook): one unit the customer asked to return, missing when the order's contents were registered,
+ * reaches the hub now — in a parcel of its own (the default) or found later at the hub — and is registered; graded too
+ * when the order was already processed. Without reboundItemId, the first such unit (of clientItemId, if given).
+ */
+export const simLateUnitRequest = z.strictObject({
+  reboundItemId: required().optional(),
+  clientItemId: required().optional(),
+  arrival: z.enum(['separateParcel', 'foundAtHub']).optional(),
+  grade: physicalGrade.optional(),
+  disposition: z.enum(dispositions).optional(),
+});
+export type SimLateUnitRequest = z.infer<typeof simLateUnitRequest>;
+
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): { ok: true; value: T } | { ok: false; error: ReboundApiError } {
   const parsed = schema.safeParse(body);
   if (parsed.success) return { ok: true, value: parsed.data };

@@ -31,6 +31,11 @@ export interface UnitState {
   fate: 'announced' | 'notSent' | 'wrongSku';
   grade: Grade;
   disposition: Disposition | null;
+  /**
+   * Set for a late unit: one the customer asked to return that was missing when the order's contents were registered
+   * and reached the hub afterwards (in a parcel of its own, or found later at the hub), registered then.
+   */
+  late: { registeredAt: number; trackingNumber: string | null } | null;
 }
 
 export interface ExtraState {
@@ -58,6 +63,8 @@ export interface ReturnOrderState {
   history: { status: ReturnOrderStatus; at: number; location: string | null }[];
   pending: { status: MilestoneStatus; at: number }[];
   parcel: { trackingNumber: string; carrier: string; labelBase64: string };
+  /** Parcels that brought late units, after the first one's contents were registered. */
+  lateParcels: { trackingNumber: string; carrier: string; labelBase64: string }[];
   units: UnitState[];
   extras: ExtraState[];
   plan: PhysicalPlan;
@@ -164,7 +171,7 @@ export function returnOrderView(ro: ReturnOrderState): ReturnOrderView {
     createdAt: iso(ro.createdAt),
     updatedAt: iso(ro.updatedAt),
     location: ro.location,
-    parcels: [{ trackingNumber: ro.parcel.trackingNumber, carrier: ro.parcel.carrier, label: { format: 'PDF', base64: ro.parcel.labelBase64 }, qrCodeUrl: null }],
+    parcels: [ro.parcel, ...ro.lateParcels].map((p) => ({ trackingNumber: p.trackingNumber, carrier: p.carrier, label: { format: 'PDF' as const, base64: p.labelBase64 }, qrCodeUrl: null })),
     items: itemViews(ro),
   };
 }
@@ -199,23 +206,37 @@ function refundItem(item: ReturnItemView, quantity: string) {
   return { reboundItemId: item.reboundItemId, clientItemId: item.clientItemId, ean: item.ean, sku: item.sku, reasonCode: item.reasonCode, quantity };
 }
 
-export function trackingUpdateBody(ro: ReturnOrderState, statusDescription: StatusDescription, at: number) {
+/**
+ * Which parcel a notification is about: the order's own (every item), or a later parcel or find that brought only
+ * some units (a late unit), whose notifications list just those.
+ */
+export interface NotificationScope {
+  trackingNumber: string | null;
+  itemIds: ReadonlySet<string>;
+}
+
+function scopedItems(ro: ReturnOrderState, scope: NotificationScope | undefined): ReturnItemView[] {
+  const items = itemViews(ro);
+  return scope ? items.filter((i) => scope.itemIds.has(i.reboundItemId)) : items;
+}
+
+export function trackingUpdateBody(ro: ReturnOrderState, statusDescription: StatusDescription, at: number, scope?: NotificationScope) {
   return {
     order: {
       clientOrderId: ro.clientOrderId,
       reboundOrderId: ro.reboundOrderId,
       location: ro.location,
-      trackingNumber: ro.parcel.trackingNumber,
+      trackingNumber: scope?.trackingNumber ?? ro.parcel.trackingNumber,
       statusDescription,
       timestamp: iso(at),
     },
-    items: itemViews(ro).map(trackingItem),
+    items: scopedItems(ro, scope).map(trackingItem),
   };
 }
 
 /** instantRefund lists the announced units (nothing is registered yet); itemRegistration lists what arrived. */
-export function refundTriggerBody(ro: ReturnOrderState, triggerType: 'instantRefund' | 'itemRegistration') {
-  const items = itemViews(ro).filter((i) => triggerType === 'instantRefund' || i.received === '1');
+export function refundTriggerBody(ro: ReturnOrderState, triggerType: 'instantRefund' | 'itemRegistration', scope?: NotificationScope) {
+  const items = scopedItems(ro, scope).filter((i) => triggerType === 'instantRefund' || i.received === '1');
   return {
     order: {
       reboundOrderId: ro.reboundOrderId,
@@ -228,13 +249,13 @@ export function refundTriggerBody(ro: ReturnOrderState, triggerType: 'instantRef
 }
 
 /** Every unit with its grade; a unit that never arrived is listed with quantity "0" and grade NOT_RECEIVED. */
-export function itemProcessedBody(ro: ReturnOrderState, at: number) {
+export function itemProcessedBody(ro: ReturnOrderState, at: number, scope?: NotificationScope) {
   return {
     order: {
       reboundOrderId: ro.reboundOrderId,
       clientOrderId: ro.clientOrderId,
       location: ro.location,
-      items: itemViews(ro).map((i) => ({
+      items: scopedItems(ro, scope).map((i) => ({
         ...refundItem(i, i.received === '1' ? '1' : '0'),
         grade: i.grade,
         disposition: i.disposition,
@@ -250,15 +271,23 @@ export function itemProcessedBody(ro: ReturnOrderState, at: number) {
 export function returnOrderTruth(ro: ReturnOrderState): ReturnOrderTruth {
   const isSent = ro.plan.isParcelSent;
   const isRegistered = ro.registeredAt !== null;
-  const units: UnitTruth[] = ro.units.map((u) => ({
-    reboundItemId: u.reboundItemId,
-    clientItemId: u.line.clientItemId,
-    sku: u.line.sku,
-    fate: u.fate,
-    isReceived: isRegistered && u.fate === 'announced',
-    grade: isSent && u.fate === 'announced' ? u.grade : 'NOT_RECEIVED',
-    disposition: isSent && u.fate === 'announced' ? u.disposition : null,
-  }));
+  const units: UnitTruth[] = ro.units.map((u) => {
+    const isReceived = isRegistered && u.fate === 'announced';
+    const registeredAt = u.late?.registeredAt ?? ro.registeredAt;
+    return {
+      reboundItemId: u.reboundItemId,
+      clientItemId: u.line.clientItemId,
+      sku: u.line.sku,
+      fate: u.fate,
+      isReceived,
+      registeredAt: isReceived && registeredAt !== null ? iso(registeredAt) : null,
+      // A late unit registered after the order was processed is graded there and then.
+      gradedAt: isReceived && registeredAt !== null && ro.processedAt !== null ? iso(Math.max(registeredAt, ro.processedAt)) : null,
+      isLate: u.late !== null,
+      grade: isSent && u.fate === 'announced' ? u.grade : 'NOT_RECEIVED',
+      disposition: isSent && u.fate === 'announced' ? u.disposition : null,
+    };
+  });
   const extraUnits: ExtraUnitTruth[] = ro.extras.map((e) => ({
     reboundItemId: e.reboundItemId,
     cause: e.cause,
@@ -289,7 +318,7 @@ export function returnOrderTruth(ro: ReturnOrderState): ReturnOrderTruth {
     statusHistory: ro.history.map((h) => ({ status: h.status, at: iso(h.at), location: h.location })),
     plannedMilestones: ro.pending.map((p) => ({ status: p.status, at: iso(p.at) })),
     hub: ro.plan.hub,
-    parcels: [{ trackingNumber: ro.parcel.trackingNumber, carrier: ro.parcel.carrier }],
+    parcels: [ro.parcel, ...ro.lateParcels].map((p) => ({ trackingNumber: p.trackingNumber, carrier: p.carrier })),
     isParcelSent: isSent,
     anomalies: anomaliesOf(ro),
     lines: [...lines.values()],
@@ -303,12 +332,13 @@ function anomaliesOf(ro: ReturnOrderState): PhysicalAnomaly[] {
   const found = new Set<PhysicalAnomaly>();
   for (const u of ro.units) {
     if (u.fate === 'notSent') found.add('shortReceipt');
+    if (u.late) found.add('lateUnit');
     if (u.fate === 'wrongSku') found.add('wrongSku');
     if (u.fate === 'announced' && u.grade === 'D_DAMAGED') found.add('damaged');
     if (u.fate === 'announced' && u.grade === 'C_NON_SELLABLE') found.add('nonSellable');
   }
   if (ro.extras.some((e) => e.cause === 'unexpectedItem')) found.add('unexpectedItem');
-  const order: PhysicalAnomaly[] = ['parcelNeverSent', 'shortReceipt', 'wrongSku', 'unexpectedItem', 'damaged', 'nonSellable'];
+  const order: PhysicalAnomaly[] = ['parcelNeverSent', 'shortReceipt', 'lateUnit', 'wrongSku', 'unexpectedItem', 'damaged', 'nonSellable'];
   return order.filter((a) => found.has(a));
 }
 

@@ -143,6 +143,15 @@ const routes: Route<ReboundSim>[] = [
     handler: (req, sim) => toResponse(sim.simAdvanceReturnOrder(param(req, 'reboundOrderId'), req.json())),
   },
   {
+    // A unit missing when the contents were registered reaches the hub now (body optional: { reboundItemId?,
+    // clientItemId?, arrival?: 'separateParcel' | 'foundAtHub', grade?, disposition? }).
+    operation: '_sim.lateUnit',
+    method: 'POST',
+    pattern: '/_sim/return-orders/:reboundOrderId/late-unit',
+    isPublic: true,
+    handler: (req, sim) => toResponse(sim.simLateUnit(param(req, 'reboundOrderId'), req.body.length === 0 ? {} : req.json())),
+  },
+  {
     operation: '_sim.truth',
     method: 'GET',
     pattern: '/_sim/truth',
@@ -157,4 +166,4 @@ export const reboundRoutes: Route<ReboundSim>[] = routes.map((route) => {
 });
 
 /** Operations that are test hooks: exempt from injected faults and budgets. */
-export const simOnlyOperations: readonly string[] = ['_sim.advance', '_sim.truth'];
+export const simOnlyOperations: readonly string[] = ['_sim.advance', '_sim.lateUnit', '_sim.truth'];

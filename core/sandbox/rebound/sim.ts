@@ -25,7 +25,17 @@ import {
 } from './model';
 import { createOutbox, type Subscription } from './outbox';
 import { defaultDisposition, defaultPhysicalTuning, flowPath, planPhysical, scheduleAfter, type PhysicalTuning } from './physical';
-import { parseBody, returnOrderRequest, salesOrderRequest, simAdvanceRequest, validationFailed, webhookSubscriptionRequest, type SimAdvanceRequest } from './requests';
+import {
+  parseBody,
+  returnOrderRequest,
+  salesOrderRequest,
+  simAdvanceRequest,
+  simLateUnitRequest,
+  validationFailed,
+  webhookSubscriptionRequest,
+  type SimAdvanceRequest,
+  type SimLateUnitRequest,
+} from './requests';
 import {
   eventViews,
   holdsUnits,
@@ -93,6 +103,12 @@ export interface ReboundSim {
   putWebhookSubscription(type: string, body: unknown): ReboundResult<WebhookSubscriptionView>;
   /** Test hook (§6.2 `/_sim/…/advance`): moves one order to `event` now, optionally changing what arrives. */
   simAdvanceReturnOrder(reboundOrderId: string, body: unknown): ReboundResult<ReturnOrderView>;
+  /**
+   * Test hook (`/_sim/…/late-unit`): a unit the customer asked to return, missing when the order's contents were
+   * registered, reaches the hub now and is registered (and graded, when the order was already processed), with the
+   * notifications ReBound sends for it. Never more units than were requested: without one missing, 422.
+   */
+  simLateUnit(reboundOrderId: string, body: unknown): ReboundResult<ReturnOrderView>;
 }
 
 interface SalesOrderState {
@@ -302,6 +318,7 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
         fate: 'announced' as const,
         grade: 'NOT_RECEIVED' as const,
         disposition: null,
+        late: null,
       })),
     );
     const tn = newTrackingNumber(ids);
@@ -344,6 +361,7 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
       history: [{ status: 'CREATED', at: now, location: null }],
       pending: [],
       parcel: { trackingNumber: tn, carrier: plan.carrier, labelBase64: placeholderLabel(tn, reboundOrderId) },
+      lateParcels: [],
       units,
       extras,
       plan,
@@ -427,6 +445,66 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     ro.pending = target === 'EXPIRED' ? [] : scheduleAfter(ro.flow, ro.plan, target, now);
     if (ro.pending.length > 0) active.add(ro);
     else active.delete(ro);
+    outbox.dispatchDue();
+    return { ok: true, status: 200, value: returnOrderView(ro) };
+  }
+
+  /**
+   * A late unit reaches the hub. ReBound registers only what was asked for: a unit of this order that was missing when
+   * the contents were registered (anything else that turns up is an unexpected item, see simAdvance). It keeps its
+   * item id, so the order's items show it received; the order's status stays where it is (its updatedAt moves), and
+   * ReBound tells the client as for any parcel: hubArrival for a parcel of its own, itemRegistration, and itemProcessed
+   * when the order was already processed (otherwise it is graded with the rest when the order is processed).
+   */
+  function simLateUnit(ro: ReturnOrderState, request: SimLateUnitRequest): ReboundResult<ReturnOrderView> {
+    const refuse = (message: string, field?: string, issue?: string): ReboundResult<ReturnOrderView> => ({
+      ok: false,
+      error: validationFailed(message, field && issue ? [{ field, issue }] : undefined),
+    });
+    if (ro.flow === 'DTR') return refuse(`Return order ${ro.reboundOrderId} is DTR: its parcel goes straight to the client and no hub registers its units`);
+    if (isTerminal(ro.status)) return refuse(`Return order ${ro.reboundOrderId} is ${ro.status}: no unit can be registered on it any more`);
+    if (ro.registeredAt === null) {
+      return refuse(`The contents of return order ${ro.reboundOrderId} (${ro.status}) are not registered yet, so no unit can be late: make it arrive with the rest (advance with received: true)`);
+    }
+    if (request.clientItemId !== undefined && !ro.units.some((u) => u.line.clientItemId === request.clientItemId)) {
+      return refuse(`Return order ${ro.reboundOrderId} has no item ${request.clientItemId}`, 'clientItemId', `not an item of ${ro.reboundOrderId}`);
+    }
+    let unit: UnitState | undefined;
+    if (request.reboundItemId !== undefined) {
+      unit = ro.units.find((u) => u.reboundItemId === request.reboundItemId);
+      if (!unit) return refuse(`Return order ${ro.reboundOrderId} has no unit ${request.reboundItemId}`, 'reboundItemId', `not a unit of ${ro.reboundOrderId}`);
+      if (unit.fate === 'announced') return refuse(`Unit ${unit.reboundItemId} is registered already`, 'reboundItemId', 'already registered');
+      if (unit.fate === 'wrongSku') return refuse(`A different SKU arrived in place of unit ${unit.reboundItemId}; it is an unexpected item`, 'reboundItemId', 'arrived as a different SKU');
+      if (request.clientItemId !== undefined && unit.line.clientItemId !== request.clientItemId) {
+        return refuse(`Unit ${unit.reboundItemId} is on ${unit.line.clientItemId}, not ${request.clientItemId}`, 'clientItemId', `unit is on ${unit.line.clientItemId}`);
+      }
+    } else {
+      unit = ro.units.find((u) => u.fate === 'notSent' && (request.clientItemId === undefined || u.line.clientItemId === request.clientItemId));
+      if (!unit) {
+        const where = request.clientItemId !== undefined ? ` of ${request.clientItemId}` : '';
+        return refuse(`Every unit${where} the customer asked to return on ${ro.reboundOrderId} is registered already (or arrived as another SKU): ReBound never registers more units than were requested`);
+      }
+    }
+
+    const now = clock.now();
+    let trackingNumber: string | null = null;
+    if ((request.arrival ?? 'separateParcel') === 'separateParcel') {
+      trackingNumber = newTrackingNumber(rng.fork(`late-parcel:${ro.reboundOrderId}:${ro.lateParcels.length}`));
+      ro.lateParcels.push({ trackingNumber, carrier: ro.parcel.carrier, labelBase64: placeholderLabel(trackingNumber, ro.reboundOrderId) });
+    }
+    unit.fate = 'announced';
+    unit.late = { registeredAt: now, trackingNumber };
+    if (request.grade !== undefined) {
+      unit.grade = request.grade;
+      unit.disposition = request.disposition ?? defaultDisposition(request.grade);
+    } else if (request.disposition !== undefined) {
+      unit.disposition = request.disposition;
+    }
+    ro.updatedAt = now;
+    const scope = { trackingNumber, itemIds: new Set([unit.reboundItemId]) };
+    if (trackingNumber !== null) notify(ro, 'trackingUpdate', 'hubArrival', now, trackingUpdateBody(ro, 'hubArrival', now, scope));
+    if (refundTriggerTypes.includes('itemRegistration')) notify(ro, 'refundTrigger', 'itemRegistration', now, refundTriggerBody(ro, 'itemRegistration', scope));
+    if (ro.processedAt !== null) notify(ro, 'itemProcessed', 'processed', now, itemProcessedBody(ro, now, scope));
     outbox.dispatchDue();
     return { ok: true, status: 200, value: returnOrderView(ro) };
   }
@@ -635,6 +713,15 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
       const parsed = parseBody(simAdvanceRequest, body);
       if (!parsed.ok) return parsed;
       return simAdvance(ro, parsed.value);
+    },
+
+    simLateUnit(id, body) {
+      advance();
+      const ro = findReturnOrder(id);
+      if ('ok' in ro) return ro;
+      const parsed = parseBody(simLateUnitRequest, body ?? {});
+      if (!parsed.ok) return parsed;
+      return simLateUnit(ro, parsed.value);
     },
   };
   return sim;
