@@ -41,7 +41,9 @@ export const reportTargetMs = 30_000;
 export async function runReportBench(options: { returns: number; keep?: boolean; log?: (line: string) => void }): Promise<ReportFigures> {
   const monthReturns = options.returns;
   if (!Number.isInteger(monthReturns) || monthReturns < 1000) throw new Error(`returns must be an integer ≥ 1000, got ${monthReturns}`);
-  const log = options.log ?? ((line: string) => console.log(line));
+  const print = options.log ?? ((line: string) => console.log(line));
+  // Each line says the process's resident memory then and its peak so far: which step the peak RSS comes from.
+  const log = (line: string) => print(`${line} [RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, peak ${Math.round(process.resourceUsage().maxRSS / 1024)} MB]`);
 
   const temp = makeTempDir('rw-bench-report-');
   const clock = createFakeClock(Date.UTC(2026, 10, 4, 9));
