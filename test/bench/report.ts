@@ -14,7 +14,6 @@ import { createAuditLog } from '../../core/audit/log';
 import { loadMappings } from '../../core/mappings/load';
 import { createReconciler } from '../../core/store/reconcile/pass';
 import { openBundle } from '../../core/report/bundle';
-import { renderReport } from '../../core/report/exports';
 import { createFacts } from '../../core/store/report/facts';
 import { parsePeriod } from '../../core/report/period';
 import { createReports } from '../../core/report/service';
@@ -142,7 +141,7 @@ export async function runReportBench(options: { returns: number; keep?: boolean;
   const report = reports.generate('2026-10');
   const reportMs = performance.now() - t;
   t = performance.now();
-  const files = await renderReport(report);
+  const files = await reports.write(report, join(temp.dir, 'files'));
   const filesMs = performance.now() - t;
   log(
     `report of 2026-10: ${seconds(reportMs)} — ${report.returns.opened.toLocaleString('en-GB')} returns opened, ${report.money.reduce((s, m) => s + m.refunds, 0).toLocaleString('en-GB')} refunds, ` +
