@@ -19,7 +19,8 @@ export interface WrittenFile {
 
 /**
  * Writes into `path` (which must not exist) what `produce` writes into the stream it is given; `produce` ends that
- * stream, or pipes into it something that does. The sha256 and the size are of the bytes written.
+ * stream, or pipes into it something that does. The sha256 and the size are of the bytes written. When `produce` or
+ * the disk fails, the file is removed and the error thrown.
  */
 export async function writeHashed(path: string, produce: (out: Writable) => Promise<void> | void): Promise<WrittenFile> {
   const hash = createHash('sha256');
@@ -34,12 +35,14 @@ export async function writeHashed(path: string, produce: (out: Writable) => Prom
   const written = pipeline(digest, createWriteStream(path, { flags: 'wx' }));
   try {
     await produce(digest);
+    await written;
   } catch (error) {
     digest.destroy(error as Error);
     await written.catch(() => undefined);
+    // What was written is not the file: it goes (the staging folder it is in goes too).
+    rmSync(path, { force: true });
     throw error;
   }
-  await written;
   return { name: basename(path), path, bytes, sha256: hash.digest('hex') };
 }
 

@@ -12,7 +12,7 @@ import { createReportRepo } from '../store/report/report-repo';
 import { copyPeriodRows } from '../store/report/snapshot';
 import { readAuditSegment } from './audit-segment';
 import { asOfOf, createReportBuilder } from './build';
-import { deflateSnapshot, writeBundle } from './bundle';
+import { writeBundle } from './bundle';
 import { writeReportFiles } from './exports';
 import { stageIn, type WrittenFile } from './file-out';
 import { createLockStore, sha256 } from './locks';
@@ -186,13 +186,12 @@ export function createReports(ports: ReportPorts) {
           return { report, lockedReportText: locks.get(period.id)?.report ?? null, audit, schemaVersion, tables };
         }),
       );
-      // The snapshot compresses on the thread pool while the report files are written.
-      const snapshot = new Uint8Array(readFileSync(snapshotFile));
-      const snapshotDeflated = deflateSnapshot(snapshot);
-      const writtenFiles = await writeReportFiles(taken.report, staging.dir);
       const mappings = ports.mappings();
+      const mappingFiles = Object.values(mappings.sources).map((path) => ({ name: path.split(/[\\/]/).pop() ?? path, text: readFileSync(path, 'utf8') }));
       const bundleName = `returns-evidence-${period.id}.zip`;
-      const result = await writeBundle(join(staging.dir, bundleName), {
+      // The snapshot streams into the bundle (deflated on the thread pool) while the report files are written beside it.
+      const files = writeReportFiles(taken.report, staging.dir);
+      const zipped = writeBundle(join(staging.dir, bundleName), {
         period: period.id,
         createdAt: iso(clock.now()),
         createdBy: ports.actor,
@@ -200,19 +199,19 @@ export function createReports(ports: ReportPorts) {
         sourceMode: ports.mode ?? null,
         report: taken.report,
         lockedReportText: taken.lockedReportText,
-        files: writtenFiles.map((f) => ({ name: f.name, data: readFileSync(f.path) })),
-        snapshot,
-        snapshotDeflated,
+        files,
+        snapshotFile,
         snapshotTables: taken.tables,
         snapshotSchemaVersion: taken.schemaVersion,
         audit: taken.audit,
-        mappings: {
-          files: Object.values(mappings.sources).map((path) => ({ name: path.split(/[\\/]/).pop() ?? path, text: readFileSync(path, 'utf8') })),
-          inForce: mappings.versions,
-          recorded: recordedMappingVersions(period),
-        },
+        mappings: { files: mappingFiles, inForce: mappings.versions, recorded: recordedMappingVersions(period) },
       });
-      const [bundleFile, ...written] = staging.publish([{ name: bundleName, path: join(staging.dir, bundleName), bytes: result.bytes, sha256: result.sha256 }, ...writtenFiles]);
+      // Both settle before the staging folder may go: a failed bundle must not pull the files from under their writer.
+      const [writtenFiles, writtenBundle] = await Promise.allSettled([files, zipped]);
+      if (writtenFiles.status === 'rejected') throw writtenFiles.reason;
+      if (writtenBundle.status === 'rejected') throw writtenBundle.reason;
+      const result = writtenBundle.value;
+      const [bundleFile, ...written] = staging.publish([result, ...writtenFiles.value]);
       // The audit log keeps each bundle's manifest hash: the one check a forger who rewrote a whole bundle cannot pass.
       repo.transaction(() =>
         ports.audit.append({
