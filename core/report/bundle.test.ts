@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { unzipSync, zipSync } from 'fflate';
@@ -156,6 +156,18 @@ describe('evidence bundle', () => {
     const file = join(temp.dir, 'not-a-bundle.zip');
     writeFileSync(file, 'hello');
     expect(openBundle(file)).toMatchObject({ verified: false, problems: [{ kind: 'unreadable' }] });
+  });
+
+  it('leaves the destination as it was when the bundle cannot be put in place: no report file, no partial file', async () => {
+    const outDir = join(temp.dir, 'blocked');
+    // A folder (not empty) already has the bundle's name: the rename into place fails.
+    mkdirSync(join(outDir, 'returns-evidence-2026-10.zip', 'kept'), { recursive: true });
+    const bundles = () => store.db.prepare(`SELECT count(*) FROM audit_log WHERE action = 'period.bundle'`).pluck().get();
+    const before = bundles();
+    await expect(reports.generateFiles('2026-10', outDir, { bundle: true })).rejects.toThrow();
+    expect(readdirSync(outDir)).toEqual(['returns-evidence-2026-10.zip']);
+    expect(readdirSync(join(outDir, 'returns-evidence-2026-10.zip'))).toEqual(['kept']);
+    expect(bundles()).toBe(before);
   });
 
   it('carries a locked period with the exact locked report', async () => {

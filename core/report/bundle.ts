@@ -1,17 +1,17 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
-import { crc32, deflateRaw } from 'node:zlib';
-import { Zip, ZipDeflate, type AsyncFlateStreamHandler, type ZipInputFile } from 'fflate';
 import { z } from 'zod';
 import { reportSchema, type Report } from '../contract/reports';
 import { MappingError, mappingFiles, parseMappingFile } from '../mappings/load';
-import { pageHashes } from '../store/report/snapshot';
+import { createPageHasher } from '../store/report/snapshot';
 import { explainSnapshotFileChange, quickCheckSnapshot } from '../store/report/snapshot-file';
 import { verifyAuditSegment, type AuditSegment } from './audit-segment';
 import { inflateEntries, listZip, unsafeNameReason, type ZipIndex, type ZipListing } from './bundle-zip';
+import type { WrittenFile } from './file-out';
 import { sha256 } from './locks';
+import { writeZip } from './zip-writer';
 
 // An evidence bundle is one zip file a reviewer can open with no credentials and no network: the period's data as a
 // read-only SQLite snapshot, the report files, the mapping files in force, the audit-log segment, and a manifest of
@@ -101,100 +101,89 @@ export interface BundleContents {
   report: Report;
   /** The locked report exactly as stored at lock time, when the period is locked. */
   lockedReportText: string | null;
-  files: { name: string; data: Uint8Array }[];
-  snapshot: Uint8Array;
-  /** The snapshot already deflated (raw deflate), started while the report files were being rendered. */
-  snapshotDeflated: Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * The report files, being written to disk beside the bundle (they are zipped from there once the snapshot is in,
+   * and each must still have the sha256 it was written with).
+   */
+  files: Promise<WrittenFile[]>;
+  /** The snapshot database, a closed file: it is streamed into the bundle, hashed on the way. */
+  snapshotFile: string;
   snapshotTables: Record<string, number>;
   snapshotSchemaVersion: number;
   audit: AuditSegment;
   mappings: { files: { name: string; text: string }[]; inForce: Record<string, string>; recorded: Manifest['mappings']['recorded'] };
 }
 
-/** Raw deflate on libuv's thread pool: the snapshot compresses while the report files are rendered. */
-export const deflateSnapshot = (data: Uint8Array): Promise<Uint8Array<ArrayBuffer>> =>
-  promisify(deflateRaw)(data, { level: 1 }).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as Uint8Array<ArrayBuffer>);
+/** Chunks of a file read from disk: a multiple of every SQLite page size, so the page hasher seldom keeps a rest. */
+const readChunk = 1 << 20;
 
-/** A zip entry whose data is already deflated (fflate builds the archive around it). */
-class Predeflated implements ZipInputFile {
-  compression = 8;
-  ondata?: AsyncFlateStreamHandler;
-  constructor(
-    readonly filename: string,
-    readonly size: number,
-    readonly crc: number,
-    readonly mtime: Date,
-  ) {}
-}
-
-/** Writes the bundle to `file` and returns the manifest's sha256 (what the audit log records). */
-export async function writeBundle(file: string, contents: BundleContents): Promise<{ bytes: number; sha256: string; manifestSha256: string }> {
+/**
+ * Writes the bundle into `file` (which must not exist yet) and returns it with the manifest's sha256 (what the audit
+ * log records). Every entry is streamed from disk or from a string into the zip; the hashes the manifest lists are
+ * taken on the way, so nothing is read twice. The manifest and its seal come last, once every hash is known.
+ */
+export async function writeBundle(file: string, contents: BundleContents): Promise<WrittenFile & { manifestSha256: string }> {
   const encoder = new TextEncoder();
-  const entries: Record<string, Uint8Array> = {};
-  const reportPath = `report/${contents.files.find((f) => f.name.endsWith('.json'))?.name ?? 'report.json'}`;
-  for (const f of contents.files) entries[`report/${f.name}`] = f.data;
+  const listed: Manifest['files'] = [];
+  let snapshot: { pageSize: number; pages: string[] } = { pageSize: 0, pages: [] };
+  let reportPath = 'report/report.json';
   const lockedReportPath = contents.lockedReportText === null ? null : `report/locked-report-${contents.period}.json`;
-  if (lockedReportPath && contents.lockedReportText !== null) entries[lockedReportPath] = encoder.encode(contents.lockedReportText);
-  for (const m of contents.mappings.files) entries[`mappings/${m.name}`] = encoder.encode(m.text);
-  entries[auditPath] = encoder.encode(JSON.stringify(contents.audit, null, 2) + '\n');
-  entries[snapshotPath] = contents.snapshot;
-  const pages = pageHashes(contents.snapshot);
+  let manifestSha256 = '';
 
-  const manifest: Manifest = {
-    format: bundleFormat,
-    period: contents.period,
-    createdAt: contents.createdAt,
-    createdBy: contents.createdBy,
-    appVersion: contents.appVersion,
-    sourceMode: contents.sourceMode,
-    report: {
-      path: reportPath,
-      status: contents.report.status,
-      lockedReportPath,
-      lockedReportSha256: contents.report.lock?.reportSha256 ?? null,
-    },
-    files: Object.entries(entries)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([path, data]) => ({ path, bytes: data.byteLength, sha256: sha256(data) })),
-    snapshot: { path: snapshotPath, schemaVersion: contents.snapshotSchemaVersion, tables: contents.snapshotTables, ...pages },
-    audit: { path: auditPath, fromSeq: contents.audit.fromSeq, toSeq: contents.audit.toSeq, anchorHash: contents.audit.anchorHash, headHash: contents.audit.headHash },
-    mappings: { inForce: contents.mappings.inForce, recorded: contents.mappings.recorded },
-  };
-  const manifestBytes = encoder.encode(JSON.stringify(manifest, null, 2) + '\n');
-  const manifestSha256 = sha256(manifestBytes);
-  const mtime = new Date(contents.createdAt);
-
-  const chunks: Uint8Array[] = [];
-  const zipped = new Promise<void>((resolve, reject) => {
-    const zip = new Zip((error, chunk, final) => {
-      if (error) return reject(error);
-      chunks.push(chunk);
-      if (final) resolve();
-    });
-    const add = (path: string, data: Uint8Array) => {
-      const entry = new ZipDeflate(path, { level: 6 });
-      entry.mtime = mtime;
-      zip.add(entry);
-      entry.push(data, true);
+  const written = await writeZip(file, new Date(contents.createdAt), async (add) => {
+    /** Adds an entry from `source` and lists it with the sha256 and size of the bytes that went in. */
+    const addListed = async (path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, level: number, inspect?: (chunk: Uint8Array) => void) => {
+      const hash = createHash('sha256');
+      const bytes = await add(path, source, {
+        level,
+        inspect: (chunk) => {
+          hash.update(chunk);
+          inspect?.(chunk);
+        },
+      });
+      const entry = { path, bytes, sha256: hash.digest('hex') };
+      listed.push(entry);
+      return entry;
     };
-    add(manifestPath, manifestBytes);
-    add(sealPath, encoder.encode(`${manifestSha256}  ${manifestPath}\n`));
-    for (const [path, data] of Object.entries(entries)) if (path !== snapshotPath) add(path, data);
-    const snapshot = new Predeflated(snapshotPath, contents.snapshot.byteLength, crc32(contents.snapshot), mtime);
-    zip.add(snapshot);
-    contents.snapshotDeflated.then(
-      (deflated) => {
-        snapshot.ondata?.(null, deflated, true);
-        zip.end();
+    const text = (t: string) => [encoder.encode(t)];
+
+    // The snapshot first, while the report files are still being written: it is most of the bundle.
+    const pages = createPageHasher();
+    await addListed(snapshotPath, createReadStream(contents.snapshotFile, { highWaterMark: readChunk }), 1, (chunk) => pages.update(chunk));
+    snapshot = pages.digest();
+    for (const f of await contents.files) {
+      const entry = await addListed(`report/${f.name}`, createReadStream(f.path, { highWaterMark: readChunk }), 6);
+      if (entry.sha256 !== f.sha256 || entry.bytes !== f.bytes) throw new Error(`${f.name} changed on disk after it was written, before it was put in the bundle`);
+      if (f.name.endsWith('.json') && reportPath === 'report/report.json') reportPath = entry.path;
+    }
+    if (lockedReportPath && contents.lockedReportText !== null) await addListed(lockedReportPath, text(contents.lockedReportText), 6);
+    for (const m of contents.mappings.files) await addListed(`mappings/${m.name}`, text(m.text), 6);
+    await addListed(auditPath, text(JSON.stringify(contents.audit, null, 2) + '\n'), 6);
+
+    const manifest: Manifest = {
+      format: bundleFormat,
+      period: contents.period,
+      createdAt: contents.createdAt,
+      createdBy: contents.createdBy,
+      appVersion: contents.appVersion,
+      sourceMode: contents.sourceMode,
+      report: {
+        path: reportPath,
+        status: contents.report.status,
+        lockedReportPath,
+        lockedReportSha256: contents.report.lock?.reportSha256 ?? null,
       },
-      (error: Error) => reject(error),
-    );
+      files: [...listed].sort((a, b) => a.path.localeCompare(b.path)),
+      snapshot: { path: snapshotPath, schemaVersion: contents.snapshotSchemaVersion, tables: contents.snapshotTables, ...snapshot },
+      audit: { path: auditPath, fromSeq: contents.audit.fromSeq, toSeq: contents.audit.toSeq, anchorHash: contents.audit.anchorHash, headHash: contents.audit.headHash },
+      mappings: { inForce: contents.mappings.inForce, recorded: contents.mappings.recorded },
+    };
+    const manifestBytes = encoder.encode(JSON.stringify(manifest, null, 2) + '\n');
+    manifestSha256 = sha256(manifestBytes);
+    await add(manifestPath, [manifestBytes], { level: 6 });
+    await add(sealPath, text(`${manifestSha256}  ${manifestPath}\n`), { level: 6 });
   });
-  await zipped;
-  const zip = Buffer.concat(chunks);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, zip);
-  return { bytes: zip.byteLength, sha256: sha256(zip), manifestSha256 };
+  return { ...written, manifestSha256 };
 }
 
 export interface OpenedBundle {

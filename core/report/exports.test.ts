@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
@@ -12,18 +13,22 @@ import type { Report } from '../contract/reports';
 import { loadMappings, shippedMappingsDir } from '../mappings/load';
 import { openStore } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
-import { renderReport, type ReportFile } from './exports';
+import { writeReportFiles } from './exports';
+import type { WrittenFile } from './file-out';
 import { decimal, grouped } from './money';
-import { createReports } from './service';
+import { createReports, type Reports } from './service';
 
 // The exports read back with the same libraries a reviewer would use: CSV parsed, XLSX re-read with exceljs (typed
-// cells, formats, frozen header, filters), PDF text extracted with pdftotext.
+// cells, formats, frozen header, filters), PDF text extracted with pdftotext. They are streamed to disk, hashed on the
+// way, and a write that fails half-way leaves the files already in the folder as they were.
 
 describe('report exports', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let report: Report;
-  let files: ReportFile[];
-  const file = (suffix: string) => files.find((f) => f.name.endsWith(suffix)) as ReportFile;
+  let files: WrittenFile[];
+  let reports: Reports;
+  const path = (suffix: string) => (files.find((f) => f.name.endsWith(suffix)) as WrittenFile).path;
+  const data = (suffix: string) => readFileSync(path(suffix));
 
   beforeAll(async () => {
     temp = makeTempDir();
@@ -31,9 +36,11 @@ describe('report exports', () => {
     const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     seedOctober(store.db);
     const mappings = loadMappings(shippedMappingsDir);
-    report = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' }).generate('2026-10');
+    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' });
+    report = reports.generate('2026-10');
     store.close();
-    files = await renderReport(report);
+    mkdirSync(join(temp.dir, 'out'));
+    files = await writeReportFiles(report, join(temp.dir, 'out'));
   });
   afterAll(() => temp.remove());
 
@@ -63,18 +70,18 @@ describe('report exports', () => {
       'open-exceptions.csv',
       'adjustments.csv',
     ]);
-    const summary = parse(Buffer.from(file('-summary.csv').data), { columns: true }) as Record<string, string>[];
+    const summary = parse(data('-summary.csv'), { columns: true }) as Record<string, string>[];
     expect(summary.map((r) => [r.Currency, r.Refunded, r['Without receipt'], r['Awaiting refund (accrual)']])).toEqual([
       ['EUR', '0.00', '0.00', '30.00'],
       ['GBP', '104.99', '19.99', '5.00'],
     ]);
-    const unbacked = parse(Buffer.from(file('-refunds-without-receipt.csv').data), { columns: true }) as Record<string, string>[];
+    const unbacked = parse(data('-refunds-without-receipt.csv'), { columns: true }) as Record<string, string>[];
     expect(unbacked).toEqual([expect.objectContaining({ Refund: 'X-1', 'Order line': 'L-3', Amount: '19.99', Currency: 'GBP', 'Made by this app': 'false' })]);
   });
 
   it('writes an XLSX whose cells are typed: numbers, dates, currency formats, frozen header and filters', async () => {
     const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.load(Buffer.from(file('.xlsx').data) as unknown as ArrayBuffer);
+    await workbook.xlsx.readFile(path('.xlsx'));
     expect(workbook.worksheets.map((w) => w.name)).toEqual([
       'Report',
       'Totals',
@@ -112,9 +119,7 @@ describe('report exports', () => {
   });
 
   it('writes a PDF whose text holds the totals and the check results', () => {
-    const path = join(temp.dir, 'report.pdf');
-    writeFileSync(path, file('.pdf').data);
-    const text = execFileSync('pdftotext', ['-layout', path, '-'], { encoding: 'utf8' });
+    const text = execFileSync('pdftotext', ['-layout', path('.pdf'), '-'], { encoding: 'utf8' });
     expect(text).toContain('Returns reconciliation — October 2026');
     expect(text).toMatch(/Refunded: GBP 104\.99 in 3 refund\(s\)/);
     expect(text).toMatch(/Without a verified receipt: GBP 19\.99 \(1\)/);
@@ -122,5 +127,33 @@ describe('report exports', () => {
     expect(text).toMatch(/Opened: 3\s+Received: 2\s+Refunded: 3\s+Closed: 1/);
     expect(text).toMatch(/FAIL\s+Every refund is backed by a verified receipt/);
     expect(text).toMatch(/X-1\s+O-3\s+L-3\s+R-3/);
+  });
+
+  it('hashes each file on its way to the disk: the sha256 and size are those of the file written', () => {
+    expect(readdirSync(join(temp.dir, 'out')).sort()).toEqual(files.map((f) => f.name).sort());
+    for (const f of files) {
+      const bytes = readFileSync(f.path);
+      expect({ name: f.name, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual({ name: f.name, bytes: f.bytes, sha256: f.sha256 });
+    }
+  });
+
+  it('leaves the files already in the folder as they were when a write fails half-way, and nothing half-written', async () => {
+    const dir = join(temp.dir, 'rewrite');
+    const first = await reports.write(report, dir);
+    expect(readdirSync(dir).sort()).toEqual(first.map((f) => f.name).sort());
+    // An open exception whose cause cannot be read: the JSON and the first CSVs are written, then the open-exceptions
+    // CSV fails after its header.
+    const row = report.tables.openExceptions[0];
+    expect(row).toBeDefined();
+    const broken = Object.defineProperty({ ...row, toJSON: () => row }, 'cause', {
+      enumerable: true,
+      get: () => {
+        throw new Error('the disk is full');
+      },
+    });
+    const failing = { ...report, tables: { ...report.tables, openExceptions: [broken as unknown as typeof row & object] } } as Report;
+    await expect(reports.write(failing, dir)).rejects.toThrow('the disk is full');
+    expect(readdirSync(dir).sort()).toEqual(first.map((f) => f.name).sort());
+    for (const f of first) expect(createHash('sha256').update(readFileSync(f.path)).digest('hex')).toBe(f.sha256);
   });
 });

@@ -1,8 +1,12 @@
-import { PassThrough } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import PDFDocument from 'pdfkit';
 import type { Report } from '../contract/reports';
+import { writeHashed, writeText, type WrittenFile } from './file-out';
 import { decimal, grouped, money } from './money';
 import { parsePeriod } from './period';
 import { fileStem, summaryTable, tablesOf, type Column, type Row, type TableSpec } from './tables';
@@ -10,23 +14,21 @@ import { fileStem, summaryTable, tablesOf, type Column, type Row, type TableSpec
 // The report as files: one CSV per table, one XLSX workbook with a sheet per table (typed cells: numbers as
 // numbers, dates as dates, money in its currency's format, frozen header, filters) and a PDF summary (a cover with
 // the totals and the checks, then the tables). Money stays integer minor units until the cell is written.
-
-export interface ReportFile {
-  name: string;
-  data: Uint8Array;
-}
+// Each file is streamed to disk as it is produced (a row at a time for the CSV and XLSX), never whole in memory.
 
 const pdfRowLimit = 200;
 
-export async function renderReport(report: Report): Promise<ReportFile[]> {
+/**
+ * Writes the report's files into `dir` (a staging folder: see file-out.ts): the report as JSON, a CSV per table, the
+ * XLSX workbook and the PDF, each hashed as it is written.
+ */
+export async function writeReportFiles(report: Report, dir: string): Promise<WrittenFile[]> {
   const stem = fileStem(report);
-  const json = new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n');
-  return [
-    { name: `${stem}.json`, data: json },
-    ...renderCsv(report),
-    { name: `${stem}.xlsx`, data: await renderXlsx(report) },
-    { name: `${stem}.pdf`, data: await renderPdf(report) },
-  ];
+  const files = [await writeText(join(dir, `${stem}.json`), JSON.stringify(report, null, 2) + '\n')];
+  for (const table of tablesOf(report)) files.push(await writeHashed(join(dir, `${stem}-${table.id}.csv`), (out) => writeCsv(report, table, out)));
+  files.push(await writeHashed(join(dir, `${stem}.xlsx`), (out) => writeXlsx(report, out)));
+  files.push(await writeHashed(join(dir, `${stem}.pdf`), (out) => writePdf(report, out)));
+  return files;
 }
 
 // --- CSV ------------------------------------------------------------------------------------------------------
@@ -39,12 +41,21 @@ function csvValue(column: Column, row: Row): string {
   return String(value);
 }
 
-export function renderCsv(report: Report): ReportFile[] {
-  return tablesOf(report).map((table) => {
-    const rows = table.rows(report).map((row) => table.columns.map((c) => csvValue(c, row)));
-    const text = stringify([table.columns.map((c) => c.header), ...rows], { record_delimiter: 'unix' });
-    return { name: `${fileStem(report)}-${table.id}.csv`, data: new TextEncoder().encode(text) };
-  });
+/** One table as CSV into `out`, a record at a time, header first. */
+async function writeCsv(report: Report, table: TableSpec, out: Writable): Promise<void> {
+  const csv = stringify({ record_delimiter: 'unix' });
+  const piped = pipeline(csv, out);
+  const records = (function* () {
+    yield table.columns.map((c) => c.header);
+    for (const row of table.rows(report)) yield table.columns.map((c) => csvValue(c, row));
+  })();
+  try {
+    for (const record of records) if (!csv.write(record)) await Promise.race([once(csv, 'drain'), piped]);
+    csv.end();
+  } catch (error) {
+    csv.destroy(error as Error);
+  }
+  await piped;
 }
 
 // --- XLSX -----------------------------------------------------------------------------------------------------
@@ -107,16 +118,9 @@ function sheetName(title: string): string {
   return title.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31);
 }
 
-/** Written with exceljs's streaming writer: a month's tables in seconds, with the same typed cells as its workbook. */
-export async function renderXlsx(report: Report): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.on('end', () => resolve());
-    stream.on('error', reject);
-  });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+/** Written with exceljs's streaming writer into `out`: each row is committed (serialised and let go) as it is added. */
+async function writeXlsx(report: Report, out: Writable): Promise<void> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const at = new Date(report.generatedAt);
   workbook.creator = 'Returns Workbench';
   workbook.created = at;
@@ -156,8 +160,6 @@ export async function renderXlsx(report: Report): Promise<Uint8Array> {
 
   for (const table of tablesOf(report)) addTableSheet(workbook, report, table, table === summaryTable ? 'Totals' : table.title);
   await workbook.commit();
-  await finished;
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 // --- PDF ------------------------------------------------------------------------------------------------------
@@ -177,7 +179,8 @@ function pdfText(column: Column, row: Row): string {
   return printable(String(value));
 }
 
-export async function renderPdf(report: Report): Promise<Uint8Array> {
+/** The PDF into `out`: pdfkit emits each page as it is finished. */
+function writePdf(report: Report, out: Writable): void {
   const at = new Date(report.generatedAt);
   const doc = new PDFDocument({
     size: 'A4',
@@ -185,9 +188,7 @@ export async function renderPdf(report: Report): Promise<Uint8Array> {
     margin: 36,
     info: { Title: `Returns reconciliation ${report.period}`, Author: 'Returns Workbench', CreationDate: at, ModDate: at },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<void>((resolve) => doc.on('end', () => resolve()));
+  doc.pipe(out);
   const left = doc.page.margins.left;
   const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
   const line = (text: string, options: { size?: number; bold?: boolean; gap?: number } = {}) => {
@@ -246,8 +247,6 @@ export async function renderPdf(report: Report): Promise<Uint8Array> {
     if (rows.length > pdfRowLimit) line(`… and ${rows.length - pdfRowLimit} more row(s): see the CSV and XLSX files.`, { gap: 0.2 });
   }
   doc.end();
-  await done;
-  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function drawTable(doc: PDFKit.PDFDocument, table: TableSpec, rows: Row[], left: number, width: number): void {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/log';
@@ -12,8 +12,9 @@ import { createReportRepo } from '../store/report/report-repo';
 import { copyPeriodRows } from '../store/report/snapshot';
 import { readAuditSegment } from './audit-segment';
 import { asOfOf, createReportBuilder } from './build';
-import { deflateSnapshot, writeBundle } from './bundle';
-import { renderReport, type ReportFile } from './exports';
+import { writeBundle } from './bundle';
+import { writeReportFiles } from './exports';
+import { stageIn, type WrittenFile } from './file-out';
 import { createLockStore, sha256 } from './locks';
 import { parsePeriod, periodOf, type Period } from './period';
 
@@ -35,12 +36,7 @@ export interface ReportPorts {
   beforeReport?: () => void;
 }
 
-export interface WrittenFile {
-  name: string;
-  path: string;
-  bytes: number;
-  sha256: string;
-}
+export type { WrittenFile } from './file-out';
 
 export function createReports(ports: ReportPorts) {
   const { db, clock } = ports;
@@ -145,9 +141,17 @@ export function createReports(ports: ReportPorts) {
       };
     },
 
-    /** Writes the report's files (JSON, a CSV per table, XLSX, PDF) into `outDir`. */
+    /**
+     * Writes the report's files (JSON, a CSV per table, XLSX, PDF) into `outDir`, streamed to disk. They appear under
+     * their names once all are written: a run that fails leaves the files already there as they were.
+     */
     async write(report: Report, outDir: string): Promise<WrittenFile[]> {
-      return writeFiles(await renderReport(report), outDir);
+      const staging = stageIn(outDir);
+      try {
+        return staging.publish(await writeReportFiles(report, staging.dir));
+      } finally {
+        staging.discard();
+      }
     },
 
     /**
@@ -166,6 +170,9 @@ export function createReports(ports: ReportPorts) {
   async function bundle(period: Period, outDir: string) {
     const work = mkdtempSync(join(tmpdir(), 'rw-bundle-build-'));
     const snapshotFile = join(work, 'period.sqlite');
+    // The report files and the bundle are written into a staging folder beside their destination and renamed into it
+    // once all are complete: an interrupted run never leaves a half-written file under a final name.
+    const staging = stageIn(outDir);
     try {
       ports.beforeReport?.();
       const taken = repo.withSnapshotAttached(snapshotFile, () =>
@@ -179,49 +186,48 @@ export function createReports(ports: ReportPorts) {
           return { report, lockedReportText: locks.get(period.id)?.report ?? null, audit, schemaVersion, tables };
         }),
       );
-      // The snapshot compresses on the thread pool while the report files are rendered here.
-      const snapshot = new Uint8Array(readFileSync(snapshotFile));
-      const snapshotDeflated = deflateSnapshot(snapshot);
-      const files = await renderReport(taken.report);
-      const written = writeFiles(files, outDir);
       const mappings = ports.mappings();
-      const bundleFile = join(outDir, `returns-evidence-${period.id}.zip`);
-      const createdAt = iso(clock.now());
-      const result = await writeBundle(bundleFile, {
+      const mappingFiles = Object.values(mappings.sources).map((path) => ({ name: path.split(/[\\/]/).pop() ?? path, text: readFileSync(path, 'utf8') }));
+      const bundleName = `returns-evidence-${period.id}.zip`;
+      // The snapshot streams into the bundle (deflated on the thread pool) while the report files are written beside it.
+      const files = writeReportFiles(taken.report, staging.dir);
+      const zipped = writeBundle(join(staging.dir, bundleName), {
         period: period.id,
-        createdAt,
+        createdAt: iso(clock.now()),
         createdBy: ports.actor,
         appVersion: ports.appVersion,
         sourceMode: ports.mode ?? null,
         report: taken.report,
         lockedReportText: taken.lockedReportText,
         files,
-        snapshot,
-        snapshotDeflated,
+        snapshotFile,
         snapshotTables: taken.tables,
         snapshotSchemaVersion: taken.schemaVersion,
         audit: taken.audit,
-        mappings: {
-          files: Object.values(mappings.sources).map((path) => ({ name: path.split(/[\\/]/).pop() ?? path, text: readFileSync(path, 'utf8') })),
-          inForce: mappings.versions,
-          recorded: recordedMappingVersions(period),
-        },
+        mappings: { files: mappingFiles, inForce: mappings.versions, recorded: recordedMappingVersions(period) },
       });
+      // Both settle before the staging folder may go: a failed bundle must not pull the files from under their writer.
+      const [writtenFiles, writtenBundle] = await Promise.allSettled([files, zipped]);
+      if (writtenFiles.status === 'rejected') throw writtenFiles.reason;
+      if (writtenBundle.status === 'rejected') throw writtenBundle.reason;
+      const result = writtenBundle.value;
+      const [bundleFile, ...written] = staging.publish([result, ...writtenFiles.value]);
       // The audit log keeps each bundle's manifest hash: the one check a forger who rewrote a whole bundle cannot pass.
       repo.transaction(() =>
         ports.audit.append({
           actor: ports.actor,
           action: 'period.bundle',
           subject: `period:${period.id}`,
-          after: { file: bundleFile.split(/[\\/]/).pop(), manifestSha256: result.manifestSha256, bundleSha256: result.sha256, reportStatus: taken.report.status },
+          after: { file: bundleName, manifestSha256: result.manifestSha256, bundleSha256: result.sha256, reportStatus: taken.report.status },
         }),
       );
       return {
         report: taken.report,
         files: written,
-        bundle: { name: bundleFile.split(/[\\/]/).pop() ?? bundleFile, path: bundleFile, bytes: result.bytes, sha256: result.sha256, manifestSha256: result.manifestSha256 },
+        bundle: { name: bundleName, path: bundleFile?.path ?? join(outDir, bundleName), bytes: result.bytes, sha256: result.sha256, manifestSha256: result.manifestSha256 },
       };
     } finally {
+      staging.discard();
       rmSync(work, { recursive: true, force: true });
     }
   }
@@ -238,12 +244,3 @@ export function createReports(ports: ReportPorts) {
 }
 
 export type Reports = ReturnType<typeof createReports>;
-
-export function writeFiles(files: ReportFile[], outDir: string): WrittenFile[] {
-  mkdirSync(outDir, { recursive: true });
-  return files.map((f) => {
-    const path = join(outDir, f.name);
-    writeFileSync(path, f.data);
-    return { name: f.name, path, bytes: f.data.byteLength, sha256: sha256(f.data) };
-  });
-}

@@ -241,7 +241,8 @@ export function buildRows(
     });
     notes.push(
       `7: report ${ms(report.reportMs)}, files ${ms(report.filesMs)}, then report + files + bundle in one call ${ms(report.bundleMs)} (CPU ${ms(report.bundleCpuMs)}), ` +
-        `bundle ${n(report.bundleBytes / 1e6, 1)} MB, ${report.isVerified ? 'verified' : `NOT verified: ${report.problems.join('; ')}`}.`,
+        `bundle ${n(report.bundleBytes / 1e6, 1)} MB, ${report.isVerified ? 'verified' : `NOT verified: ${report.problems.join('; ')}`} ` +
+        `(opened in a process of its own, as a reviewer's viewer opens it: ${ms(report.verifyMs)}, peak RSS ${mb(report.verifyMaxRssKb)}, not counted in 8).`,
     );
   }
 

@@ -124,14 +124,45 @@ function pageSizeOf(data: Uint8Array): number {
   return raw === 1 ? 65_536 : raw || 4096;
 }
 
+const pageHash = (page: Uint8Array) => createHash('sha256').update(page).digest('hex').slice(0, pageHashLength);
+
 /** 64 bits of sha256 per page: enough to say which page changed (the whole file has its full sha256 too). */
 export function pageHashes(data: Uint8Array): { pageSize: number; pages: string[] } {
   const pageSize = pageSizeOf(data);
   const pages: string[] = [];
-  for (let offset = 0; offset < data.byteLength; offset += pageSize) {
-    pages.push(createHash('sha256').update(data.subarray(offset, offset + pageSize)).digest('hex').slice(0, pageHashLength));
-  }
+  for (let offset = 0; offset < data.byteLength; offset += pageSize) pages.push(pageHash(data.subarray(offset, offset + pageSize)));
   return { pageSize, pages };
+}
+
+/**
+ * pageHashes over a file read as a stream: `update` with its bytes in order, in chunks of any size, then `digest`.
+ * Gives what pageHashes gives for the whole file, holding at most one page besides the chunk.
+ */
+export function createPageHasher() {
+  const header = 18;
+  const pages: string[] = [];
+  let pageSize = 0;
+  let pending: Uint8Array = new Uint8Array(0);
+  const take = (data: Uint8Array, isLast: boolean) => {
+    if (pageSize === 0) {
+      if (data.byteLength < header && !isLast) return new Uint8Array(data);
+      pageSize = pageSizeOf(data);
+    }
+    let offset = 0;
+    for (; offset + pageSize <= data.byteLength; offset += pageSize) pages.push(pageHash(data.subarray(offset, offset + pageSize)));
+    if (isLast && offset < data.byteLength) pages.push(pageHash(data.subarray(offset)));
+    // A copy: the rest of a page is kept for the next chunk, not the whole chunk it came in.
+    return isLast ? new Uint8Array(0) : new Uint8Array(data.subarray(offset));
+  };
+  return {
+    update(chunk: Uint8Array): void {
+      pending = take(pending.byteLength ? Buffer.concat([pending, chunk]) : chunk, false);
+    },
+    digest(): { pageSize: number; pages: string[] } {
+      pending = take(pending, true);
+      return { pageSize, pages };
+    },
+  };
 }
 
 interface PageInfo {
