@@ -45,6 +45,7 @@ const shortNames: Record<FaultKind, string> = {
   ioError: 'io-error',
   mappingEdit: 'mapping-edit',
   backOfficeRefund: 'bo-refund',
+  lateUnit: 'late-unit',
   notificationDuplicate: 'ntf-dup',
   notificationLate: 'ntf-late',
   notificationMissing: 'ntf-missing',

@@ -27,6 +27,11 @@ describe('chaos invariants', () => {
           untouched.refunds.push({ ...(original ?? { orderRefundId: 'ORF-0', taxMinor: 0, quantity: 1, reasonCode: '11', state: 'REFUNDED', settledAt: null, shippingMinor: 0 }), id: '99002', orderLineId: untouched.orderLineId, createdAt: Date.parse(truth.mirakl.at), amountMinor: untouched.priceUnitMinor });
           planted.push('refund without receipt');
         }
+        // A return closed while a unit ReBound had verified was not refunded yet: its line's refunds made after the close.
+        const closed = truth.mirakl.returns.find((r) => r.history.some((h) => h.includes('>CLOSED')) && r.lines.every((l) => l.orderLineId !== refundedLine && truth.mirakl.refundsByLine[l.orderLineId]));
+        const closedLine = closed ? sandbox.world.findLine(closed.lines[0]?.orderLineId ?? '')?.line : undefined;
+        for (const r of closedLine?.refunds ?? []) r.createdAt = Date.parse(truth.mirakl.at);
+        if (closedLine?.refunds.length) planted.push('closed before refunded');
         // Stock moved behind the engine's back.
         const offer = sandbox.world.offers()[0];
         if (offer) offer.quantity += 1;
@@ -40,6 +45,10 @@ describe('chaos invariants', () => {
         db.prepare(`UPDATE units SET grade = 'C_NON_SELLABLE' WHERE id = (SELECT min(id) FROM units WHERE stage = 'graded' AND grade = 'A_SELLABLE')`).run();
         db.prepare(`UPDATE stock_increments SET state = 'rejected' WHERE unit_id = (SELECT min(unit_id) FROM stock_increments WHERE state = 'applied')`).run();
         db.prepare(`DELETE FROM rebound_events WHERE key = (SELECT min(key) FROM rebound_events WHERE source = 'webhook')`).run();
+        // One unit in two refund intents (the second one failed, so it refunds nothing by itself).
+        db.prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, created_at, updated_at)
+          SELECT kind, key || ':again', subject, payload, 'failed', attempts, created_at, updated_at FROM intents
+          WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(payload, '$.order_line_id') != ? ORDER BY id LIMIT 1`).run(refundedLine ?? '');
         // Units said to be overwritten by an import that measured none.
         db.prepare(`INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, offer_sku, cause, next_action, detected_at, updated_at)
           SELECT 'STOCK_OVERWRITTEN', offer_sku || ':intent-' || import_intent_id, 'high', 3, 'ops', 'open', offer_sku, 'planted', 'planted', updated_at, updated_at
@@ -48,7 +57,7 @@ describe('chaos invariants', () => {
       },
     });
 
-    expect(planted).toEqual(['refund twice', 'refund without receipt']);
+    expect(planted).toEqual(['refund twice', 'refund without receipt', 'closed before refunded']);
     expect(hashMoved).toBe(true);
     const found = (prefix: string) => result.violations.some((v) => v.startsWith(prefix));
     for (const prefix of [
@@ -63,6 +72,8 @@ describe('chaos invariants', () => {
       'LOST RESTOCK',
       'LOST NOTIFICATION',
       'OVERWRITE WITHOUT UNITS',
+      'CLOSED BEFORE REFUNDED',
+      'UNIT REFUNDED TWICE',
     ]) {
       expect.soft(found(prefix), `${prefix} not reported; got:\n${result.violations.join('\n')}`).toBe(true);
     }

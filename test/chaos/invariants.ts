@@ -3,6 +3,7 @@ import type { Mappings } from '../../core/mappings/load';
 import type { Sandbox } from '../../core/sandbox/index';
 import { returnOrderStatusRank, statusRank } from '../../core/ledger/units';
 import { includedVat } from '../../core/sandbox/world/money';
+import { checkClosesAfterRefunds } from '../support/invariants';
 import type { LostCall, PushRejection } from './chaos-http';
 
 // What must hold once the faults have stopped and the engine has gone quiet, checked against the sandbox's ground
@@ -89,17 +90,27 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   }
 
   // 4. Refunds: never twice, never more than refundable, never before a verified receipt, never silently missing.
+  // Each unit counts from its own registration: a late unit from when it reached the hub, after the rest.
   const registeredAt = new Map<string, number>();
-  const receivedByLine = new Map<string, { at: number; grade: string }[]>();
+  const receivedByLine = new Map<string, { at: number; grade: string; isLate: boolean; reboundItemId: string }[]>();
   for (const ro of truth.rebound.returnOrders) {
     const at = ro.statusHistory.find((h) => h.status === 'ITEMS_REGISTERED')?.at;
     if (!at) continue;
     registeredAt.set(ro.reboundOrderId, Date.parse(at));
     for (const u of ro.units) {
       if (!u.isReceived || u.fate !== 'announced') continue;
-      receivedByLine.set(u.clientItemId, [...(receivedByLine.get(u.clientItemId) ?? []), { at: Date.parse(at), grade: u.grade }]);
+      const unit = { at: Date.parse(u.registeredAt ?? at), grade: u.grade, isLate: u.isLate, reboundItemId: u.reboundItemId };
+      receivedByLine.set(u.clientItemId, [...(receivedByLine.get(u.clientItemId) ?? []), unit]);
     }
   }
+  // The engine's side of "never twice": each unit is in one refund intent at most (a failed one is retried, never
+  // replaced), whichever path planned it.
+  const intentsOfUnit = new Map<string, string[]>();
+  for (const i of refundIntents) {
+    for (const unit of (JSON.parse(i.payload) as { units?: string[] }).units ?? []) intentsOfUnit.set(unit, [...(intentsOfUnit.get(unit) ?? []), i.key]);
+  }
+  for (const [unit, keys] of intentsOfUnit) if (keys.length > 1) violations.push(`UNIT REFUNDED TWICE: unit ${unit} is in ${keys.length} refund intents (${keys.join(', ')})`);
+  const unitOfItem = new Map(all<{ id: string; item: string }>(`SELECT id, rebound_item_id AS item FROM units WHERE rebound_item_id IS NOT NULL`).map((u) => [u.item, u.id]));
   // A TAX_EXCLUDED refund of n units is n net unit prices plus a share of the line's tax, which may round a cent per
   // unit away from n gross unit prices: that much is rounding, not money lost or given away.
   const centsPerUnit = truth.mirakl.taxMode === 'TAX_EXCLUDED' ? 1 : 0;
@@ -175,6 +186,7 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   const rt04Refused = new Set(input.pushRejections.filter((p) => p.operation === 'RT04').map((p) => p.returnId));
   const returnOfLine = new Map<string, string>();
   for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLine.set(l.orderLineId, r.id);
+  const heldLines = new Set<string>();
   for (const [lineId, units] of receivedByLine) {
     const owed = units.filter((u) => u.grade !== 'D_DAMAGED').length;
     const line = sandbox.world.findLine(lineId)?.line;
@@ -186,12 +198,35 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     if (refundedUnits >= Math.min(owed, line.quantity)) continue;
     const ret = truth.mirakl.returns.find((r) => r.id === returnId);
     if (ret && !ret.lines.every((l) => mapped.has(l.reasonCode))) continue;
-    // A refused RT04 (label and tracking) holds nothing back: the return must still be received and refunded.
-    const why = openExceptions(returnId).filter((t) => !(t === 'STATUS_PUSH_REJECTED' && rt04Refused.has(returnId)));
+    // A refused RT04 (label and tracking) holds nothing back: the return must still be received and refunded. Nor does
+    // a short receipt explain a late unit: it says units did not arrive, and this one did.
+    const hasLateUnit = units.some((u) => u.isLate);
+    const why = openExceptions(returnId).filter((t) => !(t === 'STATUS_PUSH_REJECTED' && rt04Refused.has(returnId)) && !(t === 'SHORT_RECEIPT' && hasLateUnit));
     if (why.length === 0) {
-      violations.push(`LOST REFUND: order line ${lineId} (return ${returnId}) has ${owed} registered unit(s) but ${refundedUnits} refunded, and no open exception says why`);
-    } else bump('refundsHeldByException');
+      violations.push(
+        `LOST REFUND: order line ${lineId} (return ${returnId}) has ${owed} registered unit(s)${hasLateUnit ? ` (${units.filter((u) => u.isLate).length} late)` : ''} but ${refundedUnits} refunded, and no open exception says why`,
+      );
+    } else {
+      bump('refundsHeldByException');
+      heldLines.add(lineId);
+    }
   }
+  // Late units: what became of each one ReBound registered, for the summary.
+  for (const [lineId, units] of receivedByLine) {
+    for (const u of units.filter((x) => x.isLate)) {
+      bump('lateUnitsRegistered');
+      const unit = unitOfItem.get(u.reboundItemId);
+      const keys = unit ? (intentsOfUnit.get(unit) ?? []) : [];
+      if (keys.length === 1 && refundIntents.some((i) => i.key === keys[0] && i.state === 'confirmed')) bump('lateUnitsRefunded');
+      else if (heldLines.has(lineId)) bump('lateUnitsHeldByException');
+      // Not owed (graded D_DAMAGED under an inspected-refund policy), or its line already refunded in full (the back office).
+      else bump('lateUnitsSettledOtherwise');
+    }
+  }
+  // Never closed while a unit ReBound verified is unrefunded, unless a person accepted the line as it stands.
+  const closes = checkClosesAfterRefunds(sandbox, db);
+  violations.push(...closes.violations);
+  bump('closedReturnsChecked', closes.checked);
 
   // Status pushes Mirakl refused: each raised as STATUS_PUSH_REJECTED for its return.
   for (const p of input.pushRejections) {

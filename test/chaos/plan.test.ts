@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../core/sandbox/rng';
 import { fitsTarget, type CallInfo } from './chaos-http';
-import { drawPlan, faultKinds } from './plan';
+import { drawPlan, faultKinds, lateUnitArrivals } from './plan';
 import { taxModeFor } from './simulation';
 
 // The harness's draws, without running an engine: the shapes fault is planned like the other sandbox faults and
-// aimed only at calls whose answers it can reshape, and some seeds run a TAX_EXCLUDED shop.
+// aimed only at calls whose answers it can reshape, late units come both ways, and some seeds run a TAX_EXCLUDED shop.
 
 const call = (operation: string, isShaped: boolean): CallInfo => ({ system: 'mirakl', operation, isWrite: false, isUnsafeWrite: false, hasUnknownEnum: false, isShaped });
 
@@ -29,6 +29,15 @@ describe('chaos plan', () => {
     expect(new Set(sales.map((f) => f.target))).toEqual(new Set(['unsafeWrite']));
     expect(new Set(sales.map((f) => f.variant))).toEqual(new Set(['before', 'after']));
     expect(sales.every((f) => f.amount >= 1 && f.amount <= 3)).toBe(true);
+  });
+
+  it('draws late units, arriving in a parcel of their own or found at the hub', () => {
+    expect(faultKinds).toContain('lateUnit');
+    const late = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+      .flat()
+      .filter((f) => f.kind === 'lateUnit');
+    expect(late.length).toBeGreaterThan(10);
+    expect(new Set(late.map((f) => f.variant))).toEqual(new Set(lateUnitArrivals));
   });
 
   it('runs a TAX_EXCLUDED shop for some seeds, the same one for a seed every time', () => {

@@ -31,6 +31,7 @@ export const faultKinds = [
   // (both also strike right after a write's answer arrived, while its outcome is being recorded)
   'mappingEdit', // a mapping file in the data directory is edited (sometimes badly)
   'backOfficeRefund', // someone refunds a return line in Mirakl's back office, outside the app: all of it, the shipping, or part
+  'lateUnit', // ReBound registers a unit of a line whose refund for the earlier units is planned or sent (a later parcel, or found at the hub)
   // ReBound notifications, on their way to the engine's receiver.
   'notificationDuplicate',
   'notificationLate',
@@ -65,6 +66,8 @@ const hour = 60 * minute;
 export const mappingEditVariants = ['addReason', 'triggerInspected', 'restockNever', 'refundCodeChange', 'malformed'] as const;
 /** All that is left of the line on top of ours, only its shipping ('goodwill shipping refund'), or `amount`% of what is left. */
 export const backOfficeRefundVariants = ['full', 'shipping', 'partial'] as const;
+/** How a late unit reaches the hub: in a parcel of its own, or found there after the others were registered. */
+export const lateUnitArrivals = ['separateParcel', 'foundAtHub'] as const;
 export const crashPoints = ['or28', 'sto01', 'create-return', 'sales-order', 'rt04', 'rt21', 'rt25', 'rt26', 'rt27'] as const;
 
 export function drawPlan(rng: Rng, window: { fromMs: number; toMs: number }, count: number): PlannedFault[] {
@@ -98,6 +101,8 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
       return { target: 'write', amount: 0, variant: '' };
     case 'backOfficeRefund':
       return { target: 'any', amount: rng.int(20, 80), variant: rng.pick(backOfficeRefundVariants) };
+    case 'lateUnit':
+      return { target: 'any', amount: 0, variant: rng.pick(lateUnitArrivals) };
     case 'unknownEnum':
       return { target: 'enumRead', amount: 0, variant: '' };
     case 'shapes':

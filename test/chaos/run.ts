@@ -83,6 +83,10 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
       `back office: ${fired.backOfficeRefund ?? 0} refund(s) made outside the app (${stat(reports, 'backOfficeRefundsRaised')} raised as REFUND_EXCEEDS_RECEIPT / REFUND_WITHOUT_RECEIPT); ` +
         `${stat(reports, 'pushRejections')} status push(es) refused by Mirakl (${stat(reports, 'rt04RefusedReturnsReceived')} RT04-refused return(s) still received); ` +
         `second instance refused by the folder lock ${stat(reports, 'secondInstanceRefused')} time(s), opened ${stat(reports, 'secondInstanceOpened')}`,
+      `late units: ${stat(reports, 'lateUnitsDrawn')} drawn, ${fired.lateUnit ?? 0} registered by ReBound after their line's refund was planned ` +
+        `(${stat(reports, 'lateUnitsAfterRefundConfirmed')} after it was confirmed): ${stat(reports, 'lateUnitsRefunded')} refunded by a refund of their own, ` +
+        `${stat(reports, 'lateUnitsHeldByException')} held by an open exception, ${stat(reports, 'lateUnitsSettledOtherwise')} not owed or already paid; ` +
+        `${stat(reports, 'closedReturnsChecked')} closed return(s) checked against their refunds`,
       `cycles: ${reports.reduce((s, r) => s + r.cycles, 0)} engine cycles, ${reports.reduce((s, r) => s + r.restarts, 0)} restarts after a kill`,
       failed.length === 0 ? 'every invariant held on every seed, and every replay ended in the same state' : `reproduce a failure: npm run chaos -- --seed ${failed[0]?.seed} --verbose`,
     ].join('\n') + '\n',

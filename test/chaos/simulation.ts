@@ -28,7 +28,7 @@ import { createDiskFaults } from './disk';
 import { checkQuietInvariants } from './invariants';
 import { createMappingsDir, type MappingEdit } from './mapping-edits';
 import { createNotificationChaos } from './notifications';
-import { drawPlan, faultKinds, type FaultKind, type PlannedFault } from './plan';
+import { armed, drawPlan, faultKinds, type FaultKind, type PlannedFault } from './plan';
 import { MiraklRejection } from '../../core/sandbox/world/mirakl-world';
 import { stateHash, tableHashes } from './state-hash';
 
@@ -61,6 +61,8 @@ export const chaosScenario: Partial<Scenario> = {
   autoAcceptRate: 0.6,
   parcelNeverSentRate: 0.03,
   shortReceiptRate: 0.08,
+  // Half the returns of several units of a line come in two parcels: the late unit arrives when a lateUnit fault says.
+  heldBackUnitRate: 0.5,
   unexpectedItemRate: 0.05,
   wrongSkuRate: 0.05,
   damagedRate: 0.1,
@@ -375,6 +377,54 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     return false;
   }
 
+  /**
+   * Where ReBound can register a late unit: a unit the customer asked to return, missing when the parcel's contents were
+   * registered, on a line whose refund for the units that did arrive the engine has already planned (or sent, or seen
+   * confirmed), of a return it has not closed.
+   */
+  function lateUnitCandidates(): { returnId: string; lineId: string; ro: string; states: string[] }[] {
+    const a = procs.a;
+    if (!a || a.isDead) return [];
+    const refunded = new Map<string, string[]>();
+    for (const i of a.db.prepare(`SELECT subject, payload, state FROM intents WHERE kind = 'mirakl.refund' ORDER BY id`).all() as { subject: string; payload: string; state: string }[]) {
+      const key = `${i.subject}|${(JSON.parse(i.payload) as { order_line_id: string }).order_line_id}`;
+      refunded.set(key, [...(refunded.get(key) ?? []), i.state]);
+    }
+    const closing = new Set((a.db.prepare(`SELECT subject FROM intents WHERE kind = 'mirakl.close'`).all() as { subject: string }[]).map((r) => r.subject));
+    const orders = a.db.prepare(`SELECT rebound_order_id AS id, return_id FROM rebound_return_orders ORDER BY rebound_order_id`).all() as { id: string; return_id: string }[];
+    const ros = new Map(sandbox.rebound.sim.truth().returnOrders.map((ro) => [ro.reboundOrderId, ro]));
+    const candidates: { returnId: string; lineId: string; ro: string; states: string[] }[] = [];
+    for (const o of orders) {
+      const ro = ros.get(o.id);
+      if (!ro || closing.has(o.return_id) || ro.flow !== 'STANDARD' || !['ITEMS_REGISTERED', 'PROCESSED'].includes(ro.status)) continue;
+      for (const lineId of [...new Set(ro.units.filter((u) => u.fate === 'notSent').map((u) => u.clientItemId))].sort()) {
+        const states = refunded.get(`${o.return_id}|${lineId}`);
+        if (states && ro.units.some((u) => u.clientItemId === lineId && u.isReceived)) candidates.push({ returnId: o.return_id, lineId, ro: o.id, states });
+      }
+    }
+    return candidates;
+  }
+
+  /**
+   * ReBound registers a late unit on one of the candidates (a lateUnit fault), once the step's time has passed, so its
+   * notifications leave now and reach the engine before its next cycle (unless other faults hold them up). Lines are
+   * looked for only while a lateUnit fault is armed, and the fault is taken only when one fits.
+   */
+  function lateUnitFault(): void {
+    if (armed(plan, worldClock.now(), 'lateUnit').length === 0) return;
+    const candidates = lateUnitCandidates();
+    const fault = candidates.length ? take('lateUnit', 'the start of a step') : null;
+    if (!fault) return;
+    const c = chaos.pick(candidates);
+    const result = sandbox.rebound.sim.simLateUnit(c.ro, { clientItemId: c.lineId, arrival: fault.variant });
+    if (!result.ok) {
+      violations.push(`HARNESS: ReBound refused a late unit on ${c.ro} (${c.lineId}): ${result.error.message}`);
+      return;
+    }
+    bump(c.states.includes('confirmed') ? 'lateUnitsAfterRefundConfirmed' : 'lateUnitsWhileRefundPlanned');
+    trace(`  ReBound registered a late unit of ${c.lineId} on ${c.ro} (return ${c.returnId}, ${fault.variant}); the line's refund intent(s): ${c.states.join(', ')}`);
+  }
+
   function boundaryFaults(): void {
     const where = 'between cycles';
     const sleep = take('sleep', where);
@@ -482,6 +532,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       }
       worldClock.advance(inFaults ? stepRng.int(40, 160) * minute : quietStepMs);
       sandbox.advance();
+      if (inFaults) lateUnitFault();
       await restartA();
       await notifications.deliver({ isReceiverUp: Boolean(procs.a && !procs.a.isDead), take });
       const current = procs.a;
@@ -550,7 +601,13 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       violations: [...new Set(violations)],
       tables,
       hash: stateHash(tables, truthHash(sandbox)),
-      stats: { ...stats, lostCalls: lostCalls.length, notificationsWithheld: notifications.withheld.size, failedWrites: disk.failedWrites },
+      stats: {
+        ...stats,
+        lostCalls: lostCalls.length,
+        notificationsWithheld: notifications.withheld.size,
+        failedWrites: disk.failedWrites,
+        lateUnitsDrawn: plan.filter((f) => f.kind === 'lateUnit').length,
+      },
     };
   } finally {
     process.off('unhandledRejection', onUnhandled);

@@ -42,14 +42,23 @@ export function checkInvariants(sandbox: Sandbox, db: Database, options: { isQui
     if (ros.length !== 1) violations.push(`return ${r.id} (order ${r.orderId}) has ${ros.length} ReBound return orders, expected 1`);
   }
 
-  // Refunds: never two for a line, never without a verified receipt, always the verified units' worth.
+  // Refunds: one per arrival of a line's units (the parcel, then each late unit), never without a verified receipt,
+  // always the verified units' worth.
   const receivedByLine = new Map<string, number>();
+  const arrivalsByLine = new Map<string, Set<string>>();
   for (const ro of truth.rebound.returnOrders) {
-    for (const u of ro.units) if (u.isReceived && u.fate === 'announced') receivedByLine.set(u.clientItemId, (receivedByLine.get(u.clientItemId) ?? 0) + 1);
+    for (const u of ro.units) {
+      if (!u.isReceived || u.fate !== 'announced') continue;
+      receivedByLine.set(u.clientItemId, (receivedByLine.get(u.clientItemId) ?? 0) + 1);
+      arrivalsByLine.set(u.clientItemId, (arrivalsByLine.get(u.clientItemId) ?? new Set()).add(u.registeredAt ?? ''));
+    }
   }
   for (const [lineId, refunds] of Object.entries(truth.mirakl.refundsByLine)) {
     bump('refundedLines');
-    if (refunds.length > 1) violations.push(`DUPLICATE REFUND: order line ${lineId} was refunded ${refunds.length} times (${refunds.map((r) => r.amountMinor).join(', ')})`);
+    const arrivals = Math.max(1, arrivalsByLine.get(lineId)?.size ?? 0);
+    if (refunds.length > arrivals) {
+      violations.push(`DUPLICATE REFUND: order line ${lineId} was refunded ${refunds.length} times (${refunds.map((r) => r.amountMinor).join(', ')}) for ${arrivals} arrival(s) of its units`);
+    }
     const received = receivedByLine.get(lineId) ?? 0;
     const line = sandbox.world.findLine(lineId)?.line;
     if (received === 0) violations.push(`REFUND WITHOUT RECEIPT: order line ${lineId} was refunded but ReBound received none of its units`);
@@ -109,6 +118,10 @@ export function checkInvariants(sandbox: Sandbox, db: Database, options: { isQui
   for (const imp of truth.mirakl.stockImports) for (const a of imp.applied) applied.set(a.shopSku, (applied.get(a.shopSku) ?? 0) + 1);
   bump('stockImports', truth.mirakl.stockImports.length);
 
+  const closes = checkClosesAfterRefunds(sandbox, db);
+  violations.push(...closes.violations);
+  bump('closedReturnsChecked', closes.checked);
+
   // Injected physical divergences are surfaced.
   const exceptionFor = (type: string, key: string) =>
     Boolean(db.prepare('SELECT 1 FROM exceptions WHERE type = ? AND (subject_key = ? OR return_id = ?)').get(type, key, key));
@@ -128,4 +141,46 @@ export function checkInvariants(sandbox: Sandbox, db: Database, options: { isQui
     }
   }
   return { violations, stats };
+}
+
+/**
+ * A return is closed (RT27) only once every unit ReBound had verified by then is refunded, or once a person accepted
+ * the line as it stands. Checked at the moment Mirakl closed it, from the ground truth: the units ReBound had
+ * registered by then (a late unit counts from its own registration) against the refunds Mirakl had made by then, the
+ * back office's included. A unit graded D_DAMAGED is not owed (an inspected-refund policy refunds it not at all).
+ */
+export function checkClosesAfterRefunds(sandbox: Sandbox, db: Database): { violations: string[]; checked: number } {
+  const truth = sandbox.truth();
+  // A person accepted the line as it stands: its REFUND_STALLED or REFUND_AMOUNT_MISMATCH resolved by someone, not by a pass.
+  const accepted = db.prepare(`SELECT 1 FROM exceptions WHERE type IN ('REFUND_STALLED', 'REFUND_AMOUNT_MISMATCH') AND subject_key = ? AND state = 'resolved'
+      AND resolved_by IS NOT NULL AND resolved_by != 'auto'`);
+  const violations: string[] = [];
+  // A TAX_EXCLUDED refund of n units may round a cent per unit below n gross unit prices.
+  const centsPerUnit = truth.mirakl.taxMode === 'TAX_EXCLUDED' ? 1 : 0;
+  const verified = new Map<string, number[]>();
+  for (const ro of truth.rebound.returnOrders) {
+    for (const u of ro.units) {
+      if (!u.isReceived || u.fate !== 'announced' || u.registeredAt === null || u.grade === 'D_DAMAGED') continue;
+      verified.set(u.clientItemId, [...(verified.get(u.clientItemId) ?? []), Date.parse(u.registeredAt)]);
+    }
+  }
+  let checked = 0;
+  for (const r of truth.mirakl.returns) {
+    const close = r.history.find((h) => h.split(' ')[1]?.endsWith('>CLOSED'));
+    if (!close) continue;
+    checked++;
+    const closedAt = Date.parse(close.split(' ')[0] ?? '');
+    for (const l of r.lines) {
+      const line = sandbox.world.findLine(l.orderLineId)?.line;
+      const owed = (verified.get(l.orderLineId) ?? []).filter((at) => at <= closedAt).length;
+      if (!line || owed === 0) continue;
+      const refundedMinor = (truth.mirakl.refundsByLine[l.orderLineId] ?? []).filter((f) => Date.parse(f.createdAt) <= closedAt).reduce((s, f) => s + f.amountMinor, 0);
+      const refundedUnits = Math.floor((refundedMinor + centsPerUnit * line.quantity) / line.priceUnitMinor);
+      if (refundedUnits >= Math.min(owed, line.quantity) || accepted.get(`${r.id}:${l.orderLineId}`)) continue;
+      violations.push(
+        `CLOSED BEFORE REFUNDED: return ${r.id} was closed at ${new Date(closedAt).toISOString()} while ReBound had verified ${owed} unit(s) of ${l.orderLineId} and ${refundedUnits} were refunded, with no person's acceptance`,
+      );
+    }
+  }
+  return { violations, checked };
 }
