@@ -27,5 +27,5 @@ describe(`chaos harness, seeds ${from}..${from + count - 1}`, () => {
 
     const failures = reports.flatMap((r) => r.violations.map((v) => `seed ${r.seed}: ${v} (npm run chaos -- --seed ${r.seed} --verbose)`));
     expect(failures).toEqual([]);
-  }, 240_000);
+  }, 480_000);
 });

@@ -122,7 +122,9 @@ describe('late units', () => {
     expect(checkClosesAfterRefunds(h.sandbox, h.store.db).violations).toEqual([]);
   }, 300_000);
 
-  it('refunds a late unit ReBound registers before it processed the order as soon as it is registered (refund trigger: registered)', async () => {
+  // Known engine bug, open in issue 20: units.ts ranks 'missing' and 'registered' alike, so a unit ReBound first
+  // reported missing can never become registered. Expected to fail until fixed (then this marker fails: remove it).
+  it.fails('refunds a late unit ReBound registers before it processed the order as soon as it is registered (refund trigger: registered)', async () => {
     temp = makeTempDir();
     h = await startHarness({ seed: 20, dataDir: temp.dir, scenario, webhooks: true });
     const late = await runWithLateUnits(h, ['ITEMS_REGISTERED'], true);
@@ -146,7 +148,9 @@ describe('late units', () => {
     for (const w of when) expect(Date.parse(w.refundPlannedAt ?? '') - Date.parse(w.registeredAt ?? ''), JSON.stringify(w)).toBeLessThanOrEqual(10 * minute);
   }, 300_000);
 
-  it('refunds a late unit of a processed return order before closing the return, when no notification reaches the engine (polling only)', async () => {
+  // Known engine bug, open in issue 20: a return order read PROCESSED is never read again, nor before RT27, so a unit
+  // registered after it is missed when no notification comes. Expected to fail until fixed (then remove this marker).
+  it.fails('refunds a late unit of a processed return order before closing the return, when no notification reaches the engine (polling only)', async () => {
     temp = makeTempDir();
     h = await startHarness({ seed: 20, dataDir: temp.dir, scenario });
     // The engine has read the return order PROCESSED (and stopped polling it); the refund of the units that came is
