@@ -52,7 +52,10 @@ describe('resolutions', () => {
       expect(result.error.code).toBe('GUARD_BLOCKED');
       expect(result.error.message).toMatch(/verified receipt — 0 of 0 unit/);
       expect(refundIntents()).toEqual([]);
-      expect(audit()).toEqual([]);
+      // The refused attempt is in the audit log: who asked, for what, and why it was refused (issue 24).
+      expect(audit()).toEqual([
+        { actor: 'tester', action: 'refund.now.refused', subject: 'return:R-1', reason: null, after: expect.stringContaining('GUARD_BLOCKED') as string },
+      ]);
     });
 
     it('asks for a reason before an override is accepted', async () => {
@@ -180,6 +183,56 @@ describe('resolutions', () => {
       expect(done.results[0]?.ok).toBe(false);
       expect(done.results[0]?.message).toMatch(/not been read since/);
       expect(intentState()).toEqual({ state: 'uncertain', next_attempt_at: null });
+    });
+  });
+
+  describe('a refund Mirakl refused (issue 24)', () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const payload = () => JSON.parse(refundIntents()[0]?.payload ?? '{}') as { reason_code: string; amountMinor: number; units: string[] };
+    const intentRow = () => db().prepare(`SELECT state, mapping_version FROM intents WHERE key = 'refund:R-1:L-1'`).get() as { state: string; mapping_version: string };
+    beforeEach(() => {
+      fixture.returnOf('R-1', 'RECEIVED');
+      fixture.unit('R-1', 1);
+      const t = iso(clock.now());
+      // Planned while the mapping sent refund reason "twelve", which Mirakl does not have: refused for good.
+      db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, last_error, mapping_version, created_at, updated_at)
+        VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', ?, 'failed', 1, 'Reason code twelve is not a refund reason', 'reasonCodes@v1:old', ?, ?)`)
+        .run(JSON.stringify({ returnId: 'R-1', order_line_id: 'L-1', units: ['R-1:L-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: 'twelve', knownRefundIds: [] }), t, t);
+      db().prepare(`INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, return_id, order_line_id, cause, next_action,
+          detected_at, updated_at) VALUES ('REFUND_STALLED', 'R-1:L-1', 'high', 3, 'cs', 'open', 'R-1', 'L-1', 'Mirakl refused the refund', 'act', ?, ?)`).run(t, t);
+    });
+    const stalled = () => openOf('REFUND_STALLED')[0]?.id as number;
+
+    it('is retried with the refund reason the mappings give now, and Mirakl\'s ledger is still read before it goes out', async () => {
+      // The shipped mapping sends RETURN_PDNT_TOO_SMALL with refund reason "11".
+      const done = await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [stalled()], action: 'retry' });
+      expect(done.results[0]).toMatchObject({ ok: true });
+      expect(payload()).toMatchObject({ reason_code: '11', amountMinor: 2500, units: ['R-1:L-1:1'] });
+      expect(intentRow().state).toBe('uncertain');
+      expect(intentRow().mapping_version).toMatch(/^reasonCodes@v1:[0-9a-f]{12}$/);
+      const entry = audit().find((a) => a.action === 'exception.retry');
+      expect(entry?.after).toContain('twelve');
+      expect(refundIntents()).toHaveLength(1);
+    });
+
+    it('"refund now" on its line re-plans it the same way (never a second refund)', async () => {
+      const done = await ok<{ overridden: boolean }>('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(done.overridden).toBe(false);
+      expect(payload().reason_code).toBe('11');
+      expect(intentRow().state).toBe('uncertain');
+      expect(refundIntents()).toHaveLength(1);
+    });
+
+    it('is never re-planned once its outcome is unknown: it is probed first', async () => {
+      db().prepare(`UPDATE intents SET state = 'uncertain' WHERE key = 'refund:R-1:L-1'`).run();
+      const retry = await ok<{ results: { ok: boolean; error?: { code: string } }[] }>('exceptions.act', { ids: [stalled()], action: 'retry' });
+      expect(retry.results[0]).toMatchObject({ ok: false, error: { code: 'GUARD_BLOCKED' } });
+      const now = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(now.ok ? null : now.error.code).toBe('GUARD_BLOCKED');
+      expect(payload().reason_code).toBe('twelve');
+      expect(intentRow().state).toBe('uncertain');
+      // Both refused attempts are in the audit log.
+      expect(audit().map((a) => a.action)).toEqual(['exception.retry.refused', 'refund.now.refused']);
     });
   });
 
