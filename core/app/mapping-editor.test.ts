@@ -69,6 +69,20 @@ describe('mapping editor', () => {
     });
   });
 
+  it('a problem names the row as the table numbers it (from 1) and the column in the table\'s own words (issue 24)', async () => {
+    const text = 'version: 1\nreasons:\n  - mirakl: RETURN_PDNT_TOO_SMALL\n    rebound: Too small\n    refund: "11"\n  - mirakl: RETURN_CM_DONT_LIKE\n    rebound: Did not like it\n';
+    const preview = await ok<{ ok: boolean; problems: { path: string; row?: number; where?: string; message: string }[] }>('mappings.preview', { file: 'reasonCodes', text });
+    expect(preview).toMatchObject({ ok: false, problems: [{ path: 'reasons[1].refund', row: 2, where: 'Row 2, Mirakl refund reason' }] });
+    // Not zod's words ("Invalid input: expected string, received undefined").
+    expect(preview.problems[0]?.message).not.toMatch(/invalid input|too small|expected string/i);
+    const saved = await call('mappings.save', { file: 'reasonCodes', text });
+    expect(saved.ok).toBe(false);
+    if (!saved.ok) {
+      expect(saved.error.message).toContain('Row 2, Mirakl refund reason');
+      expect(saved.error.message).not.toContain('reasons[1]');
+    }
+  });
+
   it('a save of a bad file is refused with the path and writes nothing', async () => {
     const result = await call('mappings.save', { file: 'skuOffers', text: 'version: 1\noverrides:\n  - orderSku: A\n' });
     expect(result.ok).toBe(false);

@@ -181,6 +181,18 @@ describe('workbench: core + sync service', () => {
     expect(stages.every((r) => r.stage !== 'blocked')).toBe(true);
   }, 120_000);
 
+  it('the mapping editor refuses a refund reason Mirakl does not have (RE01), in the preview and at the save (issue 24)', async () => {
+    const current = await call(sandboxMode, 'mappings.get', {});
+    // The shipped file's first refund reason "12" is row 7 (reasons[6]); "twelve" is no RE01 reason of type REFUND.
+    const text = current.files.reasonCodes.text.replace('refund: "12"', 'refund: "twelve"');
+    expect(text).not.toBe(current.files.reasonCodes.text);
+    const preview = await call(sandboxMode, 'mappings.preview', { file: 'reasonCodes', text });
+    expect(preview).toMatchObject({ ok: false, problems: [{ path: 'reasons[6].refund', row: 7, message: expect.stringContaining('twelve') as string }] });
+    const saved = await sandboxMode.dispatch('mappings.save', { file: 'reasonCodes', text, reason: 'typo', baseVersion: current.files.reasonCodes.version });
+    expect(saved).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect((await call(sandboxMode, 'mappings.get', {})).files.reasonCodes.version).toBe(current.files.reasonCodes.version);
+  });
+
   it('live mode against a standalone sandbox runs the same flow as Sandbox mode, and no secret reaches a file', async () => {
     // A standalone sandbox, as `npm run sandbox` starts it: the app knows only its addresses and credentials.
     const clock = createFakeClock(sandboxStart);
