@@ -10,6 +10,7 @@ import { shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
 import { createMappingStore, type MappingFileView, type MappingStore } from '../mappings/store';
 import type { Clock, Logger } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
+import { unavailableActions, unavailableLineActions } from '../reconcile/resolutions';
 import { verifyAuditSegment } from '../report/audit-segment';
 import { openBundle, snapshotPath, type OpenedBundle } from '../report/bundle';
 import { createAuditChainReads } from '../store/audit-repo';
@@ -94,6 +95,7 @@ export function createBundleHandlers(
   };
   const queries = db ? createQueries(db, clock) : null;
   const domain = db ? createDomainContext({ db, clock, log, events: null, mappings }) : null;
+  const readOnlyWhy = 'This is an evidence bundle, opened read-only: open the app on its own data to act.';
   const refuse = (command: string) => async () => {
     throw new AppError('CONFLICT', `This is an evidence bundle, opened read-only: ${command} is not available here. Open the app on its own data to act.`);
   };
@@ -132,7 +134,14 @@ export function createBundleHandlers(
     'audit.list': async (input) => createAuditQueries(need()).list(input),
     'returns.list': async (input) => (queries ? queries.listReturns(input) : { rows: [], total: 0, totalIsCapped: false, offset: 0 }),
     'returns.explain': async ({ returnId }) => explainReturn(domainOf(), returnId),
-    'refunds.explainGuard': async ({ returnId, orderLineId }) => explainRefundGuard(domainOf(), returnId, orderLineId),
+    'refunds.explainGuard': async ({ returnId, orderLineId }) => ({ ...explainRefundGuard(domainOf(), returnId, orderLineId), actions: unavailableLineActions(readOnlyWhy) }),
+    'exceptions.actions': async ({ ids }) => ({
+      readOnly: readOnlyWhy,
+      exceptions: ids.flatMap((id) => {
+        const row = queries?.getException(id);
+        return row ? [{ id, actions: unavailableActions(row.type, readOnlyWhy) }] : [];
+      }),
+    }),
     'exceptions.list': async (input) => (queries ? queries.listExceptions(input) : { rows: [], total: 0, totalIsCapped: false, offset: 0 }),
     'exceptions.get': async ({ id }) => {
       const row = queries?.getException(id);

@@ -176,7 +176,10 @@ export function createCore(ports: CorePorts) {
     'audit.list': async (input) => auditQueries.list(input),
     'returns.list': async (input) => queries.listReturns(input),
     'returns.explain': async ({ returnId }) => explainReturn(domain, returnId),
-    'refunds.explainGuard': async ({ returnId, orderLineId }) => explainRefundGuard(domain, returnId, orderLineId),
+    'refunds.explainGuard': async ({ returnId, orderLineId }) => ({
+      ...explainRefundGuard(domain, returnId, orderLineId),
+      actions: resolutions.lineActions(returnId, orderLineId),
+    }),
     'refunds.refundNow': async ({ returnId, orderLineId, override }) => changed(resolutions.refundNow(returnId, orderLineId, actor, override ?? null)),
     'exceptions.list': async (input) => queries.listExceptions(input),
     'exceptions.get': async ({ id }) => exception(id),
@@ -184,6 +187,7 @@ export function createCore(ports: CorePorts) {
       if (!Object.prototype.hasOwnProperty.call(exceptionTypes, type)) throw new AppError('NOT_FOUND', `There is no exception type ${type}.`);
       return helpFor(type as ExceptionTypeName, mappings().policy);
     },
+    'exceptions.actions': async ({ ids }) => ({ readOnly: null, exceptions: resolutions.actions(ids) }),
     'exceptions.act': async ({ ids, action, reason, offerSku }) => changed({ results: resolutions.act(ids, { action, reason, offerSku }, actor) }),
     'exceptions.resolve': async ({ ids, reason }) => changed({ results: resolutions.resolve(ids, reason, actor) }),
     'exceptions.assign': async ({ ids, assignee }) => changed({ updated: resolutions.assign(ids, assignee, actor) }),

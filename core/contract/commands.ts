@@ -14,7 +14,8 @@ import {
   refundNowInput,
   refundNowOutput,
 } from './exceptions';
-import { explainRefundGuardInputSchema, explainReturnInputSchema, refundGuardSchema, returnTimelineSchema } from './explain';
+import { exceptionsActionsInput, exceptionsActionsOutput } from './actions';
+import { explainRefundGuardInputSchema, explainReturnInputSchema, refundLineSchema, returnTimelineSchema } from './explain';
 import { exceptionRowSchema, exceptionsListInput, exceptionsListOutput, kpisOutput, returnsListInput, returnsListOutput } from './queries';
 import { bundleInfoSchema, reportCommands } from './reports';
 
@@ -68,11 +69,13 @@ export const commands = {
   'audit.list': { input: auditListInput, output: auditListOutput },
   'returns.list': { input: returnsListInput, output: returnsListOutput },
   'returns.explain': { input: explainReturnInputSchema, output: returnTimelineSchema },
-  'refunds.explainGuard': { input: explainRefundGuardInputSchema, output: refundGuardSchema },
+  'refunds.explainGuard': { input: explainRefundGuardInputSchema, output: refundLineSchema },
   'refunds.refundNow': { input: refundNowInput, output: refundNowOutput },
   'exceptions.list': { input: exceptionsListInput, output: exceptionsListOutput },
   'exceptions.get': { input: z.object({ id: z.number().int().positive() }).strict(), output: exceptionRowSchema },
   'exceptions.help': { input: z.object({ type: z.string().min(1).max(60) }).strict(), output: exceptionHelpSchema },
+  /** Which actions each exception offers now, and why not the others (read-only: nothing is done). */
+  'exceptions.actions': { input: exceptionsActionsInput, output: exceptionsActionsOutput },
   'exceptions.act': { input: exceptionsActInput, output: actResultsSchema },
   'exceptions.resolve': { input: exceptionsResolveInput, output: actResultsSchema },
   'exceptions.assign': { input: exceptionsAssignInput, output: z.object({ updated: z.number().int() }) },

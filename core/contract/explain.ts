@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lineActionSchema } from './actions';
 
 // What the explainer answers a customer-service lead: one timeline for a return across Mirakl, ReBound, the bridge,
 // exceptions and people; and, for one return line, why its refund did or did not go out. Money is integer minor units.
@@ -76,6 +77,10 @@ export const refundGuardSchema = z.object({
   verdict: z.string(),
 });
 export type RefundGuard = z.infer<typeof refundGuardSchema>;
+
+/** What `refunds.explainGuard` answers: the guard, and what a person can do about the line now (and why not). */
+export const refundLineSchema = refundGuardSchema.extend({ actions: z.array(lineActionSchema) });
+export type RefundLine = z.infer<typeof refundLineSchema>;
 
 export const explainReturnInputSchema = z.object({ returnId: z.string().min(1) }).strict();
 export const explainRefundGuardInputSchema = z.object({ returnId: z.string().min(1), orderLineId: z.string().min(1) }).strict();

@@ -4,6 +4,7 @@ export * from './errors';
 export * from './api';
 export * from './queries';
 export * from './exceptions';
+export * from './actions';
 export * from './explain';
 export * from './settings';
 export * from './reports';

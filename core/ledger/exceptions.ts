@@ -70,11 +70,21 @@ export function createExceptionStore(db: Database, clock: Clock) {
   const addNote = later('INSERT INTO exception_notes (exception_id, at, author, body) VALUES (@id, @now, @author, @body)');
   const notes = later('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id');
 
-  // What a person's action asks the engine to do again (it is the engine that then acts, through its own guards).
+  // What a person's action asks the engine to do again (it is the engine that then acts, through its own guards). Each
+  // condition is written once and serves both the change and the question asked before it is offered or made.
+  const retryableStage = `stage NOT IN ('in_flight', 'done', 'skipped')`;
+  const reprocessableStage = `stage IN ('blocked', 'awaiting_order')`;
   const retryIntake = later(`UPDATE return_intake SET next_attempt_at = ?, order_wait_until = CASE WHEN stage = 'awaiting_order' THEN ? ELSE order_wait_until END, updated_at = ?
-    WHERE return_id = ? AND stage NOT IN ('in_flight', 'done', 'skipped')`);
-  const reprocessIntake = later(`UPDATE return_intake SET next_attempt_at = ?, updated_at = ? WHERE return_id = ? AND stage IN ('blocked', 'awaiting_order')`);
+    WHERE return_id = ? AND ${retryableStage}`);
+  const reprocessIntake = later(`UPDATE return_intake SET next_attempt_at = ?, updated_at = ? WHERE return_id = ? AND ${reprocessableStage}`);
+  const isRetryable = later(`SELECT 1 FROM return_intake WHERE return_id = ? AND ${retryableStage}`);
+  const isReprocessable = later(`SELECT 1 FROM return_intake WHERE return_id = ? AND ${reprocessableStage}`);
   const resyncReturnOrder = later(`UPDATE rebound_return_orders SET synced_at = '1970-01-01T00:00:00.000Z', is_open = 1 WHERE return_id = ?`);
+
+  function openOtherThan(e: Pick<ExceptionRecord, 'id' | 'type' | 'subject_key'>): number | null {
+    const other = openId().get(e.type, e.subject_key) as { id: number } | undefined;
+    return other && other.id !== e.id ? other.id : null;
+  }
 
   return {
     raise(input: RaiseInput): void {
@@ -146,12 +156,15 @@ export function createExceptionStore(db: Database, clock: Clock) {
      * subject (returns that one's id instead), and its watch is raised again so the pass judges it afresh.
      */
     reopen(e: Pick<ExceptionRecord, 'id' | 'type' | 'subject_key'>): { alreadyOpen: number } | null {
-      const other = openId().get(e.type, e.subject_key) as { id: number } | undefined;
-      if (other) return { alreadyOpen: other.id };
+      const other = openOtherThan(e);
+      if (other) return { alreadyOpen: other };
       reopen().run(iso(), e.id);
       unacceptWatch().run({ type: e.type, subjectKey: e.subject_key });
       return null;
     },
+
+    /** Another exception open for the same type and subject (which a reopen would duplicate), or null. */
+    openOtherThan,
 
     /** An escalated exception is finance's and in review, with a note saying who escalated it and why. */
     escalateToFinance(id: number, author: string, reason: string | null): void {
@@ -177,6 +190,12 @@ export function createExceptionStore(db: Database, clock: Clock) {
       const now = iso();
       return retryIntake().run(now, orderWaitUntil, now, returnId).changes > 0;
     },
+
+    /** Whether `retryIntake` would bring this return's next attempt forward (it is still being brought in). */
+    isIntakeRetryable: (returnId: string | null): boolean => Boolean(isRetryable().get(returnId)),
+
+    /** Whether `reprocessIntake` would check this return again (it is held for a mapping or its order). */
+    isIntakeReprocessable: (returnId: string | null): boolean => Boolean(isReprocessable().get(returnId)),
 
     /** Checks again, at the next cycle, only a return held back waiting for a mapping or its order. False if it is not. */
     reprocessIntake(returnId: string | null): boolean {

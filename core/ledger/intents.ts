@@ -79,6 +79,7 @@ export function createIntents(db: Database, clock: Clock) {
   const retry = db.prepare(`UPDATE intents SET next_attempt_at = @now, updated_at = @now WHERE id = @id AND state = 'failed'`);
   const updateOutcome = db.prepare('UPDATE intents SET outcome = @outcome, updated_at = @now WHERE id = @id');
   const replacePayload = db.prepare(`UPDATE intents SET payload = @payload, updated_at = @now WHERE id = @id AND state = 'planned'`);
+  const replanFailed = db.prepare(`UPDATE intents SET payload = @payload, mapping_version = @mappingVersion, updated_at = @now WHERE id = @id AND state = 'failed'`);
   const orphanedUnsafe = db.prepare(`UPDATE intents SET state = 'uncertain', last_error = 'the app stopped while this call was in flight',
     updated_at = @now WHERE state = 'sending' AND updated_at <= @before AND kind IN (SELECT value FROM json_each(@kinds))`);
   const orphanedSafe = db.prepare(`UPDATE intents SET state = 'failed', next_attempt_at = @now,
@@ -139,6 +140,16 @@ export function createIntents(db: Database, clock: Clock) {
     /** What a planned call will send, settled before it is sent (never once it may have been): e.g. the units claimed. */
     setPayload(id: number, payload: unknown): void {
       if (replacePayload.run({ id, payload: JSON.stringify(payload), now: iso() }).changes !== 1) throw new Error(`intent ${id} is no longer planned; its payload cannot change`);
+    },
+    /**
+     * Plans a failed call again from what is in force now (e.g. the mappings), before a person retries it. Only from
+     * failed: such a call is not in flight and its last answer said it was not applied. One whose outcome is unknown
+     * (`uncertain`) is never re-planned — it may have gone through, and is probed instead.
+     */
+    replan(id: number, payload: unknown, mappingVersion: string | null): void {
+      if (replanFailed.run({ id, payload: JSON.stringify(payload), mappingVersion, now: iso() }).changes !== 1) {
+        throw new Error(`intent ${id} is not failed; refusing to plan it again`);
+      }
     },
     /** Records progress after confirmation (e.g. a stock import's status) without changing the state. */
     updateOutcome: (id: number, outcome: unknown) => void updateOutcome.run({ id, outcome: JSON.stringify(outcome), now: iso() }),

@@ -53,7 +53,7 @@ export function evaluateRefundGuard(ctx: DomainContext, returnId: string, orderL
   const verified = units.filter((u) => isVerified(u, policy.refunds.trigger));
   const receivePushed = ctx.intents.findByKey(`rt25:${returnId}`)?.state === 'confirmed' || ret?.state === 'RECEIVED' || ret?.state === 'CLOSED';
   const compliancePushed = ctx.intents.findByKey(`rt26:${returnId}`)?.state === 'confirmed';
-  const mapping = line ? ctx.mappings().reasonCodes.reasons.find((r) => r.mirakl === line.reasonCode) : undefined;
+  const mapping = reasonMappingOf(ctx, line);
   const conditions: GuardCondition[] = [
     { name: 'order line known', holds: Boolean(orderLine && line), detail: orderLine ? `${orderLine.productTitle}, ${orderLine.quantity} sold` : 'OR11 has not returned this line' },
     {
@@ -68,6 +68,11 @@ export function evaluateRefundGuard(ctx: DomainContext, returnId: string, orderL
     { name: 'refund reason mapped', holds: Boolean(mapping), detail: mapping ? `${line?.reasonCode} → ${mapping.refund}` : `no mapping for ${line?.reasonCode}` },
   ];
   return { allowed: conditions.every((c) => c.holds), conditions, verified, units, orderLine, mapping };
+}
+
+/** The mapping that gives a return line's refund reason (RE01, type REFUND); undefined when its reason is not mapped. */
+function reasonMappingOf(ctx: DomainContext, returnLine: { reasonCode: string } | undefined) {
+  return returnLine ? ctx.mappings().reasonCodes.reasons.find((r) => r.mirakl === returnLine.reasonCode) : undefined;
 }
 
 function isVerified(u: UnitRow, trigger: 'registered' | 'inspected'): boolean {
@@ -101,7 +106,7 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
   const mappings = ctx.mappings();
   const line = ctx.store.orderLine(orderLineId);
   const returnLine = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);
-  const mapping = returnLine ? mappings.reasonCodes.reasons.find((r) => r.mirakl === returnLine.reasonCode) : undefined;
+  const mapping = reasonMappingOf(ctx, returnLine);
   if (!line || !returnLine || !mapping) return { payload: null, capped: null };
   const ours = refundIntentsOfLine(ctx, line.orderLineId).map((i) => ({
     payload: i.payload,
@@ -224,6 +229,29 @@ export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>)
   return null;
 }
 
+/**
+ * The refund reason a failed refund is sent with when a person retries it: the one the mappings in force now give its
+ * return line (null when none does: then it cannot be retried until the reason is mapped). A reason fixed in the
+ * mappings after Mirakl refused the old one is the one sent; the units and the money stay what the intent claimed.
+ */
+export function refundReasonNow(ctx: DomainContext, intent: Intent<RefundPayload>): { code: string; mappingVersion: string } | null {
+  const mapping = reasonMappingOf(ctx, ctx.store.returnLines(intent.payload.returnId).find((l) => l.orderLineId === intent.payload.order_line_id));
+  return mapping ? { code: mapping.refund, mappingVersion: ctx.mappings().versions.reasonCodes } : null;
+}
+
+/**
+ * Plans a failed refund again from the mappings in force now (its refund reason), before it is retried. Never an
+ * uncertain one: that may have gone through and is probed, never re-planned (intents.replan refuses it too). Returns
+ * the reason before and after.
+ */
+export function replanFailedRefund(ctx: DomainContext, intent: Intent<RefundPayload>): { from: string; to: string } {
+  const now = refundReasonNow(ctx, intent);
+  if (!now) throw new Error(`refund intent ${intent.id}: its return line has no refund reason mapped`);
+  const from = intent.payload.reason_code;
+  ctx.intents.replan(intent.id, { ...intent.payload, reason_code: now.code }, now.mappingVersion);
+  return { from, to: now.code };
+}
+
 /** Every refund intent of an order line, whatever its return. */
 function refundIntentsOfLine(ctx: DomainContext, orderLineId: string): Intent<RefundPayload>[] {
   return ctx.repo
@@ -255,15 +283,21 @@ export function isSameRefund(
   return Math.abs(theirs - ours) <= slack;
 }
 
+/**
+ * Whether Mirakl's ledger of the refund's order has been read late enough after the call to settle it: a refund Mirakl
+ * applied may take a moment to show. The read is always after the call (migration 0007 forgets the order's last read
+ * when a refund becomes uncertain); the settling time is on our clock.
+ */
+export function isLedgerReadSinceCall(ctx: DomainContext, intent: Intent<RefundPayload>): boolean {
+  const orderId = ctx.store.orderLine(intent.payload.order_line_id)?.orderId;
+  const lastRead = orderId ? ctx.repo.orderReadAt(orderId) : null;
+  return lastRead !== null && lastRead >= Date.parse(intent.updatedAt) + probeSettleMs;
+}
+
 /** Settles one uncertain refund from the ledger already read, if it was read late enough after the call. */
 export function probeRefund(ctx: DomainContext, intent: Intent<RefundPayload>): 'ours' | 'not_applied' | 'ledger_not_read_yet' {
   const p = intent.payload;
-  const orderId = ctx.store.orderLine(p.order_line_id)?.orderId;
-  const lastRead = orderId ? ctx.repo.orderReadAt(orderId) : null;
-  // The ledger must have been read well after the call: a refund Mirakl applied may take a moment to show. The read
-  // is always after the call (migration 0007 forgets the order's last read when a refund becomes uncertain); the
-  // settling time is on our clock.
-  if (lastRead === null || lastRead < Date.parse(intent.updatedAt) + probeSettleMs) return 'ledger_not_read_yet';
+  if (!isLedgerReadSinceCall(ctx, intent)) return 'ledger_not_read_yet';
   const claimed = ctx.repo.claimedRefundIds(p.order_line_id);
   // Which refunds could be ours is decided by what we had already seen when we planned, never by comparing our
   // clock with Mirakl's: ours may be hours off, and a refund wrongly judged "not applied" would be sent twice.

@@ -34,7 +34,10 @@ export function createRestockLedger(db: Database, clock: Clock) {
     WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
-  const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE offer_sku = @sku AND state = 'rejected'`);
+  // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it.
+  const rejectedOfSku = `offer_sku = @sku AND state = 'rejected'`;
+  const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE ${rejectedOfSku}`);
+  const countRejected = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE ${rejectedOfSku}`);
   const skipOrderSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', note = @note, updated_at = @now
     WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
   const retargetOrderSku = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
@@ -114,6 +117,9 @@ export function createRestockLedger(db: Database, clock: Clock) {
 
     /** A person: retry the rejected units of an offer. */
     retryRejected: (sku: string): number => retryRejected.run({ sku, now: iso() }).changes,
+
+    /** How many units `retryRejected(sku)` would take back: asked before a retry is offered or made. */
+    rejectedOf: (sku: string): number => (countRejected.get({ sku }) as { n: number }).n,
 
     /** A person: never restock the units waiting on this offer. */
     skip: (sku: string, note: string): number => skipSku.run({ sku, by: 'person', note, now: iso() }).changes,

@@ -1,9 +1,18 @@
 import type { AuditLog } from '../audit/log';
-import { findAction, type ActionId } from '../exceptions/catalogue';
+import type { ExceptionAction as AvailableAction, LineAction, ManualActionId } from '../contract';
+import { exceptionTypes, findAction, type ActionId, type ExceptionAction } from '../exceptions/catalogue';
 import { AppError } from '../errors';
 import type { ExceptionRecord } from '../ledger/exceptions';
 import type { DomainContext } from '../ledger/domain';
-import { evaluateRefundGuard, probeRefund, refundFor, type RefundPayload } from '../ledger/refunds';
+import {
+  evaluateRefundGuard,
+  isLedgerReadSinceCall,
+  probeRefund,
+  refundFor,
+  refundReasonNow,
+  replanFailedRefund,
+  type RefundPayload,
+} from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
@@ -12,6 +21,9 @@ import type { Intent } from '../ledger/intents';
 // A refund is never planned without a verified receipt unless a person records an override with a reason. Nothing here
 // writes a table: exceptions change through the exceptions ledger, units through the restock ledger, calls through
 // intents, and match decisions through the reconciler.
+// No dead ends: each action first makes every check it needs (`prepare…`), reading only, and then its writes. Which
+// actions are offered, and why not the others, is answered by running those same checks without the writes — never
+// by a second copy of a rule. A refused attempt (the world did not allow it: GUARD_BLOCKED, CONFLICT) is audited.
 
 export interface ActInput {
   action: ActionId;
@@ -25,6 +37,52 @@ export interface ActResult {
   ok: boolean;
   message: string;
   error?: { code: AppError['code']; message: string };
+}
+
+/** The writes of an action whose checks have all passed; answers what happened, for the person. */
+type Change = () => string;
+
+/** Refusals the state of the world caused (as opposed to incomplete input): audited as refused attempts. */
+const isRefusal = (error: AppError) => error.code === 'GUARD_BLOCKED' || error.code === 'CONFLICT';
+
+/** What every exception offers besides its type's resolutions. */
+export const manualActions: Record<ManualActionId, { label: string; needsReason: boolean; help: string }> = {
+  resolve: { label: 'Resolve by hand', needsReason: true, help: 'Closes the exception by hand, whatever its type. Nothing is sent to either system.' },
+  assign: { label: 'Assign', needsReason: false, help: 'Says who looks after it; changes nothing of what the engine does.' },
+  snooze: { label: 'Snooze', needsReason: false, help: 'Hides the exception from the working queue until then; it comes back by itself.' },
+  comment: { label: 'Add comment', needsReason: false, help: 'Adds a note, kept with the exception.' },
+  reopen: { label: 'Reopen', needsReason: true, help: 'Opens a resolved exception again, so the next pass judges it afresh.' },
+};
+
+const lineActionText = {
+  refund_now: { label: 'Refund now', needsReason: false, help: 'Plans the refund of the verified units of this line; it goes out at the next cycle.' },
+  retry: {
+    label: 'Retry the refund',
+    needsReason: false,
+    help: "Plans the refund again with the refund reason the mappings give now; Mirakl's refunds are read first, so it is never made twice.",
+  },
+  refund_override: {
+    label: 'Refund without verified receipt',
+    needsReason: true,
+    help: 'Sends the refund although the receipt checks have not all passed; recorded in the audit log with your name and reason.',
+  },
+} as const;
+
+/** Every action of an exception type (and the manual ones) as not available, for a read-only view (an evidence bundle). */
+export function unavailableActions(type: string, why: string): AvailableAction[] {
+  const typeActions = Object.prototype.hasOwnProperty.call(exceptionTypes, type) ? (exceptionTypes[type as keyof typeof exceptionTypes].actions as readonly ExceptionAction[]) : [];
+  return [
+    ...typeActions.map((a) => ({ id: a.id, kind: 'resolution' as const, label: a.label, needsReason: a.needsReason, needsOfferSku: a.id === 'remap', help: a.help, isAllowed: false, whyNot: why })),
+    ...(Object.keys(manualActions) as ManualActionId[]).map((id) => ({ id, kind: 'manual' as const, ...manualActions[id], needsOfferSku: false, isAllowed: false, whyNot: why })),
+  ];
+}
+
+/** A return line's actions as not available, for a read-only view. */
+export function unavailableLineActions(why: string): LineAction[] {
+  return [
+    { id: 'refund_now', ...lineActionText.refund_now, isAllowed: false, whyNot: why },
+    { id: 'refund_override', ...lineActionText.refund_override, isAllowed: false, whyNot: why },
+  ];
 }
 
 export function createResolutions(ctx: DomainContext, audit: AuditLog) {
@@ -42,6 +100,12 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     const text = reason?.trim() ?? '';
     if (text.length < 3) throw new AppError('VALIDATION', `${what} needs a reason (at least 3 characters); it is kept in the audit log.`, [{ path: ['reason'], message: 'required' }]);
     return text;
+  }
+
+  /** A refused attempt is kept in the audit log too: who asked for what, and why it was refused. */
+  function auditRefusal(actor: string, action: string, subject: string, error: AppError, reason: string | null, before: unknown = null): void {
+    if (!isRefusal(error)) return;
+    audit.append({ actor, action: `${action}.refused`, subject, before, after: { refused: { code: error.code, message: error.message } }, reason });
   }
 
   function closeByPerson(e: ExceptionRecord, actor: string, resolution: string): void {
@@ -65,73 +129,113 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   }
 
   /**
-   * A failed refund is never simply re-sent: it goes back to "uncertain", so the engine reads Mirakl's ledger first and
-   * either records it as made (it went through after all) or sends it again (it is not there).
+   * Retrying a refund that failed. A refund Mirakl refused is planned again from the mappings in force now, so a refund
+   * reason fixed since is the one sent; and it is never simply re-sent: it goes back to "uncertain", so the engine
+   * reads Mirakl's ledger first and either records it as made (it went through after all) or sends it again (it is
+   * not there). One whose outcome is unknown is refused here: it is probed, never re-planned.
    */
-  function recheckRefund(intent: Intent<RefundPayload>): void {
-    ctx.intents.recheck(intent.id, 'a person asked to retry: Mirakl\'s refunds are read before it is sent again');
+  function prepareRefundRetry(intent: Intent<RefundPayload>): () => { from: string; to: string } {
+    if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', `The last refund call of ${intent.payload.order_line_id} may have gone through; it must be probed in Mirakl before anything else.`);
+    if (intent.state !== 'failed') throw new AppError('CONFLICT', `The refund of ${intent.payload.order_line_id} is ${intent.state}; there is nothing to retry, and it is never sent twice.`);
+    if (!refundReasonNow(ctx, intent)) {
+      const guard = evaluateRefundGuard(ctx, intent.payload.returnId, intent.payload.order_line_id);
+      const mapped = guard.conditions.find((c) => c.name === 'refund reason mapped');
+      throw new AppError('GUARD_BLOCKED', `Cannot retry the refund: ${mapped?.detail ?? 'its return reason is not mapped'}. Add the refund reason in the mapping editor first.`);
+    }
+    return () => {
+      const reason = replanFailedRefund(ctx, intent);
+      ctx.intents.recheck(intent.id, "a person asked to retry: Mirakl's refunds are read before it is sent again");
+      return reason;
+    };
   }
 
-  /** Plans a refund for a return line through the engine's guard; with an override when the guard holds it back. */
-  function planRefundNow(returnId: string, orderLineId: string, actor: string, override: { reason: string } | null) {
-    const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
+  /**
+   * "Refund now" for a return line, through the engine's guard; with an override when the guard holds it back (and
+   * the override can stand in for what fails). Every check, no write: the returned plan makes the change.
+   */
+  function prepareRefundNow(returnId: string, orderLineId: string, withOverride: boolean) {
     const key = `refund:${returnId}:${orderLineId}`;
     const existing = ctx.intents.findByKey<RefundPayload>(key);
     if (existing) {
-      if (existing.state === 'uncertain') throw new AppError('GUARD_BLOCKED', `The refund of ${orderLineId} may already have gone out; it must be probed in Mirakl before anything else.`);
-      if (existing.state === 'failed') {
-        recheckRefund(existing);
-        audit.append({ actor, action: 'refund.retry', subject: `return:${returnId}`, before: { state: 'failed', lastError: existing.lastError }, after: { state: 'uncertain', retry: 'after reading the ledger' }, reason: override?.reason ?? null });
-        return { intent: ctx.intents.get<RefundPayload>(existing.id) as Intent<RefundPayload>, overridden: false };
-      }
-      throw new AppError('CONFLICT', `The refund of ${orderLineId} is already ${existing.state}; it is never sent twice.`);
+      const retry = prepareRefundRetry(existing);
+      return {
+        isRetry: true,
+        isOverride: false,
+        run: (actor: string, reason: string | null) => {
+          const change = retry();
+          audit.append({
+            actor,
+            action: 'refund.retry',
+            subject: `return:${returnId}`,
+            before: { state: 'failed', lastError: existing.lastError, reasonCode: change.from },
+            after: { state: 'uncertain', retry: 'after reading the ledger', reasonCode: change.to },
+            reason,
+          });
+          return { intent: ctx.intents.get<RefundPayload>(existing.id) as Intent<RefundPayload>, overridden: false };
+        },
+      };
     }
+    const guard = evaluateRefundGuard(ctx, returnId, orderLineId);
     if (!guard.orderLine) throw new AppError('NOT_FOUND', `Return ${returnId} has no known order line ${orderLineId}.`);
     const failing = guard.conditions.filter((c) => !c.holds);
     // An override may stand in for the receipt, never for what OR28 itself needs (the line and a refund reason).
     const overridable = new Set(['verified receipt', 'Mirakl told of the receipt', 'Mirakl told of the inspection']);
     const hard = failing.filter((c) => !overridable.has(c.name));
     if (hard.length) throw new AppError('GUARD_BLOCKED', `Cannot refund: ${hard.map((c) => `${c.name} (${c.detail})`).join('; ')}.`);
-    if (failing.length && !override) {
+    if (failing.length && !withOverride) {
       throw new AppError('GUARD_BLOCKED', `No refund without a verified receipt: ${failing.map((c) => `${c.name} — ${c.detail}`).join('; ')}. Record an override with a reason to refund anyway.`);
     }
-    const unitIds = failing.length
-      ? guard.units.filter((u) => u.stage !== 'missing' && u.stage !== 'lost').map((u) => u.id)
-      : guard.verified.map((u) => u.id);
+    const unitIds = failing.length ? guard.units.filter((u) => u.stage !== 'missing' && u.stage !== 'lost').map((u) => u.id) : guard.verified.map((u) => u.id);
     if (unitIds.length === 0) throw new AppError('GUARD_BLOCKED', `No unit of line ${orderLineId} is waiting to be refunded.`);
     const refund = refundFor(ctx, returnId, orderLineId, unitIds);
     if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? `Nothing is left to refund on line ${orderLineId}.`);
-    const payload: RefundPayload = failing.length && override ? { ...refund.payload, override: { by: actor, reason: override.reason } } : refund.payload;
-    const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
-    audit.append({
-      actor,
-      action: failing.length ? 'refund.override' : 'refund.now',
-      subject: `return:${returnId}`,
-      before: { guard: guard.conditions },
-      after: { intent: intent.id, amountMinor: payload.amountMinor, currency: payload.currency, units: payload.units },
-      reason: override?.reason ?? null,
-    });
-    return { intent, overridden: failing.length > 0 };
+    const planned = refund.payload;
+    return {
+      isRetry: false,
+      isOverride: failing.length > 0,
+      run: (actor: string, reason: string | null) => {
+        const payload: RefundPayload = failing.length && reason ? { ...planned, override: { by: actor, reason } } : planned;
+        const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+        audit.append({
+          actor,
+          action: failing.length ? 'refund.override' : 'refund.now',
+          subject: `return:${returnId}`,
+          before: { guard: guard.conditions },
+          after: { intent: intent.id, amountMinor: payload.amountMinor, currency: payload.currency, units: payload.units },
+          reason,
+        });
+        return { intent, overridden: failing.length > 0 };
+      },
+    };
   }
 
-  /** Runs `change` for each id in its own transaction: one that cannot be done is answered, the others still happen. */
-  function eachAlone(ids: number[], change: (id: number) => string): ActResult[] {
+  /** Runs `change` for each id in its own transaction: one that cannot be done is answered (and audited), the others still happen. */
+  function eachAlone(ids: number[], change: (id: number) => string, refused: (id: number, error: AppError) => void): ActResult[] {
     return ids.map((id) => {
       try {
         return { id, ok: true, message: exceptions.atomically(() => change(id)) };
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
+        refused(id, error);
         return { id, ok: false, message: error.message, error: { code: error.code, message: error.message } };
       }
     });
   }
 
-  /** One action on one exception; throws AppError when it cannot be done. Returns what happened, for the person. */
-  function perform(e: ExceptionRecord, input: ActInput, actor: string): string {
-    const action = findAction(e.type, input.action);
-    if (!action) throw new AppError('VALIDATION', `${input.action} is not offered for ${e.type}.`, [{ path: ['action'], message: 'not offered for this type' }]);
+  /** The catalogue's action for this exception, if it may be acted on at all now. */
+  function actionFor(e: ExceptionRecord, id: ActionId): ExceptionAction {
+    const action = findAction(e.type, id);
+    if (!action) throw new AppError('VALIDATION', `${id} is not offered for ${e.type}.`, [{ path: ['action'], message: 'not offered for this type' }]);
     if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is already resolved; reopen it first.`);
-    const reason = action.needsReason ? requireReason(input.reason, action.label) : input.reason?.trim() || null;
+    return action;
+  }
+
+  /**
+   * One action on one exception: every check it makes (throws AppError when it cannot be done now), then the change to
+   * make. Nothing is written before the returned change runs, so the same call answers whether it is offered.
+   */
+  function prepare(e: ExceptionRecord, action: ExceptionAction, input: ActInput, actor: string): Change {
+    const reason = input.reason?.trim() || null;
     const before = { state: e.state, assignee: e.assignee };
     const record = (message: string, after: unknown = null) => {
       audit.append({ actor, action: `exception.${input.action}`, subject: `exception:${e.id}`, before, after: { message, ...(after ? { detail: after } : {}) }, reason });
@@ -144,34 +248,50 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       case 'accept_variance':
       case 'accept_partial':
       case 'mark_lost':
-        closeByPerson(e, actor, `${action.label}: ${reason}`);
-        return record(`${action.label}: resolved.`);
+        return () => {
+          closeByPerson(e, actor, `${action.label}: ${reason}`);
+          return record(`${action.label}: resolved.`);
+        };
       case 'investigate':
       case 'chase_carrier':
-        inReview(e);
-        if (reason) exceptions.addNote(e.id, actor, reason);
-        return record(`${action.label}: in review${reason ? ', note added' : ''}.`);
+        return () => {
+          inReview(e);
+          if (reason) exceptions.addNote(e.id, actor, reason);
+          return record(`${action.label}: in review${reason ? ', note added' : ''}.`);
+        };
       case 'escalate':
-        exceptions.escalateToFinance(e.id, actor, reason);
-        return record('Escalated to finance.');
-      case 'retry':
-        return record(retry(e));
+        return () => {
+          exceptions.escalateToFinance(e.id, actor, reason);
+          return record('Escalated to finance.');
+        };
+      case 'retry': {
+        const retry = prepareRetry(e);
+        return () => {
+          const { message, detail } = retry();
+          return record(message, detail);
+        };
+      }
       case 'reprocess': {
-        if (!exceptions.reprocessIntake(e.return_id)) throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting for a mapping.`);
-        return record('The return is checked again at the next cycle.');
+        if (!exceptions.isIntakeReprocessable(e.return_id)) throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting for a mapping.`);
+        return () => {
+          exceptions.reprocessIntake(e.return_id);
+          return record('The return is checked again at the next cycle.');
+        };
       }
       case 'push_now': {
         const intent = ctx.intents.findByKey(`rt25:${e.return_id}`);
         if (!intent) throw new AppError('GUARD_BLOCKED', `Nothing to push yet: the receipt of ${e.return_id} is sent to Mirakl once ReBound has verified a unit, and none is verified.`);
-        if (intent.state === 'failed') {
+        if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last push may have reached Mirakl; it is being checked before any new push.');
+        if (intent.state !== 'failed') throw new AppError('CONFLICT', `The receipt push is already ${intent.state}.`);
+        return () => {
           ctx.intents.retryNow(intent.id);
           return record('The receipt is pushed to Mirakl again at the next cycle.');
-        }
-        if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last push may have reached Mirakl; it is being checked before any new push.');
-        throw new AppError('CONFLICT', `The receipt push is already ${intent.state}.`);
+        };
       }
-      case 'probe':
-        return record(probe(e));
+      case 'probe': {
+        const probe = prepareProbe(e);
+        return () => record(probe());
+      }
       case 'mark_confirmed':
       case 'mark_failed': {
         const intent = ctx.intents.get(intentIdOf(e));
@@ -179,139 +299,281 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         if (input.action === 'mark_failed' && intent.kind === 'mirakl.refund') {
           // A person's "it did not go through" never outranks Mirakl's ledger, and never stands in for it: only a read
           // of the ledger that began after the call can say a refund was not made (then it settles the call itself).
-          const verdict = probeRefund(ctx, intent as Intent<RefundPayload>);
-          if (verdict === 'ledger_not_read_yet') {
+          if (!isLedgerReadSinceCall(ctx, intent as Intent<RefundPayload>)) {
             throw new AppError(
               'GUARD_BLOCKED',
               "Mirakl's refunds for this order have not been read since the call, so nobody can say yet that it did not go through. The app reads them within minutes and settles it then.",
             );
           }
-          const message = verdict === 'ours' ? 'Mirakl shows this refund went through: recorded as made, not failed.' : 'Mirakl shows no such refund: it is sent again at the next cycle.';
-          // The probe has settled the call and closed this exception with the ledger's reason.
-          return record(message, { intent: intent.id, ledger: verdict });
+          return () => {
+            const verdict = probeRefund(ctx, intent as Intent<RefundPayload>);
+            const message = verdict === 'ours' ? 'Mirakl shows this refund went through: recorded as made, not failed.' : 'Mirakl shows no such refund: it is sent again at the next cycle.';
+            // The probe has settled the call and closed this exception with the ledger's reason.
+            return record(message, { intent: intent.id, ledger: verdict });
+          };
         }
-        if (input.action === 'mark_confirmed') {
-          ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor, ...(intent.kind === 'stock.import' ? { status: 'SETTLED' } : {}) });
-          // A stock import seen applied: its units are back on sale, and must never be imported again.
-          if (intent.kind === 'stock.import') ctx.restock.markApplied(intent.id, `applied: seen in Mirakl by ${actor}`);
-        }
-        else {
-          // Never resent by itself: a person has to retry it once they have checked.
-          ctx.intents.fail(intent.id, `marked not applied by ${actor}: ${reason}`, null, 'uncertain');
-          if (intent.kind === 'stock.import') ctx.restock.releaseUnsent(intent.id, `marked not applied by ${actor}`);
-        }
-        closeByPerson(e, actor, `${action.label}: ${reason}`);
-        return record(`${action.label}.`, { intent: intent.id, kind: intent.kind });
+        return () => {
+          if (input.action === 'mark_confirmed') {
+            ctx.intents.confirmUncertain(intent.id, { ...(intent.outcome as object | null), via: 'person', by: actor, ...(intent.kind === 'stock.import' ? { status: 'SETTLED' } : {}) });
+            // A stock import seen applied: its units are back on sale, and must never be imported again.
+            if (intent.kind === 'stock.import') ctx.restock.markApplied(intent.id, `applied: seen in Mirakl by ${actor}`);
+          } else {
+            // Never resent by itself: a person has to retry it once they have checked.
+            ctx.intents.fail(intent.id, `marked not applied by ${actor}: ${reason}`, null, 'uncertain');
+            if (intent.kind === 'stock.import') ctx.restock.releaseUnsent(intent.id, `marked not applied by ${actor}`);
+          }
+          closeByPerson(e, actor, `${action.label}: ${reason}`);
+          return record(`${action.label}.`, { intent: intent.id, kind: intent.kind });
+        };
       }
       case 'refund_now': {
         if (!e.return_id || !e.order_line_id) throw new AppError('VALIDATION', 'This exception is not about one return line.');
-        const { intent, overridden } = planRefundNow(e.return_id, e.order_line_id, actor, { reason: reason as string });
-        inReview(e);
-        return record(`Refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} planned${overridden ? ' (override recorded)' : ''}; it goes out at the next cycle.`, { intent: intent.id });
+        const plan = prepareRefundNow(e.return_id, e.order_line_id, true);
+        return () => {
+          const { intent, overridden } = plan.run(actor, reason);
+          inReview(e);
+          if (plan.isRetry) return record(`The refund is planned again with the refund reason in force (${intent.payload.reason_code}); Mirakl's refunds are read first, then it goes out.`, { intent: intent.id });
+          return record(`Refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} planned${overridden ? ' (override recorded)' : ''}; it goes out at the next cycle.`, { intent: intent.id });
+        };
       }
-      case 'refund_difference':
-        return record(refundDifference(e, actor));
-      case 'remap': {
-        const to = input.offerSku?.trim();
-        if (!to) throw new AppError('VALIDATION', 'Remap needs the Mirakl offer SKU to restock.', [{ path: ['offerSku'], message: 'required' }]);
-        const from = skuOf(e);
-        const moved = ctx.restock.move(from, to, `remapped from ${from} by ${actor}`);
-        closeByPerson(e, actor, `Remapped ${from} → ${to} (${moved} unit(s))`);
-        return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
+      case 'refund_difference': {
+        const difference = prepareRefundDifference(e);
+        return () => record(difference(actor));
       }
-      case 'skip_restock': {
-        const sku = skuOf(e);
-        const skipped = ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
-        closeByPerson(e, actor, `${action.label}: ${reason}`);
-        return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
-      }
-      case 'resync': {
-        // ReBound's order is read again at the next poll; Mirakl's return is re-read with its next RT11 window.
-        exceptions.resyncReturnOrder(e.return_id);
-        inReview(e);
-        return record('Both systems are read again at the next cycles.');
-      }
+      case 'remap':
+        return () => {
+          const to = input.offerSku?.trim() as string;
+          const from = skuOf(e);
+          const moved = ctx.restock.move(from, to, `remapped from ${from} by ${actor}`);
+          closeByPerson(e, actor, `Remapped ${from} → ${to} (${moved} unit(s))`);
+          return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
+        };
+      case 'skip_restock':
+        return () => {
+          const sku = skuOf(e);
+          const skipped = ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
+          closeByPerson(e, actor, `${action.label}: ${reason}`);
+          return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
+        };
+      case 'resync':
+        return () => {
+          // ReBound's order is read again at the next poll; Mirakl's return is re-read with its next RT11 window.
+          exceptions.resyncReturnOrder(e.return_id);
+          inReview(e);
+          return record('Both systems are read again at the next cycles.');
+        };
     }
   }
 
-  function retry(e: ExceptionRecord): string {
+  /** One action on one exception, as a person asks for it: what it needs from them, its checks, then its change. */
+  function perform(e: ExceptionRecord, input: ActInput, actor: string): string {
+    const action = actionFor(e, input.action);
+    const change = prepare(e, action, input, actor);
+    if (action.needsReason) requireReason(input.reason, action.label);
+    if (input.action === 'remap' && !input.offerSku?.trim()) {
+      throw new AppError('VALIDATION', 'Remap needs the Mirakl offer SKU to restock.', [{ path: ['offerSku'], message: 'required' }]);
+    }
+    return change();
+  }
+
+  function prepareRetry(e: ExceptionRecord): () => { message: string; detail?: unknown } {
     if (e.type === 'RETURN_NOT_CREATED' || e.type === 'ORDER_NOT_FOUND') {
       const create = ctx.intents.findByKey(`rebound-return:${e.return_id}`);
       if (create?.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last creation may have reached ReBound; it is being checked first, so no duplicate is made.');
-      if (create?.state === 'failed') ctx.intents.retryNow(create.id);
-      const changed = exceptions.retryIntake(e.return_id, new Date(ctx.clock.now() + ctx.mappings().policy.returns.orderWaitMinutes * 60_000).toISOString());
-      if (!changed && create?.state !== 'failed') throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting on anything to retry.`);
-      return 'Retried at the next cycle.';
+      if (!exceptions.isIntakeRetryable(e.return_id) && create?.state !== 'failed') throw new AppError('CONFLICT', `Return ${e.return_id} is not waiting on anything to retry.`);
+      return () => {
+        if (create?.state === 'failed') ctx.intents.retryNow(create.id);
+        exceptions.retryIntake(e.return_id, new Date(ctx.clock.now() + ctx.mappings().policy.returns.orderWaitMinutes * 60_000).toISOString());
+        return { message: 'Retried at the next cycle.' };
+      };
     }
     if (e.type === 'REFUND_STALLED') {
       const intent = refundIntentOf(e);
       if (!intent) throw new AppError('GUARD_BLOCKED', 'No refund has been planned for this line yet; see why in the refund explanation.');
-      if (intent.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last refund call may have gone through; it must be probed before any retry.');
-      if (intent.state !== 'failed') throw new AppError('CONFLICT', `The refund is ${intent.state}; there is nothing to retry.`);
-      recheckRefund(intent);
-      return "Mirakl's refunds for this order are read first; if this refund is not among them, it is sent again within minutes.";
+      const retry = prepareRefundRetry(intent);
+      return () => {
+        const reason = retry();
+        const changed = reason.from !== reason.to ? ` with refund reason ${reason.to} (it was ${reason.from})` : '';
+        return {
+          message: `Mirakl's refunds for this order are read first; if this refund is not among them, it is sent again${changed} within minutes.`,
+          detail: { intent: intent.id, reasonCode: reason },
+        };
+      };
     }
     if (e.type === 'STATUS_PUSH_REJECTED') {
       // Subject rt04:<return>, rt26:<return> or rt27:<return>: the intent's own key. These updates are safe to repeat.
       const push = ctx.intents.findByKey(e.subject_key);
-      if (push?.state !== 'failed' || !ctx.intents.retryNow(push.id)) throw new AppError('CONFLICT', `The update is ${push?.state ?? 'gone'}; there is nothing to retry.`);
-      exceptions.resolveRetried(e.id, 'retried; a new refusal raises a new exception');
-      return 'The update is sent to Mirakl again at the next cycle.';
+      if (push?.state !== 'failed') throw new AppError('CONFLICT', `The update is ${push?.state ?? 'gone'}; there is nothing to retry.`);
+      return () => {
+        if (!ctx.intents.retryNow(push.id)) throw new AppError('CONFLICT', `The update is ${push.state}; there is nothing to retry.`);
+        exceptions.resolveRetried(e.id, 'retried; a new refusal raises a new exception');
+        return { message: 'The update is sent to Mirakl again at the next cycle.' };
+      };
     }
     if (e.type === 'STOCK_REJECTED') {
       const sku = skuOf(e);
-      const units = ctx.restock.retryRejected(sku);
-      if (!units) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
-      exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
-      return `${units} unit(s) of ${sku} are restocked again at the next flush.`;
+      if (ctx.restock.rejectedOf(sku) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
+      return () => {
+        const units = ctx.restock.retryRejected(sku);
+        exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
+        return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.` };
+      };
     }
     throw new AppError('VALIDATION', `retry is not offered for ${e.type}.`);
   }
 
-  function probe(e: ExceptionRecord): string {
+  function prepareProbe(e: ExceptionRecord): () => string {
     const intent = refundIntentOf(e);
-    if (intent?.kind === 'mirakl.refund' && intent.state === 'uncertain') {
+    if (!intent) {
+      if (e.type === 'REFUND_STALLED') throw new AppError('CONFLICT', 'Nothing to probe: no refund of this line has been sent yet.');
+      throw new AppError('CONFLICT', 'Nothing to probe: the call is gone.');
+    }
+    if (intent.state !== 'uncertain') throw new AppError('CONFLICT', `Nothing to probe: the call is ${intent.state}.`);
+    if (intent.kind !== 'mirakl.refund') return () => 'The engine checks this call against the source of truth at each cycle; nothing is sent until it knows.';
+    return () => {
       const verdict = probeRefund(ctx, intent);
       if (verdict === 'ours') return 'Mirakl shows the refund: it went through, and it is not sent again.';
       if (verdict === 'not_applied') return 'Mirakl shows no such refund: it did not go through and is sent again at the next cycle.';
       return "Mirakl's refunds for this order have not been read since the call settled; the engine reads them within minutes and decides then.";
-    }
-    if (intent && intent.state !== 'uncertain') return `Nothing to probe: the call is ${intent.state}.`;
-    return 'The engine checks this call against the source of truth at each cycle; nothing is sent until it knows.';
+    };
   }
 
-  function refundDifference(e: ExceptionRecord, actor: string): string {
+  function prepareRefundDifference(e: ExceptionRecord): (actor: string) => string {
     if (!e.return_id || !e.order_line_id) throw new AppError('VALIDATION', 'This exception is not about one return line.');
-    const guard = evaluateRefundGuard(ctx, e.return_id, e.order_line_id);
+    const returnId = e.return_id;
+    const guard = evaluateRefundGuard(ctx, returnId, e.order_line_id);
     // refundFor leaves out units any refund intent of the line already covers (a failed one is retried, never
     // replaced) and money still on its way, so the difference is only what nothing of ours refunds yet.
     const verified = guard.verified.map((u) => u.id);
-    const refund = refundFor(ctx, e.return_id, e.order_line_id, verified);
-    if (!refund.payload) {
+    const refund = refundFor(ctx, returnId, e.order_line_id, verified);
+    const payload = refund.payload;
+    if (!payload) {
       throw new AppError('GUARD_BLOCKED', refund.capped ?? 'Every verified unit of this line already has a refund (sent, on its way or to be retried); a difference beyond them needs a receipt.');
     }
-    // One key per set of units: the same difference can never be planned twice.
-    const key = `refund-difference:${e.return_id}:${e.order_line_id}:${[...refund.payload.units].sort().join(',')}`;
-    const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: e.return_id, payload: refund.payload, mappingVersion: ctx.mappings().versions.reasonCodes });
-    inReview(e);
-    return `Refund of the difference (${refund.payload.units.length} verified unit(s), ${(refund.payload.amountMinor / 100).toFixed(2)} ${refund.payload.currency}) planned as intent ${intent.id}, by ${actor}.`;
+    return (actor) => {
+      // One key per set of units: the same difference can never be planned twice.
+      const key = `refund-difference:${returnId}:${e.order_line_id}:${[...payload.units].sort().join(',')}`;
+      const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+      inReview(e);
+      return `Refund of the difference (${payload.units.length} verified unit(s), ${(payload.amountMinor / 100).toFixed(2)} ${payload.currency}) planned as intent ${intent.id}, by ${actor}.`;
+    };
+  }
+
+  /** The checks of the actions every exception has (resolve, snooze, reopen), shared by the action and its offer. */
+  const manualCheck: Record<ManualActionId, (e: ExceptionRecord) => void> = {
+    resolve: (e) => {
+      if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
+    },
+    snooze: (e) => {
+      if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is resolved; it cannot be snoozed.`);
+    },
+    reopen: (e) => {
+      if (e.state !== 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is not resolved.`);
+      const other = exceptions.openOtherThan(e);
+      if (other !== null) throw new AppError('CONFLICT', `Exception ${other} is already open for the same ${e.type} on ${e.subject_key}.`);
+    },
+    assign: () => undefined,
+    comment: () => undefined,
+  };
+
+  /** Runs a person's action's check; a refusal is audited before it is answered. */
+  function checkOrAudit(check: () => void, actor: string, action: string, e: ExceptionRecord, reason: string | null): void {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof AppError) auditRefusal(actor, action, `exception:${e.id}`, error, reason, { state: e.state });
+      throw error;
+    }
+  }
+
+  /** Runs `check` (reads only): what it answers, or why it refuses. */
+  function attempt<T>(check: () => T): { value: T; whyNot: null } | { value: null; whyNot: string } {
+    try {
+      return { value: check(), whyNot: null };
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return { value: null, whyNot: error.message };
+    }
+  }
+
+  function availability(check: () => unknown): { isAllowed: boolean; whyNot: string | null } {
+    const { whyNot } = attempt(check);
+    return { isAllowed: whyNot === null, whyNot };
   }
 
   return {
     /** One action on each exception; each succeeds or fails alone (and atomically with its audit entry). */
     act(ids: number[], input: ActInput, actor: string): ActResult[] {
-      return eachAlone(ids, (id) => perform(load(id), input, actor));
+      return eachAlone(
+        ids,
+        (id) => perform(load(id), input, actor),
+        (id, error) => {
+          const e = exceptions.get(id);
+          if (e) auditRefusal(actor, `exception.${input.action}`, `exception:${id}`, error, input.reason?.trim() || null, { state: e.state, assignee: e.assignee });
+        },
+      );
+    },
+
+    /**
+     * What can be done about each exception now, and why not the rest: each action's own checks, run without acting.
+     * Exceptions that do not exist are left out.
+     */
+    actions(ids: number[]): { id: number; actions: AvailableAction[] }[] {
+      return ids.flatMap((id) => {
+        const e = exceptions.get(id);
+        if (!e) return [];
+        const typeActions = exceptionTypes[e.type].actions as readonly ExceptionAction[];
+        const resolutions: AvailableAction[] = typeActions.map((a) => ({
+          id: a.id,
+          kind: 'resolution',
+          label: a.label,
+          needsReason: a.needsReason,
+          needsOfferSku: a.id === 'remap',
+          help: a.help,
+          ...availability(() => prepare(e, actionFor(e, a.id), { action: a.id }, 'nobody')),
+        }));
+        const manual: AvailableAction[] = (Object.keys(manualActions) as ManualActionId[]).map((m) => ({
+          id: m,
+          kind: 'manual',
+          ...manualActions[m],
+          needsOfferSku: false,
+          ...availability(() => manualCheck[m](e)),
+        }));
+        return [{ id, actions: [...resolutions, ...manual] }];
+      });
+    },
+
+    /** What can be done about one return line's refund now, and why not: "refund now" checked without acting. */
+    lineActions(returnId: string, orderLineId: string): LineAction[] {
+      const plain = attempt(() => prepareRefundNow(returnId, orderLineId, false));
+      const overridden = attempt(() => prepareRefundNow(returnId, orderLineId, true));
+      // The override is offered only where it makes a difference: where the checks hold, "refund now" does it.
+      const overrideWhyNot =
+        overridden.whyNot ??
+        (overridden.value.isOverride ? null : overridden.value.isRetry ? 'Not needed: the refund of this line is retried as planned.' : 'Not needed: every check passes, so it is refunded without an override.');
+      return [
+        { id: 'refund_now', ...(plain.value?.isRetry ? lineActionText.retry : lineActionText.refund_now), isAllowed: plain.whyNot === null, whyNot: plain.whyNot },
+        { id: 'refund_override', ...lineActionText.refund_override, isAllowed: overrideWhyNot === null, whyNot: overrideWhyNot },
+      ];
     },
 
     /** Resolve by hand with a reason, whatever the type (bulk). */
     resolve(ids: number[], reason: string, actor: string): ActResult[] {
       const why = requireReason(reason, 'Resolving by hand');
-      return eachAlone(ids, (id) => {
-        const e = load(id);
-        closeByPerson(e, actor, why);
-        audit.append({ actor, action: 'exception.resolve', subject: `exception:${e.id}`, before: { state: e.state }, after: { state: 'resolved' }, reason: why });
-        return 'Resolved.';
-      });
+      return eachAlone(
+        ids,
+        (id) => {
+          const e = load(id);
+          manualCheck.resolve(e);
+          closeByPerson(e, actor, why);
+          audit.append({ actor, action: 'exception.resolve', subject: `exception:${e.id}`, before: { state: e.state }, after: { state: 'resolved' }, reason: why });
+          return 'Resolved.';
+        },
+        (id, error) => {
+          const e = exceptions.get(id);
+          if (e) auditRefusal(actor, 'exception.resolve', `exception:${id}`, error, why, { state: e.state });
+        },
+      );
     },
 
     assign(ids: number[], assignee: string | null, actor: string): number {
@@ -345,12 +607,12 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     snooze(ids: number[], until: string, reason: string | undefined, actor: string): number {
       if (!(Date.parse(until) > ctx.clock.now())) throw new AppError('VALIDATION', `Snooze until ${until}: that is not in the future.`, [{ path: ['until'], message: 'must be in the future' }]);
       const untilIso = new Date(until).toISOString();
+      const all = ids.map((id) => load(id));
+      for (const e of all) checkOrAudit(() => manualCheck.snooze(e), actor, 'exception.snooze', e, reason ?? null);
       return exceptions.atomically(() => {
-        for (const id of ids) {
-          const e = load(id);
-          if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${id} is resolved; it cannot be snoozed.`);
-          exceptions.snooze(id, untilIso);
-          audit.append({ actor, action: 'exception.snooze', subject: `exception:${id}`, before: { state: e.state }, after: { state: 'snoozed', until: untilIso }, reason: reason ?? null });
+        for (const e of all) {
+          exceptions.snooze(e.id, untilIso);
+          audit.append({ actor, action: 'exception.snooze', subject: `exception:${e.id}`, before: { state: e.state }, after: { state: 'snoozed', until: untilIso }, reason: reason ?? null });
         }
         return ids.length;
       });
@@ -358,11 +620,10 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
 
     reopen(id: number, reason: string, actor: string): void {
       const why = requireReason(reason, 'Reopening');
+      const e = load(id);
+      checkOrAudit(() => manualCheck.reopen(e), actor, 'exception.reopen', e, why);
       exceptions.atomically(() => {
-        const e = load(id);
-        if (e.state !== 'resolved') throw new AppError('CONFLICT', `Exception ${id} is not resolved.`);
-        const other = exceptions.reopen(e);
-        if (other) throw new AppError('CONFLICT', `Exception ${other.alreadyOpen} is already open for the same ${e.type} on ${e.subject_key}.`);
+        if (exceptions.reopen(e)) throw new AppError('CONFLICT', `Another exception is already open for the same ${e.type} on ${e.subject_key}.`);
         if (e.return_id) markDirty(e.return_id);
         audit.append({ actor, action: 'exception.reopen', subject: `exception:${id}`, before: { state: 'resolved', resolution: e.resolution }, after: { state: 'open' }, reason: why });
       });
@@ -371,11 +632,16 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     /** "Refund now" from a return line: the engine's guard, or an override with a reason. */
     refundNow(returnId: string, orderLineId: string, actor: string, override: { reason: string } | null) {
       const why = override ? { reason: requireReason(override.reason, 'A refund override') } : null;
-      return exceptions.atomically(() => {
-        const { intent, overridden } = planRefundNow(returnId, orderLineId, actor, why);
-        markDirty(returnId);
-        return { intentId: intent.id, state: intent.state, amountMinor: intent.payload.amountMinor, currency: intent.payload.currency, overridden };
-      });
+      try {
+        return exceptions.atomically(() => {
+          const { intent, overridden } = prepareRefundNow(returnId, orderLineId, why !== null).run(actor, why?.reason ?? null);
+          markDirty(returnId);
+          return { intentId: intent.id, state: intent.state, amountMinor: intent.payload.amountMinor, currency: intent.payload.currency, overridden };
+        });
+      } catch (error) {
+        if (error instanceof AppError) auditRefusal(actor, 'refund.now', `return:${returnId}`, error, why?.reason ?? null, { orderLineId, override: why !== null });
+        throw error;
+      }
     },
 
     /** A person confirms or rejects a suggested match; a confirmed refund link explains that refund. */
