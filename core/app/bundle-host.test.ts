@@ -41,6 +41,17 @@ describe('bundle viewer', () => {
       expect(await dispatch('dashboard.kpis', {})).toMatchObject({ ok: true });
       expect(await dispatch('audit.verify', {})).toMatchObject({ ok: true, data: { ok: true } });
       expect(await dispatch('returns.explain', { returnId: 'R-1' })).toMatchObject({ ok: true, data: { returnId: 'R-1' } });
+      // No action is offered on a bundle (issue 24): the UI shows none, rather than buttons that are then refused.
+      const exceptions = await dispatch('exceptions.list', {});
+      const ids = exceptions.ok ? (exceptions.data as { rows: { id: number }[] }).rows.map((r) => r.id) : [];
+      expect(ids.length).toBeGreaterThan(0);
+      const offered = await dispatch('exceptions.actions', { ids });
+      expect(offered).toMatchObject({ ok: true, data: { readOnly: expect.stringContaining('read-only') } });
+      const all = offered.ok ? (offered.data as { exceptions: { actions: { isAllowed: boolean }[] }[] }).exceptions.flatMap((e) => e.actions) : [];
+      expect(all.length).toBeGreaterThan(0);
+      expect(all.every((a) => !a.isAllowed)).toBe(true);
+      const guard = await dispatch('refunds.explainGuard', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(guard.ok && (guard.data as { actions: { isAllowed: boolean }[] }).actions.map((a) => a.isAllowed)).toEqual([false, false]);
       for (const [command, input] of [
         ['reports.lock', { period: '2026-10' }],
         ['exceptions.resolve', { ids: [1], reason: 'looks fine' }],

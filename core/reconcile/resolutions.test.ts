@@ -58,6 +58,19 @@ describe('resolutions', () => {
       ]);
     });
 
+    it('offers neither a refund nor an override where no unit waits, and says why (the dead end of issue 24)', async () => {
+      const guard = await ok<{ actions: { id: string; isAllowed: boolean; whyNot: string | null }[] }>('refunds.explainGuard', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(guard.actions).toEqual([
+        expect.objectContaining({ id: 'refund_now', isAllowed: false, whyNot: expect.stringContaining('No refund without a verified receipt') as string }),
+        expect.objectContaining({ id: 'refund_override', isAllowed: false, whyNot: 'No unit of line L-1 is waiting to be refunded.' }),
+      ]);
+      // Once a unit is on its way, the override is offered, and then it is done.
+      fixture.unit('R-1', 1, 'in_transit');
+      const again = await ok<{ actions: { id: string; isAllowed: boolean }[] }>('refunds.explainGuard', { returnId: 'R-1', orderLineId: 'L-1' });
+      expect(again.actions.map((a) => [a.id, a.isAllowed])).toEqual([['refund_now', false], ['refund_override', true]]);
+      expect((await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: 'carrier confirmed' } })).ok).toBe(true);
+    });
+
     it('asks for a reason before an override is accepted', async () => {
       const result = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: '' } });
       expect(result.ok).toBe(false);
