@@ -20,6 +20,8 @@ export interface Notice {
   id: number;
   kind: 'ok' | 'error';
   text: string;
+  /** Where it was said: a notice belongs to the page of the action, and does not follow the person elsewhere. */
+  section: SectionId;
 }
 
 interface AppState {
@@ -57,7 +59,7 @@ export const useAppStore = create<AppState>((set, get) => ({
   notices: [],
   navigate: (section) => {
     showInAddress(section);
-    set({ section });
+    set((s) => ({ section, notices: s.notices.filter((n) => n.section === section) }));
   },
   loadInfo: async () => {
     const result = await api.invoke('app.info', {});
@@ -65,7 +67,7 @@ export const useAppStore = create<AppState>((set, get) => ({
     else set({ infoError: result.error });
   },
   notify: (kind, text) => {
-    const notice = { id: nextNotice++, kind, text };
+    const notice = { id: nextNotice++, kind, text, section: get().section };
     set((s) => ({ notices: [...s.notices, notice].slice(-maxNotices) }));
     // Confirmations fade; a refusal stays until the person has read and dismissed it.
     if (kind === 'ok') setTimeout(() => get().dismiss(notice.id), 8000);

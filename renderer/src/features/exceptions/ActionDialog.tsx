@@ -52,9 +52,11 @@ export function ActionDialog({
     if (pending.action === 'snooze' && !answer.until) return setProblem('Choose until when to snooze.');
     setProblem(null);
     setBusy(true);
-    const ok = await onConfirm(answer);
+    // Done or refused, the server has answered: the dialog closes, and the answer (a refusal with its reason) is shown
+    // where the action was started, not left open for a retry that would be refused again.
+    await onConfirm(answer);
     setBusy(false);
-    if (ok) onCancel();
+    onCancel();
   };
   const field = (key: keyof ActionAnswer) => ({
     value: answer[key],

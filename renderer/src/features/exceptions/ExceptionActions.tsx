@@ -1,16 +1,30 @@
-import type { ExceptionRow } from '../../../../core/contract';
+import type { ActionId, ExceptionAction, ExceptionRow } from '../../../../core/contract';
 import type { PendingAction } from './ActionDialog';
-import { useExceptionsStore, type Help } from './store';
+import { useExceptionsStore } from './store';
 
-/** The type's own resolutions as buttons: one click runs it, or asks first for what it needs (a reason, an offer). */
-export function ExceptionActions({ row, help, onPending, compact = false }: { row: ExceptionRow; help: Help | undefined; onPending(p: PendingAction): void; compact?: boolean }) {
+/** The resolutions the server offers now for this exception (what it would refuse is not shown). */
+export function offeredResolutions(offers: ExceptionAction[] | undefined): ExceptionAction[] {
+  return (offers ?? []).filter((a) => a.kind === 'resolution' && a.isAllowed);
+}
+
+/** Whether the action asks something first (a reason for the audit log, an offer SKU) before it runs. */
+export const asksFirst = (a: ExceptionAction) => a.needsReason || a.needsOfferSku;
+
+export function pendingOf(ids: number[], a: ExceptionAction): PendingAction {
+  return { ids, action: a.id as ActionId, label: a.label, help: a.help, needsReason: a.needsReason };
+}
+
+/** The type's resolutions that can run now, as buttons: one click runs it, or asks first for what it needs. */
+export function ExceptionActions({ row, offers, onPending, compact = false }: { row: ExceptionRow; offers: ExceptionAction[] | undefined; onPending(p: PendingAction): void; compact?: boolean }) {
   const act = useExceptionsStore((s) => s.act);
   if (row.state === 'resolved') return null;
-  if (!help) return <span className="muted">…</span>;
+  if (!offers) return <span className="muted">…</span>;
+  const offered = offeredResolutions(offers);
+  if (offered.length === 0) return compact ? <span className="muted">—</span> : null;
   return (
     <div className="row-actions" role="group" aria-label={`Actions for exception ${row.id}`}>
-      {help.actions.map((a, i) => {
-        const asks = a.needsReason || a.id === 'remap';
+      {offered.map((a, i) => {
+        const asks = asksFirst(a);
         return (
           <button
             key={a.id}
@@ -21,8 +35,8 @@ export function ExceptionActions({ row, help, onPending, compact = false }: { ro
             data-action={a.id}
             onClick={(e) => {
               e.stopPropagation();
-              if (asks) onPending({ ids: [row.id], action: a.id, label: a.label, help: a.help, needsReason: a.needsReason });
-              else void act([row.id], a.id, a.label);
+              if (asks) onPending(pendingOf([row.id], a));
+              else void act([row.id], a.id as ActionId, a.label);
             }}
           >
             {a.label}
@@ -31,5 +45,20 @@ export function ExceptionActions({ row, help, onPending, compact = false }: { ro
         );
       })}
     </div>
+  );
+}
+
+/** What the exception does not offer now, and why: so nobody wonders where a button went. */
+export function WithheldActions({ offers }: { offers: ExceptionAction[] | undefined }) {
+  const withheld = (offers ?? []).filter((a) => a.kind === 'resolution' && !a.isAllowed);
+  if (withheld.length === 0) return null;
+  return (
+    <ul className="withheld muted small-text" aria-label="Not available now">
+      {withheld.map((a) => (
+        <li key={a.id} data-withheld={a.id}>
+          <strong>{a.label}</strong> is not available now: {a.whyNot}
+        </li>
+      ))}
+    </ul>
   );
 }

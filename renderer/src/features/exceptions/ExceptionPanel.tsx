@@ -5,7 +5,7 @@ import { useAppStore } from '../../app/store';
 import { useReturnsStore } from '../returns/store';
 import { useSettingsStore } from '../settings/store';
 import type { PendingAction } from './ActionDialog';
-import { ExceptionActions } from './ExceptionActions';
+import { ExceptionActions, WithheldActions } from './ExceptionActions';
 import { useExceptionsStore } from './store';
 
 /** Indented when it is JSON (it usually is); shown as received otherwise. */
@@ -19,13 +19,16 @@ function prettyJson(text: string): string {
 
 /** One exception: what it means (the in-app help for its type), its cause, what to do, notes, and every action. */
 export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): void }) {
-  const { openId, detail, detailError, help, helpErrors, open, comment, reopen } = useExceptionsStore();
+  const { openId, detail, detailError, help, helpErrors, offers, readOnly, open, comment, reopen } = useExceptionsStore();
   const navigate = useAppStore((s) => s.navigate);
   const openReturn = useReturnsStore((s) => s.openReturn);
   const [note, setNote] = useState('');
   const [reopenReason, setReopenReason] = useState('');
   const row = detail?.row;
   const typeHelp = row ? help[row.type] : undefined;
+  const offered = row ? offers[row.id] : undefined;
+  /** Whether the server offers this manual action now (resolve, assign, snooze, comment, reopen). */
+  const can = (id: string) => Boolean(offered?.some((a) => a.id === id && a.isAllowed));
 
   return (
     <aside className="side-panel" role="region" aria-label={row ? `Exception ${row.id}: ${row.title}` : 'Exception'}>
@@ -118,10 +121,14 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
             )}
           </section>
 
-          {row.state !== 'resolved' ? (
+          {readOnly ? (
+            <p className="muted" data-testid="read-only-actions">
+              {readOnly}
+            </p>
+          ) : row.state !== 'resolved' ? (
             <section aria-label="Actions">
               <h3>Actions</h3>
-              <ExceptionActions row={row} help={typeHelp} onPending={onPending} />
+              <ExceptionActions row={row} offers={offered} onPending={onPending} />
               {row.type === 'UNMAPPED_REASON' && (
                 <button
                   type="button"
@@ -147,32 +154,41 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
                 </button>
               )}
               <div className="row-actions">
-                <button type="button" onClick={() => onPending({ ids: [row.id], action: 'resolve', label: 'Resolve', needsReason: true, help: 'Closes the exception by hand, whatever its type. Nothing is sent to either system.' })}>
-                  Resolve by hand…
-                </button>
-                <button type="button" onClick={() => onPending({ ids: [row.id], action: 'assign', label: 'Assign', needsReason: false })}>
-                  Assign…
-                </button>
-                <button type="button" onClick={() => onPending({ ids: [row.id], action: 'snooze', label: 'Snooze', needsReason: false, help: 'Hides the exception from the working queue until then; it comes back by itself.' })}>
-                  Snooze…
-                </button>
+                {can('resolve') && (
+                  <button type="button" onClick={() => onPending({ ids: [row.id], action: 'resolve', label: 'Resolve', needsReason: true, help: 'Closes the exception by hand, whatever its type. Nothing is sent to either system.' })}>
+                    Resolve by hand…
+                  </button>
+                )}
+                {can('assign') && (
+                  <button type="button" onClick={() => onPending({ ids: [row.id], action: 'assign', label: 'Assign', needsReason: false })}>
+                    Assign…
+                  </button>
+                )}
+                {can('snooze') && (
+                  <button type="button" onClick={() => onPending({ ids: [row.id], action: 'snooze', label: 'Snooze', needsReason: false, help: 'Hides the exception from the working queue until then; it comes back by itself.' })}>
+                    Snooze…
+                  </button>
+                )}
               </div>
+              <WithheldActions offers={offered} />
             </section>
           ) : (
-            <form
-              className="stack"
-              aria-label="Reopen"
-              onSubmit={(e) => {
-                e.preventDefault();
-                void reopen(row.id, reopenReason).then((ok) => ok && setReopenReason(''));
-              }}
-            >
-              <label>
-                Reason to reopen (kept in the audit log)
-                <input value={reopenReason} onChange={(e) => setReopenReason(e.target.value)} minLength={3} required />
-              </label>
-              <button type="submit">Reopen</button>
-            </form>
+            can('reopen') && (
+              <form
+                className="stack"
+                aria-label="Reopen"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void reopen(row.id, reopenReason).then((ok) => ok && setReopenReason(''));
+                }}
+              >
+                <label>
+                  Reason to reopen (kept in the audit log)
+                  <input value={reopenReason} onChange={(e) => setReopenReason(e.target.value)} minLength={3} required />
+                </label>
+                <button type="submit">Reopen</button>
+              </form>
+            )
           )}
 
           <section aria-label={`Help: ${row.title}`}>
@@ -222,6 +238,7 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
                 </li>
               ))}
             </ol>
+            {can('comment') && (
             <form
               className="stack"
               onSubmit={(e) => {
@@ -238,6 +255,7 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
                 Add comment
               </button>
             </form>
+            )}
           </section>
         </div>
       )}

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ExceptionRow } from '../../../../core/contract';
+import type { ActionId, ExceptionRow } from '../../../../core/contract';
 import { ageBuckets, exceptionSortFields, ownerTeams, severities } from '../../app/enums';
 import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
 import { ageBucketLabels, formatCount, formatDateTime, ownerLabels, severityLabels, stateLabels } from '../../app/format';
 import { ActionDialog, runPending, type PendingAction } from './ActionDialog';
-import { ExceptionActions } from './ExceptionActions';
+import { asksFirst, ExceptionActions, offeredResolutions, pendingOf } from './ExceptionActions';
 import { ExceptionPanel } from './ExceptionPanel';
 import { useExceptionsStore } from './store';
 
@@ -31,8 +31,10 @@ export function ExceptionsPage() {
 
   const current = s.rows[s.cursor];
   const selectedRows = s.rows.filter((r) => s.selected.includes(r.id));
-  const sameType = selectedRows.length > 0 && selectedRows.every((r) => r.type === selectedRows[0]?.type) ? selectedRows[0]?.type : undefined;
-  const bulkHelp = sameType ? s.help[sameType] : undefined;
+  // A bulk action is offered only when the server offers it for every exception selected.
+  const offeredToAll = (id: string) => selectedRows.length > 0 && selectedRows.every((r) => s.offers[r.id]?.some((a) => a.id === id && a.isAllowed));
+  const bulkResolutions = offeredResolutions(selectedRows[0] ? s.offers[selectedRows[0].id] : undefined).filter((a) => offeredToAll(a.id));
+  const isOffered = (row: ExceptionRow, id: string) => Boolean(s.offers[row.id]?.some((a) => a.id === id && a.isAllowed));
   const serverNow = s.counts?.at ?? null;
 
   useEffect(() => {
@@ -52,14 +54,14 @@ export function ExceptionsPage() {
     else if (!row) return;
     else if (key === 'Enter') void s.open(row.id);
     else if (key === ' ' || key === 'x') s.toggleSelected(row.id);
-    else if (key === 'r' && row.state !== 'resolved') setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'resolve', label: 'Resolve', needsReason: true });
-    else if (key === 'a') setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'assign', label: 'Assign', needsReason: false });
-    else if (key === 's' && row.state !== 'resolved') setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'snooze', label: 'Snooze', needsReason: false });
+    else if (key === 'r' && (s.selected.length ? offeredToAll('resolve') : isOffered(row, 'resolve'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'resolve', label: 'Resolve', needsReason: true });
+    else if (key === 'a' && (s.selected.length ? offeredToAll('assign') : isOffered(row, 'assign'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'assign', label: 'Assign', needsReason: false });
+    else if (key === 's' && (s.selected.length ? offeredToAll('snooze') : isOffered(row, 'snooze'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'snooze', label: 'Snooze', needsReason: false });
     else if (/^[1-9]$/.test(key) && row.state !== 'resolved') {
-      const action = s.help[row.type]?.actions[Number(key) - 1];
+      const action = offeredResolutions(s.offers[row.id])[Number(key) - 1];
       if (!action) return;
-      if (action.needsReason || action.id === 'remap') setPending({ ids: [row.id], action: action.id, label: action.label, help: action.help, needsReason: action.needsReason });
-      else void s.act([row.id], action.id, action.label);
+      if (asksFirst(action)) setPending(pendingOf([row.id], action));
+      else void s.act([row.id], action.id as ActionId, action.label);
     } else return;
     e.preventDefault();
   };
@@ -150,37 +152,32 @@ export function ExceptionsPage() {
         {s.selected.length > 0 && (
           <div className="bulk" role="region" aria-label="Bulk actions">
             <strong>{s.selected.length} selected</strong>
-            <button type="button" onClick={() => setPending({ ids: s.selected, action: 'assign', label: 'Assign', needsReason: false })}>
-              Assign…
-            </button>
-            <button type="button" onClick={() => void s.assign(s.selected, null)}>
-              Unassign
-            </button>
-            {s.filter.show === 'active' && (
+            {offeredToAll('assign') && (
               <>
-                <button type="button" onClick={() => setPending({ ids: s.selected, action: 'resolve', label: 'Resolve', needsReason: true })}>
-                  Resolve…
+                <button type="button" onClick={() => setPending({ ids: s.selected, action: 'assign', label: 'Assign', needsReason: false })}>
+                  Assign…
                 </button>
-                <button type="button" onClick={() => setPending({ ids: s.selected, action: 'snooze', label: 'Snooze', needsReason: false })}>
-                  Snooze…
+                <button type="button" onClick={() => void s.assign(s.selected, null)}>
+                  Unassign
                 </button>
-                {bulkHelp?.actions.map((a) => (
-                  <button
-                    key={a.id}
-                    type="button"
-                    title={a.help}
-                    onClick={() =>
-                      a.needsReason || a.id === 'remap'
-                        ? setPending({ ids: s.selected, action: a.id, label: a.label, help: a.help, needsReason: a.needsReason })
-                        : void s.act(s.selected, a.id, a.label)
-                    }
-                  >
-                    {a.label}
-                    {a.needsReason || a.id === 'remap' ? '…' : ''}
-                  </button>
-                ))}
               </>
             )}
+            {offeredToAll('resolve') && (
+              <button type="button" onClick={() => setPending({ ids: s.selected, action: 'resolve', label: 'Resolve', needsReason: true })}>
+                Resolve…
+              </button>
+            )}
+            {offeredToAll('snooze') && (
+              <button type="button" onClick={() => setPending({ ids: s.selected, action: 'snooze', label: 'Snooze', needsReason: false })}>
+                Snooze…
+              </button>
+            )}
+            {bulkResolutions.map((a) => (
+              <button key={a.id} type="button" title={a.help} onClick={() => (asksFirst(a) ? setPending(pendingOf(s.selected, a)) : void s.act(s.selected, a.id as ActionId, a.label))}>
+                {a.label}
+                {asksFirst(a) ? '…' : ''}
+              </button>
+            ))}
             <button type="button" className="link" onClick={() => s.setSelected([])}>
               Clear selection
             </button>
@@ -276,7 +273,7 @@ export function ExceptionsPage() {
                       <td>{formatDateTime(row.detectedAt)}</td>
                       <td className="cause">{s.filter.show === 'resolved' ? row.resolution ?? '—' : row.cause}</td>
                       <td>
-                        <ExceptionActions row={row} help={s.help[row.type]} onPending={setPending} compact />
+                        <ExceptionActions row={row} offers={s.offers[row.id]} onPending={setPending} compact />
                       </td>
                     </tr>
                   );

@@ -1,11 +1,12 @@
 import { create } from 'zustand';
-import type { ActionId, ContractError, ExceptionRow, Input, Kpis, Output } from '../../../../core/contract';
+import type { ActionId, ContractError, ExceptionAction, ExceptionRow, Input, Kpis, Output } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { useAppStore } from '../../app/store';
 import { throttle } from '../../app/throttle';
 
 // The triage queue: a page of exceptions filtered and sorted by the contract, the counts per bucket, the
-// selection, the row under the keyboard cursor and the one exception opened in the side panel.
+// selection, the row under the keyboard cursor and the one exception opened in the side panel. Which actions each
+// exception offers comes from the server (exceptions.actions): only those that would not be refused are shown.
 
 export type Help = Output<'exceptions.help'>;
 type ListInput = Input<'exceptions.list'>;
@@ -53,7 +54,12 @@ interface ExceptionsState {
   /** Every exception type seen while the app is open (open counts, rows, help), for the type filter. */
   knownTypes: Record<string, string>;
   helpErrors: Record<string, string>;
+  /** What each exception loaded so far offers now, and why not the rest (by exception id). */
+  offers: Record<number, ExceptionAction[]>;
+  /** Set when nothing can be done here (an evidence bundle): no action is shown. */
+  readOnly: string | null;
   load(): Promise<void>;
+  loadOffers(ids: number[]): Promise<void>;
   loadCounts(): Promise<void>;
   setFilter(patch: Partial<QueueFilter>): void;
   setSort(field: SortField, direction: 'asc' | 'desc'): void;
@@ -141,6 +147,8 @@ export const useExceptionsStore = create<ExceptionsState>((set, get) => {
     help: {},
     knownTypes: {},
     helpErrors: {},
+    offers: {},
+    readOnly: null,
 
     load: async () => {
       const seq = ++loadSeq;
@@ -162,6 +170,13 @@ export const useExceptionsStore = create<ExceptionsState>((set, get) => {
         cursor: Math.max(0, Math.min(s.cursor, rows.length - 1)),
       }));
       for (const type of new Set(rows.map((r) => r.type))) void get().loadHelp(type);
+      if (rows.length) void get().loadOffers(rows.map((r) => r.id));
+    },
+
+    loadOffers: async (ids) => {
+      const result = await api.invoke('exceptions.actions', { ids: ids.slice(0, 200) });
+      if (!result.ok) return;
+      set((s) => ({ readOnly: result.data.readOnly, offers: { ...s.offers, ...Object.fromEntries(result.data.exceptions.map((e) => [e.id, e.actions])) } }));
     },
 
     loadCounts: async () => {
@@ -195,6 +210,7 @@ export const useExceptionsStore = create<ExceptionsState>((set, get) => {
       if (!notes.ok) return set({ detailError: notes.error });
       set({ detail: { row: row.data, notes: notes.data.notes }, detailError: null });
       void get().loadHelp(row.data.type);
+      void get().loadOffers([id]);
     },
 
     loadHelp: async (type) => {
@@ -274,13 +290,16 @@ export const useExceptionsStore = create<ExceptionsState>((set, get) => {
   };
 });
 
-// Live: when sync or a colleague changes exceptions, the queue and its counts follow (at most every 2 s).
+// Live: when sync or a colleague changes exceptions, the queue and its counts follow (at most every 2 s); when the
+// calls, units or returns behind them change, so may what each offers.
 const refreshLive = throttle(() => {
   const s = useExceptionsStore.getState();
   if (!s.hasLoaded) return;
   void s.load();
   void s.loadCounts();
+  if (s.openId !== null) void s.loadOffers([s.openId]);
 }, 2000);
+const offersDependOn = new Set(['exceptions', 'intents', 'units', 'return_intake', 'stock_increments', 'mirakl_returns', 'mirakl_refunds']);
 api.on('data.changed', (payload) => {
-  if (payload.tables.includes('exceptions')) refreshLive();
+  if (payload.tables.some((t) => offersDependOn.has(t))) refreshLive();
 });

@@ -20,10 +20,11 @@ export function ReturnDetail() {
   const [override, setOverride] = useState<{ orderLineId: string } | null>(null);
   const summary = detail?.timeline.summary;
 
-  const { loadHelp } = exceptions;
+  const { loadHelp, loadOffers } = exceptions;
   useEffect(() => {
     for (const e of detail?.exceptions ?? []) void loadHelp(e.type);
-  }, [detail, loadHelp]);
+    if (detail?.exceptions.length) void loadOffers(detail.exceptions.map((e) => e.id));
+  }, [detail, loadHelp, loadOffers]);
 
   return (
     <aside className="side-panel wide" role="region" aria-label={`Return ${summary?.commercialId ?? openId}`}>
@@ -97,7 +98,7 @@ export function ReturnDetail() {
                     </span>
                   </div>
                   <p>{e.cause}</p>
-                  <ExceptionActions row={e} help={exceptions.help[e.type]} onPending={setPending} />
+                  <ExceptionActions row={e} offers={exceptions.offers[e.id]} onPending={setPending} />
                   <button
                     type="button"
                     className="link"
@@ -157,10 +158,9 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
   const g = line.guard;
   if (!g) return <p className="error">Line {line.orderLineId}: {line.error?.message ?? 'no answer'}</p>;
   const intent = g.intent;
-  // Only what can be done now: a refund the guard allows and nothing has planned yet (or a failed one to retry),
-  // or an override when the guard holds it back and nothing is planned.
-  const canRefund = g.allowed && (!intent || intent.state === 'failed');
-  const canOverride = !g.allowed && !intent;
+  // Only what the server says can be done now (the checks "refund now" itself makes): nothing it would refuse.
+  const refund = g.actions.find((a) => a.id === 'refund_now' && a.isAllowed);
+  const override = g.actions.find((a) => a.id === 'refund_override' && a.isAllowed);
   return (
     <div className="guard" aria-label={`Refund checks for line ${line.orderLineId}`} role="group">
       <div>
@@ -183,14 +183,14 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
         </p>
       )}
       <div className="row-actions">
-        {canRefund && (
-          <button type="button" className="primary" onClick={onRefund}>
-            {intent?.state === 'failed' ? 'Retry refund' : 'Refund now'}
+        {refund && (
+          <button type="button" className="primary" title={refund.help} onClick={onRefund}>
+            {refund.label}
           </button>
         )}
-        {canOverride && (
-          <button type="button" onClick={onOverride}>
-            Refund without verified receipt…
+        {override && (
+          <button type="button" title={override.help} onClick={onOverride}>
+            {override.label}…
           </button>
         )}
       </div>
@@ -208,9 +208,10 @@ function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: str
         onSubmit={(e) => {
           e.preventDefault();
           setBusy(true);
-          void onConfirm(reason).then((ok) => {
+          // Done or refused, the dialog closes: a refusal is said with its reason, and the line shows what is offered now.
+          void onConfirm(reason).then(() => {
             setBusy(false);
-            if (ok) onCancel();
+            onCancel();
           });
         }}
       >

@@ -219,6 +219,8 @@ export const useReturnsStore = create<ReturnsState>((set, get) => ({
     const app = useAppStore.getState();
     if (!result.ok) {
       app.notifyError(result.error, `Refund of line ${orderLineId}`);
+      // What the line offers may have changed since it was shown: show what it offers now.
+      await get().loadDetail();
       return false;
     }
     const amount = formatMoney(result.data.amountMinor, result.data.currency);
