@@ -9,6 +9,7 @@ import { startWebHost } from '../host/server';
 import { shippedMappingsDir as defaultMappingsDir } from '../mappings/load';
 import { createMappingStore, type MappingFileView, type MappingStore } from '../mappings/store';
 import type { Clock, Logger } from '../ports';
+import { specReturnReasons } from '../mirakl/return-reasons';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
 import { unavailableActions, unavailableLineActions } from '../reconcile/resolutions';
 import { verifyAuditSegment } from '../report/audit-segment';
@@ -130,6 +131,12 @@ export function createBundleHandlers(
         skuOffers: view(mappingStore.file('skuOffers')),
         policy: view(mappingStore.file('policy')),
       },
+    }),
+    'mappings.reasons': async () => ({
+      refund: [],
+      returns: specReturnReasons.map((r) => ({ code: r.code, label: r.label, source: 'spec' as const, returnLines: 0 })),
+      readAt: null,
+      problem: 'An evidence bundle is read without a Mirakl connection: its mappings are shown as they were.',
     }),
     'audit.list': async (input) => createAuditQueries(need()).list(input),
     'returns.list': async (input) => (queries ? queries.listReturns(input) : { rows: [], total: 0, totalIsCapped: false, offset: 0 }),

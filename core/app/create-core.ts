@@ -22,6 +22,8 @@ import { createAuditQueries } from '../store/audit-list-repo';
 import { createDispatch, type Handlers } from './dispatch';
 import { createEventBus, type EventBus } from './event-bus';
 import { createMappingEditor } from './mapping-editor';
+import { createReasonLists, type ReadReasons } from './reason-lists';
+import { createMiraklReasonsRepo } from '../store/mirakl-reasons-repo';
 import { resolveMode } from './mode';
 import { createSettingsService, type Reconfigured } from './settings-service';
 import { createSyncHealth } from '../store/sync-health-repo';
@@ -55,6 +57,8 @@ export interface CorePorts {
   currentMode?: () => Mode;
   /** This core's data (database, edited mappings) is the sandbox's, started afresh at the next launch. */
   isEphemeral?: boolean;
+  /** Mirakl's RE01 through the running sync engine's client; null while none runs (the stored lists are used). */
+  readMiraklReasons?: () => ReadReasons | null;
 }
 
 const hourMs = 3_600_000;
@@ -112,6 +116,13 @@ export function createCore(ports: CorePorts) {
       ports.reconfigure ??
       (async () => ({ mode: ports.mode, restarted: false, message: 'Saved. The connections are used the next time the app starts.' })),
   });
+  const reasonLists = createReasonLists({
+    repo: createMiraklReasonsRepo(store.db),
+    read: ports.readMiraklReasons ?? (() => null),
+    clock,
+    queue: domain.queue,
+    log,
+  });
   const editor = createMappingEditor({
     domain,
     mappings: ports.mappings,
@@ -120,6 +131,7 @@ export function createCore(ports: CorePorts) {
     afterSave: () => sync().service?.nudge(),
     isSandbox: ports.isEphemeral ?? false,
     impact: createMappingImpactRepo(store.db),
+    reasons: reasonLists,
   });
   // After a person's change, the affected rows are re-matched at once so every grid shows it, not at the next cycle,
   // and the sync service is woken so what the change asked for (a retry, a push) goes out without waiting. (The
@@ -173,6 +185,7 @@ export function createCore(ports: CorePorts) {
     }),
     'mappings.preview': async ({ file, text }) => editor.preview(file, text),
     'mappings.save': async (input) => editor.save(input),
+    'mappings.reasons': async ({ refresh }) => reasonLists.current({ refresh: refresh ?? false }),
     'audit.list': async (input) => auditQueries.list(input),
     'returns.list': async (input) => queries.listReturns(input),
     'returns.explain': async ({ returnId }) => explainReturn(domain, returnId),

@@ -60,7 +60,7 @@ describe('mapping editor', () => {
     expect(syntax).toMatchObject({ ok: false, problems: [{ path: expect.stringMatching(/^line \d+, column \d+$/) as string }] });
 
     const missing = await ok('mappings.preview', { file: 'reasonCodes', text: 'version: 1\nreasons:\n  - mirakl: A\n    rebound: B\n' });
-    expect(missing).toEqual({ ok: false, problems: [{ path: 'reasons[0].refund', message: expect.any(String) as string }] });
+    expect(missing).toEqual({ ok: false, problems: [{ path: 'reasons[0].refund', row: 1, where: 'Row 1, Mirakl refund reason', message: expect.stringContaining('is missing') as string }] });
 
     const cadence = (await files()).files.policy.text.replace('returnsPollSeconds: 300', 'returnsPollSeconds: 60');
     expect(await ok('mappings.preview', { file: 'policy', text: cadence })).toEqual({
@@ -88,7 +88,7 @@ describe('mapping editor', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.error.code).toBe('VALIDATION');
-      expect(result.error.message).toContain('overrides[0]');
+      expect(result.error.message).toContain('Row 1: needs the returned SKU, and either the Mirakl offer SKU');
       expect(result.error.issues?.[0]?.path).toEqual(['overrides[0]']);
     }
     expect(existsSync(join(temp.dir, 'mappings'))).toBe(false);
@@ -102,8 +102,10 @@ describe('mapping editor', () => {
     const before = await files();
     const text = `${before.files.reasonCodes.text.trimEnd()}\n  - mirakl: RETURN_DAMAGED_PACKAGING\n    rebound: Damaged packaging\n    refund: "12"\n`;
 
-    const preview = await ok<{ ok: true; affected: { description: string; count: number }[] }>('mappings.preview', { file: 'reasonCodes', text });
-    expect(preview.affected.map((a) => a.count)).toEqual([1, 1, 1, 0]);
+    const preview = await ok<{ ok: true; affected: { description: string; count: number; returns?: unknown; money?: unknown }[] }>('mappings.preview', { file: 'reasonCodes', text });
+    expect(preview.affected.map((a) => a.count)).toEqual([1, 1, 1, 0, 0]);
+    // Which returns, and how much money: the line's two returned units at 25.00 (issue 24).
+    expect(preview.affected[2]).toMatchObject({ returns: { total: 1, sample: ['C-1'] }, money: [{ currency: 'GBP', amountMinor: 5000 }] });
 
     const saved = await ok<{ version: string; auditSeq: number; resolvedExceptions: number; previousVersion: string }>('mappings.save', {
       file: 'reasonCodes',

@@ -1,9 +1,9 @@
 import type { AuditLog } from '../audit/log';
-import type { MappingFileName, MappingsPreview } from '../contract';
+import type { MappingFileName, MappingsPreview, ReasonLists } from '../contract';
 import { AppError } from '../errors';
 import type { Policy, ReasonCodes, SkuOffers } from '../mappings/schemas';
 import type { MappingStore } from '../mappings/store';
-import type { IncrementGroup, MappingImpactRepo } from '../store/mapping-impact-repo';
+import type { IncrementGroup, MappingImpactRepo, TouchedReturn } from '../store/mapping-impact-repo';
 import type { DomainContext } from '../sync/context';
 import { feeds as engineFeeds } from '../sync/engine';
 
@@ -12,10 +12,73 @@ import { feeds as engineFeeds } from '../sync/engine';
 // once for the core and the engine; then the records it decides are re-evaluated straight away, so a return held by
 // an unmapped reason continues and its exception closes without waiting for a cycle. Stock already restored never
 // moves: only increments not yet sent follow a changed SKU override (stock is restored exactly once per unit).
+// A reason mapping must name Mirakl's own reasons (RE01, issue 24): a refund reason Mirakl does not have, or keeps for
+// the operator, is refused before anything is saved — in the preview and at the save — and every problem is said as
+// the editor's table shows it (its row counted from 1, its column's label), not as a path counted from 0.
 
 export interface Affected {
   description: string;
   count: number;
+  returns?: { total: number; sample: string[] };
+  money?: { currency: string; amountMinor: number }[];
+}
+
+type Problem = { path: string; row?: number; where?: string; message: string };
+
+/** The editor's tables: each file's list and its columns' labels, to say where a problem is in the table's words. */
+const tables: Partial<Record<MappingFileName, { list: string; columns: Record<string, string> }>> = {
+  reasonCodes: { list: 'reasons', columns: { mirakl: 'Mirakl return reason', rebound: 'ReBound reason text', refund: 'Mirakl refund reason' } },
+  skuOffers: { list: 'overrides', columns: { orderSku: 'Returned SKU', offerSku: 'Mirakl offer SKU', restock: 'Restock' } },
+};
+
+const fileWords: Record<MappingFileName, string> = { reasonCodes: 'reason mapping', skuOffers: 'SKU → offer overrides', policy: 'policy' };
+
+/** `reasons[6].refund` → row 7, "Row 7, Mirakl refund reason"; a problem outside the rows keeps its path. */
+function located(file: MappingFileName, p: Problem): Problem {
+  const table = tables[file];
+  const match = table ? new RegExp(`^${table.list}\\[(\\d+)\\](?:\\.(\\w+))?`).exec(p.path) : null;
+  if (!table || !match) return p;
+  const row = Number(match[1]) + 1;
+  const column = match[2] ? (table.columns[match[2]] ?? match[2]) : null;
+  return { ...p, row, where: column ? `Row ${row}, ${column}` : `Row ${row}` };
+}
+
+/** How many returns, and the first few order numbers; what their lines are worth per currency. */
+function touched(rows: TouchedReturn[], what: 'lines' | 'returns'): Pick<Affected, 'count' | 'returns' | 'money'> {
+  const money = new Map<string, number>();
+  for (const r of rows) if (r.currency) money.set(r.currency, (money.get(r.currency) ?? 0) + r.valueMinor);
+  const orders = [...new Set(rows.map((r) => r.commercialId))];
+  return {
+    count: what === 'lines' ? rows.reduce((n, r) => n + r.lines, 0) : orders.length,
+    returns: { total: orders.length, sample: orders.slice(0, 8) },
+    money: [...money].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amountMinor]) => ({ currency, amountMinor })),
+  };
+}
+
+/**
+ * Codes the reason mapping names that Mirakl does not have: a refund reason not among RE01's REFUND reasons, or one
+ * the shop may not use; a return reason neither Mirakl's (RE01 RETURN, the seller spec's enum) nor on any stored
+ * return. Refund reasons cannot be checked while Mirakl's lists have never been read: that is a warning.
+ */
+function unknownCodes(file: ReasonCodes, lists: ReasonLists): { problems: Problem[]; warnings: string[] } {
+  const problems: Problem[] = [];
+  const refunds = new Map(lists.refund.map((r) => [r.code, r]));
+  const usable = lists.refund.filter((r) => r.isShopRight).map((r) => `${r.code} (${r.label})`);
+  const returns = new Set(lists.returns.map((r) => r.code));
+  file.reasons.forEach((r, i) => {
+    if (!returns.has(r.mirakl)) {
+      problems.push({ path: `reasons[${i}].mirakl`, message: `"${r.mirakl}" is not a return reason Mirakl has: pick one of its return reasons.` });
+    }
+    if (lists.readAt === null) return;
+    const refund = refunds.get(r.refund);
+    if (!refund) problems.push({ path: `reasons[${i}].refund`, message: `"${r.refund}" is not one of Mirakl's refund reasons: pick one of ${usable.join(', ') || 'them'}.` });
+    else if (!refund.isShopRight) problems.push({ path: `reasons[${i}].refund`, message: `"${r.refund}" (${refund.label}) is kept by Mirakl for the operator: the shop cannot refund with it.` });
+  });
+  const warnings =
+    lists.readAt === null
+      ? [`Mirakl's refund reasons have not been read yet${lists.problem ? ` (${lists.problem})` : ''}, so the refund reasons are not checked against them.`]
+      : [];
+  return { problems, warnings };
 }
 
 const stageNames = { pre: ['awaiting_order', 'blocked'] } as const;
@@ -48,6 +111,8 @@ export interface MappingEditorPorts {
   isSandbox: boolean;
   /** What a change would touch, counted in the store. */
   impact: MappingImpactRepo;
+  /** Mirakl's reason lists (RE01), read when never read or stale; `onQueue` when the caller already runs on the queue. */
+  reasons: { current(options?: { onQueue?: boolean }): Promise<ReasonLists> };
 }
 
 export function createMappingEditor(ports: MappingEditorPorts) {
@@ -67,24 +132,31 @@ export function createMappingEditor(ports: MappingEditorPorts) {
   }
 
   /** Open UNMAPPED_REASON exceptions whose return has every reason mapped in `mapped`. */
-  function unmappedReasonResolvedBy(mapped: Set<string>): { id: number; returnId: string }[] {
+  function unmappedReasonResolvedBy(mapped: Set<string>): { id: number; returnId: string; commercialId: string }[] {
     return impact
       .unmappedReasonExceptions()
       .filter((r) => r.codes.every((c) => mapped.has(c)))
-      .map(({ id, returnId }) => ({ id, returnId }));
+      .map(({ id, returnId, commercialId }) => ({ id, returnId, commercialId }));
   }
 
   function previewReasonCodes(after: ReasonCodes): Affected[] {
     const { changed, removed, mapped } = changedReasonCodes(mappings.current().reasonCodes, after);
+    const resolved = unmappedReasonResolvedBy(mapped);
+    const resolvedOrders = [...new Set(resolved.map((r) => r.commercialId))];
     return [
-      { description: 'Open "return reason has no mapping" exceptions this change resolves (those returns continue)', count: unmappedReasonResolvedBy(mapped).length },
       {
-        description: 'Return lines whose reason code changes mapping',
-        count: impact.returnLinesWithReasons(changed),
+        description: 'Open "return reason has no mapping" exceptions this change resolves (those returns continue)',
+        count: resolved.length,
+        returns: { total: resolvedOrders.length, sample: resolvedOrders.slice(0, 8) },
+      },
+      { description: 'Return lines whose reason code changes mapping (value of their returned units)', ...touched(impact.returnsWithReasons(changed, false), 'lines') },
+      {
+        description: 'Of those, lines not refunded yet: their refund will carry the new refund reason',
+        ...touched(impact.returnsWithReasons(changed, true), 'lines'),
       },
       {
-        description: 'Of those, lines not refunded yet (their refund will carry the new refund reason)',
-        count: impact.unrefundedLinesWithReasons(changed),
+        description: 'Refunds Mirakl refused on those lines: a retry now sends them with the new refund reason',
+        ...touched(impact.failedRefundsWithReasons(changed), 'lines'),
       },
       {
         description: 'Returns not yet sent to ReBound that a removed reason would hold back',
@@ -224,22 +296,33 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     return previewPolicy(value as Policy);
   }
 
+  /** The file's shape, then (for reason codes) Mirakl's own codes: problems located as the table shows them. */
+  async function check(file: MappingFileName, text: string, onQueue: boolean) {
+    const checked = mappings.check(file, text);
+    if (!checked.ok) return { ok: false as const, problems: checked.problems.map((p) => located(file, p)) };
+    if (file !== 'reasonCodes') return { ...checked, warnings: [] as string[] };
+    const { problems, warnings } = unknownCodes(checked.value as ReasonCodes, await ports.reasons.current({ onQueue }));
+    if (problems.length) return { ok: false as const, problems: problems.map((p) => located(file, p)) };
+    return { ...checked, warnings };
+  }
+
   return {
-    preview(file: MappingFileName, text: string): MappingsPreview {
-      const checked = mappings.check(file, text);
+    async preview(file: MappingFileName, text: string): Promise<MappingsPreview> {
+      const checked = await check(file, text, false);
       if (!checked.ok) return { ok: false, problems: checked.problems };
-      return { ok: true, affected: previewParsed(file, checked.value) };
+      return { ok: true, affected: previewParsed(file, checked.value), ...(checked.warnings.length ? { warnings: checked.warnings } : {}) };
     },
 
-    save(input: { file: MappingFileName; text: string; reason?: string | undefined; baseVersion?: string | undefined }) {
+    /** Saves a checked file; runs on the command queue (the caller's). */
+    async save(input: { file: MappingFileName; text: string; reason?: string | undefined; baseVersion?: string | undefined }) {
       const { file, text } = input;
-      const checked = mappings.check(file, text);
+      const checked = await check(file, text, true);
       if (!checked.ok) {
-        const where = checked.problems.map((p) => `${p.path || '(top level)'}: ${p.message}`).join('; ');
+        const where = checked.problems.map((p) => `${p.where ?? (p.path || '(top level)')}: ${p.message}`).join('; ');
         throw new AppError(
           'VALIDATION',
-          `The ${file} mapping was not saved: ${where}`,
-          checked.problems.map((p) => ({ path: [p.path || '(top level)'], message: p.message })),
+          `The ${fileWords[file]} was not saved: ${where}`,
+          checked.problems.map((p) => ({ path: [p.path || '(top level)'], message: p.where ? `${p.where}: ${p.message}` : p.message })),
         );
       }
       const previous = mappings.file(file);

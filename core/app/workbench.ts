@@ -15,6 +15,7 @@ import { openStore, type Store } from '../store/db';
 import { describeBusy, type FolderLock } from '../store/folder-lock';
 import { createSettingsRepo } from '../store/settings-repo';
 import { createWarmupClock } from './sandbox-clock';
+import type { MiraklClient } from '../mirakl/client';
 import type { EngineContext } from '../sync/context';
 import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../sync/webhook-receiver';
 import { createMemoryBudgetStore } from '../net/budget-guard';
@@ -119,6 +120,8 @@ interface Session {
   mode: Mode;
   core: Core;
   service: SyncService | null;
+  /** The sync engine's Mirakl client, for what the core reads on a person's request (RE01's reason lists). */
+  mirakl: MiraklClient | null;
   problem: string | null;
   sandbox: Sandbox | null;
   close(): Promise<void>;
@@ -163,6 +166,11 @@ export async function startWorkbench(given: WorkbenchOptions) {
       settingsAudit,
       http,
       sync: () => ({ service: holder.session?.service ?? null, problem: holder.session?.problem ?? 'The sync service is starting.' }),
+      readMiraklReasons: () => {
+        const client = holder.session?.mirakl;
+        if (!client) return null;
+        return async () => (await client.reasons()).map((r) => ({ type: r.type, code: r.code, label: r.label ?? r.code, isShopRight: r.is_shop_right }));
+      },
       reconfigure,
       currentMode: () => session.mode,
       isEphemeral: mode === 'sandbox',
@@ -265,6 +273,7 @@ export async function startWorkbench(given: WorkbenchOptions) {
         mode: 'sandbox',
         core,
         service: sync,
+        mirakl: runtime.ctx.mirakl,
         problem: null,
         sandbox,
         close: async () => {
@@ -292,7 +301,7 @@ export async function startWorkbench(given: WorkbenchOptions) {
   async function openLive(): Promise<Session> {
     const holder: { session: Session | null } = { session: null };
     const core = buildCore(main, options.clock, 'live', join(options.dataDir, 'mappings'), holder);
-    const session: Session = { mode: 'live', core, service: null, problem: null, sandbox: null, close: async () => {}, abandon: async () => main.close() };
+    const session: Session = { mode: 'live', core, service: null, mirakl: null, problem: null, sandbox: null, close: async () => {}, abandon: async () => main.close() };
     holder.session = session;
     const stored = readConnectionSettings(settings);
     let apiKey: string | null = null;
@@ -344,6 +353,7 @@ export async function startWorkbench(given: WorkbenchOptions) {
         if (waiting.signal.aborted) return built.runtime.lock.release();
         lock = built.runtime.lock;
         session.service = built.sync;
+        session.mirakl = built.runtime.ctx.mirakl;
         session.problem = null;
         // Found free at once, the caller starts it; after a wait, nobody else will.
         if (!isBusy) return;
@@ -385,6 +395,8 @@ export async function startWorkbench(given: WorkbenchOptions) {
     if (!s) return;
     s.problem = `This app stopped syncing: another process took over the data folder's lock (${error.message}). Restart the app to sync here again.`;
     log.error('the data folder lock was lost; the sync service stops', { error: error.message });
+    // Nor is Mirakl read from here any more (the other engine's budgets would be ours to break).
+    s.mirakl = null;
     void s.service?.stop().then(() => announceStopped(s));
   }
 

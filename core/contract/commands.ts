@@ -24,6 +24,8 @@ import {
   auditListOutput,
   mappingsGetOutput,
   mappingsPreviewInput,
+  mappingsReasonsInput,
+  mappingsReasonsOutput,
   mappingsPreviewOutput,
   mappingsSaveInput,
   mappingsSaveOutput,
@@ -66,6 +68,8 @@ export const commands = {
   'mappings.get': { input: empty, output: mappingsGetOutput },
   'mappings.preview': { input: mappingsPreviewInput, output: mappingsPreviewOutput },
   'mappings.save': { input: mappingsSaveInput, output: mappingsSaveOutput },
+  /** Mirakl's return and refund reasons (RE01, cached for offline use) for the mapping editor to pick from. */
+  'mappings.reasons': { input: mappingsReasonsInput, output: mappingsReasonsOutput },
   'audit.list': { input: auditListInput, output: auditListOutput },
   'returns.list': { input: returnsListInput, output: returnsListOutput },
   'returns.explain': { input: explainReturnInputSchema, output: returnTimelineSchema },

@@ -149,17 +149,55 @@ export const mappingsGetOutput = z.object({
 const mappingText = z.string().max(1_000_000, 'a mapping file is at most 1 MB');
 
 export const mappingProblemSchema = z.object({
-  /** Where inside the file: `reasons[3].refund`, or `line 4, column 2` for a YAML syntax error. */
+  /** Where inside the file: `reasons[3].refund`, or `line 4, column 2` for a YAML syntax error (for locating the field). */
   path: z.string(),
+  /** The row as the editor's table numbers it (from 1), for a problem inside a row. */
+  row: z.number().int().positive().optional(),
+  /** Where, in the table's own words: `Row 4, Mirakl refund reason`. */
+  where: z.string().optional(),
   message: z.string(),
 });
+
+/** How many returns something touches, with the first few (their order numbers) to look at. */
+export const affectedReturnsSchema = z.object({ total: z.number().int().nonnegative(), sample: z.array(z.string()) });
+export const moneySchema = z.object({ currency: z.string(), amountMinor: z.number().int() });
+export const affectedSchema = z.object({
+  description: z.string(),
+  count: z.number().int().nonnegative(),
+  /** Which returns (order numbers), when the change touches returns. */
+  returns: affectedReturnsSchema.optional(),
+  /** How much money, per currency, when the change touches refunds. */
+  money: z.array(moneySchema).optional(),
+});
+
+// ---- Mirakl's reason lists (RE01) ------------------------------------------------------------------------------
+
+export const mappingsReasonsInput = z
+  .object({
+    /** Read the lists from Mirakl now (Mirakl allows it about once a day); otherwise only when never read or a day old. */
+    refresh: z.boolean().optional(),
+  })
+  .strict();
+export const mappingsReasonsOutput = z.object({
+  /** RE01 reasons of type REFUND: what a refund may carry (only those the shop may use are offered). */
+  refund: z.array(z.object({ code: z.string(), label: z.string(), isShopRight: z.boolean() })),
+  /** Return reasons: RE01 type RETURN, the seller spec's RT enum, and any other code stored returns carry. */
+  returns: z.array(z.object({ code: z.string(), label: z.string(), source: z.enum(['mirakl', 'spec', 'seen']), returnLines: z.number().int().nonnegative() })),
+  /** When the lists were read from Mirakl (null: never, so refund reasons cannot be checked yet). */
+  readAt: z.string().nullable(),
+  /** Why they could not be read just now (the cached lists, if any, are shown). */
+  problem: z.string().nullable(),
+});
+export type ReasonLists = z.infer<typeof mappingsReasonsOutput>;
 
 export const mappingsPreviewInput = z.object({ file: z.enum(mappingFileNames), text: mappingText }).strict();
 export const mappingsPreviewOutput = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
     /** What the change would touch among stored records; counts of zero are listed too. */
-    affected: z.array(z.object({ description: z.string(), count: z.number().int().nonnegative() })),
+    affected: z.array(affectedSchema),
+    /** What could not be checked (e.g. Mirakl's refund reasons have never been read). */
+    warnings: z.array(z.string()).optional(),
   }),
   z.object({ ok: z.literal(false), problems: z.array(mappingProblemSchema) }),
 ]);
@@ -181,7 +219,7 @@ export const mappingsSaveOutput = z.object({
   previousVersion: z.string(),
   /** The audit entry of the change; null when the text was the one in force (nothing saved). */
   auditSeq: z.number().int().positive().nullable(),
-  affected: z.array(z.object({ description: z.string(), count: z.number().int().nonnegative() })),
+  affected: z.array(affectedSchema),
   /** Exceptions the re-evaluation after the save resolved (e.g. UNMAPPED_REASON now mapped). */
   resolvedExceptions: z.number().int().nonnegative(),
   message: z.string(),

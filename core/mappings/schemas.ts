@@ -1,6 +1,14 @@
 import { z } from 'zod';
 
 // The shape of every file in mappings/. Each has a version; a record decided by a mapping keeps that version.
+// The fields people edit in a table say what is wrong in its words (the editor adds the row and the column), never
+// as zod's "Invalid input: expected string".
+
+/** Text that must be there: says what is expected when it is missing, empty or not text. */
+const filled = (expected: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? `is missing: ${expected}` : `must be text (in quotes in YAML): ${expected}`) })
+    .min(1, `is empty: ${expected}`);
 
 export const reasonCodesSchema = z
   .object({
@@ -8,9 +16,9 @@ export const reasonCodesSchema = z
     reasons: z.array(
       z
         .object({
-          mirakl: z.string().min(1).describe('a Mirakl return reason code such as RETURN_PDNT_TOO_SMALL'),
-          rebound: z.string().min(1).describe('the reason text ReBound shows its hub'),
-          refund: z.string().min(1).describe('a Mirakl RE01 reason code of type REFUND'),
+          mirakl: filled('a Mirakl return reason code, such as RETURN_PDNT_TOO_SMALL').describe('a Mirakl return reason code such as RETURN_PDNT_TOO_SMALL'),
+          rebound: filled('the reason text ReBound shows its hub, such as "Too small"').describe('the reason text ReBound shows its hub'),
+          refund: filled('one of Mirakl\'s refund reasons (RE01, type REFUND), such as "11"').describe('a Mirakl RE01 reason code of type REFUND'),
         })
         .strict(),
     ),
@@ -21,7 +29,7 @@ export const reasonCodesSchema = z
     file.reasons.forEach((r, i) => {
       const earlier = seen.get(r.mirakl);
       if (earlier !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['reasons', i, 'mirakl'], message: `${r.mirakl} is already mapped at reasons[${earlier}]` });
+        ctx.addIssue({ code: 'custom', path: ['reasons', i, 'mirakl'], message: `${r.mirakl} is already mapped in row ${earlier + 1}` });
       }
       seen.set(r.mirakl, i);
     });
@@ -32,10 +40,13 @@ export const skuOffersSchema = z
   .object({
     version: z.number().int().positive(),
     overrides: z.array(
-      z.union([
-        z.object({ orderSku: z.string().min(1), offerSku: z.string().min(1) }).strict(),
-        z.object({ orderSku: z.string().min(1), restock: z.literal(false) }).strict(),
-      ]),
+      z.union(
+        [
+          z.object({ orderSku: filled('the SKU sold on the order line'), offerSku: filled('the Mirakl offer SKU to restock') }).strict(),
+          z.object({ orderSku: filled('the SKU sold on the order line'), restock: z.literal(false) }).strict(),
+        ],
+        { error: 'needs the returned SKU, and either the Mirakl offer SKU to restock or "restock: false" (never restocked)' },
+      ),
     ),
   })
   .strict();

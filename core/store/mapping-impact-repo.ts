@@ -11,28 +11,60 @@ export interface IncrementGroup {
   n: number;
 }
 
+/** One return a change touches: its order number, and the lines and money of it the change touches. */
+export interface TouchedReturn {
+  returnId: string;
+  commercialId: string;
+  currency: string | null;
+  lines: number;
+  valueMinor: number;
+}
+
 export function createMappingImpactRepo(db: Database) {
   const json = (values: readonly string[]) => JSON.stringify(values);
   const n = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
   return {
-    /** Open UNMAPPED_REASON exceptions with every reason code of their return. */
-    unmappedReasonExceptions: (): { id: number; returnId: string; codes: string[] }[] =>
+    /** Open UNMAPPED_REASON exceptions with every reason code of their return (and its order number). */
+    unmappedReasonExceptions: (): { id: number; returnId: string; commercialId: string; codes: string[] }[] =>
       (db
-        .prepare(`SELECT e.id, e.return_id AS returnId, json_group_array(l.reason_code) AS codes
-            FROM exceptions e JOIN mirakl_return_lines l ON l.return_id = e.return_id
+        .prepare(`SELECT e.id, e.return_id AS returnId, r.commercial_id AS commercialId, json_group_array(l.reason_code) AS codes
+            FROM exceptions e JOIN mirakl_return_lines l ON l.return_id = e.return_id JOIN mirakl_returns r ON r.id = e.return_id
             WHERE e.type = 'UNMAPPED_REASON' AND e.state != 'resolved' GROUP BY e.id`)
-        .all() as { id: number; returnId: string; codes: string }[]).map((r) => ({ ...r, codes: JSON.parse(r.codes) as string[] })),
-    returnLinesWithReasons: (codes: readonly string[]): number =>
-      codes.length === 0 ? 0 : n('SELECT count(*) AS n FROM mirakl_return_lines WHERE reason_code IN (SELECT value FROM json_each(?))', json(codes)),
-    /** Of those lines, the ones with no refund planned yet (their refund will carry the new refund reason). */
-    unrefundedLinesWithReasons: (codes: readonly string[]): number =>
+        .all() as { id: number; returnId: string; commercialId: string; codes: string }[]).map((r) => ({ ...r, codes: JSON.parse(r.codes) as string[] })),
+    /**
+     * Per return, its lines with one of these reason codes and what their returned units are worth (unit price ×
+     * quantity returned, in the order's currency); `onlyUnrefunded` keeps the lines no refund of ours is planned for
+     * yet (their refund will carry the refund reason the mapping gives).
+     */
+    returnsWithReasons: (codes: readonly string[], onlyUnrefunded: boolean): TouchedReturn[] =>
       codes.length === 0
-        ? 0
-        : n(
-            `SELECT count(*) AS n FROM mirakl_return_lines l WHERE l.reason_code IN (SELECT value FROM json_each(?))
-               AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.key = 'refund:' || l.return_id || ':' || l.order_line_id)`,
-            json(codes),
-          ),
+        ? []
+        : (db
+            .prepare(
+              `SELECT l.return_id AS returnId, r.commercial_id AS commercialId, o.currency, count(*) AS lines,
+                  coalesce(sum(ol.price_unit_minor * l.quantity), 0) AS valueMinor
+                FROM mirakl_return_lines l JOIN mirakl_returns r ON r.id = l.return_id
+                LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = l.order_line_id
+                LEFT JOIN mirakl_orders o ON o.order_id = ol.order_id
+                WHERE l.reason_code IN (SELECT value FROM json_each(@codes))
+                  AND (@all = 1 OR NOT EXISTS (SELECT 1 FROM intents i WHERE i.key = 'refund:' || l.return_id || ':' || l.order_line_id))
+                GROUP BY l.return_id, o.currency ORDER BY r.date_created, l.return_id`,
+            )
+            .all({ codes: json(codes), all: onlyUnrefunded ? 0 : 1 }) as TouchedReturn[]),
+    /** Refunds that failed (Mirakl refused them) on lines with these reason codes: a retry sends the refund reason in force. */
+    failedRefundsWithReasons: (codes: readonly string[]): TouchedReturn[] =>
+      codes.length === 0
+        ? []
+        : (db
+            .prepare(
+              `SELECT i.subject AS returnId, r.commercial_id AS commercialId, json_extract(i.payload, '$.currency') AS currency, count(*) AS lines,
+                  coalesce(sum(json_extract(i.payload, '$.amountMinor')), 0) AS valueMinor
+                FROM intents i JOIN mirakl_return_lines l ON l.return_id = i.subject AND l.order_line_id = i.order_line_id
+                JOIN mirakl_returns r ON r.id = i.subject
+                WHERE i.kind = 'mirakl.refund' AND i.state = 'failed' AND l.reason_code IN (SELECT value FROM json_each(?))
+                GROUP BY i.subject, 3 ORDER BY r.date_created, i.subject`,
+            )
+            .all(json(codes)) as TouchedReturn[]),
     /** Returns in these intake stages with a line of one of these reasons. */
     returnsInStagesWithReasons: (stages: readonly string[], codes: readonly string[]): number =>
       codes.length === 0

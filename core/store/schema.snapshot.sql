@@ -109,6 +109,23 @@ CREATE TABLE mirakl_orders (
   synced_at TEXT NOT NULL
 ) STRICT;
 
+-- table: mirakl_reason_reads
+CREATE TABLE mirakl_reason_reads (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  read_at TEXT NOT NULL,
+  reasons INTEGER NOT NULL
+) STRICT;
+
+-- table: mirakl_reasons
+CREATE TABLE mirakl_reasons (
+  type TEXT NOT NULL,
+  code TEXT NOT NULL,
+  label TEXT NOT NULL,
+  is_shop_right INTEGER NOT NULL CHECK (is_shop_right IN (0, 1)),
+  position INTEGER NOT NULL,
+  PRIMARY KEY (type, code)
+) STRICT;
+
 -- table: mirakl_refunds
 CREATE TABLE mirakl_refunds (
   id TEXT PRIMARY KEY,

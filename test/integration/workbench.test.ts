@@ -140,7 +140,11 @@ describe('workbench: core + sync service', () => {
 
     const preview = await call(workbench, 'mappings.preview', { file: 'reasonCodes', text: edited });
     expect(preview.ok).toBe(true);
-    if (preview.ok) expect(preview.affected[0]).toEqual({ description: expect.stringContaining('resolves') as string, count: waiting.length });
+    if (preview.ok) {
+      expect(preview.affected[0]).toMatchObject({ description: expect.stringContaining('resolves') as string, count: waiting.length });
+      // Which returns it lets through, by order number (issue 24).
+      expect(preview.affected[0]?.returns?.total).toBe(new Set(unmapped.rows.map((r) => r.returnId)).size);
+    }
 
     // The windows are told what changed by the writes themselves, once per command (issue 20).
     const announced: string[][] = [];
