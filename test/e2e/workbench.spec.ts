@@ -193,6 +193,8 @@ test('edits a reason mapping and sees the matching UNMAPPED_REASON exception res
   const unmapped = await waitFor('an UNMAPPED_REASON exception', async () => (await call('exceptions.list', { filter: { type: 'UNMAPPED_REASON' }, page: { offset: 0, limit: 1 } })).rows[0]);
   const code = /reason (\S+) has no mapping/.exec(unmapped.cause)?.[1];
   expect(code, `the cause names the unmapped reason: ${unmapped.cause}`).toBeTruthy();
+  // Refund reasons are picked from Mirakl's list (RE01), which the server reads by itself.
+  await waitFor('Mirakl’s reason lists (RE01)', async () => (await call('mappings.reasons', {})).readAt);
 
   await openQueue();
   await page.getByRole('combobox', { name: 'Type', exact: true }).selectOption('UNMAPPED_REASON');
@@ -204,6 +206,7 @@ test('edits a reason mapping and sees the matching UNMAPPED_REASON exception res
   await expect(page.getByRole('tab', { name: 'Reason mappings' })).toHaveAttribute('aria-selected', 'true');
 
   const editor = page.getByTestId('mapping-reasonCodes');
+  await expect(page.getByTestId('reason-lists')).toContainText('Mirakl’s reasons as read on');
   await expect(editor.locator('tbody tr').first()).toBeVisible();
   const rowsBefore = await editor.locator('tbody tr').count();
   expect(rowsBefore).toBeGreaterThan(0);
@@ -212,12 +215,12 @@ test('edits a reason mapping and sees the matching UNMAPPED_REASON exception res
   await editor.getByLabel(`Mirakl return reason, row ${n}`).fill(code ?? '');
   await editor.getByLabel(`ReBound reason text, row ${n}`).fill('Damaged packaging');
   // The refund reason is still empty: the contract's problem is shown at that field.
-  const refund = editor.getByLabel(`Mirakl refund reason code, row ${n}`);
+  const refund = editor.getByLabel(`Mirakl refund reason, row ${n}`);
   await expect(refund).toHaveAttribute('aria-invalid', 'true');
   await expect(editor.locator(`#reasonCodes-${n - 1}-refund-error`)).toBeVisible();
   await expect(editor.getByRole('button', { name: 'Save mapping' })).toBeDisabled();
 
-  await refund.fill('12');
+  await refund.selectOption('12');
   await expect(refund).toHaveAttribute('aria-invalid', 'false');
   const affected = editor.getByTestId('preview-affected');
   await expect(affected).toContainText('exceptions this change resolves');

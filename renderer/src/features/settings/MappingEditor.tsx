@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { MappingFileName, MappingsPreview } from '../../../../core/contract';
 import { LoadError, Loading } from '../../app/EmptyState';
+import { formatMoney } from '../../app/format';
 import { inFileOrder, readRows, writeRows, type Row } from './mapping-doc';
 import { useSettingsStore, type FieldErrors } from './store';
 
@@ -16,6 +17,15 @@ export interface ColumnSpec {
   placeholder?: string;
   options?: { value: string; label: string }[];
   isDisabled?(row: Values): boolean;
+}
+
+/** What a cell may hold, from outside the file (Mirakl's own lists): picked from, or suggested while typing. */
+export interface CellChoices {
+  /** `pick`: a select of these values (a value not among them is shown, flagged); `suggest`: text with suggestions. */
+  mode: 'pick' | 'suggest';
+  options: { value: string; label: string; isDisabled?: boolean }[];
+  /** The first option of a pick while the cell is empty. */
+  prompt?: string;
 }
 
 export interface RowsSpec {
@@ -68,9 +78,25 @@ export function PreviewPanel({ state, saveErrors }: { state: PreviewState; saveE
             {state.result.affected.map((a) => (
               <li key={a.description}>
                 <strong>{a.count}</strong> — {a.description}
+                {a.returns && a.returns.total > 0 && (
+                  <div className="muted small-text" data-testid="preview-returns">
+                    {a.returns.total} return{a.returns.total === 1 ? '' : 's'}: {a.returns.sample.join(', ')}
+                    {a.returns.total > a.returns.sample.length ? ` and ${a.returns.total - a.returns.sample.length} more` : ''}
+                  </div>
+                )}
+                {a.money && a.money.length > 0 && (
+                  <div className="muted small-text" data-testid="preview-money">
+                    {a.money.map((m) => formatMoney(m.amountMinor, m.currency)).join(' + ')}
+                  </div>
+                )}
               </li>
             ))}
           </ul>
+          {state.result.warnings?.map((w) => (
+            <p key={w} className="muted" data-testid="preview-warning">
+              {w}
+            </p>
+          ))}
         </>
       )}
       {state.status === 'done' && !state.result.ok && (
@@ -81,7 +107,7 @@ export function PreviewPanel({ state, saveErrors }: { state: PreviewState; saveE
           <ul className="error" data-testid="preview-problems">
             {state.result.problems.map((p, i) => (
               <li key={`${p.path}-${i}`}>
-                {p.path ? <code>{p.path}</code> : 'file'}: {p.message}
+                {p.where ?? (p.path ? <code>{p.path}</code> : 'The file')}: {p.message}
               </li>
             ))}
           </ul>
@@ -103,7 +129,7 @@ function problemsByPath(state: PreviewState, saveErrors: FieldErrors): FieldErro
   return out;
 }
 
-export function RowsMappingEditor({ spec }: { spec: RowsSpec }) {
+export function RowsMappingEditor({ spec, choices = {} }: { spec: RowsSpec; choices?: Partial<Record<string, CellChoices>> }) {
   const file = useSettingsStore((s) => s.files?.[spec.file]);
   const filesError = useSettingsStore((s) => s.filesError);
   const saveMapping = useSettingsStore((s) => s.saveMapping);
@@ -217,9 +243,28 @@ export function RowsMappingEditor({ spec }: { spec: RowsSpec }) {
                     const id = `${spec.file}-${index}-${c.key}`;
                     const label = `${c.label}, row ${index + 1}`;
                     const disabled = c.isDisabled?.(row.value) ?? false;
+                    const choice = choices[c.key];
+                    const value = row.value[c.key] ?? '';
                     return (
                       <td key={c.key}>
-                        {c.options ? (
+                        {choice?.mode === 'pick' ? (
+                          <select
+                            id={id}
+                            aria-label={label}
+                            value={value}
+                            aria-invalid={Boolean(error)}
+                            aria-describedby={error ? `${id}-error` : undefined}
+                            onChange={(e) => update(at, c.key, e.target.value)}
+                          >
+                            {value === '' && <option value="">{choice.prompt ?? 'Pick one…'}</option>}
+                            {value !== '' && !choice.options.some((o) => o.value === value) && <option value={value}>{value} — not in Mirakl’s list</option>}
+                            {choice.options.map((o) => (
+                              <option key={o.value} value={o.value} disabled={o.isDisabled}>
+                                {o.label}
+                              </option>
+                            ))}
+                          </select>
+                        ) : c.options ? (
                           <select id={id} aria-label={label} value={row.value[c.key] ?? ''} onChange={(e) => update(at, c.key, e.target.value)}>
                             {c.options.map((o) => (
                               <option key={o.value} value={o.value}>
@@ -231,9 +276,10 @@ export function RowsMappingEditor({ spec }: { spec: RowsSpec }) {
                           <input
                             id={id}
                             aria-label={label}
-                            value={row.value[c.key] ?? ''}
+                            value={value}
                             placeholder={c.placeholder}
                             disabled={disabled}
+                            list={choice?.mode === 'suggest' ? `${spec.file}-${c.key}-choices` : undefined}
                             aria-invalid={Boolean(error)}
                             aria-describedby={error ? `${id}-error` : undefined}
                             onChange={(e) => update(at, c.key, e.target.value)}
@@ -267,6 +313,17 @@ export function RowsMappingEditor({ spec }: { spec: RowsSpec }) {
           YAML
           <textarea className="code" value={rawText} onChange={(e) => setRawText(e.target.value)} rows={18} spellCheck={false} />
         </label>
+      )}
+      {Object.entries(choices).map(([key, choice]) =>
+        choice?.mode === 'suggest' ? (
+          <datalist key={key} id={`${spec.file}-${key}-choices`}>
+            {choice.options.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </datalist>
+        ) : null,
       )}
       {mode === 'table' && (
         <div>
@@ -310,7 +367,7 @@ export const reasonSpec: RowsSpec = {
   columns: [
     { key: 'mirakl', label: 'Mirakl return reason', placeholder: 'RETURN_…' },
     { key: 'rebound', label: 'ReBound reason text', placeholder: 'shown at the hub' },
-    { key: 'refund', label: 'Mirakl refund reason code', placeholder: 'e.g. 11' },
+    { key: 'refund', label: 'Mirakl refund reason', placeholder: 'e.g. 11' },
   ],
   toRow: (item) => {
     const r = (item ?? {}) as Record<string, unknown>;
@@ -325,7 +382,7 @@ export const skuSpec: RowsSpec = {
   listKey: 'overrides',
   noun: 'override',
   columns: [
-    { key: 'orderSku', label: 'Returned SKU (order line)', placeholder: 'SKU sold' },
+    { key: 'orderSku', label: 'Returned SKU', placeholder: 'SKU sold on the order line' },
     {
       key: 'target',
       label: 'Restock',

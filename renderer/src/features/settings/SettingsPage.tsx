@@ -1,7 +1,8 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { LoadError, Loading } from '../../app/EmptyState';
+import { formatDateTime } from '../../app/format';
 import { ConnectionsForm } from './ConnectionsForm';
-import { reasonSpec, RowsMappingEditor, skuSpec } from './MappingEditor';
+import { reasonSpec, RowsMappingEditor, skuSpec, type CellChoices } from './MappingEditor';
 import { PolicyForm } from './PolicyForm';
 import { settingsTabs, useSettingsStore } from './store';
 
@@ -45,7 +46,7 @@ export function SettingsPage() {
               How each Mirakl return reason is shown to ReBound’s hub, and which Mirakl refund reason its refund carries. A reason not listed holds its
               return with an “unmapped reason” exception until it is added here.
             </p>
-            <RowsMappingEditor spec={reasonSpec} />
+            <ReasonMappings />
           </>
         )}
         {tab === 'skus' && (
@@ -57,6 +58,45 @@ export function SettingsPage() {
           </>
         )}
       </div>
+    </>
+  );
+}
+
+/** The reason mapping, with Mirakl's own return and refund reasons (RE01) to pick from, by code and label. */
+function ReasonMappings() {
+  const reasons = useSettingsStore((s) => s.reasons);
+  const isReading = useSettingsStore((s) => s.isReadingReasons);
+  const loadReasons = useSettingsStore((s) => s.loadReasons);
+  useEffect(() => {
+    void loadReasons();
+  }, [loadReasons]);
+  const choices = useMemo((): Partial<Record<string, CellChoices>> => {
+    if (!reasons) return {};
+    const returns: CellChoices = {
+      mode: 'suggest',
+      options: reasons.returns.map((r) => ({
+        value: r.code,
+        label: `${r.label}${r.source === 'mirakl' ? ' (Mirakl)' : ''}${r.returnLines ? `, on ${r.returnLines} return line${r.returnLines === 1 ? '' : 's'}` : ''}`,
+      })),
+    };
+    if (reasons.readAt === null) return { mirakl: returns };
+    const refund: CellChoices = {
+      mode: 'pick',
+      prompt: 'Pick a Mirakl refund reason…',
+      options: reasons.refund.map((r) => ({ value: r.code, label: `${r.code} — ${r.label}${r.isShopRight ? '' : ' (operator only)'}`, isDisabled: !r.isShopRight })),
+    };
+    return { mirakl: returns, refund };
+  }, [reasons]);
+  return (
+    <>
+      <p className="muted small-text" data-testid="reason-lists">
+        {reasons?.readAt ? `Mirakl’s reasons as read on ${formatDateTime(reasons.readAt)}.` : 'Mirakl’s reasons have not been read yet: refund reasons are typed, and not checked.'}
+        {reasons?.problem ? ` ${reasons.problem}` : ''}{' '}
+        <button type="button" className="link" disabled={isReading} onClick={() => void loadReasons(true)}>
+          {isReading ? 'Reading…' : 'Read them from Mirakl now'}
+        </button>
+      </p>
+      <RowsMappingEditor spec={reasonSpec} choices={choices} />
     </>
   );
 }

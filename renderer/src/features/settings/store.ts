@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ContractError, Input, MappingFileName, MappingsPreview, Output, SettingsView } from '../../../../core/contract';
+import type { ContractError, Input, MappingFileName, MappingsPreview, Output, ReasonLists, SettingsView } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { useAppStore } from '../../app/store';
 
@@ -24,7 +24,12 @@ interface SettingsState {
   settingsError: ContractError | null;
   files: MappingFiles | null;
   filesError: ContractError | null;
+  /** Mirakl's return and refund reasons (RE01, cached by the server) to pick from in the reason mapping. */
+  reasons: ReasonLists | null;
+  isReadingReasons: boolean;
   load(): Promise<void>;
+  /** Mirakl's lists as the server has them (it reads them from Mirakl when never read or a day old), or read now. */
+  loadReasons(refresh?: boolean): Promise<void>;
   loadMappings(): Promise<void>;
   /** Answers the field errors by path (e.g. `mirakl.baseUrl`), or null when saved. */
   saveConnections(input: Input<'settings.saveConnections'>): Promise<FieldErrors | null>;
@@ -52,11 +57,21 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
   settingsError: null,
   files: null,
   filesError: null,
+  reasons: null,
+  isReadingReasons: false,
 
   load: async () => {
     const result = await api.invoke('settings.get', {});
     set(result.ok ? { settings: result.data, settingsError: null } : { settingsError: result.error });
     await get().loadMappings();
+  },
+
+  loadReasons: async (refresh = false) => {
+    set({ isReadingReasons: true });
+    const result = await api.invoke('mappings.reasons', refresh ? { refresh } : {});
+    set({ isReadingReasons: false });
+    if (result.ok) set({ reasons: result.data });
+    else useAppStore.getState().notifyError(result.error, "Mirakl's reason lists");
   },
 
   loadMappings: async () => {
@@ -105,7 +120,8 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
     const result = await api.invoke('mappings.save', input);
     const app = useAppStore.getState();
     if (!result.ok) {
-      app.notifyError(result.error, 'Mapping not saved');
+      // The message says where, as the table numbers its rows; the per-field issues are shown at their cells.
+      app.notify('error', result.error.code === 'VALIDATION' ? result.error.message : `Mapping not saved: ${result.error.message}`);
       return { errors: fieldErrorsOf(result.error) };
     }
     app.notify('ok', result.data.message);
