@@ -200,6 +200,18 @@ test('opens that evidence bundle read-only: verified banner, its report, its ret
     await expect(grid.locator('.ag-row[row-index="0"] [col-id="commercialId"]')).not.toBeEmpty();
     await expect(page.locator('.grid-status')).toHaveText(/^[\d,]+ returns?$/);
     await shot(page, 'reports-bundle-returns');
+
+    // Nor can anything act on its exceptions (issue 24): no action is shown, rather than buttons then refused.
+    await go(page, 'exceptions', 'Exceptions');
+    const queue = page.getByRole('grid', { name: 'Exception queue' });
+    if ((await queue.count()) > 0) {
+      await queue.locator('tbody tr').first().getByRole('button', { name: /^Open exception/ }).click();
+      const panel = page.getByRole('region', { name: /^Exception \d+:/ });
+      await expect(panel.getByTestId('read-only-actions')).toContainText('read-only');
+      await expect(panel.getByRole('button', { name: /Resolve by hand|Assign|Snooze|Add comment|Reopen/ })).toHaveCount(0);
+      await expect(queue.locator('tbody tr [data-action]')).toHaveCount(0);
+      await shot(page, 'reports-bundle-exceptions');
+    }
     watch.expectNone();
   } finally {
     await page.close();
