@@ -322,7 +322,8 @@ export function createMappingEditor(ports: MappingEditorPorts) {
         throw new AppError(
           'VALIDATION',
           `The ${fileWords[file]} was not saved: ${where}`,
-          checked.problems.map((p) => ({ path: [p.path || '(top level)'], message: p.where ? `${p.where}: ${p.message}` : p.message })),
+          // Per field, for the editor to show at the cell; the message above says where, in the table's words.
+          checked.problems.map((p) => ({ path: [p.path || '(top level)'], message: p.message })),
         );
       }
       const previous = mappings.file(file);
