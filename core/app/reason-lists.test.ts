@@ -36,15 +36,18 @@ describe('reason lists', () => {
     temp.remove();
   });
 
+  const queue = createCommandQueue();
+  /** What was queued (a read behind an answer) has run. */
+  const settled = () => queue.run('test', () => undefined);
   const lists = () => {
     const read: ReadReasons = async () => {
       calls++;
       return answer();
     };
-    return createReasonLists({ repo: createMiraklReasonsRepo(store.db), read: () => (connected ? read : null), clock, queue: createCommandQueue(), log: silentLogger });
+    return createReasonLists({ repo: createMiraklReasonsRepo(store.db), read: () => (connected ? read : null), clock, queue, log: silentLogger });
   };
 
-  it('reads RE01 once, then answers from the store until a day has passed', async () => {
+  it('reads RE01 once, then answers from the store; a day later, reads it again behind its answer', async () => {
     const service = lists();
     const first = await service.current();
     expect(first.refund).toEqual([
@@ -57,10 +60,15 @@ describe('reason lists', () => {
     expect(first.readAt).toBe(new Date(clock.now()).toISOString());
     clock.advance(23 * hour);
     await service.current();
+    await settled();
     expect(calls).toBe(1);
     clock.advance(2 * hour);
-    await service.current();
+    answer = async () => [refund('11', 'Returned by the customer')];
+    // The stored lists answer at once; the new ones are read behind.
+    expect((await service.current()).refund).toHaveLength(2);
+    await settled();
     expect(calls).toBe(2);
+    expect((await service.current()).refund).toEqual([{ code: '11', label: 'Returned by the customer', isShopRight: true }]);
   });
 
   it('keeps the lists read before, offline and when a read fails, and says why', async () => {

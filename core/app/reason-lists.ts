@@ -70,9 +70,10 @@ export function createReasonLists(ports: ReasonListsPorts) {
     view,
 
     /**
-     * The lists, read from Mirakl first when asked to (`refresh`), or when never read or a day old (a failed read is
-     * not retried by itself for ten minutes). Without a Mirakl connection, the stored lists. `onQueue`: the caller
-     * already runs on the command queue.
+     * The lists to check a mapping against. Read from Mirakl first when a person asks (`refresh`) or when they were
+     * never read; when they are a day old, the stored lists answer now and are read again behind this answer, on the
+     * queue, so a preview or a save never waits for Mirakl (a failed read is not retried by itself for ten minutes).
+     * Without a Mirakl connection, the stored lists. `onQueue`: the caller already runs on the command queue.
      */
     async current(options: { refresh?: boolean; onQueue?: boolean } = {}): Promise<ReasonLists> {
       const refresh = options.refresh ?? false;
@@ -85,9 +86,14 @@ export function createReasonLists(ports: ReasonListsPorts) {
         if (refresh || readAt === null) problem = 'No Mirakl connection is running in this app now, so its reason lists cannot be read.';
         return view();
       }
-      // A caller already on the queue (a save) reads in its own turn; waiting for the queue there would wait for itself.
-      if (options.onQueue) await read(reader);
-      else await ports.queue.run('person:mappings.reasons', () => read(reader));
+      const run = () => read(reader);
+      if (refresh || readAt === null) {
+        // A caller already on the queue (a save) reads in its own turn; waiting for the queue there would wait for itself.
+        await (options.onQueue ? run() : ports.queue.run('person:mappings.reasons', run));
+        return view();
+      }
+      lastAttempt = clock.now();
+      void ports.queue.run('mappings.reasons', run);
       return view();
     },
   };
