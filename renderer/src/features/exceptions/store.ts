@@ -170,7 +170,8 @@ export const useExceptionsStore = create<ExceptionsState>((set, get) => {
         cursor: Math.max(0, Math.min(s.cursor, rows.length - 1)),
       }));
       for (const type of new Set(rows.map((r) => r.type))) void get().loadHelp(type);
-      if (rows.length) void get().loadOffers(rows.map((r) => r.id));
+      // What each row offers is asked only while the queue is on screen (the page asks again when it is shown).
+      if (rows.length && useAppStore.getState().section === 'exceptions') void get().loadOffers(rows.map((r) => r.id));
     },
 
     loadOffers: async (ids) => {
@@ -290,16 +291,22 @@ export const useExceptionsStore = create<ExceptionsState>((set, get) => {
   };
 });
 
-// Live: when sync or a colleague changes exceptions, the queue and its counts follow (at most every 2 s); when the
-// calls, units or returns behind them change, so may what each offers.
+// Live: when sync or a colleague changes exceptions, the queue and its counts follow (at most every 2 s), with what
+// each offers. When only the calls, units or returns behind them change, what the open exception offers is asked
+// again (one exception, while the queue is on screen): the rest are asked with the next page, and the server checks
+// again whatever is pressed.
 const refreshLive = throttle(() => {
   const s = useExceptionsStore.getState();
   if (!s.hasLoaded) return;
   void s.load();
   void s.loadCounts();
-  if (s.openId !== null) void s.loadOffers([s.openId]);
 }, 2000);
-const offersDependOn = new Set(['exceptions', 'intents', 'units', 'return_intake', 'stock_increments', 'mirakl_returns', 'mirakl_refunds']);
+const refreshOpenOffers = throttle(() => {
+  const s = useExceptionsStore.getState();
+  if (s.openId !== null && useAppStore.getState().section === 'exceptions') void s.loadOffers([s.openId]);
+}, 2000);
+const offersDependOn = new Set(['intents', 'units', 'return_intake', 'stock_increments', 'mirakl_returns', 'mirakl_refunds']);
 api.on('data.changed', (payload) => {
-  if (payload.tables.some((t) => offersDependOn.has(t))) refreshLive();
+  if (payload.tables.includes('exceptions')) refreshLive();
+  else if (payload.tables.some((t) => offersDependOn.has(t))) refreshOpenOffers();
 });
