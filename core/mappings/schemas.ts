@@ -77,8 +77,21 @@ export const policySchema = z
         reboundPollSeconds: positive,
         stockFlushSeconds: z.number().min(60, 'Mirakl allows STO01 at most once a minute (60 s)'),
         stockStatusSeconds: z.number().min(15, 'Mirakl allows STO02 at most every 15 s'),
+        // Files written before these were settings read as the defaults below.
+        eventDebounceSeconds: z.number().min(0).max(10, 'a notification is acted on within 10 s').default(5),
       })
       .strict(),
+    // Files written before batching and ReBound's budget were settings read as the defaults below.
+    batching: z
+      .object({
+        windowSeconds: z.number().min(0).max(600, 'at most 600 s').describe('how long a stage\'s writes may wait for more to join their call').default(60),
+      })
+      .strict()
+      .default({ windowSeconds: 60 }),
+    rebound: z
+      .object({ callsPerMinute: z.number().int().positive().describe("ReBound's rate limit for this client (its default is 300 a minute)").default(300) })
+      .strict()
+      .default({ callsPerMinute: 300 }),
   })
   .strict();
 export type Policy = z.output<typeof policySchema>;
