@@ -32,3 +32,11 @@ export function createTouched(sweepEveryMs: number) {
 }
 
 export type Touched = ReturnType<typeof createTouched>;
+
+/**
+ * What `planner` should look at now. A context without the engine's memory of what changed (a person's action run
+ * through a domain context, a test) looks at every return in flight, as a sweep does.
+ */
+export function takeTouched(ctx: { touched?: Touched; clock: { now(): number } }, planner: Planner): { all: true } | { all: false; ids: string[] } {
+  return ctx.touched ? ctx.touched.take(planner, ctx.clock.now()) : { all: true };
+}

@@ -12,8 +12,11 @@ import { createEngineContext, type EngineContext } from '../context';
 import { createEngine } from '../engine';
 import type { ReboundApi } from '../rebound-api';
 import { startWebhookReceiver } from '../webhook-receiver';
+import { ApiError } from '../../net/api-error';
+import type { ReturnOrderSnapshot } from '../../ledger/units';
 import { runIntake } from './intake';
 import { refreshOrders } from './mirakl-reads';
+import { syncRebound } from './rebound-sync';
 
 // Issue 22: how the engine paces its reads, against a real SQLite file with the API clients stubbed, on a fake clock:
 // OR11 runs at its budget while orders wait (100 a call, the oldest waiting first), a return backs off only after a
@@ -23,6 +26,7 @@ import { refreshOrders } from './mirakl-reads';
 const second = 1000;
 const minute = 60 * second;
 const iso = (ms: number) => new Date(ms).toISOString();
+const hourMs = 60 * 60 * 1000;
 
 describe('pacing of the engine’s reads', () => {
   let temp: ReturnType<typeof makeTempDir>;
@@ -191,5 +195,106 @@ describe('pacing of the engine’s reads', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  /** A return of ours in flight with its ReBound return order as last read (status, ReBound's updatedAt). */
+  const inReBound = (n: number, status: string, rank: number, updatedAt: number) => {
+    const id = `R-${n}`;
+    const ro = `RO-${n}`;
+    waitingReturn(id, `O-${n}`, clock.now());
+    sql(`UPDATE return_intake SET stage = 'in_flight' WHERE return_id = ?`, id);
+    sql(`INSERT INTO rebound_return_orders (rebound_order_id, client_order_id, return_id, status, status_rank, created_at, updated_at, synced_at, is_open)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`, ro, `O-${n}`, id, status, rank, iso(updatedAt), iso(updatedAt), iso(clock.now()));
+    return ro;
+  };
+  const snapshot = (ro: string, status: string, updatedAt: number): ReturnOrderSnapshot => ({
+    reboundOrderId: ro,
+    clientOrderId: ro.replace('RO', 'O'),
+    status,
+    createdAt: iso(updatedAt),
+    updatedAt: iso(updatedAt),
+    parcels: [],
+    items: [],
+  });
+
+  it('reads, in the same run, the return orders ReBound lists as changed since the last look, and only those', async () => {
+    const before = clock.now() - 10 * minute;
+    const moved = inReBound(1, 'AT_HUB', 3, before);
+    const still = inReBound(2, 'AT_HUB', 3, before);
+    const read: string[] = [];
+    const registeredAt = clock.now();
+    rebound.changedReturnOrders = async () => ({
+      changes: [
+        { reboundOrderId: moved, clientOrderId: 'O-1', status: 'ITEMS_REGISTERED', updatedAt: iso(registeredAt) },
+        // Read before at this very update: nothing new.
+        { reboundOrderId: still, clientOrderId: 'O-2', status: 'AT_HUB', updatedAt: iso(before) },
+        // Not one of ours.
+        { reboundOrderId: 'RO-OTHER', clientOrderId: 'O-X', status: 'PROCESSED', updatedAt: iso(clock.now()) },
+      ],
+      nextPage: null,
+    });
+    rebound.getReturnOrder = async (id: string) => {
+      read.push(id);
+      return snapshot(id, 'ITEMS_REGISTERED', registeredAt);
+    };
+    const result = await syncRebound(ctx);
+    expect(result).toEqual({ refreshed: 1, changed: 1 });
+    expect(read).toEqual([moved]);
+    // The next look starts from the last change seen (less an overlap): the same change is not read twice.
+    read.length = 0;
+    clock.advance(minute);
+    await syncRebound(ctx);
+    expect(read).toEqual([]);
+  });
+
+  it('reads the parcels at the hub every run when ReBound cannot list what changed and no notification reaches us', async () => {
+    const atHub = inReBound(1, 'AT_HUB', 3, clock.now() - hourMs);
+    inReBound(2, 'IN_CARRIER_NETWORK', 2, clock.now() - hourMs);
+    let asked = 0;
+    rebound.changedReturnOrders = async () => {
+      asked++;
+      throw new ApiError('rebound', 'returnOrders.changes', 'rejected', '422 validation_failed clientOrderId is required', 422);
+    };
+    const read: string[] = [];
+    rebound.getReturnOrder = async (id: string) => {
+      read.push(id);
+      return snapshot(id, 'AT_HUB', clock.now() - hourMs);
+    };
+    clock.advance(minute);
+    await syncRebound(ctx);
+    clock.advance(minute);
+    await syncRebound(ctx);
+    expect(read).toEqual([atHub, atHub]);
+    // Asked once: ReBound is asked again for the list a day later, not every run.
+    expect(asked).toBe(1);
+  });
+
+  it('shares ReBound’s budget: reads what moved first, and creates returns only with what is left', async () => {
+    const policy = loadMappings().policy;
+    const perMinute = policy.rebound.callsPerMinute;
+    // Most of this minute's budget is spent already.
+    for (let i = 0; i < perMinute - 3; i++) ctx.reboundCalls.spend(clock.now());
+    const hinted = inReBound(1, 'AT_HUB', 3, clock.now() - hourMs);
+    ctx.repo.recordEvent({ key: 'd-1', source: 'webhook', type: 'trackingUpdate', reboundOrderId: hinted, status: 'itemsRegistered', occurredAt: iso(clock.now()), payload: {}, outcome: 'pending' });
+    rebound.changedReturnOrders = async () => ({ changes: [], nextPage: null });
+    rebound.getReturnOrder = async (id: string) => snapshot(id, 'ITEMS_REGISTERED', clock.now());
+    await syncRebound(ctx);
+    expect(count(`SELECT count(*) AS n FROM rebound_events WHERE outcome = 'pending'`)).toBe(0);
+    // One call left this minute: a create needs two (the look-up first), so intake waits for the next minute.
+    expect(ctx.reboundCalls.left(clock.now())).toBe(1);
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('rebound.createReturn', 'rebound-return:R-9', 'R-9', ?, 'planned', ?, ?)`,
+      JSON.stringify({ returnId: 'R-9', clientOrderId: 'O-9', items: [] }), iso(clock.now()), iso(clock.now()));
+    let looked = 0;
+    rebound.listReturnOrders = async () => {
+      looked++;
+      return [];
+    };
+    await runIntake(ctx);
+    expect(looked).toBe(0);
+    clock.advance(minute);
+    rebound.createReturnOrder = async () => snapshot('RO-9', 'LABEL_ISSUED', clock.now());
+    waitingReturn('R-9', 'O-9', clock.now());
+    await runIntake(ctx);
+    expect(looked).toBe(1);
   });
 });
