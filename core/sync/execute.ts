@@ -98,9 +98,11 @@ export function recordFailure(ctx: EngineContext, intents: Intent[], error: unkn
  */
 export function releaseDue<T>(ctx: EngineContext, kind: string, due: Intent<T>[], max = 100): Intent<T>[] {
   const now = ctx.clock.now();
-  const windowMs = ctx.mappings().policy.batching.windowSeconds * 1000;
+  const { windowSeconds, fillSeconds } = ctx.mappings().policy.batching;
   const { send, heldUntil } =
-    due.length === 0 ? { send: due, heldUntil: null } : releaseBatches(due, { max, now, windowMs, recentlySent: ctx.intents.confirmedSince(kind, now - flowLookbackMs) });
+    due.length === 0
+      ? { send: due, heldUntil: null }
+      : releaseBatches(due, { max, now, windowMs: windowSeconds * 1000, fillWindowMs: fillSeconds * 1000, recentlySent: ctx.intents.confirmedSince(kind, now - flowLookbackMs) });
   if (heldUntil === null) ctx.holds.delete(kind);
   else ctx.holds.set(kind, heldUntil);
   return send;

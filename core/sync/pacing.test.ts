@@ -37,6 +37,19 @@ describe('batchRelease: a stage waits for a fuller call only while more writes a
     expect(batchRelease({ ...base, size: 40, recentlySent: 0 })).toEqual({ send: false, until: t0 + minute });
   });
 
+  it('holds longer, up to the fill window, while the flow would fill the call before it closes', () => {
+    const busy = { ...base, fillWindowMs: 5 * minute };
+    // 20 a minute (accepts in a backlog): 20 waiting now and 100 more expected in five minutes.
+    expect(batchRelease({ ...busy, size: 20, recentlySent: 80 })).toEqual({ send: false, until: t0 + 5 * minute });
+    // Past the short window, still filling: it waits on.
+    expect(batchRelease({ ...busy, size: 60, recentlySent: 80, now: t0 + 3 * minute })).toEqual({ send: false, until: t0 + 5 * minute });
+    // A flow that cannot fill the call within the fill window gets only the short window.
+    expect(batchRelease({ ...busy, size: 2, recentlySent: 20, now: t0 + 30 * second })).toEqual({ send: false, until: t0 + minute });
+    expect(batchRelease({ ...busy, size: 2, recentlySent: 20, now: t0 + 2 * minute })).toEqual({ send: true });
+    // A receipt in a quiet hour still goes at once.
+    expect(batchRelease({ ...busy, size: 1, recentlySent: 1 })).toEqual({ send: true });
+  });
+
   it('never holds when the window is zero', () => {
     expect(batchRelease({ ...base, size: 10, recentlySent: 5000, windowMs: 0 })).toEqual({ send: true });
   });

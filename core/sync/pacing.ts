@@ -6,9 +6,9 @@ import type { Intent } from '../ledger/intents';
 // timers), so a test can drive them call by call.
 //
 // - Write batching. Mirakl's batch writes (RT04, RT21, RT25, RT26, RT27, OR28) carry up to 100 items a call. Items
-//   trickle through a stage, so a stage's writes may wait a short window for more to join their call — but only while
-//   more are coming: a write with nothing behind it goes at once, so a lone receipt is never held for a call that would
-//   not fill anyway.
+//   trickle through a stage, so a stage's writes may wait for more to join their call — but only while more are
+//   coming: a short window while at least one more write is expected in it, a longer one while the call is expected to
+//   fill. A write with nothing behind it goes at once, so a lone receipt is never held for a call that would not fill.
 // - ReBound's rate limit is one window per client (300 calls a minute by default) that every stage shares: each stage
 //   asks how many calls are left before it spends them, so the stages that unblock others can go first.
 
@@ -23,25 +23,28 @@ export interface BatchFacts {
   /** When the oldest waiting write became due. */
   oldestAt: number;
   now: number;
-  /** The longest a write may wait for others to join it. */
+  /** How long a write may wait while at least one more is expected to join it. */
   windowMs: number;
+  /** How long a write may wait while its call is expected to fill (a busy stage: a backlog). */
+  fillWindowMs?: number;
   /** Writes of the same stage sent within the last `lookbackMs`: the flow that fills a batch. */
   recentlySent: number;
   lookbackMs: number;
 }
 
 /**
- * Send now, or wait (until when) for a fuller call. A full call goes at once; an unfull one waits while its oldest
- * write is younger than the window and the stage's recent flow says at least one more write will join it before the
- * window closes.
+ * Send now, or wait (until when) for a fuller call. A full call goes at once. An unfull one waits, from its oldest
+ * write, up to the fill window while the stage's recent flow says the call will fill before it closes, and up to the
+ * (shorter) window while at least one more write will join it before that closes.
  */
 export function batchRelease(b: BatchFacts): { send: true } | { send: false; until: number } {
-  if (b.size <= 0 || b.size >= b.max || b.windowMs <= 0) return { send: true };
-  const until = b.oldestAt + b.windowMs;
-  if (b.now >= until) return { send: true };
+  if (b.size <= 0 || b.size >= b.max) return { send: true };
   const perMs = (b.recentlySent + b.size) / b.lookbackMs;
-  const expected = perMs * (until - b.now);
-  return expected < 1 ? { send: true } : { send: false, until };
+  const fillUntil = b.oldestAt + (b.fillWindowMs ?? 0);
+  if (b.now < fillUntil && b.size + perMs * (fillUntil - b.now) >= b.max) return { send: false, until: fillUntil };
+  const until = b.oldestAt + b.windowMs;
+  if (b.windowMs > 0 && b.now < until && perMs * (until - b.now) >= 1) return { send: false, until };
+  return { send: true };
 }
 
 /** When a due intent became due: planned at its creation, or due again at its retry time. */
@@ -54,7 +57,7 @@ export const dueSince = (intent: Pick<Intent, 'createdAt' | 'nextAttemptAt'>): n
  */
 export function releaseBatches<T extends Pick<Intent, 'createdAt' | 'nextAttemptAt'>>(
   due: T[],
-  facts: { max: number; now: number; windowMs: number; recentlySent: number; lookbackMs?: number },
+  facts: { max: number; now: number; windowMs: number; fillWindowMs?: number; recentlySent: number; lookbackMs?: number },
 ): { send: T[]; heldUntil: number | null } {
   const full = Math.floor(due.length / facts.max) * facts.max;
   const rest = due.slice(full);
@@ -65,6 +68,7 @@ export function releaseBatches<T extends Pick<Intent, 'createdAt' | 'nextAttempt
     oldestAt: Math.min(...rest.map(dueSince)),
     now: facts.now,
     windowMs: facts.windowMs,
+    ...(facts.fillWindowMs !== undefined ? { fillWindowMs: facts.fillWindowMs } : {}),
     recentlySent: facts.recentlySent,
     lookbackMs: facts.lookbackMs ?? flowLookbackMs,
   });
