@@ -4,8 +4,10 @@ import { isoAt } from '../context';
 import { knownReturnStates } from '../../store/mirakl-repo';
 import { ordersNotFound } from './intake';
 
-// Reading Mirakl within its budgets. RT11 is polled by last update at Mirakl's recommended cadence with a short overlap
-// (Mirakl's clocks and replication are not ours); a record unchanged since we stored it is skipped, not saved again.
+// Reading Mirakl within its budgets. RT11 runs at Mirakl's recommended cadence: by creation date for new returns, and,
+// less often, by last update for every change (most of which, in a busy hour, are our own writes coming back), each
+// with a short overlap (Mirakl's clocks and replication are not ours); a record unchanged since we stored it is skipped,
+// not saved again.
 // OR11 may be called once a minute, so one call per minute fetches up to 100 orders, chosen by need: probes of
 // uncertain refunds first, then the orders of waiting returns (the oldest waiting first), then the orders whose refunds
 // we sent and have not seen in Mirakl's ledger, then those of returns still open, stalest first. Only a read that did
@@ -13,6 +15,10 @@ import { ordersNotFound } from './intake';
 
 const overlapMs = 2 * 60_000;
 const cursorKey = 'rt11.last_updated';
+/** The newest date_created read (Mirakl's clock): where the next look for new returns starts. */
+const createdKey = 'rt11.date_created';
+/** When RT11 last read every change (our clock): the look by creation date runs in between. */
+const changesReadKey = 'rt11.changes_read_at';
 
 export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; added: number; quarantined: number }> {
   // Returns last seen in a state we do not know, and returns whose last copy could not be read, are read again by id
@@ -35,9 +41,16 @@ export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; a
     return { seen, added: 0, quarantined };
   }
   const cursor = ctx.cursors.get(cursorKey);
+  const now = ctx.clock.now();
+  const changesReadAt = ctx.cursors.get(changesReadKey);
+  const changesEveryMs = ctx.mappings().policy.cadences.returnsChangesPollSeconds * 1000;
+  const created = ctx.cursors.get(createdKey);
+  const sinceChanges = changesReadAt === null ? Infinity : now - Date.parse(changesReadAt);
+  if (cursor && created && sinceChanges >= 0 && sinceChanges < changesEveryMs) return pollNewReturns(ctx, created);
   const updatedFrom = cursor ? isoAt(Date.parse(cursor) - overlapMs).replace(/\.\d{3}Z$/, 'Z') : undefined;
   let page = await ctx.mirakl.listReturns({ ...(updatedFrom ? { updatedFrom } : {}), limit: 100 });
   let high = cursor;
+  let newest = created;
   let seen = 0;
   let added = 0;
   let quarantined = 0;
@@ -47,12 +60,41 @@ export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; a
     added += taken.added;
     quarantined += taken.quarantined;
     if (taken.high && (!high || taken.high > high)) high = taken.high;
+    if (taken.newest && (!newest || taken.newest > newest)) newest = taken.newest;
     if (!page.next_page_token) break;
     page = await ctx.mirakl.listReturns({ pageToken: page.next_page_token });
   }
   // Only after every page was read: a failure midway re-reads the window next time, which the upserts absorb. A
   // record held aside does not hold the cursor back: it is read again when Mirakl changes it, or by id above.
-  if (high && high !== cursor) ctx.cursors.set(cursorKey, high);
+  ctx.transaction(() => {
+    if (high && high !== cursor) ctx.cursors.set(cursorKey, high);
+    if (newest && newest !== created) ctx.cursors.set(createdKey, newest);
+    ctx.cursors.set(changesReadKey, isoAt(now));
+  });
+  return { seen, added, quarantined };
+}
+
+/**
+ * Between two reads of every change: the returns created since the newest one read (less the overlap). A return whose
+ * creation this misses (Mirakl showing it late) is read by the next read of every change, whose window covers it.
+ */
+async function pollNewReturns(ctx: EngineContext, created: string): Promise<{ seen: number; added: number; quarantined: number }> {
+  const createdFrom = isoAt(Date.parse(created) - overlapMs).replace(/\.\d{3}Z$/, 'Z');
+  let page = await ctx.mirakl.listReturns({ createdFrom, limit: 100 });
+  let newest = created;
+  let seen = 0;
+  let added = 0;
+  let quarantined = 0;
+  for (;;) {
+    const taken = takePage(ctx, page);
+    seen += page.data.length;
+    added += taken.added;
+    quarantined += taken.quarantined;
+    if (taken.newest && taken.newest > newest) newest = taken.newest;
+    if (!page.next_page_token) break;
+    page = await ctx.mirakl.listReturns({ pageToken: page.next_page_token });
+  }
+  if (newest !== created) ctx.cursors.set(createdKey, newest);
   return { seen, added, quarantined };
 }
 
@@ -63,9 +105,11 @@ export async function pollReturns(ctx: EngineContext): Promise<{ seen: number; a
 function takePage(ctx: EngineContext, page: Awaited<ReturnType<EngineContext['mirakl']['listReturns']>>) {
   let added = 0;
   let high: string | undefined;
+  let newest: string | undefined;
   ctx.transaction(() => {
     for (const r of page.data) {
       if (!high || r.last_updated > high) high = r.last_updated;
+      if (!newest || r.date_created > newest) newest = r.date_created;
       // Read again through the overlap, or bumped by none but the fields we do not keep: nothing to save or plan.
       if (ctx.store.isStoredAsOf(r.id, r.last_updated, r.state)) continue;
       // The return and its place in intake are one write: a return stored without it would never be worked on. Every
@@ -78,7 +122,7 @@ function takePage(ctx: EngineContext, page: Awaited<ReturnType<EngineContext['mi
     ctx.quarantine.release('RT11', page.data.map((r) => r.id));
     ctx.quarantine.hold(page.quarantined);
   });
-  return { added, high, quarantined: page.quarantined.length };
+  return { added, high, newest, quarantined: page.quarantined.length };
 }
 
 /** Whether OR11 is the bottleneck now: its last call for orders was full, so more are waiting. */

@@ -3,7 +3,7 @@ import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
 import { silentLogger } from '../../adapters/logger';
 import { loadMappings } from '../../mappings/load';
 import type { MiraklClient } from '../../mirakl/client';
-import type { MiraklOrderDto } from '../../mirakl/schemas';
+import type { MiraklOrderDto, MiraklReturnDto } from '../../mirakl/schemas';
 import { signReboundPayload } from '../../sandbox/rebound/signature';
 import { openStore, type Store } from '../../store/db';
 import { sourceMigrationsDir } from '../../store/paths';
@@ -15,7 +15,7 @@ import { startWebhookReceiver } from '../webhook-receiver';
 import { ApiError } from '../../net/api-error';
 import type { ReturnOrderSnapshot } from '../../ledger/units';
 import { runIntake } from './intake';
-import { refreshOrders } from './mirakl-reads';
+import { pollReturns, refreshOrders } from './mirakl-reads';
 import { syncRebound } from './rebound-sync';
 
 // Issue 22: how the engine paces its reads, against a real SQLite file with the API clients stubbed, on a fake clock:
@@ -296,5 +296,43 @@ describe('pacing of the engine’s reads', () => {
     waitingReturn('R-9', 'O-9', clock.now());
     await runIntake(ctx);
     expect(looked).toBe(1);
+  });
+
+  it('asks RT11 for new returns every 15 minutes and for every change every 30, and skips records it already holds', async () => {
+    const asked: { updatedFrom?: string; createdFrom?: string }[] = [];
+    const record = (id: string, created: number, updated: number): MiraklReturnDto =>
+      ({
+        id,
+        state: 'IN_PROGRESS',
+        order_id: `O-${id}`,
+        order_commercial_id: `C-${id}`,
+        method_code: 'BY_MAIL',
+        date_created: iso(created),
+        last_updated: iso(updated),
+        return_lines: [{ order_line_id: `O-${id}-1`, quantity: 1, reason_code: 'RETURN_PDNT_TOO_SMALL' }],
+      }) as unknown as MiraklReturnDto;
+    const t0 = clock.now();
+    let records = [record('R-1', t0 - hourMs, t0 - hourMs)];
+    mirakl.listReturns = async (params) => {
+      asked.push({ ...(params.updatedFrom ? { updatedFrom: params.updatedFrom } : {}), ...(params.createdFrom ? { createdFrom: params.createdFrom } : {}) });
+      return { data: records, quarantined: [], next_page_token: undefined };
+    };
+    await pollReturns(ctx);
+    const synced = () => (store.db.prepare(`SELECT synced_at FROM mirakl_returns WHERE id = 'R-1'`).get() as { synced_at: string }).synced_at;
+    const firstSync = synced();
+    clock.advance(15 * minute);
+    // A new return, and R-1 read again unchanged.
+    records = [record('R-1', t0 - hourMs, t0 - hourMs), record('R-2', t0 + 10 * minute, t0 + 10 * minute)];
+    const between = await pollReturns(ctx);
+    clock.advance(15 * minute);
+    await pollReturns(ctx);
+    // The look at every change starts from the last one's newest update: the new returns read in between are read
+    // again there (their updates since are what it is for).
+    const from = iso(t0 - hourMs - 2 * minute).replace('.000Z', 'Z');
+    expect(asked).toEqual([{}, { createdFrom: from }, { updatedFrom: from }]);
+    expect(between).toMatchObject({ seen: 2, added: 1 });
+    // Read again unchanged: not saved again.
+    expect(synced()).toBe(firstSync);
+    expect(count('SELECT count(*) AS n FROM return_intake')).toBe(2);
   });
 });
