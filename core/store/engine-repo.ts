@@ -20,6 +20,8 @@ export function createEngineRepo(db: Database, clock: Clock) {
   const iso = (ms: number) => new Date(ms).toISOString();
   // Each statement compiled once (the engine asks these every cycle).
   const stmt = new Map<string, Statement>();
+  // A question about given returns (`json_each(@ids) x CROSS JOIN …`) starts from those ids: CROSS JOIN keeps SQLite from
+  // scanning every return at a stage and looking each up in the list instead.
   const q = (sql: string): Statement => {
     let s = stmt.get(sql);
     if (!s) {
@@ -105,7 +107,7 @@ export function createEngineRepo(db: Database, clock: Clock) {
      * of every return in flight, or of these returns only.
      */
     linesWithUnrefundedUnits: (returnIds: readonly string[] | 'all'): { return_id: string; order_line_id: string }[] =>
-      q(`SELECT DISTINCT l.return_id, l.order_line_id FROM ${returnIds === 'all' ? 'return_intake i' : '(SELECT value AS rid FROM json_each(@ids)) x JOIN return_intake i ON i.return_id = x.rid'}
+      q(`SELECT DISTINCT l.return_id, l.order_line_id FROM ${returnIds === 'all' ? 'return_intake i' : 'json_each(@ids) x CROSS JOIN return_intake i ON i.return_id = x.value'}
            JOIN mirakl_return_lines l ON l.return_id = i.return_id
            JOIN mirakl_returns r ON r.id = i.return_id
            JOIN units u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id AND u.registered_at IS NOT NULL
@@ -138,7 +140,7 @@ export function createEngineRepo(db: Database, clock: Clock) {
      * one, or of these returns only.
      */
     returnsForPushes: (minRank: number, returnIds: readonly string[] | 'all'): { id: string; state: string; ro_rank: number }[] =>
-      q(`SELECT r.id, r.state, o.status_rank AS ro_rank FROM ${returnIds === 'all' ? 'return_intake i' : '(SELECT value AS rid FROM json_each(@ids)) x JOIN return_intake i ON i.return_id = x.rid'}
+      q(`SELECT r.id, r.state, o.status_rank AS ro_rank FROM ${returnIds === 'all' ? 'return_intake i' : 'json_each(@ids) x CROSS JOIN return_intake i ON i.return_id = x.value'}
            JOIN mirakl_returns r ON r.id = i.return_id
            JOIN rebound_return_orders o ON o.return_id = r.id
            WHERE i.stage = 'in_flight' AND o.status_rank >= @minRank
@@ -149,7 +151,7 @@ export function createEngineRepo(db: Database, clock: Clock) {
       }[],
     /** Received returns whose compliance Mirakl confirmed and whose close is not planned yet: every one, or of these. */
     returnsToClose: (returnIds: readonly string[] | 'all'): string[] =>
-      (q(`SELECT r.id FROM ${returnIds === 'all' ? 'return_intake i' : '(SELECT value AS rid FROM json_each(@ids)) x JOIN return_intake i ON i.return_id = x.rid'}
+      (q(`SELECT r.id FROM ${returnIds === 'all' ? 'return_intake i' : 'json_each(@ids) x CROSS JOIN return_intake i ON i.return_id = x.value'}
            JOIN mirakl_returns r ON r.id = i.return_id
            JOIN intents c ON c.key = 'rt26:' || r.id AND c.state = 'confirmed'
            WHERE i.stage = 'in_flight' AND r.state = 'RECEIVED' AND NOT EXISTS (SELECT 1 FROM intents x WHERE x.key = 'rt27:' || r.id)`).all(

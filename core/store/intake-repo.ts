@@ -52,9 +52,11 @@ export function createIntakeRepo(db: Database, clock: Clock) {
   // Only rows that would otherwise wait are written: waking a row already due changes nothing.
   const wake = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND stage IN (${stages})
       AND (next_attempt_at IS NULL OR next_attempt_at > @now)`);
-  const wakeOrder = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE stage = @stage
-      AND return_id IN (SELECT id FROM mirakl_returns WHERE order_id = @orderId) AND (next_attempt_at IS NULL OR next_attempt_at > @now)`);
-  const awaitingOf = db.prepare(`SELECT i.* FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+  // From the order's returns (few) to their intake rows by key, never from every row at the stage.
+  const returnsOfOrder = db.prepare('SELECT id FROM mirakl_returns WHERE order_id = ?');
+  const wakeAt = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND stage = @stage
+      AND (next_attempt_at IS NULL OR next_attempt_at > @now)`);
+  const awaitingOf = db.prepare(`SELECT i.* FROM mirakl_returns r CROSS JOIN return_intake i ON i.return_id = r.id
       WHERE r.order_id = ? AND i.stage = 'awaiting_order'`);
   const setOrderAsk = db.prepare(`UPDATE return_intake SET order_ask_at = @askAt, attempts = @attempts, last_error = @error, updated_at = @now WHERE return_id = @id`);
   const park = db.prepare(`UPDATE return_intake SET next_attempt_at = @next, order_ask_at = CASE WHEN @askNow = 1 THEN NULL ELSE order_ask_at END, last_error = @error,
@@ -98,7 +100,10 @@ export function createIntakeRepo(db: Database, clock: Clock) {
     /** What a parked return waited for happened (a call of ours confirmed, Mirakl changed it): intake looks at it now. */
     wake: (returnId: string): void => void wake.run({ id: returnId, now: iso(clock.now()) }),
     /** Wakes the returns of an order parked at `stage` (its sales order confirmed, the order itself read). */
-    wakeOrder: (orderId: string, stage: 'awaiting_order' | 'sales_order'): void => void wakeOrder.run({ orderId, stage, now: iso(clock.now()) }),
+    wakeOrder(orderId: string, stage: 'awaiting_order' | 'sales_order'): void {
+      const now = iso(clock.now());
+      for (const { id } of returnsOfOrder.all(orderId) as { id: string }[]) wakeAt.run({ id, stage, now });
+    },
     /** The returns of an order still waiting for OR11 to show it. */
     awaitingOrder: (orderId: string): IntakeRow[] => awaitingOf.all(orderId) as IntakeRow[],
     /** When OR11 may next be asked for this return's order (after a read that did not find it). */
