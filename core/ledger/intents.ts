@@ -68,6 +68,9 @@ export function createIntents(db: Database, clock: Clock) {
       UNION ALL
       SELECT * FROM intents WHERE kind = @kind AND state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= @now
     ) ORDER BY id LIMIT @limit`);
+  const firstPlanned = db.prepare(`SELECT created_at FROM intents WHERE kind = ? AND state = 'planned' ORDER BY id LIMIT 1`);
+  const firstRetry = db.prepare(`SELECT min(next_attempt_at) AS at FROM intents WHERE kind = ? AND state = 'failed' AND next_attempt_at IS NOT NULL`);
+  const confirmedSince = db.prepare(`SELECT count(*) AS n FROM intents WHERE kind = ? AND state = 'confirmed' AND updated_at >= ?`);
   const bySubject = db.prepare('SELECT * FROM intents WHERE subject = ? ORDER BY id');
   const inState = db.prepare('SELECT * FROM intents WHERE kind = @kind AND state = @state ORDER BY id LIMIT @limit');
   const setState = db.prepare(`UPDATE intents SET state = @state, next_attempt_at = @nextAttemptAt, last_error = @lastError,
@@ -119,6 +122,15 @@ export function createIntents(db: Database, clock: Clock) {
       return row ? toIntent<P>(row) : undefined;
     },
     due: <P>(kind: string, limit = 100): Intent<P>[] => (due.all({ kind, now: iso(), limit }) as IntentRow[]).map((r) => toIntent<P>(r)),
+    /** When the first intent of a kind waiting to be sent became (or becomes) due; null when none waits. */
+    nextDue(kind: string): number | null {
+      const planned = firstPlanned.get(kind) as { created_at: string } | undefined;
+      const retry = (firstRetry.get(kind) as { at: string | null }).at;
+      const times = [planned ? Date.parse(planned.created_at) : null, retry ? Date.parse(retry) : null].filter((t): t is number => t !== null);
+      return times.length ? Math.min(...times) : null;
+    },
+    /** Intents of a kind confirmed since `since`: a stage's recent flow. */
+    confirmedSince: (kind: string, since: number): number => (confirmedSince.get(kind, new Date(since).toISOString()) as { n: number }).n,
     bySubject: <P>(subject: string): Intent<P>[] => (bySubject.all(subject) as IntentRow[]).map((r) => toIntent<P>(r)),
     inState: <P>(kind: string, state: IntentState, limit = 100): Intent<P>[] =>
       (inState.all({ kind, state, limit }) as IntentRow[]).map((r) => toIntent<P>(r)),

@@ -88,8 +88,23 @@ export const policySchema = z
         reboundPollSeconds: positive,
         stockFlushSeconds: z.number().min(60, 'Mirakl allows STO01 at most once a minute (60 s)'),
         stockStatusSeconds: z.number().min(15, 'Mirakl allows STO02 at most every 15 s'),
+        // Files written before these were settings read as the defaults below.
+        returnsChangesPollSeconds: z.number().min(300, 'Mirakl allows RT11 at most every 5 minutes (300 s)').default(1800),
+        eventDebounceSeconds: z.number().min(0).max(10, 'a notification is acted on within 10 s').default(5),
       })
       .strict(),
+    // Files written before batching and ReBound's budget were settings read as the defaults below.
+    batching: z
+      .object({
+        windowSeconds: z.number().min(0).max(600, 'at most 600 s').describe("how long a stage's writes may wait while more are coming").default(60),
+        fillSeconds: z.number().min(0).max(900, 'at most 900 s').describe("how long a stage's writes may wait while their call would fill").default(300),
+      })
+      .strict()
+      .default({ windowSeconds: 60, fillSeconds: 300 }),
+    rebound: z
+      .object({ callsPerMinute: z.number().int().positive().describe("ReBound's rate limit for this client (its default is 300 a minute)").default(300) })
+      .strict()
+      .default({ callsPerMinute: 300 }),
   })
   .strict();
 export type Policy = z.output<typeof policySchema>;

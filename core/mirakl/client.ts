@@ -161,13 +161,14 @@ export function createMiraklClient(options: MiraklClientOptions) {
 
   return {
     /** RT11, one page. Pass `pageToken` for the next page: the token carries the original filters. */
-    async listReturns(params: { updatedFrom?: string; pageToken?: string; limit?: number; returnIds?: string[] }) {
+    async listReturns(params: { updatedFrom?: string; createdFrom?: string; pageToken?: string; limit?: number; returnIds?: string[] }) {
       const query = new URLSearchParams();
       if (params.pageToken) query.set('page_token', params.pageToken);
       else {
         query.set('limit', String(params.limit ?? 100));
         query.set('sort', 'date_created,ASC');
         if (params.updatedFrom) query.set('return_last_updated_from', params.updatedFrom);
+        if (params.createdFrom) query.set('return_creation_date_from', params.createdFrom);
         for (const id of params.returnIds ?? []) query.append('return_id', id);
       }
       const res = await call({ operation: 'RT11', method: 'GET', path: '/api/returns', query, isContinuation: Boolean(params.pageToken) });

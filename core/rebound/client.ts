@@ -4,6 +4,8 @@ import { ApiError, isApiError } from '../net/api-error';
 import type { HttpResponse } from '../net/http';
 import {
   returnEventsSchema,
+  returnOrderChangeSchema,
+  returnOrderChangesSchema,
   returnOrderListSchema,
   returnOrderSchema,
   salesOrderSchema,
@@ -192,6 +194,21 @@ export function createReboundClient(options: ReboundClientOptions) {
       const [unreadable] = read.quarantined;
       if (unreadable) throw new ApiError('rebound', 'returnOrders.list', 'invalid_response', unreadable.problem, res.status, undefined, unreadable);
       return read.records;
+    },
+
+    /**
+     * One page of the return orders changed since `updatedFrom` (NOTES §6.2, a modelled endpoint), oldest change first. An
+     * entry that cannot be read is left out: it names no return order to read, and the next look's overlap sees it again.
+     */
+    async changedReturnOrders(updatedFrom: string, page = 1) {
+      const query = new URLSearchParams({ updatedFrom, page: String(page) });
+      const res = await call({ operation: 'returnOrders.changes', method: 'GET', path: '/return-orders', query });
+      const answer = parseJson(ctx, 'returnOrders.changes', res, returnOrderChangesSchema);
+      const read = readRecords('returnOrders.changes', 'changed return order', answer.returnOrders, returnOrderChangeSchema, (r) => rawId(r, 'reboundOrderId'));
+      return {
+        changes: read.records.map((c) => ({ reboundOrderId: c.reboundOrderId, clientOrderId: c.clientOrderId ?? null, status: c.status, updatedAt: c.updatedAt })),
+        nextPage: answer.nextPage ?? null,
+      };
     },
 
     getReturnOrder: (reboundOrderId: string) =>

@@ -128,6 +128,16 @@ export type ReboundReturnOrderDto = z.output<typeof returnOrderSchema>;
 /** Each return order of a list is read on its own (readRecords). */
 export const returnOrderListSchema = z.object({ returnOrders: z.array(z.unknown()) });
 
+/** One entry of the list of changed return orders (NOTES §6.2: ids, status and updatedAt, no items). */
+export const returnOrderChangeSchema = z.object({
+  reboundOrderId: z.string(),
+  clientOrderId: optionalText,
+  status: z.string(),
+  updatedAt: date,
+});
+/** A page of changed return orders; `nextPage` is absent or null on the last page. */
+export const returnOrderChangesSchema = z.object({ returnOrders: z.array(z.unknown()), nextPage: z.number().int().positive().nullish() });
+
 export const returnEventSchema = z.object({
   eventId: optionalText,
   status: z.string(),

@@ -20,6 +20,8 @@ export function createEngineRepo(db: Database, clock: Clock) {
   const iso = (ms: number) => new Date(ms).toISOString();
   // Each statement compiled once (the engine asks these every cycle).
   const stmt = new Map<string, Statement>();
+  // A question about given returns (`json_each(@ids) x CROSS JOIN …`) starts from those ids: CROSS JOIN keeps SQLite from
+  // scanning every return at a stage and looking each up in the list instead.
   const q = (sql: string): Statement => {
     let s = stmt.get(sql);
     if (!s) {
@@ -38,29 +40,41 @@ export function createEngineRepo(db: Database, clock: Clock) {
       ),
 
     // ---- OR11 -------------------------------------------------------------------------------------------------
-    /** Orders of refunds whose outcome is unknown: the probe that must precede any retry. */
-    ordersOfUncertainRefunds: (limit: number): string[] =>
-      (q(`SELECT DISTINCT l.order_id FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
-           WHERE i.kind = 'mirakl.refund' AND i.state = 'uncertain' ORDER BY i.id LIMIT ?`).all(limit) as { order_id: string }[]).map((r) => r.order_id),
-    /** Orders of new returns not stored yet, whose wait is due. */
+    /** Orders of refunds whose outcome is unknown (the probe that must precede any retry), with when each became so. */
+    ordersOfUncertainRefunds: (limit: number): { order_id: string; since: string }[] =>
+      q(`SELECT l.order_id, max(i.updated_at) AS since FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
+           WHERE i.kind = 'mirakl.refund' AND i.state = 'uncertain' GROUP BY l.order_id ORDER BY min(i.id) LIMIT ?`).all(limit) as { order_id: string; since: string }[],
+    /**
+     * Orders of returns waiting for theirs that OR11 may be asked for now: never asked yet, or due again after a read that
+     * did not find them. The oldest waiting first (first seen, then requested).
+     */
     ordersAwaited: (limit: number): string[] =>
-      (q(`SELECT DISTINCT r.order_id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+      (q(`SELECT r.order_id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
            LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
-           WHERE i.stage = 'awaiting_order' AND o.order_id IS NULL AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= ?)
-           ORDER BY i.next_attempt_at, r.date_created LIMIT ?`).all(iso(clock.now()), limit) as { order_id: string }[]).map((r) => r.order_id),
-    /** Orders with refunds not REFUNDED yet, or confirmed by us but not in the ledger yet, not read since `staleBefore`. */
+           WHERE i.stage = 'awaiting_order' AND (i.order_ask_at IS NULL OR i.order_ask_at <= ?) AND o.order_id IS NULL
+           GROUP BY r.order_id ORDER BY min(r.first_seen_at), min(r.date_created), r.order_id LIMIT ?`).all(iso(clock.now()), limit) as { order_id: string }[]).map(
+        (r) => r.order_id,
+      ),
+    /**
+     * Orders whose refunds must be seen in Mirakl's ledger: a refund we sent that the ledger does not show yet (read as
+     * soon as the refund is confirmed, then every `staleBefore`), or one Mirakl has not paid yet (every `staleBefore`).
+     * Stalest first. A read stamped the very moment a refund was confirmed may have preceded it in that cycle: not enough.
+     */
     ordersWithRefundsInFlight: (staleBefore: number, recentSince: number, limit: number): string[] =>
-      (q(`SELECT order_id FROM (
-             SELECT l.order_id FROM mirakl_refunds f JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id
+      (q(`SELECT w.order_id FROM (
+             SELECT l.order_id, NULL AS since FROM mirakl_refunds f JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id
                WHERE f.refund_state != 'REFUNDED'
-             UNION
-             SELECT l.order_id FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
+             UNION ALL
+             SELECT l.order_id, i.updated_at AS since FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
                WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND i.updated_at >= @recent
                  AND NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = i.refund_id)
-           ) AS waiting
-           LEFT JOIN sync_cursors c ON c.feed = 'or11:' || waiting.order_id
-           WHERE c.value IS NULL OR c.value <= @stale
-           ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), recent: iso(recentSince), limit }) as { order_id: string }[]).map((r) => r.order_id),
+           ) AS w
+           LEFT JOIN sync_cursors c ON c.feed = 'or11:' || w.order_id
+           GROUP BY w.order_id
+           HAVING max(c.updated_at) IS NULL OR max(c.updated_at) <= @stale OR max(c.updated_at) <= max(w.since)
+           ORDER BY max(c.updated_at) LIMIT @limit`).all({ stale: iso(staleBefore), recent: iso(recentSince), limit }) as { order_id: string }[]).map(
+        (r) => r.order_id,
+      ),
     /**
      * Orders of returns still on their way, or finished since `watchedSince`, not read since `staleBefore`: refunds
      * made outside the bridge (the back office, on top of ours) show there, also after the return closed.
@@ -68,7 +82,8 @@ export function createEngineRepo(db: Database, clock: Clock) {
     ordersOfOpenReturns: (staleBefore: number, watchedSince: number, limit: number): string[] =>
       (q(`SELECT DISTINCT r.order_id AS order_id FROM mirakl_returns r JOIN return_intake i ON i.return_id = r.id
              LEFT JOIN sync_cursors c ON c.feed = 'or11:' || r.order_id
-             WHERE (i.stage NOT IN ('awaiting_order', 'done', 'skipped') OR (i.stage = 'done' AND i.updated_at >= @watched))
+             WHERE (i.stage IN ('blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label', 'in_flight')
+                 OR (i.stage = 'done' AND i.updated_at >= @watched))
                AND (c.value IS NULL OR c.value <= @stale)
              ORDER BY c.value LIMIT @limit`).all({ stale: iso(staleBefore), watched: iso(watchedSince), limit }) as { order_id: string }[]).map((r) => r.order_id),
     /** This order's refund ledger was read by an OR11 call asked for at `askedAt`. */
@@ -80,20 +95,28 @@ export function createEngineRepo(db: Database, clock: Clock) {
       const row = q('SELECT updated_at FROM sync_cursors WHERE feed = ?').get(`or11:${orderId}`) as { updated_at: string } | undefined;
       return row ? Date.parse(row.updated_at) : null;
     },
+    /** The returns of an order. */
+    returnsOfOrder: (orderId: string): string[] =>
+      (q('SELECT id FROM mirakl_returns WHERE order_id = ?').all(orderId) as { id: string }[]).map((r) => r.id),
     orderCurrency: (orderId: string): string | null =>
       (q('SELECT currency FROM mirakl_orders WHERE order_id = ?').get(orderId) as { currency: string } | undefined)?.currency ?? null,
 
     // ---- refunds ----------------------------------------------------------------------------------------------
-    /** Return lines in flight, told to Mirakl as received, with a unit ReBound registered that no refund intent covers. */
-    linesWithUnrefundedUnits: (): { return_id: string; order_line_id: string }[] =>
-      q(`SELECT DISTINCT l.return_id, l.order_line_id FROM return_intake i
+    /**
+     * Return lines in flight, told to Mirakl as received, with a unit ReBound registered that no refund intent covers:
+     * of every return in flight, or of these returns only.
+     */
+    linesWithUnrefundedUnits: (returnIds: readonly string[] | 'all'): { return_id: string; order_line_id: string }[] =>
+      q(`SELECT DISTINCT l.return_id, l.order_line_id FROM ${returnIds === 'all' ? 'return_intake i' : 'json_each(@ids) x CROSS JOIN return_intake i ON i.return_id = x.value'}
            JOIN mirakl_return_lines l ON l.return_id = i.return_id
            JOIN mirakl_returns r ON r.id = i.return_id
            JOIN units u ON u.return_id = l.return_id AND u.order_line_id = l.order_line_id AND u.registered_at IS NOT NULL
            LEFT JOIN intents rcv ON rcv.key = 'rt25:' || i.return_id
            WHERE i.stage = 'in_flight' AND (rcv.state = 'confirmed' OR r.state IN ('RECEIVED', 'CLOSED'))
              AND NOT EXISTS (SELECT 1 FROM intents f, json_each(f.payload, '$.units') j
-                             WHERE f.subject = l.return_id AND f.kind = 'mirakl.refund' AND j.value = u.id)`).all() as { return_id: string; order_line_id: string }[],
+                             WHERE f.subject = l.return_id AND f.kind = 'mirakl.refund' AND j.value = u.id)`).all(
+        returnIds === 'all' ? {} : { ids: JSON.stringify(returnIds) },
+      ) as { return_id: string; order_line_id: string }[],
     /** Ids of every refund intent of an order line, whatever its return, oldest first. */
     refundIntentIdsOfLine: (orderLineId: string): number[] =>
       (q(`SELECT id FROM intents WHERE kind = 'mirakl.refund' AND order_line_id = ? ORDER BY id`).all(orderLineId) as { id: number }[]).map((r) => r.id),
@@ -112,24 +135,34 @@ export function createEngineRepo(db: Database, clock: Clock) {
       ),
 
     // ---- Mirakl status pushes ---------------------------------------------------------------------------------
-    /** Returns in flight whose ReBound return order has reached `minRank` and whose compliance is not planned yet. */
-    returnsForPushes: (minRank: number): { id: string; state: string; ro_rank: number }[] =>
-      q(`SELECT r.id, r.state, o.status_rank AS ro_rank FROM return_intake i
+    /**
+     * Returns in flight whose ReBound return order has reached `minRank` and whose compliance is not planned yet: every
+     * one, or of these returns only.
+     */
+    returnsForPushes: (minRank: number, returnIds: readonly string[] | 'all'): { id: string; state: string; ro_rank: number }[] =>
+      q(`SELECT r.id, r.state, o.status_rank AS ro_rank FROM ${returnIds === 'all' ? 'return_intake i' : 'json_each(@ids) x CROSS JOIN return_intake i ON i.return_id = x.value'}
            JOIN mirakl_returns r ON r.id = i.return_id
            JOIN rebound_return_orders o ON o.return_id = r.id
-           WHERE i.stage = 'in_flight' AND o.status_rank >= ?
-             AND NOT EXISTS (SELECT 1 FROM intents c WHERE c.key = 'rt26:' || r.id)`).all(minRank) as { id: string; state: string; ro_rank: number }[],
-    /** Received returns whose compliance Mirakl confirmed and whose close is not planned yet. */
-    returnsToClose: (): string[] =>
-      (q(`SELECT r.id FROM return_intake i JOIN mirakl_returns r ON r.id = i.return_id
+           WHERE i.stage = 'in_flight' AND o.status_rank >= @minRank
+             AND NOT EXISTS (SELECT 1 FROM intents c WHERE c.key = 'rt26:' || r.id)`).all({ minRank, ...(returnIds === 'all' ? {} : { ids: JSON.stringify(returnIds) }) }) as {
+        id: string;
+        state: string;
+        ro_rank: number;
+      }[],
+    /** Received returns whose compliance Mirakl confirmed and whose close is not planned yet: every one, or of these. */
+    returnsToClose: (returnIds: readonly string[] | 'all'): string[] =>
+      (q(`SELECT r.id FROM ${returnIds === 'all' ? 'return_intake i' : 'json_each(@ids) x CROSS JOIN return_intake i ON i.return_id = x.value'}
+           JOIN mirakl_returns r ON r.id = i.return_id
            JOIN intents c ON c.key = 'rt26:' || r.id AND c.state = 'confirmed'
-           WHERE i.stage = 'in_flight' AND r.state = 'RECEIVED' AND NOT EXISTS (SELECT 1 FROM intents x WHERE x.key = 'rt27:' || r.id)`).all() as { id: string }[]).map(
+           WHERE i.stage = 'in_flight' AND r.state = 'RECEIVED' AND NOT EXISTS (SELECT 1 FROM intents x WHERE x.key = 'rt27:' || r.id)`).all(
+        returnIds === 'all' ? {} : { ids: JSON.stringify(returnIds) },
+      ) as { id: string }[]).map(
         (r) => r.id,
       ),
     /** Closes not confirmed although RT11 shows the return CLOSED (a close whose answer was lost). */
     closesSeenDone: (): { intent: number; id: string }[] =>
       q(`SELECT i.id AS intent, r.id FROM intents i JOIN mirakl_returns r ON r.id = i.subject
-           WHERE i.kind = 'mirakl.close' AND i.state != 'confirmed' AND r.state = 'CLOSED'`).all() as { intent: number; id: string }[],
+           WHERE i.kind = 'mirakl.close' AND i.state IN ('planned', 'failed', 'uncertain') AND r.state = 'CLOSED'`).all() as { intent: number; id: string }[],
 
     // ---- ReBound ----------------------------------------------------------------------------------------------
     /** Records a ReBound event once per key; false when that key was already recorded. */
@@ -152,10 +185,25 @@ export function createEngineRepo(db: Database, clock: Clock) {
     /** The return order was read back: every notification that pointed at it has been acted on. */
     markEventsApplied: (reboundOrderId: string): void =>
       void q(`UPDATE rebound_events SET outcome = 'applied' WHERE rebound_order_id = ? AND outcome = 'pending'`).run(reboundOrderId),
-    /** Return orders a notification told us about and we have not read back since. */
+    /** Return orders a notification (or a look at what changed) told us about and we have not read back since, oldest first. */
     hintedReturnOrders: (limit: number): string[] =>
-      (q(`SELECT DISTINCT e.rebound_order_id AS id FROM rebound_events e JOIN rebound_return_orders o ON o.rebound_order_id = e.rebound_order_id
-           WHERE e.outcome = 'pending' LIMIT ?`).all(limit) as { id: string }[]).map((r) => r.id),
+      (q(`SELECT e.rebound_order_id AS id FROM rebound_events e JOIN rebound_return_orders o ON o.rebound_order_id = e.rebound_order_id
+           WHERE e.outcome = 'pending' GROUP BY e.rebound_order_id ORDER BY min(e.received_at), e.rebound_order_id LIMIT ?`).all(limit) as { id: string }[]).map((r) => r.id),
+    /** Open return orders at one status (e.g. at the hub, about to be registered), not read since `before`, stalest first. */
+    returnOrdersAtRank: (rank: number, before: number, limit: number): string[] =>
+      (q(`SELECT rebound_order_id AS id FROM rebound_return_orders WHERE status_rank = ? AND is_open = 1 AND synced_at <= ? ORDER BY synced_at LIMIT ?`).all(
+        rank,
+        iso(before),
+        limit,
+      ) as { id: string }[]).map((r) => r.id),
+    /** What we last read of a return order: ReBound's updatedAt and status then, and our return. */
+    returnOrderAsRead: (reboundOrderId: string): { return_id: string; updated_at: string; status: string } | undefined =>
+      q('SELECT return_id, updated_at, status FROM rebound_return_orders WHERE rebound_order_id = ?').get(reboundOrderId) as
+        | { return_id: string; updated_at: string; status: string }
+        | undefined,
+    /** The earliest creation among open return orders: where a first look at what changed in ReBound starts. */
+    earliestOpenReturnOrder: (): string | null =>
+      (q('SELECT min(created_at) AS at FROM rebound_return_orders WHERE is_open = 1').get() as { at: string | null }).at,
     /** Open return orders not read since `before`, stalest first. */
     staleReturnOrders: (before: number, limit: number): string[] =>
       (q(`SELECT rebound_order_id AS id FROM rebound_return_orders WHERE is_open = 1 AND synced_at <= ? ORDER BY synced_at LIMIT ?`).all(iso(before), limit) as { id: string }[]).map(

@@ -19,12 +19,21 @@ export function createFeedsRepo(db: Database) {
     ON CONFLICT (feed) DO UPDATE SET label = excluded.label, cadence_seconds = excluded.cadence_seconds`);
   const recordRun = db.prepare(`UPDATE feeds SET last_run_at = @now, next_run_at = @next,
     last_success_at = CASE WHEN @error IS NULL THEN @now ELSE last_success_at END, last_error = @error WHERE feed = @feed`);
-  const schedule = db.prepare('SELECT next_run_at, is_paused FROM feeds WHERE feed = ?');
+  const schedule = db.prepare('SELECT next_run_at, is_paused, last_run_at, last_error FROM feeds WHERE feed = ?');
+  const runBy = db.prepare('UPDATE feeds SET next_run_at = @at WHERE feed = @feed AND (next_run_at IS NULL OR next_run_at > @at)');
+  const setNext = db.prepare('UPDATE feeds SET next_run_at = @at WHERE feed = @feed');
+  const nextRuns = db.prepare('SELECT min(next_run_at) AS at FROM feeds WHERE is_paused = 0 AND cadence_seconds > 0');
   return {
-    /** When the feed may run next, and whether a person paused it. */
-    schedule: (feed: string): { nextRunAt: string | null; isPaused: boolean } => {
-      const row = schedule.get(feed) as { next_run_at: string | null; is_paused: number } | undefined;
-      return { nextRunAt: row?.next_run_at ?? null, isPaused: row?.is_paused === 1 };
+    /** A run has begun: its next one is at `at`, unless something brings that forward meanwhile (runBy). */
+    beginRun: (feed: string, at: string): void => void setNext.run({ feed, at }),
+    /** The feed runs no later than `at` (something it should act on happened); a sooner run is kept. */
+    runBy: (feed: string, at: string): void => void runBy.run({ feed, at }),
+    /** The earliest next run of the feeds that run on a cadence (the others run in every cycle). */
+    earliestNextRun: (): string | null => (nextRuns.get() as { at: string | null }).at,
+    /** When the feed may run next, whether a person paused it, and how its last run went. */
+    schedule: (feed: string): { nextRunAt: string | null; isPaused: boolean; lastRunAt: string | null; lastError: string | null } => {
+      const row = schedule.get(feed) as { next_run_at: string | null; is_paused: number; last_run_at: string | null; last_error: string | null } | undefined;
+      return { nextRunAt: row?.next_run_at ?? null, isPaused: row?.is_paused === 1, lastRunAt: row?.last_run_at ?? null, lastError: row?.last_error ?? null };
     },
     /** A run of the feed ended, with its error if it failed, and when it is due again. */
     recordRun: (feed: string, at: string, next: string, error: string | null): void => void recordRun.run({ feed, now: at, next, error }),

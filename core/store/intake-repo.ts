@@ -2,7 +2,8 @@ import type { Database } from 'better-sqlite3';
 import type { Clock } from '../ports';
 
 // Where each Mirakl return stands on its way into ReBound (return_intake): one row per return, written with it
-// (see queue()). Stages wait with a due time; the oldest due are taken first.
+// (see queue()). Stages wait with a due time; the oldest due are taken first. A return waiting on something else (its
+// order in OR11, a call of ours) is parked and woken by what it waits for, so a cycle looks only at what changed.
 
 export type IntakeStage = 'awaiting_order' | 'blocked' | 'awaiting_acceptance' | 'sales_order' | 'create_return' | 'push_label' | 'in_flight' | 'done' | 'skipped';
 
@@ -12,8 +13,12 @@ export interface IntakeRow {
   attempts: number;
   next_attempt_at: string | null;
   order_wait_until: string | null;
+  order_ask_at: string | null;
   rebound_order_id: string | null;
 }
+
+/** The stages before the return is in ReBound with its label pushed: where intake still has work. */
+export const preFlightStages = ['awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label'] as const;
 
 export interface StoredOrderRow {
   order_id: string;
@@ -39,9 +44,23 @@ export function createIntakeRepo(db: Database, clock: Clock) {
       updated_at = @now WHERE return_id = @id`);
   const due = db.prepare(`SELECT * FROM return_intake WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label')
       AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at IS NOT NULL, next_attempt_at, return_id LIMIT ?`);
+  const firstDue = db.prepare('SELECT next_attempt_at FROM return_intake WHERE stage = ? ORDER BY next_attempt_at LIMIT 1');
   const setWaitUntil = db.prepare('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?');
-  const adopted = db.prepare(`UPDATE return_intake SET rebound_order_id = ?, stage = 'push_label', updated_at = ? WHERE return_id = ?`);
-  const moveTo = db.prepare('UPDATE return_intake SET stage = ?, updated_at = ? WHERE return_id = ?');
+  const adopted = db.prepare(`UPDATE return_intake SET rebound_order_id = ?, stage = 'push_label', next_attempt_at = ?, updated_at = ? WHERE return_id = ?`);
+  const moveTo = db.prepare('UPDATE return_intake SET stage = ?, updated_at = ? WHERE return_id = ? AND stage != ?');
+  const stages = preFlightStages.map((st) => `'${st}'`).join(', ');
+  // Only rows that would otherwise wait are written: waking a row already due changes nothing.
+  const wake = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND stage IN (${stages})
+      AND (next_attempt_at IS NULL OR next_attempt_at > @now)`);
+  // From the order's returns (few) to their intake rows by key, never from every row at the stage.
+  const returnsOfOrder = db.prepare('SELECT id FROM mirakl_returns WHERE order_id = ?');
+  const wakeAt = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND stage = @stage
+      AND (next_attempt_at IS NULL OR next_attempt_at > @now)`);
+  const awaitingOf = db.prepare(`SELECT i.* FROM mirakl_returns r CROSS JOIN return_intake i ON i.return_id = r.id
+      WHERE r.order_id = ? AND i.stage = 'awaiting_order'`);
+  const setOrderAsk = db.prepare(`UPDATE return_intake SET order_ask_at = @askAt, attempts = @attempts, last_error = @error, updated_at = @now WHERE return_id = @id`);
+  const park = db.prepare(`UPDATE return_intake SET next_attempt_at = @next, order_ask_at = CASE WHEN @askNow = 1 THEN NULL ELSE order_ask_at END, last_error = @error,
+      updated_at = @now WHERE return_id = @id`);
   const order = db.prepare('SELECT * FROM mirakl_orders WHERE order_id = ?');
   const orderLines = db.prepare('SELECT * FROM mirakl_order_lines WHERE order_id = ? ORDER BY order_line_id');
   const claimedReturnOrders = db.prepare('SELECT rebound_order_id FROM rebound_return_orders WHERE client_order_id = ?');
@@ -51,6 +70,17 @@ export function createIntakeRepo(db: Database, clock: Clock) {
     queue: (returnId: string): void => void queue.run(returnId, iso(clock.now())),
     /** Returns whose stage is due, oldest due first and those never tried before all. */
     due: (limit: number): IntakeRow[] => due.all(iso(clock.now()), limit) as IntakeRow[],
+    /** When the first return intake has work for becomes due (now, if one is due already); null when none waits. */
+    nextDue(): number | null {
+      let first: number | null = null;
+      for (const stage of preFlightStages) {
+        const row = firstDue.get(stage) as { next_attempt_at: string | null } | undefined;
+        if (!row) continue;
+        const at = row.next_attempt_at === null ? clock.now() : Date.parse(row.next_attempt_at);
+        first = first === null ? at : Math.min(first, at);
+      }
+      return first;
+    },
     /** A stage with its due time (now, unless given: due again but behind every return that waited longer). */
     setStage(returnId: string, stage: IntakeStage, extra: { nextAttemptAt?: number | null; error?: string | null; attempts?: number } = {}): void {
       setStage.run({
@@ -63,10 +93,28 @@ export function createIntakeRepo(db: Database, clock: Clock) {
       });
     },
     setOrderWaitUntil: (returnId: string, until: number): void => void setWaitUntil.run(iso(until), returnId),
-    /** The return order ReBound holds for this return is now ours: its label goes to Mirakl next. */
-    adopted: (returnId: string, reboundOrderId: string): void => void adopted.run(reboundOrderId, iso(clock.now()), returnId),
+    /** The return order ReBound holds for this return is now ours: its label goes to Mirakl next (at once). */
+    adopted: (returnId: string, reboundOrderId: string): void => void adopted.run(reboundOrderId, iso(clock.now()), iso(clock.now()), returnId),
     /** Past the label: ReBound and Mirakl carry it from here ('in_flight'), or it is finished ('done'). */
-    moveTo: (returnId: string, stage: 'in_flight' | 'done'): void => void moveTo.run(stage, iso(clock.now()), returnId),
+    moveTo: (returnId: string, stage: 'in_flight' | 'done'): void => void moveTo.run(stage, iso(clock.now()), returnId, stage),
+    /** What a parked return waited for happened (a call of ours confirmed, Mirakl changed it): intake looks at it now. */
+    wake: (returnId: string): void => void wake.run({ id: returnId, now: iso(clock.now()) }),
+    /** Wakes the returns of an order parked at `stage` (its sales order confirmed, the order itself read). */
+    wakeOrder(orderId: string, stage: 'awaiting_order' | 'sales_order'): void {
+      const now = iso(clock.now());
+      for (const { id } of returnsOfOrder.all(orderId) as { id: string }[]) wakeAt.run({ id, stage, now });
+    },
+    /** The returns of an order still waiting for OR11 to show it. */
+    awaitingOrder: (orderId: string): IntakeRow[] => awaitingOf.all(orderId) as IntakeRow[],
+    /** When OR11 may next be asked for this return's order (after a read that did not find it). */
+    setOrderAsk: (returnId: string, askAt: number, attempts: number, error: string): void =>
+      void setOrderAsk.run({ id: returnId, askAt: iso(askAt), attempts, error, now: iso(clock.now()) }),
+    /**
+     * Parks a return at its stage until `until` (or until something wakes it). `askOrderNow` also puts its order back
+     * at the head of OR11's queue (a person asked to retry, or its wait ran out).
+     */
+    park: (returnId: string, until: number, options: { error?: string | null; askOrderNow?: boolean } = {}): void =>
+      void park.run({ id: returnId, next: iso(until), askNow: options.askOrderNow ? 1 : 0, error: options.error ?? null, now: iso(clock.now()) }),
     order: (orderId: string): StoredOrderRow | undefined => order.get(orderId) as StoredOrderRow | undefined,
     orderLines: (orderId: string): StoredOrderLineRow[] => orderLines.all(orderId) as StoredOrderLineRow[],
     /** Return orders of this client order already linked to one of our returns. */

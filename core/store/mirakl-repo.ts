@@ -77,6 +77,8 @@ export function createMiraklStore(db: Database, clock: Clock) {
       last_updated = excluded.last_updated, synced_at = excluded.synced_at
     WHERE excluded.last_updated >= mirakl_returns.last_updated`);
   const existsReturn = db.prepare('SELECT 1 FROM mirakl_returns WHERE id = ?');
+  const storedAsOf = db.prepare(`SELECT 1 FROM mirakl_returns r JOIN return_intake i ON i.return_id = r.id
+    WHERE r.id = ? AND r.last_updated = ? AND r.state = ?`);
   const deleteLines = db.prepare('DELETE FROM mirakl_return_lines WHERE return_id = ?');
   const insertLine = db.prepare(`INSERT INTO mirakl_return_lines (return_id, order_line_id, quantity, reason_code)
     VALUES (@returnId, @orderLineId, @quantity, @reasonCode)`);
@@ -138,6 +140,12 @@ export function createMiraklStore(db: Database, clock: Clock) {
       })();
       return isNew;
     },
+
+    /**
+     * Whether this return is stored (and queued for intake) exactly as an RT11 record of this last update and state
+     * shows it: read again through a poll's overlap, there is nothing to save or plan.
+     */
+    isStoredAsOf: (id: string, lastUpdated: string, state: string): boolean => Boolean(storedAsOf.get(id, lastUpdated, state)),
 
     /** Mirakl confirmed a transition we asked for (a batch call's return_success). */
     setReturnState: (id: string, state: string) => void setState.run({ id, state, now: iso() }),

@@ -399,7 +399,7 @@ CREATE TABLE return_intake (
   mapping_version TEXT,
   last_error TEXT,
   updated_at TEXT NOT NULL
-) STRICT;
+, order_ask_at TEXT) STRICT;
 
 -- table: schema_migrations
 CREATE TABLE schema_migrations (
@@ -490,9 +490,18 @@ CREATE INDEX intents_recent ON intents (kind, state, updated_at);
 -- index: intents_refund
 CREATE INDEX intents_refund ON intents (refund_id) WHERE kind = 'mirakl.refund' AND state = 'confirmed';
 
+-- index: intents_refund_line
+CREATE INDEX intents_refund_line ON intents (order_line_id, state) WHERE kind = 'mirakl.refund';
+
 -- index: intents_refund_links
 CREATE INDEX intents_refund_links ON intents (subject, order_line_id, refund_id)
   WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND refund_id IS NOT NULL;
+
+-- index: intents_refund_sent
+CREATE INDEX intents_refund_sent ON intents (updated_at, order_line_id, refund_id) WHERE kind = 'mirakl.refund' AND state = 'confirmed';
+
+-- index: intents_sending
+CREATE INDEX intents_sending ON intents (updated_at) WHERE state = 'sending';
 
 -- index: intents_subject
 CREATE INDEX intents_subject ON intents (subject);
@@ -508,6 +517,9 @@ CREATE INDEX mirakl_refunds_created ON mirakl_refunds (date_created);
 
 -- index: mirakl_refunds_line
 CREATE INDEX mirakl_refunds_line ON mirakl_refunds (order_line_id);
+
+-- index: mirakl_refunds_open
+CREATE INDEX mirakl_refunds_open ON mirakl_refunds (order_line_id) WHERE refund_state != 'REFUNDED';
 
 -- index: mirakl_refunds_state
 CREATE INDEX mirakl_refunds_state ON mirakl_refunds (refund_state);
@@ -554,8 +566,14 @@ CREATE INDEX period_adjustments_reported ON period_adjustments (reported_in, id)
 -- index: rebound_events_order
 CREATE INDEX rebound_events_order ON rebound_events (rebound_order_id);
 
+-- index: rebound_events_pending
+CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id) WHERE outcome = 'pending';
+
 -- index: rebound_items_order
 CREATE INDEX rebound_items_order ON rebound_items (rebound_order_id);
+
+-- index: rebound_return_orders_client_order
+CREATE INDEX rebound_return_orders_client_order ON rebound_return_orders (client_order_id);
 
 -- index: rebound_return_orders_refresh
 CREATE INDEX rebound_return_orders_refresh ON rebound_return_orders (is_open, synced_at);
@@ -601,6 +619,9 @@ CREATE INDEX request_journal_at ON request_journal (at);
 
 -- index: return_intake_due
 CREATE INDEX return_intake_due ON return_intake (stage, next_attempt_at);
+
+-- index: return_intake_order_ask
+CREATE INDEX return_intake_order_ask ON return_intake (order_ask_at) WHERE stage = 'awaiting_order';
 
 -- index: stock_increments_state
 CREATE INDEX stock_increments_state ON stock_increments (state, offer_sku);

@@ -4,15 +4,16 @@ import type { EngineContext } from './context';
 import { isoAt } from './context';
 import { recoverUnrecorded, SimulatedCrash } from './execute';
 import { runIntake } from './feeds/intake';
-import { pollReturns, refreshOrders } from './feeds/mirakl-reads';
+import { isOrdersReadBusy, pollReturns, refreshOrders } from './feeds/mirakl-reads';
 import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-push';
 import { syncRebound } from './feeds/rebound-sync';
 import { planRefunds, probeUncertainRefunds, sendRefunds } from './feeds/refunds';
-import { flushStock, planStockIncrements } from './feeds/stock';
+import { flushStock, followStockImport, planStockIncrements } from './feeds/stock';
 
 // The scheduler: every feed on its own cadence, one at a time (one writer), in an order that lets one cycle carry
 // a return as far as the facts allow. A failing feed records its error and never stops the others; a failing
-// item never stops the items behind it (each feed handles items one by one or per batch item).
+// item never stops the items behind it (each feed handles items one by one or per batch item). Something a feed must
+// act on (a ReBound notification) brings its next run forward; nextDueAt says when a cycle next has work.
 
 export const unsafeIntentKinds = ['mirakl.refund', 'rebound.createReturn', 'stock.import'] as const;
 
@@ -31,23 +32,27 @@ export const feeds: Feed[] = [
     cadenceSeconds: (p) => p.cadences.ordersPollSeconds,
     run: async (ctx) => {
       await refreshOrders(ctx);
-      probeUncertainRefunds(ctx);
+      ctx.transaction(() => probeUncertainRefunds(ctx));
     },
   },
-  { feed: 'intake', label: 'Return intake (ReBound returns, labels)', cadenceSeconds: () => 0, run: runIntake },
+  // Before intake: reading what moved in ReBound comes before spending its budget on creating more.
   {
     feed: 'rebound',
     label: 'ReBound parcels and grading',
     cadenceSeconds: (p) => p.cadences.reboundPollSeconds,
     run: (ctx) => syncRebound(ctx),
   },
+  { feed: 'intake', label: 'Return intake (ReBound returns, labels)', cadenceSeconds: () => 0, run: runIntake },
   {
     feed: 'mirakl.push',
     label: 'Receipts, compliance and closing (RT25, RT26, RT27)',
     cadenceSeconds: () => 0,
     run: async (ctx) => {
-      planMiraklPushes(ctx);
-      planCloses(ctx);
+      // What the planners decide is one write.
+      ctx.transaction(() => {
+        planMiraklPushes(ctx);
+        planCloses(ctx);
+      });
       await sendMiraklPushes(ctx);
     },
   },
@@ -56,22 +61,32 @@ export const feeds: Feed[] = [
     label: 'Refunds (OR28)',
     cadenceSeconds: () => 0,
     run: async (ctx) => {
-      planRefunds(ctx);
+      ctx.transaction(() => planRefunds(ctx));
       await sendRefunds(ctx);
     },
   },
   {
     feed: 'stock',
     label: 'Stock (STO01, STO02, STO03)',
-    cadenceSeconds: (p) => p.cadences.stockStatusSeconds,
+    cadenceSeconds: (p) => Math.min(p.cadences.stockStatusSeconds, 60),
     run: async (ctx) => {
-      planStockIncrements(ctx);
-      const last = ctx.cursors.get('stock.last_flush');
-      const flushEvery = ctx.mappings().policy.cadences.stockFlushSeconds * 1000;
-      if (!last || ctx.clock.now() - Date.parse(last) >= flushEvery) {
-        await flushStock(ctx);
-        ctx.cursors.set('stock.last_flush', isoAt(ctx.clock.now()));
+      if (!isStockFlushDue(ctx)) {
+        // An import in flight is followed once a minute between flushes (STO02 allows every 15 s).
+        const lastFollow = ctx.cursors.get('stock.last_follow');
+        if (lastFollow && ctx.clock.now() - Date.parse(lastFollow) < 60_000 && ctx.clock.now() >= Date.parse(lastFollow)) return;
+        try {
+          if (await followStockImport(ctx)) ctx.cursors.set('stock.last_follow', isoAt(ctx.clock.now()));
+        } catch (error) {
+          // The next flush follows it anyway.
+          if (!isApiError(error) || !error.isTransient) throw error;
+        }
+        return;
       }
+      // Increments are planned just before a flush: planning them sooner would only make them wait here.
+      planStockIncrements(ctx);
+      const { isDeferred } = await flushStock(ctx);
+      // A flush a call budget turned away runs again next cycle (the orders feed then yields OR11 to it once).
+      if (!isDeferred) ctx.cursors.set('stock.last_flush', isoAt(ctx.clock.now()));
     },
   },
   {
@@ -86,6 +101,22 @@ export const feeds: Feed[] = [
     },
   },
 ];
+
+/**
+ * While OR11 is busy reading the orders of waiting returns (its last call was full), every stock flush costs those
+ * returns a minute of OR11 (the stock feed reads its sales there): stock then waits this many flush periods.
+ */
+const busyFlushFactor = 4;
+
+/** The stock flush is due at its cadence, less often while OR11 is busy with waiting orders. */
+export function isStockFlushDue(ctx: EngineContext): boolean {
+  const last = ctx.cursors.get('stock.last_flush');
+  if (!last) return true;
+  const since = ctx.clock.now() - Date.parse(last);
+  const every = ctx.mappings().policy.cadences.stockFlushSeconds * 1000;
+  if (since < every) return false;
+  return since >= busyFlushFactor * every || !isOrdersReadBusy(ctx);
+}
 
 export interface CycleReport {
   ran: string[];
@@ -111,6 +142,9 @@ export function createEngine(ctx: EngineContext) {
     ctx.events?.emit('sync.progressed', { feed: f.feed, phase: 'started', at: isoAt(now) });
     let error: string | null = null;
     let next = now + f.cadenceSeconds(policy()) * 1000;
+    // The next run is set before this one starts, so that a notification arriving while it runs can bring it forward.
+    const scheduled = f.cadenceSeconds(policy()) > 0 ? isoAt(next) : row.nextRunAt;
+    if (scheduled !== row.nextRunAt && scheduled !== null) repo.beginRun(f.feed, scheduled);
     try {
       // Each feed is one command on the queue people's actions share: nothing they do lands between its reads and
       // its sends.
@@ -124,7 +158,14 @@ export function createEngine(ctx: EngineContext) {
       }
       ctx.log.warn('feed failed', { feed: f.feed, error });
     }
-    repo.recordRun(f.feed, isoAt(ctx.clock.now()), isoAt(next), error);
+    // Something the feed must act on arrived while it ran (a notification brought its next run forward): kept.
+    const after = repo.schedule(f.feed);
+    if (after.nextRunAt !== scheduled && after.nextRunAt !== null && Date.parse(after.nextRunAt) < next) next = Date.parse(after.nextRunAt);
+    // A feed that runs in every cycle is recorded at most once a minute while all is well: its status says when it last
+    // ran to within that, and a cycle with nothing to do writes nothing.
+    const sinceRecorded = after.lastRunAt === null ? Infinity : ctx.clock.now() - Date.parse(after.lastRunAt);
+    const isQuietRepeat = f.cadenceSeconds(policy()) === 0 && error === null && after.lastError === null && sinceRecorded >= 0 && sinceRecorded < 60_000;
+    if (!isQuietRepeat) repo.recordRun(f.feed, isoAt(ctx.clock.now()), isoAt(next), error);
     ctx.events?.emit('sync.progressed', { feed: f.feed, phase: error ? 'failed' : 'finished', at: isoAt(ctx.clock.now()), ...(error ? { message: error } : {}) });
     return { ran: true, error };
   }
@@ -154,6 +195,12 @@ export function createEngine(ctx: EngineContext) {
       }
       return report;
     },
+    /**
+     * The earliest moment (on the engine's clock) at which a cycle has something to do: a feed's cadence, a return or a
+     * call due again, a batch whose window closes, ReBound's budget freeing up for waiting calls. Before it, a cycle
+     * would find nothing to do; a notification or a person's action can bring it forward (runBy, nudge).
+     */
+    nextDueAt: (): number => nextDueAt(ctx),
     pause: () => {
       isPaused = true;
     },
@@ -167,3 +214,32 @@ export function createEngine(ctx: EngineContext) {
 }
 
 export type Engine = ReturnType<typeof createEngine>;
+
+/** Intent kinds the feeds send in every cycle, and whether a call of theirs spends ReBound's budget. */
+const sentEveryCycle: { kind: string; isRebound: boolean }[] = [
+  { kind: 'mirakl.accept', isRebound: false },
+  { kind: 'mirakl.patch', isRebound: false },
+  { kind: 'mirakl.receive', isRebound: false },
+  { kind: 'mirakl.compliance', isRebound: false },
+  { kind: 'mirakl.close', isRebound: false },
+  { kind: 'mirakl.refund', isRebound: false },
+  { kind: 'rebound.salesOrder', isRebound: true },
+  { kind: 'rebound.createReturn', isRebound: true },
+];
+
+function nextDueAt(ctx: EngineContext): number {
+  const now = ctx.clock.now();
+  const at: number[] = [];
+  const feedsAt = ctx.feeds.earliestNextRun();
+  if (feedsAt) at.push(Date.parse(feedsAt));
+  const intakeAt = ctx.intake.nextDue();
+  if (intakeAt !== null) at.push(intakeAt);
+  const reboundFreeAt = ctx.reboundCalls.freeAt(now);
+  for (const { kind, isRebound } of sentEveryCycle) {
+    const due = ctx.intents.nextDue(kind);
+    if (due === null) continue;
+    const held = ctx.holds.get(kind);
+    at.push(Math.max(due, held ?? due, isRebound ? reboundFreeAt : due));
+  }
+  return Math.max(now, Math.min(...at, Number.POSITIVE_INFINITY));
+}

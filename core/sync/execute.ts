@@ -2,6 +2,7 @@ import { ApiError } from '../net/api-error';
 import { backoffDelay, defaultBackoff } from './backoff';
 import type { EngineContext } from './context';
 import type { Intent } from '../ledger/intents';
+import { flowLookbackMs, releaseBatches } from './pacing';
 
 // Sending intents: mark them `sending` (committed) before the call, then record what the call proved. Transient
 // failures are rescheduled with backoff; a write that may have been applied becomes `uncertain` and is left to
@@ -89,4 +90,20 @@ export function recordFailure(ctx: EngineContext, intents: Intent[], error: unkn
   if (!maybeApplied && (!api || api.kind === 'rejected' || api.kind === 'not_found')) return { kind: 'rejected', message };
   if (!maybeApplied && !api) ctx.log.error('intent call failed unexpectedly', { error: message });
   return null;
+}
+
+/**
+ * The due intents of a batched stage that go now (see pacing.ts): every full call, and an unfull one unless more writes
+ * are coming within the policy's batching window. A stage that holds some says until when, for nextDueAt.
+ */
+export function releaseDue<T>(ctx: EngineContext, kind: string, due: Intent<T>[], max = 100): Intent<T>[] {
+  const now = ctx.clock.now();
+  const { windowSeconds, fillSeconds } = ctx.mappings().policy.batching;
+  const { send, heldUntil } =
+    due.length === 0
+      ? { send: due, heldUntil: null }
+      : releaseBatches(due, { max, now, windowMs: windowSeconds * 1000, fillWindowMs: fillSeconds * 1000, recentlySent: ctx.intents.confirmedSince(kind, now - flowLookbackMs) });
+  if (heldUntil === null) ctx.holds.delete(kind);
+  else ctx.holds.set(kind, heldUntil);
+  return send;
 }

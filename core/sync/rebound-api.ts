@@ -23,9 +23,22 @@ export interface ReturnOrderInput {
   items: { clientItemId: string; sku: string; quantity: string; reasonCode: string; wish: 'REFUND' }[];
 }
 
+/** A return order that changed, as ReBound lists them for a window of time (ids, status, updatedAt: no items). */
+export interface ReturnOrderChange {
+  reboundOrderId: string;
+  clientOrderId: string | null;
+  status: string;
+  updatedAt: string;
+}
+
 export interface ReboundApi {
   createSalesOrder(order: SalesOrderInput): Promise<{ created: boolean }>;
   createReturnOrder(request: ReturnOrderInput): Promise<ReturnOrderSnapshot>;
   listReturnOrders(clientOrderId: string): Promise<ReturnOrderSnapshot[]>;
   getReturnOrder(reboundOrderId: string): Promise<ReturnOrderSnapshot | null>;
+  /**
+   * One page of the return orders changed since `updatedFrom` (ReBound's clock), oldest change first (specs NOTES §6.2,
+   * a modelled endpoint: for polling where no notification can reach this machine). `nextPage` is null on the last.
+   */
+  changedReturnOrders(updatedFrom: string, page?: number): Promise<{ changes: ReturnOrderChange[]; nextPage: number | null }>;
 }

@@ -3,13 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { reboundNotificationTypes } from '../rebound/schemas';
 import { verifyReboundWebhook } from '../rebound/webhook';
 import type { EngineContext } from './context';
-import { recordNotification } from './feeds/rebound-sync';
+import { actOnNotificationSoon, recordNotification, type InboundNotification } from './feeds/rebound-sync';
 
 // Inbound ReBound notifications on 127.0.0.1. A notification is verified (signature over timestamp and body,
-// within the replay window), recorded once per delivery id, and acknowledged at once; what it says is applied by
-// the next ReBound cycle, which reads the return order back. Anything unsigned or stale is refused with 401.
+// within the replay window), recorded once per delivery id, and acknowledged once recorded; it brings the ReBound feed
+// to within a few seconds (the debounce), which reads the return order back and pushes what it shows to Mirakl.
+// Notifications that arrive together are recorded in one transaction (each is acknowledged only after it commits).
+// Anything unsigned or stale is refused with 401.
 
 const maxBodyBytes = 512 * 1024;
+/** How long the first notification of a burst waits for the others to share its commit (ReBound allows 10 s to answer). */
+const groupCommitMs = 10;
 
 export interface WebhookReceiver {
   url: string;
@@ -17,6 +21,31 @@ export interface WebhookReceiver {
 }
 
 export async function startWebhookReceiver(ctx: EngineContext, secret: string, port = 0): Promise<WebhookReceiver> {
+  // Notifications waiting for the next group commit: those that arrive within a few milliseconds of each other (ReBound
+  // sends them in bursts) are written in one transaction, and each is acknowledged once it is committed.
+  let batch: { n: InboundNotification; settle: (isNew: boolean) => void; fail: (error: unknown) => void }[] = [];
+  const record = (n: InboundNotification): Promise<boolean> =>
+    new Promise((resolve, reject) => {
+      if (batch.length === 0) setTimeout(commit, groupCommitMs);
+      batch.push({ n, settle: resolve, fail: reject });
+    });
+  function commit(): void {
+    const taken = batch;
+    batch = [];
+    let outcomes: boolean[];
+    try {
+      outcomes = ctx.transaction(() => {
+        const recorded = taken.map((t) => recordNotification(ctx, t.n));
+        if (recorded.some(Boolean)) actOnNotificationSoon(ctx);
+        return recorded;
+      });
+    } catch (error) {
+      for (const t of taken) t.fail(error);
+      return;
+    }
+    taken.forEach((t, i) => t.settle(outcomes[i] ?? false));
+  }
+
   const server = createServer((req, res) => {
     void handle(req)
       .catch((error: unknown) => {
@@ -51,7 +80,7 @@ export async function startWebhookReceiver(ctx: EngineContext, secret: string, p
       return { status: verified.reason === 'invalid_body' || verified.reason === 'unknown_event_type' ? 400 : 401, body: { error: verified.reason } };
     }
     const order = (verified.body as { order?: { reboundOrderId?: string; statusDescription?: string; timestamp?: string } }).order;
-    const isNew = recordNotification(ctx, {
+    const isNew = await record({
       deliveryId: verified.deliveryId,
       eventType: verified.eventType,
       reboundOrderId: order?.reboundOrderId ?? null,

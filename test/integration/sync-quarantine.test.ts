@@ -66,8 +66,9 @@ describe('an RT11 page holding one record that cannot be read', () => {
 
   it('lets the record through on the next read once Mirakl sends it readable again', async () => {
     h.sandbox.world.setUnreadable(brokenId, null);
-    // RT11 may be called every 5 minutes: the next incremental poll sees the mended record (its last_updated moved).
-    await h.step(6 * minute);
+    // RT11 is polled every 15 minutes (Mirakl's recommended cadence): the next incremental poll sees the mended record
+    // (its last_updated moved).
+    await h.step(16 * minute);
     expect(stored(brokenId)).toBe(true);
     expect(h.store.db.prepare('SELECT stage FROM return_intake WHERE return_id = ?').get(brokenId)).toBeDefined();
     const [resolved] = malformed();

@@ -42,12 +42,20 @@ export interface Route<Ctx> {
   isPublic?: boolean;
   /** A /_sim/ ground-truth hook: no credentials, no budget, no injected faults. */
   isTestHook?: boolean;
+  /** Serves only the requests this accepts (two operations on one path, told apart by their query). */
+  when?: (req: Pick<SimRequest, 'query'>) => boolean;
 }
 
-export function matchRoute<Ctx>(routes: Route<Ctx>[], method: string, path: string): { route: Route<Ctx>; params: Record<string, string> } | null {
+export function matchRoute<Ctx>(
+  routes: Route<Ctx>[],
+  method: string,
+  path: string,
+  query: URLSearchParams = new URLSearchParams(),
+): { route: Route<Ctx>; params: Record<string, string> } | null {
   const parts = path.split('/').filter(Boolean);
   for (const route of routes) {
     if (route.method !== method) continue;
+    if (route.when && !route.when({ query })) continue;
     const pattern = route.pattern.split('/').filter(Boolean);
     if (pattern.length !== parts.length) continue;
     const params: Record<string, string> = {};

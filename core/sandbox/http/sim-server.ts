@@ -88,7 +88,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
       },
       form: () => new Response(Readable.toWeb(Readable.from([body])) as ReadableStream, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData(),
     };
-    const matched = matchRoute(options.routes, method, url.pathname);
+    const matched = matchRoute(options.routes, method, url.pathname, url.searchParams);
     if (!matched) return send(res, { status: 404, body: options.errorBody(404, `No operation at ${method} ${url.pathname}`) }, options.clock.now());
     const { route } = matched;
     simReq.params = matched.params;

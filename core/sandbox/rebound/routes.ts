@@ -103,6 +103,15 @@ const routes: Route<ReboundSim>[] = [
     withUnknownEnum: withUnknownStatus,
   },
   {
+    // §6.2: the same path, told apart by its query (updatedFrom): what changed, for clients no notification reaches.
+    operation: 'returnOrders.changes',
+    method: 'GET',
+    pattern: '/return-orders',
+    when: (req) => req.query.has('updatedFrom'),
+    handler: (req, sim) => toResponse(sim.listChangedReturnOrders(req.query)),
+    withUnknownEnum: withUnknownStatus,
+  },
+  {
     operation: 'returnOrders.list',
     method: 'GET',
     pattern: '/return-orders',

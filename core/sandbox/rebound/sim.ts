@@ -23,6 +23,7 @@ import {
   type TokenResponse,
   type WebhookSubscriptionView,
 } from './model';
+import { listChangedReturnOrders, type ReturnOrderChangesPage } from './changes';
 import { createOutbox, type Subscription } from './outbox';
 import { defaultDisposition, defaultPhysicalTuning, flowPath, planPhysical, scheduleAfter, type PhysicalTuning } from './physical';
 import {
@@ -98,6 +99,8 @@ export interface ReboundSim {
   createReturnOrder(body: unknown, options: { flowKey: string | null }): ReboundResult<ReturnOrderView>;
   getReturnOrder(reboundOrderId: string): ReboundResult<ReturnOrderView>;
   listReturnOrders(clientOrderId: string | null): ReboundResult<{ returnOrders: ReturnOrderView[] }>;
+  /** §6.2 `GET /return-orders?updatedFrom=`: the return orders changed in a window (ids, status, updatedAt), a page at a time. */
+  listChangedReturnOrders(query: URLSearchParams): ReboundResult<ReturnOrderChangesPage>;
   listReturnOrderEvents(reboundOrderId: string): ReboundResult<{ reboundOrderId: string; events: ReturnEventView[] }>;
   cancelReturnOrder(reboundOrderId: string): ReboundResult<ReturnOrderView>;
   putWebhookSubscription(type: string, body: unknown): ReboundResult<WebhookSubscriptionView>;
@@ -654,6 +657,11 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
       if (clientOrderId === null || clientOrderId === '') return { ok: false, error: validationFailed('clientOrderId is required', [{ field: 'clientOrderId', issue: 'query parameter is required' }]) };
       const list = [...(returnOrdersByClientOrder.get(clientOrderId) ?? [])].sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq);
       return { ok: true, status: 200, value: { returnOrders: list.map(returnOrderView) } };
+    },
+
+    listChangedReturnOrders(query) {
+      advance();
+      return listChangedReturnOrders(returnOrders.values(), query);
     },
 
     listReturnOrderEvents(id) {

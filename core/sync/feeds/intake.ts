@@ -3,7 +3,7 @@ import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { ApiError } from '../../net/api-error';
 import { backoffDelay, defaultBackoff } from '../backoff';
-import { sendIntents } from '../execute';
+import { releaseDue, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
 import type { ReturnOrderSnapshot } from '../../ledger/units';
 
@@ -23,23 +23,66 @@ export interface CreateReturnPayload {
 }
 
 export async function runIntake(ctx: EngineContext): Promise<void> {
-  advanceStages(ctx);
+  // What the stages decide is one write.
+  ctx.transaction(() => advanceStages(ctx));
   await sendAccepts(ctx);
   await sendSalesOrders(ctx);
   await sendCreateReturns(ctx);
   await sendLabelPushes(ctx);
 }
 
-/**
- * Every waiting stage has a due time: without one given, the return is due again at once but goes behind every
- * return that has waited longer (intake takes the oldest due first), so no number of stuck returns can hold back
- * the ones behind them.
- */
+/** How long a return waiting on a call of ours is parked before intake looks again anyway (the call confirming wakes it). */
+const parkMs = 30 * 60_000;
+
+/** After a read that did not find it, OR11 is asked for the order again after 1, 2, 4, 8, 16, then every 30 minutes. */
+export function orderAskDelay(attempts: number): number {
+  return Math.min(30 * 60_000, 60_000 * 2 ** Math.min(Math.max(0, attempts - 1), 5));
+}
+
 function setStage(ctx: EngineContext, returnId: string, stage: Stage, extra: { nextAttemptAt?: number | null; error?: string | null; attempts?: number } = {}) {
   ctx.intake.setStage(returnId, stage, extra);
 }
 
-/** Moves every return as far as local facts allow, planning the intents the next steps need. */
+/**
+ * OR11 was asked for these orders and did not return them: only now does each of their returns back off, and once its
+ * wait has run out it raises ORDER_NOT_FOUND (and keeps being asked for, never dropped).
+ */
+export function ordersNotFound(ctx: EngineContext, orderIds: readonly string[]): void {
+  const now = ctx.clock.now();
+  const policy = ctx.mappings().policy;
+  for (const orderId of orderIds) {
+    for (const row of ctx.intake.awaitingOrder(orderId)) {
+      const attempts = row.attempts + 1;
+      ctx.intake.setOrderAsk(row.return_id, now + orderAskDelay(attempts), attempts, 'order not visible in OR11 yet');
+      const ret = ctx.store.getReturn(row.return_id);
+      if (ret && now >= waitUntilOf(ctx, row, ret, policy.returns.orderWaitMinutes)) raiseOrderNotFound(ctx, ret);
+    }
+  }
+}
+
+function waitUntilOf(ctx: EngineContext, row: { return_id: string; order_wait_until: string | null }, ret: { dateCreated: string; firstSeenAt: string }, waitMinutes: number): number {
+  if (row.order_wait_until) return Date.parse(row.order_wait_until);
+  // The wait runs from when we could first look for the order: a return requested days before the app first read it
+  // (a backlog, the first sync) gets its full wait too, instead of an exception before the first try.
+  const until = Math.max(Date.parse(ret.dateCreated), Date.parse(ret.firstSeenAt)) + waitMinutes * 60_000;
+  ctx.intake.setOrderWaitUntil(row.return_id, until);
+  return until;
+}
+
+function raiseOrderNotFound(ctx: EngineContext, ret: { id: string; orderId: string; dateCreated: string }): void {
+  ctx.exceptions.raise({
+    type: 'ORDER_NOT_FOUND',
+    subjectKey: ret.id,
+    returnId: ret.id,
+    cause: `Mirakl shows return ${ret.id} for order ${ret.orderId}, but OR11 has not returned that order since ${ret.dateCreated}.`,
+  });
+}
+
+/**
+ * Moves every due return as far as local facts allow, planning the intents the next steps need. A return that must
+ * wait (for its order, for a call of ours) is parked, and woken by what it waits for: a cycle with nothing new to
+ * do reads nothing here and writes nothing.
+ */
 function advanceStages(ctx: EngineContext): void {
   const now = ctx.clock.now();
   const mappings = ctx.mappings();
@@ -53,21 +96,14 @@ function advanceStages(ctx: EngineContext): void {
 
     if (row.stage === 'awaiting_order' || row.stage === 'blocked') {
       if (!ctx.store.hasOrder(ret.orderId)) {
-        // The wait runs from when we could first look for the order: a return requested days before the app first
-        // read it (a backlog, the first sync) gets its full wait too, instead of an exception before the first try.
-        const waitFrom = Math.max(Date.parse(ret.dateCreated), Date.parse(ret.firstSeenAt));
-        const waitUntil = row.order_wait_until ? Date.parse(row.order_wait_until) : waitFrom + mappings.policy.returns.orderWaitMinutes * 60_000;
-        if (!row.order_wait_until) ctx.intake.setOrderWaitUntil(ret.id, waitUntil);
-        if (now >= waitUntil) {
-          ctx.exceptions.raise({
-            type: 'ORDER_NOT_FOUND',
-            subjectKey: ret.id,
-            returnId: ret.id,
-            cause: `Mirakl shows return ${ret.id} for order ${ret.orderId}, but OR11 has not returned that order since ${ret.dateCreated}.`,
-          });
-        }
-        const delay = Math.min(30 * 60_000, 60_000 * 2 ** Math.min(row.attempts, 5));
-        setStage(ctx, ret.id, 'awaiting_order', { nextAttemptAt: now + delay, attempts: row.attempts + 1, error: 'order not visible in OR11 yet' });
+        // OR11's queue asks for the order (oldest waiting first); the read that stores it wakes this return. Here the
+        // return only sleeps until its wait runs out, and its order goes back to the head of OR11's queue.
+        const waitUntil = waitUntilOf(ctx, row, ret, mappings.policy.returns.orderWaitMinutes);
+        if (now >= waitUntil) raiseOrderNotFound(ctx, ret);
+        const until = now >= waitUntil ? now + parkMs : waitUntil;
+        const error = 'order not visible in OR11 yet';
+        if (row.stage === 'blocked') setStage(ctx, ret.id, 'awaiting_order', { nextAttemptAt: until, error });
+        else ctx.intake.park(ret.id, until, { error, askOrderNow: row.attempts > 0 });
         continue;
       }
       ctx.exceptions.autoResolve('ORDER_NOT_FOUND', ret.id, 'the order is now visible in OR11');
@@ -108,7 +144,8 @@ function advanceStages(ctx: EngineContext): void {
         if (mappings.policy.returns.autoAccept) {
           ctx.intents.plan({ kind: 'mirakl.accept', key: `rt21:${ret.id}`, subject: ret.id, payload: { id: ret.id } });
         }
-        setStage(ctx, ret.id, 'awaiting_acceptance');
+        // Woken when RT21 is confirmed, or when RT11 shows the return changed.
+        setStage(ctx, ret.id, 'awaiting_acceptance', { nextAttemptAt: now + parkMs });
         continue;
       }
       if (ret.state !== 'IN_PROGRESS') {
@@ -127,7 +164,8 @@ function advanceStages(ctx: EngineContext): void {
     if (row.stage === 'sales_order') {
       const salesOrder = ctx.intents.plan({ kind: 'rebound.salesOrder', key: `sales-order:${ret.orderId}`, subject: ret.orderId, payload: { orderId: ret.orderId } });
       if (salesOrder.state !== 'confirmed') {
-        setStage(ctx, ret.id, 'sales_order');
+        // Woken when the sales order is confirmed.
+        setStage(ctx, ret.id, 'sales_order', { nextAttemptAt: now + parkMs });
         continue;
       }
       row.stage = 'create_return';
@@ -153,7 +191,8 @@ function advanceStages(ctx: EngineContext): void {
         mappingVersion: mappings.versions.reasonCodes,
       });
       if (intent.state !== 'confirmed') {
-        setStage(ctx, ret.id, 'create_return');
+        // Woken when ReBound's return order is adopted (created, or found already there).
+        setStage(ctx, ret.id, 'create_return', { nextAttemptAt: now + parkMs });
         continue;
       }
       row.stage = 'push_label';
@@ -162,7 +201,7 @@ function advanceStages(ctx: EngineContext): void {
     if (row.stage === 'push_label') {
       const ro = ctx.physical.returnOrderOf(ret.id);
       if (!ro) {
-        setStage(ctx, ret.id, 'push_label');
+        setStage(ctx, ret.id, 'push_label', { nextAttemptAt: now + parkMs });
         continue;
       }
       const intent = ctx.intents.plan({
@@ -175,18 +214,23 @@ function advanceStages(ctx: EngineContext): void {
           ...(ro.tracking_number ? { tracking: { carrier_code: ro.carrier ?? 'UNKNOWN', carrier_name: carrierName(ro.carrier), tracking_number: ro.tracking_number } } : {}),
         },
       });
-      setStage(ctx, ret.id, intent.state === 'confirmed' ? 'in_flight' : 'push_label');
+      // Confirmed (or refused for good) RT04 moves it on.
+      setStage(ctx, ret.id, intent.state === 'confirmed' ? 'in_flight' : 'push_label', intent.state === 'confirmed' ? {} : { nextAttemptAt: now + parkMs });
     }
   }
 }
 
 async function sendAccepts(ctx: EngineContext): Promise<void> {
-  const due = ctx.intents.due<{ id: string }>('mirakl.accept', 100);
+  const due = releaseDue(ctx, 'mirakl.accept', ctx.intents.due<{ id: string }>('mirakl.accept', 100));
   await sendIntents(ctx, due, {
     point: 'rt21',
     isUnsafeWrite: false,
     call: () => ctx.mirakl.accept(due.map((i) => ({ id: i.payload.id, accepted: true }))),
-    onResult: (result) => applyBatch(ctx, due, result, (id) => ctx.store.setReturnState(id, 'IN_PROGRESS')),
+    onResult: (result) =>
+      applyBatch(ctx, due, result, (id) => {
+        ctx.store.setReturnState(id, 'IN_PROGRESS');
+        ctx.intake.wake(id);
+      }),
   });
 }
 
@@ -219,7 +263,9 @@ export function applyBatch(
 }
 
 async function sendSalesOrders(ctx: EngineContext): Promise<void> {
-  for (const intent of ctx.intents.due<{ orderId: string }>('rebound.salesOrder', 50)) {
+  for (const intent of ctx.intents.due<{ orderId: string }>('rebound.salesOrder', 100)) {
+    // ReBound's budget is shared: what is left this minute waits for the next.
+    if (ctx.reboundCalls.left(ctx.clock.now()) < 1) return;
     const order = ctx.intake.order(intent.payload.orderId);
     if (!order) continue;
     const address = (JSON.parse(order.customer_address) ?? {}) as { street_1?: string; city?: string; zip_code?: string; country_iso_code?: string };
@@ -250,14 +296,20 @@ async function sendSalesOrders(ctx: EngineContext): Promise<void> {
           })),
           clientMetadata: [{ key: 'miraklCommercialId', value: order.commercial_id }],
         }),
-      onResult: (result) => ctx.intents.confirm(intent.id, { created: result.created }),
+      onResult: (result) =>
+        ctx.transaction(() => {
+          ctx.intents.confirm(intent.id, { created: result.created });
+          ctx.intake.wakeOrder(intent.payload.orderId, 'sales_order');
+        }),
     });
   }
 }
 
 async function sendCreateReturns(ctx: EngineContext): Promise<void> {
-  const candidates = [...ctx.intents.inState<CreateReturnPayload>('rebound.createReturn', 'uncertain', 50), ...ctx.intents.due<CreateReturnPayload>('rebound.createReturn', 50)];
+  const candidates = [...ctx.intents.inState<CreateReturnPayload>('rebound.createReturn', 'uncertain', 50), ...ctx.intents.due<CreateReturnPayload>('rebound.createReturn', 100)];
   for (const intent of candidates) {
+    // A look-up and a create: both within ReBound's budget this minute, or neither.
+    if (ctx.reboundCalls.left(ctx.clock.now()) < 2) return;
     // Like a refund probe, give ReBound a few minutes to show a return order a lost answer may have created.
     if (intent.state === 'uncertain' && ctx.clock.now() - Date.parse(intent.updatedAt) < 5 * 60_000) continue;
     // Look before creating: a return order ReBound already holds for this return (a lost response, a crash
@@ -343,12 +395,13 @@ function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: Retu
       ctx.intents.confirm(intent.id, { ...outcome, adopted: true });
     }
     ctx.intake.adopted(intent.payload.returnId, ro.reboundOrderId);
+    ctx.touch(intent.payload.returnId);
     ctx.exceptions.autoResolve('RETURN_NOT_CREATED', intent.payload.returnId, `ReBound return order ${ro.reboundOrderId} exists`);
   });
 }
 
 async function sendLabelPushes(ctx: EngineContext): Promise<void> {
-  const due = ctx.intents.due<{ id: string; rma: string; tracking?: { tracking_number: string } }>('mirakl.patch', 100);
+  const due = releaseDue(ctx, 'mirakl.patch', ctx.intents.due<{ id: string; rma: string; tracking?: { tracking_number: string } }>('mirakl.patch', 100));
   const toInFlight = (id: string) => ctx.intake.moveTo(id, 'in_flight');
   // Refused: a person is told, and the return goes on — receiving, grading and refunding do not need Mirakl to hold
   // the label or the tracking number.

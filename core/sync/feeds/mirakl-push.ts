@@ -1,5 +1,6 @@
 import type { EngineContext } from '../context';
-import { sendIntents } from '../execute';
+import { releaseDue, sendIntents } from '../execute';
+import { takeTouched } from '../touched';
 import { isArrived, returnOrderStatusRank, type UnitRow } from '../../ledger/units';
 import type { Intent } from '../../ledger/intents';
 import { applyBatch, raisePushRejected } from './intake';
@@ -7,11 +8,15 @@ import { refundIntentsOf } from '../../ledger/refunds';
 
 // Mirakl is updated only after ReBound confirms (DESIGN rule 3): RT25 once ReBound has registered units of the
 // return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED. Each is an intent,
-// sent in batches of at most 100 with every per-item error handled on its own.
+// sent in batches of at most 100 with every per-item error handled on its own. The planners look only at returns
+// something happened to (see touched.ts); a batch may wait a short window for more to join it (see pacing.ts).
 
+const scope = (taken: { all: true } | { all: false; ids: string[] }): readonly string[] | 'all' => (taken.all ? 'all' : taken.ids);
 
 export function planMiraklPushes(ctx: EngineContext): void {
-  const rows = ctx.repo.returnsForPushes(returnOrderStatusRank.ITEMS_REGISTERED);
+  const taken = takeTouched(ctx, 'pushes');
+  if (!taken.all && taken.ids.length === 0) return;
+  const rows = ctx.repo.returnsForPushes(returnOrderStatusRank.ITEMS_REGISTERED, scope(taken));
   for (const r of rows) {
     const units = ctx.physical.units(r.id);
     const receive = ctx.intents.findByKey(`rt25:${r.id}`);
@@ -42,7 +47,8 @@ export function planMiraklPushes(ctx: EngineContext): void {
 }
 
 export function planCloses(ctx: EngineContext): void {
-  const rows = ctx.repo.returnsToClose();
+  const taken = takeTouched(ctx, 'closes');
+  const rows = !taken.all && taken.ids.length === 0 ? [] : ctx.repo.returnsToClose(scope(taken));
   for (const id of rows) {
     if (refundsSettled(ctx, id)) ctx.intents.plan({ kind: 'mirakl.close', key: `rt27:${id}`, subject: id, payload: { id } });
   }
@@ -93,23 +99,32 @@ function refundsSettled(ctx: EngineContext, returnId: string): boolean {
 }
 
 export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
-  const receive = ctx.intents.due<{ id: string }>('mirakl.receive', 100);
+  const receive = releaseDue(ctx, 'mirakl.receive', ctx.intents.due<{ id: string }>('mirakl.receive', 100));
   await sendIntents(ctx, receive, {
     point: 'rt25',
     isUnsafeWrite: false,
     call: () => ctx.mirakl.receive(receive.map((i) => i.payload.id)),
-    onResult: (result) => applyBatch(ctx, receive, result, (id) => ctx.store.setReturnState(id, 'RECEIVED')),
+    onResult: (result) =>
+      applyBatch(ctx, receive, result, (id) => {
+        ctx.store.setReturnState(id, 'RECEIVED');
+        // Its compliance and refunds may be planned now.
+        ctx.touch(id);
+      }),
   });
-  const compliance = ctx.intents.due<{ id: string; return_lines: { order_line_id: string; compliant: boolean }[] }>('mirakl.compliance', 100);
+  const compliance = releaseDue(
+    ctx,
+    'mirakl.compliance',
+    ctx.intents.due<{ id: string; return_lines: { order_line_id: string; compliant: boolean }[] }>('mirakl.compliance', 100),
+  );
   const complianceRefused = (intent: Intent<{ id: string }>, message: string) => raisePushRejected(ctx, 'RT26', 'the inspection result', intent, message);
   const complianceVerdict = await sendIntents(ctx, compliance, {
     point: 'rt26',
     isUnsafeWrite: false,
     call: () => ctx.mirakl.compliance(compliance.map((i) => i.payload)),
-    onResult: (result) => applyBatch(ctx, compliance, result, () => undefined, complianceRefused),
+    onResult: (result) => applyBatch(ctx, compliance, result, (id) => ctx.touch(id), complianceRefused),
   });
   if (complianceVerdict?.kind === 'rejected') compliance.forEach((i) => complianceRefused(i, complianceVerdict.message));
-  const close = ctx.intents.due<{ id: string }>('mirakl.close', 100);
+  const close = releaseDue(ctx, 'mirakl.close', ctx.intents.due<{ id: string }>('mirakl.close', 100));
   const closeRefused = (intent: Intent<{ id: string }>, message: string) => raisePushRejected(ctx, 'RT27', 'closing the return', intent, message);
   const closeVerdict = await sendIntents(ctx, close, {
     point: 'rt27',

@@ -10,7 +10,8 @@ import {
 } from '../../ledger/refunds';
 import type { Intent } from '../../ledger/intents';
 import type { EngineContext } from '../context';
-import { sendIntents } from '../execute';
+import { releaseDue, sendIntents } from '../execute';
+import { takeTouched } from '../touched';
 
 export type { RefundPayload } from '../../ledger/refunds';
 
@@ -23,7 +24,10 @@ export function planRefunds(ctx: EngineContext): void {
   const mappings = ctx.mappings();
   // Lines with a unit ReBound registered that no refund intent of ours covers yet: the first refund of a line, and
   // any unit verified after an earlier refund of its line was planned (a late unit gets its own refund).
-  const candidates = ctx.repo.linesWithUnrefundedUnits();
+  // Only returns something happened to since the last look (see touched.ts), or every one in flight at a sweep.
+  const taken = takeTouched(ctx, 'refunds');
+  if (!taken.all && taken.ids.length === 0) return;
+  const candidates = ctx.repo.linesWithUnrefundedUnits(taken.all ? 'all' : taken.ids);
   for (const c of candidates) {
     const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
     if (!guard.allowed) continue;
@@ -51,10 +55,13 @@ export function planRefunds(ctx: EngineContext): void {
 }
 
 /** Refunds sent together in one OR28 call (one per order line: Mirakl answers per line). */
-const batchSize = 20;
+const batchSize = 100;
 
 export async function sendRefunds(ctx: EngineContext): Promise<void> {
-  const due = ctx.intents.due<RefundPayload>('mirakl.refund', 200);
+  // First-time refunds wait with the stage's batching window (a full call goes at once); retries go alone, at once.
+  const all = ctx.intents.due<RefundPayload>('mirakl.refund', 500);
+  const fresh = releaseDue(ctx, 'mirakl.refund', all.filter((i) => i.attempts === 0), batchSize);
+  const due = [...all.filter((i) => i.attempts > 0), ...fresh];
   // A refund that has already failed once goes alone, so one bad line cannot hold others back twice. One call has
   // one order_tax_mode, so refunds planned in different modes never share a call.
   const solo = due.filter((i) => i.attempts > 0);
@@ -120,6 +127,7 @@ async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]
           if (refund) ctx.intents.confirm(intent.id, { refundId: refund.refund_id, amountMinor: intent.payload.amountMinor, via: 'OR28' });
           // Missing from a 200 answer: whether Mirakl made it is unknown, so it is probed like a lost answer.
           else ctx.intents.markUncertain(intent.id, 'OR28 answered without this refund');
+          ctx.touch(intent.payload.returnId);
         }
       });
     },

@@ -96,9 +96,11 @@ export function planStockIncrements(ctx: EngineContext): void {
  * the facts settle, send the next import, and ask for the next export. A read that fails holds back only what needs
  * it; the other steps still run, and the first failure is reported once the pass is done.
  */
-export async function flushStock(ctx: EngineContext): Promise<void> {
+export async function flushStock(ctx: EngineContext): Promise<{ isDeferred: boolean }> {
   const stock = stockFacts(ctx);
   const failures: unknown[] = [];
+  // A step a call budget turned away (OR11 is shared with the orders feed) is taken again at the next cycle.
+  let isDeferred = false;
   const step = async (run: () => Promise<void> | void) => {
     try {
       await run();
@@ -106,6 +108,7 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
       // Only a call that failed is survivable here; anything else (storage, a crash) ends the pass at once.
       if (!isApiError(error)) throw error;
       if (error.kind !== 'rate_limited') failures.push(error);
+      else isDeferred = true;
     }
   };
   for (const id of ctx.restock.claimsOfFailedImports()) settleFailedImport(ctx, id);
@@ -116,6 +119,19 @@ export async function flushStock(ctx: EngineContext): Promise<void> {
   await step(() => sendNextImport(ctx, stock));
   await step(() => askForExport(ctx, stock));
   if (failures.length > 0) throw failures[0];
+  return { isDeferred };
+}
+
+/**
+ * Between flushes: follows the import in flight (STO02), so its outcome is known within a minute of Mirakl applying it
+ * rather than at the next flush. True when there was one to follow.
+ */
+export async function followStockImport(ctx: EngineContext): Promise<boolean> {
+  const stock = stockFacts(ctx);
+  const intent = inFlight(ctx, stock);
+  if (intent?.state !== 'confirmed') return false;
+  await followImport(ctx, stock);
+  return true;
 }
 
 // ---- the import in flight ----------------------------------------------------------------------------------------
