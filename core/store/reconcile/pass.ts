@@ -74,7 +74,7 @@ interface Basis {
   full: Position | null;
 }
 
-export const defaultChunkSize = 25_000;
+export const defaultChunkSize = 10_000;
 
 export function createReconciler(db: Database, clock: Clock, options: ReconcilerOptions = {}) {
   const chunkSize = options.chunkSize ?? defaultChunkSize;
