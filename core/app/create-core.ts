@@ -100,7 +100,8 @@ export function createCore(ports: CorePorts) {
     actor,
     appVersion: ports.appVersion,
     mode: ports.mode,
-    beforeReport: () => domain.reconciler.run(mappings().policy),
+    // A report needs the whole picture: a full pass still under way is finished first.
+    beforeReport: () => domain.reconciler.run(mappings().policy, { fullPass: 'finish' }),
   });
   const sync = () => ports.sync?.() ?? { service: null, problem: 'No sync service runs in this process.' };
   const settings = createSettingsService({
@@ -136,8 +137,9 @@ export function createCore(ports: CorePorts) {
   // After a person's change, the affected rows are re-matched at once so every grid shows it, not at the next cycle,
   // and the sync service is woken so what the change asked for (a retry, a push) goes out without waiting. (The
   // windows are told what changed by the queue, from the tables the writes changed.)
+  // A chunk of a full pass under way is not run here: the person waits for this pass.
   const changed = <T>(result: T): T => {
-    domain.reconciler.run(mappings().policy);
+    domain.reconciler.run(mappings().policy, { fullPass: 'none' });
     sync().service?.nudge();
     return result;
   };

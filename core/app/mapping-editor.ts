@@ -365,7 +365,8 @@ export function createMappingEditor(ports: MappingEditorPorts) {
       if (file === 'policy') {
         for (const f of engineFeeds) domain.feeds.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy) });
       }
-      domain.reconciler.run(policy);
+      // A tolerance change judges again only the returns whose money differs by more than the smaller tolerance.
+      domain.reconciler.run(policy, { fullPass: 'none' });
       const stillOpen = impact.openExceptionIds();
       const resolvedExceptions = [...openBefore].filter((id) => !stillOpen.has(id)).length;
       domain.events?.emit('mappings.changed', { file, version: checked.version });

@@ -421,7 +421,7 @@ export async function startWorkbench(given: WorkbenchOptions) {
     } finally {
       release();
     }
-    events.emit('data.changed', { tables: ['returns', 'recon_returns', 'exceptions', 'feeds', 'settings', 'mappings', 'audit_log'] });
+    events.emit('data.changed', { tables: ['returns', 'recon_verdicts', 'exceptions', 'feeds', 'settings', 'mappings', 'audit_log'] });
     const problem = session.problem ? ` The sync service did not start: ${session.problem}` : '';
     return {
       mode: next,

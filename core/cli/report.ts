@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       mappings: () => mappings,
       actor: localActor(),
       appVersion: version,
-      beforeReport: () => reconciler.run(mappings.policy),
+      beforeReport: () => reconciler.run(mappings.policy, { fullPass: 'finish' }),
     });
     const locked = flags.lock ? reports.lock(period.data, flags.reason?.trim() || null) : null;
     const { report, files, bundle } = await reports.generateFiles(period.data, outDir, { bundle: Boolean(flags.bundle) });

@@ -9,6 +9,21 @@ export const exceptionStates = ['open', 'in_review', 'snoozed', 'resolved'] as c
 export const ageBuckets = ['under_1d', '1_3d', '3_7d', 'over_7d'] as const;
 export const refundStatuses = ['none', 'pending', 'partial', 'refunded', 'over'] as const;
 export const driftFields = ['state', 'tracking', 'quantity', 'refund'] as const;
+/**
+ * The tables a row of the returns grid is read from (the recon_returns view: the base tables side by side, plus what a
+ * reconciliation pass judged in recon_verdicts). A `data.changed` naming any of them changes what the grid shows.
+ */
+export const returnsGridTables = [
+  'mirakl_returns',
+  'mirakl_return_lines',
+  'mirakl_orders',
+  'rebound_return_orders',
+  'units',
+  'stock_increments',
+  'recon_verdicts',
+  'exceptions',
+] as const;
+export type ReturnsGridTable = (typeof returnsGridTables)[number];
 
 const page = z
   .object({

@@ -38,7 +38,7 @@ export interface DomainContext {
   restock: RestockLedger;
   /** Records Mirakl or ReBound sent that could not be read, held aside (MALFORMED_RECORD). */
   quarantine: Quarantine;
-  /** The matcher and detectors; one per connection (it keeps temporary scope tables). */
+  /** The matcher and detectors; one per connection (it keeps temporary scope tables). Queues its own full-pass chunks. */
   reconciler: Reconciler;
   /** The one serial queue that sync cycles and people's actions share (one per engine and data folder). */
   queue: CommandQueue;
@@ -68,7 +68,24 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     }
     return statement;
   };
-  const { db: _db, queue, ...rest } = ports;
+  const { db: _db, queue: givenQueue, ...rest } = ports;
+  const queue = givenQueue ?? createCommandQueue({ changes, announce: (tables) => ports.events?.emit('data.changed', { tables }) });
+  // A full pass (a new or migrated database, a flood of changes) runs a chunk at a time, each chunk a command on the
+  // queue: whatever was queued meanwhile — a person's action, a sync cycle — runs between two chunks. One chunk is
+  // queued at a time, however many passes found the full pass under way.
+  let isChunkQueued = false;
+  const reconciler: Reconciler = createReconciler(ports.db, ports.clock, {
+    onFullPassPending: () => {
+      if (isChunkQueued) return;
+      isChunkQueued = true;
+      queue
+        .run('reconcile:full-pass', () => {
+          isChunkQueued = false;
+          if (ports.db.open && reconciler.isFullPassPending()) reconciler.run(ports.mappings().policy, { fullPass: 'chunk' });
+        })
+        .catch((error: unknown) => ports.log.error('a chunk of the full reconciliation pass failed', { error: (error as Error).message }));
+    },
+  });
   return {
     ...rest,
     explain: explainReads({ q }),
@@ -80,8 +97,8 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     cursors: createCursors(ports.db, ports.clock),
     quarantine: createQuarantine(ports.db, ports.clock, exceptions),
     restock: createRestockLedger(ports.db, ports.clock),
-    reconciler: createReconciler(ports.db, ports.clock),
-    queue: queue ?? createCommandQueue({ changes, announce: (tables) => ports.events?.emit('data.changed', { tables }) }),
+    reconciler,
+    queue,
     transaction: <T>(fn: () => T): T => ports.db.transaction(fn)(),
     intake: createIntakeRepo(ports.db, ports.clock),
     repo: createEngineRepo(ports.db, ports.clock),

@@ -18,6 +18,8 @@ export interface CheckpointerOptions {
   file: string;
   /** better-sqlite3 binary for the running runtime (Electron's ABI), as given to the main connection. */
   nativeBinding?: string;
+  /** Memory settings of the database's connections (db.ts), applied to the thread's connection too. */
+  pragmas?: readonly string[];
   /** Called when checkpoints moved back into commits because the thread failed. */
   onFailure?: (error: Error) => void;
 }
@@ -54,6 +56,7 @@ parentPort.on('message', (m) => {
     try {
       const db = new Database(m.file, { fileMustExist: true, ...(m.nativeBinding ? { nativeBinding: m.nativeBinding } : {}) });
       db.pragma('busy_timeout = 0');
+      for (const pragma of m.pragmas || []) db.pragma(pragma);
       connections.set(m.id, { db, state });
       if (Atomics.compareExchange(state, 0, ${waiting}, ${open}) !== ${waiting}) close(m.id);
     } catch (error) {
@@ -133,7 +136,7 @@ export function startCheckpointer(options: CheckpointerOptions, setAutomaticPage
     },
   });
   setAutomaticPages(0);
-  worker.postMessage({ type: 'add', id, file: options.file, nativeBinding: options.nativeBinding, state: shared });
+  worker.postMessage({ type: 'add', id, file: options.file, nativeBinding: options.nativeBinding, pragmas: options.pragmas ?? [], state: shared });
   return {
     stop() {
       served.delete(id);

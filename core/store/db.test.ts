@@ -23,6 +23,15 @@ describe('openStore', () => {
     store.close();
   });
 
+  it('holds a bounded amount of memory: no memory map, a 64 MB page cache, temporary data spilled to a file', () => {
+    const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    expect(store.db.pragma('mmap_size', { simple: true })).toBe(0);
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-65536);
+    // 1 = FILE.
+    expect(store.db.pragma('temp_store', { simple: true })).toBe(1);
+    store.close();
+  });
+
   it('closing folds the -wal back and empties it, also while another connection still has the database open', () => {
     const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     const reader = new Database(store.file, { readonly: true });

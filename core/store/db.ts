@@ -11,6 +11,15 @@ import { loadMigrations, migrate } from './migrate';
 
 export const databaseFileName = 'workbench.sqlite';
 
+/**
+ * How much memory a connection may hold, the same in every process that opens the database (the desktop core, the
+ * sync and web commands, the checkpoint thread). A desktop app shares the machine: a memory map of the file counts as
+ * the process's own memory once read (a 2 GB map made a full pass over a year of returns look like 2 GB), so there is
+ * none; SQLite keeps a bounded cache of pages instead, and its temporary tables and sorts spill to a file rather
+ * than grow in memory during a big pass.
+ */
+export const memoryPragmas: readonly string[] = ['cache_size = -65536', 'mmap_size = 0', 'temp_store = FILE'];
+
 export interface OpenStoreOptions {
   dataDir: string;
   migrationsDir: string;
@@ -56,17 +65,12 @@ export function openStore(options: OpenStoreOptions): Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
-    // A year of returns is a few hundred MB to 2 GB: read it through a memory map (up to SQLite's default 2 GB cap)
-    // so index lookups of a reconciliation pass cost a memory access rather than a read() each, keep 64 MB of pages
-    // cached, and keep the pass's temporary scope tables off the disk.
-    db.pragma('cache_size = -65536');
-    db.pragma('mmap_size = 2147418112');
-    db.pragma('temp_store = MEMORY');
+    for (const pragma of memoryPragmas) db.pragma(pragma);
     const schemaVersion = options.readonly ? currentVersion(db) : migrate(db, migrations, options.clock);
     const opened = db;
     const checkpointer = options.readonly
       ? null
-      : startCheckpointer({ file, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) }, (pages) => {
+      : startCheckpointer({ file, pragmas: memoryPragmas, ...(options.nativeBinding ? { nativeBinding: options.nativeBinding } : {}) }, (pages) => {
           if (opened.open) opened.pragma(`wal_autocheckpoint = ${pages}`);
         });
     return {

@@ -78,8 +78,8 @@ CREATE TABLE intents (
 , refund_id TEXT GENERATED ALWAYS AS (CAST(json_extract(outcome, '$.refundId') AS TEXT)) VIRTUAL, order_line_id TEXT GENERATED ALWAYS AS (CAST(json_extract(payload, '$.order_line_id') AS TEXT)) VIRTUAL) STRICT;
 
 -- table: mirakl_order_lines
-CREATE TABLE mirakl_order_lines (
-  order_line_id TEXT PRIMARY KEY,
+CREATE TABLE "mirakl_order_lines" (
+  order_line_id TEXT NOT NULL PRIMARY KEY,
   order_id TEXT NOT NULL REFERENCES mirakl_orders (order_id),
   offer_id INTEGER NOT NULL,
   offer_sku TEXT NOT NULL,
@@ -92,8 +92,11 @@ CREATE TABLE mirakl_order_lines (
   tax_minor INTEGER NOT NULL,
   shipping_tax_minor INTEGER NOT NULL,
   state TEXT NOT NULL,
-  can_refund INTEGER NOT NULL CHECK (can_refund IN (0, 1))
-, tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED')), taxes TEXT NOT NULL DEFAULT '[]', shipping_taxes TEXT NOT NULL DEFAULT '[]') STRICT;
+  can_refund INTEGER NOT NULL CHECK (can_refund IN (0, 1)),
+  tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED')),
+  taxes TEXT NOT NULL DEFAULT '[]',
+  shipping_taxes TEXT NOT NULL DEFAULT '[]'
+) STRICT, WITHOUT ROWID;
 
 -- table: mirakl_orders
 CREATE TABLE mirakl_orders (
@@ -142,13 +145,13 @@ CREATE TABLE mirakl_refunds (
 , tax_minor INTEGER NOT NULL DEFAULT 0, shipping_tax_minor INTEGER NOT NULL DEFAULT 0, tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED'))) STRICT;
 
 -- table: mirakl_return_lines
-CREATE TABLE mirakl_return_lines (
+CREATE TABLE "mirakl_return_lines" (
   return_id TEXT NOT NULL REFERENCES mirakl_returns (id),
   order_line_id TEXT NOT NULL,
   quantity INTEGER NOT NULL CHECK (quantity > 0),
   reason_code TEXT NOT NULL,
   PRIMARY KEY (return_id, order_line_id)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- table: mirakl_return_states
 CREATE TABLE mirakl_return_states (
@@ -335,31 +338,17 @@ CREATE TABLE recon_matches (
   PRIMARY KEY (kind, subject, candidate)
 ) STRICT, WITHOUT ROWID;
 
--- table: recon_returns
-CREATE TABLE recon_returns (
-  return_id TEXT PRIMARY KEY,
-  order_id TEXT NOT NULL,
-  commercial_id TEXT NOT NULL,
-  rma TEXT,
+-- table: recon_verdicts
+CREATE TABLE recon_verdicts (
+  return_id TEXT NOT NULL PRIMARY KEY,
   date_created TEXT NOT NULL,
-  currency TEXT,
-  mirakl_state TEXT NOT NULL,
-  mirakl_tracking TEXT,
-  requested_units INTEGER NOT NULL,
-  rebound_order_id TEXT,
-  rebound_status TEXT,
-  rebound_tracking TEXT,
-  units_arrived INTEGER NOT NULL,
-  units_missing INTEGER NOT NULL,
-  units_sellable INTEGER NOT NULL,
-  units_restocked INTEGER NOT NULL,
+  refund_status TEXT NOT NULL CHECK (refund_status IN ('none', 'pending', 'partial', 'refunded', 'over')),
+  drift INTEGER NOT NULL CHECK (drift BETWEEN 0 AND 15),
   expected_refund_minor INTEGER NOT NULL,
   refunded_minor INTEGER NOT NULL,
-  refund_status TEXT NOT NULL CHECK (refund_status IN ('none', 'pending', 'partial', 'refunded', 'over')),
-  drift INTEGER NOT NULL CHECK (drift IN (0, 1)),
-  drift_fields TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-) STRICT;
+  gap_minor INTEGER NOT NULL CHECK (gap_minor >= 0),
+  unrefunded_since TEXT
+) STRICT, WITHOUT ROWID;
 
 -- table: recon_watch
 CREATE TABLE recon_watch (
@@ -435,8 +424,8 @@ CREATE TABLE sync_cursors (
 ) STRICT;
 
 -- table: units
-CREATE TABLE units (
-  id TEXT PRIMARY KEY,
+CREATE TABLE "units" (
+  id TEXT NOT NULL,
   return_id TEXT NOT NULL,
   order_line_id TEXT NOT NULL,
   offer_sku TEXT NOT NULL,
@@ -448,8 +437,9 @@ CREATE TABLE units (
   received_sku TEXT,
   registered_at TEXT,
   graded_at TEXT,
-  updated_at TEXT NOT NULL
-) STRICT;
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (return_id, order_line_id, id)
+) STRICT, WITHOUT ROWID;
 
 -- index: audit_log_subject
 CREATE INDEX audit_log_subject ON audit_log (subject, seq);
@@ -506,6 +496,9 @@ CREATE INDEX intents_sending ON intents (updated_at) WHERE state = 'sending';
 -- index: intents_subject
 CREATE INDEX intents_subject ON intents (subject);
 
+-- index: intents_uncertain
+CREATE INDEX intents_uncertain ON intents (id) WHERE state = 'uncertain';
+
 -- index: mirakl_order_lines_offer_sku
 CREATE INDEX mirakl_order_lines_offer_sku ON mirakl_order_lines (offer_sku);
 
@@ -515,8 +508,14 @@ CREATE INDEX mirakl_order_lines_order ON mirakl_order_lines (order_id);
 -- index: mirakl_refunds_created
 CREATE INDEX mirakl_refunds_created ON mirakl_refunds (date_created);
 
+-- index: mirakl_refunds_judged
+CREATE INDEX mirakl_refunds_judged ON mirakl_refunds (id, refund_state, amount_minor, order_line_id);
+
 -- index: mirakl_refunds_line
 CREATE INDEX mirakl_refunds_line ON mirakl_refunds (order_line_id);
+
+-- index: mirakl_refunds_line_amounts
+CREATE INDEX mirakl_refunds_line_amounts ON mirakl_refunds (order_line_id, amount_minor) WHERE amount_minor != 0;
 
 -- index: mirakl_refunds_open
 CREATE INDEX mirakl_refunds_open ON mirakl_refunds (order_line_id) WHERE refund_state != 'REFUNDED';
@@ -539,11 +538,17 @@ CREATE INDEX mirakl_returns_commercial ON mirakl_returns (commercial_id);
 -- index: mirakl_returns_created
 CREATE INDEX mirakl_returns_created ON mirakl_returns (date_created, id);
 
+-- index: mirakl_returns_judged
+CREATE INDEX mirakl_returns_judged ON mirakl_returns (id, state, date_created, tracking_number);
+
 -- index: mirakl_returns_order
 CREATE INDEX mirakl_returns_order ON mirakl_returns (order_id);
 
 -- index: mirakl_returns_rma
 CREATE INDEX mirakl_returns_rma ON mirakl_returns (rma);
+
+-- index: mirakl_returns_state
+CREATE INDEX mirakl_returns_state ON mirakl_returns (state, date_created, id);
 
 -- index: mirakl_returns_tracking
 CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
@@ -572,8 +577,14 @@ CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id) WHERE o
 -- index: rebound_items_order
 CREATE INDEX rebound_items_order ON rebound_items (rebound_order_id);
 
+-- index: rebound_items_unexpected
+CREATE INDEX rebound_items_unexpected ON rebound_items (rebound_order_id) WHERE is_unexpected = 1;
+
 -- index: rebound_return_orders_client_order
 CREATE INDEX rebound_return_orders_client_order ON rebound_return_orders (client_order_id);
+
+-- index: rebound_return_orders_judged
+CREATE INDEX rebound_return_orders_judged ON rebound_return_orders (return_id, status_rank, status, tracking_number, rebound_order_id);
 
 -- index: rebound_return_orders_refresh
 CREATE INDEX rebound_return_orders_refresh ON rebound_return_orders (is_open, synced_at);
@@ -584,29 +595,29 @@ CREATE UNIQUE INDEX rebound_return_orders_return ON rebound_return_orders (retur
 -- index: rebound_return_orders_status
 CREATE INDEX rebound_return_orders_status ON rebound_return_orders (status_rank);
 
+-- index: rebound_return_orders_status_text
+CREATE INDEX rebound_return_orders_status_text ON rebound_return_orders (status);
+
 -- index: rebound_return_orders_tracking
 CREATE INDEX rebound_return_orders_tracking ON rebound_return_orders (tracking_number);
 
 -- index: recon_matches_candidate
 CREATE INDEX recon_matches_candidate ON recon_matches (kind, candidate);
 
+-- index: recon_matches_confirmed
+CREATE INDEX recon_matches_confirmed ON recon_matches (return_id, candidate) WHERE kind = 'refund_line' AND status = 'confirmed';
+
 -- index: recon_matches_return
 CREATE INDEX recon_matches_return ON recon_matches (return_id);
 
--- index: recon_returns_created
-CREATE INDEX recon_returns_created ON recon_returns (date_created, return_id);
+-- index: recon_verdicts_drift
+CREATE INDEX recon_verdicts_drift ON recon_verdicts (date_created) WHERE drift != 0;
 
--- index: recon_returns_drift
-CREATE INDEX recon_returns_drift ON recon_returns (drift, date_created);
+-- index: recon_verdicts_gap
+CREATE INDEX recon_verdicts_gap ON recon_verdicts (gap_minor) WHERE gap_minor > 0;
 
--- index: recon_returns_rebound_status
-CREATE INDEX recon_returns_rebound_status ON recon_returns (rebound_status, date_created);
-
--- index: recon_returns_refund_status
-CREATE INDEX recon_returns_refund_status ON recon_returns (refund_status, date_created);
-
--- index: recon_returns_state
-CREATE INDEX recon_returns_state ON recon_returns (mirakl_state, date_created);
+-- index: recon_verdicts_owed
+CREATE INDEX recon_verdicts_owed ON recon_verdicts (refund_status, date_created) WHERE refund_status IN ('pending', 'partial', 'over');
 
 -- index: recon_watch_due
 CREATE INDEX recon_watch_due ON recon_watch (due_at) WHERE state = 'waiting';
@@ -626,14 +637,35 @@ CREATE INDEX return_intake_order_ask ON return_intake (order_ask_at) WHERE stage
 -- index: stock_increments_state
 CREATE INDEX stock_increments_state ON stock_increments (state, offer_sku);
 
+-- index: units_id
+CREATE UNIQUE INDEX units_id ON units (id);
+
 -- index: units_line
 CREATE INDEX units_line ON units (order_line_id);
 
--- index: units_return_line
-CREATE INDEX units_return_line ON units (return_id, order_line_id);
-
 -- index: units_stage
 CREATE INDEX units_stage ON units (stage_rank, return_id);
+
+-- view: recon_returns
+CREATE VIEW recon_returns AS
+SELECT r.id AS return_id, r.order_id, r.commercial_id, r.rma, r.date_created, o.currency,
+  r.state AS mirakl_state, r.tracking_number AS mirakl_tracking,
+  (SELECT COALESCE(sum(l.quantity), 0) FROM mirakl_return_lines l WHERE l.return_id = r.id) AS requested_units,
+  ro.rebound_order_id, ro.status AS rebound_status, ro.tracking_number AS rebound_tracking,
+  (SELECT count(*) FROM units u WHERE u.return_id = r.id AND u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)) AS units_arrived,
+  (SELECT count(*) FROM units u WHERE u.return_id = r.id AND u.stage IN ('missing', 'lost')) AS units_missing,
+  (SELECT count(*) FROM units u WHERE u.return_id = r.id AND u.is_sellable = 1) AS units_sellable,
+  (SELECT count(*) FROM units u JOIN stock_increments s ON s.unit_id = u.id WHERE u.return_id = r.id AND s.state = 'applied') AS units_restocked,
+  COALESCE(v.expected_refund_minor, 0) AS expected_refund_minor,
+  COALESCE(v.refunded_minor, 0) AS refunded_minor,
+  COALESCE(v.refund_status, 'none') AS refund_status,
+  COALESCE(v.drift, 0) != 0 AS drift,
+  rtrim((CASE WHEN v.drift & 1 THEN 'state,' ELSE '' END) || (CASE WHEN v.drift & 2 THEN 'tracking,' ELSE '' END)
+    || (CASE WHEN v.drift & 4 THEN 'quantity,' ELSE '' END) || (CASE WHEN v.drift & 8 THEN 'refund,' ELSE '' END), ',') AS drift_fields
+FROM mirakl_returns r
+LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
+LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
+LEFT JOIN recon_verdicts v ON v.return_id = r.id;
 
 -- view: refund_links
 CREATE VIEW refund_links (refund_id, return_id, order_line_id, status, basis) AS
@@ -782,13 +814,6 @@ BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.id);
 END;
 
--- trigger: recon_dirty_stock_update
-CREATE TRIGGER recon_dirty_stock_update AFTER UPDATE OF state ON stock_increments
-BEGIN
-  INSERT INTO recon_dirty SELECT DISTINCT 'return', return_id FROM units WHERE id = NEW.unit_id
-    AND NOT EXISTS (SELECT 1 FROM recon_dirty d WHERE d.scope = 'return' AND d.id = units.return_id);
-END;
-
 -- trigger: recon_dirty_unit_insert
 CREATE TRIGGER recon_dirty_unit_insert AFTER INSERT ON units
 BEGIN
@@ -805,6 +830,9 @@ END;
 
 -- trigger: recon_dirty_unit_update
 CREATE TRIGGER recon_dirty_unit_update AFTER UPDATE ON units
+WHEN OLD.stage IS NOT NEW.stage OR OLD.registered_at IS NOT NEW.registered_at OR OLD.received_sku IS NOT NEW.received_sku
+  OR OLD.offer_sku IS NOT NEW.offer_sku OR OLD.rebound_item_id IS NOT NEW.rebound_item_id OR OLD.order_line_id IS NOT NEW.order_line_id
+  OR (NEW.stage = 'missing' AND OLD.updated_at IS NOT NEW.updated_at)
 BEGIN
   INSERT INTO recon_dirty SELECT 'return', NEW.return_id WHERE NOT EXISTS (SELECT 1 FROM recon_dirty WHERE scope = 'return' AND id = NEW.return_id);
 END;

@@ -239,8 +239,42 @@ describe('detectors', () => {
     expect(report.full).toBe(false);
     expect(report.returns).toBe(1);
     expect(rows('STATUS_NOT_PUSHED').map((r) => r.cause)).toEqual([expect.stringMatching(/IN_PROGRESS/)]);
-    // A change of the refund tolerance re-judges everything.
-    expect(reconciler.run({ ...shorter, refunds: { ...shorter.refunds, toleranceMinor: 5 } }).full).toBe(true);
+    // Nor is a change of the refund tolerance a full pass.
+    expect(reconciler.run({ ...shorter, refunds: { ...shorter.refunds, toleranceMinor: 5 } }).full).toBe(false);
+  });
+
+  it('judges again, when the refund tolerance changes, only the returns whose money differs by more than the smaller tolerance', () => {
+    const verdict = (id: string) => store.db.prepare('SELECT refund_status, gap_minor FROM recon_verdicts WHERE return_id = ?').get(id);
+    // R-1 refunded exactly; R-2 refunded 0.10 short of its verified unit; R-3 not refunded at all.
+    fixture.returnOf('R-1', 'RECEIVED', 'L-1');
+    fixture.unit('R-1', 1, 'registered', 'L-1');
+    fixture.ourRefund('R-1', 'F-1', 2500, 'REFUNDED', 'L-1');
+    fixture.returnOf('R-2', 'RECEIVED', 'L-2');
+    fixture.unit('R-2', 1, 'registered', 'L-2');
+    fixture.ourRefund('R-2', 'F-2', 2490, 'REFUNDED', 'L-2');
+    fixture.returnOf('R-3', 'RECEIVED', 'L-3');
+    fixture.unit('R-3', 1, 'registered', 'L-3');
+    run();
+    expect(verdict('R-1')).toEqual({ refund_status: 'refunded', gap_minor: 0 });
+    expect(verdict('R-2')).toEqual({ refund_status: 'partial', gap_minor: 10 });
+    expect(verdict('R-3')).toEqual({ refund_status: 'pending', gap_minor: 2500 });
+    expect(rows('REFUND_AMOUNT_MISMATCH').map((r) => r.subject_key)).toEqual(['R-2:L-2']);
+
+    // Tolerance 1 → 20: R-2 (gap 10) and R-3 (gap 2,500) may change; R-1 cannot.
+    const wider = { ...policy, refunds: { ...policy.refunds, toleranceMinor: 20 } };
+    const report = reconciler.run(wider);
+    expect(report).toMatchObject({ full: false, rejudged: 2, returns: 2 });
+    expect(verdict('R-2')).toEqual({ refund_status: 'refunded', gap_minor: 10 });
+    expect(rows('REFUND_AMOUNT_MISMATCH')).toEqual([]);
+    expect(rows('REFUND_AMOUNT_MISMATCH', 'resolved').map((r) => r.resolution)).toEqual(['auto: the refunded amount now matches the verified units']);
+
+    // 20 → 15: only R-3 differs by more than 15.
+    expect(reconciler.run({ ...policy, refunds: { ...policy.refunds, toleranceMinor: 15 } })).toMatchObject({ full: false, rejudged: 1 });
+    expect(verdict('R-2')).toEqual({ refund_status: 'refunded', gap_minor: 10 });
+    // And the result is what a full pass with the new tolerance gives.
+    const before = store.db.prepare('SELECT * FROM recon_verdicts ORDER BY return_id').all();
+    reconciler.run({ ...policy, refunds: { ...policy.refunds, toleranceMinor: 15 } }, { full: true });
+    expect(store.db.prepare('SELECT * FROM recon_verdicts ORDER BY return_id').all()).toEqual(before);
   });
 
   it('wakes a snoozed exception when its snooze ends', () => {

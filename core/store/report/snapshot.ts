@@ -38,7 +38,7 @@ const rowsOf: Record<string, string[]> = {
     `snap.mirakl_refunds f CROSS JOIN main.exceptions t ON t.type = 'REFUND_WITHOUT_RECEIPT' AND t.subject_key = 'refund:' || f.id`,
   ],
   exception_notes: ['snap.exceptions e CROSS JOIN main.exception_notes t ON t.exception_id = e.id'],
-  recon_returns: ['temp.sn_returns s CROSS JOIN main.recon_returns t ON t.return_id = s.id'],
+  recon_verdicts: ['temp.sn_returns s CROSS JOIN main.recon_verdicts t ON t.return_id = s.id'],
   recon_matches: [
     'temp.sn_returns s CROSS JOIN main.recon_matches t ON t.return_id = s.id',
     `snap.mirakl_refunds f CROSS JOIN main.recon_matches t ON t.kind = 'refund_line' AND t.subject = f.id`,
@@ -48,6 +48,26 @@ const rowsOf: Record<string, string[]> = {
   period_lock_facts: ['main.period_lock_facts t WHERE t.period = @period'],
   period_adjustments: ['main.period_adjustments t WHERE t.period = @period OR t.reported_in = @period'],
 };
+
+/** `tables` with each one after the snap.* tables its rows are chosen by (a rebuilt table comes late in the schema). */
+function readsFirst(tables: SchemaObject[]): SchemaObject[] {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const ordered: SchemaObject[] = [];
+  const seen = new Set<string>();
+  const visit = (t: SchemaObject) => {
+    if (seen.has(t.name)) return;
+    seen.add(t.name);
+    for (const source of rowsOf[t.name] ?? []) {
+      for (const [, name] of source.matchAll(/\bsnap\.(\w+)/g)) {
+        const read = name === undefined ? undefined : byName.get(name);
+        if (read) visit(read);
+      }
+    }
+    ordered.push(t);
+  };
+  for (const t of tables) visit(t);
+  return ordered;
+}
 
 interface SchemaObject {
   type: 'table' | 'index' | 'view' | 'trigger';
@@ -92,7 +112,7 @@ export function copyPeriodRows(db: Database, period: Period, auditFrom: number):
     .prepare(`SELECT type, name, sql FROM main.sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
       ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`)
     .all() as SchemaObject[];
-  const tables = objects.filter((o) => o.type === 'table' && !/^CREATE\s+VIRTUAL/i.test(o.sql));
+  const tables = readsFirst(objects.filter((o) => o.type === 'table' && !/^CREATE\s+VIRTUAL/i.test(o.sql)));
   for (const t of tables) db.exec(inSnap(t.sql));
   const copied: Record<string, number> = {};
   for (const t of tables) {

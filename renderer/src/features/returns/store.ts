@@ -4,6 +4,7 @@ import type { ContractError, ExceptionRow, Input, Output, Result } from '../../.
 import { api } from '../../api/transport';
 import { formatMoney } from '../../app/format';
 import { useAppStore } from '../../app/store';
+import { returnsGridTables } from '../../app/enums';
 import { throttle } from '../../app/throttle';
 import { sortFieldOfColumn } from './columns';
 
@@ -237,5 +238,5 @@ const refreshLive = throttle(() => {
   if (s.openId) void s.loadDetail();
 }, 3000);
 api.on('data.changed', (payload) => {
-  if (payload.tables.some((t) => t === 'recon_returns' || t === 'exceptions' || t.startsWith('mirakl_') || t.startsWith('rebound_'))) refreshLive();
+  if (payload.tables.some((t) => returnsGridTables.includes(t) || t.startsWith('mirakl_') || t.startsWith('rebound_'))) refreshLive();
 });
