@@ -77,6 +77,8 @@ export interface ReboundSimOptions {
   /** Real milliseconds a receiver has to answer before the attempt counts as failed (10 s, §6.5). */
   webhookTimeoutMs?: number;
   transport?: WebhookTransport;
+  /** How long a notification that will never be sent again stays in the truth (default: the retry window, §6.5). */
+  keepSettledNotificationsMs?: number;
 }
 
 export interface ReboundSim {
@@ -152,6 +154,7 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     scenario,
     transport: options.transport ?? httpWebhookTransport,
     timeoutMs: options.webhookTimeoutMs ?? 10_000,
+    ...(options.keepSettledNotificationsMs !== undefined ? { keepSettledMs: options.keepSettledNotificationsMs } : {}),
     subscription: (type) => subscriptions.get(type),
     isOrderSettled: (id) => (returnOrders.get(id)?.pending.length ?? 0) === 0,
   });
@@ -513,8 +516,6 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     const notifications = outbox.truth();
     const byStatus: ReboundCounters['returnOrdersByStatus'] = {};
     for (const ro of returnOrders.values()) byStatus[ro.status] = (byStatus[ro.status] ?? 0) + 1;
-    const count = (outcome: string) => notifications.filter((n) => n.outcome === outcome).length;
-    const attempts = notifications.flatMap((n) => n.attempts);
     return {
       at: iso(clock.now()),
       salesOrders: [...salesOrders.values()].map((s) => ({
@@ -530,17 +531,7 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
       counters: {
         ...counters,
         returnOrdersByStatus: byStatus,
-        notifications: {
-          created: notifications.length,
-          unsubscribed: count('unsubscribed'),
-          pending: count('pending'),
-          delivered: count('delivered'),
-          abandoned: count('abandoned'),
-          attempts: attempts.length,
-          failedAttempts: attempts.filter((a) => !a.isAck).length,
-          duplicatesSent: attempts.filter((a) => a.kind === 'duplicate').length,
-          heldBack: notifications.filter((n) => n.isHeldBack).length,
-        },
+        notifications: outbox.counts(),
       },
     };
   }
