@@ -76,6 +76,8 @@ export interface Outbox {
   enqueue(input: { type: NotificationType; reboundOrderId: string; event: StatusDescription | RefundTriggerType; at: number; body: unknown }): void;
   /** Starts every attempt that is due at the current sandbox time. */
   dispatchDue(): void;
+  /** The sandbox time of the next attempt (a held-back notification may wait longer), or null when none waits. */
+  nextDueAt(): number | null;
   flush(): Promise<void>;
   /** The notifications still kept (pending ones always, settled ones until they are older than the retry window). */
   truth(): NotificationTruth[];
@@ -217,6 +219,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
         else attempt(entry, kindOf(entry));
       }
       for (const entry of held) if (mayLeaveHold(entry, now)) attempt(entry, kindOf(entry));
+    },
+
+    nextDueAt() {
+      let next: number | null = null;
+      for (const e of waiting) {
+        if (e.isInFlight) continue;
+        const at = e.outcome === 'pending' ? e.nextAttemptAt : e.isDuplicateSent ? null : e.duplicateDueAt;
+        if (at !== null && (next === null || at < next)) next = at;
+      }
+      return next;
     },
 
     async flush() {

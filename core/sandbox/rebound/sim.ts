@@ -90,6 +90,11 @@ export interface ReboundSim {
   advance(): void;
   /** Waits for the webhook POSTs already started. Retries wait for the sandbox clock and the next advance(). */
   flushDeliveries(): Promise<void>;
+  /**
+   * The next sandbox time at which ReBound does something on its own: a parcel moves (and may notify) or a delivery
+   * is due. Null when nothing is scheduled. What a client learns only by asking is not an event here.
+   */
+  nextEventAt(): number | null;
   truth(): ReboundTruth;
 
   issueToken(request: { grantType: string | null; clientId: string | null; clientSecret: string | null }): ReboundResult<TokenResponse>;
@@ -542,6 +547,14 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     routes: reboundRoutes,
     advance,
     flushDeliveries: () => outbox.flush(),
+    nextEventAt() {
+      let next = outbox.nextDueAt();
+      for (const ro of active) {
+        const at = ro.pending[0]?.at;
+        if (at !== undefined && (next === null || at < next)) next = at;
+      }
+      return next;
+    },
     truth() {
       advance();
       return truth();
