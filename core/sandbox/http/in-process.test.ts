@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../../adapters/fake-clock';
 import { fetchHttp, NetworkError, type HttpRequest } from '../../net/http';
 import { defaultScenario, startSandbox, type Sandbox } from '../index';
-import { socketlessHttp } from './in-process';
+import { socketlessHttp, toRawRequest } from './in-process';
 
 // The in-process transport must be the loopback server minus the socket: the same answers (status, headers, body)
 // from the same pipeline, multipart bodies encoded as fetch encodes them, and cut connections failing as fetch fails.
@@ -44,6 +44,11 @@ describe('socketless HTTP port', () => {
       expect(inProcess.headers['content-type']).toBe(overLoopback.headers['content-type']);
       expect(inProcess.headers.date).toBe(overLoopback.headers.date);
     }
+  });
+
+  it('names the host, as fetch does (the simulators build links from it)', async () => {
+    const { raw } = await toRawRequest({ method: 'GET', url: 'http://127.0.0.1:4567/api/offers?max=1', headers: { Authorization: 'k' } });
+    expect(raw).toMatchObject({ method: 'GET', url: '/api/offers?max=1', headers: { host: '127.0.0.1:4567', authorization: 'k' } });
   });
 
   it('sends a FormData body as multipart, as fetch does', async () => {

@@ -17,6 +17,8 @@ export async function toRawRequest(request: HttpRequest): Promise<{ origin: stri
   const url = new URL(request.url);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers ?? {})) headers[name.toLowerCase()] = value;
+  // fetch always sends Host, and the simulators build absolute links (OF53's file urls) from it.
+  headers.host ??= url.host;
   let body = Buffer.alloc(0);
   if (typeof request.body === 'string') {
     body = Buffer.from(request.body, 'utf8');
