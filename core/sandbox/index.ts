@@ -111,6 +111,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     extraRoutes: [
       { operation: '_sim.truth', method: 'GET', pattern: '/_sim/truth', isTestHook: true, handler: (_r, w) => ({ status: 200, body: w.truth() }) },
       { operation: '_sim.calls', method: 'GET', pattern: '/_sim/calls', isTestHook: true, handler: () => ({ status: 200, body: miraklServer.counters }) },
+      {
+        operation: '_sim.summary',
+        method: 'GET',
+        pattern: '/_sim/summary',
+        isTestHook: true,
+        handler: (_r, w) => {
+          const byState: Record<string, number> = {};
+          for (const r of w.returnsList()) byState[r.state] = (byState[r.state] ?? 0) + 1;
+          return { status: 200, body: { at: new Date(options.clock.now()).toISOString(), returns: w.returnsList().length, returnsByState: byState } };
+        },
+      },
       { operation: '_sim.clock', method: 'GET', pattern: '/_sim/clock', isTestHook: true, handler: () => ({ status: 200, body: clockView() }) },
       { operation: '_sim.clock', method: 'POST', pattern: '/_sim/clock', isTestHook: true, handler: (req) => moveClock(req.json()) },
       {

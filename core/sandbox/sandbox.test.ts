@@ -55,6 +55,9 @@ describe('sandbox', () => {
     try {
       const truth = (await (await fetch(`${sandbox.mirakl.baseUrl}/_sim/truth`)).json()) as { returns: unknown[] };
       expect(truth.returns.length).toBe(sandbox.world.returnsList().length);
+      const summary = (await (await fetch(`${sandbox.mirakl.baseUrl}/_sim/summary`)).json()) as { returns: number; returnsByState: Record<string, number> };
+      expect(summary.returns).toBe(truth.returns.length);
+      expect(Object.values(summary.returnsByState).reduce((a, b) => a + b, 0)).toBe(truth.returns.length);
       const calls = await fetch(`${sandbox.mirakl.baseUrl}/_sim/calls`);
       expect(calls.status).toBe(200);
       expect((await fetch(`${sandbox.rebound.baseUrl}/_sim/truth`)).status).toBe(200);
