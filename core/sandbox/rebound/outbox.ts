@@ -3,8 +3,6 @@ import type { Rng } from '../rng';
 import type { Scenario } from '../scenario';
 import { uuidLike } from './ids';
 import type { DeliveryAttemptTruth, NotificationTruth, NotificationType, RefundTriggerType, ReboundCounters, StatusDescription } from './model';
-
-type NotificationCounts = ReboundCounters['notifications'];
 import { signReboundPayload } from './signature';
 import type { WebhookTransport } from './transport';
 
@@ -12,8 +10,8 @@ import type { WebhookTransport } from './transport';
 // 1 m, 5 m, 30 m, 2 h and then daily for 7 days. The body is serialised once, so retries and duplicates carry the
 // same bytes and the same delivery id; only the timestamp and signature are renewed per attempt.
 // What the outbox keeps is bounded: a notification that will never be sent again (delivered and its duplicate sent,
-// abandoned, or never subscribed) is dropped once it is older than the retry window, as a real sender drops its
-// delivered messages (the window counts from its last attempt); the counters still count it. Without that, a sandbox running for weeks keeps every body.
+// abandoned, or never subscribed) is dropped once its last attempt is older than the retry window, as a real sender
+// drops its delivered messages; the counters still count it. Without that, a sandbox running for weeks keeps every body.
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -24,6 +22,7 @@ const MAX_HOLD_MS = 7 * DAY;
 export const retryWindowMs = retryDelaysMs.reduce((sum, d) => sum + d, 0);
 const PRUNE_EVERY_MS = 60 * MINUTE;
 
+type NotificationCounts = ReboundCounters['notifications'];
 /** Counts over every notification the outbox ever made, dropped ones included. */
 export type OutboxCounts = NotificationCounts;
 
