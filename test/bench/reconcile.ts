@@ -44,7 +44,8 @@ export function seedYear(db: Database, totalLines: number): Record<string, numbe
   db.transaction(() => {
     db.exec(`${seq} INSERT INTO mirakl_orders SELECT 'O' || i, 'C' || i, 'SHIPPED', CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END, 'CU' || (i % 50000),
       'Customer ' || i, '{}', ${created}, ${created}, ${created} FROM n`);
-    db.exec(`${lineSeq} INSERT INTO mirakl_order_lines SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000),
+    db.exec(`${lineSeq} INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku, product_title, quantity, price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund)
+      SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000),
       'Product ' || (i % 5000), 1, 2500 + (i % 40) * 100, 2500 + (i % 40) * 100, 0, 400, 0, 'SHIPPED', 1 FROM l`);
     db.exec(`${seq} INSERT INTO mirakl_returns (id, order_id, commercial_id, customer_id, state, method_code, rma, tracking_number, carrier_code, label_url,
         date_created, last_updated, first_seen_at, synced_at)
@@ -69,11 +70,14 @@ export function seedYear(db: Database, totalLines: number): Record<string, numbe
         json_object('returnId', 'R' || i, 'order_line_id', 'L' || i || '-' || k, 'units', json_array('R' || i || ':L' || i || '-' || k || ':1'),
           'amountMinor', 2500 + (i % 40) * 100, 'currency', CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END),
         'confirmed', 1, json_object('refundId', 'F' || i || '-' || k, 'via', 'OR28'), ${later(2)}, ${later(2)} FROM l WHERE ${b} < 85`);
-    db.exec(`${lineSeq} INSERT INTO mirakl_refunds SELECT 'F' || i || '-' || k, 'L' || i || '-' || k, 'OR' || i, 2500 + (i % 40) * 100, 0, 1, '11',
+    db.exec(`${lineSeq} INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      SELECT 'F' || i || '-' || k, 'L' || i || '-' || k, 'OR' || i, 2500 + (i % 40) * 100, 0, 1, '11',
         CASE WHEN ${b} < 84 THEN 'REFUNDED' ELSE 'WAITING_REFUND' END, ${later(2)}, ${later(2)}, ${later(3)} FROM l WHERE ${b} < 85`);
-    db.exec(`${lineSeq} INSERT INTO mirakl_refunds SELECT 'X' || i || '-' || k, 'L' || i || '-' || k, 'ORX' || i, 2500, 0, 1, '11', 'REFUNDED',
+    db.exec(`${lineSeq} INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      SELECT 'X' || i || '-' || k, 'L' || i || '-' || k, 'ORX' || i, 2500, 0, 1, '11', 'REFUNDED',
         ${later(1)}, ${later(1)}, ${later(1)} FROM l WHERE ${b} BETWEEN 85 AND 96 AND i % 500 = 0`);
-    db.exec(`${lineSeq} INSERT INTO stock_increments SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'SKU' || (i % 5000), 'applied', NULL, NULL,
+    db.exec(`${lineSeq} INSERT INTO stock_increments (unit_id, offer_sku, state, import_intent_id, note, created_at, updated_at)
+      SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'SKU' || (i % 5000), 'applied', NULL, NULL,
         ${later(2)}, ${later(2)} FROM l WHERE ${b} < 75`);
     db.exec('DELETE FROM recon_dirty');
   })();

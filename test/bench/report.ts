@@ -70,7 +70,8 @@ export async function runReportBench(options: { returns: number; keep?: boolean;
   const currency = `CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END`;
   db.transaction(() => {
     db.exec(`${seq} INSERT INTO mirakl_orders SELECT 'O' || i, 'C' || i, 'RECEIVED', ${currency}, 'CU' || (i % 50000), 'Customer ' || i, '{}', ${mirakl(-5)}, ${mirakl(-5)}, ${at(3)} FROM n`);
-    db.exec(`${lineSeq} INSERT INTO mirakl_order_lines SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000), 'Product ' || (i % 5000),
+    db.exec(`${lineSeq} INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku, product_title, quantity, price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund)
+      SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000), 'Product ' || (i % 5000),
       1, ${price}, ${price}, 0, 400, 0, 'RECEIVED', 1 FROM l`);
     db.exec(`${seq} INSERT INTO mirakl_returns (id, order_id, commercial_id, customer_id, state, method_code, rma, tracking_number, carrier_code, label_url,
         date_created, last_updated, first_seen_at, synced_at)
@@ -101,12 +102,15 @@ export async function runReportBench(options: { returns: number; keep?: boolean;
           'amountMinor', ${price} - CASE WHEN ${b} IN (96, 97) THEN 500 ELSE 0 END, 'currency', ${currency}),
         'confirmed', 1, json_object('refundId', 'F' || i || '-' || k, 'via', 'OR28'), '${mappings.versions.reasonCodes}', ${at(2)}, ${at(2)}
       FROM l WHERE ${b} < 80 OR ${b} IN (96, 97)`);
-    db.exec(`${lineSeq} INSERT INTO mirakl_refunds SELECT 'F' || i || '-' || k, 'L' || i || '-' || k, 'OR' || i,
+    db.exec(`${lineSeq} INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      SELECT 'F' || i || '-' || k, 'L' || i || '-' || k, 'OR' || i,
         ${price} - CASE WHEN ${b} IN (96, 97) THEN 500 ELSE 0 END, 0, 1, '11', 'REFUNDED', ${mirakl(2)}, ${at(2)}, ${at(3)}
       FROM l WHERE ${b} < 80 OR ${b} IN (96, 97)`);
-    db.exec(`${lineSeq} INSERT INTO mirakl_refunds SELECT 'X' || i || '-' || k, 'L' || i || '-' || k, 'ORX' || i, ${price}, 0, 1, '11', 'REFUNDED',
+    db.exec(`${lineSeq} INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      SELECT 'X' || i || '-' || k, 'L' || i || '-' || k, 'ORX' || i, ${price}, 0, 1, '11', 'REFUNDED',
         ${mirakl(1)}, ${at(1)}, ${at(1)} FROM l WHERE ${b} = 98`);
-    db.exec(`${lineSeq} INSERT INTO stock_increments SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'SKU' || (i % 5000), 'applied', NULL, NULL,
+    db.exec(`${lineSeq} INSERT INTO stock_increments (unit_id, offer_sku, state, import_intent_id, note, created_at, updated_at)
+      SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'SKU' || (i % 5000), 'applied', NULL, NULL,
         ${at(2)}, ${at(3)} FROM l WHERE ${b} < 80`);
     db.exec(`${seq} INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, return_id, cause, next_action, detected_at, sla_due_at, updated_at)
       SELECT 'PARCEL_STALLED', 'R' || i, 'medium', 2, 'cs', 'open', 'R' || i, 'Parcel has been in transit since ' || ${at(0)}, 'Chase the carrier', ${at(12)}, ${at(12)}, ${at(12)}
