@@ -1,7 +1,7 @@
 // Benchmark: the real sync engine taking returns through their whole life against the sandbox (no faults, no
-// injected latency), on sandbox time, with ReBound notifications on (as Sandbox mode runs). The sandbox runs in a
-// child process on a stepped clock (sandbox-process.ts), so this process holds the engine alone: its CPU time and
-// peak RSS are the engine's. Three runs:
+// injected latency), on sandbox time, with ReBound notifications on (as Sandbox mode runs). The sandbox runs on a
+// stepped clock outside the engine — in a child process (sandbox-process.ts), or for the CPU figure on a thread whose
+// own CPU is taken out (sandbox-thread.ts) — so what this process is charged is the engine's. Three runs:
 //   - backlog: N returns already waiting in Mirakl when the engine starts, every physical and payment delay
 //     compressed to nothing, so only the engine and the call budgets decide how fast they go from requested through
 //     received, refunded and restocked to closed. The engine talks to the sandbox over loopback HTTP, as in the app.
@@ -15,7 +15,8 @@
 //     day and per return next to their floor.
 // Time moves in steps of at most 10 sandbox seconds, landing exactly on the next ReBound event (a parcel moves, a
 // notification is due) and the next feed due, so a latency under a minute can show. Not a unit test:
-// `npx tsx test/bench/lifecycle.ts [--backlog 10000] [--quick]`; test/bench/all.ts runs the three as parts.
+// `npx tsx test/bench/lifecycle.ts [--backlog 10000] [--quick] [--transport loopback|in-process]` (in-process wants
+// `node --single-threaded --import tsx`); test/bench/all.ts runs the three as parts.
 
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
