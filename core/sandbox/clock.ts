@@ -5,3 +5,19 @@ export function createScaledClock(base: Clock, startMs: number, speed: number): 
   const baseStart = base.now();
   return { now: () => Math.floor(startMs + (base.now() - baseStart) * speed) };
 }
+
+/** Sandbox time that moves only when told to, and only forward: a bench or a test drives it over /_sim/clock. */
+export interface SteppedClock extends Clock {
+  moveTo(ms: number): void;
+}
+
+export function createSteppedClock(startMs: number): SteppedClock {
+  let current = startMs;
+  return {
+    now: () => current,
+    moveTo: (ms) => {
+      if (!Number.isFinite(ms) || ms < current) throw new RangeError(`sandbox time only moves forward (now ${new Date(current).toISOString()}, asked ${ms})`);
+      current = ms;
+    },
+  };
+}

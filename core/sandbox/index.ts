@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../ports';
+import type { SteppedClock } from './clock';
 import type { Budgets } from './http/budgets';
 import type { FaultProfile, FaultProfiles } from './http/faults';
 import type { SimServer } from './http/sim-server';
@@ -37,7 +38,8 @@ export const faultProfiles: Record<FaultProfileName, FaultProfiles> = {
 
 export interface SandboxOptions {
   seed: number;
-  clock: Clock;
+  /** A SteppedClock makes sandbox time move only on POST /_sim/clock (a bench in another process drives it). */
+  clock: Clock | SteppedClock;
   scenario?: Partial<Scenario>;
   miraklFaults?: FaultProfiles;
   reboundFaults?: FaultProfiles;
@@ -63,6 +65,8 @@ export interface Sandbox extends SandboxCredentials {
   reboundServer: SimServer;
   /** Brings both systems up to the clock: returns appear, parcels move, notifications are queued and sent. */
   advance(): void;
+  /** When ReBound next does something on its own (a parcel moves, a notification is due), or null. */
+  nextEventAt(): number | null;
   /** Waits for webhook deliveries in flight. */
   flush(): Promise<void>;
   truth(): { mirakl: ReturnType<MiraklWorld['truth']>; rebound: ReturnType<ReboundSim['truth']> };
@@ -107,6 +111,29 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     extraRoutes: [
       { operation: '_sim.truth', method: 'GET', pattern: '/_sim/truth', isTestHook: true, handler: (_r, w) => ({ status: 200, body: w.truth() }) },
       { operation: '_sim.calls', method: 'GET', pattern: '/_sim/calls', isTestHook: true, handler: () => ({ status: 200, body: miraklServer.counters }) },
+      {
+        operation: '_sim.summary',
+        method: 'GET',
+        pattern: '/_sim/summary',
+        isTestHook: true,
+        handler: (_r, w) => {
+          const byState: Record<string, number> = {};
+          for (const r of w.returnsList()) byState[r.state] = (byState[r.state] ?? 0) + 1;
+          return { status: 200, body: { at: new Date(options.clock.now()).toISOString(), returns: w.returnsList().length, returnsByState: byState } };
+        },
+      },
+      { operation: '_sim.clock', method: 'GET', pattern: '/_sim/clock', isTestHook: true, handler: () => ({ status: 200, body: clockView() }) },
+      { operation: '_sim.clock', method: 'POST', pattern: '/_sim/clock', isTestHook: true, handler: (req) => moveClock(req.json()) },
+      {
+        operation: '_sim.process',
+        method: 'GET',
+        pattern: '/_sim/process',
+        isTestHook: true,
+        handler: () => {
+          const usage = process.resourceUsage();
+          return { status: 200, body: { maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 } };
+        },
+      },
     ],
   });
   const reboundServer = await startReboundServer(sim, {
@@ -119,6 +146,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     world.advance();
     sim.advance();
   };
+  const stepped = 'moveTo' in options.clock ? options.clock : null;
+  const clockView = () => ({ now: options.clock.now(), isStepped: stepped !== null, nextEventAt: sim.nextEventAt() });
+
+  /**
+   * POST /_sim/clock `{"to": ms}` or `{"by": ms}`: lets the notifications already sent arrive, moves sandbox time,
+   * brings both systems up to it and waits for the notifications that sends. Answers with the new time and the next
+   * ReBound event, so a driver can step to it (the bench does).
+   */
+  async function moveClock(body: unknown) {
+    const bad = (status: number, message: string) => ({ status, body: { status, message } });
+    if (!stepped) return bad(409, 'The sandbox clock runs on its own; start the sandbox with --clock stepped to drive it');
+    const { to, by } = (body ?? {}) as { to?: unknown; by?: unknown };
+    const target = typeof to === 'number' ? to : typeof by === 'number' ? stepped.now() + by : Number.NaN;
+    if (!Number.isFinite(target) || target < stepped.now()) return bad(400, `Give "to" (epoch ms, not before ${stepped.now()}) or "by" (ms ≥ 0)`);
+    await sim.flushDeliveries();
+    stepped.moveTo(target);
+    advance();
+    await sim.flushDeliveries();
+    return { status: 200, body: clockView() };
+  }
   advance();
   const ticker = options.tickMs ? setInterval(advance, options.tickMs) : undefined;
   ticker?.unref();
@@ -132,6 +179,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     miraklServer,
     reboundServer,
     advance,
+    nextEventAt: () => sim.nextEventAt(),
     flush: () => sim.flushDeliveries(),
     truth,
     truthHash: () => createHash('sha256').update(JSON.stringify(truth())).digest('hex'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
+import { createSteppedClock } from './clock';
 import { defaultScenario, startSandbox } from './index';
 
 const hour = 3_600_000;
@@ -54,12 +55,52 @@ describe('sandbox', () => {
     try {
       const truth = (await (await fetch(`${sandbox.mirakl.baseUrl}/_sim/truth`)).json()) as { returns: unknown[] };
       expect(truth.returns.length).toBe(sandbox.world.returnsList().length);
+      const summary = (await (await fetch(`${sandbox.mirakl.baseUrl}/_sim/summary`)).json()) as { returns: number; returnsByState: Record<string, number> };
+      expect(summary.returns).toBe(truth.returns.length);
+      expect(Object.values(summary.returnsByState).reduce((a, b) => a + b, 0)).toBe(truth.returns.length);
       const calls = await fetch(`${sandbox.mirakl.baseUrl}/_sim/calls`);
       expect(calls.status).toBe(200);
       expect((await fetch(`${sandbox.rebound.baseUrl}/_sim/truth`)).status).toBe(200);
       expect((await fetch(`${sandbox.mirakl.baseUrl}/api/returns`)).status).toBe(401);
     } finally {
       await sandbox.close();
+    }
+  });
+
+  it('moves a stepped clock only on POST /_sim/clock, forward, and says when ReBound acts next', async () => {
+    const clock = createSteppedClock(defaultScenario.startMs);
+    const sandbox = await startSandbox({ seed: 5, clock, scenario: { ordersPerDay: 30, historyDays: 3 } });
+    const post = (body: unknown) => fetch(`${sandbox.mirakl.baseUrl}/_sim/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      expect(await (await fetch(`${sandbox.mirakl.baseUrl}/_sim/clock`)).json()).toEqual({ now: defaultScenario.startMs, isStepped: true, nextEventAt: null });
+      const moved = await post({ by: hour });
+      expect(await moved.json()).toMatchObject({ now: defaultScenario.startMs + hour });
+      expect(clock.now()).toBe(defaultScenario.startMs + hour);
+      expect((await post({ to: defaultScenario.startMs })).status).toBe(400);
+      expect((await post({ to: defaultScenario.startMs + 2 * hour })).status).toBe(200);
+
+      // A return order in ReBound gives it something to do on its own: its parcel's first move.
+      for (let day = 0; day < 5 && sandbox.world.returnsList().length === 0; day++) await post({ by: 24 * hour });
+      const order = sandbox.world.returnsList()[0];
+      const line = sandbox.world.findLine(order?.lines[0]?.orderLineId ?? '');
+      if (!order || !line) throw new Error('the scenario made no return');
+      const sim = sandbox.rebound.sim;
+      sim.createSalesOrder(
+        { clientOrderId: line.order.orderId, salesItems: line.order.lines.map((l) => ({ clientItemId: l.orderLineId, sku: l.shopSku, quantity: String(l.quantity) })) },
+        { flowKey: null, overwrite: false },
+      );
+      sim.createReturnOrder({ clientOrderId: line.order.orderId, items: order.lines.map((l) => ({ clientItemId: l.orderLineId, quantity: String(l.quantity), reasonCode: 'Too small' })) }, { flowKey: null });
+      const next = ((await (await fetch(`${sandbox.mirakl.baseUrl}/_sim/clock`)).json()) as { nextEventAt: number | null }).nextEventAt;
+      expect(next).toBeGreaterThan(clock.now());
+      expect(sandbox.nextEventAt()).toBe(next);
+    } finally {
+      await sandbox.close();
+    }
+    const free = await startSandbox({ seed: 5, clock: createFakeClock(defaultScenario.startMs), scenario: { ordersPerDay: 30, historyDays: 3 } });
+    try {
+      expect((await fetch(`${free.mirakl.baseUrl}/_sim/clock`, { method: 'POST', body: '{"by":1}' })).status).toBe(409);
+    } finally {
+      await free.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import { createFakeClock, type FakeClock } from '../../core/adapters/fake-clock'
 import { silentLogger } from '../../core/adapters/logger';
 import { loadMappings, shippedMappingsDir, type Mappings } from '../../core/mappings/load';
 import { createMiraklClient } from '../../core/mirakl/client';
-import { fetchHttp } from '../../core/net/http';
+import { fetchHttp, type HttpPort } from '../../core/net/http';
 import { createReboundClient } from '../../core/rebound/client';
 import type { FaultProfiles } from '../../core/sandbox/http/faults';
 import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../../core/sandbox/index';
@@ -45,6 +45,75 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** What the engine needs to know of a sandbox (or of any Mirakl and ReBound): where they are and its credentials. */
+export type EngineTargets = Pick<Sandbox, 'mirakl'> & { rebound: Pick<Sandbox['rebound'], 'baseUrl' | 'clientId' | 'clientSecret'> };
+
+export interface EngineParts {
+  store: Store;
+  ctx: EngineContext;
+  engine: Engine;
+}
+
+/**
+ * The engine as the app builds it, on a real SQLite file in `dataDir`, reaching the APIs through `http`. `random`
+ * is the engine's seeded stream (kept across rebuilds, so a replay draws the same jitter).
+ */
+export function buildEngine(options: {
+  dataDir: string;
+  clock: FakeClock;
+  http: HttpPort;
+  targets: EngineTargets;
+  random: { float(): number };
+  mappings: Mappings;
+  webhook: { url: string; secret: string } | null;
+  crash?: (point: string) => void;
+}): EngineParts {
+  const { clock, targets } = options;
+  const store = openStore({ dataDir: join(options.dataDir, 'data'), migrationsDir: sourceMigrationsDir, clock });
+  const common = { clock, http: options.http, journal: createSqliteJournal(store.db), budgets: createSqliteBudgetStore(store.db), timeoutMs: 10_000 };
+  const ctx = createEngineContext({
+    db: store.db,
+    clock,
+    random: { next: () => options.random.float() },
+    log: silentLogger,
+    events: null,
+    mirakl: createMiraklClient({ ...common, baseUrl: targets.mirakl.baseUrl, apiKey: async () => targets.mirakl.apiKey, shopId: targets.mirakl.shopId }),
+    rebound: createReboundClient({ ...common, baseUrl: targets.rebound.baseUrl, clientId: targets.rebound.clientId, clientSecret: async () => targets.rebound.clientSecret }),
+    mappings: () => options.mappings,
+    webhook: options.webhook,
+    ...(options.crash ? { crash: options.crash } : {}),
+  });
+  return { store, ctx, engine: createEngine(ctx) };
+}
+
+/**
+ * A notification receiver on loopback that records into whichever engine context `current()` returns (it is
+ * rebuilt after a crash), subscribed to every ReBound notification type.
+ */
+export async function startSubscribedReceiver(options: {
+  current: () => EngineContext;
+  secret: string;
+  clock: FakeClock;
+  http: HttpPort;
+  targets: EngineTargets;
+}): Promise<WebhookReceiver> {
+  const receiver = await startWebhookReceiver(
+    new Proxy({} as EngineContext, { get: (_t, key) => options.current()[key as keyof EngineContext] }),
+    options.secret,
+  );
+  const subscriber = createReboundClient({
+    baseUrl: options.targets.rebound.baseUrl,
+    clientId: options.targets.rebound.clientId,
+    clientSecret: async () => options.targets.rebound.clientSecret,
+    clock: options.clock,
+    http: options.http,
+    journal: memoryJournal(),
+    budgets: createMemoryBudgetStore(),
+  });
+  await subscribeToNotifications((type, target) => subscriber.subscribeWebhook(type, target), receiver.url, options.secret);
+  return receiver;
+}
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const clock = createFakeClock((options.scenario?.startMs ?? defaultScenario.startMs) + 60_000);
   const sandbox = await startSandbox({
@@ -60,42 +129,22 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   let receiver: WebhookReceiver | null = null;
   let webhookUrl: string | null = null;
 
-  const build = () => {
-    const store = openStore({ dataDir: join(options.dataDir, 'data'), migrationsDir: sourceMigrationsDir, clock });
-    const common = { clock, http: fetchHttp, journal: createSqliteJournal(store.db), budgets: createSqliteBudgetStore(store.db), timeoutMs: 10_000 };
-    const ctx = createEngineContext({
-      db: store.db,
+  const build = () =>
+    buildEngine({
+      dataDir: options.dataDir,
       clock,
-      random: { next: () => random.float() },
-      log: silentLogger,
-      events: null,
-      mirakl: createMiraklClient({ ...common, baseUrl: sandbox.mirakl.baseUrl, apiKey: async () => sandbox.mirakl.apiKey, shopId: sandbox.mirakl.shopId }),
-      rebound: createReboundClient({ ...common, baseUrl: sandbox.rebound.baseUrl, clientId: sandbox.rebound.clientId, clientSecret: async () => sandbox.rebound.clientSecret }),
-      mappings: () => mappings,
+      http: fetchHttp,
+      targets: sandbox,
+      random,
+      mappings,
       webhook: webhookUrl ? { url: webhookUrl, secret: webhookSecret } : null,
       ...(options.crash ? { crash: options.crash } : {}),
     });
-    return { store, ctx, engine: createEngine(ctx) };
-  };
 
   let current = build();
   if (options.webhooks) {
-    // The receiver records into whichever engine context is current (it is rebuilt after a crash).
-    receiver = await startWebhookReceiver(
-      new Proxy({} as EngineContext, { get: (_t, key) => current.ctx[key as keyof EngineContext] }),
-      webhookSecret,
-    );
+    receiver = await startSubscribedReceiver({ current: () => current.ctx, secret: webhookSecret, clock, http: fetchHttp, targets: sandbox });
     webhookUrl = receiver.url;
-    const subscriber = createReboundClient({
-      baseUrl: sandbox.rebound.baseUrl,
-      clientId: sandbox.rebound.clientId,
-      clientSecret: async () => sandbox.rebound.clientSecret,
-      clock,
-      http: fetchHttp,
-      journal: memoryJournal(),
-      budgets: createMemoryBudgetStore(),
-    });
-    await subscribeToNotifications((type, target) => subscriber.subscribeWebhook(type, target), webhookUrl, webhookSecret);
     current.store.close();
     current = build();
   }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Clock } from '../../ports';
@@ -8,7 +8,9 @@ import { addExtraFields, planFaults, profileFor, type FaultKind, type FaultProfi
 import { BadRequest, matchRoute, type Route, type SimRequest, type SimResponse } from './router';
 
 // One loopback HTTP server per simulated system. Each request is matched to an API operation, authenticated,
-// charged against that operation's budget, and run through the fault plan before and after the handler.
+// charged against that operation's budget, and run through the fault plan before and after the handler. The same
+// pipeline is reachable without a socket (`dispatch`), so a client can be served in-process (in-process.ts) with the
+// budgets, faults and counters of the HTTP path.
 
 export interface OperationCounters {
   calls: number;
@@ -39,10 +41,28 @@ export interface SimServerOptions<Ctx> {
   port?: number;
 }
 
+/** A request as it reaches the pipeline: what an HTTP server would have parsed off the socket. */
+export interface RawSimRequest {
+  method: string;
+  /** Path and query, e.g. `/api/returns?limit=100`. */
+  url: string;
+  /** Lower-case names, as Node's HTTP server gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** What the pipeline answers: an HTTP response, or the connection cut before (`reset`) or after (`lost`) the handler ran. */
+export type RawSimResult =
+  | { kind: 'response'; status: number; headers: Record<string, string>; body: string | Buffer | undefined }
+  | { kind: 'reset' }
+  | { kind: 'lost' };
+
 export interface SimServer {
   url: string;
   port: number;
   counters: CallCounters;
+  /** The pipeline without the socket: what the HTTP server runs for each request it reads. */
+  dispatch(request: RawSimRequest): Promise<RawSimResult>;
   close(): Promise<void>;
 }
 
@@ -62,22 +82,40 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
     c.faults[kind] = (c.faults[kind] ?? 0) + 1;
   };
 
+  async function dispatch(raw: RawSimRequest): Promise<RawSimResult> {
+    try {
+      return await handle(raw);
+    } catch (error) {
+      return render({ status: 500, body: options.errorBody(500, `sandbox failure: ${(error as Error).message}`) }, options.clock.now());
+    }
+  }
+
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: options.errorBody(500, `sandbox failure: ${(error as Error).message}`) }, options.clock.now());
-    });
+    readBody(req)
+      .then((body) => dispatch({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }))
+      .then(
+        (result) => {
+          if (result.kind !== 'response') {
+            req.socket.destroy();
+            return;
+          }
+          res.writeHead(result.status, result.headers);
+          res.end(result.body);
+        },
+        () => req.socket.destroy(),
+      );
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const method = req.method ?? 'GET';
-    const body = await readBody(req);
+  async function handle(raw: RawSimRequest): Promise<RawSimResult> {
+    const url = new URL(raw.url, 'http://127.0.0.1');
+    const method = raw.method;
+    const body = raw.body;
     const simReq: SimRequest = {
       method,
       path: url.pathname,
       params: {},
       query: url.searchParams,
-      headers: req.headers,
+      headers: raw.headers,
       body,
       json: () => {
         try {
@@ -86,17 +124,17 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
           throw new BadRequest('The request body is not valid JSON');
         }
       },
-      form: () => new Response(Readable.toWeb(Readable.from([body])) as ReadableStream, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData(),
+      form: () => new Response(Readable.toWeb(Readable.from([body])) as ReadableStream, { headers: { 'content-type': String(raw.headers['content-type'] ?? '') } }).formData(),
     };
     const matched = matchRoute(options.routes, method, url.pathname, url.searchParams);
-    if (!matched) return send(res, { status: 404, body: options.errorBody(404, `No operation at ${method} ${url.pathname}`) }, options.clock.now());
+    if (!matched) return render({ status: 404, body: options.errorBody(404, `No operation at ${method} ${url.pathname}`) }, options.clock.now());
     const { route } = matched;
     simReq.params = matched.params;
     const c = count(route.operation);
     c.calls++;
-    const finish = (response: SimResponse) => {
+    const finish = (response: SimResponse): RawSimResult => {
       c.byStatus[response.status] = (c.byStatus[response.status] ?? 0) + 1;
-      send(res, response, options.clock.now());
+      return render(response, options.clock.now());
     };
 
     if (route.isTestHook) {
@@ -137,8 +175,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
     if (plan.before === 'reset') {
       noteFault(c, 'reset');
       c.byStatus.reset = (c.byStatus.reset ?? 0) + 1;
-      req.socket.destroy();
-      return;
+      return { kind: 'reset' };
     }
     if (plan.before === 'rateLimitStorm') {
       noteFault(c, 'rateLimitStorm');
@@ -158,8 +195,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
     if (plan.isLostResponse) {
       noteFault(c, 'lostResponse');
       c.byStatus.lost = (c.byStatus.lost ?? 0) + 1;
-      req.socket.destroy();
-      return;
+      return { kind: 'lost' };
     }
     if (isJsonBody(response) && response.status < 300) {
       // Before the other answer faults, so a reshaped record can still get an unknown enum or extra fields on top.
@@ -179,7 +215,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
         addExtraFields(response.body);
       }
     }
-    finish(response);
+    return finish(response);
 
     function tooMany(seconds: number): SimResponse {
       return { status: 429, headers: { 'retry-after': String(seconds) }, body: options.errorBody(429, 'Too many requests') };
@@ -195,6 +231,7 @@ export async function startSimServer<Ctx>(options: SimServerOptions<Ctx>): Promi
     url: `http://127.0.0.1:${port}`,
     port,
     counters,
+    dispatch,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -208,7 +245,7 @@ function isJsonBody(response: SimResponse): boolean {
 }
 
 /** Every answer carries the simulated time in its Date header, as a real server's carries its clock (RFC 9110). */
-function send(res: ServerResponse, response: SimResponse, now: number): void {
+function render(response: SimResponse, now: number): RawSimResult {
   const headers: Record<string, string> = { date: new Date(now).toUTCString(), ...(response.headers ?? {}) };
   let payload: string | Buffer | undefined;
   if (response.body === undefined) payload = undefined;
@@ -219,8 +256,7 @@ function send(res: ServerResponse, response: SimResponse, now: number): void {
     payload = JSON.stringify(response.body);
     headers['content-type'] = response.contentType ?? 'application/json';
   }
-  res.writeHead(response.status, headers);
-  res.end(payload);
+  return { kind: 'response', status: response.status, headers, body: payload };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

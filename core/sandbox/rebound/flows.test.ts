@@ -14,7 +14,8 @@ afterEach(async () => {
 
 describe('ReBound sandbox: flows', () => {
   it('takes a DTR return straight from the carrier to the client, with no hub events, and refuses unknown flowKeys', () => {
-    const { sim, clock } = buildSim({ flows: { main: 'STANDARD', direct: 'DTR' } });
+    // Every notification of the order's life is checked, including those older than the outbox keeps them.
+    const { sim, clock } = buildSim({ flows: { main: 'STANDARD', direct: 'DTR' }, keepSettledNotificationsMs: Infinity });
     expect(sim.createSalesOrder(salesOrder('ASOS-D1'), { flowKey: 'nope', overwrite: false })).toMatchObject({ ok: false, error: { status: 403, code: 'forbidden' } });
     expect(sim.createSalesOrder(salesOrder('ASOS-D1'), { flowKey: 'direct', overwrite: false }).ok).toBe(true);
     const created = sim.createReturnOrder({ clientOrderId: 'ASOS-D1', items: [{ clientItemId: 'LINE-1', quantity: '1', reasonCode: 'Faulty' }] }, { flowKey: null });
@@ -30,7 +31,7 @@ describe('ReBound sandbox: flows', () => {
   });
 
   it('expires a return order whose parcel is never sent, after the configured number of days', () => {
-    const { sim, clock } = buildSim({ scenario: { ...calmScenario, parcelNeverSentRate: 1 }, physical: { expireAfterDays: 28 } });
+    const { sim, clock } = buildSim({ scenario: { ...calmScenario, parcelNeverSentRate: 1 }, physical: { expireAfterDays: 28 }, keepSettledNotificationsMs: Infinity });
     sim.createSalesOrder(salesOrder('ASOS-E1'), { flowKey: null, overwrite: false });
     const created = sim.createReturnOrder({ clientOrderId: 'ASOS-E1', items: [{ clientItemId: 'LINE-1', quantity: '1', reasonCode: 'Faulty' }] }, { flowKey: null });
     if (!created.ok) throw new Error(created.error.message);

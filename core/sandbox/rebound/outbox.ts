@@ -2,19 +2,29 @@ import type { Clock } from '../../ports';
 import type { Rng } from '../rng';
 import type { Scenario } from '../scenario';
 import { uuidLike } from './ids';
-import type { DeliveryAttemptTruth, NotificationTruth, NotificationType, RefundTriggerType, StatusDescription } from './model';
+import type { DeliveryAttemptTruth, NotificationTruth, NotificationType, RefundTriggerType, ReboundCounters, StatusDescription } from './model';
 import { signReboundPayload } from './signature';
 import type { WebhookTransport } from './transport';
 
 // Notification delivery on sandbox time (NOTES §6.5): at-least-once, any 2xx acks, anything else is retried at
 // 1 m, 5 m, 30 m, 2 h and then daily for 7 days. The body is serialised once, so retries and duplicates carry the
 // same bytes and the same delivery id; only the timestamp and signature are renewed per attempt.
+// What the outbox keeps is bounded: a notification that will never be sent again (delivered and its duplicate sent,
+// abandoned, or never subscribed) is dropped once its last attempt is older than the retry window, as a real sender
+// drops its delivered messages; the counters still count it. Without that, a sandbox running for weeks keeps every body.
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 export const retryDelaysMs: readonly number[] = [MINUTE, 5 * MINUTE, 30 * MINUTE, 120 * MINUTE, ...Array.from({ length: 7 }, () => DAY)];
 /** A held-back notification waits for a later one to overtake it, but never longer than this. */
 const MAX_HOLD_MS = 7 * DAY;
+/** How long a notification can still be attempted after its first attempt (NOTES §6.5: about 7 days 2.6 hours). */
+export const retryWindowMs = retryDelaysMs.reduce((sum, d) => sum + d, 0);
+const PRUNE_EVERY_MS = 60 * MINUTE;
+
+type NotificationCounts = ReboundCounters['notifications'];
+/** Counts over every notification the outbox ever made, dropped ones included. */
+export type OutboxCounts = NotificationCounts;
 
 export interface Subscription {
   url: string;
@@ -30,7 +40,7 @@ interface Entry {
   reboundOrderId: string;
   event: StatusDescription | RefundTriggerType;
   createdAt: number;
-  body: unknown;
+  /** The body as sent; the truth parses it back (keeping the object too would hold every body twice). */
   rawBody: string;
   isHeldBack: boolean;
   lateMs: number;
@@ -44,6 +54,8 @@ interface Entry {
   failedCount: number;
   isInFlight: boolean;
   attempts: DeliveryAttemptTruth[];
+  /** When it was last sent or given up on (or made, if nobody is subscribed): the retry window counts from here. */
+  lastActivityAt: number;
 }
 
 export interface OutboxOptions {
@@ -52,6 +64,8 @@ export interface OutboxOptions {
   scenario: Scenario;
   transport: WebhookTransport;
   timeoutMs: number;
+  /** Defaults to retryWindowMs. */
+  keepSettledMs?: number;
   subscription(type: NotificationType): Subscription | undefined;
   /** True when the return order will emit nothing more, so a held-back notification cannot be overtaken. */
   isOrderSettled(reboundOrderId: string): boolean;
@@ -61,13 +75,21 @@ export interface Outbox {
   enqueue(input: { type: NotificationType; reboundOrderId: string; event: StatusDescription | RefundTriggerType; at: number; body: unknown }): void;
   /** Starts every attempt that is due at the current sandbox time. */
   dispatchDue(): void;
+  /** The sandbox time of the next attempt (a held-back notification may wait longer), or null when none waits. */
+  nextDueAt(): number | null;
   flush(): Promise<void>;
+  /** The notifications still kept (pending ones always, settled ones until they are older than the retry window). */
   truth(): NotificationTruth[];
+  counts(): OutboxCounts;
 }
 
 export function createOutbox(options: OutboxOptions): Outbox {
   const { clock, rng, scenario } = options;
-  const entries: Entry[] = [];
+  let entries: Entry[] = [];
+  let nextSeq = 0;
+  let prunedAt = clock.now();
+  const keepSettledMs = options.keepSettledMs ?? retryWindowMs;
+  const dropped: NotificationCounts = { created: 0, unsubscribed: 0, pending: 0, delivered: 0, abandoned: 0, attempts: 0, failedAttempts: 0, duplicatesSent: 0, heldBack: 0 };
   const waiting = new Set<Entry>();
   const inFlight = new Set<Promise<void>>();
   const lastAttemptedSeq = new Map<string, number>();
@@ -108,6 +130,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
     const settle = (status: number | null, error: string | null) => {
       entry.isInFlight = false;
+      entry.lastActivityAt = clock.now();
       const isAck = status !== null && status >= 200 && status < 300;
       entry.attempts.push({ at: new Date(at).toISOString(), kind, status, error, isAck });
       if (kind === 'duplicate') {
@@ -157,13 +180,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const isDuplicated = fate.chance(scenario.duplicateNotificationRate);
       const duplicateDelayMs = fate.int(1, Math.max(1, scenario.lateNotificationMinutes[1])) * MINUTE;
       const entry: Entry = {
-        seq: entries.length,
+        seq: nextSeq++,
         deliveryId: uuidLike(fate.fork('delivery-id')),
         type: input.type,
         reboundOrderId: input.reboundOrderId,
         event: input.event,
         createdAt: input.at,
-        body: input.body,
         rawBody: JSON.stringify(input.body),
         isHeldBack: isSubscribed && isHeldBack,
         lateMs,
@@ -177,6 +199,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         failedCount: 0,
         isInFlight: false,
         attempts: [],
+        lastActivityAt: clock.now(),
       };
       entries.push(entry);
       if (isSubscribed) waiting.add(entry);
@@ -186,6 +209,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
     dispatchDue() {
       const now = clock.now();
+      if (now - prunedAt >= PRUNE_EVERY_MS) prune(now);
       const due = [...waiting].filter((e) => isDue(e, now)).sort((a, b) => dueAt(a) - dueAt(b) || a.seq - b.seq);
       // Two passes: what is sent now can overtake a held-back notification in the same catch-up.
       const held: Entry[] = [];
@@ -194,6 +218,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
         else attempt(entry, kindOf(entry));
       }
       for (const entry of held) if (mayLeaveHold(entry, now)) attempt(entry, kindOf(entry));
+    },
+
+    nextDueAt() {
+      let next: number | null = null;
+      for (const e of waiting) {
+        if (e.isInFlight) continue;
+        const at = e.outcome === 'pending' ? e.nextAttemptAt : e.isDuplicateSent ? null : e.duplicateDueAt;
+        if (at !== null && (next === null || at < next)) next = at;
+      }
+      return next;
     },
 
     async flush() {
@@ -212,10 +246,40 @@ export function createOutbox(options: OutboxOptions): Outbox {
         outcome: e.outcome,
         nextAttemptAt: e.nextAttemptAt === null ? null : new Date(e.nextAttemptAt).toISOString(),
         attempts: e.attempts.map((a) => ({ ...a })),
-        body: structuredClone(e.body),
+        body: JSON.parse(e.rawBody) as unknown,
       }));
     },
+
+    counts() {
+      const all = { ...dropped };
+      for (const e of entries) tally(all, e);
+      return all;
+    },
   };
+
+  function isSettled(entry: Entry): boolean {
+    if (entry.isInFlight || waiting.has(entry)) return false;
+    return entry.outcome !== 'pending';
+  }
+
+  function prune(now: number): void {
+    prunedAt = now;
+    const kept: Entry[] = [];
+    for (const e of entries) {
+      if (isSettled(e) && now - e.lastActivityAt > keepSettledMs) tally(dropped, e);
+      else kept.push(e);
+    }
+    entries = kept;
+  }
+}
+
+function tally(counts: NotificationCounts, e: Entry): void {
+  counts.created++;
+  counts[e.outcome]++;
+  counts.attempts += e.attempts.length;
+  counts.failedAttempts += e.attempts.filter((a) => !a.isAck).length;
+  counts.duplicatesSent += e.attempts.filter((a) => a.kind === 'duplicate').length;
+  if (e.isHeldBack) counts.heldBack++;
 }
 
 function dueAt(entry: Entry): number {

@@ -165,7 +165,11 @@ const routes: Route<ReboundSim>[] = [
     method: 'GET',
     pattern: '/_sim/truth',
     isPublic: true,
-    handler: (_req, sim) => ({ status: 200, body: sim.truth() }),
+    // ?notifications=none leaves out the notification log (the largest part) when only the world's state is wanted.
+    handler: (req, sim) => {
+      const truth = sim.truth();
+      return { status: 200, body: req.query.get('notifications') === 'none' ? { ...truth, notifications: [] } : truth };
+    },
   },
 ];
 

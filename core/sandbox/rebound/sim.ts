@@ -78,6 +78,8 @@ export interface ReboundSimOptions {
   /** Real milliseconds a receiver has to answer before the attempt counts as failed (10 s, §6.5). */
   webhookTimeoutMs?: number;
   transport?: WebhookTransport;
+  /** How long a notification that will never be sent again stays in the truth (default: the retry window, §6.5). */
+  keepSettledNotificationsMs?: number;
 }
 
 export interface ReboundSim {
@@ -89,6 +91,11 @@ export interface ReboundSim {
   advance(): void;
   /** Waits for the webhook POSTs already started. Retries wait for the sandbox clock and the next advance(). */
   flushDeliveries(): Promise<void>;
+  /**
+   * The next sandbox time at which ReBound does something on its own: a parcel moves (and may notify) or a delivery
+   * is due. Null when nothing is scheduled. What a client learns only by asking is not an event here.
+   */
+  nextEventAt(): number | null;
   truth(): ReboundTruth;
 
   issueToken(request: { grantType: string | null; clientId: string | null; clientSecret: string | null }): ReboundResult<TokenResponse>;
@@ -155,6 +162,7 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     scenario,
     transport: options.transport ?? httpWebhookTransport,
     timeoutMs: options.webhookTimeoutMs ?? 10_000,
+    ...(options.keepSettledNotificationsMs !== undefined ? { keepSettledMs: options.keepSettledNotificationsMs } : {}),
     subscription: (type) => subscriptions.get(type),
     isOrderSettled: (id) => (returnOrders.get(id)?.pending.length ?? 0) === 0,
   });
@@ -516,8 +524,6 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     const notifications = outbox.truth();
     const byStatus: ReboundCounters['returnOrdersByStatus'] = {};
     for (const ro of returnOrders.values()) byStatus[ro.status] = (byStatus[ro.status] ?? 0) + 1;
-    const count = (outcome: string) => notifications.filter((n) => n.outcome === outcome).length;
-    const attempts = notifications.flatMap((n) => n.attempts);
     return {
       at: iso(clock.now()),
       salesOrders: [...salesOrders.values()].map((s) => ({
@@ -533,17 +539,7 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
       counters: {
         ...counters,
         returnOrdersByStatus: byStatus,
-        notifications: {
-          created: notifications.length,
-          unsubscribed: count('unsubscribed'),
-          pending: count('pending'),
-          delivered: count('delivered'),
-          abandoned: count('abandoned'),
-          attempts: attempts.length,
-          failedAttempts: attempts.filter((a) => !a.isAck).length,
-          duplicatesSent: attempts.filter((a) => a.kind === 'duplicate').length,
-          heldBack: notifications.filter((n) => n.isHeldBack).length,
-        },
+        notifications: outbox.counts(),
       },
     };
   }
@@ -554,6 +550,14 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     routes: reboundRoutes,
     advance,
     flushDeliveries: () => outbox.flush(),
+    nextEventAt() {
+      let next = outbox.nextDueAt();
+      for (const ro of active) {
+        const at = ro.pending[0]?.at;
+        if (at !== undefined && (next === null || at < next)) next = at;
+      }
+      return next;
+    },
     truth() {
       advance();
       return truth();

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReturnOrderView } from './model';
-import { retryDelaysMs } from './outbox';
+import { retryDelaysMs, retryWindowMs } from './outbox';
 import { signReboundPayload, verifyReboundSignature } from './signature';
-import { DAY, buildSim, calmScenario, salesOrder } from './test-kit';
+import { DAY, HOUR, buildSim, calmScenario, salesOrder } from './test-kit';
 
 // Notifications leave the simulator as real HTTP POSTs to a receiver on loopback: signed, with the §1.8 bodies,
 // retried on the sandbox clock until acknowledged, and (when the scenario says so) duplicated or held back.
@@ -227,12 +227,16 @@ describe('ReBound sandbox: webhook delivery', () => {
     const receiver = await startReceiver([200]);
     for (const type of ['trackingUpdate', 'refundTrigger', 'itemProcessed']) sim.putWebhookSubscription(type, { url: receiver.url });
     for (let i = 0; i < 8; i++) orderAndReturn(sim, `ASOS-OOO-${i}`);
+    // Until every notification is out (held ones wait at most 7 days), and no longer: the outbox drops what was
+    // delivered more than its retry window ago.
     for (let t = 0; t < 20 * DAY; t += 10 * 60_000) {
       clock.advance(10 * 60_000);
       sim.advance();
       await sim.flushDeliveries();
+      if (t > DAY && sim.truth().counters.notifications.pending === 0) break;
     }
     const truth = sim.truth();
+    expect(truth.counters.notifications.created).toBe(truth.notifications.length);
     const held = truth.notifications.filter((n) => n.isHeldBack);
     expect(held.length).toBeGreaterThan(0);
     expect(truth.notifications.every((n) => n.outcome === 'delivered')).toBe(true);
@@ -245,6 +249,38 @@ describe('ReBound sandbox: webhook delivery', () => {
       else expect(later).toEqual([]);
     }
     expect(overtaken).toBeGreaterThan(0);
+  });
+});
+
+describe('ReBound sandbox: what the outbox keeps', () => {
+  it('drops a delivered notification once it is older than the retry window, and still counts it', async () => {
+    const { sim, clock } = buildSim({ physical: { minorWearRate: 0 } });
+    const receiver = await startReceiver([200]);
+    for (const type of ['trackingUpdate', 'refundTrigger', 'itemProcessed']) sim.putWebhookSubscription(type, { url: receiver.url });
+    const run = async (days: number) => {
+      for (let t = 0; t < days * DAY; t += HOUR) {
+        clock.advance(HOUR);
+        sim.advance();
+        await sim.flushDeliveries();
+      }
+    };
+    const first = orderAndReturn(sim, 'ASOS-OLD');
+    await run(6);
+    const early = sim.truth();
+    const ofFirst = early.notifications.filter((n) => n.reboundOrderId === first.reboundOrderId);
+    expect(ofFirst.length).toBeGreaterThan(3);
+    expect(ofFirst.every((n) => n.outcome === 'delivered')).toBe(true);
+
+    const second = orderAndReturn(sim, 'ASOS-NEW');
+    await run(9);
+    const late = sim.truth();
+    // The first order's last delivery was more than 9 days ago (> retryWindowMs); the second's about 4.
+    expect(late.notifications.some((n) => n.reboundOrderId === first.reboundOrderId)).toBe(false);
+    expect(late.notifications.some((n) => n.reboundOrderId === second.reboundOrderId)).toBe(true);
+    // Every notification was delivered once (no duplicates, no failures here), dropped or not.
+    expect(late.notifications.length).toBeLessThan(receiver.received.length - ofFirst.length + 1);
+    expect(late.counters.notifications).toMatchObject({ created: receiver.received.length, delivered: receiver.received.length, attempts: receiver.received.length, pending: 0 });
+    expect(retryWindowMs).toBeGreaterThan(7 * DAY);
   });
 });
 
