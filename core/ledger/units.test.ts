@@ -74,6 +74,32 @@ describe('unit state machine', () => {
     expect(exceptions.listOpen().map((e) => e.type).sort()).toEqual(['SHORT_RECEIPT', 'UNEXPECTED_ITEM']);
   });
 
+  it('lets a unit ReBound first reported missing be registered when it turns up, and keeps the first registration', () => {
+    const exceptions = createExceptionStore(store.db, clock);
+    const physical = createPhysicalStore(store.db, clock, exceptions);
+    physical.createUnits('R-4', [{ orderLineId: 'O-1-1', quantity: 2, offerSku: 'TEE-RED-S' }]);
+    physical.applySnapshot('R-4', snapshot('ITEMS_REGISTERED', [{ received: '1' }, { received: '0' }]), sellable);
+    expect(physical.units('R-4').map((u) => u.stage)).toEqual(['registered', 'missing']);
+    clock.advance(60_000);
+    physical.applySnapshot('R-4', snapshot('ITEMS_REGISTERED', [{ received: '1' }, { received: '1' }]), sellable);
+    const units = physical.units('R-4');
+    expect(units.map((u) => u.stage)).toEqual(['registered', 'registered']);
+    const at = store.db.prepare('SELECT registered_at FROM units WHERE return_id = ? ORDER BY id').pluck().all('R-4') as string[];
+    expect(at[1]! > at[0]!).toBe(true);
+    // A snapshot that still says missing, delivered late, does not move the found unit back.
+    physical.applySnapshot('R-4', snapshot('ITEMS_REGISTERED', [{ received: '1' }, { received: '0' }]), sellable);
+    expect(physical.units('R-4').map((u) => u.stage)).toEqual(['registered', 'registered']);
+  });
+
+  it('marks the units of an expired return order lost, never registered (nothing came back)', () => {
+    const exceptions = createExceptionStore(store.db, clock);
+    const physical = createPhysicalStore(store.db, clock, exceptions);
+    physical.createUnits('R-5', [{ orderLineId: 'O-1-1', quantity: 1, offerSku: 'TEE-RED-S' }]);
+    physical.applySnapshot('R-5', snapshot('LABEL_ISSUED', [{}]), sellable);
+    physical.applySnapshot('R-5', snapshot('EXPIRED', [{}]), sellable);
+    expect(store.db.prepare(`SELECT stage, registered_at FROM units WHERE return_id = 'R-5'`).all()).toEqual([{ stage: 'lost', registered_at: null }]);
+  });
+
   it('records an unknown status without moving anything', () => {
     const exceptions = createExceptionStore(store.db, clock);
     const physical = createPhysicalStore(store.db, clock, exceptions);
