@@ -4,7 +4,8 @@ import type { Clock } from '../ports';
 
 // ReBound owns physical status. Each unit of a return line moves only when ReBound says so, and only forward:
 // a late, duplicated or reordered event can never move a unit back, so a unit that was registered stays
-// registered whatever arrives after. Stage ranks make "forward" a comparison.
+// registered whatever arrives after. Stage ranks make "forward" a comparison. A unit missing when ReBound registered
+// the order's contents can still turn up and be registered (a late unit), so `missing` ranks below `registered`.
 
 export const returnOrderStatusRank = {
   CREATED: 0,
@@ -23,7 +24,7 @@ export function statusRank(status: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(returnOrderStatusRank, status) ? returnOrderStatusRank[status as keyof typeof returnOrderStatusRank] : undefined;
 }
 
-export const unitStageRank = { requested: 0, in_transit: 1, at_hub: 2, registered: 3, missing: 3, graded: 4, lost: 4 } as const;
+export const unitStageRank = { requested: 0, in_transit: 1, at_hub: 2, missing: 3, registered: 4, graded: 5, lost: 5 } as const;
 export type UnitStage = keyof typeof unitStageRank;
 
 export const notAvailable = 'Not available';
@@ -69,7 +70,7 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
   const unitsOfReturn = db.prepare('SELECT * FROM units WHERE return_id = ? ORDER BY order_line_id, id');
   const advanceUnit = db.prepare(`UPDATE units SET stage = @stage, stage_rank = @rank, rebound_item_id = COALESCE(rebound_item_id, @reboundItemId),
       grade = COALESCE(@grade, grade), is_sellable = COALESCE(@isSellable, is_sellable), received_sku = COALESCE(@receivedSku, received_sku),
-      registered_at = CASE WHEN @rank >= 3 AND registered_at IS NULL AND @stage != 'missing' THEN @now ELSE registered_at END,
+      registered_at = CASE WHEN @stage IN ('registered', 'graded') AND registered_at IS NULL THEN @now ELSE registered_at END,
       graded_at = CASE WHEN @stage = 'graded' AND graded_at IS NULL THEN @now ELSE graded_at END,
       updated_at = @now
     WHERE id = @id AND stage_rank < @rank`);
@@ -222,7 +223,8 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
             returnId,
             cause: `ReBound expired return order ${ro.reboundOrderId}: the label was never scanned by a carrier, so nothing came back.`,
           });
-          for (const unit of units) {
+          // Only units that never arrived are lost: one ReBound registered stays registered.
+          for (const unit of units.filter((u) => u.stage_rank < unitStageRank.registered)) {
             changes.unitsAdvanced += advanceUnit.run({ id: unit.id, stage: 'lost', rank: unitStageRank.lost, reboundItemId: null, grade: null, isSellable: null, receivedSku: null, now }).changes;
           }
         }

@@ -82,7 +82,7 @@ describe('explainer', () => {
     const now = iso(clock.now());
     for (const id of unitIds) {
       store.db
-        .prepare(`UPDATE units SET stage = 'registered', stage_rank = 3, registered_at = ?, received_sku = offer_sku, updated_at = ? WHERE id = ?`)
+        .prepare(`UPDATE units SET stage = 'registered', stage_rank = 4, registered_at = ?, received_sku = offer_sku, updated_at = ? WHERE id = ?`)
         .run(now, now, id);
     }
   };
@@ -217,10 +217,10 @@ describe('explainer', () => {
     at(3 * day);
     const now = iso(clock.now());
     store.db
-      .prepare(`UPDATE units SET stage = 'graded', stage_rank = 4, grade = 'A_SELLABLE', is_sellable = 1, graded_at = ?, updated_at = ? WHERE id = 'R-1:L-1:1'`)
+      .prepare(`UPDATE units SET stage = 'graded', stage_rank = 5, grade = 'A_SELLABLE', is_sellable = 1, graded_at = ?, updated_at = ? WHERE id = 'R-1:L-1:1'`)
       .run(now, now);
     store.db
-      .prepare(`UPDATE units SET stage = 'graded', stage_rank = 4, grade = 'D_DAMAGED', is_sellable = 0, graded_at = ?, updated_at = ? WHERE id = 'R-1:L-1:2'`)
+      .prepare(`UPDATE units SET stage = 'graded', stage_rank = 5, grade = 'D_DAMAGED', is_sellable = 0, graded_at = ?, updated_at = ? WHERE id = 'R-1:L-1:2'`)
       .run(now, now);
     store.db.prepare(`UPDATE units SET stage = 'missing', stage_rank = 3, updated_at = ? WHERE id = 'R-1:L-2:1'`).run(now);
     store.db

@@ -78,7 +78,7 @@ describe('month-end report', () => {
   it('gives the same figures for a past month whenever it is run', () => {
     const first = reports.generate('2026-10');
     // November happens: more refunds on the same lines, new returns, a unit verified.
-    store.db.prepare(`UPDATE units SET registered_at = '2026-11-04T00:00:00.000Z', stage = 'registered', stage_rank = 3 WHERE id = 'R-3:L-3:1'`).run();
+    store.db.prepare(`UPDATE units SET registered_at = '2026-11-04T00:00:00.000Z', stage = 'registered', stage_rank = 4 WHERE id = 'R-3:L-3:1'`).run();
     store.db.prepare(`UPDATE mirakl_returns SET state = 'CLOSED', last_updated = '2026-11-06T00:00:00Z' WHERE id = 'R-2'`).run();
     clock.set(Date.UTC(2026, 11, 15));
     const later = reports.generate('2026-10');

@@ -92,9 +92,10 @@ export function createMappingImpactRepo(db: Database) {
       (db.prepare(`SELECT subject_key AS sku FROM exceptions WHERE type = 'OFFER_NOT_FOUND' AND state != 'resolved'`).all() as { sku: string }[]).map((r) => r.sku),
     pendingOnOffer: (sku: string): number => n(`SELECT count(*) AS n FROM stock_increments WHERE state = 'pending' AND offer_sku = ?`, sku),
     watchesOfType: (type: string): number => n(`SELECT count(*) AS n FROM recon_watch WHERE type = ? AND state IN ('waiting', 'raised')`, type),
-    unitsRegisteredNotGraded: (): number => n(`SELECT count(*) AS n FROM units WHERE stage_rank = 3 AND stage = 'registered'`),
+    // Stage ranks as in core/ledger/units.ts: requested 0, in_transit 1, at_hub 2, missing 3, registered 4, graded and lost 5.
+    unitsRegisteredNotGraded: (): number => n(`SELECT count(*) AS n FROM units WHERE stage_rank = 4 AND stage = 'registered'`),
     unitsInTransit: (): number => n('SELECT count(*) AS n FROM units WHERE stage_rank IN (1, 2)'),
-    unitsNotGraded: (): number => n('SELECT count(*) AS n FROM units WHERE stage_rank BETWEEN 0 AND 3'),
+    unitsNotGraded: (): number => n('SELECT count(*) AS n FROM units WHERE stage_rank BETWEEN 0 AND 4'),
     refundsNotSent: (): number => n(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state IN ('planned', 'failed')`),
     openAmountMismatches: (): number => n(`SELECT count(*) AS n FROM exceptions WHERE type = 'REFUND_AMOUNT_MISMATCH' AND state != 'resolved'`),
     orders: (): number => n('SELECT count(*) AS n FROM mirakl_orders'),

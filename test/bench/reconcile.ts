@@ -64,7 +64,7 @@ export function seedYear(db: Database, totalLines: number): Record<string, numbe
       SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'R' || i, 'L' || i || '-' || k, 'SKU' || (i % 5000),
         CASE WHEN ${b} < 85 OR ${b} = 99 THEN 'RI' || i || '-' || k END,
         CASE WHEN ${b} < 75 THEN 'graded' WHEN ${b} < 85 OR ${b} = 99 THEN 'registered' WHEN ${b} < 97 THEN 'in_transit' ELSE 'requested' END,
-        CASE WHEN ${b} < 75 THEN 4 WHEN ${b} < 85 OR ${b} = 99 THEN 3 WHEN ${b} < 97 THEN 1 ELSE 0 END,
+        CASE WHEN ${b} < 75 THEN 5 WHEN ${b} < 85 OR ${b} = 99 THEN 4 WHEN ${b} < 97 THEN 1 ELSE 0 END,
         CASE WHEN ${b} < 75 THEN 'A_SELLABLE' END, CASE WHEN ${b} < 75 THEN 1 END, NULL,
         CASE WHEN ${b} < 85 OR ${b} = 99 THEN ${later(2)} END, CASE WHEN ${b} < 75 THEN ${later(2)} END, ${later(2)} FROM l`);
     db.exec(`${lineSeq} INSERT INTO intents (kind, key, subject, payload, state, attempts, outcome, created_at, updated_at)

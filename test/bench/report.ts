@@ -136,7 +136,7 @@ export async function runReportBench(options: { returns: number; keep?: boolean;
       SELECT 'R' || i || ':L' || i || '-' || k || ':1', 'R' || i, 'L' || i || '-' || k, 'SKU' || (i % 5000),
         CASE WHEN ${b} < 88 OR ${b} IN (96, 97) THEN 'RI' || i || '-' || k END,
         CASE WHEN ${b} < 80 THEN 'graded' WHEN ${b} < 88 OR ${b} IN (96, 97) THEN 'registered' WHEN ${b} < 99 THEN 'in_transit' ELSE 'requested' END,
-        CASE WHEN ${b} < 80 THEN 4 WHEN ${b} < 88 OR ${b} IN (96, 97) THEN 3 WHEN ${b} < 99 THEN 1 ELSE 0 END,
+        CASE WHEN ${b} < 80 THEN 5 WHEN ${b} < 88 OR ${b} IN (96, 97) THEN 4 WHEN ${b} < 99 THEN 1 ELSE 0 END,
         CASE WHEN ${b} < 80 THEN 'A_SELLABLE' END, CASE WHEN ${b} < 80 THEN 1 END, NULL,
         CASE WHEN ${b} < 88 OR ${b} IN (96, 97) THEN ${at(2)} END, CASE WHEN ${b} < 80 THEN ${at(2)} END, ${at(2)} FROM l`);
     db.exec(`${lineSeq} INSERT INTO intents (kind, key, subject, payload, state, attempts, outcome, mapping_version, created_at, updated_at)

@@ -122,9 +122,8 @@ describe('late units', () => {
     expect(checkClosesAfterRefunds(h.sandbox, h.store.db).violations).toEqual([]);
   }, 300_000);
 
-  // Known engine bug, open in issue 20: units.ts ranks 'missing' and 'registered' alike, so a unit ReBound first
-  // reported missing can never become registered. Expected to fail until fixed (then this marker fails: remove it).
-  it.fails('refunds a late unit ReBound registers before it processed the order as soon as it is registered (refund trigger: registered)', async () => {
+  // A unit ReBound first reported missing becomes registered when it turns up (it once ranked with 'registered').
+  it('refunds a late unit ReBound registers before it processed the order as soon as it is registered (refund trigger: registered)', async () => {
     temp = makeTempDir();
     h = await startHarness({ seed: 20, dataDir: temp.dir, scenario, webhooks: true });
     const late = await runWithLateUnits(h, ['ITEMS_REGISTERED'], true);

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { unitStageRank, type UnitStage } from '../../core/ledger/units';
 import type { Clock } from '../../core/ports';
 
 /**
@@ -28,8 +29,8 @@ export function createReconFixture(db: Database, clock: Clock) {
     },
     unit(returnId: string, n: number, stage = 'registered', line = 'L-1') {
       const t = now();
-      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, ?, ?, 'SKU', ?, 3, ?, ?)`,
-        `${returnId}:${line}:${n}`, returnId, line, stage, stage === 'registered' ? t : null, t);
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, ?, ?, 'SKU', ?, ?, ?, ?)`,
+        `${returnId}:${line}:${n}`, returnId, line, stage, unitStageRank[stage as UnitStage], stage === 'registered' ? t : null, t);
     },
     ourRefund(returnId: string, refundId: string, amountMinor: number, state = 'REFUNDED', line = 'L-1') {
       const t = now();

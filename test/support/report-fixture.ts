@@ -35,7 +35,7 @@ export function seedOctober(db: Database): void {
   };
   const unit = (returnId: string, lineId: string, n: number, sku: string, registeredAt: string | null) =>
     run(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      `${returnId}:${lineId}:${n}`, returnId, lineId, sku, registeredAt ? 'registered' : 'in_transit', registeredAt ? 3 : 1, registeredAt, registeredAt ?? '2026-10-28T12:00:00.000Z');
+      `${returnId}:${lineId}:${n}`, returnId, lineId, sku, registeredAt ? 'registered' : 'in_transit', registeredAt ? 4 : 1, registeredAt, registeredAt ?? '2026-10-28T12:00:00.000Z');
   const refund = (id: string, lineId: string, amountMinor: number, at: string, state = 'REFUNDED') =>
     run(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
       VALUES (?, ?, ?, ?, 0, 1, '11', ?, ?, ?, ?)`, id, lineId, `OR-${id}`, amountMinor, state, at, at, at);

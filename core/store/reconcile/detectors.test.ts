@@ -145,7 +145,7 @@ describe('detectors', () => {
         fixture.unit('R-1', 2, 'missing');
       },
       // The late unit turns up and is graded (units only move forward).
-      converge: () => sql(`UPDATE units SET stage = 'graded', stage_rank = 4, registered_at = ? WHERE id = 'R-1:L-1:2'`, now()),
+      converge: () => sql(`UPDATE units SET stage = 'graded', stage_rank = 5, registered_at = ? WHERE id = 'R-1:L-1:2'`, now()),
     },
     {
       type: 'UNEXPECTED_ITEM',

@@ -182,7 +182,7 @@ describe('engine routes', () => {
     sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
     returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
     const t = iso(clock.now());
-    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'registered', 3, ?, ?)`, t, t);
+    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, t, t);
     sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
       JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
     // Before it goes out, the whole line is refunded in Mirakl's back office.
