@@ -106,7 +106,7 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
     units: (returnId: string): UnitRow[] => unitsOfReturn.all(returnId) as UnitRow[],
     returnOrderOf: (returnId: string) =>
       orderOfReturn.get(returnId) as
-        | { rebound_order_id: string; status: string; status_rank: number; tracking_number: string | null; carrier: string | null; is_open: number }
+        | { rebound_order_id: string; status: string; status_rank: number; tracking_number: string | null; carrier: string | null; is_open: number; synced_at: string }
         | undefined,
 
     /**

@@ -183,8 +183,12 @@ export function createEngineRepo(db: Database, clock: Clock) {
       );
     },
     /** The return order was read back: every notification that pointed at it has been acted on. */
-    markEventsApplied: (reboundOrderId: string): void =>
-      void q(`UPDATE rebound_events SET outcome = 'applied' WHERE rebound_order_id = ? AND outcome = 'pending'`).run(reboundOrderId),
+    /** Marks a return order's pending hints acted on; the number there were. */
+    markEventsApplied: (reboundOrderId: string): number =>
+      q(`UPDATE rebound_events SET outcome = 'applied' WHERE rebound_order_id = ? AND outcome = 'pending'`).run(reboundOrderId).changes,
+    /** Whether a notification (or a look at what changed) about this return order waits to be read back. */
+    hasPendingEvents: (reboundOrderId: string): boolean =>
+      q(`SELECT 1 FROM rebound_events WHERE rebound_order_id = ? AND outcome = 'pending' LIMIT 1`).get(reboundOrderId) !== undefined,
     /** Return orders a notification (or a look at what changed) told us about and we have not read back since, oldest first. */
     hintedReturnOrders: (limit: number): string[] =>
       (q(`SELECT e.rebound_order_id AS id FROM rebound_events e JOIN rebound_return_orders o ON o.rebound_order_id = e.rebound_order_id
@@ -196,10 +200,10 @@ export function createEngineRepo(db: Database, clock: Clock) {
         iso(before),
         limit,
       ) as { id: string }[]).map((r) => r.id),
-    /** What we last read of a return order: ReBound's updatedAt and status then, and our return. */
-    returnOrderAsRead: (reboundOrderId: string): { return_id: string; updated_at: string; status: string } | undefined =>
-      q('SELECT return_id, updated_at, status FROM rebound_return_orders WHERE rebound_order_id = ?').get(reboundOrderId) as
-        | { return_id: string; updated_at: string; status: string }
+    /** What we last read of a return order: ReBound's updatedAt and status then, when we read it, and our return. */
+    returnOrderAsRead: (reboundOrderId: string): { return_id: string; updated_at: string; status: string; synced_at: string } | undefined =>
+      q('SELECT return_id, updated_at, status, synced_at FROM rebound_return_orders WHERE rebound_order_id = ?').get(reboundOrderId) as
+        | { return_id: string; updated_at: string; status: string; synced_at: string }
         | undefined,
     /** The earliest creation among open return orders: where a first look at what changed in ReBound starts. */
     earliestOpenReturnOrder: (): string | null =>

@@ -147,9 +147,9 @@ describe('late units', () => {
     for (const w of when) expect(Date.parse(w.refundPlannedAt ?? '') - Date.parse(w.registeredAt ?? ''), JSON.stringify(w)).toBeLessThanOrEqual(10 * minute);
   }, 300_000);
 
-  // Known engine bug, open in issue 20: a return order read PROCESSED is never read again, nor before RT27, so a unit
-  // registered after it is missed when no notification comes. Expected to fail until fixed (then remove this marker).
-  it.fails('refunds a late unit of a processed return order before closing the return, when no notification reaches the engine (polling only)', async () => {
+  // A return order read PROCESSED is read again before RT27 (core/sync/feeds/mirakl-push.ts, planCloses), so a unit
+  // registered after it is found even when no notification comes.
+  it('refunds a late unit of a processed return order before closing the return, when no notification reaches the engine (polling only)', async () => {
     temp = makeTempDir();
     h = await startHarness({ seed: 20, dataDir: temp.dir, scenario });
     // The engine has read the return order PROCESSED (and stopped polling it); the refund of the units that came is

@@ -4,10 +4,12 @@ import { takeTouched } from '../touched';
 import { isArrived, returnOrderStatusRank, type UnitRow } from '../../ledger/units';
 import type { Intent } from '../../ledger/intents';
 import { applyBatch, raisePushRejected } from './intake';
+import { actOnNotificationSoon, isReturnOrderCurrentSince } from './rebound-sync';
 import { refundIntentsOf } from '../../ledger/refunds';
 
 // Mirakl is updated only after ReBound confirms (DESIGN rule 3): RT25 once ReBound has registered units of the
-// return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED. Each is an intent,
+// return, RT26 once it has graded them, RT27 once every refund the return needs is REFUNDED (judged from a fresh read
+// of ReBound's return order: a unit can still turn up after ReBound processed it). Each is an intent,
 // sent in batches of at most 100 with every per-item error handled on its own. The planners look only at returns
 // something happened to (see touched.ts); a batch may wait a short window for more to join it (see pacing.ts).
 
@@ -46,11 +48,23 @@ export function planMiraklPushes(ctx: EngineContext): void {
   }
 }
 
+/**
+ * Closing ends the customer's return for good, so it is planned only from a read of ReBound's return order this
+ * recent (or ReBound's list of changes read since, without it): a unit ReBound registers after it processed the order
+ * (a late unit) is owed a refund, and a return order read PROCESSED is otherwise not read again. When neither is that
+ * recent, a read is asked for (first in the next ReBound run) and the close waits for it.
+ */
+const closeReadMaxAgeMs = 2 * 60_000;
+/** How soon a planned close held for an unpaid refund is looked at again. */
+const closeRecheckMs = 15 * 60_000;
+
 export function planCloses(ctx: EngineContext): void {
   const taken = takeTouched(ctx, 'closes');
   const rows = !taken.all && taken.ids.length === 0 ? [] : ctx.repo.returnsToClose(scope(taken));
   for (const id of rows) {
-    if (refundsSettled(ctx, id)) ctx.intents.plan({ kind: 'mirakl.close', key: `rt27:${id}`, subject: id, payload: { id } });
+    if (!refundsSettled(ctx, id)) continue;
+    if (isReadSince(ctx, id, ctx.clock.now() - closeReadMaxAgeMs)) ctx.intents.plan({ kind: 'mirakl.close', key: `rt27:${id}`, subject: id, payload: { id } });
+    else askForRead(ctx, id);
   }
   // A close whose answer was lost: RT11 shows the return CLOSED, so it is done.
   const closed = ctx.repo.closesSeenDone();
@@ -58,6 +72,57 @@ export function planCloses(ctx: EngineContext): void {
     ctx.intents.confirmObserved(c.intent, { observedState: 'CLOSED' });
     ctx.intake.moveTo(c.id, 'done');
   }
+}
+
+/**
+ * True when ReBound's return order of this return is known as of `since`: read since, or not among the changes ReBound
+ * listed since (or the return has no order to read).
+ */
+function isReadSince(ctx: EngineContext, returnId: string, since: number): boolean {
+  const ro = ctx.physical.returnOrderOf(returnId);
+  return !ro || isReturnOrderCurrentSince(ctx, ro, since);
+}
+
+/** Asks the next ReBound run to read this return's order first (once per read it is to follow), and brings that run on. */
+function askForRead(ctx: EngineContext, returnId: string): void {
+  const ro = ctx.physical.returnOrderOf(returnId);
+  if (!ro) return;
+  const isNew = ctx.repo.recordEvent({
+    key: `close-check:${ro.rebound_order_id}:${ro.synced_at}`,
+    source: 'poll',
+    type: 'close-check',
+    reboundOrderId: ro.rebound_order_id,
+    status: null,
+    occurredAt: null,
+    payload: { returnId, lastReadAt: ro.synced_at },
+    outcome: 'pending',
+  });
+  if (isNew) actOnNotificationSoon(ctx);
+}
+
+/**
+ * A close planned earlier goes out only if what it was planned on still holds: every refund settled, and ReBound's
+ * return order read recently (within the planning read's age plus the longest a batch may wait). Otherwise it waits —
+ * as a failed call retried later, so the engine does not spin on it — and, for a read, one is asked for.
+ */
+function isCloseStillDue(ctx: EngineContext, intent: Intent<{ id: string }>): boolean {
+  const id = intent.payload.id;
+  const { fillSeconds } = ctx.mappings().policy.batching;
+  const now = ctx.clock.now();
+  let reason: string | null = null;
+  let retryAt = now;
+  ctx.transaction(() => {
+    if (!refundsSettled(ctx, id)) {
+      reason = 'waiting: a refund of this return is not paid yet (a unit ReBound registered after the close was planned)';
+      retryAt = now + closeRecheckMs;
+    } else if (!isReadSince(ctx, id, now - closeReadMaxAgeMs - fillSeconds * 1000)) {
+      reason = "waiting: ReBound's return order is read again before the return is closed";
+      retryAt = now + closeReadMaxAgeMs;
+      askForRead(ctx, id);
+    }
+    if (reason) ctx.intents.fail(intent.id, reason, retryAt, intent.state);
+  });
+  return reason === null;
 }
 
 /**
@@ -124,7 +189,7 @@ export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
     onResult: (result) => applyBatch(ctx, compliance, result, (id) => ctx.touch(id), complianceRefused),
   });
   if (complianceVerdict?.kind === 'rejected') compliance.forEach((i) => complianceRefused(i, complianceVerdict.message));
-  const close = releaseDue(ctx, 'mirakl.close', ctx.intents.due<{ id: string }>('mirakl.close', 100));
+  const close = releaseDue(ctx, 'mirakl.close', ctx.intents.due<{ id: string }>('mirakl.close', 100)).filter((i) => isCloseStillDue(ctx, i));
   const closeRefused = (intent: Intent<{ id: string }>, message: string) => raisePushRejected(ctx, 'RT27', 'closing the return', intent, message);
   const closeVerdict = await sendIntents(ctx, close, {
     point: 'rt27',

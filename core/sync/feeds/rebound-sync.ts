@@ -47,6 +47,8 @@ export function actOnNotificationSoon(ctx: EngineContext): void {
 }
 
 const changesCursor = 'rebound.changes';
+/** When ReBound's list of changes was last read to its end: what it did not list then had not changed. */
+const changesReadCursor = 'rebound.changes.read_at';
 /** ReBound's list of changes is read from a little before the last change seen (its replication is not ours to know). */
 const changesOverlapMs = 2 * 60_000;
 /** When ReBound does not offer the list of changes (it is a modelled endpoint), it is asked again this often. */
@@ -141,9 +143,11 @@ async function pollChanges(ctx: EngineContext): Promise<{ hints: number; isAvail
       for (const c of answer.changes) {
         if (!high || c.updatedAt > high) high = c.updatedAt;
         const known = ctx.repo.returnOrderAsRead(c.reboundOrderId);
-        if (!known || (known.updated_at >= c.updatedAt && known.status === c.status)) continue;
+        if (!known || !isNewerThanRead(known, c)) continue;
+        // A change stamped the instant we read the order may have come just after our read: read once more, after it.
+        const isSameInstant = known.updated_at === c.updatedAt && known.status === c.status;
         const isNew = ctx.repo.recordEvent({
-          key: `change:${c.reboundOrderId}:${c.updatedAt}:${c.status}`,
+          key: `change:${c.reboundOrderId}:${c.updatedAt}:${c.status}${isSameInstant ? `:after:${known.synced_at}` : ''}`,
           source: 'poll',
           type: 'change',
           reboundOrderId: c.reboundOrderId,
@@ -159,7 +163,28 @@ async function pollChanges(ctx: EngineContext): Promise<{ hints: number; isAvail
     });
     page = answer.nextPage;
   }
+  if (page === null) ctx.cursors.set(changesReadCursor, isoAt(now));
   return { hints, isAvailable: true };
+}
+
+/**
+ * True when what we hold of a return order is known to be ReBound's view as of `since` or later: we read it since, or
+ * ReBound's list of changes was read to its end since and nothing it listed for this order waits to be read.
+ */
+export function isReturnOrderCurrentSince(ctx: EngineContext, ro: { rebound_order_id: string; synced_at: string }, since: number): boolean {
+  if (Date.parse(ro.synced_at) >= since) return true;
+  const listedAt = ctx.cursors.get(changesReadCursor);
+  return listedAt !== null && Date.parse(listedAt) >= since && !ctx.repo.hasPendingEvents(ro.rebound_order_id);
+}
+
+/**
+ * Whether a listed change may be one we have not read: a later updatedAt or another status, or the same updatedAt as
+ * the read we hold when that read was made no later than it (ReBound stamps changes to the second, or a clock step
+ * apart: a unit registered in the same instant as our read would otherwise never be read).
+ */
+function isNewerThanRead(known: { updated_at: string; status: string; synced_at: string }, change: { updatedAt: string; status: string }): boolean {
+  if (known.updated_at < change.updatedAt || known.status !== change.status) return true;
+  return known.updated_at === change.updatedAt && Date.parse(known.synced_at) <= Date.parse(change.updatedAt);
 }
 
 export function applyAndRecord(ctx: EngineContext, returnId: string, ro: ReturnOrderSnapshot): void {
@@ -178,8 +203,8 @@ export function applyAndRecord(ctx: EngineContext, returnId: string, ro: ReturnO
       payload: { status: ro.status, items: ro.items.length },
       outcome: isChanged ? 'applied' : 'no_change',
     });
-    ctx.repo.markEventsApplied(ro.reboundOrderId);
-    // The status pushes, refunds and closes of this return may be due now.
-    if (isChanged) ctx.touch(returnId);
+    const wasAskedFor = ctx.repo.markEventsApplied(ro.reboundOrderId) > 0;
+    // The status pushes, refunds and closes of this return may be due now (a close waits for a read it asked for).
+    if (isChanged || wasAskedFor) ctx.touch(returnId);
   });
 }
