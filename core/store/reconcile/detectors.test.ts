@@ -299,6 +299,30 @@ describe('detectors', () => {
     expect(rows('PARCEL_STALLED')).toHaveLength(1);
   });
 
+  it("keeps open the REFUND_STALLED the engine raised for a late unit's refund held for good, though the line's first units are REFUNDED", () => {
+    fixture.returnOf('R-1', 'RECEIVED');
+    fixture.reboundOrder('R-1', 'PROCESSED', 5);
+    for (const n of [1, 2, 3]) fixture.unit('R-1', n);
+    fixture.ourRefund('R-1', 'F-1', 5000);
+    // The third unit came late; its refund was held back for a person (never sent by itself again).
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, last_error, created_at, updated_at)
+         VALUES ('mirakl.refund', 'refund:R-1:L-1:R-1:L-1:3', 'R-1', ?, 'failed', 'not sent: it would refund the line beyond what was paid', ?, ?)`,
+      JSON.stringify({ returnId: 'R-1', order_line_id: 'L-1', units: ['R-1:L-1:3'], amountMinor: 2500, currency: 'GBP' }), now(), now());
+    exceptions.raise({ type: 'REFUND_STALLED', subjectKey: 'R-1:L-1', returnId: 'R-1', orderLineId: 'L-1', cause: 'The refund of 25.00 GBP was not sent.' });
+    run();
+    run(true);
+    clock.advance(7 * 24 * hour);
+    sql(`UPDATE units SET updated_at = ? WHERE return_id = 'R-1'`, now());
+    run();
+    expect(rows('REFUND_STALLED').map((e) => e.subject_key)).toEqual(['R-1:L-1']);
+    // Sent after all (a person retried it) and REFUNDED: the line converges, and the exception closes with the reason.
+    sql(`UPDATE intents SET state = 'confirmed', outcome = '{"refundId":"F-2"}' WHERE key = 'refund:R-1:L-1:R-1:L-1:3'`);
+    fixture.refund('F-2', 2500);
+    run();
+    expect(rows('REFUND_STALLED')).toEqual([]);
+    expect(rows('REFUND_STALLED', 'resolved')).toHaveLength(1);
+  });
+
   it('gives the same exceptions, watches and side-by-side rows incrementally as a full pass from scratch', () => {
     const snapshot = () =>
       JSON.stringify([
