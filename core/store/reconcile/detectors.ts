@@ -19,9 +19,10 @@ export interface Detector {
   /**
    * SELECT subject_key, scope_id, return_id, order_line_id, since, due_at, cause — every subject in scope that
    * diverges now, whatever its SLA. `due_at` must be an ISO timestamp like JavaScript's (use `iso(...)`). Detectors
-   * that read recon_verdicts run after the matcher has judged the returns in scope in the same pass.
+   * that read recon_verdicts run after the matcher has judged the returns in scope in the same pass. `has` is the
+   * scope as a condition, for a detector driven by a small index rather than by the subjects in scope.
    */
-  sql(policy: Policy, from: From): string;
+  sql(policy: Policy, from: From, has: Within['has']): string;
 }
 
 /**
@@ -132,8 +133,11 @@ export const detectors: Detector[] = [
     type: 'REFUND_STALLED',
     scope: 'return',
     convergedBecause: 'Mirakl now shows the refund REFUNDED',
-    // Only returns whose verdict has a verified line still without a REFUNDED refund are looked at line by line.
-    sql: (p, from) => `SELECT x.return_id || ':' || x.order_line_id, x.return_id, x.return_id, x.order_line_id, x.first_verified_at,
+    // Only returns whose verdict has a verified line still without a REFUNDED refund are looked at line by line; and
+    // lines with a refund of ours held back for a person (failed, not to be retried by itself: a late unit's refund
+    // would exceed what the line has left, Mirakl refused it) even when the line's first units are REFUNDED — the
+    // engine raised those at once, and they stay open until that refund is made or a person accepts the line.
+    sql: (p, from, has) => `SELECT x.return_id || ':' || x.order_line_id, x.return_id, x.return_id, x.order_line_id, x.first_verified_at,
         ${iso('x.first_verified_at', `+${p.sla.refundStalledHours} hours`)},
         'The receipt was verified at ' || x.first_verified_at || ', and the refund of line ' || x.order_line_id
           || ' is still not REFUNDED after ${p.sla.refundStalledHours} h' || COALESCE(' (' || (SELECT i.state || COALESCE(': ' || i.last_error, '')
@@ -146,7 +150,14 @@ export const detectors: Detector[] = [
             WHERE v.unrefunded_since IS NOT NULL AND r.state IN ('RECEIVED', 'CLOSED')
               AND NOT EXISTS (SELECT 1 FROM ${lineRefunds('l.return_id', 'l.order_line_id')} WHERE f.refund_state = 'REFUNDED')
             LIMIT -1) x
-      WHERE x.first_verified_at IS NOT NULL`,
+      WHERE x.first_verified_at IS NOT NULL
+      UNION ALL
+      SELECT i.subject || ':' || i.order_line_id, i.subject, i.subject, i.order_line_id, min(i.updated_at), min(i.updated_at),
+        'The refund of line ' || i.order_line_id || ' was held back for a person (' || COALESCE(i.last_error, 'refused') || ').'
+      FROM intents i INDEXED BY intents_due
+      WHERE i.kind = 'mirakl.refund' AND i.state = 'failed' AND i.next_attempt_at IS NULL AND ${has('return', 'i.subject')}
+        AND i.order_line_id IS NOT NULL
+      GROUP BY i.subject, i.order_line_id`,
   },
   {
     type: 'REFUND_WITHOUT_RECEIPT',

@@ -126,7 +126,7 @@ export function createReconciler(db: Database, clock: Clock, options: Reconciler
 
   const detectorStatements = new Map<string, Statement>();
   const find = (d: Detector, policy: Policy, within: Within, params: Params) => {
-    const sql = `INSERT OR IGNORE INTO temp.recon_found SELECT '${d.type}', * FROM (${d.sql(policy, within.from)})`;
+    const sql = `INSERT OR IGNORE INTO temp.recon_found SELECT '${d.type}', * FROM (${d.sql(policy, within.from, within.has)})`;
     let statement = detectorStatements.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
