@@ -198,4 +198,42 @@ describe('engine routes', () => {
     expect(all(`SELECT state FROM intents WHERE kind = 'mirakl.refund'`)).toEqual([{ state: 'failed' }]);
     expect(openExceptions('REFUND_STALLED')[0]?.cause).toMatch(/already refunded/);
   });
+
+  it("holds a late unit's refund only while an earlier refund's outcome is unknown, and sends it once that one is found in the ledger", async () => {
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = 3, price_minor = 7500 WHERE order_line_id = 'O-1-1'`);
+    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
+    const t = iso(clock.now());
+    for (const n of [1, 2, 3]) {
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, `R-1:O-1-1:${n}`, t, t);
+    }
+    const payload = (units: string[]) =>
+      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units, amountMinor: 2500 * units.length, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] });
+    // The first two units' refund went out and its answer was lost: Mirakl made it, we do not know yet.
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, attempts, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'uncertain', 1, ?, ?)`,
+      payload(['R-1:O-1-1:1', 'R-1:O-1-1:2']), t, t);
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES ('F-1', 'O-1-1', 'OR-1', 5000, 0, 2, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    // The third unit came late: its own refund is planned.
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1:R-1:O-1-1:3', 'R-1', ?, 'planned', ?, ?)`,
+      payload(['R-1:O-1-1:3']), t, t);
+    const sent: { order_line_id: string; amount: number }[] = [];
+    mirakl.refund = async (refunds) => {
+      sent.push(...refunds);
+      return { refunds: refunds.map((r, i) => ({ order_line_id: r.order_line_id, refund_id: `F-${i + 2}` })) } as never;
+    };
+    await sendRefunds(ctx);
+    // 50.00 refunded and 50.00 on its way (the same money, until the probe says so): not sent, but not given up on.
+    expect(sent).toEqual([]);
+    const late = () => store.db.prepare(`SELECT state, next_attempt_at FROM intents WHERE key = 'refund:R-1:O-1-1:R-1:O-1-1:3'`).get() as { state: string; next_attempt_at: string | null };
+    expect(late().state).toBe('failed');
+    expect(late().next_attempt_at).not.toBeNull();
+    expect(openExceptions('REFUND_STALLED')).toEqual([]);
+    // The probe finds the first refund in the ledger; once the late one is due again, it goes out.
+    sql(`UPDATE intents SET state = 'confirmed', outcome = '{"refundId":"F-1"}' WHERE key = 'refund:R-1:O-1-1'`);
+    clock.advance(Date.parse(late().next_attempt_at ?? '') - clock.now());
+    await sendRefunds(ctx);
+    expect(sent.map((r) => [r.order_line_id, r.amount])).toEqual([['O-1-1', 25]]);
+    expect(late().state).toBe('confirmed');
+  });
 });
