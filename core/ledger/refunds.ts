@@ -205,16 +205,18 @@ export const grossMinor = (amountMinor: number, taxMinor: number, mode: OrderTax
  * The guard again, at the moment of sending (nothing can change between this check and the call: both happen in
  * one command of the queue, with no await between them): the units must still be verified (or overridden by a
  * person), the reason still mapped, and the amount still within what Mirakl's ledger leaves refundable on the line,
- * counting every refund it shows and every other refund of ours on its way. Returns why not, or null.
+ * counting every refund it shows and every other refund of ours on its way. Returns why not, or null. `isWaiting`: it
+ * would fit but for refunds of ours on their way (sending, or their answer lost): they may be the very money the ledger
+ * shows, which their probe settles, so the refund waits for that rather than for a person.
  */
-export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>): string | null {
+export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>): { reason: string; isWaiting: boolean } | null {
   const p = intent.payload;
   const line = ctx.store.orderLine(p.order_line_id);
-  if (!line) return `order line ${p.order_line_id} is no longer known`;
+  if (!line) return { reason: `order line ${p.order_line_id} is no longer known`, isWaiting: false };
   if (!p.override) {
     const arrived = new Set(ctx.physical.units(p.returnId).filter(isArrived).map((u) => u.id));
     const gone = p.units.filter((u) => !arrived.has(u));
-    if (gone.length > 0) return `${gone.length} of its unit(s) are no longer verified by ReBound (${gone.join(', ')})`;
+    if (gone.length > 0) return { reason: `${gone.length} of its unit(s) are no longer verified by ReBound (${gone.join(', ')})`, isWaiting: false };
   }
   const ledger = ctx.store.refundsOfLine(p.order_line_id);
   const inLedger = new Set(ledger.map((r) => r.id));
@@ -224,7 +226,10 @@ export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>)
   const refunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
   const onItsWay = others.reduce((s, i) => s + i.payload.amountMinor, 0);
   if (p.amountMinor > line.priceMinor - refunded - onItsWay) {
-    return `${(refunded / 100).toFixed(2)} of the line's ${(line.priceMinor / 100).toFixed(2)} is already refunded in Mirakl${onItsWay ? ` and ${(onItsWay / 100).toFixed(2)} more is on its way` : ''}, so ${(p.amountMinor / 100).toFixed(2)} more would refund it beyond what was paid`;
+    return {
+      reason: `${(refunded / 100).toFixed(2)} of the line's ${(line.priceMinor / 100).toFixed(2)} is already refunded in Mirakl${onItsWay ? ` and ${(onItsWay / 100).toFixed(2)} more is on its way` : ''}, so ${(p.amountMinor / 100).toFixed(2)} more would refund it beyond what was paid`,
+      isWaiting: p.amountMinor <= line.priceMinor - refunded,
+    };
   }
   return null;
 }

@@ -82,6 +82,9 @@ export async function sendRefunds(ctx: EngineContext): Promise<void> {
   for (const batch of batches) await sendBatch(ctx, batch);
 }
 
+/** How soon a refund waiting for refunds of ours on their way checks the guard again. */
+const refundWaitMs = 15 * 60_000;
+
 async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]): Promise<void> {
   const batch: Intent<RefundPayload>[] = [];
   for (const intent of candidates) {
@@ -90,15 +93,21 @@ async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]
       batch.push(intent);
       continue;
     }
+    // Waiting for refunds of ours on their way to be settled (a lost answer is probed in OR11): the guard is checked
+    // again then. If it waits past the refund SLA, REFUND_STALLED says so.
+    if (why.isWaiting) {
+      ctx.intents.fail(intent.id, `waiting: ${why.reason}; checked again once the refunds on their way are settled`, ctx.clock.now() + refundWaitMs, intent.state);
+      continue;
+    }
     // Held back for a person: never sent by itself again (a retry re-reads Mirakl's ledger first).
     ctx.transaction(() => {
-      ctx.intents.fail(intent.id, `not sent: ${why}`, null, intent.state);
+      ctx.intents.fail(intent.id, `not sent: ${why.reason}`, null, intent.state);
       ctx.exceptions.raise({
         type: 'REFUND_STALLED',
         subjectKey: `${intent.payload.returnId}:${intent.payload.order_line_id}`,
         returnId: intent.payload.returnId,
         orderLineId: intent.payload.order_line_id,
-        cause: `The refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} was not sent: ${why}.`,
+        cause: `The refund of ${(intent.payload.amountMinor / 100).toFixed(2)} ${intent.payload.currency} was not sent: ${why.reason}.`,
       });
     });
   }
