@@ -86,15 +86,17 @@ describe('report exports', () => {
       'Report',
       'Totals',
       'Checks',
-      'Refunds without a verified rece',
-      'Receipts awaiting refund (accru',
-      'Variance between expected and r',
+      'Refunds without receipt',
+      'Awaiting refund (accrual)',
+      'Expected vs refunded',
       'Refunds by Mirakl reason',
       'Refunds by ReBound reason',
       'Stock restored per offer',
       'Open exceptions at period end',
       'Post-close adjustments',
     ]);
+    // Written short, never cut mid-word: Excel allows 31 characters.
+    for (const w of workbook.worksheets) expect(w.name.length, w.name).toBeLessThanOrEqual(31);
     const totals = workbook.getWorksheet('Totals') as ExcelJS.Worksheet;
     const gbp = totals.getRow(3);
     expect(gbp.getCell(1).value).toBe('GBP');
@@ -107,14 +109,14 @@ describe('report exports', () => {
     expect(totals.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(totals.autoFilter).toBe('A1:O1');
 
-    const accrual = workbook.getWorksheet('Receipts awaiting refund (accru') as ExcelJS.Worksheet;
+    const accrual = workbook.getWorksheet('Awaiting refund (accrual)') as ExcelJS.Worksheet;
     const first = accrual.getRow(2);
     expect(first.getCell(5).type).toBe(ExcelJS.ValueType.Date);
     expect((first.getCell(5).value as Date).toISOString()).toBe('2026-09-28T11:00:00.000Z');
     expect(first.getCell(5).numFmt).toBe('yyyy-mm-dd hh:mm:ss');
     expect(first.getCell(10).value).toBe(5);
     expect(first.getCell(11).type).toBe(ExcelJS.ValueType.Number);
-    const unbacked = workbook.getWorksheet('Refunds without a verified rece') as ExcelJS.Worksheet;
+    const unbacked = workbook.getWorksheet('Refunds without receipt') as ExcelJS.Worksheet;
     expect(unbacked.getRow(2).getCell(11).type).toBe(ExcelJS.ValueType.Boolean);
   });
 
