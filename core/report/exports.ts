@@ -91,8 +91,8 @@ function xlsxValue(column: Column, row: Row): ExcelJS.CellValue {
 
 type SheetWriter = ReturnType<ExcelJS.stream.xlsx.WorkbookWriter['addWorksheet']>;
 
-function addTableSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, report: Report, table: TableSpec, name = table.title): void {
-  const sheet = workbook.addWorksheet(sheetName(name), { views: [{ state: 'frozen', ySplit: 1 }] });
+function addTableSheet(workbook: ExcelJS.stream.xlsx.WorkbookWriter, report: Report, table: TableSpec): void {
+  const sheet = workbook.addWorksheet(sheetName(table.sheet ?? table.title), { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = table.columns.map((c) => ({ header: c.header, key: c.header, width: Math.max(10, Math.round(c.width * 16)) }));
   header(sheet, table.columns.length);
   for (const row of table.rows(report)) {
@@ -113,9 +113,10 @@ function header(sheet: SheetWriter, columns: number): void {
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns } };
 }
 
-/** Excel sheet names: at most 31 characters, none of []:*?/\ */
-function sheetName(title: string): string {
-  return title.replace(/[[\]:*?/\\]/g, ' ').slice(0, 31);
+/** Excel sheet names: at most 31 characters (a table with a longer title names its sheet), none of []:*?/\ */
+function sheetName(name: string): string {
+  if (name.length > 31) throw new Error(`sheet name "${name}" is longer than Excel's 31 characters: give its table a short sheet name`);
+  return name.replace(/[[\]:*?/\\]/g, ' ');
 }
 
 /** Written with exceljs's streaming writer into `out`: each row is committed (serialised and let go) as it is added. */
@@ -158,7 +159,7 @@ async function writeXlsx(report: Report, out: Writable): Promise<void> {
   }
   about.commit();
 
-  for (const table of tablesOf(report)) addTableSheet(workbook, report, table, table === summaryTable ? 'Totals' : table.title);
+  for (const table of tablesOf(report)) addTableSheet(workbook, report, table);
   await workbook.commit();
 }
 

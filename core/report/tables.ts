@@ -19,6 +19,8 @@ export interface TableSpec {
   /** File and sheet name: kebab-case. */
   id: string;
   title: string;
+  /** Its XLSX sheet's name, when the title is longer than Excel's 31 characters (written short, never cut). */
+  sheet?: string;
   /** What the table holds, in one sentence (PDF and the XLSX sheet's first note). */
   about: string;
   columns: Column[];
@@ -38,6 +40,7 @@ const byCurrency = (row: Row) => (row.currency as string | null) ?? null;
 export const summaryTable: TableSpec = {
   id: 'summary',
   title: 'Totals per currency',
+  sheet: 'Totals',
   about: 'Refunds Mirakl dated in the period, how many are backed by a receipt ReBound verified before period end, and what was owed at period end.',
   currency: byCurrency,
   columns: [
@@ -84,6 +87,7 @@ export const reportTables: TableSpec[] = [
   {
     id: 'refunds-without-receipt',
     title: 'Refunds without a verified receipt',
+    sheet: 'Refunds without receipt',
     about: 'Refunds dated in the period on order lines with no unit ReBound verified before period end, one by one.',
     currency: byCurrency,
     columns: [
@@ -106,6 +110,7 @@ export const reportTables: TableSpec[] = [
   {
     id: 'receipts-awaiting-refund',
     title: 'Receipts awaiting refund (accrual)',
+    sheet: 'Awaiting refund (accrual)',
     about: 'Order lines whose units ReBound verified before period end, worth more than everything Mirakl refunded on them by then.',
     currency: byCurrency,
     columns: [
@@ -126,6 +131,7 @@ export const reportTables: TableSpec[] = [
   {
     id: 'variances',
     title: 'Variance between expected and refunded',
+    sheet: 'Expected vs refunded',
     about: "Order lines refunded in the period whose refunds differ from the verified units' worth by more than the tolerance.",
     currency: byCurrency,
     columns: [
@@ -206,6 +212,7 @@ export const reportTables: TableSpec[] = [
   {
     id: 'changes-since-lock',
     title: 'Changes since this period was locked',
+    sheet: 'Changes since the lock',
     about: 'Changes touching this locked period found after it was locked; each is reported as an adjustment in the period named.',
     currency: byCurrency,
     columns: adjustmentColumns,
