@@ -216,8 +216,19 @@ function advanceStages(ctx: EngineContext): void {
       });
       // Confirmed (or refused for good) RT04 moves it on.
       setStage(ctx, ret.id, intent.state === 'confirmed' ? 'in_flight' : 'push_label', intent.state === 'confirmed' ? {} : { nextAttemptAt: now + parkMs });
+      if (intent.state === 'confirmed') ctx.touch(ret.id);
     }
   }
+}
+
+/**
+ * The return is in flight: the planners of receipts, refunds and closes take only returns in flight, so what ReBound
+ * showed of it before (a parcel registered while its label push waited for its call) is looked at now, not at their
+ * next sweep.
+ */
+function enterFlight(ctx: EngineContext, returnId: string): void {
+  ctx.intake.moveTo(returnId, 'in_flight');
+  ctx.touch(returnId);
 }
 
 async function sendAccepts(ctx: EngineContext): Promise<void> {
@@ -402,7 +413,7 @@ function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: Retu
 
 async function sendLabelPushes(ctx: EngineContext): Promise<void> {
   const due = releaseDue(ctx, 'mirakl.patch', ctx.intents.due<{ id: string; rma: string; tracking?: { tracking_number: string } }>('mirakl.patch', 100));
-  const toInFlight = (id: string) => ctx.intake.moveTo(id, 'in_flight');
+  const toInFlight = (id: string) => enterFlight(ctx, id);
   // Refused: a person is told, and the return goes on — receiving, grading and refunding do not need Mirakl to hold
   // the label or the tracking number.
   const refused = (intent: Intent<{ id: string }>, message: string) => {

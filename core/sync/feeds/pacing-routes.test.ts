@@ -16,7 +16,8 @@ import { ApiError } from '../../net/api-error';
 import type { ReturnOrderSnapshot } from '../../ledger/units';
 import { runIntake } from './intake';
 import { pollReturns, refreshOrders } from './mirakl-reads';
-import { syncRebound } from './rebound-sync';
+import { planMiraklPushes } from './mirakl-push';
+import { applyAndRecord, syncRebound } from './rebound-sync';
 
 // Issue 22: how the engine paces its reads, against a real SQLite file with the API clients stubbed, on a fake clock:
 // OR11 runs at its budget while orders wait (100 a call, the oldest waiting first), a return backs off only after a
@@ -240,7 +241,13 @@ describe('pacing of the engine’s reads', () => {
     const result = await syncRebound(ctx);
     expect(result).toEqual({ refreshed: 1, changed: 1 });
     expect(read).toEqual([moved]);
-    // The next look starts from the last change seen (less an overlap): the same change is not read twice.
+    // The next look starts from the last change seen (less an overlap), and lists it again. Stamped the very instant
+    // of our read, it may have come just after it (issue 20: a unit registered in the same second): read once more.
+    read.length = 0;
+    clock.advance(minute);
+    await syncRebound(ctx);
+    expect(read).toEqual([moved]);
+    // Read after it now: the same change is not read a third time.
     read.length = 0;
     clock.advance(minute);
     await syncRebound(ctx);
@@ -267,6 +274,32 @@ describe('pacing of the engine’s reads', () => {
     expect(read).toEqual([atHub, atHub]);
     // Asked once: ReBound is asked again for the list a day later, not every run.
     expect(asked).toBe(1);
+  });
+
+  it('looks at a return for its receipt as soon as its label push is confirmed, when ReBound registered its parcel first', async () => {
+    // In a backlog, ReBound can register a parcel before Mirakl has its label (RT04 waiting for its call to fill): the
+    // read touches a return the planners do not take yet (it is not in flight), so entering flight must touch it again,
+    // or its receipt waits for the planners' 15-minute sweep.
+    planMiraklPushes(ctx); // the first look after a start sweeps every return in flight: there is none yet
+    const id = 'R-1';
+    waitingReturn(id, 'O-1', clock.now());
+    sql(`UPDATE return_intake SET stage = 'push_label' WHERE return_id = ?`, id);
+    ctx.physical.createUnits(id, [{ orderLineId: 'O-1-1', quantity: 1, offerSku: 'SKU-1' }]);
+    const registered = {
+      ...snapshot('RO-1', 'PROCESSED', clock.now()),
+      clientOrderId: 'O-1',
+      parcels: [{ trackingNumber: 'T-1', carrier: 'EVRI' }],
+      items: [{ reboundItemId: 'I-1', clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', received: '1', grade: 'A_SELLABLE', disposition: 'RESTOCK' }],
+    };
+    applyAndRecord(ctx, id, registered);
+    planMiraklPushes(ctx);
+    expect(count(`SELECT count(*) AS n FROM intents WHERE key = 'rt25:R-1'`)).toBe(0);
+    mirakl.patch = async (items) => ({ return_success: items.map((i) => ({ id: i.id })), return_errors: [] });
+    await runIntake(ctx);
+    expect(count(`SELECT count(*) AS n FROM return_intake WHERE return_id = ? AND stage = 'in_flight'`, id)).toBe(1);
+    clock.advance(10 * second);
+    planMiraklPushes(ctx);
+    expect(count(`SELECT count(*) AS n FROM intents WHERE key = 'rt25:R-1'`)).toBe(1);
   });
 
   it('shares ReBound’s budget: reads what moved first, and creates returns only with what is left', async () => {
