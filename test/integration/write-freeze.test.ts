@@ -40,6 +40,23 @@ const sum = (counts: Record<string, number>, ops: string[]) => ops.reduce((n, op
 const writesOf = (counts: Record<string, number>) => sum(counts, [...miraklWrites.map((o) => `mirakl:${o}`), ...reboundWrites.map((o) => `rebound:${o}`)]);
 const writeKinds = ['mirakl.accept', 'mirakl.patch', 'mirakl.receive', 'mirakl.compliance', 'mirakl.close', 'mirakl.refund', 'rebound.salesOrder', 'rebound.createReturn', 'stock.import'];
 
+/** Asks for a refund where one is offered (with the override if that is all that is), as a person would; its intent id. */
+async function refundSomething(wb: Workbench): Promise<number> {
+  const lines = wb.core.store.db
+    .prepare(`SELECT l.return_id AS returnId, l.order_line_id AS orderLineId FROM mirakl_return_lines l
+      WHERE EXISTS (SELECT 1 FROM units u WHERE u.return_id = l.return_id) ORDER BY l.return_id LIMIT 200`)
+    .all() as { returnId: string; orderLineId: string }[];
+  for (const { returnId, orderLineId } of lines) {
+    const guard = await call(wb, 'refunds.explainGuard', { returnId, orderLineId });
+    const offered = guard.actions.find((a) => a.isAllowed);
+    if (!offered) continue;
+    const done = await call(wb, 'refunds.refundNow', { returnId, orderLineId, ...(offered.id === 'refund_override' ? { override: { reason: 'customer kept waiting' } } : {}) });
+    expect(done.state).toBe('planned');
+    return done.intentId;
+  }
+  throw new Error('no return line offers a refund');
+}
+
 describe('write freeze: no call changes Mirakl or ReBound while frozen; reads go on', () => {
   let temp: ReturnType<typeof makeTempDir>;
   let wb: Workbench;
@@ -48,7 +65,7 @@ describe('write freeze: no call changes Mirakl or ReBound while frozen; reads go
 
   async function cycles(n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
-      clock.advance(2);
+      clock.advance((2 * hour) / 3600);
       wb.sandbox?.advance();
       await wb.sync?.runCycle();
     }
@@ -99,9 +116,12 @@ describe('write freeze: no call changes Mirakl or ReBound while frozen; reads go
     expect(status.frozen).toMatchObject({ by: 'tester', reason: 'month-end close' });
     expect(status.frozen?.at).toBe(new Date(wb.core.clock.now()).toISOString());
     const before = calls(wb);
+    // A person's refund goes through the same path: planned, and held like the engine's own.
+    const personal = await refundSomething(wb);
     await cycles(15);
     const after = calls(wb);
     expect(writesOf(after)).toBe(writesOf(before));
+    expect(wb.core.store.db.prepare('SELECT state FROM intents WHERE id = ?').get(personal)).toEqual({ state: 'planned' });
     for (const op of miraklReads) expect(after[`mirakl:${op}`] ?? 0, op).toBeGreaterThan(before[`mirakl:${op}`] ?? 0);
     expect(sum(after, ['rebound:returnOrders.changes', 'rebound:returnOrders.get'])).toBeGreaterThan(sum(before, ['rebound:returnOrders.changes', 'rebound:returnOrders.get']));
     // Nothing is lost: the calls the cycles planned wait, and none was marked sent.
