@@ -237,6 +237,8 @@ export function createCore(ports: CorePorts) {
       changed(resolutions.decideMatch(input, actor));
       return { ok: true as const };
     },
+    'matches.suggestions': async (input) => operations.suggestions(input),
+    'outgoing.list': async (input) => operations.outgoing(input),
     'writes.status': async () => writes.status(),
     'writes.freeze': async ({ reason }) => writes.freeze(reason),
     'writes.unfreeze': async ({ reason }) => writes.unfreeze(reason),

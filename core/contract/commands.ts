@@ -19,6 +19,10 @@ import { explainRefundGuardInputSchema, explainReturnInputSchema, refundLineSche
 import { exceptionRowSchema, exceptionsListInput, exceptionsListOutput, kpisOutput, returnsListInput, returnsListOutput } from './queries';
 import { bundleInfoSchema, reportCommands } from './reports';
 import {
+  outgoingListInput,
+  outgoingListOutput,
+  suggestionsListInput,
+  suggestionsListOutput,
   writesFreezeInput,
   writesStatusOutput,
 } from './operations';
@@ -92,6 +96,10 @@ export const commands = {
   'exceptions.snooze': { input: exceptionsSnoozeInput, output: z.object({ updated: z.number().int() }) },
   'exceptions.reopen': { input: exceptionsReopenInput, output: exceptionRowSchema },
   'matches.decide': { input: matchDecideInput, output: z.object({ ok: z.literal(true) }) },
+  /** The matcher's open suggestions (suggested or ambiguous), for a person to confirm or reject. */
+  'matches.suggestions': { input: suggestionsListInput, output: suggestionsListOutput },
+  /** Every call to Mirakl and ReBound that changes something (the intent ledger), with its state and what a probe proved. */
+  'outgoing.list': { input: outgoingListInput, output: outgoingListOutput },
   /** Whether writes to Mirakl and ReBound are frozen (DESIGN row 27), and how many calls wait. */
   'writes.status': { input: empty, output: writesStatusOutput },
   /** Stops every call that changes Mirakl or ReBound (reads go on) until lifted; audited. */

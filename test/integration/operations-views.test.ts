@@ -11,8 +11,8 @@ import { makeTempDir } from '../support/temp-dir';
 
 // The intent ledger and the matcher in the UI (issue 24): every outgoing call with its state, attempts, last error,
 // probe and return, filterable to "outcome unknown"; and the matcher's suggestions, confirmed or rejected with a
-// reason (audited). On a seeded Sandbox world with harsh faults: lost answers leave calls uncertain, and ReBound
-// reports items it could not match.
+// reason (audited). On a seeded Sandbox world where answers to refunds and return orders are lost at the end (their
+// outcome unknown), and an operator refunds a few return lines in Mirakl's back office (suggested matches).
 
 const hour = 3_600_000;
 const seed = 7;
@@ -44,20 +44,40 @@ describe('outgoing calls and suggestions', () => {
       appVersion: '0.0.0-test',
       sandbox: {
         seed,
-        faults: 'harsh',
+        faults: 'default',
         tickMs: 0,
         webhooks: false,
         speed: 3600,
         warmupSeconds: 0,
-        scenario: { ordersPerDay: 150, historyDays: 5, returnAfterDays: [1, 5], unexpectedItemRate: 0.15 },
+        scenario: { ordersPerDay: 150, historyDays: 5, returnAfterDays: [1, 5] },
       },
       autoStart: false,
     });
-    for (let i = 0; i < 30; i++) {
+    const cycle = async () => {
       clock.advance((2 * hour) / 3600);
       wb.sandbox?.advance();
       await wb.sync?.runCycle();
+    };
+    for (let i = 0; i < 30; i++) await cycle();
+    // Goodwill refunds an operator made in Mirakl's back office, on lines of returns still open: nothing we sent explains
+    // them, so the matcher suggests the return line each belongs to.
+    const lines = wb.core.store.db
+      .prepare(`SELECT l.order_line_id AS id FROM mirakl_return_lines l JOIN mirakl_returns r ON r.id = l.return_id
+        WHERE r.state NOT IN ('CLOSED', 'REFUNDED', 'CANCELLED') AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.kind = 'mirakl.refund' AND i.subject = r.id)
+        ORDER BY r.date_created DESC LIMIT 6`)
+      .all() as { id: string }[];
+    let made = 0;
+    for (const { id } of lines) {
+      const answer = await fetch(`${wb.sandbox?.mirakl.baseUrl}/_sim/order-lines/${encodeURIComponent(id)}/refund`, { method: 'POST', body: JSON.stringify({ amount: 1 }) });
+      if (answer.status === 201) made++;
+      if (made === 3) break;
     }
+    expect(made).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < 3; i++) await cycle();
+    // The last cycles lose every refund's and return order's answer: their outcome is unknown until probed.
+    wb.sandbox?.setFaults('mirakl', { OR28: { lostResponseRate: 1 } });
+    wb.sandbox?.setFaults('rebound', { 'returnOrders.create': { lostResponseRate: 1 } });
+    for (let i = 0; i < 2; i++) await cycle();
     wb.core.reconcile();
   }, 240_000);
   afterAll(async () => {
