@@ -104,7 +104,7 @@ export function createOperationsRepo(db: Database) {
       const where = `WHERE ${parts.join(' AND ')}`;
       const rows = q(`SELECT m.kind, m.subject, m.candidate, m.status, m.basis, m.rank, m.return_id AS returnId, r.commercial_id AS commercialId,
             CASE m.kind
-              WHEN 'refund_line' THEN (SELECT printf('Mirakl refund %s: %.2f %s, %d unit(s), %s', f.id, f.amount_minor / 100.0, o.currency, f.quantity, f.refund_state)
+              WHEN 'refund_line' THEN (SELECT printf('Mirakl refund %s: %.2f %s%s, %s', f.id, f.amount_minor / 100.0, o.currency, CASE WHEN f.quantity > 0 THEN printf(', %d unit(s)', f.quantity) ELSE '' END, f.refund_state)
                                        FROM mirakl_refunds f LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = f.order_line_id
                                        LEFT JOIN mirakl_orders o ON o.order_id = ol.order_id WHERE f.id = m.subject)
               ELSE (SELECT printf('ReBound item %s: SKU %s%s, not expected', i.rebound_item_id, i.sku, CASE WHEN i.grade IS NULL THEN '' ELSE ', grade ' || i.grade END)
