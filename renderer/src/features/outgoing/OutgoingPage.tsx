@@ -4,6 +4,7 @@ import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
 import { formatCount, formatDateTime, formatMoney } from '../../app/format';
 import { FreezeDialog } from '../writes/WriteFreeze';
 import { useWritesStore } from '../writes/store';
+import { useAppStore } from '../../app/store';
 import { useOutgoingStore, type OutgoingFilter } from './store';
 
 const stateWords: Record<OutgoingRow['state'], string> = {
@@ -20,6 +21,8 @@ export function OutgoingPage() {
   const { rows, total, isCapped, uncertain, offset, limit, error, hasLoaded, filter, load, setFilter, setPage } = useOutgoingStore();
   const frozen = useWritesStore((s) => s.status?.frozen ?? null);
   const [isFreezing, setFreezing] = useState(false);
+  // An evidence bundle never writes: no switch to offer.
+  const isBundle = useAppStore((s) => Boolean(s.info?.bundle));
   useEffect(() => {
     void load();
   }, [load]);
@@ -37,22 +40,24 @@ export function OutgoingPage() {
         Every refund, stock update, status update and ReBound call the app makes, newest first: each is written down before it is sent, and what the
         call proved after it. A call whose outcome is unknown (the answer was lost) is checked against Mirakl or ReBound before anything is sent again.
       </p>
-      <section className="card" aria-label="Write freeze">
-        <h2>Write freeze</h2>
-        {frozen ? (
-          <p>
-            Writes are frozen since {formatDateTime(frozen.at)} by {frozen.by}. Unfreeze from the banner above.
-          </p>
-        ) : (
-          <>
-            <p className="muted">For month-end close or an incident: stop every call that changes Mirakl or ReBound. Reads go on; nothing planned is lost.</p>
-            <button type="button" className="danger" onClick={() => setFreezing(true)}>
-              Freeze writes…
-            </button>
-          </>
-        )}
-        {isFreezing && <FreezeDialog to="freeze" onClose={() => setFreezing(false)} />}
-      </section>
+      {!isBundle && (
+        <section className="card" aria-label="Write freeze">
+          <h2>Write freeze</h2>
+          {frozen ? (
+            <p>
+              Writes are frozen since {formatDateTime(frozen.at)} by {frozen.by}. Unfreeze from the banner above.
+            </p>
+          ) : (
+            <>
+              <p className="muted">For month-end close or an incident: stop every call that changes Mirakl or ReBound. Reads go on; nothing planned is lost.</p>
+              <button type="button" className="danger" onClick={() => setFreezing(true)}>
+                Freeze writes…
+              </button>
+            </>
+          )}
+          {isFreezing && <FreezeDialog to="freeze" onClose={() => setFreezing(false)} />}
+        </section>
+      )}
 
       <form className="toolbar" role="search" aria-label="Filter the outgoing calls" onSubmit={(e) => e.preventDefault()}>
         <label className="check">

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { SuggestionRow } from '../../../../core/contract';
 import { Dialog } from '../../app/Dialog';
 import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
+import { useAppStore } from '../../app/store';
 import { describeCandidate, describeSubject, useSuggestionsStore } from './store';
 
 interface Pending {
@@ -12,6 +13,8 @@ interface Pending {
 export function SuggestionsPage() {
   const { rows, total, offset, limit, error, hasLoaded, load, setPage } = useSuggestionsStore();
   const [pending, setPending] = useState<Pending | null>(null);
+  // An evidence bundle is read-only: no decision is offered that would be refused.
+  const isBundle = useAppStore((s) => Boolean(s.info?.bundle));
   useEffect(() => {
     void load();
   }, [load]);
@@ -36,9 +39,11 @@ export function SuggestionsPage() {
                 <th scope="col">May be</th>
                 <th scope="col">Why suggested</th>
                 <th scope="col">Order</th>
-                <th scope="col">
-                  <span className="visually-hidden">Decide</span>
-                </th>
+                {!isBundle && (
+                  <th scope="col">
+                    <span className="visually-hidden">Decide</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -51,14 +56,16 @@ export function SuggestionsPage() {
                   </td>
                   <td>{r.basis}</td>
                   <td>{r.commercialId ?? ''}</td>
-                  <td className="row-actions">
-                    <button type="button" className="primary" onClick={() => setPending({ row: r, decision: 'confirm' })}>
-                      Confirm…
-                    </button>
-                    <button type="button" onClick={() => setPending({ row: r, decision: 'reject' })}>
-                      Reject…
-                    </button>
-                  </td>
+                  {!isBundle && (
+                    <td className="row-actions">
+                      <button type="button" className="primary" onClick={() => setPending({ row: r, decision: 'confirm' })}>
+                        Confirm…
+                      </button>
+                      <button type="button" onClick={() => setPending({ row: r, decision: 'reject' })}>
+                        Reject…
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
