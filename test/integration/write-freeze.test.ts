@@ -124,9 +124,9 @@ describe('write freeze: no call changes Mirakl or ReBound while frozen; reads go
     expect(wb.core.store.db.prepare('SELECT state FROM intents WHERE id = ?').get(personal)).toEqual({ state: 'planned' });
     for (const op of miraklReads) expect(after[`mirakl:${op}`] ?? 0, op).toBeGreaterThan(before[`mirakl:${op}`] ?? 0);
     expect(sum(after, ['rebound:returnOrders.changes', 'rebound:returnOrders.get'])).toBeGreaterThan(sum(before, ['rebound:returnOrders.changes', 'rebound:returnOrders.get']));
-    // Nothing is lost: the calls the cycles planned wait, and none was marked sent.
+    // Nothing is lost: the calls the cycles planned wait (planned, or failed and due again), and none was marked sent.
     const db = wb.core.store.db;
-    const waiting = db.prepare(`SELECT count(*) AS n FROM intents WHERE state IN ('planned', 'failed') AND kind IN (SELECT value FROM json_each(?))`).get(JSON.stringify(writeKinds)) as { n: number };
+    const waiting = db.prepare(`SELECT count(*) AS n FROM intents WHERE (state = 'planned' OR (state = 'failed' AND next_attempt_at IS NOT NULL)) AND kind IN (SELECT value FROM json_each(?))`).get(JSON.stringify(writeKinds)) as { n: number };
     expect(waiting.n).toBeGreaterThan(0);
     expect((await call(wb, 'writes.status', {})).waiting).toBe(waiting.n);
     const sending = db.prepare(`SELECT count(*) AS n FROM intents WHERE state = 'sending'`).get() as { n: number };
