@@ -41,6 +41,9 @@ describe('bundle viewer', () => {
       expect(await dispatch('dashboard.kpis', {})).toMatchObject({ ok: true });
       expect(await dispatch('audit.verify', {})).toMatchObject({ ok: true, data: { ok: true } });
       expect(await dispatch('returns.explain', { returnId: 'R-1' })).toMatchObject({ ok: true, data: { returnId: 'R-1' } });
+      // The outgoing calls and the matcher's suggestions as they stood (issue 24); a bundle never writes, so no freeze.
+      expect(await dispatch('outgoing.list', { filter: { states: ['uncertain'] } })).toMatchObject({ ok: true, data: { offset: 0 } });
+      expect(await dispatch('matches.suggestions', {})).toMatchObject({ ok: true, data: { offset: 0 } });
       // No action is offered on a bundle (issue 24): the UI shows none, rather than buttons that are then refused.
       const exceptions = await dispatch('exceptions.list', {});
       const ids = exceptions.ok ? (exceptions.data as { rows: { id: number }[] }).rows.map((r) => r.id) : [];
@@ -56,6 +59,7 @@ describe('bundle viewer', () => {
         ['reports.lock', { period: '2026-10' }],
         ['exceptions.resolve', { ids: [1], reason: 'looks fine' }],
         ['sync.runNow', {}],
+        ['writes.freeze', { reason: 'month-end' }],
       ] as const) {
         expect(await dispatch(command, input)).toMatchObject({ ok: false, error: { code: 'CONFLICT', message: expect.stringContaining('read-only') } });
       }

@@ -22,6 +22,7 @@ import { createViewerReads, openViewerCopy } from '../store/report/snapshot-file
 import { createDomainContext } from '../sync/context';
 import { createAuditQueries } from '../store/audit-list-repo';
 import { createDispatch, type Handlers } from './dispatch';
+import { createOperationsRepo } from '../store/operations-repo';
 import { createEventBus } from './event-bus';
 import { createSyncHealth } from '../store/sync-health-repo';
 
@@ -140,6 +141,10 @@ export function createBundleHandlers(
     }),
     'audit.list': async (input) => createAuditQueries(need()).list(input),
     'returns.list': async (input) => (queries ? queries.listReturns(input) : { rows: [], total: 0, totalIsCapped: false, offset: 0 }),
+    // The calls and suggestions as they stood when the bundle was made; a bundle never writes, so it has no freeze.
+    'outgoing.list': async (input) => createOperationsRepo(need()).outgoing(input),
+    'matches.suggestions': async (input) => createOperationsRepo(need()).suggestions(input),
+    'writes.status': async () => ({ frozen: null, waiting: 0 }),
     'returns.explain': async ({ returnId }) => explainReturn(domainOf(), returnId),
     'refunds.explainGuard': async ({ returnId, orderLineId }) => ({ ...explainRefundGuard(domainOf(), returnId, orderLineId), actions: unavailableLineActions(readOnlyWhy) }),
     'exceptions.actions': async ({ ids }) => ({

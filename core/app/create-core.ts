@@ -27,6 +27,9 @@ import { createMiraklReasonsRepo } from '../store/mirakl-reasons-repo';
 import { resolveMode } from './mode';
 import { createSettingsService, type Reconfigured } from './settings-service';
 import { createSyncHealth } from '../store/sync-health-repo';
+import { createOperationsRepo } from '../store/operations-repo';
+import { createWriteFreezeRepo } from '../store/write-freeze-repo';
+import { createWriteFreezeService } from './write-freeze';
 import type { SyncService } from './sync-service';
 
 export interface CorePorts {
@@ -73,6 +76,8 @@ const mutatingCommands = [
   'exceptions.snooze',
   'exceptions.reopen',
   'matches.decide',
+  'writes.freeze',
+  'writes.unfreeze',
   'mappings.save',
   'settings.setCadences',
   'reports.lock',
@@ -104,8 +109,23 @@ export function createCore(ports: CorePorts) {
     beforeReport: () => domain.reconciler.run(mappings().policy, { fullPass: 'finish' }),
   });
   const sync = () => ports.sync?.() ?? { service: null, problem: 'No sync service runs in this process.' };
+  const settingsRepo = ports.settings ?? createSettingsRepo(store.db, clock);
+  const operations = createOperationsRepo(store.db);
+  // Kept with the connections (the main database), so it holds across restarts and in both modes.
+  const writes = createWriteFreezeService({
+    repo: createWriteFreezeRepo(settingsRepo),
+    audit,
+    ...(ports.settingsAudit ? { settingsAudit: ports.settingsAudit } : {}),
+    clock,
+    actor,
+    waiting: () => operations.waiting(),
+    changed: () => {
+      events.emit('data.changed', { tables: ['write_freeze', 'audit_log'] });
+      sync().service?.nudge();
+    },
+  });
   const settings = createSettingsService({
-    settings: ports.settings ?? createSettingsRepo(store.db, clock),
+    settings: settingsRepo,
     audit: ports.settingsAudit ?? audit,
     actor,
     secrets: ports.secrets,
@@ -217,6 +237,11 @@ export function createCore(ports: CorePorts) {
       changed(resolutions.decideMatch(input, actor));
       return { ok: true as const };
     },
+    'matches.suggestions': async (input) => operations.suggestions(input),
+    'outgoing.list': async (input) => operations.outgoing(input),
+    'writes.status': async () => writes.status(),
+    'writes.freeze': async ({ reason }) => writes.freeze(reason),
+    'writes.unfreeze': async ({ reason }) => writes.unfreeze(reason),
     'dashboard.kpis': async () => queries.kpis(),
     'audit.verify': async () => audit.verify(),
     'guide.get': async () => ({ markdown: renderOperationsGuide(mappings().policy) }),

@@ -8,7 +8,7 @@ import { createReboundClient } from '../rebound/client';
 import { createSqliteBudgetStore } from '../store/budget-repo';
 import { acquireFolderLock, type FolderLock, type FolderLockOptions } from '../store/folder-lock';
 import { createSqliteJournal } from '../store/journal-repo';
-import { createEngineContext } from '../sync/context';
+import { createEngineContext, type EngineContext } from '../sync/context';
 import { createEngine, type Engine } from '../sync/engine';
 import type { CommandQueue } from '../ledger/queue';
 import type { EventBus } from './event-bus';
@@ -38,6 +38,8 @@ export interface SyncRuntimeOptions {
   webhook?: { url: string; secret: string } | null;
   /** The queue people's actions go through (the core's), so the engine's feeds and their actions never interleave. */
   queue?: CommandQueue;
+  /** The write freeze in force (default: the one kept in this database's settings). */
+  writes?: EngineContext['writes'];
   /** Refuse (default) or wait while another process holds the folder; what to do if the lock is lost. */
   lock?: Pick<FolderLockOptions, 'wait' | 'signal' | 'onBusy' | 'onLost' | 'command'>;
 }
@@ -78,6 +80,7 @@ function buildEngine(options: SyncRuntimeOptions) {
     mappings: options.mappings,
     webhook: options.webhook ?? null,
     ...(options.queue ? { queue: options.queue } : {}),
+    ...(options.writes ? { writes: options.writes } : {}),
     mirakl: createMiraklClient({ ...common, baseUrl: mirakl.baseUrl, apiKey: mirakl.apiKey, ...(mirakl.shopId !== undefined ? { shopId: mirakl.shopId } : {}) }),
     rebound: createReboundClient({
       ...common,

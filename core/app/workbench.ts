@@ -14,6 +14,7 @@ import { defaultScenario, faultProfiles, startSandbox, type FaultProfileName, ty
 import { openStore, type Store } from '../store/db';
 import { describeBusy, type FolderLock } from '../store/folder-lock';
 import { createSettingsRepo } from '../store/settings-repo';
+import { createWriteFreezeRepo } from '../store/write-freeze-repo';
 import { createWarmupClock } from './sandbox-clock';
 import type { MiraklClient } from '../mirakl/client';
 import type { EngineContext } from '../sync/context';
@@ -190,6 +191,8 @@ export async function startWorkbench(given: WorkbenchOptions) {
       webhook,
       queue: core.queue,
       lock,
+      // The freeze is the installation's, kept with its settings: the sandbox's engine keeps it too.
+      writes: createWriteFreezeRepo(settings),
     });
     const sync = createSyncService({
       mode,

@@ -116,7 +116,10 @@ async function main(): Promise<void> {
   }
   const running = await startBrowserMode({ ...(port !== undefined ? { port } : {}), ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}), sandbox });
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ url: running.url, port: running.port, token: running.token, dataDir: running.dataDir, mode: running.mode }) + '\n');
+    // The sandbox's addresses let a test read its own call counters (/_sim/calls), never used by the app.
+    const sandbox = running.workbench.sandbox;
+    const sims = sandbox ? { mirakl: sandbox.mirakl.baseUrl, rebound: sandbox.rebound.baseUrl } : null;
+    process.stdout.write(JSON.stringify({ url: running.url, port: running.port, token: running.token, dataDir: running.dataDir, mode: running.mode, sandbox: sims }) + '\n');
   } else {
     announce(running);
   }

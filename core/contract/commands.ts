@@ -18,6 +18,14 @@ import { exceptionsActionsInput, exceptionsActionsOutput } from './actions';
 import { explainRefundGuardInputSchema, explainReturnInputSchema, refundLineSchema, returnTimelineSchema } from './explain';
 import { exceptionRowSchema, exceptionsListInput, exceptionsListOutput, kpisOutput, returnsListInput, returnsListOutput } from './queries';
 import { bundleInfoSchema, reportCommands } from './reports';
+import {
+  outgoingListInput,
+  outgoingListOutput,
+  suggestionsListInput,
+  suggestionsListOutput,
+  writesFreezeInput,
+  writesStatusOutput,
+} from './operations';
 
 import {
   auditListInput,
@@ -88,6 +96,16 @@ export const commands = {
   'exceptions.snooze': { input: exceptionsSnoozeInput, output: z.object({ updated: z.number().int() }) },
   'exceptions.reopen': { input: exceptionsReopenInput, output: exceptionRowSchema },
   'matches.decide': { input: matchDecideInput, output: z.object({ ok: z.literal(true) }) },
+  /** The matcher's open suggestions (suggested or ambiguous), for a person to confirm or reject. */
+  'matches.suggestions': { input: suggestionsListInput, output: suggestionsListOutput },
+  /** Every call to Mirakl and ReBound that changes something (the intent ledger), with its state and what a probe proved. */
+  'outgoing.list': { input: outgoingListInput, output: outgoingListOutput },
+  /** Whether writes to Mirakl and ReBound are frozen (DESIGN row 27), and how many calls wait. */
+  'writes.status': { input: empty, output: writesStatusOutput },
+  /** Stops every call that changes Mirakl or ReBound (reads go on) until lifted; audited. */
+  'writes.freeze': { input: writesFreezeInput, output: writesStatusOutput },
+  /** Lifts the freeze: the waiting calls go out at the next cycle; audited. */
+  'writes.unfreeze': { input: writesFreezeInput, output: writesStatusOutput },
   'dashboard.kpis': { input: empty, output: kpisOutput },
   'audit.verify': { input: empty, output: auditVerifyOutput },
   'guide.get': { input: empty, output: z.object({ markdown: z.string() }) },

@@ -8,3 +8,4 @@ export * from './actions';
 export * from './explain';
 export * from './settings';
 export * from './reports';
+export * from './operations';

@@ -111,6 +111,27 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     extraRoutes: [
       { operation: '_sim.truth', method: 'GET', pattern: '/_sim/truth', isTestHook: true, handler: (_r, w) => ({ status: 200, body: w.truth() }) },
       { operation: '_sim.calls', method: 'GET', pattern: '/_sim/calls', isTestHook: true, handler: () => ({ status: 200, body: miraklServer.counters }) },
+      // ReBound's counters too, from the one address a test of a running app can learn (the app's --json line).
+      { operation: '_sim.calls', method: 'GET', pattern: '/_sim/rebound/calls', isTestHook: true, handler: () => ({ status: 200, body: reboundServer.counters }) },
+      {
+        // POST {"system": "mirakl"|"rebound", "operations": {"OR28": {"lostResponseRate": 1}}}: those operations' faults on top of
+        // the profile the sandbox started with; {"operations": {}} goes back to it. For a browser test of a running app.
+        operation: '_sim.faults',
+        method: 'POST',
+        pattern: '/_sim/faults',
+        isTestHook: true,
+        handler: (req) => {
+          const { system, operations } = (req.json() ?? {}) as { system?: unknown; operations?: unknown };
+          if ((system !== 'mirakl' && system !== 'rebound') || typeof operations !== 'object' || operations === null) {
+            return { status: 400, body: { status: 400, message: 'Give "system" (mirakl or rebound) and "operations" (operation → fault profile)' } };
+          }
+          const start = (system === 'mirakl' ? options.miraklFaults : options.reboundFaults) ?? {};
+          const profiles = { ...start, ...(operations as FaultProfiles) };
+          if (system === 'mirakl') miraklFaults = profiles;
+          else reboundFaults = profiles;
+          return { status: 200, body: profiles };
+        },
+      },
       {
         operation: '_sim.summary',
         method: 'GET',

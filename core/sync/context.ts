@@ -4,6 +4,7 @@ import { createDomainContext, type DomainContext, type DomainPorts } from '../le
 import { createCallWindow, paced, type CallWindow } from './pacing';
 import type { ReboundApi } from './rebound-api';
 import { createTouched, type Touched } from './touched';
+import { writeFreezeOf, type WriteFreeze } from '../store/write-freeze-repo';
 
 /** The planners sweep every return in flight at least this often, whatever was touched (see touched.ts). */
 const sweepEveryMs = 15 * 60_000;
@@ -27,10 +28,16 @@ export interface EngineContext extends DomainContext {
   webhook: { url: string; secret: string } | null;
   /** Instrumented crash points for the crash and chaos tests; absent in the app. */
   crash?: (point: string) => void;
+  /** The write freeze in force (DESIGN row 27): while set, no call that changes Mirakl or ReBound is sent. */
+  writes: { current(): WriteFreeze | null };
 }
 
-export function createEngineContext(ports: DomainPorts & Omit<EngineContext, keyof DomainContext | 'reboundCalls' | 'holds' | 'touched' | 'touch'>): EngineContext {
+export function createEngineContext(
+  ports: DomainPorts & Omit<EngineContext, keyof DomainContext | 'reboundCalls' | 'holds' | 'touched' | 'touch' | 'writes'> & { writes?: EngineContext['writes'] },
+): EngineContext {
   const { random, mirakl, rebound, webhook, crash } = ports;
+  // Without a freeze given (a CLI engine on the main database), the one kept in this database's settings.
+  const writes = ports.writes ?? writeFreezeOf(ports.db, ports.clock);
   const domain = createDomainContext(ports);
   const reboundCalls = createCallWindow(() => ports.mappings().policy.rebound.callsPerMinute, 60_000);
   const touched = createTouched(sweepEveryMs);
@@ -44,6 +51,7 @@ export function createEngineContext(ports: DomainPorts & Omit<EngineContext, key
     touched,
     touch: (returnId) => touched.touch(returnId),
     webhook,
+    writes,
     ...(crash ? { crash } : {}),
   };
 }

@@ -235,7 +235,8 @@ function nextDueAt(ctx: EngineContext): number {
   const intakeAt = ctx.intake.nextDue();
   if (intakeAt !== null) at.push(intakeAt);
   const reboundFreeAt = ctx.reboundCalls.freeAt(now);
-  for (const { kind, isRebound } of sentEveryCycle) {
+  // Frozen, calls waiting to be sent give a cycle nothing to do.
+  for (const { kind, isRebound } of ctx.writes.current() ? [] : sentEveryCycle) {
     const due = ctx.intents.nextDue(kind);
     if (due === null) continue;
     const held = ctx.holds.get(kind);

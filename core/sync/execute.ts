@@ -7,6 +7,9 @@ import { flowLookbackMs, releaseBatches } from './pacing';
 // Sending intents: mark them `sending` (committed) before the call, then record what the call proved. Transient
 // failures are rescheduled with backoff; a write that may have been applied becomes `uncertain` and is left to
 // its probe; a rejection is final and handed to the caller to raise the right exception.
+// Every call that changes Mirakl or ReBound goes out here, people's actions included (they plan intents the engine
+// sends), so the write freeze (DESIGN row 27) is kept here: while it holds, nothing is marked sent and no call is made;
+// the intents stay as they are (planned, or failed and due) and go out at the first cycle after it is lifted.
 
 export type Verdict = { kind: 'rejected' | 'auth'; message: string } | null;
 
@@ -36,12 +39,18 @@ export function recoverUnrecorded(ctx: EngineContext, unsafeKinds: readonly stri
   return recovered;
 }
 
+/** Whether calls that change Mirakl or ReBound are held back now (the write freeze). Stages skip their sends while so. */
+export function areWritesFrozen(ctx: EngineContext): boolean {
+  return ctx.writes.current() !== null;
+}
+
 export async function sendIntents<R>(
   ctx: EngineContext,
   intents: Intent[],
   options: { isUnsafeWrite: boolean; call: () => Promise<R>; onResult: (result: R) => void; point: string },
 ): Promise<Verdict> {
   if (intents.length === 0) return null;
+  if (areWritesFrozen(ctx)) return null;
   ctx.intents.markSending(intents.map((i) => i.id));
   ctx.crash?.(`${options.point}:before-call`);
   let result: R;

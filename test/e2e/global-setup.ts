@@ -21,7 +21,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'core', 'cli', 'web.ts'), '--json', '--data-dir', dataDir, '--speed', String(e2eSandboxSpeed)],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const started = await new Promise<{ url: string; token: string; port: number }>((resolve, reject) => {
+  const started = await new Promise<{ url: string; token: string; port: number; sandbox: { mirakl: string; rebound: string } | null }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`browser mode exited with ${code} before it was ready`)));
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => resolve(JSON.parse(line)));
@@ -29,6 +29,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.RW_E2E_URL = started.url;
   process.env.RW_E2E_ORIGIN = `http://127.0.0.1:${started.port}`;
   process.env.RW_E2E_DATA_DIR = dataDir;
+  // The sandbox's own Mirakl address, for its test hooks (call counters, faults).
+  if (started.sandbox) process.env.RW_E2E_SANDBOX_MIRAKL = started.sandbox.mirakl;
   return async () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -412,6 +412,33 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         },
       },
       {
+        // A refund made in Mirakl's back office (an operator's goodwill refund), not through our OR28: nothing we wrote
+        // explains it, so the matcher can only suggest the return line it belongs to. Body {"amount": 1.5} (default 1).
+        operation: '_sim.backOfficeRefund',
+        method: 'POST',
+        pattern: '/_sim/order-lines/:id/refund',
+        isTestHook: true,
+        handler: (req, w) => {
+          let amount: unknown = 1;
+          try {
+            if (req.body.length > 0) amount = (req.json() as { amount?: unknown }).amount ?? amount;
+          } catch (error) {
+            if (error instanceof BadRequest) return { status: 400, body: miraklError(400, error.message) };
+            throw error;
+          }
+          if (typeof amount !== 'number' || !(amount > 0)) return { status: 400, body: miraklError(400, 'amount must be a positive number') };
+          const reason = w.reasons().find((r) => r.type === 'REFUND' && r.isShopRight);
+          if (!reason) return { status: 409, body: miraklError(409, 'no refund reason the shop may use') };
+          try {
+            const [refund] = w.refund([{ order_line_id: req.params.id ?? '', amount, shipping_amount: 0, reason_code: reason.code, quantity: 1 }]);
+            return { status: 201, body: { refund_id: refund?.id ?? null, order_line_id: req.params.id } };
+          } catch (error) {
+            if (error instanceof MiraklRejection) return { status: 409, body: miraklError(409, error.message) };
+            throw error;
+          }
+        },
+      },
+      {
         operation: '_sim.offerUnreadable',
         method: 'POST',
         pattern: '/_sim/offers/:sku/unreadable',

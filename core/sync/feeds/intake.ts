@@ -3,7 +3,7 @@ import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { ApiError } from '../../net/api-error';
 import { backoffDelay, defaultBackoff } from '../backoff';
-import { releaseDue, sendIntents } from '../execute';
+import { areWritesFrozen, releaseDue, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
 import type { ReturnOrderSnapshot } from '../../ledger/units';
 
@@ -274,6 +274,7 @@ export function applyBatch(
 }
 
 async function sendSalesOrders(ctx: EngineContext): Promise<void> {
+  if (areWritesFrozen(ctx)) return;
   for (const intent of ctx.intents.due<{ orderId: string }>('rebound.salesOrder', 100)) {
     // ReBound's budget is shared: what is left this minute waits for the next.
     if (ctx.reboundCalls.left(ctx.clock.now()) < 1) return;
@@ -317,7 +318,9 @@ async function sendSalesOrders(ctx: EngineContext): Promise<void> {
 }
 
 async function sendCreateReturns(ctx: EngineContext): Promise<void> {
-  const candidates = [...ctx.intents.inState<CreateReturnPayload>('rebound.createReturn', 'uncertain', 50), ...ctx.intents.due<CreateReturnPayload>('rebound.createReturn', 100)];
+  // Frozen: only the calls whose outcome is unknown are looked for (a read); none is created.
+  const due = areWritesFrozen(ctx) ? [] : ctx.intents.due<CreateReturnPayload>('rebound.createReturn', 100);
+  const candidates = [...ctx.intents.inState<CreateReturnPayload>('rebound.createReturn', 'uncertain', 50), ...due];
   for (const intent of candidates) {
     // A look-up and a create: both within ReBound's budget this minute, or neither.
     if (ctx.reboundCalls.left(ctx.clock.now()) < 2) return;

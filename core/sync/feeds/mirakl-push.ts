@@ -1,5 +1,5 @@
 import type { EngineContext } from '../context';
-import { releaseDue, sendIntents } from '../execute';
+import { areWritesFrozen, releaseDue, sendIntents } from '../execute';
 import { takeTouched } from '../touched';
 import { isArrived, returnOrderStatusRank, type UnitRow } from '../../ledger/units';
 import type { Intent } from '../../ledger/intents';
@@ -164,6 +164,7 @@ function refundsSettled(ctx: EngineContext, returnId: string): boolean {
 }
 
 export async function sendMiraklPushes(ctx: EngineContext): Promise<void> {
+  if (areWritesFrozen(ctx)) return;
   const receive = releaseDue(ctx, 'mirakl.receive', ctx.intents.due<{ id: string }>('mirakl.receive', 100));
   await sendIntents(ctx, receive, {
     point: 'rt25',

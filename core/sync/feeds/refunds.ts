@@ -10,7 +10,7 @@ import {
 } from '../../ledger/refunds';
 import type { Intent } from '../../ledger/intents';
 import type { EngineContext } from '../context';
-import { releaseDue, sendIntents } from '../execute';
+import { areWritesFrozen, releaseDue, sendIntents } from '../execute';
 import { takeTouched } from '../touched';
 
 export type { RefundPayload } from '../../ledger/refunds';
@@ -58,6 +58,8 @@ export function planRefunds(ctx: EngineContext): void {
 const batchSize = 100;
 
 export async function sendRefunds(ctx: EngineContext): Promise<void> {
+  // Frozen: refunds wait as planned (none is held back for a person meanwhile: that is decided when they can go).
+  if (areWritesFrozen(ctx)) return;
   // First-time refunds wait with the stage's batching window (a full call goes at once); retries go alone, at once.
   const all = ctx.intents.due<RefundPayload>('mirakl.refund', 500);
   const fresh = releaseDue(ctx, 'mirakl.refund', all.filter((i) => i.attempts === 0), batchSize);

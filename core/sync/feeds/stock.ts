@@ -4,7 +4,7 @@ import type { QuarantinedRecord } from '../../net/tolerant';
 import type { ExportedOffer, OfferExportRow } from '../../store/stock-facts-repo';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
-import { sendIntents } from '../execute';
+import { areWritesFrozen, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
@@ -419,6 +419,9 @@ function parked(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] 
 }
 
 async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  // Frozen: no import is planned either. STO01 sets absolute quantities, so one planned now would carry a quantity
+  // read before the freeze; the units stay pending and the first flush after it reads afresh.
+  if (areWritesFrozen(ctx)) return;
   if (inFlight(ctx, stock)) return;
   // An offer whose last import's outcome is unknown is never imported again until that is settled: its quantity may
   // or may not hold those units. Every other offer goes on.

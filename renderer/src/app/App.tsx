@@ -5,6 +5,7 @@ import { formatDateTime } from './format';
 import { Notices } from './Notices';
 import { loaders } from './opening';
 import { sections, useAppStore, type SectionId } from './store';
+import { WriteFreezeBanner } from '../features/writes/WriteFreeze';
 
 const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as Record<SectionId, React.LazyExoticComponent<React.ComponentType>>;
 
@@ -34,6 +35,7 @@ export function App() {
         </div>
       )}
       {info?.bundle && <BundleBanner bundle={info.bundle} />}
+      {info && !info.bundle && <WriteFreezeBanner />}
       {infoError && (
         <div className="banner banner-error" role="alert">
           The app's local service is not answering: {infoError.message}

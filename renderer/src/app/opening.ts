@@ -6,6 +6,8 @@ export const loaders: Record<SectionId, () => Promise<{ default: React.Component
   dashboard: () => import('../features/dashboard/DashboardPage').then((m) => ({ default: m.DashboardPage })),
   returns: () => import('../features/returns/ReturnsPage').then((m) => ({ default: m.ReturnsPage })),
   exceptions: () => import('../features/exceptions/ExceptionsPage').then((m) => ({ default: m.ExceptionsPage })),
+  suggestions: () => import('../features/suggestions/SuggestionsPage').then((m) => ({ default: m.SuggestionsPage })),
+  outgoing: () => import('../features/outgoing/OutgoingPage').then((m) => ({ default: m.OutgoingPage })),
   reports: () => import('../features/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })),
   settings: () => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })),
   audit: () => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })),

@@ -7,6 +7,8 @@ export const sections = [
   { id: 'dashboard', label: 'Dashboard' },
   { id: 'returns', label: 'Returns' },
   { id: 'exceptions', label: 'Exceptions' },
+  { id: 'suggestions', label: 'Suggested matches' },
+  { id: 'outgoing', label: 'Outgoing calls' },
   { id: 'reports', label: 'Reports' },
   { id: 'settings', label: 'Settings' },
   { id: 'audit', label: 'Audit log' },

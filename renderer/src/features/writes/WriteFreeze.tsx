@@ -1,0 +1,72 @@
+import { useEffect, useState } from 'react';
+import { Dialog } from '../../app/Dialog';
+import { formatDateTime } from '../../app/format';
+import { useWritesStore } from './store';
+
+/** On every page while writes are frozen: who froze them, when and why, what waits, and the way to lift it. */
+export function WriteFreezeBanner() {
+  const status = useWritesStore((s) => s.status);
+  const load = useWritesStore((s) => s.load);
+  const [isAsking, setAsking] = useState(false);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const frozen = status?.frozen;
+  if (!frozen || !status) return null;
+  return (
+    <div className="banner banner-frozen" role="alert" aria-label="Writes frozen">
+      <strong>Writes frozen</strong> — nothing is sent to Mirakl or ReBound (refunds, stock, status updates, ReBound returns); reads go on. Frozen by{' '}
+      {frozen.by} on {formatDateTime(frozen.at)}: “{frozen.reason}”. {status.waiting} call{status.waiting === 1 ? '' : 's'} wait{status.waiting === 1 ? 's' : ''} to go
+      out.{' '}
+      <button type="button" onClick={() => setAsking(true)}>
+        Unfreeze…
+      </button>
+      {isAsking && <FreezeDialog to="unfreeze" onClose={() => setAsking(false)} />}
+    </div>
+  );
+}
+
+/** Asks why (kept in the audit log) before freezing or lifting the freeze. */
+export function FreezeDialog({ to, onClose }: { to: 'freeze' | 'unfreeze'; onClose(): void }) {
+  const change = useWritesStore((s) => s.change);
+  const waiting = useWritesStore((s) => s.status?.waiting ?? 0);
+  const [reason, setReason] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (reason.trim().length < 3) return setProblem('Give a reason of at least 3 characters: it is kept in the audit log.');
+    setBusy(true);
+    await change(to, reason.trim());
+    setBusy(false);
+    onClose();
+  };
+  return (
+    <Dialog title={to === 'freeze' ? 'Freeze writes to Mirakl and ReBound' : 'Unfreeze writes'} onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)} className="stack">
+        <p className="muted">
+          {to === 'freeze'
+            ? 'No refund, stock update, status update or ReBound return is sent until writes are unfrozen; what the sync plans meanwhile waits, and nothing is lost. Mirakl and ReBound are still read. A call already on its way finishes first.'
+            : `The ${waiting} waiting call${waiting === 1 ? '' : 's'} go out with the next sync cycle.`}
+        </p>
+        <label>
+          Reason (kept in the audit log)
+          <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={3} placeholder={to === 'freeze' ? 'Month-end close, incident…' : 'Close done'} autoFocus required />
+        </label>
+        {problem && (
+          <p className="error" role="alert">
+            {problem}
+          </p>
+        )}
+        <div className="row-actions">
+          <button type="submit" className={to === 'freeze' ? 'danger' : 'primary'} disabled={isBusy}>
+            {isBusy ? 'Working…' : to === 'freeze' ? 'Freeze writes' : 'Unfreeze writes'}
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
