@@ -21,7 +21,9 @@ import { makeTempDir } from '../support/temp-dir';
 // mapping is fixed, their retry is re-planned with the reason in force.
 
 const hour = 3_600_000;
-const seed = 11;
+// A world whose week raises eight exception types. (Seed 11 raised seven until closes waited for a fresh read of
+// ReBound's order (issue 20): its calls then fell differently and no refund's answer was lost, so no OUTCOME_UNKNOWN.)
+const seed = 14;
 const steps = 40;
 /** At most this many exceptions of each type are walked (every type, every action, without a long run). */
 const perType = 4;
