@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { moneyFiguresSchema } from './money';
 
 // What the grids and the dashboard ask for. Every list is paged, sorted and filtered by the database, so a page
 // costs the same with a thousand returns or a million. Money is integer minor units with its currency.
@@ -147,8 +148,11 @@ export const kpisOutput = z.object({
   openByType: z.array(z.object({ type: z.string(), title: z.string(), owner: z.enum(ownerTeams), count: z.number().int() })),
   openByOwner: z.array(z.object({ owner: z.enum(ownerTeams), count: z.number().int(), critical: z.number().int() })),
   ageing: z.array(z.object({ bucket: z.enum(ageBuckets), count: z.number().int() })),
+  /** Every money figure per currency, each with one definition shared with the report and the bundle (./money.ts). */
+  money: z.array(moneyFiguresSchema),
+  /** Refunds requested or accepted by Mirakl and not paid yet (money's requested + awaitingPayment), per currency. */
   refundsPending: z.array(z.object({ currency: z.string(), count: z.number().int(), amountMinor: z.number().int() })),
-  /** Verified receipts not refunded yet, plus refunds nobody can tie to a receipt, per currency. */
+  /** money's receiptsNotRefunded and refundsWithoutReceipt, per currency with either non-zero. */
   moneyAtRisk: z.array(z.object({ currency: z.string(), receiptsNotRefundedMinor: z.number().int(), refundsWithoutReceiptMinor: z.number().int() })),
   returns: z.object({ total: z.number().int(), drifting: z.number().int(), awaitingRefund: z.number().int() }),
   freshness: z.array(

@@ -303,10 +303,10 @@ describe('explainer', () => {
     ctx.intents.confirm(intent.id, { refundId: 'F-1', amountMinor: 5000, via: 'OR28' });
     const sent = explainRefundGuard(ctx, 'R-1', 'L-1');
     expect(sent.intent).toMatchObject({ state: 'confirmed', attempts: 1, refundId: 'F-1' });
-    expect(sent.verdict).toBe('Sent: Mirakl accepted the refund of £50.00 (refund F-1); it is not in the Mirakl ledger we read yet.');
+    expect(sent.verdict).toBe('Requested: Mirakl took the refund of £50.00 (refund F-1); it is not in the Mirakl ledger we read yet.');
 
     insertRefund('F-1', 5000, 'REFUNDED', clock.now());
-    expect(explainRefundGuard(ctx, 'R-1', 'L-1').verdict).toBe('Refunded: Mirakl shows refund F-1 of £50.00 as REFUNDED.');
+    expect(explainRefundGuard(ctx, 'R-1', 'L-1').verdict).toBe('Paid: Mirakl shows refund F-1 of £50.00 as paid (REFUNDED).');
     expect(explainReturn(ctx, 'R-1').summary).toMatchObject({ refundedMinor: 5000, refundPendingMinor: 0 });
   });
 

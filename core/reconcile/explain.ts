@@ -397,11 +397,12 @@ export function explainRefundGuard(ctx: DomainContext, returnId: string, orderLi
     const ledger = view.refundId ? ctx.store.refundsOfLine(orderLineId).find((r) => r.id === view.refundId) : undefined;
     switch (intent.state) {
       case 'confirmed':
+        // The stages every money figure uses (core/contract/money.ts): accepted by Mirakl, awaiting payment → paid.
         verdict = ledger?.refund_state === 'REFUNDED'
-          ? `Refunded: Mirakl shows refund ${ledger.id} of ${amount} as REFUNDED.`
+          ? `Paid: Mirakl shows refund ${ledger.id} of ${amount} as paid (REFUNDED).`
           : ledger
-            ? `Sent: Mirakl accepted refund ${ledger.id} of ${amount} and shows it ${ledger.refund_state}.`
-            : `Sent: Mirakl accepted the refund of ${amount}${view.refundId ? ` (refund ${view.refundId})` : ''}; it is not in the Mirakl ledger we read yet.`;
+            ? `Accepted by Mirakl, awaiting payment: refund ${ledger.id} of ${amount} (${ledger.refund_state}). It counts as refunded, not as money at risk.`
+            : `Requested: Mirakl took the refund of ${amount}${view.refundId ? ` (refund ${view.refundId})` : ''}; it is not in the Mirakl ledger we read yet.`;
         break;
       case 'uncertain':
         verdict = `Outcome unknown: the refund of ${amount} may have reached Mirakl (${intent.lastError ?? 'no answer'}); it is being probed in Mirakl's refunds (OR11) and will not be sent again until that settles it.`;

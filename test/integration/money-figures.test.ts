@@ -66,6 +66,12 @@ describe('money figures: dashboard = report = bundle', () => {
     // R-4's unit (40.00) is refunded in full by 5 Nov; R-2's EUR 30.00 is refunded (accepted, awaiting payment).
     expect(reportAccrual(generated.report)).toEqual({});
     expect(dashboardAtRisk(kpis)).toEqual(reportAccrual(generated.report));
+    expect(generated.report.figures).toEqual(kpis.money);
+    const eur = kpis.money.find((m) => m.currency === 'EUR');
+    expect(eur).toMatchObject({ receiptsNotRefunded: { count: 0, minor: 0 }, awaitingPayment: { count: 1, minor: 3000 }, paid: { count: 0, minor: 0 } });
+    const gbp = kpis.money.find((m) => m.currency === 'GBP');
+    // Paid this month: R-4's last 5.00 (5 Nov). X-1 (19.99) has no verified receipt and its exception is open.
+    expect(gbp).toMatchObject({ receiptsNotRefunded: { minor: 0 }, paid: { count: 1, minor: 500 }, refundsWithoutReceipt: { count: 1, minor: 1999 } });
 
     const opened = openBundle(generated.bundle.path, { extractTo: join(temp.dir, 'viewer') });
     const { handlers, close } = createBundleHandlers(opened, { clock: { now: () => Date.UTC(2026, 11, 20) }, log: silentLogger, appVersion: 'test' });
@@ -75,6 +81,9 @@ describe('money figures: dashboard = report = bundle', () => {
       const bundleReport = await ok<Report>(dispatch('reports.get', { period: '2026-11' }));
       expect(dashboardAtRisk(bundleKpis)).toEqual(reportAccrual(bundleReport));
       expect(dashboardAtRisk(bundleKpis)).toEqual(dashboardAtRisk(kpis));
+      // Every figure, not only the one at risk: one definition each, the same numbers in all four places.
+      expect(bundleKpis.money).toEqual(kpis.money);
+      expect(bundleReport.figures).toEqual(kpis.money);
     } finally {
       close();
     }
@@ -92,6 +101,9 @@ describe('money figures: dashboard = report = bundle', () => {
       const dispatch = createDispatch(handlers, silentLogger);
       const bundleKpis = await ok<Kpis>(dispatch('dashboard.kpis', {}));
       expect(dashboardAtRisk(bundleKpis)).toEqual(reportAccrual(generated.report));
+      expect(bundleKpis.money).toEqual(generated.report.figures);
+      // October's paid refunds: F-1 (50.00), F-4 (35.00) and the back-office X-1 (19.99).
+      expect(generated.report.figures.find((m) => m.currency === 'GBP')?.paid).toEqual({ count: 3, minor: 10499 });
     } finally {
       close();
     }

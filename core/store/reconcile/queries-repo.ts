@@ -10,6 +10,7 @@ import type {
 import { ageBuckets, driftFields, ownerTeams } from '../../contract/queries';
 import { exceptionTypes, type ExceptionTypeName } from '../../exceptions/catalogue';
 import type { Clock } from '../../ports';
+import { createMoneyFigures } from '../money-figures';
 
 // The grids' and dashboard's reads. Pages are sorted, filtered and cut by SQLite from whitelisted columns, with
 // the return id (or exception id) as the tie-break so paging is stable; totals stop counting at `totalCap`, so a
@@ -126,6 +127,7 @@ function clauses() {
 }
 
 export function createQueries(db: Database, clock: Clock) {
+  const moneyFigures = createMoneyFigures(db);
   const statements = new Map<string, Statement>();
   const q = (sql: string) => {
     let s = statements.get(sql);
@@ -263,9 +265,16 @@ export function createQueries(db: Database, clock: Clock) {
       return raw ? { ...exceptionRow, rawRecord: raw.raw } : exceptionRow;
     },
 
-    kpis(): Kpis {
-      const now = clock.now();
-      const open = `state IN ('open', 'in_review', 'snoozed')`;
+    /**
+     * The dashboard's figures now, or — for an evidence bundle — as at its report's moment (`asOf`), with paid refunds
+     * summed from `paidFrom` (the report's period start; by default the start of the month).
+     */
+    kpis(options: { asOf?: number; paidFrom?: string } = {}): Kpis {
+      const now = options.asOf ?? clock.now();
+      const asOf = iso(now);
+      // Live, an exception is open by its state; as at a past moment, by when it was raised and resolved (the report's rule).
+      const open =
+        options.asOf === undefined ? `state IN ('open', 'in_review', 'snoozed')` : `detected_at < '${asOf}' AND (resolved_at IS NULL OR resolved_at >= '${asOf}')`;
       const byType = q(`SELECT type, owner_team, count(*) AS n FROM exceptions WHERE ${open} GROUP BY type ORDER BY n DESC, type`).all() as {
         type: string;
         owner_team: string;
@@ -284,31 +293,8 @@ export function createQueries(db: Database, clock: Clock) {
         }) as { n: number }).n;
         return { bucket, count: n };
       });
-      // Refunds not settled yet: `refund_state != 'REFUNDED'` written as the two ranges of its index around it, so only
-      // those are read.
-      const refundsPending = q(`SELECT json_extract(payload, '$.currency') AS currency, count(*) AS n, sum(json_extract(payload, '$.amountMinor')) AS amount
-          FROM intents WHERE kind = 'mirakl.refund' AND state IN ('planned', 'sending', 'failed', 'uncertain') GROUP BY 1
-        UNION ALL
-        SELECT o.currency, count(*), sum(f.amount_minor) FROM mirakl_refunds f
-          JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id JOIN mirakl_orders o ON o.order_id = l.order_id
-          WHERE f.refund_state < 'REFUNDED' OR f.refund_state > 'REFUNDED' GROUP BY 1`).all() as { currency: string | null; n: number; amount: number }[];
-      const pending = new Map<string, { currency: string; count: number; amountMinor: number }>();
-      for (const r of refundsPending) {
-        const key = r.currency ?? '?';
-        const p = pending.get(key) ?? { currency: key, count: 0, amountMinor: 0 };
-        p.count += r.n;
-        p.amountMinor += r.amount ?? 0;
-        pending.set(key, p);
-      }
+      const money = moneyFigures.at(asOf, options.paidFrom ?? `${asOf.slice(0, 7)}-01T00:00:00.000Z`);
       const awaiting = `${owedStatuses} AND v.refund_status IN ('pending', 'partial')`;
-      const receipts = q(`SELECT COALESCE(o.currency, '?') AS currency, sum(max(v.expected_refund_minor - v.refunded_minor, 0)) AS amount
-        FROM recon_verdicts v CROSS JOIN mirakl_returns r ON r.id = v.return_id LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
-        WHERE ${awaiting} GROUP BY 1`).all() as { currency: string; amount: number }[];
-      const unexplained = q(`SELECT COALESCE(o.currency, '?') AS currency, sum(f.amount_minor) AS amount FROM exceptions e
-        JOIN mirakl_refunds f ON f.id = substr(e.subject_key, 8)
-        LEFT JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id LEFT JOIN mirakl_orders o ON o.order_id = l.order_id
-        WHERE e.type = 'REFUND_WITHOUT_RECEIPT' AND e.${open} GROUP BY 1`).all() as { currency: string; amount: number }[];
-      const currencies = [...new Set([...receipts, ...unexplained].map((r) => r.currency))].sort();
       const returns = q(`SELECT (SELECT count(*) FROM mirakl_returns) AS total, (SELECT count(*) FROM recon_verdicts v WHERE v.drift != 0) AS drifting,
         (SELECT count(*) FROM recon_verdicts v WHERE ${awaiting}) AS awaiting`).get() as { total: number; drifting: number; awaiting: number };
       const feeds = q('SELECT feed, label, cadence_seconds, last_success_at, last_error FROM feeds ORDER BY feed').all() as {
@@ -331,12 +317,13 @@ export function createQueries(db: Database, clock: Clock) {
           return { owner, count: r?.n ?? 0, critical: r?.critical ?? 0 };
         }),
         ageing,
-        refundsPending: [...pending.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
-        moneyAtRisk: currencies.map((currency) => ({
-          currency,
-          receiptsNotRefundedMinor: receipts.find((r) => r.currency === currency)?.amount ?? 0,
-          refundsWithoutReceiptMinor: unexplained.find((r) => r.currency === currency)?.amount ?? 0,
-        })),
+        money,
+        refundsPending: money
+          .filter((m) => m.requested.count + m.awaitingPayment.count > 0)
+          .map((m) => ({ currency: m.currency, count: m.requested.count + m.awaitingPayment.count, amountMinor: m.requested.minor + m.awaitingPayment.minor })),
+        moneyAtRisk: money
+          .filter((m) => m.receiptsNotRefunded.minor !== 0 || m.refundsWithoutReceipt.minor !== 0)
+          .map((m) => ({ currency: m.currency, receiptsNotRefundedMinor: m.receiptsNotRefunded.minor, refundsWithoutReceiptMinor: m.refundsWithoutReceipt.minor })),
         returns: { total: returns.total, drifting: returns.drifting, awaitingRefund: returns.awaiting },
         freshness: feeds.map((f) => {
           const age = f.last_success_at ? Math.max(0, Math.round((now - Date.parse(f.last_success_at)) / 1000)) : null;

@@ -176,7 +176,7 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
       </ul>
       {intent && (
         <p className="muted small-text">
-          Refund {intent.state}
+          {refundCallWords[intent.state]}
           {intent.refundId ? ` (Mirakl refund ${intent.refundId})` : ''}, {intent.attempts} attempt{intent.attempts === 1 ? '' : 's'}
           {intent.lastError ? `; last error: ${intent.lastError}` : ''}
           {intent.nextAttemptAt ? `; next attempt ${formatDateTime(intent.nextAttemptAt)}` : ''}
@@ -235,3 +235,12 @@ function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: str
     </Dialog>
   );
 }
+
+/** Our refund call's state in words: "confirmed" only means Mirakl took the call, not that it paid (the verdict says which). */
+const refundCallWords: Record<string, string> = {
+  planned: 'Refund requested, not sent yet',
+  sending: 'Refund being sent to Mirakl',
+  uncertain: 'Refund call outcome unknown (being checked with Mirakl)',
+  failed: 'Refund call refused by Mirakl',
+  confirmed: 'Refund call taken by Mirakl',
+};

@@ -69,8 +69,24 @@ export const returnColumns: (ColDef<ReturnRow> | ColGroupDef<ReturnRow>)[] = [
     headerName: 'Refund and stock',
     groupId: 'money',
     children: [
-      col({ field: 'expectedRefundMinor', headerName: 'Expected refund', width: 140, type: 'numericColumn', valueFormatter: money, cellClassRules: disagrees('refund') }),
-      col({ field: 'refundedMinor', headerName: 'Refunded (Mirakl)', width: 145, type: 'numericColumn', valueFormatter: money, cellClassRules: disagrees('refund') }),
+      col({
+        field: 'expectedRefundMinor',
+        headerName: 'Expected refund',
+        headerTooltip: "Units ReBound verified (the SKU sold, registered at the hub) × the line's unit price",
+        width: 140,
+        type: 'numericColumn',
+        valueFormatter: money,
+        cellClassRules: disagrees('refund'),
+      }),
+      col({
+        field: 'refundedMinor',
+        headerName: 'Paid (REFUNDED)',
+        headerTooltip: 'Refunds of this return that Mirakl shows paid (REFUNDED). One Mirakl accepted and has not paid yet (WAITING_REFUND) is not in this column yet: the panel shows it.',
+        width: 145,
+        type: 'numericColumn',
+        valueFormatter: money,
+        cellClassRules: disagrees('refund'),
+      }),
       col({
         field: 'refundStatus',
         headerName: 'Refund',
