@@ -82,6 +82,8 @@ export const returnRowSchema = z.object({
   drift: z.boolean(),
   driftFields: z.array(z.enum(driftFields)),
   openExceptions: z.number().int(),
+  /** The customer's name masked ("Z** H************"): to check it is the right person, never to show who. */
+  customer: z.string().nullable(),
 });
 export type ReturnRow = z.infer<typeof returnRowSchema>;
 

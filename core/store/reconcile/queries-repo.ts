@@ -92,6 +92,7 @@ interface ReturnDbRow {
   drift: number;
   drift_fields: string;
   open_exceptions: number;
+  customer_name: string | null;
 }
 
 interface ExceptionDbRow {
@@ -147,12 +148,20 @@ export function createQueries(db: Database, clock: Clock) {
     const needsVerdict = d === 'v' || filter.refundStatus !== undefined || filter.drift !== undefined || ['refundStatus', 'refundedMinor', 'expectedRefundMinor'].includes(sortField);
     const needsRebound = filter.reboundStatus !== undefined || sortField === 'reboundStatus';
     if (filter.search !== undefined) {
-      where.push(`r.id IN (SELECT id FROM mirakl_returns WHERE id = @search OR commercial_id = @search OR order_id = @search OR rma = @search
+      // Exact ids by their own indexes (any length), and — from three characters — any part of an id, SKU or customer
+      // name, in any case, by the trigram index over return_search_terms (migration 0017).
+      const exact = `SELECT id FROM mirakl_returns WHERE id = @search OR commercial_id = @search OR order_id = @search OR rma = @search
           OR tracking_number = @search
         UNION SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = @search OR tracking_number = @search
         UNION SELECT rl.return_id FROM mirakl_order_lines ol JOIN mirakl_return_lines rl ON rl.order_line_id = ol.order_line_id
-          WHERE ol.offer_sku = @search)`);
+          WHERE ol.offer_sku = @search`;
+      const partial = [...filter.search].length >= 3
+        ? ` UNION SELECT t.return_id FROM return_search s CROSS JOIN return_search_terms t ON t.id = s.rowid WHERE return_search MATCH @phrase`
+        : '';
+      where.push(`r.id IN (${exact}${partial})`);
       params.search = filter.search;
+      // One phrase: the text as typed, quotes doubled, so nothing in it is read as FTS syntax.
+      if (partial) params.phrase = `"${filter.search.replaceAll('"', '""')}"`;
     }
     if (filter.miraklState !== undefined) add('r.state = @miraklState', 'miraklState', filter.miraklState);
     if (filter.reboundStatus !== undefined) add('ro.status = @reboundStatus', 'reboundStatus', filter.reboundStatus);
@@ -209,7 +218,8 @@ export function createQueries(db: Database, clock: Clock) {
     return { sql, params: { ...keys.params, limit: input.page.limit, offset: input.page.offset }, where: { sql: keys.sql, params: keys.params }, from: keys.from };
   }
 
-  const rowsOf = `SELECT rr.*, (SELECT count(*) FROM exceptions e WHERE e.return_id = rr.return_id AND e.state != 'resolved') AS open_exceptions
+  const rowsOf = `SELECT rr.*, (SELECT count(*) FROM exceptions e WHERE e.return_id = rr.return_id AND e.state != 'resolved') AS open_exceptions,
+      (SELECT o.customer_name FROM mirakl_orders o WHERE o.order_id = rr.order_id) AS customer_name
     FROM recon_returns rr WHERE rr.return_id IN (SELECT value FROM json_each(@ids))`;
 
   function exceptionsPage(input: z.output<typeof exceptionsListInput>) {
@@ -368,6 +378,7 @@ function toReturnRow(r: ReturnDbRow): ReturnRow {
     drift: r.drift === 1,
     driftFields: r.drift_fields ? r.drift_fields.split(',').filter((f): f is (typeof driftFields)[number] => (driftFields as readonly string[]).includes(f)) : [],
     openExceptions: r.open_exceptions,
+    customer: maskName(r.customer_name),
   };
 }
 
@@ -395,6 +406,22 @@ function toExceptionRow(r: ExceptionDbRow, now: number): ExceptionRow {
     resolution: r.resolution,
     notes: r.notes,
   };
+}
+
+/**
+ * A customer's name as the grid shows it: each word's first letter, the rest starred ("Zoë Hartley-Smith" → "Z** H************"),
+ * enough for a CS lead to check they have the right person without the grid showing who it is.
+ */
+export function maskName(name: string | null): string | null {
+  if (!name || !name.trim()) return null;
+  return name
+    .trim()
+    .split(/\s+/)
+    .map((word) => {
+      const [first = '', ...rest] = [...word];
+      return first + '*'.repeat(rest.length);
+    })
+    .join(' ');
 }
 
 function titleOf(type: string): string {
