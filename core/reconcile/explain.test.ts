@@ -212,6 +212,33 @@ describe('explainer', () => {
     expect(explainReturn(ctx, 'R-1')).toEqual(timeline);
   });
 
+  it('reads as plain language for a CS lead: codes only in the technical tooltip, people in words (issue 24)', () => {
+    receiveBlueShirts();
+    const refund = ctx.intents.plan({ kind: 'mirakl.refund', key: 'refund:R-1:L-1', subject: 'R-1', payload: refundPayload(5000) });
+    ctx.intents.markSending([refund.id]);
+    ctx.intents.confirm(refund.id, { refundId: 'F-1', amountMinor: 5000, via: 'OR28' });
+    insertRefund('F-1', 5000, 'WAITING_REFUND', clock.now());
+    ctx.exceptions.raise({ type: 'SHORT_RECEIPT', subjectKey: 'R-1', returnId: 'R-1', cause: '1 of 3 returned unit(s) did not arrive at ReBound (L-2 #1).' });
+    const exceptionId = (store.db.prepare(`SELECT id FROM exceptions WHERE return_id = 'R-1'`).get() as { id: number }).id;
+    const audit = createAuditLog(store.db, clock);
+    audit.append({ actor: 'alice', action: 'exception.resolve', subject: `exception:${exceptionId}`, before: { state: 'open' }, after: { resolution: 'accepted partial return' }, reason: 'customer kept the scarf' });
+
+    const timeline = explainReturn(ctx, 'R-1');
+    const technical = (e: (typeof timeline.entries)[number]) => (e as { technical?: string | null }).technical ?? '';
+    for (const e of timeline.entries) {
+      expect(e.title, e.kind).not.toMatch(/\b(RT\d\d|OR\d\d)\b|\b[A-Z]{3,}_[A-Z_]+\b/);
+    }
+    const receive = timeline.entries.find((e) => e.kind === 'intent.confirmed' && e.ref === 'rt25:R-1');
+    expect(receive?.title).toBe('Mirakl told the return arrived at the hub');
+    expect(technical(receive!)).toMatch(/RT25/);
+    const money = timeline.entries.find((e) => e.kind === 'mirakl.refund');
+    expect(money?.title).toBe('Refund of £50.00 for Blue shirt accepted by Mirakl, awaiting payment');
+    expect(technical(money!)).toMatch(/WAITING_REFUND/);
+    const person = timeline.entries.find((e) => e.kind === 'audit.exception.resolve');
+    expect(person?.title).toBe(`alice resolved “${shortReceipt}”`);
+    expect(person?.detail).toBe('Reason: customer kept the scarf. resolution: accepted partial return');
+  });
+
   it('shows grading, a wrong SKU, a missing unit, restocking and a failed call, and keeps other returns out', () => {
     receiveBlueShirts();
     at(3 * day);
