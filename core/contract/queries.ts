@@ -126,6 +126,8 @@ export const exceptionRowSchema = z.object({
   assignee: z.string().nullable(),
   state: z.enum(exceptionStates),
   returnId: z.string().nullable(),
+  /** The order id the customer knows (Mirakl's commercial id) of the exception's return. */
+  orderId: z.string().nullable(),
   orderLineId: z.string().nullable(),
   offerSku: z.string().nullable(),
   cause: z.string(),

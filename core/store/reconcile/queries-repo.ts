@@ -99,6 +99,7 @@ interface ExceptionDbRow {
   id: number;
   type: string;
   subject_key: string;
+  order_commercial_id?: string | null;
   severity: ExceptionRow['severity'];
   owner_team: ExceptionRow['owner'];
   assignee: string | null;
@@ -126,6 +127,9 @@ function clauses() {
   };
   return { where, params, add };
 }
+
+/** The order id a customer quotes (Mirakl's commercial id) of an exception's return: the CS queue shows it. */
+const orderOfException = `(SELECT r.commercial_id FROM mirakl_returns r WHERE r.id = e.return_id) AS order_commercial_id`;
 
 export function createQueries(db: Database, clock: Clock) {
   const moneyFigures = createMoneyFigures(db);
@@ -225,7 +229,7 @@ export function createQueries(db: Database, clock: Clock) {
   function exceptionsPage(input: z.output<typeof exceptionsListInput>) {
     const where = exceptionsWhere(input.filter);
     const dir = input.sort.direction === 'asc' ? 'ASC' : 'DESC';
-    const sql = `SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes
+    const sql = `SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes, ${orderOfException}
       FROM exceptions e ${where.sql} ORDER BY ${exceptionSort[input.sort.field]} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`;
     return { sql, params: { ...where.params, limit: input.page.limit, offset: input.page.offset }, where };
   }
@@ -261,7 +265,7 @@ export function createQueries(db: Database, clock: Clock) {
     },
 
     getException(id: number): ExceptionRow | null {
-      const row = q(`SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes FROM exceptions e WHERE id = ?`).get(id) as
+      const row = q(`SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes, ${orderOfException} FROM exceptions e WHERE id = ?`).get(id) as
         | ExceptionDbRow
         | undefined;
       if (!row) return null;
@@ -393,6 +397,7 @@ function toExceptionRow(r: ExceptionDbRow, now: number): ExceptionRow {
     assignee: r.assignee,
     state: r.state,
     returnId: r.return_id,
+    orderId: r.order_commercial_id ?? null,
     orderLineId: r.order_line_id,
     offerSku: r.offer_sku,
     cause: r.cause,
