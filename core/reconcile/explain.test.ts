@@ -247,6 +247,20 @@ describe('explainer', () => {
     );
   });
 
+  it("places 'received' when Mirakl was told, not when the label was pushed (issue 24)", () => {
+    at(5 * minute);
+    miraklState('IN_PROGRESS', t0 - hour + 5 * minute);
+    at(hour);
+    runIntent('mirakl.patch', 'rt04:R-1', { id: 'R-1' }, { ok: true });
+    // RT04 moved Mirakl's last_updated (as Mirakl does) without a state change.
+    store.db.prepare('UPDATE mirakl_returns SET last_updated = ? WHERE id = ?').run(iso(t0 + hour + minute), 'R-1');
+    at(2 * day);
+    runIntent('mirakl.receive', 'rt25:R-1', { id: 'R-1' }, { ok: true });
+    ctx.store.setReturnState('R-1', 'RECEIVED');
+    const received = explainReturn(ctx, 'R-1').entries.find((e) => e.kind === 'mirakl.state' && e.title === 'Mirakl shows the return received');
+    expect(received?.at).toBe(iso(t0 + 2 * day + minute));
+  });
+
   it('shows grading, a wrong SKU, a missing unit, restocking and a failed call, and keeps other returns out', () => {
     receiveBlueShirts();
     at(3 * day);
