@@ -205,12 +205,16 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     ret.id,
   );
   const states = reads.returnStates(returnId);
+  // The calls of ours that move a return's state on Mirakl, and when Mirakl confirmed each.
+  const causedBy: Record<string, string> = { IN_PROGRESS: 'mirakl.accept', RECEIVED: 'mirakl.receive', CLOSED: 'mirakl.close' };
+  const confirmedAt = new Map(ctx.intents.bySubject(returnId).filter((i) => i.state === 'confirmed').map((i) => [i.kind, Date.parse(i.updatedAt)]));
   let previousUpdate = Number.NEGATIVE_INFINITY;
   for (const s of states) {
-    // A state the bridge set after Mirakl confirmed our call keeps Mirakl's older last_updated: when we saw it is then
-    // the better time.
+    // A state the bridge set after Mirakl confirmed our call keeps Mirakl's older last_updated (which another call, such
+    // as the label push, may have moved): when we saw it is then the better time.
     const updated = Date.parse(s.last_updated);
-    const isOurs = !(updated > previousUpdate);
+    const ourCall = confirmedAt.get(lookup(causedBy, s.state) ?? '');
+    const isOurs = !(updated > previousUpdate) || (ourCall !== undefined && updated < ourCall && Date.parse(s.seen_at) >= ourCall);
     previousUpdate = Math.max(previousUpdate, Number.isNaN(updated) ? previousUpdate : updated);
     add(
       isOurs ? s.seen_at : s.last_updated,
