@@ -347,10 +347,10 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
   // Mirakl's refund ledger for the lines of this return.
   let refundedMinor = 0;
   let refundPendingMinor = 0;
-  const ledger: { at: string; amountMinor: number; isPaid: boolean }[] = [];
+  const ledger: { id: string; at: string; amountMinor: number; isPaid: boolean }[] = [];
   for (const line of lines) {
     for (const r of ctx.store.refundsOfLine(line.orderLineId)) {
-      ledger.push({ at: r.date_created, amountMinor: r.amount_minor + r.shipping_minor, isPaid: r.refund_state === 'REFUNDED' });
+      ledger.push({ id: r.id, at: r.date_created, amountMinor: r.amount_minor + r.shipping_minor, isPaid: r.refund_state === 'REFUNDED' });
       if (r.refund_state === 'REFUNDED') refundedMinor += r.amount_minor;
       else refundPendingMinor += r.amount_minor;
       // The refund stages every money figure uses (core/contract/money.ts).
@@ -416,7 +416,13 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     openExceptions: exceptions.filter((x) => x.state !== 'resolved').length,
   };
   const arrivedAt = units.flatMap((u) => (u.registered_at && (u.received_sku === null || u.received_sku === u.offer_sku) ? [u.registered_at] : [])).sort()[0] ?? null;
-  const requestedRefunds = intents.filter((i) => i.kind === 'mirakl.refund' && i.state !== 'confirmed' && i.state !== 'failed');
+  // Requested: our refund calls Mirakl has not answered, or answered with a refund not in its ledger as we last read it.
+  const inLedger = new Set(ledger.map((r) => r.id));
+  const requestedRefunds = intents.filter(
+    (i) =>
+      i.kind === 'mirakl.refund' &&
+      (['planned', 'sending', 'uncertain'].includes(i.state) || (i.state === 'confirmed' && !inLedger.has((i.outcome as { refundId?: string } | null)?.refundId ?? ''))),
+  );
   const reply = replyToCustomer({
     arrivedAt,
     trackingNumber: summary.trackingNumber,
