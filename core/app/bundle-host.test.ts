@@ -37,6 +37,9 @@ describe('bundle viewer', () => {
       expect(await dispatch('reports.get', { period: '2026-09' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
       const returns = await dispatch('returns.list', {});
       expect(returns.ok && (returns.data as { rows: { returnId: string }[] }).rows.map((r) => r.returnId).sort()).toEqual(['R-1', 'R-2', 'R-3', 'R-4']);
+      // The search index is rebuilt on the viewer's copy: a partial, lower-case order id finds its return there too.
+      const found = await dispatch('returns.list', { filter: { search: 'c-o-2' } });
+      expect(found.ok && (found.data as { rows: { returnId: string }[] }).rows.map((r) => r.returnId)).toEqual(['R-2']);
       expect(await dispatch('exceptions.list', {})).toMatchObject({ ok: true });
       expect(await dispatch('dashboard.kpis', {})).toMatchObject({ ok: true });
       expect(await dispatch('audit.verify', {})).toMatchObject({ ok: true, data: { ok: true } });

@@ -169,7 +169,9 @@ export function createBundleHandlers(
     }),
     'dashboard.kpis': async () => {
       if (!queries) throw new AppError('NOT_FOUND', 'This evidence bundle holds no readable snapshot of the data.');
-      return queries.kpis();
+      // The bundle's dashboard is its report's moment (period end, or when an open month was exported), not today.
+      const report = opened.report;
+      return report ? queries.kpis({ asOf: Date.parse(report.asOf), paidFrom: report.from }) : queries.kpis();
     },
     'audit.verify': async () => {
       // The snapshot holds the period's segment of the log: its chain is checked from the anchor the manifest names.

@@ -18,6 +18,8 @@ export const timelineEntrySchema = z.object({
   detail: z.string().nullable(),
   /** The record behind the entry (intent key, refund id, `exception:<id>`, `audit:<seq>`, …). */
   ref: z.string().nullable(),
+  /** API codes and raw states (RT25, OR28, WAITING_REFUND…), for a tooltip: never in the title a CS lead reads. */
+  technical: z.string().nullable().default(null),
 });
 export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
 
@@ -46,6 +48,8 @@ export const returnTimelineSchema = z.object({
   returnId: z.string(),
   summary: returnSummarySchema,
   entries: z.array(timelineEntrySchema),
+  /** Plain text a CS lead can copy to the customer: when it arrived, what was refunded and when (issue 24). */
+  reply: z.string().default(''),
 });
 export type ReturnTimeline = z.infer<typeof returnTimelineSchema>;
 

@@ -9,3 +9,4 @@ export * from './explain';
 export * from './settings';
 export * from './reports';
 export * from './operations';
+export * from './money';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { moneyFiguresSchema } from './money';
 
 // What the grids and the dashboard ask for. Every list is paged, sorted and filtered by the database, so a page
 // costs the same with a thousand returns or a million. Money is integer minor units with its currency.
@@ -81,6 +82,8 @@ export const returnRowSchema = z.object({
   drift: z.boolean(),
   driftFields: z.array(z.enum(driftFields)),
   openExceptions: z.number().int(),
+  /** The customer's name masked ("Z** H************"): to check it is the right person, never to show who. */
+  customer: z.string().nullable(),
 });
 export type ReturnRow = z.infer<typeof returnRowSchema>;
 
@@ -123,6 +126,8 @@ export const exceptionRowSchema = z.object({
   assignee: z.string().nullable(),
   state: z.enum(exceptionStates),
   returnId: z.string().nullable(),
+  /** The order id the customer knows (Mirakl's commercial id) of the exception's return. */
+  orderId: z.string().nullable(),
   orderLineId: z.string().nullable(),
   offerSku: z.string().nullable(),
   cause: z.string(),
@@ -147,8 +152,11 @@ export const kpisOutput = z.object({
   openByType: z.array(z.object({ type: z.string(), title: z.string(), owner: z.enum(ownerTeams), count: z.number().int() })),
   openByOwner: z.array(z.object({ owner: z.enum(ownerTeams), count: z.number().int(), critical: z.number().int() })),
   ageing: z.array(z.object({ bucket: z.enum(ageBuckets), count: z.number().int() })),
+  /** Every money figure per currency, each with one definition shared with the report and the bundle (./money.ts). */
+  money: z.array(moneyFiguresSchema),
+  /** Refunds requested or accepted by Mirakl and not paid yet (money's requested + awaitingPayment), per currency. */
   refundsPending: z.array(z.object({ currency: z.string(), count: z.number().int(), amountMinor: z.number().int() })),
-  /** Verified receipts not refunded yet, plus refunds nobody can tie to a receipt, per currency. */
+  /** money's receiptsNotRefunded and refundsWithoutReceipt, per currency with either non-zero. */
   moneyAtRisk: z.array(z.object({ currency: z.string(), receiptsNotRefundedMinor: z.number().int(), refundsWithoutReceiptMinor: z.number().int() })),
   returns: z.object({ total: z.number().int(), drifting: z.number().int(), awaitingRefund: z.number().int() }),
   freshness: z.array(

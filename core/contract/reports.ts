@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { moneyFiguresSchema } from './money';
 
 // The month-end reconciliation report, as the UI and every export see it. Money is integer minor units (pence,
 // cents) with its currency, never a float and never summed across currencies. Times are ISO-8601 UTC.
@@ -157,6 +158,11 @@ export const reportSchema = z.object({
   returns: z.object({ opened: count, received: count, refunded: count, closed: count }),
   units: z.object({ verified: count, restocked: count, awaitingRestock: count }),
   money: z.array(moneyTotalsSchema),
+  /**
+   * The money figures as at `asOf`, each with the one definition the dashboard and the bundle use too (./money.ts);
+   * paid refunds are those dated in the period. Absent from reports made before issue 24.
+   */
+  figures: z.array(moneyFiguresSchema).default([]),
   checks: z.array(reportCheckSchema),
   tables: reportTablesSchema,
   /** For a locked period: changes touching it found after it was locked (each is shown in the report it names). */

@@ -165,31 +165,31 @@ describe('explainer', () => {
       ['2026-11-01T08:05:00.000Z', 'mirakl', 'mirakl.state', 'Return accepted on Mirakl'],
       ['2026-11-01T09:10:00.000Z', 'bridge', 'intent.planned', 'Planned to create the return in ReBound'],
       ['2026-11-01T09:11:00.000Z', 'rebound', 'rebound.order', 'ReBound return order RO-1 created'],
-      ['2026-11-01T09:11:00.000Z', 'bridge', 'intent.confirmed', 'Bridge created the return in ReBound'],
+      ['2026-11-01T09:11:00.000Z', 'bridge', 'intent.confirmed', 'Return created in ReBound'],
       ['2026-11-02T09:00:00.000Z', 'rebound', 'rebound.trackingUpdate', 'Parcel entered the carrier network'],
       ['2026-11-03T09:00:00.000Z', 'rebound', 'rebound.snapshot', "Parcel arrived at ReBound's hub"],
       ['2026-11-03T11:00:00.000Z', 'rebound', 'unit.registered', "2 units of Blue shirt registered at ReBound's hub"],
-      ['2026-11-03T12:00:00.000Z', 'bridge', 'intent.planned', 'Planned to tell Mirakl the return was received (RT25)'],
-      ['2026-11-03T12:01:00.000Z', 'bridge', 'intent.confirmed', 'Bridge told Mirakl the return was received (RT25)'],
+      ['2026-11-03T12:00:00.000Z', 'bridge', 'intent.planned', 'Planned to tell Mirakl the return arrived at the hub'],
+      ['2026-11-03T12:01:00.000Z', 'bridge', 'intent.confirmed', 'Told Mirakl the return arrived at the hub'],
       ['2026-11-03T12:01:00.000Z', 'mirakl', 'mirakl.state', 'Mirakl shows the return received'],
-      ['2026-11-03T12:02:00.000Z', 'bridge', 'intent.planned', 'Planned to refund £50.00 for Blue shirt (OR28)'],
-      ['2026-11-03T12:03:00.000Z', 'bridge', 'intent.confirmed', 'Bridge refunded £50.00 for Blue shirt (OR28)'],
-      ['2026-11-03T13:00:00.000Z', 'mirakl', 'mirakl.refund', 'Mirakl shows a refund of £50.00 for Blue shirt (waiting refund)'],
+      ['2026-11-03T12:02:00.000Z', 'bridge', 'intent.planned', 'Planned to refund £50.00 for Blue shirt'],
+      ['2026-11-03T12:03:00.000Z', 'bridge', 'intent.confirmed', 'Refund of £50.00 for Blue shirt sent to Mirakl'],
+      ['2026-11-03T13:00:00.000Z', 'mirakl', 'mirakl.refund', 'Refund of £50.00 for Blue shirt accepted by Mirakl, awaiting payment'],
       ['2026-11-03T14:00:00.000Z', 'exception', 'exception.raised', `Exception raised: ${shortReceipt}`],
-      ['2026-11-03T15:00:00.000Z', 'user', 'audit.exception.assign', `alice: exception assign on “${shortReceipt}”`],
+      ['2026-11-03T15:00:00.000Z', 'user', 'audit.exception.assign', `alice assigned “${shortReceipt}”`],
       ['2026-11-03T16:00:00.000Z', 'user', 'exception.note', `alice added a note to “${shortReceipt}”`],
       ['2026-11-03T17:00:00.000Z', 'exception', 'exception.resolved', `Exception resolved: ${shortReceipt}`],
-      ['2026-11-03T17:00:00.000Z', 'user', 'audit.return.acceptPartial', 'alice: return accept partial'],
+      ['2026-11-03T17:00:00.000Z', 'user', 'audit.return.acceptPartial', 'alice accepted a partial return'],
     ]);
     const find = (kind: string) => timeline.entries.find((e) => e.kind === kind);
     expect(find('mirakl.requested')?.detail).toBe('2 × Blue shirt (RETURN_PDNT_TOO_SMALL); 1 × Red scarf (RETURN_CM_DONT_LIKE)');
     expect(find('rebound.trackingUpdate')?.detail).toBe('Notified by ReBound (trackingUpdate); applied');
     expect(find('unit.registered')?.ref).toBe('R-1:L-1:1, R-1:L-1:2');
     expect(timeline.entries.find((e) => e.kind === 'intent.confirmed' && e.ref === 'refund:R-1:L-1')?.detail).toBe('Mirakl refund F-1');
-    expect(find('mirakl.refund')).toMatchObject({ ref: 'F-1', detail: 'Refund F-1, reason 11' });
+    expect(find('mirakl.refund')).toMatchObject({ ref: 'F-1', detail: 'Refund F-1' });
     expect(find('exception.raised')).toMatchObject({ ref: `exception:${exceptionId}`, detail: expect.stringContaining('Owner: warehouse') });
     expect(find('exception.resolved')?.detail).toBe('accepted partial return (by alice)');
-    expect(find('audit.exception.assign')?.detail).toBe('Reason: chasing the hub. assignee: null → alice');
+    expect(find('audit.exception.assign')?.detail).toBe('Reason: chasing the hub. assignee: none → alice');
     expect(find('exception.note')?.detail).toBe('Hub says the scarf is not in the parcel.');
     expect(timeline.entries.filter((e) => e.source === 'mirakl' && e.kind === 'mirakl.state').at(-1)?.detail).toMatch(/confirmed the bridge/);
     expect(timeline.summary).toEqual({
@@ -210,6 +210,55 @@ describe('explainer', () => {
     });
     // Same store, same answer: the order does not depend on anything but the data.
     expect(explainReturn(ctx, 'R-1')).toEqual(timeline);
+  });
+
+  it('reads as plain language for a CS lead: codes only in the technical tooltip, people in words (issue 24)', () => {
+    receiveBlueShirts();
+    const refund = ctx.intents.plan({ kind: 'mirakl.refund', key: 'refund:R-1:L-1', subject: 'R-1', payload: refundPayload(5000) });
+    ctx.intents.markSending([refund.id]);
+    ctx.intents.confirm(refund.id, { refundId: 'F-1', amountMinor: 5000, via: 'OR28' });
+    insertRefund('F-1', 5000, 'WAITING_REFUND', clock.now());
+    ctx.exceptions.raise({ type: 'SHORT_RECEIPT', subjectKey: 'R-1', returnId: 'R-1', cause: '1 of 3 returned unit(s) did not arrive at ReBound (L-2 #1).' });
+    const exceptionId = (store.db.prepare(`SELECT id FROM exceptions WHERE return_id = 'R-1'`).get() as { id: number }).id;
+    const audit = createAuditLog(store.db, clock);
+    audit.append({ actor: 'alice', action: 'exception.resolve', subject: `exception:${exceptionId}`, before: { state: 'open' }, after: { resolution: 'accepted partial return' }, reason: 'customer kept the scarf' });
+
+    const timeline = explainReturn(ctx, 'R-1');
+    const technical = (e: (typeof timeline.entries)[number]) => (e as { technical?: string | null }).technical ?? '';
+    for (const e of timeline.entries) {
+      expect(e.title, e.kind).not.toMatch(/\b(RT\d\d|OR\d\d)\b|\b[A-Z]{3,}_[A-Z_]+\b/);
+    }
+    const receive = timeline.entries.find((e) => e.kind === 'intent.confirmed' && e.ref === 'rt25:R-1');
+    expect(receive?.title).toBe('Told Mirakl the return arrived at the hub');
+    expect(technical(receive!)).toMatch(/RT25/);
+    const money = timeline.entries.find((e) => e.kind === 'mirakl.refund');
+    expect(money?.title).toBe('Refund of £50.00 for Blue shirt accepted by Mirakl, awaiting payment');
+    expect(technical(money!)).toMatch(/WAITING_REFUND/);
+    const person = timeline.entries.find((e) => e.kind === 'audit.exception.resolve');
+    expect(person?.title).toBe(`alice resolved “${shortReceipt}”`);
+    expect(person?.detail).toBe('Reason: customer kept the scarf. resolution: accepted partial return');
+    // The reply a CS lead copies to the customer.
+    expect(timeline.reply).toBe(
+      'Your return arrived at our returns centre on 3 November 2026. A refund of £50.00 was approved on 3 November 2026 and is being paid; banks usually take 3–5 working days once it is sent.',
+    );
+    store.db.prepare(`UPDATE mirakl_refunds SET refund_state = 'REFUNDED' WHERE id = 'F-1'`).run();
+    expect(explainReturn(ctx, 'R-1').reply).toBe(
+      'Your return arrived at our returns centre on 3 November 2026. The refund of £50.00 was sent on 3 November 2026; banks usually take 3–5 working days to show it.',
+    );
+  });
+
+  it("places 'received' when Mirakl was told, not when the label was pushed (issue 24)", () => {
+    at(5 * minute);
+    miraklState('IN_PROGRESS', t0 - hour + 5 * minute);
+    at(hour);
+    runIntent('mirakl.patch', 'rt04:R-1', { id: 'R-1' }, { ok: true });
+    // RT04 moved Mirakl's last_updated (as Mirakl does) without a state change.
+    store.db.prepare('UPDATE mirakl_returns SET last_updated = ? WHERE id = ?').run(iso(t0 + hour + minute), 'R-1');
+    at(2 * day);
+    runIntent('mirakl.receive', 'rt25:R-1', { id: 'R-1' }, { ok: true });
+    ctx.store.setReturnState('R-1', 'RECEIVED');
+    const received = explainReturn(ctx, 'R-1').entries.find((e) => e.kind === 'mirakl.state' && e.title === 'Mirakl shows the return received');
+    expect(received?.at).toBe(iso(t0 + 2 * day + minute));
   });
 
   it('shows grading, a wrong SKU, a missing unit, restocking and a failed call, and keeps other returns out', () => {
@@ -248,11 +297,11 @@ describe('explainer', () => {
       ['rebound', 'unit.missing', '1 unit of Red scarf did not arrive at ReBound', null],
       ['bridge', 'stock.queued', '1 unit queued to go back on sale (offer SKU-BLUE)', null],
       ['bridge', 'stock.applied', 'Stock +1 on Mirakl offer SKU-BLUE', null],
-      ['bridge', 'intent.planned', 'Planned to tell Mirakl the inspection result (RT26)', null],
+      ['bridge', 'intent.planned', 'Planned to tell Mirakl the inspection result', null],
       [
         'bridge',
         'intent.failed',
-        'Could not tell Mirakl the inspection result (RT26)',
+        'Could not tell Mirakl the inspection result',
         'Mirakl refused: return is not RECEIVED; it will not be retried by itself: a person must act',
       ],
     ]);
@@ -303,10 +352,10 @@ describe('explainer', () => {
     ctx.intents.confirm(intent.id, { refundId: 'F-1', amountMinor: 5000, via: 'OR28' });
     const sent = explainRefundGuard(ctx, 'R-1', 'L-1');
     expect(sent.intent).toMatchObject({ state: 'confirmed', attempts: 1, refundId: 'F-1' });
-    expect(sent.verdict).toBe('Sent: Mirakl accepted the refund of £50.00 (refund F-1); it is not in the Mirakl ledger we read yet.');
+    expect(sent.verdict).toBe('Requested: Mirakl took the refund of £50.00 (refund F-1); it is not in the Mirakl ledger we read yet.');
 
     insertRefund('F-1', 5000, 'REFUNDED', clock.now());
-    expect(explainRefundGuard(ctx, 'R-1', 'L-1').verdict).toBe('Refunded: Mirakl shows refund F-1 of £50.00 as REFUNDED.');
+    expect(explainRefundGuard(ctx, 'R-1', 'L-1').verdict).toBe('Paid: Mirakl shows refund F-1 of £50.00 as paid (REFUNDED).');
     expect(explainReturn(ctx, 'R-1').summary).toMatchObject({ refundedMinor: 5000, refundPendingMinor: 0 });
   });
 
@@ -322,7 +371,7 @@ describe('explainer', () => {
       "Outcome unknown: the refund of £50.00 may have reached Mirakl (OR28 answered without this refund); it is being probed in Mirakl's refunds (OR11) and will not be sent again until that settles it.",
     );
     const entry = explainReturn(ctx, 'R-1').entries.at(-1);
-    expect(entry).toMatchObject({ source: 'bridge', kind: 'intent.uncertain', title: 'Outcome unknown: refund £50.00 for Blue shirt (OR28)', ref: 'refund:R-1:L-1' });
+    expect(entry).toMatchObject({ source: 'bridge', kind: 'intent.uncertain', title: 'Outcome unknown: refund £50.00 for Blue shirt', ref: 'refund:R-1:L-1' });
   });
 
   it('answers NOT_FOUND, naming the id, for an unknown return or return line', () => {

@@ -1,6 +1,7 @@
 import type { RefundGuard, RefundIntentView, ReturnSummary, ReturnTimeline, TimelineEntry, TimelineSource } from '../contract/explain';
 import { AppError } from '../errors';
 import { exceptionTypes } from '../exceptions/catalogue';
+import { refundStateStage } from '../contract/money';
 import type { DomainContext } from '../ledger/domain';
 import { evaluateRefundGuard, type RefundPayload } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
@@ -82,31 +83,33 @@ function requireReturn(ctx: DomainContext, returnId: string) {
 interface IntentLabels {
   todo: string;
   done: string;
+  /** The API call, for the technical tooltip only. */
+  code: string;
 }
 
 function intentLabels(intent: Intent, productOf: (orderLineId: string) => string, currency: string | null): IntentLabels {
   switch (intent.kind) {
     case 'mirakl.accept':
-      return { todo: 'accept the return on Mirakl (RT21)', done: 'Bridge accepted the return on Mirakl (RT21)' };
+      return { todo: 'accept the return on Mirakl', done: 'Return accepted on Mirakl', code: 'RT21' };
     case 'rebound.salesOrder':
-      return { todo: 'send the order to ReBound', done: 'Bridge sent the order to ReBound' };
+      return { todo: 'send the order to ReBound', done: 'Order sent to ReBound', code: 'ReBound sales order' };
     case 'rebound.createReturn':
-      return { todo: 'create the return in ReBound', done: 'Bridge created the return in ReBound' };
+      return { todo: 'create the return in ReBound', done: 'Return created in ReBound', code: 'ReBound create return' };
     case 'mirakl.patch':
-      return { todo: 'give Mirakl the ReBound label and tracking (RT04)', done: 'Bridge gave Mirakl the ReBound label and tracking (RT04)' };
+      return { todo: 'push the return label and tracking to Mirakl', done: 'Return label pushed to Mirakl (the customer can print it)', code: 'RT04' };
     case 'mirakl.receive':
-      return { todo: 'tell Mirakl the return was received (RT25)', done: 'Bridge told Mirakl the return was received (RT25)' };
+      return { todo: 'tell Mirakl the return arrived at the hub', done: 'Told Mirakl the return arrived at the hub', code: 'RT25' };
     case 'mirakl.compliance':
-      return { todo: 'tell Mirakl the inspection result (RT26)', done: 'Bridge told Mirakl the inspection result (RT26)' };
+      return { todo: 'tell Mirakl the inspection result', done: 'Told Mirakl the inspection result', code: 'RT26' };
     case 'mirakl.close':
-      return { todo: 'close the return on Mirakl (RT27)', done: 'Bridge closed the return on Mirakl (RT27)' };
+      return { todo: 'close the return on Mirakl', done: 'Return closed on Mirakl', code: 'RT27' };
     case 'mirakl.refund': {
       const p = intent.payload as RefundPayload;
-      const what = `${formatMinor(p.amountMinor, p.currency ?? currency)} for ${productOf(p.order_line_id)} (OR28)`;
-      return { todo: `refund ${what}`, done: `Bridge refunded ${what}` };
+      const what = `${formatMinor(p.amountMinor, p.currency ?? currency)} for ${productOf(p.order_line_id)}`;
+      return { todo: `refund ${what}`, done: `Refund of ${what} sent to Mirakl`, code: 'OR28' };
     }
     default:
-      return { todo: intent.kind, done: `Bridge completed ${intent.kind}` };
+      return { todo: words(intent.kind), done: `Done: ${words(intent.kind)}`, code: intent.kind };
   }
 }
 
@@ -136,13 +139,42 @@ function changeSummary(before: string | null, after: string | null): string | nu
   const b = parse(before);
   const a = parse(after);
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'nothing');
+  const show = (v: unknown) => (v === null || v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
   if (isRecord(b) && isRecord(a)) {
-    const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
-    return keys.length ? keys.map((k) => `${k}: ${show(b[k] ?? null)} → ${show(a[k] ?? null)}`).join(', ') : null;
+    // What the action set, in its own words: a field only in `before` was not changed to "null" by anyone.
+    const keys = Object.keys(a).filter((k) => JSON.stringify(b[k]) !== JSON.stringify(a[k]));
+    return keys.length ? keys.map((k) => (k in b ? `${k}: ${show(b[k])} → ${show(a[k])}` : `${k}: ${show(a[k])}`)).join(', ') : null;
+  }
+  if (isRecord(a) && b === null) {
+    const keys = Object.keys(a).filter((k) => a[k] !== null && a[k] !== undefined);
+    return keys.length ? keys.map((k) => `${k}: ${show(a[k])}`).join(', ') : null;
   }
   if (b === null && a === null) return null;
   return `${show(b)} → ${show(a)}`;
+}
+
+/** What a person did, as a sentence: "alice resolved “Short receipt”". */
+const personVerbs: Record<string, string> = {
+  'exception.assign': 'assigned',
+  'exception.resolve': 'resolved',
+  'exception.reopen': 'reopened',
+  'exception.snooze': 'snoozed',
+  'exception.comment': 'commented on',
+  'match.confirm': 'confirmed a suggested match on',
+  'match.reject': 'rejected a suggested match on',
+  'refund.now': 'sent the refund now',
+  'return.acceptPartial': 'accepted a partial return',
+  'return.retry': 'retried the return',
+  'refund.override': 'refunded without a verified receipt',
+  'refund.retry': 'retried the refund',
+};
+
+function personTitle(actor: string, action: string, about: string | null): string {
+  const refused = action.endsWith('.refused');
+  const base = refused ? action.slice(0, -'.refused'.length) : action;
+  const did = lookup(personVerbs, base) ?? words(base);
+  const verb = refused ? `was refused (${did})` : did;
+  return `${actor} ${verb}${about ? ` “${about}”` : ''}`;
 }
 
 const words = (s: string) => s.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[._]+/g, ' ').toLowerCase();
@@ -159,8 +191,8 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     return line ? line.productTitle : `line ${orderLineId}`;
   };
   const entries: { entry: TimelineEntry; tie: number }[] = [];
-  const add = (at: string, source: TimelineSource, kind: string, title: string, detail: string | null, ref: string | null, tie = sourceOrder[source]) =>
-    entries.push({ entry: { at: toIso(at), source, kind, title, detail, ref }, tie });
+  const add = (at: string, source: TimelineSource, kind: string, title: string, detail: string | null, ref: string | null, tie = sourceOrder[source], technical: string | null = null) =>
+    entries.push({ entry: { at: toIso(at), source, kind, title, detail, ref, technical }, tie });
 
   // Mirakl: the request, then each state as we saw it.
   const requested = lines.reduce((s, l) => s + l.quantity, 0);
@@ -173,12 +205,16 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     ret.id,
   );
   const states = reads.returnStates(returnId);
+  // The calls of ours that move a return's state on Mirakl, and when Mirakl confirmed each.
+  const causedBy: Record<string, string> = { IN_PROGRESS: 'mirakl.accept', RECEIVED: 'mirakl.receive', CLOSED: 'mirakl.close' };
+  const confirmedAt = new Map(ctx.intents.bySubject(returnId).filter((i) => i.state === 'confirmed').map((i) => [i.kind, Date.parse(i.updatedAt)]));
   let previousUpdate = Number.NEGATIVE_INFINITY;
   for (const s of states) {
-    // A state the bridge set after Mirakl confirmed our call keeps Mirakl's older last_updated: when we saw it is then
-    // the better time.
+    // A state the bridge set after Mirakl confirmed our call keeps Mirakl's older last_updated (which another call, such
+    // as the label push, may have moved): when we saw it is then the better time.
     const updated = Date.parse(s.last_updated);
-    const isOurs = !(updated > previousUpdate);
+    const ourCall = confirmedAt.get(lookup(causedBy, s.state) ?? '');
+    const isOurs = !(updated > previousUpdate) || (ourCall !== undefined && updated < ourCall && Date.parse(s.seen_at) >= ourCall);
     previousUpdate = Math.max(previousUpdate, Number.isNaN(updated) ? previousUpdate : updated);
     add(
       isOurs ? s.seen_at : s.last_updated,
@@ -189,6 +225,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
       `mirakl-state:${s.id}`,
       // It follows the bridge's confirmation that caused it.
       isOurs ? sourceOrder.bridge + 0.5 : sourceOrder.mirakl,
+      `Mirakl return state ${s.state}`,
     );
   }
 
@@ -255,13 +292,15 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
   intents.sort((a, b) => a.id - b.id);
   for (const intent of intents) {
     const labels = intentLabels(intent, productOf, currency);
-    add(intent.createdAt, 'bridge', 'intent.planned', `Planned to ${labels.todo}`, intent.kind === 'mirakl.refund' ? refundPlanDetail(intent.payload as RefundPayload) : null, intent.key);
+    const technical = `${labels.code} · ${intent.kind} · ${intent.state}`;
+    const bridge = sourceOrder.bridge;
+    add(intent.createdAt, 'bridge', 'intent.planned', `Planned to ${labels.todo}`, intent.kind === 'mirakl.refund' ? refundPlanDetail(intent.payload as RefundPayload) : null, intent.key, bridge, technical);
     switch (intent.state) {
       case 'confirmed':
-        add(intent.updatedAt, 'bridge', 'intent.confirmed', labels.done, intentOutcomeDetail(intent), intent.key);
+        add(intent.updatedAt, 'bridge', 'intent.confirmed', labels.done, intentOutcomeDetail(intent), intent.key, bridge, technical);
         break;
       case 'sending':
-        add(intent.updatedAt, 'bridge', 'intent.sending', `Sending: ${labels.todo}`, `Attempt ${intent.attempts}`, intent.key);
+        add(intent.updatedAt, 'bridge', 'intent.sending', `Sending: ${labels.todo}`, `Attempt ${intent.attempts}`, intent.key, bridge, technical);
         break;
       case 'failed':
         add(
@@ -271,6 +310,8 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
           `Could not ${labels.todo}`,
           `${intent.lastError ?? 'no reason given'}; ${intent.nextAttemptAt ? `retrying at ${intent.nextAttemptAt}` : 'it will not be retried by itself: a person must act'}`,
           intent.key,
+          bridge,
+          technical,
         );
         break;
       case 'uncertain':
@@ -281,6 +322,8 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
           `Outcome unknown: ${labels.todo}`,
           `${intent.lastError ?? 'no answer'}; the source of truth is checked before anything is sent again`,
           intent.key,
+          bridge,
+          technical,
         );
         break;
       case 'planned':
@@ -304,17 +347,23 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
   // Mirakl's refund ledger for the lines of this return.
   let refundedMinor = 0;
   let refundPendingMinor = 0;
+  const ledger: { id: string; at: string; amountMinor: number; isPaid: boolean }[] = [];
   for (const line of lines) {
     for (const r of ctx.store.refundsOfLine(line.orderLineId)) {
+      ledger.push({ id: r.id, at: r.date_created, amountMinor: r.amount_minor + r.shipping_minor, isPaid: r.refund_state === 'REFUNDED' });
       if (r.refund_state === 'REFUNDED') refundedMinor += r.amount_minor;
       else refundPendingMinor += r.amount_minor;
+      // The refund stages every money figure uses (core/contract/money.ts).
+      const stage = refundStateStage(r.refund_state) === 'paid' ? 'paid by Mirakl' : 'accepted by Mirakl, awaiting payment';
       add(
         r.date_created,
         'mirakl',
         'mirakl.refund',
-        `Mirakl shows a refund of ${formatMinor(r.amount_minor, currency)} for ${productOf(line.orderLineId)} (${words(r.refund_state)})`,
-        `Refund ${r.id}, reason ${r.reason_code}${r.shipping_minor > 0 ? `, shipping ${formatMinor(r.shipping_minor, currency)}` : ''}`,
+        `Refund of ${formatMinor(r.amount_minor, currency)} for ${productOf(line.orderLineId)} ${stage}`,
+        `Refund ${r.id}${r.shipping_minor > 0 ? `, shipping ${formatMinor(r.shipping_minor, currency)}` : ''}`,
         r.id,
+        sourceOrder.mirakl,
+        `Mirakl refund state ${r.refund_state} · reason ${r.reason_code}`,
       );
     }
   }
@@ -340,7 +389,7 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     const rows = reads.audit(subject);
     for (const a of rows) {
       const detail = [a.reason ? `Reason: ${a.reason}` : null, changeSummary(a.before, a.after)].filter((p): p is string => p !== null).join('. ');
-      add(a.at, 'user', `audit.${a.action}`, `${a.actor}: ${words(a.action)}${about ? ` on “${about}”` : ''}`, detail || null, `audit:${a.seq}`);
+      add(a.at, 'user', `audit.${a.action}`, personTitle(a.actor, a.action, about), detail || null, `audit:${a.seq}`, sourceOrder.user, a.action);
     }
   }
 
@@ -366,7 +415,66 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     refundPendingMinor,
     openExceptions: exceptions.filter((x) => x.state !== 'resolved').length,
   };
-  return { returnId, summary, entries: sorted };
+  const arrivedAt = units.flatMap((u) => (u.registered_at && (u.received_sku === null || u.received_sku === u.offer_sku) ? [u.registered_at] : [])).sort()[0] ?? null;
+  // Requested: our refund calls Mirakl has not answered, or answered with a refund not in its ledger as we last read it.
+  const inLedger = new Set(ledger.map((r) => r.id));
+  const requestedRefunds = intents.filter(
+    (i) =>
+      i.kind === 'mirakl.refund' &&
+      (['planned', 'sending', 'uncertain'].includes(i.state) || (i.state === 'confirmed' && !inLedger.has((i.outcome as { refundId?: string } | null)?.refundId ?? ''))),
+  );
+  const reply = replyToCustomer({
+    arrivedAt,
+    trackingNumber: summary.trackingNumber,
+    isInTransit: ['IN_CARRIER_NETWORK', 'LABEL_ISSUED', 'CREATED'].includes(order?.status ?? ''),
+    isAtHub: order?.status === 'AT_HUB',
+    currency,
+    refunds: ledger,
+    requestedMinor: requestedRefunds.reduce((n, i) => n + (i.payload as RefundPayload).amountMinor, 0),
+    isClosedWithoutRefund: ret.state === 'CLOSED' && ledger.length === 0,
+  });
+  return { returnId, summary, entries: sorted, reply };
+}
+
+const longDate = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+const onDay = (iso: string) => {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : longDate.format(ms);
+};
+
+/**
+ * The answer to "where is my refund?" a CS lead can paste to the customer: what arrived and when, and each refund at
+ * the stage the money figures use (requested, accepted and awaiting payment, paid). No codes, no internal ids.
+ */
+export function replyToCustomer(facts: {
+  arrivedAt: string | null;
+  trackingNumber: string | null;
+  isInTransit: boolean;
+  isAtHub: boolean;
+  currency: string | null;
+  refunds: { at: string; amountMinor: number; isPaid: boolean }[];
+  requestedMinor: number;
+  isClosedWithoutRefund: boolean;
+}): string {
+  const money = (minor: number) => formatMinor(minor, facts.currency);
+  const parts: string[] = [];
+  if (facts.arrivedAt) parts.push(`Your return arrived at our returns centre on ${onDay(facts.arrivedAt)}.`);
+  else if (facts.isAtHub) parts.push('Your parcel has reached our returns centre and is being checked in.');
+  else if (facts.isInTransit) parts.push(`Your return is on its way to our returns centre${facts.trackingNumber ? ` (tracking number ${facts.trackingNumber})` : ''}.`);
+  else parts.push('We have your return request and are waiting for the parcel to reach our returns centre.');
+  const paid = facts.refunds.filter((r) => r.isPaid);
+  const accepted = facts.refunds.filter((r) => !r.isPaid);
+  const sum = (rs: { amountMinor: number }[]) => rs.reduce((n, r) => n + r.amountMinor, 0);
+  const last = (rs: { at: string }[]) => rs.map((r) => r.at).sort().at(-1) ?? '';
+  if (paid.length) parts.push(`The refund of ${money(sum(paid))} was sent on ${onDay(last(paid))}; banks usually take 3–5 working days to show it.`);
+  if (accepted.length) parts.push(`A refund of ${money(sum(accepted))} was approved on ${onDay(last(accepted))} and is being paid; banks usually take 3–5 working days once it is sent.`);
+  if (facts.requestedMinor > 0) parts.push(`Your refund of ${money(facts.requestedMinor)} is being processed now.`);
+  if (!facts.refunds.length && facts.requestedMinor === 0) {
+    if (facts.arrivedAt) parts.push('We are checking the items; your refund follows as soon as they are verified.');
+    else if (facts.isClosedWithoutRefund) parts.push('This return was closed without a refund; please reply if you think that is wrong.');
+    else parts.push('Your refund is sent once the items arrive and are checked.');
+  }
+  return parts.join(' ');
 }
 
 /** Why the refund of one return line did or did not go out: every guard condition, the intent if any, and a verdict. */
@@ -397,11 +505,12 @@ export function explainRefundGuard(ctx: DomainContext, returnId: string, orderLi
     const ledger = view.refundId ? ctx.store.refundsOfLine(orderLineId).find((r) => r.id === view.refundId) : undefined;
     switch (intent.state) {
       case 'confirmed':
+        // The stages every money figure uses (core/contract/money.ts): accepted by Mirakl, awaiting payment → paid.
         verdict = ledger?.refund_state === 'REFUNDED'
-          ? `Refunded: Mirakl shows refund ${ledger.id} of ${amount} as REFUNDED.`
+          ? `Paid: Mirakl shows refund ${ledger.id} of ${amount} as paid (REFUNDED).`
           : ledger
-            ? `Sent: Mirakl accepted refund ${ledger.id} of ${amount} and shows it ${ledger.refund_state}.`
-            : `Sent: Mirakl accepted the refund of ${amount}${view.refundId ? ` (refund ${view.refundId})` : ''}; it is not in the Mirakl ledger we read yet.`;
+            ? `Accepted by Mirakl, awaiting payment: refund ${ledger.id} of ${amount} (${ledger.refund_state}). It counts as refunded, not as money at risk.`
+            : `Requested: Mirakl took the refund of ${amount}${view.refundId ? ` (refund ${view.refundId})` : ''}; it is not in the Mirakl ledger we read yet.`;
         break;
       case 'uncertain':
         verdict = `Outcome unknown: the refund of ${amount} may have reached Mirakl (${intent.lastError ?? 'no answer'}); it is being probed in Mirakl's refunds (OR11) and will not be sent again until that settles it.`;

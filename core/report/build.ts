@@ -1,5 +1,6 @@
 import type { AdjustmentRow, MoneyTotals, Report, ReportCheck, ReportTables } from '../contract/reports';
 import type { Store } from '../store/db';
+import { createMoneyFigures } from '../store/money-figures';
 import { createReportFigures } from '../store/report/figures-repo';
 import { moneyList } from './money';
 import type { Period } from './period';
@@ -31,6 +32,7 @@ export function asOfOf(period: Period, now: number): { asOfMs: number; asOf: str
 
 export function createReportBuilder(db: Store['db']) {
   const { returns, units, refundMoney, expectedMoney, accrualMoney, byMiraklReason, byReboundReason, unbacked, accrual, stock, exceptions, variances, unlinked, feeds } = createReportFigures(db);
+  const moneyFigures = createMoneyFigures(db);
 
   return {
     build(options: BuildOptions): Report {
@@ -115,6 +117,7 @@ export function createReportBuilder(db: Store['db']) {
         returns: returns.get(),
         units: { verified: u.verified, restocked: u.restocked, awaitingRestock: u.awaiting },
         money,
+        figures: moneyFigures.at(asOf, period.from),
         checks: [],
         tables,
         changesSinceLock: [],

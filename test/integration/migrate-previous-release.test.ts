@@ -143,7 +143,10 @@ describe(`a database made by the previous release (${expected.madeBy.slice(0, 7)
       // A locked month keeps the mapping versions it was locked with; an open month names the mappings in use now,
       // which this release may have changed (the shipped policy gained settings): the figures must not change.
       const mappingVersions = figures.lock ? figures.mappingVersions : mappings.versions;
-      expect(reports.generate(period), period).toEqual({ ...figures, mappingVersions });
+      // The money figures of issue 24 are new in this release: the rest must be what that release gave.
+      const { figures: added, ...report } = reports.generate(period);
+      expect(Array.isArray(added), period).toBe(true);
+      expect(report, period).toEqual({ ...figures, mappingVersions });
     }
     // Nothing was found to differ from the locked month: no new post-close adjustment.
     expect(count(store.db, 'period_adjustments')).toBe(expected.counts.period_adjustments);

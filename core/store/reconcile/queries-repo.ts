@@ -10,6 +10,7 @@ import type {
 import { ageBuckets, driftFields, ownerTeams } from '../../contract/queries';
 import { exceptionTypes, type ExceptionTypeName } from '../../exceptions/catalogue';
 import type { Clock } from '../../ports';
+import { createMoneyFigures } from '../money-figures';
 
 // The grids' and dashboard's reads. Pages are sorted, filtered and cut by SQLite from whitelisted columns, with
 // the return id (or exception id) as the tie-break so paging is stable; totals stop counting at `totalCap`, so a
@@ -91,12 +92,14 @@ interface ReturnDbRow {
   drift: number;
   drift_fields: string;
   open_exceptions: number;
+  customer_name: string | null;
 }
 
 interface ExceptionDbRow {
   id: number;
   type: string;
   subject_key: string;
+  order_commercial_id?: string | null;
   severity: ExceptionRow['severity'];
   owner_team: ExceptionRow['owner'];
   assignee: string | null;
@@ -125,7 +128,11 @@ function clauses() {
   return { where, params, add };
 }
 
+/** The order id a customer quotes (Mirakl's commercial id) of an exception's return: the CS queue shows it. */
+const orderOfException = `(SELECT r.commercial_id FROM mirakl_returns r WHERE r.id = e.return_id) AS order_commercial_id`;
+
 export function createQueries(db: Database, clock: Clock) {
+  const moneyFigures = createMoneyFigures(db);
   const statements = new Map<string, Statement>();
   const q = (sql: string) => {
     let s = statements.get(sql);
@@ -145,12 +152,20 @@ export function createQueries(db: Database, clock: Clock) {
     const needsVerdict = d === 'v' || filter.refundStatus !== undefined || filter.drift !== undefined || ['refundStatus', 'refundedMinor', 'expectedRefundMinor'].includes(sortField);
     const needsRebound = filter.reboundStatus !== undefined || sortField === 'reboundStatus';
     if (filter.search !== undefined) {
-      where.push(`r.id IN (SELECT id FROM mirakl_returns WHERE id = @search OR commercial_id = @search OR order_id = @search OR rma = @search
+      // Exact ids by their own indexes (any length), and — from three characters — any part of an id, SKU or customer
+      // name, in any case, by the trigram index over return_search_terms (migration 0017).
+      const exact = `SELECT id FROM mirakl_returns WHERE id = @search OR commercial_id = @search OR order_id = @search OR rma = @search
           OR tracking_number = @search
         UNION SELECT return_id FROM rebound_return_orders WHERE rebound_order_id = @search OR tracking_number = @search
         UNION SELECT rl.return_id FROM mirakl_order_lines ol JOIN mirakl_return_lines rl ON rl.order_line_id = ol.order_line_id
-          WHERE ol.offer_sku = @search)`);
+          WHERE ol.offer_sku = @search`;
+      const partial = [...filter.search].length >= 3
+        ? ` UNION SELECT t.return_id FROM return_search s CROSS JOIN return_search_terms t ON t.id = s.rowid WHERE return_search MATCH @phrase`
+        : '';
+      where.push(`r.id IN (${exact}${partial})`);
       params.search = filter.search;
+      // One phrase: the text as typed, quotes doubled, so nothing in it is read as FTS syntax.
+      if (partial) params.phrase = `"${filter.search.replaceAll('"', '""')}"`;
     }
     if (filter.miraklState !== undefined) add('r.state = @miraklState', 'miraklState', filter.miraklState);
     if (filter.reboundStatus !== undefined) add('ro.status = @reboundStatus', 'reboundStatus', filter.reboundStatus);
@@ -207,13 +222,14 @@ export function createQueries(db: Database, clock: Clock) {
     return { sql, params: { ...keys.params, limit: input.page.limit, offset: input.page.offset }, where: { sql: keys.sql, params: keys.params }, from: keys.from };
   }
 
-  const rowsOf = `SELECT rr.*, (SELECT count(*) FROM exceptions e WHERE e.return_id = rr.return_id AND e.state != 'resolved') AS open_exceptions
+  const rowsOf = `SELECT rr.*, (SELECT count(*) FROM exceptions e WHERE e.return_id = rr.return_id AND e.state != 'resolved') AS open_exceptions,
+      (SELECT o.customer_name FROM mirakl_orders o WHERE o.order_id = rr.order_id) AS customer_name
     FROM recon_returns rr WHERE rr.return_id IN (SELECT value FROM json_each(@ids))`;
 
   function exceptionsPage(input: z.output<typeof exceptionsListInput>) {
     const where = exceptionsWhere(input.filter);
     const dir = input.sort.direction === 'asc' ? 'ASC' : 'DESC';
-    const sql = `SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes
+    const sql = `SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes, ${orderOfException}
       FROM exceptions e ${where.sql} ORDER BY ${exceptionSort[input.sort.field]} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`;
     return { sql, params: { ...where.params, limit: input.page.limit, offset: input.page.offset }, where };
   }
@@ -249,7 +265,7 @@ export function createQueries(db: Database, clock: Clock) {
     },
 
     getException(id: number): ExceptionRow | null {
-      const row = q(`SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes FROM exceptions e WHERE id = ?`).get(id) as
+      const row = q(`SELECT e.*, (SELECT count(*) FROM exception_notes n WHERE n.exception_id = e.id) AS notes, ${orderOfException} FROM exceptions e WHERE id = ?`).get(id) as
         | ExceptionDbRow
         | undefined;
       if (!row) return null;
@@ -263,9 +279,16 @@ export function createQueries(db: Database, clock: Clock) {
       return raw ? { ...exceptionRow, rawRecord: raw.raw } : exceptionRow;
     },
 
-    kpis(): Kpis {
-      const now = clock.now();
-      const open = `state IN ('open', 'in_review', 'snoozed')`;
+    /**
+     * The dashboard's figures now, or — for an evidence bundle — as at its report's moment (`asOf`), with paid refunds
+     * summed from `paidFrom` (the report's period start; by default the start of the month).
+     */
+    kpis(options: { asOf?: number; paidFrom?: string } = {}): Kpis {
+      const now = options.asOf ?? clock.now();
+      const asOf = iso(now);
+      // Live, an exception is open by its state; as at a past moment, by when it was raised and resolved (the report's rule).
+      const open =
+        options.asOf === undefined ? `state IN ('open', 'in_review', 'snoozed')` : `detected_at < '${asOf}' AND (resolved_at IS NULL OR resolved_at >= '${asOf}')`;
       const byType = q(`SELECT type, owner_team, count(*) AS n FROM exceptions WHERE ${open} GROUP BY type ORDER BY n DESC, type`).all() as {
         type: string;
         owner_team: string;
@@ -284,31 +307,8 @@ export function createQueries(db: Database, clock: Clock) {
         }) as { n: number }).n;
         return { bucket, count: n };
       });
-      // Refunds not settled yet: `refund_state != 'REFUNDED'` written as the two ranges of its index around it, so only
-      // those are read.
-      const refundsPending = q(`SELECT json_extract(payload, '$.currency') AS currency, count(*) AS n, sum(json_extract(payload, '$.amountMinor')) AS amount
-          FROM intents WHERE kind = 'mirakl.refund' AND state IN ('planned', 'sending', 'failed', 'uncertain') GROUP BY 1
-        UNION ALL
-        SELECT o.currency, count(*), sum(f.amount_minor) FROM mirakl_refunds f
-          JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id JOIN mirakl_orders o ON o.order_id = l.order_id
-          WHERE f.refund_state < 'REFUNDED' OR f.refund_state > 'REFUNDED' GROUP BY 1`).all() as { currency: string | null; n: number; amount: number }[];
-      const pending = new Map<string, { currency: string; count: number; amountMinor: number }>();
-      for (const r of refundsPending) {
-        const key = r.currency ?? '?';
-        const p = pending.get(key) ?? { currency: key, count: 0, amountMinor: 0 };
-        p.count += r.n;
-        p.amountMinor += r.amount ?? 0;
-        pending.set(key, p);
-      }
+      const money = moneyFigures.at(asOf, options.paidFrom ?? `${asOf.slice(0, 7)}-01T00:00:00.000Z`);
       const awaiting = `${owedStatuses} AND v.refund_status IN ('pending', 'partial')`;
-      const receipts = q(`SELECT COALESCE(o.currency, '?') AS currency, sum(max(v.expected_refund_minor - v.refunded_minor, 0)) AS amount
-        FROM recon_verdicts v CROSS JOIN mirakl_returns r ON r.id = v.return_id LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
-        WHERE ${awaiting} GROUP BY 1`).all() as { currency: string; amount: number }[];
-      const unexplained = q(`SELECT COALESCE(o.currency, '?') AS currency, sum(f.amount_minor) AS amount FROM exceptions e
-        JOIN mirakl_refunds f ON f.id = substr(e.subject_key, 8)
-        LEFT JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id LEFT JOIN mirakl_orders o ON o.order_id = l.order_id
-        WHERE e.type = 'REFUND_WITHOUT_RECEIPT' AND e.${open} GROUP BY 1`).all() as { currency: string; amount: number }[];
-      const currencies = [...new Set([...receipts, ...unexplained].map((r) => r.currency))].sort();
       const returns = q(`SELECT (SELECT count(*) FROM mirakl_returns) AS total, (SELECT count(*) FROM recon_verdicts v WHERE v.drift != 0) AS drifting,
         (SELECT count(*) FROM recon_verdicts v WHERE ${awaiting}) AS awaiting`).get() as { total: number; drifting: number; awaiting: number };
       const feeds = q('SELECT feed, label, cadence_seconds, last_success_at, last_error FROM feeds ORDER BY feed').all() as {
@@ -331,12 +331,13 @@ export function createQueries(db: Database, clock: Clock) {
           return { owner, count: r?.n ?? 0, critical: r?.critical ?? 0 };
         }),
         ageing,
-        refundsPending: [...pending.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
-        moneyAtRisk: currencies.map((currency) => ({
-          currency,
-          receiptsNotRefundedMinor: receipts.find((r) => r.currency === currency)?.amount ?? 0,
-          refundsWithoutReceiptMinor: unexplained.find((r) => r.currency === currency)?.amount ?? 0,
-        })),
+        money,
+        refundsPending: money
+          .filter((m) => m.requested.count + m.awaitingPayment.count > 0)
+          .map((m) => ({ currency: m.currency, count: m.requested.count + m.awaitingPayment.count, amountMinor: m.requested.minor + m.awaitingPayment.minor })),
+        moneyAtRisk: money
+          .filter((m) => m.receiptsNotRefunded.minor !== 0 || m.refundsWithoutReceipt.minor !== 0)
+          .map((m) => ({ currency: m.currency, receiptsNotRefundedMinor: m.receiptsNotRefunded.minor, refundsWithoutReceiptMinor: m.refundsWithoutReceipt.minor })),
         returns: { total: returns.total, drifting: returns.drifting, awaitingRefund: returns.awaiting },
         freshness: feeds.map((f) => {
           const age = f.last_success_at ? Math.max(0, Math.round((now - Date.parse(f.last_success_at)) / 1000)) : null;
@@ -381,6 +382,7 @@ function toReturnRow(r: ReturnDbRow): ReturnRow {
     drift: r.drift === 1,
     driftFields: r.drift_fields ? r.drift_fields.split(',').filter((f): f is (typeof driftFields)[number] => (driftFields as readonly string[]).includes(f)) : [],
     openExceptions: r.open_exceptions,
+    customer: maskName(r.customer_name),
   };
 }
 
@@ -395,6 +397,7 @@ function toExceptionRow(r: ExceptionDbRow, now: number): ExceptionRow {
     assignee: r.assignee,
     state: r.state,
     returnId: r.return_id,
+    orderId: r.order_commercial_id ?? null,
     orderLineId: r.order_line_id,
     offerSku: r.offer_sku,
     cause: r.cause,
@@ -408,6 +411,22 @@ function toExceptionRow(r: ExceptionDbRow, now: number): ExceptionRow {
     resolution: r.resolution,
     notes: r.notes,
   };
+}
+
+/**
+ * A customer's name as the grid shows it: each word's first letter, the rest starred ("Zoë Hartley-Smith" → "Z** H************"),
+ * enough for a CS lead to check they have the right person without the grid showing who it is.
+ */
+export function maskName(name: string | null): string | null {
+  if (!name || !name.trim()) return null;
+  return name
+    .trim()
+    .split(/\s+/)
+    .map((word) => {
+      const [first = '', ...rest] = [...word];
+      return first + '*'.repeat(rest.length);
+    })
+    .join(' ');
 }
 
 function titleOf(type: string): string {

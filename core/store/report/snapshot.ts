@@ -39,6 +39,7 @@ const rowsOf: Record<string, string[]> = {
   ],
   exception_notes: ['snap.exceptions e CROSS JOIN main.exception_notes t ON t.exception_id = e.id'],
   recon_verdicts: ['temp.sn_returns s CROSS JOIN main.recon_verdicts t ON t.return_id = s.id'],
+  return_search_terms: ['temp.sn_returns s CROSS JOIN main.return_search_terms t ON t.return_id = s.id'],
   recon_matches: [
     'temp.sn_returns s CROSS JOIN main.recon_matches t ON t.return_id = s.id',
     `snap.mirakl_refunds f CROSS JOIN main.recon_matches t ON t.kind = 'refund_line' AND t.subject = f.id`,
@@ -112,7 +113,9 @@ export function copyPeriodRows(db: Database, period: Period, auditFrom: number):
     .prepare(`SELECT type, name, sql FROM main.sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
       ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`)
     .all() as SchemaObject[];
-  const tables = readsFirst(objects.filter((o) => o.type === 'table' && !/^CREATE\s+VIRTUAL/i.test(o.sql)));
+  // A virtual table (the search index) and its shadow tables stay out: the viewer builds it again on its copy.
+  const virtual = objects.filter((o) => o.type === 'table' && /^CREATE\s+VIRTUAL/i.test(o.sql)).map((o) => o.name);
+  const tables = readsFirst(objects.filter((o) => o.type === 'table' && !virtual.includes(o.name) && !virtual.some((v) => ['data', 'idx', 'content', 'docsize', 'config'].some((shadow) => o.name === `${v}_${shadow}`))));
   for (const t of tables) db.exec(inSnap(t.sql));
   const copied: Record<string, number> = {};
   for (const t of tables) {
@@ -283,7 +286,19 @@ export function withAppIndexes(db: Database, appSchema: Database): string[] {
     sql: string;
   }[];
   const failed: string[] = [];
+  // Virtual tables (the returns search) are left out of a snapshot: made again here from the app's own definition and
+  // filled from the rows the snapshot holds.
+  const virtual = appSchema.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'`).all() as { name: string; sql: string }[];
   db.transaction(() => {
+    for (const table of virtual) {
+      if (present.has(table.name)) continue;
+      try {
+        db.exec(table.sql);
+        db.prepare(`INSERT INTO "${table.name}" ("${table.name}") VALUES ('rebuild')`).run();
+      } catch (error) {
+        failed.push(`${table.name}: ${(error as Error).message}`);
+      }
+    }
     for (const index of wanted) {
       if (present.has(index.name) || !present.has(index.tbl_name)) continue;
       try {

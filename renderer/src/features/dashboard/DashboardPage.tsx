@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import type { Kpis } from '../../../../core/contract';
 import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
 import { ageBucketLabels, formatAge, formatCount, formatDateTime, formatMoney, ownerLabels } from '../../app/format';
+import { MoneyFiguresTable } from '../../app/MoneyFiguresTable';
 import { useAppStore } from '../../app/store';
 import { useExceptionsStore } from '../exceptions/store';
 import { useDashboardStore } from './store';
@@ -64,8 +65,8 @@ export function DashboardPage() {
             <Figure label="Open exceptions" value={formatCount(openTotal)} note={critical ? `${critical} critical` : 'none critical'} alert={critical > 0} />
             <Figure label="Returns tracked" value={formatCount(kpis.returns.total)} />
             <Figure label="Drifting between systems" value={formatCount(kpis.returns.drifting)} alert={kpis.returns.drifting > 0} />
-            <Figure label="Awaiting refund" value={formatCount(kpis.returns.awaitingRefund)} note="verified receipt, not fully refunded" />
-            <Figure label="Refunded" value={refunded ? formatCount(refunded.total, refunded.isCapped) : '…'} note="returns Mirakl shows fully refunded" />
+            <Figure label="Awaiting refund" value={formatCount(kpis.returns.awaitingRefund)} note="verified receipt, refund not paid (REFUNDED) in full yet" />
+            <Figure label="Refunded" value={refunded ? formatCount(refunded.total, refunded.isCapped) : '…'} note="returns whose refunds Mirakl shows REFUNDED (paid)" />
           </section>
           <div className="cards">
             <AgeingChart kpis={kpis} />
@@ -145,20 +146,22 @@ function RefundsCard({ kpis, refunded }: { kpis: Kpis; refunded: { total: number
   const all = Math.max(1, pending + done);
   return (
     <section className="card" aria-label="Refunds pending and confirmed">
-      <h2>Refunds: pending vs confirmed</h2>
+      <h2>Refunds: awaiting vs paid</h2>
       <div className="split-bar" role="img" aria-label={`${pending} returns awaiting refund, ${formatCount(done, refunded?.isCapped)} refunded`}>
         <div className="split-done" style={{ width: `${(done / all) * 100}%` }} />
         <div className="split-pending" style={{ width: `${(pending / all) * 100}%` }} />
       </div>
       <p className="small-text">
-        <span className="key key-done" aria-hidden="true" /> Refunded: {formatCount(done, refunded?.isCapped)} returns ·{' '}
+        <span className="key key-done" aria-hidden="true" /> Paid in full: {formatCount(done, refunded?.isCapped)} returns ·{' '}
         <span className="key key-pending" aria-hidden="true" /> Awaiting refund: {formatCount(pending)} returns
       </p>
-      <table className="facts compact" aria-label="Refunds not confirmed yet, per currency">
+      <table className="facts compact" aria-label="Refunds not paid yet, per currency">
         <thead>
           <tr>
             <th scope="col">Currency</th>
-            <th scope="col">Refunds not confirmed</th>
+            <th scope="col" title="Requested from Mirakl and not answered yet, or accepted by Mirakl and awaiting payment (WAITING_REFUND)">
+              Refunds not paid yet
+            </th>
             <th scope="col">Amount</th>
           </tr>
         </thead>
@@ -166,7 +169,7 @@ function RefundsCard({ kpis, refunded }: { kpis: Kpis; refunded: { total: number
           {kpis.refundsPending.length === 0 && (
             <tr>
               <td colSpan={3} className="muted">
-                No refund is waiting to be sent or confirmed.
+                No refund is waiting to be sent, accepted or paid.
               </td>
             </tr>
           )}
@@ -185,30 +188,10 @@ function RefundsCard({ kpis, refunded }: { kpis: Kpis; refunded: { total: number
 
 function MoneyAtRisk({ kpis }: { kpis: Kpis }) {
   return (
-    <section className="card" aria-label="Money at risk">
-      <h2>Money at risk</h2>
-      {kpis.moneyAtRisk.length === 0 ? (
-        <p className="muted">Nothing at risk: every verified receipt is refunded and every refund has a receipt.</p>
-      ) : (
-        <table className="facts compact" aria-label="Money at risk per currency">
-          <thead>
-            <tr>
-              <th scope="col">Currency</th>
-              <th scope="col">Receipts not refunded</th>
-              <th scope="col">Refunds without receipt</th>
-            </tr>
-          </thead>
-          <tbody>
-            {kpis.moneyAtRisk.map((m) => (
-              <tr key={m.currency}>
-                <td>{m.currency}</td>
-                <td>{formatMoney(m.receiptsNotRefundedMinor, m.currency)}</td>
-                <td className={m.refundsWithoutReceiptMinor > 0 ? 'error' : undefined}>{formatMoney(m.refundsWithoutReceiptMinor, m.currency)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+    <section className="card card-wide" aria-label="Money at risk">
+      <h2>Money</h2>
+      <p className="muted small-text">As at {formatDateTime(kpis.at)}. The month-end report and its evidence bundle count each figure the same way.</p>
+      <MoneyFiguresTable figures={kpis.money} label="Money figures per currency" />
     </section>
   );
 }

@@ -220,6 +220,7 @@ export function ExceptionsPage() {
                   </th>
                   <th scope="col">Severity</th>
                   <th scope="col">Exception</th>
+                  <th scope="col">Order</th>
                   <th scope="col">Owner</th>
                   <th scope="col">Assignee</th>
                   <th scope="col">Age</th>
@@ -267,6 +268,7 @@ export function ExceptionsPage() {
                           {row.notes > 0 && ` · ${row.notes} note${row.notes === 1 ? '' : 's'}`}
                         </div>
                       </td>
+                      <td className="order-id">{row.orderId ?? <span className="muted">—</span>}</td>
                       <td>{ownerLabels[row.owner]}</td>
                       <td>{row.assignee ?? <span className="muted">—</span>}</td>
                       <td>{ageBucketLabels[row.ageBucket]}</td>

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { Report } from '../../../../core/contract';
 import { Dialog } from '../../app/Dialog';
+import { MoneyFiguresTable } from '../../app/MoneyFiguresTable';
 import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
 import { describeError, formatCount, formatDateTime } from '../../app/format';
 import { useAppStore } from '../../app/store';
@@ -352,6 +353,12 @@ function Totals({ report }: { report: Report }) {
               </tbody>
             </table>
           </div>
+        )}
+        {report.figures.length > 0 && (
+          <>
+            <h4>As at {formatDateTime(report.asOf)}: the figures the dashboard shows</h4>
+            <MoneyFiguresTable figures={report.figures} label="Money figures as at the report's moment" paidNote="Here: dated in this period." />
+          </>
         )}
       </section>
     </>

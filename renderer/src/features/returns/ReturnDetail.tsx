@@ -38,6 +38,7 @@ export function ReturnDetail() {
       {!detail && !detailError && <Loading what="the return’s timeline" />}
       {detail && summary && (
         <div className="stack">
+          {detail.timeline.reply && <ReplyToCustomer text={detail.timeline.reply} />}
           <table className="facts compact" aria-label="Where the return stands">
             <tbody>
               <tr>
@@ -69,8 +70,8 @@ export function ReturnDetail() {
               <tr>
                 <th scope="row">Refunds (Mirakl)</th>
                 <td>
-                  {formatMoney(summary.refundedMinor, summary.currency)} refunded
-                  {summary.refundPendingMinor ? `, ${formatMoney(summary.refundPendingMinor, summary.currency)} pending` : ''}
+                  {formatMoney(summary.refundedMinor, summary.currency)} paid
+                  {summary.refundPendingMinor ? `, ${formatMoney(summary.refundPendingMinor, summary.currency)} accepted by Mirakl, awaiting payment` : ''}
                 </td>
               </tr>
             </tbody>
@@ -122,7 +123,7 @@ export function ReturnDetail() {
                   <time dateTime={entry.at}>{formatDateTime(entry.at)}</time>
                   <span className={`src src-${entry.source}`}>{sourceLabels[entry.source]}</span>
                   <div>
-                    <div>{entry.title}</div>
+                    <div title={entry.technical ?? undefined}>{entry.title}</div>
                     {entry.detail && <div className="muted small-text">{entry.detail}</div>}
                   </div>
                 </li>
@@ -176,7 +177,7 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
       </ul>
       {intent && (
         <p className="muted small-text">
-          Refund {intent.state}
+          {refundCallWords[intent.state]}
           {intent.refundId ? ` (Mirakl refund ${intent.refundId})` : ''}, {intent.attempts} attempt{intent.attempts === 1 ? '' : 's'}
           {intent.lastError ? `; last error: ${intent.lastError}` : ''}
           {intent.nextAttemptAt ? `; next attempt ${formatDateTime(intent.nextAttemptAt)}` : ''}
@@ -233,5 +234,44 @@ function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: str
         </div>
       </form>
     </Dialog>
+  );
+}
+
+/** Our refund call's state in words: "confirmed" only means Mirakl took the call, not that it paid (the verdict says which). */
+const refundCallWords: Record<string, string> = {
+  planned: 'Refund requested, not sent yet',
+  sending: 'Refund being sent to Mirakl',
+  uncertain: 'Refund call outcome unknown (being checked with Mirakl)',
+  failed: 'Refund call refused by Mirakl',
+  confirmed: 'Refund call taken by Mirakl',
+};
+
+/** The text a CS lead pastes to the customer, with one button to copy it. */
+function ReplyToCustomer({ text }: { text: string }) {
+  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  return (
+    <section aria-label="Reply to customer" className="reply">
+      <h3>Reply to customer</h3>
+      <p className="reply-text" data-testid="reply-text">
+        {text}
+      </p>
+      <div className="row-actions">
+        <button
+          type="button"
+          onClick={() => {
+            // The clipboard may be refused (a browser tab without permission): the text stays selectable above.
+            navigator.clipboard.writeText(text).then(
+              () => setCopied('copied'),
+              () => setCopied('failed'),
+            );
+          }}
+        >
+          Copy reply
+        </button>
+        <span role="status" className="muted small-text">
+          {copied === 'copied' ? 'Copied.' : copied === 'failed' ? 'Could not copy: select the text and copy it.' : ''}
+        </span>
+      </div>
+    </section>
   );
 }

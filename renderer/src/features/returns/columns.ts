@@ -33,62 +33,90 @@ function col(def: ColDef<ReturnRow> & { field: NonNullable<ColDef<ReturnRow>['fi
   return { sortable: sortable(def.field), ...def };
 }
 
+// At 1440 px (issue 24) the columns that matter fit without scrolling beside the navigation: each system's state, the
+// units requested / verified / missing / restocked, the money expected and paid, the refund's status and the drift.
+// Ids other than the order, tracking numbers and the customer are hidden by default (the panel shows them; the column menu brings them back).
 export const returnColumns: (ColDef<ReturnRow> | ColGroupDef<ReturnRow>)[] = [
   {
     headerName: 'Return',
     groupId: 'return',
     children: [
-      col({ field: 'dateCreated', headerName: 'Created', width: 150, valueFormatter: (p) => formatDateTime(p.value as string) }),
-      col({ field: 'commercialId', headerName: 'Order', width: 150, pinned: 'left' }),
-      col({ field: 'returnId', headerName: 'Return id', width: 170 }),
-      col({ field: 'rma', headerName: 'RMA', width: 120, valueFormatter: dash }),
+      col({ field: 'commercialId', headerName: 'Order', width: 170, pinned: 'left', tooltipField: 'commercialId' }),
+      col({ field: 'dateCreated', headerName: 'Created', width: 150, hide: true, valueFormatter: (p) => formatDateTime(p.value as string) }),
+      col({ field: 'returnId', headerName: 'Return id', width: 170, hide: true }),
+      col({ field: 'rma', headerName: 'RMA', width: 120, hide: true, valueFormatter: dash }),
+      col({ field: 'customer', headerName: 'Customer', width: 120, hide: true, valueFormatter: dash, headerTooltip: 'Masked: enough to check it is the right person' }),
     ],
   },
   {
-    headerName: 'ASOS Marketplace (Mirakl)',
+    headerName: 'Mirakl',
     groupId: 'mirakl',
     children: [
-      col({ field: 'mirakl.state', headerName: 'Mirakl state', width: 140, cellClassRules: disagrees('state') }),
-      col({ field: 'mirakl.trackingNumber', headerName: 'Mirakl tracking', width: 160, valueFormatter: dash, cellClassRules: disagrees('tracking') }),
-      col({ field: 'mirakl.requestedUnits', headerName: 'Requested', width: 110, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
+      col({ field: 'mirakl.state', headerName: 'State', width: 115, cellClassRules: disagrees('state'), headerTooltip: 'The return’s state on ASOS Marketplace (Mirakl)' }),
+      col({ field: 'mirakl.trackingNumber', headerName: 'Mirakl tracking', width: 160, hide: true, valueFormatter: dash, cellClassRules: disagrees('tracking') }),
+      col({ field: 'mirakl.requestedUnits', headerName: 'Requested', width: 90, type: 'numericColumn', cellClassRules: disagrees('quantity'), headerTooltip: 'Units the customer asked to return' }),
     ],
   },
   {
     headerName: 'ReBound',
     groupId: 'rebound',
     children: [
-      col({ field: 'rebound.status', headerName: 'ReBound status', width: 170, valueFormatter: (p) => (p.value ? String(p.value) : 'not in ReBound'), cellClassRules: disagrees('state') }),
-      col({ field: 'rebound.trackingNumber', headerName: 'ReBound tracking', width: 160, valueFormatter: dash, cellClassRules: disagrees('tracking') }),
-      col({ field: 'rebound.unitsArrived', headerName: 'Arrived', width: 95, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
-      col({ field: 'rebound.unitsMissing', headerName: 'Missing', width: 95, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
-      col({ field: 'rebound.unitsSellable', headerName: 'Sellable', width: 95, type: 'numericColumn' }),
+      col({ field: 'rebound.status', headerName: 'Status', width: 130, valueFormatter: (p) => (p.value ? String(p.value) : 'not in ReBound'), cellClassRules: disagrees('state') }),
+      col({ field: 'rebound.trackingNumber', headerName: 'ReBound tracking', width: 160, hide: true, valueFormatter: dash, cellClassRules: disagrees('tracking') }),
+      col({
+        field: 'rebound.unitsArrived',
+        headerName: 'Verified',
+        width: 80,
+        type: 'numericColumn',
+        cellClassRules: disagrees('quantity'),
+        headerTooltip: 'Units ReBound registered at the hub with the SKU that was sold (a verified receipt)',
+      }),
+      col({ field: 'rebound.unitsMissing', headerName: 'Missing', width: 75, type: 'numericColumn', cellClassRules: disagrees('quantity') }),
+      col({ field: 'rebound.unitsSellable', headerName: 'Sellable', width: 90, hide: true, type: 'numericColumn' }),
+      col({ field: 'unitsRestocked', headerName: 'Restocked', width: 90, type: 'numericColumn', headerTooltip: 'Units put back on sale on the Mirakl offer' }),
       col({ field: 'rebound.orderId', headerName: 'ReBound order', width: 150, valueFormatter: dash, hide: true }),
     ],
   },
   {
-    headerName: 'Refund and stock',
+    headerName: 'Money',
     groupId: 'money',
     children: [
-      col({ field: 'expectedRefundMinor', headerName: 'Expected refund', width: 140, type: 'numericColumn', valueFormatter: money, cellClassRules: disagrees('refund') }),
-      col({ field: 'refundedMinor', headerName: 'Refunded (Mirakl)', width: 145, type: 'numericColumn', valueFormatter: money, cellClassRules: disagrees('refund') }),
+      col({
+        field: 'expectedRefundMinor',
+        headerName: 'Expected',
+        headerTooltip: "Units ReBound verified (the SKU sold, registered at the hub) × the line's unit price",
+        width: 95,
+        type: 'numericColumn',
+        valueFormatter: money,
+        cellClassRules: disagrees('refund'),
+      }),
+      col({
+        field: 'refundedMinor',
+        headerName: 'Paid',
+        headerTooltip: 'Refunds of this return that Mirakl shows paid (REFUNDED). One Mirakl accepted and has not paid yet (WAITING_REFUND) is not in this column yet: the panel shows it.',
+        width: 90,
+        type: 'numericColumn',
+        valueFormatter: money,
+        cellClassRules: disagrees('refund'),
+      }),
       col({
         field: 'refundStatus',
         headerName: 'Refund',
-        width: 140,
+        width: 105,
         valueFormatter: (p) => (p.value ? refundStatusLabels[p.value as ReturnRow['refundStatus']] : ''),
         cellClassRules: disagrees('refund'),
       }),
-      col({ field: 'unitsRestocked', headerName: 'Restocked', width: 105, type: 'numericColumn' }),
     ],
   },
   col({
     field: 'drift',
     headerName: 'Drift',
-    width: 170,
-    valueFormatter: (p) => (p.data?.drift ? `Drift: ${p.data.driftFields.join(', ') || 'yes'}` : ''),
+    width: 100,
+    tooltipValueGetter: (p) => (p.data?.drift ? `The two systems disagree on: ${p.data.driftFields.join(', ') || 'something'}` : null),
+    valueFormatter: (p) => (p.data?.drift ? p.data.driftFields.join(', ') || 'yes' : ''),
     cellClassRules: { 'cell-drift-flag': (p) => Boolean(p.data?.drift) },
   }),
-  col({ field: 'openExceptions', headerName: 'Exceptions', width: 110, type: 'numericColumn', valueFormatter: (p) => (p.value ? String(p.value) : '') }),
+  col({ field: 'openExceptions', headerName: 'Exceptions', width: 100, hide: true, type: 'numericColumn', valueFormatter: (p) => (p.value ? String(p.value) : '') }),
 ];
 
 export const getReturnRowId = (p: GetRowIdParams<ReturnRow>) => p.data.returnId;

@@ -59,7 +59,8 @@ interface ReturnsState {
 }
 
 const viewsKey = 'rw.returns.views';
-export const columnStateKey = 'rw.returns.columns';
+// v2: the layout that fits 1440 px (issue 24); a layout saved before would bring the wide one back.
+export const columnStateKey = 'rw.returns.columns.v2';
 
 function readViews(): SavedView[] {
   try {
