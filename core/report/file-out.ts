@@ -32,13 +32,17 @@ export async function writeHashed(path: string, produce: (out: Writable) => Prom
       callback(null, chunk);
     },
   });
-  const written = pipeline(digest, createWriteStream(path, { flags: 'wx' }));
+  const file = createWriteStream(path, { flags: 'wx' });
+  const written = pipeline(digest, file);
   try {
     await produce(digest);
     await written;
   } catch (error) {
     digest.destroy(error as Error);
     await written.catch(() => undefined);
+    // The file is opened asynchronously: a stream destroyed before its open completed still creates the file, later.
+    // Removing it before the stream has closed would leave it to appear afterwards, in a folder being removed.
+    if (!file.closed) await once(file, 'close');
     // What was written is not the file: it goes (the staging folder it is in goes too).
     rmSync(path, { force: true });
     throw error;
@@ -83,6 +87,6 @@ export function stageIn(outDir: string): Staging {
         renameSync(f.path, path);
         return { ...f, path };
       }),
-    discard: () => rmSync(dir, { recursive: true, force: true }),
+    discard: () => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }),
   };
 }
