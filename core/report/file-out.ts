@@ -42,7 +42,8 @@ export async function writeHashed(path: string, produce: (out: Writable) => Prom
     await written.catch(() => undefined);
     // The file is opened asynchronously: a stream destroyed before its open completed still creates the file, later.
     // Removing it before the stream has closed would leave it to appear afterwards, in a folder being removed.
-    if (!file.closed) await once(file, 'close');
+    // (Not events.once: it rejects on the stream's 'error', which a destroyed stream emits before 'close'.)
+    if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
     // What was written is not the file: it goes (the staging folder it is in goes too).
     rmSync(path, { force: true });
     throw error;
