@@ -1,14 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stubEngineContext } from '../../test/support/engine-context';
 import { createFakeClock } from '../adapters/fake-clock';
-import { silentLogger } from '../adapters/logger';
-import { loadMappings } from '../mappings/load';
-import type { MiraklClient } from '../mirakl/client';
 import { openStore, type Store } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
 import { writeFreezeOf } from '../store/write-freeze-repo';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { createEngineContext, type EngineContext } from './context';
-import type { ReboundApi } from './rebound-api';
+import type { EngineContext } from './context';
 import { sendIntents } from './execute';
 
 // The write freeze is kept at the one place calls that change Mirakl or ReBound go out. An engine given no freeze of
@@ -23,17 +20,7 @@ describe('sendIntents under a write freeze', () => {
   beforeEach(() => {
     temp = makeTempDir();
     store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
-    ctx = createEngineContext({
-      db: store.db,
-      clock,
-      log: silentLogger,
-      events: null,
-      mappings: () => loadMappings(),
-      random: { next: () => 0.5 },
-      mirakl: {} as MiraklClient,
-      rebound: {} as ReboundApi,
-      webhook: null,
-    });
+    ctx = stubEngineContext(store.db, clock);
   });
   afterEach(() => {
     store.close();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stubEngineContext } from '../../../test/support/engine-context';
 import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
-import { silentLogger } from '../../adapters/logger';
 import { loadMappings } from '../../mappings/load';
 import type { MiraklClient } from '../../mirakl/client';
 import type { MiraklOrderDto, MiraklReturnDto } from '../../mirakl/schemas';
@@ -8,7 +8,7 @@ import { signReboundPayload } from '../../sandbox/rebound/signature';
 import { openStore, type Store } from '../../store/db';
 import { sourceMigrationsDir } from '../../store/paths';
 import { makeTempDir } from '../../../test/support/temp-dir';
-import { createEngineContext, type EngineContext } from '../context';
+import type { EngineContext } from '../context';
 import { createEngine } from '../engine';
 import type { ReboundApi } from '../rebound-api';
 import { startWebhookReceiver } from '../webhook-receiver';
@@ -45,17 +45,7 @@ describe('pacing of the engine’s reads', () => {
     store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     mirakl = {};
     rebound = {};
-    ctx = createEngineContext({
-      db: store.db,
-      clock,
-      log: silentLogger,
-      events: null,
-      mappings: () => loadMappings(),
-      random: { next: () => 0.5 },
-      mirakl: new Proxy(mirakl, { get: (t, k) => t[k as keyof MiraklClient] ?? (() => Promise.reject(new Error(`unexpected Mirakl call ${String(k)}`))) }) as MiraklClient,
-      rebound: new Proxy(rebound, { get: (t, k) => t[k as keyof ReboundApi] ?? (() => Promise.reject(new Error(`unexpected ReBound call ${String(k)}`))) }) as ReboundApi,
-      webhook: null,
-    });
+    ctx = stubEngineContext(store.db, clock, { mirakl, rebound });
   });
   afterEach(() => {
     store.close();

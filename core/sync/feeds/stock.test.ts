@@ -1,14 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stubEngineContext } from '../../../test/support/engine-context';
 import { makeTempDir } from '../../../test/support/temp-dir';
 import { createFakeClock, type FakeClock } from '../../adapters/fake-clock';
-import { silentLogger } from '../../adapters/logger';
-import { loadMappings } from '../../mappings/load';
 import type { MiraklClient } from '../../mirakl/client';
 import { ApiError } from '../../net/api-error';
 import { openStore, type Store } from '../../store/db';
 import { sourceMigrationsDir } from '../../store/paths';
-import { createEngineContext, type EngineContext } from '../context';
-import type { ReboundApi } from '../rebound-api';
+import type { EngineContext } from '../context';
 import { flushStock } from './stock';
 
 // The stock feed's decisions, each from the facts a small fake Mirakl gives (quantities, sales, imports), on a real
@@ -87,17 +85,7 @@ describe('stock feed decisions', () => {
       },
       importStatus: async (importId) => ({ import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 }),
     };
-    ctx = createEngineContext({
-      db: store.db,
-      clock,
-      log: silentLogger,
-      events: null,
-      mappings: () => loadMappings(),
-      random: { next: () => 0.5 },
-      mirakl: new Proxy(mirakl, { get: (t, k) => t[k as keyof MiraklClient] ?? (() => Promise.reject(new Error(`unexpected Mirakl call ${String(k)}`))) }) as MiraklClient,
-      rebound: new Proxy({}, { get: (_t, k) => () => Promise.reject(new Error(`unexpected ReBound call ${String(k)}`)) }) as ReboundApi,
-      webhook: null,
-    });
+    ctx = stubEngineContext(store.db, clock, { mirakl });
   });
   afterEach(() => {
     store.close();
