@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { localActor, systemClock } from '../adapters/system';
+import { osPersonName } from '../adapters/person-name';
+import { systemClock } from '../adapters/system';
+import { personActor } from '../app/person';
 import { createAuditLog } from '../audit/log';
 import { periodSchema } from '../contract/reports';
 import { AppError } from '../errors';
@@ -11,6 +13,7 @@ import { createReports } from '../report/service';
 import { databaseFileName, openStore } from '../store/db';
 import { acquireFolderLock, describeBusy, FolderBusyError, type FolderLock } from '../store/folder-lock';
 import { sourceMigrationsDir } from '../store/paths';
+import { createSettingsRepo } from '../store/settings-repo';
 import { parseFlags, UsageError } from './args';
 import { defaultDataDir, repoRoot } from './paths';
 import { reportFatal } from './web';
@@ -68,7 +71,8 @@ async function main(): Promise<void> {
       clock,
       audit: createAuditLog(store.db, clock),
       mappings: () => mappings,
-      actor: localActor(),
+      // The name the person set in the app's Settings, as every other action of theirs is recorded under.
+      actor: personActor(createSettingsRepo(store.db, clock), osPersonName()),
       appVersion: version,
       beforeReport: () => reconciler.run(mappings.policy, { fullPass: 'finish' }),
     });

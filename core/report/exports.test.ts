@@ -36,7 +36,7 @@ describe('report exports', () => {
     const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     seedOctober(store.db);
     const mappings = loadMappings(shippedMappingsDir);
-    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' });
+    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: () => 'finance.lead', appVersion: 'test' });
     report = reports.generate('2026-10');
     store.close();
     mkdirSync(join(temp.dir, 'out'));
