@@ -13,7 +13,7 @@ export function PersonForm({ person }: { person: NonNullable<SettingsView['perso
 
   return (
     <form
-      className="stack person"
+      className="stack connections person"
       aria-label="Your name"
       onSubmit={(e) => {
         e.preventDefault();
