@@ -122,6 +122,7 @@ export function createBundleHandlers(
     }),
     'settings.get': async () => ({
       mode,
+      person: null,
       connections: { mirakl: { baseUrl: null, shopId: null }, rebound: { baseUrl: null, clientId: null, flowKey: null } },
       secrets: { miraklApiKey: false, reboundClientSecret: false },
       keychain: { available: false, message: 'An evidence bundle is read without any credentials.' },

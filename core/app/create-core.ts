@@ -25,6 +25,7 @@ import { createMappingEditor } from './mapping-editor';
 import { createReasonLists, type ReadReasons } from './reason-lists';
 import { createMiraklReasonsRepo } from '../store/mirakl-reasons-repo';
 import { resolveMode } from './mode';
+import { personActor } from './person';
 import { createSettingsService, type Reconfigured } from './settings-service';
 import { createSyncHealth } from '../store/sync-health-repo';
 import { createOperationsRepo } from '../store/operations-repo';
@@ -42,7 +43,10 @@ export interface CorePorts {
   appVersion: string;
   mode: Mode;
   mappings: MappingStore;
-  /** Who the person at this machine is, for the audit log. */
+  /**
+   * The operating system's name for the person at this machine (core/adapters/person-name.ts): the actor of their
+   * actions until they set their name in Settings.
+   */
   actor: string;
   /** Shared with whoever restarts this core (the workbench keeps one bus across a switch of mode). */
   events?: EventBus;
@@ -85,13 +89,16 @@ const mutatingCommands = [
 
 // The only composition root of the domain: everything core does is reachable from the handler map it returns.
 export function createCore(ports: CorePorts) {
-  const { store, clock, log, actor } = ports;
+  const { store, clock, log } = ports;
   const events = ports.events ?? createEventBus();
   const mappings = ports.mappings.current;
   const feeds = createFeedsRepo(store.db);
   const startedAt = new Date(clock.now()).toISOString();
   const domain = createDomainContext({ db: store.db, clock, log, events, mappings });
   const audit = createAuditLog(store.db, clock);
+  const settingsRepo = ports.settings ?? createSettingsRepo(store.db, clock);
+  // Read at each action: the name set in Settings (kept with the connections, in both modes) applies from the next.
+  const actor = personActor(settingsRepo, ports.actor);
   const queries = createQueries(store.db, clock);
   const resolutions = createResolutions(domain, audit);
   const health = createSyncHealth(store.db);
@@ -109,7 +116,6 @@ export function createCore(ports: CorePorts) {
     beforeReport: () => domain.reconciler.run(mappings().policy, { fullPass: 'finish' }),
   });
   const sync = () => ports.sync?.() ?? { service: null, problem: 'No sync service runs in this process.' };
-  const settingsRepo = ports.settings ?? createSettingsRepo(store.db, clock);
   const operations = createOperationsRepo(store.db);
   // Kept with the connections (the main database), so it holds across restarts and in both modes.
   const writes = createWriteFreezeService({
@@ -128,6 +134,7 @@ export function createCore(ports: CorePorts) {
     settings: settingsRepo,
     audit: ports.settingsAudit ?? audit,
     actor,
+    osName: ports.actor,
     secrets: ports.secrets,
     http: ports.http ?? fetchHttp,
     clock,
@@ -197,6 +204,11 @@ export function createCore(ports: CorePorts) {
     'settings.get': async () => settings.view(),
     'settings.saveConnections': async (input) => settings.saveConnections(input),
     'settings.testConnection': async (input) => settings.testConnection(input),
+    'settings.setName': async (input) => {
+      const view = await settings.setName(input);
+      events.emit('data.changed', { tables: ['settings', 'audit_log'] });
+      return view;
+    },
     'settings.setCadences': async ({ reason, ...cadences }) => editor.save({ file: 'policy', text: withCadences(ports.mappings.file('policy').text, cadences), reason }),
     'mappings.get': async () => ({
       files: {
@@ -215,7 +227,7 @@ export function createCore(ports: CorePorts) {
       ...explainRefundGuard(domain, returnId, orderLineId),
       actions: resolutions.lineActions(returnId, orderLineId),
     }),
-    'refunds.refundNow': async ({ returnId, orderLineId, override }) => changed(resolutions.refundNow(returnId, orderLineId, actor, override ?? null)),
+    'refunds.refundNow': async ({ returnId, orderLineId, override }) => changed(resolutions.refundNow(returnId, orderLineId, actor(), override ?? null)),
     'exceptions.list': async (input) => queries.listExceptions(input),
     'exceptions.get': async ({ id }) => exception(id),
     'exceptions.help': async ({ type }) => {
@@ -223,18 +235,18 @@ export function createCore(ports: CorePorts) {
       return helpFor(type as ExceptionTypeName, mappings().policy);
     },
     'exceptions.actions': async ({ ids }) => ({ readOnly: null, exceptions: resolutions.actions(ids) }),
-    'exceptions.act': async ({ ids, action, reason, offerSku }) => changed({ results: resolutions.act(ids, { action, reason, offerSku }, actor) }),
-    'exceptions.resolve': async ({ ids, reason }) => changed({ results: resolutions.resolve(ids, reason, actor) }),
-    'exceptions.assign': async ({ ids, assignee }) => changed({ updated: resolutions.assign(ids, assignee, actor) }),
-    'exceptions.comment': async ({ id, body }) => changed({ noteId: resolutions.comment(id, body, actor) }),
+    'exceptions.act': async ({ ids, action, reason, offerSku }) => changed({ results: resolutions.act(ids, { action, reason, offerSku }, actor()) }),
+    'exceptions.resolve': async ({ ids, reason }) => changed({ results: resolutions.resolve(ids, reason, actor()) }),
+    'exceptions.assign': async ({ ids, assignee }) => changed({ updated: resolutions.assign(ids, assignee, actor()) }),
+    'exceptions.comment': async ({ id, body }) => changed({ noteId: resolutions.comment(id, body, actor()) }),
     'exceptions.notes': async ({ id }) => ({ notes: resolutions.notes(id) }),
-    'exceptions.snooze': async ({ ids, until, reason }) => changed({ updated: resolutions.snooze(ids, until, reason, actor) }),
+    'exceptions.snooze': async ({ ids, until, reason }) => changed({ updated: resolutions.snooze(ids, until, reason, actor()) }),
     'exceptions.reopen': async ({ id, reason }) => {
-      changed(resolutions.reopen(id, reason, actor));
+      changed(resolutions.reopen(id, reason, actor()));
       return exception(id);
     },
     'matches.decide': async (input) => {
-      changed(resolutions.decideMatch(input, actor));
+      changed(resolutions.decideMatch(input, actor()));
       return { ok: true as const };
     },
     'matches.suggestions': async (input) => operations.suggestions(input),

@@ -104,7 +104,8 @@ export interface MappingEditorPorts {
   domain: DomainContext;
   mappings: MappingStore;
   audit: AuditLog;
-  actor: string;
+  /** Who acts (read at each action: the name set in Settings can change between two). */
+  actor: () => string;
   /** After a save: tell the sync service to carry on with what the change unblocked. */
   afterSave: (file: MappingFileName) => void;
   /** Sandbox mode keeps its edits with the sandbox's data, which the next launch starts afresh. */
@@ -346,7 +347,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
       try {
         domain.transaction(() => {
           auditSeq = audit.append({
-            actor: ports.actor,
+            actor: ports.actor(),
             action: 'mappings.save',
             subject: `mapping:${file}`,
             before: { version: previous.version, source: previous.source, text: previous.text },

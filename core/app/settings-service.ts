@@ -7,6 +7,7 @@ import type { Clock, Logger, SecretStore } from '../ports';
 import type { SettingsRepo } from '../store/settings-repo';
 import { testMirakl, testRebound, type ConnectionTestResult } from './connection-test';
 import { liveSettingKeys, readConnectionSettings, secretAccounts } from './mode';
+import { personNameKey } from './person';
 
 // Connections and credentials. Addresses and ids go to the settings table; secrets go only to the SecretStore (the
 // OS keychain) and are never read back out through here: the view says only whether each is set. Without a
@@ -38,7 +39,10 @@ export interface SettingsServicePorts {
   settings: SettingsRepo;
   /** The audit log of the database the settings live in (the main one, also in Sandbox mode). */
   audit: AuditLog;
-  actor: string;
+  /** Who acts (read at each action: the name set here can change between two). */
+  actor: () => string;
+  /** The operating system's name for the person: the actor until they set one. */
+  osName: string;
   secrets: SecretStore;
   http: HttpPort;
   clock: Clock;
@@ -69,8 +73,10 @@ export function createSettingsService(ports: SettingsServicePorts) {
 
   async function view(): Promise<SettingsView> {
     const s = await secretState();
+    const name = settings.get(personNameKey);
     return {
       mode: ports.mode(),
+      person: { name: name ?? ports.osName, osName: ports.osName, isSet: name !== null },
       connections: readConnectionSettings(settings),
       secrets: { miraklApiKey: s.miraklApiKey, reboundClientSecret: s.reboundClientSecret },
       keychain: { available: s.available, message: s.message },
@@ -111,7 +117,7 @@ export function createSettingsService(ports: SettingsServicePorts) {
         settings.setOrClear(liveSettingKeys.reboundFlowKey, input.rebound.flowKey ? input.rebound.flowKey : null);
         // Who pointed the app where, and when; for a secret only that it was replaced, never its value.
         ports.audit.append({
-          actor: ports.actor,
+          actor: ports.actor(),
           action: 'settings.saveConnections',
           subject: 'settings:connections',
           before,
@@ -126,6 +132,27 @@ export function createSettingsService(ports: SettingsServicePorts) {
       ports.log.info('connections saved', { mirakl: normalise(input.mirakl.baseUrl), rebound: normalise(input.rebound.baseUrl) });
       const outcome = await ports.reconfigure();
       return { settings: await view(), ...outcome };
+    },
+
+    /**
+     * Sets the name the person's actions are recorded under from now on (empty: the operating system's again).
+     * Audited under the name before the change, so the log says who renamed whom.
+     */
+    async setName(input: { name: string }) {
+      const before = settings.get(personNameKey);
+      const next = input.name.trim() === '' || input.name.trim() === ports.osName ? null : input.name.trim();
+      if (next === before) return view();
+      settings.transaction(() => {
+        ports.audit.append({
+          actor: ports.actor(),
+          action: 'settings.setName',
+          subject: 'settings:person',
+          before: { name: before ?? ports.osName, isSet: before !== null },
+          after: { name: next ?? ports.osName, isSet: next !== null },
+        });
+        settings.setOrClear(personNameKey, next);
+      });
+      return view();
     },
 
     async testConnection(input: TestConnection): Promise<ConnectionTestResult> {

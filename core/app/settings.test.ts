@@ -56,6 +56,7 @@ describe('settings', () => {
       ok: true,
       data: {
         mode: 'sandbox',
+        person: { name: 'tester', osName: 'tester', isSet: false },
         connections: { mirakl: { baseUrl: null, shopId: null }, rebound: { baseUrl: null, clientId: null, flowKey: null } },
         secrets: { miraklApiKey: false, reboundClientSecret: false },
         keychain: { available: true, message: null },
@@ -153,6 +154,46 @@ describe('settings', () => {
       ok: true,
       data: { ok: false, message: expect.stringContaining('client id') as string },
     });
+  });
+
+  it('"Your name" is the actor of the person\'s actions from the next one on; setting it is audited; empty goes back to the OS name', async () => {
+    await boot(createMemorySecretStore());
+    const set = await call('settings.setName', { name: '  Ada Lovelace ' });
+    expect(set).toMatchObject({ ok: true, data: { person: { name: 'Ada Lovelace', osName: 'tester', isSet: true } } });
+    const renamed = await call('audit.list', { subject: 'settings:person' });
+    // Recorded under the name before the change: the log says who renamed whom.
+    expect(renamed.ok && renamed.data.rows).toMatchObject([
+      { actor: 'tester', action: 'settings.setName', before: { name: 'tester', isSet: false }, after: { name: 'Ada Lovelace', isSet: true } },
+    ]);
+
+    expect(await call('writes.freeze', { reason: 'month-end close' })).toMatchObject({ ok: true });
+    expect(await call('writes.status', {})).toMatchObject({ ok: true, data: { frozen: { by: 'Ada Lovelace' } } });
+    const frozen = await call('audit.list', { action: 'writes.freeze' });
+    expect(frozen.ok && frozen.data.rows[0]).toMatchObject({ actor: 'Ada Lovelace', reason: 'month-end close' });
+
+    // The same name again changes nothing and adds no entry; empty goes back to the computer's name, audited.
+    await call('settings.setName', { name: 'Ada Lovelace' });
+    const back = await call('settings.setName', { name: '' });
+    expect(back).toMatchObject({ ok: true, data: { person: { name: 'tester', isSet: false } } });
+    const all = await call('audit.list', { subject: 'settings:person' });
+    expect(all.ok && all.data.rows.map((r) => [r.actor, (r.after as { name: string }).name])).toEqual([
+      ['Ada Lovelace', 'tester'],
+      ['tester', 'Ada Lovelace'],
+    ]);
+    expect(await call('writes.unfreeze', { reason: 'close done' })).toMatchObject({ ok: true });
+    const unfrozen = await call('audit.list', { action: 'writes.unfreeze' });
+    expect(unfrozen.ok && unfrozen.data.rows[0]).toMatchObject({ actor: 'tester' });
+    expect(await call('audit.verify', {})).toMatchObject({ ok: true, data: { ok: true } });
+  });
+
+  it('refuses a name with control characters or over 200 characters, naming the field', async () => {
+    await boot(createMemorySecretStore());
+    for (const name of ['Ada\nLovelace', 'x'.repeat(201)]) {
+      const refused = await call('settings.setName', { name });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      if (!refused.ok) expect(refused.error.issues?.[0]?.path).toEqual(['name']);
+    }
+    expect(await call('settings.get', {})).toMatchObject({ ok: true, data: { person: { name: 'tester', isSet: false } } });
   });
 
   it('sync controls answer CONFLICT with the reason when no sync service runs', async () => {

@@ -16,7 +16,8 @@ export interface WriteFreezeServicePorts {
   /** The audit log of the database the freeze is kept in, when it is not `audit`'s. */
   settingsAudit?: AuditLog;
   clock: Clock;
-  actor: string;
+  /** Who acts (read at each action: the name set in Settings can change between two). */
+  actor: () => string;
   /** Calls waiting to be sent. */
   waiting: () => number;
   /** After a change: the sync service is woken (lifted, the waiting calls go out now). */
@@ -28,14 +29,14 @@ export function createWriteFreezeService(ports: WriteFreezeServicePorts) {
   const logs = ports.settingsAudit && ports.settingsAudit !== ports.audit ? [ports.audit, ports.settingsAudit] : [ports.audit];
   const status = (): WritesStatus => ({ frozen: repo.current(), waiting: ports.waiting() });
   const record = (action: 'writes.freeze' | 'writes.unfreeze', before: unknown, after: unknown, reason: string) => {
-    for (const log of logs) log.append({ actor, action, subject: 'writes', before, after, reason });
+    for (const log of logs) log.append({ actor: actor(), action, subject: 'writes', before, after, reason });
   };
   return {
     status,
     freeze(reason: string): WritesStatus {
       const current = repo.current();
       if (current) throw new AppError('CONFLICT', `Writes are already frozen (by ${current.by} since ${current.at}: ${current.reason}).`);
-      const freeze = { at: new Date(clock.now()).toISOString(), by: actor, reason };
+      const freeze = { at: new Date(clock.now()).toISOString(), by: actor(), reason };
       repo.set(freeze);
       record('writes.freeze', { frozen: null }, { frozen: freeze }, reason);
       ports.changed();

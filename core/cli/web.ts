@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createKeytarSecretStore } from '../adapters/keytar-secrets';
 import { createLogger, createSecretRedactor, fileSink } from '../adapters/logger';
-import { localActor, systemClock, systemIds, systemRandom } from '../adapters/system';
+import { osPersonName } from '../adapters/person-name';
+import { systemClock, systemIds, systemRandom } from '../adapters/system';
 import { sandboxDefaults, startWorkbench, type SandboxSettings } from '../app/workbench';
 import { faultProfiles, type FaultProfileName } from '../sandbox/index';
 import { startWebHost } from '../host/server';
@@ -51,7 +52,7 @@ export async function startBrowserMode(options: BrowserModeOptions = {}) {
     log,
     secrets: createKeytarSecretStore(),
     redactor,
-    actor: localActor(),
+    actor: osPersonName(),
     appVersion: version,
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });

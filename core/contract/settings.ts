@@ -80,8 +80,20 @@ const httpUrl = z
 const shopId = z.number().int().positive().max(2_147_483_647);
 const secretValue = z.string().trim().min(1, 'the secret is empty').max(4096);
 
+/** The person at this machine: the actor of everything they do (audit log, locks, assignments, notes). */
+export const personSchema = z.object({
+  /** The name in force: the one set in Settings, or `osName`. */
+  name: z.string(),
+  /** The operating system's full name for this account (or its account name): the default. */
+  osName: z.string(),
+  /** A name was set in Settings. */
+  isSet: z.boolean(),
+});
+
 export const settingsGetOutput = z.object({
   mode: modeSchema,
+  /** Null in an evidence bundle: nobody acts there. */
+  person: personSchema.nullable(),
   connections: z.object({
     mirakl: z.object({ baseUrl: z.string().nullable(), shopId: z.number().int().nullable() }),
     rebound: z.object({ baseUrl: z.string().nullable(), clientId: z.string().nullable(), flowKey: z.string().nullable() }),
@@ -98,6 +110,13 @@ export const saveConnectionsInput = z
     rebound: z.object({ baseUrl: httpUrl, clientId: z.string().trim().min(1, 'enter the client id').max(200), flowKey: z.string().trim().max(200).optional() }).strict(),
     /** Written to the OS keychain only. Leave one out to keep what is stored. */
     secrets: z.object({ miraklApiKey: secretValue.optional(), reboundClientSecret: secretValue.optional() }).strict().optional(),
+  })
+  .strict();
+
+export const setNameInput = z
+  .object({
+    /** The person's name as the audit log should show it; empty goes back to the operating system's name. */
+    name: z.string().trim().max(200, 'at most 200 characters').refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'no control characters'),
   })
   .strict();
 

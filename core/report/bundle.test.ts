@@ -31,7 +31,7 @@ describe('evidence bundle', () => {
     seedOctober(store.db);
     const audit = createAuditLog(store.db, clock);
     audit.append({ actor: 'cs.lead', action: 'exception.assign', subject: 'exception:1', after: { assignee: 'amy' } });
-    reports = createReports({ db: store.db, clock, audit, mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' });
+    reports = createReports({ db: store.db, clock, audit, mappings: () => mappings, actor: () => 'finance.lead', appVersion: 'test' });
     generated = await reports.generateFiles('2026-10', join(temp.dir, 'out'), { bundle: true });
     bundleFile = generated.bundle?.path ?? '';
   });
@@ -83,7 +83,7 @@ describe('evidence bundle', () => {
     copyFileSync(opened.snapshotFile ?? '', join(dataDir, 'workbench.sqlite'));
     const copy = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
     try {
-      const again = createReports({ db: copy.db, clock, audit: createAuditLog(copy.db, clock), mappings: () => mappings, actor: 'auditor', appVersion: 'test' }).generate('2026-10');
+      const again = createReports({ db: copy.db, clock, audit: createAuditLog(copy.db, clock), mappings: () => mappings, actor: () => 'auditor', appVersion: 'test' }).generate('2026-10');
       expect(again.returns).toEqual(generated.report.returns);
       expect(again.units).toEqual(generated.report.units);
       expect(again.money).toEqual(generated.report.money);

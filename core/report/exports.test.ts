@@ -13,7 +13,7 @@ import type { Report } from '../contract/reports';
 import { loadMappings, shippedMappingsDir } from '../mappings/load';
 import { openStore } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
-import { writeReportFiles } from './exports';
+import { pdfRowLimit, writeReportFiles } from './exports';
 import type { WrittenFile } from './file-out';
 import { decimal, grouped } from './money';
 import { createReports, type Reports } from './service';
@@ -36,7 +36,7 @@ describe('report exports', () => {
     const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     seedOctober(store.db);
     const mappings = loadMappings(shippedMappingsDir);
-    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' });
+    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: () => 'finance.lead', appVersion: 'test' });
     report = reports.generate('2026-10');
     store.close();
     mkdirSync(join(temp.dir, 'out'));
@@ -129,6 +129,87 @@ describe('report exports', () => {
     expect(text).toMatch(/Opened: 3\s+Received: 2\s+Refunded: 3\s+Closed: 1/);
     expect(text).toMatch(/FAIL\s+Every refund is backed by a verified receipt/);
     expect(text).toMatch(/X-1\s+O-3\s+L-3\s+R-3/);
+  });
+
+  /** The PDF's pages as pdftotext reads them (a tool that did not write the file), one string per page. */
+  const pdfPages = (file: string) => {
+    const pages = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).split('\f');
+    if (pages.at(-1)?.trim() === '') pages.pop();
+    return pages;
+  };
+
+  it('numbers every page "Page n of m", flows the tables after the cover, and gives an empty table one line under its heading', () => {
+    const pages = pdfPages(path('.pdf'));
+    expect(pages.length).toBeGreaterThan(1);
+    pages.forEach((page, i) => expect(page, `page ${i + 1}`).toContain(`Page ${i + 1} of ${pages.length}`));
+    // No page is a heading and "None." alone: every page past the cover holds at least one table's rows.
+    for (const [i, page] of pages.entries()) {
+      const body = page.replace(/Returns reconciliation 2026-10 · Page \d+ of \d+/, '').trim();
+      expect(body.split('\n').filter((l) => l.trim()).length, `page ${i + 1} has more than a heading`).toBeGreaterThan(3);
+    }
+    // Empty tables of the fixture: each says so in the line under its heading.
+    const text = pages.join('\n');
+    expect(report.tables.adjustments).toEqual([]);
+    expect(text).toMatch(/Post-close adjustments\s*\n\s*None\. Changes touching earlier locked periods/);
+    // The seven tables after the cover fit on far fewer pages than one each.
+    expect(pages.length).toBeLessThan(1 + 7);
+  });
+
+  it('puts on the cover the money figures the report holds (one definition each), and the checks summary', () => {
+    const cover = pdfPages(path('.pdf'))[0] ?? '';
+    expect(report.figures.length).toBeGreaterThan(0);
+    for (const m of report.figures) {
+      // The figures as the report holds them (core/store/money-figures.ts), printed, never worked out again.
+      expect(cover).toContain(`${m.currency} ${grouped(m.receiptsNotRefunded.minor)} (${m.receiptsNotRefunded.count})`);
+      expect(cover).toContain(`${m.currency} ${grouped(m.paid.minor)} (${m.paid.count})`);
+    }
+    expect(cover).toMatch(/Receipts not refunded/);
+    expect(cover).toMatch(/Accepted by Mirakl, awaiting payment/);
+    const passed = report.checks.filter((c) => c.status === 'pass').length;
+    const failed = report.checks.filter((c) => c.status === 'fail').length;
+    expect(cover).toContain(`${passed} passed, ${failed} failed`);
+    expect(cover).toContain('Not locked: the figures can still change.');
+  });
+
+  it('totals every table it prints: the accrual and variance tables add up to the totals on the cover', () => {
+    const text = pdfPages(path('.pdf')).join('\n');
+    for (const m of report.money) {
+      // The accrual table's Outstanding column, summed per currency, is the cover's accrual figure.
+      if (m.accrualLines > 0) expect(text).toMatch(new RegExp(`\\n\\s*Total\\s[^\\n]*\\s${m.currency}\\s[^\\n]*\\s${grouped(m.accrualMinor).replace('.', '\\.')}\\s*\\n`));
+    }
+    const stock = report.tables.stockByOffer;
+    expect(stock.length).toBeGreaterThan(0);
+    const restored = stock.reduce((s, r) => s + r.restored, 0);
+    const awaiting = stock.reduce((s, r) => s + r.awaiting, 0);
+    expect(text).toMatch(new RegExp(`Stock restored per offer[\\s\\S]*?Total\\s+${restored}\\s+${awaiting}\\s`));
+    // The variance table's total is the cover's net variance.
+    const gbp = report.money.find((m) => m.currency === 'GBP');
+    expect(text).toMatch(new RegExp(`Variance between expected[\\s\\S]*?Total\\s[^\\n]*GBP[^\\n]*\\s${grouped(gbp?.varianceMinor ?? NaN).replace('.', '\\.')}\\s*\\n`));
+  });
+
+  it('caps a table past the PDF row limit, says so, and totals all its rows; the CSV and XLSX hold every row', async () => {
+    const many = Array.from({ length: pdfRowLimit + 234 }, (_, i) => ({ offerSku: `SKU-${String(i).padStart(5, '0')}`, restored: 2, awaiting: i % 3, rejected: 0, skipped: 1 }));
+    const big: Report = { ...report, tables: { ...report.tables, stockByOffer: many } };
+    const dir = join(temp.dir, 'big');
+    mkdirSync(dir);
+    const written = await writeReportFiles(big, dir);
+    const file = (suffix: string) => (written.find((f) => f.name.endsWith(suffix)) as WrittenFile).path;
+    const pages = pdfPages(file('.pdf'));
+    pages.forEach((page, i) => expect(page).toContain(`Page ${i + 1} of ${pages.length}`));
+    const text = pages.join('\n');
+    expect(text).toContain(`First 1,000 of 1,234 rows; the full table is in the XLSX and CSV files. The total below is of all 1,234 rows.`);
+    expect(text).toContain('SKU-00999');
+    expect(text).not.toContain('SKU-01000');
+    const awaiting = many.reduce((s, r) => s + r.awaiting, 0);
+    expect(text).toMatch(new RegExp(`Total\\s+2,468\\s+${awaiting.toLocaleString('en-GB')}\\s+0\\s+1,234\\s`));
+    // The header row is drawn again on every page the stock table flows onto.
+    const stockPages = pages.filter((p) => /SKU-\d{5}/.test(p));
+    expect(stockPages.length).toBeGreaterThan(5);
+    for (const p of stockPages) expect(p).toMatch(/Offer SKU\s+Restored\s+Awaiting at period end\s+Rejected\s+Skipped/);
+    expect((parse(readFileSync(file('-stock-by-offer.csv')), { columns: true }) as unknown[]).length).toBe(1234);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(file('.xlsx'));
+    expect((workbook.getWorksheet('Stock restored per offer') as ExcelJS.Worksheet).actualRowCount).toBe(1235);
   });
 
   it('hashes each file on its way to the disk: the sha256 and size are those of the file written', () => {

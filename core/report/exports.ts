@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import PDFDocument from 'pdfkit';
+import { moneyFigureHowCounted, moneyFigureLabels, type MoneyFigureName } from '../contract/money';
 import type { Report } from '../contract/reports';
 import { writeHashed, writeText, type WrittenFile } from './file-out';
 import { decimal, grouped, money } from './money';
@@ -15,8 +16,6 @@ import { fileStem, summaryTable, tablesOf, type Column, type Row, type TableSpec
 // numbers, dates as dates, money in its currency's format, frozen header, filters) and a PDF summary (a cover with
 // the totals and the checks, then the tables). Money stays integer minor units until the cell is written.
 // Each file is streamed to disk as it is produced (a row at a time for the CSV and XLSX), never whole in memory.
-
-const pdfRowLimit = 200;
 
 /**
  * Writes the report's files into `dir` (a staging folder: see file-out.ts): the report as JSON, a CSV per table, the
@@ -165,6 +164,14 @@ async function writeXlsx(report: Report, out: Writable): Promise<void> {
 
 // --- PDF ------------------------------------------------------------------------------------------------------
 
+/**
+ * The most rows a table prints in the PDF. Beyond it the table says how many it shows of how many, and that the
+ * CSV and XLSX hold them all; its total line is always of every row. Pages are numbered "Page n of m", which needs
+ * every page laid out before the first footer is written: they are held until the end (bufferPages), and this cap
+ * bounds what is held.
+ */
+export const pdfRowLimit = 1000;
+
 /** The standard PDF fonts cover Windows-1252; anything else is shown as '?' rather than as garbage. */
 function printable(text: string): string {
   return text.replace(/[^\x20-\x7e\u00a0-\u00ff€–—‘’“”•…]/g, '?');
@@ -180,13 +187,17 @@ function pdfText(column: Column, row: Row): string {
   return printable(String(value));
 }
 
-/** The PDF into `out`: pdfkit emits each page as it is finished. */
+const count = (n: number) => n.toLocaleString('en-GB');
+const figureOrder: MoneyFigureName[] = ['receiptsNotRefunded', 'requested', 'awaitingPayment', 'paid', 'refundsWithoutReceipt'];
+
+/** The PDF into `out`: a cover, then every table after the other, flowing across pages, each page numbered. */
 function writePdf(report: Report, out: Writable): void {
   const at = new Date(report.generatedAt);
   const doc = new PDFDocument({
     size: 'A4',
     layout: 'landscape',
     margin: 36,
+    bufferPages: true,
     info: { Title: `Returns reconciliation ${report.period}`, Author: 'Returns Workbench', CreationDate: at, ModDate: at },
   });
   doc.pipe(out);
@@ -228,49 +239,161 @@ function writePdf(report: Report, out: Writable): void {
     }
     doc.moveDown(0.4);
   }
+  // The figures the dashboard and an evidence bundle show, as at the report's moment: one definition each
+  // (core/store/money-figures.ts), quoted with the line that says how each is counted.
+  if (report.figures.length) {
+    line(`As at ${report.asOf}: the figures the dashboard shows`, { size: 11, bold: true });
+    drawTable(doc, figuresTable(report), figureOrder.map((name) => ({ name })), { left, width, fontSize: 8 });
+    for (const name of figureOrder) line(`${moneyFigureLabels[name]}: ${moneyFigureHowCounted[name]}${name === 'paid' ? ' Here: dated in this period.' : ''}`, { size: 7 });
+    doc.moveDown(0.6);
+  }
+  const checks = (status: string) => report.checks.filter((c) => c.status === status).length;
   line('Checks', { size: 13, bold: true });
+  line(`${checks('pass')} passed, ${checks('fail')} failed, ${checks('warn')} to look at, ${checks('info')} for information.`, { bold: checks('fail') > 0 });
   for (const c of report.checks) line(`${c.status.toUpperCase()}  ${c.label}: ${c.detail}`);
   if (report.status === 'locked' && report.changesSinceLock.length) {
     doc.moveDown(0.4);
     line(`${report.changesSinceLock.length} change(s) touching this period were found after it was locked: see "Changes since this period was locked".`, { bold: true });
   }
 
-  for (const table of tablesOf(report).filter((t) => t !== summaryTable && t.id !== 'checks')) {
-    doc.addPage();
-    const rows = table.rows(report);
-    line(table.title, { size: 14, bold: true });
-    line(table.about, { gap: 0.4 });
-    if (rows.length === 0) {
-      line('None.');
-      continue;
-    }
-    drawTable(doc, table, rows.slice(0, pdfRowLimit), left, width);
-    if (rows.length > pdfRowLimit) line(`… and ${rows.length - pdfRowLimit} more row(s): see the CSV and XLSX files.`, { gap: 0.2 });
+  // The tables after the cover, one after the other: a table starts on a new page only when its heading and first
+  // rows would not fit on this one, and an empty table is its heading and one line.
+  doc.addPage();
+  const bottom = () => doc.page.height - doc.page.margins.bottom;
+  tablesOf(report)
+    .filter((t) => t !== summaryTable && t.id !== 'checks')
+    .forEach((table, i) => {
+      const rows = table.rows(report);
+      if (i > 0) doc.moveDown(0.8);
+      if (doc.y + 70 > bottom()) doc.addPage();
+      line(table.title, { size: 14, bold: true });
+      if (rows.length === 0) {
+        line(`None. ${table.about}`, { gap: 0.2 });
+        return;
+      }
+      line(table.about, { gap: 0.2 });
+      const shown = rows.length > pdfRowLimit ? rows.slice(0, pdfRowLimit) : rows;
+      line(
+        rows.length > pdfRowLimit
+          ? `First ${count(pdfRowLimit)} of ${count(rows.length)} rows; the full table is in the XLSX and CSV files. The total below is of all ${count(rows.length)} rows.`
+          : `${count(rows.length)} row(s).`,
+        { size: 8, gap: 0.3 },
+      );
+      drawTable(doc, table, shown, { left, width, totals: tableTotals(table, rows) });
+    });
+
+  // Every page laid out: now each can say which it is of how many. The footer sits in the bottom margin, which pdfkit
+  // would otherwise take for a page overflow.
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    const margin = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    doc
+      .font('Helvetica')
+      .fontSize(8)
+      .text(`Returns reconciliation ${report.period} · Page ${i + 1} of ${range.count}`, left, doc.page.height - margin + 12, { width, align: 'right', lineBreak: false });
+    doc.page.margins.bottom = margin;
   }
   doc.end();
 }
 
-function drawTable(doc: PDFKit.PDFDocument, table: TableSpec, rows: Row[], left: number, width: number): void {
+/** The money figures as a table: a row per figure, a column per currency. */
+function figuresTable(report: Report): TableSpec {
+  const byName = (row: Row) => row.name as MoneyFigureName;
+  return {
+    id: 'figures',
+    title: 'Money figures',
+    about: '',
+    columns: [
+      { header: 'Figure', type: 'text', width: 2.2, value: (row) => moneyFigureLabels[byName(row)] },
+      ...report.figures.map(
+        (m): Column => ({
+          header: m.currency,
+          type: 'text',
+          width: 1,
+          value: (row) => `${money(m[byName(row)].minor, m.currency)} (${m[byName(row)].count})`,
+        }),
+      ),
+    ],
+    rows: () => [],
+  };
+}
+
+/**
+ * The total lines of a table, over every row (also those past the PDF's cap): its summed columns per currency, or
+ * once for a table without one. A table that sums nothing has no total line: its row count says it all.
+ */
+function tableTotals(table: TableSpec, rows: Row[]): string[][] {
+  const summed = table.columns.filter((c) => c.isSummed);
+  if (summed.length === 0) return [];
+  const groups = new Map<string, Map<Column, number>>();
+  for (const row of rows) {
+    const key = table.currency?.(row) ?? '';
+    const sums = groups.get(key) ?? new Map<Column, number>();
+    for (const c of summed) sums.set(c, (sums.get(c) ?? 0) + Number(c.value(row) ?? 0));
+    groups.set(key, sums);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, sums]) =>
+      table.columns.map((c, i) => {
+        if (i === 0) return 'Total';
+        if (!c.isSummed) return c.header === 'Currency' ? key : '';
+        const sum = sums.get(c) ?? 0;
+        return c.type === 'money' ? grouped(sum) : count(sum);
+      }),
+    );
+}
+
+interface DrawOptions {
+  left: number;
+  width: number;
+  fontSize?: number;
+  /** Lines drawn after the rows, in bold. */
+  totals?: string[][];
+}
+
+/** A table that flows across pages: on each new page its header row is drawn again before the next row. */
+function drawTable(doc: PDFKit.PDFDocument, table: TableSpec, rows: Row[], options: DrawOptions): void {
+  const { left, width } = options;
   const total = table.columns.reduce((s, c) => s + c.width, 0);
   const widths = table.columns.map((c) => (c.width / total) * width);
-  const fontSize = 7;
+  const fontSize = options.fontSize ?? 7;
   const rowHeight = fontSize + 4;
   const bottom = () => doc.page.height - doc.page.margins.bottom;
+  const header = table.columns.map((c) => printable(c.header));
   const drawRow = (cells: string[], bold: boolean) => {
-    if (doc.y + rowHeight > bottom()) doc.addPage();
     const y = doc.y;
     let x = left;
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(fontSize);
     cells.forEach((text, i) => {
       const w = widths[i] ?? 0;
       const isNumber = table.columns[i]?.type === 'money' || table.columns[i]?.type === 'int';
-      doc.text(text, x + 1, y, { width: w - 2, height: rowHeight, lineBreak: false, ellipsis: true, align: isNumber ? 'right' : 'left' });
+      doc.text(text, x + 1, y, { width: w - 2, height: rowHeight, lineBreak: false, ellipsis: true, align: isNumber && i > 0 ? 'right' : 'left' });
       x += w;
     });
     doc.x = left;
     doc.y = y + rowHeight;
   };
-  drawRow(table.columns.map((c) => printable(c.header)), true);
-  for (const row of rows) drawRow(table.columns.map((c) => pdfText(c, row)), false);
+  const rule = () => doc.moveTo(left, doc.y - 1.5).lineTo(left + width, doc.y - 1.5).lineWidth(0.4).strokeColor('#999999').stroke();
+  const body = (cells: string[], bold: boolean) => {
+    if (doc.y + rowHeight > bottom()) {
+      doc.addPage();
+      drawRow(header, true);
+      rule();
+    }
+    drawRow(cells, bold);
+  };
+  // The header with at least one row under it: a header alone at the foot of a page starts the next one instead.
+  if (doc.y + 2 * rowHeight > bottom()) doc.addPage();
+  drawRow(header, true);
+  rule();
+  for (const row of rows) body(table.columns.map((c) => pdfText(c, row)), false);
+  if (options.totals?.length) {
+    doc.y += 2;
+    rule();
+    for (const cells of options.totals) body(cells, true);
+  }
   doc.moveDown(0.5);
 }

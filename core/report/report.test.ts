@@ -24,7 +24,7 @@ describe('month-end report', () => {
     clock = createFakeClock(Date.UTC(2026, 10, 3, 9));
     store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
     seedOctober(store.db);
-    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' });
+    reports = createReports({ db: store.db, clock, audit: createAuditLog(store.db, clock), mappings: () => mappings, actor: () => 'finance.lead', appVersion: 'test' });
   });
   afterEach(() => {
     store.close();

@@ -28,7 +28,8 @@ export interface ReportPorts {
   audit: AuditLog;
   mappings: () => Mappings;
   /** Who is acting, for the lock's audit entry and the bundle. */
-  actor: string;
+  /** Who acts (read at each action: the name set in Settings can change between two). */
+  actor: () => string;
   appVersion: string;
   /** Sandbox or live data, recorded in bundles so a reviewer knows which. */
   mode?: 'sandbox' | 'live';
@@ -97,8 +98,9 @@ export function createReports(ports: ReportPorts) {
         const text = JSON.stringify(report);
         const factsSha256 = locks.factsSha256();
         const reportSha256 = sha256(text);
+        const actor = ports.actor();
         const entry = ports.audit.append({
-          actor: ports.actor,
+          actor,
           action: 'period.lock',
           subject: `period:${period.id}`,
           before: null,
@@ -111,8 +113,8 @@ export function createReports(ports: ReportPorts) {
           },
           reason,
         });
-        locks.insert({ period: period.id, locked_at: iso(now), locked_by: ports.actor, reason, report: text, factsSha256, audit_seq: entry.seq });
-        return { period: period.id, lockedAt: iso(now), lockedBy: ports.actor, reportSha256, factsSha256, adjustments: report.tables.adjustments.length };
+        locks.insert({ period: period.id, locked_at: iso(now), locked_by: actor, reason, report: text, factsSha256, audit_seq: entry.seq });
+        return { period: period.id, lockedAt: iso(now), lockedBy: actor, reportSha256, factsSha256, adjustments: report.tables.adjustments.length };
       });
     },
 
@@ -194,7 +196,7 @@ export function createReports(ports: ReportPorts) {
       const zipped = writeBundle(join(staging.dir, bundleName), {
         period: period.id,
         createdAt: iso(clock.now()),
-        createdBy: ports.actor,
+        createdBy: ports.actor(),
         appVersion: ports.appVersion,
         sourceMode: ports.mode ?? null,
         report: taken.report,
@@ -215,7 +217,7 @@ export function createReports(ports: ReportPorts) {
       // The audit log keeps each bundle's manifest hash: the one check a forger who rewrote a whole bundle cannot pass.
       repo.transaction(() =>
         ports.audit.append({
-          actor: ports.actor,
+          actor: ports.actor(),
           action: 'period.bundle',
           subject: `period:${period.id}`,
           after: { file: bundleName, manifestSha256: result.manifestSha256, bundleSha256: result.sha256, reportStatus: taken.report.status },

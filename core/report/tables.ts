@@ -10,6 +10,8 @@ export interface Column {
   type: ColumnType;
   /** Text for the PDF: wider columns get more room. */
   width: number;
+  /** Added up in the PDF's total line (per currency where the table has one). */
+  isSummed?: boolean;
   value(row: Row): string | number | boolean | null;
 }
 
@@ -29,10 +31,11 @@ export interface TableSpec {
   currency?(row: Row): string | null;
 }
 
-const col = (header: string, type: ColumnType, field: string, width = 1): Column => ({
+const col = (header: string, type: ColumnType, field: string, width = 1, isSummed = false): Column => ({
   header,
   type,
   width,
+  ...(isSummed ? { isSummed } : {}),
   value: (row) => (row[field] ?? null) as string | number | boolean | null,
 });
 const byCurrency = (row: Row) => (row.currency as string | null) ?? null;
@@ -78,7 +81,7 @@ const adjustmentColumns = [
   col('Key', 'text', 'key', 1.2),
   col('Change', 'text', 'change', 0.6),
   col('Currency', 'text', 'currency', 0.5),
-  col('Amount', 'money', 'amountMinor', 0.8),
+  col('Amount', 'money', 'amountMinor', 0.8, true),
   col('Found at', 'date', 'detectedAt', 1.1),
   col('What changed', 'text', 'description', 4),
 ];
@@ -98,7 +101,7 @@ export const reportTables: TableSpec[] = [
       col('Tied by', 'text', 'link', 0.7),
       col('Dated', 'date', 'dateCreated', 1.1),
       col('Currency', 'text', 'currency', 0.5),
-      col('Amount', 'money', 'amountMinor', 0.8),
+      col('Amount', 'money', 'amountMinor', 0.8, true),
       col('State', 'text', 'state', 0.9),
       col('Reason', 'text', 'reasonCode', 0.5),
       col('Made by this app', 'bool', 'madeByApp', 0.6),
@@ -119,11 +122,11 @@ export const reportTables: TableSpec[] = [
       col('Return', 'text', 'returnId', 1.6),
       col('Offer SKU', 'text', 'offerSku', 0.9),
       col('First verified', 'date', 'firstVerifiedAt', 1.1),
-      col('Verified units', 'int', 'verifiedUnits', 0.5),
+      col('Verified units', 'int', 'verifiedUnits', 0.5, true),
       col('Currency', 'text', 'currency', 0.5),
-      col('Expected', 'money', 'expectedMinor', 0.8),
-      col('Refunded', 'money', 'refundedMinor', 0.8),
-      col('Outstanding', 'money', 'outstandingMinor', 0.8),
+      col('Expected', 'money', 'expectedMinor', 0.8, true),
+      col('Refunded', 'money', 'refundedMinor', 0.8, true),
+      col('Outstanding', 'money', 'outstandingMinor', 0.8, true),
       col('Age (days)', 'int', 'ageDays', 0.5),
     ],
     rows: (r) => r.tables.receiptsAwaitingRefund,
@@ -139,10 +142,10 @@ export const reportTables: TableSpec[] = [
       col('Order', 'text', 'orderId', 1.2),
       col('Return', 'text', 'returnId', 1.6),
       col('Currency', 'text', 'currency', 0.5),
-      col('Verified units', 'int', 'verifiedUnits', 0.5),
-      col('Expected', 'money', 'expectedMinor', 0.8),
-      col('Refunded', 'money', 'refundedMinor', 0.8),
-      col('Variance', 'money', 'varianceMinor', 0.8),
+      col('Verified units', 'int', 'verifiedUnits', 0.5, true),
+      col('Expected', 'money', 'expectedMinor', 0.8, true),
+      col('Refunded', 'money', 'refundedMinor', 0.8, true),
+      col('Variance', 'money', 'varianceMinor', 0.8, true),
     ],
     rows: (r) => r.tables.variances,
   },
@@ -155,8 +158,8 @@ export const reportTables: TableSpec[] = [
       col('Return reason', 'text', 'reason', 2),
       col('Refund reason', 'text', 'refundReason', 0.7),
       col('Currency', 'text', 'currency', 0.5),
-      col('Refunds', 'int', 'refunds', 0.6),
-      col('Amount', 'money', 'amountMinor', 0.9),
+      col('Refunds', 'int', 'refunds', 0.6, true),
+      col('Amount', 'money', 'amountMinor', 0.9, true),
     ],
     rows: (r) => r.tables.refundsByMiraklReason,
   },
@@ -165,7 +168,7 @@ export const reportTables: TableSpec[] = [
     title: 'Refunds by ReBound reason',
     about: 'Refunds dated in the period by the reason ReBound recorded for the returned items.',
     currency: byCurrency,
-    columns: [col('ReBound reason', 'text', 'reason', 2), col('Currency', 'text', 'currency', 0.5), col('Refunds', 'int', 'refunds', 0.6), col('Amount', 'money', 'amountMinor', 0.9)],
+    columns: [col('ReBound reason', 'text', 'reason', 2), col('Currency', 'text', 'currency', 0.5), col('Refunds', 'int', 'refunds', 0.6, true), col('Amount', 'money', 'amountMinor', 0.9, true)],
     rows: (r) => r.tables.refundsByReboundReason,
   },
   {
@@ -174,10 +177,10 @@ export const reportTables: TableSpec[] = [
     about: 'Sellable units put back on their Mirakl offer in the period, and those still waiting at period end.',
     columns: [
       col('Offer SKU', 'text', 'offerSku', 1.2),
-      col('Restored', 'int', 'restored', 0.6),
-      col('Awaiting at period end', 'int', 'awaiting', 0.8),
-      col('Rejected', 'int', 'rejected', 0.6),
-      col('Skipped', 'int', 'skipped', 0.6),
+      col('Restored', 'int', 'restored', 0.6, true),
+      col('Awaiting at period end', 'int', 'awaiting', 0.8, true),
+      col('Rejected', 'int', 'rejected', 0.6, true),
+      col('Skipped', 'int', 'skipped', 0.6, true),
     ],
     rows: (r) => r.tables.stockByOffer,
   },

@@ -50,6 +50,23 @@ describe('openStore', () => {
     }
   });
 
+  it('closes without an error while another process is writing: the log is then kept for a later checkpoint', () => {
+    // `npm run report` beside a running engine wrote its files, then died here with "database is locked".
+    const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    store.db.prepare("INSERT INTO settings (key, value, updated_at) VALUES ('k', 'v', '2026-11-26T12:00:00Z')").run();
+    const writer = new Database(store.file);
+    try {
+      writer.pragma('busy_timeout = 0');
+      writer.exec('BEGIN IMMEDIATE');
+      writer.prepare("UPDATE settings SET value = 'w' WHERE key = 'k'").run();
+      expect(() => store.close()).not.toThrow();
+      expect(store.db.open).toBe(false);
+      writer.exec('COMMIT');
+    } finally {
+      writer.close();
+    }
+  });
+
   it('keeps a corrupt database aside with its -wal and -shm, deletes nothing and says what happened', () => {
     const file = join(temp.dir, 'workbench.sqlite');
     const garbage = Buffer.from('this is not an SQLite database, it is a spreadsheet someone renamed'.repeat(80));

@@ -80,13 +80,15 @@ export function openStore(options: OpenStoreOptions): Store {
       close: () => {
         checkpointer?.stop();
         if (!options.readonly) {
+          // Both are housekeeping, not data: another process writing (an engine beside `npm run report`) may hold
+          // the write lock, and then they are left for a later close instead of failing this one after its work.
+          opened.pragma('busy_timeout = 1000');
           // Keeps the planner's statistics current for the queries this connection ran (cheap; SQLite's advice).
-          opened.pragma('optimize');
+          whenNotBusy(() => opened.pragma('optimize'));
           // Folds the write-ahead log back and empties it, also when another process still has the database open
           // (only the last connection to close does that by itself): a copied or backed-up folder then holds the
-          // whole database in one file. A reader in the way costs at most a second; the log is then kept, intact.
-          opened.pragma('busy_timeout = 1000');
-          opened.pragma('wal_checkpoint(TRUNCATE)');
+          // whole database in one file. A reader or writer in the way costs at most a second; the log is then kept, intact.
+          whenNotBusy(() => opened.pragma('wal_checkpoint(TRUNCATE)'));
         }
         opened.close();
       },
@@ -108,6 +110,16 @@ export function openStore(options: OpenStoreOptions): Store {
       keptCopies,
       causeMessage,
     );
+  }
+}
+
+/** Runs `work` unless another connection holds the lock it needs (SQLITE_BUSY / SQLITE_LOCKED): then skips it. */
+function whenNotBusy(work: () => unknown): void {
+  try {
+    work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !/^SQLITE_(BUSY|LOCKED)/.test(code)) throw error;
   }
 }
 

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKeytarSecretStore, rememberSecrets } from '../../core/adapters/keytar-secrets';
 import { createLogger, createSecretRedactor, fileSink } from '../../core/adapters/logger';
-import { localActor, systemClock, systemIds, systemRandom } from '../../core/adapters/system';
+import { osPersonName } from '../../core/adapters/person-name';
+import { systemClock, systemIds, systemRandom } from '../../core/adapters/system';
 import { startWorkbench, type WorkbenchOptions, type Workbench } from '../../core/app/workbench';
 import { MappingError } from '../../core/mappings/load';
 import { openBundleViewer } from '../../core/app/bundle-host';
@@ -44,7 +45,7 @@ export async function bootHostedCore(config: CoreBootConfig, deps: HostedCoreDep
     log,
     secrets,
     redactor,
-    actor: localActor(),
+    actor: osPersonName(),
     appVersion: config.appVersion,
     ...(config.nativeBinding ? { nativeBinding: config.nativeBinding } : {}),
     ...(config.sandboxSpeed ? { sandbox: { speed: config.sandboxSpeed } } : {}),

@@ -178,7 +178,7 @@ export async function runReportBench(options: { returns: number; keep?: boolean;
     db.transaction(() => facts.build(period, period.toKey, steps))();
     log(`report facts by step: ${Object.entries(steps).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`).join(', ')}`);
   }
-  const reports = createReports({ db, clock, audit: createAuditLog(db, clock), mappings: () => mappings, actor: 'bench', appVersion: 'bench' });
+  const reports = createReports({ db, clock, audit: createAuditLog(db, clock), mappings: () => mappings, actor: () => 'bench', appVersion: 'bench' });
   t = performance.now();
   const report = reports.generate('2026-10');
   const reportMs = performance.now() - t;

@@ -135,7 +135,7 @@ describe(`a database made by the previous release (${expected.madeBy.slice(0, 7)
       clock,
       audit: createAuditLog(store.db, clock),
       mappings: () => mappings,
-      actor: 'finance.lead',
+      actor: () => 'finance.lead',
       appVersion: 'previous release',
       beforeReport: () => createReconciler(store.db, clock).run(mappings.policy, { fullPass: 'finish' }),
     });

@@ -62,7 +62,7 @@ describe('month-end report of a sandbox October', () => {
     atEnd = h.sandbox.truth();
     await stepUntil(periodEnd + 2 * day, 6 * hour);
     createReconciler(h.store.db, h.clock).run(mappings.policy);
-    reports = createReports({ db: h.store.db, clock: h.clock, audit: createAuditLog(h.store.db, h.clock), mappings: () => mappings, actor: 'finance.lead', appVersion: 'test' });
+    reports = createReports({ db: h.store.db, clock: h.clock, audit: createAuditLog(h.store.db, h.clock), mappings: () => mappings, actor: () => 'finance.lead', appVersion: 'test' });
     october = reports.generate('2026-10');
     console.info(JSON.stringify({ returns: october.returns, units: october.units, money: october.money.map((m) => [m.currency, m.refunds, m.refundedMinor, m.accrualMinor]) }));
   }, 120_000);

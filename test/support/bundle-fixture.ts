@@ -17,7 +17,7 @@ export async function makeOctoberBundle(dir: string): Promise<{ file: string; by
     const audit = createAuditLog(store.db, clock);
     audit.append({ actor: 'cs.lead', action: 'exception.assign', subject: 'exception:1', after: { assignee: 'amy' } });
     const mappings = loadMappings(shippedMappingsDir);
-    const reports = createReports({ db: store.db, clock, audit, mappings: () => mappings, actor: 'finance.lead', appVersion: 'test', mode: 'sandbox' });
+    const reports = createReports({ db: store.db, clock, audit, mappings: () => mappings, actor: () => 'finance.lead', appVersion: 'test', mode: 'sandbox' });
     const generated = await reports.generateFiles('2026-10', join(dir, 'out'), { bundle: true });
     const file = generated.bundle?.path ?? '';
     return { file, bytes: new Uint8Array(readFileSync(file)) };

@@ -3,6 +3,7 @@ import { LoadError, Loading } from '../../app/EmptyState';
 import { formatDateTime } from '../../app/format';
 import { ConnectionsForm } from './ConnectionsForm';
 import { reasonSpec, RowsMappingEditor, skuSpec, type CellChoices } from './MappingEditor';
+import { PersonForm } from './PersonForm';
 import { PolicyForm } from './PolicyForm';
 import { settingsTabs, useSettingsStore } from './store';
 
@@ -36,6 +37,7 @@ export function SettingsPage() {
           <>
             {settingsError && <LoadError what="the settings" message={settingsError.message} onRetry={() => void load()} />}
             {!settings && !settingsError && <Loading what="the settings" />}
+            {settings?.person && <PersonForm person={settings.person} />}
             {settings && <ConnectionsForm settings={settings} />}
           </>
         )}

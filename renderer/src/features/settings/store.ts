@@ -35,6 +35,8 @@ interface SettingsState {
   saveConnections(input: Input<'settings.saveConnections'>): Promise<FieldErrors | null>;
   testConnection(input: Input<'settings.testConnection'>): Promise<Output<'settings.testConnection'> | { ok: false; message: string; status?: number }>;
   setCadences(input: Input<'settings.setCadences'>): Promise<FieldErrors | null>;
+  /** Sets the name the person's actions are recorded under (empty: the computer's); the problem, or null when saved. */
+  setName(name: string): Promise<string | null>;
   preview(file: MappingFileName, text: string): Promise<MappingsPreview | { ok: false; problems: { path: string; message: string }[] }>;
   saveMapping(input: Input<'mappings.save'>): Promise<{ saved: Output<'mappings.save'> } | { errors: FieldErrors }>;
 }
@@ -107,6 +109,15 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
     }
     app.notify('ok', result.data.message);
     await get().loadMappings();
+    return null;
+  },
+
+  setName: async (name) => {
+    const result = await api.invoke('settings.setName', { name });
+    const app = useAppStore.getState();
+    if (!result.ok) return result.error.issues?.[0]?.message ?? result.error.message;
+    set({ settings: result.data });
+    app.notify('ok', `Your actions are recorded as “${result.data.person?.name ?? name}” from now on.`);
     return null;
   },
 
