@@ -84,6 +84,8 @@ export const returnRowSchema = z.object({
   openExceptions: z.number().int(),
   /** The customer's name masked ("Z** H************"): to check it is the right person, never to show who. */
   customer: z.string().nullable(),
+  /** The customer's email as Mirakl gives it (its anonymised forwarding address), masked the same way ("no**…@notification.mirakl.net"). */
+  customerEmail: z.string().nullable(),
 });
 export type ReturnRow = z.infer<typeof returnRowSchema>;
 

@@ -147,6 +147,8 @@ export const orderSchema = z.object({
   last_updated_date: date,
   currency_iso_code: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as GBP'),
   order_tax_mode: optionalText,
+  /** Mirakl's anonymised address forwarding to the customer: the only email a shop gets (absent on older orders). */
+  customer_notification_email: optionalText,
   customer: z
     .object({
       customer_id: optionalText,

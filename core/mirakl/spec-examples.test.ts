@@ -55,6 +55,8 @@ const readers: Record<string, Reader> = {
     // Lines and their refunds are read inside their order: none may be dropped on the way.
     const shape = (lines: unknown[]) => lines.map((l) => asList(asObject(l)['refunds']).length);
     expect(read.orders.map((o) => o.order_lines.map((l) => l.refunds.length))).toEqual(raw.map((o) => shape(asList(asObject(o)['order_lines']))));
+    // The customer's anonymised address is the only email Mirakl gives a shop; CS finds a customer's returns by it.
+    expect(read.orders.map((o) => o.customer_notification_email ?? null)).toEqual(raw.map((o) => asObject(o)['customer_notification_email'] ?? null));
   },
   OR28: async (client, value) => {
     const refund = { order_line_id: 'Order_00010-A-1', amount: 1.5, shipping_amount: 2, reason_code: '15', quantity: 1, currency_iso_code: 'USD', taxes: [], shipping_taxes: [] };

@@ -87,10 +87,11 @@ export function createMiraklStore(db: Database, clock: Clock) {
   const linesOf = db.prepare('SELECT * FROM mirakl_return_lines WHERE return_id = ? ORDER BY order_line_id');
 
   const upsertOrder = db.prepare(`INSERT INTO mirakl_orders (order_id, commercial_id, state, currency, customer_id, customer_name,
-      customer_address, date_created, last_updated, synced_at)
-    VALUES (@orderId, @commercialId, @state, @currency, @customerId, @customerName, @customerAddress, @dateCreated, @lastUpdated, @now)
+      customer_email, customer_address, date_created, last_updated, synced_at)
+    VALUES (@orderId, @commercialId, @state, @currency, @customerId, @customerName, @customerEmail, @customerAddress, @dateCreated,
+      @lastUpdated, @now)
     ON CONFLICT (order_id) DO UPDATE SET state = excluded.state, last_updated = excluded.last_updated, synced_at = excluded.synced_at,
-      customer_name = excluded.customer_name, customer_address = excluded.customer_address`);
+      customer_name = excluded.customer_name, customer_email = excluded.customer_email, customer_address = excluded.customer_address`);
   // Amounts are refreshed with every read: they only change when the tax mode they are read in changes.
   const upsertOrderLine = db.prepare(`INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku,
       product_title, quantity, price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund,
@@ -186,6 +187,7 @@ export function createMiraklStore(db: Database, clock: Clock) {
           currency: o.currency_iso_code,
           customerId: o.customer.customer_id ?? '',
           customerName: [o.customer.firstname, o.customer.lastname].filter(Boolean).join(' '),
+          customerEmail: o.customer_notification_email ?? null,
           customerAddress: JSON.stringify(o.customer.shipping_address ?? null),
           dateCreated: o.created_date,
           lastUpdated: o.last_updated_date,

@@ -110,7 +110,7 @@ CREATE TABLE mirakl_orders (
   date_created TEXT NOT NULL,
   last_updated TEXT NOT NULL,
   synced_at TEXT NOT NULL
-) STRICT;
+, customer_email TEXT) STRICT;
 
 -- table: mirakl_reason_reads
 CREATE TABLE mirakl_reason_reads (
@@ -699,6 +699,13 @@ CREATE VIEW refund_links (refund_id, return_id, order_line_id, status, basis) AS
   SELECT subject, return_id, substr(candidate, length(return_id) + 2), status, basis
   FROM recon_matches WHERE kind = 'refund_line' AND status = 'confirmed';
 
+-- view: return_order_terms
+CREATE VIEW return_order_terms AS
+  SELECT r.id AS return_id, r.order_id AS order_id,
+    concat_ws(' ', o.customer_name, o.customer_email, (SELECT group_concat(ol.offer_sku, ' ') FROM mirakl_return_lines rl
+      JOIN mirakl_order_lines ol ON ol.order_line_id = rl.order_line_id WHERE rl.return_id = r.id)) AS term
+  FROM mirakl_returns r LEFT JOIN mirakl_orders o ON o.order_id = r.order_id;
+
 -- trigger: audit_log_no_delete
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
@@ -867,10 +874,7 @@ CREATE TRIGGER return_search_mirakl_insert AFTER INSERT ON mirakl_returns BEGIN
   INSERT INTO return_search_terms (return_id, kind, term)
     VALUES (NEW.id, 'mirakl', concat_ws(' ', NEW.id, NEW.commercial_id, NEW.order_id, NEW.rma, NEW.tracking_number));
   DELETE FROM return_search_terms WHERE return_id = NEW.id AND kind = 'order';
-  INSERT INTO return_search_terms (return_id, kind, term)
-    SELECT NEW.id, 'order', concat_ws(' ', (SELECT o.customer_name FROM mirakl_orders o WHERE o.order_id = NEW.order_id),
-      (SELECT group_concat(ol.offer_sku, ' ') FROM mirakl_return_lines rl JOIN mirakl_order_lines ol ON ol.order_line_id = rl.order_line_id
-        WHERE rl.return_id = NEW.id));
+  INSERT INTO return_search_terms (return_id, kind, term) SELECT return_id, 'order', term FROM return_order_terms WHERE return_id = NEW.id;
 END;
 
 -- trigger: return_search_mirakl_update
@@ -885,28 +889,22 @@ END;
 -- trigger: return_search_order_insert
 CREATE TRIGGER return_search_order_insert AFTER INSERT ON mirakl_orders BEGIN
   DELETE FROM return_search_terms WHERE kind = 'order' AND return_id IN (SELECT r.id FROM mirakl_returns r WHERE r.order_id = NEW.order_id);
-  INSERT INTO return_search_terms (return_id, kind, term)
-    SELECT r.id, 'order', concat_ws(' ', NEW.customer_name, (SELECT group_concat(ol.offer_sku, ' ') FROM mirakl_return_lines rl
-      JOIN mirakl_order_lines ol ON ol.order_line_id = rl.order_line_id WHERE rl.return_id = r.id))
-    FROM mirakl_returns r WHERE r.order_id = NEW.order_id;
+  INSERT INTO return_search_terms (return_id, kind, term) SELECT return_id, 'order', term FROM return_order_terms WHERE order_id = NEW.order_id;
 END;
 
 -- trigger: return_search_order_line_insert
 CREATE TRIGGER return_search_order_line_insert AFTER INSERT ON mirakl_order_lines BEGIN
   DELETE FROM return_search_terms WHERE kind = 'order' AND return_id IN (SELECT rl.return_id FROM mirakl_return_lines rl WHERE rl.order_line_id = NEW.order_line_id);
-  INSERT INTO return_search_terms (return_id, kind, term)
-    SELECT r.id, 'order', concat_ws(' ', (SELECT o.customer_name FROM mirakl_orders o WHERE o.order_id = r.order_id),
-      (SELECT group_concat(ol.offer_sku, ' ') FROM mirakl_return_lines x JOIN mirakl_order_lines ol ON ol.order_line_id = x.order_line_id WHERE x.return_id = r.id))
-    FROM mirakl_returns r WHERE r.id IN (SELECT rl.return_id FROM mirakl_return_lines rl WHERE rl.order_line_id = NEW.order_line_id);
+  INSERT INTO return_search_terms (return_id, kind, term) SELECT return_id, 'order', term FROM return_order_terms
+    WHERE return_id IN (SELECT rl.return_id FROM mirakl_return_lines rl WHERE rl.order_line_id = NEW.order_line_id);
 END;
 
 -- trigger: return_search_order_update
-CREATE TRIGGER return_search_order_update AFTER UPDATE OF customer_name ON mirakl_orders WHEN OLD.customer_name IS NOT NEW.customer_name BEGIN
+CREATE TRIGGER return_search_order_update AFTER UPDATE OF customer_name, customer_email ON mirakl_orders
+  WHEN OLD.customer_name IS NOT NEW.customer_name OR OLD.customer_email IS NOT NEW.customer_email
+BEGIN
   DELETE FROM return_search_terms WHERE kind = 'order' AND return_id IN (SELECT r.id FROM mirakl_returns r WHERE r.order_id = NEW.order_id);
-  INSERT INTO return_search_terms (return_id, kind, term)
-    SELECT r.id, 'order', concat_ws(' ', NEW.customer_name, (SELECT group_concat(ol.offer_sku, ' ') FROM mirakl_return_lines rl
-      JOIN mirakl_order_lines ol ON ol.order_line_id = rl.order_line_id WHERE rl.return_id = r.id))
-    FROM mirakl_returns r WHERE r.order_id = NEW.order_id;
+  INSERT INTO return_search_terms (return_id, kind, term) SELECT return_id, 'order', term FROM return_order_terms WHERE order_id = NEW.order_id;
 END;
 
 -- trigger: return_search_rebound_insert
@@ -926,10 +924,7 @@ END;
 -- trigger: return_search_return_line_insert
 CREATE TRIGGER return_search_return_line_insert AFTER INSERT ON mirakl_return_lines BEGIN
   DELETE FROM return_search_terms WHERE kind = 'order' AND return_id = NEW.return_id;
-  INSERT INTO return_search_terms (return_id, kind, term)
-    SELECT r.id, 'order', concat_ws(' ', (SELECT o.customer_name FROM mirakl_orders o WHERE o.order_id = r.order_id),
-      (SELECT group_concat(ol.offer_sku, ' ') FROM mirakl_return_lines x JOIN mirakl_order_lines ol ON ol.order_line_id = x.order_line_id WHERE x.return_id = r.id))
-    FROM mirakl_returns r WHERE r.id = NEW.return_id;
+  INSERT INTO return_search_terms (return_id, kind, term) SELECT return_id, 'order', term FROM return_order_terms WHERE return_id = NEW.return_id;
 END;
 
 -- trigger: return_search_terms_delete

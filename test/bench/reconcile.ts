@@ -44,8 +44,10 @@ export function seedYear(db: Database, totalLines: number): Record<string, numbe
   // Named, so columns later migrations add (with their defaults) do not shift the values.
   const refundColumns = 'id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at';
   db.transaction(() => {
-    db.exec(`${seq} INSERT INTO mirakl_orders SELECT 'O' || i, 'C' || i, 'SHIPPED', CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END, 'CU' || (i % 50000),
-      'Customer ' || i, '{}', ${created}, ${created}, ${created} FROM n`);
+    db.exec(`${seq} INSERT INTO mirakl_orders (order_id, commercial_id, state, currency, customer_id, customer_name, customer_email,
+        customer_address, date_created, last_updated, synced_at)
+      SELECT 'O' || i, 'C' || i, 'SHIPPED', CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END, 'CU' || (i % 50000),
+      'Customer ' || i, 'notification+c' || i || '@notification.mirakl.net', '{}', ${created}, ${created}, ${created} FROM n`);
     db.exec(`${lineSeq} INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku, product_title, quantity,
         price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund) SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000),
       'Product ' || (i % 5000), 1, 2500 + (i % 40) * 100, 2500 + (i % 40) * 100, 0, 400, 0, 'SHIPPED', 1 FROM l`);

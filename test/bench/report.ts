@@ -112,7 +112,10 @@ export async function runReportBench(options: { returns: number; keep?: boolean;
   const price = '(2500 + (i % 40) * 100)';
   const currency = `CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'GBP' END`;
   db.transaction(() => {
-    db.exec(`${seq} INSERT INTO mirakl_orders SELECT 'O' || i, 'C' || i, 'RECEIVED', ${currency}, 'CU' || (i % 50000), 'Customer ' || i, '{}', ${mirakl(-5)}, ${mirakl(-5)}, ${at(3)} FROM n`);
+    db.exec(`${seq} INSERT INTO mirakl_orders (order_id, commercial_id, state, currency, customer_id, customer_name, customer_email,
+        customer_address, date_created, last_updated, synced_at)
+      SELECT 'O' || i, 'C' || i, 'RECEIVED', ${currency}, 'CU' || (i % 50000), 'Customer ' || i, 'notification+c' || i || '@notification.mirakl.net',
+        '{}', ${mirakl(-5)}, ${mirakl(-5)}, ${at(3)} FROM n`);
     db.exec(`${lineSeq} INSERT INTO mirakl_order_lines (order_line_id, order_id, offer_id, offer_sku, product_sku, product_title,
       quantity, price_unit_minor, price_minor, shipping_minor, tax_minor, shipping_tax_minor, state, can_refund) SELECT 'L' || i || '-' || k, 'O' || i, i % 5000, 'SKU' || (i % 5000), 'P' || (i % 5000), 'Product ' || (i % 5000),
       1, ${price}, ${price}, 0, 400, 0, 'RECEIVED', 1 FROM l`);

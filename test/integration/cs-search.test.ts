@@ -56,6 +56,18 @@ describe('CS lookup in the returns grid', () => {
     expect(row?.customer).toBe('Z** H************');
   });
 
+  it("finds a return by the customer's email (Mirakl's anonymised address), in any case, and shows it masked", async () => {
+    const email = 'notification+ec1riop21ju4rfynl0helvzou.e0z0r7cj2@notification.mirakl.net';
+    core.store.db.prepare(`UPDATE mirakl_orders SET customer_email = ? WHERE order_id = 'O-2'`).run(email);
+    expect(await search(email)).toEqual(['R-2']);
+    expect(await search('EC1RIOP21JU4')).toEqual(['R-2']);
+    const r = await core.dispatch('returns.list', { filter: { search: email } });
+    const row = r.ok ? (r.data as Page).rows[0] : undefined;
+    expect(row?.customerEmail).toBe('no**…@notification.mirakl.net');
+    // An email the store has never seen finds nothing.
+    expect(await search('nobody@example.com')).toEqual([]);
+  });
+
   it('answers from the search index, not a scan of every return', () => {
     const plan = createQueries(core.store.db, { now: () => Date.now() }).plan.returns(returnsListInput.parse({ filter: { search: '260402' } }));
     expect(plan.join('\n')).not.toMatch(/SCAN (r|mirakl_returns)\b(?! USING)/);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TaxMode } from '../scenario';
 import { toMajor, type TaxAmount } from '../world/money';
 import type { MiraklReturn, MiraklWorld, Offer, Order, OrderLine, Refund, StockImport } from '../world/mirakl-world';
@@ -156,6 +157,17 @@ function lineJson(world: MiraklWorld, order: Order, line: OrderLine, mode: TaxMo
   };
 }
 
+/**
+ * The customer's anonymised forwarding address, as Mirakl writes it (the spec's OR11 example:
+ * "notification+<token>@notification.mirakl.net"), stable per customer. One customer in ten has none: the field is
+ * optional and operators that do not anonymise leave it out — derived from the id, so the world's draws are unchanged.
+ */
+function notificationEmail(customerId: string): string | undefined {
+  const digest = createHash('sha256').update(customerId).digest('hex');
+  if (parseInt(digest.slice(0, 2), 16) % 10 === 0) return undefined;
+  return `notification+${digest.slice(2, 27)}.${digest.slice(27, 36)}@notification.mirakl.net`;
+}
+
 export function orderJson(world: MiraklWorld, order: Order, mode: TaxMode = world.taxMode) {
   const lines = order.lines.map((line) => ({ line, prices: linePrices(world, line, mode) }));
   const priceMinor = lines.reduce((s, l) => s + l.prices.price, 0);
@@ -199,6 +211,7 @@ export function orderJson(world: MiraklWorld, order: Order, mode: TaxMode = worl
     can_shop_ship: false,
     fully_refunded: fullyRefunded,
     has_customer_message: false,
+    ...(notificationEmail(order.customer.customerId) === undefined ? {} : { customer_notification_email: notificationEmail(order.customer.customerId) }),
     has_incident: false,
     has_invoice: true,
     fulfillment: { center: { code: 'DEFAULT' } },

@@ -93,6 +93,7 @@ interface ReturnDbRow {
   drift_fields: string;
   open_exceptions: number;
   customer_name: string | null;
+  customer_email: string | null;
 }
 
 interface ExceptionDbRow {
@@ -223,8 +224,8 @@ export function createQueries(db: Database, clock: Clock) {
   }
 
   const rowsOf = `SELECT rr.*, (SELECT count(*) FROM exceptions e WHERE e.return_id = rr.return_id AND e.state != 'resolved') AS open_exceptions,
-      (SELECT o.customer_name FROM mirakl_orders o WHERE o.order_id = rr.order_id) AS customer_name
-    FROM recon_returns rr WHERE rr.return_id IN (SELECT value FROM json_each(@ids))`;
+      o.customer_name, o.customer_email
+    FROM recon_returns rr LEFT JOIN mirakl_orders o ON o.order_id = rr.order_id WHERE rr.return_id IN (SELECT value FROM json_each(@ids))`;
 
   function exceptionsPage(input: z.output<typeof exceptionsListInput>) {
     const where = exceptionsWhere(input.filter);
@@ -383,6 +384,7 @@ function toReturnRow(r: ReturnDbRow): ReturnRow {
     driftFields: r.drift_fields ? r.drift_fields.split(',').filter((f): f is (typeof driftFields)[number] => (driftFields as readonly string[]).includes(f)) : [],
     openExceptions: r.open_exceptions,
     customer: maskName(r.customer_name),
+    customerEmail: maskEmail(r.customer_email),
   };
 }
 
@@ -427,6 +429,16 @@ export function maskName(name: string | null): string | null {
       return first + '*'.repeat(rest.length);
     })
     .join(' ');
+}
+
+/**
+ * An email as the grid shows it: the first two characters of the mailbox and its domain ("no**…@notification.mirakl.net"):
+ * a CS lead pastes the whole address to search, and sees only enough to check it is the one.
+ */
+export function maskEmail(email: string | null): string | null {
+  const at = email?.lastIndexOf('@') ?? -1;
+  if (!email || at < 1) return null;
+  return `${[...email.slice(0, at)].slice(0, 2).join('')}**…${email.slice(at)}`;
 }
 
 function titleOf(type: string): string {

@@ -101,7 +101,7 @@ export function ReturnsPage() {
         {isEmpty && !error && (
           <p className="empty-line" role="note">
             {Object.keys(filter).length
-              ? 'No return matches these filters. The search finds any part (three characters or more, any case) of an order id, return id, RMA, tracking number, SKU or ReBound order, or the customer’s name.'
+              ? 'No return matches these filters. The search finds any part (three characters or more, any case) of an order id, return id, RMA, tracking number, SKU or ReBound order, or the customer’s name or email.'
               : 'No returns yet. Returns raised on ASOS Marketplace appear here after the first sync.'}
           </p>
         )}
@@ -160,7 +160,7 @@ function ReturnsToolbar({ filter, onChange }: { filter: ReturnsFilter; onChange(
           type="search"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
-          placeholder="Order id, return id, RMA, tracking number, SKU or ReBound order"
+          placeholder="Order id, return id, RMA, tracking, SKU, ReBound order, customer name or email"
           aria-describedby="search-hint"
         />
       </label>

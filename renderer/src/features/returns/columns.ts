@@ -46,6 +46,7 @@ export const returnColumns: (ColDef<ReturnRow> | ColGroupDef<ReturnRow>)[] = [
       col({ field: 'returnId', headerName: 'Return id', width: 170, hide: true }),
       col({ field: 'rma', headerName: 'RMA', width: 120, hide: true, valueFormatter: dash }),
       col({ field: 'customer', headerName: 'Customer', width: 120, hide: true, valueFormatter: dash, headerTooltip: 'Masked: enough to check it is the right person' }),
+      col({ field: 'customerEmail', headerName: 'Customer email', width: 150, hide: true, valueFormatter: dash, headerTooltip: 'Mirakl’s anonymised address for the customer, masked; paste the whole address in the search to find their returns' }),
     ],
   },
   {
