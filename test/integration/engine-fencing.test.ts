@@ -10,6 +10,7 @@ import { makeTempDir } from '../support/temp-dir';
 // laptop lid) whose lock went stale wakes up believing it still holds it. Every engine start takes a new epoch of the
 // database's engine lease; claiming a call (intent → sending) and claiming units for a stock import check that epoch in
 // the same transaction. Here the lock is bypassed on purpose: A runs, B starts on the same database, A wakes up.
+// (The stock claim's fence is proven in core/ledger/lease.test.ts, on units ready to be restocked.)
 
 const minute = 60_000;
 const seed = 7;
@@ -32,8 +33,8 @@ describe('an engine another one has taken over from claims nothing', () => {
 
   beforeAll(async () => {
     temp = makeTempDir();
-    h = await startHarness({ seed, dataDir: temp.dir, scenario: { historyDays: 3 } });
-    for (let i = 0; i < 12; i++) await h.step(5 * minute);
+    h = await startHarness({ seed, dataDir: temp.dir, scenario: { historyDays: 20 } });
+    for (let i = 0; i < 12; i++) await h.step(10 * minute);
     // B starts on the same database while A is "paused" (the lock bypassed: this is what fencing is for).
     b = buildEngine({
       dataDir: temp.dir,
@@ -65,17 +66,6 @@ describe('an engine another one has taken over from claims nothing', () => {
     expect(h.ctx.intents.get(planned.id)?.attempts).toBe(0);
     b.ctx.intents.markSending([planned.id]);
     expect(b.ctx.intents.get(planned.id)?.state).toBe('sending');
-    b.ctx.intents.fail(planned.id, 'test intent, never sent', null);
-  });
-
-  it("refuses the stale engine's claim of units for a stock import", () => {
-    const pending = h.ctx.restock.pendingOffers();
-    expect(pending.length).toBeGreaterThan(0);
-    const lines = pending.map((p) => ({ sku: p.sku, from: 0, to: p.units.length, units: p.units }));
-    const planned = h.ctx.intents.plan({ kind: 'stock.import', key: 'fencing-test:stock', subject: 'stock', payload: { lines: [] } });
-    expect(() => h.ctx.restock.claimForImport(planned.id, lines)).toThrow(LeaseLostError);
-    expect(h.ctx.restock.stillPending(lines)).toEqual(lines);
-    b.ctx.intents.markSending([planned.id]);
     b.ctx.intents.fail(planned.id, 'test intent, never sent', null);
   });
 
