@@ -92,6 +92,12 @@ export function createSyncService(options: SyncServiceOptions) {
         const report = await engine.runCycle();
         cycles++;
         lastError = null;
+        if (engine.state === 'fenced') {
+          // Another engine started on this database while this one was stopped: it never sends again (restart the app
+          // to take over); the loop is paused so the status says so rather than cycling for nothing.
+          lastError = report.failed.at(-1)?.error ?? 'another engine started on this database';
+          isPaused = true;
+        }
         return report;
       } catch (error) {
         lastError = (error as Error).message;

@@ -118,6 +118,9 @@ async function main(): Promise<void> {
 
   const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
   const mappings = loadMappings(undefined, join(dataDir, 'mappings'));
+  // A test hook for the engine lease (issue 25): two engines on one folder. The lease still fences them; nothing else does.
+  const isLockSkipped = process.env['RW_UNSAFE_SKIP_FOLDER_LOCK'] === '1';
+  if (isLockSkipped) say('RW_UNSAFE_SKIP_FOLDER_LOCK=1: this engine takes no folder lock (a test of the engine lease). Never run it like this for real.');
   let runtime: Awaited<ReturnType<typeof createSyncRuntime>>;
   try {
     runtime = await createSyncRuntime({
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
       mappings: () => mappings,
       connections,
       lock: {
+        isUnsafelySkipped: isLockSkipped,
         wait: Boolean(flags.wait),
         signal: stopRequest.signal,
         onBusy: (busy) => say(busy.isHolderGone ? describeBusy(busy) : `Waiting for the data folder. ${describeBusy(busy)} This one starts as soon as that one stops (Ctrl+C stops waiting).`),
@@ -170,6 +174,11 @@ async function main(): Promise<void> {
       const report = await engine.runCycle({ force });
       cycles++;
       process.stdout.write(JSON.stringify({ ...summary(), ran: report.ran, failed: report.failed }) + '\n');
+      if (engine.state === 'fenced') {
+        say(`${report.failed.at(-1)?.error ?? 'Another engine started on this database.'} Stopping; start this one again to take over.`);
+        process.exitCode = 1;
+        onSignal('SIGTERM');
+      }
     } finally {
       isCycleRunning = false;
     }

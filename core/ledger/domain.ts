@@ -12,6 +12,7 @@ import { createReconciler, type Reconciler } from '../store/reconcile/pass';
 import { createStockFactsRepo, type StockFactsRepo } from '../store/stock-facts-repo';
 import { createExceptionStore, type ExceptionStore } from './exceptions';
 import { createIntents, type Intents } from './intents';
+import { createLease, type Lease } from './lease';
 import { createQuarantine, type Quarantine } from './quarantine';
 import { createCommandQueue, type CommandQueue } from './queue';
 import { createRestockLedger, type RestockLedger } from './restock';
@@ -50,6 +51,8 @@ export interface DomainContext {
   repo: EngineRepo;
   /** The feeds' schedule and last runs. */
   feeds: FeedsRepo;
+  /** The engine lease: an engine takes an epoch when it starts, and its claims are refused once another has (lease.ts). */
+  lease: Lease;
 }
 
 export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & { db: Database; queue?: CommandQueue };
@@ -86,17 +89,19 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
         .catch((error: unknown) => ports.log.error('a chunk of the full reconciliation pass failed', { error: (error as Error).message }));
     },
   });
+  const lease = createLease(ports.db, ports.clock);
   return {
     ...rest,
+    lease,
     explain: explainReads({ q }),
     stockFacts: createStockFactsRepo({ q }),
-    intents: createIntents(ports.db, ports.clock),
+    intents: createIntents(ports.db, ports.clock, lease),
     exceptions,
     store: createMiraklStore(ports.db, ports.clock),
     physical: createPhysicalStore(ports.db, ports.clock, exceptions),
     cursors: createCursors(ports.db, ports.clock),
     quarantine: createQuarantine(ports.db, ports.clock, exceptions),
-    restock: createRestockLedger(ports.db, ports.clock),
+    restock: createRestockLedger(ports.db, ports.clock, lease),
     reconciler,
     queue,
     transaction: <T>(fn: () => T): T => ports.db.transaction(fn)(),

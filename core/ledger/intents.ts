@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../ports';
+import type { Lease } from './lease';
 
 // Every side effect on Mirakl or ReBound is an intent first: written (with a unique key naming the real-world
 // effect) before the call, and its outcome recorded after it. A key can be planned only once, so a crash, a retry
@@ -56,7 +57,8 @@ const toIntent = <P>(r: IntentRow): Intent<P> => ({
   updatedAt: r.updated_at,
 });
 
-export function createIntents(db: Database, clock: Clock) {
+/** `lease` fences claims: an engine another one has superseded on this database marks nothing sending (lease.ts). */
+export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'assertHeld'>) {
   const iso = () => new Date(clock.now()).toISOString();
   const insert = db.prepare(`INSERT INTO intents (kind, key, subject, payload, state, mapping_version, created_at, updated_at)
     VALUES (@kind, @key, @subject, @payload, 'planned', @mappingVersion, @now, @now) ON CONFLICT (key) DO NOTHING`);
@@ -134,10 +136,14 @@ export function createIntents(db: Database, clock: Clock) {
     bySubject: <P>(subject: string): Intent<P>[] => (bySubject.all(subject) as IntentRow[]).map((r) => toIntent<P>(r)),
     inState: <P>(kind: string, state: IntentState, limit = 100): Intent<P>[] =>
       (inState.all({ kind, state, limit }) as IntentRow[]).map((r) => toIntent<P>(r)),
-    /** Marks intents as being sent. Must commit before the call goes out. */
+    /**
+     * Marks intents as being sent. Must commit before the call goes out. Refused, changing nothing, when another engine
+     * has started on this database since this one did (LeaseLostError).
+     */
     markSending(ids: number[]): void {
       const now = iso();
       db.transaction(() => {
+        lease?.assertHeld();
         for (const id of ids) {
           if (startSending.run({ id, now }).changes !== 1) throw new Error(`intent ${id} cannot be sent from its current state`);
         }

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../ports';
+import type { Lease } from './lease';
 
 // Stock is restored exactly once per sellable unit (DESIGN rule 5). Each unit has one increment row, and every change
 // to it goes through here: pending → importing (claimed by one import) → applied, or → rejected / skipped; applied
@@ -11,7 +12,8 @@ export type IncrementState = 'pending' | 'importing' | 'applied' | 'rejected' | 
 /** What a skip or a move to another offer was decided by: the sku-offers mapping, or a person. */
 export type SkipSource = 'mapping' | 'person';
 
-export function createRestockLedger(db: Database, clock: Clock) {
+/** `lease` fences the claim of units for an import, as it fences every call (lease.ts). */
+export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lease, 'assertHeld'>) {
   const iso = () => new Date(clock.now()).toISOString();
   const sellableNotPlanned = db.prepare(`SELECT u.id, u.offer_sku FROM units u
     WHERE u.stage = 'graded' AND u.is_sellable = 1 AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
@@ -66,6 +68,7 @@ export function createRestockLedger(db: Database, clock: Clock) {
      * call). Returns the lines as they may go out: each adds exactly the units it claimed; lines left empty are dropped.
      */
     claimForImport<L extends { sku: string; from: number; to: number; units: string[] }>(intentId: number, lines: readonly L[]): L[] {
+      lease?.assertHeld();
       const now = iso();
       return lines
         .map((l) => {

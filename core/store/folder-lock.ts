@@ -136,6 +136,15 @@ export async function acquireFolderLock(dir: string, options: FolderLockOptions 
   }
 }
 
+/**
+ * No lock at all: a stand-in for tests that must put two engines on one folder to prove the engine lease fences them
+ * (issue 25). Nothing is written beside the folder; a real second engine is not refused. Never for users.
+ */
+export function unlockedFolder(dir: string, options: Pick<FolderLockOptions, 'command' | 'clock'> = {}): FolderLock {
+  const holder: LockHolder = { pid: process.pid, host: hostname(), command: options.command ?? describeThisProcess(), since: new Date((options.clock ?? systemClock).now()).toISOString() };
+  return { dir, holder, tookOver: null, isLost: () => false, release: async () => undefined };
+}
+
 /** The holder named beside `dir`'s lock, or null (no lock file, or unreadable). */
 export function readLockHolder(dir: string): LockHolder | null {
   try {

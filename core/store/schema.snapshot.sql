@@ -18,6 +18,14 @@ CREATE TABLE audit_log (
   hash TEXT NOT NULL
 ) STRICT;
 
+-- table: engine_lease
+CREATE TABLE engine_lease (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  epoch INTEGER NOT NULL,
+  holder TEXT NOT NULL,
+  acquired_at TEXT NOT NULL
+) STRICT;
+
 -- table: exception_notes
 CREATE TABLE exception_notes (
   id INTEGER PRIMARY KEY,

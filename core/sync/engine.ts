@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { LeaseLostError } from '../ledger/lease';
 import { isApiError } from '../net/api-error';
 import type { Policy } from '../mappings/schemas';
 import type { EngineContext } from './context';
@@ -126,13 +128,29 @@ export interface CycleReport {
 /** Far longer than any call may be out (HTTP calls time out after 30 s): older `sending` intents are orphans. */
 const orphanAfterMs = 10 * 60_000;
 
-export function createEngine(ctx: EngineContext) {
+export interface EngineOptions {
+  /** How this engine names itself in the lease, for the one it supersedes to say who took over (default: pid and host). */
+  holder?: string;
+}
+
+export function createEngine(ctx: EngineContext, options: EngineOptions = {}) {
   const repo = ctx.feeds;
   const policy = () => ctx.mappings().policy;
   for (const f of feeds) repo.register({ feed: f.feed, label: f.label, cadenceSeconds: f.cadenceSeconds(policy()) });
+  // This engine's epoch: from now on an older engine on this database claims nothing (core/ledger/lease.ts). Its calls
+  // left `sending` are then orphans, whether it died or is only paused: they are probed, never sent again blindly.
+  ctx.lease.acquire(options.holder ?? `pid ${process.pid} on ${hostname()}`);
   ctx.intents.recoverOrphans(unsafeIntentKinds);
   let isPaused = false;
   let isRunning = false;
+  /** Set once another engine has started on this database: this one never runs a feed again. */
+  let fencedBy: LeaseLostError | null = null;
+
+  function fence(error: LeaseLostError, report: CycleReport, feed: string): void {
+    if (fencedBy === null) ctx.log.error('engine superseded: another engine started on this database; this one stops', { error: error.message });
+    fencedBy = error;
+    report.failed.push({ feed, error: error.message });
+  }
 
 
   async function runFeed(f: Feed, force: boolean): Promise<{ ran: boolean; error: string | null }> {
@@ -150,7 +168,7 @@ export function createEngine(ctx: EngineContext) {
       // its sends.
       await ctx.queue.run(`feed:${f.feed}`, () => f.run(ctx));
     } catch (e) {
-      if (e instanceof SimulatedCrash) throw e;
+      if (e instanceof SimulatedCrash || e instanceof LeaseLostError) throw e;
       error = (e as Error).message;
       if (isApiError(e) && e.retryAfterMs) next = Math.max(next, ctx.clock.now() + e.retryAfterMs);
       if (isApiError(e) && e.kind === 'auth') {
@@ -174,10 +192,14 @@ export function createEngine(ctx: EngineContext) {
     /** Runs every feed that is due. */
     async runCycle(options: { force?: boolean } = {}): Promise<CycleReport> {
       const report: CycleReport = { ran: [], failed: [] };
+      if (fencedBy !== null) return report;
       if (isPaused && !options.force) return report;
       if (isRunning) return report;
       isRunning = true;
       try {
+        // Woken after another engine started on this database (this one was paused past its folder lock): not one
+        // more write, not even settling orphans — they are the other engine's now.
+        ctx.lease.assertHeld();
         // Only a cycle sends, one at a time, so none of this process's calls is out now: an intent it left `sending`
         // lost its outcome to a write that failed after the call (disk full, I/O error). One left `sending` long ago
         // belongs to a process that died or stopped mid-call (a second instance on the same folder). Left alone,
@@ -186,10 +208,20 @@ export function createEngine(ctx: EngineContext) {
         recoverUnrecorded(ctx, unsafeIntentKinds);
         ctx.intents.recoverOrphans(unsafeIntentKinds, { sentBefore: ctx.clock.now() - orphanAfterMs });
         for (const f of feeds) {
-          const { ran, error } = await runFeed(f, options.force ?? false);
-          if (ran) report.ran.push(f.feed);
-          if (error) report.failed.push({ feed: f.feed, error });
+          let outcome: { ran: boolean; error: string | null };
+          try {
+            outcome = await runFeed(f, options.force ?? false);
+          } catch (e) {
+            if (!(e instanceof LeaseLostError)) throw e;
+            fence(e, report, f.feed);
+            break;
+          }
+          if (outcome.ran) report.ran.push(f.feed);
+          if (outcome.error) report.failed.push({ feed: f.feed, error: outcome.error });
         }
+      } catch (e) {
+        if (!(e instanceof LeaseLostError)) throw e;
+        fence(e, report, 'engine');
       } finally {
         isRunning = false;
       }
@@ -207,8 +239,9 @@ export function createEngine(ctx: EngineContext) {
     resume: () => {
       isPaused = false;
     },
-    get state(): 'idle' | 'running' | 'paused' {
-      return isPaused ? 'paused' : isRunning ? 'running' : 'idle';
+    /** `fenced`: another engine started on this database, and this one has stopped for good (restart it to take over). */
+    get state(): 'idle' | 'running' | 'paused' | 'fenced' {
+      return fencedBy !== null ? 'fenced' : isPaused ? 'paused' : isRunning ? 'running' : 'idle';
     },
   };
 }

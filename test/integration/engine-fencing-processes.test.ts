@@ -1,0 +1,102 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../core/sandbox/index';
+import { checkInvariants } from '../support/invariants';
+import { enginePid, jsonLines, startNpm, startStandalone, type CliRun } from '../support/cli-process';
+import { makeTempDir } from '../support/temp-dir';
+
+// Fencing between real processes (issue 25): two `npm run sync` on one data folder with the folder lock bypassed
+// (RW_UNSAFE_SKIP_FOLDER_LOCK, a test hook), so only the engine lease stands between them. A is stopped with SIGSTOP
+// (a laptop lid), B starts and takes the next epoch, runs, and stops; ReBound then registers parcels, so there are
+// calls to send. A is woken with SIGCONT: it sends none of them, says another engine took over, and exits 1. The next
+// engine sends them, and the sandbox's ground truth holds no duplicate.
+
+const entry = 'core/cli/sync.ts';
+const cycleLine = /^\{.*"ran"/;
+const runs: CliRun[] = [];
+let temp: ReturnType<typeof makeTempDir> | null = null;
+let standalone: Sandbox | null = null;
+
+afterEach(async () => {
+  for (const run of runs.splice(0)) {
+    try {
+      process.kill(run.pid, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+    run.killGroup();
+  }
+  await standalone?.close();
+  standalone = null;
+  temp?.remove();
+  temp = null;
+});
+
+/** Calls that change Mirakl or ReBound, as the sandbox counted them. */
+function writes(sandbox: Sandbox): number {
+  const reads = /^(RT11|OR11|OF21|OF52|OF53|OF54|STO02|STO03|RE01|oauth\.token|returnOrders\.(get|list|changes)|salesOrders\.get|parcels\..*|webhookSubscriptions\.get|_sim\..*)$/;
+  let n = 0;
+  for (const server of [sandbox.miraklServer, sandbox.reboundServer]) for (const [op, c] of Object.entries(server.counters)) if (!reads.test(op)) n += c.calls;
+  return n;
+}
+
+describe('an engine woken after another took over its database', () => {
+  it('SIGSTOP A, B takes the epoch, SIGCONT A: A sends nothing and exits; the work goes out once, from the next engine', async () => {
+    temp = makeTempDir('rw-fence-');
+    const live = await startStandalone(temp.dir);
+    standalone = live.sandbox;
+    const sandbox = live.sandbox;
+    const dataDir = join(temp.dir, 'data');
+    const start = (env: Record<string, string> = {}) => {
+      const run = startNpm('sync', ['--watch', '--config', live.configFile, '--data-dir', dataDir], { ...live.env, ...env });
+      runs.push(run);
+      return run;
+    };
+    const unlocked = { RW_UNSAFE_SKIP_FOLDER_LOCK: '1' };
+
+    const a = start(unlocked);
+    await a.waitFor(cycleLine, 25_000);
+    const aPid = enginePid(a.pid, entry);
+    if (aPid === null) throw new Error('no engine process found for A');
+    process.kill(aPid, 'SIGSTOP');
+
+    const b = start(unlocked);
+    await b.waitFor(/^Sync engine started on /, 25_000);
+    await b.waitFor(cycleLine, 25_000);
+    process.kill(b.pid, 'SIGTERM');
+    expect(await b.exited(10_000)).toMatchObject({ code: 0 });
+
+    // Work for whoever runs next: parcels registered at the hub (Mirakl must be told RT25, refunds may follow).
+    const waiting = sandbox.rebound.sim.truth().returnOrders.filter((ro) => ro.status === 'LABEL_ISSUED').slice(0, 5);
+    expect(waiting.length).toBeGreaterThan(0);
+    for (const ro of waiting) {
+      const moved = sandbox.rebound.sim.simAdvanceReturnOrder(ro.reboundOrderId, { event: 'ITEMS_REGISTERED' });
+      expect(moved.ok, JSON.stringify(moved)).toBe(true);
+    }
+
+    const before = writes(sandbox);
+    const aCyclesBefore = jsonLines(a.stdout()).length;
+    process.kill(aPid, 'SIGCONT');
+    const exit = await a.exited(20_000);
+    expect(exit.code, a.stderr()).toBe(1);
+    expect(a.stderr()).toMatch(/another engine started on this database \(pid \d+ on .*epoch 2; this one holds epoch 1\)/);
+    expect(jsonLines(a.stdout()).slice(aCyclesBefore).flatMap((l) => l['ran'] as string[])).toEqual([]);
+    expect(writes(sandbox), 'calls A sent after it was woken').toBe(before);
+
+    const next = start();
+    await next.waitFor(/^Sync engine started on /, 25_000);
+    for (let i = 0; i < 3; i++) await next.waitFor(cycleLine, 25_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(writes(sandbox), 'the work A left goes out from the next engine').toBeGreaterThan(before);
+    process.kill(next.pid, 'SIGTERM');
+    expect(await next.exited(10_000)).toMatchObject({ code: 0 });
+
+    const db = new Database(join(dataDir, 'workbench.sqlite'), { readonly: true });
+    try {
+      expect(checkInvariants(sandbox, db).violations).toEqual([]);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+});
