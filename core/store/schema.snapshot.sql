@@ -188,6 +188,20 @@ CREATE TABLE mirakl_returns (
   synced_at TEXT NOT NULL
 ) STRICT;
 
+-- table: money_facts
+CREATE TABLE money_facts (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  latest_at TEXT NOT NULL
+) STRICT;
+
+-- table: money_lines
+CREATE TABLE money_lines (
+  order_line_id TEXT NOT NULL PRIMARY KEY,
+  verified INTEGER NOT NULL CHECK (verified >= 0),
+  price_unit_minor INTEGER NOT NULL,
+  refunded_minor INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
 -- table: offer_exports
 CREATE TABLE offer_exports (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -585,6 +599,9 @@ CREATE INDEX mirakl_returns_state ON mirakl_returns (state, date_created, id);
 -- index: mirakl_returns_tracking
 CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
 
+-- index: money_lines_owed
+CREATE INDEX money_lines_owed ON money_lines (order_line_id, verified, price_unit_minor, refunded_minor) WHERE verified > 0 AND verified * price_unit_minor - refunded_minor > 0;
+
 -- index: offer_exports_state
 CREATE INDEX offer_exports_state ON offer_exports (state, id);
 
@@ -744,6 +761,82 @@ END;
 CREATE TRIGGER mirakl_return_states_update AFTER UPDATE OF state ON mirakl_returns WHEN OLD.state IS NOT NEW.state
 BEGIN
   INSERT INTO mirakl_return_states (return_id, state, last_updated, seen_at) VALUES (NEW.id, NEW.state, NEW.last_updated, NEW.synced_at);
+END;
+
+-- trigger: money_order_line_delete
+CREATE TRIGGER money_order_line_delete AFTER DELETE ON mirakl_order_lines
+BEGIN
+  UPDATE money_lines SET price_unit_minor = 0 WHERE order_line_id = OLD.order_line_id;
+END;
+
+-- trigger: money_order_line_insert
+CREATE TRIGGER money_order_line_insert AFTER INSERT ON mirakl_order_lines
+BEGIN
+  UPDATE money_lines SET price_unit_minor = NEW.price_unit_minor WHERE order_line_id = NEW.order_line_id;
+END;
+
+-- trigger: money_order_line_price
+CREATE TRIGGER money_order_line_price AFTER UPDATE OF price_unit_minor ON mirakl_order_lines
+WHEN OLD.price_unit_minor IS NOT NEW.price_unit_minor
+BEGIN
+  UPDATE money_lines SET price_unit_minor = NEW.price_unit_minor WHERE order_line_id = NEW.order_line_id;
+END;
+
+-- trigger: money_refund_delete
+CREATE TRIGGER money_refund_delete AFTER DELETE ON mirakl_refunds
+BEGIN
+  UPDATE money_lines SET refunded_minor = refunded_minor - OLD.amount_minor WHERE order_line_id = OLD.order_line_id;
+END;
+
+-- trigger: money_refund_insert
+CREATE TRIGGER money_refund_insert AFTER INSERT ON mirakl_refunds
+BEGIN
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  VALUES (NEW.order_line_id, 0, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), NEW.amount_minor)
+  ON CONFLICT (order_line_id) DO UPDATE SET refunded_minor = refunded_minor + excluded.refunded_minor;
+  UPDATE money_facts SET latest_at = NEW.date_created WHERE id = 1 AND NEW.date_created > latest_at;
+END;
+
+-- trigger: money_refund_update
+CREATE TRIGGER money_refund_update AFTER UPDATE OF amount_minor, order_line_id, date_created ON mirakl_refunds
+WHEN OLD.amount_minor IS NOT NEW.amount_minor OR OLD.order_line_id IS NOT NEW.order_line_id OR OLD.date_created IS NOT NEW.date_created
+BEGIN
+  UPDATE money_lines SET refunded_minor = refunded_minor - OLD.amount_minor WHERE order_line_id = OLD.order_line_id;
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  VALUES (NEW.order_line_id, 0, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), NEW.amount_minor)
+  ON CONFLICT (order_line_id) DO UPDATE SET refunded_minor = refunded_minor + excluded.refunded_minor;
+  UPDATE money_facts SET latest_at = NEW.date_created WHERE id = 1 AND NEW.date_created > latest_at;
+END;
+
+-- trigger: money_unit_delete
+CREATE TRIGGER money_unit_delete AFTER DELETE ON units
+WHEN OLD.registered_at IS NOT NULL AND (OLD.received_sku IS NULL OR OLD.received_sku = OLD.offer_sku)
+BEGIN
+  UPDATE money_lines SET verified = verified - 1 WHERE order_line_id = OLD.order_line_id;
+END;
+
+-- trigger: money_unit_insert
+CREATE TRIGGER money_unit_insert AFTER INSERT ON units
+WHEN NEW.registered_at IS NOT NULL AND (NEW.received_sku IS NULL OR NEW.received_sku = NEW.offer_sku)
+BEGIN
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  VALUES (NEW.order_line_id, 1, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), 0)
+  ON CONFLICT (order_line_id) DO UPDATE SET verified = verified + 1;
+  UPDATE money_facts SET latest_at = NEW.registered_at WHERE id = 1 AND NEW.registered_at > latest_at;
+END;
+
+-- trigger: money_unit_update
+CREATE TRIGGER money_unit_update AFTER UPDATE OF registered_at, received_sku, offer_sku, order_line_id ON units
+WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.received_sku IS NOT NEW.received_sku OR OLD.offer_sku IS NOT NEW.offer_sku
+  OR OLD.order_line_id IS NOT NEW.order_line_id
+BEGIN
+  UPDATE money_lines SET verified = verified - 1
+  WHERE order_line_id = OLD.order_line_id AND OLD.registered_at IS NOT NULL AND (OLD.received_sku IS NULL OR OLD.received_sku = OLD.offer_sku);
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  SELECT NEW.order_line_id, 1, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), 0
+  WHERE NEW.registered_at IS NOT NULL AND (NEW.received_sku IS NULL OR NEW.received_sku = NEW.offer_sku)
+  ON CONFLICT (order_line_id) DO UPDATE SET verified = verified + 1;
+  UPDATE money_facts SET latest_at = NEW.registered_at WHERE id = 1 AND NEW.registered_at > latest_at;
 END;
 
 -- trigger: period_adjustments_no_delete
