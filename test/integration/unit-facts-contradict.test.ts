@@ -56,9 +56,11 @@ describe('contradictory physical facts: registered, then reported lost', () => {
     const sim = h.sandbox.rebound.sim;
     // (a) a return whose registration the engine has seen and refunded; (b) one ReBound registers and expires between
     // two reads of the engine, so one read shows it EXPIRED with its items received.
-    let seen: { returnId: string; reboundOrderId: string } | undefined;
-    let unseen: { returnId: string; reboundOrderId: string } | undefined;
-    while (h.clock.now() < defaultScenario.startMs + 3 * day && !(seen && unseen)) {
+    type Subject = { returnId: string; reboundOrderId: string } | undefined;
+    let seen: Subject;
+    let unseen: Subject;
+    const isFound = () => seen !== undefined && unseen !== undefined;
+    while (h.clock.now() < defaultScenario.startMs + 3 * day && !isFound()) {
       await h.step(30 * minute);
       await h.sandbox.flush();
       if (!seen) {
@@ -68,7 +70,7 @@ describe('contradictory physical facts: registered, then reported lost', () => {
             WHERE o.status = 'ITEMS_REGISTERED' AND EXISTS (SELECT 1 FROM intents i WHERE i.kind = 'mirakl.refund' AND i.subject = o.return_id AND i.state = 'confirmed')
             ORDER BY o.rebound_order_id LIMIT 1`,
           )
-          .get() as typeof seen;
+          .get() as Subject;
         if (seen) {
           const expired = sim.simExpireRegistered(seen.reboundOrderId);
           if (!expired.ok) throw new Error(expired.error.message);
@@ -77,7 +79,7 @@ describe('contradictory physical facts: registered, then reported lost', () => {
       if (!unseen) {
         unseen = db
           .prepare(`SELECT return_id AS returnId, rebound_order_id AS reboundOrderId FROM rebound_return_orders WHERE status = 'AT_HUB' ORDER BY rebound_order_id LIMIT 1`)
-          .get() as typeof unseen;
+          .get() as Subject;
         if (unseen) {
           // ReBound may have registered it already since the engine's last read: either way, expired now.
           sim.simAdvanceReturnOrder(unseen.reboundOrderId, { event: 'ITEMS_REGISTERED' });
