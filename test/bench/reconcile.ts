@@ -269,8 +269,9 @@ export function runReconcileBench(options: { lines: number; keep?: boolean; show
   log(`dashboard KPIs: ${fmt(kpisMs)}`);
 
   // --- Money figures ------------------------------------------------------------------------------------------
-  // The dashboard reads "receipts not refunded" now from the lines that owe money (money_lines, kept by triggers); a
-  // report as at a past moment still counts from every verified unit and refund. Both timed, and held equal.
+  // The dashboard reads "receipts not refunded" from the lines that owe money (money_lines) and "paid" from the days
+  // (money_paid_days), both kept by triggers; counted from every verified unit and refund instead, as before 0019.
+  // Both timed, and held equal.
   const moneyFigures = createMoneyFigures(db);
   const nowIso = new Date(clock.now()).toISOString();
   const monthStart = `${nowIso.slice(0, 7)}-01T00:00:00.000Z`;
@@ -289,7 +290,7 @@ export function runReconcileBench(options: { lines: number; keep?: boolean; show
   log(
     `dashboard money figures: ${fmt(nowMs)} now (median of ${nowTimes.length}; ${owedLines.toLocaleString('en-GB')} lines owe money), ${fmt(baseTablesMs)} counted from the base tables (a past moment; the dashboard before 0019)`,
   );
-  if (options.showPlans) for (const d of moneyFigures.planNow()) log(`    plan: ${d}`);
+  if (options.showPlans) for (const d of moneyFigures.planAt(nowIso, monthStart)) log(`    plan: ${d}`);
   if (JSON.stringify(kept) !== JSON.stringify(fromBase)) misses.push(`dashboard money figures: kept per line ${JSON.stringify(kept)} ≠ from the base tables ${JSON.stringify(fromBase)}`);
 
   store.close();
