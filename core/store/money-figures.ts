@@ -18,7 +18,7 @@ interface Row {
 export function createMoneyFigures(db: Database) {
   // Receipts not refunded, per order line: verified units (registered at the hub with the SKU sold, before the moment) at
   // the line's unit price, less everything Mirakl refunded on that line (any refund state, ours or not) dated before the
-  // moment. This is the definition; `money_lines` (migration 0019) keeps the same three quantities per line as units and
+  // moment. This is the definition; `money_lines` (migration 0020) keeps the same three quantities per line as units and
   // refunds are written, so the figure at a moment is read from the lines that still owe money, corrected by the few
   // facts dated after it (test/integration/money-lines.test.ts holds the two equal).
   const receiptsAt = `
@@ -141,7 +141,7 @@ export function createMoneyFigures(db: Database) {
 /**
  * Fills the kept money (money_lines, money_paid_days) of database `schema` from its own units, refunds and orders: the
  * evidence bundle's snapshot copies the period's rows but not what the triggers kept from every row, and its figures
- * are read the same way as the app's. The same sums migration 0019 backfilled with; the triggers keep them from then.
+ * are read the same way as the app's. The same sums migration 0020 backfilled with; the triggers keep them from then.
  */
 export function refillKeptMoney(db: Database, schema: string): Record<'money_lines' | 'money_paid_days', number> {
   if (!/^[a-z_]+$/.test(schema)) throw new Error(`refillKeptMoney: schema must be a plain name, got ${JSON.stringify(schema)}`);

@@ -340,7 +340,7 @@ export function buildRows(
     );
     notes.push(
       `Dashboard money figures (${lines}): ${ms(recon.money.nowMs)} now, read from the ${n(recon.money.owedLines)} order lines that owe money; ` +
-        `${ms(recon.money.baseTablesMs)} counted from the base tables (a report as at a past moment, and the dashboard before migration 0019). ` +
+        `${ms(recon.money.baseTablesMs)} counted from the base tables (a report as at a past moment, and the dashboard before migration 0020). ` +
         `Dashboard KPIs in all: ${ms(recon.kpisMs)}.`,
     );
   }

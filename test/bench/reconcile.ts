@@ -123,7 +123,7 @@ export interface ReconcileFigures {
   returnPages: PageFigure[];
   exceptionPages: PageFigure[];
   kpisMs: number;
-  /** The dashboard's money figures now (kept per order line), and the same counted from the base tables (as the dashboard did before migration 0019). */
+  /** The dashboard's money figures now (kept per order line), and the same counted from the base tables (as the dashboard did before migration 0020). */
   money: { nowMs: number; baseTablesMs: number; owedLines: number };
   /** Each missed target, in words. */
   misses: string[];
@@ -270,7 +270,7 @@ export function runReconcileBench(options: { lines: number; keep?: boolean; show
 
   // --- Money figures ------------------------------------------------------------------------------------------
   // The dashboard reads "receipts not refunded" from the lines that owe money (money_lines) and "paid" from the days
-  // (money_paid_days), both kept by triggers; counted from every verified unit and refund instead, as before 0019.
+  // (money_paid_days), both kept by triggers; counted from every verified unit and refund instead, as before 0020.
   // Both timed, and held equal.
   const moneyFigures = createMoneyFigures(db);
   const nowIso = new Date(clock.now()).toISOString();
@@ -288,7 +288,7 @@ export function runReconcileBench(options: { lines: number; keep?: boolean; show
   const nowMs = percentile(nowTimes, 50);
   const owedLines = kept.reduce((n, m) => n + m.receiptsNotRefunded.count, 0);
   log(
-    `dashboard money figures: ${fmt(nowMs)} now (median of ${nowTimes.length}; ${owedLines.toLocaleString('en-GB')} lines owe money), ${fmt(baseTablesMs)} counted from the base tables (a past moment; the dashboard before 0019)`,
+    `dashboard money figures: ${fmt(nowMs)} now (median of ${nowTimes.length}; ${owedLines.toLocaleString('en-GB')} lines owe money), ${fmt(baseTablesMs)} counted from the base tables (a past moment; the dashboard before 0020)`,
   );
   if (options.showPlans) for (const d of moneyFigures.planAt(nowIso, monthStart)) log(`    plan: ${d}`);
   if (JSON.stringify(kept) !== JSON.stringify(fromBase)) misses.push(`dashboard money figures: kept per line ${JSON.stringify(kept)} ≠ from the base tables ${JSON.stringify(fromBase)}`);

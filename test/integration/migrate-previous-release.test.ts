@@ -131,7 +131,7 @@ describe(`a database made by the previous release (${expected.madeBy.slice(0, 7)
     expect(sideBySide()).toEqual(shown);
   });
 
-  // Migration 0019 fills the per-line money (what the dashboard reads now) from the units and refunds already there.
+  // Migration 0020 fills the per-line money (what the dashboard reads now) from the units and refunds already there.
   it("fills the money kept per order line from the previous release's units and refunds: the dashboard's figure now is the one counted from them", () => {
     const figures = createMoneyFigures(store.db);
     expect(store.db.prepare('SELECT count(*) FROM money_lines WHERE verified > 0').pluck().get()).toBeGreaterThan(0);

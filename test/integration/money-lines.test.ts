@@ -10,7 +10,7 @@ import { arrived } from '../../core/store/reconcile/detectors';
 import { startHarness, type Harness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 
-// The dashboard's "receipts not refunded" now is read from money_lines (migration 0019), which triggers keep as units,
+// The dashboard's "receipts not refunded" now is read from money_lines (migration 0020), which triggers keep as units,
 // refunds and order lines are written; a figure as at a past moment is still counted from the base tables. One
 // definition: on random worlds changed at random, and on a sandbox world the engine synced, the kept lines are what the
 // base tables say, line by line, and the figures read both ways are equal.
