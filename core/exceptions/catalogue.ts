@@ -433,6 +433,40 @@ export const exceptionTypes = {
       },
     ],
   },
+  UNIT_FACTS_CONTRADICT: {
+    owner: 'finance',
+    severity: 'high',
+    title: 'ReBound said received, then lost',
+    nextAction: 'Ask ReBound what really arrived; if a refund was sent, decide whether to recover it, then mark it reviewed.',
+    meaning:
+      'ReBound first registered items of this return at its hub, then reported the return as expired, which means nothing came back. The two cannot both be true. The app follows what ReBound said last: the items count as lost, not received, in every figure. If a refund was already sent for them, that money was paid for items that may never have arrived.',
+    sla: { fixed: 'at once' },
+    check: [
+      'The ReBound portal: the hub registration (with any photos) and why the return order was expired.',
+      "The return's timeline in the app: when each was reported, and the refund sent, if any.",
+      'The order in the Mirakl back office: what the customer was refunded.',
+    ],
+    actions: [
+      {
+        id: 'resync',
+        label: 'Read ReBound again',
+        needsReason: false,
+        help: "Reads ReBound's return order again at the next cycle, in case it has corrected itself. Items it reports lost stay lost.",
+      },
+      {
+        id: 'investigate',
+        label: 'Investigate',
+        needsReason: false,
+        help: 'Marks the exception as being looked into (for example a query with ReBound), with a note.',
+      },
+      {
+        id: 'acknowledge',
+        label: 'Mark reviewed',
+        needsReason: true,
+        help: 'Closes the exception once you know what arrived and what to do about any refund sent (recovered, written off, or right after all). Say which.',
+      },
+    ],
+  },
   UNEXPECTED_ITEM: {
     owner: 'warehouse',
     severity: 'low',

@@ -37,6 +37,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   STOCK_REJECTED: ['retry', 'skip_restock'],
   STOCK_OVERWRITTEN: ['investigate', 'acknowledge'],
   SHORT_RECEIPT: ['accept_partial', 'investigate'],
+  UNIT_FACTS_CONTRADICT: ['resync', 'investigate', 'acknowledge'],
   UNEXPECTED_ITEM: ['investigate', 'dismiss'],
   PARCEL_STALLED: ['chase_carrier', 'mark_lost'],
   STATUS_DRIFT: ['resync', 'dismiss'],

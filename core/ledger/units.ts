@@ -4,8 +4,11 @@ import type { Clock } from '../ports';
 
 // ReBound owns physical status. Each unit of a return line moves only when ReBound says so, and only forward:
 // a late, duplicated or reordered event can never move a unit back, so a unit that was registered stays
-// registered whatever arrives after. Stage ranks make "forward" a comparison. A unit missing when ReBound registered
-// the order's contents can still turn up and be registered (a late unit), so `missing` ranks below `registered`.
+// registered whatever arrives after — unless ReBound itself contradicts it (the order EXPIRED: nothing came back). Its
+// latest fact wins: the unit is lost and no longer a receipt, so no figure counts it both ways, and the contradiction is
+// raised (UNIT_FACTS_CONTRADICT) with any refund already sent for it. Stage ranks make "forward" a comparison. A unit
+// missing when ReBound registered the order's contents can still turn up and be registered (a late unit), so `missing`
+// ranks below `registered`.
 
 export const returnOrderStatusRank = {
   CREATED: 0,
@@ -89,6 +92,11 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
     ON CONFLICT (rebound_item_id) DO UPDATE SET grade = COALESCE(excluded.grade, rebound_items.grade),
       disposition = COALESCE(excluded.disposition, rebound_items.disposition), is_unexpected = max(excluded.is_unexpected, rebound_items.is_unexpected),
       updated_at = excluded.updated_at`);
+  // ReBound's latest fact wins over one it contradicts: a unit it registered and then reported lost is lost, and no
+  // longer a receipt (registered_at cleared, so no figure counts it as verified; nor is it restocked).
+  const loseRegisteredUnit = db.prepare(`UPDATE units SET stage = 'lost', stage_rank = @rank, registered_at = NULL, is_sellable = NULL, updated_at = @now
+    WHERE id = @id AND stage IN ('registered', 'graded')`);
+  const refundsOfReturn = db.prepare(`SELECT state, payload FROM intents WHERE kind = 'mirakl.refund' AND subject = ? AND state IN ('sending', 'confirmed', 'uncertain')`);
   const orderOfReturn = db.prepare('SELECT * FROM rebound_return_orders WHERE return_id = ?');
   const tieItem = db.prepare('UPDATE units SET rebound_item_id = ? WHERE id = ? AND rebound_item_id IS NULL');
 
@@ -217,15 +225,22 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
           }
         }
         if (rank === returnOrderStatusRank.EXPIRED && ro.status === 'EXPIRED') {
-          exceptions.raise({
-            type: 'PARCEL_STALLED',
-            subjectKey: returnId,
-            returnId,
-            cause: `ReBound expired return order ${ro.reboundOrderId}: the label was never scanned by a carrier, so nothing came back.`,
-          });
-          // Only units that never arrived are lost: one ReBound registered stays registered.
-          for (const unit of units.filter((u) => u.stage_rank < unitStageRank.registered)) {
+          // Read again: this very snapshot may have registered units a moment ago (its items still show received).
+          const current = unitsOfReturn.all(returnId) as UnitRow[];
+          const registered = current.filter((u) => u.stage === 'registered' || u.stage === 'graded');
+          for (const unit of current.filter((u) => u.stage_rank < unitStageRank.registered)) {
             changes.unitsAdvanced += advanceUnit.run({ id: unit.id, stage: 'lost', rank: unitStageRank.lost, reboundItemId: null, grade: null, isSellable: null, receivedSku: null, now }).changes;
+          }
+          for (const unit of registered) changes.unitsAdvanced += loseRegisteredUnit.run({ id: unit.id, rank: unitStageRank.lost, now }).changes;
+          if (registered.length) {
+            exceptions.raise({ type: 'UNIT_FACTS_CONTRADICT', subjectKey: returnId, returnId, cause: contradiction(ro.reboundOrderId, registered, refundsOfReturn.all(returnId) as RefundRow[]) });
+          } else {
+            exceptions.raise({
+              type: 'PARCEL_STALLED',
+              subjectKey: returnId,
+              returnId,
+              cause: `ReBound expired return order ${ro.reboundOrderId}: the label was never scanned by a carrier, so nothing came back.`,
+            });
           }
         }
         if (changes.unexpected.length) {
@@ -252,6 +267,35 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
 }
 
 export type PhysicalStore = ReturnType<typeof createPhysicalStore>;
+
+interface RefundRow {
+  state: string;
+  payload: string;
+}
+
+/** Says what ReBound contradicted, and the refunds already sent (or perhaps sent) for the units now lost: money at risk. */
+function contradiction(reboundOrderId: string, registered: UnitRow[], refunds: RefundRow[]): string {
+  const ids = new Set(registered.map((u) => u.id));
+  const sent = refunds
+    .map((r) => ({ state: r.state, payload: JSON.parse(r.payload) as { units?: string[]; amountMinor?: number; currency?: string } }))
+    .filter((r) => (r.payload.units ?? []).some((id) => ids.has(id)));
+  const units = registered.map((u) => u.id.split(':').slice(1).join(' #')).join(', ');
+  const facts =
+    `ReBound registered ${registered.length} unit(s) of this return (${units}), then reported return order ${reboundOrderId} EXPIRED: nothing came back. ` +
+    'ReBound\'s latest word counts, so the units are counted as lost, not received.';
+  if (!sent.length) return `${facts} No refund was sent for them.`;
+  const money = sent.map((r) => `${amount(r.payload.amountMinor ?? 0, r.payload.currency ?? null)}${r.state === 'confirmed' ? '' : ` (${r.state}: outcome not known yet)`}`).join(', ');
+  return `${facts} A refund was already sent for them: ${money}. That money is at risk until ReBound confirms what arrived.`;
+}
+
+function amount(minor: number, currency: string | null): string {
+  if (!currency) return (minor / 100).toFixed(2);
+  try {
+    return new Intl.NumberFormat('en-GB', { style: 'currency', currency }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${currency}`;
+  }
+}
 
 /** A unit whose receipt ReBound verified: registered (or graded) at the hub, with the SKU that was sold. */
 export const isArrived = (u: UnitRow): boolean => (u.stage === 'registered' || u.stage === 'graded') && (u.received_sku === null || u.received_sku === u.offer_sku);

@@ -188,6 +188,23 @@ CREATE TABLE mirakl_returns (
   synced_at TEXT NOT NULL
 ) STRICT;
 
+-- table: money_lines
+CREATE TABLE money_lines (
+  order_line_id TEXT NOT NULL PRIMARY KEY,
+  verified INTEGER NOT NULL CHECK (verified >= 0),
+  price_unit_minor INTEGER NOT NULL,
+  refunded_minor INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- table: money_paid_days
+CREATE TABLE money_paid_days (
+  currency TEXT NOT NULL,
+  day TEXT NOT NULL,
+  refunds INTEGER NOT NULL, -- no CHECK (refunds >= 0): SQLite checks it on the row an upsert takes away, before the conflict
+  amount_minor INTEGER NOT NULL,
+  PRIMARY KEY (currency, day)
+) STRICT, WITHOUT ROWID;
+
 -- table: offer_exports
 CREATE TABLE offer_exports (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -552,6 +569,9 @@ CREATE INDEX mirakl_refunds_line_amounts ON mirakl_refunds (order_line_id, amoun
 -- index: mirakl_refunds_open
 CREATE INDEX mirakl_refunds_open ON mirakl_refunds (order_line_id) WHERE refund_state != 'REFUNDED';
 
+-- index: mirakl_refunds_paid
+CREATE INDEX mirakl_refunds_paid ON mirakl_refunds (date_created, refund_state, order_line_id, amount_minor);
+
 -- index: mirakl_refunds_state
 CREATE INDEX mirakl_refunds_state ON mirakl_refunds (refund_state);
 
@@ -584,6 +604,9 @@ CREATE INDEX mirakl_returns_state ON mirakl_returns (state, date_created, id);
 
 -- index: mirakl_returns_tracking
 CREATE INDEX mirakl_returns_tracking ON mirakl_returns (tracking_number);
+
+-- index: money_lines_owed
+CREATE INDEX money_lines_owed ON money_lines (order_line_id, verified, price_unit_minor, refunded_minor) WHERE verified > 0 AND verified * price_unit_minor - refunded_minor > 0;
 
 -- index: offer_exports_state
 CREATE INDEX offer_exports_state ON offer_exports (state, id);
@@ -675,6 +698,9 @@ CREATE UNIQUE INDEX units_id ON units (id);
 -- index: units_line
 CREATE INDEX units_line ON units (order_line_id);
 
+-- index: units_registered_at
+CREATE INDEX units_registered_at ON units (registered_at, order_line_id, received_sku, offer_sku) WHERE registered_at IS NOT NULL;
+
 -- index: units_stage
 CREATE INDEX units_stage ON units (stage_rank, return_id);
 
@@ -744,6 +770,216 @@ END;
 CREATE TRIGGER mirakl_return_states_update AFTER UPDATE OF state ON mirakl_returns WHEN OLD.state IS NOT NEW.state
 BEGIN
   INSERT INTO mirakl_return_states (return_id, state, last_updated, seen_at) VALUES (NEW.id, NEW.state, NEW.last_updated, NEW.synced_at);
+END;
+
+-- trigger: money_order_line_delete
+CREATE TRIGGER money_order_line_delete AFTER DELETE ON mirakl_order_lines
+BEGIN
+  UPDATE money_lines SET price_unit_minor = 0 WHERE order_line_id = OLD.order_line_id;
+END;
+
+-- trigger: money_order_line_insert
+CREATE TRIGGER money_order_line_insert AFTER INSERT ON mirakl_order_lines
+BEGIN
+  UPDATE money_lines SET price_unit_minor = NEW.price_unit_minor WHERE order_line_id = NEW.order_line_id;
+END;
+
+-- trigger: money_order_line_price
+CREATE TRIGGER money_order_line_price AFTER UPDATE OF price_unit_minor ON mirakl_order_lines
+WHEN OLD.price_unit_minor IS NOT NEW.price_unit_minor
+BEGIN
+  UPDATE money_lines SET price_unit_minor = NEW.price_unit_minor WHERE order_line_id = NEW.order_line_id;
+END;
+
+-- trigger: money_paid_line_delete
+CREATE TRIGGER money_paid_line_delete AFTER DELETE ON mirakl_order_lines
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT currency FROM mirakl_orders WHERE order_id = OLD.order_id), '?'), substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor)
+  FROM mirakl_refunds f WHERE f.order_line_id = OLD.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_refunds f WHERE f.order_line_id = OLD.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_line_insert
+CREATE TRIGGER money_paid_line_insert AFTER INSERT ON mirakl_order_lines
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor) FROM mirakl_refunds f
+  WHERE f.order_line_id = NEW.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT currency FROM mirakl_orders WHERE order_id = NEW.order_id), '?'), substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_refunds f WHERE f.order_line_id = NEW.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_line_update
+CREATE TRIGGER money_paid_line_update AFTER UPDATE OF order_id, order_line_id ON mirakl_order_lines
+WHEN OLD.order_id IS NOT NEW.order_id OR OLD.order_line_id IS NOT NEW.order_line_id
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT currency FROM mirakl_orders WHERE order_id = OLD.order_id), '?'), substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor)
+  FROM mirakl_refunds f WHERE f.order_line_id = OLD.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_refunds f WHERE f.order_line_id = OLD.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor) FROM mirakl_refunds f
+  WHERE f.order_line_id = NEW.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT currency FROM mirakl_orders WHERE order_id = NEW.order_id), '?'), substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_refunds f WHERE f.order_line_id = NEW.order_line_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_order_delete
+CREATE TRIGGER money_paid_order_delete AFTER DELETE ON mirakl_orders
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT OLD.currency, substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = OLD.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = OLD.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_order_insert
+CREATE TRIGGER money_paid_order_insert AFTER INSERT ON mirakl_orders
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = NEW.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT NEW.currency, substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = NEW.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_order_update
+CREATE TRIGGER money_paid_order_update AFTER UPDATE OF currency, order_id ON mirakl_orders
+WHEN OLD.currency IS NOT NEW.currency OR OLD.order_id IS NOT NEW.order_id
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT OLD.currency, substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = OLD.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = OLD.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT '?', substr(f.date_created, 1, 10), -count(*), -sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = NEW.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT NEW.currency, substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
+  FROM mirakl_order_lines ol JOIN mirakl_refunds f ON f.order_line_id = ol.order_line_id
+  WHERE ol.order_id = NEW.order_id AND f.refund_state = 'REFUNDED' GROUP BY 2
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_refund_delete
+CREATE TRIGGER money_paid_refund_delete AFTER DELETE ON mirakl_refunds
+WHEN OLD.refund_state = 'REFUNDED'
+BEGIN
+  UPDATE money_paid_days SET refunds = refunds - 1, amount_minor = amount_minor - OLD.amount_minor
+  WHERE currency = COALESCE((SELECT o.currency FROM mirakl_order_lines ol JOIN mirakl_orders o ON o.order_id = ol.order_id WHERE ol.order_line_id = OLD.order_line_id), '?')
+    AND day = substr(OLD.date_created, 1, 10);
+END;
+
+-- trigger: money_paid_refund_insert
+CREATE TRIGGER money_paid_refund_insert AFTER INSERT ON mirakl_refunds
+WHEN NEW.refund_state = 'REFUNDED'
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT o.currency FROM mirakl_order_lines ol JOIN mirakl_orders o ON o.order_id = ol.order_id WHERE ol.order_line_id = NEW.order_line_id), '?'),
+    substr(NEW.date_created, 1, 10), 1, NEW.amount_minor WHERE true
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_paid_refund_update
+CREATE TRIGGER money_paid_refund_update AFTER UPDATE OF refund_state, amount_minor, date_created, order_line_id ON mirakl_refunds
+WHEN (OLD.refund_state = 'REFUNDED' OR NEW.refund_state = 'REFUNDED') AND (OLD.refund_state IS NOT NEW.refund_state
+  OR OLD.amount_minor IS NOT NEW.amount_minor OR OLD.date_created IS NOT NEW.date_created OR OLD.order_line_id IS NOT NEW.order_line_id)
+BEGIN
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT o.currency FROM mirakl_order_lines ol JOIN mirakl_orders o ON o.order_id = ol.order_id WHERE ol.order_line_id = OLD.order_line_id), '?'),
+    substr(OLD.date_created, 1, 10), -1, -OLD.amount_minor WHERE OLD.refund_state = 'REFUNDED'
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+  INSERT INTO money_paid_days (currency, day, refunds, amount_minor)
+  SELECT COALESCE((SELECT o.currency FROM mirakl_order_lines ol JOIN mirakl_orders o ON o.order_id = ol.order_id WHERE ol.order_line_id = NEW.order_line_id), '?'),
+    substr(NEW.date_created, 1, 10), 1, NEW.amount_minor WHERE NEW.refund_state = 'REFUNDED'
+  ON CONFLICT (currency, day) DO UPDATE SET refunds = refunds + excluded.refunds, amount_minor = amount_minor + excluded.amount_minor;
+END;
+
+-- trigger: money_refund_delete
+CREATE TRIGGER money_refund_delete AFTER DELETE ON mirakl_refunds
+BEGIN
+  UPDATE money_lines SET refunded_minor = refunded_minor - OLD.amount_minor WHERE order_line_id = OLD.order_line_id;
+END;
+
+-- trigger: money_refund_insert
+CREATE TRIGGER money_refund_insert AFTER INSERT ON mirakl_refunds
+BEGIN
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  VALUES (NEW.order_line_id, 0, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), NEW.amount_minor)
+  ON CONFLICT (order_line_id) DO UPDATE SET refunded_minor = refunded_minor + excluded.refunded_minor;
+END;
+
+-- trigger: money_refund_update
+CREATE TRIGGER money_refund_update AFTER UPDATE OF amount_minor, order_line_id, date_created ON mirakl_refunds
+WHEN OLD.amount_minor IS NOT NEW.amount_minor OR OLD.order_line_id IS NOT NEW.order_line_id OR OLD.date_created IS NOT NEW.date_created
+BEGIN
+  UPDATE money_lines SET refunded_minor = refunded_minor - OLD.amount_minor WHERE order_line_id = OLD.order_line_id;
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  VALUES (NEW.order_line_id, 0, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), NEW.amount_minor)
+  ON CONFLICT (order_line_id) DO UPDATE SET refunded_minor = refunded_minor + excluded.refunded_minor;
+END;
+
+-- trigger: money_unit_delete
+CREATE TRIGGER money_unit_delete AFTER DELETE ON units
+WHEN OLD.registered_at IS NOT NULL AND (OLD.received_sku IS NULL OR OLD.received_sku = OLD.offer_sku)
+BEGIN
+  UPDATE money_lines SET verified = verified - 1 WHERE order_line_id = OLD.order_line_id;
+END;
+
+-- trigger: money_unit_insert
+CREATE TRIGGER money_unit_insert AFTER INSERT ON units
+WHEN NEW.registered_at IS NOT NULL AND (NEW.received_sku IS NULL OR NEW.received_sku = NEW.offer_sku)
+BEGIN
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  VALUES (NEW.order_line_id, 1, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), 0)
+  ON CONFLICT (order_line_id) DO UPDATE SET verified = verified + 1;
+END;
+
+-- trigger: money_unit_update
+CREATE TRIGGER money_unit_update AFTER UPDATE OF registered_at, received_sku, offer_sku, order_line_id ON units
+WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.received_sku IS NOT NEW.received_sku OR OLD.offer_sku IS NOT NEW.offer_sku
+  OR OLD.order_line_id IS NOT NEW.order_line_id
+BEGIN
+  UPDATE money_lines SET verified = verified - 1
+  WHERE order_line_id = OLD.order_line_id AND OLD.registered_at IS NOT NULL AND (OLD.received_sku IS NULL OR OLD.received_sku = OLD.offer_sku);
+  INSERT INTO money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  SELECT NEW.order_line_id, 1, COALESCE((SELECT price_unit_minor FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id), 0), 0
+  WHERE NEW.registered_at IS NOT NULL AND (NEW.received_sku IS NULL OR NEW.received_sku = NEW.offer_sku)
+  ON CONFLICT (order_line_id) DO UPDATE SET verified = verified + 1;
 END;
 
 -- trigger: period_adjustments_no_delete

@@ -338,6 +338,11 @@ export function buildRows(
         `slowest of the filtered and sorted returns.list pages (${worst.name.replace('returns page: ', '')}); all: ` +
         `${pages.map((p) => `${p.name.replace('returns page: ', '')} ${ms(p.p95Ms)}`).join(', ')} (p95).`,
     );
+    notes.push(
+      `Dashboard money figures (${lines}): ${ms(recon.money.nowMs)} now, read from the ${n(recon.money.owedLines)} order lines that owe money; ` +
+        `${ms(recon.money.baseTablesMs)} counted from the base tables (a report as at a past moment, and the dashboard before migration 0020). ` +
+        `Dashboard KPIs in all: ${ms(recon.kpisMs)}.`,
+    );
   }
 
   const report = get('report');

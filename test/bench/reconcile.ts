@@ -12,6 +12,7 @@ import type { Database } from 'better-sqlite3';
 import { createFakeClock } from '../../core/adapters/fake-clock';
 import { loadMappings } from '../../core/mappings/load';
 import { returnsListInput, exceptionsListInput } from '../../core/contract/queries';
+import { createMoneyFigures } from '../../core/store/money-figures';
 import { createQueries } from '../../core/store/reconcile/queries-repo';
 import { createReconciler } from '../../core/store/reconcile/pass';
 import { openStore } from '../../core/store/db';
@@ -122,6 +123,8 @@ export interface ReconcileFigures {
   returnPages: PageFigure[];
   exceptionPages: PageFigure[];
   kpisMs: number;
+  /** The dashboard's money figures now (kept per order line), and the same counted from the base tables (as the dashboard did before migration 0020). */
+  money: { nowMs: number; baseTablesMs: number; owedLines: number };
   /** Each missed target, in words. */
   misses: string[];
 }
@@ -265,6 +268,31 @@ export function runReconcileBench(options: { lines: number; keep?: boolean; show
   const kpisMs = ms(t);
   log(`dashboard KPIs: ${fmt(kpisMs)}`);
 
+  // --- Money figures ------------------------------------------------------------------------------------------
+  // The dashboard reads "receipts not refunded" from the lines that owe money (money_lines) and "paid" from the days
+  // (money_paid_days), both kept by triggers; counted from every verified unit and refund instead, as before 0020.
+  // Both timed, and held equal.
+  const moneyFigures = createMoneyFigures(db);
+  const nowIso = new Date(clock.now()).toISOString();
+  const monthStart = `${nowIso.slice(0, 7)}-01T00:00:00.000Z`;
+  t = performance.now();
+  const fromBase = moneyFigures.atFromBaseTables(nowIso, monthStart);
+  const baseTablesMs = ms(t);
+  const nowTimes: number[] = [];
+  let kept = moneyFigures.at(nowIso, monthStart);
+  for (let i = 0; i < 20; i++) {
+    const s = performance.now();
+    kept = moneyFigures.at(nowIso, monthStart);
+    nowTimes.push(ms(s));
+  }
+  const nowMs = percentile(nowTimes, 50);
+  const owedLines = kept.reduce((n, m) => n + m.receiptsNotRefunded.count, 0);
+  log(
+    `dashboard money figures: ${fmt(nowMs)} now (median of ${nowTimes.length}; ${owedLines.toLocaleString('en-GB')} lines owe money), ${fmt(baseTablesMs)} counted from the base tables (a past moment; the dashboard before 0020)`,
+  );
+  if (options.showPlans) for (const d of moneyFigures.planAt(nowIso, monthStart)) log(`    plan: ${d}`);
+  if (JSON.stringify(kept) !== JSON.stringify(fromBase)) misses.push(`dashboard money figures: kept per line ${JSON.stringify(kept)} ≠ from the base tables ${JSON.stringify(fromBase)}`);
+
   store.close();
   if (!options.keep) temp.remove();
   else log(`database kept at ${temp.dir}`);
@@ -278,6 +306,7 @@ export function runReconcileBench(options: { lines: number; keep?: boolean; show
     returnPages,
     exceptionPages,
     kpisMs,
+    money: { nowMs, baseTablesMs, owedLines },
     misses,
   };
 }

@@ -10,7 +10,9 @@ import { loadMappings, shippedMappingsDir } from '../../core/mappings/load';
 import { createReports } from '../../core/report/service';
 import { openStore, type Store } from '../../core/store/db';
 import { dumpSchema, loadMigrations } from '../../core/store/migrate';
+import { createMoneyFigures } from '../../core/store/money-figures';
 import { sourceMigrationsDir } from '../../core/store/paths';
+import { arrived } from '../../core/store/reconcile/detectors';
 import { createReconciler } from '../../core/store/reconcile/pass';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -127,6 +129,28 @@ describe(`a database made by the previous release (${expected.madeBy.slice(0, 7)
     const lost = shown.find((r) => (r as Record<string, unknown>).return_id === lostReturn)!;
     Object.assign(lost, { expected_refund_minor: 0, refund_status: 'over', drift_fields: 'refund' });
     expect(sideBySide()).toEqual(shown);
+  });
+
+  // Migration 0020 fills the per-line money (what the dashboard reads now) from the units and refunds already there.
+  it("fills the money kept per order line from the previous release's units and refunds: the dashboard's figure now is the one counted from them", () => {
+    const figures = createMoneyFigures(store.db);
+    expect(store.db.prepare('SELECT count(*) FROM money_lines WHERE verified > 0').pluck().get()).toBeGreaterThan(0);
+    // Line by line, what the base tables say (the definition in core/store/money-figures.ts).
+    const wrong = store.db
+      .prepare(
+        `SELECT k.order_line_id FROM (SELECT order_line_id FROM units WHERE registered_at IS NOT NULL UNION SELECT order_line_id FROM mirakl_refunds) k
+        LEFT JOIN money_lines m ON m.order_line_id = k.order_line_id
+        WHERE m.order_line_id IS NULL
+          OR m.verified != (SELECT count(*) FROM units u WHERE u.order_line_id = k.order_line_id AND ${arrived})
+          OR m.refunded_minor != (SELECT COALESCE(sum(amount_minor), 0) FROM mirakl_refunds f WHERE f.order_line_id = k.order_line_id)
+          OR m.price_unit_minor != COALESCE((SELECT price_unit_minor FROM mirakl_order_lines ol WHERE ol.order_line_id = k.order_line_id), 0)`,
+      )
+      .pluck()
+      .all();
+    expect(wrong).toEqual([]);
+    for (const asOf of [expected.clockAt, '2999-01-01T00:00:00.000Z']) {
+      expect(figures.at(asOf, '2026-11-01T00:00:00.000Z'), asOf).toEqual(figures.atFromBaseTables(asOf, '2026-11-01T00:00:00.000Z'));
+    }
   });
 
   it('gives the month-end figures the previous release gave, for the locked month and the open one', () => {

@@ -1,4 +1,6 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/adapters/logger';
 import { createBundleHandlers } from '../../core/app/bundle-host';
@@ -7,6 +9,8 @@ import { createDispatch } from '../../core/app/dispatch';
 import type { Kpis } from '../../core/contract/queries';
 import type { Report } from '../../core/contract/reports';
 import { openBundle } from '../../core/report/bundle';
+import { createMoneyFigures } from '../../core/store/money-figures';
+import { openViewerCopy } from '../../core/store/report/snapshot-file';
 import { makeTestCore } from '../support/core';
 import { seedOctober } from '../support/report-fixture';
 import { makeTempDir } from '../support/temp-dir';
@@ -86,6 +90,25 @@ describe('money figures: dashboard = report = bundle', () => {
       expect(bundleReport.figures).toEqual(kpis.money);
     } finally {
       close();
+    }
+  });
+
+  it('shows the same figures from a bundle made before the kept money tables existed (migration 0020)', async () => {
+    const generated = await ok<{ report: Report; bundle: { path: string } }>(core.dispatch('reports.generate', { period: '2026-10', bundle: true }));
+    const opened = openBundle(generated.bundle.path, { extractTo: join(temp.dir, 'viewer') });
+    if (!opened.snapshotFile) throw new Error('the bundle holds no snapshot');
+    // The snapshot as the previous release wrote it: no money_lines, no money_paid_days.
+    const older = join(temp.dir, 'older');
+    mkdirSync(older);
+    copyFileSync(opened.snapshotFile, join(older, 'snapshot.sqlite'));
+    const edit = new Database(join(older, 'snapshot.sqlite'));
+    edit.exec('DROP TABLE money_lines; DROP TABLE money_paid_days;');
+    edit.close();
+    const viewer = openViewerCopy(join(older, 'snapshot.sqlite'), older, silentLogger, {});
+    try {
+      expect(createMoneyFigures(viewer).at('2026-11-01T00:00:00.000Z', '2026-10-01T00:00:00.000Z')).toEqual(generated.report.figures);
+    } finally {
+      viewer.close();
     }
   });
 

@@ -161,6 +161,14 @@ const routes: Route<ReboundSim>[] = [
     handler: (req, sim) => toResponse(sim.simLateUnit(param(req, 'reboundOrderId'), req.body.length === 0 ? {} : req.json())),
   },
   {
+    // ReBound reports an order whose contents it registered as EXPIRED (contradictory facts; no body).
+    operation: '_sim.expireRegistered',
+    method: 'POST',
+    pattern: '/_sim/return-orders/:reboundOrderId/expire-registered',
+    isPublic: true,
+    handler: (req, sim) => toResponse(sim.simExpireRegistered(param(req, 'reboundOrderId'))),
+  },
+  {
     operation: '_sim.truth',
     method: 'GET',
     pattern: '/_sim/truth',

@@ -119,6 +119,12 @@ export interface ReboundSim {
    * notifications ReBound sends for it. Never more units than were requested: without one missing, 422.
    */
   simLateUnit(reboundOrderId: string, body: unknown): ReboundResult<ReturnOrderView>;
+  /**
+   * Test hook (`/_sim/…/expire-registered`): ReBound contradicts itself — an order whose contents it registered is
+   * reported EXPIRED now (nothing came back), while its items still show received. Seen in the field (issue 24); the
+   * bridge must raise it, never count those units both as received and as lost.
+   */
+  simExpireRegistered(reboundOrderId: string): ReboundResult<ReturnOrderView>;
 }
 
 interface SalesOrderState {
@@ -520,6 +526,18 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
     return { ok: true, status: 200, value: returnOrderView(ro) };
   }
 
+  function simExpireRegistered(ro: ReturnOrderState): ReboundResult<ReturnOrderView> {
+    if (isTerminal(ro.status)) return { ok: false, error: validationFailed(`Return order ${ro.reboundOrderId} is ${ro.status} and cannot move any more`) };
+    if (ro.registeredAt === null) {
+      return { ok: false, error: validationFailed(`The contents of return order ${ro.reboundOrderId} (${ro.status}) are not registered: expire it with advance (event EXPIRED)`) };
+    }
+    ro.pending = [];
+    active.delete(ro);
+    applyMilestone(ro, 'EXPIRED', clock.now());
+    outbox.dispatchDue();
+    return { ok: true, status: 200, value: returnOrderView(ro) };
+  }
+
   function truth(): ReboundTruth {
     const notifications = outbox.truth();
     const byStatus: ReboundCounters['returnOrdersByStatus'] = {};
@@ -734,6 +752,11 @@ export function createReboundSim(options: ReboundSimOptions): ReboundSim {
       const parsed = parseBody(simLateUnitRequest, body ?? {});
       if (!parsed.ok) return parsed;
       return simLateUnit(ro, parsed.value);
+    },
+    simExpireRegistered(id) {
+      advance();
+      const ro = findReturnOrder(id);
+      return 'ok' in ro ? ro : simExpireRegistered(ro);
     },
   };
   return sim;

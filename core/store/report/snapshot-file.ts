@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../ports';
 import { loadMigrations, migrate } from '../migrate';
+import { refillKeptMoney } from '../money-figures';
 import { sourceMigrationsDir } from '../paths';
 import { explainSnapshotChange, withAppIndexes } from './snapshot';
 
@@ -49,7 +50,9 @@ export function openViewerCopy(snapshotFile: string, dir: string, log: Logger, p
   copy.pragma('trusted_schema = OFF');
   try {
     migrate(appSchema, loadMigrations(paths.migrationsDir ?? sourceMigrationsDir), { now: () => 0 });
+    const isOlder = withKeptMoneyTables(copy, appSchema);
     const failed = withAppIndexes(copy, appSchema);
+    if (isOlder) refillKeptMoney(copy, 'main');
     if (failed.length) log.warn('some indexes could not be built on the bundle snapshot', { failed });
   } finally {
     copy.close();
@@ -58,6 +61,22 @@ export function openViewerCopy(snapshotFile: string, dir: string, log: Logger, p
   const viewer = new Database(file, { readonly: true, fileMustExist: true, ...driver });
   viewer.pragma('trusted_schema = OFF');
   return viewer;
+}
+
+/**
+ * A bundle made before migration 0020 has no kept money tables (money_lines, money_paid_days), which the money figures
+ * read: made here from the app's own definition, to be filled from the snapshot's rows. True when they were missing.
+ */
+function withKeptMoneyTables(db: Database.Database, appSchema: Database.Database): boolean {
+  const kept = ['money_lines', 'money_paid_days'];
+  const present = new Set((db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name));
+  const missing = kept.filter((name) => !present.has(name));
+  if (missing.length === 0) return false;
+  const definition = appSchema.prepare(`SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`);
+  db.transaction(() => {
+    for (const name of missing) db.exec((definition.get(name) as { sql: string }).sql);
+  })();
+  return true;
 }
 
 /** The viewer's reads that no other repository makes. Prepared when used: a bundle's snapshot may lack the table. */

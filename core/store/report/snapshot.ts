@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Period } from '../../report/period';
+import { refillKeptMoney } from '../money-figures';
 
 // The period's data for an evidence bundle: a separate SQLite file with the app's tables and only the rows the report rests on — the returns it counts with their lines, orders, ReBound records, units,
 // stock increments, intents, exceptions and every refund of their order lines — so the same report can be computed
@@ -131,6 +132,9 @@ export function copyPeriodRows(db: Database, period: Period, auditFrom: number):
     }
     copied[t.name] = count;
   }
+  // What the triggers keep from every row (the money figures' per-line and per-day sums) is made again from the rows
+  // the snapshot holds, so its figures, read as the app reads them, are the period's.
+  Object.assign(copied, refillKeptMoney(db, 'snap'));
   // Unique indexes (constraints), views and triggers once the rows are in. The other indexes are left out — they
   // would be a third of the bundle and of the time to make it — and the viewer builds them on its private copy
   // (withAppIndexes), so the app's own queries, some of which name their index, run on it unchanged.
