@@ -7,7 +7,7 @@ import { openStore, type Store } from '../../core/store/db';
 import { createMoneyFigures } from '../../core/store/money-figures';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { arrived } from '../../core/store/reconcile/detectors';
-import { startHarness, type Harness } from '../support/engine-harness';
+import { harnessPerTest } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 
 // The dashboard's "receipts not refunded" now is read from money_lines (migration 0020), which triggers keep as units,
@@ -274,16 +274,9 @@ describe('money lines: the kept figure is the definition', () => {
 });
 
 describe('money lines on a sandbox world the engine synced', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let h: Harness | null = null;
-  afterEach(async () => {
-    await h?.close();
-    h = null;
-    temp.remove();
-  });
+  const harness = harnessPerTest();
 
   it('are what the base tables say, and the dashboard figure now equals the figure counted from them', async () => {
-    temp = makeTempDir();
     // Parcels move within hours, so five days see returns registered, refunded and still owed, wrong SKUs and short
     // receipts among them.
     const scenario = {
@@ -296,7 +289,7 @@ describe('money lines on a sandbox world the engine synced', () => {
       hoursToRegistered: [1, 6] as [number, number],
       hoursToProcessed: [2, 12] as [number, number],
     };
-    h = await startHarness({ seed: 7, dataDir: temp.dir, scenario });
+    const h = await harness.start({ seed: 7, scenario });
     const db = h.store.db;
     const figures = createMoneyFigures(db);
     const owed = db.prepare('SELECT count(*) FROM money_lines m WHERE m.verified > 0 AND m.verified * m.price_unit_minor - m.refunded_minor > 0').pluck();

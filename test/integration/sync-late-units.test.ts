@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import { checkClosesAfterRefunds } from '../support/invariants';
-import { startHarness, type Harness } from '../support/engine-harness';
-import { makeTempDir } from '../support/temp-dir';
+import { harnessPerTest, quickCleanWorld, type Harness } from '../support/engine-harness';
 
 // Late units, outside in (issue 20): ReBound registers a unit of a return line after the engine planned (or sent)
 // the line's refund for the units that came first — the customer sent it in a later parcel. The engine must refund
@@ -20,26 +19,12 @@ import { makeTempDir } from '../support/temp-dir';
 const minute = 60_000;
 const day = 24 * 60 * minute;
 
-const scenario = {
-  historyDays: 0,
-  ordersPerDay: 40,
-  ordersUntilMs: defaultScenario.startMs + day,
-  returnRate: 0.6,
-  returnAfterDays: [0, 1] as [number, number],
-  orderVisibleLateRate: 0,
-  unmappedReasonRate: 0,
-  parcelNeverSentRate: 0,
-  shortReceiptRate: 0,
-  wrongSkuRate: 0,
-  unexpectedItemRate: 0,
+const scenario = quickCleanWorld({
   damagedRate: 0,
   heldBackUnitRate: 1,
-  hoursToNetwork: [1, 12] as [number, number],
-  hoursToHub: [4, 24] as [number, number],
-  hoursToRegistered: [1, 6] as [number, number],
-  hoursToProcessed: [2, 12] as [number, number],
-  refundSettleMinutes: [30, 240] as [number, number],
-};
+  hoursToProcessed: [2, 12],
+  refundSettleMinutes: [30, 240],
+});
 
 interface LateUnit {
   returnId: string;
@@ -105,17 +90,10 @@ function outcome(h: Harness, late: LateUnit[]) {
 }
 
 describe('late units', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let h: Harness | null = null;
-  afterEach(async () => {
-    await h?.close();
-    h = null;
-    temp.remove();
-  });
+  const harness = harnessPerTest();
 
   it('refunds a unit ReBound registers after its line was refunded, once, before closing the return (notifications)', async () => {
-    temp = makeTempDir();
-    h = await startHarness({ seed: 20, dataDir: temp.dir, scenario, webhooks: true });
+    const h = await harness.start({ seed: 20, scenario, webhooks: true });
     const late = await runWithLateUnits(h);
     expect(late.length).toBeGreaterThan(0);
     for (const o of outcome(h, late)) expect(o, o.unit).toMatchObject({ stage: 'graded', unitsRefunded: o.verified, intents: ['confirmed'] });
@@ -124,8 +102,7 @@ describe('late units', () => {
 
   // A unit ReBound first reported missing becomes registered when it turns up (it once ranked with 'registered').
   it('refunds a late unit ReBound registers before it processed the order as soon as it is registered (refund trigger: registered)', async () => {
-    temp = makeTempDir();
-    h = await startHarness({ seed: 20, dataDir: temp.dir, scenario, webhooks: true });
+    const h = await harness.start({ seed: 20, scenario, webhooks: true });
     const late = await runWithLateUnits(h, ['ITEMS_REGISTERED'], true);
     expect(late.length).toBeGreaterThan(0);
     const truth = h.sandbox.truth().rebound;
@@ -150,8 +127,7 @@ describe('late units', () => {
   // A return order read PROCESSED is read again before RT27 (core/sync/feeds/mirakl-push.ts, planCloses), so a unit
   // registered after it is found even when no notification comes.
   it('refunds a late unit of a processed return order before closing the return, when no notification reaches the engine (polling only)', async () => {
-    temp = makeTempDir();
-    h = await startHarness({ seed: 20, dataDir: temp.dir, scenario });
+    const h = await harness.start({ seed: 20, scenario });
     // The engine has read the return order PROCESSED (and stopped polling it); the refund of the units that came is
     // planned or confirmed, the return not closed yet.
     const late = await runWithLateUnits(h, ['PROCESSED'], true);

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import { createMoneyFigures } from '../../core/store/money-figures';
-import { startHarness, type Harness } from '../support/engine-harness';
-import { makeTempDir } from '../support/temp-dir';
+import { harnessPerTest, quickCleanWorld, type Harness } from '../support/engine-harness';
 
 // Contradictory physical facts (issue 24): ReBound registered a return's units, then reported its return order EXPIRED
 // (nothing came back) — seen in the field, where a return was accrued for 3 verified units while its panel said
@@ -14,23 +13,7 @@ const minute = 60_000;
 const hour = 60 * minute;
 const day = 24 * hour;
 
-const scenario = {
-  historyDays: 0,
-  ordersPerDay: 60,
-  ordersUntilMs: defaultScenario.startMs + day,
-  returnRate: 0.6,
-  returnAfterDays: [0, 1] as [number, number],
-  orderVisibleLateRate: 0,
-  unmappedReasonRate: 0,
-  parcelNeverSentRate: 0,
-  shortReceiptRate: 0,
-  wrongSkuRate: 0,
-  unexpectedItemRate: 0,
-  hoursToNetwork: [1, 12] as [number, number],
-  hoursToHub: [4, 24] as [number, number],
-  hoursToRegistered: [1, 6] as [number, number],
-  hoursToProcessed: [12, 24] as [number, number],
-};
+const scenario = quickCleanWorld({ ordersPerDay: 60 });
 
 /** Units of a return counted both as received (a verified receipt) and as not arrived. */
 function countedBothWays(h: Harness, returnId: string): number {
@@ -41,17 +24,10 @@ function countedBothWays(h: Harness, returnId: string): number {
 }
 
 describe('contradictory physical facts: registered, then reported lost', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let h: Harness | null = null;
-  afterEach(async () => {
-    await h?.close();
-    h = null;
-    temp.remove();
-  });
+  const harness = harnessPerTest();
 
   it('counts the units as lost only, in every figure, and raises the contradiction naming the refund already sent', async () => {
-    temp = makeTempDir();
-    h = await startHarness({ seed: 24, dataDir: temp.dir, scenario });
+    const h = await harness.start({ seed: 24, scenario });
     const db = h.store.db;
     const sim = h.sandbox.rebound.sim;
     // (a) a return whose registration the engine has seen and refunded; (b) one ReBound registers and expires between

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { createFakeClock, type FakeClock } from '../../core/adapters/fake-clock';
 import { silentLogger } from '../../core/adapters/logger';
 import { loadMappings, shippedMappingsDir, type Mappings } from '../../core/mappings/load';
@@ -17,6 +18,7 @@ import { createEngine, type Engine } from '../../core/sync/engine';
 import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../../core/sync/webhook-receiver';
 import { createMemoryBudgetStore } from '../../core/net/budget-guard';
 import { memoryJournal } from '../../core/net/journal';
+import { makeTempDir } from './temp-dir';
 
 // The real engine on a real SQLite file against the sandbox, on a fake clock. `reopen()` drops every bit of
 // in-process state and builds the engine again from the database, as after a crash.
@@ -182,4 +184,53 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     },
   };
   return harness;
+}
+
+/**
+ * One harness per test, each on a folder of its own, closed and removed after the test (registers the afterEach).
+ * `start` takes what startHarness does but the folder.
+ */
+export function harnessPerTest(): { start(options: Omit<HarnessOptions, 'dataDir'>): Promise<Harness> } {
+  let temp: ReturnType<typeof makeTempDir> | null = null;
+  let current: Harness | null = null;
+  afterEach(async () => {
+    await current?.close();
+    current = null;
+    temp?.remove();
+    temp = null;
+  });
+  return {
+    async start(options) {
+      temp = makeTempDir();
+      current = await startHarness({ ...options, dataDir: temp.dir });
+      return current;
+    },
+  };
+}
+
+const hourMs = 3_600_000;
+
+/**
+ * A day of orders whose returns come back within hours, with none of the drawn divergences (late orders, unmapped
+ * reasons, parcels never sent, short receipts, wrong SKUs, unexpected items): a test adds the one it studies.
+ */
+export function quickCleanWorld(overrides: Partial<Scenario> = {}): Partial<Scenario> {
+  return {
+    historyDays: 0,
+    ordersPerDay: 40,
+    ordersUntilMs: defaultScenario.startMs + 24 * hourMs,
+    returnRate: 0.6,
+    returnAfterDays: [0, 1],
+    orderVisibleLateRate: 0,
+    unmappedReasonRate: 0,
+    parcelNeverSentRate: 0,
+    shortReceiptRate: 0,
+    wrongSkuRate: 0,
+    unexpectedItemRate: 0,
+    hoursToNetwork: [1, 12],
+    hoursToHub: [4, 24],
+    hoursToRegistered: [1, 6],
+    hoursToProcessed: [12, 24],
+    ...overrides,
+  };
 }
