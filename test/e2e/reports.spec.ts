@@ -142,7 +142,8 @@ test("shows a month's totals and checks, and exports it with its evidence bundle
     const files = view.getByRole('region', { name: 'Files written' });
     const bundleName = `returns-evidence-${period}.zip`;
     const bundleRow = files.locator(`tr[data-file="${bundleName}"]`);
-    await expect(bundleRow).toContainText('evidence bundle');
+    // The month in progress at 18,000x holds a couple of thousand returns by now: its files and bundle take seconds.
+    await expect(bundleRow).toContainText('evidence bundle', { timeout: 60_000 });
     await expect(page.getByTestId('notice-ok').filter({ hasText: `and the evidence bundle for ${monthLabel(period)}` })).toBeVisible();
     for (const ext of ['csv', 'xlsx', 'pdf', 'json']) await expect(files.locator(`tr[data-file$=".${ext}"]`).first()).toBeVisible();
 
