@@ -12,6 +12,7 @@ import type { Clock, Ids, Logger, SecretStore } from '../ports';
 import { explainRefundGuard, explainReturn } from '../reconcile/explain';
 import { createQueries } from '../store/reconcile/queries-repo';
 import { createResolutions } from '../reconcile/resolutions';
+import { earlierExports, findExportedFile, newExportFolder } from '../report/exported-files';
 import { createReports } from '../report/service';
 import { createDomainContext } from '../sync/context';
 import { openStore, type Store } from '../store/db';
@@ -260,10 +261,19 @@ export function createCore(ports: CorePorts) {
     'reports.list': async () => reports.list(),
     'reports.get': async ({ period }) => reports.generate(period),
     'reports.generate': async ({ period, bundle }) => {
-      const outDir = join(ports.dataDir, 'reports', period);
+      const now = clock.now();
+      const outDir = newExportFolder(ports.dataDir, period, now, reports.isLocked(period));
       const { report, files, bundle: written } = await reports.generateFiles(period, outDir, { bundle });
-      return { report, outDir, files, bundle: written && { name: written.name, path: written.path, bytes: written.bytes, sha256: written.sha256 } };
+      return {
+        report,
+        outDir,
+        exportedAt: new Date(now).toISOString(),
+        earlierExports: earlierExports(outDir),
+        files,
+        bundle: written && { name: written.name, path: written.path, bytes: written.bytes, sha256: written.sha256 },
+      };
     },
+    'reports.file': async ({ path }) => findExportedFile(ports.dataDir, path),
     'reports.lock': async ({ period, reason }) => {
       return reports.lock(period, reason || null);
     },

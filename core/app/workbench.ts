@@ -10,12 +10,13 @@ import { createMappingStore } from '../mappings/store';
 import { fetchHttp, type HttpPort } from '../net/http';
 import type { Clock, Ids, Logger, Random, SecretStore } from '../ports';
 import { createReboundClient } from '../rebound/client';
+import { socketlessHttp } from '../sandbox/http/in-process';
 import { defaultScenario, faultProfiles, startSandbox, type FaultProfileName, type Sandbox, type Scenario } from '../sandbox/index';
 import { openStore, type Store } from '../store/db';
 import { describeBusy, type FolderLock } from '../store/folder-lock';
 import { createSettingsRepo } from '../store/settings-repo';
 import { createWriteFreezeRepo } from '../store/write-freeze-repo';
-import { createWarmupClock } from './sandbox-clock';
+import { createSandboxClock, type SandboxClock } from './sandbox-clock';
 import type { MiraklClient } from '../mirakl/client';
 import type { EngineContext } from '../sync/context';
 import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../sync/webhook-receiver';
@@ -50,7 +51,14 @@ export interface SandboxSettings {
   seed?: number;
   /** Sandbox time runs this many times faster than real time, after the warm-up. */
   speed?: number;
-  /** Real seconds at the start during which sandbox time runs at `warmupSpeed` (0: no warm-up). */
+  /**
+   * Days of the world's past the sync engine has already synced when the app opens (0: none). The world starts that
+   * much earlier, quieter (see Scenario.quiet), and the engine catches up on it in steps of sandbox time before the
+   * app is shown, the normal way (ReBound receipts and Mirakl refunds happen in the simulators, the engine syncs them),
+   * so the month before the opening is finished and has receipts, refunds, restocks and exceptions in it.
+   */
+  caughtUpDays?: number;
+  /** Real seconds after the opening during which sandbox time runs at `warmupSpeed` (0: no warm-up). */
   warmupSeconds?: number;
   warmupSpeed?: number;
   faults?: FaultProfileName;
@@ -97,8 +105,11 @@ export interface WorkbenchOptions {
 }
 
 /**
- * Sandbox defaults: a warm-up of 75 s at 7200x (two sandbox hours a second: six days of returns) takes the first
- * returns through every stage (in ReBound, received, refunded, restocked) and raises the first exceptions within a
+ * Sandbox defaults: the app opens at 00:01 on 1 October 2026 (sandbox time) with the last seven days of September
+ * already synced (a quarter of the returns of that past: about 80 opened, 40 refunded, some still awaiting payment,
+ * units restocked, exceptions raised), so September is a finished month with a report to close; that catch-up takes a
+ * few seconds before the app is shown. Then a warm-up of 75 s at 7200x (two sandbox hours a second: six days of
+ * returns) takes October's first returns through every stage (in ReBound, received, refunded, restocked) within a
  * minute; then 600x (ten sandbox minutes a second), a pace a 2-core laptop keeps up with indefinitely. At 7200x
  * for good the world outgrows the sync within minutes and the CPU never rests.
  * The scenario draws a little more unmapped reasons than the default (3% of lines instead of 1%), so the reason
@@ -106,6 +117,7 @@ export interface WorkbenchOptions {
  */
 export const sandboxDefaults = {
   seed: 1,
+  caughtUpDays: 7,
   speed: 600,
   warmupSeconds: 75,
   warmupSpeed: 7200,
@@ -115,6 +127,14 @@ export const sandboxDefaults = {
 };
 const defaultIdleMs: Record<Mode, number> = { sandbox: 250, live: 5000 };
 const ownerMarker = 'SANDBOX-MODE.txt';
+/**
+ * The catch-up's step of sandbox time: each step lets both simulators move on and runs one sync cycle. Three hours keep
+ * every feed's cadence and Mirakl's call budgets (each step is past them all) and take a week in 56 cycles.
+ */
+const catchUpStepMs = 3 * 3_600_000;
+/** The share of the returns kept in the caught-up past (Scenario.quiet). */
+const caughtUpReturnShare = 0.25;
+const dayMs = 86_400_000;
 const maxWebhookSpeed = 1200;
 
 interface Session {
@@ -178,13 +198,20 @@ export async function startWorkbench(given: WorkbenchOptions) {
     });
   }
 
-  async function service(core: Core, connections: Connections, mode: Mode, webhook: { url: string; secret: string } | null, lock: SyncRuntimeOptions['lock']) {
+  async function service(
+    core: Core,
+    connections: Connections,
+    mode: Mode,
+    webhook: { url: string; secret: string } | null,
+    lock: SyncRuntimeOptions['lock'],
+    engineHttp: HttpPort = http,
+  ) {
     const runtime = await createSyncRuntime({
       db: core.store.db,
       clock: core.clock,
       random: options.random,
       log,
-      http,
+      http: engineHttp,
       events,
       mappings: core.mappings.current,
       connections,
@@ -210,18 +237,24 @@ export async function startWorkbench(given: WorkbenchOptions) {
   async function openSandbox(): Promise<Session> {
     const s = { ...sandboxDefaults, ...(options.sandbox ?? {}) };
     const dir = freshSandboxFolder(options.dataDir);
-    const clock = createWarmupClock(options.clock, (s.scenario.startMs ?? defaultScenario.startMs) + 60_000, {
+    // The app opens a minute after the scenario's start, as it always has; a caught-up past starts the world earlier.
+    const opensAt = (s.scenario.startMs ?? defaultScenario.startMs) + 60_000;
+    const caughtUpMs = Math.max(0, s.caughtUpDays) * dayMs;
+    const scenario: Partial<Scenario> =
+      caughtUpMs > 0 ? { ...s.scenario, startMs: opensAt - 60_000 - caughtUpMs, quiet: s.scenario.quiet ?? { untilMs: opensAt, returnShare: caughtUpReturnShare } } : s.scenario;
+    const clock = createSandboxClock(options.clock, opensAt - caughtUpMs, {
       speed: s.speed,
       warmupSpeed: Math.max(s.speed, s.warmupSpeed),
       warmupMs: s.warmupSeconds * 1000,
     });
+    if (caughtUpMs === 0) clock.run();
     const sandbox = await startSandbox({
       seed: s.seed,
       clock,
       tickMs: s.tickMs,
       miraklFaults: faultProfiles[s.faults],
       reboundFaults: faultProfiles[s.faults],
-      scenario: s.scenario,
+      scenario,
       ...(s.miraklPort !== undefined ? { miraklPort: s.miraklPort } : {}),
       ...(s.reboundPort !== undefined ? { reboundPort: s.reboundPort } : {}),
     });
@@ -269,9 +302,22 @@ export async function startWorkbench(given: WorkbenchOptions) {
           webhook = null;
         }
       }
+      // The catch-up hands the engine's requests straight to the simulators' pipelines (the same routes, faults, budgets
+      // and answers, without the sockets and HTTP parsing, which cost more than the sync itself); from the opening on they
+      // go over loopback as every other request does.
+      const socketless = redactingHttp(socketlessHttp([sandbox.miraklServer, sandbox.reboundServer]), redactor);
+      const engineHttp: HttpPort = (request) => (clock.isRunning ? http(request) : socketless(request));
       // The sandbox's folder is this process's own: its lock is free.
-      const { runtime, sync } = await service(core, connections, 'sandbox', webhook, { onLost: (error) => lostLock(holder.session, error) });
+      const { runtime, sync } = await service(core, connections, 'sandbox', webhook, { onLost: (error) => lostLock(holder.session, error) }, engineHttp);
       context = runtime.ctx;
+      if (!clock.isRunning) {
+        const started = options.clock.now();
+        const cpu = process.cpuUsage();
+        const cycles = await catchUp(clock, sandbox, sync, opensAt);
+        clock.run();
+        const used = process.cpuUsage(cpu);
+        log.info('sandbox history synced', { days: s.caughtUpDays, cycles, ms: options.clock.now() - started, cpuMs: Math.round((used.user + used.system) / 1000) });
+      }
       const session: Session = {
         mode: 'sandbox',
         core,
@@ -504,6 +550,23 @@ function freshSandboxFolder(dataDir: string): string {
     'Sandbox mode data: simulated returns that exist only while this process runs. Removed at the next launch.\n',
   );
   return mine;
+}
+
+/**
+ * Runs the sync engine over the sandbox's past up to `until`: each step moves sandbox time on, lets both simulators
+ * catch up with it (returns requested, parcels moved, refunds paid), runs one cycle, and waits for the notifications
+ * it sent. Returns the number of cycles.
+ */
+async function catchUp(clock: SandboxClock, sandbox: Sandbox, sync: SyncService, until: number): Promise<number> {
+  let cycles = 0;
+  while (clock.now() < until) {
+    clock.catchUpTo(Math.min(until, clock.now() + catchUpStepMs));
+    sandbox.advance();
+    await sync.runCycle();
+    await sandbox.flush();
+    cycles++;
+  }
+  return cycles;
 }
 
 /** Injected faults hit the subscription calls too; a few immediate retries get through them. */

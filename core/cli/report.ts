@@ -5,6 +5,7 @@ import { systemClock } from '../adapters/system';
 import { personActor } from '../app/person';
 import { createAuditLog } from '../audit/log';
 import { periodSchema } from '../contract/reports';
+import { bundleCommand } from '../contract/shell';
 import { AppError } from '../errors';
 import { loadMappings } from '../mappings/load';
 import { createReconciler } from '../store/reconcile/pass';
@@ -29,7 +30,8 @@ const interruptedExitCode = 130;
 const usage = `Usage: npm run report -- --period YYYY-MM --out DIR [--data-dir DIR] [--bundle] [--lock [--reason TEXT]] [--no-wait] [--json]
   Writes the month's reconciliation report into DIR: returns-report-YYYY-MM.json, a CSV per table, .xlsx and .pdf.
   --period YYYY-MM  the calendar month, in UTC
-  --out DIR         where to write the files (created if missing)
+  --out DIR         where to write the files (created if missing); a file already there is never replaced: the
+                    run refuses and names it
   --data-dir DIR    the app's data folder (default: ${defaultDataDir()})
   --bundle          also write the offline evidence bundle returns-evidence-YYYY-MM.zip (open it with
                     npm run web -- --bundle FILE)
@@ -99,6 +101,7 @@ async function main(): Promise<void> {
       `  Files in ${outDir}:`,
       ...files.map((f) => `    ${f.name}`),
       bundle ? `  Evidence bundle: ${bundle.path} (sha256 ${bundle.sha256})` : null,
+      bundle ? `  Open it read-only with: ${bundleCommand(bundle.path)}` : null,
     ];
     process.stdout.write(lines.filter((l) => l !== null).join('\n') + '\n');
   } finally {

@@ -10,3 +10,4 @@ export * from './settings';
 export * from './reports';
 export * from './operations';
 export * from './money';
+export * from './shell';

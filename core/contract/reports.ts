@@ -182,10 +182,25 @@ export const reportsGenerateInput = z
   .strict();
 export const reportsGenerateOutput = z.object({
   report: reportSchema,
+  /** A folder of this export's own (reports/YYYY-MM/<when>-locked|not-locked): an export never replaces another. */
   outDir: z.string(),
+  exportedAt: z.string(),
+  /** Earlier exports of the same month, kept beside this one. */
+  earlierExports: count,
   files: z.array(reportFileSchema),
   bundle: reportFileSchema.nullable(),
 });
+/**
+ * An exported file, to hand out again: a browser download, or the desktop's "Show in folder" (`reveal`: Electron's
+ * main process shows it once the core has found it). Only regular files in the data folder's reports folder.
+ */
+export const reportsFileInput = z
+  .object({
+    path: z.string().min(1).max(4096),
+    reveal: z.boolean().default(false),
+  })
+  .strict();
+export const reportsFileOutput = z.object({ name: z.string(), path: z.string(), bytes: count });
 export const reportsLockInput = z
   .object({
     period: periodSchema,
@@ -231,4 +246,5 @@ export const reportCommands = {
   'reports.get': { input: reportsGetInput, output: reportSchema },
   'reports.generate': { input: reportsGenerateInput, output: reportsGenerateOutput },
   'reports.lock': { input: reportsLockInput, output: reportsLockOutput },
+  'reports.file': { input: reportsFileInput, output: reportsFileOutput },
 } as const;

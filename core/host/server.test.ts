@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,5 +191,60 @@ describe('web host: bad requests', () => {
     expect(res.status).toBe(413);
     expect(res.connection).toBe('close');
   });
-});
 
+  describe('downloads of exported files', () => {
+    const base = () => ({ host: `127.0.0.1:${host.port}` });
+    const exported = () => join(temp.dir, 'data', 'reports', '2026-09', '2026-10-01T00-01-00Z-not-locked');
+    const ticketFor = (path: string, headers: Record<string, string> = {}) =>
+      rawRequest(host.port, {
+        method: 'POST',
+        path: '/api/downloads',
+        headers: { ...base(), 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify({ path }),
+      });
+
+    beforeAll(() => {
+      writeFileSync(join(temp.dir, 'secret.txt'), 'outside the reports folder');
+      mkdirSync(exported(), { recursive: true });
+      writeFileSync(join(exported(), 'returns-report-2026-09-summary.csv'), 'currency,refunds\nGBP,3\n');
+      mkdirSync(join(exported(), '..', '.partial-abc'), { recursive: true });
+      writeFileSync(join(exported(), '..', '.partial-abc', 'half.csv'), 'half');
+      symlinkSync(join(temp.dir, 'secret.txt'), join(exported(), 'linked.csv'));
+    });
+
+    it('hands out an exported file once, as an attachment, through a ticket asked for with the token', async () => {
+      const file = join(exported(), 'returns-report-2026-09-summary.csv');
+      expect((await rawRequest(host.port, { method: 'POST', path: '/api/downloads', headers: { ...base(), 'content-type': 'application/json' }, body: JSON.stringify({ path: file }) })).status).toBe(401);
+      const issued = await ticketFor(file);
+      expect(issued.status).toBe(200);
+      const { url, name, bytes } = JSON.parse(issued.body).data as { url: string; name: string; bytes: number };
+      expect({ name, bytes }).toEqual({ name: 'returns-report-2026-09-summary.csv', bytes: 23 });
+      expect(url).toMatch(/^\/downloads\/[\w-]{32}$/);
+      const got = await rawRequest(host.port, { path: url, headers: base() });
+      expect(got.status).toBe(200);
+      expect(got.headers['content-disposition']).toBe(`attachment; filename="${name}"; filename*=UTF-8''${name}`);
+      expect(got.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(got.body).toBe('currency,refunds\nGBP,3\n');
+      // Used once: the same link answers 404 now, as does a made-up one.
+      expect((await rawRequest(host.port, { path: url, headers: base() })).status).toBe(404);
+      expect((await rawRequest(host.port, { path: '/downloads/not-a-ticket', headers: base() })).status).toBe(404);
+    });
+
+    it('refuses anything outside the reports folder: .., a link out of it, a folder, a file being written, a relative path', async () => {
+      const refused = [
+        [join(exported(), '..', '..', '..', '..', 'secret.txt'), 404],
+        [join(exported(), 'linked.csv'), 404],
+        [exported(), 404],
+        [join(exported(), '..', '.partial-abc', 'half.csv'), 404],
+        [join(exported(), 'missing.csv'), 404],
+        ['reports/2026-09/x.csv', 400],
+      ] as const;
+      for (const [path, status] of refused) {
+        const res = await ticketFor(path);
+        expect({ path, status: res.status, ok: JSON.parse(res.body).ok }).toEqual({ path, status, ok: false });
+      }
+      // Nor is the token's check skipped for a foreign page.
+      expect((await ticketFor(join(exported(), 'returns-report-2026-09-summary.csv'), { origin: 'https://evil.example' })).status).toBe(403);
+    });
+  });
+});

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,10 +6,16 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { ErrorCode, Result } from '../contract';
 import type { Dispatch } from '../app/dispatch';
 import type { EventBus } from '../app/event-bus';
-import type { Logger } from '../ports';
+import { systemClock } from '../adapters/system';
+import type { Clock, Logger } from '../ports';
 
 // The web host serves the same contract as Electron's IPC, to a browser on this machine only. Three guards run
 // on every request: loopback Host/Origin (against DNS rebinding), the per-launch token, and contract validation.
+//
+// Exported files are downloads: a page asks (with the token) for a ticket to one file, and the browser fetches the
+// ticket's address as a plain link, streamed as an attachment. A link cannot carry the token (it would end up in the
+// browser's download history), so the ticket stands in for it: random, for that one file, used once, within a minute.
+// Which files may be handed out is the core's decision (reports.file: the data folder's reports folder only).
 
 export const contentSecurityPolicy = [
   "default-src 'self'",
@@ -48,6 +54,15 @@ const mimeTypes: Record<string, string> = {
 
 const maxBodyBytes = 1024 * 1024;
 
+const downloadTypes: Record<string, string> = {
+  '.csv': 'text/csv; charset=utf-8',
+  '.json': 'application/json',
+  '.pdf': 'application/pdf',
+  '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  '.zip': 'application/zip',
+};
+const downloadTicketMs = 60_000;
+
 export interface WebHostOptions {
   dispatch: Dispatch;
   events: EventBus;
@@ -57,6 +72,8 @@ export interface WebHostOptions {
   staticDir: string | null;
   port?: number;
   heartbeatMs?: number;
+  /** For download tickets' expiry (real time). */
+  clock?: Clock;
 }
 
 export interface WebHost {
@@ -69,6 +86,8 @@ export interface WebHost {
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const tokenBytes = Buffer.from(options.token);
   const streams = new Set<ServerResponse>();
+  const clock = options.clock ?? systemClock;
+  const tickets = new Map<string, { path: string; name: string; expiresAt: number }>();
   let port = 0;
 
   const server = createServer((req, res) => {
@@ -96,6 +115,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowed('GET'));
         return openEventStream(req, res);
       }
+      if (url.pathname === '/api/downloads') {
+        if (req.method !== 'POST') return sendJson(res, 405, methodNotAllowed('POST'));
+        return issueDownload(req, res);
+      }
       if (req.method !== 'POST') return sendJson(res, 405, methodNotAllowed('POST'));
       const command = decodePath(url.pathname.slice('/api/'.length));
       if (command === null) return sendJson(res, 400, malformedPath());
@@ -105,7 +128,42 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return sendJson(res, result.ok ? 200 : statusFor[result.error.code], result);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, methodNotAllowed('GET'));
+    if (url.pathname.startsWith('/downloads/')) return serveDownload(url.pathname.slice('/downloads/'.length), req, res);
     return serveStatic(url.pathname, req, res);
+  }
+
+  /** POST /api/downloads {path}: a ticket to download that exported file, if the core hands it out. */
+  async function issueDownload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    if (!body.ok) return sendJson(res, body.status, { ok: false, error: { code: 'VALIDATION', message: body.message } });
+    const path = (body.value as { path?: unknown } | null)?.path;
+    if (typeof path !== 'string') return sendJson(res, 400, { ok: false, error: { code: 'VALIDATION', message: 'Give "path": the exported file to download.' } });
+    const found = await options.dispatch('reports.file', { path });
+    if (!found.ok) return sendJson(res, statusFor[found.error.code], found);
+    const now = clock.now();
+    for (const [id, t] of tickets) if (t.expiresAt <= now) tickets.delete(id);
+    const ticket = randomBytes(24).toString('base64url');
+    const file = found.data as { name: string; path: string; bytes: number };
+    tickets.set(ticket, { path: file.path, name: file.name, expiresAt: now + downloadTicketMs });
+    return sendJson(res, 200, { ok: true, data: { url: `/downloads/${ticket}`, name: file.name, bytes: file.bytes } });
+  }
+
+  /** GET /downloads/<ticket>: the file, once, as an attachment. */
+  function serveDownload(ticket: string, req: IncomingMessage, res: ServerResponse): void {
+    const entry = tickets.get(ticket);
+    tickets.delete(ticket);
+    if (!entry || entry.expiresAt <= clock.now() || !existsSync(entry.path)) {
+      return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'This download link has been used or has expired: download the file again from the app.' } });
+    }
+    const ascii = entry.name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+    res.writeHead(200, {
+      'content-type': downloadTypes[extname(entry.name).toLowerCase()] ?? 'application/octet-stream',
+      'content-length': String(statSync(entry.path).size),
+      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(entry.name)}`,
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(entry.path).pipe(res);
   }
 
   function hasToken(req: IncomingMessage): boolean {

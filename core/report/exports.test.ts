@@ -239,4 +239,12 @@ describe('report exports', () => {
     expect(readdirSync(dir).sort()).toEqual(first.map((f) => f.name).sort());
     for (const f of first) expect(createHash('sha256').update(readFileSync(f.path)).digest('hex')).toBe(f.sha256);
   });
+
+  it('never replaces a file already exported: a second write into the same folder is refused, naming the files', async () => {
+    const dir = join(temp.dir, 'again');
+    const first = await reports.write(report, dir);
+    await expect(reports.write({ ...report, generatedAt: '2030-01-01T00:00:00.000Z' }, dir)).rejects.toThrow(/already exist, and exports never replace files/);
+    expect(readdirSync(dir).sort()).toEqual(first.map((f) => f.name).sort());
+    for (const f of first) expect(createHash('sha256').update(readFileSync(f.path)).digest('hex')).toBe(f.sha256);
+  });
 });

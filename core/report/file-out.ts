@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
+import { AppError } from '../errors';
 import { pipeline } from 'node:stream/promises';
 
 // Month-end files go to disk as they are produced, never whole in memory, and their sha256 is taken from the bytes on
@@ -70,7 +71,7 @@ const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 export interface Staging {
   /** The hidden folder the files are written into. */
   dir: string;
-  /** Moves `files` (written in `dir`) into the destination under their own names; returns them with their final paths. */
+  /** Moves `files` (written in `dir`) into the destination under their own names; returns them with their final paths. Refuses (CONFLICT) if any name is taken there. */
   publish(files: WrittenFile[]): WrittenFile[];
   /** Removes the staging folder and whatever is left in it. */
   discard(): void;
@@ -82,12 +83,16 @@ export function stageIn(outDir: string): Staging {
   const dir = mkdtempSync(join(outDir, '.partial-'));
   return {
     dir,
-    publish: (files) =>
-      files.map((f) => {
+    // A file already there is someone's evidence: refused, never replaced (a rename would replace it without a word).
+    publish: (files) => {
+      const taken = files.map((f) => join(outDir, f.name)).filter((path) => existsSync(path));
+      if (taken.length > 0) throw new AppError('CONFLICT', `Not written: ${taken.join(', ')} already exist${taken.length === 1 ? 's' : ''}, and exports never replace files. Write into another folder.`);
+      return files.map((f) => {
         const path = join(outDir, f.name);
         renameSync(f.path, path);
         return { ...f, path };
-      }),
+      });
+    },
     discard: () => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }),
   };
 }

@@ -118,6 +118,8 @@ export function createReports(ports: ReportPorts) {
       });
     },
 
+    isLocked: (periodId: string): boolean => Boolean(locks.get(parsePeriod(periodId).id)),
+
     /** Every month from the first return to now, newest first, with its lock. */
     list() {
       const now = clock.now();

@@ -17,6 +17,12 @@ export interface Scenario {
   ordersPerDay: number;
   /** Share of delivered order lines the customer asks to return. */
   returnRate: number;
+  /**
+   * A quieter past: of the returns requested before `untilMs`, only `returnShare` are asked for. Sandbox mode's engine
+   * catches up on a past month before the app opens (see core/app/sandbox-clock.ts); a fifth of the volume is still a
+   * month with every stage in it, and it is synced in seconds.
+   */
+  quiet?: { untilMs: number; returnShare: number };
   /** Days between delivery and the customer's return request. */
   returnAfterDays: Range;
   /** Share of orders in EUR (the rest in GBP). */

@@ -13,7 +13,7 @@ describe('the desktop core’s handler map', () => {
     const temp = makeTempDir('rw-handlers-');
     const hosted = await bootHostedCore(
       { dataDir: temp.dir, migrationsDir: sourceMigrationsDir, mappingsDir: shippedMappingsDir, appVersion: '0.0.0-test' },
-      { secrets: createMemorySecretStore(), log: silentLogger, workbench: { autoStart: false, sandbox: { webhooks: false } } },
+      { secrets: createMemorySecretStore(), log: silentLogger, workbench: { autoStart: false, sandbox: { webhooks: false, caughtUpDays: 0 } } },
     );
     try {
       expect(Object.keys(hosted.workbench.core.handlers).sort()).toEqual(Object.keys(commands).sort());

@@ -54,7 +54,7 @@ async function setup(seed: number) {
   const boot = (http: HttpPort = fetchHttp) =>
     bootHostedCore(config, {
       secrets: keychain,
-      workbench: { clock, http, idleMs: { live: 50, sandbox: 50 }, sandbox: { webhooks: false, speed: 1, warmupSeconds: 0, tickMs: 100 } },
+      workbench: { clock, http, idleMs: { live: 50, sandbox: 50 }, sandbox: { webhooks: false, speed: 1, warmupSeconds: 0, caughtUpDays: 0, tickMs: 100 } },
     });
   const connect = async (hosted: Awaited<ReturnType<typeof boot>>) => {
     const saved = (await hosted.dispatch('settings.saveConnections', {

@@ -24,6 +24,7 @@ import type { CoreBootConfig } from '../core-process/protocol';
 import { appMenuTemplate, bundleDialogFilters } from './app-menu';
 import { appEntryUrl, appOrigin, appResponseHeaders, appScheme, resolveAppAsset } from './app-protocol';
 import { appWindowSender, bindIpc } from './ipc';
+import { revealingDispatch } from './reveal';
 import { isAllowedExternal, isAllowedRequest, isAppUrl } from './navigation';
 import { createNotifier, criticalExceptionsQuery, type DesktopNotice } from './notifier';
 import { appPaths } from './paths';
@@ -191,7 +192,7 @@ async function createWindow(): Promise<void> {
 
   const unbind = bindIpc(
     ipcMain,
-    (command, input) => supervisor.invoke(command, input),
+    revealingDispatch((command, input) => supervisor.invoke(command, input), (path) => shell.showItemInFolder(path)),
     appWindowSender(
       () => (window.isDestroyed() ? null : window.webContents.id),
       (url) => isAppUrl(url, appEntryUrl),

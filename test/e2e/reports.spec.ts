@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import { unzipSync, zipSync } from 'fflate';
 import type { Report } from '../../core/contract';
-import { call, go, openApp, waitFor, watchErrors, withSyncPaused } from './support';
+import { call, go, openApp, shot, waitFor, watchErrors, withSyncPaused } from './support';
 
 // The month-end Reports view against the real web host in Sandbox mode: a month's totals and checks as the contract
 // gives them, the export with its evidence bundle written to disk, then that bundle opened read-only by a second web
@@ -16,16 +16,6 @@ import { call, go, openApp, waitFor, watchErrors, withSyncPaused } from './suppo
 test.describe.configure({ mode: 'serial' });
 
 const root = new URL('../../', import.meta.url).pathname;
-/** A screenshot of the whole view: the page scrolls inside the app's frame, so the window is made as tall as it. */
-async function shot(page: Page, name: string): Promise<void> {
-  const size = page.viewportSize() ?? { width: 1440, height: 900 };
-  const main = page.locator('main.page');
-  // (The test tsconfig has no DOM types: the element's scrollHeight is read by name.)
-  const height = ((await main.boundingBox())?.y ?? 0) + Number(await main.evaluate((el) => Reflect.get(el, 'scrollHeight')));
-  await page.setViewportSize({ width: size.width, height: Math.min(8000, Math.max(size.height, Math.ceil(height))) });
-  await page.screenshot({ path: `test-output/screenshots/${name}.png` });
-  await page.setViewportSize(size);
-}
 
 /** What the view shows, formatted as the renderer formats it (en-GB). */
 const monthLabel = (period: string) => new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(Date.parse(`${period}-01T00:00:00Z`));
@@ -152,7 +142,8 @@ test("shows a month's totals and checks, and exports it with its evidence bundle
     const files = view.getByRole('region', { name: 'Files written' });
     const bundleName = `returns-evidence-${period}.zip`;
     const bundleRow = files.locator(`tr[data-file="${bundleName}"]`);
-    await expect(bundleRow).toContainText('evidence bundle');
+    // The month in progress at 18,000x holds a couple of thousand returns by now: its files and bundle take seconds.
+    await expect(bundleRow).toContainText('evidence bundle', { timeout: 60_000 });
     await expect(page.getByTestId('notice-ok').filter({ hasText: `and the evidence bundle for ${monthLabel(period)}` })).toBeVisible();
     for (const ext of ['csv', 'xlsx', 'pdf', 'json']) await expect(files.locator(`tr[data-file$=".${ext}"]`).first()).toBeVisible();
 
@@ -260,9 +251,15 @@ test('a bundle with one file changed inside it is shown with an alert naming tha
 });
 
 test('locks a finished month with a reason; a second window locking it too is shown the refusal exactly', async ({ browser }) => {
-  const finished = (await call('reports.list', {})).periods.find((p) => p.isComplete && !p.lock && p.returnsOpened > 0);
-  expect(finished, 'the sandbox has a finished month with returns that is not locked').toBeTruthy();
-  const period = finished?.period ?? '';
+  // The finance analyst's spec locks the month before the opening; the next one ends within 150 s at this speed.
+  test.setTimeout(240_000);
+  const finished = await waitFor(
+    'a finished month with returns that is not locked',
+    async () => (await call('reports.list', {})).periods.find((p) => p.isComplete && !p.lock && p.returnsOpened > 0),
+    170_000,
+    1000,
+  );
+  const period = finished.period;
   const label = monthLabel(period);
   const first = await newPage(browser);
   const second = await newPage(browser);
@@ -280,7 +277,8 @@ test('locks a finished month with a reason; a second window locking it too is sh
     const dialog = await openLockDialog(first.page);
     await dialog.getByLabel(/^Reason/).fill('Month-end close (e2e)');
     await dialog.getByRole('button', { name: `Lock ${label}` }).click();
-    await expect(dialog).toHaveCount(0);
+    // A full month at this speed (thousands of returns, September is the finance spec's): its lock takes a few seconds.
+    await expect(dialog).toHaveCount(0, { timeout: 30_000 });
     await expect(first.page.getByTestId('notice-ok').filter({ hasText: `Locked ${label}` })).toBeVisible();
     const view = first.page.getByRole('region', { name: `Report for ${label}` });
     await expect(view.getByTestId('report-lock')).toContainText('“Month-end close (e2e)”');

@@ -85,3 +85,14 @@ export async function withSyncPaused<T>(what: string, ready: () => Promise<boole
     }
   }
 }
+
+/** A screenshot of the whole view into test-output/screenshots/: the page scrolls inside the app's frame, so the window is made as tall as it. */
+export async function shot(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize() ?? { width: 1440, height: 900 };
+  const main = page.locator('main.page');
+  // (The test tsconfig has no DOM types: the element's scrollHeight is read by name.)
+  const height = ((await main.boundingBox())?.y ?? 0) + Number(await main.evaluate((el) => Reflect.get(el, 'scrollHeight')));
+  await page.setViewportSize({ width: size.width, height: Math.min(8000, Math.max(size.height, Math.ceil(height))) });
+  await page.screenshot({ path: `test-output/screenshots/${name}.png` });
+  await page.setViewportSize(size);
+}

@@ -125,7 +125,7 @@ describe('one sync engine per data folder', () => {
       secrets: createMemorySecretStore(),
       actor: 'tester',
       appVersion: '0.0.0-test',
-      sandbox: { webhooks: false, warmupSeconds: 0, speed: 1, tickMs: 0 },
+      sandbox: { webhooks: false, warmupSeconds: 0, caughtUpDays: 0, speed: 1, tickMs: 0 },
       idleMs: { live: 50, sandbox: 50 },
     });
     workbench = wb;

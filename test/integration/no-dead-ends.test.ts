@@ -74,6 +74,8 @@ describe('no dead ends: every offered action runs', () => {
         webhooks: false,
         speed: 3600,
         warmupSeconds: 0,
+        // The world these figures are drawn for starts at the opening: no caught-up past.
+        caughtUpDays: 0,
         scenario: { ordersPerDay: 150, historyDays: 6, returnAfterDays: [1, 6], unmappedReasonRate: 0.05 },
       },
       autoStart: false,

@@ -49,6 +49,8 @@ describe('outgoing calls and suggestions', () => {
         webhooks: false,
         speed: 3600,
         warmupSeconds: 0,
+        // The world these figures are drawn for starts at the opening: no caught-up past.
+        caughtUpDays: 0,
         scenario: { ordersPerDay: 150, historyDays: 5, returnAfterDays: [1, 5] },
       },
       autoStart: false,

@@ -47,7 +47,7 @@ function options(dataDir: string, clock: FakeClock, log: Logger, secrets = creat
     actor: 'tester',
     appVersion: '0.0.0-test',
     // One sandbox hour per real second throughout, no timers, no notifications: cycles are driven by the test.
-    sandbox: { seed, faults: 'none', tickMs: 0, webhooks: false, speed: 3600, warmupSeconds: 0, scenario },
+    sandbox: { seed, faults: 'none', tickMs: 0, webhooks: false, speed: 3600, warmupSeconds: 0, caughtUpDays: 0, scenario },
     autoStart: false,
   };
 }

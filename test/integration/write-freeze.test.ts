@@ -93,6 +93,8 @@ describe('write freeze: no call changes Mirakl or ReBound while frozen; reads go
         // Two sandbox hours per cycle (2 s of fake real time at 3600x).
         speed: 3600,
         warmupSeconds: 0,
+        // The world these figures are drawn for starts at the opening: no caught-up past.
+        caughtUpDays: 0,
         scenario: { ordersPerDay: 120, historyDays: 4, returnAfterDays: [1, 4] },
       },
       autoStart: false,

@@ -62,4 +62,22 @@ describe('Mirakl world', () => {
     world.advance();
     expect(world.visibleOrder(fresh.orderId)).toBeDefined();
   });
+
+  it('keeps a share of the returns of a quiet past, exactly as drawn, and every return after it', () => {
+    const quietUntil = defaultScenario.startMs + 10 * day;
+    const returnsOf = (quiet?: { untilMs: number; returnShare: number }) => {
+      const clock = createFakeClock(defaultScenario.startMs);
+      const world = createMiraklWorld({ clock, rng: createRng(7), scenario: { ...defaultScenario, ordersPerDay: 200, ...(quiet ? { quiet } : {}) }, shopId: 2001 });
+      clock.advance(20 * day);
+      world.advance();
+      return new Map(world.returnsList().map((r) => [r.id, JSON.stringify(r)]));
+    };
+    const all = returnsOf();
+    const quiet = returnsOf({ untilMs: quietUntil, returnShare: 0.25 });
+    const before = (m: Map<string, string>) => [...m.values()].filter((r) => (JSON.parse(r) as { createdAt: number }).createdAt < quietUntil).length;
+    for (const [id, r] of quiet) expect(r, id).toBe(all.get(id));
+    expect(quiet.size - before(quiet)).toBe(all.size - before(all));
+    expect(before(quiet) / before(all)).toBeGreaterThan(0.15);
+    expect(before(quiet) / before(all)).toBeLessThan(0.35);
+  });
 });

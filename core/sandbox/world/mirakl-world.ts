@@ -318,6 +318,8 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
   function planReturn(r: Rng, order: Order): void {
     const [minDays, maxDays] = scenario.returnAfterDays;
     const requestedAt = order.deliveredAt + r.int(minDays * 24, maxDays * 24) * 3_600_000 + r.int(0, 3599) * 1000;
+    // Its own stream: the returns kept draw exactly what they would without a quiet past.
+    if (scenario.quiet && requestedAt < scenario.quiet.untilMs && !r.fork('quiet').chance(scenario.quiet.returnShare)) return;
     const returned = order.lines.filter((_, i) => i === 0 || r.chance(0.5));
     const lines: ReturnLine[] = returned.map((line) => ({
       orderLineId: line.orderLineId,

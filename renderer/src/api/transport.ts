@@ -1,4 +1,4 @@
-import type { Api, Command, EventName, EventPayload, Input, Output, Result } from '../../../core/contract';
+import type { Api, Command, ContractError, EventName, EventPayload, Input, Output, Result } from '../../../core/contract';
 
 // The only file that touches the transport: Electron's preload (`window.api`) when present, otherwise the
 // loopback web host over HTTP + server-sent events, authenticated with the per-launch token.
@@ -94,3 +94,34 @@ function createHttpApi(): Api {
 
 export const api: Api = window.api ?? createHttpApi();
 export const transportKind: 'electron' | 'browser' = window.api ? 'electron' : 'browser';
+
+/**
+ * Hands an exported file to the person: in a browser, a download (the host gives a one-use link for it; the token
+ * never goes into a link); in the desktop app, its folder opened with the file selected. The core decides which files
+ * may be handed out (reports.file). Resolves with the refusal, or null.
+ */
+export async function offerFile(path: string): Promise<ContractError | null> {
+  if (transportKind === 'electron') {
+    const shown = await api.invoke('reports.file', { path, reveal: true });
+    return shown.ok ? null : shown.error;
+  }
+  try {
+    const response = await fetch('/api/downloads', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${takeToken()}` },
+      body: JSON.stringify({ path }),
+    });
+    const body = (await response.json()) as Result<{ url: string; name: string }>;
+    if (!body.ok) return body.error;
+    const link = document.createElement('a');
+    link.href = body.data.url;
+    link.download = body.data.name;
+    link.rel = 'noopener';
+    document.body.append(link);
+    link.click();
+    link.remove();
+    return null;
+  } catch (error) {
+    return { code: 'INTERNAL', message: `The app's local service did not answer (${(error as Error).message}).` };
+  }
+}

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
-import type { Report } from '../../../../core/contract';
+import { bundleCommand, type ContractError, type Report } from '../../../../core/contract';
+import { offerFile, transportKind } from '../../api/transport';
 import { Dialog } from '../../app/Dialog';
 import { MoneyFiguresTable } from '../../app/MoneyFiguresTable';
 import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
@@ -202,6 +203,12 @@ function ReportActions({ report, isLoading }: { report: Report; isLoading: boole
           {describeError(exportError)}
         </p>
       )}
+      {exported && exported.report.period === report.period && exported.report.status === 'live' && report.status === 'locked' && (
+        <p className="export-hint" role="status" data-testid="export-before-lock">
+          The files below were exported before {monthLabel(report.period)} was locked, and say “Not locked”. Export again to have the locked month’s files: the
+          earlier ones are kept.
+        </p>
+      )}
       {exported && exported.report.period === report.period && <ExportedFiles exported={exported} />}
       {isLocking && <LockDialog period={report.period} onClose={() => setIsLocking(false)} />}
     </>
@@ -210,16 +217,30 @@ function ReportActions({ report, isLoading }: { report: Report; isLoading: boole
 
 function ExportedFiles({ exported }: { exported: Exported }) {
   const captionId = useId();
+  const [offerError, setOfferError] = useState<ContractError | null>(null);
   const all = [...(exported.bundle ? [{ ...exported.bundle, isBundle: true }] : []), ...exported.files.map((f) => ({ ...f, isBundle: false }))];
+  const isDesktop = transportKind === 'electron';
+  const offer = async (path: string) => setOfferError(await offerFile(path));
   return (
     <section className="card" aria-labelledby={captionId} data-testid="exported-files">
       <h3 id={captionId}>Files written</h3>
       <p className="muted">
-        {formatCount(all.length)} file{all.length === 1 ? '' : 's'} in <code>{exported.outDir}</code>
+        {formatCount(all.length)} file{all.length === 1 ? '' : 's'} in <code>{exported.outDir}</code>, exported {formatDateTime(exported.exportedAt)} while the month was{' '}
+        {exported.report.status === 'locked' ? 'locked' : 'not locked'}.
+      </p>
+      <p className="muted small-text" data-testid="earlier-exports">
+        Every export goes into a folder of its own: files are never replaced.
+        {exported.earlierExports > 0 &&
+          ` ${formatCount(exported.earlierExports)} earlier export${exported.earlierExports === 1 ? '' : 's'} of ${monthLabel(exported.report.period)} ${exported.earlierExports === 1 ? 'is' : 'are'} kept beside it.`}
       </p>
       {exported.bundle && (
         <p>
-          Evidence bundle sha256 <code>{exported.bundle.sha256}</code>. Open it read-only with <code>npm run web -- --bundle {exported.bundle.path}</code>.
+          Evidence bundle sha256 <code>{exported.bundle.sha256}</code>. Open it read-only with <code data-testid="bundle-command">{bundleCommand(exported.bundle.path)}</code>.
+        </p>
+      )}
+      {offerError && (
+        <p className="error" role="alert" data-testid="offer-error">
+          {describeError(offerError)}
         </p>
       )}
       <div className="table-wrap">
@@ -232,6 +253,9 @@ function ExportedFiles({ exported }: { exported: Exported }) {
               <th scope="col" className="num">
                 Size
               </th>
+              <th scope="col">
+                <span className="visually-hidden">{isDesktop ? 'Show in folder' : 'Download'}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -243,6 +267,11 @@ function ExportedFiles({ exported }: { exported: Exported }) {
                 </td>
                 <td className="num" data-bytes={f.bytes}>
                   {formatBytes(f.bytes)}
+                </td>
+                <td>
+                  <button type="button" className="link" aria-label={isDesktop ? `Show ${f.name} in its folder` : `Download ${f.name}`} onClick={() => void offer(f.path)}>
+                    {isDesktop ? 'Show in folder' : 'Download'}
+                  </button>
                 </td>
               </tr>
             ))}

@@ -94,7 +94,11 @@ export const useReportsStore = create<ReportsState>((set, get) => {
       const count = result.data.files.length;
       useAppStore
         .getState()
-        .notify('ok', `Wrote ${count} file${count === 1 ? '' : 's'}${result.data.bundle ? ' and the evidence bundle' : ''} for ${monthLabel(period)} to ${result.data.outDir}.`);
+        .notify(
+          'ok',
+          `Wrote ${count} file${count === 1 ? '' : 's'}${result.data.bundle ? ' and the evidence bundle' : ''} for ${monthLabel(period)} to ${result.data.outDir}.` +
+            (result.data.earlierExports > 0 ? ` Earlier exports of the month are kept (${result.data.earlierExports}).` : ''),
+        );
       return true;
     },
 
@@ -110,7 +114,11 @@ export const useReportsStore = create<ReportsState>((set, get) => {
       set({ isLocking: false });
       useAppStore
         .getState()
-        .notify('ok', `Locked ${monthLabel(period)} (by ${result.data.lockedBy}). Later changes to it will be reported as post-close adjustments.`);
+        .notify(
+          'ok',
+          `Locked ${monthLabel(period)} (by ${result.data.lockedBy}). Later changes to it will be reported as post-close adjustments.` +
+            (get().exported?.report.period === period ? ' The files exported before the lock say “Not locked”: export again for the locked month’s files.' : ''),
+        );
       await Promise.all([get().loadList(), get().loadReport()]);
       return true;
     },
