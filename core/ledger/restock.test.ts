@@ -1,0 +1,43 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeClock } from '../adapters/fake-clock';
+import { silentLogger } from '../adapters/logger';
+import { loadMappings, shippedMappingsDir } from '../mappings/load';
+import { openStore, type Store } from '../store/db';
+import { sourceMigrationsDir } from '../store/paths';
+import { seedOctober } from '../../test/support/report-fixture';
+import { makeTempDir } from '../../test/support/temp-dir';
+import { createDomainContext, type DomainContext } from './domain';
+
+// A unit ReBound graded sellable and then reported lost (the order EXPIRED: UNIT_FACTS_CONTRADICT) is no receipt any
+// more: its restock, planned while it was one, must never go out — no stock change without a unit behind it. It stays
+// pending, held, while the contradiction's exception is open on its return.
+
+describe('the restock of a unit reported lost after it was graded', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let store: Store;
+  let ctx: DomainContext;
+
+  beforeEach(() => {
+    temp = makeTempDir();
+    const clock = createFakeClock(Date.UTC(2026, 10, 1));
+    store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    seedOctober(store.db);
+    const mappings = loadMappings(shippedMappingsDir);
+    ctx = createDomainContext({ db: store.db, clock, log: silentLogger, events: null, mappings: () => mappings });
+  });
+  afterEach(() => {
+    store.close();
+    temp.remove();
+  });
+
+  it('is not offered to a flush, nor claimed by an import', () => {
+    const lines = [{ sku: 'SKU-A', from: 0, to: 1, units: ['R-1:L-1:2'] }];
+    expect(ctx.restock.pendingOffers()).toEqual([{ sku: 'SKU-A', units: ['R-1:L-1:2'] }]);
+    // As the physical ledger records ReBound's later word (units.ts, loseRegisteredUnit).
+    store.db.prepare(`UPDATE units SET stage = 'lost', stage_rank = 5, registered_at = NULL, is_sellable = NULL WHERE id = 'R-1:L-1:2'`).run();
+    expect(ctx.restock.pendingOffers()).toEqual([]);
+    expect(ctx.restock.stillPending(lines)).toEqual([]);
+    const intent = ctx.intents.plan({ kind: 'stock.import', key: 'stock-import:lost', subject: 'stock', payload: { lines: [] } });
+    expect(ctx.transaction(() => ctx.restock.claimForImport(intent.id, lines))).toEqual([]);
+  });
+});
