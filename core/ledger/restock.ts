@@ -20,10 +20,14 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
       AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = u.id)`);
   const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at)
     VALUES (@unitId, @sku, @state, @note, @skippedBy, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
-  const stillPending = db.prepare(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
-  const pendingByOffer = db.prepare(`SELECT offer_sku, group_concat(unit_id, ',') AS units FROM stock_increments WHERE state = 'pending'
+  // A unit ReBound reported lost after it was graded (UNIT_FACTS_CONTRADICT) is no receipt any more: its restock is held,
+  // never sent, while that exception is open on its return.
+  const notLost = `NOT EXISTS (SELECT 1 FROM units u WHERE u.id = stock_increments.unit_id AND u.stage = 'lost')`;
+  const stillPending = db.prepare(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending' AND ${notLost}`);
+  const pendingByOffer = db.prepare(`SELECT offer_sku, group_concat(unit_id, ',') AS units FROM stock_increments WHERE state = 'pending' AND ${notLost}
     GROUP BY offer_sku ORDER BY min(created_at), offer_sku`);
-  const claim = db.prepare(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'`);
+  const claim = db.prepare(`UPDATE stock_increments SET state = 'importing', import_intent_id = ?, updated_at = ? WHERE unit_id = ? AND offer_sku = ? AND state = 'pending'
+    AND ${notLost}`);
   const settleLine = db.prepare(`UPDATE stock_increments SET state = @state, note = @note, updated_at = @now
     WHERE import_intent_id = @intentId AND offer_sku = @sku AND state = 'importing'`);
   const settleAll = db.prepare(`UPDATE stock_increments SET state = @state, note = @note, updated_at = @now
