@@ -571,6 +571,20 @@ export const exceptionTypes = {
       },
     ],
   },
+  RESTORED_DATABASE: {
+    owner: 'ops',
+    severity: 'critical',
+    title: 'Database restored or copied in: refunds and stock paused',
+    nextAction: 'Nothing to do while it clears by itself; if it stays open, check that no other copy of the app is syncing this shop.',
+    meaning:
+      "The app started on a database that is older than the one it last used in this folder (put back from a backup) or that came from elsewhere (copied in). Such a database does not know the refunds and stock updates made since it was taken, so the app sends no refund and no stock update until it has read Mirakl's refunds again for every order with refund work and has counted, from Mirakl's stock, the returned items already put back on sale. Everything else goes on. It closes by itself once that is done, and says what it found.",
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: backup or copy, and the figures that showed it.",
+      'Whether another installation is still syncing this shop with its own copy of the database: only one may.',
+    ],
+    actions: [],
+  },
   CREDENTIALS_INVALID: {
     owner: 'ops',
     severity: 'critical',

@@ -42,6 +42,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   PARCEL_STALLED: ['chase_carrier', 'mark_lost'],
   STATUS_DRIFT: ['resync', 'dismiss'],
   MALFORMED_RECORD: ['dismiss'],
+  RESTORED_DATABASE: [],
   CREDENTIALS_INVALID: [],
 };
 

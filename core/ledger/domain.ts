@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Mappings } from '../mappings/load';
 import type { Clock, EventSink, Logger } from '../ports';
@@ -5,6 +6,7 @@ import { trackWrites } from '../store/changes';
 import { createCursors, type Cursors } from '../store/cursors-repo';
 import { createEngineRepo, type EngineRepo } from '../store/engine-repo';
 import { createFeedsRepo, type FeedsRepo } from '../store/feeds-repo';
+import { createLeaseMarker } from '../store/lease-marker';
 import { createIntakeRepo, type IntakeRepo } from '../store/intake-repo';
 import { createMiraklStore, type MiraklStore } from '../store/mirakl-repo';
 import { explainReads, type ExplainReads } from '../store/reconcile/explain-repo';
@@ -16,6 +18,7 @@ import { createLease, type Lease } from './lease';
 import { createQuarantine, type Quarantine } from './quarantine';
 import { createCommandQueue, type CommandQueue } from './queue';
 import { createRestockLedger, type RestockLedger } from './restock';
+import { createRestoreQuarantine, type RestoreQuarantine } from './restore-quarantine';
 import { createPhysicalStore, type PhysicalStore } from './units';
 
 // The domain without the network: what the engine's feeds, the detectors and the people's resolutions share, so a
@@ -53,6 +56,8 @@ export interface DomainContext {
   feeds: FeedsRepo;
   /** The engine lease: an engine takes an epoch when it starts, and its claims are refused once another has (lease.ts). */
   lease: Lease;
+  /** Quarantine after restore: refunds and stock imports paused on a database restored or copied in (restore-quarantine.ts). */
+  restore: RestoreQuarantine;
 }
 
 export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & { db: Database; queue?: CommandQueue };
@@ -89,10 +94,12 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
         .catch((error: unknown) => ports.log.error('a chunk of the full reconciliation pass failed', { error: (error as Error).message }));
     },
   });
-  const lease = createLease(ports.db, ports.clock);
+  // The folder's lease marker sits beside a database file (an in-memory database has no folder, and no restore).
+  const lease = createLease(ports.db, ports.clock, ports.db.memory ? undefined : createLeaseMarker(dirname(ports.db.name)));
   return {
     ...rest,
     lease,
+    restore: createRestoreQuarantine(ports.db, ports.clock, exceptions),
     explain: explainReads({ q }),
     stockFacts: createStockFactsRepo({ q }),
     intents: createIntents(ports.db, ports.clock, lease),

@@ -58,7 +58,7 @@ const toIntent = <P>(r: IntentRow): Intent<P> => ({
 });
 
 /** `lease` fences claims: an engine another one has superseded on this database marks nothing sending (lease.ts). */
-export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'assertHeld'>) {
+export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'assertHeld' | 'countClaim' | 'published'>) {
   const iso = () => new Date(clock.now()).toISOString();
   const insert = db.prepare(`INSERT INTO intents (kind, key, subject, payload, state, mapping_version, created_at, updated_at)
     VALUES (@kind, @key, @subject, @payload, 'planned', @mappingVersion, @now, @now) ON CONFLICT (key) DO NOTHING`);
@@ -144,10 +144,13 @@ export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'a
       const now = iso();
       db.transaction(() => {
         lease?.assertHeld();
+        lease?.countClaim();
         for (const id of ids) {
           if (startSending.run({ id, now }).changes !== 1) throw new Error(`intent ${id} cannot be sent from its current state`);
         }
       })();
+      // Committed: the folder's marker now counts this claim, so a backup taken before it reads as older (lease.ts).
+      lease?.published();
     },
     confirm: (id: number, outcome: unknown) => transition(id, 'sending', 'confirmed', { outcome }),
     confirmUncertain: (id: number, outcome: unknown) => transition(id, 'uncertain', 'confirmed', { outcome }),

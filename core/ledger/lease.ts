@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../ports';
+import type { LeaseMarker } from '../store/lease-marker';
 
 // The engine lease (issue 25, migration engine_lease): the fence behind the folder lock. Each engine start takes the
 // next epoch; every claim of a call or of units for a stock import checks, in its own transaction, that this
@@ -25,22 +27,68 @@ interface LeaseRow {
   epoch: number;
   holder: string;
   acquired_at: string;
+  database_id: string | null;
+  claims: number;
 }
 
-export function createLease(db: Database, clock: Clock) {
-  const take = db.prepare(`UPDATE engine_lease SET epoch = epoch + 1, holder = @holder, acquired_at = @now WHERE id = 1 RETURNING epoch`);
-  const read = db.prepare('SELECT epoch, holder, acquired_at FROM engine_lease WHERE id = 1');
+/**
+ * Why the database an engine starts on is not the one this folder's engine last ran on (see lease-marker.ts), or null.
+ * A database that never met a marker-keeping engine (a new one, or one from before the marker) is taken as it is.
+ */
+export function restoreCause(row: Pick<LeaseRow, 'database_id' | 'epoch' | 'claims'>, marker: ReturnType<LeaseMarker['read']>): string | null {
+  if (row.database_id === null) {
+    return marker === null ? null : 'this folder last ran an engine on another database, and this one has never run one here (a database copied in, or put back from a backup older than this version)';
+  }
+  if (marker === null) return row.claims > 0 || row.epoch > 0 ? 'this database has a history but no engine ran it in this folder (copied in from elsewhere, or the folder\'s engine-lease.json was removed)' : null;
+  if (marker === 'unreadable') return "this folder's engine-lease.json cannot be read, so whether this database is the one last used here is unknown";
+  if (marker.databaseId !== row.database_id) return `this folder last ran an engine on another database (${marker.databaseId}; this one is ${row.database_id}): it was copied in from elsewhere`;
+  if (row.epoch < marker.epoch || row.claims < marker.claims) {
+    return `this database was put back from a backup: it holds engine start ${row.epoch} and ${row.claims} call(s) claimed, where the engine here had reached start ${marker.epoch} and ${marker.claims} call(s)`;
+  }
+  return null;
+}
+
+export function createLease(db: Database, clock: Clock, marker?: LeaseMarker) {
+  const take = db.prepare(`UPDATE engine_lease SET epoch = epoch + 1, holder = @holder, acquired_at = @now,
+    database_id = coalesce(database_id, @newId) WHERE id = 1 RETURNING epoch, database_id, claims`);
+  const read = db.prepare('SELECT epoch, holder, acquired_at, database_id, claims FROM engine_lease WHERE id = 1');
+  const count = db.prepare('UPDATE engine_lease SET claims = claims + 1 WHERE id = 1 RETURNING claims');
   let held: number | null = null;
+  let databaseId: string | null = null;
+  let claims = 0;
+  let arrival: string | null = null;
 
   const current = () => read.get() as LeaseRow;
+  const publish = () => {
+    if (marker && held !== null && databaseId !== null) marker.write({ databaseId, epoch: held, claims });
+  };
 
   return {
-    /** Starts an engine on this database: takes the next epoch, which every older engine's claims now fail against. */
+    /**
+     * Starts an engine on this database: takes the next epoch, which every older engine's claims now fail against. Reads
+     * the folder's marker first: `arrivedBecause()` then says whether this database was restored or copied in.
+     */
     acquire(holder: string): number {
-      const row = take.get({ holder, now: new Date(clock.now()).toISOString() }) as { epoch: number };
+      const before = current();
+      arrival = marker ? restoreCause(before, marker.read()) : null;
+      const row = db.transaction(() => take.get({ holder, now: new Date(clock.now()).toISOString(), newId: randomUUID() }) as LeaseRow)();
       held = row.epoch;
+      databaseId = row.database_id;
+      claims = row.claims;
+      publish();
       return held;
     },
+    /** Why this engine's database was found restored or copied in when it started (null: it is the folder's own). */
+    arrivedBecause: (): string | null => arrival,
+    /**
+     * Counts one claim of calls, in the claim's transaction (after assertHeld). `published()` must follow once that
+     * transaction has committed, before the call goes out: the marker then holds a count no backup taken before it has.
+     */
+    countClaim(): void {
+      if (held === null) return;
+      claims = (count.get() as { claims: number }).claims;
+    },
+    published: (): void => publish(),
     /** The epoch this connection's engine took; null when it started none. */
     epoch: (): number | null => held,
     /** Whether this connection's engine still holds the lease (true when it never took one: it is not an engine). */

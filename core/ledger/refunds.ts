@@ -218,6 +218,9 @@ export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>)
     const gone = p.units.filter((u) => !arrived.has(u));
     if (gone.length > 0) return { reason: `${gone.length} of its unit(s) are no longer verified by ReBound (${gone.join(', ')})`, isWaiting: false };
   }
+  if (!isLedgerReadSinceRestore(ctx, p.order_line_id)) {
+    return { reason: "its order's refunds in Mirakl have not been read since this database was restored or copied in", isWaiting: true };
+  }
   const ledger = ctx.store.refundsOfLine(p.order_line_id);
   const inLedger = new Set(ledger.map((r) => r.id));
   const others = refundIntentsOfLine(ctx, p.order_line_id).filter(
@@ -232,6 +235,18 @@ export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>)
     };
   }
   return null;
+}
+
+/**
+ * Whether our copy of this line's refunds in Mirakl was read since the latest restore (always, when the database was
+ * never restored): one read before may lack refunds made after the backup, and nothing is refunded on it.
+ */
+export function isLedgerReadSinceRestore(ctx: DomainContext, orderLineId: string): boolean {
+  const restoredAt = ctx.restore.lastStartedAt();
+  if (restoredAt === null) return true;
+  const orderId = ctx.store.orderLine(orderLineId)?.orderId;
+  const lastRead = orderId ? ctx.repo.orderReadAt(orderId) : null;
+  return lastRead !== null && lastRead >= restoredAt;
 }
 
 /**

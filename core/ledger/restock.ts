@@ -38,6 +38,8 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     WHERE offer_sku = @sku AND state IN ('pending', 'rejected')`);
   const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
     WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
+  const pendingOfSku = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = ? AND state = 'pending' ORDER BY created_at, unit_id LIMIT ?`);
+  const appliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', note = @note, updated_at = @now WHERE unit_id = @unitId AND state = 'pending'`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
   // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it.
@@ -101,6 +103,19 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
       return sku === undefined
         ? settleAll.run({ intentId, state: 'applied', note, now }).changes
         : settleLine.run({ intentId, sku, state: 'applied', note, now }).changes;
+    },
+
+    /**
+     * After a restore (restore-quarantine.ts): Mirakl's quantity of this offer shows `units` more than the database's
+     * belief less the sales since — units an import the restored database no longer knows of already put on sale. That
+     * many of the offer's pending units are settled applied (oldest first), never imported again. Returns them.
+     */
+    settleImportedElsewhere(sku: string, units: number, note: string): string[] {
+      if (units <= 0) return [];
+      const now = iso();
+      const ids = (pendingOfSku.all(sku, units) as { unit_id: string }[]).map((r) => r.unit_id);
+      for (const unitId of ids) appliedElsewhere.run({ unitId, note, now });
+      return ids;
     },
 
     /** Mirakl refused this line (or the whole import): the units wait for a person (retry, remap or skip). */

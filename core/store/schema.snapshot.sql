@@ -24,7 +24,7 @@ CREATE TABLE engine_lease (
   epoch INTEGER NOT NULL,
   holder TEXT NOT NULL,
   acquired_at TEXT NOT NULL
-) STRICT;
+, database_id TEXT, claims INTEGER NOT NULL DEFAULT 0) STRICT;
 
 -- table: exception_notes
 CREATE TABLE exception_notes (
@@ -400,6 +400,20 @@ CREATE TABLE request_journal (
   status INTEGER,
   duration_ms INTEGER NOT NULL,
   outcome TEXT NOT NULL
+) STRICT;
+
+-- table: restore_quarantines
+CREATE TABLE restore_quarantines (
+  id INTEGER PRIMARY KEY,
+  started_at TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  -- Per offer, the quantity the database believed Mirakl held and since when (Mirakl's clock), as JSON.
+  stock_basis TEXT NOT NULL,
+  -- When the units Mirakl's quantities show as already imported were settled, and what was found.
+  stock_settled_at TEXT,
+  stock_outcome TEXT,
+  ended_at TEXT,
+  outcome TEXT
 ) STRICT;
 
 -- table: return_intake

@@ -113,6 +113,8 @@ export function createStockFactsRepo(source: StatementSource) {
     },
 
     // ---- offers and sales ---------------------------------------------------------------------------------------
+    /** Every offer's quantity as the exports applied so far show it (null: its record could not be read). */
+    offerQuantities: (): { shop_sku: string; quantity: number | null }[] => q('SELECT shop_sku, quantity FROM offer_stock ORDER BY shop_sku').all() as { shop_sku: string; quantity: number | null }[],
     offer: (sku: string): { quantity: number | null } | undefined => q('SELECT quantity FROM offer_stock WHERE shop_sku = ?').get(sku) as { quantity: number | null } | undefined,
     /** Units of `sku` sold in (from, to] on Mirakl's clock, and how many sales there cannot be read (they may be of it). */
     soldIn: (sku: string, from: string, to: string): { units: number; unknown: number } =>

@@ -5,6 +5,7 @@ import type { Policy } from '../mappings/schemas';
 import type { EngineContext } from './context';
 import { isoAt } from './context';
 import { recoverUnrecorded, SimulatedCrash } from './execute';
+import { endQuarantineWhenSettled, quarantineIfRestored } from './restore';
 import { runIntake } from './feeds/intake';
 import { isOrdersReadBusy, pollReturns, refreshOrders } from './feeds/mirakl-reads';
 import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-push';
@@ -141,6 +142,8 @@ export function createEngine(ctx: EngineContext, options: EngineOptions = {}) {
   // left `sending` are then orphans, whether it died or is only paused: they are probed, never sent again blindly.
   ctx.lease.acquire(options.holder ?? `pid ${process.pid} on ${hostname()}`);
   ctx.intents.recoverOrphans(unsafeIntentKinds);
+  // A database put back from a backup or copied in: refunds and stock imports wait until Mirakl is read again (restore.ts).
+  quarantineIfRestored(ctx);
   let isPaused = false;
   let isRunning = false;
   /** Set once another engine has started on this database: this one never runs a feed again. */
@@ -219,6 +222,7 @@ export function createEngine(ctx: EngineContext, options: EngineOptions = {}) {
           if (outcome.ran) report.ran.push(f.feed);
           if (outcome.error) report.failed.push({ feed: f.feed, error: outcome.error });
         }
+        if (fencedBy === null) await ctx.queue.run('restore:end', () => endQuarantineWhenSettled(ctx));
       } catch (e) {
         if (!(e instanceof LeaseLostError)) throw e;
         fence(e, report, 'engine');
@@ -269,7 +273,10 @@ function nextDueAt(ctx: EngineContext): number {
   if (intakeAt !== null) at.push(intakeAt);
   const reboundFreeAt = ctx.reboundCalls.freeAt(now);
   // Frozen, calls waiting to be sent give a cycle nothing to do.
+  // Quarantined after a restore, refunds waiting give a cycle nothing to do either (the reads it waits for have cadences).
+  const isQuarantined = ctx.restore.isActive();
   for (const { kind, isRebound } of ctx.writes.current() ? [] : sentEveryCycle) {
+    if (isQuarantined && kind === 'mirakl.refund') continue;
     const due = ctx.intents.nextDue(kind);
     if (due === null) continue;
     const held = ctx.holds.get(kind);

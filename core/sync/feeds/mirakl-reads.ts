@@ -168,6 +168,14 @@ export async function refreshOrders(ctx: EngineContext): Promise<{ fetched: numb
   return { fetched: orders.length, missing };
 }
 
+/** A refund of a finished return's order is still watched this long (as step 4 of ordersToFetch). */
+const watchedAfterDoneMs = 14 * 24 * 60 * 60_000;
+
+/** The orders whose refund ledger must be read again before a quarantine after restore ends: none left means done. */
+export function ordersToRereadAfterRestore(ctx: EngineContext, since: number, limit: number): string[] {
+  return ctx.repo.ordersOfOpenReturns(since, since - watchedAfterDoneMs, limit);
+}
+
 /** Refunds sent and still not in Mirakl's ledger (or not REFUNDED there) have their order read at least this often. */
 const refundRereadMs = 30 * 60_000;
 /** A refund whose answer was lost is probed with a ledger read begun this long after the call (see probeRefund). */
@@ -181,6 +189,9 @@ function ordersToFetch(ctx: EngineContext, limit: number): string[] {
   };
   const room = () => limit - picked.size;
   const now = ctx.clock.now();
+  // 0. After a restore: every order with refund work not read since (no refund is planned or sent before it is).
+  const restoredAt = ctx.restore.lastStartedAt();
+  if (restoredAt !== null) add(ordersToRereadAfterRestore(ctx, restoredAt, limit));
   // 1. Refunds whose outcome is unknown: the probe that must precede any retry, once a read can settle it.
   add(
     ctx.repo

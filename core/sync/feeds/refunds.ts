@@ -1,5 +1,6 @@
 import {
   evaluateRefundGuard,
+  isLedgerReadSinceRestore,
   modeOf,
   probeRefund,
   refundFor,
@@ -29,6 +30,8 @@ export function planRefunds(ctx: EngineContext): void {
   if (!taken.all && taken.ids.length === 0) return;
   const candidates = ctx.repo.linesWithUnrefundedUnits(taken.all ? 'all' : taken.ids);
   for (const c of candidates) {
+    // A ledger read before a restore may lack refunds made after the backup: planned once the order is read again.
+    if (!isLedgerReadSinceRestore(ctx, c.order_line_id)) continue;
     const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
     if (!guard.allowed) continue;
     const refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
@@ -59,7 +62,9 @@ const batchSize = 100;
 
 export async function sendRefunds(ctx: EngineContext): Promise<void> {
   // Frozen: refunds wait as planned (none is held back for a person meanwhile: that is decided when they can go).
-  if (areWritesFrozen(ctx)) return;
+  // Quarantined after a restore: our copy of Mirakl's ledger may lack refunds made since the backup, so none goes out
+  // before it was read again (core/ledger/restore-quarantine.ts).
+  if (areWritesFrozen(ctx) || ctx.restore.isActive()) return;
   // First-time refunds wait with the stage's batching window (a full call goes at once); retries go alone, at once.
   const all = ctx.intents.due<RefundPayload>('mirakl.refund', 500);
   const fresh = releaseDue(ctx, 'mirakl.refund', all.filter((i) => i.attempts === 0), batchSize);

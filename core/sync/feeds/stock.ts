@@ -6,6 +6,7 @@ import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { areWritesFrozen, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
+import type { StockBasis } from '../../ledger/restore-quarantine';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
 // guessed. Mirakl's stock import (STO01) sets absolute quantities, so everything is decided from facts Mirakl gave:
@@ -116,6 +117,7 @@ export async function flushStock(ctx: EngineContext): Promise<{ isDeferred: bool
   await step(() => readExport(ctx, stock));
   await step(() => readSales(ctx, stock));
   await step(() => decideFromFacts(ctx, stock));
+  await step(() => settleRestoredStock(ctx, stock));
   await step(() => sendNextImport(ctx, stock));
   await step(() => askForExport(ctx, stock));
   if (failures.length > 0) throw failures[0];
@@ -255,6 +257,7 @@ function salesNeeded(ctx: EngineContext, stock: StockFacts, snapshot: Snapshot):
   const current = inFlight(ctx, stock);
   if (current?.state === 'uncertain') return current.payload.basis !== undefined && snapshot.id > current.payload.basis.afterExport;
   if (awaitingCheck(ctx, stock).some((i) => snapshot.id > ((i.outcome as ImportOutcome).settledAfterExport ?? Infinity))) return true;
+  if (isRestoreUnsettled(ctx) && snapshot.id > (ctx.restore.current()?.stockBasis.afterExport ?? Infinity)) return true;
   return !current && snapshot.id > stock.floor() && ctx.restock.pendingOffers().length > 0;
 }
 
@@ -420,8 +423,9 @@ function parked(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] 
 
 async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
   // Frozen: no import is planned either. STO01 sets absolute quantities, so one planned now would carry a quantity
-  // read before the freeze; the units stay pending and the first flush after it reads afresh.
-  if (areWritesFrozen(ctx)) return;
+  // read before the freeze; the units stay pending and the first flush after it reads afresh. Quarantined after a
+  // restore likewise: some pending units may be on sale already (settleRestoredStock).
+  if (areWritesFrozen(ctx) || ctx.restore.isActive()) return;
   if (inFlight(ctx, stock)) return;
   // An offer whose last import's outcome is unknown is never imported again until that is settled: its quantity may
   // or may not hold those units. Every other offer goes on.
@@ -548,6 +552,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
     const state = checkState(stock, intent);
     if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
   }
+  if (isRestoreUnsettled(ctx) && (!latest || latest.id <= (ctx.restore.current()?.stockBasis.afterExport ?? 0))) return 'a restored database: what Mirakl holds now';
   if (current) return null;
   const pending = ctx.restock.pendingOffers();
   if (pending.length === 0) return null;
@@ -581,6 +586,71 @@ async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void
   stock.sawMiraklAt(asked.serverTime);
   stock.recordExport(asked.trackingId, mode, mode === 'differential' ? (previous?.from ?? null) : null, isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs));
   ctx.log.info('stock export asked for', { mode, why });
+}
+
+// ---- after a restore ---------------------------------------------------------------------------------------------------
+
+/**
+ * What this database believes of Mirakl's stock, for a quarantine starting now: each offer's quantity as its latest
+ * export showed it, at the moment that export was taken, and that export's id (restore-quarantine.ts).
+ */
+export function stockBasisNow(ctx: EngineContext): StockBasis {
+  const stock = stockFacts(ctx);
+  const snapshot = stock.latestSnapshot();
+  const offers: StockBasis['offers'] = {};
+  if (snapshot) for (const row of stock.repo.offerQuantities()) if (row.quantity !== null) offers[row.shop_sku] = { quantity: row.quantity, at: snapshot.by };
+  return { afterExport: stock.latestExportId(), offers };
+}
+
+/**
+ * Quarantined after a restore: once ReBound was read again (every unit graded since the backup is pending here) and an
+ * export asked for since the quarantine began has been read with the sales up to it, each offer with pending units is
+ * compared with what the database believed: Mirakl's quantity beyond that belief less the units sold since is units an
+ * import this database no longer knows of already put on sale. That many pending units are settled applied, so they are
+ * never imported a second time; the rest go out once the quarantine ends. Settled once per quarantine.
+ */
+/** Quarantined after a restore, with the units already imported not settled yet. */
+function isRestoreUnsettled(ctx: EngineContext): boolean {
+  const quarantine = ctx.restore.current();
+  return quarantine !== null && quarantine.stockSettledAt === null;
+}
+
+function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
+  const quarantine = ctx.restore.current();
+  if (!quarantine || quarantine.stockSettledAt !== null) return;
+  const rebound = ctx.feeds.schedule('rebound');
+  if (!rebound.lastRunAt || rebound.lastRunAt < quarantine.startedAt || rebound.lastError !== null) return;
+  const snapshot = readyFacts(stock);
+  if (!snapshot || snapshot.id <= quarantine.stockBasis.afterExport) return;
+  planStockIncrements(ctx);
+  const found: string[] = [];
+  const unclear: string[] = [];
+  let settled = 0;
+  ctx.transaction(() => {
+    for (const p of ctx.restock.pendingOffers()) {
+      const basis = quarantine.stockBasis.offers[p.sku];
+      const row = stock.offer(p.sku);
+      if (!basis || !row || row.quantity === null) continue;
+      const sold = stock.sold(p.sku, basis.at, snapshot.by);
+      if (sold === null) {
+        unclear.push(p.sku);
+        continue;
+      }
+      const surplus = row.quantity - (basis.quantity - sold);
+      if (surplus <= 0) continue;
+      const units = ctx.restock.settleImportedElsewhere(
+        p.sku,
+        surplus,
+        `restored database: Mirakl already held ${surplus} more than this database knew of (${basis.quantity} at ${basis.at}, ${sold} sold since)`,
+      );
+      settled += units.length;
+      found.push(`${p.sku} ${units.length}${surplus > units.length ? ` (Mirakl shows ${surplus - units.length} more no returned unit explains)` : ''}`);
+    }
+    ctx.restore.stockSettled(
+      `${settled} returned unit(s) were already on sale in Mirakl and were not imported again${found.length ? ` (${found.join(', ')})` : ''}` +
+        (unclear.length ? `; sales of ${unclear.join(', ')} could not be read, so their units were left pending` : ''),
+    );
+  });
 }
 
 // ---- the facts, kept locally ----------------------------------------------------------------------------------------
