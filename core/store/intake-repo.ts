@@ -5,7 +5,17 @@ import type { Clock } from '../ports';
 // (see queue()). Stages wait with a due time; the oldest due are taken first. A return waiting on something else (its
 // order in OR11, a call of ours) is parked and woken by what it waits for, so a cycle looks only at what changed.
 
-export type IntakeStage = 'awaiting_order' | 'blocked' | 'awaiting_acceptance' | 'sales_order' | 'create_return' | 'push_label' | 'in_flight' | 'done' | 'skipped';
+export type IntakeStage =
+  | 'awaiting_order'
+  | 'blocked'
+  | 'awaiting_acceptance'
+  | 'sales_order'
+  | 'create_return'
+  | 'push_label'
+  | 'find_return'
+  | 'in_flight'
+  | 'done'
+  | 'skipped';
 
 export interface IntakeRow {
   return_id: string;
@@ -48,6 +58,10 @@ export function createIntakeRepo(db: Database, clock: Clock) {
   const setWaitUntil = db.prepare('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?');
   const adopted = db.prepare(`UPDATE return_intake SET rebound_order_id = ?, stage = 'push_label', next_attempt_at = ?, updated_at = ? WHERE return_id = ?`);
   const moveTo = db.prepare('UPDATE return_intake SET stage = ?, updated_at = ? WHERE return_id = ? AND stage != ?');
+  const found = db.prepare(`UPDATE return_intake SET rebound_order_id = ?, stage = 'in_flight', next_attempt_at = NULL, last_error = NULL, updated_at = ? WHERE return_id = ?`);
+  const toFind = db.prepare(`SELECT * FROM return_intake WHERE stage = 'find_return' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+      ORDER BY next_attempt_at, return_id LIMIT ?`);
+  const countToFind = db.prepare(`SELECT count(*) AS n FROM return_intake WHERE stage = 'find_return'`);
   const stages = preFlightStages.map((st) => `'${st}'`).join(', ');
   // Only rows that would otherwise wait are written: waking a row already due changes nothing.
   const wake = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND stage IN (${stages})
@@ -73,7 +87,7 @@ export function createIntakeRepo(db: Database, clock: Clock) {
     /** When the first return intake has work for becomes due (now, if one is due already); null when none waits. */
     nextDue(): number | null {
       let first: number | null = null;
-      for (const stage of preFlightStages) {
+      for (const stage of [...preFlightStages, 'find_return']) {
         const row = firstDue.get(stage) as { next_attempt_at: string | null } | undefined;
         if (!row) continue;
         const at = row.next_attempt_at === null ? clock.now() : Date.parse(row.next_attempt_at);
@@ -95,6 +109,16 @@ export function createIntakeRepo(db: Database, clock: Clock) {
     setOrderWaitUntil: (returnId: string, until: number): void => void setWaitUntil.run(iso(until), returnId),
     /** The return order ReBound holds for this return is now ours: its label goes to Mirakl next (at once). */
     adopted: (returnId: string, reboundOrderId: string): void => void adopted.run(reboundOrderId, iso(clock.now()), iso(clock.now()), returnId),
+    /**
+     * A return Mirakl showed already received or closed when it reached us: its return order, made before this database
+     * knew of the return (by an earlier copy of it, restored since, or by hand), was found in ReBound. Mirakl has the
+     * label and the receipt already, so it goes straight to flight: ReBound's grading and the refunds follow it.
+     */
+    foundInRebound: (returnId: string, reboundOrderId: string): void => void found.run(reboundOrderId, iso(clock.now()), returnId),
+    /** Returns whose return order is to be looked for in ReBound (see foundInRebound), due first. */
+    toFindInRebound: (limit: number): IntakeRow[] => toFind.all(iso(clock.now()), limit) as IntakeRow[],
+    /** How many returns wait for that look-up. */
+    waitingToBeFound: (): number => (countToFind.get() as { n: number }).n,
     /** Past the label: ReBound and Mirakl carry it from here ('in_flight'), or it is finished ('done'). */
     moveTo: (returnId: string, stage: 'in_flight' | 'done'): void => void moveTo.run(stage, iso(clock.now()), returnId, stage),
     /** What a parked return waited for happened (a call of ours confirmed, Mirakl changed it): intake looks at it now. */

@@ -26,6 +26,10 @@ export function restoreWaitsFor(ctx: EngineContext): string[] {
   };
   if (!ranSince('mirakl.returns')) waits.push("Mirakl's returns (RT11) to be read again");
   if (!ranSince('rebound')) waits.push('ReBound to be read again');
+  // Returns received since the backup come back already received: their return orders are looked for in ReBound, and
+  // their units must be known before the stock is settled (a unit imported after the backup is not imported again).
+  const toFind = ctx.intake.waitingToBeFound();
+  if (toFind > 0) waits.push(`${toFind} return order(s) to be looked for in ReBound`);
   const orders = ordersToRereadAfterRestore(ctx, Date.parse(quarantine.startedAt), 1000);
   if (orders.length > 0) waits.push(`the refunds of ${orders.length} order(s) to be read again in Mirakl (OR11)`);
   if (quarantine.stockSettledAt === null) waits.push("Mirakl's stock to be read again");

@@ -13,6 +13,11 @@ import type { ReturnOrderSnapshot } from '../../ledger/units';
 // ReBound return is idempotent: before any attempt we look for a return order ReBound already has for it.
 
 const handledElsewhereStates = new Set(['REFUSED', 'CANCELED', 'CLOSED', 'RECEIVED', 'NO_RECEPTION']);
+/**
+ * Of those, the states a parcel may have reached ReBound in: a return order made for it before this database knew of
+ * the return (an earlier copy of this database, put back from a backup since; or one made by hand) is looked for.
+ */
+const receivedStates = new Set(['CLOSED', 'RECEIVED']);
 
 type Stage = IntakeStage;
 
@@ -28,6 +33,7 @@ export async function runIntake(ctx: EngineContext): Promise<void> {
   await sendAccepts(ctx);
   await sendSalesOrders(ctx);
   await sendCreateReturns(ctx);
+  await findReturnOrders(ctx);
   await sendLabelPushes(ctx);
 }
 
@@ -149,8 +155,12 @@ function advanceStages(ctx: EngineContext): void {
         continue;
       }
       if (ret.state !== 'IN_PROGRESS') {
-        if (handledElsewhereStates.has(ret.state)) {
-          // Refused, cancelled, closed or received before it reached us: there is nothing to create.
+        if (receivedStates.has(ret.state)) {
+          // Received or closed before it reached us: there is nothing to create, but a return order ReBound may hold
+          // for it carries its units, and so its refunds and its restock. Looked for (findReturnOrders), never created.
+          setStage(ctx, ret.id, 'find_return', { error: `Mirakl state ${ret.state}` });
+        } else if (handledElsewhereStates.has(ret.state)) {
+          // Refused or cancelled before it reached us: there is nothing to create.
           setStage(ctx, ret.id, 'skipped', { error: `Mirakl state ${ret.state}` });
         } else {
           // A state Mirakl added without notice: wait for one we understand rather than guess.
@@ -362,6 +372,41 @@ async function sendCreateReturns(ctx: EngineContext): Promise<void> {
   }
 }
 
+/**
+ * Returns Mirakl showed received or closed when they reached us: ReBound is asked for a return order of theirs (by
+ * client order id, with the return's lines), made before this database knew of them — by an earlier copy of this
+ * database put back from a backup since, or by hand in ReBound's portal. One found is linked and read like any other
+ * (its units registered and graded drive refunds and restock, each still once); none found, the return was handled
+ * elsewhere and is skipped. A failed look-up is tried again with backoff.
+ */
+async function findReturnOrders(ctx: EngineContext): Promise<void> {
+  for (const row of ctx.intake.toFindInRebound(100)) {
+    if (ctx.reboundCalls.left(ctx.clock.now()) < 1) return;
+    const ret = ctx.store.getReturn(row.return_id);
+    if (!ret) continue;
+    const items = ctx.store.returnLines(ret.id).map((l) => ({ clientItemId: l.orderLineId, quantity: l.quantity }));
+    let found: ReturnOrderSnapshot | null;
+    try {
+      found = await findExisting(ctx, { clientOrderId: ret.orderId, items });
+    } catch (error) {
+      const api = error instanceof ApiError ? error : null;
+      const retryAt = ctx.clock.now() + backoffDelay(row.attempts + 1, defaultBackoff, () => ctx.random.next(), api?.retryAfterMs);
+      setStage(ctx, ret.id, 'find_return', { nextAttemptAt: retryAt, attempts: row.attempts + 1, error: `looking for its return order in ReBound failed: ${(error as Error).message}` });
+      continue;
+    }
+    ctx.transaction(() => {
+      if (!found) {
+        setStage(ctx, ret.id, 'skipped', { error: `Mirakl state ${ret.state}; ReBound holds no return order for it` });
+        return;
+      }
+      ctx.physical.applySnapshot(ret.id, found, ctx.mappings().policy.stock.sellableGrades);
+      ctx.intake.foundInRebound(ret.id, found.reboundOrderId);
+      ctx.touch(ret.id);
+      ctx.log.info('return order found in ReBound for a return received before it reached this database', { returnId: ret.id, reboundOrderId: found.reboundOrderId });
+    });
+  }
+}
+
 function deferAfterFailedLookup(ctx: EngineContext, intent: Intent<CreateReturnPayload>, error: unknown): void {
   const api = error instanceof ApiError ? error : null;
   const message = `looking for a return order ReBound may already hold failed: ${(error as Error).message ?? String(error)}`;
@@ -370,7 +415,7 @@ function deferAfterFailedLookup(ctx: EngineContext, intent: Intent<CreateReturnP
   if (api?.kind === 'auth') ctx.exceptions.raise({ type: 'CREDENTIALS_INVALID', subjectKey: api.system, cause: `${api.system} refused our credentials: ${message}` });
 }
 
-async function findExisting(ctx: EngineContext, payload: CreateReturnPayload): Promise<ReturnOrderSnapshot | null> {
+async function findExisting(ctx: EngineContext, payload: { clientOrderId: string; items: { clientItemId: string; quantity: string | number }[] }): Promise<ReturnOrderSnapshot | null> {
   const claimed = ctx.intake.claimedReturnOrders(payload.clientOrderId);
   const wanted = signature(payload.items.map((i) => ({ clientItemId: i.clientItemId, quantity: Number(i.quantity) })));
   const candidates = await ctx.rebound.listReturnOrders(payload.clientOrderId);

@@ -620,6 +620,8 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   if (!quarantine || quarantine.stockSettledAt !== null) return;
   const rebound = ctx.feeds.schedule('rebound');
   if (!rebound.lastRunAt || rebound.lastRunAt < quarantine.startedAt || rebound.lastError !== null) return;
+  // Units of returns received since the backup are known only once their return orders were found (intake.ts).
+  if (ctx.intake.waitingToBeFound() > 0) return;
   const snapshot = readyFacts(stock);
   if (!snapshot || snapshot.id <= quarantine.stockBasis.afterExport) return;
   planStockIncrements(ctx);
@@ -636,7 +638,8 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
         unclear.push(p.sku);
         continue;
       }
-      const surplus = row.quantity - (basis.quantity - sold);
+      // Mirakl never shows a quantity below 0: sales beyond the stock left take it to 0, not below.
+      const surplus = row.quantity - Math.max(0, basis.quantity - sold);
       if (surplus <= 0) continue;
       const units = ctx.restock.settleImportedElsewhere(
         p.sku,
