@@ -585,6 +585,33 @@ export const exceptionTypes = {
     ],
     actions: [],
   },
+  RESTOCK_UNCERTAIN: {
+    owner: 'ops',
+    severity: 'high',
+    title: 'Restock after a restore: maybe already on sale',
+    nextAction: "Check the listing's quantity in the Mirakl back office, then restock the items or skip the restock.",
+    meaning:
+      "The database was put back from a backup or copied in. Returned items of this listing are waiting to be put back on sale, but a stock update the app made before the restore may already have added them, and Mirakl's quantity, less the sales the app has read, does not prove it either way. Adding them again would put items on sale that are not there, so they wait for you. Nothing else waits: refunds and the other listings go on.",
+    sla: { fixed: 'at once' },
+    check: [
+      "The exception's cause: how many items wait, the quantity Mirakl showed, the quantity this database knew of and the sales since.",
+      'The listing (offer) in the Mirakl back office: its quantity now, and its recent orders and stock updates.',
+    ],
+    actions: [
+      {
+        id: 'retry',
+        label: 'Restock them',
+        needsReason: false,
+        help: 'Puts the items back on sale with the quantity read fresh from Mirakl (each added once). Use it when the quantity shows they were not added.',
+      },
+      {
+        id: 'skip_restock',
+        label: 'Skip the restock',
+        needsReason: true,
+        help: 'Leaves the stock as it is, for example when the quantity shows the items were already added. The refund is not affected.',
+      },
+    ],
+  },
   CREDENTIALS_INVALID: {
     owner: 'ops',
     severity: 'critical',

@@ -43,6 +43,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   STATUS_DRIFT: ['resync', 'dismiss'],
   MALFORMED_RECORD: ['dismiss'],
   RESTORED_DATABASE: [],
+  RESTOCK_UNCERTAIN: ['retry', 'skip_restock'],
   CREDENTIALS_INVALID: [],
 };
 

@@ -102,7 +102,12 @@ export function refundIntentsOf(ctx: DomainContext, returnId: string, orderLineI
  * same unit or the same money twice. `capped` explains a cut; no payload when nothing is left to refund (or the line
  * or its reason mapping is unknown).
  */
-export function refundFor(ctx: DomainContext, returnId: string, orderLineId: string, requestedUnits: string[]): { payload: RefundPayload | null; capped: string | null } {
+export function refundFor(
+  ctx: DomainContext,
+  returnId: string,
+  orderLineId: string,
+  requestedUnits: string[],
+): { payload: RefundPayload | null; capped: string | null; madeAs?: string } {
   const mappings = ctx.mappings();
   const line = ctx.store.orderLine(orderLineId);
   const returnLine = ctx.store.returnLines(returnId).find((l) => l.orderLineId === orderLineId);
@@ -134,7 +139,18 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
   const shareUpTo = (whole: number, units: number) => Math.round((whole * Math.min(units, line.quantity)) / line.quantity);
   let amountMinor = shareUpTo(line.priceMinor, before + n) - shareUpTo(line.priceMinor, before);
   let taxMinor = shareUpTo(line.taxMinor, before + n) - shareUpTo(line.taxMinor, before);
-  const remaining = line.priceMinor - spent((r) => r.amount);
+  // Already made: a refund in Mirakl's ledger that no intent of ours claims, dated after the return was opened, for
+  // exactly these units' worth — made by an earlier copy of this database (put back from a backup since) or by anyone
+  // else for these very units. It is theirs, so it is recorded as this refund (madeAs), never made a second time.
+  // Only once every refund of ours on the line is settled: one whose answer was lost may be that very refund.
+  const madeAs = ours.some((i) => i.state === 'sending' || i.state === 'uncertain') ? undefined : alreadyMade(ctx, returnId, line.orderLineId, ledger, {
+    units: unitIds,
+    amountMinor,
+    taxMinor,
+    taxMode: line.taxMode,
+    taxes: shareOf(line.taxes, taxMinor),
+  });
+  const remaining = line.priceMinor - spent((r) => r.amount) + (madeAs ? (ledger.find((r) => r.id === madeAs)?.amount_minor ?? 0) : 0);
   let capped: string | null = null;
   if (amountMinor > remaining) {
     const alreadyRefunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
@@ -158,6 +174,7 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
       : 0;
   return {
     capped,
+    ...(madeAs ? { madeAs } : {}),
     payload: {
       returnId,
       order_line_id: line.orderLineId,
@@ -174,6 +191,24 @@ export function refundFor(ctx: DomainContext, returnId: string, orderLineId: str
       knownRefundIds: ledger.map((r) => r.id),
     },
   };
+}
+
+/**
+ * The refund in the line's ledger that is these units' refund made already (see refundFor): unclaimed by any intent of
+ * ours, dated no earlier than the return (Mirakl's clock both), and the same refund by isSameRefund. Undefined when none.
+ */
+function alreadyMade(
+  ctx: DomainContext,
+  returnId: string,
+  orderLineId: string,
+  ledger: { id: string; amount_minor: number; tax_minor: number; tax_mode: OrderTaxMode; quantity: number; date_created: string }[],
+  p: Pick<RefundPayload, 'units' | 'amountMinor' | 'taxMinor' | 'taxMode' | 'taxes'>,
+): string | undefined {
+  const opened = ctx.store.getReturn(returnId)?.dateCreated;
+  if (!opened) return undefined;
+  const claimed = ctx.repo.claimedRefundIds(orderLineId);
+  const asPayload = { ...p, returnId, order_line_id: orderLineId, shippingMinor: 0, shippingTaxMinor: 0, currency: '', reason_code: '' };
+  return ledger.find((r) => !claimed.has(r.id) && Date.parse(r.date_created) >= Date.parse(opened) && isSameRefund(r, asPayload))?.id;
 }
 
 /**

@@ -39,6 +39,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
     WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
   const pendingOfSku = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = ? AND state = 'pending' ORDER BY created_at, unit_id LIMIT ?`);
+  const holdPending = db.prepare(`UPDATE stock_increments SET state = 'rejected', note = @note, updated_at = @now WHERE offer_sku = @sku AND state = 'pending'`);
   const appliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', note = @note, updated_at = @now WHERE unit_id = @unitId AND state = 'pending'`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
@@ -117,6 +118,13 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
       for (const unitId of ids) appliedElsewhere.run({ unitId, note, now });
       return ids;
     },
+
+    /**
+     * After a restore: the offer's pending units Mirakl's quantity does not show as already imported. They may have been
+     * (the sales it was judged by could be incomplete), so none is imported by itself: they wait for a person, as a
+     * refused import's do (retry restocks them with a fresh quantity, skip leaves the stock as it is). Returns how many.
+     */
+    holdForPerson: (sku: string, note: string): number => holdPending.run({ sku, note, now: iso() }).changes,
 
     /** Mirakl refused this line (or the whole import): the units wait for a person (retry, remap or skip). */
     markRejected(intentId: number, reason: string, sku?: string): number {

@@ -410,7 +410,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         return { message: 'The update is sent to Mirakl again at the next cycle.' };
       };
     }
-    if (e.type === 'STOCK_REJECTED') {
+    if (e.type === 'STOCK_REJECTED' || e.type === 'RESTOCK_UNCERTAIN') {
       const sku = skuOf(e);
       if (ctx.restock.rejectedOf(sku) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
       return () => {

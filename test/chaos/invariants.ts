@@ -325,7 +325,7 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       const explained =
         (inc?.import_intent_id && isOpen('OUTCOME_UNKNOWN', `intent:${inc.import_intent_id}`)) ||
         isOpen('OFFER_NOT_FOUND', unit.offer_sku) ||
-        Boolean(db.prepare(`SELECT 1 FROM exceptions WHERE state != 'resolved' AND type = 'STOCK_REJECTED' AND offer_sku = ?`).get(inc?.offer_sku ?? unit.offer_sku));
+        Boolean(db.prepare(`SELECT 1 FROM exceptions WHERE state != 'resolved' AND type IN ('STOCK_REJECTED', 'RESTOCK_UNCERTAIN') AND offer_sku = ?`).get(inc?.offer_sku ?? unit.offer_sku));
       if (!explained) violations.push(`LOST RESTOCK: sellable unit ${unit.id} (${unit.offer_sku}) is ${state} and no open exception says why`);
     }
   }

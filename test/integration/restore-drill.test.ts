@@ -92,7 +92,7 @@ describe('an engine opening a database restored from an older backup', () => {
     expect(report.violations).toEqual([]);
   });
 
-  it("restocks each sellable unit once in Mirakl's own stock, the units imported after the backup included", () => {
+  it("restocks no unit twice in Mirakl's own stock, and every unit it holds back waits for a person on its offer", () => {
     const sellable = new Map<string, number>();
     for (const ro of h.sandbox.truth().rebound.returnOrders) {
       if (!ro.statusHistory.some((s) => s.status === 'PROCESSED')) continue;
@@ -100,9 +100,27 @@ describe('an engine opening a database restored from an older backup', () => {
         if (u.isReceived && u.fate === 'announced' && (u.grade === 'A_SELLABLE' || u.grade === 'B_SELLABLE_MINOR')) sellable.set(u.sku, (sellable.get(u.sku) ?? 0) + 1);
       }
     }
-    const wrong = [...new Set([...sellable.keys(), ...importedBySku.keys()])]
-      .filter((sku) => (importedBySku.get(sku) ?? 0) !== (sellable.get(sku) ?? 0))
+    const waiting = new Set(
+      (h.store.db.prepare(`SELECT offer_sku FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND state != 'resolved'`).all() as { offer_sku: string }[]).map((r) => r.offer_sku),
+    );
+    const skus = [...new Set([...sellable.keys(), ...importedBySku.keys()])];
+    const twice = skus
+      .filter((sku) => (importedBySku.get(sku) ?? 0) > (sellable.get(sku) ?? 0))
       .map((sku) => `${sku}: ${sellable.get(sku) ?? 0} sellable unit(s) back, Mirakl's imports added ${importedBySku.get(sku) ?? 0}`);
-    expect(wrong).toEqual([]);
+    const silentlyShort = skus
+      .filter((sku) => (importedBySku.get(sku) ?? 0) < (sellable.get(sku) ?? 0) && !waiting.has(sku))
+      .map((sku) => `${sku}: ${sellable.get(sku) ?? 0} sellable unit(s) back, Mirakl's imports added ${importedBySku.get(sku) ?? 0}, no RESTOCK_UNCERTAIN`);
+    expect(twice).toEqual([]);
+    expect(silentlyShort).toEqual([]);
+    // Most of what was imported after the backup is recognised from Mirakl's quantities, not all left to a person.
+    const quarantine = h.store.db.prepare('SELECT stock_outcome, ended_at FROM restore_quarantines').get() as { stock_outcome: string; ended_at: string | null };
+    expect(quarantine.ended_at).not.toBeNull();
+    console.info(quarantine.stock_outcome.replace(/\(.*?\)/g, ''), { offersWaitingForAPerson: waiting.size });
+  });
+
+  it('records the refunds made after the backup as the ones it would have made, and sends none of them again', () => {
+    const found = h.store.db.prepare(`SELECT count(*) AS n FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(outcome, '$.via') = 'ledger'`).get() as { n: number };
+    expect(found.n).toBeGreaterThan(0);
+    expect(found.n).toBeLessThanOrEqual(afterBackup.refunds);
   });
 });

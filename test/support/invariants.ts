@@ -108,7 +108,7 @@ export function checkInvariants(sandbox: Sandbox, db: Database, options: { isQui
     // refused import, or an offer Mirakl lacks or sends unreadable — each with an open exception that says so.
     const isExplained = db.prepare(`SELECT 1 FROM stock_increments s WHERE s.offer_sku = ? AND s.state != 'applied' AND (
         EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || s.import_intent_id)
-        OR EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type IN ('STOCK_REJECTED', 'OFFER_NOT_FOUND') AND e.offer_sku = s.offer_sku)
+        OR EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type IN ('STOCK_REJECTED', 'OFFER_NOT_FOUND', 'RESTOCK_UNCERTAIN') AND e.offer_sku = s.offer_sku)
         OR EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type = 'MALFORMED_RECORD' AND e.subject_key LIKE '%' || s.offer_sku || '%'))`);
     for (const [sku, n] of sellable) {
       if ((restocked.get(sku) ?? 0) < n && !isExplained.get(sku)) violations.push(`STOCK: ${sku} had ${n} sellable unit(s) back but ${restocked.get(sku) ?? 0} restocked`);

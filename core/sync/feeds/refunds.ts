@@ -47,13 +47,18 @@ export function planRefunds(ctx: EngineContext): void {
       });
     }
     if (!refund.payload) continue;
-    ctx.intents.plan<RefundPayload>({
+    const intent = ctx.intents.plan<RefundPayload>({
       kind: 'mirakl.refund',
       key: refundKey(ctx, c.return_id, c.order_line_id, refund.payload.units),
       subject: c.return_id,
       payload: refund.payload,
       mappingVersion: mappings.versions.reasonCodes,
     });
+    // Mirakl's ledger already holds this refund, made before this database knew of it: recorded, never sent again.
+    if (refund.madeAs && intent.state === 'planned') {
+      ctx.intents.confirmObserved(intent.id, { refundId: refund.madeAs, amountMinor: refund.payload.amountMinor, via: 'ledger' });
+      ctx.log.warn('refund found already made in Mirakl: recorded as this one, not sent', { returnId: c.return_id, orderLineId: c.order_line_id, refundId: refund.madeAs });
+    }
   }
 }
 

@@ -628,30 +628,48 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   const found: string[] = [];
   const unclear: string[] = [];
   let settled = 0;
+  let heldUnits = 0;
   ctx.transaction(() => {
     for (const p of ctx.restock.pendingOffers()) {
       const basis = quarantine.stockBasis.offers[p.sku];
       const row = stock.offer(p.sku);
-      if (!basis || !row || row.quantity === null) continue;
-      const sold = stock.sold(p.sku, basis.at, snapshot.by);
-      if (sold === null) {
-        unclear.push(p.sku);
-        continue;
-      }
+      const sold = basis ? stock.sold(p.sku, basis.at, snapshot.by) : null;
+      // Without a quantity before and after, and the sales between, nothing shows what was imported: all of it waits.
+      const isKnown = basis !== undefined && row !== undefined && row.quantity !== null && sold !== null;
       // Mirakl never shows a quantity below 0: sales beyond the stock left take it to 0, not below.
-      const surplus = row.quantity - Math.max(0, basis.quantity - sold);
-      if (surplus <= 0) continue;
-      const units = ctx.restock.settleImportedElsewhere(
-        p.sku,
-        surplus,
-        `restored database: Mirakl already held ${surplus} more than this database knew of (${basis.quantity} at ${basis.at}, ${sold} sold since)`,
-      );
+      const surplus = isKnown ? (row.quantity as number) - Math.max(0, basis.quantity - (sold as number)) : 0;
+      const judged = !basis
+        ? 'this database held no quantity of it from before'
+        : row?.quantity === null || row === undefined
+          ? "Mirakl's quantity of it could not be read"
+          : sold === null
+            ? `its sales since ${basis.at} could not all be read`
+            : `Mirakl showed ${row.quantity} at ${snapshot.by}; this database knew of ${basis.quantity} at ${basis.at}, and ${sold} sold since`;
+      if (!isKnown) unclear.push(p.sku);
+      const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(p.sku, surplus, `restored database: already on sale (${judged})`) : [];
       settled += units.length;
-      found.push(`${p.sku} ${units.length}${surplus > units.length ? ` (Mirakl shows ${surplus - units.length} more no returned unit explains)` : ''}`);
+      if (units.length > 0) found.push(`${p.sku} ${units.length}${surplus > units.length ? ` (Mirakl shows ${surplus - units.length} more no returned unit explains)` : ''}`);
+      // The rest may have been imported too, by calls this database no longer knows of: a sale it has not read, or one
+      // read late, hides such an import from the count. A unit restocked twice is worse than one restocked late, so
+      // they wait for a person who checks the listing.
+      const held = ctx.restock.holdForPerson(p.sku, `restored database: not shown as already on sale (${judged}); waiting for a person`);
+      if (held > 0) {
+        heldUnits += held;
+        ctx.exceptions.raise({
+          type: 'RESTOCK_UNCERTAIN',
+          subjectKey: p.sku,
+          offerSku: p.sku,
+          cause:
+            `This database was put back from a backup or copied in. ${held} returned unit(s) of ${p.sku} are waiting to be put back on sale, ` +
+            `but the app cannot tell whether a stock update it made before the restore already added them: ${judged}, ` +
+            `so ${Math.max(0, surplus)} unit(s) show as added since. Check the listing's quantity, then restock them or skip.`,
+        });
+      }
     }
     ctx.restore.stockSettled(
       `${settled} returned unit(s) were already on sale in Mirakl and were not imported again${found.length ? ` (${found.join(', ')})` : ''}` +
-        (unclear.length ? `; sales of ${unclear.join(', ')} could not be read, so their units were left pending` : ''),
+        (heldUnits ? `; ${heldUnits} wait for a person (RESTOCK_UNCERTAIN)` : '') +
+        (unclear.length ? `; what ${unclear.join(', ')} held could not be told` : ''),
     );
   });
 }
