@@ -585,6 +585,28 @@ export const exceptionTypes = {
     ],
     actions: [],
   },
+  FOREIGN_WRITE: {
+    owner: 'finance',
+    severity: 'critical',
+    title: 'Someone else is writing to this shop: refunds and stock paused',
+    nextAction: 'Find who made the refund or the stock change; stop any other installation syncing this shop; then acknowledge it with a reason.',
+    meaning:
+      "Mirakl shows a refund on a returned order line that this app did not send, or a listing's stock changed after this app's stock update in a way no sale explains. Either another installation of the app is syncing the same shop with its own database — two apps refunding one shop can refund the same item twice, and each overwrites the other's stock — or a person did it in the Mirakl back office. Until you acknowledge it, the app sends no refund and no stock update for the shop; everything else (reading, receipts, grading) goes on. It is raised the moment it is seen.",
+    sla: { fixed: 'at once' },
+    check: [
+      "The refund or the listing in the Mirakl back office: who changed it and when (a person's name, or the account another installation uses).",
+      'Whether anyone else runs Returns Workbench in Live mode for this shop: only one installation may sync it. Stop the other one first.',
+      "The return's timeline in the app: the refund, and what ReBound verified of the line.",
+    ],
+    actions: [
+      {
+        id: 'acknowledge',
+        label: 'Acknowledge with a reason',
+        needsReason: true,
+        help: `Records who made the change and why (for example a goodwill refund agreed by customer service, a stock count corrected by hand, or the other installation now stopped) and lets refunds and stock updates go out again once no other such exception is open. A refund counts as money already paid on its line, so the app never refunds more than the line has. ${moneyRule}`,
+      },
+    ],
+  },
   RESTOCK_UNCERTAIN: {
     owner: 'ops',
     severity: 'high',

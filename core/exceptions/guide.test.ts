@@ -44,6 +44,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   MALFORMED_RECORD: ['dismiss'],
   RESTORED_DATABASE: [],
   RESTOCK_UNCERTAIN: ['retry', 'skip_restock'],
+  FOREIGN_WRITE: ['acknowledge'],
   CREDENTIALS_INVALID: [],
 };
 

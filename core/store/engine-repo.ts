@@ -120,6 +120,38 @@ export function createEngineRepo(db: Database, clock: Clock) {
     /** Ids of every refund intent of an order line, whatever its return, oldest first. */
     refundIntentIdsOfLine: (orderLineId: string): number[] =>
       (q(`SELECT id FROM intents WHERE kind = 'mirakl.refund' AND order_line_id = ? ORDER BY id`).all(orderLineId) as { id: number }[]).map((r) => r.id),
+    /**
+     * Refunds in Mirakl's ledger dated from `since` (Mirakl's clock) on a line of a return we hold, made after that return
+     * was opened, that nothing of ours accounts for: no refund of ours made them (one found already made, via 'ledger',
+     * does not count: someone else made it), no person matched them to a return, and no refund of ours on the line is
+     * on its way or unsettled (it may be that very refund, until its probe says). Not raised before (FOREIGN_WRITE
+     * subject `refund:<id>`, in any state: a person's acknowledgement stands).
+     */
+    foreignRefunds: (since: string, limit: number): { id: string; order_line_id: string; return_id: string; amount_minor: number; date_created: string }[] =>
+      q(`SELECT f.id, f.order_line_id, min(l.return_id) AS return_id, f.amount_minor + f.shipping_minor AS amount_minor, f.date_created
+          FROM mirakl_refunds f INDEXED BY mirakl_refunds_created
+          JOIN mirakl_return_lines l ON l.order_line_id = f.order_line_id
+          JOIN mirakl_returns r ON r.id = l.return_id
+          WHERE f.date_created >= @since AND f.date_created >= r.date_created
+            AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = f.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed'
+              AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+            AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status = 'confirmed')
+            AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.kind = 'mirakl.refund' AND i.order_line_id = f.order_line_id AND i.state IN ('sending', 'uncertain'))
+            AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'FOREIGN_WRITE' AND e.subject_key = 'refund:' || f.id)
+          GROUP BY f.id ORDER BY f.date_created LIMIT @limit`).all({ since, limit }) as {
+        id: string;
+        order_line_id: string;
+        return_id: string;
+        amount_minor: number;
+        date_created: string;
+      }[],
+    /** Whether a refund intent of ours recorded this refund as found already made (via 'ledger'), not as sent by us. */
+    isRefundFoundMade: (refundId: string): boolean =>
+      q(`SELECT 1 FROM intents WHERE refund_id = ? AND kind = 'mirakl.refund' AND state = 'confirmed' AND json_extract(outcome, '$.via') = 'ledger'`).get(refundId) !== undefined,
+    /** Whether someone else's write to the shop waits for a person (refunds and stock imports are paused meanwhile). */
+    isForeignWriteOpen: (): boolean => q(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND state != 'resolved' LIMIT 1`).get() !== undefined,
+    /** When this database first saw a return (null: none yet): what Mirakl shows from before is not ours to explain. */
+    firstSeenAt: (): string | null => (q('SELECT min(first_seen_at) AS at FROM mirakl_returns').get() as { at: string | null }).at,
     /** Mirakl refunds already claimed by a confirmed refund intent of ours on this line. */
     claimedRefundIds: (orderLineId: string): Set<string> =>
       new Set(

@@ -10,7 +10,7 @@ import { runIntake } from './feeds/intake';
 import { isOrdersReadBusy, pollReturns, refreshOrders } from './feeds/mirakl-reads';
 import { planCloses, planMiraklPushes, sendMiraklPushes } from './feeds/mirakl-push';
 import { syncRebound } from './feeds/rebound-sync';
-import { planRefunds, probeUncertainRefunds, sendRefunds } from './feeds/refunds';
+import { detectForeignWrites, isPausedByForeignWrite, planRefunds, probeUncertainRefunds, sendRefunds } from './feeds/refunds';
 import { flushStock, followStockImport, planStockIncrements } from './feeds/stock';
 
 // The scheduler: every feed on its own cadence, one at a time (one writer), in an order that lets one cycle carry
@@ -64,7 +64,10 @@ export const feeds: Feed[] = [
     label: 'Refunds (OR28)',
     cadenceSeconds: () => 0,
     run: async (ctx) => {
-      ctx.transaction(() => planRefunds(ctx));
+      ctx.transaction(() => {
+        planRefunds(ctx);
+        detectForeignWrites(ctx);
+      });
       await sendRefunds(ctx);
     },
   },
@@ -274,7 +277,8 @@ function nextDueAt(ctx: EngineContext): number {
   const reboundFreeAt = ctx.reboundCalls.freeAt(now);
   // Frozen, calls waiting to be sent give a cycle nothing to do.
   // Quarantined after a restore, refunds waiting give a cycle nothing to do either (the reads it waits for have cadences).
-  const isQuarantined = ctx.restore.isActive();
+  // So do refunds and stock imports paused by someone else's write (FOREIGN_WRITE): a person's acknowledgement wakes them.
+  const isQuarantined = ctx.restore.isActive() || isPausedByForeignWrite(ctx);
   for (const { kind, isRebound } of ctx.writes.current() ? [] : sentEveryCycle) {
     if (isQuarantined && kind === 'mirakl.refund') continue;
     const due = ctx.intents.nextDue(kind);

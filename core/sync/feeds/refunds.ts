@@ -62,6 +62,45 @@ export function planRefunds(ctx: EngineContext): void {
   }
 }
 
+/** Refunds made by someone else are looked for this far back (Mirakl's clock): a second installation's show within hours. */
+const foreignLookbackMs = 14 * 24 * 60 * 60_000;
+
+/**
+ * Someone else writes to this shop: a refund in Mirakl's ledger on a line we manage that nothing of ours accounts for
+ * (engine-repo foreignRefunds) — a second installation of the app with its own database, or a refund made by hand in
+ * the back office. Each is raised once as a critical FOREIGN_WRITE, and while one is open no refund (OR28) and no stock
+ * import (STO01) is sent for the shop: another writer's refunds and absolute quantities are invisible to this engine's
+ * caps until a person has looked. Refunds dated before this database first saw a return, or before it was restored,
+ * are not counted: those may be an earlier copy's, and are settled by the quarantine after restore.
+ */
+export function detectForeignWrites(ctx: EngineContext): void {
+  const firstSeen = ctx.repo.firstSeenAt();
+  if (firstSeen === null) return;
+  const restoredAt = ctx.restore.lastStartedAt();
+  const since = Math.max(ctx.clock.now() - foreignLookbackMs, Date.parse(firstSeen), restoredAt ?? 0);
+  // Mirakl stamps to the second, without milliseconds.
+  const sinceText = new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  for (const f of ctx.repo.foreignRefunds(sinceText, 100)) {
+    const adopted = ctx.repo.isRefundFoundMade(f.id);
+    ctx.exceptions.raise({
+      type: 'FOREIGN_WRITE',
+      subjectKey: `refund:${f.id}`,
+      returnId: f.return_id,
+      orderLineId: f.order_line_id,
+      cause:
+        `Mirakl shows refund ${f.id} of ${(f.amount_minor / 100).toFixed(2)} on line ${f.order_line_id} (${f.date_created}) that this app did not send` +
+        (adopted ? ' (it was for units this app was about to refund, so it was recorded as theirs and not sent again)' : '') +
+        '. Someone else is refunding this shop: another installation of the app, or a person in the Mirakl back office. Refunds and stock updates are paused until you acknowledge it.',
+    });
+    ctx.log.warn('refund made outside this engine: refunds and stock updates paused', { refundId: f.id, orderLineId: f.order_line_id });
+  }
+}
+
+/** Paused for the shop while someone else's write waits for a person (FOREIGN_WRITE). */
+export function isPausedByForeignWrite(ctx: EngineContext): boolean {
+  return ctx.repo.isForeignWriteOpen();
+}
+
 /** Refunds sent together in one OR28 call (one per order line: Mirakl answers per line). */
 const batchSize = 100;
 
@@ -69,7 +108,8 @@ export async function sendRefunds(ctx: EngineContext): Promise<void> {
   // Frozen: refunds wait as planned (none is held back for a person meanwhile: that is decided when they can go).
   // Quarantined after a restore: our copy of Mirakl's ledger may lack refunds made since the backup, so none goes out
   // before it was read again (core/ledger/restore-quarantine.ts).
-  if (areWritesFrozen(ctx) || ctx.restore.isActive()) return;
+  // Someone else refunded this shop (FOREIGN_WRITE): none goes out until a person has looked.
+  if (areWritesFrozen(ctx) || ctx.restore.isActive() || isPausedByForeignWrite(ctx)) return;
   // First-time refunds wait with the stage's batching window (a full call goes at once); retries go alone, at once.
   const all = ctx.intents.due<RefundPayload>('mirakl.refund', 500);
   const fresh = releaseDue(ctx, 'mirakl.refund', all.filter((i) => i.attempts === 0), batchSize);

@@ -263,7 +263,12 @@ function salesNeeded(ctx: EngineContext, stock: StockFacts, snapshot: Snapshot):
 
 // ---- deciding from facts ---------------------------------------------------------------------------------------------
 
-type LineVerdict = { kind: 'applied'; overwritten: number } | { kind: 'not_applied' } | { kind: 'wait'; why: string } | { kind: 'unclear'; why: string };
+/** `shows`: the quantity Mirakl shows fits neither our import applied nor not applied (someone else changed the offer). */
+type LineVerdict =
+  | { kind: 'applied'; overwritten: number }
+  | { kind: 'not_applied' }
+  | { kind: 'wait'; why: string }
+  | { kind: 'unclear'; why: string; shows?: number };
 
 /** The facts ready for a decision: an applied export, and the sales known up to when it was taken. */
 function readyFacts(stock: StockFacts): Snapshot | null {
@@ -290,7 +295,11 @@ function lineVerdict(stock: StockFacts, line: ImportLine, basis: ImportBasis, sn
   const q = row.quantity;
   if (q >= line.to - sold && q <= line.to) return { kind: 'applied', overwritten: q - (line.to - sold) };
   if (q === line.from - sold) return { kind: 'not_applied' };
-  return { kind: 'unclear', why: `Mirakl shows ${q} of ${line.sku}: neither ${line.from - sold} (not applied) nor ${line.to - sold}–${line.to} (applied), with ${sold} unit(s) sold since the read` };
+  return {
+    kind: 'unclear',
+    why: `Mirakl shows ${q} of ${line.sku}: neither ${line.from - sold} (not applied) nor ${line.to - sold}–${line.to} (applied), with ${sold} unit(s) sold since the read`,
+    shows: q,
+  };
 }
 
 type ProbeState = { kind: 'not_ready' } | { kind: 'wait' } | { kind: 'decided'; snapshot: Snapshot; verdicts: LineVerdict[] };
@@ -363,7 +372,7 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
   });
 }
 
-type CheckState = { kind: 'not_ready' } | { kind: 'checked'; results: Map<string, number | null>; waiting: string[] };
+type CheckState = { kind: 'not_ready' } | { kind: 'checked'; results: Map<string, number | null>; waiting: string[]; drifted: Map<string, string> };
 
 /** What the facts at hand say of the lines of an applied import still to be checked. */
 function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckState {
@@ -373,6 +382,7 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
   if (!basis || !snapshot || snapshot.id <= (outcome.settledAfterExport ?? Infinity)) return { kind: 'not_ready' };
   const results = new Map<string, number | null>();
   const waiting: string[] = [];
+  const drifted = new Map<string, string>();
   for (const sku of outcome.toCheck ?? []) {
     const line = intent.payload.lines.find((l) => l.sku === sku);
     if (!line) continue;
@@ -380,8 +390,12 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
     if (verdict.kind === 'wait') waiting.push(sku);
     // Mirakl said it was applied; a reading that contradicts that (another change to the offer) measures nothing.
     else results.set(sku, verdict.kind === 'applied' ? verdict.overwritten : null);
+    // Our import applied, and the quantity read back with every sale since fits neither it nor its absence: someone
+    // else set this offer's stock since (another installation's import, or a person in the back office).
+    if (verdict.kind === 'not_applied') drifted.set(sku, `Mirakl shows it as if the ${line.units.length} unit(s) our applied import added were not there`);
+    if (verdict.kind === 'unclear' && verdict.shows !== undefined) drifted.set(sku, verdict.why);
   }
-  return { kind: 'checked', results, waiting };
+  return { kind: 'checked', results, waiting, drifted };
 }
 
 function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): void {
@@ -397,6 +411,15 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
       if (line) raiseOverwritten(ctx, stock, intent, line, units);
     }
     ctx.intents.updateOutcome(intent.id, { ...outcome, toCheck: state.waiting, overwritten } satisfies ImportOutcome);
+    for (const [sku, why] of state.drifted) {
+      ctx.exceptions.raise({
+        type: 'FOREIGN_WRITE',
+        subjectKey: `stock:${sku}:intent-${intent.id}`,
+        offerSku: sku,
+        cause: `The stock of ${sku} changed after this app's stock update (import ${outcome.importId ?? intent.id}) in a way no sale explains: ${why}. Someone else is setting this shop's stock: another installation of the app, or a person in the Mirakl back office. Refunds and stock updates are paused until you acknowledge it.`,
+      });
+      ctx.log.warn('stock changed outside this engine: refunds and stock updates paused', { sku, intentId: intent.id });
+    }
   });
 }
 
@@ -425,7 +448,9 @@ async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<vo
   // Frozen: no import is planned either. STO01 sets absolute quantities, so one planned now would carry a quantity
   // read before the freeze; the units stay pending and the first flush after it reads afresh. Quarantined after a
   // restore likewise: some pending units may be on sale already (settleRestoredStock).
-  if (areWritesFrozen(ctx) || ctx.restore.isActive()) return;
+  // Paused too while someone else's write to the shop waits for a person (FOREIGN_WRITE): another writer's absolute
+  // quantities are invisible here.
+  if (areWritesFrozen(ctx) || ctx.restore.isActive() || ctx.repo.isForeignWriteOpen()) return;
   if (inFlight(ctx, stock)) return;
   // An offer whose last import's outcome is unknown is never imported again until that is settled: its quantity may
   // or may not hold those units. Every other offer goes on.
