@@ -118,6 +118,9 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   for (const i of refundIntents) if (i.state === 'confirmed' && i.refundId) claimed.set(i.refundId, (claimed.get(i.refundId) ?? 0) + 1);
   for (const [refundId, n] of claimed) if (n > 1) violations.push(`DOUBLE CLAIM: ${n} confirmed refund intents claim Mirakl refund ${refundId}`);
   const tolerance = mappings.policy.refunds.toleranceMinor;
+  const returnOfLineEarly = new Map<string, string>();
+  for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLineEarly.set(l.orderLineId, r.id);
+  const ourReturnIds = new Set(all<{ id: string }>(`SELECT id FROM mirakl_returns`).map((r) => r.id));
   for (const [lineId, every] of Object.entries(truth.mirakl.refundsByLine)) {
     bump('refundedLines');
     bump('refunds', every.length);
@@ -155,6 +158,14 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       else if (spent > receivedThen * (line.priceUnitMinor + centsPerUnit)) {
         violations.push(`REFUND BEYOND RECEIPT: ${lineId} refunded ${spent} by ${r.createdAt} for ${receivedThen} registered unit(s) at ${line.priceUnitMinor}`);
       }
+    }
+    // Someone else refunding a line of a return the engine holds is FOREIGN_WRITE (refunds and stock paused until a
+    // person acknowledges it): raised for each such refund, whatever became of it since.
+    for (const r of backOffice) {
+      const returnId = returnOfLineEarly.get(lineId);
+      if (!returnId || !ourReturnIds.has(returnId) || (r.amountMinor <= 0 && r.shippingMinor <= 0)) continue;
+      if (db.prepare(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND subject_key = ?`).get(`refund:${r.id}`)) bump('foreignWritesRaised');
+      else violations.push(`FOREIGN WRITE NOT RAISED: refund ${r.id} of ${r.amountMinor} (+ shipping ${r.shippingMinor}) on ${lineId} was made outside the app on return ${returnId}, and no FOREIGN_WRITE refund:${r.id} was raised`);
     }
     // Money the back office paid beyond what ReBound verified is the engine's to report (every refund of the line
     // counts, ours or not): REFUND_EXCEEDS_RECEIPT for the line, or REFUND_WITHOUT_RECEIPT for each refund when

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { createFakeClock } from '../../core/adapters/fake-clock';
+import { createAuditLog } from '../../core/audit/log';
+import { createResolutions } from '../../core/reconcile/resolutions';
 import { silentLogger } from '../../core/adapters/logger';
 import { createMiraklClient } from '../../core/mirakl/client';
 import { createMemoryBudgetStore } from '../../core/net/budget-guard';
@@ -280,6 +282,21 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   }
 
   /** Runs one cycle; a kill or an error that escapes the cycle ends the process (the CLI exits on it). */
+  /**
+   * A person answers FOREIGN_WRITE (someone else refunded the shop, here the back office) an hour or more after it was
+   * raised, through the same resolution the app's button runs: refunds and stock updates, paused meanwhile, go on.
+   */
+  function acknowledgeForeignWrites(instance: Instance): void {
+    const before = new Date(worldClock.now() - hour).toISOString();
+    const ids = (instance.db.prepare(`SELECT id FROM exceptions WHERE type = 'FOREIGN_WRITE' AND state != 'resolved' AND detected_at <= ?`).all(before) as { id: number }[]).map((r) => r.id);
+    if (ids.length === 0) return;
+    const resolutions = createResolutions(instance.ctx, createAuditLog(instance.db, instance.ctx.clock));
+    const results = resolutions.act(ids, { action: 'acknowledge', reason: 'goodwill refund made in the back office, agreed by customer service' }, 'chaos person');
+    for (const r of results) if (!r.ok) violations.push(`FOREIGN_WRITE NOT ACKNOWLEDGED: exception ${r.id}: ${JSON.stringify(r)}`);
+    bump('foreignWritesAcknowledged', ids.length);
+    trace(`  a person acknowledged ${ids.length} FOREIGN_WRITE exception(s)`);
+  }
+
   async function runCycleOf(instance: Instance): Promise<void> {
     const failedWritesBefore = disk.failedWrites;
     try {
@@ -540,6 +557,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         cycles++;
         await runCycleOf(current);
         if (!current.isDead) observeForwardOnly(current.db);
+        if (!current.isDead) acknowledgeForeignWrites(current);
       }
       const second = procs.b;
       if (second) {
