@@ -145,7 +145,7 @@ export function createBundleHandlers(
     // The calls and suggestions as they stood when the bundle was made; a bundle never writes, so it has no freeze.
     'outgoing.list': async (input) => createOperationsRepo(need()).outgoing(input),
     'matches.suggestions': async (input) => createOperationsRepo(need()).suggestions(input),
-    'writes.status': async () => ({ frozen: null, waiting: 0 }),
+    'writes.status': async () => ({ frozen: null, waiting: 0, paused: [] }),
     'returns.explain': async ({ returnId }) => explainReturn(domainOf(), returnId),
     'refunds.explainGuard': async ({ returnId, orderLineId }) => ({ ...explainRefundGuard(domainOf(), returnId, orderLineId), actions: unavailableLineActions(readOnlyWhy) }),
     'exceptions.actions': async ({ ids }) => ({

@@ -126,6 +126,7 @@ export function createCore(ports: CorePorts) {
     clock,
     actor,
     waiting: () => operations.waiting(),
+    paused: () => operations.pausedBy().map((e) => ({ exceptionId: e.id, type: e.type, title: exceptionTypes[e.type].title, since: e.detected_at })),
     changed: () => {
       events.emit('data.changed', { tables: ['write_freeze', 'audit_log'] });
       sync().service?.nudge();

@@ -20,6 +20,8 @@ export interface WriteFreezeServicePorts {
   actor: () => string;
   /** Calls waiting to be sent. */
   waiting: () => number;
+  /** What holds refunds and stock updates back by itself (WritesStatus.paused); none when not given. */
+  paused?: () => WritesStatus['paused'];
   /** After a change: the sync service is woken (lifted, the waiting calls go out now). */
   changed: () => void;
 }
@@ -27,7 +29,7 @@ export interface WriteFreezeServicePorts {
 export function createWriteFreezeService(ports: WriteFreezeServicePorts) {
   const { repo, clock, actor } = ports;
   const logs = ports.settingsAudit && ports.settingsAudit !== ports.audit ? [ports.audit, ports.settingsAudit] : [ports.audit];
-  const status = (): WritesStatus => ({ frozen: repo.current(), waiting: ports.waiting() });
+  const status = (): WritesStatus => ({ frozen: repo.current(), waiting: ports.waiting(), paused: ports.paused?.() ?? [] });
   const record = (action: 'writes.freeze' | 'writes.unfreeze', before: unknown, after: unknown, reason: string) => {
     for (const log of logs) log.append({ actor: actor(), action, subject: 'writes', before, after, reason });
   };

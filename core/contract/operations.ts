@@ -25,6 +25,12 @@ export const writesStatusOutput = z.object({
   frozen: writeFreezeSchema.nullable(),
   /** Calls planned or due again that wait to be sent (while frozen: what goes out once it is lifted). */
   waiting: z.number().int().nonnegative(),
+  /**
+   * Refunds and stock updates the engine holds back by itself, and why: someone else is writing to the shop
+   * (FOREIGN_WRITE, until a person acknowledges it) or the database was restored or copied in (RESTORED_DATABASE, until
+   * Mirakl has been read again). Each with the exception that says so. Empty when none.
+   */
+  paused: z.array(z.object({ exceptionId: z.number().int(), type: z.enum(['FOREIGN_WRITE', 'RESTORED_DATABASE']), title: z.string(), since: z.string() })).default([]),
 });
 export type WritesStatus = z.infer<typeof writesStatusOutput>;
 export const writesFreezeInput = z.object({ reason }).strict();

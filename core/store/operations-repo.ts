@@ -82,6 +82,15 @@ export function createOperationsRepo(db: Database) {
       return { rows: rows.map(toOutgoing), total: Math.min(total, totalCap), totalIsCapped: total > totalCap, offset: input.page.offset, uncertain };
     },
 
+    /** Open exceptions that hold refunds and stock updates back for the whole shop, oldest first. */
+    pausedBy(): { id: number; type: 'FOREIGN_WRITE' | 'RESTORED_DATABASE'; detected_at: string }[] {
+      return q(`SELECT id, type, detected_at FROM exceptions WHERE type IN ('FOREIGN_WRITE', 'RESTORED_DATABASE') AND state != 'resolved' ORDER BY id`).all() as {
+        id: number;
+        type: 'FOREIGN_WRITE' | 'RESTORED_DATABASE';
+        detected_at: string;
+      }[];
+    },
+
     /** Calls waiting to be sent: planned, or failed and due again (a failed call with no retry waits for a person). */
     waiting(): number {
       return (

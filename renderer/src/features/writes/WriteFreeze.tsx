@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { Dialog } from '../../app/Dialog';
 import { formatDateTime } from '../../app/format';
+import { useAppStore } from '../../app/store';
+import { useExceptionsStore } from '../exceptions/store';
 import { useWritesStore } from './store';
 
 /** On every page while writes are frozen: who froze them, when and why, what waits, and the way to lift it. */
@@ -12,7 +14,8 @@ export function WriteFreezeBanner() {
     void load();
   }, [load]);
   const frozen = status?.frozen;
-  if (!frozen || !status) return null;
+  if (!status) return null;
+  if (!frozen) return <PausedBanner paused={status.paused} />;
   return (
     <div className="banner banner-frozen" role="alert" aria-label="Writes frozen">
       <strong>Writes frozen</strong> — nothing is sent to Mirakl or ReBound (refunds, stock, status updates, ReBound returns); reads go on. Frozen by{' '}
@@ -22,6 +25,38 @@ export function WriteFreezeBanner() {
         Unfreeze…
       </button>
       {isAsking && <FreezeDialog to="unfreeze" onClose={() => setAsking(false)} />}
+    </div>
+  );
+}
+
+/**
+ * On every page while the app holds refunds and stock updates back by itself: someone else is writing to the shop
+ * (FOREIGN_WRITE, until a person acknowledges it) or the database was restored (RESTORED_DATABASE, clears by itself).
+ * The way out is the exception: the button shows it in Exceptions.
+ */
+function PausedBanner({ paused }: { paused: { exceptionId: number; type: 'FOREIGN_WRITE' | 'RESTORED_DATABASE'; title: string; since: string }[] }) {
+  const navigate = useAppStore((s) => s.navigate);
+  const setFilter = useExceptionsStore((s) => s.setFilter);
+  const first = paused[0];
+  if (!first) return null;
+  const isForeign = paused.some((p) => p.type === 'FOREIGN_WRITE');
+  const type = isForeign ? 'FOREIGN_WRITE' : 'RESTORED_DATABASE';
+  return (
+    <div className="banner banner-frozen" role="alert" aria-label="Refunds and stock updates paused">
+      <strong>Refunds and stock updates paused</strong> —{' '}
+      {isForeign
+        ? `someone else is writing to this shop (${paused.filter((p) => p.type === 'FOREIGN_WRITE').length} open): nothing is refunded or restocked until a person acknowledges it.`
+        : 'this database was restored or copied in: the app is reading Mirakl again and resumes by itself.'}{' '}
+      Since {formatDateTime(first.since)}. Reads, receipts and grading go on.{' '}
+      <button
+        type="button"
+        onClick={() => {
+          setFilter({ type, show: 'active' });
+          navigate('exceptions');
+        }}
+      >
+        Show {isForeign ? 'what was found' : 'the exception'}
+      </button>
     </div>
   );
 }
