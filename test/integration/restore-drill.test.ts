@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import { databaseFileName } from '../../core/store/db';
 import { checkInvariants, type InvariantReport } from '../support/invariants';
-import { startHarness, type Harness } from '../support/engine-harness';
+import { fastWorld, startHarness, type Harness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 
 // Restore drill (issue 25): a data folder's database is put back from a backup taken days earlier — the laptop was
@@ -19,18 +19,7 @@ const start = defaultScenario.startMs;
 // A small world that moves fast: returns are asked for within a day of delivery and go through the hub within hours,
 // so two days after the backup there are refunds, return orders and stock imports the backup does not know of, and
 // a few days after the last order the world is quiet.
-const fastWorld = {
-  historyDays: 2,
-  ordersPerDay: 60,
-  ordersUntilMs: start + 3 * day,
-  returnRate: 0.4,
-  returnAfterDays: [0, 1] as [number, number],
-  hoursToNetwork: [1, 8] as [number, number],
-  hoursToHub: [2, 10] as [number, number],
-  hoursToRegistered: [1, 4] as [number, number],
-  hoursToProcessed: [1, 8] as [number, number],
-  refundSettleMinutes: [5, 90] as [number, number],
-};
+const world = fastWorld({ historyDays: 2, ordersPerDay: 60, days: 3 });
 
 describe('an engine opening a database restored from an older backup', () => {
   let temp: ReturnType<typeof makeTempDir>;
@@ -42,7 +31,7 @@ describe('an engine opening a database restored from an older backup', () => {
 
   beforeAll(async () => {
     temp = makeTempDir();
-    h = await startHarness({ seed: 11, dataDir: temp.dir, scenario: fastWorld });
+    h = await startHarness({ seed: 11, dataDir: temp.dir, scenario: world });
     const file = join(temp.dir, 'data', databaseFileName);
     const runUntil = async (at: number) => {
       while (h.clock.now() < at) await h.step(30 * minute);

@@ -4,7 +4,7 @@ import { createRng } from '../../core/sandbox/rng';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import { SimulatedCrash } from '../../core/sync/execute';
 import { checkInvariants } from '../support/invariants';
-import { startHarness } from '../support/engine-harness';
+import { fastWorld, startHarness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 
 const minute = 60_000;
@@ -15,18 +15,7 @@ const seeds = Number(process.env.RW_CRASH_SEEDS ?? 12);
 // The engine is abandoned at random instrumented points — just before a call, just after it (the change applied,
 // the outcome not yet recorded) — and rebuilt from the database file, as after a crash or a kill. Faults run
 // throughout. Once quiet, the money and stock invariants must hold against ground truth for every seed.
-const fastWorld = {
-  historyDays: 0,
-  ordersPerDay: 24,
-  ordersUntilMs: defaultScenario.startMs + 1.5 * day,
-  returnRate: 0.4,
-  returnAfterDays: [0, 1] as [number, number],
-  hoursToNetwork: [1, 8] as [number, number],
-  hoursToHub: [2, 10] as [number, number],
-  hoursToRegistered: [1, 4] as [number, number],
-  hoursToProcessed: [1, 8] as [number, number],
-  refundSettleMinutes: [5, 90] as [number, number],
-};
+const world = fastWorld({ historyDays: 0, ordersPerDay: 24, days: 1.5 });
 
 describe(`crash recovery across ${seeds} seeds`, () => {
   it('keeps refunds and stock exactly-once when the engine dies mid-flight', async () => {
@@ -38,7 +27,7 @@ describe(`crash recovery across ${seeds} seeds`, () => {
       const h = await startHarness({
         seed,
         dataDir: temp.dir,
-        scenario: fastWorld,
+        scenario: world,
         miraklFaults: faultProfiles.default,
         reboundFaults: faultProfiles.default,
         crash: (point) => {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMappings, shippedMappingsDir } from '../../core/mappings/load';
 import { fetchHttp } from '../../core/net/http';
-import { defaultScenario } from '../../core/sandbox/scenario';
 import { createRng } from '../../core/sandbox/rng';
-import { buildEngine, startHarness, type EngineParts, type Harness } from '../support/engine-harness';
+import { buildEngine, fastWorld, startHarness, type EngineParts, type Harness } from '../support/engine-harness';
 import { checkInvariants } from '../support/invariants';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -14,21 +13,8 @@ import { makeTempDir } from '../support/temp-dir';
 // A syncs alone for a day, then B alone for half a day (A's laptop closed), then both.
 
 const minute = 60_000;
-const hour = 60 * minute;
-const start = defaultScenario.startMs;
 
-const fastWorld = {
-  historyDays: 2,
-  ordersPerDay: 60,
-  ordersUntilMs: start + 4 * 24 * hour,
-  returnRate: 0.4,
-  returnAfterDays: [0, 1] as [number, number],
-  hoursToNetwork: [1, 8] as [number, number],
-  hoursToHub: [2, 10] as [number, number],
-  hoursToRegistered: [1, 4] as [number, number],
-  hoursToProcessed: [1, 8] as [number, number],
-  refundSettleMinutes: [5, 90] as [number, number],
-};
+const world = fastWorld({ historyDays: 2, ordersPerDay: 60, days: 4 });
 
 describe('two installations syncing one shop, each with its own database', () => {
   const tempA = makeTempDir();
@@ -52,7 +38,7 @@ describe('two installations syncing one shop, each with its own database', () =>
   let duplicates: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ seed: 23, dataDir: tempA.dir, scenario: fastWorld });
+    h = await startHarness({ seed: 23, dataDir: tempA.dir, scenario: world });
     for (let i = 0; i < 48; i++) await h.step(30 * minute);
     b = buildEngine({
       dataDir: tempB.dir,

@@ -234,3 +234,23 @@ export function quickCleanWorld(overrides: Partial<Scenario> = {}): Partial<Scen
     ...overrides,
   };
 }
+
+/**
+ * A world that moves fast, with the drawn divergences left in: returns asked for within a day of delivery, through
+ * the hub within hours, refunds paid within 90 minutes. `days` of orders from the scenario's start (after
+ * `historyDays` of history), `ordersPerDay` of them.
+ */
+export function fastWorld(options: { historyDays: number; ordersPerDay: number; days: number }): Partial<Scenario> {
+  return {
+    historyDays: options.historyDays,
+    ordersPerDay: options.ordersPerDay,
+    ordersUntilMs: defaultScenario.startMs + options.days * 24 * hourMs,
+    returnRate: 0.4,
+    returnAfterDays: [0, 1],
+    hoursToNetwork: [1, 8],
+    hoursToHub: [2, 10],
+    hoursToRegistered: [1, 4],
+    hoursToProcessed: [1, 8],
+    refundSettleMinutes: [5, 90],
+  };
+}
