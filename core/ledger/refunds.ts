@@ -194,6 +194,19 @@ export function refundFor(
 }
 
 /**
+ * Plans a refund refundFor worked out, under `key` — the one way every path (the engine, "refund now", "refund the
+ * difference") records it. One Mirakl's ledger already holds (`madeAs`) is recorded as that refund at once (via
+ * 'ledger') and never sent. Returns the intent (an existing one for the key, as planned before, is returned as it is).
+ */
+export function planRefundIntent(ctx: DomainContext, key: string, payload: RefundPayload, madeAs: string | undefined): Intent<RefundPayload> {
+  const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: payload.returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+  if (!madeAs || intent.state !== 'planned') return intent;
+  ctx.intents.confirmObserved(intent.id, { refundId: madeAs, amountMinor: payload.amountMinor, via: 'ledger' });
+  ctx.log.warn('refund found already made in Mirakl: recorded as this one, not sent', { returnId: payload.returnId, orderLineId: payload.order_line_id, refundId: madeAs });
+  return ctx.intents.get<RefundPayload>(intent.id) ?? intent;
+}
+
+/**
  * The refund in the line's ledger that is these units' refund made already (see refundFor): unclaimed by any intent of
  * ours, dated no earlier than the return (Mirakl's clock both), and the same refund by isSameRefund. Undefined when none.
  */

@@ -7,6 +7,7 @@ import type { DomainContext } from '../ledger/domain';
 import {
   evaluateRefundGuard,
   isLedgerReadSinceCall,
+  planRefundIntent,
   probeRefund,
   refundFor,
   refundReasonNow,
@@ -195,7 +196,8 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       isOverride: failing.length > 0,
       run: (actor: string, reason: string | null) => {
         const payload: RefundPayload = failing.length && reason ? { ...planned, override: { by: actor, reason } } : planned;
-        const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+        // Already in Mirakl's ledger (made before this database knew of it): recorded as that refund, not sent again.
+        const intent = planRefundIntent(ctx, key, payload, refund.madeAs);
         audit.append({
           actor,
           action: failing.length ? 'refund.override' : 'refund.now',
@@ -453,8 +455,9 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return (actor) => {
       // One key per set of units: the same difference can never be planned twice.
       const key = `refund-difference:${returnId}:${e.order_line_id}:${[...payload.units].sort().join(',')}`;
-      const intent = ctx.intents.plan<RefundPayload>({ kind: 'mirakl.refund', key, subject: returnId, payload, mappingVersion: ctx.mappings().versions.reasonCodes });
+      const intent = planRefundIntent(ctx, key, payload, refund.madeAs);
       inReview(e);
+      if (intent.state === 'confirmed') return `Mirakl already shows this refund (${(payload.amountMinor / 100).toFixed(2)} ${payload.currency}, made before this database knew of it): recorded as intent ${intent.id}, not sent again.`;
       return `Refund of the difference (${payload.units.length} verified unit(s), ${(payload.amountMinor / 100).toFixed(2)} ${payload.currency}) planned as intent ${intent.id}, by ${actor}.`;
     };
   }

@@ -46,6 +46,7 @@ const shortNames: Record<FaultKind, string> = {
   mappingEdit: 'mapping-edit',
   backOfficeRefund: 'bo-refund',
   lateUnit: 'late-unit',
+  restoreBackup: 'restore',
   notificationDuplicate: 'ntf-dup',
   notificationLate: 'ntf-late',
   notificationMissing: 'ntf-missing',

@@ -32,6 +32,7 @@ export const faultKinds = [
   'mappingEdit', // a mapping file in the data directory is edited (sometimes badly)
   'backOfficeRefund', // someone refunds a return line in Mirakl's back office, outside the app: all of it, the shipping, or part
   'lateUnit', // ReBound registers a unit of a line whose refund for the earlier units is planned or sent (a later parcel, or found at the hub)
+  'restoreBackup', // the database is backed up, and a few steps later put back from that backup over the live one (a restore)
   // ReBound notifications, on their way to the engine's receiver.
   'notificationDuplicate',
   'notificationLate',
@@ -130,6 +131,9 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
       return rng.chance(0.6)
         ? { target: rng.pick(['unsafeWrite', 'write'] as const), amount: rng.int(1, 3), variant: 'afterCall' }
         : { target: 'any', amount: rng.int(1, 80), variant: 'between' };
+    case 'restoreBackup':
+      // Steps between the backup and the restore: the database put back misses what the engine did meanwhile.
+      return { target: 'any', amount: rng.int(1, 8), variant: '' };
     case 'mappingEdit':
       return { target: 'any', amount: 0, variant: rng.pick(mappingEditVariants) };
     case 'notificationLate':

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { createFakeClock } from '../../core/adapters/fake-clock';
@@ -16,7 +17,7 @@ import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../.
 import type { TaxMode } from '../../core/sandbox/scenario';
 import { createRng } from '../../core/sandbox/rng';
 import { createSqliteBudgetStore } from '../../core/store/budget-repo';
-import { openStore, type Store } from '../../core/store/db';
+import { databaseFileName, openStore, type Store } from '../../core/store/db';
 import { acquireFolderLock, FolderBusyError, type FolderLock } from '../../core/store/folder-lock';
 import { createSqliteJournal } from '../../core/store/journal-repo';
 import { sourceMigrationsDir } from '../../core/store/paths';
@@ -356,6 +357,41 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
 
   let skewStepsLeft = 0;
   let diskFullStepsLeft = 0;
+  /** A backup taken by a restoreBackup fault, put back over the live database once its steps have passed. */
+  let pendingRestore: { path: string; stepsLeft: number } | null = null;
+  /**
+   * restoreBackup: a backup of A's database now (VACUUM INTO, as a backup tool would copy it); `amount` steps later A is
+   * stopped, the backup put back over its database (the -wal and -shm removed, as a restored file has none) and A
+   * started again on it. The folder's engine-lease.json stays: the restored database is behind it.
+   */
+  function restoreFault(): void {
+    if (pendingRestore) {
+      if (--pendingRestore.stepsLeft > 0) return;
+      const { path } = pendingRestore;
+      pendingRestore = null;
+      kill('A', 'to restore its database from a backup');
+      const file = join(dataDir, databaseFileName);
+      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+      copyFileSync(path, file);
+      bump('restoredFromBackup');
+      trace(`${new Date(worldClock.now()).toISOString()} A's database put back from the backup`);
+      return;
+    }
+    const a = procs.a;
+    if (!a || a.isDead) return;
+    const fault = take('restoreBackup', 'between cycles');
+    if (!fault) return;
+    const path = join(temp.dir, `backup-${fault.id}.sqlite`);
+    try {
+      a.store.db.prepare('VACUUM INTO ?').run(path);
+    } catch (error) {
+      // A full disk or an I/O error of another fault: no backup this time.
+      trace(`  backup failed: ${(error as Error).message}`);
+      return;
+    }
+    pendingRestore = { path, stepsLeft: fault.amount };
+    trace(`  A's database backed up; put back in ${fault.amount} step(s)`);
+  }
   function startDiskFull(fault: PlannedFault): void {
     disk.setFull(true);
     diskFullStepsLeft = fault.amount;
@@ -459,6 +495,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     else if (diskFullStepsLeft > 0 && --diskFullStepsLeft === 0) disk.setFull(false);
     const io = take('ioError', where, (f) => f.variant === 'between');
     if (io) armIoError(io);
+    restoreFault();
     const refund = take('backOfficeRefund', where);
     if (refund && !backOfficeRefund(refund)) rearm(refund);
     const edit = take('mappingEdit', where);

@@ -2,6 +2,7 @@ import {
   evaluateRefundGuard,
   isLedgerReadSinceRestore,
   modeOf,
+  planRefundIntent,
   probeRefund,
   refundFor,
   refundKey,
@@ -22,7 +23,6 @@ export type { RefundPayload } from '../../ledger/refunds';
 // is probed in OR11 refunds[] before it may ever be sent again.
 
 export function planRefunds(ctx: EngineContext): void {
-  const mappings = ctx.mappings();
   // Lines with a unit ReBound registered that no refund intent of ours covers yet: the first refund of a line, and
   // any unit verified after an earlier refund of its line was planned (a late unit gets its own refund).
   // Only returns something happened to since the last look (see touched.ts), or every one in flight at a sweep.
@@ -47,18 +47,8 @@ export function planRefunds(ctx: EngineContext): void {
       });
     }
     if (!refund.payload) continue;
-    const intent = ctx.intents.plan<RefundPayload>({
-      kind: 'mirakl.refund',
-      key: refundKey(ctx, c.return_id, c.order_line_id, refund.payload.units),
-      subject: c.return_id,
-      payload: refund.payload,
-      mappingVersion: mappings.versions.reasonCodes,
-    });
-    // Mirakl's ledger already holds this refund, made before this database knew of it: recorded, never sent again.
-    if (refund.madeAs && intent.state === 'planned') {
-      ctx.intents.confirmObserved(intent.id, { refundId: refund.madeAs, amountMinor: refund.payload.amountMinor, via: 'ledger' });
-      ctx.log.warn('refund found already made in Mirakl: recorded as this one, not sent', { returnId: c.return_id, orderLineId: c.order_line_id, refundId: refund.madeAs });
-    }
+    // Mirakl's ledger already holding this refund (madeAs): recorded, never sent again.
+    planRefundIntent(ctx, refundKey(ctx, c.return_id, c.order_line_id, refund.payload.units), refund.payload, refund.madeAs);
   }
 }
 
