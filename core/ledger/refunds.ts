@@ -119,8 +119,8 @@ export function refundFor(
     refund_id: (i.outcome as { refundId?: string } | null)?.refundId ?? null,
   }));
   const covered = new Set(ours.flatMap((i) => i.payload.units));
-  const unitIds = requestedUnits.filter((u) => !covered.has(u));
-  const n = unitIds.length;
+  let unitIds = requestedUnits.filter((u) => !covered.has(u));
+  let n = unitIds.length;
   if (n === 0) return { payload: null, capped: null };
   const currency = ctx.repo.orderCurrency(line.orderId) ?? '';
   const ledger = ctx.store.refundsOfLine(line.orderLineId);
@@ -143,13 +143,22 @@ export function refundFor(
   // exactly these units' worth — made by an earlier copy of this database (put back from a backup since) or by anyone
   // else for these very units. It is theirs, so it is recorded as this refund (madeAs), never made a second time.
   // Only once every refund of ours on the line is settled: one whose answer was lost may be that very refund.
-  const madeAs = ours.some((i) => i.state === 'sending' || i.state === 'uncertain') ? undefined : alreadyMade(ctx, returnId, line.orderLineId, ledger, {
-    units: unitIds,
-    amountMinor,
-    taxMinor,
-    taxMode: line.taxMode,
-    taxes: shareOf(line.taxes, taxMinor),
-  });
+  // Units refunded one arrival at a time before, and seen arriving together now (a database put back from before both),
+  // match one such refund each: the first k units are tried, most first, and those are this refund; the rest the next.
+  const isSettled = !ours.some((i) => i.state === 'sending' || i.state === 'uncertain');
+  let madeAs: string | undefined;
+  for (let k = n; isSettled && k >= 1 && madeAs === undefined; k--) {
+    const amountK = shareUpTo(line.priceMinor, before + k) - shareUpTo(line.priceMinor, before);
+    const taxK = shareUpTo(line.taxMinor, before + k) - shareUpTo(line.taxMinor, before);
+    const unitsK = [...unitIds].sort().slice(0, k);
+    madeAs = alreadyMade(ctx, returnId, line.orderLineId, ledger, { units: unitsK, amountMinor: amountK, taxMinor: taxK, taxMode: line.taxMode, taxes: shareOf(line.taxes, taxK) });
+    if (madeAs !== undefined && k < n) {
+      unitIds = unitsK;
+      n = k;
+      amountMinor = amountK;
+      taxMinor = taxK;
+    }
+  }
   const remaining = line.priceMinor - spent((r) => r.amount) + (madeAs ? (ledger.find((r) => r.id === madeAs)?.amount_minor ?? 0) : 0);
   let capped: string | null = null;
   if (amountMinor > remaining) {

@@ -373,6 +373,12 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       const file = join(dataDir, databaseFileName);
       for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
       copyFileSync(path, file);
+      // The database is back at the backup on purpose: what it had moved forward since, and the notifications it had
+      // stored since, are gone from it by design (the quarantine reads them again); forward-only is watched afresh.
+      forwardOnly.units.clear();
+      forwardOnly.orders.clear();
+      forwardOnly.confirmed.clear();
+      notifications.acknowledged.clear();
       bump('restoredFromBackup');
       trace(`${new Date(worldClock.now()).toISOString()} A's database put back from the backup`);
       return;

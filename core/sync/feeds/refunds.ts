@@ -34,7 +34,13 @@ export function planRefunds(ctx: EngineContext): void {
     if (!isLedgerReadSinceRestore(ctx, c.order_line_id)) continue;
     const guard = evaluateRefundGuard(ctx, c.return_id, c.order_line_id);
     if (!guard.allowed) continue;
-    const refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
+    let refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
+    // Refunds Mirakl's ledger already holds for some of these units, one by one (madeAs): each recorded as theirs, and
+    // what is left is worked out again for the units no refund covers yet.
+    for (let i = 0; refund.madeAs && refund.payload && i < guard.verified.length; i++) {
+      planRefundIntent(ctx, refundKey(ctx, c.return_id, c.order_line_id, refund.payload.units), refund.payload, refund.madeAs);
+      refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
+    }
     // Capped to nothing means the line is wholly refunded already (the back office paid it): that is no mismatch,
     // and the detector would resolve it at once, only for the next cycle to raise it again.
     if (refund.capped && refund.payload) {
