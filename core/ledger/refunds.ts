@@ -52,7 +52,9 @@ export function evaluateRefundGuard(ctx: DomainContext, returnId: string, orderL
   const units = ctx.physical.units(returnId).filter((u) => u.order_line_id === orderLineId);
   const verified = units.filter((u) => isVerified(u, policy.refunds.trigger));
   const receivePushed = ctx.intents.findByKey(`rt25:${returnId}`)?.state === 'confirmed' || ret?.state === 'RECEIVED' || ret?.state === 'CLOSED';
-  const compliancePushed = ctx.intents.findByKey(`rt26:${returnId}`)?.state === 'confirmed';
+  // Mirakl having closed the return leaves nothing to tell it first (a database put back from before our RT26, whose
+  // call Mirakl now refuses on a closed return, would otherwise hold the refund for ever).
+  const compliancePushed = ctx.intents.findByKey(`rt26:${returnId}`)?.state === 'confirmed' || ret?.state === 'CLOSED';
   const mapping = reasonMappingOf(ctx, line);
   const conditions: GuardCondition[] = [
     { name: 'order line known', holds: Boolean(orderLine && line), detail: orderLine ? `${orderLine.productTitle}, ${orderLine.quantity} sold` : 'OR11 has not returned this line' },
@@ -63,7 +65,7 @@ export function evaluateRefundGuard(ctx: DomainContext, returnId: string, orderL
     },
     { name: 'Mirakl told of the receipt', holds: receivePushed, detail: receivePushed ? 'RT25 confirmed' : 'waiting for RT25' },
     ...(policy.refunds.trigger === 'inspected'
-      ? [{ name: 'Mirakl told of the inspection', holds: compliancePushed, detail: compliancePushed ? 'RT26 confirmed' : 'waiting for RT26' }]
+      ? [{ name: 'Mirakl told of the inspection', holds: compliancePushed, detail: compliancePushed ? (ret?.state === 'CLOSED' ? 'Mirakl closed the return' : 'RT26 confirmed') : 'waiting for RT26' }]
       : []),
     { name: 'refund reason mapped', holds: Boolean(mapping), detail: mapping ? `${line?.reasonCode} → ${mapping.refund}` : `no mapping for ${line?.reasonCode}` },
   ];

@@ -359,6 +359,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   let diskFullStepsLeft = 0;
   /** A backup taken by a restoreBackup fault, put back over the live database once its steps have passed. */
   let pendingRestore: { path: string; stepsLeft: number } | null = null;
+  /** When the database was last put back from a backup (sandbox time); null: never. */
+  let lastRestoreAt: number | null = null;
   /**
    * restoreBackup: a backup of A's database now (VACUUM INTO, as a backup tool would copy it); `amount` steps later A is
    * stopped, the backup put back over its database (the -wal and -shm removed, as a restored file has none) and A
@@ -379,6 +381,9 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       forwardOnly.orders.clear();
       forwardOnly.confirmed.clear();
       notifications.acknowledged.clear();
+      // So are the refusals of status pushes it had recorded: a push it still has to make is refused and raised again.
+      pushRejectionsSeen.splice(0);
+      lastRestoreAt = worldClock.now();
       bump('restoredFromBackup');
       trace(`${new Date(worldClock.now()).toISOString()} A's database put back from the backup`);
       return;
@@ -638,6 +643,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       acknowledged: notifications.acknowledged,
       backOfficeRefunds,
       pushRejections: pushRejectionsSeen,
+      lastRestoreAt,
     });
     violations.push(...checked.violations);
     Object.assign(stats, checked.stats);

@@ -58,6 +58,11 @@ export function planRefunds(ctx: EngineContext): void {
   }
 }
 
+/**
+ * How far Mirakl's clock may run ahead of this machine's: a refund dated within this of a restore may be the last one an
+ * earlier copy of the database made, just before it was stopped.
+ */
+const restoreClockErrorMs = 10 * 60_000;
 /** Refunds made by someone else are looked for this far back (Mirakl's clock): a second installation's show within hours. */
 const foreignLookbackMs = 14 * 24 * 60 * 60_000;
 
@@ -67,13 +72,15 @@ const foreignLookbackMs = 14 * 24 * 60 * 60_000;
  * the back office. Each is raised once as a critical FOREIGN_WRITE, and while one is open no refund (OR28) and no stock
  * import (STO01) is sent for the shop: another writer's refunds and absolute quantities are invisible to this engine's
  * caps until a person has looked. Refunds dated before this database first saw a return, or before it was restored,
- * are not counted: those may be an earlier copy's, and are settled by the quarantine after restore.
+ * are not counted: those may be an earlier copy's (recorded as found when they match, refundFor). The restore's time is
+ * this machine's: a refund someone made within its clock's error (10 minutes) after a restore is not told from an
+ * earlier copy's.
  */
 export function detectForeignWrites(ctx: EngineContext): void {
   const firstSeen = ctx.repo.firstSeenAt();
   if (firstSeen === null) return;
   const restoredAt = ctx.restore.lastStartedAt();
-  const since = Math.max(ctx.clock.now() - foreignLookbackMs, Date.parse(firstSeen), restoredAt ?? 0);
+  const since = Math.max(ctx.clock.now() - foreignLookbackMs, Date.parse(firstSeen), restoredAt === null ? 0 : restoredAt + restoreClockErrorMs);
   // Mirakl stamps to the second, without milliseconds.
   const sinceText = new Date(since).toISOString().replace(/\.\d{3}Z$/, 'Z');
   for (const f of ctx.repo.foreignRefunds(sinceText, 100)) {

@@ -674,6 +674,16 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
       const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(p.sku, surplus, `restored database: already on sale (${judged})`) : [];
       settled += units.length;
       if (units.length > 0) found.push(`${p.sku} ${units.length}${surplus > units.length ? ` (Mirakl shows ${surplus - units.length} more no returned unit explains)` : ''}`);
+      // More on sale than the returned units explain: a sale an import before the restore overwrote (what that import's
+      // own check would have raised, had this database known of it), or stock set by someone else. A person corrects it.
+      if (isKnown && surplus > units.length) {
+        ctx.exceptions.raise({
+          type: 'STOCK_OVERWRITTEN',
+          subjectKey: `${p.sku}:restore-${quarantine.id}`,
+          offerSku: p.sku,
+          cause: `After this database was put back from a backup, Mirakl shows ${surplus - units.length} unit(s) of ${p.sku} more than the returned units explain (${judged}). A stock update made before the restore may have overwritten sales. Lower ${p.sku} by ${surplus - units.length} in the back office if the shelf count agrees.`,
+        });
+      }
       // The rest may have been imported too, by calls this database no longer knows of: a sale it has not read, or one
       // read late, hides such an import from the count. A unit restocked twice is worse than one restocked late, so
       // they wait for a person who checks the listing.
