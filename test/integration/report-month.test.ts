@@ -6,6 +6,7 @@ import { createReconciler } from '../../core/store/reconcile/pass';
 import { createReports, type Reports } from '../../core/report/service';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import type { Sandbox } from '../../core/sandbox/index';
+import { createResolutions } from '../../core/reconcile/resolutions';
 import { startHarness, type Harness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
 
@@ -56,6 +57,11 @@ describe('month-end report of a sandbox October', () => {
     await stepUntil(start + 12 * day, 2 * hour);
     const first = backOfficeRefund(h.sandbox.truth(), []);
     injected.october = h.sandbox.world.refund([{ order_line_id: first.lineId, amount: first.amountMinor / 100, shipping_amount: 0, reason_code: '11' }])[0]?.id ?? '';
+    // Someone else refunded the shop: refunds and stock updates pause (FOREIGN_WRITE) until finance acknowledges it.
+    await stepUntil(start + 13 * day, 2 * hour);
+    const foreign = (h.store.db.prepare(`SELECT id FROM exceptions WHERE type = 'FOREIGN_WRITE' AND subject_key = ? AND state != 'resolved'`).all(`refund:${injected.october}`) as { id: number }[]).map((r) => r.id);
+    if (foreign.length !== 1) throw new Error(`the back-office refund ${injected.october} raised ${foreign.length} FOREIGN_WRITE exception(s), expected 1`);
+    createResolutions(h.ctx, createAuditLog(h.store.db, h.clock)).act(foreign, { action: 'acknowledge', reason: 'goodwill refund agreed by customer service' }, 'finance.lead');
     await stepUntil(start + 21 * day, 2 * hour);
     // The last step lands a millisecond before midnight: the truth then is the world as at period end.
     await stepUntil(periodEnd - 1, 6 * hour);
