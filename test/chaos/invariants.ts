@@ -372,6 +372,13 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     raisedOverwrites.set(e.offer_sku, (raisedOverwrites.get(e.offer_sku) ?? 0) + units);
     bump('overwrittenUnitsRaised', units);
   }
+  const heldAfterRestore = new Map<string, number>();
+  for (const inc of increments.values()) {
+    if (inc.state !== 'rejected') continue;
+    if (db.prepare(`SELECT 1 FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND state != 'resolved' AND offer_sku = ?`).get(inc.offer_sku)) {
+      heldAfterRestore.set(inc.offer_sku, (heldAfterRestore.get(inc.offer_sku) ?? 0) + 1);
+    }
+  }
   const soldDuringImports = sandbox.world.ordersList().filter((o) => o.commercialId.startsWith('MPSALE'));
   bump('unitsSoldDuringImports', soldDuringImports.reduce((n, o) => n + o.lines.reduce((m, l) => m + l.quantity, 0), 0));
   for (const [sku, s] of Object.entries(truth.mirakl.stock)) {
@@ -380,7 +387,11 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     bump('restockedUnits', restocked);
     const expected = s.initial - s.sold + restocked;
     const overwritten = raisedOverwrites.get(sku) ?? 0;
-    if (s.quantity !== expected + overwritten && !unsettledSkus.has(sku)) {
+    // Units held for a person after a restore (RESTOCK_UNCERTAIN) may already be in Mirakl's quantity, imported by an
+    // earlier copy of the database: up to that many more is the question the exception puts, not a mismatch.
+    const held = heldAfterRestore.get(sku) ?? 0;
+    const isHeldQuestion = held > 0 && s.quantity >= expected + overwritten && s.quantity <= expected + overwritten + held;
+    if (s.quantity !== expected + overwritten && !isHeldQuestion && !unsettledSkus.has(sku)) {
       violations.push(
         `STOCK MISMATCH: Mirakl holds ${s.quantity} of ${sku}; ${s.initial} initial − ${s.sold} sold + ${restocked} restocked = ${expected}` +
           (overwritten ? `, and STOCK_OVERWRITTEN names ${overwritten} unit(s) too many` : s.quantity > expected ? ', and no STOCK_OVERWRITTEN names the units too many' : ''),

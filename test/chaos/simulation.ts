@@ -292,7 +292,16 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     const ids = (instance.db.prepare(`SELECT id FROM exceptions WHERE type = 'FOREIGN_WRITE' AND state != 'resolved' AND detected_at <= ?`).all(before) as { id: number }[]).map((r) => r.id);
     if (ids.length === 0) return;
     const resolutions = createResolutions(instance.ctx, createAuditLog(instance.db, instance.ctx.clock));
-    const results = resolutions.act(ids, { action: 'acknowledge', reason: 'goodwill refund made in the back office, agreed by customer service' }, 'chaos person');
+    let results: ReturnType<typeof resolutions.act>;
+    try {
+      results = resolutions.act(ids, { action: 'acknowledge', reason: 'goodwill refund made in the back office, agreed by customer service' }, 'chaos person');
+    } catch (error) {
+      // The disk is full or failing (a storage fault): the app answers the person with an error; they try again later.
+      const code = (error as { code?: string }).code ?? '';
+      if (code !== 'SQLITE_FULL' && code !== 'SQLITE_IOERR') throw error;
+      trace(`  a person's acknowledgement failed (${code}); tried again next step`);
+      return;
+    }
     for (const r of results) if (!r.ok) violations.push(`FOREIGN_WRITE NOT ACKNOWLEDGED: exception ${r.id}: ${JSON.stringify(r)}`);
     bump('foreignWritesAcknowledged', ids.length);
     trace(`  a person acknowledged ${ids.length} FOREIGN_WRITE exception(s)`);
