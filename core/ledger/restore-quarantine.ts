@@ -40,6 +40,8 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
     WHERE kind IN ('mirakl.refund', 'rebound.createReturn') AND (state IN ('planned', 'sending') OR (state = 'failed' AND next_attempt_at IS NOT NULL))`);
   const settled = db.prepare('UPDATE restore_quarantines SET stock_settled_at = @now, stock_outcome = @outcome WHERE id = @id AND stock_settled_at IS NULL');
   const insert = db.prepare('INSERT INTO restore_quarantines (started_at, cause, stock_basis) VALUES (@now, @cause, @basis)');
+  const restart = db.prepare(`UPDATE restore_quarantines SET started_at = @now, cause = @cause, stock_basis = @basis, stock_settled_at = NULL, stock_outcome = NULL
+    WHERE id = @id AND ended_at IS NULL`);
   const end = db.prepare('UPDATE restore_quarantines SET ended_at = @now, outcome = @outcome WHERE id = @id AND ended_at IS NULL');
   const read = (): RestoreQuarantineRow | null => {
     const row = open.get() as { id: number; started_at: string; cause: string; stock_basis: string; stock_settled_at: string | null; stock_outcome: string | null } | undefined;
@@ -62,16 +64,18 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
     },
 
     /**
-     * Starts one (a quarantine already in force — the engine restarted before it ended — is kept, with its basis).
+     * Starts one. One already in force is begun again from now (the database was put back again), with this basis.
      * `stockBasis` is what this database believed of each offer's stock: what Mirakl shows beyond it, less the sales
      * since, is units imported by calls this database no longer knows of.
      */
     start(cause: string, stockBasis: StockBasis): RestoreQuarantineRow {
       return db.transaction(() => {
         const existing = read();
-        if (existing) return existing;
         const now = iso();
-        insert.run({ now, cause, basis: JSON.stringify(stockBasis) });
+        // Put back again while a quarantine was in force (a backup taken during it): everything begins again from now —
+        // an earlier copy may have sent refunds and imports since that backup, which the reads so far cannot show.
+        if (existing) restart.run({ id: existing.id, now, cause, basis: JSON.stringify(stockBasis) });
+        else insert.run({ now, cause, basis: JSON.stringify(stockBasis) });
         // A refund or a return creation this database still has to send may have gone out after the backup: each is
         // probed (OR11 refunds[], ReBound's return orders by client order id) before it may be sent, never sent blindly.
         suspect.run({ now });

@@ -10,7 +10,9 @@ import { stockBasisNow } from './feeds/stock';
 /** At engine start, after the lease was taken: starts the quarantine when the database arrived from a backup or elsewhere. */
 export function quarantineIfRestored(ctx: EngineContext): void {
   const cause = ctx.lease.arrivedBecause();
-  if (!cause || ctx.restore.isActive()) return;
+  // Only a database found restored or copied in at this start: a quarantine in force when the engine merely restarted
+  // goes on as it was (lease.ts tells the two apart).
+  if (!cause) return;
   const started = ctx.restore.start(cause, stockBasisNow(ctx));
   ctx.log.warn('database restored or copied in: refunds and stock imports paused until Mirakl is read again', { cause, since: started.startedAt });
 }
