@@ -38,6 +38,9 @@ describe(`a sandbox month (${days} days of orders) in a TAX_EXCLUDED shop, under
     const started = Date.now();
     while (h.clock.now() < end) await h.step(30 * minute);
     report = checkInvariants(h.sandbox, h.store.db, { isQuiet: true });
+    // What paused refunds and stock for the shop, if anything did: the first thing to read when the invariants fail.
+    const pauses = h.store.db.prepare(`SELECT type, subject_key, state, detected_at, cause FROM exceptions WHERE type IN ('FOREIGN_WRITE', 'RESTORED_DATABASE')`).all();
+    if (pauses.length) console.info(JSON.stringify({ pauses }, null, 1));
     const calls = h.sandbox.miraklServer.counters;
     const perOperation = Object.fromEntries(Object.entries(calls).map(([op, c]) => [op, c.calls]));
     const lifecycles = report.stats.returnsEligible ?? 1;
