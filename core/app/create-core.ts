@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { createAuditLog, type AuditLog } from '../audit/log';
-import type { Mode, SyncStatus } from '../contract';
+import { roles, type Mode, type SyncStatus } from '../contract';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
 import { helpFor, renderOperationsGuide } from '../exceptions/guide';
 import { AppError } from '../errors';
@@ -278,6 +278,13 @@ export function createCore(ports: CorePorts) {
     'reports.lock': async ({ period, reason }) => {
       return reports.lock(period, reason || null);
     },
+    // One person at this machine, every role. A team server (core/team) answers these for its signed-in people.
+    'team.me': async () => ({ team: false, username: null, displayName: actor(), roles: [...roles], mustChangePassword: false, sessionExpiresAt: null }),
+    'team.changePassword': async () => teamServerOnly(),
+    'proposals.list': async () => ({ proposals: [] }),
+    'proposals.decide': async () => teamServerOnly(),
+    'accounts.list': async () => teamServerOnly(),
+    'accounts.save': async () => teamServerOnly(),
   } satisfies Handlers;
   // People's changes go through the engine's queue: each waits for the feed in flight to finish, so its guards are
   // checked with no sync step half-done, and no feed's read and send can have a person's change land in between.
@@ -328,6 +335,10 @@ export async function bootCore(options: BootOptions): Promise<Core> {
   const mode = await resolveMode(createSettingsRepo(store.db, options.clock), options.secrets, options.log);
   const mappings = createMappingStore(options.mappingsDir ?? shippedMappingsDir, join(options.dataDir, 'mappings'));
   return createCore({ ...options, store, mode, mappings });
+}
+
+function teamServerOnly(): never {
+  throw new AppError('CONFLICT', 'Accounts, passwords and approvals belong to a team server (npm run serve); this app has one person and no sign-in.');
 }
 
 function mappingView(store: MappingStore, name: 'reasonCodes' | 'skuOffers' | 'policy') {

@@ -499,6 +499,8 @@ export async function startWorkbench(given: WorkbenchOptions) {
   return {
     dispatch,
     events,
+    /** The data folder's own database (connections, accounts): the same in both modes. */
+    mainDb: main.db,
     get mode(): Mode {
       return session.mode;
     },

@@ -36,7 +36,8 @@ export interface BrowserModeOptions {
   sandbox?: SandboxSettings;
 }
 
-export async function startBrowserMode(options: BrowserModeOptions = {}) {
+/** The workbench of a data folder with its log: what browser mode and the team server both run. */
+export async function openWorkbench(options: BrowserModeOptions) {
   const dataDir = options.dataDir ?? defaultDataDir();
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   // One redactor for the web host's log and the workbench's: every secret the keychain hands out is masked in both.
@@ -56,6 +57,11 @@ export async function startBrowserMode(options: BrowserModeOptions = {}) {
     appVersion: version,
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });
+  return { workbench, log, dataDir };
+}
+
+export async function startBrowserMode(options: BrowserModeOptions = {}) {
+  const { workbench, log, dataDir } = await openWorkbench(options);
   const token = randomBytes(32).toString('base64url');
   const host = await startWebHost({
     dispatch: workbench.dispatch,
@@ -98,6 +104,21 @@ async function main(): Promise<void> {
     await runBundleMode({ file: flags.bundle, json: Boolean(flags.json), staticDir: builtRendererDir, clock: systemClock, log, appVersion: version, ...(port !== undefined ? { port } : {}) });
     return;
   }
+  const sandbox = sandboxFlags(flags);
+  const running = await startBrowserMode({ ...(port !== undefined ? { port } : {}), ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}), sandbox });
+  if (flags.json) {
+    // The sandbox's addresses let a test read its own call counters (/_sim/calls), never used by the app.
+    const sandbox = running.workbench.sandbox;
+    const sims = sandbox ? { mirakl: sandbox.mirakl.baseUrl, rebound: sandbox.rebound.baseUrl } : null;
+    process.stdout.write(JSON.stringify({ url: running.url, port: running.port, token: running.token, dataDir: running.dataDir, mode: running.mode, sandbox: sims }) + '\n');
+  } else {
+    announce(running);
+  }
+  stopOnSignal(running);
+}
+
+/** The Sandbox-mode flags (--seed, --speed, --warmup, --faults), checked. */
+export function sandboxFlags(flags: { seed?: string; speed?: string; warmup?: string; faults?: string }): SandboxSettings {
   const sandbox: SandboxSettings = {};
   if (flags.seed !== undefined) {
     sandbox.seed = Number(flags.seed);
@@ -115,16 +136,7 @@ async function main(): Promise<void> {
     if (!Object.prototype.hasOwnProperty.call(faultProfiles, flags.faults)) throw new UsageError(`--faults must be none, default or harsh, not "${flags.faults}".`);
     sandbox.faults = flags.faults as FaultProfileName;
   }
-  const running = await startBrowserMode({ ...(port !== undefined ? { port } : {}), ...(flags['data-dir'] ? { dataDir: flags['data-dir'] } : {}), sandbox });
-  if (flags.json) {
-    // The sandbox's addresses let a test read its own call counters (/_sim/calls), never used by the app.
-    const sandbox = running.workbench.sandbox;
-    const sims = sandbox ? { mirakl: sandbox.mirakl.baseUrl, rebound: sandbox.rebound.baseUrl } : null;
-    process.stdout.write(JSON.stringify({ url: running.url, port: running.port, token: running.token, dataDir: running.dataDir, mode: running.mode, sandbox: sims }) + '\n');
-  } else {
-    announce(running);
-  }
-  stopOnSignal(running);
+  return sandbox;
 }
 
 export type BrowserMode = Awaited<ReturnType<typeof startBrowserMode>>;
@@ -140,7 +152,7 @@ export function announce(running: BrowserMode): void {
   );
 }
 
-export function stopOnSignal(running: BrowserMode): void {
+export function stopOnSignal(running: { stop(): Promise<void> }): void {
   const stop = () => void running.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -18,6 +18,7 @@ import { exceptionsActionsInput, exceptionsActionsOutput } from './actions';
 import { explainRefundGuardInputSchema, explainReturnInputSchema, refundLineSchema, returnTimelineSchema } from './explain';
 import { exceptionRowSchema, exceptionsListInput, exceptionsListOutput, kpisOutput, returnsListInput, returnsListOutput } from './queries';
 import { bundleInfoSchema, reportCommands } from './reports';
+import { teamCommands } from './team';
 import {
   outgoingListInput,
   outgoingListOutput,
@@ -112,6 +113,7 @@ export const commands = {
   'audit.verify': { input: empty, output: auditVerifyOutput },
   'guide.get': { input: empty, output: z.object({ markdown: z.string() }) },
   ...reportCommands,
+  ...teamCommands,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export type Commands = typeof commands;

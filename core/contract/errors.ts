@@ -2,7 +2,20 @@ import { z } from 'zod';
 
 // The closed set of error codes that may cross the boundary. The renderer switches on these, never on text.
 // KEYCHAIN_UNAVAILABLE: a secret could not be stored or read because the OS keychain is missing or locked.
-export const errorCodes = ['VALIDATION', 'NOT_FOUND', 'CONFLICT', 'GUARD_BLOCKED', 'AUTH', 'UPSTREAM', 'INTERNAL', 'KEYCHAIN_UNAVAILABLE'] as const;
+// FORBIDDEN: the person signed in to a team server has no role that may run this command.
+// APPROVAL_REQUIRED: not done yet: the change was proposed, and runs once another person approves it.
+export const errorCodes = [
+  'VALIDATION',
+  'NOT_FOUND',
+  'CONFLICT',
+  'GUARD_BLOCKED',
+  'AUTH',
+  'FORBIDDEN',
+  'APPROVAL_REQUIRED',
+  'UPSTREAM',
+  'INTERNAL',
+  'KEYCHAIN_UNAVAILABLE',
+] as const;
 export type ErrorCode = (typeof errorCodes)[number];
 
 export const issueSchema = z.object({
@@ -15,6 +28,8 @@ export const errorSchema = z.object({
   code: z.enum(errorCodes),
   message: z.string(),
   issues: z.array(issueSchema).optional(),
+  /** APPROVAL_REQUIRED: the proposal that waits for a second person. */
+  proposalId: z.number().int().optional(),
 });
 export type ContractError = z.infer<typeof errorSchema>;
 

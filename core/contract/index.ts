@@ -11,3 +11,4 @@ export * from './reports';
 export * from './operations';
 export * from './money';
 export * from './shell';
+export * from './team';

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { ErrorCode, Result } from '../contract';
@@ -8,6 +9,7 @@ import type { Dispatch } from '../app/dispatch';
 import type { EventBus } from '../app/event-bus';
 import { systemClock } from '../adapters/system';
 import type { Clock, Logger } from '../ports';
+import type { Team } from '../team/team';
 
 // The web host serves the same contract as Electron's IPC, to a browser on this machine only. Three guards run
 // on every request: loopback Host/Origin (against DNS rebinding), the per-launch token, and contract validation.
@@ -16,6 +18,10 @@ import type { Clock, Logger } from '../ports';
 // ticket's address as a plain link, streamed as an attachment. A link cannot carry the token (it would end up in the
 // browser's download history), so the ticket stands in for it: random, for that one file, used once, within a minute.
 // Which files may be handed out is the core's decision (reports.file: the data folder's reports folder only).
+//
+// As a team server (npm run serve) the same host serves HTTPS to other machines: people sign in (POST /auth/sign-in)
+// and their session token replaces the per-launch one; each command runs through the team's checks (core/team/team.ts)
+// as that person's action. GET /auth/mode tells the page which of the two it talks to.
 
 export const contentSecurityPolicy = [
   "default-src 'self'",
@@ -33,6 +39,8 @@ export const contentSecurityPolicy = [
 const statusFor: Record<ErrorCode, number> = {
   VALIDATION: 400,
   AUTH: 401,
+  FORBIDDEN: 403,
+  APPROVAL_REQUIRED: 202,
   NOT_FOUND: 404,
   CONFLICT: 409,
   GUARD_BLOCKED: 409,
@@ -66,7 +74,16 @@ const downloadTicketMs = 60_000;
 export interface WebHostOptions {
   dispatch: Dispatch;
   events: EventBus;
-  token: string;
+  /** Browser mode on this machine: the per-launch token every request carries. */
+  token?: string;
+  /** A team server: people sign in, and every command runs as its session's person through the team's checks. */
+  team?: Team;
+  /** Serve HTTPS with this certificate (PEM) and key. */
+  tls?: { cert: string; key: string };
+  /** The address to listen on (default 127.0.0.1). */
+  listen?: string;
+  /** The host names a request may name in Host and Origin (default 127.0.0.1 and localhost). */
+  hostNames?: string[];
   log: Logger;
   /** Built renderer to serve; null serves the API only. */
   staticDir: string | null;
@@ -84,31 +101,46 @@ export interface WebHost {
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
-  const tokenBytes = Buffer.from(options.token);
+  const { team } = options;
+  if (!team && !options.token) throw new Error('The web host needs a per-launch token or a team.');
+  const tokenBytes = Buffer.from(options.token ?? '');
   const streams = new Set<ServerResponse>();
   const clock = options.clock ?? systemClock;
   const tickets = new Map<string, { path: string; name: string; expiresAt: number }>();
+  const hostNames = options.hostNames ?? ['127.0.0.1', 'localhost'];
+  const scheme = options.tls ? 'https' : 'http';
   let port = 0;
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       options.log.error('web host request failed', { url: req.url, error: (error as Error).message });
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'The request failed unexpectedly.' } });
       else res.end();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createServer(onRequest);
+
+  /** A command as the request's person: through the team's checks on a team server, straight to the core otherwise. */
+  const run = (req: IncomingMessage, command: string, input: unknown) => (team ? team.run(bearer(req), command, input) : options.dispatch(command, input));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setSecurityHeaders(res);
-    const refusal = originRefusal(req, port);
+    if (options.tls) res.setHeader('strict-transport-security', 'max-age=31536000');
+    const refusal = originRefusal(req, port, hostNames);
     if (refusal) return sendJson(res, 403, { ok: false, error: { code: 'AUTH', message: refusal } });
 
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = new URL(req.url ?? '/', `${scheme}://127.0.0.1:${port}`);
+    if (url.pathname.startsWith('/auth/')) return handleAuth(url.pathname.slice('/auth/'.length), req, res);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
-      if (!hasToken(req)) {
+      if (!isSignedIn(req)) {
         return sendJson(res, 401, {
           ok: false,
-          error: { code: 'AUTH', message: 'Missing or wrong access token. Open the address printed when the app started.' },
+          error: {
+            code: 'AUTH',
+            message: team
+              ? 'You are not signed in, or your session has ended: sign in again.'
+              : 'Missing or wrong access token. Open the address printed when the app started.',
+          },
         });
       }
       if (url.pathname === '/api/events') {
@@ -124,7 +156,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       if (command === null) return sendJson(res, 400, malformedPath());
       const body = await readJson(req);
       if (!body.ok) return sendJson(res, body.status, { ok: false, error: { code: 'VALIDATION', message: body.message } });
-      const result = await options.dispatch(command, body.value);
+      const result = await run(req, command, body.value);
       return sendJson(res, result.ok ? 200 : statusFor[result.error.code], result);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, methodNotAllowed('GET'));
@@ -138,7 +170,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (!body.ok) return sendJson(res, body.status, { ok: false, error: { code: 'VALIDATION', message: body.message } });
     const path = (body.value as { path?: unknown } | null)?.path;
     if (typeof path !== 'string') return sendJson(res, 400, { ok: false, error: { code: 'VALIDATION', message: 'Give "path": the exported file to download.' } });
-    const found = await options.dispatch('reports.file', { path });
+    const found = await run(req, 'reports.file', { path });
     if (!found.ok) return sendJson(res, statusFor[found.error.code], found);
     const now = clock.now();
     for (const [id, t] of tickets) if (t.expiresAt <= now) tickets.delete(id);
@@ -166,10 +198,43 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     createReadStream(entry.path).pipe(res);
   }
 
-  function hasToken(req: IncomingMessage): boolean {
+  function bearer(req: IncomingMessage): string {
     const header = req.headers.authorization ?? '';
-    const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    return header.startsWith('Bearer ') ? header.slice(7) : '';
+  }
+
+  function isSignedIn(req: IncomingMessage): boolean {
+    if (team) return team.session(bearer(req)) !== null;
+    const presented = Buffer.from(bearer(req));
     return presented.length === tokenBytes.length && timingSafeEqual(presented, tokenBytes);
+  }
+
+  /** /auth/mode (GET, public), /auth/sign-in and /auth/sign-out (POST): a team server's sessions. */
+  async function handleAuth(action: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (action === 'mode') {
+      if (req.method !== 'GET') return sendJson(res, 405, methodNotAllowed('GET'));
+      return sendJson(res, 200, { ok: true, data: { team: Boolean(team) } });
+    }
+    if (!team) return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: 'This app has no sign-in: it is not a team server.' } });
+    if (req.method !== 'POST') return sendJson(res, 405, methodNotAllowed('POST'));
+    if (action === 'sign-out') {
+      team.signOut(bearer(req));
+      return sendJson(res, 200, { ok: true, data: { signedOut: true } });
+    }
+    if (action !== 'sign-in') return sendJson(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `No /auth/${action} here.` } });
+    const body = await readJson(req);
+    if (!body.ok) return sendJson(res, body.status, { ok: false, error: { code: 'VALIDATION', message: body.message } });
+    const { username, password } = (body.value ?? {}) as { username?: unknown; password?: unknown };
+    if (typeof username !== 'string' || typeof password !== 'string' || !username || !password || username.length > 64 || password.length > 200) {
+      return sendJson(res, 400, { ok: false, error: { code: 'VALIDATION', message: 'Give "username" and "password".' } });
+    }
+    const session = await team.signIn(username, password);
+    if ('refused' in session) {
+      options.log.warn('sign-in refused', { username, remote: req.socket.remoteAddress });
+      return sendJson(res, 401, { ok: false, error: { code: 'AUTH', message: session.refused } });
+    }
+    options.log.info('signed in', { username: session.person.username, remote: req.socket.remoteAddress });
+    return sendJson(res, 200, { ok: true, data: { token: session.token, expiresAt: session.expiresAt, mustChangePassword: session.mustChangePassword } });
   }
 
   function openEventStream(req: IncomingMessage, res: ServerResponse): void {
@@ -179,7 +244,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const unsubscribe = options.events.onAny((name, payload) => {
       res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
     });
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), options.heartbeatMs ?? 25_000);
+    // A team session that ends (signed out, expired, account disabled) ends its stream at the next beat.
+    const token = bearer(req);
+    const heartbeat = setInterval(() => {
+      if (team && !team.session(token)) return void res.end();
+      res.write(': ping\n\n');
+    }, options.heartbeatMs ?? 25_000);
     req.on('close', () => {
       clearInterval(heartbeat);
       unsubscribe();
@@ -213,13 +283,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen());
+    server.listen(options.port ?? 0, options.listen ?? '127.0.0.1', () => resolveListen());
   });
   port = (server.address() as AddressInfo).port;
 
   return {
     port,
-    url: `http://127.0.0.1:${port}/#token=${encodeURIComponent(options.token)}`,
+    url: team ? `${scheme}://${hostNames[0]}:${port}/` : `${scheme}://127.0.0.1:${port}/#token=${encodeURIComponent(options.token ?? '')}`,
     close: () =>
       new Promise<void>((done) => {
         for (const s of streams) s.end();
@@ -230,12 +300,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 }
 
 /** Why a request is refused because it does not come from a page this host served, or null when it is fine. */
-export function originRefusal(req: Pick<IncomingMessage, 'headers'>, port: number): string | null {
-  const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+export function originRefusal(req: Pick<IncomingMessage, 'headers'>, port: number, hostNames: readonly string[] = ['127.0.0.1', 'localhost']): string | null {
+  const allowedHosts = new Set(hostNames.map((h) => `${h.toLowerCase()}:${port}`));
   const host = req.headers.host ?? '';
-  if (!allowedHosts.has(host.toLowerCase())) return `Refused: Host "${host}" is not this machine's loopback address.`;
+  if (!allowedHosts.has(host.toLowerCase())) return `Refused: Host "${host}" is not an address this server answers to (${hostNames.join(', ')}).`;
   const origin = req.headers.origin;
-  if (origin !== undefined && !allowedHosts.has(origin.toLowerCase().replace(/^http:\/\//, ''))) {
+  if (origin !== undefined && !allowedHosts.has(origin.toLowerCase().replace(/^https?:\/\//, ''))) {
     return `Refused: requests from origin "${origin}" are not allowed.`;
   }
   if (req.headers['sec-fetch-site'] === 'cross-site') return 'Refused: cross-site requests are not allowed.';

@@ -486,6 +486,49 @@ CREATE TABLE sync_cursors (
   updated_at TEXT NOT NULL
 ) STRICT;
 
+-- table: team_accounts
+CREATE TABLE team_accounts (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  display_name TEXT NOT NULL,
+  -- bcrypt, with its cost and salt inside.
+  password_hash TEXT NOT NULL,
+  -- JSON array of role names (core/team/roles.ts).
+  roles TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  -- Set when a person must choose a new password at their next sign-in (a first or reset password).
+  must_change_password INTEGER NOT NULL DEFAULT 1,
+  disabled_at TEXT
+) STRICT;
+
+-- table: team_proposals
+CREATE TABLE team_proposals (
+  id INTEGER PRIMARY KEY,
+  command TEXT NOT NULL,
+  input TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  proposed_by INTEGER NOT NULL REFERENCES team_accounts(id),
+  proposed_at TEXT NOT NULL,
+  -- pending → approved (running) → executed | failed; pending → rejected | withdrawn. A proposal left 'approved' was
+  -- running when the server stopped: what it did is in the audit log and the ledger, never run twice.
+  status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'executed', 'failed', 'rejected', 'withdrawn')),
+  decided_by INTEGER REFERENCES team_accounts(id),
+  decided_at TEXT,
+  decision_reason TEXT,
+  -- The command's answer (JSON) when it ran, or its error.
+  outcome TEXT
+) STRICT;
+
+-- table: team_sessions
+CREATE TABLE team_sessions (
+  token_sha256 TEXT PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES team_accounts(id),
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ended_at TEXT
+) STRICT;
+
 -- table: units
 CREATE TABLE "units" (
   id TEXT NOT NULL,
@@ -705,6 +748,12 @@ CREATE INDEX return_intake_order_ask ON return_intake (order_ask_at) WHERE stage
 
 -- index: stock_increments_state
 CREATE INDEX stock_increments_state ON stock_increments (state, offer_sku);
+
+-- index: team_proposals_pending
+CREATE INDEX team_proposals_pending ON team_proposals(status) WHERE status = 'pending';
+
+-- index: team_sessions_account
+CREATE INDEX team_sessions_account ON team_sessions(account_id);
 
 -- index: units_id
 CREATE UNIQUE INDEX units_id ON units (id);

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+// Team mode (issue 25): one server per Mirakl shop runs the engine; people sign in to it with an account whose roles
+// say what they may do. Every command's roles are checked on the server (core/team/roles.ts); the renderer only hides
+// what a person cannot use.
+
+export const roles = ['viewer', 'analyst', 'approver', 'admin'] as const;
+export type Role = (typeof roles)[number];
+export const roleLabels: Record<Role, string> = {
+  viewer: 'Viewer',
+  analyst: 'Analyst',
+  approver: 'Approver',
+  admin: 'Integration admin',
+};
+export const roleSchema = z.enum(roles);
+
+export const usernameSchema = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
+export const passwordSchema = z.string().min(12, 'at least 12 characters').max(200);
+
+export const teamMeOutput = z.object({
+  /** False in the desktop app and the loopback browser mode: one person, every role. */
+  team: z.boolean(),
+  username: z.string().nullable(),
+  displayName: z.string(),
+  roles: z.array(roleSchema),
+  mustChangePassword: z.boolean(),
+  sessionExpiresAt: z.string().nullable(),
+});
+
+export const changePasswordInput = z.object({ current: z.string().min(1).max(200), next: passwordSchema }).strict();
+
+export const proposalStatuses = ['pending', 'approved', 'executed', 'failed', 'rejected', 'withdrawn'] as const;
+export const proposalSchema = z.object({
+  id: z.number().int(),
+  command: z.string(),
+  summary: z.string(),
+  input: z.unknown(),
+  proposedBy: z.string(),
+  proposedAt: z.string(),
+  status: z.enum(proposalStatuses),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  decisionReason: z.string().nullable(),
+  /** What running it answered (or the error it met), once approved. */
+  outcome: z.unknown().nullable(),
+});
+export type Proposal = z.infer<typeof proposalSchema>;
+
+export const proposalsListInput = z.object({ status: z.enum(['pending', 'decided', 'all']).default('pending') }).strict();
+export const proposalsDecideInput = z
+  .object({
+    id: z.number().int().positive(),
+    decision: z.enum(['approve', 'reject', 'withdraw']),
+    reason: z.string().trim().max(500).optional(),
+  })
+  .strict();
+
+export const accountSchema = z.object({
+  username: z.string(),
+  displayName: z.string(),
+  roles: z.array(roleSchema),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  disabled: z.boolean(),
+  mustChangePassword: z.boolean(),
+});
+export const accountsSaveInput = z
+  .object({
+    username: usernameSchema,
+    displayName: z.string().trim().min(1).max(200).optional(),
+    roles: z.array(roleSchema).min(1).optional(),
+    disabled: z.boolean().optional(),
+    /** A new temporary password, shown once; the person chooses their own at the next sign-in. */
+    resetPassword: z.boolean().optional(),
+  })
+  .strict();
+
+export const teamCommands = {
+  /** Who is signed in and what they may do (in the desktop app: the one person, every role). */
+  'team.me': { input: z.object({}).strict(), output: teamMeOutput },
+  'team.changePassword': { input: changePasswordInput, output: teamMeOutput },
+  /** Changes waiting for (or decided by) a second person: maker-checker. */
+  'proposals.list': { input: proposalsListInput, output: z.object({ proposals: z.array(proposalSchema) }) },
+  /** Approve (runs the change once, as the approver's action), reject, or withdraw one's own proposal. */
+  'proposals.decide': { input: proposalsDecideInput, output: proposalSchema },
+  'accounts.list': { input: z.object({}).strict(), output: z.object({ accounts: z.array(accountSchema) }) },
+  /** Creates or changes an account; a new account or a reset answers a temporary password, shown once. */
+  'accounts.save': { input: accountsSaveInput, output: z.object({ account: accountSchema, temporaryPassword: z.string().nullable() }) },
+} as const;
