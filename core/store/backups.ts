@@ -68,8 +68,8 @@ function backupFiles(dir: string): { file: string; at: number }[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => /^workbench-.*\.sqlite$/.test(name))
-    .map((name) => ({ file: join(dir, name), at: statSync(join(dir, name)).mtimeMs }))
-    .sort((a, b) => a.at - b.at);
+    .sort() // the names carry the time they were taken (ISO, sortable)
+    .map((name) => ({ file: join(dir, name), at: statSync(join(dir, name)).mtimeMs }));
 }
 
 function latestBackup(dir: string): { file: string; at: number } | undefined {
@@ -78,7 +78,10 @@ function latestBackup(dir: string): { file: string; at: number } | undefined {
 
 function prune(dir: string): void {
   const files = backupFiles(dir);
-  for (const old of files.slice(0, Math.max(0, files.length - keep))) rmSync(old.file, { force: true });
+  for (const old of files.slice(0, Math.max(0, files.length - keep))) {
+    // With what opening a copy leaves beside it.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(old.file + suffix, { force: true });
+  }
 }
 
 export class RestoreError extends Error {

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 
 export interface RawResponse {
   status: number;
@@ -9,11 +10,12 @@ export interface RawResponse {
 /** A raw HTTP call, so tests can send the headers a browser would never let fetch() set (Host, Origin). */
 export function rawRequest(
   port: number,
-  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string; /** HTTPS, trusting this certificate (PEM). */ ca?: string },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {} },
+    const send = options.ca === undefined ? request : tlsRequest;
+    const req = send(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, ...(options.ca !== undefined ? { ca: options.ca, servername: 'localhost' } : {}) },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
