@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
+import { resolve, sep } from 'node:path';
+import { createFileSecretStore } from '../adapters/file-secrets';
 import { pathToFileURL } from 'node:url';
 import { createAuditLog } from '../audit/log';
 import { startWebHost } from '../host/server';
 import { CertificateError, serverCertificate } from '../team/certificate';
 import { createTeam } from '../team/team';
-import { startBackups } from '../store/backups';
+import { serverLockDir, startBackups } from '../store/backups';
+import { acquireFolderLock, describeBusy, FolderBusyError } from '../store/folder-lock';
 import { systemClock } from '../adapters/system';
 import { parseFlags, UsageError } from './args';
 import { builtRendererDir, defaultDataDir } from './paths';
@@ -22,6 +25,9 @@ const usage = `Usage: npm run serve -- [--data-dir DIR] [--port N] [--listen ADD
                     requests naming any other host are refused, and a generated certificate covers exactly these
   --cert, --key     the certificate and private key to serve (PEM); without them a self-signed one is made on the
                     first start, kept in DIR/tls, and its SHA-256 fingerprint printed at every start
+  --credentials-file FILE
+                    keep the Live secrets in FILE (JSON, mode 0600, outside DIR) instead of the OS keychain: for a
+                    headless host with no keychain (also RW_CREDENTIALS_FILE)
   --backup-hours H  online backup of the database every H hours into DIR/backups, the last 14 kept (default 6; 0: off)
   --json            print one JSON line {url, port, fingerprint, dataDir, mode, firstAdmin} instead of the banner
   Sandbox mode (until live connections are set in Settings): --seed, --speed, --warmup, --faults as for npm run web.
@@ -35,10 +41,23 @@ export async function startTeamServer(options: {
   certFile?: string;
   keyFile?: string;
   backupHours?: number;
+  credentialsFile?: string;
   sandbox?: Parameters<typeof openWorkbench>[0]['sandbox'];
 }) {
   const hostNames = options.hostNames ?? [...new Set([hostname().toLowerCase(), 'localhost', '127.0.0.1'])];
-  const { workbench, log, dataDir } = await openWorkbench({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
+  // One team server per data folder, held for its whole run (the engine's own lock comes and goes with Live mode).
+  let serverLock;
+  try {
+    serverLock = await acquireFolderLock(serverLockDir(options.dataDir ?? defaultDataDir()), { command: 'npm run serve' });
+  } catch (error) {
+    if (error instanceof FolderBusyError) throw new UsageError(`Another team server runs on this data folder: ${describeBusy(error.busy)}`);
+    throw error;
+  }
+  const { workbench, log, dataDir } = await openWorkbench({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.credentialsFile ? { secrets: createFileSecretStore(options.credentialsFile) } : {}),
+  });
   try {
     const certificate = await serverCertificate({ dataDir, hostNames, ...(options.certFile ? { certFile: options.certFile } : {}), ...(options.keyFile ? { keyFile: options.keyFile } : {}) });
     const team = createTeam({
@@ -77,10 +96,12 @@ export async function startTeamServer(options: {
         backups.stop();
         await host.close();
         await workbench.close();
+        await serverLock.release();
       },
     };
   } catch (error) {
     await workbench.close();
+    await serverLock.release();
     throw error;
   }
 }
@@ -96,6 +117,7 @@ async function main(): Promise<void> {
       cert: 'string',
       key: 'string',
       'backup-hours': 'string',
+      'credentials-file': 'string',
       json: 'boolean',
       seed: 'string',
       speed: 'string',
@@ -110,6 +132,10 @@ async function main(): Promise<void> {
   if (backupHours !== undefined && !(backupHours >= 0 && backupHours <= 24 * 7)) throw new UsageError(`--backup-hours must be a number of hours from 0 to 168, not "${flags['backup-hours']}".`);
   const hostNames = flags.host?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
   if (hostNames && (hostNames.length === 0 || hostNames.some((h) => !/^[a-z0-9.:-]+$/.test(h)))) throw new UsageError(`--host must be comma-separated host names or addresses, not "${flags.host}".`);
+  const credentialsFile = flags['credentials-file'] ?? process.env.RW_CREDENTIALS_FILE;
+  if (credentialsFile && resolve(credentialsFile).startsWith(resolve(flags['data-dir'] ?? defaultDataDir()) + sep)) {
+    throw new UsageError(`--credentials-file must be outside the data folder, so backups of it never carry the secrets: ${credentialsFile}`);
+  }
   let running;
   try {
     running = await startTeamServer({
@@ -120,6 +146,7 @@ async function main(): Promise<void> {
       ...(flags.cert ? { certFile: flags.cert } : {}),
       ...(flags.key ? { keyFile: flags.key } : {}),
       ...(backupHours !== undefined ? { backupHours } : {}),
+      ...(credentialsFile ? { credentialsFile } : {}),
       sandbox: sandboxFlags(flags),
     });
   } catch (error) {

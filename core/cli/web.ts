@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createKeytarSecretStore } from '../adapters/keytar-secrets';
+import type { SecretStore } from '../ports';
 import { createLogger, createSecretRedactor, fileSink } from '../adapters/logger';
 import { osPersonName } from '../adapters/person-name';
 import { systemClock, systemIds, systemRandom } from '../adapters/system';
@@ -34,6 +35,8 @@ export interface BrowserModeOptions {
   port?: number;
   dataDir?: string;
   sandbox?: SandboxSettings;
+  /** Where Live secrets are kept (default: the OS keychain). */
+  secrets?: SecretStore;
 }
 
 /** The workbench of a data folder with its log: what browser mode and the team server both run. */
@@ -51,7 +54,7 @@ export async function openWorkbench(options: BrowserModeOptions) {
     random: systemRandom,
     ids: systemIds,
     log,
-    secrets: createKeytarSecretStore(),
+    secrets: options.secrets ?? createKeytarSecretStore(),
     redactor,
     actor: osPersonName(),
     appVersion: version,

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { silentLogger } from '../adapters/logger';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { restoreBackup, RestoreError, startBackups } from './backups';
+import { restoreBackup, RestoreError, serverLockDir, startBackups } from './backups';
 import { databaseFileName, openStore, type Store } from './db';
 import { acquireFolderLock } from './folder-lock';
 import { sourceMigrationsDir } from './paths';
@@ -51,6 +51,10 @@ describe('backups and restore', () => {
     const lock = await acquireFolderLock(dataDir(), { command: 'npm run serve' });
     await expect(restoreBackup({ dataDir: dataDir(), from: backup, clock })).rejects.toThrow(/Stop the server first.*npm run serve/s);
     await lock.release();
+    const server = await acquireFolderLock(serverLockDir(dataDir()), { command: 'npm run serve' });
+    await expect(restoreBackup({ dataDir: dataDir(), from: backup, clock })).rejects.toThrow(/Stop the server first.*npm run serve/s);
+    await server.release();
+    await expect(restoreBackup({ dataDir: dataDir(), from: join(dataDir(), databaseFileName), clock })).rejects.toThrow(/the data folder's database itself/);
     store.close();
 
     const garbage = join(temp.dir, 'garbage.sqlite');

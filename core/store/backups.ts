@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock, Logger } from '../ports';
 import { databaseFileName } from './db';
-import { acquireFolderLock, describeBusy, FolderBusyError } from './folder-lock';
+import { acquireFolderLock, describeBusy, FolderBusyError, type FolderLock } from './folder-lock';
 
 // A team server's backups: SQLite's online backup of the data folder's database, every few hours, into
 // <data folder>/backups, the last 14 kept. A backup is a consistent copy taken while the engine runs (better-sqlite3's
@@ -95,16 +95,19 @@ export class RestoreError extends Error {
  */
 export async function restoreBackup(options: { dataDir: string; from: string; clock: Clock }): Promise<{ replaced: string | null }> {
   if (!existsSync(options.from)) throw new RestoreError(`There is no backup file ${options.from}.`);
-  let lock;
+  const target = join(options.dataDir, databaseFileName);
+  if (resolve(options.from) === resolve(target)) throw new RestoreError(`${options.from} is the data folder's database itself, not a backup of it.`);
+  // Neither an engine nor a team server (which keeps the folder's database open in both modes) may run meanwhile.
+  const locks: FolderLock[] = [];
   try {
-    lock = await acquireFolderLock(options.dataDir, { command: 'npm run restore' });
+    for (const dir of [options.dataDir, serverLockDir(options.dataDir)]) locks.push(await acquireFolderLock(dir, { command: 'npm run restore' }));
   } catch (error) {
+    for (const lock of locks) await lock.release();
     if (error instanceof FolderBusyError) throw new RestoreError(`Stop the server first: ${describeBusy(error.busy)}`);
     throw error;
   }
   try {
     checkBackup(options.from);
-    const target = join(options.dataDir, databaseFileName);
     let replaced: string | null = null;
     if (existsSync(target)) {
       // Fold the WAL into the database so the copy kept aside is whole on its own.
@@ -122,8 +125,13 @@ export async function restoreBackup(options: { dataDir: string; from: string; cl
     renameSync(staging, target);
     return { replaced };
   } finally {
-    await lock.release();
+    for (const lock of locks) await lock.release();
   }
+}
+
+/** Where a team server keeps its own lock, held while it runs: one server per data folder, and no restore under it. */
+export function serverLockDir(dataDir: string): string {
+  return join(dataDir, 'team-server');
 }
 
 function checkBackup(file: string): void {
