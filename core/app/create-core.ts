@@ -86,6 +86,7 @@ const mutatingCommands = [
   'mappings.save',
   'settings.setCadences',
   'reports.lock',
+  'reports.signOff',
 ] as const;
 
 // The only composition root of the domain: everything core does is reachable from the handler map it returns.
@@ -278,6 +279,8 @@ export function createCore(ports: CorePorts) {
     'reports.lock': async ({ period, reason }) => {
       return reports.lock(period, reason || null);
     },
+    'reports.signOffs': async ({ period }) => reports.signOffs(period),
+    'reports.signOff': async ({ period, kind, note }) => reports.signOff(period, kind, note || null),
     // One person at this machine, every role. A team server (core/team) answers these for its signed-in people.
     'team.me': async () => ({ team: false, username: null, displayName: actor(), roles: [...roles], mustChangePassword: false, sessionExpiresAt: null }),
     'team.changePassword': async () => teamServerOnly(),

@@ -241,10 +241,40 @@ export const bundleInfoSchema = z.object({
 });
 export type BundleInfo = z.infer<typeof bundleInfoSchema>;
 
+export const signOffKinds = ['prepared', 'reviewed'] as const;
+export type SignOffKind = (typeof signOffKinds)[number];
+export const signOffsSchema = z.object({
+  period: periodSchema,
+  /** The facts the standing sign-offs hold (the sha256 a lock records). */
+  factsSha256: z.string(),
+  signOffs: z.array(
+    z.object({
+      kind: z.enum(signOffKinds),
+      signedBy: z.string(),
+      signedAt: z.string(),
+      note: z.string().nullable(),
+      /** False once the period's figures changed after it was given: withdrawn, with when and why. */
+      standing: z.boolean(),
+      withdrawnAt: z.string().nullable(),
+      withdrawnReason: z.string().nullable(),
+    }),
+  ),
+  /** Prepared and reviewed, both standing. */
+  complete: z.boolean(),
+});
+export type SignOffs = z.infer<typeof signOffsSchema>;
+
 export const reportCommands = {
   'reports.list': { input: z.object({}).strict(), output: reportsListOutput },
   'reports.get': { input: reportsGetInput, output: reportSchema },
   'reports.generate': { input: reportsGenerateInput, output: reportsGenerateOutput },
   'reports.lock': { input: reportsLockInput, output: reportsLockOutput },
+  /** The month-end sign-offs of a period (preparer, reviewer), withdrawn when its figures change. */
+  'reports.signOffs': { input: z.object({ period: periodSchema }).strict(), output: signOffsSchema },
+  /** Signs a finished period as its preparer, or as its reviewer (another person) once prepared. */
+  'reports.signOff': {
+    input: z.object({ period: periodSchema, kind: z.enum(signOffKinds), note: z.string().trim().max(2000).optional() }).strict(),
+    output: signOffsSchema,
+  },
   'reports.file': { input: reportsFileInput, output: reportsFileOutput },
 } as const;

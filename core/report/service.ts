@@ -2,13 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditLog } from '../audit/log';
-import type { Report } from '../contract/reports';
+import type { Report, SignOffKind, SignOffs } from '../contract/reports';
 import { AppError } from '../errors';
 import type { Mappings } from '../mappings/load';
 import type { Clock } from '../ports';
 import type { Store } from '../store/db';
 import { createFacts } from '../store/report/facts';
 import { createReportRepo } from '../store/report/report-repo';
+import { createSignOffsRepo } from '../store/report/signoffs-repo';
 import { copyPeriodRows } from '../store/report/snapshot';
 import { readAuditSegment } from './audit-segment';
 import { asOfOf, createReportBuilder } from './build';
@@ -77,6 +78,31 @@ export function createReports(ports: ReportPorts) {
     return locks.lockedReport(lock);
   }
 
+  const signOffRows = createSignOffsRepo(db);
+
+  /** Withdraws the standing sign-offs whose facts are no longer the period's, then lists them all. In a transaction. */
+  function signOffsOf(period: Period, now: number): SignOffs {
+    reportOf(period, now);
+    const factsSha256 = locks.factsSha256();
+    for (const row of signOffRows.forPeriod(period.id)) {
+      if (row.withdrawn_at !== null || row.facts_sha256 === factsSha256) continue;
+      const reason = `${period.label}'s figures changed after it was signed (${row.kind} by ${row.signed_by}): it must be signed again.`;
+      signOffRows.withdraw(row.id, iso(now), reason);
+      ports.audit.append({ actor: 'Returns Workbench', action: 'period.signoff.withdrawn', subject: `period:${period.id}`, before: { kind: row.kind, signedBy: row.signed_by, factsSha256: row.facts_sha256 }, after: { factsSha256 }, reason });
+    }
+    const signOffs = signOffRows.forPeriod(period.id).map((row) => ({
+      kind: row.kind,
+      signedBy: row.signed_by,
+      signedAt: row.signed_at,
+      note: row.note,
+      standing: row.withdrawn_at === null,
+      withdrawnAt: row.withdrawn_at,
+      withdrawnReason: row.withdrawn_reason,
+    }));
+    const has = (kind: SignOffKind) => signOffs.some((s) => s.standing && s.kind === kind);
+    return { period: period.id, factsSha256, signOffs, complete: has('prepared') && has('reviewed') };
+  }
+
   const reports = {
     generate(periodId: string): Report {
       const period = parsePeriod(periodId);
@@ -119,6 +145,39 @@ export function createReports(ports: ReportPorts) {
     },
 
     isLocked: (periodId: string): boolean => Boolean(locks.get(parsePeriod(periodId).id)),
+
+    /** The period's sign-offs, after withdrawing those whose facts have changed since they were given. */
+    signOffs(periodId: string): SignOffs {
+      const period = parsePeriod(periodId);
+      ports.beforeReport?.();
+      return repo.transaction(() => signOffsOf(period, clock.now()));
+    },
+
+    /**
+     * Signs a finished period's report as its preparer, or as its reviewer once it was prepared (never by the person
+     * who prepared it). The signature holds the facts it saw: when they change it is withdrawn.
+     */
+    signOff(periodId: string, kind: SignOffKind, note: string | null): SignOffs {
+      const period = parsePeriod(periodId);
+      const now = clock.now();
+      if (now < period.toMs) throw new AppError('CONFLICT', `${period.label} has not ended yet (it ends at ${period.to}): its report can be signed once it is over.`);
+      ports.beforeReport?.();
+      return repo.transaction(() => {
+        const current = signOffsOf(period, now);
+        const actor = ports.actor();
+        const standing = current.signOffs.filter((s) => s.standing);
+        const same = standing.find((s) => s.kind === kind);
+        if (same) throw new AppError('CONFLICT', `${period.label} is already ${kind} by ${same.signedBy} (${same.signedAt}), and its figures have not changed since.`);
+        if (kind === 'reviewed') {
+          const prepared = standing.find((s) => s.kind === 'prepared');
+          if (!prepared) throw new AppError('CONFLICT', `${period.label} has no standing preparer's sign-off to review: it must be prepared (signed) first.`);
+          if (prepared.signedBy === actor) throw new AppError('CONFLICT', `You prepared ${period.label}: another person must review it.`);
+        }
+        const entry = ports.audit.append({ actor, action: 'period.signoff', subject: `period:${period.id}`, after: { kind, factsSha256: current.factsSha256 }, reason: note });
+        signOffRows.insert({ period: period.id, kind, signed_by: actor, signed_at: iso(now), note, facts_sha256: current.factsSha256, audit_seq: entry.seq });
+        return signOffsOf(period, now);
+      });
+    },
 
     /** Every month from the first return to now, newest first, with its lock. */
     list() {

@@ -389,6 +389,20 @@ CREATE TABLE recon_watch (
   PRIMARY KEY (type, subject_key)
 ) STRICT, WITHOUT ROWID;
 
+-- table: report_signoffs
+CREATE TABLE report_signoffs (
+  id INTEGER PRIMARY KEY,
+  period TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('prepared', 'reviewed')),
+  signed_by TEXT NOT NULL,
+  signed_at TEXT NOT NULL,
+  note TEXT,
+  facts_sha256 TEXT NOT NULL,
+  audit_seq INTEGER NOT NULL,
+  withdrawn_at TEXT,
+  withdrawn_reason TEXT
+) STRICT;
+
 -- table: request_journal
 CREATE TABLE request_journal (
   id INTEGER PRIMARY KEY,
@@ -736,6 +750,9 @@ CREATE INDEX recon_watch_due ON recon_watch (due_at) WHERE state = 'waiting';
 
 -- index: recon_watch_scope
 CREATE INDEX recon_watch_scope ON recon_watch (scope_id, type);
+
+-- index: report_signoffs_period
+CREATE INDEX report_signoffs_period ON report_signoffs(period, kind) WHERE withdrawn_at IS NULL;
 
 -- index: request_journal_at
 CREATE INDEX request_journal_at ON request_journal (at);

@@ -61,6 +61,9 @@ export const commandRoles: Record<Command, readonly Role[]> = {
   'reports.generate': workers,
   'reports.file': everyone,
   'reports.lock': workers,
+  'reports.signOffs': everyone,
+  // Preparing: an analyst or approver; reviewing needs the Approver role (checked by the team for kind 'reviewed').
+  'reports.signOff': workers,
   'team.me': everyone,
   'team.changePassword': everyone,
   'proposals.list': everyone,

@@ -163,6 +163,18 @@ export function createTeam(options: TeamOptions) {
           return failure(error);
         }
       }
+      if (command === 'reports.signOff' && (parsed.data as { kind: string }).kind === 'reviewed' && !person.roles.includes('approver')) {
+        return refuse('FORBIDDEN', "Reviewing a month's report needs the Approver role.");
+      }
+      if (command === 'reports.lock') {
+        // On a team server a month is locked once a preparer and a reviewer have signed its figures as they stand.
+        const period = (parsed.data as { period: string }).period;
+        const signed = await asPerson(person, () => dispatch('reports.signOffs', { period }));
+        if (!signed.ok) return signed;
+        if (!(signed.data as { complete: boolean }).complete) {
+          return refuse('CONFLICT', `${period} cannot be locked yet: it needs a preparer's and then a reviewer's sign-off on its figures as they stand.`);
+        }
+      }
       const summary = needsApproval(command, parsed.data);
       if (summary !== null) {
         const proposal = proposals.propose(command, rawInput ?? {}, summary, person.accountId);
