@@ -11,7 +11,7 @@ import { createTeam, type Team } from '../team/team';
 import { makeTestCore } from '../../test/support/core';
 import { rawRequest } from '../../test/support/http';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { startWebHost, type WebHost } from './server';
+import { originRefusal, startWebHost, type WebHost } from './server';
 
 // The web host as a team server: HTTPS with the certificate made on the first start, sign-in for a session, and the
 // team's checks on every command and on the event stream.
@@ -144,5 +144,19 @@ describe('web host as a team server', () => {
     });
     expect(ended).toContain('event: data.changed');
     expect(existsSync(join(temp.dir, 'data', 'tls', 'server.crt'))).toBe(true);
+  });
+});
+
+describe('originRefusal on a default port', () => {
+  // A browser leaves the default port out of Host and Origin: a team server on 443 is "workbench.example".
+  const request = (host: string, origin?: string) => ({ headers: { host, ...(origin ? { origin } : {}) } });
+
+  it('accepts the bare host name on 443 over HTTPS (and 80 over HTTP), and still refuses other names and ports', () => {
+    expect(originRefusal(request('workbench.example', 'https://workbench.example'), 443, ['workbench.example'], 'https')).toBeNull();
+    expect(originRefusal(request('workbench.example:443', 'https://workbench.example:443'), 443, ['workbench.example'], 'https')).toBeNull();
+    expect(originRefusal(request('127.0.0.1'), 80, ['127.0.0.1'], 'http')).toBeNull();
+    expect(originRefusal(request('workbench.example'), 8443, ['workbench.example'], 'https')).not.toBeNull();
+    expect(originRefusal(request('workbench.example', 'http://workbench.example'), 443, ['workbench.example'], 'https')).not.toBeNull();
+    expect(originRefusal(request('evil.example'), 443, ['workbench.example'], 'https')).not.toBeNull();
   });
 });
