@@ -126,7 +126,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     setSecurityHeaders(res);
     if (options.tls) res.setHeader('strict-transport-security', 'max-age=31536000');
-    const refusal = originRefusal(req, port, hostNames);
+    const refusal = originRefusal(req, port, hostNames, scheme);
     if (refusal) return sendJson(res, 403, { ok: false, error: { code: 'AUTH', message: refusal } });
 
     const url = new URL(req.url ?? '/', `${scheme}://127.0.0.1:${port}`);
@@ -300,12 +300,20 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 }
 
 /** Why a request is refused because it does not come from a page this host served, or null when it is fine. */
-export function originRefusal(req: Pick<IncomingMessage, 'headers'>, port: number, hostNames: readonly string[] = ['127.0.0.1', 'localhost']): string | null {
-  const allowedHosts = new Set(hostNames.map((h) => `${h.toLowerCase()}:${port}`));
+export function originRefusal(
+  req: Pick<IncomingMessage, 'headers'>,
+  port: number,
+  hostNames: readonly string[] = ['127.0.0.1', 'localhost'],
+  scheme: 'http' | 'https' = 'http',
+): string | null {
+  // name:port always; the bare name too on the scheme's default port, which browsers leave out of Host and Origin.
+  const isDefaultPort = port === (scheme === 'https' ? 443 : 80);
+  const allowedHosts = new Set(hostNames.flatMap((h) => [`${h.toLowerCase()}:${port}`, ...(isDefaultPort ? [h.toLowerCase()] : [])]));
   const host = req.headers.host ?? '';
   if (!allowedHosts.has(host.toLowerCase())) return `Refused: Host "${host}" is not an address this server answers to (${hostNames.join(', ')}).`;
   const origin = req.headers.origin;
-  if (origin !== undefined && !allowedHosts.has(origin.toLowerCase().replace(/^https?:\/\//, ''))) {
+  const originPrefix = `${scheme}://`;
+  if (origin !== undefined && (!origin.toLowerCase().startsWith(originPrefix) || !allowedHosts.has(origin.toLowerCase().slice(originPrefix.length)))) {
     return `Refused: requests from origin "${origin}" are not allowed.`;
   }
   if (req.headers['sec-fetch-site'] === 'cross-site') return 'Refused: cross-site requests are not allowed.';
