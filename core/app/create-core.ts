@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { createAuditLog, type AuditLog } from '../audit/log';
-import { roles, type Mode, type SyncStatus } from '../contract';
+import { roles, type Mode, type SyncStatus, type TeamProbe } from '../contract';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
 import { helpFor, renderOperationsGuide } from '../exceptions/guide';
 import { AppError } from '../errors';
@@ -20,6 +20,7 @@ import { createFeedsRepo } from '../store/feeds-repo';
 import { createMappingImpactRepo } from '../store/mapping-impact-repo';
 import { createSettingsRepo, type SettingsRepo } from '../store/settings-repo';
 import { createAuditQueries } from '../store/audit-list-repo';
+import { probeTeamServer } from '../team/probe';
 import { createDispatch, type Handlers } from './dispatch';
 import { createEventBus, type EventBus } from './event-bus';
 import { createMappingEditor } from './mapping-editor';
@@ -55,6 +56,8 @@ export interface CorePorts {
   settings?: SettingsRepo;
   /** The audit log of that database, for changes of connections. */
   settingsAudit?: AuditLog;
+  /** For Settings › Connect to a team server (the default reaches the address over TLS). */
+  probeTeamServer?: (url: string) => Promise<TeamProbe>;
   /** For "test connection" (the default is fetch). */
   http?: HttpPort;
   /** The sync service running beside this core, or why there is none. */
@@ -288,6 +291,10 @@ export function createCore(ports: CorePorts) {
     'proposals.decide': async () => teamServerOnly(),
     'accounts.list': async () => teamServerOnly(),
     'accounts.save': async () => teamServerOnly(),
+    'team.probe': async ({ url }) => (ports.probeTeamServer ?? probeTeamServer)(url),
+    'team.connect': async () => {
+      throw new AppError('CONFLICT', 'Only the desktop app connects to a team server (Settings › Connect to a team server). In a browser, open the team server’s address instead.');
+    },
   } satisfies Handlers;
   // People's changes go through the engine's queue: each waits for the feed in flight to finish, so its guards are
   // checked with no sync step half-done, and no feed's read and send can have a person's change land in between.

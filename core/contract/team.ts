@@ -79,7 +79,66 @@ export const accountsSaveInput = z
   })
   .strict();
 
+/**
+ * What is wrong with `raw` as a team server's address, or null when it is one: https only, and the server's address
+ * alone (no path, query, fragment, user name or password), because the desktop pins exactly that origin.
+ */
+export function teamServerUrlProblem(raw: string): string | null {
+  const text = raw.trim();
+  if (text === '') return 'Type the team server’s address, e.g. https://workbench.example:8443.';
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return `“${text}” has no scheme: start it with https://, e.g. https://${text}.`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `“${text}” is not a web address.`;
+  }
+  if (url.protocol !== 'https:') return `The address must start with https:// (a team server serves HTTPS only), not ${url.protocol}//.`;
+  if (url.username !== '' || url.password !== '') return 'The address must not contain a user name or password: you sign in on the server’s page.';
+  if (url.hostname === '') return 'The address names no host.';
+  if (url.pathname !== '/') return `Give the server’s address only, without the path “${url.pathname}”.`;
+  if (url.search !== '' || text.includes('?')) return 'Give the server’s address only, without a query (“?…”).';
+  if (url.hash !== '' || text.includes('#')) return 'Give the server’s address only, without a fragment (“#…”).';
+  return null;
+}
+
+export const teamServerUrlSchema = z
+  .string()
+  .max(2000)
+  .superRefine((value, ctx) => {
+    const problem = teamServerUrlProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A certificate's SHA-256 fingerprint as Node and browsers show it: 32 bytes in hex, colon-separated. */
+export const sha256FingerprintSchema = z
+  .string()
+  .trim()
+  .regex(/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/, 'a SHA-256 fingerprint: 32 hex pairs separated by colons')
+  .transform((value) => value.toUpperCase());
+
+export const teamProbeOutput = z.object({
+  /** The address the desktop would pin: scheme, host and port. */
+  origin: z.string(),
+  /** SHA-256 of the certificate the server presented (not trusted: for the person to compare with the server's). */
+  fingerprint: z.string(),
+  subject: z.string(),
+  validTo: z.string(),
+  /** GET /auth/mode answered {team: true}. */
+  isTeamServer: z.boolean(),
+});
+export type TeamProbe = z.infer<typeof teamProbeOutput>;
+
+export const teamConnectInput = z.object({ url: teamServerUrlSchema, fingerprint: sha256FingerprintSchema }).strict();
+
 export const teamCommands = {
+  /** Reaches a team server's address over TLS without trusting its certificate, and answers what it presented. */
+  'team.probe': { input: z.object({ url: teamServerUrlSchema }).strict(), output: teamProbeOutput },
+  /**
+   * Desktop only: pins the server's certificate (the fingerprint the person compared) and relaunches the desktop as
+   * that server's client. The desktop's main process answers it; the core refuses it (there is nothing to connect).
+   */
+  'team.connect': { input: teamConnectInput, output: z.object({ origin: z.string(), relaunching: z.literal(true) }) },
   /** Who is signed in and what they may do (in the desktop app: the one person, every role). */
   'team.me': { input: z.object({}).strict(), output: teamMeOutput },
   'team.changePassword': { input: changePasswordInput, output: teamMeOutput },

@@ -70,6 +70,10 @@ export const commandRoles: Record<Command, readonly Role[]> = {
   'proposals.decide': everyone, // approve/reject need 'approver', withdraw only the proposer: checked by the decision
   'accounts.list': admins,
   'accounts.save': admins,
+  // The desktop probes a server before connecting to it; on a server it would let people make the server reach any
+  // address on its own network and say what answers there, so only an admin may, and nobody needs to.
+  'team.probe': admins,
+  'team.connect': admins, // the core refuses it anyway: only the desktop's main process connects
 };
 
 export function mayRun(personRoles: readonly Role[], command: Command): boolean {
