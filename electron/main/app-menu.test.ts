@@ -29,4 +29,15 @@ describe('application menu', () => {
     expect(mac[0]).toEqual({ role: 'appMenu' });
     expect(fileItems(null).some((i) => i.role === 'quit')).toBe(true);
   });
+
+  it('offers a team server’s client only to disconnect: no evidence bundles without data of its own', () => {
+    const disconnect = vi.fn();
+    const template = appMenuTemplate({ bundleFile: null, isMac: false, openBundle: vi.fn(), backToOwnData: vi.fn(), teamServer: 'https://workbench.example:8443', disconnect });
+    const items = (template.find((m) => m.label === 'File')?.submenu ?? []) as { id?: string; label?: string; enabled?: boolean; click?: () => void; role?: string }[];
+    expect(items.map((i) => i.id ?? i.role ?? 'separator')).toEqual(['team-server', 'disconnect', 'separator', 'quit']);
+    expect(items[0]).toMatchObject({ label: 'Connected to https://workbench.example:8443', enabled: false });
+    expect(items[1]?.label).toBe('Disconnect (use this computer alone)');
+    items[1]?.click?.();
+    expect(disconnect).toHaveBeenCalledOnce();
+  });
 });

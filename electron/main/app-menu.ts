@@ -10,18 +10,34 @@ export interface AppMenuInput {
   isMac: boolean;
   openBundle: () => void;
   backToOwnData: () => void;
+  /** The team server this desktop is the client of, or null when it works alone. */
+  teamServer?: string | null;
+  disconnect?: () => void;
 }
 
 export function appMenuTemplate(input: AppMenuInput): MenuItemConstructorOptions[] {
-  const file: MenuItemConstructorOptions = {
-    label: 'File',
-    submenu: [
-      { id: 'open-bundle', label: 'Open Evidence Bundle…', accelerator: 'CmdOrCtrl+O', click: input.openBundle },
-      { id: 'own-data', label: 'Back to My Data', enabled: input.bundleFile !== null, click: input.backToOwnData },
-      { type: 'separator' },
-      input.isMac ? { role: 'close' } : { role: 'quit' },
-    ],
-  };
+  const close: MenuItemConstructorOptions = input.isMac ? { role: 'close' } : { role: 'quit' };
+  // A team server's client has no data of its own to show a bundle beside: its one file action is to go back to
+  // working alone (main removes the team server's config and relaunches).
+  const file: MenuItemConstructorOptions = input.teamServer
+    ? {
+        label: 'File',
+        submenu: [
+          { id: 'team-server', label: `Connected to ${input.teamServer}`, enabled: false },
+          { id: 'disconnect', label: 'Disconnect (use this computer alone)', click: input.disconnect },
+          { type: 'separator' },
+          close,
+        ],
+      }
+    : {
+        label: 'File',
+        submenu: [
+          { id: 'open-bundle', label: 'Open Evidence Bundle…', accelerator: 'CmdOrCtrl+O', click: input.openBundle },
+          { id: 'own-data', label: 'Back to My Data', enabled: input.bundleFile !== null, click: input.backToOwnData },
+          { type: 'separator' },
+          close,
+        ],
+      };
   return [...(input.isMac ? [{ role: 'appMenu' } as const] : []), file, { role: 'editMenu' }, { role: 'windowMenu' }];
 }
 

@@ -25,7 +25,11 @@ import { appMenuTemplate, bundleDialogFilters } from './app-menu';
 import { appEntryUrl, appOrigin, appResponseHeaders, appScheme, resolveAppAsset } from './app-protocol';
 import { appWindowSender, bindIpc } from './ipc';
 import { revealingDispatch } from './reveal';
-import { isAllowedExternal, isAllowedRequest, isAppUrl } from './navigation';
+import { isAllowedExternal, isAllowedRequest, isAppUrl, isTeamServerUrl } from './navigation';
+import { certificateChangedDialog, checkPinned, verdicts } from './certificate-pin';
+import { connectingDispatch } from './team-connect';
+import { brokenConfigDialog, disconnectDialog, unreachableDialog } from './team-client-dialogs';
+import { removeTeamServerConfig, setBrokenConfigAside, startupPlan, writeTeamServerConfig, type TeamServerConfig } from './team-server-config';
 import { createNotifier, criticalExceptionsQuery, type DesktopNotice } from './notifier';
 import { appPaths } from './paths';
 import { createSupervisor, type SupervisorState } from './supervisor';
@@ -37,6 +41,8 @@ import { fitToDisplays, readWindowState, writeWindowState } from './window-state
 
 // Main stays thin: it starts the core in a supervised utility process, binds the contract to IPC, keeps the window
 // locked to the app's own page, and lives on in the tray so sync keeps running when the window is closed.
+// Connected to a team server (team-server.json in the data folder), it does none of that: no core, no database, no
+// tray; the window shows the server's own page, without the IPC bridge, over HTTPS to the one certificate pinned.
 // Everything with logic in it is a pure module beside this file, tested under Node.
 
 /** How long quitting waits for the sync cycle in flight before recording its calls as interrupted. */
@@ -52,6 +58,12 @@ mkdirSync(join(dataDir, 'logs'), { recursive: true });
 const log = createLogger({ clock: systemClock, sink: fileSink(join(dataDir, 'logs', 'desktop.log')) });
 const paths = appPaths({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath, bundleDir: import.meta.dirname });
 const windowStateFile = join(dataDir, 'window-state.json');
+const plan = startupPlan(dataDir);
+/** The team server this desktop is the client of (then it runs no core of its own), or null: it works alone. */
+const teamServer: TeamServerConfig | null = plan.mode === 'client' ? plan.server : null;
+/** The page the window shows, and the only one it may navigate within. */
+const pageOrigin = teamServer?.origin ?? appOrigin;
+const isOwnPage = (url: string) => (teamServer ? isTeamServerUrl(url, teamServer.origin) : isAppUrl(url, appEntryUrl));
 
 let mainWindow: BrowserWindow | null = null;
 let tray: Tray | null = null;
@@ -110,12 +122,81 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
+  if (plan.mode === 'broken') {
+    // Never taken to mean "alone" without asking: that would start a second engine beside the team's.
+    const dialogOptions = brokenConfigDialog(plan.file, plan.problem);
+    const { response } = await dialog.showMessageBox(dialogOptions);
+    if (response !== dialogOptions.workAloneButton) return void app.exit(1);
+    log.warn('team server config set aside', { file: plan.file, aside: setBrokenConfigAside(plan.file, new Date()), problem: plan.problem });
+  }
   hardenSession();
+  if (teamServer) {
+    log.info('starting as a team server’s client', { origin: teamServer.origin, fingerprint: teamServer.fingerprint });
+    setAppMenu();
+    await createWindow();
+    return;
+  }
   protocol.handle(appScheme, serveAppFile);
   supervisor.start();
   setAppMenu();
   createTray();
   await createWindow();
+}
+
+// ---- a team server's client -------------------------------------------------------------------------------------
+
+/** Settings › Connect: the config is saved once the core checked the server again; the app restarts as its client. */
+function connectAndRelaunch(config: TeamServerConfig): void {
+  const file = writeTeamServerConfig(dataDir, config);
+  log.info('connecting to a team server', { origin: config.origin, fingerprint: config.fingerprint, file });
+  // The answer goes back to the window first; quitting then drains the sync step in flight as usual.
+  setTimeout(() => {
+    app.relaunch();
+    app.quit();
+  }, 250);
+}
+
+async function disconnect(options: { ask: boolean }): Promise<void> {
+  if (!teamServer) return;
+  if (options.ask) {
+    const dialogOptions = disconnectDialog(teamServer.origin);
+    const { response } = mainWindow ? await dialog.showMessageBox(mainWindow, dialogOptions) : await dialog.showMessageBox(dialogOptions);
+    if (response !== dialogOptions.disconnectButton) return;
+  }
+  removeTeamServerConfig(dataDir);
+  log.info('disconnected from the team server', { origin: teamServer.origin });
+  app.relaunch();
+  app.quit();
+}
+
+let isCertificateDialogShown = false;
+async function certificateChanged(pinned: TeamServerConfig, presented: string): Promise<void> {
+  log.error('the team server presented another certificate than the pinned one', { origin: pinned.origin, pinned: pinned.fingerprint, presented });
+  if (isCertificateDialogShown) return;
+  isCertificateDialogShown = true;
+  const dialogOptions = certificateChangedDialog({ origin: pinned.origin, pinned: pinned.fingerprint, presented });
+  const { response } = await dialog.showMessageBox(dialogOptions);
+  if (response === dialogOptions.disconnectButton) await disconnect({ ask: false });
+  else app.quit();
+}
+
+/** Loads the team server's page; when it cannot be reached, says so and offers to try again or disconnect. */
+async function loadTeamServer(window: BrowserWindow, server: TeamServerConfig): Promise<void> {
+  for (;;) {
+    try {
+      await window.loadURL(`${server.origin}/`);
+      return;
+    } catch (error) {
+      // A changed certificate has its own dialog (certificateChanged); everything else is "cannot reach it".
+      if (isCertificateDialogShown) return;
+      const dialogOptions = unreachableDialog(server.origin, (error as Error).message);
+      // Not attached to the window: it has not been shown yet, and a sheet on a hidden window would not be seen.
+      const { response } = await dialog.showMessageBox(dialogOptions);
+      if (response === dialogOptions.retryButton) continue;
+      if (response === dialogOptions.disconnectButton) return disconnect({ ask: false });
+      return void app.quit();
+    }
+  }
 }
 
 // ---- the application menu: an evidence bundle, read-only ----------------------------------------------------------
@@ -126,6 +207,8 @@ function setAppMenu(): void {
     isMac: process.platform === 'darwin',
     openBundle: () => void chooseBundle(),
     backToOwnData: () => void showData(null),
+    teamServer: teamServer?.origin ?? null,
+    disconnect: () => void disconnect({ ask: true }),
   });
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
@@ -163,17 +246,26 @@ function hardenSession(): void {
   const ses = session.defaultSession;
   // Copying (an order id, a return id) is the one thing the page may ask for.
   ses.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
-  ses.setPermissionCheckHandler((_contents, permission, origin) => permission === 'clipboard-sanitized-write' && origin === appOrigin);
-  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url, appOrigin) }));
+  ses.setPermissionCheckHandler((_contents, permission, origin) => permission === 'clipboard-sanitized-write' && origin === pageOrigin);
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url, pageOrigin) }));
+  const pinned = teamServer;
+  if (pinned) {
+    // The one certificate the person compared when connecting, and no other: no certificate authority stands in for it.
+    ses.setCertificateVerifyProc((request, callback) => {
+      const check = checkPinned({ hostname: request.hostname, fingerprint: request.certificate.fingerprint }, pinned);
+      callback(check.verdict === 'accept' ? verdicts.accept : verdicts.refuse);
+      if (check.verdict === 'refuse' && check.reason === 'changed') void certificateChanged(pinned, check.presented);
+    });
+  }
 }
 
 function harden(contents: WebContents): void {
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url, appEntryUrl)) event.preventDefault();
+    if (!isOwnPage(url)) event.preventDefault();
   });
   contents.on('will-redirect', (event, url) => {
-    if (!isAppUrl(url, appEntryUrl)) event.preventDefault();
+    if (!isOwnPage(url)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
     if (isAllowedExternal(url)) void shell.openExternal(url);
@@ -186,18 +278,25 @@ function harden(contents: WebContents): void {
 async function createWindow(): Promise<void> {
   const workAreas = [screen.getPrimaryDisplay(), ...screen.getAllDisplays().filter((d) => d.id !== screen.getPrimaryDisplay().id)].map((d) => d.workArea);
   const state = fitToDisplays(readWindowState(windowStateFile), workAreas);
-  const window = new BrowserWindow(mainWindowOptions(paths.preload, state.bounds));
+  // A team server's page gets no preload and no IPC: it talks to its own server, and a page from the network must
+  // never reach this computer's core.
+  const window = new BrowserWindow(mainWindowOptions(teamServer ? null : paths.preload, state.bounds));
   mainWindow = window;
   if (state.isMaximized) window.maximize();
 
-  const unbind = bindIpc(
-    ipcMain,
-    revealingDispatch((command, input) => supervisor.invoke(command, input), (path) => shell.showItemInFolder(path)),
-    appWindowSender(
-      () => (window.isDestroyed() ? null : window.webContents.id),
-      (url) => isAppUrl(url, appEntryUrl),
-    ),
-  );
+  const unbind = teamServer
+    ? () => {}
+    : bindIpc(
+        ipcMain,
+        connectingDispatch(
+          revealingDispatch((command, input) => supervisor.invoke(command, input), (path) => shell.showItemInFolder(path)),
+          { connect: connectAndRelaunch, now: () => new Date() },
+        ),
+        appWindowSender(
+          () => (window.isDestroyed() ? null : window.webContents.id),
+          (url) => isAppUrl(url, appEntryUrl),
+        ),
+      );
 
   let saveTimer: NodeJS.Timeout | null = null;
   const saveState = () => {
@@ -213,6 +312,8 @@ async function createWindow(): Promise<void> {
   window.on('close', (event) => {
     saveState();
     if (isQuitting) return;
+    // A team server's client has nothing running in the background: closing its window quits it.
+    if (teamServer) return void app.quit();
     // Closing hides to the tray: sync keeps running until the user quits from there.
     event.preventDefault();
     window.hide();
@@ -225,7 +326,8 @@ async function createWindow(): Promise<void> {
     mainWindow = null;
   });
   window.once('ready-to-show', () => window.show());
-  await window.loadURL(appEntryUrl);
+  if (teamServer) await loadTeamServer(window, teamServer);
+  else await window.loadURL(appEntryUrl);
 }
 
 function showWindow(): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appEntryUrl, appOrigin } from './app-protocol';
-import { isAllowedExternal, isAllowedRequest, isAppUrl } from './navigation';
+import { isAllowedExternal, isAllowedRequest, isAppUrl, isTeamServerUrl } from './navigation';
 
 describe('navigation guards', () => {
   it('open only https links to allow-listed documentation hosts', () => {
@@ -29,6 +29,29 @@ describe('navigation guards', () => {
     expect(isAllowedRequest('devtools://devtools/bundled/inspector.html', appOrigin)).toBe(true);
     for (const url of ['https://evil.example/x.js', 'http://127.0.0.1:8080/api', 'file:///etc/passwd', 'app://other/x.js', 'ws://127.0.0.1:1/', 'nonsense']) {
       expect(isAllowedRequest(url, appOrigin), url).toBe(false);
+    }
+  });
+
+  it('let a team server’s client load that server’s pages and requests, and nothing else', () => {
+    const origin = 'https://workbench.example:8443';
+    for (const url of [`${origin}/`, `${origin}/exceptions?x=1#y`, `${origin}/auth/mode`]) expect(isTeamServerUrl(url, origin), url).toBe(true);
+    for (const url of [
+      'https://workbench.example/',
+      'https://workbench.example:8444/',
+      'http://workbench.example:8443/',
+      'https://evil.example:8443/',
+      'https://workbench.example.evil.example:8443/',
+      'https://user:pw@workbench.example:8443/',
+      appEntryUrl,
+      'file:///etc/passwd',
+      'nonsense',
+    ]) {
+      expect(isTeamServerUrl(url, origin), url).toBe(false);
+    }
+    expect(isAllowedRequest(`${origin}/api/returns.list`, origin)).toBe(true);
+    expect(isAllowedRequest(`${origin}/api/events`, origin)).toBe(true);
+    for (const url of ['https://workbench.example:8444/api', 'app://workbench/index.html', 'https://evil.example/x.js', 'ws://workbench.example:8443/']) {
+      expect(isAllowedRequest(url, origin), url).toBe(false);
     }
   });
 });

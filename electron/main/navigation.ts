@@ -29,6 +29,19 @@ export function isAppUrl(rawUrl: string, appUrl: string): boolean {
 }
 
 /**
+ * True when `rawUrl` is a page of the team server this desktop is the client of (any path on exactly its origin: the
+ * server's renderer routes its own pages), without credentials in it. Nothing else may load in the window.
+ */
+export function isTeamServerUrl(rawUrl: string, teamOrigin: string): boolean {
+  try {
+    const url = new URL(rawUrl);
+    return url.protocol === 'https:' && url.origin === teamOrigin && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Which requests the app's pages may make at all (checked by the session for every request): the app's own
  * files, inline data, and Chromium's own devtools. Everything else — the network, file:// — is cancelled.
  */

@@ -22,4 +22,11 @@ describe('main window options', () => {
     expect(options).toMatchObject({ ...bounds, show: false });
     expect(options.webPreferences).toEqual(mainWindowOptions('/p.cjs').webPreferences);
   });
+
+  it('give a team server’s page no preload, and the same sandbox', () => {
+    const remote = mainWindowOptions(null).webPreferences ?? {};
+    expect('preload' in remote).toBe(false);
+    const { preload: _preload, ...local } = mainWindowOptions('/p.cjs').webPreferences ?? {};
+    expect(remote).toEqual(local);
+  });
 });
