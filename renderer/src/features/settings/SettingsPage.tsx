@@ -1,10 +1,12 @@
 import { useEffect, useMemo } from 'react';
+import { transportKind } from '../../api/transport';
 import { LoadError, Loading } from '../../app/EmptyState';
 import { formatDateTime } from '../../app/format';
 import { ConnectionsForm } from './ConnectionsForm';
 import { reasonSpec, RowsMappingEditor, skuSpec, type CellChoices } from './MappingEditor';
 import { PersonForm } from './PersonForm';
 import { PolicyForm } from './PolicyForm';
+import { TeamServerForm } from './TeamServerForm';
 import { settingsTabs, useSettingsStore } from './store';
 
 export function SettingsPage() {
@@ -39,6 +41,8 @@ export function SettingsPage() {
             {!settings && !settingsError && <Loading what="the settings" />}
             {settings?.person && <PersonForm person={settings.person} />}
             {settings && <ConnectionsForm settings={settings} />}
+            {/* Connecting is the desktop's: in a browser (this machine's or a team server's page) there is nothing to connect. */}
+            {settings?.person && transportKind === 'electron' && <TeamServerForm settings={settings} />}
           </>
         )}
         {tab === 'policy' && <PolicyForm />}

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ContractError, Input, MappingFileName, MappingsPreview, Output, ReasonLists, SettingsView } from '../../../../core/contract';
+import type { ContractError, Input, MappingFileName, MappingsPreview, Output, ReasonLists, Result, SettingsView, TeamProbe } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { useAppStore } from '../../app/store';
 
@@ -35,6 +35,10 @@ interface SettingsState {
   saveConnections(input: Input<'settings.saveConnections'>): Promise<FieldErrors | null>;
   testConnection(input: Input<'settings.testConnection'>): Promise<Output<'settings.testConnection'> | { ok: false; message: string; status?: number }>;
   setCadences(input: Input<'settings.setCadences'>): Promise<FieldErrors | null>;
+  /** Reaches a team server's address and answers the certificate it presents (desktop: before connecting to it). */
+  probeTeamServer(url: string): Promise<Result<TeamProbe>>;
+  /** Desktop only: pins the checked certificate and relaunches as the server's client (main answers it). */
+  connectTeamServer(url: string, fingerprint: string): Promise<Result<Output<'team.connect'>>>;
   /** Sets the name the person's actions are recorded under (empty: the computer's); the problem, or null when saved. */
   setName(name: string): Promise<string | null>;
   preview(file: MappingFileName, text: string): Promise<MappingsPreview | { ok: false; problems: { path: string; message: string }[] }>;
@@ -93,6 +97,9 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
     void useAppStore.getState().loadInfo();
     return null;
   },
+
+  probeTeamServer: (url) => api.invoke('team.probe', { url }),
+  connectTeamServer: (url, fingerprint) => api.invoke('team.connect', { url, fingerprint }),
 
   testConnection: async (input) => {
     const result = await api.invoke('settings.testConnection', input);
