@@ -63,6 +63,29 @@ describe('Mirakl world', () => {
     expect(world.visibleOrder(fresh.orderId)).toBeDefined();
   });
 
+  it('shows an order shown late at its return from when it was placed until the return: its sale was in OR11 all along', () => {
+    // The sale took its units off the offer when it was placed; an OR11 that hid the order until its return (weeks on)
+    // hid a sale the stock feed must count, and the stock read back looked changed by someone else (issue 25's flake).
+    const clock = createFakeClock(defaultScenario.startMs);
+    const world = createMiraklWorld({ clock, rng: createRng(3), scenario: { ...defaultScenario, historyDays: 0, returnRate: 1, orderVisibleLateRate: 1 }, shopId: 2001 });
+    clock.advance(3 * 3_600_000);
+    world.advance();
+    const placed = world.ordersList();
+    expect(placed.length).toBeGreaterThan(10);
+    for (const o of placed) expect(world.visibleOrder(o.orderId)?.orderId).toBe(o.orderId);
+    let ret = world.returnsList()[0];
+    while (!ret) {
+      clock.advance(60_000);
+      world.advance();
+      ret = world.returnsList()[0];
+    }
+    expect(world.visibleOrder(ret.orderId)).toBeUndefined();
+    expect(world.ordersList().map((o) => o.orderId)).not.toContain(ret.orderId);
+    clock.advance(91 * 60_000);
+    world.advance();
+    expect(world.ordersList().map((o) => o.orderId)).toContain(ret.orderId);
+  });
+
   it('keeps a share of the returns of a quiet past, exactly as drawn, and every return after it', () => {
     const quietUntil = defaultScenario.startMs + 10 * day;
     const returnsOf = (quiet?: { untilMs: number; returnShare: number }) => {
