@@ -27,7 +27,10 @@ export interface Scenario {
   returnAfterDays: Range;
   /** Share of orders in EUR (the rest in GBP). */
   eurShare: number;
-  /** Share of returns whose order is not visible in OR11 yet when the return appears, and for how long. */
+  /**
+   * Share of returns whose order is missing from OR11 when the return appears, and for how long after. OR11 showed it
+   * from its placing until then, as any order (its sale is in OR11 when it happens).
+   */
   orderVisibleLateRate: number;
   orderVisibleLateMinutes: Range;
   /** Share of return lines with a reason the shipped reason mapping does not cover (RETURN_DAMAGED_PACKAGING). */

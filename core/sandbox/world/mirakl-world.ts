@@ -74,6 +74,11 @@ export interface Order {
   shippedAt: number;
   deliveredAt: number;
   closedAt: number;
+  /**
+   * OR11 does not show the order from `hiddenFrom` until `visibleAt` (the scenario's orders shown late when their return
+   * appears): an empty window for every other order. Before it the order was shown as any order is, from its placing.
+   */
+  hiddenFrom: number;
   visibleAt: number;
   currency: Currency;
   customer: Customer;
@@ -294,6 +299,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       shippedAt,
       deliveredAt,
       closedAt: deliveredAt + 60 * dayMs,
+      hiddenFrom: createdAt,
       visibleAt: createdAt,
       currency,
       customer,
@@ -329,6 +335,9 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     }));
     if (r.chance(scenario.orderVisibleLateRate)) {
       const [min, max] = scenario.orderVisibleLateMinutes;
+      // Missing from OR11 when the return appears, for a while: not from the order's placing, weeks before. Its sale took
+      // its units off the offer then, and OR11 listed it then, as it lists every order (the stock feed counts that sale).
+      order.hiddenFrom = requestedAt;
       order.visibleAt = requestedAt + r.int(min, max) * minuteMs;
     }
     const isAccepted = r.chance(scenario.autoAcceptRate);
@@ -374,7 +383,12 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
 
   function visibleOrder(orderId: string): Order | undefined {
     const order = orders.get(orderId);
-    return order && order.visibleAt <= clock.now() ? order : undefined;
+    return order && isShown(order) ? order : undefined;
+  }
+
+  function isShown(order: Order): boolean {
+    const now = clock.now();
+    return now < order.hiddenFrom || now >= order.visibleAt;
   }
 
   function orderState(order: Order): string {
@@ -464,13 +478,13 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     returnsList: (): MiraklReturn[] => [...returns.values()],
     getReturn: (id: string) => returns.get(id),
     visibleOrder,
-    ordersList: (): Order[] => [...orders.values()].filter((o) => o.visibleAt <= clock.now()),
+    ordersList: (): Order[] => [...orders.values()].filter(isShown),
     orderState,
     lineState,
     orderLastUpdated,
     findLine: (orderLineId: string) => {
       const found = lineIndex.get(orderLineId);
-      return found && found.order.visibleAt <= clock.now() ? found : undefined;
+      return found && isShown(found.order) ? found : undefined;
     },
     offerBySku: (sku: string) => offersBySku.get(sku),
 
@@ -580,7 +594,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       const planned: { item: RefundItem; order: Order; line: OrderLine; gross: GrossRefund }[] = [];
       for (const item of items) {
         const found = lineIndex.get(item.order_line_id);
-        if (!found || found.order.visibleAt > clock.now()) throw new MiraklRejection(`Order line ${item.order_line_id} does not exist`);
+        if (!found || !isShown(found.order)) throw new MiraklRejection(`Order line ${item.order_line_id} does not exist`);
         const { order, line } = found;
         const reason = reasons.find((r) => r.code === item.reason_code);
         if (!reason || reason.type !== 'REFUND') throw new MiraklRejection(`Reason code ${item.reason_code} is not a refund reason`);
@@ -677,6 +691,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
         shippedAt: now + 12 * 3_600_000,
         deliveredAt: now + 2 * dayMs,
         closedAt: now + 62 * dayMs,
+        hiddenFrom: now,
         visibleAt: now,
         currency: 'GBP',
         customer: { customerId: 'CUST-SALE', firstname: 'Ada', lastname: 'Lovelace', street1: '1 High Street', city: 'London', zipCode: 'E1 6AN', country: 'United Kingdom', countryIsoCode: 'GBR' },
@@ -810,7 +825,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       at: new Date(clock.now()).toISOString(),
       /** The shop's default tax mode. Every amount in the truth is gross (tax included), whatever the mode. */
       taxMode: scenario.taxMode,
-      orders: { count: orders.size, visible: [...orders.values()].filter((o) => o.visibleAt <= clock.now()).length },
+      orders: { count: orders.size, visible: [...orders.values()].filter(isShown).length },
       returns: [...returns.values()]
         .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
         .map((r) => ({
