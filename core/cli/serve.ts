@@ -66,6 +66,7 @@ export async function startTeamServer(options: {
       log,
       dispatch: workbench.dispatch,
       audit: (entry) => createAuditLog(workbench.core.store.db, systemClock).append(entry),
+      changed: () => workbench.events.emit('data.changed', { tables: ['team_proposals', 'audit_log'] }),
     });
     const firstAdmin = await team.ensureFirstAdmin();
     const host = await startWebHost({

@@ -12,3 +12,4 @@ export * from './operations';
 export * from './money';
 export * from './shell';
 export * from './team';
+export * from './permissions';

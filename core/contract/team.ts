@@ -68,6 +68,7 @@ export const accountSchema = z.object({
   disabled: z.boolean(),
   mustChangePassword: z.boolean(),
 });
+export type Account = z.infer<typeof accountSchema>;
 export const accountsSaveInput = z
   .object({
     username: usernameSchema,

@@ -23,6 +23,8 @@ export interface TeamOptions {
   dispatch: Dispatch;
   /** Appends to the audit log the Audit page shows (the running core's). */
   audit: (entry: AuditEntry) => void;
+  /** Tells every open page that the proposals changed (their count in the navigation, the Approvals page). */
+  changed?: () => void;
 }
 
 const firstAdmin = 'admin';
@@ -65,6 +67,7 @@ export function createTeam(options: TeamOptions) {
     if (!proposals.decide(proposal.id, status, person.accountId, input.reason ?? null)) {
       throw new AppError('CONFLICT', `Proposal ${input.id} was decided by someone else a moment ago.`);
     }
+    options.changed?.();
     const actor = personLabel(person);
     options.audit({
       actor,
@@ -77,6 +80,7 @@ export function createTeam(options: TeamOptions) {
       // The approver's action: its audit entries name the approver; the one above names the maker too.
       const result = await asPerson(person, () => dispatch(proposal.command, proposal.input));
       proposals.finish(proposal.id, result.ok, result.ok ? result.data : result.error);
+      options.changed?.();
     }
     return proposals.view(proposal.id)!;
   }
@@ -179,6 +183,7 @@ export function createTeam(options: TeamOptions) {
       if (summary !== null) {
         const proposal = proposals.propose(command, rawInput ?? {}, summary, person.accountId);
         options.audit({ actor: personLabel(person), action: 'proposal.created', subject: `proposal:${proposal.id}`, after: { command, summary } });
+        options.changed?.();
         return {
           ok: false,
           error: { code: 'APPROVAL_REQUIRED', message: `Sent for approval as proposal ${proposal.id}: it runs once another Approver approves it. ${summary}.`, proposalId: proposal.id },
