@@ -8,9 +8,9 @@ export function Notices() {
     <div className="notices" aria-label="Messages">
       <div role="status" aria-live="polite" className="notices-list">
         {notices
-          .filter((n) => n.kind === 'ok')
+          .filter((n) => n.kind !== 'error')
           .map((n) => (
-            <p key={n.id} className="notice notice-ok" data-testid="notice-ok">
+            <p key={n.id} className={`notice notice-${n.kind}`} data-testid={`notice-${n.kind}`}>
               <span>{n.text}</span>
               <button type="button" className="link" aria-label="Dismiss message" onClick={() => dismiss(n.id)}>
                 ×

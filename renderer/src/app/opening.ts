@@ -9,7 +9,9 @@ export const loaders: Record<SectionId, () => Promise<{ default: React.Component
   suggestions: () => import('../features/suggestions/SuggestionsPage').then((m) => ({ default: m.SuggestionsPage })),
   outgoing: () => import('../features/outgoing/OutgoingPage').then((m) => ({ default: m.OutgoingPage })),
   reports: () => import('../features/reports/ReportsPage').then((m) => ({ default: m.ReportsPage })),
+  approvals: () => import('../features/approvals/ApprovalsPage').then((m) => ({ default: m.ApprovalsPage })),
   settings: () => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })),
+  accounts: () => import('../features/accounts/AccountsPage').then((m) => ({ default: m.AccountsPage })),
   audit: () => import('../features/audit/AuditPage').then((m) => ({ default: m.AuditPage })),
   about: () => import('../features/about/AboutPage').then((m) => ({ default: m.AboutPage })),
 };

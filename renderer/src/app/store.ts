@@ -10,7 +10,9 @@ export const sections = [
   { id: 'suggestions', label: 'Suggested matches' },
   { id: 'outgoing', label: 'Outgoing calls' },
   { id: 'reports', label: 'Reports' },
+  { id: 'approvals', label: 'Approvals' },
   { id: 'settings', label: 'Settings' },
+  { id: 'accounts', label: 'Accounts' },
   { id: 'audit', label: 'Audit log' },
   { id: 'about', label: 'About' },
 ] as const;
@@ -20,7 +22,8 @@ type AppInfo = Output<'app.info'>;
 
 export interface Notice {
   id: number;
-  kind: 'ok' | 'error';
+  /** 'info': neither done nor refused, e.g. a change sent for a second person's approval. */
+  kind: 'ok' | 'info' | 'error';
   text: string;
   /** Where it was said: a notice belongs to the page of the action, and does not follow the person elsewhere. */
   section: SectionId;
@@ -33,7 +36,7 @@ interface AppState {
   notices: Notice[];
   navigate(section: SectionId): void;
   loadInfo(): Promise<void>;
-  /** Tells the person what happened: a plain confirmation, or exactly why it was refused. */
+  /** Tells the person what happened: a plain confirmation, a proposal sent for approval, or exactly why it was refused. */
   notify(kind: Notice['kind'], text: string): void;
   notifyError(error: ContractError, prefix?: string): void;
   dismiss(id: number): void;
@@ -74,6 +77,8 @@ export const useAppStore = create<AppState>((set, get) => ({
     // Confirmations fade; a refusal stays until the person has read and dismissed it.
     if (kind === 'ok') setTimeout(() => get().dismiss(notice.id), 8000);
   },
-  notifyError: (error, prefix) => get().notify('error', `${prefix ? `${prefix}: ` : ''}${describeError(error)}`),
+  // A change that needs a second person is not refused: it became a proposal, and the server's message says which.
+  notifyError: (error, prefix) =>
+    error.code === 'APPROVAL_REQUIRED' ? get().notify('info', error.message) : get().notify('error', `${prefix ? `${prefix}: ` : ''}${describeError(error)}`),
   dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 }));

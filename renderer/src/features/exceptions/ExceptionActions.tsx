@@ -1,6 +1,7 @@
 import type { ActionId, ExceptionAction, ExceptionRow } from '../../../../core/contract';
 import type { PendingAction } from './ActionDialog';
 import { useExceptionsStore } from './store';
+import { useCan } from '../team/store';
 
 /** The resolutions the server offers now for this exception (what it would refuse is not shown). */
 export function offeredResolutions(offers: ExceptionAction[] | undefined): ExceptionAction[] {
@@ -17,10 +18,12 @@ export function pendingOf(ids: number[], a: ExceptionAction): PendingAction {
 /** The type's resolutions that can run now, as buttons: one click runs it, or asks first for what it needs. */
 export function ExceptionActions({ row, offers, onPending, compact = false }: { row: ExceptionRow; offers: ExceptionAction[] | undefined; onPending(p: PendingAction): void; compact?: boolean }) {
   const act = useExceptionsStore((s) => s.act);
+  const mayAct = useCan('exceptions.act');
   if (row.state === 'resolved') return null;
   if (!offers) return <span className="muted">…</span>;
   const offered = offeredResolutions(offers);
   if (offered.length === 0) return compact ? <span className="muted">—</span> : null;
+  if (!mayAct.isAllowed) return <span className="muted small-text" title={mayAct.whyNot ?? undefined}>{compact ? '—' : `Acting on it: ${mayAct.whyNot}`}</span>;
   return (
     <div className="row-actions" role="group" aria-label={`Actions for exception ${row.id}`}>
       {offered.map((a, i) => {

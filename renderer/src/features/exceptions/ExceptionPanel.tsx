@@ -7,6 +7,7 @@ import { useSettingsStore } from '../settings/store';
 import type { PendingAction } from './ActionDialog';
 import { ExceptionActions, WithheldActions } from './ExceptionActions';
 import { useExceptionsStore } from './store';
+import { useCan } from '../team/store';
 
 /** Indented when it is JSON (it usually is); shown as received otherwise. */
 function prettyJson(text: string): string {
@@ -29,6 +30,7 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
   const offered = row ? offers[row.id] : undefined;
   /** Whether the server offers this manual action now (resolve, assign, snooze, comment, reopen). */
   const can = (id: string) => Boolean(offered?.some((a) => a.id === id && a.isAllowed));
+  const mayComment = useCan('exceptions.comment');
 
   return (
     <aside className="side-panel" role="region" aria-label={row ? `Exception ${row.id}: ${row.title}` : 'Exception'}>
@@ -238,7 +240,8 @@ export function ExceptionPanel({ onPending }: { onPending(p: PendingAction): voi
                 </li>
               ))}
             </ol>
-            {can('comment') && (
+            {can('comment') && !mayComment.isAllowed && <p className="muted small-text">Adding a comment: {mayComment.whyNot}</p>}
+            {can('comment') && mayComment.isAllowed && (
             <form
               className="stack"
               onSubmit={(e) => {

@@ -8,6 +8,7 @@ import { ActionDialog, runPending, type PendingAction } from '../exceptions/Acti
 import { ExceptionActions } from '../exceptions/ExceptionActions';
 import { useExceptionsStore } from '../exceptions/store';
 import { useReturnsStore, type LineGuard } from './store';
+import { useCan, useTeamStore } from '../team/store';
 
 const sourceLabels: Record<TimelineSource, string> = { mirakl: 'Mirakl', rebound: 'ReBound', bridge: 'Bridge', exception: 'Exception', user: 'Person' };
 
@@ -156,6 +157,8 @@ export function ReturnDetail() {
 }
 
 function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefund(): void; onOverride(): void }) {
+  const mayRefund = useCan('refunds.refundNow');
+  const isTeam = useTeamStore((s) => Boolean(s.me?.team));
   const g = line.guard;
   if (!g) return <p className="error">Line {line.orderLineId}: {line.error?.message ?? 'no answer'}</p>;
   const intent = g.intent;
@@ -185,21 +188,23 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
       )}
       <div className="row-actions">
         {refund && (
-          <button type="button" className="primary" title={refund.help} onClick={onRefund}>
+          <button type="button" className="primary" title={mayRefund.whyNot ?? refund.help} disabled={!mayRefund.isAllowed} onClick={onRefund}>
             {refund.label}
           </button>
         )}
         {override && (
-          <button type="button" title={override.help} onClick={onOverride}>
-            {override.label}…
+          <button type="button" title={mayRefund.whyNot ?? override.help} disabled={!mayRefund.isAllowed} onClick={onOverride}>
+            {isTeam ? `Propose: ${override.label.toLowerCase()}` : override.label}…
           </button>
         )}
+        {(refund || override) && !mayRefund.isAllowed && <span className="muted small-text">{mayRefund.whyNot}</span>}
       </div>
     </div>
   );
 }
 
 function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: string; onCancel(): void; onConfirm(reason: string): Promise<boolean> }) {
+  const isTeam = useTeamStore((s) => Boolean(s.me?.team));
   const [reason, setReason] = useState('');
   const [isBusy, setBusy] = useState(false);
   return (
@@ -219,6 +224,7 @@ function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: str
         <p>
           The refund checks have not all passed. An override sends the refund anyway; it is recorded in the audit log with your name and
           reason. Checks that Mirakl itself needs (a known order line and a refund reason) cannot be overridden.
+          {isTeam && ' On this team server an override is a proposal: it goes out once another Approver approves it.'}
         </p>
         <label>
           Reason (kept in the audit log)
@@ -226,7 +232,7 @@ function OverrideDialog({ orderLineId, onCancel, onConfirm }: { orderLineId: str
         </label>
         <div className="row-actions">
           <button type="submit" className="danger" disabled={isBusy || reason.trim().length < 3}>
-            Refund with override
+            {isTeam ? 'Send for approval' : 'Refund with override'}
           </button>
           <button type="button" onClick={onCancel}>
             Cancel

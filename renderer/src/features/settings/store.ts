@@ -34,6 +34,7 @@ interface SettingsState {
   /** Answers the field errors by path (e.g. `mirakl.baseUrl`), or null when saved. */
   saveConnections(input: Input<'settings.saveConnections'>): Promise<FieldErrors | null>;
   testConnection(input: Input<'settings.testConnection'>): Promise<Output<'settings.testConnection'> | { ok: false; message: string; status?: number }>;
+  /** Answers the field errors, or null when saved or sent for approval (a team server's maker-checker). */
   setCadences(input: Input<'settings.setCadences'>): Promise<FieldErrors | null>;
   /** Reaches a team server's address and answers the certificate it presents (desktop: before connecting to it). */
   probeTeamServer(url: string): Promise<Result<TeamProbe>>;
@@ -42,7 +43,8 @@ interface SettingsState {
   /** Sets the name the person's actions are recorded under (empty: the computer's); the problem, or null when saved. */
   setName(name: string): Promise<string | null>;
   preview(file: MappingFileName, text: string): Promise<MappingsPreview | { ok: false; problems: { path: string; message: string }[] }>;
-  saveMapping(input: Input<'mappings.save'>): Promise<{ saved: Output<'mappings.save'> } | { errors: FieldErrors }>;
+  /** Saved, sent for approval as a proposal (a team server's maker-checker: the version in force stays), or refused. */
+  saveMapping(input: Input<'mappings.save'>): Promise<{ saved: Output<'mappings.save'> } | { proposed: number } | { errors: FieldErrors }>;
 }
 
 /** A contract error as messages per field path; what names no field goes under ''. */
@@ -112,7 +114,7 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
     const app = useAppStore.getState();
     if (!result.ok) {
       app.notifyError(result.error, 'Cadences not saved');
-      return fieldErrorsOf(result.error);
+      return result.error.code === 'APPROVAL_REQUIRED' ? null : fieldErrorsOf(result.error);
     }
     app.notify('ok', result.data.message);
     await get().loadMappings();
@@ -137,6 +139,10 @@ export const useSettingsStore = create<SettingsState>((set, get) => ({
   saveMapping: async (input) => {
     const result = await api.invoke('mappings.save', input);
     const app = useAppStore.getState();
+    if (!result.ok && result.error.code === 'APPROVAL_REQUIRED') {
+      app.notify('info', result.error.message);
+      return { proposed: result.error.proposalId ?? 0 };
+    }
     if (!result.ok) {
       // The message says where, as the table numbers its rows; the per-field issues are shown at their cells.
       app.notify('error', result.error.code === 'VALIDATION' ? result.error.message : `Mapping not saved: ${result.error.message}`);
