@@ -145,6 +145,45 @@ describe('web host', () => {
   });
 });
 
+// Found by the team spec (issue 25): a stream the host ended (its close, or a team session's end at a heartbeat) kept
+// its event subscription until the socket's 'close'; an event emitted in between — the sync's last state change while
+// the server stops — was written after the end, and the unhandled 'error' of that write crashed the process.
+describe('web host: a stream it ended receives no more events', () => {
+  it('emitting an event while closing writes nothing to the ended stream and throws nothing', async () => {
+    const temp = makeTempDir();
+    const { core } = await makeTestCore(join(temp.dir, 'data'));
+    const token = 'closing-token-0123456789abcdefghijklmnopqrstuv';
+    const host = await startWebHost({ dispatch: core.dispatch, events: core.events, token, log: silentLogger, staticDir: null });
+    const errors: Error[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: host.port, path: '/api/events', headers: { host: `127.0.0.1:${host.port}`, authorization: `Bearer ${token}` } }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => chunk.includes(': connected') && resolve());
+          res.on('error', () => undefined);
+        });
+        req.on('error', (e) => (e.message.includes('socket hang up') || e.message.includes('aborted') ? undefined : reject(e)));
+        req.end();
+      });
+      // Closing ends the stream; the core then announces its own stop (as the workbench's close does).
+      const closing = host.close();
+      const onError = (error: Error) => errors.push(error);
+      process.on('uncaughtException', onError);
+      try {
+        core.events.emit('data.changed', { tables: ['feeds'] });
+        await closing;
+        await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        process.off('uncaughtException', onError);
+      }
+    } finally {
+      core.close();
+      temp.remove();
+    }
+    expect(errors.map((e) => e.message)).toEqual([]);
+  });
+});
+
 // Issue 21, findings 8 and 9: a malformed escape in a path is the client's mistake (400, nothing logged as a
 // failure), and a 413 says the connection closes rather than advertising keep-alive and dropping it.
 describe('web host: bad requests', () => {

@@ -6,6 +6,7 @@ import { MoneyFiguresTable } from '../../app/MoneyFiguresTable';
 import { useAppStore } from '../../app/store';
 import { useExceptionsStore } from '../exceptions/store';
 import { useDashboardStore } from './store';
+import { useCan } from '../team/store';
 
 const stateLabel = { idle: 'Waiting for the next cycle', running: 'Running a cycle', paused: 'Paused', stopped: 'Not running' } as const;
 
@@ -17,6 +18,9 @@ export function DashboardPage() {
 
   const openTotal = kpis?.openByOwner.reduce((n, o) => n + o.count, 0) ?? 0;
   const critical = kpis?.openByOwner.reduce((n, o) => n + o.critical, 0) ?? 0;
+  // Pausing and resuming are the Integration admin's on a team server (sync.pause and sync.resume need the same role).
+  const mayPause = useCan('sync.pause');
+  const mayRunNow = useCan('sync.runNow');
 
   return (
     <>
@@ -36,15 +40,20 @@ export function DashboardPage() {
             </span>
             <div className="row-actions" role="group" aria-label="Sync controls">
               {status.state === 'paused' || isPauseRequested ? (
-                <button type="button" disabled={isControlling} onClick={() => void control('resume')}>
+                <button type="button" disabled={isControlling || !mayPause.isAllowed} title={mayPause.whyNot ?? undefined} onClick={() => void control('resume')}>
                   Resume sync
                 </button>
               ) : (
-                <button type="button" disabled={isControlling || status.state === 'stopped'} onClick={() => void control('pause')}>
+                <button type="button" disabled={isControlling || status.state === 'stopped' || !mayPause.isAllowed} title={mayPause.whyNot ?? undefined} onClick={() => void control('pause')}>
                   Pause sync
                 </button>
               )}
-              <button type="button" disabled={isControlling || status.state === 'stopped' || status.state === 'running'} onClick={() => void control('runNow')}>
+              <button
+                type="button"
+                disabled={isControlling || status.state === 'stopped' || status.state === 'running' || !mayRunNow.isAllowed}
+                title={mayRunNow.whyNot ?? undefined}
+                onClick={() => void control('runNow')}
+              >
                 Run now
               </button>
             </div>

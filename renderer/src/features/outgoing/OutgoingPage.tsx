@@ -6,6 +6,7 @@ import { FreezeDialog } from '../writes/WriteFreeze';
 import { useWritesStore } from '../writes/store';
 import { useAppStore } from '../../app/store';
 import { useOutgoingStore, type OutgoingFilter } from './store';
+import { useCan } from '../team/store';
 
 const stateWords: Record<OutgoingRow['state'], string> = {
   planned: 'Waiting to be sent',
@@ -21,6 +22,7 @@ export function OutgoingPage() {
   const { rows, total, isCapped, uncertain, offset, limit, error, hasLoaded, filter, load, setFilter, setPage } = useOutgoingStore();
   const frozen = useWritesStore((s) => s.status?.frozen ?? null);
   const [isFreezing, setFreezing] = useState(false);
+  const mayFreeze = useCan('writes.freeze');
   // An evidence bundle never writes: no switch to offer.
   const isBundle = useAppStore((s) => Boolean(s.info?.bundle));
   useEffect(() => {
@@ -50,7 +52,7 @@ export function OutgoingPage() {
           ) : (
             <>
               <p className="muted">For month-end close or an incident: stop every call that changes Mirakl or ReBound. Reads go on; nothing planned is lost.</p>
-              <button type="button" className="danger" onClick={() => setFreezing(true)}>
+              <button type="button" className="danger" disabled={!mayFreeze.isAllowed} title={mayFreeze.whyNot ?? undefined} onClick={() => setFreezing(true)}>
                 Freeze writes…
               </button>
             </>

@@ -4,12 +4,14 @@ import { formatDateTime } from '../../app/format';
 import { useAppStore } from '../../app/store';
 import { useExceptionsStore } from '../exceptions/store';
 import { useWritesStore } from './store';
+import { useCan } from '../team/store';
 
 /** On every page while writes are frozen: who froze them, when and why, what waits, and the way to lift it. */
 export function WriteFreezeBanner() {
   const status = useWritesStore((s) => s.status);
   const load = useWritesStore((s) => s.load);
   const [isAsking, setAsking] = useState(false);
+  const mayUnfreeze = useCan('writes.unfreeze');
   useEffect(() => {
     void load();
   }, [load]);
@@ -21,7 +23,7 @@ export function WriteFreezeBanner() {
       <strong>Writes frozen</strong> — nothing is sent to Mirakl or ReBound (refunds, stock, status updates, ReBound returns); reads go on. Frozen by{' '}
       {frozen.by} on {formatDateTime(frozen.at)}: “{frozen.reason}”. {status.waiting} call{status.waiting === 1 ? '' : 's'} wait{status.waiting === 1 ? 's' : ''} to go
       out.{' '}
-      <button type="button" onClick={() => setAsking(true)}>
+      <button type="button" disabled={!mayUnfreeze.isAllowed} title={mayUnfreeze.whyNot ?? undefined} onClick={() => setAsking(true)}>
         Unfreeze…
       </button>
       {isAsking && <FreezeDialog to="unfreeze" onClose={() => setAsking(false)} />}

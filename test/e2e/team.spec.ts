@@ -1,0 +1,314 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { expect, test, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import type { AuditRow, Command, Input, Output, Result } from '../../core/contract';
+import { waitFor } from './support';
+
+// The team server (issue 25), driven as several people, each in their own browser: the real `core/cli/serve.ts` as a
+// child process on a throw-away data folder, HTTPS with its self-signed certificate, in Sandbox mode. The admin signs
+// in with the printed temporary password, chooses a password and adds Ana (Analyst + Approver), Bo (Approver) and Vic
+// (Viewer). Then: a wrong or ended session is 401, a missing role 403; Ana proposes a refund overriding its guard,
+// cannot approve it herself; Bo approves it and it is refunded exactly once (the sandbox's ground truth); the audit log
+// names each; the server is stopped and started again on the same port and folder, and Ana's open page says it is
+// reconnecting, then works on and receives events, without a reload.
+
+const root = new URL('../../', import.meta.url).pathname;
+const password = (who: string) => `${who}-chose-this-long-password`;
+
+interface Started {
+  url: string;
+  port: number;
+  fingerprint: string;
+  firstAdmin: { username: string; password: string } | null;
+  sandbox: { mirakl: string; rebound: string } | null;
+}
+
+function startServer(dataDir: string, port: number): Promise<{ child: ChildProcess; started: Started }> {
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'core', 'cli', 'serve.ts'), '--json', '--data-dir', dataDir, '--port', String(port), '--backup-hours', '0', '--host', '127.0.0.1,localhost', '--speed', '600'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the team server exited with ${code} before it was ready`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, started: JSON.parse(line) as Started }));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+let dataDir: string;
+let server: ChildProcess | null = null;
+let http: APIRequestContext;
+const contexts: BrowserContext[] = [];
+
+test.afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await http?.dispose();
+  if (server) await stopServer(server);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** One command as the holder of `token`, straight to the server: the HTTP status and the contract's answer. */
+async function send<K extends Command>(token: string, command: K, input: Input<K>): Promise<{ status: number; body: Result<Output<K>> }> {
+  const response = await http.post(`/api/${command}`, { headers: { authorization: `Bearer ${token}` }, data: input });
+  return { status: response.status(), body: (await response.json()) as Result<Output<K>> };
+}
+
+async function call<K extends Command>(token: string, command: K, input: Input<K>): Promise<Output<K>> {
+  const { body } = await send(token, command, input);
+  if (!body.ok) throw new Error(`${command} answered ${body.error.code}: ${body.error.message}`);
+  return body.data;
+}
+
+/** The sandbox's own Mirakl (its ground truth), whose address the server printed. */
+async function truth(base: string): Promise<{ returns: { id: string; state: string; lines: { orderLineId: string }[] }[]; refundsByLine: Record<string, unknown[]> }> {
+  const response = await fetch(`${base}/_sim/truth`);
+  if (!response.ok) throw new Error(`/_sim/truth answered ${response.status}`);
+  return (await response.json()) as Awaited<ReturnType<typeof truth>>;
+}
+
+async function newPerson(browser: Browser, url: string): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1440, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+/** Signs in; with a temporary password, chooses `password(username)` on the page that follows. */
+async function signIn(page: Page, username: string, secret: string, isTemporary: boolean): Promise<void> {
+  const form = page.getByRole('form', { name: 'Sign in to the team server' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(secret);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  if (isTemporary) {
+    const choose = page.getByRole('form', { name: 'Choose your password' });
+    await choose.getByLabel('Temporary password').fill(secret);
+    await choose.getByLabel('New password', { exact: true }).fill(password(username));
+    await choose.getByLabel('New password again').fill(password(username));
+    await choose.getByRole('button', { name: 'Save my password' }).click();
+  }
+  await expect(page.getByRole('navigation', { name: 'Sections' })).toBeVisible();
+}
+
+// (The test tsconfig has no DOM types: the page's globals are named in strings.)
+const sessionOf = async (page: Page) => String(await page.evaluate("sessionStorage.getItem('rw.session')"));
+const nav = (page: Page, section: string) => page.locator(`nav button[data-section="${section}"]`);
+
+async function addAccount(page: Page, username: string, displayName: string, roles: string[]): Promise<string> {
+  await page.getByRole('button', { name: 'Add account…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add account' });
+  await dialog.getByLabel(/^Username/).fill(username);
+  await dialog.getByLabel(/^Display name/).fill(displayName);
+  await dialog.getByRole('checkbox', { name: /^Viewer/ }).uncheck();
+  for (const role of roles) await dialog.getByRole('checkbox', { name: new RegExp(`^${role}`) }).check();
+  await dialog.getByRole('button', { name: 'Add account' }).click();
+  const panel = page.getByRole('region', { name: 'Temporary password' });
+  await expect(panel).toContainText(`Temporary password for ${username}`);
+  await expect(panel).toContainText('shown only this once');
+  const temporary = (await panel.getByTestId('temporary-password').textContent()) ?? '';
+  expect(temporary).toMatch(/^[A-Za-z0-9]{20}$/);
+  await panel.getByRole('button', { name: 'Done, hide it' }).click();
+  await expect(page.locator(`tr[data-account="${username}"]`)).toContainText(displayName);
+  return temporary;
+}
+
+test('a team server driven as four people: sign-in, roles, maker-checker, audit, and events across a restart', async ({ browser, playwright }) => {
+  test.setTimeout(150_000);
+  dataDir = mkdtempSync(join(tmpdir(), 'rw-e2e-team-'));
+  const first = await startServer(dataDir, 0);
+  server = first.child;
+  const { url, port, firstAdmin } = first.started;
+  const sim = first.started.sandbox?.mirakl;
+  expect(url).toBe(`https://127.0.0.1:${port}/`);
+  expect(first.started.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  expect(firstAdmin?.username).toBe('admin');
+  expect(sim, 'the server runs in Sandbox mode').toBeTruthy();
+  http = await playwright.request.newContext({ baseURL: url, ignoreHTTPSErrors: true });
+
+  // ---- The admin: a wrong password is refused with the server's words; the printed one opens, once replaced.
+  const admin = await newPerson(browser, url);
+  await test.step('admin signs in with the temporary password and chooses one', async () => {
+    await signIn(admin, 'admin', 'not-the-password', false).catch(() => undefined);
+    await expect(admin.getByRole('alert')).toHaveText('Wrong username or password.');
+    await signIn(admin, 'admin', firstAdmin?.password ?? '', true);
+    await expect(admin.getByTestId('person-name')).toHaveText('Administrator');
+    await expect(admin.getByTestId('person-roles')).toHaveText('Viewer, Analyst, Approver, Integration admin');
+  });
+  const adminToken = await sessionOf(admin);
+
+  const temporary: Record<string, string> = {};
+  await test.step('admin adds Ana (Analyst, Approver), Bo (Approver) and Vic (Viewer)', async () => {
+    await nav(admin, 'accounts').click();
+    await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Accounts');
+    temporary.ana = await addAccount(admin, 'ana', 'Ana Ruiz', ['Analyst', 'Approver']);
+    temporary.bo = await addAccount(admin, 'bo', 'Bo Berg', ['Approver']);
+    temporary.vic = await addAccount(admin, 'vic', 'Vic Viewer', ['Viewer']);
+    await expect(admin.locator('tr[data-account="ana"]').getByTestId('account-roles')).toHaveText('Analyst, Approver');
+    await expect(admin.locator('tr[data-account="vic"]').getByTestId('account-standing')).toHaveText('Active, temporary password');
+  });
+
+  const ana = await newPerson(browser, url);
+  const bo = await newPerson(browser, url);
+  const vic = await newPerson(browser, url);
+  await signIn(ana, 'ana', temporary.ana ?? '', true);
+  await signIn(bo, 'bo', temporary.bo ?? '', true);
+  await signIn(vic, 'vic', temporary.vic ?? '', true);
+  await expect(ana.getByTestId('person-roles')).toHaveText('Analyst, Approver');
+  const [anaToken, boToken, vicToken] = await Promise.all([sessionOf(ana), sessionOf(bo), sessionOf(vic)]);
+
+  await test.step('a wrong or ended session is 401; a missing role is 403, and the viewer is not offered what he cannot do', async () => {
+    const wrong = await send('not-a-session-token', 'app.info', {});
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject({ ok: false, error: { code: 'AUTH' } });
+    expect((await http.get('/api/events', { headers: { authorization: 'Bearer not-a-session-token' } })).status()).toBe(401);
+
+    const refund = await send(vicToken, 'refunds.refundNow', { returnId: 'any', orderLineId: 'any' });
+    expect(refund.status).toBe(403);
+    expect(refund.body).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', message: expect.stringContaining('Analyst, Approver') as unknown } });
+    const comment = await send(vicToken, 'exceptions.comment', { id: 1, body: 'a viewer writes' });
+    expect(comment.status).toBe(403);
+    expect((await send(vicToken, 'accounts.list', {})).status).toBe(403);
+    await expect(nav(vic, 'accounts')).toHaveCount(0);
+    await expect(nav(vic, 'approvals')).toBeVisible();
+    await expect(vic.getByTestId('person-roles')).toHaveText('Viewer');
+    // Reading is his: the grids answer.
+    expect((await send(vicToken, 'returns.list', { page: { offset: 0, limit: 1 } })).status).toBe(200);
+  });
+
+  // ---- Maker-checker: Ana proposes a refund overriding its guard. Sync is paused meanwhile (an admin's right), so the
+  // line the proposal names does not change under it; the approved refund goes out once sync resumes.
+  const pause = async (isPaused: boolean) => {
+    await call(adminToken, isPaused ? 'sync.pause' : 'sync.resume', {});
+    if (isPaused) await waitFor('the sync to finish its cycle and pause', async () => (await call(adminToken, 'sync.status', {})).state === 'paused', 30_000, 200);
+  };
+  await pause(true);
+  let line: { returnId: string; orderLineId: string; commercialId: string; refundsBefore: number };
+  try {
+    line = await test.step('Ana finds a line whose receipt is not verified, and proposes to refund it anyway', async () => {
+      // Returns in ReBound whose refund is not complete, those with units at the hub first; their lines from Mirakl's truth.
+      const found = await waitFor(
+        'a return line whose refund only an override allows',
+        async () => {
+          const listed = (await call(anaToken, 'returns.list', { page: { offset: 0, limit: 300 } })).rows
+            .filter((r) => r.rebound.orderId !== null && (r.refundStatus === 'none' || r.refundStatus === 'pending'))
+            .sort((a, b) => Number(b.rebound.unitsArrived > 0) - Number(a.rebound.unitsArrived > 0));
+          const world = await truth(sim ?? '');
+          for (const row of listed.slice(0, 30)) {
+            for (const l of world.returns.find((r) => r.id === row.returnId)?.lines ?? []) {
+              const guard = await send(anaToken, 'refunds.explainGuard', { returnId: row.returnId, orderLineId: l.orderLineId });
+              if (guard.body.ok && guard.body.data.actions.some((a) => a.id === 'refund_override' && a.isAllowed)) {
+                return { returnId: row.returnId, orderLineId: l.orderLineId, commercialId: row.commercialId, refundsBefore: world.refundsByLine[l.orderLineId]?.length ?? 0 };
+              }
+            }
+          }
+          return null;
+        },
+        20_000,
+        1000,
+      );
+      await nav(ana, 'returns').click();
+      const search = ana.getByRole('searchbox', { name: 'Search' });
+      await search.fill(found.commercialId);
+      await search.press('Enter');
+      await ana.getByTestId('returns-grid').locator(`.ag-row[row-id="${found.returnId}"] [col-id="commercialId"]`).first().click();
+      const checks = ana.getByRole('group', { name: `Refund checks for line ${found.orderLineId}` });
+      await checks.getByRole('button', { name: /^Propose: refund without verified receipt/ }).click();
+      const dialog = ana.getByRole('dialog', { name: `Refund line ${found.orderLineId} without a verified receipt` });
+      await dialog.getByLabel('Reason (kept in the audit log)').fill('Customer sent proof of posting; parcel lost by the carrier');
+      await dialog.getByRole('button', { name: 'Send for approval' }).click();
+      // Information, not a failure.
+      await expect(ana.getByTestId('notice-info')).toContainText('Sent for approval as proposal 1');
+      await expect(ana.getByTestId('notice-error')).toHaveCount(0);
+      return found;
+    });
+
+    await test.step('Ana cannot approve her own proposal', async () => {
+      await nav(ana, 'approvals').click();
+      const row = ana.locator('tr[data-proposal="1"]');
+      await expect(row).toContainText('Ana Ruiz (ana)');
+      await expect(row.getByRole('button', { name: 'Approve' })).toBeDisabled();
+      await expect(row.getByRole('button', { name: 'Approve' })).toHaveAttribute('title', 'You proposed it: another Approver decides it.');
+      const self = await send(anaToken, 'proposals.decide', { id: 1, decision: 'approve' });
+      expect(self.status).toBe(403);
+      expect(self.body).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', message: expect.stringContaining('no self-approval') as unknown } });
+    });
+
+    await test.step('Bo sees it waiting, approves it, and it runs once; approving again is refused', async () => {
+      // The count came by the event stream: Bo's page was open before Ana proposed.
+      await expect(nav(bo, 'approvals').locator('.nav-count')).toHaveText('1');
+      await nav(bo, 'approvals').click();
+      const row = bo.locator('tr[data-proposal="1"]');
+      await expect(row).toContainText(`Refund line ${line.orderLineId} of return ${line.returnId} now, overriding its guard`);
+      await row.getByRole('button', { name: 'Approve' }).click();
+      await bo.getByRole('dialog', { name: 'Approve proposal 1' }).getByRole('button', { name: 'Approve and run it' }).click();
+      await expect(bo.getByTestId('notice-ok')).toContainText('Proposal 1 approved and done.');
+      const decided = bo.getByRole('table', { name: 'Decided proposals' }).locator('tr[data-proposal="1"]');
+      await expect(decided.getByTestId('proposal-status')).toHaveText('Approved and done');
+      await expect(decided).toContainText('Bo Berg (bo)');
+      await expect(nav(bo, 'approvals').locator('.nav-count')).toHaveCount(0);
+      const again = await send(boToken, 'proposals.decide', { id: 1, decision: 'approve' });
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    });
+  } finally {
+    await pause(false);
+  }
+
+  await test.step('the refund goes to Mirakl exactly once', async () => {
+    const refundsOfLine = async () =>
+      (await call(adminToken, 'outgoing.list', { filter: { kind: 'mirakl.refund', returnId: line.returnId }, page: { offset: 0, limit: 50 } })).rows.filter((r) => r.orderLineId === line.orderLineId);
+    const sent = await waitFor('the approved refund to be taken by Mirakl', async () => (await refundsOfLine()).find((r) => r.state === 'confirmed'), 45_000);
+    expect((await refundsOfLine()).map((r) => r.id)).toEqual([sent.id]);
+    const world = await truth(sim ?? '');
+    expect(world.refundsByLine[line.orderLineId]?.length ?? 0).toBe(line.refundsBefore + 1);
+  });
+
+  await test.step('the audit log names Ana for the proposal and Bo for the approval and the refund', async () => {
+    const entries = (await call(adminToken, 'audit.list', { offset: 0, limit: 500 })).rows as AuditRow[];
+    const by = (action: string) => entries.filter((e) => e.action === action).map((e) => ({ actor: e.actor, subject: e.subject }));
+    expect(by('proposal.created')).toEqual([{ actor: 'Ana Ruiz (ana)', subject: 'proposal:1' }]);
+    expect(by('proposal.approved')).toEqual([{ actor: 'Bo Berg (bo)', subject: 'proposal:1' }]);
+    expect(by('refund.override')).toEqual([{ actor: 'Bo Berg (bo)', subject: `return:${line.returnId}` }]);
+    expect(by('account.created').map((e) => e.actor)).toEqual(['Administrator (admin)', 'Administrator (admin)', 'Administrator (admin)']);
+  });
+
+  await test.step('after signing out, the old session is refused', async () => {
+    await vic.getByRole('button', { name: 'Sign out' }).click();
+    await expect(vic.getByRole('form', { name: 'Sign in to the team server' })).toBeVisible();
+    const ended = await send(vicToken, 'app.info', {});
+    expect(ended.status).toBe(401);
+    expect(ended.body).toMatchObject({ ok: false, error: { code: 'AUTH' } });
+  });
+
+  await test.step('the server restarts on the same port and folder: Ana’s page reconnects and works on, without a reload', async () => {
+    await ana.evaluate('window.rwBeforeRestart = true');
+    await stopServer(server!);
+    server = null;
+    const banner = ana.getByRole('status', { name: 'Connection to the server' });
+    await expect(banner).toContainText('Reconnecting to the server…');
+    const second = await startServer(dataDir, port);
+    server = second.child;
+    expect(second.started.firstAdmin, 'the accounts survived: no new admin').toBeNull();
+    expect(second.started.fingerprint).toBe(first.started.fingerprint);
+    await expect(banner).toHaveCount(0, { timeout: 30_000 });
+    expect(await ana.evaluate('window.rwBeforeRestart'), 'the same page, not reloaded').toBe(true);
+    // The session lives in the database: Ana's requests are answered, and events reach her page again — Bo proposes a
+    // change of cadences, and the count in her navigation follows.
+    await expect(ana.getByRole('table', { name: 'Decided proposals' }).locator('tr[data-proposal="1"]')).toBeVisible();
+    const proposed = await send(boToken, 'settings.setCadences', { returnsPollSeconds: 900, reason: 'fewer RT11 calls at night' });
+    expect(proposed.status).toBe(202);
+    expect(proposed.body).toMatchObject({ ok: false, error: { code: 'APPROVAL_REQUIRED', proposalId: 2 } });
+    await expect(nav(ana, 'approvals').locator('.nav-count')).toHaveText('1');
+    await expect(ana.getByRole('table', { name: 'Proposals waiting for approval' }).locator('tr[data-proposal="2"]')).toContainText('Bo Berg (bo)');
+  });
+});
