@@ -104,7 +104,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const { team } = options;
   if (!team && !options.token) throw new Error('The web host needs a per-launch token or a team.');
   const tokenBytes = Buffer.from(options.token ?? '');
-  const streams = new Set<ServerResponse>();
+  /** How to end each open event stream. */
+  const streams = new Set<() => void>();
   const clock = options.clock ?? systemClock;
   const tickets = new Map<string, { path: string; name: string; expiresAt: number }>();
   const hostNames = options.hostNames ?? ['127.0.0.1', 'localhost'];
@@ -240,21 +241,25 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   function openEventStream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write('retry: 2000\n: connected\n\n');
-    streams.add(res);
+    // A stream this host ends (its close, or a team session's end) stops listening at once: an event emitted before
+    // the socket's 'close' would otherwise be written after the end, and that write's error would crash the process.
+    const end = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(end);
+      if (!res.writableEnded) res.end();
+    };
+    streams.add(end);
     const unsubscribe = options.events.onAny((name, payload) => {
-      res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+      if (!res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
     });
     // A team session that ends (signed out, expired, account disabled) ends its stream at the next beat.
     const token = bearer(req);
     const heartbeat = setInterval(() => {
-      if (team && !team.session(token)) return void res.end();
+      if (team && !team.session(token)) return end();
       res.write(': ping\n\n');
     }, options.heartbeatMs ?? 25_000);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      streams.delete(res);
-    });
+    req.on('close', end);
   }
 
   function serveStatic(pathname: string, req: IncomingMessage, res: ServerResponse): void {
@@ -292,7 +297,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     url: team ? `${scheme}://${hostNames[0]}:${port}/` : `${scheme}://127.0.0.1:${port}/#token=${encodeURIComponent(options.token ?? '')}`,
     close: () =>
       new Promise<void>((done) => {
-        for (const s of streams) s.end();
+        for (const end of [...streams]) end();
         server.closeAllConnections();
         server.close(() => done());
       }),
