@@ -286,24 +286,7 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
   await test.step('the refund goes to Mirakl exactly once', async () => {
     const refundsOfLine = async () =>
       (await call(adminToken, 'outgoing.list', { filter: { kind: 'mirakl.refund', returnId: proposed.returnId }, page: { offset: 0, limit: 50 } })).rows.filter((r) => r.orderLineId === proposed.orderLineId);
-    // A FOREIGN_WRITE pauses every refund until a person acknowledges it. The sandbox raises a false one about stock
-    // now and then (reported with this spec: "Mirakl shows it as if the unit our applied import added were not
-    // there", at --speed 60 and 600); the admin acknowledges it, as a person would, and the test says it did.
-    const acknowledgeForeignWrites = async () => {
-      const open = (await call(adminToken, 'exceptions.list', { filter: { type: 'FOREIGN_WRITE' }, page: { offset: 0, limit: 10 } })).rows;
-      for (const e of open) {
-        test.info().annotations.push({ type: 'FOREIGN_WRITE acknowledged', description: e.cause });
-        await call(adminToken, 'exceptions.act', { ids: [e.id], action: 'acknowledge', reason: 'Sandbox stock false positive, acknowledged by the team spec' });
-      }
-    };
-    const sent = await waitFor(
-      'the approved refund to be taken by Mirakl',
-      async () => {
-        await acknowledgeForeignWrites();
-        return (await refundsOfLine()).find((r) => r.state === 'confirmed');
-      },
-      45_000,
-    );
+    const sent = await waitFor('the approved refund to be taken by Mirakl', async () => (await refundsOfLine()).find((r) => r.state === 'confirmed'), 45_000);
     expect((await refundsOfLine()).map((r) => r.id)).toEqual([sent.id]);
     const world = await truth(sim ?? '');
     expect(world.refundsByLine[proposed.orderLineId]?.length ?? 0).toBe(proposed.refundsBefore + 1);
