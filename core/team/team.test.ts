@@ -149,4 +149,20 @@ describe('team: sessions, roles and maker-checker in front of one core', () => {
     const policy = (await core.dispatch('mappings.get', {})) as { ok: true; data: { files: { policy: { text: string } } } };
     expect(policy.data.files.policy.text).not.toMatch(/stockFlushSeconds: (240|420)/);
   });
+
+  it('says, at the next start, that a proposal approved while the server stopped may or may not have run: it never stays "approved"', async () => {
+    const ana = await person('ana', 'Ana Ruiz', ['analyst']);
+    const bo = await person('bo', 'Bo Berg', ['approver']);
+    const proposed = (await team.run(ana, 'settings.setCadences', { stockFlushSeconds: 240 })) as { error: { proposalId: number } };
+    const id = proposed.error.proposalId;
+    // The claim is made, then the server stops before the command's answer is recorded.
+    const boId = team.session(bo)!.person.accountId;
+    expect(team.proposals.decide(id, 'approved', boId, null)).toBe(true);
+    const restarted = createTeam({ db: core.store.db, clock, log: silentLogger, dispatch: core.dispatch, audit: (e) => createAuditLog(core.store.db, clock).append(e) });
+    expect(restarted.proposals.view(id)).toMatchObject({
+      status: 'failed',
+      decidedBy: 'Bo Berg (bo)',
+      outcome: { code: 'INTERRUPTED', message: expect.stringMatching(/server stopped while it ran.*audit log/) },
+    });
+  });
 });
