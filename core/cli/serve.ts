@@ -65,7 +65,13 @@ export async function startTeamServer(options: {
       clock: systemClock,
       log,
       dispatch: workbench.dispatch,
-      audit: (entry) => createAuditLog(workbench.core.store.db, systemClock).append(entry),
+      audit: (entry) => {
+        // On the Audit page's log, dated by the core's clock (the sandbox's in Sandbox mode, like every entry beside it);
+        // in Sandbox mode that database is fresh at each start, so the folder's own log keeps accounts and proposals too.
+        const core = workbench.core;
+        createAuditLog(core.store.db, core.clock).append(entry);
+        if (core.store.db !== workbench.mainDb) createAuditLog(workbench.mainDb, systemClock).append(entry);
+      },
       changed: () => workbench.events.emit('data.changed', { tables: ['team_proposals', 'audit_log'] }),
     });
     const firstAdmin = await team.ensureFirstAdmin();

@@ -80,6 +80,16 @@ export function createProposals(db: Database, clock: Clock, nameOf: (accountId: 
       );
     },
 
+    /**
+     * Proposals approved while a server stopped before their outcome was recorded: marked failed with `outcome`.
+     * What each did (if anything) is in the audit log and the ledger; none is run again. Answers their ids.
+     */
+    failInterrupted(outcome: unknown): number[] {
+      const ids = db.prepare<[], { id: number }>("SELECT id FROM team_proposals WHERE status = 'approved'").all().map((r) => r.id);
+      for (const id of ids) db.prepare("UPDATE team_proposals SET status = 'failed', outcome = ? WHERE id = ? AND status = 'approved'").run(JSON.stringify(outcome), id);
+      return ids;
+    },
+
     /** What running an approved proposal gave. */
     finish(id: number, ok: boolean, outcome: unknown): void {
       db.prepare("UPDATE team_proposals SET status = ?, outcome = ? WHERE id = ? AND status = 'approved'").run(ok ? 'executed' : 'failed', JSON.stringify(outcome), id);

@@ -33,6 +33,12 @@ export function createTeam(options: TeamOptions) {
   const { db, clock, log, dispatch } = options;
   const accounts = createAccounts(db, clock);
   const proposals = createProposals(db, clock, accounts.nameOf);
+  const interrupted = proposals.failInterrupted({
+    code: 'INTERRUPTED',
+    message:
+      'The server stopped while it ran, before its answer was recorded: look in the audit log and the Outgoing page for what it did. It is not run again; propose it again if it is still needed.',
+  });
+  if (interrupted.length > 0) log.warn('proposals interrupted by a stop', { ids: interrupted });
 
   const refuse = (code: ContractError['code'], message: string): Result<never> => ({ ok: false, error: { code, message } });
   const failure = (error: unknown): Result<never> => {
