@@ -45,6 +45,13 @@ export async function startTeamServer(options: {
   sandbox?: Parameters<typeof openWorkbench>[0]['sandbox'];
 }) {
   const hostNames = options.hostNames ?? [...new Set([hostname().toLowerCase(), 'localhost', '127.0.0.1'])];
+  // The certificate first: a wrong --cert or --key is said at once, before the engine starts.
+  const certificate = await serverCertificate({
+    dataDir: options.dataDir ?? defaultDataDir(),
+    hostNames,
+    ...(options.certFile ? { certFile: options.certFile } : {}),
+    ...(options.keyFile ? { keyFile: options.keyFile } : {}),
+  });
   // One team server per data folder, held for its whole run (the engine's own lock comes and goes with Live mode).
   let serverLock;
   try {
@@ -59,7 +66,6 @@ export async function startTeamServer(options: {
     ...(options.credentialsFile ? { secrets: createFileSecretStore(options.credentialsFile) } : {}),
   });
   try {
-    const certificate = await serverCertificate({ dataDir, hostNames, ...(options.certFile ? { certFile: options.certFile } : {}), ...(options.keyFile ? { keyFile: options.keyFile } : {}) });
     const team = createTeam({
       db: workbench.mainDb,
       clock: systemClock,
