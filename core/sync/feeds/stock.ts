@@ -696,8 +696,12 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
           offerSku: p.sku,
           cause:
             `This database was put back from a backup or copied in. ${held} returned unit(s) of ${p.sku} are waiting to be put back on sale, ` +
-            `but the app cannot tell whether a stock update it made before the restore already added them: ${judged}, ` +
-            `so ${Math.max(0, surplus)} unit(s) show as added since. Check the listing's quantity, then restock them or skip.`,
+            `but the app cannot tell whether a stock update it made before the restore already added them: ${judged}` +
+            (basis
+              ? `, so ${Math.max(0, surplus)} unit(s) show as added since. Check the listing's quantity, then restock them or skip.`
+              : `. Its quantity in Mirakl may hold what stock updates made before the restore did, unknown to this database: ` +
+                `these units put back, and sales an update overwrote (${row?.quantity ?? 'unknown'} now). Count the shelf, set the ` +
+                `listing's quantity in the back office if it differs, then restock them or skip.`),
         });
       }
     }
