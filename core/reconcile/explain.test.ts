@@ -318,6 +318,16 @@ describe('explainer', () => {
     expect(registered[1]?.detail).toBe('ReBound registered SKU SKU-GREEN; the order line sold SKU-BLUE. Not a verified receipt.');
   });
 
+  it('names every line of the return, before ReBound has registered a unit of any (the drawer asks their refund checks)', () => {
+    const timeline = explainReturn(ctx, 'R-1');
+    expect(timeline.entries.some((e) => e.kind.startsWith('unit.'))).toBe(false);
+    expect(timeline.lines).toEqual([
+      { orderLineId: 'L-1', product: 'Blue shirt', quantity: 2, reasonCode: 'RETURN_PDNT_TOO_SMALL' },
+      { orderLineId: 'L-2', product: 'Red scarf', quantity: 1, reasonCode: 'RETURN_CM_DONT_LIKE' },
+    ]);
+    expect(returnTimelineSchema.parse(timeline)).toEqual(timeline);
+  });
+
   it('says what a refund is waiting for before ReBound has registered anything', () => {
     const guard = explainRefundGuard(ctx, 'R-1', 'L-1');
     expect(refundGuardSchema.parse(guard)).toEqual(guard);
