@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { personLabel } from '../contract/team';
 import type { Role } from '../contract';
 import type { SettingsRepo } from '../store/settings-repo';
 
@@ -31,10 +32,8 @@ export function currentPerson(): SignedInPerson | undefined {
   return signedIn.getStore();
 }
 
-/** A person's name as the audit log shows it: "Ana Ruiz (ana)". */
-export function personLabel(person: Pick<SignedInPerson, 'displayName' | 'username'>): string {
-  return person.displayName === person.username ? person.username : `${person.displayName} (${person.username})`;
-}
+// A person's name as the audit log shows it: "Ana Ruiz (ana)" (in the contract: the renderer tells whose a signature is).
+export { personLabel } from '../contract/team';
 
 /** The actor of people's actions: the signed-in account on a team server, else the name set in Settings, or `osName`. */
 export function personActor(settings: SettingsRepo, osName: string): () => string {

@@ -44,9 +44,21 @@ export const returnSummarySchema = z.object({
 export type ReturnSummary = z.infer<typeof returnSummarySchema>;
 
 /** Sorted by `at` ascending; entries at the same instant keep a fixed order (Mirakl, ReBound, bridge, exceptions, people). */
+/** A line of the return as the customer asked for it: every one, whether or not ReBound has registered a unit of it. */
+export const returnLineSchema = z.object({
+  orderLineId: z.string(),
+  /** The product's title, or "line <id>" when the order line has not been read. */
+  product: z.string(),
+  quantity: z.number().int().nonnegative(),
+  reasonCode: z.string(),
+});
+export type ReturnLineView = z.infer<typeof returnLineSchema>;
+
 export const returnTimelineSchema = z.object({
   returnId: z.string(),
   summary: returnSummarySchema,
+  /** The return's lines, in Mirakl's order: what the refund checks are asked about. */
+  lines: z.array(returnLineSchema).default([]),
   entries: z.array(timelineEntrySchema),
   /** Plain text a CS lead can copy to the customer: when it arrived, what was refunded and when (issue 24). */
   reply: z.string().default(''),

@@ -21,6 +21,11 @@ export const usernameSchema = z
   .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
 export const passwordSchema = z.string().min(12, 'at least 12 characters').max(200);
 
+/** A person's name as the audit log, locks and signatures show it: "Ana Ruiz (ana)", or the username alone. */
+export function personLabel(person: { displayName: string; username: string }): string {
+  return person.displayName === person.username ? person.username : `${person.displayName} (${person.username})`;
+}
+
 export const teamMeOutput = z.object({
   /** False in the desktop app and the loopback browser mode: one person, every role. */
   team: z.boolean(),

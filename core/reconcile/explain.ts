@@ -433,7 +433,8 @@ export function explainReturn(ctx: DomainContext, returnId: string): ReturnTimel
     requestedMinor: requestedRefunds.reduce((n, i) => n + (i.payload as RefundPayload).amountMinor, 0),
     isClosedWithoutRefund: ret.state === 'CLOSED' && ledger.length === 0,
   });
-  return { returnId, summary, entries: sorted, reply };
+  const returnLines = lines.map((l) => ({ orderLineId: l.orderLineId, product: productOf(l.orderLineId), quantity: l.quantity, reasonCode: l.reasonCode }));
+  return { returnId, summary, lines: returnLines, entries: sorted, reply };
 }
 
 const longDate = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });

@@ -80,7 +80,7 @@ export function ReturnDetail() {
 
           <section aria-label="Refund checks">
             <h3>Refund checks per line</h3>
-            {detail.lines.length === 0 && <p className="muted">No line of this return has reached ReBound yet, so no refund is being considered.</p>}
+            {detail.lines.length === 0 && <p className="muted">Mirakl names no line for this return, so there is no refund to check.</p>}
             {detail.lines.map((line) => (
               <LineGuardView key={line.orderLineId} line={line} onRefund={() => void refundNow(detail.timeline.returnId, line.orderLineId)} onOverride={() => setOverride({ orderLineId: line.orderLineId })} />
             ))}
@@ -160,7 +160,8 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
   const mayRefund = useCan('refunds.refundNow');
   const isTeam = useTeamStore((s) => Boolean(s.me?.team));
   const g = line.guard;
-  if (!g) return <p className="error">Line {line.orderLineId}: {line.error?.message ?? 'no answer'}</p>;
+  const name = line.returned ? `Line ${line.orderLineId} (${line.returned.quantity} × ${line.returned.product})` : `Line ${line.orderLineId}`;
+  if (!g) return <p className="error">{name}: {line.error?.message ?? 'no answer'}</p>;
   const intent = g.intent;
   // Only what the server says can be done now (the checks "refund now" itself makes): nothing it would refuse.
   const refund = g.actions.find((a) => a.id === 'refund_now' && a.isAllowed);
@@ -168,7 +169,7 @@ function LineGuardView({ line, onRefund, onOverride }: { line: LineGuard; onRefu
   return (
     <div className="guard" aria-label={`Refund checks for line ${line.orderLineId}`} role="group">
       <div>
-        <strong>Line {line.orderLineId}</strong>: {g.verdict}
+        <strong>{name}</strong>: {g.verdict}
       </div>
       <ul className="conditions">
         {g.conditions.map((c) => (

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { ColumnState } from 'ag-grid-community';
-import type { ContractError, ExceptionRow, Input, Output, Result } from '../../../../core/contract';
+import type { ContractError, ExceptionRow, Input, Output, Result, ReturnLineView } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { formatMoney } from '../../app/format';
 import { useAppStore } from '../../app/store';
@@ -25,6 +25,8 @@ export interface SavedView {
 
 export interface LineGuard {
   orderLineId: string;
+  /** The return's line as the customer asked for it; null for a line only its refunds, units or exceptions name. */
+  returned: ReturnLineView | null;
   guard: Guard | null;
   error: ContractError | null;
 }
@@ -80,11 +82,13 @@ function writeViews(views: SavedView[]): void {
 }
 
 /**
- * The order lines a return's refund checks are asked for. returns.explain names no lines directly, so they are read
- * from what it does name: refund intents (`refund:<return>:<line>`), units (`<return>:<line>:<n>`) and the return's
- * exceptions.
+ * The order lines a return's refund checks are asked for: every line of the return (returns.explain names them, also
+ * those ReBound expects but has not registered a unit of: an override may be offered for them), then any other line
+ * the timeline or the return's exceptions name: refund intents (`refund:<return>:<line>`), units
+ * (`<return>:<line>:<n>`). The return's own lines come first, in Mirakl's order.
  */
 export function orderLinesOf(returnId: string, timeline: Timeline, exceptions: ExceptionRow[]): string[] {
+  const own = timeline.lines.map((l) => l.orderLineId);
   const lines = new Set<string>();
   for (const e of exceptions) if (e.orderLineId) lines.add(e.orderLineId);
   const prefix = `${returnId}:`;
@@ -97,7 +101,7 @@ export function orderLinesOf(returnId: string, timeline: Timeline, exceptions: E
       }
     }
   }
-  return [...lines].sort();
+  return [...new Set([...own, ...[...lines].sort()])];
 }
 
 /** The column state (order, widths, visibility, sort) saved in this browser, if any. */
@@ -210,7 +214,8 @@ export const useReturnsStore = create<ReturnsState>((set, get) => ({
         exceptions: exceptions.data.rows,
         lines: lineIds.map((orderLineId, i) => {
           const g = guards[i];
-          return { orderLineId, guard: g?.ok ? g.data : null, error: g && !g.ok ? g.error : null };
+          const returned = timeline.data.lines.find((l) => l.orderLineId === orderLineId) ?? null;
+          return { orderLineId, returned, guard: g?.ok ? g.data : null, error: g && !g.ok ? g.error : null };
         }),
       },
     });
