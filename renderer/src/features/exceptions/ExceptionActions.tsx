@@ -15,6 +15,20 @@ export function pendingOf(ids: number[], a: ExceptionAction): PendingAction {
   return { ids, action: a.id as ActionId, label: a.label, help: a.help, needsReason: a.needsReason };
 }
 
+/**
+ * Whether the person's roles allow an exception action, by the command that runs it (resolve, assign and snooze have
+ * their own; the type's resolutions run through exceptions.act), and if not, why.
+ */
+export function useMayRun(): (actionId: string) => { isAllowed: boolean; whyNot: string | null } {
+  const byCommand = {
+    resolve: useCan('exceptions.resolve'),
+    assign: useCan('exceptions.assign'),
+    snooze: useCan('exceptions.snooze'),
+    act: useCan('exceptions.act'),
+  };
+  return (actionId) => (actionId === 'resolve' || actionId === 'assign' || actionId === 'snooze' ? byCommand[actionId] : byCommand.act);
+}
+
 /** The type's resolutions that can run now, as buttons: one click runs it, or asks first for what it needs. */
 export function ExceptionActions({ row, offers, onPending, compact = false }: { row: ExceptionRow; offers: ExceptionAction[] | undefined; onPending(p: PendingAction): void; compact?: boolean }) {
   const act = useExceptionsStore((s) => s.act);

@@ -4,7 +4,7 @@ import { ageBuckets, exceptionSortFields, ownerTeams, severities } from '../../a
 import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
 import { ageBucketLabels, formatCount, formatDateTime, ownerLabels, severityLabels, stateLabels } from '../../app/format';
 import { ActionDialog, runPending, type PendingAction } from './ActionDialog';
-import { asksFirst, ExceptionActions, offeredResolutions, pendingOf } from './ExceptionActions';
+import { asksFirst, ExceptionActions, offeredResolutions, pendingOf, useMayRun } from './ExceptionActions';
 import { ExceptionPanel } from './ExceptionPanel';
 import { useExceptionsStore } from './store';
 
@@ -35,6 +35,10 @@ export function ExceptionsPage() {
   const offeredToAll = (id: string) => selectedRows.length > 0 && selectedRows.every((r) => s.offers[r.id]?.some((a) => a.id === id && a.isAllowed));
   const bulkResolutions = offeredResolutions(selectedRows[0] ? s.offers[selectedRows[0].id] : undefined).filter((a) => offeredToAll(a.id));
   const isOffered = (row: ExceptionRow, id: string) => Boolean(s.offers[row.id]?.some((a) => a.id === id && a.isAllowed));
+  // What the server offers may still be beyond the person's roles (a Viewer on a team server): the keys do nothing
+  // then, and the bulk bar shows the buttons disabled with the reason.
+  const mayRun = useMayRun();
+  const bulkWhyNot = ['assign', 'resolve', 'snooze', ...bulkResolutions.map((a) => a.id)].filter(offeredToAll).map((id) => mayRun(id).whyNot).find(Boolean) ?? null;
   const serverNow = s.counts?.at ?? null;
 
   useEffect(() => {
@@ -54,12 +58,12 @@ export function ExceptionsPage() {
     else if (!row) return;
     else if (key === 'Enter') void s.open(row.id);
     else if (key === ' ' || key === 'x') s.toggleSelected(row.id);
-    else if (key === 'r' && (s.selected.length ? offeredToAll('resolve') : isOffered(row, 'resolve'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'resolve', label: 'Resolve', needsReason: true });
-    else if (key === 'a' && (s.selected.length ? offeredToAll('assign') : isOffered(row, 'assign'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'assign', label: 'Assign', needsReason: false });
-    else if (key === 's' && (s.selected.length ? offeredToAll('snooze') : isOffered(row, 'snooze'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'snooze', label: 'Snooze', needsReason: false });
+    else if (key === 'r' && mayRun('resolve').isAllowed && (s.selected.length ? offeredToAll('resolve') : isOffered(row, 'resolve'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'resolve', label: 'Resolve', needsReason: true });
+    else if (key === 'a' && mayRun('assign').isAllowed && (s.selected.length ? offeredToAll('assign') : isOffered(row, 'assign'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'assign', label: 'Assign', needsReason: false });
+    else if (key === 's' && mayRun('snooze').isAllowed && (s.selected.length ? offeredToAll('snooze') : isOffered(row, 'snooze'))) setPending({ ids: s.selected.length ? s.selected : [row.id], action: 'snooze', label: 'Snooze', needsReason: false });
     else if (/^[1-9]$/.test(key) && row.state !== 'resolved') {
       const action = offeredResolutions(s.offers[row.id])[Number(key) - 1];
-      if (!action) return;
+      if (!action || !mayRun(action.id).isAllowed) return;
       if (asksFirst(action)) setPending(pendingOf([row.id], action));
       else void s.act([row.id], action.id as ActionId, action.label);
     } else return;
@@ -154,30 +158,41 @@ export function ExceptionsPage() {
             <strong>{s.selected.length} selected</strong>
             {offeredToAll('assign') && (
               <>
-                <button type="button" onClick={() => setPending({ ids: s.selected, action: 'assign', label: 'Assign', needsReason: false })}>
+                <button type="button" disabled={!mayRun('assign').isAllowed} title={mayRun('assign').whyNot ?? undefined} onClick={() => setPending({ ids: s.selected, action: 'assign', label: 'Assign', needsReason: false })}>
                   Assign…
                 </button>
-                <button type="button" onClick={() => void s.assign(s.selected, null)}>
+                <button type="button" disabled={!mayRun('assign').isAllowed} title={mayRun('assign').whyNot ?? undefined} onClick={() => void s.assign(s.selected, null)}>
                   Unassign
                 </button>
               </>
             )}
             {offeredToAll('resolve') && (
-              <button type="button" onClick={() => setPending({ ids: s.selected, action: 'resolve', label: 'Resolve', needsReason: true })}>
+              <button type="button" disabled={!mayRun('resolve').isAllowed} title={mayRun('resolve').whyNot ?? undefined} onClick={() => setPending({ ids: s.selected, action: 'resolve', label: 'Resolve', needsReason: true })}>
                 Resolve…
               </button>
             )}
             {offeredToAll('snooze') && (
-              <button type="button" onClick={() => setPending({ ids: s.selected, action: 'snooze', label: 'Snooze', needsReason: false })}>
+              <button type="button" disabled={!mayRun('snooze').isAllowed} title={mayRun('snooze').whyNot ?? undefined} onClick={() => setPending({ ids: s.selected, action: 'snooze', label: 'Snooze', needsReason: false })}>
                 Snooze…
               </button>
             )}
             {bulkResolutions.map((a) => (
-              <button key={a.id} type="button" title={a.help} onClick={() => (asksFirst(a) ? setPending(pendingOf(s.selected, a)) : void s.act(s.selected, a.id as ActionId, a.label))}>
+              <button
+                key={a.id}
+                type="button"
+                disabled={!mayRun(a.id).isAllowed}
+                title={mayRun(a.id).whyNot ?? a.help}
+                onClick={() => (asksFirst(a) ? setPending(pendingOf(s.selected, a)) : void s.act(s.selected, a.id as ActionId, a.label))}
+              >
                 {a.label}
                 {asksFirst(a) ? '…' : ''}
               </button>
             ))}
+            {bulkWhyNot && (
+              <span className="muted small-text" data-testid="bulk-why-not">
+                Acting on them: {bulkWhyNot}
+              </span>
+            )}
             <button type="button" className="link" onClick={() => s.setSelected([])}>
               Clear selection
             </button>
