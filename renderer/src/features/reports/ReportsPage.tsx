@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import { bundleCommand, type ContractError, type Report } from '../../../../core/contract';
+import { bundleCommand, personLabel, type ContractError, type Report, type SignOffKind, type SignOffs } from '../../../../core/contract';
 import { offerFile, transportKind } from '../../api/transport';
 import { Dialog } from '../../app/Dialog';
 import { MoneyFiguresTable } from '../../app/MoneyFiguresTable';
@@ -7,7 +7,8 @@ import { EmptyState, LoadError, Loading } from '../../app/EmptyState';
 import { describeError, formatCount, formatDateTime } from '../../app/format';
 import { useAppStore } from '../../app/store';
 import { checkStatusLabels, moneyMeasures, reportTables, type ReportColumn, type ReportTable } from './columns';
-import { monthLabel, useReportsStore, type Exported, type PeriodRow } from './store';
+import { useCan, useTeamStore } from '../team/store';
+import { monthLabel, signOffWords, useReportsStore, type Exported, type PeriodRow } from './store';
 
 const utcDateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
 const formatUtc = (iso: string) => `${utcDateTime.format(Date.parse(iso))} UTC`;
@@ -126,6 +127,7 @@ function ReportView({ isReadOnly }: { isReadOnly: boolean }) {
         <>
           <ReportMeta report={report} />
           {!isReadOnly && <ReportActions report={report} isLoading={isLoadingReport} />}
+          {!isReadOnly && report.isPeriodComplete && <SignOffPanel report={report} />}
           <Totals report={report} />
           <Checks report={report} />
           {reportTables
@@ -175,29 +177,48 @@ function ReportMeta({ report }: { report: Report }) {
   );
 }
 
+/** Whether the lock may be asked for now, and if not, why: the person's role, and on a team server both signatures. */
+function lockWhyNot(mayLock: { isAllowed: boolean; whyNot: string | null }, isTeam: boolean, signOffs: SignOffs | null): string | null {
+  if (!mayLock.isAllowed) return mayLock.whyNot;
+  if (!isTeam) return null;
+  if (!signOffs) return 'Loading its sign-offs…';
+  if (!signOffs.complete) return "On this team server a month is locked once a preparer and then a reviewer have signed its figures as they stand (see Sign-off below).";
+  return null;
+}
+
 function ReportActions({ report, isLoading }: { report: Report; isLoading: boolean }) {
-  const { exporting, exportError, exported, exportFiles, loadReport } = useReportsStore();
+  const { exporting, exportError, exported, exportFiles, loadReport, loadSignOffs, signOffs } = useReportsStore();
   const [isLocking, setIsLocking] = useState(false);
+  const mayExport = useCan('reports.generate');
+  const mayLock = useCan('reports.lock');
+  const isTeam = useTeamStore((s) => Boolean(s.me?.team));
   const canLock = report.isPeriodComplete && report.status === 'live';
+  const whyNotLock = canLock ? lockWhyNot(mayLock, isTeam, signOffs?.period === report.period ? signOffs : null) : null;
   return (
     <>
       <div className="row-actions" role="group" aria-label={`Actions for ${monthLabel(report.period)}`}>
-        <button type="button" disabled={exporting !== null} onClick={() => void exportFiles(false)}>
+        <button type="button" disabled={exporting !== null || !mayExport.isAllowed} title={mayExport.whyNot ?? undefined} onClick={() => void exportFiles(false)}>
           {exporting === 'files' ? 'Writing files…' : 'Export files'}
         </button>
-        <button type="button" disabled={exporting !== null} onClick={() => void exportFiles(true)}>
+        <button type="button" disabled={exporting !== null || !mayExport.isAllowed} title={mayExport.whyNot ?? undefined} onClick={() => void exportFiles(true)}>
           {exporting === 'bundle' ? 'Writing files and bundle…' : 'Export with evidence bundle'}
         </button>
         {canLock && (
-          <button type="button" className="danger" onClick={() => setIsLocking(true)}>
+          <button type="button" className="danger" disabled={whyNotLock !== null} title={whyNotLock ?? undefined} aria-describedby={whyNotLock ? 'lock-why-not' : undefined} onClick={() => setIsLocking(true)}>
             Lock period…
           </button>
         )}
-        <button type="button" disabled={isLoading} onClick={() => void loadReport()}>
+        <button type="button" disabled={isLoading} onClick={() => void Promise.all([loadReport(), ...(report.isPeriodComplete ? [loadSignOffs()] : [])])}>
           {isLoading ? 'Refreshing…' : 'Refresh report'}
         </button>
         {!report.isPeriodComplete && <span className="muted small-text">A period can be locked once it is over.</span>}
       </div>
+      {!mayExport.isAllowed && <p className="muted small-text">Exporting: {mayExport.whyNot}</p>}
+      {whyNotLock && (
+        <p className="muted small-text" id="lock-why-not" data-testid="lock-why-not">
+          Locking: {whyNotLock}
+        </p>
+      )}
       {exportError && (
         <p className="error" role="alert" data-testid="export-error">
           {describeError(exportError)}
@@ -212,6 +233,116 @@ function ReportActions({ report, isLoading }: { report: Report; isLoading: boole
       {exported && exported.report.period === report.period && <ExportedFiles exported={exported} />}
       {isLocking && <LockDialog period={report.period} onClose={() => setIsLocking(false)} />}
     </>
+  );
+}
+
+/**
+ * Why the person cannot sign as `kind` now, or null when they may (the server decides anyway). On a team server the
+ * reviewer needs the Approver role and must not be the preparer; in the desktop app and the loopback browser mode one
+ * person uses the app, so nobody can review what they prepared there.
+ */
+function signWhyNot(kind: SignOffKind, signOffs: SignOffs, context: { maySign: { isAllowed: boolean; whyNot: string | null }; isTeam: boolean; me: string | null; isApprover: boolean }): string | null {
+  if (!context.maySign.isAllowed) return context.maySign.whyNot;
+  const standing = signOffs.signOffs.filter((s) => s.standing);
+  const same = standing.find((s) => s.kind === kind);
+  if (same) return `Already ${kind} by ${same.signedBy}, and its figures have not changed since.`;
+  if (kind === 'prepared') return null;
+  if (!context.isTeam) {
+    return 'Review needs a second person: the reviewer must be someone other than the preparer, and here one person uses the app. On a team server (npm run serve) a colleague with the Approver role reviews it.';
+  }
+  if (!context.isApprover) return "Reviewing a month's report needs the Approver role; an Integration admin can change your roles.";
+  const prepared = standing.find((s) => s.kind === 'prepared');
+  if (!prepared) return 'It must be prepared (signed by its preparer) first.';
+  if (prepared.signedBy === context.me) return 'You prepared it: another person must review it.';
+  return null;
+}
+
+function SignOffPanel({ report }: { report: Report }) {
+  const { signOffs: loaded, signOffsError, signing, signError, loadSignOffs, signOff } = useReportsStore();
+  const maySign = useCan('reports.signOff');
+  const me = useTeamStore((s) => s.me);
+  const isTeam = Boolean(me?.team);
+  const [note, setNote] = useState('');
+  const headingId = useId();
+  const period = report.period;
+  const signOffs = loaded?.period === period ? loaded : null;
+
+  useEffect(() => {
+    void loadSignOffs();
+  }, [period, loadSignOffs]);
+
+  const context = { maySign, isTeam, me: me?.username ? personLabel({ displayName: me.displayName, username: me.username }) : null, isApprover: Boolean(me?.roles.includes('approver')) };
+  const sign = (kind: SignOffKind) => void signOff(kind, note).then((isDone) => isDone && setNote(''));
+  const isLocked = report.status === 'locked';
+  return (
+    <section className="card" aria-labelledby={headingId} data-testid="sign-off">
+      <h3 id={headingId}>Sign-off</h3>
+      <p className="muted small-text">
+        A preparer signs {monthLabel(period)}’s figures, then another person reviews them. A signature holds the figures it saw: if they change, it is
+        withdrawn and the month must be signed again.
+        {isTeam && ' On this team server the month can be locked once both signatures stand.'}
+      </p>
+      {signOffsError && <LoadError what={`the sign-offs of ${monthLabel(period)}`} message={describeError(signOffsError)} onRetry={() => void loadSignOffs()} />}
+      {!signOffs && !signOffsError && <Loading what="the sign-offs" />}
+      {signOffs && (
+        <>
+          <p data-testid="sign-off-status" className={signOffs.complete ? 'ok' : undefined}>
+            {signOffs.complete
+              ? 'Signed off: prepared and reviewed on its figures as they stand.'
+              : signOffs.signOffs.some((s) => s.standing && s.kind === 'prepared')
+                ? 'Prepared; waiting for a reviewer.'
+                : 'Not signed yet: waiting for its preparer.'}
+          </p>
+          {signOffs.signOffs.length > 0 && (
+            <ul className="plain" aria-label={`Signatures on ${monthLabel(period)}`}>
+              {signOffs.signOffs.map((s, i) => (
+                <li key={i} data-signoff={s.kind} data-standing={s.standing ? 'yes' : 'no'} className={s.standing ? undefined : 'muted'}>
+                  <strong>{signOffWords[s.kind].done}</strong> by {s.signedBy}, {formatDateTime(s.signedAt)}
+                  {s.note ? ` — “${s.note}”` : ''}
+                  {!s.standing && (
+                    <>
+                      {' '}
+                      · <span className="error">withdrawn{s.withdrawnAt ? ` ${formatDateTime(s.withdrawnAt)}` : ''}</span>: {s.withdrawnReason ?? 'the figures changed after it was signed.'}
+                    </>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+          {isLocked ? (
+            <p className="muted small-text">{monthLabel(period)} is locked: its signatures are kept as they were.</p>
+          ) : (
+            <form className="stack" aria-label={`Sign ${monthLabel(period)}`} onSubmit={(e) => e.preventDefault()}>
+              <label>
+                Note (optional, kept with the signature and in the audit log)
+                <textarea rows={2} value={note} maxLength={2000} onChange={(e) => setNote(e.target.value)} placeholder="Tied out to the bank statement …" />
+              </label>
+              {(['prepared', 'reviewed'] as const).map((kind) => {
+                const whyNot = signWhyNot(kind, signOffs, context);
+                const label = `Sign as ${signOffWords[kind].role}`;
+                return (
+                  <div className="row-actions" key={kind}>
+                    <button type="button" disabled={whyNot !== null || signing !== null} title={whyNot ?? undefined} aria-describedby={whyNot ? `why-not-${kind}` : undefined} onClick={() => sign(kind)}>
+                      {signing === kind ? 'Signing…' : label}
+                    </button>
+                    {whyNot && (
+                      <span className="muted small-text" id={`why-not-${kind}`} data-testid={`why-not-${kind}`}>
+                        {whyNot}
+                      </span>
+                    )}
+                  </div>
+                );
+              })}
+              {signError && (
+                <p className="error" role="alert" data-testid="sign-off-error">
+                  {describeError(signError)}
+                </p>
+              )}
+            </form>
+          )}
+        </>
+      )}
+    </section>
   );
 }
 

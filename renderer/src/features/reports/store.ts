@@ -1,11 +1,12 @@
 import { create } from 'zustand';
-import type { ContractError, Output, Report } from '../../../../core/contract';
+import type { ContractError, Output, Report, SignOffKind, SignOffs } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { useAppStore } from '../../app/store';
 import { throttle } from '../../app/throttle';
 
 // Month-end reports: the periods (months with returns, newest first, locked or live), the report of the one
-// selected, the files the last export wrote, and the period lock. Every refusal is kept as the contract's error.
+// selected, its sign-offs, the files the last export wrote, and the period lock. Every refusal is kept as the
+// contract's error.
 
 export type PeriodRow = Output<'reports.list'>['periods'][number];
 export type Exported = Output<'reports.generate'>;
@@ -24,12 +25,19 @@ interface ReportsState {
   exporting: 'files' | 'bundle' | null;
   lockError: ContractError | null;
   isLocking: boolean;
+  /** The selected period's sign-offs (a preparer's, then a reviewer's), once asked for. */
+  signOffs: SignOffs | null;
+  signOffsError: ContractError | null;
+  signing: SignOffKind | null;
+  signError: ContractError | null;
   loadList(): Promise<void>;
   select(period: string): Promise<void>;
   loadReport(): Promise<void>;
   exportFiles(withBundle: boolean): Promise<boolean>;
   lock(reason: string): Promise<boolean>;
   clearLockError(): void;
+  loadSignOffs(): Promise<void>;
+  signOff(kind: SignOffKind, note: string): Promise<boolean>;
   /** Keeps the list of periods current while the view is shown; returns the unsubscribe. */
   watch(): () => void;
 }
@@ -40,8 +48,14 @@ export function monthLabel(period: string): string {
   return new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(year, month - 1, 1));
 }
 
+export const signOffWords: Record<SignOffKind, { done: string; role: string }> = {
+  prepared: { done: 'Prepared', role: 'preparer' },
+  reviewed: { done: 'Reviewed', role: 'reviewer' },
+};
+
 export const useReportsStore = create<ReportsState>((set, get) => {
   let reportSeq = 0;
+  let signOffsSeq = 0;
   return {
     periods: [],
     listError: null,
@@ -55,6 +69,10 @@ export const useReportsStore = create<ReportsState>((set, get) => {
     exporting: null,
     lockError: null,
     isLocking: false,
+    signOffs: null,
+    signOffsError: null,
+    signing: null,
+    signError: null,
 
     loadList: async () => {
       const result = await api.invoke('reports.list', {});
@@ -66,7 +84,7 @@ export const useReportsStore = create<ReportsState>((set, get) => {
     },
 
     select: async (period) => {
-      set({ selected: period, exportError: null, lockError: null });
+      set({ selected: period, exportError: null, lockError: null, signError: null, ...(get().signOffs?.period === period ? {} : { signOffs: null, signOffsError: null }) });
       await get().loadReport();
     },
 
@@ -119,14 +137,46 @@ export const useReportsStore = create<ReportsState>((set, get) => {
           `Locked ${monthLabel(period)} (by ${result.data.lockedBy}). Later changes to it will be reported as post-close adjustments.` +
             (get().exported?.report.period === period ? ' The files exported before the lock say “Not locked”: export again for the locked month’s files.' : ''),
         );
-      await Promise.all([get().loadList(), get().loadReport()]);
+      await Promise.all([get().loadList(), get().loadReport(), get().loadSignOffs()]);
       return true;
     },
 
     clearLockError: () => set({ lockError: null }),
 
+    loadSignOffs: async () => {
+      const period = get().selected;
+      if (!period) return;
+      const seq = ++signOffsSeq;
+      const result = await api.invoke('reports.signOffs', { period });
+      if (seq !== signOffsSeq || get().selected !== period) return;
+      set(result.ok ? { signOffs: result.data, signOffsError: null } : { signOffsError: result.error });
+    },
+
+    signOff: async (kind, note) => {
+      const period = get().selected;
+      if (!period || get().signing) return false;
+      set({ signing: kind, signError: null });
+      const result = await api.invoke('reports.signOff', { period, kind, ...(note.trim() ? { note: note.trim() } : {}) });
+      if (!result.ok) {
+        // The server decides: its refusal is shown as it words it, beside what it shows now.
+        set({ signing: null, signError: result.error });
+        await get().loadSignOffs();
+        return false;
+      }
+      ++signOffsSeq;
+      set({ signing: null, signOffs: result.data, signOffsError: null });
+      useAppStore
+        .getState()
+        .notify('ok', `Signed ${monthLabel(period)} as its ${signOffWords[kind].role}.${result.data.complete ? ' Both signatures stand: the month can be locked.' : ''}`);
+      return true;
+    },
+
     watch: () => {
-      const refresh = throttle(() => void get().loadList(), 5000);
+      // The list, and the sign-offs shown: a change to the month's figures withdraws its signatures.
+      const refresh = throttle(() => {
+        void get().loadList();
+        if (get().signOffs) void get().loadSignOffs();
+      }, 5000);
       const off = api.on('data.changed', refresh);
       return () => {
         off();
