@@ -103,6 +103,18 @@ test('finance analyst: exports, downloads and locks the previous sandbox month o
     );
     await shot(page, 'finance-exported');
 
+    // Signed as its preparer; review needs a second person, which this one-person browser mode cannot have: the page
+    // says so beside the disabled button. (The lock does not wait for the sign-off here: only a team server asks it.)
+    const signOff = view.getByRole('region', { name: 'Sign-off' });
+    await signOff.getByLabel(/^Note/).fill('Checked against the bank (finance e2e)');
+    await signOff.getByRole('button', { name: 'Sign as preparer' }).click();
+    await expect(signOff.locator('li[data-signoff="prepared"]')).toContainText('“Checked against the bank (finance e2e)”');
+    await expect(signOff.getByRole('button', { name: 'Sign as reviewer' })).toBeDisabled();
+    await expect(signOff.getByTestId('why-not-reviewed')).toContainText('Review needs a second person');
+    await expect(signOff.getByTestId('why-not-reviewed')).toContainText('On a team server');
+    await expect(view.getByRole('button', { name: 'Lock period…' })).toBeEnabled();
+    await shot(page, 'finance-signoff-loopback');
+
     // Locked: the files just made say "Not locked", and the page says so and suggests exporting again.
     await view.getByRole('button', { name: 'Lock period…' }).click();
     const dialog = page.getByRole('dialog', { name: `Lock ${label}` });

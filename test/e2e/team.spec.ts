@@ -231,12 +231,22 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
       }
     }
     const found: { returnId: string; orderLineId: string; commercialId: string; refundsBefore: number } = line;
-    // (The return drawer lists only lines ReBound has registered units for, and those are refunded within a cycle of
-    // arriving: Ana proposes this one with her own session, straight to the server.)
-    await test.step('Ana proposes to refund a line without a verified receipt: 202, a proposal', async () => {
-      const proposed = await send(anaToken, 'refunds.refundNow', { returnId: found.returnId, orderLineId: found.orderLineId, override: { reason: 'Customer sent proof of posting; parcel lost by the carrier' } });
-      expect(proposed.status).toBe(202);
-      expect(proposed.body).toMatchObject({ ok: false, error: { code: 'APPROVAL_REQUIRED', proposalId: 1, message: expect.stringContaining('Sent for approval as proposal 1') as unknown } });
+    // The return drawer lists every line of the return, also one ReBound expects but has not registered a unit of:
+    // Ana proposes the override there, and the server answers it with 202 and a proposal.
+    await test.step('Ana proposes, in the return drawer, to refund a line without a verified receipt: a proposal', async () => {
+      await nav(ana, 'returns').click();
+      const search = ana.getByRole('searchbox', { name: 'Search' });
+      await search.fill(found.commercialId);
+      await search.press('Enter');
+      await ana.getByTestId('returns-grid').locator(`.ag-row[row-id="${found.returnId}"] [col-id="commercialId"]`).first().click();
+      const checks = ana.getByRole('region', { name: `Return ${found.commercialId}` }).getByRole('group', { name: `Refund checks for line ${found.orderLineId}` });
+      await checks.getByRole('button', { name: /^Propose: / }).click();
+      const dialog = ana.getByRole('dialog', { name: `Refund line ${found.orderLineId} without a verified receipt` });
+      await dialog.getByLabel('Reason (kept in the audit log)').fill('Customer sent proof of posting; parcel lost by the carrier');
+      await dialog.getByRole('button', { name: 'Send for approval' }).click();
+      await expect(ana.getByTestId('notice-info')).toContainText('Sent for approval as proposal 1');
+      await shot(ana, 'team-drawer-proposed');
+      expect((await call(anaToken, 'proposals.list', {})).proposals).toMatchObject([{ id: 1, status: 'pending', command: 'refunds.refundNow' }]);
     });
 
     await test.step('Ana cannot approve her own proposal', async () => {
@@ -312,6 +322,73 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
     expect(by('proposal.approved')).toEqual([{ actor: 'Bo Berg (bo)', subject: 'proposal:1' }]);
     expect(by('refund.override')).toEqual([{ actor: 'Bo Berg (bo)', subject: `return:${proposed.returnId}` }]);
     expect(by('account.created').map((e) => e.actor)).toEqual(['Administrator (admin)', 'Administrator (admin)', 'Administrator (admin)']);
+  });
+
+  await test.step('month-end sign-off: Ana prepares the finished month, cannot review it herself, Bo reviews, and it may be locked', async () => {
+    const current = (await call(anaToken, 'reports.list', {})).periods.find((p) => !p.isComplete)?.period ?? '';
+    const [year, month] = current.split('-').map(Number);
+    const period = new Date(Date.UTC(year ?? 0, (month ?? 1) - 2, 1)).toISOString().slice(0, 7);
+    const label = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(Date.parse(`${period}-01T00:00:00Z`));
+    const open = async (page: Page) => {
+      await nav(page, 'reports').click();
+      await page.getByRole('button', { name: `Show the report for ${label}` }).click();
+      const view = page.getByRole('region', { name: `Report for ${label}` });
+      return { view, panel: view.getByRole('region', { name: 'Sign-off' }) };
+    };
+    // Paused: a refund read late into the month would change its figures and withdraw the signatures meanwhile.
+    await pause(true);
+    try {
+      const a = await open(ana);
+      await expect(a.view.getByRole('button', { name: 'Lock period…' })).toBeDisabled();
+      await expect(a.view.getByTestId('lock-why-not')).toContainText('once a preparer and then a reviewer have signed');
+      await expect(a.panel.getByRole('button', { name: 'Sign as reviewer' })).toBeDisabled();
+      await expect(a.panel.getByTestId('why-not-reviewed')).toHaveText('It must be prepared (signed by its preparer) first.');
+      await a.panel.getByLabel(/^Note/).fill('Tied out to the bank statement');
+      await a.panel.getByRole('button', { name: 'Sign as preparer' }).click();
+      await expect(a.panel.locator('li[data-signoff="prepared"]')).toContainText('Prepared by Ana Ruiz (ana)');
+      await expect(a.panel.locator('li[data-signoff="prepared"]')).toContainText('“Tied out to the bank statement”');
+      await expect(a.panel.getByRole('button', { name: 'Sign as preparer' })).toBeDisabled();
+      await expect(a.panel.getByRole('button', { name: 'Sign as reviewer' })).toBeDisabled();
+      await expect(a.panel.getByTestId('why-not-reviewed')).toHaveText('You prepared it: another person must review it.');
+      // The server refuses it too, in the words the page would show.
+      const self = await send(anaToken, 'reports.signOff', { period, kind: 'reviewed' });
+      expect(self.status).toBe(409);
+      expect(self.body).toMatchObject({ ok: false, error: { code: 'CONFLICT', message: expect.stringContaining('another person must review it') as unknown } });
+      await expect(a.view.getByRole('button', { name: 'Lock period…' })).toBeDisabled();
+      await shot(ana, 'team-signoff-prepared');
+
+      const b = await open(bo);
+      await expect(b.panel.getByTestId('sign-off-status')).toHaveText('Prepared; waiting for a reviewer.');
+      await expect(b.view.getByRole('button', { name: 'Lock period…' })).toBeDisabled();
+      await b.panel.getByRole('button', { name: 'Sign as reviewer' }).click();
+      await expect(b.panel.getByTestId('sign-off-status')).toHaveText('Signed off: prepared and reviewed on its figures as they stand.');
+      await expect(b.panel.locator('li[data-signoff="prepared"][data-standing="yes"]')).toContainText('Prepared by Ana Ruiz (ana)');
+      await expect(b.panel.locator('li[data-signoff="reviewed"][data-standing="yes"]')).toContainText('Reviewed by Bo Berg (bo)');
+      await expect(b.view.getByTestId('lock-why-not')).toHaveCount(0);
+      await expect(b.view.getByRole('button', { name: 'Lock period…' })).toBeEnabled();
+      await shot(bo, 'team-signoff-complete');
+      await b.view.getByRole('button', { name: 'Lock period…' }).click();
+      const dialog = bo.getByRole('dialog', { name: `Lock ${label}` });
+      await dialog.getByRole('button', { name: `Lock ${label}` }).click();
+      await expect(b.view.getByTestId('report-status')).toHaveText('Locked');
+      await expect(b.view.getByTestId('report-lock')).toContainText('Locked by Bo Berg (bo)');
+    } finally {
+      await pause(false);
+    }
+    // Ana's page goes back to Approvals, where the restart below is watched from.
+    await nav(ana, 'approvals').click();
+  });
+
+  await test.step('the viewer is shown the bulk actions on exceptions disabled, with the reason', async () => {
+    await waitFor('an open exception', async () => (await call(vicToken, 'exceptions.list', { filter: {}, page: { offset: 0, limit: 1 } })).rows.length > 0, 30_000);
+    await nav(vic, 'exceptions').click();
+    const first = vic.getByRole('grid', { name: 'Exception queue' }).locator('tbody tr').first();
+    await first.getByRole('checkbox').check();
+    const bulk = vic.getByRole('region', { name: 'Bulk actions' });
+    await expect(bulk.getByTestId('bulk-why-not')).toHaveText('Acting on them: Needs the Analyst or Approver role; an Integration admin can change your roles.');
+    for (const button of await bulk.getByRole('button').all()) {
+      if ((await button.textContent()) !== 'Clear selection') await expect(button).toBeDisabled();
+    }
   });
 
   await test.step('after signing out, the old session is refused', async () => {

@@ -313,10 +313,12 @@ function SignOffPanel({ report }: { report: Report }) {
             <p className="muted small-text">{monthLabel(period)} is locked: its signatures are kept as they were.</p>
           ) : (
             <form className="stack" aria-label={`Sign ${monthLabel(period)}`} onSubmit={(e) => e.preventDefault()}>
-              <label>
-                Note (optional, kept with the signature and in the audit log)
-                <textarea rows={2} value={note} maxLength={2000} onChange={(e) => setNote(e.target.value)} placeholder="Tied out to the bank statement …" />
-              </label>
+              <div className="field">
+                <label>
+                  Note (optional, kept with the signature and in the audit log)
+                  <textarea rows={2} value={note} maxLength={2000} onChange={(e) => setNote(e.target.value)} placeholder="Tied out to the bank statement …" />
+                </label>
+              </div>
               {(['prepared', 'reviewed'] as const).map((kind) => {
                 const whyNot = signWhyNot(kind, signOffs, context);
                 const label = `Sign as ${signOffWords[kind].role}`;
