@@ -73,6 +73,8 @@ describe('month-end sign-off by a preparer and a reviewer', () => {
     await team.run(al, 'reports.signOff', { period, kind: 'prepared' });
     await team.run(ana, 'reports.signOff', { period, kind: 'reviewed' });
     expect(await team.run(bo, 'reports.lock', { period, reason: 'October close' })).toMatchObject({ ok: true, data: { lockedBy: 'Bo Berg (bo)' } });
+    // A locked month's figures are frozen: there is nothing left to sign.
+    expect(await team.run(al, 'reports.signOff', { period, kind: 'prepared' })).toMatchObject({ ok: false, error: { code: 'CONFLICT', message: expect.stringMatching(/is locked/) } });
     const audit = (await core.dispatch('audit.list', { limit: 50, subject: `period:${period}` })) as { ok: true; data: { rows: { action: string; actor: string }[] } };
     expect(audit.data.rows.map((r) => `${r.action} by ${r.actor}`).reverse()).toEqual([
       'period.signoff by Ana Ruiz (ana)',
