@@ -161,6 +161,8 @@ export function createReports(ports: ReportPorts) {
       const period = parsePeriod(periodId);
       const now = clock.now();
       if (now < period.toMs) throw new AppError('CONFLICT', `${period.label} has not ended yet (it ends at ${period.to}): its report can be signed once it is over.`);
+      const lock = locks.get(period.id);
+      if (lock) throw new AppError('CONFLICT', `${period.label} is locked (by ${lock.locked_by} at ${lock.locked_at}): its figures are frozen, so there is nothing left to sign.`);
       ports.beforeReport?.();
       return repo.transaction(() => {
         const current = signOffsOf(period, now);
