@@ -200,6 +200,14 @@ function advanceStages(ctx: EngineContext): void {
         payload,
         mappingVersion: mappings.versions.reasonCodes,
       });
+      // ReBound refused our create for good (a person was asked to retry it), and Mirakl now shows the return received:
+      // someone else got it to ReBound (another installation, or by hand) and RETURN_NOT_CREATED no longer holds. Its
+      // return order is looked for, never created, as for a return received before it reached us; left parked here,
+      // its units would never be refunded nor restocked.
+      if (intent.state === 'failed' && intent.nextAttemptAt === null && receivedStates.has(ret.state)) {
+        setStage(ctx, ret.id, 'find_return', { error: `Mirakl state ${ret.state}; our create was refused` });
+        continue;
+      }
       if (intent.state !== 'confirmed') {
         // Woken when ReBound's return order is adopted (created, or found already there).
         setStage(ctx, ret.id, 'create_return', { nextAttemptAt: now + parkMs });
