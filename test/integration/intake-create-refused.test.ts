@@ -23,8 +23,11 @@ describe('a return whose create ReBound refused, received through a return order
   let sandbox: Sandbox;
   let a: EngineParts;
   let b: EngineParts;
+  let salesOrders = 0;
+  // Every return order create is refused, and every other sales order (then the return never gets as far as its create).
   const refuseCreates: HttpPort = async (request) => {
-    if (request.method === 'POST' && new URL(request.url).pathname === '/return-orders') {
+    const path = new URL(request.url).pathname;
+    if (request.method === 'POST' && (path === '/return-orders' || (path === '/sales-orders' && salesOrders++ % 2 === 0))) {
       return { status: 422, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'validation_failed', message: 'The request failed validation' } }) };
     }
     return fetchHttp(request);
@@ -71,12 +74,15 @@ describe('a return whose create ReBound refused, received through a return order
 
   it('follows the return order ReBound holds once Mirakl shows the return received, or says why not', () => {
     const db = a.store.db;
-    const refused = db.prepare(`SELECT subject FROM intents WHERE kind = 'rebound.createReturn' AND state = 'failed' AND next_attempt_at IS NULL`).all() as { subject: string }[];
-    expect(refused.length).toBeGreaterThan(0);
+    const refused = (kind: string) => new Set((db.prepare(`SELECT subject FROM intents WHERE kind = ? AND state = 'failed' AND next_attempt_at IS NULL`).all(kind) as { subject: string }[]).map((r) => r.subject));
+    const refusedReturns = refused('rebound.createReturn');
+    const refusedOrders = refused('rebound.salesOrder');
     const truth = sandbox.truth();
     const known = new Set((db.prepare(`SELECT rebound_order_id AS id FROM rebound_return_orders`).all() as { id: string }[]).map((r) => r.id));
-    const received = truth.mirakl.returns.filter((r) => ['RECEIVED', 'CLOSED'].includes(r.state) && refused.some((f) => f.subject === r.id));
-    expect(received.length).toBeGreaterThan(0);
+    const received = truth.mirakl.returns.filter((r) => ['RECEIVED', 'CLOSED'].includes(r.state) && (refusedReturns.has(r.id) || refusedOrders.has(r.orderId)));
+    // Both kinds of refusal are among the returns Mirakl shows received.
+    expect(received.filter((r) => refusedReturns.has(r.id)).length).toBeGreaterThan(0);
+    expect(received.filter((r) => refusedOrders.has(r.orderId)).length).toBeGreaterThan(0);
     const lost: string[] = [];
     for (const r of received) {
       const ros = truth.rebound.returnOrders.filter((ro) => ro.clientOrderId === r.orderId && ro.status !== 'CANCELLED');
