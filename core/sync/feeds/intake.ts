@@ -173,6 +173,10 @@ function advanceStages(ctx: EngineContext): void {
 
     if (row.stage === 'sales_order') {
       const salesOrder = ctx.intents.plan({ kind: 'rebound.salesOrder', key: `sales-order:${ret.orderId}`, subject: ret.orderId, payload: { orderId: ret.orderId } });
+      if (isRefusedButReceived(salesOrder, ret.state)) {
+        setStage(ctx, ret.id, 'find_return', { error: `Mirakl state ${ret.state}; our sales order was refused` });
+        continue;
+      }
       if (salesOrder.state !== 'confirmed') {
         // Woken when the sales order is confirmed.
         setStage(ctx, ret.id, 'sales_order', { nextAttemptAt: now + parkMs });
@@ -200,11 +204,7 @@ function advanceStages(ctx: EngineContext): void {
         payload,
         mappingVersion: mappings.versions.reasonCodes,
       });
-      // ReBound refused our create for good (a person was asked to retry it), and Mirakl now shows the return received:
-      // someone else got it to ReBound (another installation, or by hand) and RETURN_NOT_CREATED no longer holds. Its
-      // return order is looked for, never created, as for a return received before it reached us; left parked here,
-      // its units would never be refunded nor restocked.
-      if (intent.state === 'failed' && intent.nextAttemptAt === null && receivedStates.has(ret.state)) {
+      if (isRefusedButReceived(intent, ret.state)) {
         setStage(ctx, ret.id, 'find_return', { error: `Mirakl state ${ret.state}; our create was refused` });
         continue;
       }
@@ -237,6 +237,16 @@ function advanceStages(ctx: EngineContext): void {
       if (intent.state === 'confirmed') ctx.touch(ret.id);
     }
   }
+}
+
+/**
+ * ReBound refused our sales order or return create for good (a person was asked to retry it), and Mirakl now shows the
+ * return received: someone else got it to ReBound (another installation, or by hand), and RETURN_NOT_CREATED no longer
+ * holds. Its return order is then looked for, never created, as for a return received before it reached us; left
+ * parked on the refused call, its units would never be refunded nor restocked.
+ */
+function isRefusedButReceived(intent: { state: string; nextAttemptAt: string | null }, miraklState: string): boolean {
+  return intent.state === 'failed' && intent.nextAttemptAt === null && receivedStates.has(miraklState);
 }
 
 /**
