@@ -32,6 +32,53 @@ export interface LostCall {
   how: 'timeoutAfterApply' | 'lostResponse';
 }
 
+/**
+ * A call an engine sent, for the invariants that need who read or wrote what when: OR11 reads (which orders' refund
+ * ledgers the engine could see from then on), and OR28 / STO01 sends (a paused engine sends none).
+ */
+export interface CallRecord {
+  instance: string;
+  /** Sandbox time when the call left. */
+  at: number;
+  operation: string;
+  /** OR11: the orders asked for. */
+  orderIds: string[];
+  /** The answer reached the engine (2xx): for a read, the engine saw what it holds. */
+  ok: boolean;
+  /** OR28 / STO01: a FOREIGN_WRITE was open in the sender's database when the call left. */
+  whilePaused: boolean;
+  /** OR28: the refunds Mirakl made while the call was on its way (whatever answer reached the engine). */
+  refundIds: string[];
+}
+
+/** Every refund id in Mirakl's ledger now. */
+export function refundIdsNow(sandbox: Sandbox): Set<string> {
+  return new Set(Object.values(sandbox.truth().mirakl.refundsByLine).flatMap((rs) => rs.map((r) => r.id)));
+}
+
+/**
+ * Runs one call, noting in its record which refunds Mirakl made meanwhile (an OR28: the harness runs one call at a
+ * time, and nothing else refunds while it is on its way).
+ */
+export async function madeDuring<T>(sandbox: Sandbox, record: CallRecord, send: () => Promise<T>): Promise<T> {
+  if (record.operation !== 'OR28') return send();
+  const before = refundIdsNow(sandbox);
+  try {
+    return await send();
+  } finally {
+    record.refundIds = [...refundIdsNow(sandbox)].filter((id) => !before.has(id));
+  }
+}
+
+/** The record of one call, before its answer; `ok` is set once the answer reached the engine. */
+export function recordCall(calls: CallRecord[], instance: string, at: number, request: HttpRequest, operation: string, isPaused: () => boolean): CallRecord {
+  const orderIds = operation === 'OR11' ? (new URL(request.url).searchParams.get('order_ids') ?? '').split(',').filter(Boolean) : [];
+  const whilePaused = (operation === 'OR28' || operation === 'STO01') && isPaused();
+  const record: CallRecord = { instance, at, operation, orderIds, ok: false, whilePaused, refundIds: [] };
+  calls.push(record);
+  return record;
+}
+
 export interface ChaosHttpDeps {
   sandbox: Sandbox;
   worldClock: FakeClock;
@@ -53,6 +100,10 @@ export interface ChaosHttpDeps {
   pushRejections: PushRejection[];
   /** Calls each instance sent. */
   sent: Record<string, number>;
+  /** Every call that left, in order (see CallRecord). */
+  calls: CallRecord[];
+  /** Whether a FOREIGN_WRITE is open in this instance's database now (refunds and stock imports are then paused). */
+  isPausedByForeignWrite(instance: string): boolean;
   trace(line: string): void;
 }
 
@@ -271,6 +322,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
 
     let response: HttpResponse;
     deps.sent[instance] = (deps.sent[instance] ?? 0) + 1;
+    const record = recordCall(deps.calls, instance, worldClock.now(), sent, call.operation, () => deps.isPausedByForeignWrite(instance));
     const oneShot: [SandboxFault, FaultKind, FaultProfile][] = [
       ['reset', 'connectionReset', { resetRate: 1 }],
       ['serverError', 'serverError', { serverErrorRate: 1 }],
@@ -292,7 +344,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
         const planned = chosen.planned;
         const profile = chosen.fault === 'rateLimitStorm' ? { ...chosen.profile, rateLimitStormSeconds: planned.amount } : chosen.profile;
         try {
-          const { response: r, happened } = await withSandboxFault(call, chosen.fault, profile, () => fetchHttp(sent));
+          const { response: r, happened } = await withSandboxFault(call, chosen.fault, profile, () => madeDuring(sandbox, record, () => fetchHttp(sent)));
           if (!happened) deps.rearm(planned);
           response = r;
         } catch (error) {
@@ -300,7 +352,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
           throw error;
         }
       } else {
-        response = await fetchHttp(sent);
+        response = await madeDuring(sandbox, record, () => fetchHttp(sent));
       }
     } finally {
       noteLost();
@@ -326,6 +378,7 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
       deps.pushRejections.push({ at: worldClock.now(), instance, ...pushRefusal });
       deps.trace(`  Mirakl refused ${pushRefusal.operation} for return ${pushRefusal.returnId}`);
     }
+    record.ok = response.status < 300;
     return response;
   };
 }

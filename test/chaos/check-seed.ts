@@ -47,6 +47,7 @@ const shortNames: Record<FaultKind, string> = {
   backOfficeRefund: 'bo-refund',
   lateUnit: 'late-unit',
   restoreBackup: 'restore',
+  secondEngineOwnDb: 'second-db',
   notificationDuplicate: 'ntf-dup',
   notificationLate: 'ntf-late',
   notificationMissing: 'ntf-missing',

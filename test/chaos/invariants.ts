@@ -4,7 +4,8 @@ import type { Sandbox } from '../../core/sandbox/index';
 import { returnOrderStatusRank, statusRank } from '../../core/ledger/units';
 import { includedVat } from '../../core/sandbox/world/money';
 import { checkClosesAfterRefunds } from '../support/invariants';
-import type { LostCall, PushRejection } from './chaos-http';
+import type { CallRecord, LostCall, PushRejection } from './chaos-http';
+import type { SecondEngineWrites } from './second-engine';
 
 // What must hold once the faults have stopped and the engine has gone quiet, checked against the sandbox's ground
 // truth (what Mirakl really refunded and holds in stock, what ReBound really received) rather than against what
@@ -24,6 +25,10 @@ export interface QuietCheckInput {
   lastRestoreAt?: number | null;
   /** Status pushes Mirakl refused for one return, whose answer reached the engine. */
   pushRejections: PushRejection[];
+  /** What second installations with databases of their own (secondEngineOwnDb) wrote to Mirakl: not this engine's. */
+  secondEngine?: SecondEngineWrites;
+  /** Every call the engines sent (chaos-http.ts CallRecord): who read which order's refunds when, who wrote while paused. */
+  calls?: CallRecord[];
 }
 
 const sellableOf = (mappings: Mappings, grade: string | null) => grade !== null && mappings.policy.stock.sellableGrades.includes(grade);
@@ -66,6 +71,10 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
 
   // 3. A response lost after the server applied the change is settled by a probe, or surfaced.
   const ourOrders = new Set(all<{ id: string }>(`SELECT rebound_order_id AS id FROM rebound_return_orders`).map((r) => r.id));
+  // Return orders a second installation created that the engine does not know: its own create of the return was refused
+  // for good and waits for a person (RETURN_NOT_CREATED, checked in 5.), whose retry looks first and adopts this one.
+  // Until then the units ReBound verified in them are unknown to the engine.
+  const unknownFromSecond = new Set([...(input.secondEngine?.returnOrders ?? [])].filter((id) => !ourOrders.has(id)));
   for (const lost of input.lostCalls) {
     bump(`lost.${lost.operation}`);
     if (lost.operation === 'OR28' && lost.body) {
@@ -97,14 +106,14 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   // 4. Refunds: never twice, never more than refundable, never before a verified receipt, never silently missing.
   // Each unit counts from its own registration: a late unit from when it reached the hub, after the rest.
   const registeredAt = new Map<string, number>();
-  const receivedByLine = new Map<string, { at: number; grade: string; isLate: boolean; reboundItemId: string }[]>();
+  const receivedByLine = new Map<string, { at: number; grade: string; isLate: boolean; reboundItemId: string; ro: string }[]>();
   for (const ro of truth.rebound.returnOrders) {
     const at = ro.statusHistory.find((h) => h.status === 'ITEMS_REGISTERED')?.at;
     if (!at) continue;
     registeredAt.set(ro.reboundOrderId, Date.parse(at));
     for (const u of ro.units) {
       if (!u.isReceived || u.fate !== 'announced') continue;
-      const unit = { at: Date.parse(u.registeredAt ?? at), grade: u.grade, isLate: u.isLate, reboundItemId: u.reboundItemId };
+      const unit = { at: Date.parse(u.registeredAt ?? at), grade: u.grade, isLate: u.isLate, reboundItemId: u.reboundItemId, ro: ro.reboundOrderId };
       receivedByLine.set(u.clientItemId, [...(receivedByLine.get(u.clientItemId) ?? []), unit]);
     }
   }
@@ -126,15 +135,34 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   const returnOfLineEarly = new Map<string, string>();
   for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLineEarly.set(l.orderLineId, r.id);
   const ourReturnIds = new Set(all<{ id: string }>(`SELECT id FROM mirakl_returns`).map((r) => r.id));
+  const secondRefunds = input.secondEngine?.refunds ?? new Set<string>();
+  const calls = input.calls ?? [];
+  // A paused engine sends nothing: no refund and no stock import leaves while a FOREIGN_WRITE is open in its database
+  // (its own call log, as the two-installation test checks it).
+  for (const c of calls) {
+    if (c.instance === 'A' && c.whilePaused) violations.push(`SENT WHILE PAUSED: the engine sent ${c.operation} at ${new Date(c.at).toISOString()} while a FOREIGN_WRITE was open`);
+  }
+  /** The place in the call log of the call that made each refund: calls run one at a time, so this orders them. */
+  const madeAtCall = new Map<string, number>();
+  calls.forEach((c, i) => c.refundIds.forEach((id) => madeAtCall.set(id, i)));
+  /** Whether `instance` read this order's refunds in Mirakl (an OR11 answer that reached it) between two refunds' calls. */
+  const readOrderBetween = (instance: string, orderId: string, after: string, before: string) => {
+    const from = madeAtCall.get(after) ?? -1;
+    const to = madeAtCall.get(before) ?? calls.length;
+    return calls.some((c, i) => i > from && i < to && c.instance === instance && c.operation === 'OR11' && c.ok && c.orderIds.includes(orderId));
+  };
   for (const [lineId, every] of Object.entries(truth.mirakl.refundsByLine)) {
     bump('refundedLines');
     bump('refunds', every.length);
-    // What the engine answers for: the back office's refunds are not its own, but still count towards what the line has.
-    const refunds = every.filter((r) => !input.backOfficeRefunds.has(r.id));
+    // What the engine answers for: the back office's refunds and a second installation's are not its own, but still
+    // count towards what the line has.
+    const refunds = every.filter((r) => !input.backOfficeRefunds.has(r.id) && !secondRefunds.has(r.id));
     const backOffice = every.filter((r) => input.backOfficeRefunds.has(r.id));
+    const fromSecond = every.filter((r) => secondRefunds.has(r.id));
     bump('backOfficeRefunds', backOffice.length);
-    const line = sandbox.world.findLine(lineId)?.line;
-    if (!line) {
+    const found = sandbox.world.findLine(lineId);
+    const line = found?.line;
+    if (!found || !line) {
       violations.push(`REFUND ON UNKNOWN LINE: ${lineId}`);
       continue;
     }
@@ -155,13 +183,46 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     const tax = every.reduce((s, r) => s + r.taxMinor, 0);
     const lineTax = includedVat(line.priceMinor, line.vatRate);
     if (tax > lineTax + backOffice.length) violations.push(`OVER-REFUND: order line ${lineId} refunded tax ${tax} of ${lineTax}`);
-    let spent = 0;
-    for (const r of [...refunds].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))) {
-      spent += r.amountMinor;
-      const receivedThen = (receivedByLine.get(lineId) ?? []).filter((u) => u.at <= Date.parse(r.createdAt)).length;
-      if (receivedThen === 0) violations.push(`REFUND WITHOUT RECEIPT: refund ${r.id} on ${lineId} at ${r.createdAt}, before ReBound registered any of its units`);
-      else if (spent > receivedThen * (line.priceUnitMinor + centsPerUnit)) {
-        violations.push(`REFUND BEYOND RECEIPT: ${lineId} refunded ${spent} by ${r.createdAt} for ${receivedThen} registered unit(s) at ${line.priceUnitMinor}`);
+    const receivedBy = (at: string) => (receivedByLine.get(lineId) ?? []).filter((u) => u.at <= Date.parse(at)).length;
+    const byTime = (a: { createdAt: string }, b: { createdAt: string }) => Date.parse(a.createdAt) - Date.parse(b.createdAt);
+    // Each installation on its own never refunds before or beyond what ReBound verified.
+    for (const [who, own] of [['', refunds], [' by the second installation', fromSecond]] as const) {
+      let spent = 0;
+      for (const r of [...own].sort(byTime)) {
+        spent += r.amountMinor;
+        const receivedThen = receivedBy(r.createdAt);
+        if (receivedThen === 0) violations.push(`REFUND WITHOUT RECEIPT: refund ${r.id}${who} on ${lineId} at ${r.createdAt}, before ReBound registered any of its units`);
+        else if (spent > receivedThen * (line.priceUnitMinor + centsPerUnit)) {
+          violations.push(`REFUND BEYOND RECEIPT: ${lineId} refunded ${spent}${who} by ${r.createdAt} for ${receivedThen} registered unit(s) at ${line.priceUnitMinor}`);
+        }
+      }
+    }
+    // Together, two installations may pay a unit twice: each caps by its own copy of Mirakl's ledger. A refund that takes
+    // the line's refunds of both beyond what ReBound had verified pays units the other installation already paid. That
+    // is allowed only while it was in flight — its sender had not read the order's refunds (an OR11 answer) since the
+    // other's latest refund on the line before it — and then the engine must have raised it (REFUND_EXCEEDS_RECEIPT on
+    // the line, or FOREIGN_WRITE on the second installation's refund). Any other is a duplicate the engine could have
+    // prevented.
+    if (fromSecond.length) {
+      let spent = 0;
+      const sender = (r: { id: string }) => (secondRefunds.has(r.id) ? 'C' : 'A');
+      const both = [...refunds, ...fromSecond].sort(byTime);
+      for (const r of both) {
+        spent += r.amountMinor;
+        const receivedThen = receivedBy(r.createdAt);
+        if (receivedThen === 0 || spent <= receivedThen * (line.priceUnitMinor + centsPerUnit)) continue;
+        const other = both.filter((x) => sender(x) !== sender(r) && byTime(x, r) <= 0 && x.id !== r.id).at(-1);
+        if (!other) continue; // beyond receipt on its own: reported above
+        bump('crossEngineDuplicates');
+        const isInFlight = !readOrderBetween(sender(r), found.order.orderId, other.id, r.id);
+        const secondOfPair = sender(r) === 'C' ? r : other;
+        const isRaised =
+          Boolean(db.prepare(`SELECT 1 FROM exceptions WHERE type = 'REFUND_EXCEEDS_RECEIPT' AND subject_key = ?`).get(`line:${lineId}`)) ||
+          Boolean(db.prepare(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND subject_key = ?`).get(`refund:${secondOfPair.id}`));
+        const what = `refund ${r.id} (${sender(r) === 'C' ? 'the second installation' : 'the engine'}) on ${lineId} took the line to ${spent} for ${receivedThen} verified unit(s) at ${line.priceUnitMinor}, after ${other.id} (${sender(other) === 'C' ? 'the second installation' : 'the engine'}) at ${other.createdAt}`;
+        if (!isInFlight) violations.push(`DUPLICATE REFUND ACROSS INSTALLATIONS: ${what}, though its sender had read the order's refunds since`);
+        else if (!isRaised) violations.push(`DUPLICATE IN FLIGHT NOT RAISED: ${what}, and the engine raised neither REFUND_EXCEEDS_RECEIPT line:${lineId} nor FOREIGN_WRITE refund:${secondOfPair.id}`);
+        else bump('crossEngineDuplicatesInFlightRaised');
       }
     }
     // Someone else refunding a line of a return the engine holds is FOREIGN_WRITE (refunds and stock paused until a
@@ -179,11 +240,28 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       if (db.prepare(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND subject_key = ?`).get(`refund:${r.id}`)) bump('foreignWritesRaised');
       else violations.push(`FOREIGN WRITE NOT RAISED: refund ${r.id} of ${r.amountMinor} (+ shipping ${r.shippingMinor}) on ${lineId} was made outside the app on return ${returnId}, and no FOREIGN_WRITE refund:${r.id} was raised`);
     }
+    // A second installation's refund on a line of a return the engine holds is someone else's write too, whether the
+    // engine adopted it as the refund it was about to make (via the ledger: recorded, still raised, so a person learns
+    // of the other installation) or not. Only one a probe took for the engine's own lost refund is not told apart.
+    for (const r of fromSecond.filter(told)) {
+      bump('secondEngineRefundsMade');
+      const isTakenForOurs = db
+        .prepare(`SELECT 1 FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND refund_id = ? AND coalesce(json_extract(outcome, '$.via'), '') != 'ledger'`)
+        .get(r.id);
+      if (isTakenForOurs) {
+        bump('secondEngineRefundsTakenForOurs');
+        continue;
+      }
+      const returnId = returnOfLineEarly.get(lineId);
+      if (!returnId || !ourReturnIds.has(returnId) || (r.amountMinor <= 0 && r.shippingMinor <= 0)) continue;
+      if (db.prepare(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND subject_key = ?`).get(`refund:${r.id}`)) bump('secondEngineRefundsRaised');
+      else violations.push(`FOREIGN WRITE NOT RAISED: refund ${r.id} of ${r.amountMinor} on ${lineId} was made by a second installation on return ${returnId}, and no FOREIGN_WRITE refund:${r.id} was raised`);
+    }
     // Money the back office paid beyond what ReBound verified is the engine's to report (every refund of the line
     // counts, ours or not): REFUND_EXCEEDS_RECEIPT for the line, or REFUND_WITHOUT_RECEIPT for each refund when
     // nothing of the line was verified.
     if (backOffice.length) {
-      const verified = (receivedByLine.get(lineId) ?? []).length;
+      const verified = (receivedByLine.get(lineId) ?? []).filter((u) => !unknownFromSecond.has(u.ro)).length;
       if (verified === 0) {
         for (const r of backOffice) {
           if (r.amountMinor > 0 && !isOpen('REFUND_WITHOUT_RECEIPT', `refund:${r.id}`)) {
@@ -202,6 +280,8 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       // ours was lost, reads in the ledger exactly as ours would, and the probe takes it for ours. The customer is paid
       // once either way (the over-refund checks above count every refund); it is attribution, not money.
       if (backOffice.some((r) => r.id === i.refundId)) bump('backOfficeRefundsTakenForOurs');
+      // Likewise a second installation's refund the engine recorded as its own (found already made, or by a probe).
+      else if (fromSecond.some((r) => r.id === i.refundId)) bump('secondEngineRefundsAdopted');
       else violations.push(`PHANTOM REFUND: intent ${i.id} says Mirakl refund ${i.refundId} on ${lineId}, which Mirakl does not have`);
     }
   }
@@ -265,7 +345,10 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   for (const ro of truth.rebound.returnOrders) {
     if (ro.status === 'CANCELLED') continue;
     liveRos.set(ro.clientOrderId, [...(liveRos.get(ro.clientOrderId) ?? []), ro]);
-    if (!ourOrders.has(ro.reboundOrderId)) violations.push(`ORPHAN RETURN ORDER: ReBound holds ${ro.reboundOrderId} for ${ro.clientOrderId}, unknown to the engine`);
+    if (ourOrders.has(ro.reboundOrderId)) continue;
+    const heldFor = truth.mirakl.returns.filter((r) => r.orderId === ro.clientOrderId && isOpen('RETURN_NOT_CREATED', r.id));
+    if (unknownFromSecond.has(ro.reboundOrderId) && heldFor.length) bump('secondEngineReturnOrdersAwaitingPerson');
+    else violations.push(`ORPHAN RETURN ORDER: ReBound holds ${ro.reboundOrderId} for ${ro.clientOrderId}, unknown to the engine`);
   }
   for (const [orderId, ros] of liveRos) if (ros.length > 1) violations.push(`DUPLICATE RETURN ORDER: order ${orderId} has ${ros.length} live ReBound return orders`);
   for (const r of truth.mirakl.returns) {
@@ -388,6 +471,27 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   }
   const soldDuringImports = sandbox.world.ordersList().filter((o) => o.commercialId.startsWith('MPSALE'));
   bump('unitsSoldDuringImports', soldDuringImports.reduce((n, o) => n + o.lines.reduce((m, l) => m + l.quantity, 0), 0));
+  // A second installation's stock imports (secondEngineOwnDb) set absolute quantities too, from its own reads: it
+  // restocks units this engine restocked as well (its database has them as pending), and an import of its computed
+  // before one of ours ran puts our units back out (or ours puts its units out). Neither engine can see the other's
+  // units; this engine notices another writer only when a quantity it reads back after its own import fits neither that
+  // import nor the sales (FOREIGN_WRITE), or attributes the difference to sales (STOCK_OVERWRITTEN). So the ground truth
+  // can hold only this: what Mirakl shows beyond (or short of) what this engine accounts for is no more than the second
+  // installation's imports changed that offer by — each of its lines as Mirakl applied it (from → to, in the truth),
+  // its increases and its decreases summed apart. An offer it never touched must still agree exactly, and any
+  // difference it cannot explain is a unit restocked twice (or lost) by this engine.
+  const secondImports = input.secondEngine?.imports ?? new Set<string>();
+  const bySecond = new Map<string, { up: number; down: number }>();
+  for (const imp of truth.mirakl.stockImports) {
+    if (!secondImports.has(imp.importId)) continue;
+    for (const a of imp.applied) {
+      const d = bySecond.get(a.shopSku) ?? { up: 0, down: 0 };
+      if (a.to > a.from) d.up += a.to - a.from;
+      else d.down += a.from - a.to;
+      bySecond.set(a.shopSku, d);
+    }
+  }
+  const foreignStock = new Set(all<{ offer_sku: string }>(`SELECT offer_sku FROM exceptions WHERE type = 'FOREIGN_WRITE' AND offer_sku IS NOT NULL`).map((e) => e.offer_sku));
   for (const [sku, s] of Object.entries(truth.mirakl.stock)) {
     const restocked = appliedBySku.get(sku) ?? 0;
     if (s.initial - s.sold < 0) continue; // sold out: Mirakl clamps at zero, the arithmetic below does not hold
@@ -401,10 +505,21 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     // quantity too: at most every unit sold, the question the exception puts (count the shelf).
     const overwrittenUnknown = unknownBeforeRestore.has(sku) ? s.sold : 0;
     const isHeldQuestion = held > 0 && s.quantity >= expected + overwritten && s.quantity <= expected + overwritten + held + overwrittenUnknown;
+    const second = bySecond.get(sku);
+    if (second) {
+      bump('offersSetBySecondEngine');
+      const off = s.quantity - (expected + overwritten);
+      if (off !== 0) {
+        bump('unitsOffBySecondEngine', Math.abs(off));
+        if (foreignStock.has(sku)) bump('offersOffBySecondEngineRaised');
+      }
+      if (off <= second.up && off >= -second.down) continue;
+    }
     if (s.quantity !== expected + overwritten && !isHeldQuestion && !unsettledSkus.has(sku)) {
       violations.push(
         `STOCK MISMATCH: Mirakl holds ${s.quantity} of ${sku}; ${s.initial} initial − ${s.sold} sold + ${restocked} restocked = ${expected}` +
-          (overwritten ? `, and STOCK_OVERWRITTEN names ${overwritten} unit(s) too many` : s.quantity > expected ? ', and no STOCK_OVERWRITTEN names the units too many' : ''),
+          (overwritten ? `, and STOCK_OVERWRITTEN names ${overwritten} unit(s) too many` : s.quantity > expected ? ', and no STOCK_OVERWRITTEN names the units too many' : '') +
+          (second ? `; the second installation's imports moved it up ${second.up} and down ${second.down}` : ''),
       );
     }
   }

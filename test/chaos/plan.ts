@@ -33,6 +33,8 @@ export const faultKinds = [
   'backOfficeRefund', // someone refunds a return line in Mirakl's back office, outside the app: all of it, the shipping, or part
   'lateUnit', // ReBound registers a unit of a line whose refund for the earlier units is planned or sent (a later parcel, or found at the hub)
   'restoreBackup', // the database is backed up, and a few steps later put back from that backup over the live one (a restore)
+  // A colleague's installation with Live credentials and a database of its own syncs the same shop for `amount` steps.
+  'secondEngineOwnDb',
   // ReBound notifications, on their way to the engine's receiver.
   'notificationDuplicate',
   'notificationLate',
@@ -69,6 +71,8 @@ export const mappingEditVariants = ['addReason', 'triggerInspected', 'restockNev
 export const backOfficeRefundVariants = ['full', 'shipping', 'partial'] as const;
 /** How a late unit reaches the hub: in a parcel of its own, or found there after the others were registered. */
 export const lateUnitArrivals = ['separateParcel', 'foundAtHub'] as const;
+/** Whether the second installation's cycle runs just before or just after A's in each step it is open. */
+export const secondEngineOrders = ['afterA', 'beforeA'] as const;
 export const crashPoints = ['or28', 'sto01', 'create-return', 'sales-order', 'rt04', 'rt21', 'rt25', 'rt26', 'rt27'] as const;
 
 /**
@@ -139,6 +143,9 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
       return rng.chance(0.6)
         ? { target: rng.pick(['unsafeWrite', 'write'] as const), amount: rng.int(1, 3), variant: 'afterCall' }
         : { target: 'any', amount: rng.int(1, 80), variant: 'between' };
+    case 'secondEngineOwnDb':
+      // A desktop behind NAT (no webhooks): open for a few hours to most of a day, its cycle before or after A's.
+      return { target: 'any', amount: rng.int(2, 12), variant: rng.pick(secondEngineOrders) };
     case 'restoreBackup':
       // Steps between the backup and the restore: the database put back misses what the engine did meanwhile.
       return { target: 'any', amount: rng.int(1, 8), variant: '' };

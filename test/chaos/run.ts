@@ -86,6 +86,10 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
       `back office: ${fired.backOfficeRefund ?? 0} refund(s) made outside the app (${stat(reports, 'foreignWritesRaised')} raised as FOREIGN_WRITE, pausing refunds and stock until a person acknowledged ${stat(reports, 'foreignWritesAcknowledged')}; ${stat(reports, 'backOfficeRefundsRaised')} raised as REFUND_EXCEEDS_RECEIPT / REFUND_WITHOUT_RECEIPT); ` +
         `${stat(reports, 'pushRejections')} status push(es) refused by Mirakl (${stat(reports, 'rt04RefusedReturnsReceived')} RT04-refused return(s) still received); ` +
         `second instance refused by the folder lock ${stat(reports, 'secondInstanceRefused')} time(s), opened ${stat(reports, 'secondInstanceOpened')}`,
+      `second installations with their own database: ${fired.secondEngineOwnDb ?? 0} opened for ${stat(reports, 'secondEngineCycles')} cycle(s); they made ${stat(reports, 'secondEngineRefunds')} refund(s) ` +
+        `(${stat(reports, 'secondEngineRefundsRaised')} raised as FOREIGN_WRITE, ${stat(reports, 'secondEngineRefundsTakenForOurs')} taken by a probe for the engine's own) and ${stat(reports, 'secondEngineImports')} stock import(s); ` +
+        `${stat(reports, 'crossEngineDuplicates')} unit payment(s) duplicated across the two, ${stat(reports, 'crossEngineDuplicatesInFlightRaised')} in flight and raised; ` +
+        `their imports left ${stat(reports, 'unitsOffBySecondEngine')} unit(s) on ${stat(reports, 'offersSetBySecondEngine')} offer(s) off the engine's account (${stat(reports, 'offersOffBySecondEngineRaised')} offer(s) raised as FOREIGN_WRITE)`,
       `late units: ${stat(reports, 'lateUnitsDrawn')} drawn, ${fired.lateUnit ?? 0} registered by ReBound after their line's refund was planned ` +
         `(${stat(reports, 'lateUnitsAfterRefundConfirmed')} after it was confirmed): ${stat(reports, 'lateUnitsRefunded')} refunded by a refund of their own, ` +
         `${stat(reports, 'lateUnitsHeldByException')} held by an open exception, ${stat(reports, 'lateUnitsSettledOtherwise')} not owed or already paid; ` +

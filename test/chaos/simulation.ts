@@ -15,7 +15,7 @@ import { createReboundClient } from '../../core/rebound/client';
 import type { FaultProfile, ShapeVariant } from '../../core/sandbox/http/faults';
 import { defaultScenario, startSandbox, type Sandbox, type Scenario } from '../../core/sandbox/index';
 import type { TaxMode } from '../../core/sandbox/scenario';
-import { createRng } from '../../core/sandbox/rng';
+import { createRng, type Rng } from '../../core/sandbox/rng';
 import { createSqliteBudgetStore } from '../../core/store/budget-repo';
 import { databaseFileName, openStore, type Store } from '../../core/store/db';
 import { acquireFolderLock, FolderBusyError, type FolderLock } from '../../core/store/folder-lock';
@@ -26,13 +26,14 @@ import { createEngine, type Engine } from '../../core/sync/engine';
 import { SimulatedCrash } from '../../core/sync/execute';
 import { startWebhookReceiver, subscribeToNotifications, type WebhookReceiver } from '../../core/sync/webhook-receiver';
 import { makeTempDir } from '../support/temp-dir';
-import { createChaosHttp, type ChaosHttpDeps, type LostCall, type PushRejection } from './chaos-http';
+import { createChaosHttp, type CallRecord, type ChaosHttpDeps, type LostCall, type PushRejection } from './chaos-http';
 import { createDiskFaults } from './disk';
 import { checkQuietInvariants } from './invariants';
 import { createMappingsDir, type MappingEdit } from './mapping-edits';
 import { createNotificationChaos } from './notifications';
 import { armed, drawPlan, faultKinds, type FaultKind, type PlannedFault } from './plan';
 import { MiraklRejection } from '../../core/sandbox/world/mirakl-world';
+import { openSecondEngine, type SecondEngine, type SecondEngineWrites } from './second-engine';
 import { stateHash, tableHashes } from './state-hash';
 
 // One chaos run: the real sync engine, on a real SQLite file, against the sandbox, with faults drawn from the seed.
@@ -212,6 +213,10 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   const pushRejectionsSeen: PushRejection[] = [];
   const sent: Record<string, number> = {};
   const backOfficeRefunds = new Set<string>();
+  const calls: CallRecord[] = [];
+  /** What second installations (secondEngineOwnDb) wrote to Mirakl, and the one open now. */
+  const secondWrites: SecondEngineWrites = { refunds: new Set(), imports: new Set(), returnOrders: new Set() };
+  const colleague: { open: { engine: SecondEngine; stepsLeft: number; isBeforeA: boolean; rng: Rng } | null } = { open: null };
   const shared = { isNested: false, paging: false };
   const deps: ChaosHttpDeps = {
     sandbox,
@@ -246,6 +251,12 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     lostCalls,
     pushRejections,
     sent,
+    calls,
+    isPausedByForeignWrite: (name) => {
+      const instance = name === 'A' ? procs.a : procs.b?.instance;
+      if (!instance || instance.isDead || !instance.store.db.open) return false;
+      return instance.store.db.prepare(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND state != 'resolved' LIMIT 1`).get() !== undefined;
+    },
     trace,
   };
 
@@ -414,6 +425,56 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     pendingRestore = { path, stepsLeft: fault.amount };
     trace(`  A's database backed up; put back in ${fault.amount} step(s)`);
   }
+  /**
+   * secondEngineOwnDb: a colleague's installation (C) with Live credentials and a database of its own starts on a fresh
+   * data folder, syncs the shop for `amount` steps (its cycle just before or just after A's in each), then its owner
+   * closes the laptop. Nothing tells it about A, nor A about it, but what each reads in Mirakl.
+   */
+  function startSecondEngine(): void {
+    if (colleague.open) return;
+    const fault = take('secondEngineOwnDb', 'between cycles');
+    if (!fault) return;
+    const engine = openSecondEngine({
+      dataDir: join(temp.dir, `colleague-${fault.id}`),
+      sandbox,
+      clock: worldClock,
+      random: chaos.fork(`colleague-engine:${fault.id}`),
+      calls,
+      writes: secondWrites,
+      name: 'C',
+    });
+    colleague.open = { engine, stepsLeft: fault.amount, isBeforeA: fault.variant === 'beforeA', rng: chaos.fork(`colleague:${fault.id}`) };
+    bump('secondEnginesStarted');
+    trace(`${new Date(worldClock.now()).toISOString()} a second installation (C) with its own database starts syncing the shop for ${fault.amount} step(s), ${fault.variant}`);
+  }
+  /**
+   * Runs C's cycle, some minutes apart from A's (after it, or before it): the two share the shop's API rate limits
+   * (RT11 allows one first page per 5 minutes), and two laptops never sync at the same second.
+   */
+  async function runSecondEngine(): Promise<void> {
+    const current = colleague.open;
+    if (!current) return;
+    const apart = () => {
+      worldClock.advance(current.rng.int(5, 15) * minute);
+      sandbox.advance();
+    };
+    if (!current.isBeforeA) apart();
+    bump('secondEngineCycles');
+    try {
+      await current.engine.runCycle();
+    } catch (error) {
+      violations.push(`ENGINE ERROR: a cycle of the second installation (C) threw ${(error as Error).message}`);
+      current.stepsLeft = 0;
+    }
+    if (current.isBeforeA) apart();
+    if (--current.stepsLeft <= 0) stopSecondEngine('its owner closed the laptop');
+  }
+  function stopSecondEngine(why: string): void {
+    if (!colleague.open) return;
+    closeStore(colleague.open.engine.store);
+    colleague.open = null;
+    trace(`${new Date(worldClock.now()).toISOString()} the second installation (C) stops: ${why}`);
+  }
   function startDiskFull(fault: PlannedFault): void {
     disk.setFull(true);
     diskFullStepsLeft = fault.amount;
@@ -541,6 +602,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       releaseLock(procs.b.instance);
       procs.b = null;
     }
+    stopSecondEngine('the faults stopped');
   }
 
   function fingerprint(db: Database): string {
@@ -611,6 +673,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       if (inFaults) lateUnitFault();
       await restartA();
       await notifications.deliver({ isReceiverUp: Boolean(procs.a && !procs.a.isDead), take });
+      if (inFaults) startSecondEngine();
+      if (colleague.open?.isBeforeA) await runSecondEngine();
       const current = procs.a;
       if (current) {
         cycles++;
@@ -618,6 +682,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         if (!current.isDead) observeForwardOnly(current.db);
         if (!current.isDead) acknowledgeForeignWrites(current);
       }
+      if (colleague.open && !colleague.open.isBeforeA) await runSecondEngine();
       const second = procs.b;
       if (second) {
         await runCycleOf(second.instance);
@@ -655,6 +720,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       backOfficeRefunds,
       pushRejections: pushRejectionsSeen,
       lastRestoreAt,
+      secondEngine: secondWrites,
+      calls,
     });
     violations.push(...checked.violations);
     Object.assign(stats, checked.stats);
@@ -685,6 +752,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         notificationsWithheld: notifications.withheld.size,
         failedWrites: disk.failedWrites,
         lateUnitsDrawn: plan.filter((f) => f.kind === 'lateUnit').length,
+        secondEngineRefunds: secondWrites.refunds.size,
+        secondEngineImports: secondWrites.imports.size,
       },
     };
   } finally {
@@ -698,6 +767,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         releaseLock(instance);
       }
     }
+    if (colleague.open) closeStore(colleague.open.engine.store);
     await Promise.all(releases.splice(0));
     await sandbox.close();
     temp.remove();
