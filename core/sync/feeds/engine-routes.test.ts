@@ -225,4 +225,30 @@ describe('engine routes', () => {
     expect(sent.map((r) => [r.order_line_id, r.amount])).toEqual([['O-1-1', 25]]);
     expect(late().state).toBe('confirmed');
   });
+  it('records as made, never sends, a planned refund another installation made for the same units before it could go out', async () => {
+    // Found by the chaos harness (secondEngineOwnDb, seed 40): planned before this engine had read the other's refund,
+    // held by the FOREIGN_WRITE that refund raised, and sent once a person acknowledged it — the unit paid twice.
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
+    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
+    const t = iso(clock.now());
+    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, t, t);
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
+      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
+    // Then the ledger read shows the other installation's refund of that unit, after the return opened.
+    clock.advance(60 * 60_000);
+    const later = iso(clock.now());
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES ('F-9', 'O-1-1', 'OR-9', 2500, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, later, later, later);
+    const sent: { order_line_id: string; amount: number }[] = [];
+    mirakl.refund = async (refunds) => {
+      sent.push(...refunds);
+      return { refunds: refunds.map((r) => ({ order_line_id: r.order_line_id, refund_id: 'F-10' })) } as never;
+    };
+    await sendRefunds(ctx);
+    expect(sent).toEqual([]);
+    const intent = store.db.prepare(`SELECT state, outcome FROM intents WHERE key = 'refund:R-1:O-1-1'`).get() as { state: string; outcome: string };
+    expect(intent.state).toBe('confirmed');
+    expect(JSON.parse(intent.outcome)).toMatchObject({ refundId: 'F-9', via: 'ledger' });
+  });
 });
