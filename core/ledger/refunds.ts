@@ -218,6 +218,19 @@ export function planRefundIntent(ctx: DomainContext, key: string, payload: Refun
 }
 
 /**
+ * A refund someone else made, since this one was planned, for exactly its units: new in the ledger since the plan (not
+ * among knownRefundIds), unclaimed, dated no earlier than the return, and the same refund by isSameRefund. It is
+ * recorded as this one, never sent again (the other installation's FOREIGN_WRITE still tells a person). Undefined when
+ * none, or for an intent planned before knownRefundIds existed (what was new since cannot be told).
+ */
+export function madeElsewhereSincePlanned(ctx: DomainContext, intent: Intent<RefundPayload>): string | undefined {
+  const p = intent.payload;
+  if (!p.knownRefundIds) return undefined;
+  const known = new Set(p.knownRefundIds);
+  return alreadyMade(ctx, p.returnId, p.order_line_id, ctx.store.refundsOfLine(p.order_line_id).filter((r) => !known.has(r.id)), p);
+}
+
+/**
  * The refund in the line's ledger that is these units' refund made already (see refundFor): unclaimed by any intent of
  * ours, dated no earlier than the return (Mirakl's clock both), and the same refund by isSameRefund. Undefined when none.
  */

@@ -1,6 +1,7 @@
 import {
   evaluateRefundGuard,
   isLedgerReadSinceRestore,
+  madeElsewhereSincePlanned,
   modeOf,
   planRefundIntent,
   probeRefund,
@@ -143,6 +144,17 @@ const refundWaitMs = 15 * 60_000;
 async function sendBatch(ctx: EngineContext, candidates: Intent<RefundPayload>[]): Promise<void> {
   const batch: Intent<RefundPayload>[] = [];
   for (const intent of candidates) {
+    // Someone else (another installation) refunded exactly these units after this refund was planned, before it could go
+    // out (it was batching, or paused by the FOREIGN_WRITE that very refund raised): recorded as theirs, never sent.
+    const madeAs = madeElsewhereSincePlanned(ctx, intent);
+    if (madeAs !== undefined) {
+      ctx.transaction(() => {
+        ctx.intents.confirmObserved(intent.id, { refundId: madeAs, amountMinor: intent.payload.amountMinor, via: 'ledger' });
+        ctx.touch(intent.payload.returnId);
+      });
+      ctx.log.warn('refund found made by someone else since it was planned: recorded as this one, not sent', { returnId: intent.payload.returnId, refundId: madeAs });
+      continue;
+    }
     const why = whyNotSendNow(ctx, intent);
     if (why === null) {
       batch.push(intent);
