@@ -135,6 +135,8 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   const returnOfLineEarly = new Map<string, string>();
   for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLineEarly.set(l.orderLineId, r.id);
   const ourReturnIds = new Set(all<{ id: string }>(`SELECT id FROM mirakl_returns`).map((r) => r.id));
+  const firstSeenText = (db.prepare(`SELECT min(first_seen_at) AS at FROM mirakl_returns`).get() as { at: string | null }).at;
+  const firstSeenAt = firstSeenText === null ? null : Date.parse(firstSeenText);
   const secondRefunds = input.secondEngine?.refunds ?? new Set<string>();
   const calls = input.calls ?? [];
   // A paused engine sends nothing: no refund and no stock import leaves while a FOREIGN_WRITE is open in its database
@@ -230,7 +232,12 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     // A database put back from a backup cannot tell a refund made before it was put back from one of its own earlier
     // copy's: only those made since must raise it (the others still count in the line's money and its detectors), and
     // "since" is on the engine's clock, which a clockSkew fault may have put up to 90 minutes off.
-    const told = (x: { createdAt: string }) => input.lastRestoreAt === null || input.lastRestoreAt === undefined || Date.parse(x.createdAt) >= input.lastRestoreAt + restoreClockMarginMs;
+    // Nor can it tell one made before it first saw any return (the engine down, or its first polls refused, since the
+    // run began): what Mirakl shows from before is not its to explain (engine-repo firstSeenAt), on the same stored time.
+    const told = (x: { createdAt: string }) =>
+      firstSeenAt !== null &&
+      Date.parse(x.createdAt) >= firstSeenAt &&
+      (input.lastRestoreAt === null || input.lastRestoreAt === undefined || Date.parse(x.createdAt) >= input.lastRestoreAt + restoreClockMarginMs);
     for (const r of backOffice.filter(told)) {
       // Taken for ours by a probe (the same amount as a refund of ours whose answer was lost): attribution, not money
       // (see PHANTOM REFUND below); it is not someone else's write as far as the engine can tell.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../core/sandbox/rng';
 import { fitsTarget, type CallInfo } from './chaos-http';
-import { drawPlan, faultKinds, lateUnitArrivals } from './plan';
+import { drawPlan, faultKinds, lateUnitArrivals, optInFaultKinds, secondEngineOrders } from './plan';
 import { taxModeFor } from './simulation';
 
 // The harness's draws, without running an engine: the shapes fault is planned like the other sandbox faults and
@@ -38,6 +38,16 @@ describe('chaos plan', () => {
       .filter((f) => f.kind === 'lateUnit');
     expect(late.length).toBeGreaterThan(10);
     expect(new Set(late.map((f) => f.variant))).toEqual(new Set(lateUnitArrivals));
+  });
+
+  it('draws a second installation with its own database in the standard plans, open 2 to 12 steps, before or after the engine', () => {
+    expect(optInFaultKinds).not.toContain('secondEngineOwnDb');
+    const second = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+      .flat()
+      .filter((f) => f.kind === 'secondEngineOwnDb');
+    expect(second.length).toBeGreaterThan(10);
+    expect(new Set(second.map((f) => f.variant))).toEqual(new Set(secondEngineOrders));
+    expect(second.every((f) => f.amount >= 2 && f.amount <= 12)).toBe(true);
   });
 
   it('runs a TAX_EXCLUDED shop for some seeds, the same one for a seed every time', () => {
