@@ -1,18 +1,11 @@
-import { join } from 'node:path';
 import type { FakeClock } from '../../core/adapters/fake-clock';
-import { silentLogger } from '../../core/adapters/logger';
 import { loadMappings, shippedMappingsDir } from '../../core/mappings/load';
-import { createMiraklClient } from '../../core/mirakl/client';
 import { fetchHttp, type HttpPort } from '../../core/net/http';
-import { createReboundClient } from '../../core/rebound/client';
 import type { Sandbox } from '../../core/sandbox/index';
 import type { Rng } from '../../core/sandbox/rng';
-import { createSqliteBudgetStore } from '../../core/store/budget-repo';
-import { openStore, type Store } from '../../core/store/db';
-import { createSqliteJournal } from '../../core/store/journal-repo';
-import { sourceMigrationsDir } from '../../core/store/paths';
-import { createEngineContext } from '../../core/sync/context';
-import { createEngine, type Engine } from '../../core/sync/engine';
+import type { Store } from '../../core/store/db';
+import type { Engine } from '../../core/sync/engine';
+import { buildEngine } from '../support/engine-harness';
 import { describeCall, madeDuring, recordCall, type CallRecord } from './chaos-http';
 
 // A second installation of the app (a secondEngineOwnDb fault): a colleague's desktop with Live credentials and a
@@ -49,7 +42,7 @@ export function openSecondEngine(options: {
   name: string;
 }): SecondEngine {
   const { sandbox, clock, calls, writes, name } = options;
-  const store = openStore({ dataDir: join(options.dataDir, 'data'), migrationsDir: sourceMigrationsDir, clock });
+  // Read at each call, once the engine below has opened its database.
   const isPaused = () => store.db.prepare(`SELECT 1 FROM exceptions WHERE type = 'FOREIGN_WRITE' AND state != 'resolved' LIMIT 1`).get() !== undefined;
   const importIds = () => new Set(sandbox.world.importsList().map((i) => i.importId));
   const returnOrderIds = () => new Set(sandbox.rebound.sim.truth().returnOrders.map((ro) => ro.reboundOrderId));
@@ -68,20 +61,16 @@ export function openSecondEngine(options: {
       if (before && call.operation === 'returnOrders.create') for (const id of returnOrderIds()) if (!before.has(id)) writes.returnOrders.add(id);
     }
   };
-  const common = { clock, http, journal: createSqliteJournal(store.db), budgets: createSqliteBudgetStore(store.db), timeoutMs: 10_000 };
-  const mappings = loadMappings(shippedMappingsDir);
-  const ctx = createEngineContext({
-    db: store.db,
+  const { store, engine } = buildEngine({
+    dataDir: options.dataDir,
     clock,
-    random: { next: () => options.random.float() },
-    log: silentLogger,
-    events: null,
-    mirakl: createMiraklClient({ ...common, baseUrl: sandbox.mirakl.baseUrl, apiKey: async () => sandbox.mirakl.apiKey, shopId: sandbox.mirakl.shopId }),
-    rebound: createReboundClient({ ...common, baseUrl: sandbox.rebound.baseUrl, clientId: sandbox.rebound.clientId, clientSecret: async () => sandbox.rebound.clientSecret }),
-    mappings: () => mappings,
+    http,
+    targets: sandbox,
+    random: options.random,
+    mappings: loadMappings(shippedMappingsDir),
     webhook: null,
+    holder: `chaos ${name}`,
   });
-  const engine = createEngine(ctx, { holder: `chaos ${name}` });
   return {
     store,
     engine,

@@ -69,6 +69,8 @@ export function buildEngine(options: {
   mappings: Mappings;
   webhook: { url: string; secret: string } | null;
   crash?: (point: string) => void;
+  /** How the engine names itself in its lease (default: this process). */
+  holder?: string;
 }): EngineParts {
   const { clock, targets } = options;
   const store = openStore({ dataDir: join(options.dataDir, 'data'), migrationsDir: sourceMigrationsDir, clock });
@@ -85,7 +87,7 @@ export function buildEngine(options: {
     webhook: options.webhook,
     ...(options.crash ? { crash: options.crash } : {}),
   });
-  return { store, ctx, engine: createEngine(ctx) };
+  return { store, ctx, engine: createEngine(ctx, options.holder ? { holder: options.holder } : {}) };
 }
 
 /**
