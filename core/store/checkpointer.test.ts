@@ -1,10 +1,11 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { automaticCheckpointPages, startCheckpointer } from './checkpointer';
-import { openStore } from './db';
+import { memoryPragmas, openStore } from './db';
 import { sourceMigrationsDir } from './paths';
 
 async function waitUntil(what: string, holds: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -35,6 +36,32 @@ describe('background checkpoints', () => {
     store.close();
     // The thread's connection closed first, so this close was the last one: SQLite removed the log.
     expect(existsSync(`${store.file}-wal`)).toBe(false);
+  });
+
+  it('touches the database no more once stop returns, however soon after start it is called', async () => {
+    // Seen in CI as ENOTEMPTY when a test removed its folder right after closing a core: a store closed before the
+    // thread had opened the database returned at once, and the thread then opened it anyway (creating -wal and -shm)
+    // and closed it again. Stopping at many points of the thread's opening also covers a stop during the open itself.
+    const afterStop: string[] = [];
+    const watchers: FSWatcher[] = [];
+    for (let attempt = 0; attempt < 30; attempt++) {
+      // A folder each: its watcher sees only what happens there after the watcher was made.
+      const folder = join(temp.dir, `attempt-${attempt}`);
+      mkdirSync(folder);
+      const file = join(folder, 'race.sqlite');
+      const setup = new Database(file);
+      setup.pragma('journal_mode = WAL');
+      setup.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      setup.close();
+      const checkpointer = startCheckpointer({ file, pragmas: memoryPragmas }, () => {});
+      const until = process.hrtime.bigint() + BigInt(attempt * 100_000);
+      while (process.hrtime.bigint() < until);
+      checkpointer.stop();
+      watchers.push(watch(folder, (event, name) => afterStop.push(`${event} attempt-${attempt}/${name}`)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const watcher of watchers) watcher.close();
+    expect(afterStop, 'files changed after stop returned').toEqual([]);
   });
 
   it('gives the connection its automatic checkpoints back when the thread cannot run', async () => {
