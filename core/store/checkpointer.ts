@@ -28,14 +28,17 @@ export interface CheckpointerOptions {
 export const automaticCheckpointPages = 1000;
 const intervalMs = 1000;
 
-// Each database's state, shared with the thread: waiting for the thread (0), open there (1), asked to stop (2),
-// stopped (3), failed (4). Either side moves it with compare-and-swap, so a store closed before the thread got to
-// it costs no wait: the thread sees 'asked to stop' and closes (or never opens) its connection.
+// Each database's state, shared with the thread: waiting for the thread (0), being opened there (5), open there (1),
+// asked to stop (2), stopped (3), failed (4). Either side moves it with compare-and-swap. A store closed before the
+// thread got to it costs no wait: the thread sees 'asked to stop' and never opens the database. A store closed while
+// the thread is opening it waits for the open to end and then for the close, so that once stop returns nothing in
+// this process touches the database's files again (a folder removed or copied right after close stays as it was).
 const waiting = 0;
 const open = 1;
 const stopping = 2;
 const stopped = 3;
 const failed = 4;
+const opening = 5;
 
 // The thread's code (CommonJS, evaluated).
 const workerSource = `
@@ -53,17 +56,18 @@ const close = (id) => {
 parentPort.on('message', (m) => {
   if (m.type === 'add') {
     const state = new Int32Array(m.state);
+    if (Atomics.compareExchange(state, 0, ${waiting}, ${opening}) !== ${waiting}) return settle(state, ${stopped});
+    let db = null;
     try {
-      const db = new Database(m.file, { fileMustExist: true, ...(m.nativeBinding ? { nativeBinding: m.nativeBinding } : {}) });
+      db = new Database(m.file, { fileMustExist: true, ...(m.nativeBinding ? { nativeBinding: m.nativeBinding } : {}) });
       db.pragma('busy_timeout = 0');
       for (const pragma of m.pragmas || []) db.pragma(pragma);
       connections.set(m.id, { db, state });
-      if (Atomics.compareExchange(state, 0, ${waiting}, ${open}) !== ${waiting}) close(m.id);
+      settle(state, ${open});
     } catch (error) {
-      if (Atomics.compareExchange(state, 0, ${waiting}, ${failed}) === ${waiting}) {
-        Atomics.notify(state, 0);
-        parentPort.postMessage({ id: m.id, failed: String(error && error.message) });
-      } else settle(state, ${stopped});
+      try { if (db && db.open) db.close(); } catch {}
+      settle(state, ${failed});
+      parentPort.postMessage({ id: m.id, failed: String(error && error.message) });
     }
   } else if (m.type === 'remove') close(m.id);
 });
@@ -142,6 +146,8 @@ export function startCheckpointer(options: CheckpointerOptions, setAutomaticPage
       served.delete(id);
       // Not opened yet: the thread will see this and leave the database alone.
       if (Atomics.compareExchange(state, 0, waiting, stopping) === waiting) return;
+      // Being opened: wait for the open to end (open, or failed), then close it as below.
+      Atomics.wait(state, 0, opening, 5000);
       if (Atomics.compareExchange(state, 0, open, stopping) !== open) return;
       worker.postMessage({ type: 'remove', id });
       // Its connection closes within one checkpoint at most; never wait forever, whatever happens to the thread.
