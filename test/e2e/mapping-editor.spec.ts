@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { call, go, openApp, waitFor, watchErrors, withSyncPaused } from './support';
+import { call, go, usePage, waitFor, withSyncPaused } from './support';
 
 // The integration owner's mapping editor and the triage panel in Debian Chromium against the web host in Sandbox mode
 // (issue 24): reasons are picked from Mirakl's own lists (RE01), a refund reason Mirakl does not have is refused before
@@ -7,18 +7,7 @@ import { call, go, openApp, waitFor, watchErrors, withSyncPaused } from './suppo
 // offers, with why the others are not.
 
 let page: Page;
-let watch: ReturnType<typeof watchErrors>;
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  watch = watchErrors(page);
-  await openApp(page);
-});
-test.afterAll(async () => {
-  await page.close();
-});
-test.afterEach(() => {
-  watch.expectNone();
-});
+usePage((opened) => (page = opened));
 
 const shot = (name: string) => page.screenshot({ path: `test-output/screenshots/${name}.png`, fullPage: true });
 

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { call, go, openApp, waitFor, watchErrors, withSyncPaused } from './support';
+import { call, go, usePage, waitFor, withSyncPaused } from './support';
 
 // Matching and the intent ledger in the UI, and the write freeze (issue 24), in Debian Chromium against the web host in
 // Sandbox mode: triage confirms a matcher suggestion; the outgoing-calls view filters to outcome unknown; a write freeze
@@ -7,20 +7,12 @@ import { call, go, openApp, waitFor, watchErrors, withSyncPaused } from './suppo
 // each test needs: an operator's refund in Mirakl's back office, lost answers to refunds.
 
 let page: Page;
-let watch: ReturnType<typeof watchErrors>;
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  watch = watchErrors(page);
-  await openApp(page);
-});
-test.afterAll(async () => {
-  // Whatever happened, the other specs find writes going out and the sandbox's faults as they started.
-  await call('writes.unfreeze', { reason: 'end of the operations spec' }).catch(() => undefined);
-  await sim('POST', '/_sim/faults', { system: 'mirakl', operations: {} }).catch(() => undefined);
-  await page.close();
-});
-test.afterEach(() => {
-  watch.expectNone();
+usePage((opened) => (page = opened), {
+  beforeClose: async () => {
+    // Whatever happened, the other specs find writes going out and the sandbox's faults as they started.
+    await call('writes.unfreeze', { reason: 'end of the operations spec' }).catch(() => undefined);
+    await sim('POST', '/_sim/faults', { system: 'mirakl', operations: {} }).catch(() => undefined);
+  },
 });
 
 const shot = (name: string) => page.screenshot({ path: `test-output/screenshots/${name}.png`, fullPage: true });

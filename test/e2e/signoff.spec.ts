@@ -1,23 +1,12 @@
 import { expect, test, type Page } from '@playwright/test';
-import { call, go, openApp, shot, waitFor, watchErrors } from './support';
+import { call, go, shot, usePage, waitFor } from './support';
 
 // A month-end signature holds the figures it saw (issue 25): the preparer signs a finished month while nothing moves,
 // then sync goes on, a return of that month progresses, and the signature shown on the open page is withdrawn — with
 // its reason, in the view and in the audit log — without the person reloading anything.
 
 let page: Page;
-let watch: ReturnType<typeof watchErrors>;
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  watch = watchErrors(page);
-  await openApp(page);
-});
-test.afterAll(async () => {
-  await page.close();
-});
-test.afterEach(() => {
-  watch.expectNone();
-});
+usePage((opened) => (page = opened));
 
 const monthLabel = (period: string) => new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(Date.parse(`${period}-01T00:00:00Z`));
 

@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { Command, Input, Output, Result } from '../../core/contract';
 
 // What the browser tests share: the host's address, a direct line to the contract (to read what the sandbox has
@@ -60,6 +60,30 @@ export function watchErrors(page: Page) {
 export async function openApp(page: Page): Promise<void> {
   await page.goto(hostAddress().url);
   await expect(page.getByRole('status', { name: 'Sandbox mode' })).toContainText('Sandbox');
+}
+
+/**
+ * One page for a spec's tests, as a person keeps the app open: opened once before them (and again after a failure,
+ * when Playwright starts a new worker), checked for console errors and failed requests after each test, closed after
+ * them, `beforeClose` first (putting back what the spec changed on the shared host). Loading the app once keeps the run
+ * short on a busy 2-core machine. `opened` receives the page.
+ */
+export function usePage(opened: (page: Page) => void, options: { beforeClose?: () => Promise<void> } = {}): void {
+  let page: Page | null = null;
+  let watch: ReturnType<typeof watchErrors> | null = null;
+  test.beforeAll(async ({ browser }) => {
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    watch = watchErrors(page);
+    opened(page);
+    await openApp(page);
+  });
+  test.afterAll(async () => {
+    await options.beforeClose?.();
+    await page?.close();
+  });
+  test.afterEach(() => {
+    watch?.expectNone();
+  });
 }
 
 export async function go(page: Page, section: string, title: string): Promise<void> {

@@ -1,26 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
-import { call, go, hostAddress, openApp, waitFor, watchErrors, withSyncPaused } from './support';
+import { call, go, hostAddress, usePage, waitFor, watchErrors, withSyncPaused } from './support';
 
 // The workbench in Debian Chromium against the real web host in Sandbox mode, with the sandbox's sync producing
 // returns and exceptions while the tests run. Each test waits (bounded) for the data it needs, acts through the UI
 // only, and checks the outcome through the contract as well as on screen.
 
-// One page for the whole run, as a person keeps the app open: each test starts from the section it needs and sets
-// the filters it relies on. Loading the app once keeps the run short on a busy 2-core machine. (After a failure
-// Playwright starts a new worker, and the page is opened again for the tests that follow.)
+// One page for the whole run (usePage): each test starts from the section it needs and sets the filters it relies on.
 let page: Page;
-let watch: ReturnType<typeof watchErrors>;
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  watch = watchErrors(page);
-  await openApp(page);
-});
-test.afterAll(async () => {
-  await page.close();
-});
-test.afterEach(() => {
-  watch.expectNone();
-});
+usePage((opened) => (page = opened));
 
 const closingActions = ['dismiss', 'acknowledge', 'accept_partial', 'accept_variance', 'mark_lost'];
 

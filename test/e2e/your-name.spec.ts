@@ -1,23 +1,15 @@
 import { expect, test, type Page } from '@playwright/test';
-import { call, go, openApp, waitFor, watchErrors } from './support';
+import { call, go, usePage, waitFor } from './support';
 
 // "Your name" (issue 24): the audit log records the person, not the OS account ("root"). Set in Settings, it is the
 // actor of the next action; left empty, the computer account's full name is used again.
 
 let page: Page;
-let watch: ReturnType<typeof watchErrors>;
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  watch = watchErrors(page);
-  await openApp(page);
-});
-test.afterAll(async () => {
-  // The host is shared with the other specs: the computer's name again.
-  await call('settings.setName', { name: '' });
-  await page.close();
-});
-test.afterEach(() => {
-  watch.expectNone();
+usePage((opened) => (page = opened), {
+  beforeClose: async () => {
+    // The host is shared with the other specs: the computer's name again.
+    await call('settings.setName', { name: '' });
+  },
 });
 
 test('a name set in Settings is who the audit log says acted next', async () => {
