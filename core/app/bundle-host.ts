@@ -194,6 +194,8 @@ export function createBundleHandlers(
             returnsOpened: report.returns.opened,
             lock: report.lock ? { lockedAt: report.lock.lockedAt, lockedBy: report.lock.lockedBy, reportSha256: report.lock.reportSha256 } : null,
             changesSinceLock: report.changesSinceLock.length,
+            // The bundle holds its report; earlier locks of a reopened month are in its snapshot (period_unlocks).
+            endedLocks: [],
           },
         ],
       };

@@ -27,7 +27,7 @@ import { createMappingEditor } from './mapping-editor';
 import { createReasonLists, type ReadReasons } from './reason-lists';
 import { createMiraklReasonsRepo } from '../store/mirakl-reasons-repo';
 import { resolveMode } from './mode';
-import { personActor } from './person';
+import { currentApproval, personActor } from './person';
 import { createSettingsService, type Reconfigured } from './settings-service';
 import { createSyncHealth } from '../store/sync-health-repo';
 import { createOperationsRepo } from '../store/operations-repo';
@@ -89,6 +89,7 @@ const mutatingCommands = [
   'mappings.save',
   'settings.setCadences',
   'reports.lock',
+  'reports.unlock',
   'reports.signOff',
 ] as const;
 
@@ -115,6 +116,7 @@ export function createCore(ports: CorePorts) {
     audit,
     mappings,
     actor,
+    approval: currentApproval,
     appVersion: ports.appVersion,
     mode: ports.mode,
     // A report needs the whole picture: a full pass still under way is finished first.
@@ -282,6 +284,7 @@ export function createCore(ports: CorePorts) {
     'reports.lock': async ({ period, reason }) => {
       return reports.lock(period, reason || null);
     },
+    'reports.unlock': async ({ period, reason }) => reports.unlock(period, reason),
     'reports.signOffs': async ({ period }) => reports.signOffs(period),
     'reports.signOff': async ({ period, kind, note }) => reports.signOff(period, kind, note || null),
     // One person at this machine, every role. A team server (core/team) answers these for its signed-in people.

@@ -27,6 +27,25 @@ export function asPerson<T>(person: SignedInPerson, work: () => T): T {
   return signedIn.run(person, work);
 }
 
+/** A change a second person approved (maker-checker): run as the approver's action, on the proposer's behalf. */
+export interface Approval {
+  proposalId: number;
+  /** The proposer, as the audit log names people. */
+  proposedBy: string;
+}
+
+const approved = new AsyncLocalStorage<Approval>();
+
+/** Runs `work` (and everything it awaits) as the change `approval` describes, so what it records names the proposer. */
+export function asApproved<T>(approval: Approval, work: () => T): T {
+  return approved.run(approval, work);
+}
+
+/** The approved proposal this call runs, or undefined (a person's own action, the engine). */
+export function currentApproval(): Approval | undefined {
+  return approved.getStore();
+}
+
 /** The team server's signed-in person this call runs for, or undefined (the desktop app, the engine). */
 export function currentPerson(): SignedInPerson | undefined {
   return signedIn.getStore();

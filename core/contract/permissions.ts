@@ -7,7 +7,8 @@ import { roleLabels, roles, type Role } from './team';
 //
 // - Viewer: reads everything (grids, exceptions, reports, audit), changes nothing.
 // - Analyst: works the queue: exceptions, matches, refunds the guards allow, month-end reports and locks; proposes
-//   the changes a second person must approve (a refund overriding a guard, mapping, policy and tolerance edits).
+//   the changes a second person must approve (a refund overriding a guard, mapping, policy and tolerance edits,
+//   reopening a locked month).
 // - Approver: what an analyst does, and approves or rejects other people's proposals (never their own).
 // - Integration admin: connections and their secrets, the sync's pause, lifting a write freeze, accounts; proposes
 //   mapping and policy changes like an analyst.
@@ -63,6 +64,8 @@ export const commandRoles: Record<Command, readonly Role[]> = {
   'reports.generate': workers,
   'reports.file': everyone,
   'reports.lock': workers,
+  // Proposing a reopening; on a team server it runs once another Approver approves it (core/team/roles.ts).
+  'reports.unlock': workers,
   'reports.signOffs': everyone,
   // Preparing: an analyst or approver; reviewing needs the Approver role (checked by the team for kind 'reviewed').
   'reports.signOff': workers,

@@ -216,6 +216,36 @@ export const reportsLockOutput = z.object({
   /** Adjustments to earlier locked periods frozen into this report. */
   adjustments: count,
 });
+export const reportsUnlockInput = z
+  .object({
+    period: periodSchema,
+    /** Why the month is reopened: kept with the ended lock and in the audit log. */
+    reason: z.string().trim().min(1, 'say why the month is reopened').max(2000),
+  })
+  .strict();
+/** A lock as it was before its month was reopened: kept, never deleted. */
+export const endedLockSchema = z.object({
+  lockedAt: z.string(),
+  lockedBy: z.string(),
+  lockReason: z.string().nullable(),
+  reportSha256: z.string(),
+  factsSha256: z.string(),
+  unlockedAt: z.string(),
+  /** Who reopened it: on a team server, the Approver whose approval ran it. */
+  unlockedBy: z.string(),
+  /** Who proposed it, when another person approved it. */
+  proposedBy: z.string().nullable(),
+  reason: z.string(),
+});
+export const reportsUnlockOutput = z.object({
+  period: periodSchema,
+  ended: endedLockSchema,
+  /** Standing sign-offs withdrawn because the month is live again. */
+  signOffsWithdrawn: count,
+  /** Post-close adjustments of the ended lock, now counted by the month's own report instead of a later one. */
+  adjustmentsSuperseded: count,
+});
+
 export const reportsListOutput = z.object({
   periods: z.array(
     z.object({
@@ -227,6 +257,8 @@ export const reportsListOutput = z.object({
       lock: z.object({ lockedAt: z.string(), lockedBy: z.string(), reportSha256: z.string() }).nullable(),
       /** Recorded adjustments touching this (locked) period. */
       changesSinceLock: count,
+      /** Earlier locks of this month, ended when it was reopened, oldest first. */
+      endedLocks: z.array(endedLockSchema),
     }),
   ),
 });
@@ -269,6 +301,11 @@ export const reportCommands = {
   'reports.get': { input: reportsGetInput, output: reportSchema },
   'reports.generate': { input: reportsGenerateInput, output: reportsGenerateOutput },
   'reports.lock': { input: reportsLockInput, output: reportsLockOutput },
+  /**
+   * Reopens a locked month, with a reason (on a team server: proposed by one person, run when another approves). Its
+   * lock is kept as history; its sign-offs are withdrawn; it can be signed and locked again.
+   */
+  'reports.unlock': { input: reportsUnlockInput, output: reportsUnlockOutput },
   /** The month-end sign-offs of a period (preparer, reviewer), withdrawn when its figures change. */
   'reports.signOffs': { input: z.object({ period: periodSchema }).strict(), output: signOffsSchema },
   /** Signs a finished period as its preparer, or as its reviewer (another person) once prepared. */

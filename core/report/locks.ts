@@ -43,6 +43,14 @@ export function createLockStore(db: Store['db']) {
       return repo.recordChanges({ period: period.id, reportedIn: store.firstOpenAfter(period).id, now });
     },
 
+    /**
+     * Ends `period`'s lock (see reopenRefusal for when it may be): the lock, its report and its facts are kept as
+     * history, and the adjustments found while it was locked are no longer reported anywhere — the month's own live
+     * report counts those changes again. Call inside a transaction.
+     */
+    reopen: repo.reopen,
+    unlocks: repo.unlocks,
+
     adjustmentsReportedIn: (period: string) => repo.adjustmentsReportedIn(period).map(toAdjustmentRow),
     adjustmentsOf: (period: string) => repo.adjustmentsOf(period).map(toAdjustmentRow),
     adjustmentCounts: () => new Map(repo.adjustmentCounts().map((r) => [r.period, r.n])),
@@ -92,6 +100,23 @@ export function createLockStore(db: Store['db']) {
 }
 
 export type LockStore = ReturnType<typeof createLockStore>;
+
+/**
+ * Why `period` cannot be reopened now, or null when it can: it must be locked, and no later month may be. A later
+ * locked month froze a report that counts this month's post-close changes, and a chain of months closes in order: it
+ * is reopened latest first.
+ */
+export function reopenRefusal(period: Period, lockedPeriods: Iterable<string>): string | null {
+  const locked = [...lockedPeriods].sort();
+  if (!locked.includes(period.id)) return `${period.label} is not locked: there is nothing to reopen.`;
+  const later = locked.filter((p) => p > period.id).map(parsePeriod);
+  if (later.length === 0) return null;
+  const latest = later[later.length - 1]!;
+  return (
+    `${period.label} cannot be reopened while a later month is locked (${later.map((p) => p.label).join(', ')}): ` +
+    (later.length === 1 ? `reopen ${latest.label} first.` : `reopen them first, latest first (${latest.label}).`)
+  );
+}
 
 type Json = (string | number | null)[];
 

@@ -16,21 +16,23 @@ import { asOfOf, createReportBuilder } from './build';
 import { writeBundle } from './bundle';
 import { writeReportFiles } from './exports';
 import { stageIn, type WrittenFile } from './file-out';
-import { createLockStore, sha256 } from './locks';
+import { createLockStore, reopenRefusal, sha256 } from './locks';
 import { parsePeriod, periodOf, type Period } from './period';
 
 // Month-end reports: generate a period's report (live, or the locked one with the changes found since), write it
 // as files, lock a period, and pack the offline evidence bundle. A lock freezes the report and its facts in one
-// transaction with its audit entry; every later difference becomes a post-close adjustment, never an edit.
+// transaction with its audit entry; every later difference becomes a post-close adjustment, never an edit. A locked
+// month is reopened only with a reason, latest month first, its lock kept whole as history (locks.ts).
 
 export interface ReportPorts {
   db: Store['db'];
   clock: Clock;
   audit: AuditLog;
   mappings: () => Mappings;
-  /** Who is acting, for the lock's audit entry and the bundle. */
   /** Who acts (read at each action: the name set in Settings can change between two). */
   actor: () => string;
+  /** On a team server, the approved proposal the current action runs (its proposer is named with a reopening). */
+  approval?: () => { proposalId: number; proposedBy: string } | undefined;
   appVersion: string;
   /** Sandbox or live data, recorded in bundles so a reviewer knows which. */
   mode?: 'sandbox' | 'live';
@@ -144,6 +146,45 @@ export function createReports(ports: ReportPorts) {
       });
     },
 
+    /**
+     * Reopens a locked month: its lock (report, hashes and facts) is kept as history, its standing sign-offs are
+     * withdrawn, and the changes found while it was locked are counted by its own live report again, not by the later
+     * month that showed them. Refused while a later month is locked. On a team server a second person approved it.
+     */
+    unlock(periodId: string, reason: string) {
+      const period = parsePeriod(periodId);
+      const why = reason.trim();
+      if (why === '') throw new AppError('VALIDATION', `Say why ${period.label} is reopened: the reason is kept with its ended lock and in the audit log.`, [{ path: ['reason'], message: 'required' }]);
+      const now = iso(clock.now());
+      return repo.transaction(() => {
+        const refusal = reopenRefusal(period, locks.lockedPeriods());
+        if (refusal) throw new AppError('CONFLICT', refusal);
+        const lock = locks.get(period.id)!;
+        const actor = ports.actor();
+        const proposer = ports.approval?.()?.proposedBy;
+        const proposedBy = proposer && proposer !== actor ? proposer : null;
+        const adjustmentsSuperseded = locks.adjustmentsOf(period.id).length;
+        const ended = { lockedAt: lock.locked_at, lockedBy: lock.locked_by, lockReason: lock.reason, reportSha256: lock.report_sha256, factsSha256: lock.facts_sha256 };
+        const entry = ports.audit.append({
+          actor,
+          action: 'period.unlock',
+          subject: `period:${period.id}`,
+          before: ended,
+          after: { status: 'live', proposedBy, adjustmentsSuperseded },
+          reason: why,
+        });
+        locks.reopen({ period: period.id, unlockedAt: now, unlockedBy: actor, proposedBy, reason: why, auditSeq: entry.seq });
+        // The signatures were given to the figures the lock froze: the live month must be signed again.
+        const standing = signOffRows.forPeriod(period.id).filter((row) => row.withdrawn_at === null);
+        const withdrawnReason = `Month reopened by ${actor}: ${why}`;
+        for (const row of standing) {
+          signOffRows.withdraw(row.id, now, withdrawnReason);
+          ports.audit.append({ actor, action: 'period.signoff.withdrawn', subject: `period:${period.id}`, before: { kind: row.kind, signedBy: row.signed_by, factsSha256: row.facts_sha256 }, after: null, reason: 'month reopened' });
+        }
+        return { period: period.id, ended: { ...ended, unlockedAt: now, unlockedBy: actor, proposedBy, reason: why }, signOffsWithdrawn: standing.length, adjustmentsSuperseded };
+      });
+    },
+
     isLocked: (periodId: string): boolean => Boolean(locks.get(parsePeriod(periodId).id)),
 
     /** The period's sign-offs, after withdrawing those whose facts have changed since they were given. */
@@ -187,6 +228,8 @@ export function createReports(ports: ReportPorts) {
       const opened = new Map(repo.returnsOpenedByMonth().map((r) => [r.period, r.n]));
       const locked = locks.lockedPeriods();
       const counts = locks.adjustmentCounts();
+      const ended = new Map<string, ReturnType<typeof locks.unlocks>>();
+      for (const u of locks.unlocks()) ended.set(u.period, [...(ended.get(u.period) ?? []), u]);
       const known = [...opened.keys(), ...locked].filter((p) => /^\d{4}-\d{2}$/.test(p)).sort();
       const periods: Period[] = [];
       for (let p = parsePeriod(known[0] ?? periodOf(now).id); p.fromMs <= now; p = periodOf(p.toMs)) periods.push(p);
@@ -201,6 +244,17 @@ export function createReports(ports: ReportPorts) {
             returnsOpened: opened.get(p.id) ?? 0,
             lock: lock ? { lockedAt: lock.locked_at, lockedBy: lock.locked_by, reportSha256: lock.report_sha256 } : null,
             changesSinceLock: counts.get(p.id) ?? 0,
+            endedLocks: (ended.get(p.id) ?? []).map((u) => ({
+              lockedAt: u.locked_at,
+              lockedBy: u.locked_by,
+              lockReason: u.lock_reason,
+              reportSha256: u.report_sha256,
+              factsSha256: u.facts_sha256,
+              unlockedAt: u.unlocked_at,
+              unlockedBy: u.unlocked_by,
+              proposedBy: u.proposed_by,
+              reason: u.reason,
+            })),
           };
         }),
       };

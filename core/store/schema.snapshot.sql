@@ -242,10 +242,10 @@ CREATE TABLE offer_stock (
 ) STRICT;
 
 -- table: period_adjustments
-CREATE TABLE period_adjustments (
+CREATE TABLE "period_adjustments" (
   id INTEGER PRIMARY KEY,
   -- The locked period the change touches, and the period whose report shows it.
-  period TEXT NOT NULL REFERENCES period_locks (period),
+  period TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
   reported_in TEXT NOT NULL,
   family TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -283,6 +283,41 @@ CREATE TABLE period_locks (
   facts_sha256 TEXT NOT NULL,
   -- The audit entry that records the lock.
   audit_seq INTEGER NOT NULL
+) STRICT;
+
+-- table: period_unlock_facts
+CREATE TABLE period_unlock_facts (
+  unlock_id INTEGER NOT NULL REFERENCES period_unlocks (id),
+  family TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fact TEXT NOT NULL,
+  currency TEXT,
+  amount_minor INTEGER NOT NULL,
+  PRIMARY KEY (unlock_id, family, key)
+) STRICT, WITHOUT ROWID;
+
+-- table: period_unlocks
+CREATE TABLE period_unlocks (
+  id INTEGER PRIMARY KEY,
+  period TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
+  -- The lock it ended, as period_locks held it.
+  locked_at TEXT NOT NULL,
+  locked_by TEXT NOT NULL,
+  lock_reason TEXT,
+  report TEXT NOT NULL,
+  report_sha256 TEXT NOT NULL,
+  facts_sha256 TEXT NOT NULL,
+  lock_audit_seq INTEGER NOT NULL,
+  -- Who reopened it (on a team server: the Approver who ran it), who proposed it (null when they are the same person),
+  -- when, why, and the audit entry that records it.
+  unlocked_at TEXT NOT NULL,
+  unlocked_by TEXT NOT NULL,
+  proposed_by TEXT,
+  reason TEXT NOT NULL CHECK (trim(reason) <> ''),
+  audit_seq INTEGER NOT NULL,
+  -- The last post-close adjustment recorded before the reopening. The month's adjustments up to it belong to the
+  -- ended lock: the reopened month's own report counts those changes now, so no later report shows them again.
+  adjustments_through INTEGER NOT NULL
 ) STRICT;
 
 -- table: quarantined_records
@@ -694,6 +729,9 @@ CREATE INDEX period_adjustments_fact ON period_adjustments (period, family, key,
 -- index: period_adjustments_reported
 CREATE INDEX period_adjustments_reported ON period_adjustments (reported_in, id);
 
+-- index: period_unlocks_period
+CREATE INDEX period_unlocks_period ON period_unlocks (period, id);
+
 -- index: rebound_events_order
 CREATE INDEX rebound_events_order ON rebound_events (rebound_order_id);
 
@@ -1069,16 +1107,37 @@ CREATE TRIGGER period_adjustments_no_delete BEFORE DELETE ON period_adjustments 
 CREATE TRIGGER period_adjustments_no_update BEFORE UPDATE ON period_adjustments BEGIN SELECT RAISE(ABORT, 'period_adjustments is append-only'); END;
 
 -- trigger: period_lock_facts_no_delete
-CREATE TRIGGER period_lock_facts_no_delete BEFORE DELETE ON period_lock_facts BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
+CREATE TRIGGER period_lock_facts_no_delete BEFORE DELETE ON period_lock_facts
+WHEN NOT EXISTS (
+  SELECT 1 FROM period_locks l
+  JOIN period_unlocks u ON u.period = l.period AND u.locked_at = l.locked_at AND u.report_sha256 = l.report_sha256
+  JOIN period_unlock_facts f ON f.unlock_id = u.id AND f.family = OLD.family AND f.key = OLD.key AND f.fact = OLD.fact
+  WHERE l.period = OLD.period
+)
+BEGIN SELECT RAISE(ABORT, 'a locked period is never edited: it is only reopened, its lock kept in period_unlocks'); END;
 
 -- trigger: period_lock_facts_no_update
 CREATE TRIGGER period_lock_facts_no_update BEFORE UPDATE ON period_lock_facts BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
 
 -- trigger: period_locks_no_delete
-CREATE TRIGGER period_locks_no_delete BEFORE DELETE ON period_locks BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
+CREATE TRIGGER period_locks_no_delete BEFORE DELETE ON period_locks
+WHEN NOT EXISTS (SELECT 1 FROM period_unlocks u WHERE u.period = OLD.period AND u.locked_at = OLD.locked_at AND u.report = OLD.report AND u.report_sha256 = OLD.report_sha256)
+BEGIN SELECT RAISE(ABORT, 'a locked period is never edited: it is only reopened, its lock kept in period_unlocks'); END;
 
 -- trigger: period_locks_no_update
 CREATE TRIGGER period_locks_no_update BEFORE UPDATE ON period_locks BEGIN SELECT RAISE(ABORT, 'a locked period is never edited'); END;
+
+-- trigger: period_unlock_facts_no_delete
+CREATE TRIGGER period_unlock_facts_no_delete BEFORE DELETE ON period_unlock_facts BEGIN SELECT RAISE(ABORT, 'period_unlock_facts is append-only'); END;
+
+-- trigger: period_unlock_facts_no_update
+CREATE TRIGGER period_unlock_facts_no_update BEFORE UPDATE ON period_unlock_facts BEGIN SELECT RAISE(ABORT, 'period_unlock_facts is append-only'); END;
+
+-- trigger: period_unlocks_no_delete
+CREATE TRIGGER period_unlocks_no_delete BEFORE DELETE ON period_unlocks BEGIN SELECT RAISE(ABORT, 'period_unlocks is append-only'); END;
+
+-- trigger: period_unlocks_no_update
+CREATE TRIGGER period_unlocks_no_update BEFORE UPDATE ON period_unlocks BEGIN SELECT RAISE(ABORT, 'period_unlocks is append-only'); END;
 
 -- trigger: recon_dirty_intake_insert
 CREATE TRIGGER recon_dirty_intake_insert AFTER INSERT ON return_intake

@@ -49,6 +49,9 @@ const rowsOf: Record<string, string[]> = {
   period_locks: ['main.period_locks t WHERE t.period = @period'],
   period_lock_facts: ['main.period_lock_facts t WHERE t.period = @period'],
   period_adjustments: ['main.period_adjustments t WHERE t.period = @period OR t.reported_in = @period'],
+  // The ended locks of the month, and of the months whose adjustments it holds: which of those adjustments still count.
+  period_unlocks: ['main.period_unlocks t WHERE t.period = @period OR t.period IN (SELECT a.period FROM main.period_adjustments a WHERE a.reported_in = @period)'],
+  period_unlock_facts: ['snap.period_unlocks u CROSS JOIN main.period_unlock_facts t ON t.unlock_id = u.id'],
 };
 
 /** `tables` with each one after the snap.* tables its rows are chosen by (a rebuilt table comes late in the schema). */
