@@ -1,4 +1,5 @@
 import { commandRoles, roleLabels, type Command } from '../contract';
+import { parsePeriod } from '../report/period';
 
 // Who may run what is the contract's table (core/contract/permissions.ts), so the renderer hides exactly what the
 // server refuses; here, how a refusal is worded and which changes need a second person.
@@ -32,6 +33,8 @@ export function needsApproval(command: Command, input: unknown): string | null {
         .join(', ');
       return `Change the sync cadences (${changes})${reason ? `: ${String(reason)}` : ''}`;
     }
+    case 'reports.unlock':
+      return `Reopen ${parsePeriod(String(value.period)).label} (a locked month): ${String(value.reason)}`;
     default:
       return null;
   }

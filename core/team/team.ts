@@ -2,12 +2,14 @@ import { commands, isCommand, roles as allRoles, type Command, type ContractErro
 import { AppError } from '../errors';
 import type { AuditEntry } from '../audit/log';
 import type { Dispatch } from '../app/dispatch';
-import { asPerson, personLabel, type SignedInPerson } from '../app/person';
+import { asApproved, asPerson, personLabel, type SignedInPerson } from '../app/person';
 import type { Clock, Logger } from '../ports';
 import type { Store } from '../store/db';
 import { createAccounts, type Session } from './accounts';
 import { createProposals } from '../store/proposals-repo';
 import { mayRun, needsApproval, refusal } from './roles';
+import { reopenRefusal } from '../report/locks';
+import { parsePeriod } from '../report/period';
 
 // The team server's way into the core. Every request comes with a session; what it may do is decided here, before
 // the core sees it: the person's roles (403), a new password first (403), and the changes that need a second person
@@ -84,7 +86,8 @@ export function createTeam(options: TeamOptions) {
     });
     if (status === 'approved') {
       // The approver's action: its audit entries name the approver; the one above names the maker too.
-      const result = await asPerson(person, () => dispatch(proposal.command, proposal.input));
+      const approval = { proposalId: proposal.id, proposedBy: accounts.nameOf(proposal.proposedBy) };
+      const result = await asPerson(person, () => asApproved(approval, () => dispatch(proposal.command, proposal.input)));
       proposals.finish(proposal.id, result.ok, result.ok ? result.data : result.error);
       options.changed?.();
     }
@@ -184,6 +187,15 @@ export function createTeam(options: TeamOptions) {
         if (!(signed.data as { complete: boolean }).complete) {
           return refuse('CONFLICT', `${period} cannot be locked yet: it needs a preparer's and then a reviewer's sign-off on its figures as they stand.`);
         }
+      }
+      if (command === 'reports.unlock') {
+        // A reopening that could not run is refused now, in the core's words, rather than proposed to fail later.
+        const period = (parsed.data as { period: string }).period;
+        const listed = await asPerson(person, () => dispatch('reports.list', {}));
+        if (!listed.ok) return listed;
+        const locked = (listed.data as { periods: { period: string; lock: unknown }[] }).periods.filter((p) => p.lock !== null).map((p) => p.period);
+        const problem = reopenRefusal(parsePeriod(period), locked);
+        if (problem) return refuse('CONFLICT', problem);
       }
       const summary = needsApproval(command, parsed.data);
       if (summary !== null) {
