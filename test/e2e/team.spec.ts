@@ -14,7 +14,8 @@ import { waitFor } from './support';
 // cannot approve it herself; Bo approves it in his browser and it is refunded exactly once (the intent and the sandbox's
 // ground truth); a change of cadences Ana saves in Settings is said as "sent for approval", and she withdraws it; the
 // audit log names each; the server stops cleanly and starts again on the same port and folder, and Ana's open page says
-// it is reconnecting, then works on and receives events, without a reload.
+// it is reconnecting, then works on and receives events, without a reload. Between those, the month Ana and Bo signed
+// and locked is reopened: Ana proposes it from the Reports page, Bo approves it, and the month is live again.
 
 const root = new URL('../../', import.meta.url).pathname;
 const password = (who: string) => `${who}-chose-this-long-password`;
@@ -131,7 +132,7 @@ async function addAccount(page: Page, username: string, displayName: string, rol
 }
 
 test('a team server driven as four people: sign-in, roles, maker-checker, audit, and events across a restart', async ({ browser, playwright }) => {
-  test.setTimeout(150_000);
+  test.setTimeout(180_000);
   dataDir = mkdtempSync(join(tmpdir(), 'rw-e2e-team-'));
   const first = await startServer(dataDir, 0);
   server = first.child;
@@ -324,6 +325,8 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
     expect(by('account.created').map((e) => e.actor)).toEqual(['Administrator (admin)', 'Administrator (admin)', 'Administrator (admin)']);
   });
 
+  /** The month Bo locks below, for the step that reopens it. */
+  let closed = { period: '', label: '' };
   await test.step('month-end sign-off: Ana prepares the finished month, cannot review it herself, Bo reviews, and it may be locked', async () => {
     const current = (await call(anaToken, 'reports.list', {})).periods.find((p) => !p.isComplete)?.period ?? '';
     const [year, month] = current.split('-').map(Number);
@@ -372,9 +375,64 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
       await dialog.getByRole('button', { name: `Lock ${label}` }).click();
       await expect(b.view.getByTestId('report-status')).toHaveText('Locked');
       await expect(b.view.getByTestId('report-lock')).toContainText('Locked by Bo Berg (bo)');
+      closed = { period, label };
     } finally {
       await pause(false);
     }
+  });
+
+  await test.step('reopening the locked month: Ana proposes it with a reason, cannot approve it; Bo approves, it runs once, naming both', async () => {
+    const { period, label } = closed;
+    const reason = 'A carrier credit note dated in the month arrived after the close';
+    await nav(ana, 'reports').click();
+    await ana.getByRole('button', { name: `Show the report for ${label}` }).click();
+    const view = ana.getByRole('region', { name: `Report for ${label}` });
+    await expect(view.getByTestId('report-status')).toHaveText('Locked');
+    await view.getByRole('button', { name: 'Reopen month…' }).click();
+    const dialog = ana.getByRole('dialog', { name: `Reopen ${label}` });
+    await expect(dialog.getByTestId('unlock-needs-approval')).toContainText('another Approver’s approval runs it');
+    const propose = dialog.getByRole('button', { name: `Propose reopening ${label}` });
+    await expect(propose).toBeDisabled();
+    await dialog.getByLabel(/^Reason/).fill(reason);
+    await propose.click();
+    await expect(dialog).toHaveCount(0);
+    await expect(ana.getByTestId('notice-info').filter({ hasText: 'Sent for approval as proposal 3' })).toBeVisible();
+    // Only proposed: the month stays locked until a second person approves.
+    await expect(view.getByTestId('report-status')).toHaveText('Locked');
+    expect((await call(anaToken, 'reports.list', {})).periods.find((p) => p.period === period)?.lock).not.toBeNull();
+    const self = await send(anaToken, 'proposals.decide', { id: 3, decision: 'approve' });
+    expect(self.status).toBe(403);
+    await nav(ana, 'approvals').click();
+    const mine = ana.getByRole('table', { name: 'Proposals waiting for approval' }).locator('tr[data-proposal="3"]');
+    await expect(mine).toContainText(`Reopen ${label} (a locked month): ${reason}`);
+    await expect(mine.getByRole('button', { name: 'Approve' })).toBeDisabled();
+    await shot(ana, 'team-unlock-proposed');
+
+    await nav(bo, 'approvals').click();
+    await bo.getByRole('table', { name: 'Proposals waiting for approval' }).locator('tr[data-proposal="3"]').getByRole('button', { name: 'Approve' }).click();
+    await bo.getByRole('dialog', { name: 'Approve proposal 3' }).getByRole('button', { name: 'Approve and run it' }).click();
+    const decided = bo.getByRole('table', { name: 'Decided proposals' }).locator('tr[data-proposal="3"]');
+    await expect(decided.getByTestId('proposal-status')).toHaveText('Approved and done');
+    await expect(decided).toContainText(`${label} reopened by Bo Berg (bo)`);
+
+    await nav(bo, 'reports').click();
+    await bo.getByRole('button', { name: `Show the report for ${label}` }).click();
+    const live = bo.getByRole('region', { name: `Report for ${label}` });
+    await expect(live.getByTestId('report-status')).toHaveText('Not locked');
+    await expect(live.getByTestId('ended-locks')).toContainText('Reopened once');
+    await live.getByTestId('ended-locks').locator('summary').click();
+    await expect(live.getByTestId('ended-locks')).toContainText(`Reopened by Bo Berg (bo)`);
+    await expect(live.getByTestId('ended-locks')).toContainText('proposed by Ana Ruiz (ana)');
+    const panel = live.getByRole('region', { name: 'Sign-off' });
+    await expect(panel.locator('li[data-signoff="prepared"][data-standing="no"]')).toContainText(`Month reopened by Bo Berg (bo): ${reason}`);
+    await expect(panel.locator('li[data-signoff="reviewed"][data-standing="no"]')).toContainText('Month reopened');
+    await expect(live.getByRole('button', { name: 'Lock period…' })).toBeDisabled();
+    await shot(bo, 'team-unlock-done');
+
+    const entries = (await call(adminToken, 'audit.list', { offset: 0, limit: 500 })).rows as AuditRow[];
+    const of = (subject: string) => entries.filter((e) => e.subject === subject).map((e) => `${e.action} by ${e.actor}`).reverse();
+    expect(of('proposal:3')).toEqual(['proposal.created by Ana Ruiz (ana)', 'proposal.approved by Bo Berg (bo)']);
+    expect(of(`period:${period}`).slice(-3)).toEqual(['period.unlock by Bo Berg (bo)', 'period.signoff.withdrawn by Bo Berg (bo)', 'period.signoff.withdrawn by Bo Berg (bo)']);
     // Ana's page goes back to Approvals, where the restart below is watched from.
     await nav(ana, 'approvals').click();
   });
@@ -417,8 +475,8 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
     await expect(ana.getByRole('table', { name: 'Decided proposals' }).locator('tr[data-proposal="1"]')).toBeVisible();
     const proposed = await send(boToken, 'settings.setCadences', { returnsPollSeconds: 900, reason: 'fewer RT11 calls at night' });
     expect(proposed.status).toBe(202);
-    expect(proposed.body).toMatchObject({ ok: false, error: { code: 'APPROVAL_REQUIRED', proposalId: 3 } });
+    expect(proposed.body).toMatchObject({ ok: false, error: { code: 'APPROVAL_REQUIRED', proposalId: 4 } });
     await expect(nav(ana, 'approvals').locator('.nav-count')).toHaveText('1');
-    await expect(ana.getByRole('table', { name: 'Proposals waiting for approval' }).locator('tr[data-proposal="3"]')).toContainText('Bo Berg (bo)');
+    await expect(ana.getByRole('table', { name: 'Proposals waiting for approval' }).locator('tr[data-proposal="4"]')).toContainText('Bo Berg (bo)');
   });
 });

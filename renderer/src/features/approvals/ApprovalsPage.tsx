@@ -34,7 +34,8 @@ export function ApprovalsPage() {
     <>
       <h1>Approvals</h1>
       <p className="muted">
-        A refund that overrides its checks, a mapping or policy edit and a change of cadences are proposed by one person and approved by another. Approving
+        A refund that overrides its checks, a mapping or policy edit, a change of cadences and reopening a locked month are proposed by one person and
+        approved by another. Approving
         runs the change once, recorded as the approver’s action; nobody approves their own proposal.
       </p>
       {error && <LoadError what="the proposals" message={error.message} onRetry={() => void load()} />}

@@ -1,7 +1,8 @@
 import { create } from 'zustand';
-import type { ContractError, Proposal } from '../../../../core/contract';
+import type { ContractError, Output, Proposal } from '../../../../core/contract';
 import { api } from '../../api/transport';
 import { useAppStore } from '../../app/store';
+import { monthLabel } from '../reports/store';
 
 // Maker-checker on a team server: the changes waiting for a second person, and those decided. Approving runs the
 // change once, as the approver's action; the server refuses anyone deciding their own proposal.
@@ -57,6 +58,13 @@ export function outcomeText(p: Proposal): string {
   if (typeof outcome !== 'object') return String(outcome);
   const record = outcome as Record<string, unknown>;
   if (typeof record.message === 'string') return record.message;
+  if (p.command === 'reports.unlock' && p.status === 'executed') {
+    const done = outcome as Output<'reports.unlock'>;
+    return (
+      `${monthLabel(done.period)} reopened by ${done.ended.unlockedBy}; its lock of ${done.ended.lockedAt.slice(0, 10)} (report sha256 ${done.ended.reportSha256.slice(0, 12)}…) is kept as history` +
+      `, ${done.signOffsWithdrawn} sign-off${done.signOffsWithdrawn === 1 ? '' : 's'} withdrawn.`
+    );
+  }
   return Object.entries(record)
     .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))
     .map(([k, v]) => `${k}: ${String(v)}`)

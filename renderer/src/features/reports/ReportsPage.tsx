@@ -101,7 +101,10 @@ function PeriodLine({ period: p, isSelected, onSelect }: { period: PeriodRow; is
       </th>
       <td>{p.isComplete ? 'Complete' : 'In progress'}</td>
       <td className="num">{formatCount(p.returnsOpened)}</td>
-      <td>{p.lock ? `Locked by ${p.lock.lockedBy}, ${formatDateTime(p.lock.lockedAt)}` : 'Not locked'}</td>
+      <td>
+        {p.lock ? `Locked by ${p.lock.lockedBy}, ${formatDateTime(p.lock.lockedAt)}` : 'Not locked'}
+        {p.endedLocks.length > 0 && <div className="muted small-text">Reopened {formatDateTime(p.endedLocks[p.endedLocks.length - 1]!.unlockedAt)}</div>}
+      </td>
       <td className={`num ${p.changesSinceLock > 0 ? 'error' : ''}`}>{p.lock ? formatCount(p.changesSinceLock) : '—'}</td>
     </tr>
   );
@@ -126,6 +129,7 @@ function ReportView({ isReadOnly }: { isReadOnly: boolean }) {
       {report && (
         <>
           <ReportMeta report={report} />
+          <EndedLocks period={report.period} />
           {!isReadOnly && <ReportActions report={report} isLoading={isLoadingReport} />}
           {!isReadOnly && report.isPeriodComplete && <SignOffPanel report={report} />}
           <Totals report={report} />
@@ -177,6 +181,37 @@ function ReportMeta({ report }: { report: Report }) {
   );
 }
 
+/** The month's earlier locks, ended when it was reopened: kept with their report hashes, who reopened them and why. */
+function EndedLocks({ period }: { period: string }) {
+  const ended = useReportsStore((s) => s.periods.find((p) => p.period === period)?.endedLocks ?? []);
+  if (ended.length === 0) return null;
+  return (
+    <details className="report-meta" data-testid="ended-locks">
+      <summary>
+        Reopened {ended.length === 1 ? 'once' : `${formatCount(ended.length)} times`}: earlier lock{ended.length === 1 ? '' : 's'} kept as history
+      </summary>
+      <ul className="plain">
+        {ended.map((e) => (
+          <li key={e.unlockedAt + e.reportSha256}>
+            Locked by {e.lockedBy} on {formatDateTime(e.lockedAt)}
+            {e.lockReason ? ` (“${e.lockReason}”)` : ''}, report sha256 <code>{e.reportSha256}</code>. Reopened by {e.unlockedBy} on {formatDateTime(e.unlockedAt)}
+            {e.proposedBy ? `, proposed by ${e.proposedBy}` : ''}: “{e.reason}”.
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+/** Whether the month may be reopened now, and if not, why: the person's role, and no later month locked. */
+function unlockWhyNot(mayUnlock: { isAllowed: boolean; whyNot: string | null }, period: string, periods: PeriodRow[]): string | null {
+  if (!mayUnlock.isAllowed) return mayUnlock.whyNot;
+  const later = periods.filter((p) => p.lock && p.period > period).map((p) => p.period).sort();
+  if (later.length === 0) return null;
+  const latest = monthLabel(later[later.length - 1]!);
+  return `A later month is locked (${later.map(monthLabel).join(', ')}): reopen ${later.length === 1 ? latest : `them first, latest first (${latest})`} first.`;
+}
+
 /** Whether the lock may be asked for now, and if not, why: the person's role, and on a team server both signatures. */
 function lockWhyNot(mayLock: { isAllowed: boolean; whyNot: string | null }, isTeam: boolean, signOffs: SignOffs | null): string | null {
   if (!mayLock.isAllowed) return mayLock.whyNot;
@@ -187,10 +222,13 @@ function lockWhyNot(mayLock: { isAllowed: boolean; whyNot: string | null }, isTe
 }
 
 function ReportActions({ report, isLoading }: { report: Report; isLoading: boolean }) {
-  const { exporting, exportError, exported, exportFiles, loadReport, loadSignOffs, signOffs } = useReportsStore();
+  const { exporting, exportError, exported, exportFiles, loadReport, loadSignOffs, signOffs, periods } = useReportsStore();
   const [isLocking, setIsLocking] = useState(false);
+  const [isUnlocking, setIsUnlocking] = useState(false);
   const mayExport = useCan('reports.generate');
   const mayLock = useCan('reports.lock');
+  const mayUnlock = useCan('reports.unlock');
+  const whyNotUnlock = report.status === 'locked' ? unlockWhyNot(mayUnlock, report.period, periods) : null;
   const isTeam = useTeamStore((s) => Boolean(s.me?.team));
   const canLock = report.isPeriodComplete && report.status === 'live';
   const whyNotLock = canLock ? lockWhyNot(mayLock, isTeam, signOffs?.period === report.period ? signOffs : null) : null;
@@ -208,6 +246,11 @@ function ReportActions({ report, isLoading }: { report: Report; isLoading: boole
             Lock period…
           </button>
         )}
+        {report.status === 'locked' && (
+          <button type="button" disabled={whyNotUnlock !== null} title={whyNotUnlock ?? undefined} aria-describedby={whyNotUnlock ? 'unlock-why-not' : undefined} onClick={() => setIsUnlocking(true)}>
+            Reopen month…
+          </button>
+        )}
         <button type="button" disabled={isLoading} onClick={() => void Promise.all([loadReport(), ...(report.isPeriodComplete ? [loadSignOffs()] : [])])}>
           {isLoading ? 'Refreshing…' : 'Refresh report'}
         </button>
@@ -217,6 +260,11 @@ function ReportActions({ report, isLoading }: { report: Report; isLoading: boole
       {whyNotLock && (
         <p className="muted small-text" id="lock-why-not" data-testid="lock-why-not">
           Locking: {whyNotLock}
+        </p>
+      )}
+      {whyNotUnlock && (
+        <p className="muted small-text" id="unlock-why-not" data-testid="unlock-why-not">
+          Reopening: {whyNotUnlock}
         </p>
       )}
       {exportError && (
@@ -232,6 +280,7 @@ function ReportActions({ report, isLoading }: { report: Report; isLoading: boole
       )}
       {exported && exported.report.period === report.period && <ExportedFiles exported={exported} />}
       {isLocking && <LockDialog period={report.period} onClose={() => setIsLocking(false)} />}
+      {isUnlocking && <UnlockDialog period={report.period} isTeam={isTeam} onClose={() => setIsUnlocking(false)} />}
     </>
   );
 }
@@ -432,8 +481,9 @@ function LockDialog({ period, onClose }: { period: string; onClose(): void }) {
         }}
       >
         <p>
-          Locking freezes this report and the facts behind it, with an entry in the audit log. A lock is never changed or removed: anything that changes
-          {` ${monthLabel(period)}`} later is reported as a post-close adjustment in the next open period.
+          Locking freezes this report and the facts behind it, with an entry in the audit log. A lock is never changed: anything that changes
+          {` ${monthLabel(period)}`} later is reported as a post-close adjustment in the next open period. Should the month have to be reopened (with a
+          reason, approved by a second person on a team server), this lock is kept as history.
         </p>
         <label>
           Reason (recorded with the lock)
@@ -447,6 +497,53 @@ function LockDialog({ period, onClose }: { period: string; onClose(): void }) {
         <div className="row-actions">
           <button type="submit" className="danger" disabled={isLocking}>
             {isLocking ? 'Locking…' : `Lock ${monthLabel(period)}`}
+          </button>
+          <button type="button" onClick={close}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function UnlockDialog({ period, isTeam, onClose }: { period: string; isTeam: boolean; onClose(): void }) {
+  const { unlock, isUnlocking, unlockError, clearUnlockError } = useReportsStore();
+  const [reason, setReason] = useState('');
+  const reasonId = useId();
+  const close = () => {
+    clearUnlockError();
+    onClose();
+  };
+  return (
+    <Dialog title={`Reopen ${monthLabel(period)}`} onClose={close}>
+      <form
+        className="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void unlock(reason).then((outcome) => outcome !== 'refused' && onClose());
+        }}
+      >
+        <p>
+          Reopening makes {monthLabel(period)} live again: its report is computed from the data as it stands, counting the changes found since it was locked
+          (no later month reports them any more). Its lock — the frozen report and its sha256 — is kept as history, and both sign-offs are withdrawn: the
+          month must be prepared, reviewed and locked again.
+        </p>
+        {isTeam && (
+          <p className="muted" data-testid="unlock-needs-approval">
+            On this team server reopening a month needs a second person: this sends a proposal, and another Approver’s approval runs it.
+          </p>
+        )}
+        <label htmlFor={reasonId}>Reason (required; kept with the ended lock and in the audit log)</label>
+        <textarea id={reasonId} rows={3} value={reason} maxLength={2000} required onChange={(e) => setReason(e.target.value)} placeholder="A carrier credit note dated in the month arrived after the close …" />
+        {unlockError && (
+          <p className="error" role="alert" data-testid="unlock-error">
+            {describeError(unlockError)}
+          </p>
+        )}
+        <div className="row-actions">
+          <button type="submit" className="danger" disabled={isUnlocking || reason.trim() === ''}>
+            {isUnlocking ? 'Reopening…' : isTeam ? `Propose reopening ${monthLabel(period)}` : `Reopen ${monthLabel(period)}`}
           </button>
           <button type="button" onClick={close}>
             Cancel

@@ -25,6 +25,8 @@ interface ReportsState {
   exporting: 'files' | 'bundle' | null;
   lockError: ContractError | null;
   isLocking: boolean;
+  unlockError: ContractError | null;
+  isUnlocking: boolean;
   /** The selected period's sign-offs (a preparer's, then a reviewer's), once asked for. */
   signOffs: SignOffs | null;
   signOffsError: ContractError | null;
@@ -36,6 +38,12 @@ interface ReportsState {
   exportFiles(withBundle: boolean): Promise<boolean>;
   lock(reason: string): Promise<boolean>;
   clearLockError(): void;
+  /**
+   * Reopens the selected (locked) month with a reason. 'done' when it ran; 'proposed' on a team server, where another
+   * Approver must approve it first; 'refused' with the error kept as unlockError.
+   */
+  unlock(reason: string): Promise<'done' | 'proposed' | 'refused'>;
+  clearUnlockError(): void;
   loadSignOffs(): Promise<void>;
   signOff(kind: SignOffKind, note: string): Promise<boolean>;
   /** Keeps the list of periods current while the view is shown; returns the unsubscribe. */
@@ -69,6 +77,8 @@ export const useReportsStore = create<ReportsState>((set, get) => {
     exporting: null,
     lockError: null,
     isLocking: false,
+    unlockError: null,
+    isUnlocking: false,
     signOffs: null,
     signOffsError: null,
     signing: null,
@@ -84,7 +94,7 @@ export const useReportsStore = create<ReportsState>((set, get) => {
     },
 
     select: async (period) => {
-      set({ selected: period, exportError: null, lockError: null, signError: null, ...(get().signOffs?.period === period ? {} : { signOffs: null, signOffsError: null }) });
+      set({ selected: period, exportError: null, lockError: null, unlockError: null, signError: null, ...(get().signOffs?.period === period ? {} : { signOffs: null, signOffsError: null }) });
       await get().loadReport();
     },
 
@@ -142,6 +152,36 @@ export const useReportsStore = create<ReportsState>((set, get) => {
     },
 
     clearLockError: () => set({ lockError: null }),
+
+    unlock: async (reason) => {
+      const period = get().selected;
+      if (!period || get().isUnlocking) return 'refused';
+      set({ isUnlocking: true, unlockError: null });
+      const result = await api.invoke('reports.unlock', { period, reason: reason.trim() });
+      const app = useAppStore.getState();
+      if (!result.ok && result.error.code === 'APPROVAL_REQUIRED') {
+        // Not a failure: the reopening waits on the Approvals page for a second person.
+        set({ isUnlocking: false });
+        app.notify('info', result.error.message);
+        return 'proposed';
+      }
+      if (!result.ok) {
+        set({ isUnlocking: false, unlockError: result.error });
+        return 'refused';
+      }
+      set({ isUnlocking: false });
+      const { ended, signOffsWithdrawn, adjustmentsSuperseded } = result.data;
+      app.notify(
+        'ok',
+        `Reopened ${monthLabel(period)} (by ${ended.unlockedBy}${ended.proposedBy ? `, proposed by ${ended.proposedBy}` : ''}). Its earlier lock is kept as history.` +
+          (signOffsWithdrawn > 0 ? ` ${signOffsWithdrawn} sign-off${signOffsWithdrawn === 1 ? ' was' : 's were'} withdrawn: sign it again before locking it.` : '') +
+          (adjustmentsSuperseded > 0 ? ` ${adjustmentsSuperseded} post-close adjustment${adjustmentsSuperseded === 1 ? ' is' : 's are'} now counted in the month itself.` : ''),
+      );
+      await Promise.all([get().loadList(), get().loadReport(), get().loadSignOffs()]);
+      return 'done';
+    },
+
+    clearUnlockError: () => set({ unlockError: null }),
 
     loadSignOffs: async () => {
       const period = get().selected;
