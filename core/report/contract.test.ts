@@ -66,6 +66,26 @@ describe('reports commands', () => {
     expect(await core.dispatch('reports.get', { period: '2026-10' })).toMatchObject({ ok: true, data: { status: 'locked', lock: { reason: 'October close', isIntact: true } } });
   });
 
+  it('reopens a locked month at once in the desktop app (one person), with the reason it requires, audited', async () => {
+    expect(await core.dispatch('reports.unlock', { period: '2026-10' })).toMatchObject({ ok: false, error: { code: 'VALIDATION', message: expect.stringContaining('reason') } });
+    expect(await core.dispatch('reports.unlock', { period: '2026-10', reason: '' })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION', message: expect.stringContaining('reason: say why the month is reopened') },
+    });
+    expect(await core.dispatch('reports.unlock', { period: '2026-10', reason: 'typo' })).toMatchObject({ ok: false, error: { code: 'CONFLICT', message: expect.stringContaining('is not locked') } });
+    const locked = await core.dispatch('reports.lock', { period: '2026-10', reason: 'October close' });
+    if (!locked.ok) throw new Error(locked.error.message);
+    expect(await core.dispatch('reports.unlock', { period: '2026-10', reason: 'Late credit note' })).toMatchObject({
+      ok: true,
+      data: { period: '2026-10', ended: { lockedBy: 'tester', unlockedBy: 'tester', proposedBy: null, reason: 'Late credit note', reportSha256: (locked.data as Output<'reports.lock'>).reportSha256 } },
+    });
+    expect(await core.dispatch('reports.get', { period: '2026-10' })).toMatchObject({ ok: true, data: { status: 'live', lock: null } });
+    expect(await core.dispatch('audit.list', { limit: 5, subject: 'period:2026-10' })).toMatchObject({
+      ok: true,
+      data: { rows: [{ action: 'period.unlock', actor: 'tester', reason: 'Late credit note' }, { action: 'period.lock' }] },
+    });
+  });
+
   it('names the field of a bad period', async () => {
     expect(await core.dispatch('reports.get', { period: '10/2026' })).toMatchObject({
       ok: false,
