@@ -178,4 +178,30 @@ describe('evidence bundle', () => {
     expect(opened.manifest?.report).toMatchObject({ status: 'locked', lockedReportPath: 'report/locked-report-2026-10.json', lockedReportSha256: locked.report.lock?.reportSha256 });
     expect(opened.report?.status).toBe('locked');
   });
+
+  it('carries the ended lock of a reopened month, so its snapshot gives the same report: no adjustment counted twice', async () => {
+    if (!reports.isLocked('2026-10')) reports.lock('2026-10', 'close');
+    store.db
+      .prepare(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+        VALUES ('X-9', 'L-2', 'OR-X-9', 3000, 0, 1, '11', 'REFUNDED', '2026-10-30T10:00:00Z', '2026-11-03T09:00:00.000Z', '2026-11-03T09:00:00.000Z')`)
+      .run();
+    expect(reports.generate('2026-11').tables.adjustments.length).toBeGreaterThan(0);
+    reports.unlock('2026-10', 'Refund X-9 belongs to October');
+    const november = await reports.generateFiles('2026-11', join(temp.dir, 'out-november'), { bundle: true });
+    expect(november.report.tables.adjustments).toEqual([]);
+    const opened = openBundle(november.bundle?.path ?? '', { extractTo: join(temp.dir, 'extracted-november') });
+    expect(opened.problems).toEqual([]);
+    const dataDir = join(temp.dir, 'from-november-snapshot');
+    mkdirSync(dataDir, { recursive: true });
+    copyFileSync(opened.snapshotFile ?? '', join(dataDir, 'workbench.sqlite'));
+    const copy = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
+    try {
+      expect(copy.db.prepare(`SELECT period, reason FROM period_unlocks`).all()).toEqual([{ period: '2026-10', reason: 'Refund X-9 belongs to October' }]);
+      const again = createReports({ db: copy.db, clock, audit: createAuditLog(copy.db, clock), mappings: () => mappings, actor: () => 'auditor', appVersion: 'test' }).generate('2026-11');
+      expect(again.tables.adjustments).toEqual([]);
+      expect(again.money).toEqual(november.report.money);
+    } finally {
+      copy.close();
+    }
+  });
 });
