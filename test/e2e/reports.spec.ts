@@ -26,6 +26,8 @@ const checkWords = { pass: 'Pass', fail: 'Fail', warn: 'Warning', info: 'Info' }
 
 /** The bundle exported through the UI by the first test, for the ones that open it. */
 let exported: { file: string; period: string } | null = null;
+/** The month the lock test locked, for the test that reopens it. */
+let lockedMonth: string | null = null;
 
 async function newPage(browser: Browser) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -286,6 +288,7 @@ test('locks a finished month with a reason; a second window locking it too is sh
     await expect(view.getByRole('button', { name: 'Lock period…' })).toHaveCount(0);
     await expect(first.page.locator(`tr[data-period="${period}"]`)).toContainText('Locked by');
     expect((await call('reports.list', {})).periods.find((p) => p.period === period)?.lock).not.toBeNull();
+    lockedMonth = period;
     first.watch.expectNone();
 
     // The second window still offers the lock; the contract refuses it, and the dialog says so word for word.
@@ -306,5 +309,39 @@ test('locks a finished month with a reason; a second window locking it too is sh
   } finally {
     await first.page.close();
     await second.page.close();
+  }
+});
+
+test('reopens the locked month with the reason it asks for: live again at once (one person), its lock kept as history', async ({ browser }) => {
+  test.skip(lockedMonth === null, 'the lock test above locked no month');
+  const period = lockedMonth ?? '';
+  const label = monthLabel(period);
+  const { page, watch } = await newPage(browser);
+  try {
+    await openApp(page);
+    await go(page, 'reports', 'Reports');
+    await page.getByRole('button', { name: `Show the report for ${label}` }).click();
+    const view = page.getByRole('region', { name: `Report for ${label}` });
+    await expect(view.getByTestId('report-status')).toHaveText('Locked');
+    await view.getByRole('button', { name: 'Reopen month…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Reopen ${label}` });
+    // One person at this app: nobody else to approve it, so it runs when asked.
+    await expect(dialog.getByTestId('unlock-needs-approval')).toHaveCount(0);
+    const reopen = dialog.getByRole('button', { name: `Reopen ${label}` });
+    await expect(reopen).toBeDisabled();
+    await dialog.getByLabel(/^Reason/).fill('A late credit note belongs to this month (e2e)');
+    await reopen.click();
+    await expect(dialog).toHaveCount(0, { timeout: 30_000 });
+    await expect(page.getByTestId('notice-ok').filter({ hasText: `Reopened ${label}` })).toBeVisible();
+    await expect(view.getByTestId('report-status')).toHaveText('Not locked');
+    await expect(view.getByTestId('ended-locks')).toContainText('Reopened once: earlier lock kept as history');
+    await expect(page.locator(`tr[data-period="${period}"]`)).toContainText('Reopened');
+    await expect(view.getByRole('button', { name: 'Lock period…' })).toBeEnabled();
+    const listed = (await call('reports.list', {})).periods.find((p) => p.period === period);
+    expect(listed).toMatchObject({ lock: null, endedLocks: [{ lockReason: 'Month-end close (e2e)', reason: 'A late credit note belongs to this month (e2e)' }] });
+    await shot(page, 'reports-reopened');
+    watch.expectNone();
+  } finally {
+    await page.close();
   }
 });
