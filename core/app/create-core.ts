@@ -284,7 +284,7 @@ export function createCore(ports: CorePorts) {
     'reports.lock': async ({ period, reason }) => {
       return reports.lock(period, reason || null);
     },
-    'reports.unlock': async ({ period, reason }) => reports.unlock(period, reason),
+    'reports.unlock': async ({ period, reason, reportSha256 }) => reports.unlock(period, reason, { reportSha256 }),
     'reports.signOffs': async ({ period }) => reports.signOffs(period),
     'reports.signOff': async ({ period, kind, note }) => reports.signOff(period, kind, note || null),
     // One person at this machine, every role. A team server (core/team) answers these for its signed-in people.

@@ -221,6 +221,11 @@ export const reportsUnlockInput = z
     period: periodSchema,
     /** Why the month is reopened: kept with the ended lock and in the audit log. */
     reason: z.string().trim().min(1, 'say why the month is reopened').max(2000),
+    /**
+     * The lock the person saw (its report's sha256): refused if the month was reopened and locked again meanwhile, so an
+     * approval given later never ends a lock nobody asked to end.
+     */
+    reportSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in lowercase hex').optional(),
   })
   .strict();
 /** A lock as it was before its month was reopened: kept, never deleted. */

@@ -151,7 +151,7 @@ export function createReports(ports: ReportPorts) {
      * withdrawn, and the changes found while it was locked are counted by its own live report again, not by the later
      * month that showed them. Refused while a later month is locked. On a team server a second person approved it.
      */
-    unlock(periodId: string, reason: string) {
+    unlock(periodId: string, reason: string, expected: { reportSha256?: string | undefined } = {}) {
       const period = parsePeriod(periodId);
       const why = reason.trim();
       if (why === '') throw new AppError('VALIDATION', `Say why ${period.label} is reopened: the reason is kept with its ended lock and in the audit log.`, [{ path: ['reason'], message: 'required' }]);
@@ -160,6 +160,12 @@ export function createReports(ports: ReportPorts) {
         const refusal = reopenRefusal(period, locks.lockedPeriods());
         if (refusal) throw new AppError('CONFLICT', refusal);
         const lock = locks.get(period.id)!;
+        if (expected.reportSha256 !== undefined && expected.reportSha256 !== lock.report_sha256) {
+          throw new AppError(
+            'CONFLICT',
+            `${period.label} is now locked by ${lock.locked_by} at ${lock.locked_at}, not by the lock asked to be reopened (report sha256 ${expected.reportSha256.slice(0, 12)}…): ask again if this lock must be reopened.`,
+          );
+        }
         const actor = ports.actor();
         const proposer = ports.approval?.()?.proposedBy;
         const proposedBy = proposer && proposer !== actor ? proposer : null;

@@ -69,6 +69,20 @@ describe('reopening a locked month', () => {
     expect(reports.list().periods.filter((p) => p.lock).map((p) => p.period)).toEqual([]);
   });
 
+  it('reopens only the lock that was asked for: not one made after the request', () => {
+    const first = reports.lock('2026-10', 'October close');
+    clock.set(Date.UTC(2026, 10, 5));
+    reports.unlock('2026-10', 'first correction', { reportSha256: first.reportSha256 });
+    clock.set(Date.UTC(2026, 10, 6));
+    const second = reports.lock('2026-10', 'October close, corrected');
+    // A request made against the first lock (a proposal approved late, say) does not end the second one.
+    expect(() => reports.unlock('2026-10', 'first correction', { reportSha256: first.reportSha256 })).toThrow(
+      expect.objectContaining({ code: 'CONFLICT', message: expect.stringMatching(/^October 2026 is now locked by Ana Ruiz at 2026-11-06T00:00:00.000Z, not by the lock asked to be reopened/) }),
+    );
+    expect(reports.isLocked('2026-10')).toBe(true);
+    expect(reports.unlock('2026-10', 'second correction', { reportSha256: second.reportSha256 }).ended.reportSha256).toBe(second.reportSha256);
+  });
+
   it('keeps the ended lock, its report, hash and facts, as append-only history and audits the reopening', () => {
     const lock = reports.lock('2026-10', 'October close');
     const frozen = store.db.prepare('SELECT report FROM period_locks').pluck().get() as string;

@@ -157,7 +157,9 @@ export const useReportsStore = create<ReportsState>((set, get) => {
       const period = get().selected;
       if (!period || get().isUnlocking) return 'refused';
       set({ isUnlocking: true, unlockError: null });
-      const result = await api.invoke('reports.unlock', { period, reason: reason.trim() });
+      // The lock on screen: an approval given later must not end a lock the month got afterwards.
+      const reportSha256 = get().report?.period === period ? get().report?.lock?.reportSha256 : undefined;
+      const result = await api.invoke('reports.unlock', { period, reason: reason.trim(), ...(reportSha256 ? { reportSha256 } : {}) });
       const app = useAppStore.getState();
       if (!result.ok && result.error.code === 'APPROVAL_REQUIRED') {
         // Not a failure: the reopening waits on the Approvals page for a second person.
