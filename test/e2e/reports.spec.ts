@@ -11,7 +11,8 @@ import { call, go, openApp, shot, waitFor, watchErrors, withSyncPaused } from '.
 // The month-end Reports view against the real web host in Sandbox mode: a month's totals and checks as the contract
 // gives them, the export with its evidence bundle written to disk, then that bundle opened read-only by a second web
 // host started from the real CLI (`web --bundle`), intact and then with one file changed inside it. Last, a month is
-// locked from one window while a second window tries too and is shown the contract's refusal word for word.
+// locked from one window while a second window tries too and is shown the contract's refusal word for word; then it
+// is reopened, with a reason, and is live again with its lock kept as history.
 // The tests share the bundle, so they run in order.
 test.describe.configure({ mode: 'serial' });
 
