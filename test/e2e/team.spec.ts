@@ -449,9 +449,21 @@ test('a team server driven as four people: sign-in, roles, maker-checker, audit,
     }
   });
 
-  await test.step('after signing out, the old session is refused', async () => {
+  await test.step('the page says signed out only once the server has ended the session, and the old session is refused', async () => {
+    // The server's answer is held back: a page that showed the sign-in form now would claim a sign-out that has not
+    // happened (and never would, were the request lost). Seen as a 200 for the old token under load.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await vic.route('**/auth/sign-out', async (route) => {
+      await held;
+      await route.continue();
+    });
     await vic.getByRole('button', { name: 'Sign out' }).click();
+    await expect(vic.getByRole('button', { name: 'Signing out…' })).toBeDisabled();
+    await expect(vic.getByRole('form', { name: 'Sign in to the team server' })).toHaveCount(0);
+    release();
     await expect(vic.getByRole('form', { name: 'Sign in to the team server' })).toBeVisible();
+    await vic.unroute('**/auth/sign-out');
     const ended = await send(vicToken, 'app.info', {});
     expect(ended.status).toBe(401);
     expect(ended.body).toMatchObject({ ok: false, error: { code: 'AUTH' } });
