@@ -183,11 +183,16 @@ function createHttpApi() {
       }
     },
 
-    /** Ends this tab's session on the server (its token is refused from now on) and forgets it here. */
-    async signOut(): Promise<void> {
+    /**
+     * Ends this tab's session on the server (its token is refused from then on), then forgets it here: the page says
+     * signed out only once the server has said so. A server that cannot be reached cannot be told; the tab forgets the
+     * session anyway, and the answer says so (the session then ends at its expiry, or when an admin disables the account).
+     */
+    async signOut(): Promise<{ isEndedOnServer: boolean }> {
       const ending = token();
+      const response = await fetch('/auth/sign-out', { method: 'POST', headers: { authorization: `Bearer ${ending}` } }).catch(() => null);
       sessionEnded();
-      await fetch('/auth/sign-out', { method: 'POST', headers: { authorization: `Bearer ${ending}` } }).catch(() => undefined);
+      return { isEndedOnServer: response !== null && (response.ok || response.status === 401) };
     },
   };
 
@@ -200,7 +205,7 @@ const desktopConnection = {
   watch: (_watcher: () => void) => () => undefined,
   token: () => '',
   signIn: async () => ({ ok: false as const, message: 'The desktop app has no sign-in.' }),
-  signOut: async () => undefined,
+  signOut: async () => ({ isEndedOnServer: true }),
 };
 
 const http = window.api ? null : createHttpApi();

@@ -133,13 +133,14 @@ function Workbench() {
 function PersonBar() {
   const me = useTeamStore((s) => s.me);
   const signOut = useTeamStore((s) => s.signOut);
+  const isSigningOut = useTeamStore((s) => s.isSigningOut);
   if (!me) return null;
   return (
     <div className="person" aria-label="Signed in">
       <strong data-testid="person-name">{me.displayName}</strong>
       <span data-testid="person-roles">{me.roles.map((r) => roleLabels[r]).join(', ')}</span>
-      <button type="button" className="link" onClick={() => void signOut()}>
-        Sign out
+      <button type="button" className="link" disabled={isSigningOut} onClick={() => void signOut()}>
+        {isSigningOut ? 'Signing out…' : 'Sign out'}
       </button>
     </div>
   );

@@ -8,6 +8,7 @@ export function ChoosePasswordPage() {
   const me = useTeamStore((s) => s.me);
   const changePassword = useTeamStore((s) => s.changePassword);
   const signOut = useTeamStore((s) => s.signOut);
+  const isSigningOut = useTeamStore((s) => s.isSigningOut);
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [again, setAgain] = useState('');
@@ -60,8 +61,8 @@ export function ChoosePasswordPage() {
           <button type="submit" className="primary" disabled={isBusy || !current || !next || !again}>
             Save my password
           </button>
-          <button type="button" onClick={() => void signOut()}>
-            Sign out
+          <button type="button" disabled={isSigningOut} onClick={() => void signOut()}>
+            {isSigningOut ? 'Signing out…' : 'Sign out'}
           </button>
         </div>
       </form>

@@ -4,6 +4,7 @@ import { useTeamStore } from './store';
 /** A team server's door: username and password, and the server's own words when it refuses. */
 export function SignInPage() {
   const signIn = useTeamStore((s) => s.signIn);
+  const signOutWarning = useTeamStore((s) => s.signOutWarning);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -26,6 +27,11 @@ export function SignInPage() {
       >
         <h1>Returns Workbench</h1>
         <p className="muted">Sign in to your team’s server with the account an Integration admin made for you.</p>
+        {signOutWarning && (
+          <p className="badge-warn" role="status" data-testid="sign-out-warning">
+            {signOutWarning}
+          </p>
+        )}
         <label className="field">
           Username
           <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" autoFocus required />

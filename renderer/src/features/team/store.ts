@@ -16,6 +16,10 @@ interface TeamState extends ConnectionState {
   signIn(username: string, password: string): Promise<string | null>;
   /** The refusal per field ('' for the rest), or null when the new password is in force. */
   changePassword(current: string, next: string): Promise<Record<string, string> | null>;
+  /** Ending the session on the server: the way out is disabled meanwhile. */
+  isSigningOut: boolean;
+  /** Set when the server could not be told of a sign-out: shown on the sign-in page. */
+  signOutWarning: string | null;
   signOut(): Promise<void>;
 }
 
@@ -23,6 +27,8 @@ export const useTeamStore = create<TeamState>((set, get) => ({
   ...connection.get(),
   me: null,
   meError: null,
+  isSigningOut: false,
+  signOutWarning: null,
 
   loadMe: async () => {
     const result = await api.invoke('team.me', {});
@@ -30,6 +36,7 @@ export const useTeamStore = create<TeamState>((set, get) => ({
   },
 
   signIn: async (username, password) => {
+    set({ signOutWarning: null });
     const answer = await connection.signIn(username, password);
     if (!answer.ok) return answer.message;
     await get().loadMe();
@@ -49,8 +56,16 @@ export const useTeamStore = create<TeamState>((set, get) => ({
   },
 
   signOut: async () => {
-    await connection.signOut();
-    set({ me: null });
+    if (get().isSigningOut) return;
+    set({ isSigningOut: true, signOutWarning: null });
+    const { isEndedOnServer } = await connection.signOut();
+    set({
+      me: null,
+      isSigningOut: false,
+      signOutWarning: isEndedOnServer
+        ? null
+        : 'Signed out of this tab, but the team server could not be reached to end the session: it ends at its expiry (12 hours after sign-in), or at once if an Integration admin disables the account or resets its password.',
+    });
   },
 }));
 
