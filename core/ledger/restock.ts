@@ -41,6 +41,14 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const pendingOfSku = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = ? AND state = 'pending' ORDER BY created_at, unit_id LIMIT ?`);
   const holdPending = db.prepare(`UPDATE stock_increments SET state = 'rejected', note = @note, updated_at = @now WHERE offer_sku = @sku AND state = 'pending'`);
   const appliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', note = @note, updated_at = @now WHERE unit_id = @unitId AND state = 'pending'`);
+  // Units the sku-offers mapping skipped (never restock) since a moment: after a restore, decided by the database put back.
+  const skippedByMappingSince = `state = 'skipped' AND skipped_by = 'mapping' AND updated_at >= @since`;
+  const skippedOffersSince = db.prepare(`SELECT DISTINCT offer_sku FROM stock_increments WHERE ${skippedByMappingSince} ORDER BY offer_sku`);
+  const skippedOfSkuSince = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = @sku AND ${skippedByMappingSince}
+    ORDER BY created_at, unit_id LIMIT @limit`);
+  const countSkippedOfSkuSince = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = @sku AND ${skippedByMappingSince}`);
+  const skippedAppliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', skipped_by = NULL, note = @note, updated_at = @now
+    WHERE unit_id = @unitId AND state = 'skipped' AND skipped_by = 'mapping'`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
   // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it.
@@ -116,6 +124,28 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
       const now = iso();
       const ids = (pendingOfSku.all(sku, units) as { unit_id: string }[]).map((r) => r.unit_id);
       for (const unitId of ids) appliedElsewhere.run({ unitId, note, now });
+      return ids;
+    },
+
+    /**
+     * After a restore: the offers with units the sku-offers mapping skipped (never restock) since `since` — units the
+     * database put back learnt of only then, which an earlier copy of it may have put on sale before the mapping changed.
+     */
+    offersSkippedByMappingSince: (since: string): string[] => (skippedOffersSince.all({ since }) as { offer_sku: string }[]).map((r) => r.offer_sku),
+
+    /** How many units of `sku` the sku-offers mapping skipped since `since` (and are still skipped). */
+    skippedByMappingSince: (sku: string, since: string): number => (countSkippedOfSkuSince.get({ sku, since }) as { n: number }).n,
+
+    /**
+     * After a restore: Mirakl's quantity shows `units` more than the offer's pending units explain, and the mapping skipped
+     * units of it since `since` — put on sale by an import the restored database no longer knows of, made before the
+     * mapping said never restock. That many are settled applied (oldest first): they are on sale. Returns them.
+     */
+    settleSkippedImportedElsewhere(sku: string, since: string, units: number, note: string): string[] {
+      if (units <= 0) return [];
+      const now = iso();
+      const ids = (skippedOfSkuSince.all({ sku, since, limit: units }) as { unit_id: string }[]).map((r) => r.unit_id);
+      for (const unitId of ids) skippedAppliedElsewhere.run({ unitId, note, now });
       return ids;
     },
 

@@ -123,6 +123,14 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return e.offer_sku ?? e.subject_key.split(':')[0] ?? e.subject_key;
   }
 
+  /**
+   * A RESTOCK_UNCERTAIN about units the sku-offers mapping says never to restock, which may be on sale after a restore
+   * (stock.ts, raiseSkippedOnSale): no unit of it waits, so neither retry nor skip may touch the offer's other units.
+   */
+  function isNeverRestockQuestion(e: ExceptionRecord): boolean {
+    return e.type === 'RESTOCK_UNCERTAIN' && /:never-restock-[a-z-]+$/.test(e.subject_key);
+  }
+
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
     if (e.type === 'OUTCOME_UNKNOWN') return ctx.intents.get<RefundPayload>(intentIdOf(e));
     if (!e.return_id || !e.order_line_id) return undefined;
@@ -353,7 +361,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       case 'skip_restock':
         return () => {
           const sku = skuOf(e);
-          const skipped = ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
+          const skipped = isNeverRestockQuestion(e) ? 0 : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
           closeByPerson(e, actor, `${action.label}: ${reason}`);
           return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
         };
@@ -411,6 +419,9 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         exceptions.resolveRetried(e.id, 'retried; a new refusal raises a new exception');
         return { message: 'The update is sent to Mirakl again at the next cycle.' };
       };
+    }
+    if (isNeverRestockQuestion(e)) {
+      throw new AppError('CONFLICT', `No unit of ${skuOf(e)} waits here: the sku-offers mapping says never restock it. Skip the restock to close this once the listing is right.`);
     }
     if (e.type === 'STOCK_REJECTED' || e.type === 'RESTOCK_UNCERTAIN') {
       const sku = skuOf(e);

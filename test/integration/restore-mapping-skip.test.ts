@@ -1,7 +1,9 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../core/audit/log';
 import { loadMappings, shippedMappingsDir } from '../../core/mappings/load';
+import { createResolutions } from '../../core/reconcile/resolutions';
 import { defaultScenario } from '../../core/sandbox/scenario';
 import { databaseFileName } from '../../core/store/db';
 import { checkInvariants, type InvariantReport } from '../support/invariants';
@@ -92,11 +94,30 @@ describe('a database put back after its engine restocked units that a later mapp
 
   it('tells a person that units the mapping says never to restock are on sale', () => {
     const sku = (target as { sku: string }).sku;
-    const open = h.store.db
-      .prepare(`SELECT type, cause FROM exceptions WHERE offer_sku = ? AND type = 'RESTOCK_UNCERTAIN' AND state != 'resolved'`)
-      .all(sku) as { type: string; cause: string }[];
+    const open = (
+      h.store.db.prepare(`SELECT type, cause FROM exceptions WHERE offer_sku = ? AND type = 'RESTOCK_UNCERTAIN' AND state != 'resolved'`).all(sku) as {
+        type: string;
+        cause: string;
+      }[]
+    ).filter((e) => /mapping/.test(e.cause));
     expect(open).toHaveLength(1);
     expect(open[0]?.cause).toMatch(/never restock/);
     expect(open[0]?.cause).toContain(`${(target as { units: number }).units} returned unit(s) of ${sku}`);
+  });
+
+  it("closes by a person's skip, which leaves the offer's other units as they are; there is nothing to retry", () => {
+    const sku = (target as { sku: string }).sku;
+    const e = h.store.db
+      .prepare(`SELECT id FROM exceptions WHERE offer_sku = ? AND type = 'RESTOCK_UNCERTAIN' AND state != 'resolved' AND subject_key LIKE '%:never-restock-%'`)
+      .get(sku) as { id: number };
+    const units = () => h.store.db.prepare('SELECT unit_id, state FROM stock_increments WHERE offer_sku = ? ORDER BY unit_id').all(sku);
+    const before = units();
+    const resolutions = createResolutions(h.ctx, createAuditLog(h.store.db, h.clock));
+    const [retried] = resolutions.act([e.id], { action: 'retry' }, 'ops');
+    expect(retried?.ok).toBe(false);
+    const [skipped] = resolutions.act([e.id], { action: 'skip_restock', reason: 'lowered the listing by the units named' }, 'ops');
+    expect(skipped?.ok).toBe(true);
+    expect(units()).toEqual(before);
+    expect((h.store.db.prepare('SELECT state FROM exceptions WHERE id = ?').get(e.id) as { state: string }).state).toBe('resolved');
   });
 });

@@ -684,10 +684,14 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   let settled = 0;
   let heldUnits = 0;
   ctx.transaction(() => {
-    for (const p of ctx.restock.pendingOffers()) {
-      const basis = quarantine.stockBasis.offers[p.sku];
-      const row = stock.offer(p.sku);
-      const sold = basis ? stock.sold(p.sku, basis.at, snapshot.by) : null;
+    // Offers with units waiting, and offers with units the sku-offers mapping skipped since the restore: the database put
+    // back learnt of those only now, and an earlier copy of it may have put them on sale before the mapping said never.
+    const pending = new Set(ctx.restock.pendingOffers().map((p) => p.sku));
+    const skippedSince = ctx.restock.offersSkippedByMappingSince(quarantine.startedAt);
+    for (const sku of [...pending, ...skippedSince.filter((s) => !pending.has(s))]) {
+      const basis = quarantine.stockBasis.offers[sku];
+      const row = stock.offer(sku);
+      const sold = basis ? stock.sold(sku, basis.at, snapshot.by) : null;
       // Without a quantity before and after, and the sales between, nothing shows what was imported: all of it waits.
       const isKnown = basis !== undefined && row !== undefined && row.quantity !== null && sold !== null;
       // Mirakl never shows a quantity below 0: sales beyond the stock left take it to 0, not below.
@@ -699,32 +703,39 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
           : sold === null
             ? `its sales since ${basis.at} could not all be read`
             : `Mirakl showed ${row.quantity} at ${snapshot.by}; this database knew of ${basis.quantity} at ${basis.at}, and ${sold} sold since`;
-      if (!isKnown) unclear.push(p.sku);
-      const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(p.sku, surplus, `restored database: already on sale (${judged})`) : [];
-      settled += units.length;
-      if (units.length > 0) found.push(`${p.sku} ${units.length}${surplus > units.length ? ` (Mirakl shows ${surplus - units.length} more no returned unit explains)` : ''}`);
+      if (!isKnown) unclear.push(sku);
+      const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(sku, surplus, `restored database: already on sale (${judged})`) : [];
+      // Beyond the units waiting: units the mapping skipped since the restore, which an import before the mapping changed
+      // put on sale. They are on sale, so they are recorded so; whether they should stay there is a person's question.
+      const onSaleSkipped = isKnown
+        ? ctx.restock.settleSkippedImportedElsewhere(sku, quarantine.startedAt, surplus - units.length, `restored database: on sale although the sku-offers mapping now says never restock (${judged})`)
+        : [];
+      const explained = units.length + onSaleSkipped.length;
+      settled += explained;
+      if (explained > 0) found.push(`${sku} ${explained}${surplus > explained ? ` (Mirakl shows ${surplus - explained} more no returned unit explains)` : ''}`);
       // More on sale than the returned units explain: a sale an import before the restore overwrote (what that import's
       // own check would have raised, had this database known of it), or stock set by someone else. A person corrects it.
-      if (isKnown && surplus > units.length) {
+      if (isKnown && surplus > explained) {
         ctx.exceptions.raise({
           type: 'STOCK_OVERWRITTEN',
-          subjectKey: `${p.sku}:restore-${quarantine.id}`,
-          offerSku: p.sku,
-          cause: `After this database was put back from a backup, Mirakl shows ${surplus - units.length} unit(s) of ${p.sku} more than the returned units explain (${judged}). A stock update made before the restore may have overwritten sales. Lower ${p.sku} by ${surplus - units.length} in the back office if the shelf count agrees.`,
+          subjectKey: `${sku}:restore-${quarantine.id}`,
+          offerSku: sku,
+          cause: `After this database was put back from a backup, Mirakl shows ${surplus - explained} unit(s) of ${sku} more than the returned units explain (${judged}). A stock update made before the restore may have overwritten sales. Lower ${sku} by ${surplus - explained} in the back office if the shelf count agrees.`,
         });
       }
+      raiseSkippedOnSale(ctx, quarantine, sku, { onSale: onSaleSkipped.length, isKnown, judged, quantity: row?.quantity ?? null });
       // The rest may have been imported too, by calls this database no longer knows of: a sale it has not read, or one
       // read late, hides such an import from the count. A unit restocked twice is worse than one restocked late, so
       // they wait for a person who checks the listing.
-      const held = ctx.restock.holdForPerson(p.sku, `restored database: not shown as already on sale (${judged}); waiting for a person`);
+      const held = ctx.restock.holdForPerson(sku, `restored database: not shown as already on sale (${judged}); waiting for a person`);
       if (held > 0) {
         heldUnits += held;
         ctx.exceptions.raise({
           type: 'RESTOCK_UNCERTAIN',
-          subjectKey: p.sku,
-          offerSku: p.sku,
+          subjectKey: sku,
+          offerSku: sku,
           cause:
-            `This database was put back from a backup or copied in. ${held} returned unit(s) of ${p.sku} are waiting to be put back on sale, ` +
+            `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, ` +
             `but the app cannot tell whether a stock update it made before the restore already added them: ${judged}` +
             (basis
               ? `, so ${Math.max(0, surplus)} unit(s) show as added since. Check the listing's quantity, then restock them or skip.`
@@ -739,6 +750,46 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
         (heldUnits ? `; ${heldUnits} wait for a person (RESTOCK_UNCERTAIN)` : '') +
         (unclear.length ? `; what ${unclear.join(', ')} held could not be told` : ''),
     );
+  });
+}
+
+/**
+ * After a restore, units of `sku` the sku-offers mapping skipped (never restock) may be on sale all the same: put there by
+ * an import an earlier copy of the database made before the mapping changed. The units Mirakl's quantity shows were
+ * recorded as on sale; a person decides whether they stay there (the mapping says they should not). Where the quantity
+ * could not be judged, whether they are on sale at all is the question.
+ */
+function raiseSkippedOnSale(
+  ctx: EngineContext,
+  quarantine: { id: number; startedAt: string },
+  sku: string,
+  found: { onSale: number; isKnown: boolean; judged: string; quantity: number | null },
+): void {
+  if (found.isKnown && found.onSale > 0) {
+    ctx.exceptions.raise({
+      type: 'RESTOCK_UNCERTAIN',
+      subjectKey: `${sku}:restore-${quarantine.id}:never-restock-on-sale`,
+      offerSku: sku,
+      cause:
+        `This database was put back from a backup. ${found.onSale} returned unit(s) of ${sku} are on sale in Mirakl although the sku-offers mapping ` +
+        `now says never restock ${sku}: a stock update made before the restore put them back before the mapping changed (${found.judged}). ` +
+        `They are recorded as restocked. If they should not be on sale, lower ${sku} by ${found.onSale} in the back office; then skip the restock to close this.`,
+    });
+    return;
+  }
+  if (found.isKnown) return;
+  const skipped = ctx.restock.skippedByMappingSince(sku, quarantine.startedAt);
+  if (skipped === 0) return;
+  ctx.exceptions.raise({
+    type: 'RESTOCK_UNCERTAIN',
+    subjectKey: `${sku}:restore-${quarantine.id}:never-restock-unknown`,
+    offerSku: sku,
+    cause:
+      `This database was put back from a backup or copied in. ${skipped} returned unit(s) of ${sku} were not restocked because the sku-offers ` +
+      `mapping says never restock ${sku}, but a stock update made before the restore, before the mapping changed, may have put them on sale: ` +
+      `${found.judged}. Its quantity in Mirakl may hold what stock updates made before the restore did, unknown to this database: these units ` +
+      `put back, and sales an update overwrote (${found.quantity ?? 'unknown'} now). Count the shelf, set the listing's quantity in the back office ` +
+      `if it differs, then skip the restock to close this.`,
   });
 }
 
