@@ -60,7 +60,12 @@ export interface DomainContext {
   restore: RestoreQuarantine;
 }
 
-export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & { db: Database; queue?: CommandQueue };
+export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & {
+  db: Database;
+  queue?: CommandQueue;
+  /** This machine's per-user state folder, outside the data folder (not used yet). */
+  engineStateDir?: string;
+};
 
 export function createDomainContext(ports: DomainPorts): DomainContext {
   // Before any statement is prepared: every write of this connection marks its table, and the queue announces them.
@@ -76,7 +81,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     }
     return statement;
   };
-  const { db: _db, queue: givenQueue, ...rest } = ports;
+  const { db: _db, queue: givenQueue, engineStateDir: _engineStateDir, ...rest } = ports;
   const queue = givenQueue ?? createCommandQueue({ changes, announce: (tables) => ports.events?.emit('data.changed', { tables }) });
   // A full pass (a new or migrated database, a flood of changes) runs a chunk at a time, each chunk a command on the
   // queue: whatever was queued meanwhile — a person's action, a sync cycle — runs between two chunks. One chunk is

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   crash?: (point: string) => void;
   /** Receive ReBound notifications on a local receiver (as Sandbox mode does) instead of polling only. */
   webhooks?: boolean;
+  /** This machine's per-user state folder the engine keeps its lease figures in (default: `<dataDir>/state`, never the real one). */
+  engineStateDir?: string;
 }
 
 export interface Harness {
@@ -43,7 +45,8 @@ export interface Harness {
   engine: Engine;
   /** Moves sandbox time on, lets both systems catch up, runs one engine cycle. */
   step(ms: number): Promise<void>;
-  reopen(): void;
+  /** Drops everything in memory and builds the engine again from the database; `engineStateDir` as on another machine. */
+  reopen(options?: { engineStateDir?: string }): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,8 @@ export function buildEngine(options: {
   crash?: (point: string) => void;
   /** How the engine names itself in its lease (default: this process). */
   holder?: string;
+  /** This machine's per-user state folder (lease-marker.ts); tests give a folder of their own, never the real one. */
+  engineStateDir?: string;
 }): EngineParts {
   const { clock, targets } = options;
   const store = openStore({ dataDir: join(options.dataDir, 'data'), migrationsDir: sourceMigrationsDir, clock });
@@ -86,6 +91,7 @@ export function buildEngine(options: {
     mappings: () => options.mappings,
     webhook: options.webhook,
     ...(options.crash ? { crash: options.crash } : {}),
+    ...(options.engineStateDir ? { engineStateDir: options.engineStateDir } : {}),
   });
   return { store, ctx, engine: createEngine(ctx, options.holder ? { holder: options.holder } : {}) };
 }
@@ -132,6 +138,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const webhookSecret = `whsec-${options.seed}`;
   let receiver: WebhookReceiver | null = null;
   let webhookUrl: string | null = null;
+  let engineStateDir = options.engineStateDir ?? join(options.dataDir, 'state');
 
   const build = () =>
     buildEngine({
@@ -143,6 +150,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       mappings,
       webhook: webhookUrl ? { url: webhookUrl, secret: webhookSecret } : null,
       ...(options.crash ? { crash: options.crash } : {}),
+      engineStateDir,
     });
 
   let current = build();
@@ -170,8 +178,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await current.engine.runCycle();
       await sandbox.flush();
     },
-    reopen() {
+    reopen(reopenOptions) {
       // Everything in memory is dropped; only the database file survives, as after a crash.
+      if (reopenOptions?.engineStateDir) engineStateDir = reopenOptions.engineStateDir;
       try {
         current.store.close();
       } catch {
