@@ -6,7 +6,7 @@ import { trackWrites } from '../store/changes';
 import { createCursors, type Cursors } from '../store/cursors-repo';
 import { createEngineRepo, type EngineRepo } from '../store/engine-repo';
 import { createFeedsRepo, type FeedsRepo } from '../store/feeds-repo';
-import { createLeaseMarker } from '../store/lease-marker';
+import { createLeaseMarker, createMachineLeaseBook } from '../store/lease-marker';
 import { createIntakeRepo, type IntakeRepo } from '../store/intake-repo';
 import { createMiraklStore, type MiraklStore } from '../store/mirakl-repo';
 import { explainReads, type ExplainReads } from '../store/reconcile/explain-repo';
@@ -14,7 +14,7 @@ import { createReconciler, type Reconciler } from '../store/reconcile/pass';
 import { createStockFactsRepo, type StockFactsRepo } from '../store/stock-facts-repo';
 import { createExceptionStore, type ExceptionStore } from './exceptions';
 import { createIntents, type Intents } from './intents';
-import { createLease, type Lease } from './lease';
+import { createLease, type Lease, type MachineLease } from './lease';
 import { createQuarantine, type Quarantine } from './quarantine';
 import { createCommandQueue, type CommandQueue } from './queue';
 import { createRestockLedger, type RestockLedger } from './restock';
@@ -63,7 +63,11 @@ export interface DomainContext {
 export type DomainPorts = Pick<DomainContext, 'clock' | 'log' | 'events' | 'mappings'> & {
   db: Database;
   queue?: CommandQueue;
-  /** This machine's per-user state folder, outside the data folder (not used yet). */
+  /**
+   * This machine's per-user state folder, outside the data folder, where an engine also records each database's lease
+   * figures (lease-marker.ts): how a whole data folder put back from a backup is noticed. None: not recorded (a sandbox
+   * run's throw-away database, a connection that runs no engine).
+   */
   engineStateDir?: string;
 };
 
@@ -81,7 +85,7 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     }
     return statement;
   };
-  const { db: _db, queue: givenQueue, engineStateDir: _engineStateDir, ...rest } = ports;
+  const { db: _db, queue: givenQueue, engineStateDir, ...rest } = ports;
   const queue = givenQueue ?? createCommandQueue({ changes, announce: (tables) => ports.events?.emit('data.changed', { tables }) });
   // A full pass (a new or migrated database, a flood of changes) runs a chunk at a time, each chunk a command on the
   // queue: whatever was queued meanwhile — a person's action, a sync cycle — runs between two chunks. One chunk is
@@ -100,7 +104,24 @@ export function createDomainContext(ports: DomainPorts): DomainContext {
     },
   });
   // The folder's lease marker sits beside a database file (an in-memory database has no folder, and no restore).
-  const lease = createLease(ports.db, ports.clock, ports.db.memory ? undefined : createLeaseMarker(dirname(ports.db.name)));
+  // So does this machine's record of it, in the per-user state folder, when the engine is given one.
+  let isMachineErrorSaid = false;
+  const machine: MachineLease | undefined =
+    ports.db.memory || !engineStateDir
+      ? undefined
+      : {
+          book: createMachineLeaseBook(engineStateDir),
+          folder: dirname(ports.db.name),
+          onError: (what, error) => {
+            if (isMachineErrorSaid) return;
+            isMachineErrorSaid = true;
+            ports.log.warn(`this machine's record of the engine lease could not be ${what === 'read' ? 'read' : 'written'}: a whole data folder put back from a backup may go unnoticed`, {
+              folder: engineStateDir,
+              error: error.message,
+            });
+          },
+        };
+  const lease = createLease(ports.db, ports.clock, ports.db.memory ? undefined : createLeaseMarker(dirname(ports.db.name)), machine);
   return {
     ...rest,
     lease,

@@ -1,8 +1,11 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { silentLogger } from '../adapters/logger';
 import { loadMappings, shippedMappingsDir } from '../mappings/load';
 import { openStore, type Store } from '../store/db';
+import { engineStateFolderName, leaseMarkerFileName } from '../store/lease-marker';
 import { sourceMigrationsDir } from '../store/paths';
 import { seedOctober } from '../../test/support/report-fixture';
 import { makeTempDir } from '../../test/support/temp-dir';
@@ -78,5 +81,69 @@ describe('the engine lease', () => {
     open().lease.acquire('B');
     expect(reader.lease.isHeld()).toBe(true);
     expect(() => reader.lease.assertHeld()).not.toThrow();
+  });
+});
+
+describe("this machine's record of the engine lease, outside the data folder", () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let stores: Store[];
+  const clock = createFakeClock(Date.UTC(2026, 10, 1));
+  const mappings = loadMappings(shippedMappingsDir);
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (message: string) => void warnings.push(message) };
+
+  const open = (dataDir: string, engineStateDir: string): DomainContext => {
+    const store = openStore({ dataDir, migrationsDir: sourceMigrationsDir, clock });
+    stores.push(store);
+    return createDomainContext({ db: store.db, clock, log, events: null, mappings: () => mappings, engineStateDir });
+  };
+  const run = (dataDir: string, engineStateDir: string, claims: number) => {
+    const ctx = open(dataDir, engineStateDir);
+    ctx.lease.acquire('test');
+    for (let i = 0; i < claims; i++) {
+      ctx.lease.countClaim();
+      ctx.lease.published();
+    }
+    return ctx;
+  };
+
+  beforeEach(() => {
+    temp = makeTempDir();
+    stores = [];
+    warnings.length = 0;
+  });
+  afterEach(() => {
+    for (const s of stores) s.close();
+    temp.remove();
+  });
+
+  it('keeps one file per database id, with the figures engine-lease.json has', () => {
+    const ctx = run(join(temp.dir, 'data'), join(temp.dir, 'state'), 3);
+    const marker = JSON.parse(readFileSync(join(temp.dir, 'data', leaseMarkerFileName), 'utf8')) as { databaseId: string; epoch: number; claims: number };
+    const record = JSON.parse(readFileSync(join(temp.dir, 'state', engineStateFolderName, `${marker.databaseId}.json`), 'utf8')) as Record<string, unknown>;
+    expect(record).toEqual({ ...marker, folder: join(temp.dir, 'data') });
+    expect(ctx.lease.arrivedBecause()).toBeNull();
+  });
+
+  it('names the other folder when an older copy of the database starts beside the one that ran further', () => {
+    const state = join(temp.dir, 'state');
+    run(join(temp.dir, 'a'), state, 1);
+    for (const s of stores.splice(0)) s.close();
+    cpSync(join(temp.dir, 'a'), join(temp.dir, 'b'), { recursive: true });
+    run(join(temp.dir, 'a'), state, 2);
+    for (const s of stores.splice(0)) s.close();
+    const copy = open(join(temp.dir, 'b'), state);
+    copy.lease.acquire('copy');
+    expect(copy.lease.arrivedBecause()).toContain(`an older copy of one an engine ran further in another folder on this machine (${join(temp.dir, 'a')})`);
+  });
+
+  it('says nothing of a record it cannot read, and an engine whose record cannot be written goes on, saying so once', () => {
+    const state = join(temp.dir, 'state-is-a-file');
+    writeFileSync(state, 'not a folder');
+    const ctx = run(join(temp.dir, 'data'), state, 2);
+    expect(ctx.lease.arrivedBecause()).toBeNull();
+    expect(ctx.lease.isHeld()).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/could not be written: a whole data folder put back from a backup may go unnoticed/);
   });
 });

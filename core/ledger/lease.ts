@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Clock } from '../ports';
-import type { LeaseMarker } from '../store/lease-marker';
+import type { LeaseMarker, MachineLeaseBook, MachineLeaseFigures } from '../store/lease-marker';
 
 // The engine lease (issue 25, migration engine_lease): the fence behind the folder lock. Each engine start takes the
 // next epoch; every claim of a call or of units for a stock import checks, in its own transaction, that this
@@ -48,7 +48,35 @@ export function restoreCause(row: Pick<LeaseRow, 'database_id' | 'epoch' | 'clai
   return null;
 }
 
-export function createLease(db: Database, clock: Clock, marker?: LeaseMarker) {
+/**
+ * Why this machine's own record of the database (kept outside its folder, lease-marker.ts) shows it was put back, when
+ * the folder's engine-lease.json agrees with it (a whole-folder restore), or null. A database id the record does not
+ * know, or cannot read, shows nothing: that is a first start on this machine, not a restore.
+ */
+export function machineRestoreCause(
+  row: Pick<LeaseRow, 'epoch' | 'claims'>,
+  folder: string,
+  record: MachineLeaseFigures | 'unreadable' | null,
+  where: string,
+): string | null {
+  if (record === null || record === 'unreadable') return null;
+  if (row.epoch >= record.epoch && row.claims >= record.claims) return null;
+  const figures = `it holds engine start ${row.epoch} and ${row.claims} call(s) claimed, where this machine's record of it (${where}) had reached start ${record.epoch} and ${record.claims} call(s)`;
+  return record.folder === folder
+    ? `this database was put back from a backup together with its folder's engine-lease.json (the whole data folder restored): ${figures}`
+    : `this database is an older copy of one an engine ran further in another folder on this machine (${record.folder}): ${figures}`;
+}
+
+/** This machine's record of each database's figures, outside the data folder (lease-marker.ts). */
+export interface MachineLease {
+  book: MachineLeaseBook;
+  /** The folder of this database, written with its figures. */
+  folder: string;
+  /** The record could not be read or written: detection of a whole-folder restore is weaker, the engine goes on. */
+  onError(what: string, error: Error): void;
+}
+
+export function createLease(db: Database, clock: Clock, marker?: LeaseMarker, machine?: MachineLease) {
   const take = db.prepare(`UPDATE engine_lease SET epoch = epoch + 1, holder = @holder, acquired_at = @now,
     database_id = coalesce(database_id, @newId) WHERE id = 1 RETURNING epoch, database_id, claims`);
   const read = db.prepare('SELECT epoch, holder, acquired_at, database_id, claims FROM engine_lease WHERE id = 1');
@@ -60,7 +88,24 @@ export function createLease(db: Database, clock: Clock, marker?: LeaseMarker) {
 
   const current = () => read.get() as LeaseRow;
   const publish = () => {
-    if (marker && held !== null && databaseId !== null) marker.write({ databaseId, epoch: held, claims });
+    if (held === null || databaseId === null) return;
+    marker?.write({ databaseId, epoch: held, claims });
+    if (machine) {
+      try {
+        machine.book.write({ databaseId, epoch: held, claims, folder: machine.folder });
+      } catch (error) {
+        machine.onError('write', error as Error);
+      }
+    }
+  };
+  const machineCause = (row: LeaseRow): string | null => {
+    if (!machine || row.database_id === null) return null;
+    try {
+      return machineRestoreCause(row, machine.folder, machine.book.read(row.database_id), machine.book.fileOf(row.database_id) ?? row.database_id);
+    } catch (error) {
+      machine.onError('read', error as Error);
+      return null;
+    }
   };
 
   return {
@@ -70,7 +115,7 @@ export function createLease(db: Database, clock: Clock, marker?: LeaseMarker) {
      */
     acquire(holder: string): number {
       const before = current();
-      arrival = marker ? restoreCause(before, marker.read()) : null;
+      arrival = (marker ? restoreCause(before, marker.read()) : null) ?? machineCause(before);
       const row = db.transaction(() => take.get({ holder, now: new Date(clock.now()).toISOString(), newId: randomUUID() }) as LeaseRow)();
       held = row.epoch;
       databaseId = row.database_id;

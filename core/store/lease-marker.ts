@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The engine lease's figures kept beside the database (issue 25, quarantine after restore): which database this
@@ -42,6 +42,65 @@ export function createLeaseMarker(dir: string): LeaseMarker {
       }
     },
     write(figures) {
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify(figures) + '\n');
+      renameSync(temporary, file);
+    },
+  };
+}
+
+// The same figures kept once more outside the data folder, per database id, in a per-user state folder of this machine
+// (issue 25, a whole-folder restore): a backup of the whole data folder puts back the database and its
+// engine-lease.json together, which agree with each other, so only a record the restore does not touch shows that this
+// database had gone further. Written at the same moments as engine-lease.json. One file per database id, so engines on
+// different databases never write the same file; an id this machine has never seen (a first start here, or the first
+// since this record was added) says nothing.
+
+export const engineStateFolderName = 'engine-leases';
+
+export interface MachineLeaseFigures extends LeaseMarkerFigures {
+  /** The folder of the database the figures were written for. */
+  folder: string;
+}
+
+export interface MachineLeaseBook {
+  /** Where the figures of this database id are kept (for a person to find it), or null for an id that cannot name a file. */
+  fileOf(databaseId: string): string | null;
+  /** The figures last written for this database id; null when there are none. */
+  read(databaseId: string): MachineLeaseFigures | 'unreadable' | null;
+  write(figures: MachineLeaseFigures): void;
+}
+
+/** Database ids are UUIDs the engine made; anything else (a crafted database) names no file here. */
+const fileSafeId = /^[A-Za-z0-9-]{1,64}$/;
+
+export function createMachineLeaseBook(stateDir: string): MachineLeaseBook {
+  const folder = join(stateDir, engineStateFolderName);
+  const fileOf = (databaseId: string): string | null => (fileSafeId.test(databaseId) ? join(folder, `${databaseId}.json`) : null);
+  return {
+    fileOf,
+    read(databaseId) {
+      const file = fileOf(databaseId);
+      if (file === null) return null;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+      try {
+        const parsed = JSON.parse(text) as Partial<MachineLeaseFigures>;
+        if (parsed.databaseId !== databaseId || !Number.isInteger(parsed.epoch) || !Number.isInteger(parsed.claims) || typeof parsed.folder !== 'string') return 'unreadable';
+        return { databaseId, epoch: parsed.epoch as number, claims: parsed.claims as number, folder: parsed.folder };
+      } catch {
+        return 'unreadable';
+      }
+    },
+    write(figures) {
+      const file = fileOf(figures.databaseId);
+      if (file === null) return;
+      mkdirSync(folder, { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, JSON.stringify(figures) + '\n');
       renameSync(temporary, file);
