@@ -40,6 +40,8 @@ export interface SyncRuntimeOptions {
   queue?: CommandQueue;
   /** The write freeze in force (default: the one kept in this database's settings). */
   writes?: EngineContext['writes'];
+  /** This machine's per-user state folder, where the engine also records its lease (none: a throw-away sandbox database). */
+  engineStateDir?: string;
   /** Refuse (default) or wait while another process holds the folder; what to do if the lock is lost. */
   lock?: Pick<FolderLockOptions, 'wait' | 'signal' | 'onBusy' | 'onLost' | 'command'> & {
     /** Tests of the engine lease only: take no folder lock, so a second engine on the folder is not refused. */
@@ -84,6 +86,7 @@ function buildEngine(options: SyncRuntimeOptions) {
     webhook: options.webhook ?? null,
     ...(options.queue ? { queue: options.queue } : {}),
     ...(options.writes ? { writes: options.writes } : {}),
+    ...(options.engineStateDir ? { engineStateDir: options.engineStateDir } : {}),
     mirakl: createMiraklClient({ ...common, baseUrl: mirakl.baseUrl, apiKey: mirakl.apiKey, ...(mirakl.shopId !== undefined ? { shopId: mirakl.shopId } : {}) }),
     rebound: createReboundClient({
       ...common,

@@ -77,6 +77,11 @@ export interface SandboxSettings {
 
 export interface WorkbenchOptions {
   dataDir: string;
+  /**
+   * This machine's per-user state folder, outside the data folder (core/cli/paths.ts defaultStateDir): the Live engine
+   * records its lease there too, so a whole data folder put back from a backup starts in quarantine. Unset: not recorded.
+   */
+  engineStateDir?: string;
   migrationsDir: string;
   /** The shipped mappings folder (the app's own copy under Electron). */
   mappingsDir?: string;
@@ -220,6 +225,8 @@ export async function startWorkbench(given: WorkbenchOptions) {
       lock,
       // The freeze is the installation's, kept with its settings: the sandbox's engine keeps it too.
       writes: createWriteFreezeRepo(settings),
+      // Only the Live database is recorded outside the folder: a sandbox run's database is thrown away with its folder.
+      ...(mode === 'live' && options.engineStateDir ? { engineStateDir: options.engineStateDir } : {}),
     });
     const sync = createSyncService({
       mode,

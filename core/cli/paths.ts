@@ -1,8 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { productName } from '../app/state-dir';
 
-export const productName = 'Returns Workbench';
+export { productName };
 
 /** The same folder Electron's app.getPath('userData') gives, so browser mode and the desktop app share data. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {

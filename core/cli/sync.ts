@@ -19,6 +19,7 @@ import { createSyncSummaryRepo } from '../store/feeds-repo';
 import { describeBusy, describeHolder, FolderBusyError } from '../store/folder-lock';
 import { sourceMigrationsDir } from '../store/paths';
 import { parseFlags, UsageError } from './args';
+import { defaultStateDir } from '../app/state-dir';
 import { defaultDataDir } from './paths';
 import { reportFatal } from './web';
 
@@ -132,6 +133,8 @@ async function main(): Promise<void> {
       events: null,
       mappings: () => mappings,
       connections,
+      // A sandbox run's folder is thrown away: only a Live one (--config) is recorded outside it.
+      ...(flags.config ? { engineStateDir: defaultStateDir() } : {}),
       lock: {
         isUnsafelySkipped: isLockSkipped,
         wait: Boolean(flags.wait),

@@ -14,6 +14,7 @@ import { runBundleMode } from '../app/bundle-host';
 import { StoreOpenError } from '../store/db';
 import { sourceMigrationsDir } from '../store/paths';
 import { parseFlags, UsageError } from './args';
+import { defaultStateDir } from '../app/state-dir';
 import { builtRendererDir, defaultDataDir, repoRoot } from './paths';
 
 const usage = `Usage: npm run web -- [--port N] [--data-dir DIR] [--json] [--seed N] [--speed X] [--warmup S] [--faults none|default|harsh]
@@ -49,6 +50,7 @@ export async function openWorkbench(options: BrowserModeOptions) {
   const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
   const workbench = await startWorkbench({
     dataDir,
+    engineStateDir: defaultStateDir(),
     migrationsDir: sourceMigrationsDir,
     clock: systemClock,
     random: systemRandom,

@@ -37,6 +37,7 @@ export async function bootHostedCore(config: CoreBootConfig, deps: HostedCoreDep
   const secrets = rememberSecrets(deps.secrets ?? createKeytarSecretStore(), redactor);
   const workbench = await startWorkbench({
     dataDir: config.dataDir,
+    ...(config.engineStateDir ? { engineStateDir: config.engineStateDir } : {}),
     migrationsDir: config.migrationsDir,
     mappingsDir: config.mappingsDir,
     clock: systemClock,

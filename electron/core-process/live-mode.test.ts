@@ -10,6 +10,7 @@ import { fetchHttp, type HttpPort } from '../../core/net/http';
 import { createScaledClock } from '../../core/sandbox/clock';
 import { defaultScenario, startSandbox, type Sandbox } from '../../core/sandbox/index';
 import { databaseFileName } from '../../core/store/db';
+import { engineStateFolderName } from '../../core/store/lease-marker';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { bootHostedCore } from './boot';
@@ -49,7 +50,9 @@ async function setup(seed: number) {
   const temp = makeTempDir('rw-live-');
   running = { sandbox, temp };
   const keychain = createMemorySecretStore();
-  const config = { dataDir: temp.dir, migrationsDir: sourceMigrationsDir, mappingsDir: shippedMappingsDir, appVersion: '0.0.0-test' };
+  // The per-user state folder outside the data folder: this test file's own (test/support/state-dir-setup.ts).
+  const engineStateDir = join(process.env.RW_STATE_DIR as string, basename(temp.dir));
+  const config = { dataDir: temp.dir, engineStateDir, migrationsDir: sourceMigrationsDir, mappingsDir: shippedMappingsDir, appVersion: '0.0.0-test' };
   // Sandbox mode (before the connections are saved) runs its own world on top of this clock: at 1x of it, no warm-up.
   const boot = (http: HttpPort = fetchHttp) =>
     bootHostedCore(config, {
@@ -161,6 +164,9 @@ describe('the desktop core in live mode against a standalone sandbox', () => {
     await until('the interrupted creation to be settled by a probe', () => intentsOf(db2, 'rebound.createReturn').find((i) => i.id === inFlight.id && i.state === 'confirmed'));
     expect(sandbox.truth().rebound.returnOrders.filter((r) => r.clientOrderId === clientOrderId)).toHaveLength(1);
     expect(await restarted.shutdown(10_000)).toMatchObject({ isDrained: true });
+    // The Live engine recorded its database's lease outside the data folder too (Sandbox mode's throw-away one did not).
+    const records = readdirSync(join(config.engineStateDir, engineStateFolderName)).map((f) => JSON.parse(readFileSync(join(config.engineStateDir, engineStateFolderName, f), 'utf8')) as { folder: string; epoch: number });
+    expect(records).toEqual([expect.objectContaining({ folder: config.dataDir, epoch: 2 })]);
   }, 90_000);
 });
 

@@ -10,6 +10,8 @@ export interface CoreBootConfig {
   migrationsDir: string;
   mappingsDir: string;
   appVersion: string;
+  /** This machine's per-user state folder, outside the data folder (engines record their lease there too). */
+  engineStateDir?: string;
   /** better-sqlite3 compiled for Electron when running from a source checkout (`npm start`); unset when packaged. */
   nativeBinding?: string;
   /** Sandbox time's pace after the warm-up (the Electron end-to-end tests speed it up); the workbench's default if unset. */

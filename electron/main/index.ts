@@ -19,6 +19,7 @@ import {
 } from 'electron';
 import { createLogger, fileSink } from '../../core/adapters/logger';
 import { systemClock } from '../../core/adapters/system';
+import { defaultStateDir } from '../../core/app/state-dir';
 import { ipcChannels, isEventName, type ExceptionRow, type SyncStatus } from '../../core/contract';
 import type { CoreBootConfig } from '../core-process/protocol';
 import { appMenuTemplate, bundleDialogFilters } from './app-menu';
@@ -77,6 +78,7 @@ const feedLabels = new Map<string, string>();
 /** The core on the app's own data; File › Open Evidence Bundle… reboots it on a bundle instead (bundleFile). */
 const ownDataConfig: CoreBootConfig = {
   dataDir,
+  engineStateDir: defaultStateDir(),
   migrationsDir: paths.migrationsDir,
   mappingsDir: paths.mappingsDir,
   appVersion: app.getVersion(),

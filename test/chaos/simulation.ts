@@ -280,6 +280,8 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
         rebound: createReboundClient({ ...common, baseUrl: sandbox.rebound.baseUrl, clientId: sandbox.rebound.clientId, clientSecret: async () => sandbox.rebound.clientSecret }),
         mappings: () => mappingsDir.current(),
         webhook: name === 'A' && receiver ? { url: receiver.url, secret: webhookSecret } : null,
+        // This machine's per-user state folder: the run's own, outside the data folder, never the real one.
+        engineStateDir: join(temp.dir, 'machine-state'),
         crash: (point) => {
           if (take('killAtCrashPoint', `${name} ${point}`, (f) => f.variant === point)) {
             kill(name, `at ${point}`);

@@ -16,6 +16,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error('The renderer has not been built: run `npm run build` (npm test does it for you).');
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'rw-e2e-'));
+  // The per-user state folder (RW_STATE_DIR) every process of the run inherits: never this machine's real one.
+  const stateDir = mkdtempSync(join(tmpdir(), 'rw-e2e-state-'));
+  process.env.RW_STATE_DIR = stateDir;
   const child: ChildProcess = spawn(
     process.execPath,
     [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'core', 'cli', 'web.ts'), '--json', '--data-dir', dataDir, '--speed', String(e2eSandboxSpeed)],
@@ -35,5 +38,6 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
   };
 }
