@@ -370,6 +370,13 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
     if (procs.a && !procs.a.isDead) return;
     try {
       procs.a = await open('A');
+      // The engine learns of a restore when it starts on the database put back: refunds made before then, the others'
+      // too, cannot be told from its earlier copy's (refunds.ts detectForeignWrites).
+      if (isRestoredNotStarted) {
+        lastRestoreAt = worldClock.now();
+        isRestoredNotStarted = false;
+        for (const r of restores) if (r.startedAt === null) r.startedAt = lastRestoreAt;
+      }
       checkIntegrity(procs.a.db, 'after a restart');
       if (starts > 1) bump('restarts');
     } catch (error) {
@@ -382,9 +389,13 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   let skewStepsLeft = 0;
   let diskFullStepsLeft = 0;
   /** A backup taken by a restoreBackup fault, put back over the live database once its steps have passed. */
-  let pendingRestore: { path: string; stepsLeft: number } | null = null;
-  /** When the database was last put back from a backup (sandbox time); null: never. */
+  let pendingRestore: { path: string; stepsLeft: number; backupAt: number } | null = null;
+  /** Each restore: when its backup was taken, and when an engine started on the database put back (null: not yet). */
+  const restores: { backupAt: number; startedAt: number | null }[] = [];
+  /** When an engine last started on a database put back from a backup (sandbox time); null: never. */
   let lastRestoreAt: number | null = null;
+  /** A database was put back and no engine has started on it yet. */
+  let isRestoredNotStarted = false;
   /**
    * restoreBackup: a backup of A's database now (VACUUM INTO, as a backup tool would copy it); `amount` steps later A is
    * stopped, the backup put back over its database (the -wal and -shm removed, as a restored file has none) and A
@@ -393,8 +404,9 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   function restoreFault(): void {
     if (pendingRestore) {
       if (--pendingRestore.stepsLeft > 0) return;
-      const { path } = pendingRestore;
+      const { path, backupAt } = pendingRestore;
       pendingRestore = null;
+      restores.push({ backupAt, startedAt: null });
       kill('A', 'to restore its database from a backup');
       const file = join(dataDir, databaseFileName);
       for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
@@ -407,7 +419,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       notifications.acknowledged.clear();
       // So are the refusals of status pushes it had recorded: a push it still has to make is refused and raised again.
       pushRejectionsSeen.splice(0);
-      lastRestoreAt = worldClock.now();
+      isRestoredNotStarted = true;
       bump('restoredFromBackup');
       trace(`${new Date(worldClock.now()).toISOString()} A's database put back from the backup`);
       return;
@@ -424,7 +436,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       trace(`  backup failed: ${(error as Error).message}`);
       return;
     }
-    pendingRestore = { path, stepsLeft: fault.amount };
+    pendingRestore = { path, stepsLeft: fault.amount, backupAt: worldClock.now() };
     trace(`  A's database backed up; put back in ${fault.amount} step(s)`);
   }
   /**
@@ -722,6 +734,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
       backOfficeRefunds,
       pushRejections: pushRejectionsSeen,
       lastRestoreAt,
+      restores,
       secondEngine: secondWrites,
       calls,
     });
