@@ -236,6 +236,34 @@ describe('Mirakl simulator', () => {
     expect((await sell({ quantity: 1 }, 'NO-SUCH-SKU')).status).toBe(404);
   });
 
+  it('lists a sale in OR11 only listedAfterMinutes after it took the units off the offer, when asked', async () => {
+    const offer = world.offers()[4];
+    const sku = offer?.shopSku ?? '';
+    const before = offer?.quantity ?? 0;
+    const since = new Date(clock.now()).toISOString();
+    const sell = (body: unknown) => fetch(`${server.url}/_sim/offers/${sku}/sell`, { method: 'POST', body: JSON.stringify(body) });
+    const listed = async () =>
+      ((await call('GET', `/api/orders?start_date=${encodeURIComponent(since)}&max=100`)).body.orders as { order_id: string; created_date: string }[]).map((o) => o.order_id);
+
+    const sold = await sell({ quantity: 1, listedAfterMinutes: 8 });
+    expect(sold.status).toBe(200);
+    const orderId = ((await sold.json()) as { order_id: string }).order_id;
+    expect(world.offerBySku(sku)?.quantity).toBe(before - 1);
+    expect(await listed()).not.toContain(orderId);
+    // OR11 takes a call a minute: each read below is a minute or more after the last.
+    clock.advance(8 * 60_000 - 1000);
+    expect(await listed()).not.toContain(orderId);
+    clock.advance(60_000);
+    expect(await listed()).toContain(orderId);
+    // Listed late, it is still the order placed then: its created_date is the sale's.
+    clock.advance(60_000);
+    const order = ((await call('GET', `/api/orders?order_ids=${orderId}`)).body.orders as { created_date: string }[])[0];
+    expect(Date.parse(order?.created_date ?? '')).toBe(clock.now() - 10 * 60_000 + 1000);
+
+    expect((await sell({ quantity: 1, listedAfterMinutes: -1 })).status).toBe(409);
+    expect((await sell({ quantity: 1, listedAfterMinutes: 'soon' })).status).toBe(409);
+  });
+
   it('serves a corrupt offer as a failing OF21 page until it is mended, and the others as usual', async () => {
     const [broken, other] = world.offers();
     const hook = (path: string) => fetch(`${server.url}/_sim/offers/${broken?.shopSku}/${path}`, { method: 'POST' });

@@ -342,8 +342,8 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
    *   POST /_sim/returns/:id/readable    serves it whole again.
    * Both move the return's last_updated, so an incremental RT11 poll (return_last_updated_from) sees it again.
    * And for offers:
-   *   POST /_sim/offers/:sku/sell        body {"quantity": n}: a customer buys n units now (an order OR11 shows at
-   *        once; the stock goes down), 409 when fewer are in stock;
+   *   POST /_sim/offers/:sku/sell        body {"quantity": n, "listedAfterMinutes": m}: a customer buys n units now
+   *        (the stock goes down at once; OR11 lists the order m minutes later, default 0), 409 when fewer are in stock;
    *   POST /_sim/offers/:sku/unreadable  the offer is corrupt in Mirakl's store until /readable mends it.
    */
   function simRoutes(): Route<MiraklWorld>[] {
@@ -387,7 +387,8 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         },
       },
       {
-        // A customer buys units of an offer now: body {"quantity": n} (default 1). OR11 shows the order at once.
+        // A customer buys units of an offer now: body {"quantity": n} (default 1). OR11 lists the order at once, or
+        // "listedAfterMinutes" later: the order listing may lag the sale's effect on the stock (see sellNow).
         operation: '_sim.sell',
         method: 'POST',
         pattern: '/_sim/offers/:sku/sell',
@@ -395,15 +396,20 @@ function miraklRoutes(options: MiraklServerOptions): Route<MiraklWorld>[] {
         handler: (req, w) => {
           const sku = req.params.sku ?? '';
           let quantity: unknown = 1;
+          let listedAfterMinutes: unknown = 0;
           try {
-            if (req.body.length > 0) quantity = (req.json() as { quantity?: unknown }).quantity ?? quantity;
+            if (req.body.length > 0) {
+              const body = req.json() as { quantity?: unknown; listedAfterMinutes?: unknown };
+              quantity = body.quantity ?? quantity;
+              listedAfterMinutes = body.listedAfterMinutes ?? listedAfterMinutes;
+            }
           } catch (error) {
             if (error instanceof BadRequest) return { status: 400, body: miraklError(400, error.message) };
             throw error;
           }
           if (!w.offerBySku(sku)) return offerAnswer(undefined, sku);
           try {
-            const order = w.sellNow(sku, quantity as number);
+            const order = w.sellNow(sku, quantity as number, listedAfterMinutes as number);
             return offerAnswer(w.offerBySku(sku), sku, { order_id: order.orderId, sold: quantity });
           } catch (error) {
             if (error instanceof MiraklRejection) return { status: 409, body: miraklError(409, error.message) };

@@ -76,7 +76,8 @@ export interface Order {
   closedAt: number;
   /**
    * OR11 does not show the order from `hiddenFrom` until `visibleAt` (the scenario's orders shown late when their return
-   * appears): an empty window for every other order. Before it the order was shown as any order is, from its placing.
+   * appears; a sale the sell hook lists late, from its placing): an empty window for every other order. Outside it the
+   * order is shown as any order is.
    */
   hiddenFrom: number;
   visibleAt: number;
@@ -672,14 +673,20 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
     },
 
     /**
-     * Test hook: a customer buys `quantity` units of this offer now. The order is placed at once: OR11 shows it (its
-     * created_date is now) and the offer's stock goes down by those units, as any sale does. Refused when the offer
-     * does not exist or holds fewer units (a sale never takes the stock below zero here).
+     * Test hook: a customer buys `quantity` units of this offer now. The order is placed at once: its created_date is
+     * now and the offer's stock goes down by those units, as any sale does. OR11 lists it `listedAfterMinutes` later
+     * (0: at once): Mirakl's order listing is not the offer's stock, and may show an order a little after its sale took
+     * the units (the spec's OR11 date filters allow for it with a safety delta, NOTES §2), so an export read just
+     * after a sale can count it before any OR11 read lists it. Refused when the offer does not exist or holds fewer
+     * units (a sale never takes the stock below zero here).
      */
-    sellNow(shopSku: string, quantity: number): Order {
+    sellNow(shopSku: string, quantity: number, listedAfterMinutes = 0): Order {
       const offer = offersBySku.get(shopSku);
       if (!offer) throw new MiraklRejection(`The offer with sku "${shopSku}" does not exist`);
       if (!Number.isInteger(quantity) || quantity < 1) throw new MiraklRejection(`quantity must be a whole number of 1 or more, got ${String(quantity)}`);
+      if (!Number.isInteger(listedAfterMinutes) || listedAfterMinutes < 0) {
+        throw new MiraklRejection(`listedAfterMinutes must be a whole number of 0 or more, got ${String(listedAfterMinutes)}`);
+      }
       if (offer.quantity < quantity) throw new MiraklRejection(`Only ${offer.quantity} unit(s) of ${shopSku} are in stock`);
       const now = clock.now();
       const commercialId = `MPSALE${String(++counters.saleSeq).padStart(6, '0')}`;
@@ -692,7 +699,7 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
         deliveredAt: now + 2 * dayMs,
         closedAt: now + 62 * dayMs,
         hiddenFrom: now,
-        visibleAt: now,
+        visibleAt: now + listedAfterMinutes * minuteMs,
         currency: 'GBP',
         customer: { customerId: 'CUST-SALE', firstname: 'Ada', lastname: 'Lovelace', street1: '1 High Street', city: 'London', zipCode: 'E1 6AN', country: 'United Kingdom', countryIsoCode: 'GBR' },
         lines: [
