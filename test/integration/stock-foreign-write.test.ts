@@ -150,4 +150,73 @@ describe('stock changed by someone else after our import (issue 25, FOREIGN_WRIT
     expect(h.sandbox.world.importsList().length).toBe(imports);
     expect(incrementState(h, 'R-2:L-1:1')).toBe('pending');
   }, 120_000);
+  // Between our imports: the engine compares every quantity its exports show (it reads them anyway, for its own work)
+  // with what it expects of an offer it set — the quantity its last import was confirmed by, less the units sold since.
+  // Here our first import on A sets that; afterwards only units for other offers wait, so every later export is read for
+  // their sake and shows A only because something changed it.
+
+  /** Our import on `sku` applied and checked: the engine then knows what A holds. */
+  async function untilOurImportChecked(h: Harness, sku: string): Promise<void> {
+    await untilOurImportApplied(h, sku);
+    await stepUntil(h, `our import of ${sku} was checked against an export`, () => ourImports(h).every((o) => (o.toCheck ?? []).length === 0), 40);
+  }
+  /** What the engine's snapshot holds for `sku`, and the export that last showed it. */
+  const snapshotOf = (h: Harness, sku: string) => h.store.db.prepare('SELECT quantity, export_id FROM offer_stock WHERE shop_sku = ?').get(sku) as { quantity: number | null; export_id: number } | undefined;
+  const latestExport = (h: Harness) => exportsRead(h).at(-1)?.id ?? 0;
+
+  it('raises FOREIGN_WRITE within a bounded number of cycles when another writer imports stock between our imports', async () => {
+    const h = await start(2503);
+    const [a, b] = h.sandbox.world.offers().slice(8, 10).map((o) => o.shopSku);
+    if (!a || !b) throw new Error('the catalogue has fewer than 10 offers');
+    pending(h, 'R-A:L-1:1', a);
+    await untilOurImportChecked(h, a);
+    expect(foreignWrites(h)).toEqual([]);
+    const checkedBy = latestExport(h);
+
+    // Another installation restocks a unit of its own on A (from its own read), then units for B come back here.
+    await importElsewhere(h, a, stockOf(h, a).quantity + 2);
+    const changedAt = h.clock.now();
+    pending(h, 'R-B:L-1:1', b);
+    await stepUntil(h, 'FOREIGN_WRITE was raised for A', () => foreignWrites(h).some((e) => e.offer_sku === a), 60);
+
+    // Within the hour (12 stock flushes), and no sooner than an export read after the other writer's import showed it.
+    expect(h.clock.now() - changedAt).toBeLessThanOrEqual(60 * minute);
+    expect(snapshotOf(h, a)?.export_id ?? 0).toBeGreaterThan(checkedBy);
+    const raised = foreignWrites(h).filter((e) => e.offer_sku === a);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]?.cause).toMatch(new RegExp(`${a}.*2 unit\\(s\\) more than`));
+  }, 180_000);
+
+  it('raises none for sales between our imports, listed at once or late', async () => {
+    const h = await start(2504);
+    const [a, b, c] = h.sandbox.world.offers().slice(10, 13).map((o) => o.shopSku);
+    if (!a || !b || !c) throw new Error('the catalogue has fewer than 13 offers');
+    pending(h, 'R-A:L-1:1', a);
+    await untilOurImportChecked(h, a);
+    const checkedBy = latestExport(h);
+
+    // Two units of A sell, listed at once; units for B come back, and their import is read back by exports showing A.
+    await sell(h, a, 2);
+    pending(h, 'R-B:L-1:1', b);
+    await stepUntil(h, 'the unit of B was restocked and checked', () => incrementState(h, 'R-B:L-1:1') === 'applied' && ourImports(h).every((o) => (o.toCheck ?? []).length === 0), 60);
+    expect(snapshotOf(h, a)?.export_id ?? 0).toBeGreaterThan(checkedBy);
+    expect(snapshotOf(h, a)?.quantity).toBe(stockOf(h, a).quantity);
+
+    // Units for C come back. As soon as the engine asks for its next export, one more unit of A sells: the export
+    // shows it, and OR11 lists it only after that export (and the sales up to it) have been read, at the next flush.
+    const before = latestExport(h);
+    pending(h, 'R-C:L-1:1', c);
+    const asked = () => h.store.db.prepare('SELECT id FROM offer_exports WHERE id > ? ORDER BY id LIMIT 1').get(before) as { id: number } | undefined;
+    await stepUntil(h, 'the engine asked for another export', () => asked() !== undefined, 30);
+    const soldAt = h.clock.now();
+    await sell(h, a, 1, 12);
+    for (let i = 0; i < 60; i++) await h.step(minute);
+    const showingA = exportsRead(h).find((e) => e.id === asked()?.id);
+    expect(Date.parse(showingA?.applied_at ?? '')).toBeLessThan(soldAt + 12 * minute);
+    expect(snapshotOf(h, a)?.export_id ?? 0).toBeGreaterThan(before);
+    expect(snapshotOf(h, a)?.quantity).toBe(stockOf(h, a).quantity);
+
+    expect(foreignWrites(h)).toEqual([]);
+    expect(incrementState(h, 'R-C:L-1:1')).toBe('applied');
+  }, 180_000);
 });
