@@ -205,6 +205,20 @@ CREATE TABLE money_paid_days (
   PRIMARY KEY (currency, day)
 ) STRICT, WITHOUT ROWID;
 
+-- table: offer_expected
+CREATE TABLE offer_expected (
+  shop_sku TEXT PRIMARY KEY,
+  quantity INTEGER NOT NULL CHECK (quantity >= 0),
+  at_mirakl TEXT NOT NULL,
+  correction INTEGER NOT NULL DEFAULT 0 CHECK (correction >= 0),
+  basis TEXT NOT NULL,
+  suspect_shows INTEGER,
+  suspect_from TEXT,
+  suspect_by TEXT,
+  suspect_export INTEGER,
+  updated_at TEXT NOT NULL
+) STRICT;
+
 -- table: offer_exports
 CREATE TABLE offer_exports (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

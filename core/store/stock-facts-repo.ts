@@ -1,8 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 
 // What the stock feed knows of Mirakl: the offer exports it asked for (offer_exports), the offers' quantities the
-// latest applied one shows (offer_stock), the units sold (offer_sales), and which stock imports are in flight or still
-// to be checked. Reads, and writes to those three tables only: stock increments are written by core/ledger/restock.ts,
+// latest applied one shows (offer_stock), the units sold (offer_sales), what it expects of the offers it set
+// (offer_expected), and which stock imports are in flight or still to be checked. Reads, and writes to those four
+// tables only: stock increments are written by core/ledger/restock.ts,
 // intents by core/ledger/intents.ts. Statements come from the caller's per-connection cache (the domain context's).
 
 export interface StatementSource {
@@ -26,6 +27,21 @@ export interface ExportedOffer {
   quantity: number | null;
   active: boolean;
   deleted: boolean;
+}
+
+/**
+ * What the engine expects of an offer it set: `quantity` at `atMirakl` (once our last import of it was confirmed, or a
+ * later reading that agreed), less the units sold since; `correction` more units may have been taken off by a person
+ * (a STOCK_OVERWRITTEN). `suspect`: a reading that disagreed, kept to be judged again.
+ */
+export interface ExpectedOffer {
+  sku: string;
+  quantity: number;
+  atMirakl: string;
+  correction: number;
+  basis: string;
+  updatedAt: string;
+  suspect: { shows: number; from: string; by: string; exportId: number } | null;
 }
 
 export interface SaleRow {
@@ -110,6 +126,61 @@ export function createStockFactsRepo(source: StatementSource) {
         e.unreadable.length,
         e.id,
       );
+    },
+
+    // ---- what is expected of the offers we set -----------------------------------------------------------------
+    hasExpected: (): boolean => q('SELECT 1 FROM offer_expected LIMIT 1').get() !== undefined,
+    hasSuspectedExpected: (): boolean => q('SELECT 1 FROM offer_expected WHERE suspect_shows IS NOT NULL LIMIT 1').get() !== undefined,
+    /**
+     * What is expected of the offers to judge now: those an export after `afterExport` showed (an offer a differential
+     * export leaves out neither sold nor changed since the one before), and those suspected.
+     */
+    expectedToJudge(afterExport: number): ExpectedOffer[] {
+      const rows = q(`SELECT e.shop_sku, e.quantity, e.at_mirakl, e.correction, e.basis, e.updated_at, e.suspect_shows, e.suspect_from, e.suspect_by, e.suspect_export
+        FROM offer_expected e LEFT JOIN offer_stock s ON s.shop_sku = e.shop_sku
+        WHERE e.suspect_shows IS NOT NULL OR s.shop_sku IS NULL OR s.export_id > ? ORDER BY e.shop_sku`).all(afterExport) as {
+        shop_sku: string;
+        quantity: number;
+        at_mirakl: string;
+        correction: number;
+        basis: string;
+        updated_at: string;
+        suspect_shows: number | null;
+        suspect_from: string | null;
+        suspect_by: string | null;
+        suspect_export: number | null;
+      }[];
+      return rows.map((r) => ({
+        sku: r.shop_sku,
+        quantity: r.quantity,
+        atMirakl: r.at_mirakl,
+        correction: r.correction,
+        basis: r.basis,
+        updatedAt: r.updated_at,
+        suspect:
+          r.suspect_shows !== null && r.suspect_from !== null && r.suspect_by !== null && r.suspect_export !== null
+            ? { shows: r.suspect_shows, from: r.suspect_from, by: r.suspect_by, exportId: r.suspect_export }
+            : null,
+      }));
+    },
+    /** From now on `sku` is expected to hold `quantity` at `atMirakl`, less the units sold since (any suspicion ends). */
+    expectOffer(e: { sku: string; quantity: number; atMirakl: string; correction: number; basis: string; now: string }): void {
+      q(`INSERT INTO offer_expected (shop_sku, quantity, at_mirakl, correction, basis, updated_at) VALUES (@sku, @quantity, @at, @correction, @basis, @now)
+        ON CONFLICT (shop_sku) DO UPDATE SET quantity = excluded.quantity, at_mirakl = excluded.at_mirakl, correction = excluded.correction,
+          basis = excluded.basis, updated_at = excluded.updated_at, suspect_shows = NULL, suspect_from = NULL, suspect_by = NULL, suspect_export = NULL`).run({
+        sku: e.sku,
+        quantity: e.quantity,
+        at: e.atMirakl,
+        correction: e.correction,
+        basis: e.basis,
+        now: e.now,
+      });
+    },
+    /** Nothing is expected of `sku` any more (our import of it is on its way, or what it holds cannot be told). */
+    forgetExpected: (sku: string): void => void q('DELETE FROM offer_expected WHERE shop_sku = ?').run(sku),
+    /** A reading of `sku` that disagreed, kept to be judged again once the sales are read past it. */
+    suspectExpected(sku: string, suspect: { shows: number; from: string; by: string; exportId: number }): void {
+      q(`UPDATE offer_expected SET suspect_shows = @shows, suspect_from = @from, suspect_by = @by, suspect_export = @exportId WHERE shop_sku = @sku`).run({ sku, ...suspect });
     },
 
     // ---- offers and sales ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isApiError } from '../../net/api-error';
 import type { QuarantinedRecord } from '../../net/tolerant';
-import type { ExportedOffer, OfferExportRow } from '../../store/stock-facts-repo';
+import type { ExpectedOffer, ExportedOffer, OfferExportRow } from '../../store/stock-facts-repo';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { areWritesFrozen, sendIntents } from '../execute';
@@ -15,7 +15,9 @@ import type { StockBasis } from '../../ledger/restore-quarantine';
 // back corrected by the units sold since the import's read. What those facts cannot settle goes to a person
 // (OUTCOME_UNKNOWN): an import is never sent again on a guess. One import is in flight at a time, so a read never
 // overlaps our own pending write. Units sold between an import's read and Mirakl applying it are overwritten by it:
-// that is measured on the next read and raised (STOCK_OVERWRITTEN) with the units to correct.
+// that is measured on the next read and raised (STOCK_OVERWRITTEN) with the units to correct. Once an import of ours is
+// confirmed, what Mirakl showed is what the offer is expected to hold, less the units sold since: every later export
+// showing the offer is compared with that, and a difference no sale explains is someone else's write (FOREIGN_WRITE).
 //
 // Windows of time are measured on Mirakl's clock (its answers' Date header, OF53 last_updated, orders' created_date),
 // so a wrong clock on this machine cannot move a sale in or out of one. Which export came after which event is told
@@ -266,6 +268,8 @@ function salesNeeded(ctx: EngineContext, stock: StockFacts, snapshot: Snapshot):
   if (current?.state === 'uncertain') return current.payload.basis !== undefined && snapshot.id > current.payload.basis.afterExport;
   if (awaitingCheck(ctx, stock).some((i) => snapshot.id > ((i.outcome as ImportOutcome).settledAfterExport ?? Infinity))) return true;
   if (isRestoreUnsettled(ctx) && snapshot.id > (ctx.restore.current()?.stockBasis.afterExport ?? Infinity)) return true;
+  // Offers we set, shown by an export not compared yet, or a reading suspected: their sales decide.
+  if ((snapshot.id > stock.expectedCheckedThrough() && stock.repo.hasExpected()) || stock.repo.hasSuspectedExpected()) return true;
   return !current && snapshot.id > stock.floor() && ctx.restock.pendingOffers().length > 0;
 }
 
@@ -328,6 +332,7 @@ function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
   // Imports waiting for a person are still checked against each new read: a later export may settle them.
   for (const intent of parked(ctx, stock)) probeImport(ctx, stock, intent);
   for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
+  checkExpected(ctx, stock);
 }
 
 function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): void {
@@ -357,7 +362,11 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
       ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, 'the quantities read back, less the units sold since, show the import was applied');
       // The export that showed the import applied shows its effect: the next import may start from it.
       stock.raiseFloor(snapshot.id - 1);
-      for (const line of lines) raiseOverwritten(ctx, stock, intent, line, overwritten[line.sku] ?? 0);
+      for (const line of lines) {
+        raiseOverwritten(ctx, stock, intent, line, overwritten[line.sku] ?? 0);
+        const shows = stock.offer(line.sku)?.quantity;
+        if (shows !== undefined && shows !== null) stock.expect(line.sku, shows, snapshot.by, overwritten[line.sku] ?? 0, `import ${intent.id}, its answer lost, read back`);
+      }
     });
     return;
   }
@@ -380,9 +389,17 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
   });
 }
 
+/** `readings`: what the export showed of each line judged, and when: what the offer is expected to hold from then on. */
 type CheckState =
   | { kind: 'not_ready' }
-  | { kind: 'checked'; results: Map<string, number | null>; waiting: string[]; drifted: Map<string, string>; suspects: NonNullable<ImportOutcome['suspects']> };
+  | {
+      kind: 'checked';
+      results: Map<string, number | null>;
+      waiting: string[];
+      drifted: Map<string, string>;
+      suspects: NonNullable<ImportOutcome['suspects']>;
+      readings: Map<string, { shows: number; by: string }>;
+    };
 
 /** What the facts at hand say of the lines of an applied import still to be checked. */
 function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckState {
@@ -393,6 +410,7 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
   const results = new Map<string, number | null>();
   const waiting: string[] = [];
   const drifted = new Map<string, string>();
+  const readings = new Map<string, { shows: number; by: string }>();
   const suspects = { ...(outcome.suspects ?? {}) };
   const salesThrough = stock.salesThrough();
   for (const sku of outcome.toCheck ?? []) {
@@ -414,6 +432,10 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
       continue;
     }
     delete suspects[sku];
+    const shows = suspect ? suspect.shows : stock.offer(sku)?.quantity;
+    if (verdict.kind !== 'wait' && shows !== undefined && shows !== null && (verdict.kind !== 'unclear' || verdict.shows !== undefined)) {
+      readings.set(sku, { shows, by: suspect ? suspect.by : snapshot.by });
+    }
     if (verdict.kind === 'wait') waiting.push(sku);
     // Mirakl said it was applied; a reading that contradicts that (another change to the offer) measures nothing.
     else results.set(sku, verdict.kind === 'applied' ? verdict.overwritten : null);
@@ -422,7 +444,7 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
     if (verdict.kind === 'not_applied') drifted.set(sku, `Mirakl shows it as if the ${line.units.length} unit(s) our applied import added were not there`);
     if (verdict.kind === 'unclear' && verdict.shows !== undefined) drifted.set(sku, verdict.why);
   }
-  return { kind: 'checked', results, waiting, drifted, suspects };
+  return { kind: 'checked', results, waiting, drifted, suspects, readings };
 }
 
 function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): void {
@@ -440,6 +462,11 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
       if (line) raiseOverwritten(ctx, stock, intent, line, units);
     }
     ctx.intents.updateOutcome(intent.id, { ...outcome, toCheck: state.waiting, overwritten, suspects: state.suspects } satisfies ImportOutcome);
+    // What each line judged showed is what its offer holds from then on, less the units sold since: applied, with the
+    // units it overwrote that a person may take off; or set by someone else, raised below.
+    for (const [sku, reading] of state.readings) {
+      stock.expect(sku, reading.shows, reading.by, state.results.get(sku) ?? 0, `import ${outcome.importId ?? intent.id}${state.drifted.has(sku) ? ' (read back as someone else\'s write)' : ''}`);
+    }
     for (const [sku, why] of state.drifted) {
       ctx.exceptions.raise({
         type: 'FOREIGN_WRITE',
@@ -460,6 +487,105 @@ function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<
     subjectKey: `${line.sku}:intent-${intent.id}`,
     offerSku: line.sku,
     cause: `${units} unit(s) of ${line.sku} sold while a stock update was on its way (it set ${line.to}, for ${line.units.length} returned unit(s), from ${line.from} read before those sales). Mirakl showed ${shown ?? 'an unreadable quantity'} afterwards: ${units} unit(s) more than there are. Lower ${line.sku} by ${units} in the back office.`,
+  });
+}
+
+// ---- offers set by someone else between our imports --------------------------------------------------------------
+
+/** Offers our own imports are still settling (in flight, to be checked, or waiting for a person): their checks judge them. */
+function offersSettling(ctx: EngineContext, stock: StockFacts): Set<string> {
+  const settling = new Set<string>();
+  for (const line of inFlight(ctx, stock)?.payload.lines ?? []) settling.add(line.sku);
+  for (const intent of awaitingCheck(ctx, stock)) for (const sku of (intent.outcome as ImportOutcome).toCheck ?? []) settling.add(sku);
+  for (const intent of parked(ctx, stock)) for (const line of intent.payload.lines) settling.add(line.sku);
+  return settling;
+}
+
+type ExpectedVerdict = { kind: 'unknown' } | { kind: 'fits'; isExact: boolean; correction: number } | { kind: 'drift'; why: string };
+
+/**
+ * A reading of an offer we set, against what it is expected to hold: its quantity when our import was confirmed, less
+ * the units sold since. A sale while the export was taken may or may not be in it, and a person may have taken off the
+ * units a STOCK_OVERWRITTEN named: anything between is expected. Mirakl never shows a quantity below 0.
+ */
+function expectedVerdict(stock: StockFacts, e: ExpectedOffer, shows: number, reading: { from: string; by: string }): ExpectedVerdict {
+  const soldBy = stock.sold(e.sku, e.atMirakl, reading.by);
+  const soldFrom = stock.sold(e.sku, e.atMirakl, reading.from);
+  if (soldBy === null || soldFrom === null) return { kind: 'unknown' };
+  const high = Math.max(0, e.quantity - soldFrom);
+  const low = Math.max(0, e.quantity - e.correction - soldBy);
+  if (shows >= low && shows <= high) return { kind: 'fits', isExact: soldBy === soldFrom, correction: shows - low };
+  const expected = low === high ? `${low}` : `${low}–${high}`;
+  const off = shows > high ? `${shows - high} unit(s) more than` : `${low - shows} unit(s) fewer than`;
+  return {
+    kind: 'drift',
+    why:
+      `Mirakl showed ${shows} of ${e.sku} at ${reading.by}, ${off} the ${expected} expected: ${e.quantity} when this app's stock update was ` +
+      `confirmed (${e.basis}, ${e.atMirakl}), less ${soldBy} unit(s) sold since${e.correction ? `, less up to ${e.correction} overwritten unit(s) a person may have taken off` : ''}`,
+  };
+}
+
+/**
+ * Each export read, once the sales up to it are known: every offer we set that it shows is compared with what it is
+ * expected to hold. A difference no sale explains is suspected, kept with what the export showed, and judged again on
+ * that same reading once the sales are read well past it (an order OR11 lists late looks exactly like it); only a
+ * difference that stands is raised as someone else's write (FOREIGN_WRITE, pausing refunds and stock updates). A
+ * reading that fits, with no sale while it was taken, is what the offer is expected to hold from then on.
+ */
+function checkExpected(ctx: EngineContext, stock: StockFacts): void {
+  const snapshot = readyFacts(stock);
+  // A database put back from a backup expects what it knew then: imports made since by an earlier copy are not writes.
+  if (!snapshot || ctx.restore.isActive()) return;
+  const restoredAt = ctx.restore.lastStartedAt();
+  const salesThrough = stock.salesThrough();
+  const checkedThrough = stock.expectedCheckedThrough();
+  const isNewReading = snapshot.id > checkedThrough;
+  const settling = offersSettling(ctx, stock);
+  ctx.transaction(() => {
+    for (const e of stock.repo.expectedToJudge(isNewReading ? checkedThrough : Number.MAX_SAFE_INTEGER)) {
+      if (settling.has(e.sku)) continue;
+      // Expected before the database was put back, or longer ago than the sales are kept: it cannot be judged.
+      const isStale = (restoredAt !== null && Date.parse(e.updatedAt) < restoredAt) || (salesThrough !== null && Date.parse(e.atMirakl) < Date.parse(salesThrough) - salesKeptMs + 60 * minute);
+      if (isStale) {
+        stock.repo.forgetExpected(e.sku);
+        continue;
+      }
+      const reading = e.suspect ?? { ...snapshot, shows: stock.offer(e.sku)?.quantity, exportId: snapshot.id };
+      if (e.suspect) {
+        if (salesThrough === null || Date.parse(salesThrough) < Date.parse(e.suspect.by) + driftConfirmMs) continue;
+      } else {
+        if (!isNewReading || snapshot.by <= e.atMirakl) continue;
+        if (reading.shows === undefined) {
+          // No longer among Mirakl's offers: nothing to expect of it.
+          stock.repo.forgetExpected(e.sku);
+          continue;
+        }
+      }
+      if (reading.shows === null || reading.shows === undefined) continue;
+      const verdict = expectedVerdict(stock, e, reading.shows, reading);
+      if (verdict.kind === 'unknown') continue;
+      if (verdict.kind === 'fits') {
+        if (verdict.isExact) stock.expect(e.sku, reading.shows, reading.by, verdict.correction, `export ${reading.exportId}`);
+        else if (e.suspect) stock.expect(e.sku, e.quantity, e.atMirakl, e.correction, e.basis);
+        continue;
+      }
+      if (!e.suspect) {
+        stock.repo.suspectExpected(e.sku, { shows: reading.shows, from: reading.from, by: reading.by, exportId: reading.exportId });
+        continue;
+      }
+      ctx.exceptions.raise({
+        type: 'FOREIGN_WRITE',
+        subjectKey: `stock:${e.sku}:export-${reading.exportId}`,
+        offerSku: e.sku,
+        cause: `The stock of ${e.sku} changed since this app last set it, in a way no sale explains: ${verdict.why}. Someone else is setting this shop's stock: another installation of the app, or a person in the Mirakl back office. Refunds and stock updates are paused until you acknowledge it.`,
+      });
+      ctx.log.warn('stock changed outside this engine between its imports: refunds and stock updates paused', { sku: e.sku, exportId: reading.exportId });
+      // Raised once: what it showed is what the offer holds from then on, unless it sold while that export was taken
+      // (the quantity may or may not count that sale): then nothing is expected of it until our next import.
+      if (stock.sold(e.sku, reading.from, reading.by) === 0) stock.expect(e.sku, reading.shows, reading.by, 0, `export ${reading.exportId} (someone else's write, raised)`);
+      else stock.repo.forgetExpected(e.sku);
+    }
+    stock.expectedChecked(snapshot.id);
   });
 }
 
@@ -537,6 +663,8 @@ async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<vo
     const key = `stock-import:${createHash('sha256').update(allUnits.join('|')).digest('hex').slice(0, 24)}:${ctx.clock.now()}`;
     const planned = ctx.intents.plan<ImportPayload>({ kind: 'stock.import', key, subject: 'stock', payload: { lines: [] } });
     sending = ctx.restock.claimForImport(planned.id, claimable);
+    // Its offers are expected to hold something else once it runs: its own check says what.
+    for (const line of sending) stock.repo.forgetExpected(line.sku);
     const afterExport = stock.latestExportId();
     const basis: ImportBasis = { exportId: snapshot.id, readAt, sentAfter: stock.miraklNow() ?? readAt, afterExport };
     ctx.intents.setPayload(planned.id, { lines: sending, basis } satisfies ImportPayload);
@@ -607,6 +735,12 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
     if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
   }
   if (isRestoreUnsettled(ctx) && (!latest || latest.id <= (ctx.restore.current()?.stockBasis.afterExport ?? 0))) return 'a restored database: what Mirakl holds now';
+  // A reading suspected of someone else's write is judged once the sales are read well past it, and they are read with
+  // an export: one a flush while it waits.
+  const lastAsked = stock.latestExport();
+  if (stock.repo.hasSuspectedExpected() && (!lastAsked || now - Date.parse(lastAsked.requested_at) >= heldRefreshMs)) {
+    return 'a quantity that looks like someone else\'s write, judged again with the sales past it';
+  }
   if (current) return null;
   const pending = ctx.restock.pendingOffers();
   if (pending.length === 0) return null;
@@ -815,6 +949,7 @@ function stockFacts(ctx: EngineContext) {
     floor: 'stock.export_floor',
     salesThrough: 'stock.sales_through',
     miraklNow: 'stock.mirakl_now',
+    expectedChecked: 'stock.expected_checked',
   };
   const now = () => isoAt(ctx.clock.now());
   const numberAt = (name: string): number => Number(ctx.cursors.get(name) ?? '0');
@@ -831,6 +966,15 @@ function stockFacts(ctx: EngineContext) {
       if (id > numberAt(cursor.floor)) ctx.cursors.set(cursor.floor, String(id));
     },
     salesThrough: (): string | null => ctx.cursors.get(cursor.salesThrough),
+    /** Exports up to this id have been compared with what the offers we set are expected to hold. */
+    expectedCheckedThrough: (): number => numberAt(cursor.expectedChecked),
+    expectedChecked(id: number): void {
+      if (id > numberAt(cursor.expectedChecked)) ctx.cursors.set(cursor.expectedChecked, String(id));
+    },
+    /** `sku` is expected to hold `quantity` at `atMirakl`, less the units sold since (`correction` more may be taken off). */
+    expect(sku: string, quantity: number, atMirakl: string, correction: number, basis: string): void {
+      repo.expectOffer({ sku, quantity, atMirakl, correction: Math.max(0, correction), basis, now: now() });
+    },
     /** The latest time Mirakl's answers to the stock reads carried: a moment already past on Mirakl's clock. */
     miraklNow: (): string | null => ctx.cursors.get(cursor.miraklNow),
     sawMiraklAt(serverTime: number | null): void {
