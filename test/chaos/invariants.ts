@@ -538,6 +538,11 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
     }
   }
   const foreignStock = new Set(all<{ offer_sku: string }>(`SELECT offer_sku FROM exceptions WHERE type = 'FOREIGN_WRITE' AND offer_sku IS NOT NULL`).map((e) => e.offer_sku));
+  // Nobody but the second installation sets stock in a chaos run: a FOREIGN_WRITE on an offer it never set is the
+  // engine taking its own imports, or sales, for someone else's write (it pauses the shop's refunds and stock for nothing).
+  for (const sku of foreignStock) {
+    if (!bySecond.has(sku)) violations.push(`FALSE FOREIGN_WRITE: the stock of ${sku} was raised as someone else's write, but no other installation set it`);
+  }
   for (const [sku, s] of Object.entries(truth.mirakl.stock)) {
     const restocked = appliedBySku.get(sku) ?? 0;
     if (s.initial - s.sold < 0) continue; // sold out: Mirakl clamps at zero, the arithmetic below does not hold
@@ -556,6 +561,7 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
       bump('offersSetBySecondEngine');
       const off = s.quantity - (expected + overwritten);
       if (off !== 0) {
+        bump('offersOffBySecondEngine');
         bump('unitsOffBySecondEngine', Math.abs(off));
         if (foreignStock.has(sku)) bump('offersOffBySecondEngineRaised');
       }

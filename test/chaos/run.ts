@@ -89,7 +89,7 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
       `second installations with their own database: ${fired.secondEngineOwnDb ?? 0} opened for ${stat(reports, 'secondEngineCycles')} cycle(s); they made ${stat(reports, 'secondEngineRefunds')} refund(s) ` +
         `(${stat(reports, 'secondEngineRefundsRaised')} raised as FOREIGN_WRITE, ${stat(reports, 'secondEngineRefundsTakenForOurs')} taken by a probe for the engine's own) and ${stat(reports, 'secondEngineImports')} stock import(s); ` +
         `${stat(reports, 'crossEngineDuplicates')} unit payment(s) duplicated across the two, ${stat(reports, 'crossEngineDuplicatesInFlightRaised')} in flight and raised; ` +
-        `their imports left ${stat(reports, 'unitsOffBySecondEngine')} unit(s) on ${stat(reports, 'offersSetBySecondEngine')} offer(s) off the engine's account (${stat(reports, 'offersOffBySecondEngineRaised')} offer(s) raised as FOREIGN_WRITE)`,
+        `their imports left ${stat(reports, 'unitsOffBySecondEngine')} unit(s) on ${stat(reports, 'offersOffBySecondEngine')} of the ${stat(reports, 'offersSetBySecondEngine')} offer(s) they set off the engine's account (${stat(reports, 'offersOffBySecondEngineRaised')} of those offer(s) raised as FOREIGN_WRITE)`,
       `late units: ${stat(reports, 'lateUnitsDrawn')} drawn, ${fired.lateUnit ?? 0} registered by ReBound after their line's refund was planned ` +
         `(${stat(reports, 'lateUnitsAfterRefundConfirmed')} after it was confirmed): ${stat(reports, 'lateUnitsRefunded')} refunded by a refund of their own, ` +
         `${stat(reports, 'lateUnitsHeldByException')} held by an open exception, ${stat(reports, 'lateUnitsSettledOtherwise')} not owed or already paid; ` +
