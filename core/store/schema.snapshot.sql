@@ -209,6 +209,7 @@ CREATE TABLE money_paid_days (
 CREATE TABLE offer_expected (
   shop_sku TEXT PRIMARY KEY,
   quantity INTEGER NOT NULL CHECK (quantity >= 0),
+  from_mirakl TEXT NOT NULL,
   at_mirakl TEXT NOT NULL,
   correction INTEGER NOT NULL DEFAULT 0 CHECK (correction >= 0),
   basis TEXT NOT NULL,

@@ -30,13 +30,14 @@ export interface ExportedOffer {
 }
 
 /**
- * What the engine expects of an offer it set: `quantity` at `atMirakl` (once our last import of it was confirmed, or a
- * later reading that agreed), less the units sold since; `correction` more units may have been taken off by a person
+ * What the engine expects of an offer it set: `quantity` as an export taken between `fromMirakl` and `atMirakl` showed
+ * it (once our last import of it was confirmed, or a later reading that agreed), less the units sold since; `correction` more units may have been taken off by a person
  * (a STOCK_OVERWRITTEN). `suspect`: a reading that disagreed, kept to be judged again.
  */
 export interface ExpectedOffer {
   sku: string;
   quantity: number;
+  fromMirakl: string;
   atMirakl: string;
   correction: number;
   basis: string;
@@ -136,11 +137,12 @@ export function createStockFactsRepo(source: StatementSource) {
      * export leaves out neither sold nor changed since the one before), and those suspected.
      */
     expectedToJudge(afterExport: number): ExpectedOffer[] {
-      const rows = q(`SELECT e.shop_sku, e.quantity, e.at_mirakl, e.correction, e.basis, e.updated_at, e.suspect_shows, e.suspect_from, e.suspect_by, e.suspect_export
+      const rows = q(`SELECT e.shop_sku, e.quantity, e.from_mirakl, e.at_mirakl, e.correction, e.basis, e.updated_at, e.suspect_shows, e.suspect_from, e.suspect_by, e.suspect_export
         FROM offer_expected e LEFT JOIN offer_stock s ON s.shop_sku = e.shop_sku
         WHERE e.suspect_shows IS NOT NULL OR s.shop_sku IS NULL OR s.export_id > ? ORDER BY e.shop_sku`).all(afterExport) as {
         shop_sku: string;
         quantity: number;
+        from_mirakl: string;
         at_mirakl: string;
         correction: number;
         basis: string;
@@ -153,6 +155,7 @@ export function createStockFactsRepo(source: StatementSource) {
       return rows.map((r) => ({
         sku: r.shop_sku,
         quantity: r.quantity,
+        fromMirakl: r.from_mirakl,
         atMirakl: r.at_mirakl,
         correction: r.correction,
         basis: r.basis,
@@ -163,13 +166,14 @@ export function createStockFactsRepo(source: StatementSource) {
             : null,
       }));
     },
-    /** From now on `sku` is expected to hold `quantity` at `atMirakl`, less the units sold since (any suspicion ends). */
-    expectOffer(e: { sku: string; quantity: number; atMirakl: string; correction: number; basis: string; now: string }): void {
-      q(`INSERT INTO offer_expected (shop_sku, quantity, at_mirakl, correction, basis, updated_at) VALUES (@sku, @quantity, @at, @correction, @basis, @now)
-        ON CONFLICT (shop_sku) DO UPDATE SET quantity = excluded.quantity, at_mirakl = excluded.at_mirakl, correction = excluded.correction,
+    /** From now on `sku` is expected to hold `quantity` as of an export taken in [fromMirakl, atMirakl], less the units sold since (any suspicion ends). */
+    expectOffer(e: { sku: string; quantity: number; fromMirakl: string; atMirakl: string; correction: number; basis: string; now: string }): void {
+      q(`INSERT INTO offer_expected (shop_sku, quantity, from_mirakl, at_mirakl, correction, basis, updated_at) VALUES (@sku, @quantity, @from, @at, @correction, @basis, @now)
+        ON CONFLICT (shop_sku) DO UPDATE SET quantity = excluded.quantity, from_mirakl = excluded.from_mirakl, at_mirakl = excluded.at_mirakl, correction = excluded.correction,
           basis = excluded.basis, updated_at = excluded.updated_at, suspect_shows = NULL, suspect_from = NULL, suspect_by = NULL, suspect_export = NULL`).run({
         sku: e.sku,
         quantity: e.quantity,
+        from: e.fromMirakl,
         at: e.atMirakl,
         correction: e.correction,
         basis: e.basis,

@@ -365,7 +365,7 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
       for (const line of lines) {
         raiseOverwritten(ctx, stock, intent, line, overwritten[line.sku] ?? 0);
         const shows = stock.offer(line.sku)?.quantity;
-        if (shows !== undefined && shows !== null) stock.expect(line.sku, shows, snapshot.by, overwritten[line.sku] ?? 0, `import ${intent.id}, its answer lost, read back`);
+        if (shows !== undefined && shows !== null) stock.expect(line.sku, shows, snapshot, overwritten[line.sku] ?? 0, `import ${intent.id}, its answer lost, read back`);
       }
     });
     return;
@@ -398,7 +398,7 @@ type CheckState =
       waiting: string[];
       drifted: Map<string, string>;
       suspects: NonNullable<ImportOutcome['suspects']>;
-      readings: Map<string, { shows: number; by: string }>;
+      readings: Map<string, { shows: number; from: string; by: string }>;
     };
 
 /** What the facts at hand say of the lines of an applied import still to be checked. */
@@ -410,7 +410,7 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
   const results = new Map<string, number | null>();
   const waiting: string[] = [];
   const drifted = new Map<string, string>();
-  const readings = new Map<string, { shows: number; by: string }>();
+  const readings = new Map<string, { shows: number; from: string; by: string }>();
   const suspects = { ...(outcome.suspects ?? {}) };
   const salesThrough = stock.salesThrough();
   for (const sku of outcome.toCheck ?? []) {
@@ -434,7 +434,7 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
     delete suspects[sku];
     const shows = suspect ? suspect.shows : stock.offer(sku)?.quantity;
     if (verdict.kind !== 'wait' && shows !== undefined && shows !== null && (verdict.kind !== 'unclear' || verdict.shows !== undefined)) {
-      readings.set(sku, { shows, by: suspect ? suspect.by : snapshot.by });
+      readings.set(sku, { shows, ...(suspect ? { from: suspect.from, by: suspect.by } : { from: snapshot.from, by: snapshot.by }) });
     }
     if (verdict.kind === 'wait') waiting.push(sku);
     // Mirakl said it was applied; a reading that contradicts that (another change to the offer) measures nothing.
@@ -465,7 +465,7 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
     // What each line judged showed is what its offer holds from then on, less the units sold since: applied, with the
     // units it overwrote that a person may take off; or set by someone else, raised below.
     for (const [sku, reading] of state.readings) {
-      stock.expect(sku, reading.shows, reading.by, state.results.get(sku) ?? 0, `import ${outcome.importId ?? intent.id}${state.drifted.has(sku) ? ' (read back as someone else\'s write)' : ''}`);
+      stock.expect(sku, reading.shows, reading, state.results.get(sku) ?? 0, `import ${outcome.importId ?? intent.id}${state.drifted.has(sku) ? ' (read back as someone else\'s write)' : ''}`);
     }
     for (const [sku, why] of state.drifted) {
       ctx.exceptions.raise({
@@ -505,23 +505,23 @@ type ExpectedVerdict = { kind: 'unknown' } | { kind: 'fits'; isExact: boolean; c
 
 /**
  * A reading of an offer we set, against what it is expected to hold: its quantity when our import was confirmed, less
- * the units sold since. A sale while the export was taken may or may not be in it, and a person may have taken off the
- * units a STOCK_OVERWRITTEN named: anything between is expected. Mirakl never shows a quantity below 0.
+ * the units sold since. A sale while either export was taken may or may not be in its quantity, and a person may have
+ * taken off the units a STOCK_OVERWRITTEN named: anything between is expected. Mirakl never shows a quantity below 0.
  */
 function expectedVerdict(stock: StockFacts, e: ExpectedOffer, shows: number, reading: { from: string; by: string }): ExpectedVerdict {
-  const soldBy = stock.sold(e.sku, e.atMirakl, reading.by);
-  const soldFrom = stock.sold(e.sku, e.atMirakl, reading.from);
-  if (soldBy === null || soldFrom === null) return { kind: 'unknown' };
-  const high = Math.max(0, e.quantity - soldFrom);
-  const low = Math.max(0, e.quantity - e.correction - soldBy);
-  if (shows >= low && shows <= high) return { kind: 'fits', isExact: soldBy === soldFrom, correction: shows - low };
+  const soldMost = stock.sold(e.sku, e.fromMirakl, reading.by);
+  const soldLeast = stock.sold(e.sku, e.atMirakl, reading.from);
+  if (soldMost === null || soldLeast === null) return { kind: 'unknown' };
+  const high = Math.max(0, e.quantity - soldLeast);
+  const low = Math.max(0, e.quantity - e.correction - soldMost);
+  if (shows >= low && shows <= high) return { kind: 'fits', isExact: soldMost === soldLeast, correction: shows - low };
   const expected = low === high ? `${low}` : `${low}–${high}`;
   const off = shows > high ? `${shows - high} unit(s) more than` : `${low - shows} unit(s) fewer than`;
   return {
     kind: 'drift',
     why:
       `Mirakl showed ${shows} of ${e.sku} at ${reading.by}, ${off} the ${expected} expected: ${e.quantity} when this app's stock update was ` +
-      `confirmed (${e.basis}, ${e.atMirakl}), less ${soldBy} unit(s) sold since${e.correction ? `, less up to ${e.correction} overwritten unit(s) a person may have taken off` : ''}`,
+      `confirmed (${e.basis}, ${e.atMirakl}), less ${soldLeast === soldMost ? soldMost : `${soldLeast}–${soldMost}`} unit(s) sold since${e.correction ? `, less up to ${e.correction} overwritten unit(s) a person may have taken off` : ''}`,
   };
 }
 
@@ -565,8 +565,8 @@ function checkExpected(ctx: EngineContext, stock: StockFacts): void {
       const verdict = expectedVerdict(stock, e, reading.shows, reading);
       if (verdict.kind === 'unknown') continue;
       if (verdict.kind === 'fits') {
-        if (verdict.isExact) stock.expect(e.sku, reading.shows, reading.by, verdict.correction, `export ${reading.exportId}`);
-        else if (e.suspect) stock.expect(e.sku, e.quantity, e.atMirakl, e.correction, e.basis);
+        if (verdict.isExact) stock.expect(e.sku, reading.shows, reading, verdict.correction, `export ${reading.exportId}`);
+        else if (e.suspect) stock.expect(e.sku, e.quantity, { from: e.fromMirakl, by: e.atMirakl }, e.correction, e.basis);
         continue;
       }
       if (!e.suspect) {
@@ -580,10 +580,8 @@ function checkExpected(ctx: EngineContext, stock: StockFacts): void {
         cause: `The stock of ${e.sku} changed since this app last set it, in a way no sale explains: ${verdict.why}. Someone else is setting this shop's stock: another installation of the app, or a person in the Mirakl back office. Refunds and stock updates are paused until you acknowledge it.`,
       });
       ctx.log.warn('stock changed outside this engine between its imports: refunds and stock updates paused', { sku: e.sku, exportId: reading.exportId });
-      // Raised once: what it showed is what the offer holds from then on, unless it sold while that export was taken
-      // (the quantity may or may not count that sale): then nothing is expected of it until our next import.
-      if (stock.sold(e.sku, reading.from, reading.by) === 0) stock.expect(e.sku, reading.shows, reading.by, 0, `export ${reading.exportId} (someone else's write, raised)`);
-      else stock.repo.forgetExpected(e.sku);
+      // Raised once: what it showed is what the offer holds from then on.
+      stock.expect(e.sku, reading.shows, reading, 0, `export ${reading.exportId} (someone else's write, raised)`);
     }
     stock.expectedChecked(snapshot.id);
   });
@@ -971,9 +969,9 @@ function stockFacts(ctx: EngineContext) {
     expectedChecked(id: number): void {
       if (id > numberAt(cursor.expectedChecked)) ctx.cursors.set(cursor.expectedChecked, String(id));
     },
-    /** `sku` is expected to hold `quantity` at `atMirakl`, less the units sold since (`correction` more may be taken off). */
-    expect(sku: string, quantity: number, atMirakl: string, correction: number, basis: string): void {
-      repo.expectOffer({ sku, quantity, atMirakl, correction: Math.max(0, correction), basis, now: now() });
+    /** `sku` is expected to hold `quantity`, as an export taken in [from, by] showed it, less the units sold since (`correction` more may be taken off). */
+    expect(sku: string, quantity: number, taken: { from: string; by: string }, correction: number, basis: string): void {
+      repo.expectOffer({ sku, quantity, fromMirakl: taken.from, atMirakl: taken.by, correction: Math.max(0, correction), basis, now: now() });
     },
     /** The latest time Mirakl's answers to the stock reads carried: a moment already past on Mirakl's clock. */
     miraklNow: (): string | null => ctx.cursors.get(cursor.miraklNow),
