@@ -509,8 +509,12 @@ type ExpectedVerdict = { kind: 'unknown' } | { kind: 'fits'; isExact: boolean; c
  * taken off the units a STOCK_OVERWRITTEN named: anything between is expected. Mirakl never shows a quantity below 0.
  */
 function expectedVerdict(stock: StockFacts, e: ExpectedOffer, shows: number, reading: { from: string; by: string }): ExpectedVerdict {
-  const soldMost = stock.sold(e.sku, e.fromMirakl, reading.by);
-  const soldLeast = stock.sold(e.sku, e.atMirakl, reading.from);
+  // An export Mirakl answered a repeated request with was taken before that request (its `by` before its `from`): each
+  // export's window is taken as it lies, so the fewest units sold are always within the most.
+  const [firstFrom, firstBy] = [e.fromMirakl, e.atMirakl].sort();
+  const [laterFrom, laterBy] = [reading.from, reading.by].sort();
+  const soldMost = stock.sold(e.sku, firstFrom as string, laterBy as string);
+  const soldLeast = stock.sold(e.sku, firstBy as string, laterFrom as string);
   if (soldMost === null || soldLeast === null) return { kind: 'unknown' };
   const high = Math.max(0, e.quantity - soldLeast);
   const low = Math.max(0, e.quantity - e.correction - soldMost);
