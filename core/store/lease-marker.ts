@@ -26,26 +26,12 @@ export function createLeaseMarker(dir: string): LeaseMarker {
   const file = join(dir, leaseMarkerFileName);
   return {
     read() {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
-      try {
-        const parsed = JSON.parse(text) as Partial<LeaseMarkerFigures>;
-        if (typeof parsed.databaseId !== 'string' || !Number.isInteger(parsed.epoch) || !Number.isInteger(parsed.claims)) return 'unreadable';
-        return { databaseId: parsed.databaseId, epoch: parsed.epoch as number, claims: parsed.claims as number };
-      } catch {
-        return 'unreadable';
-      }
+      const parsed = readFigures<LeaseMarkerFigures>(file);
+      if (parsed === null || parsed === 'unreadable') return parsed;
+      if (typeof parsed.databaseId !== 'string' || !Number.isInteger(parsed.epoch) || !Number.isInteger(parsed.claims)) return 'unreadable';
+      return { databaseId: parsed.databaseId, epoch: parsed.epoch as number, claims: parsed.claims as number };
     },
-    write(figures) {
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(figures) + '\n');
-      renameSync(temporary, file);
-    },
+    write: (figures) => writeFigures(file, figures),
   };
 }
 
@@ -82,28 +68,40 @@ export function createMachineLeaseBook(stateDir: string): MachineLeaseBook {
     read(databaseId) {
       const file = fileOf(databaseId);
       if (file === null) return null;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
-      try {
-        const parsed = JSON.parse(text) as Partial<MachineLeaseFigures>;
-        if (parsed.databaseId !== databaseId || !Number.isInteger(parsed.epoch) || !Number.isInteger(parsed.claims) || typeof parsed.folder !== 'string') return 'unreadable';
-        return { databaseId, epoch: parsed.epoch as number, claims: parsed.claims as number, folder: parsed.folder };
-      } catch {
-        return 'unreadable';
-      }
+      const parsed = readFigures<MachineLeaseFigures>(file);
+      if (parsed === null || parsed === 'unreadable') return parsed;
+      if (parsed.databaseId !== databaseId || !Number.isInteger(parsed.epoch) || !Number.isInteger(parsed.claims) || typeof parsed.folder !== 'string') return 'unreadable';
+      return { databaseId, epoch: parsed.epoch as number, claims: parsed.claims as number, folder: parsed.folder };
     },
     write(figures) {
       const file = fileOf(figures.databaseId);
       if (file === null) return;
       mkdirSync(folder, { recursive: true });
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(figures) + '\n');
-      renameSync(temporary, file);
+      writeFigures(file, figures);
     },
   };
+}
+
+/** A figures file's JSON, unchecked; null when there is no file, 'unreadable' when it is not JSON. */
+function readFigures<T>(file: string): Partial<T> | 'unreadable' | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<T>) : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Written to a temporary file and renamed, so a reader never sees half of it. */
+function writeFigures(file: string, figures: object): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(figures) + '\n');
+  renameSync(temporary, file);
 }
