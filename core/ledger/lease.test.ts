@@ -117,6 +117,31 @@ describe("this machine's record of the engine lease, outside the data folder", (
     temp.remove();
   });
 
+  it('leaves a restore it found to the next start when this one ends before its quarantine began', () => {
+    // Chaos seed 122 with --with-restore: the engine started on a database put back from a backup, found it restored,
+    // and stopped (the disk was full) before starting the quarantine. It had already written its figures to the
+    // folder's marker and this machine's record, so they agreed with the database, and the next start found nothing.
+    const dataDir = join(temp.dir, 'data');
+    const stateDir = join(temp.dir, 'state');
+    run(dataDir, stateDir, 2);
+    stores.pop()?.close();
+    cpSync(join(dataDir, 'workbench.sqlite'), join(temp.dir, 'backup.sqlite'));
+    const later = run(dataDir, stateDir, 3);
+    expect(later.lease.arrivedBecause()).toBeNull();
+    stores.pop()?.close();
+    cpSync(join(temp.dir, 'backup.sqlite'), join(dataDir, 'workbench.sqlite'));
+
+    const failedStart = open(dataDir, stateDir);
+    failedStart.lease.acquire('test');
+    expect(failedStart.lease.arrivedBecause()).not.toBeNull();
+    // It ends here: no quarantine began, nothing was published after.
+    stores.pop()?.close();
+
+    const next = open(dataDir, stateDir);
+    next.lease.acquire('test');
+    expect(next.lease.arrivedBecause(), 'the next start still finds the database behind').not.toBeNull();
+  });
+
   it('keeps one file per database id, with the figures engine-lease.json has', () => {
     const ctx = run(join(temp.dir, 'data'), join(temp.dir, 'state'), 3);
     const marker = JSON.parse(readFileSync(join(temp.dir, 'data', leaseMarkerFileName), 'utf8')) as { databaseId: string; epoch: number; claims: number };
