@@ -111,7 +111,8 @@ export function createLease(db: Database, clock: Clock, marker?: LeaseMarker, ma
   return {
     /**
      * Starts an engine on this database: takes the next epoch, which every older engine's claims now fail against. Reads
-     * the folder's marker first: `arrivedBecause()` then says whether this database was restored or copied in.
+     * the folder's marker first: `arrivedBecause()` then says whether this database was restored or copied in, and then
+     * the new figures are published only once its quarantine has begun (the caller's `published()`).
      */
     acquire(holder: string): number {
       const before = current();
@@ -120,7 +121,9 @@ export function createLease(db: Database, clock: Clock, marker?: LeaseMarker, ma
       held = row.epoch;
       databaseId = row.database_id;
       claims = row.claims;
-      publish();
+      // A database found restored or copied in keeps the marker and this machine's record as they are until its
+      // quarantine has begun (published(), restore.ts): a start that ends before then leaves the finding to the next.
+      if (arrival === null) publish();
       return held;
     },
     /** Why this engine's database was found restored or copied in when it started (null: it is the folder's own). */

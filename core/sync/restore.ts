@@ -14,6 +14,8 @@ export function quarantineIfRestored(ctx: EngineContext): void {
   // goes on as it was (lease.ts tells the two apart).
   if (!cause) return;
   const started = ctx.restore.start(cause, stockBasisNow(ctx));
+  // Only now, with the quarantine committed, may the marker and this machine's record agree with this database.
+  ctx.lease.published();
   ctx.log.warn('database restored or copied in: refunds and stock imports paused until Mirakl is read again', { cause, since: started.startedAt });
 }
 
