@@ -120,8 +120,12 @@ test("shows a month's totals and checks, and exports it with its evidence bundle
     await expect(page.getByRole('table', { name: /^Periods/ })).toBeVisible();
 
     // A month whose report has refunds in it; paused, so the figures on screen and the contract's agree.
+    // A finished month first: its report is as of the month's end, so the screen and the contract agree whenever each
+    // was read. A month in progress is as of now, and a receipt may turn stale between the two reads (seen in CI:
+    // "Verified receipts are refunded" Info on screen, Warning from the contract a moment later).
     const withRefunds = async () => {
-      for (const p of (await call('reports.list', {})).periods) {
+      const { periods } = await call('reports.list', {});
+      for (const p of [...periods.filter((q) => q.isComplete), ...periods.filter((q) => !q.isComplete)]) {
         if (p.returnsOpened === 0) continue;
         const report = await call('reports.get', { period: p.period });
         if (report.money.length > 0 && report.returns.refunded > 0) return p.period;
