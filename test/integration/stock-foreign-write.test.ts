@@ -219,4 +219,73 @@ describe('stock changed by someone else after our import (issue 25, FOREIGN_WRIT
     expect(foreignWrites(h)).toEqual([]);
     expect(incrementState(h, 'R-C:L-1:1')).toBe('applied');
   }, 180_000);
+
+  // OF52 answers a request identical to one made within the hour with that earlier export (the spec: "If Mirakl detects
+  // a duplicate export request, the API will return the tracking_id of the existing export"). The engine repeats a
+  // request exactly when the answer to the first was lost: it then takes the export as asked for at the repeat, yet
+  // Mirakl took it before, so the window it reads ends before it begins. A sale in between counts as sold before the
+  // export began without counting as sold by its end, and the expected range inverts ("115–112"): nothing fits it.
+  const exportsTaken = (h: Harness) =>
+    h.store.db.prepare(`SELECT id, tracking_id, taken_from_mirakl, taken_by_mirakl FROM offer_exports WHERE state = 'applied' ORDER BY id`).all() as {
+      id: number;
+      tracking_id: string;
+      taken_from_mirakl: string;
+      taken_by_mirakl: string;
+    }[];
+  const expectedOf = (h: Harness, sku: string) =>
+    h.store.db.prepare('SELECT quantity, at_mirakl, suspect_shows FROM offer_expected WHERE shop_sku = ?').get(sku) as
+      | { quantity: number; at_mirakl: string; suspect_shows: number | null }
+      | undefined;
+
+  it('raises none when an export asked for again is answered with the one taken before, and the offer sold in between', async () => {
+    const h = await start(2505);
+    const [a, b] = h.sandbox.world.offers().slice(13, 15).map((o) => o.shopSku);
+    if (!a || !b) throw new Error('the catalogue has fewer than 15 offers');
+    pending(h, 'R-A:L-1:1', a);
+    await untilOurImportChecked(h, a);
+    const expectedBefore = expectedOf(h, a);
+    expect(expectedBefore?.quantity).toBe(stockOf(h, a).quantity);
+
+    // A unit of A sells, so the next differential export shows A. Units for B come back, and the export that reads
+    // their import back is asked for with its answer lost: Mirakl made the export, the engine never heard of it.
+    await sell(h, a, 1);
+    const firstSaleAt = h.clock.now();
+    pending(h, 'R-B:L-1:1', b);
+    const made = () => h.sandbox.world.counters.exportSeq;
+    const madeBefore = made();
+    h.sandbox.setFaults('mirakl', { OF52: { lostResponseRate: 1 } });
+    await stepUntil(h, 'the engine asked for another export', () => made() > madeBefore, 60);
+    h.sandbox.setFaults('mirakl', {});
+    expect(made()).toBe(madeBefore + 1);
+    const askedAt = h.clock.now();
+    expect(exportsTaken(h).filter((e) => Date.parse(e.taken_from_mirakl) >= askedAt - minute)).toEqual([]);
+
+    // Mirakl completes it within 20 s. A second unit of A sells after that, before the engine asks again (its next
+    // cycle, a minute after the first ask); that identical request gets the standing export back.
+    h.clock.advance(30_000);
+    h.sandbox.advance();
+    await sell(h, a, 1);
+    const secondSaleAt = h.clock.now();
+    await h.step(30_000);
+    await stepUntil(h, 'the export asked for again was read', () => exportsTaken(h).some((e) => Date.parse(e.taken_from_mirakl) > askedAt), 10);
+
+    // The case studied happened: the export read after the repeated request is the one made at the first (whose answer
+    // was lost), showing A after its first sale only; Mirakl took it before the repeated request, the second sale between.
+    const standing = exportsTaken(h).find((e) => Date.parse(e.taken_from_mirakl) > askedAt);
+    if (!standing) throw new Error('no export read after the repeated request');
+    expect(h.sandbox.world.getExport(standing.tracking_id)?.createdAt).toBe(askedAt);
+    expect(Date.parse(standing.taken_by_mirakl)).toBeLessThan(secondSaleAt);
+    expect(Date.parse(standing.taken_from_mirakl)).toBeGreaterThan(secondSaleAt);
+    expect(snapshotOf(h, a)).toEqual({ quantity: (expectedBefore?.quantity ?? 0) - 1, export_id: standing.id });
+
+    // Long past the point where a suspected reading is judged again with the sales read well past it.
+    for (let i = 0; i < 45; i++) await h.step(minute);
+    expect(foreignWrites(h)).toEqual([]);
+    expect(incrementState(h, 'R-B:L-1:1')).toBe('applied');
+    // A is still expected to hold what our import left, less the two units sold since: what Mirakl holds.
+    const expected = expectedOf(h, a);
+    expect(expected?.suspect_shows).toBeNull();
+    expect(Date.parse(expected?.at_mirakl ?? '')).toBeLessThan(firstSaleAt);
+    expect((expected?.quantity ?? 0) - 2).toBe(stockOf(h, a).quantity);
+  }, 180_000);
 });
