@@ -49,6 +49,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const countSkippedOfSkuSince = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = @sku AND ${skippedByMappingSince}`);
   const skippedAppliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', skipped_by = NULL, note = @note, updated_at = @now
     WHERE unit_id = @unitId AND state = 'skipped' AND skipped_by = 'mapping'`);
+  const lineStates = db.prepare(`SELECT state, count(*) AS n FROM stock_increments WHERE import_intent_id = ? AND offer_sku = ? GROUP BY state`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
   // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it.
@@ -155,6 +156,11 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      * refused import's do (retry restocks them with a fresh quantity, skip leaves the stock as it is). Returns how many.
      */
     holdForPerson: (sku: string, note: string): number => holdPending.run({ sku, note, now: iso() }).changes,
+
+    /** The units one import line carried, by what became of them (applied, importing, rejected; released ones are not its any more). */
+    importLine(intentId: number, sku: string): Partial<Record<IncrementState, number>> {
+      return Object.fromEntries((lineStates.all(intentId, sku) as { state: IncrementState; n: number }[]).map((r) => [r.state, r.n]));
+    },
 
     /** Mirakl refused this line (or the whole import): the units wait for a person (retry, remap or skip). */
     markRejected(intentId: number, reason: string, sku?: string): number {

@@ -16,7 +16,24 @@ import type { ExceptionStore } from './exceptions';
  */
 export interface StockBasis {
   afterExport: number;
-  offers: Record<string, { quantity: number; at: string }>;
+  /**
+   * Per offer, its quantity as the latest export showed it and when that export was taken (Mirakl's clock); `ownImport`
+   * names the database's own latest import of it that export cannot show (sent after it was asked for): what the offer
+   * held then depends on whether that import was applied, known only once it has settled.
+   */
+  offers: Record<string, { quantity: number; at: string; ownImport?: OwnImportLine }>;
+}
+
+/**
+ * One line of a stock import of the database's own: the quantity it set, read at `readAt`, sent after `sentAfter`;
+ * `mayBeShown` when the export may or may not show it (asked for after it was sent, but taken before it surely ran).
+ */
+export interface OwnImportLine {
+  intentId: number;
+  to: number;
+  readAt: string;
+  sentAfter: string;
+  mayBeShown: boolean;
 }
 
 export interface RestoreQuarantineRow {

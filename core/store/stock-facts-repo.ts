@@ -77,6 +77,18 @@ export function createStockFactsRepo(source: StatementSource) {
      */
     importsParked: (): number[] =>
       (q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state = 'uncertain' AND ${parkedForPerson} ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
+    /**
+     * Stock imports not failed that an export may not show: sent after it was asked for (`afterExport` from its id on), or
+     * sent after `sentAfter` (Mirakl's clock). Oldest first.
+     */
+    importsMaybeAfter: (exportId: number, sentAfter: string): number[] =>
+      (
+        q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state != 'failed'
+             AND (json_extract(payload, '$.basis.afterExport') >= @exportId OR json_extract(payload, '$.basis.sentAfter') > @sentAfter) ORDER BY id`).all({
+          exportId,
+          sentAfter,
+        }) as { id: number }[]
+      ).map((r) => r.id),
     /** Applied stock imports with lines whose overwrite is still to be measured, oldest first. */
     importsToCheck: (): number[] =>
       (

@@ -6,7 +6,7 @@ import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { areWritesFrozen, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
-import type { StockBasis } from '../../ledger/restore-quarantine';
+import type { OwnImportLine, StockBasis } from '../../ledger/restore-quarantine';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
 // guessed. Mirakl's stock import (STO01) sets absolute quantities, so everything is decided from facts Mirakl gave:
@@ -254,12 +254,16 @@ async function readSales(ctx: EngineContext, stock: StockFacts): Promise<void> {
   const snapshot = stock.latestSnapshot();
   if (!snapshot) return;
   const through = stock.salesThrough();
-  if (through !== null && through >= snapshot.by) return;
+  // A restore's settlement counts the sales since what the database put back believed, which may be before any sales
+  // read here (one that never read them reads first from its latest export): those are read back too.
+  const wantedFrom = restoreSalesFrom(ctx, stock);
+  if (through !== null && through >= snapshot.by && wantedFrom === null) return;
   if (!salesNeeded(ctx, stock, snapshot)) return;
-  const since = isoAt(Date.parse(through ?? snapshot.from) - salesOverlapMs);
+  const start = [through ?? snapshot.from, ...(wantedFrom === null ? [] : [wantedFrom])].sort()[0] as string;
+  const since = isoAt(Date.parse(start) - salesOverlapMs);
   const read = await ctx.mirakl.ordersCreatedSince(since);
   stock.sawMiraklAt(read.serverTime);
-  stock.recordSales(read, isoAt((read.serverTime ?? ctx.clock.now()) - serverMarginMs));
+  stock.recordSales(read, since, isoAt((read.serverTime ?? ctx.clock.now()) - serverMarginMs));
 }
 
 /** Whether anything would be decided from the latest export once the sales up to it are known. */
@@ -331,7 +335,9 @@ function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
   if (current?.state === 'uncertain') probeImport(ctx, stock, current);
   // Imports waiting for a person are still checked against each new read: a later export may settle them.
   for (const intent of parked(ctx, stock)) probeImport(ctx, stock, intent);
-  for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
+  // After a restore, an export also shows the imports an earlier copy made that this database no longer knows of: the
+  // read-back of its own imports waits for the settlement (settleRestoredStock), which judges them with those.
+  if (!isRestoreUnsettled(ctx)) for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
   checkExpected(ctx, stock);
 }
 
@@ -788,8 +794,53 @@ export function stockBasisNow(ctx: EngineContext): StockBasis {
   const stock = stockFacts(ctx);
   const snapshot = stock.latestSnapshot();
   const offers: StockBasis['offers'] = {};
-  if (snapshot) for (const row of stock.repo.offerQuantities()) if (row.quantity !== null) offers[row.shop_sku] = { quantity: row.quantity, at: snapshot.by };
+  if (!snapshot) return { afterExport: stock.latestExportId(), offers };
+  for (const row of stock.repo.offerQuantities()) if (row.quantity !== null) offers[row.shop_sku] = { quantity: row.quantity, at: snapshot.by };
+  // Its own imports that export may not show: what each offer held then depends on them (the latest one of each offer).
+  for (const id of stock.repo.importsMaybeAfter(snapshot.id, isoAt(Date.parse(snapshot.from) - settleMs))) {
+    const intent = ctx.intents.get<ImportPayload>(id);
+    const basis = intent?.payload.basis;
+    if (!basis) continue;
+    for (const line of intent.payload.lines) {
+      const offer = offers[line.sku];
+      if (offer) offer.ownImport = { intentId: id, to: line.to, readAt: basis.readAt, sentAfter: basis.sentAfter, mayBeShown: snapshot.id > basis.afterExport };
+    }
+  }
   return { afterExport: stock.latestExportId(), offers };
+}
+
+/** What a database put back believed an offer held, and since when; or why that cannot be told, or that it must wait. */
+type RestoredBelief =
+  | { kind: 'known'; quantity: number; at: string; what: string; ownImport?: OwnImportLine }
+  | { kind: 'unclear'; why: string }
+  | { kind: 'wait' };
+
+/**
+ * An offer's belief after a restore: its quantity as the latest export showed it, unless an import of the database's own
+ * that export cannot show was applied — then the quantity that import set, as of its read. That import is judged only
+ * once settled; a sale while it was on its way may or may not be in what it set, so the offer is then unclear.
+ */
+function restoredBelief(ctx: EngineContext, stock: StockFacts, sku: string, entry: StockBasis['offers'][string] | undefined): RestoredBelief {
+  if (!entry) return { kind: 'unclear', why: 'this database held no quantity of it from before' };
+  const fromExport: RestoredBelief = { kind: 'known', quantity: entry.quantity, at: entry.at, what: `this database knew of ${entry.quantity} at ${entry.at}` };
+  const own = entry.ownImport;
+  if (!own) return fromExport;
+  const intent = ctx.intents.get<ImportPayload>(own.intentId);
+  if (!intent || intent.state === 'failed') return fromExport;
+  const units = ctx.restock.importLine(own.intentId, sku);
+  if ((units.importing ?? 0) > 0) {
+    // Still settling (STO02, or read back): waited for, unless it waits for a person.
+    if (stock.repo.importsParked().includes(own.intentId)) return { kind: 'unclear', why: `whether this database's own stock update of it (setting ${own.to}) ran waits for a person` };
+    return { kind: 'wait' };
+  }
+  if ((units.applied ?? 0) === 0) return fromExport;
+  if (own.mayBeShown) return { kind: 'unclear', why: `its last export was taken while this database's own stock update of it (setting ${own.to}) may have been running` };
+  const onItsWay = stock.sold(sku, own.readAt, isoAt(Date.parse(own.sentAfter) + settleMs));
+  if (onItsWay === null) return { kind: 'unclear', why: `its sales while this database's own stock update of it was on its way could not all be read` };
+  if (onItsWay > 0) {
+    return { kind: 'unclear', why: `${onItsWay} unit(s) sold while this database's own stock update of it (setting ${own.to}) was on its way, and that update may have overwritten them` };
+  }
+  return { kind: 'known', quantity: own.to, at: own.readAt, what: `this database's own stock update set ${own.to} as of ${own.readAt}`, ownImport: own };
 }
 
 /**
@@ -805,6 +856,42 @@ function isRestoreUnsettled(ctx: EngineContext): boolean {
   return quarantine !== null && quarantine.stockSettledAt === null;
 }
 
+/**
+ * Quarantined after a restore, with the units already imported not settled yet: the earliest moment whose sales the
+ * settlement counts (when what the database put back believed was true), while the sales read here do not reach back
+ * to it; null otherwise. A belief older than the sales kept is not read back: its sales stay unknown, and the units wait.
+ */
+function restoreSalesFrom(ctx: EngineContext, stock: StockFacts): string | null {
+  const quarantine = ctx.restore.current();
+  if (!quarantine || quarantine.stockSettledAt !== null) return null;
+  const beliefs = Object.values(quarantine.stockBasis.offers);
+  if (beliefs.length === 0) return null;
+  const from = beliefs.reduce((earliest, b) => (b.at < earliest ? b.at : earliest), beliefs[0]?.at as string);
+  const now = stock.miraklNow() ?? isoAt(ctx.clock.now());
+  if (from < isoAt(Date.parse(now) - salesKeptMs + 60 * minute)) return null;
+  const known = stock.salesKnownFrom();
+  return known !== null && known <= from ? null : from;
+}
+
+/**
+ * After a restore, the settlement judged this offer against the database's own import of it, with no sale while it was
+ * on its way: that import overwrote nothing there, and its read-back of the offer is done (a later export also shows
+ * what imports unknown here did, which its check would count as sales overwritten).
+ */
+function closeOwnImportCheck(ctx: EngineContext, intentId: number, sku: string): void {
+  const intent = ctx.intents.get<ImportPayload>(intentId);
+  const outcome = intent?.outcome as ImportOutcome | null | undefined;
+  if (!outcome?.toCheck?.includes(sku)) return;
+  const suspects = { ...(outcome.suspects ?? {}) };
+  delete suspects[sku];
+  ctx.intents.updateOutcome(intentId, {
+    ...outcome,
+    toCheck: outcome.toCheck.filter((s) => s !== sku),
+    overwritten: { ...(outcome.overwritten ?? {}), [sku]: 0 },
+    suspects,
+  } satisfies ImportOutcome);
+}
+
 function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   const quarantine = ctx.restore.current();
   if (!quarantine || quarantine.stockSettledAt !== null) return;
@@ -814,31 +901,40 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   if (ctx.intake.waitingToBeFound() > 0) return;
   const snapshot = readyFacts(stock);
   if (!snapshot || snapshot.id <= quarantine.stockBasis.afterExport) return;
+  // The sales since what it believed are being read back (readSales).
+  if (restoreSalesFrom(ctx, stock) !== null) return;
   planStockIncrements(ctx);
+  // Offers with units waiting, and offers with units the sku-offers mapping skipped since the restore: the database put
+  // back learnt of those only now, and an earlier copy of it may have put them on sale before the mapping said never.
+  const pendingOffers = new Set(ctx.restock.pendingOffers().map((p) => p.sku));
+  const skippedSince = ctx.restock.offersSkippedByMappingSince(quarantine.startedAt);
+  const judgedOffers = [...pendingOffers, ...skippedSince.filter((s) => !pendingOffers.has(s))];
+  const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, sku, quarantine.stockBasis.offers[sku])]));
+  if ([...beliefs.values()].some((b) => b.kind === 'wait')) return;
   const found: string[] = [];
   const unclear: string[] = [];
   let settled = 0;
   let heldUnits = 0;
   ctx.transaction(() => {
-    // Offers with units waiting, and offers with units the sku-offers mapping skipped since the restore: the database put
-    // back learnt of those only now, and an earlier copy of it may have put them on sale before the mapping said never.
-    const pending = new Set(ctx.restock.pendingOffers().map((p) => p.sku));
-    const skippedSince = ctx.restock.offersSkippedByMappingSince(quarantine.startedAt);
-    for (const sku of [...pending, ...skippedSince.filter((s) => !pending.has(s))]) {
-      const basis = quarantine.stockBasis.offers[sku];
+    for (const sku of judgedOffers) {
+      const belief = beliefs.get(sku) as Exclude<RestoredBelief, { kind: 'wait' }>;
+      const basis = belief.kind === 'known' ? belief : undefined;
       const row = stock.offer(sku);
       const sold = basis ? stock.sold(sku, basis.at, snapshot.by) : null;
       // Without a quantity before and after, and the sales between, nothing shows what was imported: all of it waits.
       const isKnown = basis !== undefined && row !== undefined && row.quantity !== null && sold !== null;
       // Mirakl never shows a quantity below 0: sales beyond the stock left take it to 0, not below.
       const surplus = isKnown ? (row.quantity as number) - Math.max(0, basis.quantity - (sold as number)) : 0;
-      const judged = !basis
-        ? 'this database held no quantity of it from before'
-        : row?.quantity === null || row === undefined
-          ? "Mirakl's quantity of it could not be read"
-          : sold === null
-            ? `its sales since ${basis.at} could not all be read`
-            : `Mirakl showed ${row.quantity} at ${snapshot.by}; this database knew of ${basis.quantity} at ${basis.at}, and ${sold} sold since`;
+      const judged =
+        belief.kind === 'unclear'
+          ? belief.why
+          : row?.quantity === null || row === undefined
+            ? "Mirakl's quantity of it could not be read"
+            : sold === null
+              ? `its sales since ${belief.at} could not all be read`
+              : `Mirakl showed ${row.quantity} at ${snapshot.by}; ${belief.what}, and ${sold} sold since`;
+      // Its own import's read-back is this judgement: a later export also shows what imports unknown here did.
+      if (isKnown && basis.ownImport) closeOwnImportCheck(ctx, basis.ownImport.intentId, sku);
       if (!isKnown) unclear.push(sku);
       const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(sku, surplus, `restored database: already on sale (${judged})`) : [];
       // Beyond the units waiting: units the mapping skipped since the restore, which an import before the mapping changed
@@ -950,6 +1046,7 @@ function stockFacts(ctx: EngineContext) {
   const cursor = {
     floor: 'stock.export_floor',
     salesThrough: 'stock.sales_through',
+    salesFrom: 'stock.sales_from',
     miraklNow: 'stock.mirakl_now',
     expectedChecked: 'stock.expected_checked',
   };
@@ -960,6 +1057,19 @@ function stockFacts(ctx: EngineContext) {
     return ctx.quarantine.heldKeys(operation, 10_000).filter((k) => wanted.has(k));
   };
 
+  /**
+   * The sales are known without a gap from this moment to salesThrough (Mirakl's clock): where the reads began, and no
+   * earlier than the sales kept. Null while none was read. A database from before this was recorded is taken to know
+   * them as far back as it keeps them.
+   */
+  const salesKnownFrom = (): string | null => {
+    const through = ctx.cursors.get(cursor.salesThrough);
+    if (through === null) return null;
+    const kept = isoAt(Date.parse(through) - salesKeptMs);
+    const from = ctx.cursors.get(cursor.salesFrom);
+    return from !== null && from > kept ? from : kept;
+  };
+
   return {
     repo,
     floor: (): number => numberAt(cursor.floor),
@@ -968,6 +1078,7 @@ function stockFacts(ctx: EngineContext) {
       if (id > numberAt(cursor.floor)) ctx.cursors.set(cursor.floor, String(id));
     },
     salesThrough: (): string | null => ctx.cursors.get(cursor.salesThrough),
+    salesKnownFrom,
     /** Exports up to this id have been compared with what the offers we set are expected to hold. */
     expectedCheckedThrough: (): number => numberAt(cursor.expectedChecked),
     expectedChecked(id: number): void {
@@ -1015,9 +1126,14 @@ function stockFacts(ctx: EngineContext) {
 
     offer: (sku: string): { quantity: number | null } | undefined => repo.offer(sku),
 
-    /** Units of `sku` sold in (from, to] on Mirakl's clock; null when a sale in that window cannot be read. */
+    /**
+     * Units of `sku` sold in (from, to] on Mirakl's clock; null when a sale in that window cannot be read, or the window
+     * begins before the sales read here do (a sale there was never seen).
+     */
     sold(sku: string, from: string, to: string): number | null {
       if (to <= from) return 0;
+      const knownFrom = salesKnownFrom();
+      if (knownFrom === null || from < knownFrom) return null;
       const r = repo.soldIn(sku, from, to);
       return r.unknown > 0 ? null : r.units;
     },
@@ -1028,6 +1144,7 @@ function stockFacts(ctx: EngineContext) {
         sales: { order_id: string; order_line_id: string; offer_sku: string; quantity: number; created_date: string }[];
         unreadable: { record: QuarantinedRecord; createdDate: string | null; skus: (string | null)[] }[];
       },
+      since: string,
       through: string,
     ): void {
       ctx.transaction(() => {
@@ -1047,6 +1164,10 @@ function stockFacts(ctx: EngineContext) {
         ctx.quarantine.release('OR11', heldAmong('OR11', readableOrders));
         const known = ctx.cursors.get(cursor.salesThrough);
         if (!known || through > known) ctx.cursors.set(cursor.salesThrough, through);
+        // A read reaches back to `since` from at least as far as the last one ended: the sales stay known without a gap.
+        // (A database from before this was kept has no start: it keeps assuming the sales it keeps.)
+        const knownFrom = ctx.cursors.get(cursor.salesFrom);
+        if (!known || (knownFrom !== null && since < knownFrom)) ctx.cursors.set(cursor.salesFrom, since);
       });
     },
   };
