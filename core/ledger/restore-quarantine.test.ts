@@ -55,4 +55,18 @@ describe('the quarantine after restore', () => {
     expect(ctx.intents.get(planned.id)?.state).toBe('uncertain');
     expect(ctx.exceptions.listOpen('RESTORED_DATABASE')).toHaveLength(1);
   });
+
+  // Chaos seed 135 --with-restore: the database put back again had read, during its quarantine, an export that already
+  // showed an import an earlier copy made; taking that reading as its belief hid the units that import put on sale.
+  it('keeps what the database believed before, when put back again before its stock was settled', () => {
+    const before = { afterExport: 3, offers: { 'SKU-1': { quantity: 108, at: '2026-10-01T22:58:14.000Z' } } };
+    ctx.restore.start('put back from a backup', before);
+    clock.advance(3_600_000);
+    // Read during the quarantine (which sends no import): an export showing an import this database does not know of.
+    ctx.restore.start('put back again', { afterExport: 9, offers: { 'SKU-1': { quantity: 109, at: '2026-10-02T11:10:07.000Z' } } });
+    const again = ctx.restore.current();
+    expect(again?.stockBasis.offers).toEqual(before.offers);
+    // Only an export asked for since it began again shows what Mirakl holds now.
+    expect(again?.stockBasis.afterExport).toBe(9);
+  });
 });
