@@ -91,8 +91,12 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
         const now = iso();
         // Put back again while a quarantine was in force (a backup taken during it): everything begins again from now —
         // an earlier copy may have sent refunds and imports since that backup, which the reads so far cannot show.
-        if (existing) restart.run({ id: existing.id, now, cause, basis: JSON.stringify(stockBasis) });
-        else insert.run({ now, cause, basis: JSON.stringify(stockBasis) });
+        // What it believed of the stock stays what it believed when the quarantine first began, until that is settled: it sent
+        // no import since, and an export read during the quarantine may already show imports an earlier copy made. Only an
+        // export asked for from now on shows what Mirakl holds now.
+        const basis = existing && existing.stockSettledAt === null ? { ...existing.stockBasis, afterExport: stockBasis.afterExport } : stockBasis;
+        if (existing) restart.run({ id: existing.id, now, cause, basis: JSON.stringify(basis) });
+        else insert.run({ now, cause, basis: JSON.stringify(basis) });
         // A refund or a return creation this database still has to send may have gone out after the backup: each is
         // probed (OR11 refunds[], ReBound's return orders by client order id) before it may be sent, never sent blindly.
         suspect.run({ now });
