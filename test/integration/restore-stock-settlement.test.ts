@@ -1,6 +1,7 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fetchHttp, type HttpPort } from '../../core/net/http';
 import { databaseFileName } from '../../core/store/db';
 import { startHarness, type Harness } from '../support/engine-harness';
 import { makeTempDir } from '../support/temp-dir';
@@ -28,9 +29,19 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     temp = null;
   });
 
+  /** Set to an offer: one unit of it sells the moment our next stock import goes out (after its read, before it runs). */
+  let sellAsImportGoesOut: string | null = null;
+  const http: HttpPort = async (request) => {
+    if (sellAsImportGoesOut && request.method === 'POST' && new URL(request.url).pathname === '/api/offers/stock/imports') {
+      h?.sandbox.world.sellNow(sellAsImportGoesOut, 1);
+      sellAsImportGoesOut = null;
+    }
+    return fetchHttp(request);
+  };
+
   async function start(seed: number): Promise<Harness> {
     temp = makeTempDir();
-    h = await startHarness({ seed, dataDir: temp.dir, scenario: quietWorld });
+    h = await startHarness({ seed, dataDir: temp.dir, scenario: quietWorld, http });
     return h;
   }
 
@@ -152,5 +163,39 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     const s = stockOf(h, sku);
     expect(s.quantity).toBe(s.initial - s.sold + appliedOf(h, sku));
     expect(openExceptions(h, sku).filter((e) => e.type === 'STOCK_OVERWRITTEN' || e.type === 'FOREIGN_WRITE')).toEqual([]);
+  }, 120_000);
+
+  // Chaos seed 86 --with-restore: the database put back had its own import confirmed, which overwrote a sale made as it
+  // went out; after the backup an earlier copy imported more units of the same offer. The settlement must count the
+  // sale that import overwrote, so that what is left is the earlier copy's units, and that import's own read-back must
+  // not take the earlier copy's units for someone else's write afterwards.
+  it("counts the sale its own import overwrote, and leaves an earlier copy's import on the same offer to the settlement", async () => {
+    const h = await start(2553);
+    const sku = h.sandbox.world.offers()[6]?.shopSku ?? '';
+    pending(h, 'R-1:L-1:1', sku);
+    sellAsImportGoesOut = sku;
+    await stepUntil(h, 'our import applied', () => importOutcomes(h).some((o) => o.status === 'COMPLETE' && (o.toCheck ?? []).includes(sku)), 30);
+    expect(sellAsImportGoesOut).toBeNull();
+    const backup = join((temp as { dir: string }).dir, 'backup.sqlite');
+    await h.store.db.backup(backup);
+
+    // This copy goes on and restocks a second unit of the same offer.
+    pending(h, 'R-2:L-1:1', sku);
+    await stepUntil(h, 'the second import applied', () => importOutcomes(h).filter((o) => o.status === 'COMPLETE').length >= 2, 60);
+
+    putBack(h, backup);
+    // ReBound, read again, shows the second unit graded: the database put back has it waiting to be restocked.
+    pending(h, 'R-2:L-1:1', sku);
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+    for (let i = 0; i < 60; i++) await h.step(minute);
+
+    expect(increment(h, 'R-2:L-1:1')?.state).toBe('applied');
+    const open = openExceptions(h, sku);
+    expect(open.filter((e) => e.type === 'FOREIGN_WRITE' || e.type === 'RESTOCK_UNCERTAIN')).toEqual([]);
+    const overwritten = open.filter((e) => e.type === 'STOCK_OVERWRITTEN');
+    expect(overwritten).toHaveLength(1);
+    expect(overwritten[0]?.cause).toMatch(/^1 unit\(s\) of /);
+    const s = stockOf(h, sku);
+    expect(s.quantity).toBe(s.initial - s.sold + appliedOf(h, sku) + 1);
   }, 120_000);
 });

@@ -35,6 +35,8 @@ export interface HarnessOptions {
   webhooks?: boolean;
   /** This machine's per-user state folder the engine keeps its lease figures in (default: `<dataDir>/state`, never the real one). */
   engineStateDir?: string;
+  /** The engine's HTTP port (default: fetch): a test may act at the moment a call goes out, as the chaos harness does. */
+  http?: HttpPort;
 }
 
 export interface Harness {
@@ -144,7 +146,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     buildEngine({
       dataDir: options.dataDir,
       clock,
-      http: fetchHttp,
+      http: options.http ?? fetchHttp,
       targets: sandbox,
       random,
       mappings,
