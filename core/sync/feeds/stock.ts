@@ -742,7 +742,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
     const state = checkState(stock, intent);
     if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
   }
-  if (isRestoreUnsettled(ctx) && (!latest || latest.id <= (ctx.restore.current()?.stockBasis.afterExport ?? 0))) return 'a restored database: what Mirakl holds now';
+  if (isRestoreUnsettled(ctx) && !showsNowAfterRestore(ctx, latest)) return 'a restored database: what Mirakl holds now';
   // A reading suspected of someone else's write is judged once the sales are read well past it, and they are read with
   // an export: one a flush while it waits.
   const lastAsked = stock.latestExport();
@@ -769,18 +769,21 @@ async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void
   const previous = stock.latestSnapshot();
   const lastFull = stock.lastFullExport();
   const isFullDue = !previous || !lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs;
+  // What changed since the last export's contents were taken: from when it was asked for; for an export Mirakl answered
+  // a repeated request with (taken before that request, its `by` before its `from`), from before it could have begun.
+  const since = !previous ? '' : previous.by >= previous.from ? previous.from : isoAt(Date.parse(previous.by) - exportGiveUpMs);
   let asked: { trackingId: string; serverTime: number | null };
   let mode: 'full' | 'differential' = isFullDue ? 'full' : 'differential';
   try {
-    asked = await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since: previous?.from ?? '' });
+    asked = await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since });
   } catch (error) {
     // Mirakl allows one full export a day: until then, what changed since the last one will do.
     if (!(mode === 'full' && previous && isApiError(error) && error.kind === 'rate_limited')) throw error;
     mode = 'differential';
-    asked = await ctx.mirakl.requestOfferExport({ since: previous.from });
+    asked = await ctx.mirakl.requestOfferExport({ since });
   }
   stock.sawMiraklAt(asked.serverTime);
-  stock.recordExport(asked.trackingId, mode, mode === 'differential' ? (previous?.from ?? null) : null, isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs));
+  stock.recordExport(asked.trackingId, mode, mode === 'differential' ? since : null, isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs));
   ctx.log.info('stock export asked for', { mode, why });
 }
 
@@ -811,14 +814,15 @@ export function stockBasisNow(ctx: EngineContext): StockBasis {
 
 /** What a database put back believed an offer held, and since when; or why that cannot be told, or that it must wait. */
 type RestoredBelief =
-  | { kind: 'known'; quantity: number; at: string; what: string; ownImport?: OwnImportLine }
-  | { kind: 'unclear'; why: string }
+  | { kind: 'known'; quantity: number; at: string; what: string; ownImport?: { line: OwnImportLine; overwritten: number } }
+  | { kind: 'unclear'; why: string; ownImport?: OwnImportLine }
   | { kind: 'wait' };
 
 /**
  * An offer's belief after a restore: its quantity as the latest export showed it, unless an import of the database's own
- * that export cannot show was applied — then the quantity that import set, as of its read. That import is judged only
- * once settled; a sale while it was on its way may or may not be in what it set, so the offer is then unclear.
+ * that export cannot show was applied — then the quantity that import set as of its read, with the sales it overwrote
+ * (sold after the read and before it was sent; see lineVerdict) still in it. That import is judged only once settled; a
+ * sale in the minutes it may have taken to run may or may not be in what it set, so the offer is then unclear.
  */
 function restoredBelief(ctx: EngineContext, stock: StockFacts, sku: string, entry: StockBasis['offers'][string] | undefined): RestoredBelief {
   if (!entry) return { kind: 'unclear', why: 'this database held no quantity of it from before' };
@@ -834,13 +838,28 @@ function restoredBelief(ctx: EngineContext, stock: StockFacts, sku: string, entr
     return { kind: 'wait' };
   }
   if ((units.applied ?? 0) === 0) return fromExport;
-  if (own.mayBeShown) return { kind: 'unclear', why: `its last export was taken while this database's own stock update of it (setting ${own.to}) may have been running` };
-  const onItsWay = stock.sold(sku, own.readAt, isoAt(Date.parse(own.sentAfter) + settleMs));
-  if (onItsWay === null) return { kind: 'unclear', why: `its sales while this database's own stock update of it was on its way could not all be read` };
-  if (onItsWay > 0) {
-    return { kind: 'unclear', why: `${onItsWay} unit(s) sold while this database's own stock update of it (setting ${own.to}) was on its way, and that update may have overwritten them` };
+  if (own.mayBeShown) {
+    return { kind: 'unclear', why: `its last export was taken while this database's own stock update of it (setting ${own.to}) may have been running`, ownImport: own };
   }
-  return { kind: 'known', quantity: own.to, at: own.readAt, what: `this database's own stock update set ${own.to} as of ${own.readAt}`, ownImport: own };
+  const beforeSent = stock.sold(sku, own.readAt, own.sentAfter);
+  const whileRunning = stock.sold(sku, own.readAt, isoAt(Date.parse(own.sentAfter) + settleMs));
+  if (beforeSent === null || whileRunning === null) {
+    return { kind: 'unclear', why: `its sales while this database's own stock update of it was on its way could not all be read`, ownImport: own };
+  }
+  if (whileRunning > beforeSent) {
+    return {
+      kind: 'unclear',
+      why: `${whileRunning} unit(s) sold while this database's own stock update of it (setting ${own.to}) was on its way, and that update may have overwritten them`,
+      ownImport: own,
+    };
+  }
+  return {
+    kind: 'known',
+    quantity: own.to + beforeSent,
+    at: own.readAt,
+    what: `this database's own stock update set ${own.to} as of ${own.readAt}${beforeSent ? `, overwriting ${beforeSent} unit(s) sold before it was sent` : ''}`,
+    ownImport: { line: own, overwritten: beforeSent },
+  };
 }
 
 /**
@@ -854,6 +873,17 @@ function restoredBelief(ctx: EngineContext, stock: StockFacts, sku: string, entr
 function isRestoreUnsettled(ctx: EngineContext): boolean {
   const quarantine = ctx.restore.current();
   return quarantine !== null && quarantine.stockSettledAt === null;
+}
+
+/**
+ * Whether an export shows what Mirakl holds since the quarantine began: asked for since, and taken since it was asked.
+ * Mirakl answers a request identical to one of the last hour with that export (OF52: "the tracking_id of the existing
+ * export"), and the earlier copy of the database asked the same: taken before the restore, it cannot show that copy's
+ * last imports. The next request differs (it starts from this one), so it is a new export.
+ */
+function showsNowAfterRestore(ctx: EngineContext, snapshot: Snapshot | null): boolean {
+  const afterExport = ctx.restore.current()?.stockBasis.afterExport ?? 0;
+  return snapshot !== null && snapshot.id > afterExport && snapshot.by >= snapshot.from;
 }
 
 /**
@@ -874,22 +904,25 @@ function restoreSalesFrom(ctx: EngineContext, stock: StockFacts): string | null 
 }
 
 /**
- * After a restore, the settlement judged this offer against the database's own import of it, with no sale while it was
- * on its way: that import overwrote nothing there, and its read-back of the offer is done (a later export also shows
- * what imports unknown here did, which its check would count as sales overwritten).
+ * After a restore, the settlement judged this offer against the database's own import of it: that import's read-back
+ * of the offer is done (a later export also shows what imports unknown here did, which its check would take for sales
+ * overwritten, or for someone else's write). `overwritten`: the sales it overwrote, raised as its own check would; null
+ * when they could not be told, which the settlement's RESTOCK_UNCERTAIN puts to a person.
  */
-function closeOwnImportCheck(ctx: EngineContext, intentId: number, sku: string): void {
-  const intent = ctx.intents.get<ImportPayload>(intentId);
+function closeOwnImportCheck(ctx: EngineContext, stock: StockFacts, own: OwnImportLine, sku: string, overwritten: number | null): void {
+  const intent = ctx.intents.get<ImportPayload>(own.intentId);
   const outcome = intent?.outcome as ImportOutcome | null | undefined;
-  if (!outcome?.toCheck?.includes(sku)) return;
+  if (!intent || !outcome?.toCheck?.includes(sku)) return;
   const suspects = { ...(outcome.suspects ?? {}) };
   delete suspects[sku];
-  ctx.intents.updateOutcome(intentId, {
+  ctx.intents.updateOutcome(own.intentId, {
     ...outcome,
     toCheck: outcome.toCheck.filter((s) => s !== sku),
-    overwritten: { ...(outcome.overwritten ?? {}), [sku]: 0 },
+    overwritten: overwritten === null ? (outcome.overwritten ?? {}) : { ...(outcome.overwritten ?? {}), [sku]: overwritten },
     suspects,
   } satisfies ImportOutcome);
+  const line = intent.payload.lines.find((l) => l.sku === sku);
+  if (line && overwritten !== null) raiseOverwritten(ctx, stock, intent, line, overwritten);
 }
 
 function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
@@ -900,7 +933,7 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   // Units of returns received since the backup are known only once their return orders were found (intake.ts).
   if (ctx.intake.waitingToBeFound() > 0) return;
   const snapshot = readyFacts(stock);
-  if (!snapshot || snapshot.id <= quarantine.stockBasis.afterExport) return;
+  if (!snapshot || !showsNowAfterRestore(ctx, snapshot)) return;
   // The sales since what it believed are being read back (readSales).
   if (restoreSalesFrom(ctx, stock) !== null) return;
   planStockIncrements(ctx);
@@ -934,7 +967,8 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
               ? `its sales since ${belief.at} could not all be read`
               : `Mirakl showed ${row.quantity} at ${snapshot.by}; ${belief.what}, and ${sold} sold since`;
       // Its own import's read-back is this judgement: a later export also shows what imports unknown here did.
-      if (isKnown && basis.ownImport) closeOwnImportCheck(ctx, basis.ownImport.intentId, sku);
+      if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, isKnown ? belief.ownImport.overwritten : null);
+      if (belief.kind === 'unclear' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport, sku, null);
       if (!isKnown) unclear.push(sku);
       const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(sku, surplus, `restored database: already on sale (${judged})`) : [];
       // Beyond the units waiting: units the mapping skipped since the restore, which an import before the mapping changed
