@@ -87,3 +87,34 @@ describe('month-end sign-off by a preparer and a reviewer', () => {
     ]);
   });
 });
+
+describe('month-end sign-off where one person uses the app (the desktop app, browser mode)', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    core = (await makeTestCore(temp.dir)).core;
+    seedOctober(core.store.db);
+  });
+  afterEach(() => {
+    core.close();
+    temp.remove();
+  });
+
+  it('refuses a review, also under another name: nobody else uses this app, so nobody else can have reviewed it', async () => {
+    const period = '2026-10';
+    await core.dispatch('settings.setName', { name: 'Ana Ruiz' });
+    expect(await core.dispatch('reports.signOff', { period, kind: 'prepared' })).toMatchObject({ ok: true, data: { complete: false } });
+    // "Your name" changes who the app says is acting, not how many people use it.
+    await core.dispatch('settings.setName', { name: 'Bo Berg' });
+    expect(await core.dispatch('reports.signOff', { period, kind: 'reviewed' })).toMatchObject({
+      ok: false,
+      error: { code: 'CONFLICT', message: expect.stringMatching(/one person uses the app.*team server/) },
+    });
+    const signOffs = await core.dispatch('reports.signOffs', { period });
+    expect(signOffs).toMatchObject({ ok: true, data: { complete: false, signOffs: [{ kind: 'prepared', signedBy: 'Ana Ruiz', standing: true }] } });
+    const audit = (await core.dispatch('audit.list', { subject: `period:${period}`, action: 'period.signoff' })) as { ok: true; data: { rows: { actor: string }[] } };
+    expect(audit.data.rows.map((r) => r.actor)).toEqual(['Ana Ruiz']);
+  });
+});
