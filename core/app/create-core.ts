@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { createAuditLog, type AuditLog } from '../audit/log';
-import { roles, type Mode, type SyncStatus, type TeamProbe } from '../contract';
+import { oneUserReview, roles, type Mode, type SyncStatus, type TeamProbe } from '../contract';
 import { exceptionTypes, type ExceptionTypeName } from '../exceptions/catalogue';
 import { helpFor, renderOperationsGuide } from '../exceptions/guide';
 import { AppError } from '../errors';
@@ -27,7 +27,7 @@ import { createMappingEditor } from './mapping-editor';
 import { createReasonLists, type ReadReasons } from './reason-lists';
 import { createMiraklReasonsRepo } from '../store/mirakl-reasons-repo';
 import { resolveMode } from './mode';
-import { currentApproval, personActor } from './person';
+import { currentApproval, currentPerson, personActor } from './person';
 import { createSettingsService, type Reconfigured } from './settings-service';
 import { createSyncHealth } from '../store/sync-health-repo';
 import { createOperationsRepo } from '../store/operations-repo';
@@ -286,7 +286,12 @@ export function createCore(ports: CorePorts) {
     },
     'reports.unlock': async ({ period, reason, reportSha256 }) => reports.unlock(period, reason, { reportSha256 }),
     'reports.signOffs': async ({ period }) => reports.signOffs(period),
-    'reports.signOff': async ({ period, kind, note }) => reports.signOff(period, kind, note || null),
+    'reports.signOff': async ({ period, kind, note }) => {
+      // A review is a second person's check. Without a signed-in account (the desktop app, browser mode) one person
+      // uses the app whatever name they give it in Settings, so there is nobody else to review what they prepared.
+      if (kind === 'reviewed' && !currentPerson()) throw new AppError('CONFLICT', oneUserReview);
+      return reports.signOff(period, kind, note || null);
+    },
     // One person at this machine, every role. A team server (core/team) answers these for its signed-in people.
     'team.me': async () => ({ team: false, username: null, displayName: actor(), roles: [...roles], mustChangePassword: false, sessionExpiresAt: null }),
     'team.changePassword': async () => teamServerOnly(),

@@ -280,6 +280,9 @@ export type BundleInfo = z.infer<typeof bundleInfoSchema>;
 
 export const signOffKinds = ['prepared', 'reviewed'] as const;
 export type SignOffKind = (typeof signOffKinds)[number];
+/** Why nobody can review a month where one person uses the app (the desktop app, browser mode): the page and the core say it alike. */
+export const oneUserReview =
+  'Review needs a second person: the reviewer must be someone other than the preparer, and here one person uses the app. On a team server (npm run serve) a colleague with the Approver role reviews it.';
 export const signOffsSchema = z.object({
   period: periodSchema,
   /** The facts the standing sign-offs hold (the sha256 a lock records). */

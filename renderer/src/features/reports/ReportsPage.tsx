@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from 'react';
-import { bundleCommand, personLabel, type ContractError, type Report, type SignOffKind, type SignOffs } from '../../../../core/contract';
+import { bundleCommand, oneUserReview, personLabel, type ContractError, type Report, type SignOffKind, type SignOffs } from '../../../../core/contract';
 import { offerFile, transportKind } from '../../api/transport';
 import { Dialog } from '../../app/Dialog';
 import { MoneyFiguresTable } from '../../app/MoneyFiguresTable';
@@ -296,9 +296,7 @@ function signWhyNot(kind: SignOffKind, signOffs: SignOffs, context: { maySign: {
   const same = standing.find((s) => s.kind === kind);
   if (same) return `Already ${kind} by ${same.signedBy}, and its figures have not changed since.`;
   if (kind === 'prepared') return null;
-  if (!context.isTeam) {
-    return 'Review needs a second person: the reviewer must be someone other than the preparer, and here one person uses the app. On a team server (npm run serve) a colleague with the Approver role reviews it.';
-  }
+  if (!context.isTeam) return oneUserReview;
   if (!context.isApprover) return "Reviewing a month's report needs the Approver role; an Integration admin can change your roles.";
   const prepared = standing.find((s) => s.kind === 'prepared');
   if (!prepared) return 'It must be prepared (signed by its preparer) first.';
