@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect, test, type APIRequestContext, type BrowserContext, type Locator, type Page } from '@playwright/test';
-import type { Command, ExceptionRow, Input, Output, Result } from '../../core/contract';
+import { oneUserReview, type Command, type ExceptionRow, type Input, type Output, type Result } from '../../core/contract';
 import { call, go, openApp, shot, usePage, waitFor, watchErrors, withSyncPaused } from './support';
 
 // A month-end signature holds the figures it saw (issue 25): after a finished month is signed, a person reopens an
@@ -100,6 +100,8 @@ test('on the web host: the preparer’s signature is withdrawn on the open page 
       await expect(panel.getByTestId('sign-off-status')).toHaveText('Prepared; waiting for a reviewer.');
       await expect(panel.getByRole('button', { name: 'Sign as reviewer' })).toBeDisabled();
       await expect(panel.getByTestId('why-not-reviewed')).toContainText('Review needs a second person');
+      // The server refuses it too, in the words the page shows, whatever name the person goes by.
+      await expect(call('reports.signOff', { period, kind: 'reviewed' })).rejects.toThrow(`reports.signOff answered CONFLICT: ${oneUserReview}`);
       const signed = await call('reports.signOffs', { period });
       const signedBy = signed.signOffs.find((s) => s.standing && s.kind === 'prepared')?.signedBy ?? '';
       expect(signedBy, 'the preparer’s signature stands').not.toBe('');
