@@ -1,40 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FaultProfiles } from '../../core/sandbox/http/faults';
-import { startHarness, type Harness } from '../support/engine-harness';
-import { makeTempDir } from '../support/temp-dir';
+import type { Harness } from '../support/engine-harness';
+import { incrementState, minute, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
 
-// Issue 20, item 4: stock is decided from facts. The real engine against the sandbox on a fake clock, in a world where
-// nothing sells unless a test sells it (the sandbox's sell hook: an order OR11 shows, and the stock goes down). The
-// units waiting to be restocked are planted as pending increments, the state a sellable unit reaches after grading.
-// Each test checks Mirakl's own ground truth: what the offer holds against initial − sold + units restocked.
-
-const minute = 60_000;
-const quietWorld = { historyDays: 0, ordersPerDay: 0 };
+// Issue 20, item 4: stock is decided from facts, in the quiet stock world (test/support/quiet-stock-world.ts): each test
+// checks Mirakl's own ground truth, what the offer holds against initial − sold + units restocked.
 
 describe('stock decided from facts (issue 20, item 4)', () => {
-  let temp: ReturnType<typeof makeTempDir> | null = null;
-  let h: Harness | null = null;
-  afterEach(async () => {
-    await h?.close();
-    temp?.remove();
-    h = null;
-    temp = null;
-  });
+  const world = useQuietStockWorld();
+  const start = (seed: number, miraklFaults?: FaultProfiles) => world.start(seed, miraklFaults ? { miraklFaults } : {});
+  const pending = plantPending;
 
-  async function start(seed: number, miraklFaults?: FaultProfiles): Promise<Harness> {
-    temp = makeTempDir();
-    h = await startHarness({ seed, dataDir: temp.dir, scenario: quietWorld, ...(miraklFaults ? { miraklFaults } : {}) });
-    return h;
-  }
-
-  /** A sellable unit waiting to be restocked on this offer, as grading leaves it. */
-  function pending(h: Harness, unitId: string, sku: string, createdAt = h.clock.now()): void {
-    const at = new Date(createdAt).toISOString();
-    h.store.db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)`).run(unitId, sku, at, at);
-  }
-
-  const incrementState = (h: Harness, unitId: string) =>
-    (h.store.db.prepare('SELECT state FROM stock_increments WHERE unit_id = ?').get(unitId) as { state: string } | undefined)?.state;
   const openExceptions = (h: Harness, type: string) =>
     h.store.db.prepare(`SELECT subject_key, offer_sku, cause FROM exceptions WHERE type = ? AND state != 'resolved' ORDER BY id`).all(type) as {
       subject_key: string;
@@ -42,26 +18,6 @@ describe('stock decided from facts (issue 20, item 4)', () => {
       cause: string;
     }[];
 
-  /** One engine cycle a minute until `done` holds; fails the test after `max` minutes. */
-  async function stepUntil(h: Harness, what: string, done: () => boolean, max = 60): Promise<void> {
-    for (let i = 0; i < max; i++) {
-      if (done()) return;
-      await h.step(minute);
-    }
-    if (!done()) throw new Error(`after ${max} minutes of sandbox time: ${what} never happened`);
-  }
-
-  /** Through the sandbox's test hook, as a customer would: an order now, the stock down by `quantity`. */
-  async function sell(h: Harness, sku: string, quantity: number): Promise<void> {
-    const res = await fetch(`${h.sandbox.mirakl.baseUrl}/_sim/offers/${encodeURIComponent(sku)}/sell`, { method: 'POST', body: JSON.stringify({ quantity }) });
-    expect(res.status).toBe(200);
-  }
-
-  const stockOf = (h: Harness, sku: string) => {
-    const s = h.sandbox.truth().mirakl.stock[sku];
-    if (!s) throw new Error(`no offer ${sku}`);
-    return s;
-  };
   const importsApplying = (h: Harness, sku: string) =>
     h.sandbox.truth().mirakl.stockImports.filter((i) => i.status === 'COMPLETE' && i.applied.some((a) => a.shopSku === sku)).length;
 

@@ -1,44 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMiraklClient } from '../../core/mirakl/client';
 import { createMemoryBudgetStore } from '../../core/net/budget-guard';
 import { fetchHttp } from '../../core/net/http';
 import { memoryJournal } from '../../core/net/journal';
-import { startHarness, type Harness } from '../support/engine-harness';
-import { makeTempDir } from '../support/temp-dir';
+import type { Harness } from '../support/engine-harness';
+import { exportsRead, incrementState, minute, ourImports, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
 
 // Issue 25, item 2: stock drifting from our last import beyond sales is someone else's write (FOREIGN_WRITE, which
-// pauses refunds and stock for the shop until a person clears it). One engine against the sandbox on a fake clock, in a
-// world where nothing sells unless a test sells it (the sandbox's sell hook), with units waiting to be restocked planted
-// as grading leaves them. A false FOREIGN_WRITE stops a shop's refunds and restocking for nothing, so the cases that
+// pauses refunds and stock for the shop until a person clears it), in the quiet stock world
+// (test/support/quiet-stock-world.ts). A false FOREIGN_WRITE stops a shop's refunds and restocking for nothing, so the cases that
 // only look like another writer matter as much as the real ones.
 
-const minute = 60_000;
-const quietWorld = { historyDays: 0, ordersPerDay: 0 };
-
 describe('stock changed by someone else after our import (issue 25, FOREIGN_WRITE)', () => {
-  let temp: ReturnType<typeof makeTempDir> | null = null;
-  let h: Harness | null = null;
-  afterEach(async () => {
-    await h?.close();
-    temp?.remove();
-    h = null;
-    temp = null;
-  });
+  const world = useQuietStockWorld();
+  const start = (seed: number) => world.start(seed);
+  const pending = plantPending;
 
-  async function start(seed: number): Promise<Harness> {
-    temp = makeTempDir();
-    h = await startHarness({ seed, dataDir: temp.dir, scenario: quietWorld });
-    return h;
-  }
-
-  /** A sellable unit waiting to be restocked on this offer, as grading leaves it. */
-  function pending(h: Harness, unitId: string, sku: string): void {
-    const at = new Date(h.clock.now()).toISOString();
-    h.store.db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)`).run(unitId, sku, at, at);
-  }
-
-  const incrementState = (h: Harness, unitId: string) =>
-    (h.store.db.prepare('SELECT state FROM stock_increments WHERE unit_id = ?').get(unitId) as { state: string } | undefined)?.state;
   const foreignWrites = (h: Harness) =>
     h.store.db.prepare(`SELECT subject_key, offer_sku, cause, detected_at FROM exceptions WHERE type = 'FOREIGN_WRITE' AND state != 'resolved' ORDER BY id`).all() as {
       subject_key: string;
@@ -46,32 +23,6 @@ describe('stock changed by someone else after our import (issue 25, FOREIGN_WRIT
       cause: string;
       detected_at: string;
     }[];
-  /** Our stock imports as the engine recorded them. */
-  const ourImports = (h: Harness) =>
-    (h.store.db.prepare(`SELECT outcome FROM intents WHERE kind = 'stock.import' ORDER BY id`).all() as { outcome: string | null }[]).map(
-      (r) => JSON.parse(r.outcome ?? '{}') as { status?: string; toCheck?: string[]; settledAfterExport?: number },
-    );
-  /** When (the engine's clock) each export the engine read was applied, by id. */
-  const exportsRead = (h: Harness) =>
-    h.store.db.prepare(`SELECT id, applied_at FROM offer_exports WHERE state = 'applied' ORDER BY id`).all() as { id: number; applied_at: string }[];
-
-  /** One engine cycle a minute until `done` holds; fails the test after `max` minutes. */
-  async function stepUntil(h: Harness, what: string, done: () => boolean, max = 60): Promise<void> {
-    for (let i = 0; i < max; i++) {
-      if (done()) return;
-      await h.step(minute);
-    }
-    if (!done()) throw new Error(`after ${max} minutes of sandbox time: ${what} never happened`);
-  }
-
-  /** Through the sandbox's test hook, as a customer would: an order now, the stock down by `quantity`, listed in OR11 `listedAfterMinutes` later. */
-  async function sell(h: Harness, sku: string, quantity: number, listedAfterMinutes = 0): Promise<void> {
-    const res = await fetch(`${h.sandbox.mirakl.baseUrl}/_sim/offers/${encodeURIComponent(sku)}/sell`, {
-      method: 'POST',
-      body: JSON.stringify({ quantity, listedAfterMinutes }),
-    });
-    expect(res.status).toBe(200);
-  }
 
   /** Another writer to the shop's stock (a second installation of the app, another tool): its own STO01, run to completion. */
   async function importElsewhere(h: Harness, sku: string, quantity: number): Promise<void> {
@@ -86,14 +37,8 @@ describe('stock changed by someone else after our import (issue 25, FOREIGN_WRIT
     });
     const importId = await other.importStock([{ sku, quantity }]);
     // Mirakl runs it within a minute; the engine's cycles meanwhile are those of a minute of sandbox time.
-    await stepUntil(h, `the other writer's import ${importId} ran`, () => h?.sandbox.world.getImport(importId)?.status === 'COMPLETE', 5);
+    await stepUntil(h, `the other writer's import ${importId} ran`, () => h.sandbox.world.getImport(importId)?.status === 'COMPLETE', 5);
   }
-
-  const stockOf = (h: Harness, sku: string) => {
-    const s = h.sandbox.truth().mirakl.stock[sku];
-    if (!s) throw new Error(`no offer ${sku}`);
-    return s;
-  };
 
   /** Steps until our one import of `sku` has run and its answer has been read: it is then to be checked against an export. */
   async function untilOurImportApplied(h: Harness, sku: string): Promise<void> {
