@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../core/sandbox/rng';
 import { fitsTarget, type CallInfo } from './chaos-http';
-import { drawPlan, faultKinds, lateUnitArrivals, optInFaultKinds, secondEngineOrders } from './plan';
+import { drawPlan, faultKinds, lateUnitArrivals, secondEngineOrders } from './plan';
 import { taxModeFor } from './simulation';
 
 // The harness's draws, without running an engine: the shapes fault is planned like the other sandbox faults and
@@ -41,13 +41,20 @@ describe('chaos plan', () => {
   });
 
   it('draws a second installation with its own database in the standard plans, open 2 to 12 steps, before or after the engine', () => {
-    expect(optInFaultKinds).not.toContain('secondEngineOwnDb');
     const second = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
       .flat()
       .filter((f) => f.kind === 'secondEngineOwnDb');
     expect(second.length).toBeGreaterThan(10);
     expect(new Set(second.map((f) => f.variant))).toEqual(new Set(secondEngineOrders));
     expect(second.every((f) => f.amount >= 2 && f.amount <= 12)).toBe(true);
+  });
+
+  it('draws a restore from an older backup in the standard plans, put back 1 to 8 steps after the backup', () => {
+    const restores = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+      .flat()
+      .filter((f) => f.kind === 'restoreBackup');
+    expect(restores.length).toBeGreaterThan(10);
+    expect(restores.every((f) => f.amount >= 1 && f.amount <= 8)).toBe(true);
   });
 
   it('runs a TAX_EXCLUDED shop for some seeds, the same one for a seed every time', () => {

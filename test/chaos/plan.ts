@@ -75,18 +75,11 @@ export const lateUnitArrivals = ['separateParcel', 'foundAtHub'] as const;
 export const secondEngineOrders = ['afterA', 'beforeA'] as const;
 export const crashPoints = ['or28', 'sto01', 'create-return', 'sales-order', 'rt04', 'rt21', 'rt25', 'rt26', 'rt27'] as const;
 
-/**
- * Faults drawn only when asked for (`npm run chaos -- --with-restore`, or RW_CHAOS_WITH_RESTORE=1): the restore of an
- * older backup still breaks seeds (see README, Chaos), and drawing it changes every seed's plan, so the standard runs
- * keep drawing what they always drew.
- */
-export const optInFaultKinds: readonly FaultKind[] = ['restoreBackup'];
-
-export function drawPlan(rng: Rng, window: { fromMs: number; toMs: number }, count: number, options: { withRestore?: boolean } = {}): PlannedFault[] {
-  const kinds = options.withRestore ? faultKinds : faultKinds.filter((k) => !optInFaultKinds.includes(k));
+/** A seed's plan: `count` faults of every kind, each armed at a moment in the window. */
+export function drawPlan(rng: Rng, window: { fromMs: number; toMs: number }, count: number): PlannedFault[] {
   const faults: PlannedFault[] = [];
   for (let id = 1; id <= count; id++) {
-    const kind = rng.pick(kinds);
+    const kind = rng.pick(faultKinds);
     const at = window.fromMs + Math.floor(rng.float() * (window.toMs - window.fromMs));
     faults.push({ id, kind, at, ...details(rng, kind), firedAt: null, where: null });
   }

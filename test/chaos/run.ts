@@ -4,21 +4,18 @@ import { backgroundCount, checkSeed, faultShortNames, firedCount, seedLine, shap
 import type { FaultKind } from './plan';
 import { runSeeds } from './pool';
 
-// `npm run chaos -- --seeds N [--from S] [--seed S] [--workers W] [--verbose] [--with-restore]`: seeded chaos runs of the real sync
+// `npm run chaos -- --seeds N [--from S] [--seed S] [--workers W] [--verbose]`: seeded chaos runs of the real sync
 // engine against the sandbox. Each seed is run twice (the second run must end in the same state). One line per
 // seed, a closing summary, exit code 1 when any seed broke an invariant; a failing seed is reproduced with --seed.
 
-const usage = `Usage: npm run chaos -- [--seeds N] [--from S] [--seed S] [--workers W] [--verbose] [--with-restore]
+const usage = `Usage: npm run chaos -- [--seeds N] [--from S] [--seed S] [--workers W] [--verbose]
   --seeds N    check N consecutive seeds (default 20), starting at --from (default 1)
   --seed S     check one seed, in this process, printing its fault trace with --verbose
   --workers W  worker processes (default: 2, or the number of cores if fewer)
-  --verbose    print each seed's statistics too (and the fault trace with --seed)
-  --with-restore  also draw 'restoreBackup' (the database put back from an older backup); changes every seed's plan`;
+  --verbose    print each seed's statistics too (and the fault trace with --seed)`;
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), { seeds: 'string', from: 'string', seed: 'string', workers: 'string', verbose: 'boolean', 'with-restore': 'boolean' }, usage);
-  // Read by each seed's plan, in this process and in the workers it starts.
-  if (flags['with-restore'] === true) process.env.RW_CHAOS_WITH_RESTORE = '1';
+  const flags = parseFlags(process.argv.slice(2), { seeds: 'string', from: 'string', seed: 'string', workers: 'string', verbose: 'boolean' }, usage);
   const whole = (name: string, value: string | undefined, fallback: number, min: number) => {
     if (value === undefined) return fallback;
     const n = Number(value);

@@ -151,9 +151,7 @@ export async function runSeed(seed: number, options: RunOptions = {}): Promise<R
   const chaos = createRng(seed).fork('chaos');
   const planRng = chaos.fork('plan');
   // Armed in the first two thirds of the window, so a fault waiting for a rarer call (a refund, a stock import) still meets one.
-  const plan = drawPlan(planRng, { fromMs: chaosStartMs + hour, toMs: chaosStartMs + (2 / 3) * faultWindowMs }, planRng.int(30, 36), {
-    withRestore: process.env.RW_CHAOS_WITH_RESTORE === '1',
-  });
+  const plan = drawPlan(planRng, { fromMs: chaosStartMs + hour, toMs: chaosStartMs + (2 / 3) * faultWindowMs }, planRng.int(30, 36));
   const violations: string[] = [];
   const stats: Record<string, number> = {};
   const bump = (key: string, n = 1) => {
