@@ -4,12 +4,14 @@ import { tableHashes } from './state-hash';
 
 // The chaos checks must be able to fail. One seed runs to quiet; then, just before the invariants are checked, the
 // kinds of damage they exist to catch are planted in the ground truth or the database, and each must be reported.
+// Seed 1: its run restocks many units through imports of its own, which the stock damage is planted on (seed 2, since
+// the restore from an older backup is drawn, ends with all but one of its units held for a person after its restore).
 
 describe('chaos invariants', () => {
   it('report every kind of planted damage, and the state hash sees a changed row', async () => {
     const planted: string[] = [];
     let hashMoved = false;
-    const result: RunResult = await runSeed(2, {
+    const result: RunResult = await runSeed(1, {
       beforeCheck: ({ sandbox, db }) => {
         const truth = sandbox.truth();
         // A refund sent twice, as a blind resend after a lost answer would.
@@ -52,7 +54,7 @@ describe('chaos invariants', () => {
         // Units said to be overwritten by an import that measured none.
         db.prepare(`INSERT INTO exceptions (type, subject_key, severity, severity_rank, owner_team, state, offer_sku, cause, next_action, detected_at, updated_at)
           SELECT 'STOCK_OVERWRITTEN', offer_sku || ':intent-' || import_intent_id, 'high', 3, 'ops', 'open', offer_sku, 'planted', 'planted', updated_at, updated_at
-          FROM stock_increments WHERE state = 'applied' ORDER BY unit_id LIMIT 1`).run();
+          FROM stock_increments WHERE state = 'applied' AND import_intent_id IS NOT NULL ORDER BY unit_id LIMIT 1`).run();
         hashMoved = JSON.stringify(tableHashes(db, '/nowhere')) !== JSON.stringify(before);
       },
     });
