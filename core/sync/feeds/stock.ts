@@ -824,7 +824,13 @@ type RestoredBelief =
  * (sold after the read and before it was sent; see lineVerdict) still in it. That import is judged only once settled; a
  * sale in the minutes it may have taken to run may or may not be in what it set, so the offer is then unclear.
  */
-function restoredBelief(ctx: EngineContext, stock: StockFacts, sku: string, entry: StockBasis['offers'][string] | undefined): RestoredBelief {
+function restoredBelief(
+  ctx: EngineContext,
+  stock: StockFacts,
+  quarantine: { startedAt: string },
+  sku: string,
+  entry: StockBasis['offers'][string] | undefined,
+): RestoredBelief {
   if (!entry) return { kind: 'unclear', why: 'this database held no quantity of it from before' };
   const fromExport: RestoredBelief = { kind: 'known', quantity: entry.quantity, at: entry.at, what: `this database knew of ${entry.quantity} at ${entry.at}` };
   const own = entry.ownImport;
@@ -833,8 +839,13 @@ function restoredBelief(ctx: EngineContext, stock: StockFacts, sku: string, entr
   if (!intent || intent.state === 'failed') return fromExport;
   const units = ctx.restock.importLine(own.intentId, sku);
   if ((units.importing ?? 0) > 0) {
-    // Still settling (STO02, or read back): waited for, unless it waits for a person.
-    if (stock.repo.importsParked().includes(own.intentId)) return { kind: 'unclear', why: `whether this database's own stock update of it (setting ${own.to}) ran waits for a person` };
+    // Still settling (STO02, or read back): waited for, unless it waits for a person, or for longer than an import's
+    // fate is left unknown anywhere (its status may never be read again, and refunds wait with the settlement).
+    const isParked = stock.repo.importsParked().includes(own.intentId);
+    const hasWaitedTooLong = ctx.clock.now() - Date.parse(quarantine.startedAt) >= unknownAfterMs;
+    if (isParked || hasWaitedTooLong) {
+      return { kind: 'unclear', why: `whether this database's own stock update of it (setting ${own.to}) ran is not known yet`, ownImport: own };
+    }
     return { kind: 'wait' };
   }
   if ((units.applied ?? 0) === 0) return fromExport;
@@ -897,7 +908,8 @@ function restoreSalesFrom(ctx: EngineContext, stock: StockFacts): string | null 
   const beliefs = Object.values(quarantine.stockBasis.offers);
   if (beliefs.length === 0) return null;
   const from = beliefs.reduce((earliest, b) => (b.at < earliest ? b.at : earliest), beliefs[0]?.at as string);
-  const now = stock.miraklNow() ?? isoAt(ctx.clock.now());
+  // Measured against the sales read (salesKnownFrom's own bound), so a belief it cannot reach is never waited for.
+  const now = stock.salesThrough() ?? stock.miraklNow() ?? isoAt(ctx.clock.now());
   if (from < isoAt(Date.parse(now) - salesKeptMs + 60 * minute)) return null;
   const known = stock.salesKnownFrom();
   return known !== null && known <= from ? null : from;
@@ -942,7 +954,7 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   const pendingOffers = new Set(ctx.restock.pendingOffers().map((p) => p.sku));
   const skippedSince = ctx.restock.offersSkippedByMappingSince(quarantine.startedAt);
   const judgedOffers = [...pendingOffers, ...skippedSince.filter((s) => !pendingOffers.has(s))];
-  const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, sku, quarantine.stockBasis.offers[sku])]));
+  const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, quarantine, sku, quarantine.stockBasis.offers[sku])]));
   if ([...beliefs.values()].some((b) => b.kind === 'wait')) return;
   const found: string[] = [];
   const unclear: string[] = [];
@@ -967,7 +979,7 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
               ? `its sales since ${belief.at} could not all be read`
               : `Mirakl showed ${row.quantity} at ${snapshot.by}; ${belief.what}, and ${sold} sold since`;
       // Its own import's read-back is this judgement: a later export also shows what imports unknown here did.
-      if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, isKnown ? belief.ownImport.overwritten : null);
+      if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, belief.ownImport.overwritten);
       if (belief.kind === 'unclear' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport, sku, null);
       if (!isKnown) unclear.push(sku);
       const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(sku, surplus, `restored database: already on sale (${judged})`) : [];
