@@ -14,6 +14,8 @@ export interface OfferExportRow {
   id: number;
   tracking_id: string;
   mode: 'full' | 'differential';
+  /** A differential export's starting point as asked for (Mirakl's clock); null for a full one. */
+  since_mirakl: string | null;
   state: 'requested' | 'applied' | 'failed';
   requested_at: string;
   taken_from_mirakl: string;
@@ -55,7 +57,7 @@ export interface SaleRow {
   createdMirakl: string;
 }
 
-const exportColumns = 'id, tracking_id, mode, state, requested_at, taken_from_mirakl, taken_by_mirakl';
+const exportColumns = 'id, tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl, taken_by_mirakl';
 
 const parkedForPerson = `EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')`;
 

@@ -763,15 +763,26 @@ function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
   return snapshot.id <= basis.afterExport || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
 }
 
+/**
+ * What a differential export asks for: what changed since the last export's contents were taken, that is since it was
+ * asked for. An export Mirakl answered a repeated request with was taken before that request (its `by` before its
+ * `from`), at a moment not known: what changed since that request's own start is asked for again, a second earlier so
+ * it is not the same request (Mirakl would give the same export back); after a full one, from before it could have begun.
+ */
+function differentialSince(stock: StockFacts, previous: Snapshot | null): string {
+  if (!previous) return '';
+  if (previous.by >= previous.from) return previous.from;
+  const askedSince = stock.repo.latestApplied()?.since_mirakl;
+  return askedSince ? isoAt(Date.parse(askedSince) - 1000) : isoAt(Date.parse(previous.by) - exportGiveUpMs);
+}
+
 async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void> {
   const why = exportWanted(ctx, stock);
   if (!why) return;
   const previous = stock.latestSnapshot();
   const lastFull = stock.lastFullExport();
   const isFullDue = !previous || !lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs;
-  // What changed since the last export's contents were taken: from when it was asked for; for an export Mirakl answered
-  // a repeated request with (taken before that request, its `by` before its `from`), from before it could have begun.
-  const since = !previous ? '' : previous.by >= previous.from ? previous.from : isoAt(Date.parse(previous.by) - exportGiveUpMs);
+  const since = differentialSince(stock, previous);
   let asked: { trackingId: string; serverTime: number | null };
   let mode: 'full' | 'differential' = isFullDue ? 'full' : 'differential';
   try {
