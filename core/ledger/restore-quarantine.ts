@@ -18,8 +18,8 @@ export interface StockBasis {
   afterExport: number;
   /**
    * Per offer, its quantity as the latest export showed it and when that export was taken (Mirakl's clock); `ownImport`
-   * names the database's own latest import of it that export cannot show (sent after it was asked for): what the offer
-   * held then depends on whether that import was applied, known only once it has settled.
+   * names the database's own latest import of it that export may not show (sent after it was asked for, or seen running
+   * until after that): what the offer held then depends on whether that import was applied, known once it has settled.
    */
   offers: Record<string, { quantity: number; at: string; ownImport?: OwnImportLine }>;
 }

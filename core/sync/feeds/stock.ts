@@ -884,13 +884,6 @@ function restoredBelief(
   };
 }
 
-/**
- * Quarantined after a restore: once ReBound was read again (every unit graded since the backup is pending here) and an
- * export asked for since the quarantine began has been read with the sales up to it, each offer with pending units is
- * compared with what the database believed: Mirakl's quantity beyond that belief less the units sold since is units an
- * import this database no longer knows of already put on sale. That many pending units are settled applied, so they are
- * never imported a second time; the rest go out once the quarantine ends. Settled once per quarantine.
- */
 /** Quarantined after a restore, with the units already imported not settled yet. */
 function isRestoreUnsettled(ctx: EngineContext): boolean {
   const quarantine = ctx.restore.current();
@@ -948,6 +941,14 @@ function closeOwnImportCheck(ctx: EngineContext, stock: StockFacts, own: OwnImpo
   if (line && overwritten !== null) raiseOverwritten(ctx, stock, intent, line, overwritten);
 }
 
+/**
+ * Quarantined after a restore: once ReBound was read again (every unit graded since the backup is pending here), an
+ * export taken since the quarantine began has been read, and the sales are read from what the database believed up to
+ * that export, each offer with pending units is compared with that belief (restoredBelief): Mirakl's quantity beyond it,
+ * less the units sold since, is units an import this database no longer knows of already put on sale. That many pending
+ * units are settled applied, so they are never imported a second time; more than they explain is raised as
+ * STOCK_OVERWRITTEN; the rest wait for a person (RESTOCK_UNCERTAIN). Settled once per quarantine.
+ */
 function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   const quarantine = ctx.restore.current();
   if (!quarantine || quarantine.stockSettledAt !== null) return;
