@@ -96,6 +96,17 @@ describe('folder lock', () => {
     expect(lock.tookOver?.holder?.pid).toBe(pid);
   });
 
+  it('says whose lock it took over even when the lock went stale between its look and its take', async () => {
+    // CI, loaded: the lock was 1 ms short of stale when looked at, and stale when proper-lockfile took it. A clock
+    // that lags real time makes that instant deterministic: the take judges by real time, as the files are stamped.
+    temp = makeTempDir();
+    const pid = deadPid();
+    leaveLock(temp.dir, pid, 2_500);
+    const lagging = { now: () => Date.now() - 1_000 };
+    const lock = await take(temp.dir, { staleMs: 2_000, pollMs: 50, clock: lagging });
+    expect(lock.tookOver?.holder?.pid).toBe(pid);
+  });
+
   it('reports the lock lost when another process takes it from under its holder', async () => {
     temp = makeTempDir();
     let lost: Error | null = null;
