@@ -82,8 +82,9 @@ export async function acquireFolderLock(dir: string, options: FolderLockOptions 
   let firstBusyAt: number | null = null;
   for (;;) {
     options.signal?.throwIfAborted();
-    // proper-lockfile removes a stale lock without a word: note whose it was first, to say so.
-    const tookOver = lockAge(lockPath, clock) > staleMs ? { holder: readLockHolder(dir) } : null;
+    // proper-lockfile removes a stale lock without a word: note whose it was first, to say so once it is taken.
+    const before = lockMtime(lockPath);
+    const holderBefore = before === null ? null : readLockHolder(dir);
     let lost: Error | null = null;
     try {
       const unlock = await lock(dir, {
@@ -104,6 +105,10 @@ export async function acquireFolderLock(dir: string, options: FolderLockOptions 
         await unlock();
         throw error;
       }
+      // Judged after the take, by real time as proper-lockfile judges (the files are stamped in it): a lock that went
+      // stale between the look and the take was taken over too. A live holder stamps it every 2 s, so a lock seen
+      // that old is one that was stale, not one its holder released meanwhile.
+      const tookOver = before !== null && Date.now() - before > staleMs ? { holder: holderBefore } : null;
       let isReleased = false;
       return {
         dir,
@@ -194,12 +199,12 @@ function writeHolder(dir: string, holder: LockHolder): void {
   renameSync(temporary, join(dir, holderFileName));
 }
 
-/** Milliseconds since the lock last showed a sign of life; -1 when there is no lock. */
-function lockAge(lockPath: string, clock: Clock): number {
+/** When the lock last showed a sign of life (real time, ms); null when there is no lock. */
+function lockMtime(lockPath: string): number | null {
   try {
-    return clock.now() - statSync(lockPath).mtimeMs;
+    return statSync(lockPath).mtimeMs;
   } catch {
-    return -1;
+    return null;
   }
 }
 
