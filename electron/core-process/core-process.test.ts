@@ -6,6 +6,7 @@ import { commands } from '../../core/contract';
 import { shippedMappingsDir } from '../../core/mappings/load';
 import { sourceMigrationsDir } from '../../core/store/paths';
 import { makeTempDir } from '../../test/support/temp-dir';
+import { engineV8Flags } from '../../core/app/engine-process';
 import { forkLauncher } from '../main/fork-launcher';
 import { createSupervisor, type ChildHandle, type Supervisor, type SupervisorState } from '../main/supervisor';
 
@@ -38,7 +39,7 @@ describe('the core process under its supervisor', () => {
     // No session bus: the child must never reach a real keychain; without one it runs in Sandbox mode.
     const env = { ...process.env };
     delete env.DBUS_SESSION_BUS_ADDRESS;
-    const launch = forkLauncher(entry, { execArgv: ['--import', tsx], env });
+    const launch = forkLauncher(entry, { execArgv: [...engineV8Flags, '--import', tsx], env });
     supervisor = createSupervisor({
       launch: () => {
         const child = launch();

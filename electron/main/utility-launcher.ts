@@ -1,4 +1,5 @@
 import { utilityProcess } from 'electron';
+import { engineV8Flags } from '../../core/app/engine-process';
 import type { ChildHandle } from './supervisor';
 
 // The supervisor's child in the app: an Electron utility process (a Node process started by Chromium's service
@@ -6,7 +7,7 @@ import type { ChildHandle } from './supervisor';
 
 export function utilityLauncher(modulePath: string, env: NodeJS.ProcessEnv): () => ChildHandle {
   return () => {
-    const child = utilityProcess.fork(modulePath, [], { serviceName: 'Returns Workbench core', stdio: 'inherit', env });
+    const child = utilityProcess.fork(modulePath, [], { serviceName: 'Returns Workbench core', stdio: 'inherit', env, execArgv: [...engineV8Flags] });
     return {
       postMessage: (message) => child.postMessage(message),
       onMessage: (listener) => void child.on('message', listener),

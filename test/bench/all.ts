@@ -11,6 +11,7 @@ import { fork } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { engineV8Flags } from '../../core/app/engine-process';
 import { describeFloor } from './baselines';
 import { fullLatency, maxStepMs, quickLatency, runBacklog, runLatency, type BacklogFigures, type LatencyFigures } from './lifecycle';
 import { reconcileTargets, runReconcileBench, type ReconcileFigures } from './reconcile';
@@ -74,7 +75,8 @@ function forkPart(part: PartName, sizes: Sizes, quick: boolean): Promise<PartRes
     // execArgv is inherited, so the child runs under the same TypeScript loader (tsx) as this process.
     const args = ['--part', part, '--backlog', String(sizes.backlog), ...(quick ? ['--quick'] : [])];
     // The cpu part runs V8 without helper threads, so the sandbox thread's GC is charged to that thread (lifecycle.ts).
-    const execArgv = part === 'cpu' ? ['--single-threaded', ...process.execArgv] : process.execArgv;
+    // Every part stands in for the core's process, so it runs with that process's V8 flags (core/app/engine-process.ts).
+    const execArgv = [...engineV8Flags, ...(part === 'cpu' ? ['--single-threaded'] : []), ...process.execArgv];
     const proc = fork(fileURLToPath(import.meta.url), args, { serialization: 'advanced', stdio: 'inherit', execArgv });
     let result: PartResult | null = null;
     proc.on('message', (message) => {
