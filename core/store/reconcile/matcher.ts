@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { arrived, driftBits, lineRefunds, refundIsLinked, type Within } from './detectors';
+import { driftBits, refundIsLinked, type Within } from './detectors';
 
 // The matcher links what each system knows about one return: Mirakl return and lines ↔ ReBound return order and
 // items ↔ Mirakl refunds ↔ stock increments. Exact links come from references we wrote (the ReBound order we
@@ -99,24 +99,25 @@ function itemSuggestions({ from, has }: Within): string[] {
 }
 
 /**
- * Each return in scope judged from its lines, read once each as index ranges: the units ReBound verified, the
- * refunds linked to the line that Mirakl shows REFUNDED, everything Mirakl refunded on the order line. The lines come
- * out of the (clustered) scan in return order, so the totals per return need no sort and no temporary table. What
- * only a few returns need (when the oldest unrefunded receipt was verified, missing units, whether a refund is linked
- * at all) is read only for them. A row is written only when something in it changed.
+ * Each return in scope judged from its lines, each line one row of three tables kept by triggers: recon_lines (the
+ * units ReBound verified, when the first was, the linked refunds Mirakl shows REFUNDED), money_lines (the unit price,
+ * everything Mirakl refunded on the order line). The lines come out of the (clustered) scan in return order, so the
+ * totals per return need no sort and no temporary table. What only a few returns need (missing units, whether a
+ * refund is linked at all) is read only for them. A row is written only when something in it changed.
  */
 function verdicts({ kind, from, has }: Within): string[] {
   const judge = `WITH line AS (
       SELECT r.id AS return_id, r.date_created, r.state, r.tracking_number, ro.status_rank, ro.tracking_number AS rebound_tracking,
-        l.order_line_id, l.quantity, COALESCE(ol.price_unit_minor, 0) AS price,
-        (SELECT count(*) FROM units u WHERE u.return_id = l.return_id AND u.order_line_id = l.order_line_id AND ${arrived}) AS verified,
-        (SELECT sum(f.amount_minor) FROM ${lineRefunds('l.return_id', 'l.order_line_id')} WHERE f.refund_state = 'REFUNDED') AS done,
-        (SELECT sum(f.amount_minor) FROM mirakl_refunds f WHERE f.order_line_id = l.order_line_id AND f.amount_minor != 0) AS line_refunded
+        l.order_line_id, l.quantity, COALESCE(k.verified, 0) AS verified, k.first_verified_at, k.refunded_minor AS done,
+        -- money_lines has a row for every order line with a verified unit or a refund: where it has none, the line has
+        -- neither, and its price counts for nothing (line_refunded is only ever compared with 0).
+        COALESCE(ml.price_unit_minor, 0) AS price, ml.refunded_minor AS line_refunded
       FROM ${from('return', 'mirakl_returns', 'r', 'id')}
       -- Before the lines: read once per return, not once per line.
       LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
       LEFT JOIN mirakl_return_lines l ON l.return_id = r.id
-      LEFT JOIN mirakl_order_lines ol ON ol.order_line_id = l.order_line_id
+      LEFT JOIN recon_lines k ON k.return_id = l.return_id AND k.order_line_id = l.order_line_id
+      LEFT JOIN money_lines ml ON ml.order_line_id = l.order_line_id
       ORDER BY r.id
     ), totals AS (
       SELECT return_id, date_created, state, tracking_number, status_rank, rebound_tracking,
@@ -126,8 +127,7 @@ function verdicts({ kind, from, has }: Within): string[] {
         -- refunded on the line) and everything refunded on the line, against the line's verified units.
         COALESCE(max(CASE WHEN line_refunded > 0
           THEN max(abs(COALESCE(done, 0) - verified * price), abs(line_refunded - verified * price)) END), 0) AS line_gap,
-        min(CASE WHEN verified > 0 AND done IS NULL THEN (SELECT min(u.registered_at) FROM units u
-          WHERE u.return_id = line.return_id AND u.order_line_id = line.order_line_id AND ${arrived}) END) AS unrefunded_since
+        min(CASE WHEN verified > 0 AND done IS NULL THEN first_verified_at END) AS unrefunded_since
       FROM line GROUP BY return_id
     ), judged AS (
       SELECT *,
