@@ -84,6 +84,24 @@ describe('matcher', () => {
     expect(audit).toEqual([{ action: 'match.confirm', subject: 'match:refund_line:F-9', reason: 'Checked the back office: goodwill refund for R-2' }]);
   });
 
+  it('counts the units ReBound reported missing or lost with those verified when it judges quantity drift', () => {
+    const drift = (id: string) => core.store.db.prepare('SELECT drift FROM recon_verdicts WHERE return_id = ?').pluck().get(id) as number;
+    const quantityDrift = 4;
+    // Two units asked for each: one verified, the other reported missing (R-1), or lost (R-2), or still on its way (R-3).
+    for (const [id, stage] of [['R-1', 'missing'], ['R-2', 'lost'], ['R-3', 'in_transit']] as const) {
+      fixture.returnOf(id, 'RECEIVED');
+      fixture.reboundOrder(id, 'ITEMS_REGISTERED', 4);
+      fixture.unit(id, 1);
+      fixture.unit(id, 2, stage);
+    }
+    core.reconcile();
+    expect([drift('R-1') & quantityDrift, drift('R-2') & quantityDrift, drift('R-3') & quantityDrift]).toEqual([0, 0, quantityDrift]);
+    // The unit on its way is reported lost: the counts agree.
+    core.store.db.prepare(`UPDATE units SET stage = 'lost', stage_rank = 5 WHERE id = 'R-3:L-1:2'`).run();
+    core.reconcile();
+    expect(drift('R-3') & quantityDrift).toBe(0);
+  });
+
   it('never suggests a candidate a person rejected', async () => {
     fixture.returnOf('R-1');
     fixture.returnOf('R-2');

@@ -99,11 +99,12 @@ function itemSuggestions({ from, has }: Within): string[] {
 }
 
 /**
- * Each return in scope judged from its lines, each line one row of three tables kept by triggers: recon_lines (the
- * units ReBound verified, when the first was, the linked refunds Mirakl shows REFUNDED), money_lines (the unit price,
+ * Each return in scope judged from its lines, each line a row of two tables kept by triggers: recon_lines (the units
+ * ReBound verified, when the first was, the linked refunds Mirakl shows REFUNDED), money_lines (the unit price,
  * everything Mirakl refunded on the order line). The lines come out of the (clustered) scan in return order, so the
- * totals per return need no sort and no temporary table. What only a few returns need (missing units, whether a
- * refund is linked at all) is read only for them. A row is written only when something in it changed.
+ * totals per return need no sort and no temporary table. What only a few returns need (whether a refund is linked at
+ * all) is read only for them; the units missing or lost, from their own small index. A row is written only when
+ * something in it changed.
  */
 function verdicts({ kind, from, has }: Within): string[] {
   const judge = `WITH line AS (
@@ -142,7 +143,8 @@ function verdicts({ kind, from, has }: Within): string[] {
                 OR (state IN ('CLOSED', 'CANCELED', 'REFUSED') AND status_rank < 4)
                 OR (state IN ('CANCELED', 'REFUSED') AND arrived > 0) THEN ${driftBits.state} ELSE 0 END)
         | (CASE WHEN tracking_number IS NOT NULL AND rebound_tracking IS NOT NULL AND tracking_number != rebound_tracking THEN ${driftBits.tracking} ELSE 0 END)
-        | (CASE WHEN status_rank BETWEEN 4 AND 6 AND arrived + (SELECT count(*) FROM units u WHERE u.return_id = totals.return_id AND u.stage IN ('missing', 'lost')) != requested
+        | (CASE WHEN status_rank BETWEEN 4 AND 6 AND arrived + (SELECT count(*) FROM units u INDEXED BY units_lost
+              WHERE u.return_id = totals.return_id AND u.stage IN ('missing', 'lost')) != requested
             THEN ${driftBits.quantity} ELSE 0 END)
         | (CASE WHEN refunded > expected + @tolerance THEN ${driftBits.refund} ELSE 0 END) AS drift
       FROM totals
