@@ -144,30 +144,36 @@ export function createMoneyFigures(db: Database) {
  * are read the same way as the app's. The same sums migration 0020 backfilled with; the triggers keep them from then.
  */
 export function refillKeptMoney(db: Database, schema: string): Record<'money_lines' | 'money_paid_days', number> {
+  const refill = keptMoneyRefill(schema);
+  db.exec(refill.clear);
+  return { money_lines: db.prepare(refill.lines).run().changes, money_paid_days: db.prepare(refill.days).run().changes };
+}
+
+/**
+ * The statements of refillKeptMoney. The snapshot has its tables' keys but none of their other indexes (they are
+ * built on the viewer's copy), so each table is read once and grouped, never looked up per order line: a look-up by
+ * order line there would read the whole table for every line (a 100,000-return month never finished its bundle).
+ */
+export function keptMoneyRefill(schema: string): { clear: string; lines: string; days: string } {
   if (!/^[a-z_]+$/.test(schema)) throw new Error(`refillKeptMoney: schema must be a plain name, got ${JSON.stringify(schema)}`);
   const s = schema;
-  db.exec(`DELETE FROM ${s}.money_lines; DELETE FROM ${s}.money_paid_days;`);
-  const lines = db
-    .prepare(
-      `INSERT INTO ${s}.money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
+  return {
+    clear: `DELETE FROM ${s}.money_lines; DELETE FROM ${s}.money_paid_days;`,
+    // Every order line with a unit registered at the hub or a refund: its verified units, its price, everything
+    // refunded on it (any state).
+    lines: `INSERT INTO ${s}.money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
       SELECT k.order_line_id,
         (SELECT count(*) FROM ${s}.units u WHERE u.order_line_id = k.order_line_id AND ${arrived}),
         COALESCE((SELECT ol.price_unit_minor FROM ${s}.mirakl_order_lines ol WHERE ol.order_line_id = k.order_line_id), 0),
         (SELECT COALESCE(sum(f.amount_minor), 0) FROM ${s}.mirakl_refunds f WHERE f.order_line_id = k.order_line_id)
       FROM (SELECT order_line_id FROM ${s}.units WHERE registered_at IS NOT NULL UNION SELECT order_line_id FROM ${s}.mirakl_refunds) k`,
-    )
-    .run().changes;
-  const days = db
-    .prepare(
-      `INSERT INTO ${s}.money_paid_days (currency, day, refunds, amount_minor)
+    days: `INSERT INTO ${s}.money_paid_days (currency, day, refunds, amount_minor)
       SELECT COALESCE(o.currency, '?'), substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
       FROM ${s}.mirakl_refunds f
       LEFT JOIN ${s}.mirakl_order_lines ol ON ol.order_line_id = f.order_line_id
       LEFT JOIN ${s}.mirakl_orders o ON o.order_id = ol.order_id
       WHERE f.refund_state = 'REFUNDED' GROUP BY 1, 2`,
-    )
-    .run().changes;
-  return { money_lines: lines, money_paid_days: days };
+  };
 }
 
 export type MoneyFiguresRepo = ReturnType<typeof createMoneyFigures>;
