@@ -162,11 +162,15 @@ export function keptMoneyRefill(schema: string): { clear: string; lines: string;
     // Every order line with a unit registered at the hub or a refund: its verified units, its price, everything
     // refunded on it (any state).
     lines: `INSERT INTO ${s}.money_lines (order_line_id, verified, price_unit_minor, refunded_minor)
-      SELECT k.order_line_id,
-        (SELECT count(*) FROM ${s}.units u WHERE u.order_line_id = k.order_line_id AND ${arrived}),
-        COALESCE((SELECT ol.price_unit_minor FROM ${s}.mirakl_order_lines ol WHERE ol.order_line_id = k.order_line_id), 0),
-        (SELECT COALESCE(sum(f.amount_minor), 0) FROM ${s}.mirakl_refunds f WHERE f.order_line_id = k.order_line_id)
-      FROM (SELECT order_line_id FROM ${s}.units WHERE registered_at IS NOT NULL UNION SELECT order_line_id FROM ${s}.mirakl_refunds) k`,
+      SELECT k.order_line_id, sum(k.verified), COALESCE(ol.price_unit_minor, 0), sum(k.refunded)
+      FROM (
+        SELECT u.order_line_id, count(*) FILTER (WHERE ${arrived}) AS verified, 0 AS refunded
+        FROM ${s}.units u WHERE u.registered_at IS NOT NULL GROUP BY u.order_line_id
+        UNION ALL
+        SELECT f.order_line_id, 0, sum(f.amount_minor) FROM ${s}.mirakl_refunds f GROUP BY f.order_line_id
+      ) k
+      LEFT JOIN ${s}.mirakl_order_lines ol ON ol.order_line_id = k.order_line_id
+      GROUP BY k.order_line_id`,
     days: `INSERT INTO ${s}.money_paid_days (currency, day, refunds, amount_minor)
       SELECT COALESCE(o.currency, '?'), substr(f.date_created, 1, 10), count(*), sum(f.amount_minor)
       FROM ${s}.mirakl_refunds f
