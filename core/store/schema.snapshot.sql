@@ -1336,11 +1336,11 @@ BEGIN
     (SELECT min(u.registered_at) FROM units u WHERE u.return_id = NEW.return_id AND u.order_line_id = NEW.order_line_id
       AND u.registered_at IS NOT NULL AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)),
     (SELECT sum(f.amount_minor) FROM (
-        SELECT i.refund_id FROM intents i INDEXED BY intents_refund_links
+        SELECT i.refund_id FROM intents i
         WHERE i.subject = NEW.return_id AND i.order_line_id = NEW.order_line_id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed'
           AND i.refund_id IS NOT NULL
         UNION ALL
-        SELECT m.subject FROM recon_matches m INDEXED BY recon_matches_confirmed
+        SELECT m.subject FROM recon_matches m
         WHERE m.return_id = NEW.return_id AND m.candidate = NEW.return_id || ':' || NEW.order_line_id AND m.kind = 'refund_line'
           AND m.status = 'confirmed') AS k
       CROSS JOIN mirakl_refunds f ON f.id = k.refund_id
