@@ -40,6 +40,9 @@ const rowsOf: Record<string, string[]> = {
   ],
   exception_notes: ['snap.exceptions e CROSS JOIN main.exception_notes t ON t.exception_id = e.id'],
   recon_verdicts: ['temp.sn_returns s CROSS JOIN main.recon_verdicts t ON t.return_id = s.id'],
+  // What the triggers keep per return line holds for the snapshot's returns as it does in the app (their units, intents,
+  // matches and their lines' refunds are all in it).
+  recon_lines: ['temp.sn_returns s CROSS JOIN main.recon_lines t ON t.return_id = s.id'],
   return_search_terms: ['temp.sn_returns s CROSS JOIN main.return_search_terms t ON t.return_id = s.id'],
   recon_matches: [
     'temp.sn_returns s CROSS JOIN main.recon_matches t ON t.return_id = s.id',
