@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../core/sandbox/index';
+import { returnOrderStatusRank } from '../../core/ledger/units';
 import { checkInvariants } from '../support/invariants';
 import { enginePid, jsonLines, startNpm, startStandalone, type CliRun } from '../support/cli-process';
 import { makeTempDir } from '../support/temp-dir';
@@ -10,7 +12,8 @@ import { makeTempDir } from '../support/temp-dir';
 // (RW_UNSAFE_SKIP_FOLDER_LOCK, a test hook), so only the engine lease stands between them. A is stopped with SIGSTOP
 // (a laptop lid), B starts and takes the next epoch, runs, and stops; ReBound then registers parcels, so there are
 // calls to send. A is woken with SIGCONT: it sends none of them, says another engine took over, and exits 1. The next
-// engine sends them, and the sandbox's ground truth holds no duplicate.
+// engine sends them, and the sandbox's ground truth holds no duplicate. ReBound is read every 2 s here (its cadence is a
+// minute, kept across engines), so the next engine reads the registrations within the test.
 
 const entry = 'core/cli/sync.ts';
 const cycleLine = /^\{.*"ran"/;
@@ -54,6 +57,10 @@ describe('an engine woken after another took over its database', () => {
       return run;
     };
     const unlocked = { RW_UNSAFE_SKIP_FOLDER_LOCK: '1' };
+    mkdirSync(join(dataDir, 'mappings'), { recursive: true });
+    const policy = readFileSync('mappings/policy.yaml', 'utf8').replace(/reboundPollSeconds: \d+/, 'reboundPollSeconds: 2');
+    expect(policy).toContain('reboundPollSeconds: 2');
+    writeFileSync(join(dataDir, 'mappings', 'policy.yaml'), policy);
 
     const a = start(unlocked);
     await a.waitFor(cycleLine, 25_000);
@@ -76,6 +83,7 @@ describe('an engine woken after another took over its database', () => {
     }
 
     const before = writes(sandbox);
+    const receivedBefore = sandbox.miraklServer.counters['RT25']?.calls ?? 0;
     const aCyclesBefore = jsonLines(a.stdout()).length;
     process.kill(aPid, 'SIGCONT');
     const exit = await a.exited(20_000);
@@ -86,17 +94,28 @@ describe('an engine woken after another took over its database', () => {
 
     const next = start();
     await next.waitFor(/^Sync engine started on /, 25_000);
-    for (let i = 0; i < 3; i++) await next.waitFor(cycleLine, 25_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(writes(sandbox), 'the work A left goes out from the next engine').toBeGreaterThan(before);
+    // The work A left goes out from the next engine: it reads every registration and tells Mirakl (RT25).
+    const db = () => new Database(join(dataDir, 'workbench.sqlite'), { readonly: true });
+    const unread = () => {
+      const reader = db();
+      try {
+        const rank = reader.prepare('SELECT status_rank FROM rebound_return_orders WHERE rebound_order_id = ?');
+        return waiting.filter((ro) => ((rank.get(ro.reboundOrderId) as { status_rank: number } | undefined)?.status_rank ?? 0) < returnOrderStatusRank.ITEMS_REGISTERED).length;
+      } finally {
+        reader.close();
+      }
+    };
+    await expect.poll(unread, { timeout: 40_000, interval: 500 }).toBe(0);
+    await expect.poll(() => sandbox.miraklServer.counters['RT25']?.calls ?? 0, { timeout: 20_000, interval: 500 }).toBeGreaterThan(receivedBefore);
+    expect(writes(sandbox)).toBeGreaterThan(before);
     process.kill(next.pid, 'SIGTERM');
     expect(await next.exited(10_000)).toMatchObject({ code: 0 });
 
-    const db = new Database(join(dataDir, 'workbench.sqlite'), { readonly: true });
+    const reader = db();
     try {
-      expect(checkInvariants(sandbox, db).violations).toEqual([]);
+      expect(checkInvariants(sandbox, reader).violations).toEqual([]);
     } finally {
-      db.close();
+      reader.close();
     }
   }, 120_000);
 });
