@@ -42,6 +42,8 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     h.store.db.prepare('SELECT stock_settled_at, stock_outcome, ended_at FROM restore_quarantines ORDER BY id DESC LIMIT 1').get() as
       | { stock_settled_at: string | null; stock_outcome: string | null; ended_at: string | null }
       | undefined;
+  const importIntents = (h: Harness) =>
+    h.store.db.prepare(`SELECT id, state FROM intents WHERE kind = 'stock.import' ORDER BY id`).all() as { id: number; state: string }[];
   const openExceptions = (h: Harness, sku: string) =>
     h.store.db.prepare(`SELECT type, cause FROM exceptions WHERE offer_sku = ? AND state != 'resolved' ORDER BY id`).all(sku) as { type: string; cause: string }[];
 
@@ -142,6 +144,46 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
 
     expect(increment(h, 'R-3:L-1:1')?.state).toBe('rejected');
     expect(openExceptions(h, sku).map((e) => e.type)).toContain('RESTOCK_UNCERTAIN');
+  }, 120_000);
+
+  // Gap 2 of the review after 1493be3: an import of its own whose answer was lost was read back (probeImport) during the
+  // quarantine, against an export that also shows what an earlier copy imported since the backup. Here the earlier copy
+  // settled that import applied, then restocked a unit graded after the backup on the same offer, and a customer bought
+  // one unit: the read-back took that unit for a sale the lost import had overwritten and told a person to lower the
+  // offer by one, which would take a returned unit off sale with nothing left open to say so.
+  it("judges its own import whose answer was lost with the units an earlier copy imported since, not as sales it overwrote", async () => {
+    const h = await start(2555);
+    const sku = h.sandbox.world.offers()[6]?.shopSku ?? '';
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+
+    // This copy goes on: it reads its import back as applied, restocks a unit graded since, and the offer sells one unit.
+    await stepUntil(h, 'the lost import read back as applied', () => importIntents(h)[0]?.state === 'confirmed', 60);
+    pending(h, 'R-2:L-1:1', sku);
+    await stepUntil(h, 'the second import applied', () => ourImports(h).some((o) => o.status === 'COMPLETE'), 60);
+    await sell(h, sku, 1);
+    // Put back more than an hour later: Mirakl answers the database's first export request with a new export, not with
+    // the one this copy asked the same of.
+    for (let i = 0; i < 70; i++) await h.step(minute);
+    expect(openExceptions(h, sku)).toEqual([]);
+
+    putBack(h, backup);
+    // ReBound, read again, shows the second unit graded: the database put back has it waiting to be restocked.
+    pending(h, 'R-2:L-1:1', sku);
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+    for (let i = 0; i < 30; i++) await h.step(minute);
+
+    // Both units are on sale once, and nothing was overwritten: no person is told to lower the offer.
+    expect(increment(h, 'R-1:L-1:1')?.state).toBe('applied');
+    expect(increment(h, 'R-2:L-1:1')?.state).toBe('applied');
+    expect(openExceptions(h, sku).filter((e) => e.type !== 'RESTORED_DATABASE')).toEqual([]);
+    const s = stockOf(h, sku);
+    expect(s.quantity).toBe(s.initial - s.sold + appliedOf(h, sku));
+    expect(appliedOf(h, sku)).toBe(2);
   }, 120_000);
 
   // Chaos seed 86 --with-restore: the database put back had its own import confirmed, which overwrote a sale made as it
