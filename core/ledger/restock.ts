@@ -34,6 +34,8 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     WHERE import_intent_id = @intentId AND state = 'importing'`);
   const release = db.prepare(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, note = @note, updated_at = @now
     WHERE import_intent_id = @intentId AND state = 'importing'`);
+  const releaseLine = db.prepare(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, note = @note, updated_at = @now
+    WHERE import_intent_id = @intentId AND offer_sku = @sku AND state = 'importing'`);
   const skipSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = @by, note = @note, updated_at = @now
     WHERE offer_sku = @sku AND state IN ('pending', 'rejected')`);
   const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
@@ -170,9 +172,10 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
         : settleLine.run({ intentId, sku, state: 'rejected', note: reason, now }).changes;
     },
 
-    /** The import is proven not applied (or was never sent): its units go back to pending, for a fresh read. */
-    releaseUnsent(intentId: number, note: string | null): number {
-      return release.run({ intentId, note, now: iso() }).changes;
+    /** The import is proven not applied (or was never sent; or this line of it): its units go back to pending, for a fresh read. */
+    releaseUnsent(intentId: number, note: string | null, sku?: string): number {
+      const now = iso();
+      return sku === undefined ? release.run({ intentId, note, now }).changes : releaseLine.run({ intentId, sku, note, now }).changes;
     },
 
     /**

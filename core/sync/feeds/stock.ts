@@ -331,10 +331,14 @@ function probeState(stock: StockFacts, intent: Intent<ImportPayload>): ProbeStat
 }
 
 function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
+  // An import whose answer was lost before the database was put back is never read back: every export since also shows
+  // what an earlier copy imported on its offers after the backup (its own read-back, and units graded since), which the
+  // read-back would take for this import or for sales it overwrote. The restore settlement judges it with those, and
+  // what it cannot tell waits for a person (settleRestoredStock).
   const current = inFlight(ctx, stock);
-  if (current?.state === 'uncertain') probeImport(ctx, stock, current);
+  if (current?.state === 'uncertain' && !isSentBeforeRestore(ctx, current)) probeImport(ctx, stock, current);
   // Imports waiting for a person are still checked against each new read: a later export may settle them.
-  for (const intent of parked(ctx, stock)) probeImport(ctx, stock, intent);
+  for (const intent of parked(ctx, stock)) if (!isSentBeforeRestore(ctx, intent)) probeImport(ctx, stock, intent);
   // After a restore, an export also shows the imports an earlier copy made that this database no longer knows of: the
   // read-back of its own imports waits for the settlement (settleRestoredStock), which judges them with those.
   if (!isRestoreUnsettled(ctx)) for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
@@ -825,7 +829,7 @@ export function stockBasisNow(ctx: EngineContext): StockBasis {
 
 /** What a database put back believed an offer held, and since when; or why that cannot be told, or that it must wait. */
 type RestoredBelief =
-  | { kind: 'known'; quantity: number; at: string; what: string; ownImport?: { line: OwnImportLine; overwritten: number } }
+  | { kind: 'known'; quantity: number; at: string; what: string; ownImport?: { line: OwnImportLine; overwritten: number }; inDoubt?: { intentId: number; units: number } }
   | { kind: 'unclear'; why: string; ownImport?: OwnImportLine }
   | { kind: 'wait' };
 
@@ -841,14 +845,40 @@ function restoredBelief(
   quarantine: { startedAt: string },
   sku: string,
   entry: StockBasis['offers'][string] | undefined,
+  inDoubt: readonly Intent<ImportPayload>[],
 ): RestoredBelief {
   if (!entry) return { kind: 'unclear', why: 'this database held no quantity of it from before' };
   const fromExport: RestoredBelief = { kind: 'known', quantity: entry.quantity, at: entry.at, what: `this database knew of ${entry.quantity} at ${entry.at}` };
+  // Its own import of it whose answer was lost, older than what it believed: that export shows it applied or not, and
+  // which of the two cannot be told from here — nor, then, whether its units are among those Mirakl shows.
+  const doubtful = inDoubt.find((i) => (ctx.restock.importLine(i.id, sku).importing ?? 0) > 0);
+  if (doubtful && doubtful.id !== entry.ownImport?.intentId) {
+    return { kind: 'unclear', why: `whether this database's own stock update of it whose answer was lost (import ${doubtful.id}) ran is not known` };
+  }
   const own = entry.ownImport;
   if (!own) return fromExport;
   const intent = ctx.intents.get<ImportPayload>(own.intentId);
   if (!intent || intent.state === 'failed') return fromExport;
   const units = ctx.restock.importLine(own.intentId, sku);
+  if ((units.importing ?? 0) > 0 && intent.state === 'uncertain') {
+    // Its answer lost: judged here, with the imports unknown to this database. Applied, it added its units to what the
+    // offer held, and the sales between its read and its running, which it overwrote; with no sale then, exactly its
+    // units: Mirakl's quantity beyond the belief without it shows them, or shows it did not run (settleRestoredStock).
+    if (own.mayBeShown) {
+      return { kind: 'unclear', why: `its last export was taken while this database's own stock update of it (setting ${own.to}), whose answer was lost, may have been running` };
+    }
+    const whileRunning = stock.sold(sku, own.readAt, isoAt(Date.parse(own.sentAfter) + settleMs));
+    if (whileRunning !== 0) {
+      return {
+        kind: 'unclear',
+        why:
+          whileRunning === null
+            ? `its sales while this database's own stock update of it, whose answer was lost, was on its way could not all be read`
+            : `${whileRunning} unit(s) sold while this database's own stock update of it (setting ${own.to}), whose answer was lost, was on its way, and that update may have overwritten them`,
+      };
+    }
+    return { ...fromExport, what: `${fromExport.what}, and its own stock update of it (${units.importing} unit(s)), whose answer was lost, either ran or not`, inDoubt: { intentId: own.intentId, units: units.importing ?? 0 } };
+  }
   if ((units.importing ?? 0) > 0) {
     // Still settling (STO02, or read back): waited for, unless it waits for a person, or for longer than an import's
     // fate is left unknown anywhere (its status may never be read again, and refunds wait with the settlement).
@@ -882,6 +912,18 @@ function restoredBelief(
     what: `this database's own stock update set ${own.to} as of ${own.readAt}${beforeSent ? `, overwriting ${beforeSent} unit(s) sold before it was sent` : ''}`,
     ownImport: { line: own, overwritten: beforeSent },
   };
+}
+
+/** Planned before the latest quarantine after a restore began: by this database, before it was put back. */
+function isSentBeforeRestore(ctx: EngineContext, intent: Intent<ImportPayload>): boolean {
+  const restoredAt = ctx.restore.lastStartedAt();
+  return restoredAt !== null && Date.parse(intent.createdAt) < restoredAt;
+}
+
+/** Its own imports whose outcome is unknown (their answer lost): in flight, or waiting for a person. */
+function importsInDoubt(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
+  const current = inFlight(ctx, stock);
+  return [...(current?.state === 'uncertain' ? [current] : []), ...parked(ctx, stock)];
 }
 
 /** Quarantined after a restore, with the units already imported not settled yet. */
@@ -965,8 +1007,12 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   // back learnt of those only now, and an earlier copy of it may have put them on sale before the mapping said never.
   const pendingOffers = new Set(ctx.restock.pendingOffers().map((p) => p.sku));
   const skippedSince = ctx.restock.offersSkippedByMappingSince(quarantine.startedAt);
-  const judgedOffers = [...pendingOffers, ...skippedSince.filter((s) => !pendingOffers.has(s))];
-  const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, quarantine, sku, quarantine.stockBasis.offers[sku])]));
+  // And the offers of its own imports whose answer was lost: what Mirakl shows now holds what an earlier copy imported
+  // since, so they are judged here, with it, and never read back on their own (decideFromFacts).
+  const inDoubt = importsInDoubt(ctx, stock);
+  const doubtfulOffers = inDoubt.flatMap((i) => i.payload.lines.map((l) => l.sku));
+  const judgedOffers = [...new Set([...pendingOffers, ...skippedSince, ...doubtfulOffers])];
+  const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, quarantine, sku, quarantine.stockBasis.offers[sku], inDoubt)]));
   if ([...beliefs.values()].some((b) => b.kind === 'wait')) return;
   const found: string[] = [];
   const unclear: string[] = [];
@@ -994,14 +1040,25 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
       if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, belief.ownImport.overwritten);
       if (belief.kind === 'unclear' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport, sku, null);
       if (!isKnown) unclear.push(sku);
-      const units = surplus > 0 ? ctx.restock.settleImportedElsewhere(sku, surplus, `restored database: already on sale (${judged})`) : [];
+      // Its own import whose answer was lost: applied, it shows as its units beyond the belief without it (no sale while it
+      // ran, restoredBelief); fewer shown, it did not run, and its units wait as the others do. Either way Mirakl's count
+      // of them is what is settled: an earlier copy that learnt it did not run imported them again.
+      let doubtApplied = 0;
+      if (isKnown && basis.inDoubt) {
+        const note = `restored database: ${surplus >= basis.inDoubt.units ? 'on sale' : 'not on sale'}, its answer lost (${judged})`;
+        if (surplus >= basis.inDoubt.units) doubtApplied = ctx.restock.markApplied(basis.inDoubt.intentId, note, sku);
+        else ctx.restock.releaseUnsent(basis.inDoubt.intentId, note, sku);
+      }
+      const left = surplus - doubtApplied;
+      settled += doubtApplied;
+      const units = left > 0 ? ctx.restock.settleImportedElsewhere(sku, left, `restored database: already on sale (${judged})`) : [];
       // Beyond the units waiting: units the mapping skipped since the restore, which an import before the mapping changed
       // put on sale. They are on sale, so they are recorded so; whether they should stay there is a person's question.
       const onSaleSkipped = isKnown
-        ? ctx.restock.settleSkippedImportedElsewhere(sku, quarantine.startedAt, surplus - units.length, `restored database: on sale although the sku-offers mapping now says never restock (${judged})`)
+        ? ctx.restock.settleSkippedImportedElsewhere(sku, quarantine.startedAt, left - units.length, `restored database: on sale although the sku-offers mapping now says never restock (${judged})`)
         : [];
-      const explained = units.length + onSaleSkipped.length;
-      settled += explained;
+      const explained = doubtApplied + units.length + onSaleSkipped.length;
+      settled += units.length + onSaleSkipped.length;
       if (explained > 0) found.push(`${sku} ${explained}${surplus > explained ? ` (Mirakl shows ${surplus - explained} more no returned unit explains)` : ''}`);
       // More on sale than the returned units explain: a sale an import before the restore overwrote (what that import's
       // own check would have raised, had this database known of it), or stock set by someone else. A person corrects it.
@@ -1035,12 +1092,38 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
         });
       }
     }
+    for (const intent of inDoubt) settleImportInDoubt(ctx, intent);
     ctx.restore.stockSettled(
       `${settled} returned unit(s) were already on sale in Mirakl and were not imported again${found.length ? ` (${found.join(', ')})` : ''}` +
         (heldUnits ? `; ${heldUnits} wait for a person (RESTOCK_UNCERTAIN)` : '') +
         (unclear.length ? `; what ${unclear.join(', ')} held could not be told` : ''),
     );
   });
+}
+
+/**
+ * After a restore's settlement: its own import whose answer was lost, with every line judged, is settled (confirmed if
+ * any of its units were found on sale, failed if none); with lines it could not judge, it waits for a person, who sees
+ * the offers in Mirakl: it is never read back against exports that hold what an earlier copy did (decideFromFacts).
+ */
+function settleImportInDoubt(ctx: EngineContext, intent: Intent<ImportPayload>): void {
+  const subjectKey = `intent:${intent.id}`;
+  const lines = intent.payload.lines.map((l) => ({ sku: l.sku, units: ctx.restock.importLine(intent.id, l.sku) }));
+  const open = lines.filter((l) => (l.units.importing ?? 0) > 0).map((l) => l.sku);
+  if (open.length > 0) {
+    ctx.exceptions.raise({
+      type: 'OUTCOME_UNKNOWN',
+      subjectKey,
+      cause:
+        `A stock import's answer was lost before this database was put back from a backup, and what Mirakl shows now cannot tell whether it ran ` +
+        `on ${open.join(', ')}: its quantities also hold what stock updates made since the backup did. It is not sent again: check the offers in Mirakl, then mark it done or not done.`,
+    });
+    return;
+  }
+  const why = 'judged after the database was put back from a backup, with what Mirakl shows since (the restore settlement)';
+  if (lines.some((l) => (l.units.applied ?? 0) > 0)) ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()) } satisfies ImportOutcome);
+  else ctx.intents.fail(intent.id, `not applied: ${why}`, null, 'uncertain');
+  ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, why);
 }
 
 /**
