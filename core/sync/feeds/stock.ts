@@ -1070,6 +1070,12 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
           cause: `After this database was put back from a backup, Mirakl shows ${surplus - explained} unit(s) of ${sku} more than the returned units explain (${judged}). A stock update made before the restore may have overwritten sales. Lower ${sku} by ${surplus - explained} in the back office if the shelf count agrees.`,
         });
       }
+      // Its own import of the offer was judged here (its read-back closed, or its lost answer settled), as its own check
+      // would have: what Mirakl showed is what the offer is expected to hold from then on, less the units sold since and
+      // the overwritten units a person may take off, so someone else's later write to it is seen (checkExpected).
+      if (isKnown && (basis.ownImport || basis.inDoubt)) {
+        stock.expect(sku, row.quantity as number, snapshot, (basis.ownImport?.overwritten ?? 0) + Math.max(0, surplus - explained), `the restore settlement of ${quarantine.startedAt}`);
+      }
       raiseSkippedOnSale(ctx, quarantine, sku, { onSale: onSaleSkipped.length, isKnown, judged, quantity: row?.quantity ?? null });
       // The rest may have been imported too, by calls this database no longer knows of: a sale it has not read, or one
       // read late, hides such an import from the count. A unit restocked twice is worse than one restocked late, so
