@@ -489,14 +489,25 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
   });
 }
 
-function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>, line: ImportLine, units: number): void {
+/**
+ * `afterRestore`: raised by the restore settlement, which this database's own check would have raised before; an earlier
+ * copy of it may have, after the backup, and a person may have taken the units off then. `shortBy`: Mirakl shows that
+ * many units fewer than the update and the sales since explain, which is what such a correction shows (or a sale Mirakl
+ * lists late): said, so it is not made twice.
+ */
+function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>, line: ImportLine, units: number, afterRestore?: { shortBy: number }): void {
   if (units <= 0) return;
   const shown = stock.offer(line.sku)?.quantity;
+  const restored = !afterRestore
+    ? ''
+    : afterRestore.shortBy > 0
+      ? ` This database was put back from a backup, and Mirakl already shows ${afterRestore.shortBy} unit(s) fewer than this update and the sales since explain: if you lowered ${line.sku} for these sales after an earlier notice, that is what it shows, so do not lower it again.`
+      : ` This database was put back from a backup: this notice may have been raised before it, after the backup. If you lowered ${line.sku} for these sales then, do not lower it again.`;
   ctx.exceptions.raise({
     type: 'STOCK_OVERWRITTEN',
     subjectKey: `${line.sku}:intent-${intent.id}`,
     offerSku: line.sku,
-    cause: `${units} unit(s) of ${line.sku} sold while a stock update was on its way (it set ${line.to}, for ${line.units.length} returned unit(s), from ${line.from} read before those sales). Mirakl showed ${shown ?? 'an unreadable quantity'} afterwards: ${units} unit(s) more than there are. Lower ${line.sku} by ${units} in the back office.`,
+    cause: `${units} unit(s) of ${line.sku} sold while a stock update was on its way (it set ${line.to}, for ${line.units.length} returned unit(s), from ${line.from} read before those sales). Mirakl showed ${shown ?? 'an unreadable quantity'} afterwards: ${units} unit(s) more than there are. Lower ${line.sku} by ${units} in the back office.${restored}`,
   });
 }
 
@@ -967,7 +978,7 @@ function restoreSalesFrom(ctx: EngineContext, stock: StockFacts): string | null 
  * overwritten, or for someone else's write). `overwritten`: the sales it overwrote, raised as its own check would; null
  * when they could not be told, which the settlement's RESTOCK_UNCERTAIN puts to a person.
  */
-function closeOwnImportCheck(ctx: EngineContext, stock: StockFacts, own: OwnImportLine, sku: string, overwritten: number | null): void {
+function closeOwnImportCheck(ctx: EngineContext, stock: StockFacts, own: OwnImportLine, sku: string, overwritten: number | null, shortBy = 0): void {
   const intent = ctx.intents.get<ImportPayload>(own.intentId);
   const outcome = intent?.outcome as ImportOutcome | null | undefined;
   if (!intent || !outcome?.toCheck?.includes(sku)) return;
@@ -980,7 +991,7 @@ function closeOwnImportCheck(ctx: EngineContext, stock: StockFacts, own: OwnImpo
     suspects,
   } satisfies ImportOutcome);
   const line = intent.payload.lines.find((l) => l.sku === sku);
-  if (line && overwritten !== null) raiseOverwritten(ctx, stock, intent, line, overwritten);
+  if (line && overwritten !== null) raiseOverwritten(ctx, stock, intent, line, overwritten, { shortBy });
 }
 
 /**
@@ -1037,7 +1048,7 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
               ? `its sales since ${belief.at} could not all be read`
               : `Mirakl showed ${row.quantity} at ${snapshot.by}; ${belief.what}, and ${sold} sold since`;
       // Its own import's read-back is this judgement: a later export also shows what imports unknown here did.
-      if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, belief.ownImport.overwritten);
+      if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, belief.ownImport.overwritten, Math.max(0, -surplus));
       if (belief.kind === 'unclear' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport, sku, null);
       if (!isKnown) unclear.push(sku);
       // Its own import whose answer was lost: applied, it shows as its units beyond the belief without it (no sale while it
