@@ -1,13 +1,10 @@
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMiraklClient } from '../../core/mirakl/client';
-import { createMemoryBudgetStore } from '../../core/net/budget-guard';
 import { fetchHttp, type HttpPort } from '../../core/net/http';
-import { memoryJournal } from '../../core/net/journal';
 import { databaseFileName } from '../../core/store/db';
 import type { Harness } from '../support/engine-harness';
-import { exportsRead, incrementState, minute, ourImports, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
+import { exportsRead, importElsewhere, incrementState, minute, ourImports, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
 
 // Issue 25, item 3: a database put back from a backup settles, before any stock import goes out, which returned units
 // an earlier copy of it already put on sale: Mirakl's quantity now, against what the database put back believed it held,
@@ -50,20 +47,6 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   const openExceptions = (h: Harness, sku: string) =>
     h.store.db.prepare(`SELECT type, cause FROM exceptions WHERE offer_sku = ? AND state != 'resolved' ORDER BY id`).all(sku) as { type: string; cause: string }[];
 
-  /** The offer's quantity set outside this engine (another installation, a person in the back office): its own STO01, run to completion. */
-  async function setElsewhere(h: Harness, sku: string, quantity: number): Promise<void> {
-    const writer = createMiraklClient({
-      baseUrl: h.sandbox.mirakl.baseUrl,
-      apiKey: async () => h.sandbox.mirakl.apiKey,
-      shopId: h.sandbox.mirakl.shopId,
-      clock: h.clock,
-      http: fetchHttp,
-      journal: memoryJournal(),
-      budgets: createMemoryBudgetStore(),
-    });
-    const importId = await writer.importStock([{ sku, quantity }]);
-    await stepUntil(h, `the import ${importId} made elsewhere ran`, () => h.sandbox.world.getImport(importId)?.status === 'COMPLETE', 5);
-  }
 
   /** The database file put back from `backup`, as a person restoring a backup does; the engine starts again on it. */
   function putBack(h: Harness, backup: string): void {
@@ -260,7 +243,7 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
 
     // Another installation restocks two units of its own on the offer; then units of another offer come back here, whose
     // exports show it.
-    await setElsewhere(h, sku, stockOf(h, sku).quantity + 2);
+    await importElsewhere(h, sku, stockOf(h, sku).quantity + 2);
     pending(h, 'R-3:L-1:1', other);
     await stepUntil(h, 'FOREIGN_WRITE was raised for the offer', () => openExceptions(h, sku).some((e) => e.type === 'FOREIGN_WRITE'), 90);
     expect(incrementState(h, 'R-3:L-1:1')).not.toBe('importing');
@@ -281,7 +264,7 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     // This copy reads its import back and raises the sale it overwrote; a person lowers the offer by that unit. It goes on
     // and restocks a unit of another offer (its calls run past the backup's).
     await stepUntil(h, 'the overwritten sale raised', () => openExceptions(h, sku).some((e) => e.type === 'STOCK_OVERWRITTEN'), 60);
-    await setElsewhere(h, sku, stockOf(h, sku).quantity - 1);
+    await importElsewhere(h, sku, stockOf(h, sku).quantity - 1);
     const s = stockOf(h, sku);
     expect(s.quantity).toBe(s.initial - s.sold + 1);
     pending(h, 'R-2:L-1:1', other);

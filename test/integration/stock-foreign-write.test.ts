@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMiraklClient } from '../../core/mirakl/client';
-import { createMemoryBudgetStore } from '../../core/net/budget-guard';
-import { fetchHttp } from '../../core/net/http';
-import { memoryJournal } from '../../core/net/journal';
 import type { Harness } from '../support/engine-harness';
-import { exportsRead, incrementState, minute, ourImports, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
+import { exportsRead, importElsewhere, incrementState, minute, ourImports, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
 
 // Issue 25, item 2: stock drifting from our last import beyond sales is someone else's write (FOREIGN_WRITE, which
 // pauses refunds and stock for the shop until a person clears it), in the quiet stock world
@@ -24,21 +20,6 @@ describe('stock changed by someone else after our import (issue 25, FOREIGN_WRIT
       detected_at: string;
     }[];
 
-  /** Another writer to the shop's stock (a second installation of the app, another tool): its own STO01, run to completion. */
-  async function importElsewhere(h: Harness, sku: string, quantity: number): Promise<void> {
-    const other = createMiraklClient({
-      baseUrl: h.sandbox.mirakl.baseUrl,
-      apiKey: async () => h.sandbox.mirakl.apiKey,
-      shopId: h.sandbox.mirakl.shopId,
-      clock: h.clock,
-      http: fetchHttp,
-      journal: memoryJournal(),
-      budgets: createMemoryBudgetStore(),
-    });
-    const importId = await other.importStock([{ sku, quantity }]);
-    // Mirakl runs it within a minute; the engine's cycles meanwhile are those of a minute of sandbox time.
-    await stepUntil(h, `the other writer's import ${importId} ran`, () => h.sandbox.world.getImport(importId)?.status === 'COMPLETE', 5);
-  }
 
   /** Steps until our one import of `sku` has run and its answer has been read: it is then to be checked against an export. */
   async function untilOurImportApplied(h: Harness, sku: string): Promise<void> {

@@ -1,4 +1,8 @@
 import { afterEach, expect } from 'vitest';
+import { createMiraklClient } from '../../core/mirakl/client';
+import { createMemoryBudgetStore } from '../../core/net/budget-guard';
+import { fetchHttp } from '../../core/net/http';
+import { memoryJournal } from '../../core/net/journal';
 import { startHarness, type Harness, type HarnessOptions } from './engine-harness';
 import { makeTempDir } from './temp-dir';
 
@@ -68,6 +72,25 @@ export async function sell(h: Harness, sku: string, quantity: number, listedAfte
     body: JSON.stringify({ quantity, listedAfterMinutes }),
   });
   expect(res.status).toBe(200);
+}
+
+/**
+ * Another writer to the shop's stock (a second installation of the app, another tool, a person in the back office): its
+ * own STO01 setting `quantity`, run to completion. Mirakl runs it within a minute; the engine's cycles meanwhile are
+ * those of a minute of sandbox time.
+ */
+export async function importElsewhere(h: Harness, sku: string, quantity: number): Promise<void> {
+  const other = createMiraklClient({
+    baseUrl: h.sandbox.mirakl.baseUrl,
+    apiKey: async () => h.sandbox.mirakl.apiKey,
+    shopId: h.sandbox.mirakl.shopId,
+    clock: h.clock,
+    http: fetchHttp,
+    journal: memoryJournal(),
+    budgets: createMemoryBudgetStore(),
+  });
+  const importId = await other.importStock([{ sku, quantity }]);
+  await stepUntil(h, `the other writer's import ${importId} ran`, () => h.sandbox.world.getImport(importId)?.status === 'COMPLETE', 5);
 }
 
 /** What Mirakl really holds of an offer, with its initial quantity and the units sold. */
