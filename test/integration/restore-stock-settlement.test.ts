@@ -317,4 +317,46 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     const s = stockOf(h, sku);
     expect(s.quantity).toBe(s.initial - s.sold + appliedOf(h, sku));
   }, 120_000);
+
+  // Found in review of the settlement of lost-answer imports: once a restore began, such an import of the old database
+  // is never read back again; the settlement settles it or leaves it to a person (OUTCOME_UNKNOWN), which parks it. A
+  // person who closes that exception with the plain "Resolve" (not done / not done) unparks it, and an import in flight
+  // holds back every other import: left so, no returned unit of any offer went back on sale, and nothing said why.
+  it('a lost-answer import left to a person after a restore, its exception closed without a verdict, holds back no other offer and is raised again', async () => {
+    const h = await start(2557);
+    const [sku, other, third] = [6, 9, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string, string];
+    // Our import's answer is lost, and a unit sells while it is on its way: whether it ran cannot be told from quantities.
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    sellAsImportGoesOut = sku;
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    // This copy goes on: its import left to a person after an hour, it restocks a unit of a third offer.
+    pending(h, 'R-3:L-1:1', third);
+    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+
+    putBack(h, backup);
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+    const [intent] = importIntents(h);
+    expect(intent?.state).toBe('uncertain');
+    const leftToPerson = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').find((e) => e.subject_key === `intent:${intent?.id}`);
+    expect(leftToPerson, 'the settlement leaves the import to a person').toBeDefined();
+    await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
+
+    // A person closes it without saying whether it ran; then a unit of another offer is graded sellable.
+    const record = h.ctx.exceptions.get(leftToPerson?.id ?? -1);
+    if (!record) throw new Error('no exception record');
+    expect(h.ctx.exceptions.resolveByPerson(record, 'Sam', 'looked at it')).toBe(true);
+    pending(h, 'R-2:L-1:1', other);
+    for (let i = 0; i < 30; i++) await h.step(minute);
+
+    expect(increment(h, 'R-2:L-1:1')?.state, 'the other offer is restocked').toBe('applied');
+    expect(
+      h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').some((e) => e.subject_key === `intent:${intent?.id}`),
+      'the import whose outcome is still unknown is raised again',
+    ).toBe(true);
+    expect(importIntents(h)[0]?.state).toBe('uncertain');
+  }, 120_000);
 });
