@@ -336,7 +336,12 @@ function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
   // read-back would take for this import or for sales it overwrote. The restore settlement judges it with those, and
   // what it cannot tell waits for a person (settleRestoredStock).
   const current = inFlight(ctx, stock);
-  if (current?.state === 'uncertain' && !isSentBeforeRestore(ctx, current)) probeImport(ctx, stock, current);
+  if (current?.state === 'uncertain') {
+    if (!isSentBeforeRestore(ctx, current)) probeImport(ctx, stock, current);
+    // One the settlement left to a person is in flight again only when its exception was closed without a verdict
+    // (a plain Resolve): put back to the person, so it holds back its own offers, not every other offer's restock.
+    else if (!isRestoreUnsettled(ctx)) askWhetherImportRan(ctx, current);
+  }
   // Imports waiting for a person are still checked against each new read: a later export may settle them.
   for (const intent of parked(ctx, stock)) if (!isSentBeforeRestore(ctx, intent)) probeImport(ctx, stock, intent);
   // After a restore, an export also shows the imports an earlier copy made that this database no longer knows of: the
@@ -1126,21 +1131,29 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
 function settleImportInDoubt(ctx: EngineContext, intent: Intent<ImportPayload>): void {
   const subjectKey = `intent:${intent.id}`;
   const lines = intent.payload.lines.map((l) => ({ sku: l.sku, units: ctx.restock.importLine(intent.id, l.sku) }));
-  const open = lines.filter((l) => (l.units.importing ?? 0) > 0).map((l) => l.sku);
-  if (open.length > 0) {
-    ctx.exceptions.raise({
-      type: 'OUTCOME_UNKNOWN',
-      subjectKey,
-      cause:
-        `A stock import's answer was lost before this database was put back from a backup, and what Mirakl shows now cannot tell whether it ran ` +
-        `on ${open.join(', ')}: its quantities also hold what stock updates made since the backup did. It is not sent again: check the offers in Mirakl, then mark it done or not done.`,
-    });
+  if (lines.some((l) => (l.units.importing ?? 0) > 0)) {
+    askWhetherImportRan(ctx, intent);
     return;
   }
   const why = 'judged after the database was put back from a backup, with what Mirakl shows since (the restore settlement)';
   if (lines.some((l) => (l.units.applied ?? 0) > 0)) ctx.intents.confirmUncertain(intent.id, { importId: null, status: 'SETTLED', checkedAt: isoAt(ctx.clock.now()) } satisfies ImportOutcome);
   else ctx.intents.fail(intent.id, `not applied: ${why}`, null, 'uncertain');
   ctx.exceptions.autoResolve('OUTCOME_UNKNOWN', subjectKey, why);
+}
+
+/**
+ * Its own import whose answer was lost before the database was put back, which the settlement could not judge: only a
+ * person can say whether it ran (its offers' quantities also hold what stock updates made since the backup did).
+ */
+function askWhetherImportRan(ctx: EngineContext, intent: Intent<ImportPayload>): void {
+  const open = intent.payload.lines.filter((l) => (ctx.restock.importLine(intent.id, l.sku).importing ?? 0) > 0).map((l) => l.sku);
+  ctx.exceptions.raise({
+    type: 'OUTCOME_UNKNOWN',
+    subjectKey: `intent:${intent.id}`,
+    cause:
+      `A stock import's answer was lost before this database was put back from a backup, and what Mirakl shows now cannot tell whether it ran ` +
+      `on ${open.join(', ')}: its quantities also hold what stock updates made since the backup did. It is not sent again, and the app no longer checks it by itself: check the offers in Mirakl, then mark it done or not done.`,
+  });
 }
 
 /**
