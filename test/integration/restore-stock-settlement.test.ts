@@ -2,6 +2,8 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fetchHttp, type HttpPort } from '../../core/net/http';
+import { createAuditLog } from '../../core/audit/log';
+import { createResolutions } from '../../core/reconcile/resolutions';
 import { databaseFileName } from '../../core/store/db';
 import type { Harness } from '../support/engine-harness';
 import { exportsRead, importElsewhere, incrementState, minute, ourImports, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
@@ -21,14 +23,23 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   const world = useQuietStockWorld();
   /** Set to an offer: one unit of it sells the moment our next stock import goes out (after its read, before it runs). */
   let sellAsImportGoesOut: string | null = null;
+  /** Set: our next stock import never reaches Mirakl, and its answer is a 503 (its outcome unknown to us). */
+  let failNextImport = false;
   let current: Harness | null = null;
   const http: HttpPort = async (request) => {
-    if (sellAsImportGoesOut && request.method === 'POST' && new URL(request.url).pathname === '/api/offers/stock/imports') {
-      current?.sandbox.world.sellNow(sellAsImportGoesOut, 1);
+    if ((sellAsImportGoesOut || failNextImport) && request.method === 'POST' && new URL(request.url).pathname === '/api/offers/stock/imports') {
+      if (sellAsImportGoesOut) current?.sandbox.world.sellNow(sellAsImportGoesOut, 1);
       sellAsImportGoesOut = null;
+      if (failNextImport) {
+        failNextImport = false;
+        return { status: 503, headers: {}, body: '{}' };
+      }
     }
     return fetchHttp(request);
   };
+  /** A person's action on an exception, as the app's exception queue sends it. */
+  const act = (h: Harness, id: number, action: 'mark_confirmed' | 'mark_failed', reason: string) =>
+    createResolutions(h.ctx, createAuditLog(h.store.db, h.clock)).act([id], { action, reason }, 'Sam');
   const start = async (seed: number) => (current = await world.start(seed, { http }));
   const pending = plantPending;
 
@@ -358,5 +369,62 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
       'the import whose outcome is still unknown is raised again',
     ).toBe(true);
     expect(importIntents(h)[0]?.state).toBe('uncertain');
+  }, 120_000);
+
+  // Review of the settlement of lost-answer imports (two findings). A unit sold as our import went out, so the settlement
+  // could not tell from quantities whether that import ran and asked a person "did it run?". Each truthful answer was
+  // wrong for the stock:
+  // - it never reached Mirakl, and an earlier copy, after the backup, put the unit on sale itself: "not done" released the
+  //   unit, which was imported a second time;
+  // - it ran and overwrote the sale: "done" recorded it applied, and the overwritten sale was never measured or raised.
+  it("an import that never ran, whose unit an earlier copy put on sale since, is not imported a second time", async () => {
+    const h = await start(2557);
+    const sku = h.sandbox.world.offers()[6]?.shopSku ?? '';
+    failNextImport = true;
+    sellAsImportGoesOut = sku;
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer a 503', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    // This copy reads it back as not run and puts the unit on sale with a new import.
+    await stepUntil(h, "this copy's own import of the unit applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    for (let i = 0; i < 70; i++) await h.step(minute);
+
+    putBack(h, backup);
+    await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
+    // Whoever is asked answers truthfully: Mirakl's import history has no such import.
+    const asked = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').find((e) => e.subject_key === `intent:${importIntents(h)[0]?.id}`);
+    if (asked) act(h, asked.id, 'mark_failed', "Mirakl's import history has no such import");
+    for (let i = 0; i < 30; i++) await h.step(minute);
+
+    const s = stockOf(h, sku);
+    expect(s.quantity - (s.initial - s.sold), 'the one returned unit is on sale once').toBe(1);
+  }, 120_000);
+
+  it('an import that ran and overwrote a sale is raised as overwritten, not only recorded applied', async () => {
+    const h = await start(2557);
+    const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    sellAsImportGoesOut = sku;
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    pending(h, 'R-3:L-1:1', third);
+    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+
+    putBack(h, backup);
+    await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
+    // Whoever is asked answers truthfully: Mirakl's import history shows it ran.
+    const asked = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').find((e) => e.subject_key === `intent:${importIntents(h)[0]?.id}`);
+    if (asked) act(h, asked.id, 'mark_confirmed', "Mirakl's import history shows it ran");
+    for (let i = 0; i < 30; i++) await h.step(minute);
+
+    // Mirakl shows one unit more than there is (the sale it overwrote): a person is told to lower the offer by one.
+    const s = stockOf(h, sku);
+    expect(s.quantity - (s.initial - s.sold)).toBe(2);
+    const overwritten = openExceptions(h, sku).filter((e) => e.type === 'STOCK_OVERWRITTEN');
+    expect(overwritten.map((e) => e.cause).join('\n')).toMatch(/Lower \S+ by 1\b/);
   }, 120_000);
 });
