@@ -79,6 +79,11 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
       const at = (latestStart.get() as { at: string | null }).at;
       return at === null ? null : Date.parse(at);
     },
+    /** Whether something made at `at` (this engine's clock) was made before the latest quarantine began: by this database before it was put back. */
+    predates(at: string): boolean {
+      const started = (latestStart.get() as { at: string | null }).at;
+      return started !== null && Date.parse(at) < Date.parse(started);
+    },
 
     /**
      * Starts one. One already in force is begun again from now (the database was put back again), with this basis.

@@ -444,8 +444,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     if (intent.state !== 'uncertain') throw new AppError('CONFLICT', `Nothing to probe: the call is ${intent.state}.`);
     if (intent.kind === 'stock.import') {
       // One sent before the database was put back is no longer checked by the engine (stock.ts, the restore settlement).
-      const restoredAt = ctx.restore.lastStartedAt();
-      if (restoredAt !== null && Date.parse(intent.createdAt) < restoredAt) {
+      if (ctx.restore.predates(intent.createdAt)) {
         return () =>
           "This stock update's answer was lost before the database was put back from a backup. Mirakl's quantities since also hold what stock updates made after the backup did, so the app cannot tell whether it ran and no longer checks it by itself: check the offers in Mirakl, then mark it done or not done.";
       }

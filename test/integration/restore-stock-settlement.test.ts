@@ -336,7 +336,7 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   it('a lost-answer import left to a person after a restore, its exception closed without a verdict, holds back no other offer and is raised again', async () => {
     const h = await start(2557);
     const [sku, other, third] = [6, 9, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string, string];
-    // Our import's answer is lost, and a unit sells while it is on its way: whether it ran cannot be told from quantities.
+    // Our import's answer is lost, and a unit sells while it is on its way.
     h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
     sellAsImportGoesOut = sku;
     pending(h, 'R-1:L-1:1', sku);
@@ -349,6 +349,9 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
 
     putBack(h, backup);
+    // The settlement cannot judge it: the database put back held no quantity of the offer from before (planted: its entry
+    // taken out of the quarantine's belief, as for an offer its last export did not list), so a person is asked.
+    h.store.db.prepare(`UPDATE restore_quarantines SET stock_basis = json_remove(stock_basis, '$.offers."' || ? || '"') WHERE ended_at IS NULL`).run(sku);
     await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
     const [intent] = importIntents(h);
     expect(intent?.state).toBe('uncertain');

@@ -878,20 +878,16 @@ function restoredBelief(
   const units = ctx.restock.importLine(own.intentId, sku);
   if ((units.importing ?? 0) > 0 && intent.state === 'uncertain') {
     // Its answer lost: judged here, with the imports unknown to this database. Applied, it added its units to what the
-    // offer held, and the sales between its read and its running, which it overwrote; with no sale then, exactly its
-    // units: Mirakl's quantity beyond the belief without it shows them, or shows it did not run (settleRestoredStock).
+    // offer held, and the sales between its read and its running, which it overwrote. Either adds to Mirakl's quantity
+    // beyond the belief without it, as does an earlier copy's import of the same units had it not run: at least its
+    // units beyond the belief shows them on sale, one way or the other, and the rest is raised as overwritten; fewer shows
+    // it did not run (settleRestoredStock). Asking a person whether it ran would not do: "not done" would release units
+    // an earlier copy may have put on sale since, and "done" would record it without the sales it overwrote.
     if (own.mayBeShown) {
       return { kind: 'unclear', why: `its last export was taken while this database's own stock update of it (setting ${own.to}), whose answer was lost, may have been running` };
     }
-    const whileRunning = stock.sold(sku, own.readAt, isoAt(Date.parse(own.sentAfter) + settleMs));
-    if (whileRunning !== 0) {
-      return {
-        kind: 'unclear',
-        why:
-          whileRunning === null
-            ? `its sales while this database's own stock update of it, whose answer was lost, was on its way could not all be read`
-            : `${whileRunning} unit(s) sold while this database's own stock update of it (setting ${own.to}), whose answer was lost, was on its way, and that update may have overwritten them`,
-      };
+    if (stock.sold(sku, own.readAt, isoAt(Date.parse(own.sentAfter) + settleMs)) === null) {
+      return { kind: 'unclear', why: `its sales while this database's own stock update of it, whose answer was lost, was on its way could not all be read` };
     }
     return { ...fromExport, what: `${fromExport.what}, and its own stock update of it (${units.importing} unit(s)), whose answer was lost, either ran or not`, inDoubt: { intentId: own.intentId, units: units.importing ?? 0 } };
   }
@@ -932,8 +928,7 @@ function restoredBelief(
 
 /** Planned before the latest quarantine after a restore began: by this database, before it was put back. */
 function isSentBeforeRestore(ctx: EngineContext, intent: Intent<ImportPayload>): boolean {
-  const restoredAt = ctx.restore.lastStartedAt();
-  return restoredAt !== null && Date.parse(intent.createdAt) < restoredAt;
+  return ctx.restore.predates(intent.createdAt);
 }
 
 /** Its own imports whose outcome is unknown (their answer lost): in flight, or waiting for a person. */
