@@ -430,4 +430,31 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     const overwritten = openExceptions(h, sku).filter((e) => e.type === 'STOCK_OVERWRITTEN');
     expect(overwritten.map((e) => e.cause).join('\n')).toMatch(/Lower \S+ by 1\b/);
   }, 120_000);
+
+  // Where the settlement cannot judge such an import it asks a person, who may truthfully answer "not done" (Mirakl's
+  // import history has no such import) while an earlier copy put its unit on sale since the backup: released, the unit
+  // was imported a second time.
+  it('a person marking not run an import the settlement could not judge holds its units for a person, never re-imports them', async () => {
+    const h = await start(2557);
+    const sku = h.sandbox.world.offers()[6]?.shopSku ?? '';
+    failNextImport = true;
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer a 503', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    await stepUntil(h, "this copy's own import of the unit applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+
+    putBack(h, backup);
+    // The settlement cannot judge it: the database put back held no quantity of the offer from before (planted, as above).
+    h.store.db.prepare(`UPDATE restore_quarantines SET stock_basis = json_remove(stock_basis, '$.offers."' || ? || '"') WHERE ended_at IS NULL`).run(sku);
+    await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
+    const asked = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').find((e) => e.subject_key === `intent:${importIntents(h)[0]?.id}`);
+    expect(asked, 'a person is asked').toBeDefined();
+    act(h, asked?.id ?? -1, 'mark_failed', "Mirakl's import history has no such import");
+    for (let i = 0; i < 30; i++) await h.step(minute);
+
+    const s = stockOf(h, sku);
+    expect(s.quantity - (s.initial - s.sold), 'the one returned unit is on sale once').toBe(1);
+    expect(openExceptions(h, sku).map((e) => e.type)).toContain('RESTOCK_UNCERTAIN');
+  }, 120_000);
 });
