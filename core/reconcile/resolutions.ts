@@ -330,7 +330,10 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           } else {
             // Never resent by itself: a person has to retry it once they have checked.
             ctx.intents.fail(intent.id, `marked not applied by ${actor}: ${reason}`, null, 'uncertain');
-            if (intent.kind === 'stock.import') ctx.restock.releaseUnsent(intent.id, `marked not applied by ${actor}`);
+            if (intent.kind === 'stock.import') {
+              ctx.restock.releaseUnsent(intent.id, `marked not applied by ${actor}`);
+              if (ctx.restore.predates(intent.createdAt)) holdNotRunAfterRestore(intent as Intent<{ lines: { sku: string }[] }>, actor);
+            }
           }
           closeByPerson(e, actor, `${action.label}: ${reason}`);
           return record(`${action.label}.`, { intent: intent.id, kind: intent.kind });
@@ -433,6 +436,26 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       };
     }
     throw new AppError('VALIDATION', `retry is not offered for ${e.type}.`);
+  }
+
+  /**
+   * A stock import sent before the database was put back, marked not run: that does not say its units are not on sale, as
+   * an earlier copy of the database may have put them there since the backup. They wait for a person who checks the
+   * listing (RESTOCK_UNCERTAIN: restock or skip), never imported again on this answer alone (a unit on sale twice).
+   */
+  function holdNotRunAfterRestore(intent: Intent<{ lines: { sku: string }[] }>, actor: string): void {
+    for (const sku of new Set(intent.payload.lines.map((l) => l.sku))) {
+      const held = ctx.restock.holdForPerson(sku, `marked not applied by ${actor} after a restore; waiting for a person`);
+      if (held === 0) continue;
+      ctx.exceptions.raise({
+        type: 'RESTOCK_UNCERTAIN',
+        subjectKey: sku,
+        offerSku: sku,
+        cause:
+          `${actor} marked a stock update sent before this database was put back from a backup as not run. ${held} returned unit(s) of ${sku} it carried ` +
+          `may still be on sale: a copy of the database running after the backup may have put them there. Check the listing, then restock or skip them.`,
+      });
+    }
   }
 
   function prepareProbe(e: ExceptionRecord): () => string {
