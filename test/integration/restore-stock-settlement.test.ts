@@ -59,6 +59,24 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     h.store.db.prepare(`SELECT type, cause FROM exceptions WHERE offer_sku = ? AND state != 'resolved' ORDER BY id`).all(sku) as { type: string; cause: string }[];
 
 
+  /**
+   * Our stock import of a unit of `sku` runs but its answer is lost, and a unit of `sku` sells as it goes out; a backup is
+   * taken. This copy then goes on (the import left to a person after an hour) and restocks a unit of `third`, so the
+   * database put back is behind its folder's marker. Returns the backup.
+   */
+  async function lostAnswerAsUnitSells(h: Harness, sku: string, third: string): Promise<string> {
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    sellAsImportGoesOut = sku;
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    pending(h, 'R-3:L-1:1', third);
+    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    return backup;
+  }
+
   /** The database file put back from `backup`, as a person restoring a backup does; the engine starts again on it. */
   function putBack(h: Harness, backup: string): void {
     const file = join(world.dir(), 'data', databaseFileName);
@@ -336,17 +354,7 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   it('a lost-answer import left to a person after a restore, its exception closed without a verdict, holds back no other offer and is raised again', async () => {
     const h = await start(2557);
     const [sku, other, third] = [6, 9, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string, string];
-    // Our import's answer is lost, and a unit sells while it is on its way.
-    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
-    sellAsImportGoesOut = sku;
-    pending(h, 'R-1:L-1:1', sku);
-    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
-    h.sandbox.setFaults('mirakl', {});
-    const backup = join(world.dir(), 'backup.sqlite');
-    await h.store.db.backup(backup);
-    // This copy goes on: its import left to a person after an hour, it restocks a unit of a third offer.
-    pending(h, 'R-3:L-1:1', third);
-    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    const backup = await lostAnswerAsUnitSells(h, sku, third);
 
     putBack(h, backup);
     // The settlement cannot judge it: the database put back held no quantity of the offer from before (planted: its entry
@@ -407,15 +415,7 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   it('an import that ran and overwrote a sale is raised as overwritten, not only recorded applied', async () => {
     const h = await start(2557);
     const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
-    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
-    sellAsImportGoesOut = sku;
-    pending(h, 'R-1:L-1:1', sku);
-    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
-    h.sandbox.setFaults('mirakl', {});
-    const backup = join(world.dir(), 'backup.sqlite');
-    await h.store.db.backup(backup);
-    pending(h, 'R-3:L-1:1', third);
-    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    const backup = await lostAnswerAsUnitSells(h, sku, third);
 
     putBack(h, backup);
     await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
