@@ -1051,9 +1051,9 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
       if (belief.kind === 'known' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport.line, sku, belief.ownImport.overwritten, Math.max(0, -surplus));
       if (belief.kind === 'unclear' && belief.ownImport) closeOwnImportCheck(ctx, stock, belief.ownImport, sku, null);
       if (!isKnown) unclear.push(sku);
-      // Its own import whose answer was lost: applied, it shows as its units beyond the belief without it (no sale while it
-      // ran, restoredBelief); fewer shown, it did not run, and its units wait as the others do. Either way Mirakl's count
-      // of them is what is settled: an earlier copy that learnt it did not run imported them again.
+      // Its own import whose answer was lost: at least its units beyond the belief without it shows them on sale (it ran,
+      // or an earlier copy that learnt it did not run imported them again; sales it overwrote are the rest, raised below);
+      // fewer shown, it did not run, and its units wait as the others do (restoredBelief).
       let doubtApplied = 0;
       if (isKnown && basis.inDoubt) {
         const note = `restored database: ${surplus >= basis.inDoubt.units ? 'on sale' : 'not on sale'}, its answer lost (${judged})`;
