@@ -654,6 +654,9 @@ CREATE INDEX exceptions_state ON exceptions (state, type);
 -- index: intents_due
 CREATE INDEX intents_due ON intents (kind, state, next_attempt_at);
 
+-- index: intents_planned
+CREATE INDEX intents_planned ON intents (kind, id) WHERE state = 'planned';
+
 -- index: intents_recent
 CREATE INDEX intents_recent ON intents (kind, state, updated_at);
 
@@ -720,6 +723,9 @@ CREATE INDEX mirakl_returns_commercial ON mirakl_returns (commercial_id);
 
 -- index: mirakl_returns_created
 CREATE INDEX mirakl_returns_created ON mirakl_returns (date_created, id);
+
+-- index: mirakl_returns_first_seen
+CREATE INDEX mirakl_returns_first_seen ON mirakl_returns (first_seen_at);
 
 -- index: mirakl_returns_judged
 CREATE INDEX mirakl_returns_judged ON mirakl_returns (id, state, date_created, tracking_number);
