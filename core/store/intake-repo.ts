@@ -52,8 +52,14 @@ export function createIntakeRepo(db: Database, clock: Clock) {
   const queue = db.prepare(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, 'awaiting_order', ?) ON CONFLICT (return_id) DO NOTHING`);
   const setStage = db.prepare(`UPDATE return_intake SET stage = @stage, next_attempt_at = @next, last_error = @error, attempts = COALESCE(@attempts, attempts),
       updated_at = @now WHERE return_id = @id`);
-  const due = db.prepare(`SELECT * FROM return_intake WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label')
-      AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY next_attempt_at IS NOT NULL, next_attempt_at, return_id LIMIT ?`);
+  // The returns due, in two reads of return_intake_waiting (0028), each in that index's order and stopped at the limit:
+  // those never tried (by return), then the oldest due. One read of both sorted every return waiting at these stages,
+  // due or not, each cycle (a 10,000-return backlog waits there). The stage list is the index's own, word for word.
+  const preFlight = `stage IN (${preFlightStages.map((st) => `'${st}'`).join(', ')})`;
+  const neverTried = db.prepare(`SELECT * FROM return_intake INDEXED BY return_intake_waiting WHERE ${preFlight} AND next_attempt_at IS NULL
+      ORDER BY return_id LIMIT ?`);
+  const dueAgain = db.prepare(`SELECT * FROM return_intake INDEXED BY return_intake_waiting WHERE ${preFlight} AND next_attempt_at <= ?
+      ORDER BY next_attempt_at, return_id LIMIT ?`);
   const firstDue = db.prepare('SELECT next_attempt_at FROM return_intake WHERE stage = ? ORDER BY next_attempt_at LIMIT 1');
   const setWaitUntil = db.prepare('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?');
   const adopted = db.prepare(`UPDATE return_intake SET rebound_order_id = ?, stage = 'push_label', next_attempt_at = ?, updated_at = ? WHERE return_id = ?`);
@@ -62,9 +68,8 @@ export function createIntakeRepo(db: Database, clock: Clock) {
   const toFind = db.prepare(`SELECT * FROM return_intake WHERE stage = 'find_return' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
       ORDER BY next_attempt_at, return_id LIMIT ?`);
   const countToFind = db.prepare(`SELECT count(*) AS n FROM return_intake WHERE stage = 'find_return'`);
-  const stages = preFlightStages.map((st) => `'${st}'`).join(', ');
   // Only rows that would otherwise wait are written: waking a row already due changes nothing.
-  const wake = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND stage IN (${stages})
+  const wake = db.prepare(`UPDATE return_intake SET next_attempt_at = @now WHERE return_id = @id AND ${preFlight}
       AND (next_attempt_at IS NULL OR next_attempt_at > @now)`);
   // From the order's returns (few) to their intake rows by key, never from every row at the stage.
   const returnsOfOrder = db.prepare('SELECT id FROM mirakl_returns WHERE order_id = ?');
@@ -83,7 +88,11 @@ export function createIntakeRepo(db: Database, clock: Clock) {
     /** Queues a return for intake, once (a return read again keeps its row). */
     queue: (returnId: string): void => void queue.run(returnId, iso(clock.now())),
     /** Returns whose stage is due, oldest due first and those never tried before all. */
-    due: (limit: number): IntakeRow[] => due.all(iso(clock.now()), limit) as IntakeRow[],
+    due(limit: number): IntakeRow[] {
+      const first = neverTried.all(limit) as IntakeRow[];
+      // (A negative limit is none, as in SQLite.)
+      return limit >= 0 && first.length >= limit ? first : [...first, ...(dueAgain.all(iso(clock.now()), limit - first.length) as IntakeRow[])];
+    },
     /** When the first return intake has work for becomes due (now, if one is due already); null when none waits. */
     nextDue(): number | null {
       let first: number | null = null;

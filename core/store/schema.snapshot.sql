@@ -767,7 +767,7 @@ CREATE INDEX period_unlocks_period ON period_unlocks (period, id);
 CREATE INDEX rebound_events_order ON rebound_events (rebound_order_id);
 
 -- index: rebound_events_pending
-CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id) WHERE outcome = 'pending';
+CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id, received_at) WHERE outcome = 'pending';
 
 -- index: rebound_items_order
 CREATE INDEX rebound_items_order ON rebound_items (rebound_order_id);
@@ -831,6 +831,10 @@ CREATE INDEX return_intake_due ON return_intake (stage, next_attempt_at);
 
 -- index: return_intake_order_ask
 CREATE INDEX return_intake_order_ask ON return_intake (order_ask_at) WHERE stage = 'awaiting_order';
+
+-- index: return_intake_waiting
+CREATE INDEX return_intake_waiting ON return_intake (next_attempt_at, return_id)
+  WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label');
 
 -- index: stock_increments_state
 CREATE INDEX stock_increments_state ON stock_increments (state, offer_sku);

@@ -1,0 +1,13 @@
+-- Issue 22: reads the engine makes every cycle cost in proportion to what they return, not to the backlog waiting.
+
+-- Return orders a notification told us about, oldest hint first: each one's earliest pending hint is read from this
+-- index alone. Keyed by return order only, every pending hint's row was read from the table (with its payload) each
+-- cycle, about 134,000 hints by the end of a 10,000-return backlog.
+DROP INDEX rebound_events_pending;
+CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id, received_at) WHERE outcome = 'pending';
+
+-- Returns intake works on next (intake-repo due): those never tried by return, then the oldest due, each read in this
+-- index's order up to the limit. By stage, every return waiting before its label was read and sorted each cycle, due
+-- or not. The stage list is intake-repo's preFlightStages, word for word: a query names this index only with it.
+CREATE INDEX return_intake_waiting ON return_intake (next_attempt_at, return_id)
+  WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label');
