@@ -222,9 +222,11 @@ export function createEngineRepo(db: Database, clock: Clock) {
     hasPendingEvents: (reboundOrderId: string): boolean =>
       q(`SELECT 1 FROM rebound_events WHERE rebound_order_id = ? AND outcome = 'pending' LIMIT 1`).get(reboundOrderId) !== undefined,
     /** Return orders a notification (or a look at what changed) told us about and we have not read back since, oldest first. */
+    // Each return order's earliest pending hint is read from rebound_events_pending alone (0028), and only then is the
+    // return order looked up: once per return order, not once per hint (a backlog's orders wait with several each).
     hintedReturnOrders: (limit: number): string[] =>
-      (q(`SELECT e.rebound_order_id AS id FROM rebound_events e JOIN rebound_return_orders o ON o.rebound_order_id = e.rebound_order_id
-           WHERE e.outcome = 'pending' GROUP BY e.rebound_order_id ORDER BY min(e.received_at), e.rebound_order_id LIMIT ?`).all(limit) as { id: string }[]).map((r) => r.id),
+      (q(`SELECT h.id FROM (SELECT rebound_order_id AS id, min(received_at) AS at FROM rebound_events WHERE outcome = 'pending' GROUP BY rebound_order_id) h
+           JOIN rebound_return_orders o ON o.rebound_order_id = h.id ORDER BY h.at, h.id LIMIT ?`).all(limit) as { id: string }[]).map((r) => r.id),
     /** Open return orders at one status (e.g. at the hub, about to be registered), not read since `before`, stalest first. */
     returnOrdersAtRank: (rank: number, before: number, limit: number): string[] =>
       (q(`SELECT rebound_order_id AS id FROM rebound_return_orders WHERE status_rank = ? AND is_open = 1 AND synced_at <= ? ORDER BY synced_at LIMIT ?`).all(
