@@ -21,8 +21,9 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at)
     VALUES (@unitId, @sku, @state, @note, @skippedBy, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
   // A unit ReBound reported lost after it was graded (UNIT_FACTS_CONTRADICT) is no receipt any more: its restock is held,
-  // never sent, while that exception is open on its return.
-  const notLost = `NOT EXISTS (SELECT 1 FROM units u WHERE u.id = stock_increments.unit_id AND u.stage = 'lost')`;
+  // never sent, while that exception is open on its return. Asked of every pending unit at each flush: looked up among
+  // the lost units only (units_lost_id, 0028), not in each unit's row.
+  const notLost = `NOT EXISTS (SELECT 1 FROM units u INDEXED BY units_lost_id WHERE u.id = stock_increments.unit_id AND u.stage = 'lost')`;
   const stillPending = db.prepare(`SELECT 1 FROM stock_increments WHERE unit_id = ? AND offer_sku = ? AND state = 'pending' AND ${notLost}`);
   const pendingByOffer = db.prepare(`SELECT offer_sku, group_concat(unit_id, ',') AS units FROM stock_increments WHERE state = 'pending' AND ${notLost}
     GROUP BY offer_sku ORDER BY min(created_at), offer_sku`);

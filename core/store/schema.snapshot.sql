@@ -854,6 +854,9 @@ CREATE INDEX units_line ON units (order_line_id);
 -- index: units_lost
 CREATE INDEX units_lost ON units (return_id) WHERE stage IN ('missing', 'lost');
 
+-- index: units_lost_id
+CREATE INDEX units_lost_id ON units (id) WHERE stage = 'lost';
+
 -- index: units_registered_at
 CREATE INDEX units_registered_at ON units (registered_at, order_line_id, received_sku, offer_sku) WHERE registered_at IS NOT NULL;
 

@@ -11,3 +11,7 @@ CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id, receive
 -- or not. The stage list is intake-repo's preFlightStages, word for word: a query names this index only with it.
 CREATE INDEX return_intake_waiting ON return_intake (next_attempt_at, return_id)
   WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label');
+
+-- Units ReBound reported lost (few), by id: whether a pending restock's unit is one (core/ledger/restock.ts) is a look
+-- in this index, where by units_id it read each pending unit's row of units to see its stage.
+CREATE INDEX units_lost_id ON units (id) WHERE stage = 'lost';
