@@ -673,6 +673,9 @@ CREATE INDEX intents_refund_links ON intents (subject, order_line_id, refund_id)
 -- index: intents_refund_sent
 CREATE INDEX intents_refund_sent ON intents (updated_at, order_line_id, refund_id) WHERE kind = 'mirakl.refund' AND state = 'confirmed';
 
+-- index: intents_refund_subject
+CREATE INDEX intents_refund_subject ON intents (subject) WHERE kind = 'mirakl.refund';
+
 -- index: intents_sending
 CREATE INDEX intents_sending ON intents (updated_at) WHERE state = 'sending';
 

@@ -15,3 +15,8 @@ CREATE INDEX return_intake_waiting ON return_intake (next_attempt_at, return_id)
 -- Units ReBound reported lost (few), by id: whether a pending restock's unit is one (core/ledger/restock.ts) is a look
 -- in this index, where by units_id it read each pending unit's row of units to see its stage.
 CREATE INDEX units_lost_id ON units (id) WHERE stage = 'lost';
+
+-- The refund intents of a return (few), by return: whether one covers a unit already (engine-repo
+-- linesWithUnrefundedUnits, asked of every unit ReBound registered of every return in flight at a sweep). By
+-- intents_subject, each of the return's intents (accept, label, receipt, ...) was read to see its kind.
+CREATE INDEX intents_refund_subject ON intents (subject) WHERE kind = 'mirakl.refund';
