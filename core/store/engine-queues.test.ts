@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeClock, type FakeClock } from '../adapters/fake-clock';
+import { createRestockLedger } from '../ledger/restock';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { openStore, type Store } from './db';
 import { createEngineRepo } from './engine-repo';
@@ -114,5 +115,59 @@ describe('ReBound: the return orders a notification told us about', () => {
     addEvent('RO-c', t0 + 3 * minute, 'pending');
     expect(repo.hasPendingEvents('RO-c')).toBe(true);
     expect(repo.hintedReturnOrders(100)).toEqual(['RO-a', 'RO-b', 'RO-e', 'RO-c']);
+  });
+});
+
+/** The plan of each statement the code prepares while `run` runs, SQLite's words joined by lines. */
+function plansOf(run: (db: Store['db'], clock: FakeClock) => void): { sql: string; plan: string }[] {
+  const { db, clock } = open();
+  const prepared: string[] = [];
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    prepared.push(sql);
+    return prepare(sql);
+  }) as typeof db.prepare;
+  run(db, clock);
+  db.prepare = prepare;
+  const params = (sql: string) => Object.fromEntries([...sql.matchAll(/@(\w+)/g)].map((m) => [m[1], '[]']));
+  const positional = (sql: string) => [...sql.matchAll(/\?/g)].map(() => 'x');
+  return prepared
+    .filter((sql) => /^\s*SELECT/i.test(sql))
+    .map((sql) => {
+      const explain = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+      const rows = (/@\w+/.test(sql) ? explain.all(params(sql)) : explain.all(...positional(sql))) as { detail: string }[];
+      return { sql, plan: rows.map((r) => r.detail).join('\n') };
+    });
+}
+
+describe('what these reads cost: what they return, not the backlog waiting (issue 22)', () => {
+  it("reads intake's due returns in an index's order, stopped at the limit, never sorting every waiting return", () => {
+    const plans = plansOf((db, clock) => createIntakeRepo(db, clock).due(10)).filter((p) => /next_attempt_at (IS NULL|<=)/.test(p.sql) && /stage IN/.test(p.sql));
+    expect(plans).toHaveLength(2);
+    for (const p of plans) {
+      expect(p.plan, p.sql).toMatch(/USING INDEX return_intake_waiting/);
+      expect(p.plan, p.sql).not.toMatch(/TEMP B-TREE/);
+    }
+  });
+
+  it('reads the earliest pending hint of each return order from the pending-hint index alone', () => {
+    const [p] = plansOf((db, clock) => createEngineRepo(db, clock).hintedReturnOrders(10)).filter((x) => /rebound_events/.test(x.sql));
+    expect(p?.plan).toMatch(/SCAN rebound_events USING COVERING INDEX rebound_events_pending/);
+  });
+
+  it('asks whether a pending restock unit was lost among the lost units only', () => {
+    const plans = plansOf((db, clock) => createRestockLedger(db, clock).pendingOffers()).filter((x) => /stock_increments WHERE state = 'pending'/.test(x.sql));
+    expect(plans).toHaveLength(1);
+    expect(plans[0]!.plan).toMatch(/SEARCH u USING COVERING INDEX units_lost_id/);
+  });
+
+  it("finds a return's refund intents, to see whether one covers a unit, among refund intents only", () => {
+    const plans = plansOf((db, clock) => {
+      const repo = createEngineRepo(db, clock);
+      repo.linesWithUnrefundedUnits('all');
+      repo.linesWithUnrefundedUnits(['R1']);
+    }).filter((x) => /linesWith|json_each\(f\.payload/.test(x.sql));
+    expect(plans).toHaveLength(2);
+    for (const p of plans) expect(p.plan, p.sql).toMatch(/SEARCH f USING INDEX intents_refund_subject/);
   });
 });
