@@ -52,14 +52,13 @@ export function createIntakeRepo(db: Database, clock: Clock) {
   const queue = db.prepare(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES (?, 'awaiting_order', ?) ON CONFLICT (return_id) DO NOTHING`);
   const setStage = db.prepare(`UPDATE return_intake SET stage = @stage, next_attempt_at = @next, last_error = @error, attempts = COALESCE(@attempts, attempts),
       updated_at = @now WHERE return_id = @id`);
-  // The returns due, in two reads of return_intake_waiting (0028), each in that index's order and stopped at the limit:
-  // those never tried (by return), then the oldest due. One read of both sorted every return waiting at these stages,
-  // due or not, each cycle (a 10,000-return backlog waits there). The stage list is the index's own, word for word.
+  // The returns due, in two reads of return_intake_due, each bounded on next_attempt_at: those never tried (by return),
+  // then the oldest due. One read of both could not bound it (IS NULL OR <=) and read every return waiting at these
+  // stages, due or parked, each cycle (a 10,000-return backlog waits there). An index in this very order (stopped at
+  // the limit, no sort) was tried and dropped: its upkeep on every stage and wake write cost more than it saved.
   const preFlight = `stage IN (${preFlightStages.map((st) => `'${st}'`).join(', ')})`;
-  const neverTried = db.prepare(`SELECT * FROM return_intake INDEXED BY return_intake_waiting WHERE ${preFlight} AND next_attempt_at IS NULL
-      ORDER BY return_id LIMIT ?`);
-  const dueAgain = db.prepare(`SELECT * FROM return_intake INDEXED BY return_intake_waiting WHERE ${preFlight} AND next_attempt_at <= ?
-      ORDER BY next_attempt_at, return_id LIMIT ?`);
+  const neverTried = db.prepare(`SELECT * FROM return_intake WHERE ${preFlight} AND next_attempt_at IS NULL ORDER BY return_id LIMIT ?`);
+  const dueAgain = db.prepare(`SELECT * FROM return_intake WHERE ${preFlight} AND next_attempt_at <= ? ORDER BY next_attempt_at, return_id LIMIT ?`);
   const firstDue = db.prepare('SELECT next_attempt_at FROM return_intake WHERE stage = ? ORDER BY next_attempt_at LIMIT 1');
   const setWaitUntil = db.prepare('UPDATE return_intake SET order_wait_until = ? WHERE return_id = ?');
   const adopted = db.prepare(`UPDATE return_intake SET rebound_order_id = ?, stage = 'push_label', next_attempt_at = ?, updated_at = ? WHERE return_id = ?`);

@@ -835,10 +835,6 @@ CREATE INDEX return_intake_due ON return_intake (stage, next_attempt_at);
 -- index: return_intake_order_ask
 CREATE INDEX return_intake_order_ask ON return_intake (order_ask_at) WHERE stage = 'awaiting_order';
 
--- index: return_intake_waiting
-CREATE INDEX return_intake_waiting ON return_intake (next_attempt_at, return_id)
-  WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label');
-
 -- index: stock_increments_state
 CREATE INDEX stock_increments_state ON stock_increments (state, offer_sku);
 

@@ -6,12 +6,6 @@
 DROP INDEX rebound_events_pending;
 CREATE INDEX rebound_events_pending ON rebound_events (rebound_order_id, received_at) WHERE outcome = 'pending';
 
--- Returns intake works on next (intake-repo due): those never tried by return, then the oldest due, each read in this
--- index's order up to the limit. By stage, every return waiting before its label was read and sorted each cycle, due
--- or not. The stage list is intake-repo's preFlightStages, word for word: a query names this index only with it.
-CREATE INDEX return_intake_waiting ON return_intake (next_attempt_at, return_id)
-  WHERE stage IN ('awaiting_order', 'blocked', 'awaiting_acceptance', 'sales_order', 'create_return', 'push_label');
-
 -- Units ReBound reported lost (few), by id: whether a pending restock's unit is one (core/ledger/restock.ts) is a look
 -- in this index, where by units_id it read each pending unit's row of units to see its stage.
 CREATE INDEX units_lost_id ON units (id) WHERE stage = 'lost';
