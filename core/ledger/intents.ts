@@ -74,6 +74,7 @@ export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'a
   const firstRetry = db.prepare(`SELECT min(next_attempt_at) AS at FROM intents WHERE kind = ? AND state = 'failed' AND next_attempt_at IS NOT NULL`);
   const confirmedSince = db.prepare(`SELECT count(*) AS n FROM intents WHERE kind = ? AND state = 'confirmed' AND updated_at >= ?`);
   const bySubject = db.prepare('SELECT * FROM intents WHERE subject = ? ORDER BY id');
+  const bySubjectOfKind = db.prepare('SELECT * FROM intents WHERE subject = ? AND kind = ? ORDER BY id');
   const inState = db.prepare('SELECT * FROM intents WHERE kind = @kind AND state = @state ORDER BY id LIMIT @limit');
   const setState = db.prepare(`UPDATE intents SET state = @state, next_attempt_at = @nextAttemptAt, last_error = @lastError,
     outcome = COALESCE(@outcome, outcome), updated_at = @now WHERE id = @id AND state = @from`);
@@ -133,7 +134,9 @@ export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'a
     },
     /** Intents of a kind confirmed since `since`: a stage's recent flow. */
     confirmedSince: (kind: string, since: number): number => (confirmedSince.get(kind, new Date(since).toISOString()) as { n: number }).n,
-    bySubject: <P>(subject: string): Intent<P>[] => (bySubject.all(subject) as IntentRow[]).map((r) => toIntent<P>(r)),
+    /** A subject's intents, oldest first: all of them, or of one kind (the others' rows are then not read in). */
+    bySubject: <P>(subject: string, kind?: string): Intent<P>[] =>
+      ((kind === undefined ? bySubject.all(subject) : bySubjectOfKind.all(subject, kind)) as IntentRow[]).map((r) => toIntent<P>(r)),
     inState: <P>(kind: string, state: IntentState, limit = 100): Intent<P>[] =>
       (inState.all({ kind, state, limit }) as IntentRow[]).map((r) => toIntent<P>(r)),
     /**

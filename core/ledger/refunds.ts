@@ -93,7 +93,7 @@ export function refundKey(ctx: DomainContext, returnId: string, orderLineId: str
 
 /** Every refund intent of a return line, oldest first. */
 export function refundIntentsOf(ctx: DomainContext, returnId: string, orderLineId: string): Intent<RefundPayload>[] {
-  return ctx.intents.bySubject<RefundPayload>(returnId).filter((i) => i.kind === 'mirakl.refund' && i.payload.order_line_id === orderLineId);
+  return ctx.intents.bySubject<RefundPayload>(returnId, 'mirakl.refund').filter((i) => i.payload.order_line_id === orderLineId);
 }
 
 /**
