@@ -126,19 +126,22 @@ export function createEngineRepo(db: Database, clock: Clock) {
      * does not count: someone else made it), no person matched them to a return, and no refund of ours on the line is
      * on its way or unsettled (it may be that very refund, until its probe says). Not raised before (FOREIGN_WRITE
      * subject `refund:<id>`, in any state: a person's acknowledgement stands).
+     * Read from the refunds no refund of ours claims (is_claimed, kept by migration 0029's triggers), not every refund
+     * of the window each cycle; the claim is still asked of each, so a flag that missed one could not hide a refund.
+     * Refunds of the same second come by id.
      */
     foreignRefunds: (since: string, limit: number): { id: string; order_line_id: string; return_id: string; amount_minor: number; date_created: string }[] =>
       q(`SELECT f.id, f.order_line_id, min(l.return_id) AS return_id, f.amount_minor + f.shipping_minor AS amount_minor, f.date_created
-          FROM mirakl_refunds f INDEXED BY mirakl_refunds_created
+          FROM mirakl_refunds f INDEXED BY mirakl_refunds_unclaimed
           JOIN mirakl_return_lines l ON l.order_line_id = f.order_line_id
           JOIN mirakl_returns r ON r.id = l.return_id
-          WHERE f.date_created >= @since AND f.date_created >= r.date_created
+          WHERE f.is_claimed = 0 AND f.date_created >= @since AND f.date_created >= r.date_created
             AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = f.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed'
               AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
             AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status = 'confirmed')
             AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.kind = 'mirakl.refund' AND i.order_line_id = f.order_line_id AND i.state IN ('sending', 'uncertain'))
             AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'FOREIGN_WRITE' AND e.subject_key = 'refund:' || f.id)
-          GROUP BY f.id ORDER BY f.date_created LIMIT @limit`).all({ since, limit }) as {
+          GROUP BY f.id ORDER BY f.date_created, f.id LIMIT @limit`).all({ since, limit }) as {
         id: string;
         order_line_id: string;
         return_id: string;

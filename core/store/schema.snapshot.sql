@@ -150,7 +150,7 @@ CREATE TABLE mirakl_refunds (
   date_created TEXT NOT NULL,
   first_seen_at TEXT NOT NULL,
   synced_at TEXT NOT NULL
-, tax_minor INTEGER NOT NULL DEFAULT 0, shipping_tax_minor INTEGER NOT NULL DEFAULT 0, tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED'))) STRICT;
+, tax_minor INTEGER NOT NULL DEFAULT 0, shipping_tax_minor INTEGER NOT NULL DEFAULT 0, tax_mode TEXT NOT NULL DEFAULT 'TAX_INCLUDED' CHECK (tax_mode IN ('TAX_INCLUDED', 'TAX_EXCLUDED')), is_claimed INTEGER NOT NULL DEFAULT 0 CHECK (is_claimed IN (0, 1))) STRICT;
 
 -- table: mirakl_return_lines
 CREATE TABLE "mirakl_return_lines" (
@@ -630,6 +630,9 @@ CREATE INDEX exception_notes_exception ON exception_notes (exception_id, id);
 -- index: exceptions_assignee
 CREATE INDEX exceptions_assignee ON exceptions (assignee, state);
 
+-- index: exceptions_foreign_write
+CREATE INDEX exceptions_foreign_write ON exceptions (subject_key) WHERE type = 'FOREIGN_WRITE';
+
 -- index: exceptions_one_open
 CREATE UNIQUE INDEX exceptions_one_open ON exceptions (type, subject_key) WHERE state != 'resolved';
 
@@ -711,6 +714,9 @@ CREATE INDEX mirakl_refunds_paid ON mirakl_refunds (date_created, refund_state, 
 
 -- index: mirakl_refunds_state
 CREATE INDEX mirakl_refunds_state ON mirakl_refunds (refund_state);
+
+-- index: mirakl_refunds_unclaimed
+CREATE INDEX mirakl_refunds_unclaimed ON mirakl_refunds (date_created) WHERE is_claimed = 0;
 
 -- index: mirakl_return_lines_line
 CREATE INDEX mirakl_return_lines_line ON mirakl_return_lines (order_line_id);
@@ -913,12 +919,53 @@ BEGIN
   SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
 
+-- trigger: intents_refund_claim_delete
+CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.refund_id IS NOT NULL
+BEGIN
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
+    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  WHERE id = OLD.refund_id;
+END;
+
+-- trigger: intents_refund_claim_insert
+CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.refund_id IS NOT NULL
+BEGIN
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
+    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  WHERE id = NEW.refund_id;
+END;
+
+-- trigger: intents_refund_claim_update
+CREATE TRIGGER intents_refund_claim_update AFTER UPDATE OF kind, state, outcome ON intents
+  WHEN OLD.refund_id IS NOT NULL OR NEW.refund_id IS NOT NULL
+BEGIN
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
+    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  WHERE id IN (OLD.refund_id, NEW.refund_id);
+END;
+
 -- trigger: intents_refund_uncertain_rereads
 CREATE TRIGGER intents_refund_uncertain_rereads AFTER UPDATE OF state ON intents
   WHEN NEW.state = 'uncertain' AND NEW.kind = 'mirakl.refund'
 BEGIN
   DELETE FROM sync_cursors
   WHERE feed = 'or11:' || (SELECT order_id FROM mirakl_order_lines WHERE order_line_id = NEW.order_line_id);
+END;
+
+-- trigger: mirakl_refunds_claim_insert
+CREATE TRIGGER mirakl_refunds_claim_insert AFTER INSERT ON mirakl_refunds
+BEGIN
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
+    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  WHERE id = NEW.id;
+END;
+
+-- trigger: mirakl_refunds_claim_rekey
+CREATE TRIGGER mirakl_refunds_claim_rekey AFTER UPDATE OF id ON mirakl_refunds
+BEGIN
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
+    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  WHERE id = NEW.id;
 END;
 
 -- trigger: mirakl_return_states_insert
