@@ -58,21 +58,28 @@ export function createEngineRepo(db: Database, clock: Clock) {
     /**
      * Orders whose refunds must be seen in Mirakl's ledger: a refund we sent that the ledger does not show yet (read as
      * soon as the refund is confirmed, then every `staleBefore`), or one Mirakl has not paid yet (every `staleBefore`).
-     * Stalest first. A read stamped the very moment a refund was confirmed may have preceded it in that cycle: not enough.
+     * Stalest first (never read first, then by order id). A read stamped the very moment a refund was confirmed may have
+     * preceded it in that cycle: not enough.
+     * Read from the unpaid refunds only (mirakl_refunds_open; left to itself SQLite read every refund of the ledger) and
+     * from the refunds we sent that the ledger does not show (refunds_unseen, kept by migration 0029's triggers), not
+     * from every refund intent confirmed in the last day; each row is still asked every condition.
      */
     ordersWithRefundsInFlight: (staleBefore: number, recentSince: number, limit: number): string[] =>
       (q(`SELECT w.order_id FROM (
-             SELECT l.order_id, NULL AS since FROM mirakl_refunds f JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id
+             SELECT l.order_id, NULL AS since FROM mirakl_refunds f INDEXED BY mirakl_refunds_open
+               JOIN mirakl_order_lines l ON l.order_line_id = f.order_line_id
                WHERE f.refund_state != 'REFUNDED'
              UNION ALL
-             SELECT l.order_id, i.updated_at AS since FROM intents i JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
-               WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND i.updated_at >= @recent
+             SELECT l.order_id, i.updated_at AS since FROM refunds_unseen u INDEXED BY refunds_unseen_recent
+               CROSS JOIN intents i ON i.id = u.intent_id
+               JOIN mirakl_order_lines l ON l.order_line_id = i.order_line_id
+               WHERE u.updated_at >= @recent AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND i.updated_at >= @recent
                  AND NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = i.refund_id)
            ) AS w
            LEFT JOIN sync_cursors c ON c.feed = 'or11:' || w.order_id
            GROUP BY w.order_id
            HAVING max(c.updated_at) IS NULL OR max(c.updated_at) <= @stale OR max(c.updated_at) <= max(w.since)
-           ORDER BY max(c.updated_at) LIMIT @limit`).all({ stale: iso(staleBefore), recent: iso(recentSince), limit }) as { order_id: string }[]).map(
+           ORDER BY max(c.updated_at), w.order_id LIMIT @limit`).all({ stale: iso(staleBefore), recent: iso(recentSince), limit }) as { order_id: string }[]).map(
         (r) => r.order_id,
       ),
     /**

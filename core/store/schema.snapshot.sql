@@ -449,6 +449,12 @@ CREATE TABLE recon_watch (
   PRIMARY KEY (type, subject_key)
 ) STRICT, WITHOUT ROWID;
 
+-- table: refunds_unseen
+CREATE TABLE refunds_unseen (
+  intent_id INTEGER PRIMARY KEY,
+  updated_at TEXT NOT NULL
+) STRICT;
+
 -- table: report_signoffs
 CREATE TABLE report_signoffs (
   id INTEGER PRIMARY KEY,
@@ -828,6 +834,9 @@ CREATE INDEX recon_watch_due ON recon_watch (due_at) WHERE state = 'waiting';
 
 -- index: recon_watch_scope
 CREATE INDEX recon_watch_scope ON recon_watch (scope_id, type);
+
+-- index: refunds_unseen_recent
+CREATE INDEX refunds_unseen_recent ON refunds_unseen (updated_at);
 
 -- index: report_signoffs_period
 CREATE INDEX report_signoffs_period ON report_signoffs(period, kind) WHERE withdrawn_at IS NULL;
@@ -1463,6 +1472,49 @@ WHEN OLD.registered_at IS NOT NEW.registered_at OR OLD.received_sku IS NOT NEW.r
   OR OLD.return_id IS NOT NEW.return_id OR OLD.order_line_id IS NOT NEW.order_line_id
 BEGIN
   INSERT INTO recon_lines_recount VALUES (OLD.return_id, OLD.order_line_id), (NEW.return_id, NEW.order_line_id);
+END;
+
+-- trigger: refunds_unseen_intent_delete
+CREATE TRIGGER refunds_unseen_intent_delete AFTER DELETE ON intents WHEN OLD.kind = 'mirakl.refund' AND OLD.state = 'confirmed'
+BEGIN
+  DELETE FROM refunds_unseen WHERE intent_id = OLD.id;
+END;
+
+-- trigger: refunds_unseen_intent_insert
+CREATE TRIGGER refunds_unseen_intent_insert AFTER INSERT ON intents WHEN NEW.kind = 'mirakl.refund' AND NEW.state = 'confirmed'
+BEGIN
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT NEW.id, NEW.updated_at
+  WHERE NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = NEW.refund_id);
+END;
+
+-- trigger: refunds_unseen_intent_update
+CREATE TRIGGER refunds_unseen_intent_update AFTER UPDATE OF id, kind, state, outcome, updated_at ON intents
+  WHEN (OLD.kind = 'mirakl.refund' AND OLD.state = 'confirmed') OR (NEW.kind = 'mirakl.refund' AND NEW.state = 'confirmed')
+BEGIN
+  DELETE FROM refunds_unseen WHERE intent_id = OLD.id;
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT NEW.id, NEW.updated_at
+  WHERE NEW.kind = 'mirakl.refund' AND NEW.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = NEW.refund_id);
+END;
+
+-- trigger: refunds_unseen_refund_delete
+CREATE TRIGGER refunds_unseen_refund_delete AFTER DELETE ON mirakl_refunds
+BEGIN
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT i.id, i.updated_at FROM intents i
+  WHERE i.refund_id = OLD.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM refunds_unseen u WHERE u.intent_id = i.id);
+END;
+
+-- trigger: refunds_unseen_refund_insert
+CREATE TRIGGER refunds_unseen_refund_insert AFTER INSERT ON mirakl_refunds
+BEGIN
+  DELETE FROM refunds_unseen WHERE intent_id IN (SELECT id FROM intents WHERE refund_id = NEW.id AND kind = 'mirakl.refund' AND state = 'confirmed');
+END;
+
+-- trigger: refunds_unseen_refund_rekey
+CREATE TRIGGER refunds_unseen_refund_rekey AFTER UPDATE OF id ON mirakl_refunds
+BEGIN
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT i.id, i.updated_at FROM intents i
+  WHERE i.refund_id = OLD.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM refunds_unseen u WHERE u.intent_id = i.id);
+  DELETE FROM refunds_unseen WHERE intent_id IN (SELECT id FROM intents WHERE refund_id = NEW.id AND kind = 'mirakl.refund' AND state = 'confirmed');
 END;
 
 -- trigger: return_search_mirakl_insert

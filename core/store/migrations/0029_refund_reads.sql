@@ -55,3 +55,55 @@ CREATE INDEX exceptions_foreign_write ON exceptions (subject_key) WHERE type = '
 
 -- The detector's window starts no earlier than the first return this database saw (firstSeenAt): min() by index.
 CREATE INDEX mirakl_returns_first_seen ON mirakl_returns (first_seen_at);
+
+-- The orders whose refunds are in flight (engine-repo ordersWithRefundsInFlight) include those with a refund we sent,
+-- a confirmed refund intent, that Mirakl's ledger does not show yet. refunds_unseen holds exactly those intents, with
+-- the intent's updated_at, kept by the triggers below from both sides (the intent inserted, changed or deleted; its
+-- refund read into the ledger, deleted or re-keyed), so a cycle reads those of the last day instead of every refund
+-- intent confirmed in it. The statement still asks each row every condition it had.
+CREATE TABLE refunds_unseen (
+  intent_id INTEGER PRIMARY KEY,
+  updated_at TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX refunds_unseen_recent ON refunds_unseen (updated_at);
+
+INSERT INTO refunds_unseen (intent_id, updated_at) SELECT i.id, i.updated_at FROM intents i
+  WHERE i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = i.refund_id);
+
+CREATE TRIGGER refunds_unseen_intent_insert AFTER INSERT ON intents WHEN NEW.kind = 'mirakl.refund' AND NEW.state = 'confirmed'
+BEGIN
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT NEW.id, NEW.updated_at
+  WHERE NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = NEW.refund_id);
+END;
+
+CREATE TRIGGER refunds_unseen_intent_update AFTER UPDATE OF id, kind, state, outcome, updated_at ON intents
+  WHEN (OLD.kind = 'mirakl.refund' AND OLD.state = 'confirmed') OR (NEW.kind = 'mirakl.refund' AND NEW.state = 'confirmed')
+BEGIN
+  DELETE FROM refunds_unseen WHERE intent_id = OLD.id;
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT NEW.id, NEW.updated_at
+  WHERE NEW.kind = 'mirakl.refund' AND NEW.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM mirakl_refunds f WHERE f.id = NEW.refund_id);
+END;
+
+CREATE TRIGGER refunds_unseen_intent_delete AFTER DELETE ON intents WHEN OLD.kind = 'mirakl.refund' AND OLD.state = 'confirmed'
+BEGIN
+  DELETE FROM refunds_unseen WHERE intent_id = OLD.id;
+END;
+
+CREATE TRIGGER refunds_unseen_refund_insert AFTER INSERT ON mirakl_refunds
+BEGIN
+  DELETE FROM refunds_unseen WHERE intent_id IN (SELECT id FROM intents WHERE refund_id = NEW.id AND kind = 'mirakl.refund' AND state = 'confirmed');
+END;
+
+CREATE TRIGGER refunds_unseen_refund_delete AFTER DELETE ON mirakl_refunds
+BEGIN
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT i.id, i.updated_at FROM intents i
+  WHERE i.refund_id = OLD.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM refunds_unseen u WHERE u.intent_id = i.id);
+END;
+
+CREATE TRIGGER refunds_unseen_refund_rekey AFTER UPDATE OF id ON mirakl_refunds
+BEGIN
+  INSERT INTO refunds_unseen (intent_id, updated_at) SELECT i.id, i.updated_at FROM intents i
+  WHERE i.refund_id = OLD.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND NOT EXISTS (SELECT 1 FROM refunds_unseen u WHERE u.intent_id = i.id);
+  DELETE FROM refunds_unseen WHERE intent_id IN (SELECT id FROM intents WHERE refund_id = NEW.id AND kind = 'mirakl.refund' AND state = 'confirmed');
+END;
