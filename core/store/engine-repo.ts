@@ -134,8 +134,8 @@ export function createEngineRepo(db: Database, clock: Clock) {
      * on its way or unsettled (it may be that very refund, until its probe says). Not raised before (FOREIGN_WRITE
      * subject `refund:<id>`, in any state: a person's acknowledgement stands).
      * Read from the refunds no refund of ours claims (is_claimed, kept by migration 0029's triggers), not every refund
-     * of the window each cycle; the claim is still asked of each, so a flag that missed one could not hide a refund.
-     * Refunds of the same second come by id.
+     * of the window each cycle. The claim is still asked of each: is_claimed only narrows what is read, and must never
+     * be 1 on a refund nothing claims. Refunds of the same second come by id.
      */
     foreignRefunds: (since: string, limit: number): { id: string; order_line_id: string; return_id: string; amount_minor: number; date_created: string }[] =>
       q(`SELECT f.id, f.order_line_id, min(l.return_id) AS return_id, f.amount_minor + f.shipping_minor AS amount_minor, f.date_created

@@ -929,7 +929,7 @@ BEGIN
 END;
 
 -- trigger: intents_refund_claim_delete
-CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.refund_id IS NOT NULL
+CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL
 BEGIN
   UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
     AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
@@ -937,7 +937,7 @@ BEGIN
 END;
 
 -- trigger: intents_refund_claim_insert
-CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.refund_id IS NOT NULL
+CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL
 BEGIN
   UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
     AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
@@ -946,7 +946,7 @@ END;
 
 -- trigger: intents_refund_claim_update
 CREATE TRIGGER intents_refund_claim_update AFTER UPDATE OF kind, state, outcome ON intents
-  WHEN OLD.refund_id IS NOT NULL OR NEW.refund_id IS NOT NULL
+  WHEN (OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL) OR (NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL)
 BEGIN
   UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
     AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')

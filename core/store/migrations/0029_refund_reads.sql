@@ -3,9 +3,11 @@
 -- made, via 'ledger': that was someone else's). is_claimed says so, and only refunds not so claimed are indexed by
 -- date, so a cycle reads what may be foreign, not every refund of the last two weeks.
 -- is_claimed is kept equal to that EXISTS by the triggers below, from both sides: a refund read into the ledger (or its
--- id changed), and a refund intent written, changed (kind, state, outcome, which holds refundId and via) or deleted.
+-- id changed), and a refund intent written, changed (kind, state, outcome, which holds refundId and via) or deleted;
+-- no other kind of intent can claim one.
 -- A migration that rebuilds intents or mirakl_refunds must create them again. The detector still asks the EXISTS
--- itself: a claim the flag missed could only make it read a refund more, never miss one.
+-- itself, so a refund wrongly left at 0 is only read once more; one wrongly at 1 would never be read (a foreign refund
+-- missed): that is what the triggers must never allow (core/store/engine-repo.test.ts replays random histories).
 ALTER TABLE mirakl_refunds ADD COLUMN is_claimed INTEGER NOT NULL DEFAULT 0 CHECK (is_claimed IN (0, 1));
 
 UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
@@ -27,7 +29,7 @@ BEGIN
   WHERE id = NEW.id;
 END;
 
-CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.refund_id IS NOT NULL
+CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL
 BEGIN
   UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
     AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
@@ -35,14 +37,14 @@ BEGIN
 END;
 
 CREATE TRIGGER intents_refund_claim_update AFTER UPDATE OF kind, state, outcome ON intents
-  WHEN OLD.refund_id IS NOT NULL OR NEW.refund_id IS NOT NULL
+  WHEN (OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL) OR (NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL)
 BEGIN
   UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
     AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
   WHERE id IN (OLD.refund_id, NEW.refund_id);
 END;
 
-CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.refund_id IS NOT NULL
+CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL
 BEGIN
   UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
     AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
@@ -60,7 +62,8 @@ CREATE INDEX mirakl_returns_first_seen ON mirakl_returns (first_seen_at);
 -- a confirmed refund intent, that Mirakl's ledger does not show yet. refunds_unseen holds exactly those intents, with
 -- the intent's updated_at, kept by the triggers below from both sides (the intent inserted, changed or deleted; its
 -- refund read into the ledger, deleted or re-keyed), so a cycle reads those of the last day instead of every refund
--- intent confirmed in it. The statement still asks each row every condition it had.
+-- intent confirmed in it. The statement still asks each row every condition it had: an intent held here needlessly is
+-- only read once more; one missing would leave its order unread.
 CREATE TABLE refunds_unseen (
   intent_id INTEGER PRIMARY KEY,
   updated_at TEXT NOT NULL
