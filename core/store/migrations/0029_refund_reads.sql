@@ -55,8 +55,8 @@ END;
 -- index, not by reading every exception.
 CREATE INDEX exceptions_foreign_write ON exceptions (subject_key) WHERE type = 'FOREIGN_WRITE';
 
--- The detector's window starts no earlier than the first return this database saw (firstSeenAt): min() by index.
-CREATE INDEX mirakl_returns_first_seen ON mirakl_returns (first_seen_at);
+-- The detector's window starts no earlier than the first return this database saw (firstSeenAt): min() by index
+-- (mirakl_returns_first_seen, migration 0027).
 
 -- The orders whose refunds are in flight (engine-repo ordersWithRefundsInFlight) include those with a refund we sent,
 -- a confirmed refund intent, that Mirakl's ledger does not show yet. refunds_unseen holds exactly those intents, with
