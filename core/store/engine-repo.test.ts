@@ -1,3 +1,5 @@
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { createRng } from '../sandbox/rng';
@@ -242,7 +244,9 @@ describe('both questions against their first statement, on random histories', ()
         else if (r < 0.35) {
           const o = outcome();
           intents.push(w.intent({ orderLineId: pick(lines), state: pick(states), refundId: o?.refundId ?? null, ...(o?.via ? { via: o.via } : {}), kind: rng() < 0.1 ? 'mirakl.close' : 'mirakl.refund', at: at(minute()) }));
-        } else if (r < 0.55 && intents.length > 0) w.setIntent(pick(intents), pick(states), outcome());
+        } else if (r < 0.52 && intents.length > 0) w.setIntent(pick(intents), pick(states), outcome());
+        // Touched without a change of state or outcome (a retry rescheduled, an outcome's note): when it counts from moves.
+        else if (r < 0.56 && intents.length > 0) db.prepare('UPDATE intents SET updated_at = ? WHERE id = ?').run(at(minute()), pick(intents));
         else if (r < 0.6 && intents.length > 0) db.prepare('DELETE FROM intents WHERE id = ?').run(pick(intents));
         else if (r < 0.65) db.prepare('DELETE FROM mirakl_refunds WHERE id = ?').run(pick(refunds));
         else if (r < 0.75) {
@@ -276,6 +280,48 @@ describe('both questions against their first statement, on random histories', ()
           (o) => o.order_id,
         );
       }
+    }
+  });
+});
+
+describe('a database from before the refund reads were kept (migration 0029)', () => {
+  it('gets each refund claimed, and each sent refund the ledger does not show, as the every-row statements find them', () => {
+    // The database as the release before 0029 left it: its migrations only, with refunds, claims and sends in it.
+    const before = makeTempDir();
+    const older = join(before.dir, 'migrations');
+    mkdirSync(older);
+    for (const f of readdirSync(sourceMigrationsDir).filter((f) => f < '0029')) copyFileSync(join(sourceMigrationsDir, f), join(older, f));
+    const data = join(before.dir, 'data');
+    const old = openStore({ dataDir: data, migrationsDir: older, clock: createFakeClock(t0) });
+    const w = world(old.db);
+    for (const [l, o] of [['L1', 'O1'], ['L2', 'O1'], ['L3', 'O2'], ['L4', 'O3']] as const) w.line(l, o);
+    w.ret('R1', 'O1', at(-60), ['L1', 'L2']);
+    w.ret('R2', 'O2', at(-60), ['L3']);
+    w.ret('R3', 'O3', at(-60), ['L4']);
+    w.refund('F1', 'L1', at(10)); // ours, confirmed: claimed
+    w.intent({ orderLineId: 'L1', state: 'confirmed', refundId: 'F1', at: at(10) });
+    w.refund('F2', 'L2', at(20)); // found already made (via the ledger): not ours, not claimed
+    w.intent({ orderLineId: 'L2', state: 'confirmed', refundId: 'F2', via: 'ledger', at: at(20) });
+    w.refund('F3', 'L3', at(30)); // someone else's
+    w.intent({ orderLineId: 'L4', state: 'confirmed', refundId: 'F4', at: at(40) }); // sent, not in the ledger yet
+    old.close();
+
+    const migrated = openStore({ dataDir: data, migrationsDir: sourceMigrationsDir, clock: createFakeClock(t0) });
+    try {
+      const claimed = migrated.db.prepare('SELECT id FROM mirakl_refunds WHERE is_claimed = 1 ORDER BY id').pluck().all();
+      expect(claimed).toEqual(['F1']);
+      const migratedRepo = createEngineRepo(migrated.db, createFakeClock(t0));
+      const every = migrated.db.prepare(foreignReference).all({ since: at(-1000), limit: 100 }) as { id: string }[];
+      expect(migratedRepo.foreignRefunds(at(-1000), 100).map((f) => f.id)).toEqual(every.map((f) => f.id));
+      expect(every.map((f) => f.id)).toEqual(['F2', 'F3']);
+      const recent = t0 - 24 * 60 * 60_000;
+      const stale = t0 + 60 * 60_000;
+      const inFlight = (migrated.db.prepare(inFlightReference).all({ stale: new Date(stale).toISOString(), recent: new Date(recent).toISOString(), limit: 100 }) as { order_id: string }[]).map((o) => o.order_id);
+      expect(inFlight).toEqual(['O3']);
+      expect(migratedRepo.ordersWithRefundsInFlight(stale, recent, 100)).toEqual(inFlight);
+    } finally {
+      migrated.close();
+      before.remove();
     }
   });
 });
