@@ -16,6 +16,7 @@ import { describeFloor } from './baselines';
 import { fullLatency, maxStepMs, quickLatency, runBacklog, runLatency, type BacklogFigures, type LatencyFigures } from './lifecycle';
 import { reconcileTargets, runReconcileBench, type ReconcileFigures } from './reconcile';
 import { reportTargetMs, runReportBench, type ReportFigures } from './report';
+import { installSqlProfile } from './sql-profile';
 
 const partNames = ['backlog', 'cpu', 'latency', 'reconcile', 'report'] as const;
 type PartName = (typeof partNames)[number];
@@ -65,7 +66,9 @@ async function child(part: PartName, sizes: Sizes): Promise<void> {
   const t0 = performance.now();
   const figures = await runPart(part, sizes, (line) => console.log(`  [${part}] ${line}`));
   const result: PartResult = { part, figures, maxRssKb: process.resourceUsage().maxRSS, wallMs: performance.now() - t0 };
-  await new Promise<void>((resolve, reject) => process.send?.(result, (error: Error | null) => (error ? reject(error) : resolve())));
+  // Run by hand (`--part` without a parent), there is nobody to send the figures to: they were printed above.
+  const send = process.send?.bind(process);
+  if (send) await new Promise<void>((resolve, reject) => send(result, (error: Error | null) => (error ? reject(error) : resolve())));
   process.disconnect?.();
 }
 
@@ -389,6 +392,7 @@ async function main(): Promise<void> {
       part: { type: 'string' },
       only: { type: 'string' },
       backlog: { type: 'string' },
+      'sql-profile': { type: 'boolean', default: false },
     },
   });
   const sizes = { ...(values.quick ? quickSizes : fullSizes) };
@@ -396,9 +400,13 @@ async function main(): Promise<void> {
   if (!Number.isInteger(sizes.backlog) || sizes.backlog < 10) throw new Error(`--backlog must be an integer ≥ 10, got ${values.backlog}`);
   if (values.part) {
     if (!(partNames as readonly string[]).includes(values.part)) throw new Error(`--part must be one of ${partNames.join(', ')}`);
+    const profile = values['sql-profile'] ? installSqlProfile() : null;
+    if (profile) console.log(`  [${values.part}] --sql-profile: every statement is timed, so this part's own figures are inflated`);
     await child(values.part as PartName, sizes);
+    for (const line of profile?.report(40) ?? []) console.log(`  [${values.part}] ${line}`);
     return;
   }
+  if (values['sql-profile']) throw new Error('--sql-profile goes with --part (one part, in this process)');
   const wanted = values.only ? values.only.split(',') : [...partNames];
   for (const w of wanted) if (!(partNames as readonly string[]).includes(w)) throw new Error(`--only takes a comma list of ${partNames.join(', ')}`);
 
