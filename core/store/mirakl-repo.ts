@@ -63,22 +63,6 @@ export interface StoredReturn {
   firstSeenAt: string;
 }
 
-interface StoredLineRow {
-  order_line_id: string;
-  quantity: number;
-  reason_code: string;
-}
-
-/** Whether the stored lines of a return are exactly these (in any order). */
-function sameLines(stored: readonly StoredLineRow[], read: MiraklReturnDto['return_lines']): boolean {
-  if (stored.length !== read.length) return false;
-  const byLine = new Map(stored.map((l) => [l.order_line_id, l]));
-  return read.every((l) => {
-    const s = byLine.get(l.order_line_id);
-    return s !== undefined && s.quantity === l.quantity && s.reason_code === l.reason_code;
-  });
-}
-
 export function createMiraklStore(db: Database, clock: Clock) {
   const iso = () => new Date(clock.now()).toISOString();
   const upsertReturn = db.prepare(`INSERT INTO mirakl_returns (id, order_id, commercial_id, customer_id, state, method_code, rma,
@@ -150,9 +134,6 @@ export function createMiraklStore(db: Database, clock: Clock) {
           now: iso(),
         }).changes;
         if (changed === 0 && !isNew) return;
-        // A newer read of the same return nearly always shows the same lines: written again, they would re-run every
-        // trigger behind them (the search index, the reconcile marks) for nothing.
-        if (!isNew && sameLines(linesOf.all(r.id) as StoredLineRow[], r.return_lines)) return;
         deleteLines.run(r.id);
         for (const line of r.return_lines) {
           insertLine.run({ returnId: r.id, orderLineId: line.order_line_id, quantity: line.quantity, reasonCode: line.reason_code });
