@@ -14,7 +14,7 @@ import { refillKeptMoney } from '../money-figures';
  * temp.rp_* are filled first). Each source is driven by the small key set, so a year-long database is never scanned;
  * a table with several sources gets the union of them. Tables not listed are copied empty.
  */
-const rowsOf: Record<string, string[]> = {
+export const snapshotRowSources: Record<string, string[]> = {
   schema_migrations: ['main.schema_migrations t'],
   feeds: ['main.feeds t'],
   mirakl_returns: ['temp.sn_returns s CROSS JOIN main.mirakl_returns t ON t.id = s.id'],
@@ -65,7 +65,7 @@ function readsFirst(tables: SchemaObject[]): SchemaObject[] {
   const visit = (t: SchemaObject) => {
     if (seen.has(t.name)) return;
     seen.add(t.name);
-    for (const source of rowsOf[t.name] ?? []) {
+    for (const source of snapshotRowSources[t.name] ?? []) {
       for (const [, name] of source.matchAll(/\bsnap\.(\w+)/g)) {
         const read = name === undefined ? undefined : byName.get(name);
         if (read) visit(read);
@@ -129,7 +129,7 @@ export function copyPeriodRows(db: Database, period: Period, auditFrom: number):
     let count = 0;
     // Generated columns are computed again by the snapshot; only stored columns are copied.
     const columns = (db.prepare(`SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid`).all(t.name) as { name: string }[]).map((c) => `"${c.name}"`);
-    for (const source of rowsOf[t.name] ?? []) {
+    for (const source of snapshotRowSources[t.name] ?? []) {
       const sql = `INSERT OR IGNORE INTO snap."${t.name}" (${columns.join(', ')}) SELECT ${columns.map((c) => `t.${c}`).join(', ')} FROM ${source}`;
       const params: Record<string, unknown> = {};
       if (source.includes('@period')) params.period = period.id;
