@@ -636,9 +636,6 @@ CREATE INDEX exception_notes_exception ON exception_notes (exception_id, id);
 -- index: exceptions_assignee
 CREATE INDEX exceptions_assignee ON exceptions (assignee, state);
 
--- index: exceptions_foreign_write
-CREATE INDEX exceptions_foreign_write ON exceptions (subject_key) WHERE type = 'FOREIGN_WRITE';
-
 -- index: exceptions_one_open
 CREATE UNIQUE INDEX exceptions_one_open ON exceptions (type, subject_key) WHERE state != 'resolved';
 
@@ -659,6 +656,9 @@ CREATE INDEX exceptions_snoozed ON exceptions (snoozed_until) WHERE state = 'sno
 
 -- index: exceptions_state
 CREATE INDEX exceptions_state ON exceptions (state, type);
+
+-- index: exceptions_type_subject
+CREATE INDEX exceptions_type_subject ON exceptions (type, subject_key);
 
 -- index: intents_due
 CREATE INDEX intents_due ON intents (kind, state, next_attempt_at);

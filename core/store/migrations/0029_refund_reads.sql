@@ -52,8 +52,10 @@ BEGIN
 END;
 
 -- Whether a refund was raised before (FOREIGN_WRITE, in any state) is asked of each refund that may be foreign: by
--- index, not by reading every exception.
-CREATE INDEX exceptions_foreign_write ON exceptions (subject_key) WHERE type = 'FOREIGN_WRITE';
+-- index, not by reading every exception. Every type, not FOREIGN_WRITE's alone: an evidence bundle's snapshot looks
+-- up each refund's REFUND_WITHOUT_RECEIPT the same way (core/store/report/snapshot.ts), and a partial index on
+-- subject_key made SQLite stop building the temporary index that look-up had relied on.
+CREATE INDEX exceptions_type_subject ON exceptions (type, subject_key);
 
 -- The detector's window starts no earlier than the first return this database saw (firstSeenAt): min() by index
 -- (mirakl_returns_first_seen, migration 0027).
