@@ -184,3 +184,24 @@ export function checkClosesAfterRefunds(sandbox: Sandbox, db: Database): { viola
   }
   return { violations, checked };
 }
+
+/**
+ * One line on where the stock pipeline stands, for a failure's output (CI shows its tail): units by state and when the
+ * last was applied, imports by state and the one in flight, the latest exports, the stock cursors, the sales that could
+ * not be read, and the open exceptions by type (a FOREIGN_WRITE or RESTORED_DATABASE named, as they pause stock).
+ */
+export function stockDiagnosis(db: Database): string {
+  const all = <T>(sql: string) => db.prepare(sql).all() as T[];
+  const facts = {
+    units: all(`SELECT state, count(*) AS n, max(updated_at) AS last FROM stock_increments GROUP BY state`),
+    imports: all(`SELECT state, json_extract(outcome, '$.status') AS status, count(*) AS n, max(updated_at) AS last FROM intents WHERE kind = 'stock.import' GROUP BY 1, 2`),
+    unfinished: all(`SELECT id, state, updated_at, json_extract(outcome, '$.status') AS status FROM intents WHERE kind = 'stock.import'
+      AND state NOT IN ('failed') AND coalesce(json_extract(outcome, '$.status'), '') NOT IN ('COMPLETE', 'FAILED', 'SETTLED') ORDER BY id LIMIT 5`),
+    exports: all(`SELECT id, mode, state, requested_at, taken_from_mirakl, taken_by_mirakl, error FROM offer_exports ORDER BY id DESC LIMIT 3`),
+    cursors: all(`SELECT feed, value FROM sync_cursors WHERE feed LIKE 'stock.%'`),
+    unreadableSales: all(`SELECT count(*) AS n, count(offer_sku) AS withSku, min(created_mirakl) AS first, max(created_mirakl) AS last FROM offer_sales WHERE quantity IS NULL`),
+    open: all(`SELECT type, count(*) AS n FROM exceptions WHERE state != 'resolved' GROUP BY type`),
+    pauses: all(`SELECT type, subject_key, state, detected_at FROM exceptions WHERE type IN ('FOREIGN_WRITE', 'RESTORED_DATABASE') LIMIT 5`),
+  };
+  return `STOCK DIAGNOSIS ${JSON.stringify(facts)}`;
+}
