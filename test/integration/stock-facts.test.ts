@@ -100,4 +100,30 @@ describe('stock decided from facts (issue 20, item 4)', () => {
     expect(incrementState(h, 'R-1:L-1:1')).toBe('applied');
     expect(s.quantity).toBe(s.initial - s.sold + 1 + 2);
   }, 120_000);
+
+  it('restocks from differential exports while Mirakl refuses a second full export the same day (a full export\'s answer was lost)', async () => {
+    const h = await start(4105);
+    const [a, b, c] = h.sandbox.world.offers().slice(6, 9).map((o) => o.shopSku);
+    if (!a || !b || !c) throw new Error('the catalogue has fewer than 9 offers');
+    pending(h, 'R-A:L-1:1', a);
+    await stepUntil(h, `the unit of ${a} was restocked`, () => incrementState(h, 'R-A:L-1:1') === 'applied', 30);
+    // A day on, a full export is due again. A unit restocked then is read back with one: Mirakl takes the request, but
+    // its answer never comes back. Then OF52 fails before reaching Mirakl for over an hour, so the next request is not
+    // the same one repeated (which Mirakl would answer with the same export): it is a second full export the same day,
+    // which Mirakl refuses (429).
+    for (let i = 0; i < 25; i++) await h.step(60 * minute);
+    const asked = () => h.sandbox.miraklServer.counters.OF52?.faults.lostResponse ?? 0;
+    h.sandbox.setFaults('mirakl', { OF52: { lostResponseRate: 1 } });
+    pending(h, 'R-B:L-1:1', b);
+    await stepUntil(h, 'a full export was asked for, its answer lost', () => asked() > 0, 30);
+    h.sandbox.setFaults('mirakl', { OF52: { serverErrorRate: 1 } });
+    for (let i = 0; i < 61; i++) await h.step(minute);
+    h.sandbox.setFaults('mirakl', {});
+
+    // Differential exports are allowed once a minute all day: a unit graded now goes back on sale within minutes, not
+    // the next day.
+    pending(h, 'R-C:L-1:1', c);
+    await stepUntil(h, `the unit of ${c} was restocked`, () => incrementState(h, 'R-C:L-1:1') === 'applied', 30);
+    for (const sku of [a, b, c]) expect(stockOf(h, sku).quantity).toBe(stockOf(h, sku).initial - stockOf(h, sku).sold + 1);
+  }, 180_000);
 });
