@@ -278,7 +278,18 @@ export function createMiraklClient(options: MiraklClientOptions) {
         if (wait > 0) throw new ApiError('mirakl', 'OF52', 'rate_limited', `call budget: one full export a day, wait ${Math.ceil(wait / 1000)} s`, undefined, wait);
       }
       const body = { export_type: 'application/json', include_fields: exportFields, ...(isFull ? { include_inactive_offers: true } : { last_request_date: params.since }) };
-      const res = await call({ operation: 'OF52', method: 'POST', path: '/api/offers/export/async', body: JSON.stringify(body) });
+      let res: HttpResponse;
+      try {
+        res = await call({ operation: 'OF52', method: 'POST', path: '/api/offers/export/async', body: JSON.stringify(body) });
+      } catch (error) {
+        // Mirakl refused a full export (once a day: one was taken whose answer never came back, or by someone else).
+        // The next full waits as long as Mirakl said (a day if it did not), so the flushes meanwhile ask for what
+        // changed instead of being refused again, each refusal using up the minute a differential export needs.
+        if (isFull && error instanceof ApiError && error.kind === 'rate_limited' && error.status === 429) {
+          options.budgets.record('mirakl:OF52.full', asked - fullExportEveryMs + (error.retryAfterMs ?? fullExportEveryMs));
+        }
+        throw error;
+      }
       const answer = parseJson(ctx, 'OF52', res, exportCreatedSchema);
       if (isFull) options.budgets.record('mirakl:OF52.full', asked);
       return { trackingId: answer.tracking_id, serverTime: serverTimeOf(res) };
