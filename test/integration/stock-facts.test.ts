@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fetchHttp, type HttpPort } from '../../core/net/http';
 import type { FaultProfiles } from '../../core/sandbox/http/faults';
 import type { Harness } from '../support/engine-harness';
 import { incrementState, minute, plantPending, sell, stepUntil, stockOf, useQuietStockWorld } from '../support/quiet-stock-world';
@@ -125,5 +126,31 @@ describe('stock decided from facts (issue 20, item 4)', () => {
     pending(h, 'R-C:L-1:1', c);
     await stepUntil(h, `the unit of ${c} was restocked`, () => incrementState(h, 'R-C:L-1:1') === 'applied', 30);
     for (const sku of [a, b, c]) expect(stockOf(h, sku).quantity).toBe(stockOf(h, sku).initial - stockOf(h, sku).sold + 1);
+  }, 180_000);
+
+  it('gives up an export whose status Mirakl no longer answers, and restocks from the next one', async () => {
+    // Mirakl answers OF53 for one export with 404 from some moment on (an export it no longer keeps): what the sandbox,
+    // which keeps every export, never does; a stand-in in front of it does.
+    let forgotten: string | null = null;
+    const http: HttpPort = (request) =>
+      forgotten !== null && new URL(request.url).pathname.endsWith(`/export/async/status/${forgotten}`)
+        ? Promise.resolve({ status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 404, message: `Export ${forgotten} does not exist` }) })
+        : fetchHttp(request);
+    const h = await world.start(4106, { http });
+    const [a, b] = h.sandbox.world.offers().slice(9, 11).map((o) => o.shopSku);
+    if (!a || !b) throw new Error('the catalogue has fewer than 11 offers');
+    pending(h, 'R-A:L-1:1', a);
+    await stepUntil(h, `the unit of ${a} was restocked`, () => incrementState(h, 'R-A:L-1:1') === 'applied', 30);
+    const requested = () => h.store.db.prepare(`SELECT tracking_id FROM offer_exports WHERE state = 'requested'`).get() as { tracking_id: string } | undefined;
+    pending(h, 'R-B:L-1:1', b);
+    await stepUntil(h, 'an export was asked for', () => requested() !== undefined, 30);
+    forgotten = requested()?.tracking_id ?? null;
+
+    // Given up once it is over half an hour old, like an export that never completes; the next one restocks the unit.
+    await stepUntil(h, `the unit of ${b} was restocked`, () => incrementState(h, 'R-B:L-1:1') === 'applied', 60);
+    const given = h.store.db.prepare(`SELECT state, error FROM offer_exports WHERE tracking_id = ?`).get(forgotten) as { state: string; error: string };
+    expect(given.state).toBe('failed');
+    expect(given.error).toMatch(/status could not be read/);
+    expect(stockOf(h, b).quantity).toBe(stockOf(h, b).initial - stockOf(h, b).sold + 1);
   }, 180_000);
 });
