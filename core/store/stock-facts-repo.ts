@@ -104,6 +104,9 @@ export function createStockFactsRepo(source: StatementSource) {
     latestExport: (): OfferExportRow | undefined => q(`SELECT ${exportColumns} FROM offer_exports ORDER BY id DESC LIMIT 1`).get() as OfferExportRow | undefined,
     requestedExport: (): OfferExportRow | undefined =>
       q(`SELECT ${exportColumns} FROM offer_exports WHERE state = 'requested' ORDER BY id DESC LIMIT 1`).get() as OfferExportRow | undefined,
+    /** Exports given up since the latest one applied (the ids only grow: each was asked for after it). */
+    givenUpSinceApplied: (): number =>
+      (q(`SELECT count(*) AS n FROM offer_exports WHERE state = 'failed' AND id > (SELECT coalesce(max(id), 0) FROM offer_exports WHERE state = 'applied')`).get() as { n: number }).n,
     latestApplied: (mode?: 'full'): OfferExportRow | undefined =>
       q(`SELECT ${exportColumns} FROM offer_exports WHERE state = 'applied' AND (@mode IS NULL OR mode = @mode) ORDER BY id DESC LIMIT 1`).get({ mode: mode ?? null }) as
         | OfferExportRow

@@ -222,12 +222,21 @@ async function readExport(ctx: EngineContext, stock: StockFacts): Promise<void> 
   const pending = stock.requestedExport();
   if (!pending) return;
   const giveUp = (why: string) => stock.failExport(pending.id, why);
-  const status = await ctx.mirakl.offerExportStatus(pending.tracking_id);
+  const isOld = () => ctx.clock.now() - Date.parse(pending.requested_at) > exportGiveUpMs;
+  let status: Awaited<ReturnType<typeof ctx.mirakl.offerExportStatus>>;
+  try {
+    status = await ctx.mirakl.offerExportStatus(pending.tracking_id);
+  } catch (error) {
+    // While one export is awaited no other is asked for: one whose status cannot be read (Mirakl no longer knows it,
+    // or answers what cannot be read) is given up like one that never completes, and the next flush asks afresh.
+    if (isApiError(error) && isOld()) giveUp(`its status could not be read for ${exportGiveUpMs / minute} minutes: ${error.message}`);
+    throw error;
+  }
   stock.sawMiraklAt(status.serverTime);
   if (status.status === 'FAILED') return giveUp(`Mirakl could not export the offers: ${status.error?.detail ?? status.error?.code ?? 'no reason given'}`);
   if (status.status !== 'COMPLETED') {
     // PENDING, or a status nobody announced: waited for, within reason.
-    if (ctx.clock.now() - Date.parse(pending.requested_at) > exportGiveUpMs) giveUp(`not completed after ${exportGiveUpMs / minute} minutes (${status.status})`);
+    if (isOld()) giveUp(`not completed after ${exportGiveUpMs / minute} minutes (${status.status})`);
     return;
   }
   const takenBy = miraklIso(status.lastUpdated) ?? miraklIso(status.serverTime);
@@ -243,7 +252,7 @@ async function readExport(ctx: EngineContext, stock: StockFacts): Promise<void> 
       // A link Mirakl should never give (another server) ends this export; a file that failed to come is fetched
       // again at the next pass, until the export is given up.
       if (isApiError(error) && (error.kind === 'rejected' || error.kind === 'invalid_response')) giveUp(error.message);
-      else if (ctx.clock.now() - Date.parse(pending.requested_at) > exportGiveUpMs) giveUp(`its files could not be fetched: ${(error as Error).message}`);
+      else if (isOld()) giveUp(`its files could not be fetched: ${(error as Error).message}`);
       throw error;
     }
   }
@@ -791,9 +800,12 @@ function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
  */
 function differentialSince(stock: StockFacts, previous: Snapshot | null): string {
   if (!previous) return '';
-  if (previous.by >= previous.from) return previous.from;
   const askedSince = stock.repo.latestApplied()?.since_mirakl;
-  return askedSince ? isoAt(Date.parse(askedSince) - 1000) : isoAt(Date.parse(previous.by) - exportGiveUpMs);
+  const since = previous.by >= previous.from ? previous.from : askedSince ? isoAt(Date.parse(askedSince) - 1000) : isoAt(Date.parse(previous.by) - exportGiveUpMs);
+  // Nor the request of an export given up since (never completed, or its status no longer answered): Mirakl would
+  // answer it with that export again. A second earlier for each.
+  const givenUp = stock.repo.givenUpSinceApplied();
+  return givenUp === 0 ? since : isoAt(Date.parse(since) - givenUp * 1000);
 }
 
 async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void> {
