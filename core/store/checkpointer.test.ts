@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { automaticCheckpointPages, startCheckpointer } from './checkpointer';
+import { automaticCheckpointPages, startCheckpointer, walLimitBytes } from './checkpointer';
 import { memoryPragmas, openStore } from './db';
 import { sourceMigrationsDir } from './paths';
 
@@ -36,6 +36,18 @@ describe('background checkpoints', () => {
     store.close();
     // The thread's connection closed first, so this close was the last one: SQLite removed the log.
     expect(existsSync(`${store.file}-wal`)).toBe(false);
+  });
+
+  it('empties a log grown past its limit once it is folded back, rather than keeping the file that size', async () => {
+    // A writer that never pauses long enough for a checkpoint to catch up grows the log (a month of sandbox time run
+    // flat out left a 6 GB log beside a 66 MB database). Here one commit of about 80 MB grows it past the limit.
+    const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    store.db.exec(`CREATE TABLE filler (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+      INSERT INTO filler SELECT randomblob(4000) FROM n`);
+    expect(statSync(`${store.file}-wal`).size).toBeGreaterThan(walLimitBytes);
+    await waitUntil('the log to be emptied', () => statSync(`${store.file}-wal`).size < walLimitBytes);
+    expect(store.db.prepare('SELECT count(*) AS n FROM filler').get()).toEqual({ n: 20000 });
+    store.close();
   });
 
   it('touches the database no more once stop returns, however soon after start it is called', async () => {

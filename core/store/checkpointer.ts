@@ -24,6 +24,9 @@ export interface CheckpointerOptions {
   onFailure?: (error: Error) => void;
 }
 
+/** A log file past this size is emptied once it is folded back (see the thread's tick). */
+export const walLimitBytes = 64 * 1024 * 1024;
+
 /** SQLite's default: checkpoint at the commit that takes the log past this many pages. */
 export const automaticCheckpointPages = 1000;
 const intervalMs = 1000;
