@@ -24,9 +24,6 @@ export interface CheckpointerOptions {
   onFailure?: (error: Error) => void;
 }
 
-/** A log file past this size is emptied once it is folded back (see the thread's tick). */
-export const walLimitBytes = 64 * 1024 * 1024;
-
 /** SQLite's default: checkpoint at the commit that takes the log past this many pages. */
 export const automaticCheckpointPages = 1000;
 const intervalMs = 1000;
@@ -43,9 +40,14 @@ const stopped = 3;
 const failed = 4;
 const opening = 5;
 
+/** A log file past this size is emptied once it is folded back (see the thread's tick). */
+export const walLimitBytes = 64 * 1024 * 1024;
+
 // The thread's code (CommonJS, evaluated).
 const workerSource = `
 const { workerData, parentPort } = require('node:worker_threads');
+const { statSync } = require('node:fs');
+const walBytes = (file) => { try { return statSync(file + '-wal').size; } catch { return 0; } };
 const Database = require(workerData.driver);
 const connections = new Map();
 const settle = (state, to) => { Atomics.store(state, 0, to); Atomics.notify(state, 0); };
@@ -65,7 +67,7 @@ parentPort.on('message', (m) => {
       db = new Database(m.file, { fileMustExist: true, ...(m.nativeBinding ? { nativeBinding: m.nativeBinding } : {}) });
       db.pragma('busy_timeout = 0');
       for (const pragma of m.pragmas || []) db.pragma(pragma);
-      connections.set(m.id, { db, state });
+      connections.set(m.id, { db, state, file: m.file });
       settle(state, ${open});
     } catch (error) {
       try { if (db && db.open) db.close(); } catch {}
@@ -78,6 +80,9 @@ setInterval(() => {
   for (const [id, c] of connections) {
     try {
       c.db.pragma('wal_checkpoint(PASSIVE)');
+      // A log grown past its limit is emptied: that waits for no writer and no older reader (busy: the next tick),
+      // and what is left to fold back after the passive one is little, so writers wait for it only briefly.
+      if (walBytes(c.file) > ${walLimitBytes}) c.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (error) {
       if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED') continue;
       connections.delete(id);
