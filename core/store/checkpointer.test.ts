@@ -38,15 +38,24 @@ describe('background checkpoints', () => {
     expect(existsSync(`${store.file}-wal`)).toBe(false);
   });
 
-  it('empties a log grown past its limit once it is folded back, rather than keeping the file that size', async () => {
+  it('cuts a log grown past its limit back to it once it is folded back, rather than keeping the file that size', async () => {
     // A writer that never pauses long enough for a checkpoint to catch up grows the log (a month of sandbox time run
     // flat out left a 6 GB log beside a 66 MB database). Here one commit of about 80 MB grows it past the limit.
     const store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+    const sizeBefore = statSync(store.file).size;
     store.db.exec(`CREATE TABLE filler (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
       INSERT INTO filler SELECT randomblob(4000) FROM n`);
     expect(statSync(`${store.file}-wal`).size).toBeGreaterThan(walLimitBytes);
-    await waitUntil('the log to be emptied', () => statSync(`${store.file}-wal`).size < walLimitBytes);
-    expect(store.db.prepare('SELECT count(*) AS n FROM filler').get()).toEqual({ n: 20000 });
+    // The writer goes on; the first commit after the thread has folded all of it back starts the log again from its
+    // beginning, and cuts the file back to the limit.
+    let writes = 0;
+    await waitUntil('the log to be cut back', () => {
+      store.db.prepare(`INSERT INTO filler VALUES ('after')`).run();
+      writes++;
+      return statSync(`${store.file}-wal`).size <= walLimitBytes;
+    });
+    expect(statSync(store.file).size).toBeGreaterThan(sizeBefore + 75_000_000);
+    expect(store.db.prepare('SELECT count(*) AS n FROM filler').get()).toEqual({ n: 20000 + writes });
     store.close();
   });
 

@@ -40,14 +40,18 @@ const stopped = 3;
 const failed = 4;
 const opening = 5;
 
-/** A log file past this size is emptied once it is folded back (see the thread's tick). */
+/**
+ * The log's file is cut back to this size when the writer starts it again from its beginning (journal_size_limit, set
+ * on the main connection by db.ts): the first write after a checkpoint has folded all of it back. Without it the file
+ * keeps the largest size it ever reached (a writer that never paused, a backlog or a sandbox month run flat out, once
+ * left 6 GB). Not emptied from this thread: a TRUNCATE checkpoint holds the write lock, and a main-thread transaction
+ * that had begun by reading then fails at once with SQLITE_BUSY instead of waiting.
+ */
 export const walLimitBytes = 64 * 1024 * 1024;
 
 // The thread's code (CommonJS, evaluated).
 const workerSource = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { statSync } = require('node:fs');
-const walBytes = (file) => { try { return statSync(file + '-wal').size; } catch { return 0; } };
 const Database = require(workerData.driver);
 const connections = new Map();
 const settle = (state, to) => { Atomics.store(state, 0, to); Atomics.notify(state, 0); };
@@ -67,7 +71,7 @@ parentPort.on('message', (m) => {
       db = new Database(m.file, { fileMustExist: true, ...(m.nativeBinding ? { nativeBinding: m.nativeBinding } : {}) });
       db.pragma('busy_timeout = 0');
       for (const pragma of m.pragmas || []) db.pragma(pragma);
-      connections.set(m.id, { db, state, file: m.file });
+      connections.set(m.id, { db, state });
       settle(state, ${open});
     } catch (error) {
       try { if (db && db.open) db.close(); } catch {}
@@ -80,9 +84,6 @@ setInterval(() => {
   for (const [id, c] of connections) {
     try {
       c.db.pragma('wal_checkpoint(PASSIVE)');
-      // A log grown past its limit is emptied: that waits for no writer and no older reader (busy: the next tick),
-      // and what is left to fold back after the passive one is little, so writers wait for it only briefly.
-      if (walBytes(c.file) > ${walLimitBytes}) c.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (error) {
       if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED') continue;
       connections.delete(id);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../ports';
 import { trackWrites } from './changes';
-import { startCheckpointer } from './checkpointer';
+import { startCheckpointer, walLimitBytes } from './checkpointer';
 import { loadMigrations, migrate } from './migrate';
 
 // The only module that opens the database. If opening or migrating fails, the user's file is copied aside
@@ -66,6 +66,7 @@ export function openStore(options: OpenStoreOptions): Store {
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
     for (const pragma of memoryPragmas) db.pragma(pragma);
+    if (!options.readonly) db.pragma(`journal_size_limit = ${walLimitBytes}`);
     const schemaVersion = options.readonly ? currentVersion(db) : migrate(db, migrations, options.clock);
     const opened = db;
     const checkpointer = options.readonly
