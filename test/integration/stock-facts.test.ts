@@ -150,7 +150,7 @@ describe('stock decided from facts (issue 20, item 4)', () => {
     await stepUntil(h, `the unit of ${b} was restocked`, () => incrementState(h, 'R-B:L-1:1') === 'applied', 60);
     const given = h.store.db.prepare(`SELECT state, error FROM offer_exports WHERE tracking_id = ?`).get(forgotten) as { state: string; error: string };
     expect(given.state).toBe('failed');
-    expect(given.error).toMatch(/status could not be read/);
+    expect(given.error).toMatch(/status could not be read: .*404/);
     expect(stockOf(h, b).quantity).toBe(stockOf(h, b).initial - stockOf(h, b).sold + 1);
   }, 180_000);
 });

@@ -227,9 +227,10 @@ async function readExport(ctx: EngineContext, stock: StockFacts): Promise<void> 
   try {
     status = await ctx.mirakl.offerExportStatus(pending.tracking_id);
   } catch (error) {
-    // While one export is awaited no other is asked for: one whose status cannot be read (Mirakl no longer knows it,
-    // or answers what cannot be read) is given up like one that never completes, and the next flush asks afresh.
-    if (isApiError(error) && isOld()) giveUp(`its status could not be read for ${exportGiveUpMs / minute} minutes: ${error.message}`);
+    // While one export is awaited no other is asked for: one whose status Mirakl will not give (it no longer knows the
+    // export, or answers what cannot be read) is given up like one that never completes, and the next flush asks
+    // afresh. A failure that passes (the network, a busy Mirakl, a budget) is waited out, as an export is.
+    if (isApiError(error) && !error.isTransient && isOld()) giveUp(`its status could not be read: ${error.message}`);
     throw error;
   }
   stock.sawMiraklAt(status.serverTime);
