@@ -133,8 +133,8 @@ export function createEngineRepo(db: Database, clock: Clock) {
      * does not count: someone else made it), no person matched them to a return, and no refund of ours on the line is
      * on its way or unsettled (it may be that very refund, until its probe says). Not raised before (FOREIGN_WRITE
      * subject `refund:<id>`, in any state: a person's acknowledgement stands).
-     * Read from the refunds no refund of ours claims (is_claimed, kept by migration 0029's triggers), not every refund
-     * of the window each cycle. The claim is still asked of each: is_claimed only narrows what is read, and must never
+     * Read from the refunds no refund of ours claims (is_claimed, kept by migration 0029's triggers from its
+     * refund_claims view, which this asks too), not every refund of the window each cycle. The claim is still asked of each: is_claimed only narrows what is read, and must never
      * be 1 on a refund nothing claims. Refunds of the same second come by id.
      */
     foreignRefunds: (since: string, limit: number): { id: string; order_line_id: string; return_id: string; amount_minor: number; date_created: string }[] =>
@@ -143,8 +143,7 @@ export function createEngineRepo(db: Database, clock: Clock) {
           JOIN mirakl_return_lines l ON l.order_line_id = f.order_line_id
           JOIN mirakl_returns r ON r.id = l.return_id
           WHERE f.is_claimed = 0 AND f.date_created >= @since AND f.date_created >= r.date_created
-            AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = f.id AND i.kind = 'mirakl.refund' AND i.state = 'confirmed'
-              AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+            AND NOT EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = f.id)
             AND NOT EXISTS (SELECT 1 FROM recon_matches m WHERE m.kind = 'refund_line' AND m.subject = f.id AND m.status = 'confirmed')
             AND NOT EXISTS (SELECT 1 FROM intents i WHERE i.kind = 'mirakl.refund' AND i.order_line_id = f.order_line_id AND i.state IN ('sending', 'uncertain'))
             AND NOT EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'FOREIGN_WRITE' AND e.subject_key = 'refund:' || f.id)

@@ -901,6 +901,11 @@ LEFT JOIN mirakl_orders o ON o.order_id = r.order_id
 LEFT JOIN rebound_return_orders ro ON ro.return_id = r.id
 LEFT JOIN recon_verdicts v ON v.return_id = r.id;
 
+-- view: refund_claims
+CREATE VIEW refund_claims (refund_id) AS
+  SELECT refund_id FROM intents
+  WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND coalesce(json_extract(outcome, '$.via'), '') != 'ledger';
+
 -- view: refund_links
 CREATE VIEW refund_links (refund_id, return_id, order_line_id, status, basis) AS
   SELECT refund_id, subject, order_line_id, 'exact', 'made by this app (intent ' || id || ')'
@@ -931,16 +936,14 @@ END;
 -- trigger: intents_refund_claim_delete
 CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = OLD.refund_id;
 END;
 
 -- trigger: intents_refund_claim_insert
 CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = NEW.refund_id;
 END;
 
@@ -948,8 +951,7 @@ END;
 CREATE TRIGGER intents_refund_claim_update AFTER UPDATE OF kind, state, outcome ON intents
   WHEN (OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL) OR (NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL)
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id IN (OLD.refund_id, NEW.refund_id);
 END;
 
@@ -964,16 +966,14 @@ END;
 -- trigger: mirakl_refunds_claim_insert
 CREATE TRIGGER mirakl_refunds_claim_insert AFTER INSERT ON mirakl_refunds
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = NEW.id;
 END;
 
 -- trigger: mirakl_refunds_claim_rekey
 CREATE TRIGGER mirakl_refunds_claim_rekey AFTER UPDATE OF id ON mirakl_refunds
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = NEW.id;
 END;
 

@@ -2,52 +2,52 @@
 -- ours accounts for. Nearly every refund is one we sent, claimed by a confirmed refund intent (not one found already
 -- made, via 'ledger': that was someone else's). is_claimed says so, and only refunds not so claimed are indexed by
 -- date, so a cycle reads what may be foreign, not every refund of the last two weeks.
--- is_claimed is kept equal to that EXISTS by the triggers below, from both sides: a refund read into the ledger (or its
--- id changed), and a refund intent written, changed (kind, state, outcome, which holds refundId and via) or deleted;
--- no other kind of intent can claim one.
--- A migration that rebuilds intents or mirakl_refunds must create them again. The detector still asks the EXISTS
+-- is_claimed is kept equal to whether refund_claims (below) holds the refund by the triggers below, from both sides: a
+-- refund read into the ledger (or its id changed), and a refund intent written, changed (kind, state, outcome, which
+-- holds refundId and via) or deleted; no other kind of intent can claim one.
+-- A migration that rebuilds intents or mirakl_refunds must create them again. The detector still asks refund_claims
 -- itself, so a refund wrongly left at 0 is only read once more; one wrongly at 1 would never be read (a foreign refund
 -- missed): that is what the triggers must never allow (core/store/engine-repo.test.ts replays random histories).
 ALTER TABLE mirakl_refunds ADD COLUMN is_claimed INTEGER NOT NULL DEFAULT 0 CHECK (is_claimed IN (0, 1));
 
-UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-  AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger');
+-- A refund of ours claims a refund in the ledger: a confirmed refund intent that sent it, not one that found it already
+-- made (via 'ledger': someone else made that one). One definition, for the flag's triggers and the detector alike.
+CREATE VIEW refund_claims (refund_id) AS
+  SELECT refund_id FROM intents
+  WHERE kind = 'mirakl.refund' AND state = 'confirmed' AND coalesce(json_extract(outcome, '$.via'), '') != 'ledger';
+
+UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id);
 
 CREATE INDEX mirakl_refunds_unclaimed ON mirakl_refunds (date_created) WHERE is_claimed = 0;
 
 CREATE TRIGGER mirakl_refunds_claim_insert AFTER INSERT ON mirakl_refunds
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER mirakl_refunds_claim_rekey AFTER UPDATE OF id ON mirakl_refunds
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER intents_refund_claim_insert AFTER INSERT ON intents WHEN NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = NEW.refund_id;
 END;
 
 CREATE TRIGGER intents_refund_claim_update AFTER UPDATE OF kind, state, outcome ON intents
   WHEN (OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL) OR (NEW.kind = 'mirakl.refund' AND NEW.refund_id IS NOT NULL)
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id IN (OLD.refund_id, NEW.refund_id);
 END;
 
 CREATE TRIGGER intents_refund_claim_delete AFTER DELETE ON intents WHEN OLD.kind = 'mirakl.refund' AND OLD.refund_id IS NOT NULL
 BEGIN
-  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM intents i WHERE i.refund_id = mirakl_refunds.id
-    AND i.kind = 'mirakl.refund' AND i.state = 'confirmed' AND coalesce(json_extract(i.outcome, '$.via'), '') != 'ledger')
+  UPDATE mirakl_refunds SET is_claimed = EXISTS (SELECT 1 FROM refund_claims c WHERE c.refund_id = mirakl_refunds.id)
   WHERE id = OLD.refund_id;
 END;
 
