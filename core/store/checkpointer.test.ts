@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock } from '../adapters/fake-clock';
 import { makeTempDir } from '../../test/support/temp-dir';
-import { automaticCheckpointPages, startCheckpointer, walLimitBytes } from './checkpointer';
-import { memoryPragmas, openStore } from './db';
+import { automaticCheckpointPages, startCheckpointer } from './checkpointer';
+import { memoryPragmas, openStore, walLimitBytes } from './db';
 import { sourceMigrationsDir } from './paths';
 
 async function waitUntil(what: string, holds: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -40,15 +40,6 @@ const stopped = 3;
 const failed = 4;
 const opening = 5;
 
-/**
- * The log's file is cut back to this size when the writer starts it again from its beginning (journal_size_limit, set
- * on the main connection by db.ts): the first write after a checkpoint has folded all of it back. Without it the file
- * keeps the largest size it ever reached (a writer that never paused, a backlog or a sandbox month run flat out, once
- * left 6 GB). Not emptied from this thread: a TRUNCATE checkpoint holds the write lock, and a main-thread transaction
- * that had begun by reading then fails at once with SQLITE_BUSY instead of waiting.
- */
-export const walLimitBytes = 64 * 1024 * 1024;
-
 // The thread's code (CommonJS, evaluated).
 const workerSource = `
 const { workerData, parentPort } = require('node:worker_threads');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../ports';
 import { trackWrites } from './changes';
-import { startCheckpointer, walLimitBytes } from './checkpointer';
+import { startCheckpointer } from './checkpointer';
 import { loadMigrations, migrate } from './migrate';
 
 // The only module that opens the database. If opening or migrating fails, the user's file is copied aside
@@ -18,6 +18,15 @@ export const databaseFileName = 'workbench.sqlite';
  * none; SQLite keeps a bounded cache of pages instead, and its temporary tables and sorts spill to a file rather
  * than grow in memory during a big pass.
  */
+/**
+ * The log's file is cut back to this size when the writer starts it again from its beginning (journal_size_limit, on
+ * the main connection): the first commit after the checkpoint thread has folded all of it back. Without it the file
+ * keeps the largest size it ever reached (a writer that never paused, a sandbox month run flat out, once left 6 GB).
+ * Not emptied from the checkpoint thread: a TRUNCATE checkpoint holds the write lock, and a main-connection transaction
+ * that had begun by reading then fails at once with SQLITE_BUSY instead of waiting.
+ */
+export const walLimitBytes = 64 * 1024 * 1024;
+
 export const memoryPragmas: readonly string[] = ['cache_size = -65536', 'mmap_size = 0', 'temp_store = FILE'];
 
 export interface OpenStoreOptions {
