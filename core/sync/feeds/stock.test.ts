@@ -19,7 +19,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 interface FakeMirakl {
   offers: Map<string, number>;
   sales: { sku: string; units: number; at: number }[];
-  exports: { since: string | null; at: number }[];
+  /** Each export's contents are the offers as they stood when it was asked for. */
+  exports: { since: string | null; at: number; offers: Map<string, number> }[];
+  /** What the next new OF52 does: answered, or taken by Mirakl with its answer lost. */
+  nextExport: 'ok' | 'lostAfterTaken';
   imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
   /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
   nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply';
@@ -45,6 +48,7 @@ describe('stock feed decisions', () => {
       ]),
       sales: [],
       exports: [],
+      nextExport: 'ok',
       imports: [],
       nextImport: 'ok',
       isSalesReadTurnedAway: false,
@@ -53,7 +57,14 @@ describe('stock feed decisions', () => {
     const mirakl: Partial<MiraklClient> = {
       requestOfferExport: async ({ since }) => {
         if (since === undefined && m.isFullRefused) throw new ApiError('mirakl', 'OF52', 'rate_limited', 'call budget: one full export a day', undefined, 1000);
-        m.exports.push({ since: since ?? null, at: clock.now() });
+        // A request identical to one made within the hour is answered with that export (spec, OF52: "the existing
+        // tracking_id is returned"), taken when it was first asked for.
+        const same = m.exports.findIndex((e) => e.since === (since ?? null) && clock.now() - e.at < 60 * minute);
+        if (same >= 0) return { trackingId: `T-${same + 1}`, serverTime: clock.now() };
+        m.exports.push({ since: since ?? null, at: clock.now(), offers: new Map(m.offers) });
+        const how = m.nextExport;
+        m.nextExport = 'ok';
+        if (how !== 'ok') throw new ApiError('mirakl', 'OF52', 'uncertain', 'connection reset');
         return { trackingId: `T-${m.exports.length}`, serverTime: clock.now() };
       },
       // Each export is taken the moment it is asked for: its status says it was done five seconds later.
@@ -61,8 +72,8 @@ describe('stock feed decisions', () => {
         const exp = m.exports[Number(trackingId.slice(2)) - 1];
         return { status: 'COMPLETED', lastUpdated: iso((exp?.at ?? 0) + 5_000), urls: [`https://mirakl.test/f/${trackingId}`], error: null, serverTime: clock.now() };
       },
-      offerExportFile: async () => ({
-        offers: [...m.offers].map(([sku, quantity]) => ({ shop_sku: sku, offer_id: sku, quantity, active: true, deleted: false })),
+      offerExportFile: async (url) => ({
+        offers: [...(m.exports[Number(url.split('/T-')[1]) - 1]?.offers ?? [])].map(([sku, quantity]) => ({ shop_sku: sku, offer_id: sku, quantity, active: true, deleted: false })),
         quarantined: [],
       }),
       ordersCreatedSince: async (since) => {
@@ -153,6 +164,55 @@ describe('stock feed decisions', () => {
     ]);
     expect(states()).toEqual([{ unit_id: 'U-1', state: 'applied' }]);
     expect(open('OUTCOME_UNKNOWN')).toEqual([]);
+  });
+
+  it('does not judge a lost import by an export Mirakl answered a repeated request with, taken before the import', async () => {
+    pending('U-1', 'SKU-A');
+    await passes(6);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
+    // A unit for an offer Mirakl does not have: the engine asks for a fresh export every few minutes while it waits.
+    // One such request reaches Mirakl, which takes the export; its answer is lost.
+    pending('U-G', 'SKU-GONE');
+    m.nextExport = 'lostAfterTaken';
+    const asked = m.exports.length;
+    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
+    expect(m.exports.length).toBe(asked + 1);
+    // A unit for SKU-A is graded: its import is applied, and its answer lost too.
+    pending('U-2', 'SKU-A');
+    m.nextImport = 'lostAfterApply';
+    await passes(1);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 12 }]]);
+
+    // The read-back asks for what changed since the same moment as the lost request: Mirakl answers with that export,
+    // which shows SKU-A as it was before the import (11). It must not be taken to say the import was not applied.
+    await passes(20);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 12 }]]);
+    expect(m.offers.get('SKU-A')).toBe(12);
+    expect(states()).toEqual([
+      { unit_id: 'U-1', state: 'applied' },
+      { unit_id: 'U-2', state: 'applied' },
+      { unit_id: 'U-G', state: 'pending' },
+    ]);
+    expect(open('OUTCOME_UNKNOWN')).toEqual([]);
+  });
+
+  it('does not plan from, or check an applied import against, an export Mirakl answered a repeated request with', async () => {
+    pending('U-1', 'SKU-A');
+    await passes(6);
+    pending('U-G', 'SKU-GONE');
+    m.nextExport = 'lostAfterTaken';
+    const asked = m.exports.length;
+    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
+    expect(m.exports.length).toBe(asked + 1);
+    // This time the import's answer comes back: applied, SKU-A set to 12 after the lost export was taken (11).
+    pending('U-2', 'SKU-A');
+    await passes(1);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 12 }]]);
+    // Its read-back is the repeated request again; a third unit is graded meanwhile.
+    pending('U-3', 'SKU-A');
+    await passes(20);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 12 }], [{ sku: 'SKU-A', quantity: 13 }]]);
+    expect(open('FOREIGN_WRITE')).toEqual([]);
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
