@@ -296,11 +296,24 @@ type LineVerdict =
   | { kind: 'wait'; why: string }
   | { kind: 'unclear'; why: string; shows?: number };
 
-/** The facts ready for a decision: an applied export, and the sales known up to when it was taken. */
+/**
+ * The facts ready for a decision: an applied export, and the sales known up to when it was taken. Not an export Mirakl
+ * answered a repeated request with (see isRepeatAnswer): what it shows may predate anything done since the last export.
+ */
 function readyFacts(stock: StockFacts): Snapshot | null {
   const snapshot = stock.latestSnapshot();
   const through = stock.salesThrough();
-  return snapshot && through !== null && through >= snapshot.by ? snapshot : null;
+  return snapshot && !isRepeatAnswer(snapshot) && through !== null && through >= snapshot.by ? snapshot : null;
+}
+
+/**
+ * Mirakl answers a request identical to an earlier one with that export (OF52: the existing tracking_id), which happens
+ * here when the earlier request's answer was lost. It was taken when that request was made, at a moment not known
+ * (its `by` is before our own request's `from`): possibly before imports sent since, which it would show undone. It is
+ * kept as a reading, and the next differential asks from before it (differentialSince), which is a fresh request.
+ */
+function isRepeatAnswer(snapshot: Snapshot): boolean {
+  return snapshot.by < snapshot.from;
 }
 
 /**
@@ -768,7 +781,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   }
   for (const intent of awaitingCheck(ctx, stock)) {
     const settled = (intent.outcome as ImportOutcome).settledAfterExport ?? Infinity;
-    if (!latest || latest.id <= settled) return 'an applied import, read back for what it overwrote';
+    if (!latest || latest.id <= settled || isRepeatAnswer(latest)) return 'an applied import, read back for what it overwrote';
     const state = checkState(stock, intent);
     if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
   }
@@ -782,7 +795,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   if (current) return null;
   const pending = ctx.restock.pendingOffers();
   if (pending.length === 0) return null;
-  if (!latest || latest.id <= stock.floor()) return 'units to restock';
+  if (!latest || latest.id <= stock.floor() || isRepeatAnswer(latest)) return 'units to restock';
   const isHeld = pending.some((p) => stock.offer(p.sku)?.quantity == null);
   const last = stock.latestExport();
   if (isHeld && (!last || now - Date.parse(last.requested_at) >= heldRefreshMs)) return 'units waiting on an offer Mirakl has not readably got';
@@ -790,7 +803,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
 }
 
 function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
-  return snapshot.id <= basis.afterExport || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
+  return snapshot.id <= basis.afterExport || isRepeatAnswer(snapshot) || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
 }
 
 /**
@@ -964,7 +977,7 @@ function isRestoreUnsettled(ctx: EngineContext): boolean {
  */
 function showsNowAfterRestore(ctx: EngineContext, snapshot: Snapshot | null): boolean {
   const afterExport = ctx.restore.current()?.stockBasis.afterExport ?? 0;
-  return snapshot !== null && snapshot.id > afterExport && snapshot.by >= snapshot.from;
+  return snapshot !== null && snapshot.id > afterExport && !isRepeatAnswer(snapshot);
 }
 
 /**
