@@ -23,6 +23,10 @@ interface FakeMirakl {
   exports: { since: string | null; at: number; offers: Map<string, number> }[];
   /** What the next new OF52 does: answered, or taken by Mirakl with its answer lost. */
   nextExport: 'ok' | 'lostAfterTaken';
+  /** How long an export takes to complete after it was asked for. */
+  exportTakesMs: number;
+  /** Where Mirakl's last_updated stands against its own clock (a skew between the servers answering OF52 and OF53). */
+  lastUpdatedSkewMs: number;
   imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
   /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
   nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply';
@@ -49,6 +53,8 @@ describe('stock feed decisions', () => {
       sales: [],
       exports: [],
       nextExport: 'ok',
+      exportTakesMs: 5_000,
+      lastUpdatedSkewMs: 0,
       imports: [],
       nextImport: 'ok',
       isSalesReadTurnedAway: false,
@@ -67,10 +73,12 @@ describe('stock feed decisions', () => {
         if (how !== 'ok') throw new ApiError('mirakl', 'OF52', 'uncertain', 'connection reset');
         return { trackingId: `T-${m.exports.length}`, serverTime: clock.now() };
       },
-      // Each export is taken the moment it is asked for: its status says it was done five seconds later.
+      // Each export is taken the moment it is asked for; its status says it was done exportTakesMs later.
       offerExportStatus: async (trackingId) => {
         const exp = m.exports[Number(trackingId.slice(2)) - 1];
-        return { status: 'COMPLETED', lastUpdated: iso((exp?.at ?? 0) + 5_000), urls: [`https://mirakl.test/f/${trackingId}`], error: null, serverTime: clock.now() };
+        const doneAt = (exp?.at ?? 0) + m.exportTakesMs;
+        if (clock.now() < doneAt) return { status: 'PENDING', lastUpdated: iso(exp?.at ?? 0), urls: [], error: null, serverTime: clock.now() };
+        return { status: 'COMPLETED', lastUpdated: iso(doneAt + m.lastUpdatedSkewMs), urls: [`https://mirakl.test/f/${trackingId}`], error: null, serverTime: clock.now() };
       },
       offerExportFile: async (url) => ({
         offers: [...(m.exports[Number(url.split('/T-')[1]) - 1]?.offers ?? [])].map(([sku, quantity]) => ({ shop_sku: sku, offer_id: sku, quantity, active: true, deleted: false })),
@@ -213,6 +221,41 @@ describe('stock feed decisions', () => {
     await passes(20);
     expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 12 }], [{ sku: 'SKU-A', quantity: 13 }]]);
     expect(open('FOREIGN_WRITE')).toEqual([]);
+  });
+
+  it('does not take an export Mirakl answered a repeated request with for a fresh one while it is still being made', async () => {
+    // Exports take three minutes here: the request repeated after a lost answer meets the export still running, which
+    // completes after the repeated request (its by after our from), with what it took at the first request.
+    m.exportTakesMs = 3 * minute;
+    pending('U-1', 'SKU-A');
+    await passes(15);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
+    pending('U-G', 'SKU-GONE');
+    m.nextExport = 'lostAfterTaken';
+    const asked = m.exports.length;
+    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
+    expect(m.exports.length).toBe(asked + 1);
+    pending('U-2', 'SKU-A');
+    pending('U-3', 'SKU-A');
+    await passes(1);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 13 }]]);
+    pending('U-4', 'SKU-A');
+    await passes(30);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 13 }], [{ sku: 'SKU-A', quantity: 14 }]]);
+    expect(open('FOREIGN_WRITE')).toEqual([]);
+  });
+
+  it('restocks when Mirakl dates an export a few seconds before it answered the request for it (its servers\' clocks differ)', async () => {
+    m.lastUpdatedSkewMs = -8_000;
+    pending('U-1', 'SKU-A');
+    await passes(6);
+    pending('U-2', 'SKU-A');
+    await passes(10);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 12 }]]);
+    expect(states()).toEqual([
+      { unit_id: 'U-1', state: 'applied' },
+      { unit_id: 'U-2', state: 'applied' },
+    ]);
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
