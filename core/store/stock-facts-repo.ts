@@ -121,6 +121,28 @@ export function createStockFactsRepo(source: StatementSource) {
         e.takenFrom,
       );
     },
+    /**
+     * A request for an export whose answer never came: Mirakl may have taken it. Kept as an export given up, so the next
+     * differential asks from a second earlier (givenUpSinceApplied) and is never the same request, which Mirakl answers
+     * with the export it took then (OF52: "the tracking_id of the existing export").
+     */
+    recordUnansweredExport(e: { mode: 'full' | 'differential'; since: string | null; takenFrom: string; now: string; error: string }): void {
+      q(`INSERT INTO offer_exports (tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl, error) VALUES ('', ?, ?, 'failed', ?, ?, ?)`).run(
+        e.mode,
+        e.since,
+        e.now,
+        e.takenFrom,
+        e.error,
+      );
+    },
+    /** The earliest moment Mirakl may have taken an unanswered request the same as this one, since the latest export applied. */
+    unansweredSameFrom: (mode: 'full' | 'differential', since: string | null): string | null =>
+      (
+        q(`SELECT min(taken_from_mirakl) AS at FROM offer_exports WHERE tracking_id = '' AND mode = ? AND since_mirakl IS ?
+             AND id > (SELECT coalesce(max(id), 0) FROM offer_exports WHERE state = 'applied')`).get(mode, since) as { at: string | null }
+      ).at,
+    /** The latest full export asked for, whatever became of it: Mirakl allows one a day. */
+    lastFullAsked: (): OfferExportRow | undefined => q(`SELECT ${exportColumns} FROM offer_exports WHERE mode = 'full' ORDER BY id DESC LIMIT 1`).get() as OfferExportRow | undefined,
     failExport: (id: number, error: string): void => void q(`UPDATE offer_exports SET state = 'failed', error = ? WHERE id = ? AND state = 'requested'`).run(error, id),
     /**
      * The export's offers replace what is known of them; a full export replaces everything (an offer absent from it

@@ -65,11 +65,15 @@ interface ImportOutcome {
   suspects?: Record<string, { shows: number; from: string; by: string }>;
 }
 
-/** An applied export: its contents were taken between `from` and `by` (Mirakl's clock). */
+/**
+ * An applied export: its contents were taken between `from` and `by` (Mirakl's clock). `isRepeat`: Mirakl answered our
+ * request with an export it took for an earlier one (see latestSnapshot), so its id says nothing of when it was taken.
+ */
 interface Snapshot {
   id: number;
   from: string;
   by: string;
+  isRepeat: boolean;
 }
 
 const minute = 60_000;
@@ -85,6 +89,11 @@ const driftConfirmMs = salesOverlapMs + 5 * minute;
 const salesKeptMs = 7 * 24 * 60 * minute;
 /** While units wait on an offer Mirakl has not (readably) got, the offers are read again this often. */
 const heldRefreshMs = 5 * minute;
+/**
+ * An export dated this much before our request for it was taken for an earlier request: Mirakl answered ours with it.
+ * Less than that is the clocks of Mirakl's servers (OF52's Date, OF53's last_updated), and the export is taken between.
+ */
+const repeatBeforeMs = minute;
 /** An export not completed by then is given up, and another asked for. */
 const exportGiveUpMs = 30 * minute;
 /** A full export once a day; differential ones in between. */
@@ -298,22 +307,13 @@ type LineVerdict =
 
 /**
  * The facts ready for a decision: an applied export, and the sales known up to when it was taken. Not an export Mirakl
- * answered a repeated request with (see isRepeatAnswer): what it shows may predate anything done since the last export.
+ * answered with for an earlier request: it may predate anything done since the export before it, which it would show
+ * undone. The next differential asks from before it (differentialSince), a request of its own.
  */
 function readyFacts(stock: StockFacts): Snapshot | null {
   const snapshot = stock.latestSnapshot();
   const through = stock.salesThrough();
-  return snapshot && !isRepeatAnswer(snapshot) && through !== null && through >= snapshot.by ? snapshot : null;
-}
-
-/**
- * Mirakl answers a request identical to an earlier one with that export (OF52: the existing tracking_id), which happens
- * here when the earlier request's answer was lost. It was taken when that request was made, at a moment not known
- * (its `by` is before our own request's `from`): possibly before imports sent since, which it would show undone. It is
- * kept as a reading, and the next differential asks from before it (differentialSince), which is a fresh request.
- */
-function isRepeatAnswer(snapshot: Snapshot): boolean {
-  return snapshot.by < snapshot.from;
+  return snapshot && !snapshot.isRepeat && through !== null && through >= snapshot.by ? snapshot : null;
 }
 
 /**
@@ -781,7 +781,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   }
   for (const intent of awaitingCheck(ctx, stock)) {
     const settled = (intent.outcome as ImportOutcome).settledAfterExport ?? Infinity;
-    if (!latest || latest.id <= settled || isRepeatAnswer(latest)) return 'an applied import, read back for what it overwrote';
+    if (!latest || latest.id <= settled || latest.isRepeat) return 'an applied import, read back for what it overwrote';
     const state = checkState(stock, intent);
     if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
   }
@@ -795,7 +795,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   if (current) return null;
   const pending = ctx.restock.pendingOffers();
   if (pending.length === 0) return null;
-  if (!latest || latest.id <= stock.floor() || isRepeatAnswer(latest)) return 'units to restock';
+  if (!latest || latest.id <= stock.floor() || latest.isRepeat) return 'units to restock';
   const isHeld = pending.some((p) => stock.offer(p.sku)?.quantity == null);
   const last = stock.latestExport();
   if (isHeld && (!last || now - Date.parse(last.requested_at) >= heldRefreshMs)) return 'units waiting on an offer Mirakl has not readably got';
@@ -803,21 +803,18 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
 }
 
 function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
-  return snapshot.id <= basis.afterExport || isRepeatAnswer(snapshot) || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
+  return snapshot.id <= basis.afterExport || snapshot.isRepeat || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
 }
 
 /**
  * What a differential export asks for: what changed since the last export's contents were taken, that is since it was
- * asked for. An export Mirakl answered a repeated request with was taken before that request (its `by` before its
- * `from`), at a moment not known: what changed since that request's own start is asked for again, a second earlier so
- * it is not the same request (Mirakl would give the same export back); after a full one, from before it could have begun.
+ * asked for; after one Mirakl answered with for an earlier request, since a second before that one's start (latestSnapshot),
+ * so it is not the same request again. Never a request made before: a second earlier for each export given up since the
+ * last applied, and for each request whose answer never came (Mirakl would answer it with the export it took then).
  */
 function differentialSince(stock: StockFacts, previous: Snapshot | null): string {
   if (!previous) return '';
-  const askedSince = stock.repo.latestApplied()?.since_mirakl;
-  const since = previous.by >= previous.from ? previous.from : askedSince ? isoAt(Date.parse(askedSince) - 1000) : isoAt(Date.parse(previous.by) - exportGiveUpMs);
-  // Nor the request of an export given up since (never completed, or its status no longer answered): Mirakl would
-  // answer it with that export again. A second earlier for each.
+  const since = previous.isRepeat ? isoAt(Date.parse(previous.from) - 1000) : previous.from;
   const givenUp = stock.repo.givenUpSinceApplied();
   return givenUp === 0 ? since : isoAt(Date.parse(since) - givenUp * 1000);
 }
@@ -826,21 +823,39 @@ async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void
   const why = exportWanted(ctx, stock);
   if (!why) return;
   const previous = stock.latestSnapshot();
-  const lastFull = stock.lastFullExport();
+  // Once a day, whatever became of the last one: a full request again the same day is refused, or answered with it.
+  const lastFull = stock.repo.lastFullAsked();
   const isFullDue = !previous || !lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs;
   const since = differentialSince(stock, previous);
-  let asked: { trackingId: string; serverTime: number | null };
+  const ask = async (mode: 'full' | 'differential') => {
+    try {
+      return await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since });
+    } catch (error) {
+      // Refused (a budget), Mirakl took nothing. Otherwise it may have: the request is kept, and never made again.
+      if (isApiError(error) && error.kind !== 'rate_limited') {
+        const takenFrom = stock.miraklNow() ?? isoAt(ctx.clock.now() - serverMarginMs);
+        stock.repo.recordUnansweredExport({ mode, since: mode === 'full' ? null : since, takenFrom, now: isoAt(ctx.clock.now()), error: `its answer never came: ${error.message}` });
+      }
+      throw error;
+    }
+  };
   let mode: 'full' | 'differential' = isFullDue ? 'full' : 'differential';
+  let asked: { trackingId: string; serverTime: number | null };
   try {
-    asked = await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since });
+    asked = await ask(mode);
   } catch (error) {
     // Mirakl allows one full export a day: until then, what changed since the last one will do.
     if (!(mode === 'full' && previous && isApiError(error) && error.kind === 'rate_limited')) throw error;
     mode = 'differential';
-    asked = await ctx.mirakl.requestOfferExport({ since });
+    asked = await ask(mode);
   }
   stock.sawMiraklAt(asked.serverTime);
-  stock.recordExport(asked.trackingId, mode, mode === 'differential' ? since : null, isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs));
+  const sinceAsked = mode === 'differential' ? since : null;
+  // A full request the same as one whose answer never came (with no export at hand: otherwise the next is differential)
+  // may be answered with the export Mirakl took then: its contents may be from as early as that request.
+  const ours = isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs);
+  const earlier = stock.repo.unansweredSameFrom(mode, sinceAsked);
+  stock.recordExport(asked.trackingId, mode, sinceAsked, earlier !== null && earlier < ours ? earlier : ours);
   ctx.log.info('stock export asked for', { mode, why });
 }
 
@@ -977,7 +992,7 @@ function isRestoreUnsettled(ctx: EngineContext): boolean {
  */
 function showsNowAfterRestore(ctx: EngineContext, snapshot: Snapshot | null): boolean {
   const afterExport = ctx.restore.current()?.stockBasis.afterExport ?? 0;
-  return snapshot !== null && snapshot.id > afterExport && !isRepeatAnswer(snapshot);
+  return snapshot !== null && snapshot.id > afterExport && !snapshot.isRepeat;
 }
 
 /**
@@ -1291,10 +1306,19 @@ function stockFacts(ctx: EngineContext) {
     latestExportId: (): number => repo.latestExportId(),
     latestExport: (): OfferExportRow | undefined => repo.latestExport(),
     requestedExport: (): OfferExportRow | undefined => repo.requestedExport(),
-    lastFullExport: (): OfferExportRow | undefined => repo.latestApplied('full'),
+    /**
+     * The latest export applied. Dated before our request for it (`by` before `from`): by a little, the clocks of
+     * Mirakl's servers differ, and it was taken between the two; by more than a minute, Mirakl answered ours with an export
+     * it took for an earlier request (one this app never repeats: see askForExport, so another client's, or a duplicate
+     * Mirakl saw where we did not). That one was taken after the export it asked from, at most an export's life before.
+     */
     latestSnapshot(): Snapshot | null {
       const row = repo.latestApplied();
-      return row?.taken_by_mirakl ? { id: row.id, from: row.taken_from_mirakl, by: row.taken_by_mirakl } : null;
+      if (!row?.taken_by_mirakl) return null;
+      const [from, by] = [row.taken_from_mirakl, row.taken_by_mirakl];
+      if (by >= from) return { id: row.id, from, by, isRepeat: false };
+      if (Date.parse(by) >= Date.parse(from) - repeatBeforeMs) return { id: row.id, from: by, by: from, isRepeat: false };
+      return { id: row.id, from: row.since_mirakl ?? isoAt(Date.parse(by) - exportGiveUpMs), by, isRepeat: true };
     },
     recordExport: (trackingId: string, mode: 'full' | 'differential', since: string | null, takenFrom: string): void =>
       repo.recordExport({ trackingId, mode, since, takenFrom, now: now() }),
