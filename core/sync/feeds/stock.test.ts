@@ -7,7 +7,7 @@ import { ApiError } from '../../net/api-error';
 import { openStore, type Store } from '../../store/db';
 import { sourceMigrationsDir } from '../../store/paths';
 import type { EngineContext } from '../context';
-import { flushStock } from './stock';
+import { flushStock, stockBasisNow } from './stock';
 
 // The stock feed's decisions, each from the facts a small fake Mirakl gives (quantities, sales, imports), on a real
 // SQLite file: what it does when the facts do not settle an import, when an import was not applied, when an offer
@@ -293,6 +293,25 @@ describe('stock feed decisions', () => {
     await passes(12);
     // Whether the export counts that sale cannot be told: a fresh one decides, 9 + 1.
     expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 10 }]]);
+  });
+
+  it('after a restore, never asks for what the earlier copy of the database may have asked for', async () => {
+    // Exports take three minutes: one the earlier copy asked for is still running when this copy asks.
+    m.exportTakesMs = 3 * minute;
+    pending('U-1', 'SKU-A');
+    await passes(15);
+    const latest = store.db.prepare(`SELECT taken_from_mirakl AS f FROM offer_exports WHERE state = 'applied' ORDER BY id DESC LIMIT 1`).get() as { f: string };
+    // After the backup, the earlier copy asked what changed since the same export, then imported a unit graded since.
+    m.exports.push({ since: latest.f, at: clock.now(), offers: new Map(m.offers) });
+    const earlierCopys = `T-${m.exports.length}`;
+    m.offers.set('SKU-A', 12);
+    clock.advance(minute);
+    ctx.restore.start('the database was put back from a backup', stockBasisNow(ctx));
+    await passes(6);
+    // What this copy read first was taken after it asked, not the earlier copy's export (taken before its import).
+    const read = store.db.prepare(`SELECT tracking_id, since_mirakl FROM offer_exports WHERE state = 'applied' ORDER BY id DESC LIMIT 1`).get() as { tracking_id: string; since_mirakl: string };
+    expect(read.tracking_id).not.toBe(earlierCopys);
+    expect(Date.parse(read.since_mirakl)).toBe(Date.parse(latest.f) - 60 * minute);
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
