@@ -811,12 +811,21 @@ function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
  * asked for; after one Mirakl answered with for an earlier request, since a second before that one's start (latestSnapshot),
  * so it is not the same request again. Never a request made before: a second earlier for each export given up since the
  * last applied, and for each request whose answer never came (Mirakl would answer it with the export it took then).
+ * After a restore, the earlier copy of the database asked from the same exports, and this one cannot see its requests
+ * (an export of one still running when asked the same again would pass for fresh): an hour earlier until one is read.
  */
-function differentialSince(stock: StockFacts, previous: Snapshot | null): string {
+function differentialSince(ctx: EngineContext, stock: StockFacts, previous: Snapshot | null): string {
   if (!previous) return '';
   const since = previous.isRepeat ? isoAt(Date.parse(previous.from) - 1000) : previous.from;
+  const restoreShiftMs = isUnreadSinceRestore(ctx, previous) ? 60 * minute : 0;
   const givenUp = stock.repo.givenUpSinceApplied();
-  return givenUp === 0 ? since : isoAt(Date.parse(since) - givenUp * 1000);
+  return restoreShiftMs + givenUp === 0 ? since : isoAt(Date.parse(since) - restoreShiftMs - givenUp * 1000);
+}
+
+/** Quarantined after a restore, and no export asked for since applied: the earlier copy may have asked the same. */
+function isUnreadSinceRestore(ctx: EngineContext, previous: Snapshot): boolean {
+  const quarantine = ctx.restore.current();
+  return quarantine !== null && previous.id <= quarantine.stockBasis.afterExport;
 }
 
 async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void> {
@@ -824,9 +833,10 @@ async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void
   if (!why) return;
   const previous = stock.latestSnapshot();
   // Once a day, whatever became of the last one: a full request again the same day is refused, or answered with it.
+  // Not the first after a restore: the earlier copy of the database may have made the same one (differentialSince).
   const lastFull = stock.repo.lastFullAsked();
-  const isFullDue = !previous || !lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs;
-  const since = differentialSince(stock, previous);
+  const isFullDue = !previous || (!isUnreadSinceRestore(ctx, previous) && (!lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs));
+  const since = differentialSince(ctx, stock, previous);
   const ask = async (mode: 'full' | 'differential') => {
     try {
       return await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since });
