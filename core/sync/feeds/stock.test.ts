@@ -31,7 +31,9 @@ interface FakeMirakl {
   lastUpdatedSkewMs: number;
   imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
   /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
-  nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply';
+  nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply' | 'stuck';
+  /** Imports Mirakl took and has not run yet (RUNNING until finish() runs them). */
+  running: Map<string, { sku: string; quantity: number }[]>;
   isSalesReadTurnedAway: boolean;
   isFullRefused: boolean;
 }
@@ -60,6 +62,7 @@ describe('stock feed decisions', () => {
       lastUpdatedSkewMs: 0,
       imports: [],
       nextImport: 'ok',
+      running: new Map(),
       isSalesReadTurnedAway: false,
       isFullRefused: false,
     };
@@ -100,12 +103,19 @@ describe('stock feed decisions', () => {
       importStock: async (lines) => {
         const how = m.nextImport;
         m.nextImport = 'ok';
-        m.imports.push({ lines, applied: how !== 'lostBeforeApply' });
+        m.imports.push({ lines, applied: how !== 'lostBeforeApply' && how !== 'stuck' });
+        if (how === 'stuck') {
+          m.running.set(`IMP-${m.imports.length}`, lines);
+          return `IMP-${m.imports.length}`;
+        }
         if (how !== 'lostBeforeApply') for (const l of lines) m.offers.set(l.sku, l.quantity);
         if (how !== 'ok') throw new ApiError('mirakl', 'STO01', 'uncertain', 'connection reset');
         return `IMP-${m.imports.length}`;
       },
-      importStatus: async (importId) => ({ import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 }),
+      importStatus: async (importId) =>
+        m.running.has(importId)
+          ? { import_id: importId, status: 'RUNNING', has_error_report: false, lines_in_success: 0, lines_in_error: 0 }
+          : { import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 },
     };
     ctx = stubEngineContext(store.db, clock, { mirakl });
   });
@@ -117,6 +127,13 @@ describe('stock feed decisions', () => {
   const pending = (unitId: string, sku: string) => {
     const t = iso(clock.now());
     store.db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)`).run(unitId, sku, t, t);
+  };
+  /** Mirakl finally runs an import it had left RUNNING. */
+  const finish = (importId: string) => {
+    for (const l of m.running.get(importId) ?? []) m.offers.set(l.sku, l.quantity);
+    m.running.delete(importId);
+    const i = m.imports[Number(importId.slice(4)) - 1];
+    if (i) i.applied = true;
   };
   const states = () => store.db.prepare('SELECT unit_id, state FROM stock_increments ORDER BY unit_id').all();
   const open = (type: string) => store.db.prepare(`SELECT subject_key, cause FROM exceptions WHERE type = ? AND state != 'resolved'`).all(type) as { subject_key: string; cause: string }[];
@@ -312,6 +329,32 @@ describe('stock feed decisions', () => {
     const read = store.db.prepare(`SELECT tracking_id, since_mirakl FROM offer_exports WHERE state = 'applied' ORDER BY id DESC LIMIT 1`).get() as { tracking_id: string; since_mirakl: string };
     expect(read.tracking_id).not.toBe(earlierCopys);
     expect(Date.parse(read.since_mirakl)).toBe(Date.parse(latest.f) - 60 * minute);
+  });
+
+  it('tells a person when Mirakl has not run a stock update after an hour, and restocks the other offers meanwhile', async () => {
+    pending('U-A', 'SKU-A');
+    m.nextImport = 'stuck';
+    await passes(3);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
+    pending('U-B', 'SKU-B');
+    await passes(70);
+    // Said once, naming the import, and only SKU-A's unit waits for it.
+    expect(open('STOCK_IMPORT_STALLED')).toEqual([{ subject_key: expect.stringMatching(/^intent:\d+$/), cause: expect.stringMatching(/IMP-1.*RUNNING/) }]);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-B', quantity: 21 }]]);
+    expect(states()).toEqual([
+      { unit_id: 'U-A', state: 'importing' },
+      { unit_id: 'U-B', state: 'applied' },
+    ]);
+    // Mirakl runs it at last: its unit is on sale, the exception closes, and nothing is sent again.
+    finish('IMP-1');
+    await passes(10);
+    expect(states()).toEqual([
+      { unit_id: 'U-A', state: 'applied' },
+      { unit_id: 'U-B', state: 'applied' },
+    ]);
+    expect(open('STOCK_IMPORT_STALLED')).toEqual([]);
+    expect(m.imports).toHaveLength(2);
+    expect([m.offers.get('SKU-A'), m.offers.get('SKU-B')]).toEqual([11, 21]);
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
