@@ -379,6 +379,27 @@ export const exceptionTypes = {
       },
     ],
   },
+  STOCK_IMPORT_STALLED: {
+    owner: 'ops',
+    severity: 'medium',
+    title: 'Stock update not run by Mirakl',
+    nextAction: 'Nothing to send: the app keeps checking. If Mirakl shows the update still waiting in its import history for hours more, ask Mirakl support about its import queue.',
+    meaning:
+      "The app sent a stock update to put returned items back on sale, and Mirakl accepted it, but has not run it for over an hour (it still shows it waiting or running). Those items are not on sale yet. The app checks it at every sync and closes this by itself once Mirakl runs or refuses it; it never sends these listings' stock again meanwhile, since Mirakl may still run it. Other listings are restocked as usual.",
+    sla: { fixed: '1 hour' },
+    check: [
+      "The exception's cause: Mirakl's import id, its status, and how many items on how many listings wait.",
+      "The stock import history in the Mirakl back office: the import's status, and whether imports behind it are running.",
+    ],
+    actions: [
+      {
+        id: 'investigate',
+        label: 'Investigate',
+        needsReason: false,
+        help: 'Marks the exception as being looked into, with a note (for example a Mirakl support ticket number). Nothing is sent; it still closes by itself when Mirakl runs or refuses the update.',
+      },
+    ],
+  },
   STOCK_OVERWRITTEN: {
     owner: 'ops',
     severity: 'high',

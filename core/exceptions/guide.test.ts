@@ -35,6 +35,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   UNMAPPED_REASON: ['reprocess'],
   OFFER_NOT_FOUND: ['remap', 'skip_restock'],
   STOCK_REJECTED: ['retry', 'skip_restock'],
+  STOCK_IMPORT_STALLED: ['investigate'],
   STOCK_OVERWRITTEN: ['investigate', 'acknowledge'],
   SHORT_RECEIPT: ['accept_partial', 'investigate'],
   UNIT_FACTS_CONTRADICT: ['resync', 'investigate', 'acknowledge'],

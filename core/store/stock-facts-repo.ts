@@ -60,6 +60,9 @@ export interface SaleRow {
 const exportColumns = 'id, tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl, taken_by_mirakl';
 
 const parkedForPerson = `EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')`;
+/** An import Mirakl took and has not run for over an hour (STOCK_IMPORT_STALLED open): it holds back only its own offers. */
+const stalledForPerson = `EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'STOCK_IMPORT_STALLED' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')`;
+const isRunAtMirakl = `(state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED'))`;
 
 export function createStockFactsRepo(source: StatementSource) {
   const { q } = source;
@@ -68,11 +71,13 @@ export function createStockFactsRepo(source: StatementSource) {
     /** The stock import not finished yet, if any (one at a time): planned, sending, uncertain or still running. */
     importInFlight: (): number | undefined =>
       (
-        q(`SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain')
-             OR (state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED')))
-             AND NOT (state = 'uncertain' AND ${parkedForPerson})
+        q(`SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain') OR ${isRunAtMirakl})
+             AND NOT (state = 'uncertain' AND ${parkedForPerson}) AND NOT (${isRunAtMirakl} AND ${stalledForPerson})
            ORDER BY id LIMIT 1`).get() as { id: number } | undefined
       )?.id,
+    /** Imports Mirakl took and has not run for over an hour, a person told: followed apart, holding only their offers. */
+    importsStalled: (): number[] =>
+      (q(`SELECT id FROM intents WHERE kind = 'stock.import' AND ${isRunAtMirakl} AND ${stalledForPerson} ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
     /**
      * Imports whose outcome is unknown and waits for a person (OUTCOME_UNKNOWN open): they hold back only their own
      * offers, never every other restock.

@@ -104,10 +104,10 @@ export function checkInvariants(sandbox: Sandbox, db: Database, options: { isQui
   }
   for (const [sku, n] of restocked) if (n > (sellable.get(sku) ?? 0)) violations.push(`STOCK: ${sku} restocked ${n} unit(s) but only ${sellable.get(sku) ?? 0} sellable came back`);
   if (options.isQuiet) {
-    // A unit may wait for a person, never silently: an import whose outcome is unknown (never re-sent on a guess), a
-    // refused import, or an offer Mirakl lacks or sends unreadable — each with an open exception that says so.
+    // A unit may wait for a person, never silently: an import whose outcome is unknown (never re-sent on a guess) or
+    // that Mirakl has not run for an hour, a refused import, or an offer Mirakl lacks or sends unreadable — each with an open exception that says so.
     const isExplained = db.prepare(`SELECT 1 FROM stock_increments s WHERE s.offer_sku = ? AND s.state != 'applied' AND (
-        EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || s.import_intent_id)
+        EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type IN ('OUTCOME_UNKNOWN', 'STOCK_IMPORT_STALLED') AND e.subject_key = 'intent:' || s.import_intent_id)
         OR EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type IN ('STOCK_REJECTED', 'OFFER_NOT_FOUND', 'RESTOCK_UNCERTAIN') AND e.offer_sku = s.offer_sku)
         OR EXISTS (SELECT 1 FROM exceptions e WHERE e.state != 'resolved' AND e.type = 'MALFORMED_RECORD' AND e.subject_key LIKE '%' || s.offer_sku || '%'))`);
     for (const [sku, n] of sellable) {

@@ -98,6 +98,8 @@ const repeatBeforeMs = minute;
 const exportGiveUpMs = 30 * minute;
 /** A full export once a day; differential ones in between. */
 const fullEveryMs = 24 * 60 * minute;
+/** An import Mirakl took and has not run after this long is shown to a person, and holds back only its own offers. */
+const stalledAfterMs = 60 * minute;
 /** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
 const unknownAfterMs = 60 * minute;
 const maxLinesPerImport = 1000;
@@ -133,6 +135,7 @@ export async function flushStock(ctx: EngineContext): Promise<{ isDeferred: bool
   };
   for (const id of ctx.restock.claimsOfFailedImports()) settleFailedImport(ctx, id);
   await step(() => followImport(ctx, stock));
+  await step(() => followStalled(ctx, stock));
   await step(() => readExport(ctx, stock));
   await step(() => readSales(ctx, stock));
   await step(() => decideFromFacts(ctx, stock));
@@ -170,6 +173,18 @@ function awaitingCheck(ctx: EngineContext, stock: StockFacts): Intent<ImportPayl
     .filter((i): i is Intent<ImportPayload> => i !== undefined);
 }
 
+/** Imports Mirakl took and has not run for over an hour (STOCK_IMPORT_STALLED): each still followed, holding its offers. */
+function stalled(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
+  return stock.repo
+    .importsStalled()
+    .map((id) => ctx.intents.get<ImportPayload>(id))
+    .filter((i): i is Intent<ImportPayload> => i !== undefined);
+}
+
+async function followStalled(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  for (const intent of stalled(ctx, stock)) await followTaken(ctx, stock, intent);
+}
+
 async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
   const intent = inFlight(ctx, stock);
   if (!intent) return;
@@ -183,11 +198,35 @@ async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void
     return;
   }
   if (intent.state !== 'confirmed') return;
+  await followTaken(ctx, stock, intent);
+}
+
+/** An import Mirakl took (STO02): settled once it has run or failed; a person is told when it has not after an hour. */
+async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): Promise<void> {
   const outcome = intent.outcome as ImportOutcome;
   if (!outcome.importId) return;
   const status = await ctx.mirakl.importStatus(outcome.importId);
+  const subjectKey = `intent:${intent.id}`;
   if (status.status !== 'COMPLETE' && status.status !== 'FAILED') {
-    ctx.intents.updateOutcome(intent.id, { ...outcome, status: status.status === 'WAITING' || status.status === 'RUNNING' ? status.status : 'RUNNING' });
+    const shown = status.status === 'WAITING' || status.status === 'RUNNING' ? status.status : 'RUNNING';
+    const waited = ctx.clock.now() - Date.parse(intent.createdAt);
+    ctx.transaction(() => {
+      ctx.intents.updateOutcome(intent.id, { ...outcome, status: shown });
+      if (waited < stalledAfterMs) return;
+      // From now on it holds back only its own offers (importInFlight leaves it out): Mirakl may still run it, so they
+      // are never imported again meanwhile, and every other offer goes on.
+      const lines = intent.payload.lines;
+      const units = lines.reduce((n, l) => n + l.units.length, 0);
+      ctx.exceptions.raise({
+        type: 'STOCK_IMPORT_STALLED',
+        subjectKey,
+        ...(lines.length === 1 ? { offerSku: lines[0]?.sku } : {}),
+        cause: `Mirakl took stock update ${outcome.importId} (${units} returned unit(s) on ${lines.length} listing(s): ${lines
+          .slice(0, 5)
+          .map((l) => l.sku)
+          .join(', ')}${lines.length > 5 ? ', …' : ''}) at ${intent.createdAt} and still shows it ${status.status} ${Math.floor(waited / minute)} minutes later. These units are not on sale yet; the app checks the update at every sync, and restocks other listings meanwhile.`,
+      });
+    });
     return;
   }
   let rejected = new Map<string, string>();
@@ -213,6 +252,7 @@ async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void
         });
       }
     }
+    ctx.exceptions.autoResolve('STOCK_IMPORT_STALLED', subjectKey, `Mirakl ${status.status === 'FAILED' ? 'failed' : 'ran'} import ${outcome.importId}`);
     // The quantities read from now on must show this import: only exports asked for after it ended may be used.
     const after = stock.latestExportId();
     stock.raiseFloor(after);
@@ -660,7 +700,7 @@ async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<vo
   if (inFlight(ctx, stock)) return;
   // An offer whose last import's outcome is unknown is never imported again until that is settled: its quantity may
   // or may not hold those units. Every other offer goes on.
-  const held = new Set(parked(ctx, stock).flatMap((i) => i.payload.lines.map((l) => l.sku)));
+  const held = new Set([...parked(ctx, stock), ...stalled(ctx, stock)].flatMap((i) => i.payload.lines.map((l) => l.sku)));
   const pending = ctx.restock.pendingOffers().filter((p) => !held.has(p.sku));
   if (pending.length === 0) return;
   const snapshot = readyFacts(stock);
