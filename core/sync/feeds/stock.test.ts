@@ -20,9 +20,14 @@ interface FakeMirakl {
   offers: Map<string, number>;
   sales: { sku: string; units: number; at: number }[];
   /** Each export's contents are the offers as they stood when it was asked for. */
-  exports: { since: string | null; at: number; offers: Map<string, number> }[];
-  /** What the next new OF52 does: answered, or taken by Mirakl with its answer lost. */
-  nextExport: 'ok' | 'lostAfterTaken';
+  exports: { since: string | null; at: number; offers: Map<string, number>; takesMs?: number }[];
+  /**
+   * What the next new OF52 does: answered; taken by Mirakl with its answer lost; or taken while the app was killed
+   * before it could write anything down.
+   */
+  nextExport: 'ok' | 'lostAfterTaken' | 'killed';
+  /** A unit of this offer sells just after Mirakl takes the next export request, before it takes the export's contents. */
+  sellAfterNextExport: string | null;
   /** Which requests Mirakl takes for duplicates of one made within the hour: the same parameters, or any at all. */
   dedupe: 'same' | 'any';
   /** How long an export takes to complete after it was asked for. */
@@ -57,6 +62,7 @@ describe('stock feed decisions', () => {
       sales: [],
       exports: [],
       nextExport: 'ok',
+      sellAfterNextExport: null,
       dedupe: 'same',
       exportTakesMs: 5_000,
       lastUpdatedSkewMs: 0,
@@ -73,16 +79,23 @@ describe('stock feed decisions', () => {
         // tracking_id is returned"), taken when it was first asked for.
         const same = m.exports.findLastIndex((e) => (m.dedupe === 'any' || e.since === (since ?? null)) && clock.now() - e.at < 60 * minute);
         if (same >= 0) return { trackingId: `T-${same + 1}`, serverTime: clock.now() };
+        const sold = m.sellAfterNextExport;
+        m.sellAfterNextExport = null;
+        if (sold !== null) {
+          m.sales.push({ sku: sold, units: 1, at: clock.now() + 5_000 });
+          m.offers.set(sold, (m.offers.get(sold) ?? 0) - 1);
+        }
         m.exports.push({ since: since ?? null, at: clock.now(), offers: new Map(m.offers) });
         const how = m.nextExport;
         m.nextExport = 'ok';
+        if (how === 'killed') throw new Error('the app was killed before the answer was written down');
         if (how !== 'ok') throw new ApiError('mirakl', 'OF52', 'uncertain', 'connection reset');
         return { trackingId: `T-${m.exports.length}`, serverTime: clock.now() };
       },
       // Each export is taken the moment it is asked for; its status says it was done exportTakesMs later.
       offerExportStatus: async (trackingId) => {
         const exp = m.exports[Number(trackingId.slice(2)) - 1];
-        const doneAt = (exp?.at ?? 0) + m.exportTakesMs;
+        const doneAt = (exp?.at ?? 0) + (exp?.takesMs ?? m.exportTakesMs);
         if (clock.now() < doneAt) return { status: 'PENDING', lastUpdated: iso(exp?.at ?? 0), urls: [], error: null, serverTime: clock.now() };
         return { status: 'COMPLETED', lastUpdated: iso(doneAt + m.lastUpdatedSkewMs), urls: [`https://mirakl.test/f/${trackingId}`], error: null, serverTime: clock.now() };
       },
@@ -355,6 +368,62 @@ describe('stock feed decisions', () => {
     expect(open('STOCK_IMPORT_STALLED')).toEqual([]);
     expect(m.imports).toHaveLength(2);
     expect([m.offers.get('SKU-A'), m.offers.get('SKU-B')]).toEqual([11, 21]);
+  });
+
+  it('never asks again what it asked just before it was killed, with Mirakl still making that export', async () => {
+    m.exportTakesMs = 3 * minute;
+    pending('U-1', 'SKU-A');
+    await passes(15);
+    pending('U-G', 'SKU-GONE');
+    m.nextExport = 'killed';
+    const asked = m.exports.length;
+    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
+    expect(m.exports.length).toBe(asked + 1);
+    pending('U-2', 'SKU-A');
+    pending('U-3', 'SKU-A');
+    await passes(1);
+    pending('U-4', 'SKU-A');
+    await passes(30);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 13 }], [{ sku: 'SKU-A', quantity: 14 }]]);
+    expect(open('FOREIGN_WRITE')).toEqual([]);
+  });
+
+  it('asks for no full export within the hour after a restore, when the earlier copy may have asked for one', async () => {
+    m.exportTakesMs = minute;
+    pending('U-1', 'SKU-A');
+    await passes(15);
+    clock.advance(24 * 60 * minute);
+    // After the backup, the earlier copy asked for the day's full export (Mirakl takes 20 minutes over it), then
+    // imported a unit graded since.
+    m.exports.push({ since: null, at: clock.now(), offers: new Map(m.offers), takesMs: 20 * minute });
+    clock.advance(minute);
+    m.offers.set('SKU-A', 12);
+    clock.advance(minute);
+    ctx.restore.start('the database was put back from a backup', stockBasisNow(ctx));
+    const restoredAt = clock.now();
+    await passes(6);
+    // Settled quickly (nothing of this copy's was in doubt): a full export falls due at once.
+    ctx.restore.end('settled');
+    pending('U-3', 'SKU-B');
+    await passes(40);
+    expect(m.exports.filter((e) => e.at >= restoredAt && e.since === null && e.at < restoredAt + 60 * minute)).toEqual([]);
+    expect(open('FOREIGN_WRITE')).toEqual([]);
+    expect([m.offers.get('SKU-A'), m.offers.get('SKU-B')]).toEqual([12, 21]);
+  });
+
+  it('counts a sale just after the request in an export dated before it (its servers\' clocks differ) only once', async () => {
+    m.exportTakesMs = 10_000;
+    m.lastUpdatedSkewMs = -30_000;
+    pending('U-1', 'SKU-A');
+    await passes(8);
+    pending('U-G', 'SKU-GONE');
+    await passes(3);
+    // Mirakl takes a request, a unit of SKU-A sells, then it takes the export, which shows the sale.
+    m.sellAfterNextExport = 'SKU-A';
+    for (let i = 0; i < 10 && m.sellAfterNextExport !== null; i++) await passes(1);
+    pending('U-2', 'SKU-A');
+    await passes(15);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 11 }]]);
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
