@@ -116,35 +116,30 @@ export function createStockFactsRepo(source: StatementSource) {
       q(`SELECT ${exportColumns} FROM offer_exports WHERE state = 'applied' AND (@mode IS NULL OR mode = @mode) ORDER BY id DESC LIMIT 1`).get({ mode: mode ?? null }) as
         | OfferExportRow
         | undefined,
-    /** An export Mirakl took the request for, its contents taken no earlier than `takenFrom` (Mirakl's clock). */
-    recordExport(e: { trackingId: string; mode: 'full' | 'differential'; since: string | null; takenFrom: string; now: string }): void {
-      q(`INSERT INTO offer_exports (tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl) VALUES (?, ?, ?, 'requested', ?, ?)`).run(
-        e.trackingId,
-        e.mode,
-        e.since,
-        e.now,
-        e.takenFrom,
-      );
-    },
     /**
-     * A request for an export whose answer never came: Mirakl may have taken it. Kept as an export given up, so the next
-     * differential asks from a second earlier (givenUpSinceApplied) and is never the same request, which Mirakl answers
-     * with the export it took then (OF52: "the tracking_id of the existing export").
+     * A request for an export, written down before it is sent: until its answer says otherwise it is an export given up
+     * whose answer never came. Mirakl may have taken it even if the app is killed before hearing back, so it is never
+     * made again: the next differential asks from a second earlier for it (givenUpSinceApplied), never the same request,
+     * which Mirakl would answer with the export it took then (OF52: "the tracking_id of the existing export").
      */
-    recordUnansweredExport(e: { mode: 'full' | 'differential'; since: string | null; takenFrom: string; now: string; error: string }): void {
-      q(`INSERT INTO offer_exports (tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl, error) VALUES ('', ?, ?, 'failed', ?, ?, ?)`).run(
-        e.mode,
-        e.since,
-        e.now,
-        e.takenFrom,
-        e.error,
-      );
-    },
-    /** The earliest moment Mirakl may have taken an unanswered request the same as this one, since the latest export applied. */
-    unansweredSameFrom: (mode: 'full' | 'differential', since: string | null): string | null =>
+    askingExport: (e: { mode: 'full' | 'differential'; since: string | null; takenFrom: string; now: string }): number =>
+      Number(
+        q(`INSERT INTO offer_exports (tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl, error)
+             VALUES ('', ?, ?, 'failed', ?, ?, 'its answer never came')`).run(e.mode, e.since, e.now, e.takenFrom).lastInsertRowid,
+      ),
+    /** Mirakl took the request: the export to follow, its contents taken no earlier than `takenFrom` (Mirakl's clock). */
+    answeredExport: (id: number, trackingId: string, takenFrom: string): void =>
+      void q(`UPDATE offer_exports SET tracking_id = ?, state = 'requested', taken_from_mirakl = ?, error = NULL WHERE id = ?`).run(trackingId, takenFrom, id),
+    /** Refused before Mirakl took anything (a call budget): as if never asked. */
+    refusedExport: (id: number): void => void q(`DELETE FROM offer_exports WHERE id = ? AND tracking_id = ''`).run(id),
+    /**
+     * The earliest moment Mirakl may have taken an unanswered request the same as request `id`, made within the hour
+     * before it (what Mirakl may answer with the same export) and since the latest export applied.
+     */
+    unansweredSameFrom: (id: number, mode: 'full' | 'differential', since: string | null, after: string): string | null =>
       (
-        q(`SELECT min(taken_from_mirakl) AS at FROM offer_exports WHERE tracking_id = '' AND mode = ? AND since_mirakl IS ?
-             AND id > (SELECT coalesce(max(id), 0) FROM offer_exports WHERE state = 'applied')`).get(mode, since) as { at: string | null }
+        q(`SELECT min(taken_from_mirakl) AS at FROM offer_exports WHERE tracking_id = '' AND id <> ? AND mode = ? AND since_mirakl IS ? AND requested_at >= ?
+             AND id > (SELECT coalesce(max(id), 0) FROM offer_exports WHERE state = 'applied')`).get(id, mode, since, after) as { at: string | null }
       ).at,
     /** The latest full export asked for, whatever became of it: Mirakl allows one a day. */
     lastFullAsked: (): OfferExportRow | undefined => q(`SELECT ${exportColumns} FROM offer_exports WHERE mode = 'full' ORDER BY id DESC LIMIT 1`).get() as OfferExportRow | undefined,

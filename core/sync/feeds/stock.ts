@@ -94,6 +94,8 @@ const heldRefreshMs = 5 * minute;
  * Less than that is the clocks of Mirakl's servers (OF52's Date, OF53's last_updated), and the export is taken between.
  */
 const repeatBeforeMs = minute;
+/** How long Mirakl may answer a request the same as an earlier one with that one's export (the sandbox: an hour), with margin. */
+const duplicateWindowMs = 90 * minute;
 /** An export not completed by then is given up, and another asked for. */
 const exportGiveUpMs = 30 * minute;
 /** A full export once a day; differential ones in between. */
@@ -873,39 +875,43 @@ async function askForExport(ctx: EngineContext, stock: StockFacts): Promise<void
   if (!why) return;
   const previous = stock.latestSnapshot();
   // Once a day, whatever became of the last one: a full request again the same day is refused, or answered with it.
-  // Not the first after a restore: the earlier copy of the database may have made the same one (differentialSince).
+  // Not within the hour after a restore either: the earlier copy of the database may have made the same one (a full
+  // request has no parameters), and an export still running for it would pass for fresh (differentialSince).
   const lastFull = stock.repo.lastFullAsked();
-  const isFullDue = !previous || (!isUnreadSinceRestore(ctx, previous) && (!lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs));
+  const restoredAt = ctx.restore.lastStartedAt();
+  const isRestoredLately = restoredAt !== null && ctx.clock.now() - restoredAt < duplicateWindowMs;
+  const isFullDue =
+    !previous || (!isUnreadSinceRestore(ctx, previous) && !isRestoredLately && (!lastFull || ctx.clock.now() - Date.parse(lastFull.requested_at) >= fullEveryMs));
   const since = differentialSince(ctx, stock, previous);
   const ask = async (mode: 'full' | 'differential') => {
+    // Written down first, so that a request Mirakl took is never made again, even by an app killed before the answer.
+    const takenFrom = stock.miraklNow() ?? isoAt(ctx.clock.now() - serverMarginMs);
+    const id = stock.repo.askingExport({ mode, since: mode === 'full' ? null : since, takenFrom, now: isoAt(ctx.clock.now()) });
     try {
-      return await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since });
+      return { id, asked: await ctx.mirakl.requestOfferExport(mode === 'full' ? {} : { since }) };
     } catch (error) {
-      // Refused (a budget), Mirakl took nothing. Otherwise it may have: the request is kept, and never made again.
-      if (isApiError(error) && error.kind !== 'rate_limited') {
-        const takenFrom = stock.miraklNow() ?? isoAt(ctx.clock.now() - serverMarginMs);
-        stock.repo.recordUnansweredExport({ mode, since: mode === 'full' ? null : since, takenFrom, now: isoAt(ctx.clock.now()), error: `its answer never came: ${error.message}` });
-      }
+      // Refused by a call budget: Mirakl took nothing. Any other failure may have reached it: the request stays.
+      if (isApiError(error) && error.kind === 'rate_limited') stock.repo.refusedExport(id);
       throw error;
     }
   };
   let mode: 'full' | 'differential' = isFullDue ? 'full' : 'differential';
-  let asked: { trackingId: string; serverTime: number | null };
+  let request: Awaited<ReturnType<typeof ask>>;
   try {
-    asked = await ask(mode);
+    request = await ask(mode);
   } catch (error) {
     // Mirakl allows one full export a day: until then, what changed since the last one will do.
     if (!(mode === 'full' && previous && isApiError(error) && error.kind === 'rate_limited')) throw error;
     mode = 'differential';
-    asked = await ask(mode);
+    request = await ask(mode);
   }
+  const { id, asked } = request;
   stock.sawMiraklAt(asked.serverTime);
-  const sinceAsked = mode === 'differential' ? since : null;
   // A full request the same as one whose answer never came (with no export at hand: otherwise the next is differential)
   // may be answered with the export Mirakl took then: its contents may be from as early as that request.
   const ours = isoAt((asked.serverTime ?? ctx.clock.now()) - serverMarginMs);
-  const earlier = stock.repo.unansweredSameFrom(mode, sinceAsked);
-  stock.recordExport(asked.trackingId, mode, sinceAsked, earlier !== null && earlier < ours ? earlier : ours);
+  const earlier = stock.repo.unansweredSameFrom(id, mode, mode === 'differential' ? since : null, isoAt(ctx.clock.now() - duplicateWindowMs));
+  stock.repo.answeredExport(id, asked.trackingId, earlier !== null && earlier < ours ? earlier : ours);
   ctx.log.info('stock export asked for', { mode, why });
 }
 
@@ -1358,7 +1364,7 @@ function stockFacts(ctx: EngineContext) {
     requestedExport: (): OfferExportRow | undefined => repo.requestedExport(),
     /**
      * The latest export applied. Dated before our request for it (`by` before `from`): by a little, the clocks of
-     * Mirakl's servers differ, and it was taken between the two; by more than a minute, Mirakl answered ours with an export
+     * Mirakl's servers differ, and it was taken around the two; by more than a minute, Mirakl answered ours with an export
      * it took for an earlier request (one this app never repeats: see askForExport, so another client's, or a duplicate
      * Mirakl saw where we did not). That one was taken after the export it asked from, at most an export's life before.
      */
@@ -1367,11 +1373,13 @@ function stockFacts(ctx: EngineContext) {
       if (!row?.taken_by_mirakl) return null;
       const [from, by] = [row.taken_from_mirakl, row.taken_by_mirakl];
       if (by >= from) return { id: row.id, from, by, isRepeat: false };
-      if (Date.parse(by) >= Date.parse(from) - repeatBeforeMs) return { id: row.id, from: by, by: from, isRepeat: false };
+      // The servers' clocks differ by at least the gap and, taken to be no more than a minute, the contents were taken
+      // after the request on one clock and before completion on the other: within a minute either side.
+      if (Date.parse(by) >= Date.parse(from) - repeatBeforeMs) {
+        return { id: row.id, from: isoAt(Date.parse(from) - repeatBeforeMs), by: isoAt(Date.parse(by) + repeatBeforeMs), isRepeat: false };
+      }
       return { id: row.id, from: row.since_mirakl ?? isoAt(Date.parse(by) - exportGiveUpMs), by, isRepeat: true };
     },
-    recordExport: (trackingId: string, mode: 'full' | 'differential', since: string | null, takenFrom: string): void =>
-      repo.recordExport({ trackingId, mode, since, takenFrom, now: now() }),
     failExport(id: number, error: string): void {
       repo.failExport(id, error);
       ctx.log.warn('stock export given up', { id, error });
