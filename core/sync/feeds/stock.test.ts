@@ -37,6 +37,9 @@ interface FakeMirakl {
   imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
   /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
   nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply' | 'stuck';
+  /** The client's STO02 budget (once every 15 s, all imports together), when a test wants it. */
+  isStatusBudgeted: boolean;
+  lastStatusAt: number;
   /** Imports Mirakl took and has not run yet (RUNNING until finish() runs them). */
   running: Map<string, { sku: string; quantity: number }[]>;
   isSalesReadTurnedAway: boolean;
@@ -69,6 +72,8 @@ describe('stock feed decisions', () => {
       imports: [],
       nextImport: 'ok',
       running: new Map(),
+      isStatusBudgeted: false,
+      lastStatusAt: -Infinity,
       isSalesReadTurnedAway: false,
       isFullRefused: false,
     };
@@ -125,10 +130,13 @@ describe('stock feed decisions', () => {
         if (how !== 'ok') throw new ApiError('mirakl', 'STO01', 'uncertain', 'connection reset');
         return `IMP-${m.imports.length}`;
       },
-      importStatus: async (importId) =>
-        m.running.has(importId)
+      importStatus: async (importId) => {
+        if (m.isStatusBudgeted && clock.now() - m.lastStatusAt < 15_000) throw new ApiError('mirakl', 'STO02', 'rate_limited', 'call budget: STO02 once every 15 s');
+        m.lastStatusAt = clock.now();
+        return m.running.has(importId)
           ? { import_id: importId, status: 'RUNNING', has_error_report: false, lines_in_success: 0, lines_in_error: 0 }
-          : { import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 },
+          : { import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 };
+      },
     };
     ctx = stubEngineContext(store.db, clock, { mirakl });
   });
@@ -424,6 +432,48 @@ describe('stock feed decisions', () => {
     pending('U-2', 'SKU-A');
     await passes(15);
     expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-A', quantity: 11 }]]);
+  });
+
+  it('settles a stalled import once Mirakl runs it, while another import is followed within the same STO02 budget', async () => {
+    m.isStatusBudgeted = true;
+    pending('U-A', 'SKU-A');
+    m.nextImport = 'stuck';
+    await passes(3);
+    await passes(65);
+    expect(open('STOCK_IMPORT_STALLED')).toHaveLength(1);
+    // Another import is taken and left running too, and is followed at every flush.
+    pending('U-B', 'SKU-B');
+    m.nextImport = 'stuck';
+    await passes(5);
+    expect(m.imports).toHaveLength(2);
+    finish('IMP-1');
+    await passes(20);
+    expect(states()).toEqual([
+      { unit_id: 'U-A', state: 'applied' },
+      { unit_id: 'U-B', state: 'importing' },
+    ]);
+    expect(open('STOCK_IMPORT_STALLED').map((e) => e.cause)).not.toContainEqual(expect.stringMatching(/IMP-1/));
+  });
+
+  it('after a restore while an import was stalled, does not take what it added for the offer\'s other units', async () => {
+    pending('U-A', 'SKU-A');
+    m.nextImport = 'stuck';
+    await passes(3);
+    await passes(65);
+    expect(open('STOCK_IMPORT_STALLED')).toHaveLength(1);
+    // Other offers go on meanwhile: exports are read past the stalled import.
+    pending('U-B', 'SKU-B');
+    await passes(5);
+    pending('U-A2', 'SKU-A');
+    ctx.restore.start('the database was put back from a backup', stockBasisNow(ctx));
+    ctx.feeds.register({ feed: 'rebound', label: 'ReBound', cadenceSeconds: 60 });
+    ctx.feeds.recordRun('rebound', iso(clock.now() + 1000), iso(clock.now() + 60_000), null);
+    // Mirakl runs the stalled import: SKU-A 11, the one unit U-A.
+    finish('IMP-1');
+    await passes(30);
+    const a2 = (states() as { unit_id: string; state: string }[]).find((u) => u.unit_id === 'U-A2')?.state;
+    // U-A2 is on sale only if Mirakl holds it: never recorded as restocked while Mirakl shows only U-A's unit.
+    expect({ a2, skuA: m.offers.get('SKU-A') }).not.toEqual({ a2: 'applied', skuA: 11 });
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
