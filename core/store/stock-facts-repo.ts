@@ -86,13 +86,14 @@ export function createStockFactsRepo(source: StatementSource) {
       (q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state = 'uncertain' AND ${parkedForPerson} ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
     /**
      * Stock imports not failed that an export may not show: sent after it was asked for (`afterExport` from its id on),
-     * sent after `sentAfter` (Mirakl's clock), or seen ending only after it was asked for (`settledAfterExport`). Oldest first.
+     * sent after `sentAfter` (Mirakl's clock), seen ending only after it was asked for (`settledAfterExport`), or not run
+     * by Mirakl yet (a stalled one, which exports for other offers are read past). Oldest first.
      */
     importsMaybeAfter: (exportId: number, sentAfter: string): number[] =>
       (
         q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state != 'failed'
              AND (json_extract(payload, '$.basis.afterExport') >= @exportId OR json_extract(payload, '$.basis.sentAfter') > @sentAfter
-               OR json_extract(outcome, '$.settledAfterExport') >= @exportId) ORDER BY id`).all({
+               OR json_extract(outcome, '$.settledAfterExport') >= @exportId OR ${isRunAtMirakl}) ORDER BY id`).all({
           exportId,
           sentAfter,
         }) as { id: number }[]

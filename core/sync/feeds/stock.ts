@@ -50,6 +50,7 @@ interface ImportBasis {
 interface ImportOutcome {
   importId: string | null;
   status: string;
+  /** When it was last checked: its status read (STO02), or its outcome settled from the quantities read back. */
   checkedAt?: string;
   /** Exports with an id up to this were asked for before the import ended: the overwrite check needs a later one. */
   settledAfterExport?: number;
@@ -102,6 +103,8 @@ const exportGiveUpMs = 30 * minute;
 const fullEveryMs = 24 * 60 * minute;
 /** An import Mirakl took and has not run after this long is shown to a person, and holds back only its own offers. */
 const stalledAfterMs = 60 * minute;
+/** A stalled import is still checked this often (STO02's budget is shared with the import in flight). */
+const stalledCheckMs = 5 * minute;
 /** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
 const unknownAfterMs = 60 * minute;
 const maxLinesPerImport = 1000;
@@ -136,8 +139,8 @@ export async function flushStock(ctx: EngineContext): Promise<{ isDeferred: bool
     }
   };
   for (const id of ctx.restock.claimsOfFailedImports()) settleFailedImport(ctx, id);
-  await step(() => followImport(ctx, stock));
   await step(() => followStalled(ctx, stock));
+  await step(() => followImport(ctx, stock));
   await step(() => readExport(ctx, stock));
   await step(() => readSales(ctx, stock));
   await step(() => decideFromFacts(ctx, stock));
@@ -183,8 +186,23 @@ function stalled(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[]
     .filter((i): i is Intent<ImportPayload> => i !== undefined);
 }
 
+/**
+ * STO02 allows one call every 15 s for every import, and the import in flight is followed between flushes too: one
+ * stalled import a flush at most, the one checked longest ago, once every few minutes, before the one in flight (which
+ * then waits a flush). A refusal by the budget is tried again at the next flush, not counted as a failure.
+ */
 async function followStalled(ctx: EngineContext, stock: StockFacts): Promise<void> {
-  for (const intent of stalled(ctx, stock)) await followTaken(ctx, stock, intent);
+  const checkedAt = (i: Intent<ImportPayload>) => (i.outcome as ImportOutcome).checkedAt ?? '';
+  const next = stalled(ctx, stock).sort((a, b) => (checkedAt(a) < checkedAt(b) ? -1 : checkedAt(a) > checkedAt(b) ? 1 : 0))[0];
+  if (!next || (checkedAt(next) !== '' && ctx.clock.now() - Date.parse(checkedAt(next)) < stalledCheckMs)) return;
+  try {
+    await followTaken(ctx, stock, next);
+  } catch (error) {
+    if (isApiError(error) && error.kind === 'rate_limited') return;
+    // Another stalled import takes its turn next time.
+    ctx.intents.updateOutcome(next.id, { ...(next.outcome as ImportOutcome), checkedAt: isoAt(ctx.clock.now()) });
+    throw error;
+  }
 }
 
 async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
@@ -213,7 +231,7 @@ async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent
     const shown = status.status === 'WAITING' || status.status === 'RUNNING' ? status.status : 'RUNNING';
     const waited = ctx.clock.now() - Date.parse(intent.createdAt);
     ctx.transaction(() => {
-      ctx.intents.updateOutcome(intent.id, { ...outcome, status: shown });
+      ctx.intents.updateOutcome(intent.id, { ...outcome, status: shown, checkedAt: isoAt(ctx.clock.now()) });
       if (waited < stalledAfterMs) return;
       // From now on it holds back only its own offers (importInFlight leaves it out): Mirakl may still run it, so they
       // are never imported again meanwhile, and every other offer goes on.
@@ -588,7 +606,7 @@ function offersSettling(ctx: EngineContext, stock: StockFacts): Set<string> {
   const settling = new Set<string>();
   for (const line of inFlight(ctx, stock)?.payload.lines ?? []) settling.add(line.sku);
   for (const intent of awaitingCheck(ctx, stock)) for (const sku of (intent.outcome as ImportOutcome).toCheck ?? []) settling.add(sku);
-  for (const intent of parked(ctx, stock)) for (const line of intent.payload.lines) settling.add(line.sku);
+  for (const intent of [...parked(ctx, stock), ...stalled(ctx, stock)]) for (const line of intent.payload.lines) settling.add(line.sku);
   return settling;
 }
 
