@@ -166,6 +166,18 @@ describe('stock feed decisions', () => {
     }
   };
 
+  /**
+   * A unit waits on an offer Mirakl lacks, so exports are asked for every few minutes: Mirakl takes the next request,
+   * and its answer is lost (or the app is killed before writing it down).
+   */
+  const loseAnExportRequest = async (how: 'lostAfterTaken' | 'killed') => {
+    pending('U-G', 'SKU-GONE');
+    m.nextExport = how;
+    const asked = m.exports.length;
+    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
+    expect(m.exports.length).toBe(asked + 1);
+  };
+
   it('asks for a full export first, then for what changed since the last one began; a refused full export falls back', async () => {
     pending('U-1', 'SKU-A');
     await passes(3);
@@ -221,11 +233,7 @@ describe('stock feed decisions', () => {
     expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
     // A unit for an offer Mirakl does not have: the engine asks for a fresh export every few minutes while it waits.
     // One such request reaches Mirakl, which takes the export; its answer is lost.
-    pending('U-G', 'SKU-GONE');
-    m.nextExport = 'lostAfterTaken';
-    const asked = m.exports.length;
-    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
-    expect(m.exports.length).toBe(asked + 1);
+    await loseAnExportRequest('lostAfterTaken');
     // A unit for SKU-A is graded: its import is applied, and its answer lost too.
     pending('U-2', 'SKU-A');
     m.nextImport = 'lostAfterApply';
@@ -248,11 +256,7 @@ describe('stock feed decisions', () => {
   it('does not plan from, or check an applied import against, an export Mirakl answered a repeated request with', async () => {
     pending('U-1', 'SKU-A');
     await passes(6);
-    pending('U-G', 'SKU-GONE');
-    m.nextExport = 'lostAfterTaken';
-    const asked = m.exports.length;
-    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
-    expect(m.exports.length).toBe(asked + 1);
+    await loseAnExportRequest('lostAfterTaken');
     // This time the import's answer comes back: applied, SKU-A set to 12 after the lost export was taken (11).
     pending('U-2', 'SKU-A');
     await passes(1);
@@ -271,11 +275,7 @@ describe('stock feed decisions', () => {
     pending('U-1', 'SKU-A');
     await passes(15);
     expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
-    pending('U-G', 'SKU-GONE');
-    m.nextExport = 'lostAfterTaken';
-    const asked = m.exports.length;
-    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
-    expect(m.exports.length).toBe(asked + 1);
+    await loseAnExportRequest('lostAfterTaken');
     pending('U-2', 'SKU-A');
     pending('U-3', 'SKU-A');
     await passes(1);
@@ -304,11 +304,7 @@ describe('stock feed decisions', () => {
     // within the hour of one it took is answered with that export.
     pending('U-1', 'SKU-A');
     await passes(6);
-    pending('U-G', 'SKU-GONE');
-    m.nextExport = 'lostAfterTaken';
-    const asked = m.exports.length;
-    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
-    expect(m.exports.length).toBe(asked + 1);
+    await loseAnExportRequest('lostAfterTaken');
     m.dedupe = 'any';
     pending('U-2', 'SKU-A');
     await passes(1);
@@ -382,11 +378,7 @@ describe('stock feed decisions', () => {
     m.exportTakesMs = 3 * minute;
     pending('U-1', 'SKU-A');
     await passes(15);
-    pending('U-G', 'SKU-GONE');
-    m.nextExport = 'killed';
-    const asked = m.exports.length;
-    for (let i = 0; i < 10 && m.exports.length === asked; i++) await passes(1);
-    expect(m.exports.length).toBe(asked + 1);
+    await loseAnExportRequest('killed');
     pending('U-2', 'SKU-A');
     pending('U-3', 'SKU-A');
     await passes(1);

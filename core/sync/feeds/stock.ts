@@ -170,20 +170,19 @@ function inFlight(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload> 
   return id === undefined ? undefined : ctx.intents.get<ImportPayload>(id);
 }
 
+/** The stock imports with these intent ids, as the ledger holds them. */
+function importsOf(ctx: EngineContext, ids: number[]): Intent<ImportPayload>[] {
+  return ids.map((id) => ctx.intents.get<ImportPayload>(id)).filter((i): i is Intent<ImportPayload> => i !== undefined);
+}
+
 /** Imports applied whose overwrite is still to be measured. */
 function awaitingCheck(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
-  return stock.repo
-    .importsToCheck()
-    .map((id) => ctx.intents.get<ImportPayload>(id))
-    .filter((i): i is Intent<ImportPayload> => i !== undefined);
+  return importsOf(ctx, stock.repo.importsToCheck());
 }
 
 /** Imports Mirakl took and has not run for over an hour (STOCK_IMPORT_STALLED): each still followed, holding its offers. */
 function stalled(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
-  return stock.repo
-    .importsStalled()
-    .map((id) => ctx.intents.get<ImportPayload>(id))
-    .filter((i): i is Intent<ImportPayload> => i !== undefined);
+  return importsOf(ctx, stock.repo.importsStalled());
 }
 
 /**
@@ -704,10 +703,7 @@ function checkExpected(ctx: EngineContext, stock: StockFacts): void {
 
 /** Imports whose outcome waits for a person: only their own offers wait with them. */
 function parked(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[] {
-  return stock.repo
-    .importsParked()
-    .map((id) => ctx.intents.get<ImportPayload>(id))
-    .filter((i): i is Intent<ImportPayload> => i !== undefined);
+  return importsOf(ctx, stock.repo.importsParked());
 }
 
 async function sendNextImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
