@@ -307,6 +307,8 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
     else if (push) deps.rearm(push);
     const pushRefusal = push && pushOperation && pushed ? { operation: pushOperation, returnId: pushed } : null;
 
+    const stall = call.operation === 'STO01' ? deps.take('importStalled', where, fits) : null;
+    const importsBefore = sandbox.world.counters.importSeq;
     const sale = call.operation === 'STO01' ? deps.take('salesDuringImport', where, fits) : null;
     const sell = sale ? await saleOf(sale, request) : () => undefined;
     if (sale?.variant === 'before') sell();
@@ -359,6 +361,12 @@ export function createChaosHttp(deps: ChaosHttpDeps, instance: string, shared: {
       // A call that never reached the server leaves the refusal armed: the fault waits for another push.
       if (pushRefusal && sandbox.world.cancelPushRejection(pushRefusal.operation, pushRefusal.returnId) && push) deps.rearm(push);
       if (sale?.variant === 'after') sell();
+      // Mirakl's queue stalls on the import this call made, if it made one (whatever answer reached the engine).
+      if (stall) {
+        const made = sandbox.world.counters.importSeq > importsBefore ? String(5000 + sandbox.world.counters.importSeq) : null;
+        if (made && sandbox.world.holdImport(made, worldClock.now() + stall.amount * 1000)) deps.trace(`  Mirakl's import queue stalls on import ${made} for ${stall.amount / 3600} h`);
+        else deps.rearm(stall);
+      }
     }
 
     const killAfter = deps.take('killAtCall', where, (f) => fits(f) && f.variant === 'after');

@@ -31,6 +31,7 @@ const shortNames: Record<FaultKind, string> = {
   rateLimitStorm: '429-storm',
   businessRejection: 'rejected',
   salesDuringImport: 'sales@import',
+  importStalled: 'import-stall',
   pushRejected: 'push-rejected',
   unknownEnum: 'unknown-enum',
   shapes: 'shapes',

@@ -31,6 +31,15 @@ describe('chaos plan', () => {
     expect(sales.every((f) => f.amount >= 1 && f.amount <= 3)).toBe(true);
   });
 
+  it('draws stock imports Mirakl\'s queue stalls on, for 2 to 8 hours', () => {
+    const stalls = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+      .flat()
+      .filter((f) => f.kind === 'importStalled');
+    expect(stalls.length).toBeGreaterThan(10);
+    expect(new Set(stalls.map((f) => f.target))).toEqual(new Set(['unsafeWrite']));
+    expect(stalls.every((f) => f.amount >= 2 * 3600 && f.amount <= 8 * 3600)).toBe(true);
+  });
+
   it('draws late units, arriving in a parcel of their own or found at the hub', () => {
     expect(faultKinds).toContain('lateUnit');
     const late = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))

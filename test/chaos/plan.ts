@@ -14,6 +14,7 @@ export const faultKinds = [
   'rateLimitStorm', // the sandbox answers 429 to every call of that operation for a while
   'businessRejection', // the API refuses the write (4xx, or every item of a batch refused)
   'salesDuringImport', // customers buy units of an offer a stock import is setting, just before or just after it is sent
+  'importStalled', // Mirakl takes a stock import and its queue stalls on it: RUNNING for hours, then it runs
   'pushRejected', // Mirakl refuses one return of an RT04 / RT26 / RT27 with a per-item return_errors entry
   'unknownEnum', // the answer carries an enum value the client has never seen
   'shapes', // the answer is reshaped like Mirakl's own examples (nulls, older placements, deprecated fields, "12.50")
@@ -103,6 +104,9 @@ function details(rng: Rng, kind: FaultKind): { target: CallTarget; amount: numbe
     case 'salesDuringImport':
       // Between the read the import was computed from and Mirakl applying it: the units it will overwrite.
       return { target: 'unsafeWrite', amount: rng.int(1, 3), variant: rng.pick(['before', 'after']) };
+    case 'importStalled':
+      // Seconds the import waits in Mirakl's queue: past the hour after which the engine tells a person.
+      return { target: 'unsafeWrite', amount: rng.int(2, 8) * 3600, variant: '' };
     case 'pushRejected':
       return { target: 'write', amount: 0, variant: '' };
     case 'backOfficeRefund':

@@ -79,7 +79,7 @@ function summarise(reports: SeedReport[], workers: number, started: number): num
           .join(', ') || 'none'
       }`,
       `tax modes: ${excluded} of ${reports.length} seed(s) ran a TAX_EXCLUDED shop`,
-      `stock: ${fired.salesDuringImport ?? 0} sales during stock imports (${stat(reports, 'unitsSoldDuringImports')} units sold), ${stat(reports, 'overwrittenUnitsRaised')} overwritten unit(s) raised as STOCK_OVERWRITTEN, ${stat(reports, 'restockedUnits')} unit(s) restocked`,
+      `stock: ${fired.salesDuringImport ?? 0} sales during stock imports (${stat(reports, 'unitsSoldDuringImports')} units sold), ${stat(reports, 'overwrittenUnitsRaised')} overwritten unit(s) raised as STOCK_OVERWRITTEN, ${stat(reports, 'restockedUnits')} unit(s) restocked; ${fired.importStalled ?? 0} import(s) Mirakl's queue stalled on (${stat(reports, 'stalledImportsRaised')} raised as STOCK_IMPORT_STALLED)`,
       `back office: ${fired.backOfficeRefund ?? 0} refund(s) made outside the app (${stat(reports, 'foreignWritesRaised')} raised as FOREIGN_WRITE, pausing refunds and stock until a person acknowledged ${stat(reports, 'foreignWritesAcknowledged')}; ${stat(reports, 'backOfficeRefundsRaised')} raised as REFUND_EXCEEDS_RECEIPT / REFUND_WITHOUT_RECEIPT); ` +
         `${stat(reports, 'pushRejections')} status push(es) refused by Mirakl (${stat(reports, 'rt04RefusedReturnsReceived')} RT04-refused return(s) still received); ` +
         `second instance refused by the folder lock ${stat(reports, 'secondInstanceRefused')} time(s), opened ${stat(reports, 'secondInstanceOpened')}`,

@@ -45,6 +45,24 @@ describe('Mirakl world', () => {
     }
   });
 
+  it('holds a stock import its queue stalls on: RUNNING until the hold ends, then run once', () => {
+    const clock = createFakeClock(defaultScenario.startMs);
+    const world = createMiraklWorld({ clock, rng: createRng(7), scenario: defaultScenario, shopId: 2001 });
+    const sku = world.offers()[0]?.shopSku ?? '';
+    const imp = world.importStock([['offer-sku', 'quantity'], [sku, '42']]);
+    expect(world.holdImport(imp.importId, clock.now() + 3 * 3_600_000)).toBe(true);
+    clock.advance(2 * 3_600_000);
+    world.advance();
+    expect(world.getImport(imp.importId)?.status).toBe('RUNNING');
+    expect(world.offerBySku(sku)?.quantity).not.toBe(42);
+    clock.advance(3_600_000);
+    world.advance();
+    expect(world.getImport(imp.importId)?.status).toBe('COMPLETE');
+    expect(world.offerBySku(sku)?.quantity).toBe(42);
+    // One already run cannot be held.
+    expect(world.holdImport(imp.importId, clock.now() + 3_600_000)).toBe(false);
+  });
+
   it('hides an order from reads until it becomes visible', () => {
     const clock = createFakeClock(defaultScenario.startMs);
     const world = createMiraklWorld({ clock, rng: createRng(3), scenario: { ...defaultScenario, orderVisibleLateRate: 1 }, shopId: 2001 });

@@ -146,6 +146,8 @@ export interface StockImport {
   errors: { line: number; reason: string; row: string[] }[];
   linesInSuccess: number;
   applied: { shopSku: string; from: number; to: number }[];
+  /** Mirakl's import queue stalls on it: it shows RUNNING and runs no earlier than this (holdImport). */
+  heldUntil?: number;
 }
 
 export type OfferExportStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
@@ -754,10 +756,22 @@ export function createMiraklWorld(options: MiraklWorldOptions) {
       queue.schedule(runningAt, () => {
         imp.status = 'RUNNING';
       });
-      queue.schedule(doneAt, () => runImport(imp));
+      const run = () => {
+        if (imp.heldUntil !== undefined && clock.now() < imp.heldUntil) queue.schedule(imp.heldUntil, run);
+        else runImport(imp);
+      };
+      queue.schedule(doneAt, run);
       return imp;
     },
     getImport: (id: string) => imports.get(id),
+    /** Mirakl's import queue stalls on an import not run yet: it runs no earlier than `untilMs`, RUNNING meanwhile. */
+    holdImport(id: string, untilMs: number): boolean {
+      const imp = imports.get(id);
+      if (!imp || imp.status === 'COMPLETE' || imp.status === 'FAILED') return false;
+      imp.heldUntil = untilMs;
+      imp.status = 'RUNNING';
+      return true;
+    },
 
     /**
      * OF52. A full export (no last_request_date) holds the active offers, or every offer with include_inactive_offers;
