@@ -37,6 +37,8 @@ interface FakeMirakl {
   imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
   /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
   nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply' | 'stuck';
+  /** Imports Mirakl no longer knows (STO02 answers 404), whether or not it ran them. */
+  forgotten: Set<string>;
   /** The client's STO02 budget (once every 15 s, all imports together), when a test wants it. */
   isStatusBudgeted: boolean;
   lastStatusAt: number;
@@ -73,6 +75,7 @@ describe('stock feed decisions', () => {
       nextImport: 'ok',
       running: new Map(),
       isStatusBudgeted: false,
+      forgotten: new Set(),
       lastStatusAt: -Infinity,
       isSalesReadTurnedAway: false,
       isFullRefused: false,
@@ -133,6 +136,7 @@ describe('stock feed decisions', () => {
       importStatus: async (importId) => {
         if (m.isStatusBudgeted && clock.now() - m.lastStatusAt < 15_000) throw new ApiError('mirakl', 'STO02', 'rate_limited', 'call budget: STO02 once every 15 s');
         m.lastStatusAt = clock.now();
+        if (m.forgotten.has(importId)) throw new ApiError('mirakl', 'STO02', 'not_found', `Import ${importId} does not exist`);
         return m.running.has(importId)
           ? { import_id: importId, status: 'RUNNING', has_error_report: false, lines_in_success: 0, lines_in_error: 0 }
           : { import_id: importId, status: 'COMPLETE', has_error_report: false, lines_in_success: 1, lines_in_error: 0 };
@@ -466,6 +470,23 @@ describe('stock feed decisions', () => {
     const a2 = (states() as { unit_id: string; state: string }[]).find((u) => u.unit_id === 'U-A2')?.state;
     // U-A2 is on sale only if Mirakl holds it: never recorded as restocked while Mirakl shows only U-A's unit.
     expect({ a2, skuA: m.offers.get('SKU-A') }).not.toEqual({ a2: 'applied', skuA: 11 });
+  });
+
+  it('settles an import Mirakl took and then no longer knows from the quantities read back, and restocks the others', async () => {
+    pending('U-A', 'SKU-A');
+    m.nextImport = 'stuck';
+    await passes(3);
+    // Mirakl ran it, and no longer answers for it: its status is 404 from then on.
+    finish('IMP-1');
+    m.forgotten.add('IMP-1');
+    pending('U-B', 'SKU-B');
+    await passes(30);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-B', quantity: 21 }]]);
+    expect(states()).toEqual([
+      { unit_id: 'U-A', state: 'applied' },
+      { unit_id: 'U-B', state: 'applied' },
+    ]);
+    expect(open('OUTCOME_UNKNOWN')).toEqual([]);
   });
 
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
