@@ -161,6 +161,15 @@ export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'a
     fail: (id: number, error: string, retryAt: number | null, from: IntentState = 'sending') =>
       transition(id, from, 'failed', { lastError: error, nextAttemptAt: retryAt === null ? null : new Date(retryAt).toISOString() }),
     markUncertain: (id: number, error: string) => transition(id, 'sending', 'uncertain', { lastError: error }),
+    /**
+     * A stock import Mirakl confirmed taking and no longer knows (its status now 404): unknown again, to be read back.
+     * Never a refund: Mirakl's ledger of refunds settles those.
+     */
+    reopenAsUncertain(id: number, reason: string): void {
+      const row = byId.get(id) as IntentRow | undefined;
+      if (row?.kind !== 'stock.import') throw new Error(`intent ${id} is not a stock import; refusing to make it uncertain again`);
+      transition(id, 'confirmed', 'uncertain', { lastError: reason });
+    },
     /** What a planned call will send, settled before it is sent (never once it may have been): e.g. the units claimed. */
     setPayload(id: number, payload: unknown): void {
       if (replacePayload.run({ id, payload: JSON.stringify(payload), now: iso() }).changes !== 1) throw new Error(`intent ${id} is no longer planned; its payload cannot change`);

@@ -223,9 +223,23 @@ async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void
 /** An import Mirakl took (STO02): settled once it has run or failed; a person is told when it has not after an hour. */
 async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>): Promise<void> {
   const outcome = intent.outcome as ImportOutcome;
-  if (!outcome.importId) return;
-  const status = await ctx.mirakl.importStatus(outcome.importId);
+  const importId = outcome.importId;
+  if (!importId) return;
   const subjectKey = `intent:${intent.id}`;
+  let status: Awaited<ReturnType<typeof ctx.mirakl.importStatus>>;
+  try {
+    status = await ctx.mirakl.importStatus(importId);
+  } catch (error) {
+    if (!isApiError(error) || error.kind !== 'not_found') throw error;
+    // Mirakl took it and no longer knows it: whether it ran is read back from the quantities, as for an import whose
+    // answer was lost (decideFromFacts); never sent again on a guess, and a person is asked if they do not tell.
+    ctx.transaction(() => {
+      ctx.intents.reopenAsUncertain(intent.id, `Mirakl no longer knows import ${importId}: ${error.message}`);
+      ctx.exceptions.autoResolve('STOCK_IMPORT_STALLED', subjectKey, `Mirakl no longer knows import ${importId}: settled from the quantities read back`);
+    });
+    ctx.log.warn('stock import no longer known to Mirakl: settled from the quantities read back', { intentId: intent.id, importId });
+    return;
+  }
   if (status.status !== 'COMPLETE' && status.status !== 'FAILED') {
     const shown = status.status === 'WAITING' || status.status === 'RUNNING' ? status.status : 'RUNNING';
     const waited = ctx.clock.now() - Date.parse(intent.createdAt);
@@ -240,7 +254,7 @@ async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent
         type: 'STOCK_IMPORT_STALLED',
         subjectKey,
         ...(lines.length === 1 ? { offerSku: lines[0]?.sku } : {}),
-        cause: `Mirakl took stock update ${outcome.importId} (${units} returned unit(s) on ${lines.length} listing(s): ${lines
+        cause: `Mirakl took stock update ${importId} (${units} returned unit(s) on ${lines.length} listing(s): ${lines
           .slice(0, 5)
           .map((l) => l.sku)
           .join(', ')}${lines.length > 5 ? ', …' : ''}) at ${intent.createdAt} and still shows it ${status.status} ${Math.floor(waited / minute)} minutes later. These units are not on sale yet; the app checks the update at every sync, and restocks other listings meanwhile.`,
@@ -250,7 +264,7 @@ async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent
   }
   let rejected = new Map<string, string>();
   if (status.has_error_report) {
-    const errors = await ctx.mirakl.importErrors(outcome.importId);
+    const errors = await ctx.mirakl.importErrors(importId);
     rejected = new Map(errors.map((e) => [e.sku, e.reason]));
   }
   ctx.transaction(() => {
@@ -271,7 +285,7 @@ async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent
         });
       }
     }
-    ctx.exceptions.autoResolve('STOCK_IMPORT_STALLED', subjectKey, `Mirakl ${status.status === 'FAILED' ? 'failed' : 'ran'} import ${outcome.importId}`);
+    ctx.exceptions.autoResolve('STOCK_IMPORT_STALLED', subjectKey, `Mirakl ${status.status === 'FAILED' ? 'failed' : 'ran'} import ${importId}`);
     // The quantities read from now on must show this import: only exports asked for after it ended may be used.
     const after = stock.latestExportId();
     stock.raiseFloor(after);
