@@ -489,6 +489,49 @@ describe('stock feed decisions', () => {
     expect(open('OUTCOME_UNKNOWN')).toEqual([]);
   });
 
+  it('settles an import Mirakl forgot after a stall only from an export asked for since: its unit is restocked once', async () => {
+    pending('U-A', 'SKU-A');
+    m.nextImport = 'stuck';
+    await passes(68);
+    expect(open('STOCK_IMPORT_STALLED')).toHaveLength(1);
+    // Other offers go on, and exports are read while SKU-A's import waits in Mirakl's queue (SKU-A still 10).
+    pending('U-B', 'SKU-B');
+    await passes(10);
+    pending('U-A2', 'SKU-A');
+    // Another import, for SKU-B, is in flight (Mirakl runs it a few minutes later).
+    pending('U-B2', 'SKU-B');
+    m.nextImport = 'stuck';
+    await passes(2);
+    expect(m.running.has('IMP-3')).toBe(true);
+    // Mirakl runs SKU-A's at last, and from then on no longer knows it.
+    finish('IMP-1');
+    m.forgotten.add('IMP-1');
+    await passes(3);
+    finish('IMP-3');
+    await passes(40);
+    const onA = (states() as { unit_id: string; state: string }[]).filter((u) => u.unit_id.startsWith('U-A') && u.state === 'applied').length;
+    expect({ onSale: m.offers.get('SKU-A'), applied: onA }).toEqual({ onSale: 12, applied: 2 });
+  });
+
+  it('keeps following the import in flight while several imports are stalled, within STO02\'s budget', async () => {
+    m.isStatusBudgeted = true;
+    const skus = ['SKU-C', 'SKU-D', 'SKU-E', 'SKU-F', 'SKU-G'];
+    for (const sku of skus) m.offers.set(sku, 5);
+    for (const sku of skus) {
+      pending(`U-${sku}`, sku);
+      m.nextImport = 'stuck';
+      await passes(70);
+    }
+    expect(open('STOCK_IMPORT_STALLED')).toHaveLength(5);
+    pending('U-B', 'SKU-B');
+    m.nextImport = 'stuck';
+    await passes(3);
+    expect(m.imports).toHaveLength(6);
+    finish('IMP-6');
+    await passes(40);
+    expect((states() as { unit_id: string; state: string }[]).find((u) => u.unit_id === 'U-B')?.state).toBe('applied');
+  });
+
   it('holds back only an offer that sold while its export was being taken, until the next export', async () => {
     pending('U-A', 'SKU-A');
     pending('U-B', 'SKU-B');
