@@ -30,15 +30,21 @@ describe('intents: a confirmed stock import Mirakl no longer knows', () => {
 
   it('is uncertain again, its outcome kept', () => {
     const { intents, id } = confirmed('stock.import');
-    intents.reopenAsUncertain(id, 'Mirakl no longer knows import IMP-1');
-    expect(intents.get(id)).toMatchObject({ state: 'uncertain', lastError: 'Mirakl no longer knows import IMP-1', outcome: { importId: 'IMP-1' } });
+    intents.reopenAsUncertain(id, 'Mirakl no longer knows import IMP-1', { importId: 'IMP-1', status: 'RUNNING', reopenedAfterExport: 3 });
+    expect(intents.get(id)).toMatchObject({ state: 'uncertain', lastError: 'Mirakl no longer knows import IMP-1', outcome: { importId: 'IMP-1', reopenedAfterExport: 3 } });
     // Only from confirmed.
-    expect(() => intents.reopenAsUncertain(id, 'again')).toThrow(/is not confirmed/);
+    expect(() => intents.reopenAsUncertain(id, 'again', {})).toThrow(/is not confirmed/);
+  });
+
+  it('not once Mirakl was seen to run it', () => {
+    const { intents, id } = confirmed('stock.import');
+    intents.updateOutcome(id, { importId: 'IMP-1', status: 'COMPLETE' });
+    expect(() => intents.reopenAsUncertain(id, 'no', {})).toThrow(/already COMPLETE/);
   });
 
   it('never for a refund', () => {
     const { intents, id } = confirmed('mirakl.refund');
-    expect(() => intents.reopenAsUncertain(id, 'no')).toThrow(/not a stock import/);
+    expect(() => intents.reopenAsUncertain(id, 'no', {})).toThrow(/not a stock import/);
     expect(intents.get(id)?.state).toBe('confirmed');
   });
 });

@@ -165,10 +165,13 @@ export function createIntents(db: Database, clock: Clock, lease?: Pick<Lease, 'a
      * A stock import Mirakl confirmed taking and no longer knows (its status now 404): unknown again, to be read back.
      * Never a refund: Mirakl's ledger of refunds settles those.
      */
-    reopenAsUncertain(id: number, reason: string): void {
+    reopenAsUncertain(id: number, reason: string, outcome: unknown): void {
       const row = byId.get(id) as IntentRow | undefined;
       if (row?.kind !== 'stock.import') throw new Error(`intent ${id} is not a stock import; refusing to make it uncertain again`);
-      transition(id, 'confirmed', 'uncertain', { lastError: reason });
+      // One seen run or settled keeps its outcome: its units are already applied or rejected.
+      const status = (JSON.parse(row.outcome ?? '{}') as { status?: string }).status;
+      if (status === 'COMPLETE' || status === 'FAILED' || status === 'SETTLED') throw new Error(`intent ${id} already ${status}; refusing to make it uncertain again`);
+      transition(id, 'confirmed', 'uncertain', { lastError: reason, outcome });
     },
     /** What a planned call will send, settled before it is sent (never once it may have been): e.g. the units claimed. */
     setPayload(id: number, payload: unknown): void {

@@ -50,6 +50,11 @@ interface ImportBasis {
 interface ImportOutcome {
   importId: string | null;
   status: string;
+  /**
+   * Mirakl no longer knew it (STO02 404) once the exports up to this id were asked for: it may have run while they were
+   * taken, so only a later one may show what it did.
+   */
+  reopenedAfterExport?: number;
   /** When it was last checked: its status read (STO02), or its outcome settled from the quantities read back. */
   checkedAt?: string;
   /** Exports with an id up to this were asked for before the import ended: the overwrite check needs a later one. */
@@ -139,8 +144,7 @@ export async function flushStock(ctx: EngineContext): Promise<{ isDeferred: bool
     }
   };
   for (const id of ctx.restock.claimsOfFailedImports()) settleFailedImport(ctx, id);
-  await step(() => followStalled(ctx, stock));
-  await step(() => followImport(ctx, stock));
+  await step(() => followImports(ctx, stock));
   await step(() => readExport(ctx, stock));
   await step(() => readSales(ctx, stock));
   await step(() => decideFromFacts(ctx, stock));
@@ -159,7 +163,7 @@ export async function followStockImport(ctx: EngineContext): Promise<boolean> {
   const stock = stockFacts(ctx);
   const intent = inFlight(ctx, stock);
   if (intent?.state !== 'confirmed') return false;
-  await followImport(ctx, stock);
+  await followTaken(ctx, stock, intent);
   return true;
 }
 
@@ -186,38 +190,34 @@ function stalled(ctx: EngineContext, stock: StockFacts): Intent<ImportPayload>[]
 }
 
 /**
- * STO02 allows one call every 15 s for every import, and the import in flight is followed between flushes too: one
- * stalled import a flush at most, the one checked longest ago, once every few minutes, before the one in flight (which
- * then waits a flush). A refusal by the budget is tried again at the next flush, not counted as a failure.
+ * The import in flight, and those Mirakl has left stalled: planned-but-never-sent dropped; then one status read a flush
+ * (STO02 allows one call every 15 s for every import), for the import checked longest ago — the one in flight, or a
+ * stalled one once every few minutes. A stalled one's read refused by the budget waits for the next flush.
  */
-async function followStalled(ctx: EngineContext, stock: StockFacts): Promise<void> {
-  const checkedAt = (i: Intent<ImportPayload>) => (i.outcome as ImportOutcome).checkedAt ?? '';
-  const next = stalled(ctx, stock).sort((a, b) => (checkedAt(a) < checkedAt(b) ? -1 : checkedAt(a) > checkedAt(b) ? 1 : 0))[0];
-  if (!next || (checkedAt(next) !== '' && ctx.clock.now() - Date.parse(checkedAt(next)) < stalledCheckMs)) return;
+async function followImports(ctx: EngineContext, stock: StockFacts): Promise<void> {
+  const current = inFlight(ctx, stock);
+  if (current?.state === 'planned') {
+    // Planned but never sent (the app stopped in between): its quantities are stale, so it is dropped and the
+    // units go back to pending for a fresh read.
+    ctx.transaction(() => {
+      ctx.intents.fail(current.id, 'never sent; replaced by a fresh import', null, 'planned');
+      ctx.restock.releaseUnsent(current.id, null);
+    });
+  }
+  const checkedAt = (i: Intent<ImportPayload>) => (i.outcome as ImportOutcome | null)?.checkedAt ?? '';
+  const isDue = (i: Intent<ImportPayload>) => checkedAt(i) === '' || ctx.clock.now() - Date.parse(checkedAt(i)) >= stalledCheckMs;
+  const taken = current?.state === 'confirmed' ? [current] : [];
+  const next = [...taken, ...stalled(ctx, stock).filter(isDue)].sort((a, b) => (checkedAt(a) < checkedAt(b) ? -1 : checkedAt(a) > checkedAt(b) ? 1 : 0))[0];
+  if (!next) return;
   try {
     await followTaken(ctx, stock, next);
   } catch (error) {
+    if (next === current) throw error;
     if (isApiError(error) && error.kind === 'rate_limited') return;
     // Another stalled import takes its turn next time.
     ctx.intents.updateOutcome(next.id, { ...(next.outcome as ImportOutcome), checkedAt: isoAt(ctx.clock.now()) });
     throw error;
   }
-}
-
-async function followImport(ctx: EngineContext, stock: StockFacts): Promise<void> {
-  const intent = inFlight(ctx, stock);
-  if (!intent) return;
-  if (intent.state === 'planned') {
-    // Planned but never sent (the app stopped in between): its quantities are stale, so it is dropped and the
-    // units go back to pending for a fresh read.
-    ctx.transaction(() => {
-      ctx.intents.fail(intent.id, 'never sent; replaced by a fresh import', null, 'planned');
-      ctx.restock.releaseUnsent(intent.id, null);
-    });
-    return;
-  }
-  if (intent.state !== 'confirmed') return;
-  await followTaken(ctx, stock, intent);
 }
 
 /** An import Mirakl took (STO02): settled once it has run or failed; a person is told when it has not after an hour. */
@@ -234,7 +234,10 @@ async function followTaken(ctx: EngineContext, stock: StockFacts, intent: Intent
     // Mirakl took it and no longer knows it: whether it ran is read back from the quantities, as for an import whose
     // answer was lost (decideFromFacts); never sent again on a guess, and a person is asked if they do not tell.
     ctx.transaction(() => {
-      ctx.intents.reopenAsUncertain(intent.id, `Mirakl no longer knows import ${importId}: ${error.message}`);
+      ctx.intents.reopenAsUncertain(intent.id, `Mirakl no longer knows import ${importId}: ${error.message}`, {
+        ...outcome,
+        reopenedAfterExport: stock.latestExportId(),
+      } satisfies ImportOutcome);
       ctx.exceptions.autoResolve('STOCK_IMPORT_STALLED', subjectKey, `Mirakl no longer knows import ${importId}: settled from the quantities read back`);
     });
     ctx.log.warn('stock import no longer known to Mirakl: settled from the quantities read back', { intentId: intent.id, importId });
@@ -361,7 +364,7 @@ async function readSales(ctx: EngineContext, stock: StockFacts): Promise<void> {
 /** Whether anything would be decided from the latest export once the sales up to it are known. */
 function salesNeeded(ctx: EngineContext, stock: StockFacts, snapshot: Snapshot): boolean {
   const current = inFlight(ctx, stock);
-  if (current?.state === 'uncertain') return current.payload.basis !== undefined && snapshot.id > current.payload.basis.afterExport;
+  if (current?.state === 'uncertain') return current.payload.basis !== undefined && snapshot.id > readBackAfter(current);
   if (awaitingCheck(ctx, stock).some((i) => snapshot.id > ((i.outcome as ImportOutcome).settledAfterExport ?? Infinity))) return true;
   if (isRestoreUnsettled(ctx) && snapshot.id > (ctx.restore.current()?.stockBasis.afterExport ?? Infinity)) return true;
   // Offers we set, shown by an export not compared yet, or a reading suspected: their sales decide.
@@ -421,7 +424,7 @@ function probeState(stock: StockFacts, intent: Intent<ImportPayload>): ProbeStat
   const basis = intent.payload.basis;
   const snapshot = readyFacts(stock);
   // Only an export asked for after the import was sent, and taken once it has surely run, can show what it did.
-  if (!basis || !snapshot || snapshot.id <= basis.afterExport || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs) return { kind: 'not_ready' };
+  if (!basis || !snapshot || isSnapshotTooEarly(snapshot, intent)) return { kind: 'not_ready' };
   const verdicts = intent.payload.lines.map((l) => lineVerdict(stock, l, basis, snapshot));
   return verdicts.some((v) => v.kind === 'wait') ? { kind: 'wait' } : { kind: 'decided', snapshot, verdicts };
 }
@@ -845,7 +848,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
     // Read back once the import has surely run (our clock only says when to ask; Mirakl's decides what counts).
     const state = probeState(stock, current);
     if (state.kind === 'wait') return 'an import whose answer was lost: its offer sold while the last export was taken';
-    if (state.kind === 'not_ready' && now - Date.parse(current.updatedAt) >= settleMs + minute && (!latest || isSnapshotTooEarly(latest, current.payload.basis))) {
+    if (state.kind === 'not_ready' && now - Date.parse(current.updatedAt) >= settleMs + minute && (!latest || isSnapshotTooEarly(latest, current))) {
       return 'an import whose answer was lost, read back';
     }
   }
@@ -872,8 +875,15 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   return null;
 }
 
-function isSnapshotTooEarly(snapshot: Snapshot, basis: ImportBasis): boolean {
-  return snapshot.id <= basis.afterExport || snapshot.isRepeat || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
+/** Whether an export is too early to show what an import whose outcome is unknown did (it has a basis). */
+function isSnapshotTooEarly(snapshot: Snapshot, intent: Intent<ImportPayload>): boolean {
+  const basis = intent.payload.basis as ImportBasis;
+  return snapshot.id <= readBackAfter(intent) || snapshot.isRepeat || Date.parse(snapshot.from) < Date.parse(basis.sentAfter) + settleMs;
+}
+
+/** Only exports asked for after this id may show what an import did: after it was sent, or after Mirakl forgot it. */
+function readBackAfter(intent: Intent<ImportPayload>): number {
+  return Math.max(intent.payload.basis?.afterExport ?? 0, (intent.outcome as ImportOutcome | null)?.reopenedAfterExport ?? 0);
 }
 
 /**
