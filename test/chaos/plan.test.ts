@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../core/sandbox/rng';
 import { fitsTarget, type CallInfo } from './chaos-http';
-import { drawPlan, faultKinds, lateUnitArrivals, secondEngineOrders } from './plan';
+import { drawPlan, faultKinds, lateUnitArrivals, secondEngineOrders, type FaultKind } from './plan';
 import { taxModeFor } from './simulation';
 
 // The harness's draws, without running an engine: the shapes fault is planned like the other sandbox faults and
@@ -9,12 +9,16 @@ import { taxModeFor } from './simulation';
 
 const call = (operation: string, isShaped: boolean): CallInfo => ({ system: 'mirakl', operation, isWrite: false, isUnsafeWrite: false, hasUnknownEnum: false, isShaped });
 
+/** Every fault of one kind in the standard plans of seeds 0–39. */
+const drawnOf = (kind: FaultKind) =>
+  Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
+    .flat()
+    .filter((f) => f.kind === kind);
+
 describe('chaos plan', () => {
   it('draws shapes faults aimed at reshaped answers', () => {
     expect(faultKinds).toContain('shapes');
-    const shapes = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
-      .flat()
-      .filter((f) => f.kind === 'shapes');
+    const shapes = drawnOf('shapes');
     expect(shapes.length).toBeGreaterThan(10);
     expect(new Set(shapes.map((f) => f.target))).toEqual(new Set(['shaped']));
     expect(fitsTarget('shaped', call('RT11', true))).toBe(true);
@@ -22,9 +26,7 @@ describe('chaos plan', () => {
   });
 
   it('draws sales during stock imports, before or after the import leaves, of 1 to 3 units', () => {
-    const sales = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
-      .flat()
-      .filter((f) => f.kind === 'salesDuringImport');
+    const sales = drawnOf('salesDuringImport');
     expect(sales.length).toBeGreaterThan(10);
     expect(new Set(sales.map((f) => f.target))).toEqual(new Set(['unsafeWrite']));
     expect(new Set(sales.map((f) => f.variant))).toEqual(new Set(['before', 'after']));
@@ -32,9 +34,7 @@ describe('chaos plan', () => {
   });
 
   it('draws stock imports Mirakl\'s queue stalls on, for 2 to 8 hours', () => {
-    const stalls = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
-      .flat()
-      .filter((f) => f.kind === 'importStalled');
+    const stalls = drawnOf('importStalled');
     expect(stalls.length).toBeGreaterThan(10);
     expect(new Set(stalls.map((f) => f.target))).toEqual(new Set(['unsafeWrite']));
     expect(stalls.every((f) => f.amount >= 2 * 3600 && f.amount <= 8 * 3600)).toBe(true);
@@ -42,26 +42,20 @@ describe('chaos plan', () => {
 
   it('draws late units, arriving in a parcel of their own or found at the hub', () => {
     expect(faultKinds).toContain('lateUnit');
-    const late = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
-      .flat()
-      .filter((f) => f.kind === 'lateUnit');
+    const late = drawnOf('lateUnit');
     expect(late.length).toBeGreaterThan(10);
     expect(new Set(late.map((f) => f.variant))).toEqual(new Set(lateUnitArrivals));
   });
 
   it('draws a second installation with its own database in the standard plans, open 2 to 12 steps, before or after the engine', () => {
-    const second = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
-      .flat()
-      .filter((f) => f.kind === 'secondEngineOwnDb');
+    const second = drawnOf('secondEngineOwnDb');
     expect(second.length).toBeGreaterThan(10);
     expect(new Set(second.map((f) => f.variant))).toEqual(new Set(secondEngineOrders));
     expect(second.every((f) => f.amount >= 2 && f.amount <= 12)).toBe(true);
   });
 
   it('draws a restore from an older backup in the standard plans, put back 1 to 8 steps after the backup', () => {
-    const restores = Array.from({ length: 40 }, (_, seed) => drawPlan(createRng(seed).fork('plan'), { fromMs: 0, toMs: 1000 }, 33))
-      .flat()
-      .filter((f) => f.kind === 'restoreBackup');
+    const restores = drawnOf('restoreBackup');
     expect(restores.length).toBeGreaterThan(10);
     expect(restores.every((f) => f.amount >= 1 && f.amount <= 8)).toBe(true);
   });

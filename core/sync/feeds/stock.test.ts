@@ -170,6 +170,14 @@ describe('stock feed decisions', () => {
     }
   };
 
+  /** A unit of `sku` is graded, and Mirakl takes its import and leaves it RUNNING for over an hour: a person is told. */
+  const stallAnImport = async (unitId: string, sku: string) => {
+    pending(unitId, sku);
+    m.nextImport = 'stuck';
+    await passes(68);
+    expect(open('STOCK_IMPORT_STALLED').some((e) => e.cause.includes(`IMP-${m.imports.length}`))).toBe(true);
+  };
+
   /**
    * A unit waits on an offer Mirakl lacks, so exports are asked for every few minutes: Mirakl takes the next request,
    * and its answer is lost (or the app is killed before writing it down).
@@ -432,10 +440,7 @@ describe('stock feed decisions', () => {
 
   it('settles a stalled import once Mirakl runs it, while another import is followed within the same STO02 budget', async () => {
     m.isStatusBudgeted = true;
-    pending('U-A', 'SKU-A');
-    m.nextImport = 'stuck';
-    await passes(3);
-    await passes(65);
+    await stallAnImport('U-A', 'SKU-A');
     expect(open('STOCK_IMPORT_STALLED')).toHaveLength(1);
     // Another import is taken and left running too, and is followed at every flush.
     pending('U-B', 'SKU-B');
@@ -452,10 +457,7 @@ describe('stock feed decisions', () => {
   });
 
   it('after a restore while an import was stalled, does not take what it added for the offer\'s other units', async () => {
-    pending('U-A', 'SKU-A');
-    m.nextImport = 'stuck';
-    await passes(3);
-    await passes(65);
+    await stallAnImport('U-A', 'SKU-A');
     expect(open('STOCK_IMPORT_STALLED')).toHaveLength(1);
     // Other offers go on meanwhile: exports are read past the stalled import.
     pending('U-B', 'SKU-B');
@@ -490,9 +492,7 @@ describe('stock feed decisions', () => {
   });
 
   it('settles an import Mirakl forgot after a stall only from an export asked for since: its unit is restocked once', async () => {
-    pending('U-A', 'SKU-A');
-    m.nextImport = 'stuck';
-    await passes(68);
+    await stallAnImport('U-A', 'SKU-A');
     expect(open('STOCK_IMPORT_STALLED')).toHaveLength(1);
     // Other offers go on, and exports are read while SKU-A's import waits in Mirakl's queue (SKU-A still 10).
     pending('U-B', 'SKU-B');
@@ -517,11 +517,7 @@ describe('stock feed decisions', () => {
     m.isStatusBudgeted = true;
     const skus = ['SKU-C', 'SKU-D', 'SKU-E', 'SKU-F', 'SKU-G'];
     for (const sku of skus) m.offers.set(sku, 5);
-    for (const sku of skus) {
-      pending(`U-${sku}`, sku);
-      m.nextImport = 'stuck';
-      await passes(70);
-    }
+    for (const sku of skus) await stallAnImport(`U-${sku}`, sku);
     expect(open('STOCK_IMPORT_STALLED')).toHaveLength(5);
     pending('U-B', 'SKU-B');
     m.nextImport = 'stuck';
