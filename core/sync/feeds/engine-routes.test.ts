@@ -10,6 +10,7 @@ import type { EngineContext } from '../context';
 import type { ReboundApi } from '../rebound-api';
 import { runIntake } from './intake';
 import { pollReturns, refreshOrders } from './mirakl-reads';
+import { refundFor } from '../../ledger/refunds';
 import { sendRefunds } from './refunds';
 import { flushStock } from './stock';
 
@@ -250,5 +251,48 @@ describe('engine routes', () => {
     const intent = store.db.prepare(`SELECT state, outcome FROM intents WHERE key = 'refund:R-1:O-1-1'`).get() as { state: string; outcome: string };
     expect(intent.state).toBe('confirmed');
     expect(JSON.parse(intent.outcome)).toMatchObject({ refundId: 'F-9', via: 'ledger' });
+  });
+  it("never sends a refund that would take the line's refunds, anyone's, beyond the units ReBound verified", async () => {
+    // Found by the chaos harness (seed 195): a second installation refunded both verified units of a three-unit line in
+    // one refund while this engine's refund of the first unit waited (a restore, then a pause). The line still had a
+    // unit's worth left, so the engine sent it: three units paid for two received.
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = 3, price_minor = 7500 WHERE order_line_id = 'O-1-1'`);
+    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
+    const t = iso(clock.now());
+    for (const n of [1, 2]) {
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, `R-1:O-1-1:${n}`, t, t);
+    }
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
+      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
+    clock.advance(60 * 60_000);
+    const later = iso(clock.now());
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES ('F-9', 'O-1-1', 'OR-9', 5000, 0, 2, '11', 'REFUNDED', ?, ?, ?)`, later, later, later);
+    const sent: { order_line_id: string; amount: number }[] = [];
+    mirakl.refund = async (refunds) => {
+      sent.push(...refunds);
+      return { refunds: refunds.map((r) => ({ order_line_id: r.order_line_id, refund_id: 'F-10' })) } as never;
+    };
+    await sendRefunds(ctx);
+    expect(sent).toEqual([]);
+    expect(all(`SELECT state, next_attempt_at FROM intents WHERE kind = 'mirakl.refund'`)).toEqual([{ state: 'failed', next_attempt_at: null }]);
+    expect(openExceptions('REFUND_STALLED')[0]?.cause).toMatch(/2 verified unit/);
+  });
+  it("plans a line's refund only up to its verified units' worth, less what anyone refunded on the line", async () => {
+    // Three units at 25.00, two verified; someone refunded 40.00 of the line in the back office (not these units' refund:
+    // no match). Two units' worth is 50.00: 10.00 is left to refund, not the line's 35.00.
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = 3, price_minor = 7500 WHERE order_line_id = 'O-1-1'`);
+    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
+    const t = iso(clock.now());
+    for (const n of [1, 2]) {
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, `R-1:O-1-1:${n}`, t, t);
+    }
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES ('F-9', 'O-1-1', 'OR-9', 4000, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    const refund = refundFor(ctx, 'R-1', 'O-1-1', ['R-1:O-1-1:1', 'R-1:O-1-1:2']);
+    expect(refund.payload?.amountMinor).toBe(1000);
+    expect(refund.capped).toMatch(/2 verified unit/);
   });
 });
