@@ -109,6 +109,7 @@ export function refundFor(
   returnId: string,
   orderLineId: string,
   requestedUnits: string[],
+  options: { isOverride?: boolean } = {},
 ): { payload: RefundPayload | null; capped: string | null; madeAs?: string } {
   const mappings = ctx.mappings();
   const line = ctx.store.orderLine(orderLineId);
@@ -138,7 +139,7 @@ export function refundFor(
   // The same running total for the price: in a TAX_EXCLUDED shop the net unit price is rounded per unit while the
   // line's net price is rounded once, so n unit prices can be a cent off the line's share — never refund beyond it.
   const before = covered.size;
-  const shareUpTo = (whole: number, units: number) => Math.round((whole * Math.min(units, line.quantity)) / line.quantity);
+  const shareUpTo = (whole: number, units: number) => unitsShare(whole, units, line.quantity);
   let amountMinor = shareUpTo(line.priceMinor, before + n) - shareUpTo(line.priceMinor, before);
   let taxMinor = shareUpTo(line.taxMinor, before + n) - shareUpTo(line.taxMinor, before);
   // Already made: a refund in Mirakl's ledger that no intent of ours claims, dated after the return was opened, for
@@ -161,13 +162,22 @@ export function refundFor(
       taxMinor = taxK;
     }
   }
-  const remaining = line.priceMinor - spent((r) => r.amount) + (madeAs ? (ledger.find((r) => r.id === madeAs)?.amount_minor ?? 0) : 0);
+  const taken = spent((r) => r.amount) - (madeAs ? (ledger.find((r) => r.id === madeAs)?.amount_minor ?? 0) : 0);
+  const remaining = line.priceMinor - taken;
+  // Nor, without a person's override, beyond the units ReBound verified of the line: every refund of the line counts
+  // against them, whoever made it and whatever for (what REFUND_EXCEEDS_RECEIPT would say of it once made).
+  const receipt = options.isOverride ? null : receiptOfLine(ctx, line);
+  const room = receipt === null ? remaining : Math.min(remaining, receipt.worth - taken);
   let capped: string | null = null;
-  if (amountMinor > remaining) {
+  if (amountMinor > room) {
     const alreadyRefunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
     const inFlight = onItsWay.reduce((s, p) => s + p.amountMinor, 0);
-    capped = `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(Math.max(0, remaining) / 100).toFixed(2)} of the line is still refundable in Mirakl (${(alreadyRefunded / 100).toFixed(2)} already refunded${inFlight ? `, ${(inFlight / 100).toFixed(2)} on its way` : ''}).`;
-    amountMinor = Math.max(0, remaining);
+    const refundedText = `${(alreadyRefunded / 100).toFixed(2)} already refunded${inFlight ? `, ${(inFlight / 100).toFixed(2)} on its way` : ''}`;
+    capped =
+      receipt !== null && room < remaining
+        ? `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but the line's ${receipt.verified} verified unit(s) are worth ${(receipt.worth / 100).toFixed(2)} and its refunds in Mirakl, anyone's, take up ${(taken / 100).toFixed(2)} of that (${refundedText}): only ${(Math.max(0, room) / 100).toFixed(2)} more is refunded without a receipt for more units.`
+        : `${n} unit(s) are worth ${(amountMinor / 100).toFixed(2)} but only ${(Math.max(0, remaining) / 100).toFixed(2)} of the line is still refundable in Mirakl (${refundedText}).`;
+    amountMinor = Math.max(0, room);
     // The tax follows the amount actually refunded.
     taxMinor = line.priceMinor > 0 ? Math.round((line.taxMinor * amountMinor) / line.priceMinor) : 0;
   }
@@ -202,6 +212,17 @@ export function refundFor(
       knownRefundIds: ledger.map((r) => r.id),
     },
   };
+}
+
+/** `units` of a line's `quantity` units' share of `whole` (its price or its tax), rounded as refunds add up. */
+function unitsShare(whole: number, units: number, quantity: number): number {
+  return Math.round((whole * Math.min(units, quantity)) / quantity);
+}
+
+/** How many units of an order line ReBound verified, on any of its returns, and what they are worth of its price. */
+function receiptOfLine(ctx: DomainContext, line: { orderLineId: string; priceMinor: number; quantity: number }): { verified: number; worth: number } {
+  const verified = ctx.physical.unitsOfLine(line.orderLineId).filter(isArrived).length;
+  return { verified, worth: unitsShare(line.priceMinor, verified, line.quantity) };
 }
 
 /**
@@ -300,10 +321,20 @@ export function whyNotSendNow(ctx: DomainContext, intent: Intent<RefundPayload>)
   );
   const refunded = ledger.reduce((s, r) => s + r.amount_minor, 0);
   const onItsWay = others.reduce((s, i) => s + i.payload.amountMinor, 0);
+  const onItsWayText = onItsWay ? ` and ${(onItsWay / 100).toFixed(2)} more is on its way` : '';
   if (p.amountMinor > line.priceMinor - refunded - onItsWay) {
     return {
-      reason: `${(refunded / 100).toFixed(2)} of the line's ${(line.priceMinor / 100).toFixed(2)} is already refunded in Mirakl${onItsWay ? ` and ${(onItsWay / 100).toFixed(2)} more is on its way` : ''}, so ${(p.amountMinor / 100).toFixed(2)} more would refund it beyond what was paid`,
+      reason: `${(refunded / 100).toFixed(2)} of the line's ${(line.priceMinor / 100).toFixed(2)} is already refunded in Mirakl${onItsWayText}, so ${(p.amountMinor / 100).toFixed(2)} more would refund it beyond what was paid`,
       isWaiting: p.amountMinor <= line.priceMinor - refunded,
+    };
+  }
+  // Nor beyond the units ReBound verified of the line, whoever refunded the rest (refundFor's cap, checked again now:
+  // someone may have refunded the line since this was planned). Only a person's override goes beyond them.
+  const receipt = p.override ? null : receiptOfLine(ctx, line);
+  if (receipt !== null && p.amountMinor > receipt.worth - refunded - onItsWay) {
+    return {
+      reason: `${(refunded / 100).toFixed(2)} of the line is already refunded in Mirakl, by anyone${onItsWayText}, against ${receipt.verified} verified unit(s) worth ${(receipt.worth / 100).toFixed(2)}, so ${(p.amountMinor / 100).toFixed(2)} more would refund units ReBound has not verified`,
+      isWaiting: p.amountMinor <= receipt.worth - refunded,
     };
   }
   return null;

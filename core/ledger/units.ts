@@ -71,6 +71,7 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
   const insertUnit = db.prepare(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at)
     VALUES (@id, @returnId, @orderLineId, @offerSku, 'requested', 0, @now) ON CONFLICT (id) DO NOTHING`);
   const unitsOfReturn = db.prepare('SELECT * FROM units WHERE return_id = ? ORDER BY order_line_id, id');
+  const unitsOfLine = db.prepare('SELECT * FROM units WHERE order_line_id = ? ORDER BY return_id, id');
   const advanceUnit = db.prepare(`UPDATE units SET stage = @stage, stage_rank = @rank, rebound_item_id = COALESCE(rebound_item_id, @reboundItemId),
       grade = COALESCE(@grade, grade), is_sellable = COALESCE(@isSellable, is_sellable), received_sku = COALESCE(@receivedSku, received_sku),
       registered_at = CASE WHEN @stage IN ('registered', 'graded') AND registered_at IS NULL THEN @now ELSE registered_at END,
@@ -112,6 +113,8 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
     },
 
     units: (returnId: string): UnitRow[] => unitsOfReturn.all(returnId) as UnitRow[],
+    /** Every unit of an order line, on whichever of its returns. */
+    unitsOfLine: (orderLineId: string): UnitRow[] => unitsOfLine.all(orderLineId) as UnitRow[],
     returnOrderOf: (returnId: string) =>
       orderOfReturn.get(returnId) as
         | { rebound_order_id: string; status: string; status_rank: number; tracking_number: string | null; carrier: string | null; is_open: number; synced_at: string }

@@ -196,7 +196,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     }
     const unitIds = failing.length ? guard.units.filter((u) => u.stage !== 'missing' && u.stage !== 'lost').map((u) => u.id) : guard.verified.map((u) => u.id);
     if (unitIds.length === 0) throw new AppError('GUARD_BLOCKED', `No unit of line ${orderLineId} is waiting to be refunded.`);
-    const refund = refundFor(ctx, returnId, orderLineId, unitIds);
+    const refund = refundFor(ctx, returnId, orderLineId, unitIds, { isOverride: failing.length > 0 });
     if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? `Nothing is left to refund on line ${orderLineId}.`);
     const planned = refund.payload;
     return {
