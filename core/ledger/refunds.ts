@@ -242,11 +242,15 @@ export function planRefundIntent(ctx: DomainContext, key: string, payload: Refun
  * A refund someone else made, since this one was planned, for exactly its units: new in the ledger since the plan (not
  * among knownRefundIds), unclaimed, dated no earlier than the return, and the same refund by isSameRefund. It is
  * recorded as this one, never sent again (the other installation's FOREIGN_WRITE still tells a person). Undefined when
- * none, or for an intent planned before knownRefundIds existed (what was new since cannot be told).
+ * none, or for an intent planned before knownRefundIds existed (what was new since cannot be told), or while another
+ * refund of ours on the line is sending or uncertain: a ledger refund carries no unit, so one of the same worth may be
+ * that very refund, until its probe says (as refundFor and the foreign-refund detector wait). Taken here, its probe
+ * would find it claimed and send it again (chaos seed 149: a unit's share, tax and all, paid twice).
  */
 export function madeElsewhereSincePlanned(ctx: DomainContext, intent: Intent<RefundPayload>): string | undefined {
   const p = intent.payload;
   if (!p.knownRefundIds) return undefined;
+  if (refundIntentsOfLine(ctx, p.order_line_id).some((i) => i.id !== intent.id && (i.state === 'sending' || i.state === 'uncertain'))) return undefined;
   const known = new Set(p.knownRefundIds);
   return alreadyMade(ctx, p.returnId, p.order_line_id, ctx.store.refundsOfLine(p.order_line_id).filter((r) => !known.has(r.id)), p);
 }
