@@ -39,6 +39,12 @@ export function recoverUnrecorded(ctx: EngineContext, unsafeKinds: readonly stri
   return recovered;
 }
 
+/** SQLite's own failures (SQLITE_FULL, SQLITE_IOERR, …): this database's, never the server's. */
+function isStorageError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
 /** Whether calls that change Mirakl or ReBound are held back now (the write freeze). Stages skip their sends while so. */
 export function areWritesFrozen(ctx: EngineContext): boolean {
   return ctx.writes.current() !== null;
@@ -58,6 +64,12 @@ export async function sendIntents<R>(
     result = await options.call();
   } catch (error) {
     if (error instanceof SimulatedCrash) throw error;
+    // A write of ours that failed while the call was out (its request journal row, on a full disk) is no answer from
+    // the server, and no refusal: the call may have been applied, and is settled next cycle like an answer not saved.
+    if (isStorageError(error)) {
+      rememberUnrecorded(ctx, intents);
+      throw error;
+    }
     try {
       return recordFailure(ctx, intents, error, options.isUnsafeWrite);
     } catch (writeError) {

@@ -569,4 +569,20 @@ describe('stock feed decisions', () => {
     await passes(4);
     expect(open('STOCK_OVERWRITTEN')).toHaveLength(1);
   });
+
+  it('raises the units an applied import surely overwrote when someone else set the offer before it was read back', async () => {
+    pending('U-1', 'SKU-A');
+    await passes(1);
+    // A unit sells after the read and before the import goes out: the import (10 + 1) puts it back on sale.
+    m.sales.push({ sku: 'SKU-A', units: 1, at: clock.now() });
+    m.offers.set('SKU-A', 9);
+    await passes(1);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }]]);
+    // Another installation sets the offer (12, for a unit of its own) before this one reads it back: the quantity
+    // read back then measures nothing, but the sale before the import was sent was overwritten all the same.
+    m.offers.set('SKU-A', 12);
+    await passes(20);
+    expect(open('FOREIGN_WRITE')).toEqual([expect.objectContaining({ subject_key: expect.stringMatching(/^stock:SKU-A:intent-\d+$/) })]);
+    expect(open('STOCK_OVERWRITTEN')).toEqual([{ subject_key: expect.stringMatching(/^SKU-A:intent-\d+$/), cause: expect.stringMatching(/^1 unit\(s\) of SKU-A sold/) }]);
+  });
 });

@@ -550,13 +550,16 @@ function checkState(stock: StockFacts, intent: Intent<ImportPayload>): CheckStat
     if (verdict.kind !== 'wait' && shows !== undefined && shows !== null && (verdict.kind !== 'unclear' || verdict.shows !== undefined)) {
       readings.set(sku, { shows, ...(suspect ? { from: suspect.from, by: suspect.by } : { from: snapshot.from, by: snapshot.by }) });
     }
-    if (verdict.kind === 'wait') waiting.push(sku);
-    // Mirakl said it was applied; a reading that contradicts that (another change to the offer) measures nothing.
-    else results.set(sku, verdict.kind === 'applied' ? verdict.overwritten : null);
     // Our import applied, and the quantity read back with every sale since fits neither it nor its absence: someone
     // else set this offer's stock since (another installation's import, or a person in the back office).
     if (verdict.kind === 'not_applied') drifted.set(sku, `Mirakl shows it as if the ${line.units.length} unit(s) our applied import added were not there`);
     if (verdict.kind === 'unclear' && verdict.shows !== undefined) drifted.set(sku, verdict.why);
+    if (verdict.kind === 'wait') waiting.push(sku);
+    else if (verdict.kind === 'applied') results.set(sku, verdict.overwritten);
+    // Mirakl said it was applied; a reading that contradicts that (another change to the offer) measures nothing. The
+    // sales made after the read and before the import was sent (Mirakl's clock) it overwrote all the same, whenever it
+    // ran: at least those are raised. Those made while it waited to run cannot be told from the other writer's change.
+    else results.set(sku, drifted.has(sku) ? stock.sold(sku, basis.readAt, basis.sentAfter) : null);
   }
   return { kind: 'checked', results, waiting, drifted, suspects, readings };
 }
@@ -573,7 +576,7 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
       if (units === null) continue;
       overwritten[sku] = units;
       const line = intent.payload.lines.find((l) => l.sku === sku);
-      if (line) raiseOverwritten(ctx, stock, intent, line, units);
+      if (line) raiseOverwritten(ctx, stock, intent, line, units, state.drifted.has(sku) ? { setBySomeoneElse: true } : undefined);
     }
     ctx.intents.updateOutcome(intent.id, { ...outcome, toCheck: state.waiting, overwritten, suspects: state.suspects } satisfies ImportOutcome);
     // What each line judged showed is what its offer holds from then on, less the units sold since: applied, with the
@@ -599,19 +602,31 @@ function checkOverwrite(ctx: EngineContext, stock: StockFacts, intent: Intent<Im
  * many units fewer than the update and the sales since explain, which is what such a correction shows (or a sale Mirakl
  * lists late): said, so it is not made twice.
  */
-function raiseOverwritten(ctx: EngineContext, stock: StockFacts, intent: Intent<ImportPayload>, line: ImportLine, units: number, afterRestore?: { shortBy: number }): void {
+function raiseOverwritten(
+  ctx: EngineContext,
+  stock: StockFacts,
+  intent: Intent<ImportPayload>,
+  line: ImportLine,
+  units: number,
+  context?: { shortBy: number } | { setBySomeoneElse: true },
+): void {
   if (units <= 0) return;
   const shown = stock.offer(line.sku)?.quantity;
-  const restored = !afterRestore
-    ? ''
-    : afterRestore.shortBy > 0
-      ? ` This database was put back from a backup, and Mirakl already shows ${afterRestore.shortBy} unit(s) fewer than this update and the sales since explain: if you lowered ${line.sku} for these sales after an earlier notice, that is what it shows, so do not lower it again.`
-      : ` This database was put back from a backup: this notice may have been raised before it, after the backup. If you lowered ${line.sku} for these sales then, do not lower it again.`;
+  const restored =
+    !context || !('shortBy' in context)
+      ? ''
+      : context.shortBy > 0
+        ? ` This database was put back from a backup, and Mirakl already shows ${context.shortBy} unit(s) fewer than this update and the sales since explain: if you lowered ${line.sku} for these sales after an earlier notice, that is what it shows, so do not lower it again.`
+        : ` This database was put back from a backup: this notice may have been raised before it, after the backup. If you lowered ${line.sku} for these sales then, do not lower it again.`;
+  const measured =
+    context && 'setBySomeoneElse' in context
+      ? `Someone else set ${line.sku} before this app read it back (FOREIGN_WRITE), so Mirakl's quantity (${shown ?? 'unreadable'}) shows nothing of this: these units sold before the update was sent, and any sold while it waited to run were overwritten too. Unless the quantity set since already counts these sales,`
+      : `Mirakl showed ${shown ?? 'an unreadable quantity'} afterwards: ${units} unit(s) more than there are.`;
   ctx.exceptions.raise({
     type: 'STOCK_OVERWRITTEN',
     subjectKey: `${line.sku}:intent-${intent.id}`,
     offerSku: line.sku,
-    cause: `${units} unit(s) of ${line.sku} sold while a stock update was on its way (it set ${line.to}, for ${line.units.length} returned unit(s), from ${line.from} read before those sales). Mirakl showed ${shown ?? 'an unreadable quantity'} afterwards: ${units} unit(s) more than there are. Lower ${line.sku} by ${units} in the back office.${restored}`,
+    cause: `${units} unit(s) of ${line.sku} sold while a stock update was on its way (it set ${line.to}, for ${line.units.length} returned unit(s), from ${line.from} read before those sales). ${measured} ${context && 'setBySomeoneElse' in context ? 'lower' : 'Lower'} ${line.sku} by ${units} in the back office.${restored}`,
   });
 }
 
