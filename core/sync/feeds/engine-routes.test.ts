@@ -295,4 +295,20 @@ describe('engine routes', () => {
     expect(refund.payload?.amountMinor).toBe(1000);
     expect(refund.capped).toMatch(/2 verified unit/);
   });
+  it("counts the units a person refunded by override as received, so a unit verified later on another return is still refunded", async () => {
+    // Found in review: a person refunded R-1's unit by override while it was in transit (it was then lost); R-2's unit
+    // of the same line was verified since. Against verified units alone, the override's refund took all the room there was.
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
+    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
+    returnOf('R-2', 'O-1', 'in_flight', 'RECEIVED');
+    const t = iso(clock.now());
+    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'lost', 5, ?)`, t);
+    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-2:O-1-1:1', 'R-2', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, t, t);
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, outcome, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'confirmed', '{"refundId":"F-1"}', ?, ?)`,
+      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [], override: { by: 'ann', reason: 'parcel lost in transit: refunded' } }), t, t);
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES ('F-1', 'O-1-1', 'OR-1', 2500, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    expect(refundFor(ctx, 'R-2', 'O-1-1', ['R-2:O-1-1:1']).payload?.amountMinor).toBe(2500);
+  });
 });
