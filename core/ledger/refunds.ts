@@ -219,10 +219,14 @@ function unitsShare(whole: number, units: number, quantity: number): number {
   return Math.round((whole * Math.min(units, quantity)) / quantity);
 }
 
-/** How many units of an order line ReBound verified, on any of its returns, and what they are worth of its price. */
+/**
+ * How many units of an order line count as received, on any of its returns, and what they are worth of its price: those
+ * ReBound verified, and those a person refunded by override (they answered for them, whatever became of them since).
+ */
 function receiptOfLine(ctx: DomainContext, line: { orderLineId: string; priceMinor: number; quantity: number }): { verified: number; worth: number } {
-  const verified = ctx.physical.unitsOfLine(line.orderLineId).filter(isArrived).length;
-  return { verified, worth: unitsShare(line.priceMinor, verified, line.quantity) };
+  const received = new Set(ctx.physical.unitsOfLine(line.orderLineId).filter(isArrived).map((u) => u.id));
+  for (const i of refundIntentsOfLine(ctx, line.orderLineId)) if (i.payload.override) for (const u of i.payload.units) received.add(u);
+  return { verified: received.size, worth: unitsShare(line.priceMinor, received.size, line.quantity) };
 }
 
 /**

@@ -196,7 +196,8 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     }
     const unitIds = failing.length ? guard.units.filter((u) => u.stage !== 'missing' && u.stage !== 'lost').map((u) => u.id) : guard.verified.map((u) => u.id);
     if (unitIds.length === 0) throw new AppError('GUARD_BLOCKED', `No unit of line ${orderLineId} is waiting to be refunded.`);
-    const refund = refundFor(ctx, returnId, orderLineId, unitIds, { isOverride: failing.length > 0 });
+    // Only an override standing in for the receipt itself refunds beyond the units received.
+    const refund = refundFor(ctx, returnId, orderLineId, unitIds, { isOverride: failing.some((c) => c.name === 'verified receipt') });
     if (!refund.payload) throw new AppError('CONFLICT', refund.capped ?? `Nothing is left to refund on line ${orderLineId}.`);
     const planned = refund.payload;
     return {

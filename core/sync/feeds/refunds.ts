@@ -42,8 +42,9 @@ export function planRefunds(ctx: EngineContext): void {
       planRefundIntent(ctx, refundKey(ctx, c.return_id, c.order_line_id, refund.payload.units), refund.payload, refund.madeAs);
       refund = refundFor(ctx, c.return_id, c.order_line_id, guard.verified.map((u) => u.id));
     }
-    // Capped to nothing means the line is wholly refunded already (the back office paid it): that is no mismatch,
-    // and the detector would resolve it at once, only for the next cycle to raise it again.
+    // Capped to nothing means the line, or the units received of it, are wholly refunded already (the back office or
+    // another installation paid them, or a refund of ours held for a person counts against them and its REFUND_STALLED
+    // says so): that is no mismatch, and the detector would resolve it at once, only for the next cycle to raise it again.
     if (refund.capped && refund.payload) {
       ctx.exceptions.raise({
         type: 'REFUND_AMOUNT_MISMATCH',
