@@ -113,4 +113,30 @@ describe('sendIntents when a write of ours fails during the call', () => {
     clock.advance(60 * 60_000);
     expect(ctx.intents.due('rebound.salesOrder').map((i) => i.id)).toEqual([intent.id]);
   });
+
+  it('does not take a bug of ours (a constraint failing) for the disk: the call is not sent again every cycle', async () => {
+    const intent = ctx.intents.plan({ kind: 'rebound.salesOrder', key: 'sales-order:O-1', subject: 'O-1', payload: { orderId: 'O-1' } });
+    const api = {
+      system: 'rebound' as const,
+      baseUrl: 'http://127.0.0.1:1',
+      clock,
+      budgets: createMemoryBudgetStore(),
+      http: async () => ({ status: 201, headers: {}, body: '{}' }),
+      journal: {
+        record: () => {
+          throw new Database.SqliteError('UNIQUE constraint failed: request_journal.id', 'SQLITE_CONSTRAINT_UNIQUE');
+        },
+      } as RequestJournal,
+    };
+    await sendIntents(ctx, [intent], {
+      point: 'sales-order',
+      isUnsafeWrite: false,
+      call: () => callApi(api, { operation: 'salesOrders.create', method: 'POST', path: '/sales-orders', body: '{}' }),
+      onResult: () => ctx.intents.confirm(intent.id, { created: true }),
+    }).catch(() => null);
+    recoverUnrecorded(ctx, unsafeIntentKinds);
+    clock.advance(60 * 60_000);
+    expect(ctx.intents.due('rebound.salesOrder')).toEqual([]);
+    expect(ctx.intents.get(intent.id)?.lastError).toMatch(/constraint/);
+  });
 });
