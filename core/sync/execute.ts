@@ -39,10 +39,15 @@ export function recoverUnrecorded(ctx: EngineContext, unsafeKinds: readonly stri
   return recovered;
 }
 
-/** SQLite's own failures (SQLITE_FULL, SQLITE_IOERR, …): this database's, never the server's. */
+/**
+ * The storage failing under a write of ours (a full disk, an I/O error, a lock held too long): this database's, never
+ * the server's, and gone once the disk is. Not SQLite's other errors (a constraint, a misused statement): those are
+ * bugs that would fail the same way at every try.
+ */
+const storageErrorCodes = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CORRUPT|CANTOPEN|NOMEM|PROTOCOL)(_|$)/;
 function isStorageError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_');
+  return typeof code === 'string' && storageErrorCodes.test(code);
 }
 
 /** Whether calls that change Mirakl or ReBound are held back now (the write freeze). Stages skip their sends while so. */
