@@ -34,6 +34,10 @@ describe('chaos invariants', () => {
         const closedLine = closed ? sandbox.world.findLine(closed.lines[0]?.orderLineId ?? '')?.line : undefined;
         for (const r of closedLine?.refunds ?? []) r.createdAt = Date.parse(truth.mirakl.at);
         if (closedLine?.refunds.length) planted.push('closed before refunded');
+        // A refund of ours recorded with shipping Mirakl never refunded: taken for ours, the shipping recorded as paid.
+        const claimShipping = db.prepare(`UPDATE intents SET payload = json_set(payload, '$.shippingMinor', COALESCE(json_extract(payload, '$.shippingMinor'), 0) + 100000)
+          WHERE id = (SELECT min(id) FROM intents WHERE kind = 'mirakl.refund' AND state = 'confirmed')`).run();
+        if (claimShipping.changes === 1) planted.push('shipping claimed not paid');
         // Stock moved behind the engine's back.
         const offer = sandbox.world.offers()[0];
         if (offer) offer.quantity += 1;
@@ -59,7 +63,7 @@ describe('chaos invariants', () => {
       },
     });
 
-    expect(planted).toEqual(['refund twice', 'refund without receipt', 'closed before refunded']);
+    expect(planted).toEqual(['refund twice', 'refund without receipt', 'closed before refunded', 'shipping claimed not paid']);
     expect(hashMoved).toBe(true);
     const found = (prefix: string) => result.violations.some((v) => v.startsWith(prefix));
     for (const prefix of [
@@ -76,6 +80,7 @@ describe('chaos invariants', () => {
       'OVERWRITE WITHOUT UNITS',
       'CLOSED BEFORE REFUNDED',
       'UNIT REFUNDED TWICE',
+      'SHIPPING CLAIMED NOT PAID',
     ]) {
       expect.soft(found(prefix), `${prefix} not reported; got:\n${result.violations.join('\n')}`).toBe(true);
     }

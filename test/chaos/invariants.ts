@@ -147,6 +147,20 @@ export function checkQuietInvariants(input: QuietCheckInput): { violations: stri
   const claimed = new Map<string, number>();
   for (const i of refundIntents) if (i.state === 'confirmed' && i.refundId) claimed.set(i.refundId, (claimed.get(i.refundId) ?? 0) + 1);
   for (const [refundId, n] of claimed) if (n > 1) violations.push(`DOUBLE CLAIM: ${n} confirmed refund intents claim Mirakl refund ${refundId}`);
+  // The shipping the engine believes it refunded on a line (its confirmed refund intents') was refunded there in Mirakl.
+  // A refund of someone else's taken for ours that paid no shipping where ours would have (seed 149: a late unit's
+  // refund, carrying the line's shipping, took the first unit's for its own) leaves the shipping recorded as paid while
+  // the customer never got it; a refund ours adopted that paid the shipping itself leaves ours at none, which is right.
+  const paidShipping = new Map<string, number>();
+  for (const [lineId, rs] of Object.entries(truth.mirakl.refundsByLine)) paidShipping.set(lineId, rs.reduce((s, r) => s + r.shippingMinor, 0));
+  const claimedShipping = new Map<string, number>();
+  for (const i of refundIntents.filter((x) => x.state === 'confirmed')) {
+    claimedShipping.set(i.line, (claimedShipping.get(i.line) ?? 0) + ((JSON.parse(i.payload) as { shippingMinor?: number }).shippingMinor ?? 0));
+  }
+  for (const [lineId, claimedMinor] of claimedShipping) {
+    const paid = paidShipping.get(lineId) ?? 0;
+    if (claimedMinor > paid) violations.push(`SHIPPING CLAIMED NOT PAID: the engine's refunds of ${lineId} record shipping ${claimedMinor} refunded, Mirakl's refunds of it ${paid}`);
+  }
   const tolerance = mappings.policy.refunds.toleranceMinor;
   const returnOfLineEarly = new Map<string, string>();
   for (const r of truth.mirakl.returns) for (const l of r.lines) returnOfLineEarly.set(l.orderLineId, r.id);
