@@ -12,7 +12,7 @@ import { runIntake } from './intake';
 import { pollReturns, refreshOrders } from './mirakl-reads';
 import { refundFor } from '../../ledger/refunds';
 import { sendRefunds } from './refunds';
-import { flushStock } from './stock';
+import { flushStock, planStockIncrements } from './stock';
 
 // Engine routes no test walked (issue 20), each against a real SQLite file with the API clients stubbed: the exact
 // answers and the exact moment something happens are what matter here.
@@ -310,5 +310,37 @@ describe('engine routes', () => {
     sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
       VALUES ('F-1', 'O-1-1', 'OR-1', 2500, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
     expect(refundFor(ctx, 'R-2', 'O-1-1', ['R-2:O-1-1:1']).payload?.amountMinor).toBe(2500);
+  });
+  it('holds for a person, never imports, the units of a return order an earlier copy of the database made in ReBound before it was put back', async () => {
+    // Chaos seed 104: the database put back held a return not yet in ReBound. After the backup an earlier copy created
+    // its return order, ReBound graded the unit, and that copy put it on sale. Put back, this database found the return
+    // order already there (adopted, never created twice) after its stock settlement had run, and imported the unit again
+    // from a quantity that already held it.
+    order('O-1');
+    returnOf('R-1', 'O-1', 'create_return', 'RECEIVED');
+    sql(`UPDATE return_intake SET next_attempt_at = ? WHERE return_id = 'R-1'`, iso(clock.now() + 60 * 60_000));
+    const t = iso(clock.now());
+    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'requested', 0, ?)`, t);
+    const ro = {
+      reboundOrderId: 'RO-1',
+      clientOrderId: 'O-1',
+      status: 'PROCESSED',
+      createdAt: iso(clock.now() - 3 * 60 * 60_000),
+      updatedAt: iso(clock.now() - 60 * 60_000),
+      parcels: [],
+      items: [{ reboundItemId: 'I-1', clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', received: '1', grade: 'A_SELLABLE', disposition: null }],
+    };
+    rebound.listReturnOrders = async () => [ro];
+    ctx.restore.start('this database was put back from a backup', { afterExport: 0, offers: {} });
+    clock.advance(10 * 60_000);
+    ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: { returnId: 'R-1', clientOrderId: 'O-1', items: [{ clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', wish: 'REFUND' }] } });
+    rebound.createReturnOrder = async () => {
+      throw new Error('created a second return order');
+    };
+    await runIntake(ctx);
+    expect(all(`SELECT state FROM intents WHERE kind = 'rebound.createReturn'`)).toEqual([{ state: 'confirmed' }]);
+    planStockIncrements(ctx);
+    expect(all(`SELECT unit_id, state FROM stock_increments`)).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'rejected' }]);
+    expect(openExceptions('RESTOCK_UNCERTAIN').map((e) => e.subject_key)).toEqual(['SKU-1']);
   });
 });
