@@ -460,11 +460,19 @@ function signature(items: { clientItemId: string; quantity: number }[]): string 
   return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, q]) => `${id}x${q}`).join(',');
 }
 
+/** How far ReBound's clock may run ahead of this machine's, for telling a return order made before a restore. */
+const restoreClockErrorMs = 10 * 60_000;
+
 function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: ReturnOrderSnapshot): void {
   const policy = ctx.mappings().policy;
+  // Found already there (not the answer to the call just made) and made before this database was last put back: an
+  // earlier copy of the database made it, and may have graded and restocked its units since the backup. Its units are
+  // held for a person when they come to be restocked (restock.planSellableUnits). A date that cannot be read counts as before.
+  const restoredAt = ctx.restore.lastStartedAt();
+  const byEarlierCopy = intent.state !== 'sending' && restoredAt !== null && !(Date.parse(ro.createdAt) >= restoredAt + restoreClockErrorMs);
   ctx.transaction(() => {
     ctx.physical.applySnapshot(intent.payload.returnId, ro, policy.stock.sellableGrades);
-    const outcome = { reboundOrderId: ro.reboundOrderId, status: ro.status };
+    const outcome = { reboundOrderId: ro.reboundOrderId, status: ro.status, ...(byEarlierCopy ? { byEarlierCopy: true } : {}) };
     if (intent.state === 'uncertain') ctx.intents.confirmUncertain(intent.id, outcome);
     else if (intent.state === 'sending') ctx.intents.confirm(intent.id, outcome);
     else {

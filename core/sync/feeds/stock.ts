@@ -116,11 +116,22 @@ const maxLinesPerImport = 1000;
 
 export function planStockIncrements(ctx: EngineContext): void {
   const overrides = new Map(ctx.mappings().skuOffers.overrides.map((o) => [o.orderSku, o]));
-  ctx.restock.planSellableUnits((orderSku) => {
+  const { heldForPerson } = ctx.restock.planSellableUnits((orderSku) => {
     const override = overrides.get(orderSku);
     if (override && 'restock' in override) return { kind: 'skip' };
     return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
   });
+  for (const [sku, held] of heldForPerson) {
+    ctx.exceptions.raise({
+      type: 'RESTOCK_UNCERTAIN',
+      subjectKey: sku,
+      offerSku: sku,
+      cause:
+        `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, but ReBound's ` +
+        `return order for them was made by an earlier copy of this database after the backup, which may have put them on sale already: this ` +
+        `database cannot tell. Check the listing's quantity in the Mirakl back office, then restock them or skip.`,
+    });
+  }
 }
 
 /**
