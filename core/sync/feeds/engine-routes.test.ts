@@ -311,36 +311,100 @@ describe('engine routes', () => {
       VALUES ('F-1', 'O-1-1', 'OR-1', 2500, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
     expect(refundFor(ctx, 'R-2', 'O-1-1', ['R-2:O-1-1:1']).payload?.amountMinor).toBe(2500);
   });
-  it('holds for a person, never imports, the units of a return order an earlier copy of the database made in ReBound before it was put back', async () => {
+  describe('a return order found in ReBound after the database was put back', () => {
     // Chaos seed 104: the database put back held a return not yet in ReBound. After the backup an earlier copy created
     // its return order, ReBound graded the unit, and that copy put it on sale. Put back, this database found the return
     // order already there (adopted, never created twice) after its stock settlement had run, and imported the unit again
     // from a quantity that already held it.
-    order('O-1');
-    returnOf('R-1', 'O-1', 'create_return', 'RECEIVED');
-    sql(`UPDATE return_intake SET next_attempt_at = ? WHERE return_id = 'R-1'`, iso(clock.now() + 60 * 60_000));
-    const t = iso(clock.now());
-    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'requested', 0, ?)`, t);
-    const ro = {
+    const roOf = (createdAt: number, graded: boolean) => ({
       reboundOrderId: 'RO-1',
       clientOrderId: 'O-1',
-      status: 'PROCESSED',
-      createdAt: iso(clock.now() - 3 * 60 * 60_000),
-      updatedAt: iso(clock.now() - 60 * 60_000),
+      status: graded ? 'PROCESSED' : 'IN_CARRIER_NETWORK',
+      createdAt: iso(createdAt),
+      updatedAt: iso(clock.now()),
       parcels: [],
-      items: [{ reboundItemId: 'I-1', clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', received: '1', grade: 'A_SELLABLE', disposition: null }],
+      items: [{ reboundItemId: 'I-1', clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', received: graded ? '1' : '0', grade: graded ? 'A_SELLABLE' : null, disposition: null }],
+    });
+    const createPayload = { returnId: 'R-1', clientOrderId: 'O-1', items: [{ clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', wish: 'REFUND' as const }] };
+    const aReturn = (stage: string) => {
+      order('O-1');
+      returnOf('R-1', 'O-1', stage, 'RECEIVED');
+      sql(`UPDATE return_intake SET next_attempt_at = ? WHERE return_id = 'R-1'`, iso(clock.now() + 60 * 60_000));
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'requested', 0, ?)`, iso(clock.now()));
     };
-    rebound.listReturnOrders = async () => [ro];
-    ctx.restore.start('this database was put back from a backup', { afterExport: 0, offers: {} });
-    clock.advance(10 * 60_000);
-    ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: { returnId: 'R-1', clientOrderId: 'O-1', items: [{ clientItemId: 'O-1-1', sku: 'SKU-1', quantity: '1', reasonCode: 'TOO_SMALL', wish: 'REFUND' }] } });
-    rebound.createReturnOrder = async () => {
-      throw new Error('created a second return order');
+    const putBack = (options: { settled: boolean }) => {
+      ctx.restore.start('this database was put back from a backup', { afterExport: 0, offers: {} });
+      if (options.settled) ctx.restore.stockSettled('nothing to settle');
     };
-    await runIntake(ctx);
-    expect(all(`SELECT state FROM intents WHERE kind = 'rebound.createReturn'`)).toEqual([{ state: 'confirmed' }]);
-    planStockIncrements(ctx);
-    expect(all(`SELECT unit_id, state FROM stock_increments`)).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'rejected' }]);
-    expect(openExceptions('RESTOCK_UNCERTAIN').map((e) => e.subject_key)).toEqual(['SKU-1']);
+    const increments = () => all<{ unit_id: string; state: string }>(`SELECT unit_id, state FROM stock_increments`);
+    beforeEach(() => {
+      rebound.createReturnOrder = async () => {
+        throw new Error('created a second return order');
+      };
+    });
+
+    it('holds for a person, never imports, its units graded when found', async () => {
+      aReturn('create_return');
+      rebound.listReturnOrders = async () => [roOf(clock.now() - 3 * 60 * 60_000, true)];
+      putBack({ settled: true });
+      clock.advance(10 * 60_000);
+      ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: createPayload });
+      await runIntake(ctx);
+      expect(all(`SELECT state FROM intents WHERE kind = 'rebound.createReturn'`)).toEqual([{ state: 'confirmed' }]);
+      planStockIncrements(ctx);
+      expect(increments()).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'rejected' }]);
+      expect(openExceptions('RESTOCK_UNCERTAIN').map((e) => e.subject_key)).toEqual(['SKU-1']);
+    });
+
+    it('holds them when found by the look-up for a return Mirakl already had received (find_return)', async () => {
+      aReturn('find_return');
+      sql(`UPDATE return_intake SET next_attempt_at = NULL WHERE return_id = 'R-1'`);
+      rebound.listReturnOrders = async () => [roOf(clock.now() - 3 * 60 * 60_000, true)];
+      putBack({ settled: true });
+      clock.advance(10 * 60_000);
+      await runIntake(ctx);
+      expect(stageOf('R-1')).not.toBe('find_return');
+      planStockIncrements(ctx);
+      expect(increments()).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'rejected' }]);
+    });
+
+    it('restocks as usual a unit graded after it was found: the earlier copy had stopped by then', async () => {
+      aReturn('create_return');
+      rebound.listReturnOrders = async () => [roOf(clock.now() - 3 * 60 * 60_000, false)];
+      putBack({ settled: true });
+      clock.advance(10 * 60_000);
+      ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: createPayload });
+      await runIntake(ctx);
+      clock.advance(14 * 24 * 60 * 60_000);
+      ctx.physical.applySnapshot('R-1', roOf(clock.now() - 15 * 24 * 60 * 60_000, true), ['A_SELLABLE']);
+      planStockIncrements(ctx);
+      expect(increments()).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'pending' }]);
+    });
+
+    it("leaves to the restore's stock settlement a return found before it ran: it judges those units by the quantities", async () => {
+      aReturn('create_return');
+      rebound.listReturnOrders = async () => [roOf(clock.now() - 3 * 60 * 60_000, true)];
+      putBack({ settled: false });
+      clock.advance(10 * 60_000);
+      ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: createPayload });
+      await runIntake(ctx);
+      planStockIncrements(ctx);
+      expect(increments()).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'pending' }]);
+    });
+
+    it('restocks as usual the units of a return order this database made itself after it was put back, its answer lost', async () => {
+      aReturn('create_return');
+      putBack({ settled: true });
+      clock.advance(60_000);
+      const intent = ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: createPayload });
+      ctx.intents.markSending([intent.id]);
+      ctx.intents.markUncertain(intent.id, 'the answer was lost');
+      rebound.listReturnOrders = async () => [roOf(clock.now(), true)];
+      clock.advance(6 * 60_000);
+      await runIntake(ctx);
+      expect(all(`SELECT state FROM intents WHERE kind = 'rebound.createReturn'`)).toEqual([{ state: 'confirmed' }]);
+      planStockIncrements(ctx);
+      expect(increments()).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'pending' }]);
+    });
   });
 });
