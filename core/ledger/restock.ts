@@ -15,11 +15,9 @@ export type SkipSource = 'mapping' | 'person';
 /** `lease` fences the claim of units for an import, as it fences every call (lease.ts). */
 export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lease, 'assertHeld'>) {
   const iso = () => new Date(clock.now()).toISOString();
-  // A unit whose ReBound return order an earlier copy of the database made (found there after a restore, intake's adopt)
-  // may have been put on sale by that copy: it is held for a person, never imported on this database's word alone.
-  const sellableNotPlanned = db.prepare(`SELECT u.id, u.offer_sku,
-      EXISTS (SELECT 1 FROM intents i WHERE i.subject = u.return_id AND i.kind = 'rebound.createReturn' AND json_extract(i.outcome, '$.byEarlierCopy') = 1) AS by_earlier_copy
-    FROM units u
+  // A unit whose restock is in doubt (an earlier copy of the database may have put it on sale, units.restock_in_doubt) is
+  // held for a person, never imported on this database's word alone.
+  const sellableNotPlanned = db.prepare(`SELECT u.id, u.offer_sku, u.restock_in_doubt FROM units u
     WHERE u.stage = 'graded' AND u.is_sellable = 1 AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
       AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = u.id)`);
   const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at)
@@ -72,20 +70,19 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     /**
      * One increment for each unit graded sellable and not planned yet: on the order line's offer, or where the
      * sku-offers mapping sends that SKU, or skipped (by the mapping) when it says never restock. Never a second one.
-     * Units whose return order an earlier copy of the database made are held for a person (rejected, as a restore's
-     * settlement holds what it cannot tell); returned per offer, for the caller to raise RESTOCK_UNCERTAIN.
+     * Units whose restock is in doubt (units.restock_in_doubt) are held for a person (rejected, as a restore's settlement
+     * holds what it cannot tell); returned per offer, for the caller to raise RESTOCK_UNCERTAIN.
      */
     planSellableUnits(targetOf: (orderSku: string) => { kind: 'offer'; sku: string } | { kind: 'skip' }): { planned: number; heldForPerson: Map<string, number> } {
-      const units = sellableNotPlanned.all() as { id: string; offer_sku: string; by_earlier_copy: number }[];
+      const units = sellableNotPlanned.all() as { id: string; offer_sku: string; restock_in_doubt: string | null }[];
       const now = iso();
       const heldForPerson = new Map<string, number>();
       db.transaction(() => {
         for (const u of units) {
           const target = targetOf(u.offer_sku);
           if (target.kind === 'skip') insert.run({ unitId: u.id, sku: u.offer_sku, state: 'skipped', note: 'sku-offers mapping: never restocked', skippedBy: 'mapping', now });
-          else if (u.by_earlier_copy) {
-            const note = 'restored database: its return order was made in ReBound by an earlier copy of this database, which may have put it on sale; waiting for a person';
-            insert.run({ unitId: u.id, sku: target.sku, state: 'rejected', note, skippedBy: null, now });
+          else if (u.restock_in_doubt !== null) {
+            insert.run({ unitId: u.id, sku: target.sku, state: 'rejected', note: `${u.restock_in_doubt}; waiting for a person`, skippedBy: null, now });
             heldForPerson.set(target.sku, (heldForPerson.get(target.sku) ?? 0) + 1);
           } else insert.run({ unitId: u.id, sku: target.sku, state: 'pending', note: null, skippedBy: null, now });
         }

@@ -100,6 +100,8 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
   const refundsOfReturn = db.prepare(`SELECT state, payload FROM intents WHERE kind = 'mirakl.refund' AND subject = ? AND state IN ('sending', 'confirmed', 'uncertain')`);
   const orderOfReturn = db.prepare('SELECT * FROM rebound_return_orders WHERE return_id = ?');
   const tieItem = db.prepare('UPDATE units SET rebound_item_id = ? WHERE id = ? AND rebound_item_id IS NULL');
+  const doubtRestock = db.prepare(`UPDATE units SET restock_in_doubt = @why, updated_at = @now
+    WHERE return_id = @returnId AND stage = 'graded' AND restock_in_doubt IS NULL AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = units.id)`);
 
   return {
     /** One unit per returned piece, created when the return is first seen. */
@@ -113,6 +115,11 @@ export function createPhysicalStore(db: Database, clock: Clock, exceptions: Exce
     },
 
     units: (returnId: string): UnitRow[] => unitsOfReturn.all(returnId) as UnitRow[],
+    /**
+     * Marks the units of a return graded now, not yet planned for restock, as units whose restock this database cannot
+     * vouch for (`why`): they are held for a person when planned (restock.planSellableUnits). Returns how many.
+     */
+    doubtRestockOfGraded: (returnId: string, why: string): number => doubtRestock.run({ returnId, why, now: iso() }).changes,
     /** Every unit of an order line, on whichever of its returns. */
     unitsOfLine: (orderLineId: string): UnitRow[] => unitsOfLine.all(orderLineId) as UnitRow[],
     returnOrderOf: (returnId: string) =>

@@ -623,7 +623,7 @@ CREATE TABLE "units" (
   received_sku TEXT,
   registered_at TEXT,
   graded_at TEXT,
-  updated_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL, restock_in_doubt TEXT,
   PRIMARY KEY (return_id, order_line_id, id)
 ) STRICT, WITHOUT ROWID;
 

@@ -418,6 +418,7 @@ async function findReturnOrders(ctx: EngineContext): Promise<void> {
         return;
       }
       ctx.physical.applySnapshot(ret.id, found, ctx.mappings().policy.stock.sellableGrades);
+      doubtRestockIfEarlierCopys(ctx, ret.id, found, ctx.intents.findByKey<CreateReturnPayload>(`rebound-return:${ret.id}`) ?? null);
       ctx.intake.foundInRebound(ret.id, found.reboundOrderId);
       ctx.touch(ret.id);
       ctx.log.info('return order found in ReBound for a return received before it reached this database', { returnId: ret.id, reboundOrderId: found.reboundOrderId });
@@ -463,16 +464,34 @@ function signature(items: { clientItemId: string; quantity: number }[]): string 
 /** How far ReBound's clock may run ahead of this machine's, for telling a return order made before a restore. */
 const restoreClockErrorMs = 10 * 60_000;
 
+/**
+ * Whether a return order found already in ReBound (not the answer to a call just made) may have had its units put back on
+ * sale by an earlier copy of this database: one made before this database was last put back (a date that cannot be read
+ * counts as before), unless this database made it itself since (a create of its own sent after the restore, its answer
+ * lost), and only once the restore's stock settlement has run: before, that settlement judges the units by the quantities.
+ */
+function mayBeRestockedByEarlierCopy(ctx: EngineContext, ro: ReturnOrderSnapshot, intent: Intent<CreateReturnPayload> | null): boolean {
+  const restoredAt = ctx.restore.lastStartedAt();
+  if (restoredAt === null || Date.parse(ro.createdAt) >= restoredAt + restoreClockErrorMs) return false;
+  const quarantine = ctx.restore.current();
+  if (quarantine !== null && quarantine.stockSettledAt === null) return false;
+  return !(intent && intent.attempts > 0 && !ctx.restore.predates(intent.createdAt));
+}
+
+/** The units graded in ReBound when its return order was found, whose restock an earlier copy may have made (held for a person). */
+function doubtRestockIfEarlierCopys(ctx: EngineContext, returnId: string, ro: ReturnOrderSnapshot, intent: Intent<CreateReturnPayload> | null): number {
+  if (!mayBeRestockedByEarlierCopy(ctx, ro, intent)) return 0;
+  return ctx.physical.doubtRestockOfGraded(returnId, `restored database: ReBound's return order ${ro.reboundOrderId} was made by an earlier copy of this database, which may have put it on sale`);
+}
+
 function adopt(ctx: EngineContext, intent: Intent<CreateReturnPayload>, ro: ReturnOrderSnapshot): void {
   const policy = ctx.mappings().policy;
-  // Found already there (not the answer to the call just made) and made before this database was last put back: an
-  // earlier copy of the database made it, and may have graded and restocked its units since the backup. Its units are
-  // held for a person when they come to be restocked (restock.planSellableUnits). A date that cannot be read counts as before.
-  const restoredAt = ctx.restore.lastStartedAt();
-  const byEarlierCopy = intent.state !== 'sending' && restoredAt !== null && !(Date.parse(ro.createdAt) >= restoredAt + restoreClockErrorMs);
+  // Found already there, made by an earlier copy of the database: the units already graded may be on sale (held).
+  const mayBeEarlierCopys = intent.state !== 'sending';
   ctx.transaction(() => {
     ctx.physical.applySnapshot(intent.payload.returnId, ro, policy.stock.sellableGrades);
-    const outcome = { reboundOrderId: ro.reboundOrderId, status: ro.status, ...(byEarlierCopy ? { byEarlierCopy: true } : {}) };
+    const doubted = mayBeEarlierCopys ? doubtRestockIfEarlierCopys(ctx, intent.payload.returnId, ro, intent) : 0;
+    const outcome = { reboundOrderId: ro.reboundOrderId, status: ro.status, ...(doubted > 0 ? { restockInDoubt: doubted } : {}) };
     if (intent.state === 'uncertain') ctx.intents.confirmUncertain(intent.id, outcome);
     else if (intent.state === 'sending') ctx.intents.confirm(intent.id, outcome);
     else {
