@@ -353,7 +353,21 @@ describe('engine routes', () => {
       expect(all(`SELECT state FROM intents WHERE kind = 'rebound.createReturn'`)).toEqual([{ state: 'confirmed' }]);
       planStockIncrements(ctx);
       expect(increments()).toEqual([{ unit_id: 'R-1:O-1-1:1', state: 'rejected' }]);
-      expect(openExceptions('RESTOCK_UNCERTAIN').map((e) => e.subject_key)).toEqual(['SKU-1']);
+      expect(all<{ offer_sku: string }>(`SELECT offer_sku FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND state != 'resolved'`)).toEqual([{ offer_sku: 'SKU-1' }]);
+    });
+
+    it("keeps the restore settlement's own question about the offer as it was, and asks its own beside it", async () => {
+      aReturn('create_return');
+      rebound.listReturnOrders = async () => [roOf(clock.now() - 3 * 60 * 60_000, true)];
+      putBack({ settled: true });
+      ctx.exceptions.raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU-1', offerSku: 'SKU-1', cause: 'the settlement could not tell 2 unit(s)' });
+      clock.advance(10 * 60_000);
+      ctx.intents.plan({ kind: 'rebound.createReturn', key: 'rebound-return:R-1', subject: 'R-1', payload: createPayload });
+      await runIntake(ctx);
+      planStockIncrements(ctx);
+      const open = openExceptions('RESTOCK_UNCERTAIN');
+      expect(open.find((e) => e.subject_key === 'SKU-1')?.cause).toBe('the settlement could not tell 2 unit(s)');
+      expect(open.filter((e) => e.subject_key !== 'SKU-1').map((e) => e.cause)).toEqual([expect.stringMatching(/earlier copy/)]);
     });
 
     it('holds them when found by the look-up for a return Mirakl already had received (find_return)', async () => {
