@@ -121,10 +121,11 @@ export function planStockIncrements(ctx: EngineContext): void {
     if (override && 'restock' in override) return { kind: 'skip' };
     return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
   });
+  // Its own question beside any the restore's settlement asks of the offer (raising one open replaces its cause).
   for (const [sku, held] of heldForPerson) {
     ctx.exceptions.raise({
       type: 'RESTOCK_UNCERTAIN',
-      subjectKey: sku,
+      subjectKey: `${sku}:earlier-copy`,
       offerSku: sku,
       cause:
         `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, but ReBound's ` +
