@@ -59,6 +59,42 @@ describe('engine routes', () => {
   };
   const stageOf = (id: string) => (store.db.prepare('SELECT stage FROM return_intake WHERE return_id = ?').get(id) as { stage: string } | undefined)?.stage;
   const openExceptions = (type: string) => all<{ subject_key: string; cause: string }>(`SELECT subject_key, cause FROM exceptions WHERE type = ? AND state != 'resolved'`, type);
+  // The refund routes below: order O-1's one line O-1-1, `quantity` units at 25.00, returned on R-1 (and R-2).
+  const lineOf = (quantity: number, ...returnIds: string[]) => {
+    order('O-1');
+    sql(`UPDATE mirakl_order_lines SET quantity = ?, price_minor = ? WHERE order_line_id = 'O-1-1'`, quantity, 2500 * quantity);
+    for (const id of returnIds.length ? returnIds : ['R-1']) returnOf(id, 'O-1', 'in_flight', 'RECEIVED');
+  };
+  /** Units of O-1-1 on a return, registered by ReBound (or at another stage), by their number. */
+  const unitsOf = (returnId: string, numbers: number[], stage: 'registered' | 'lost' = 'registered') => {
+    const t = iso(clock.now());
+    for (const n of numbers) {
+      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, ?, 'O-1-1', 'SKU-1', ?, ?, ?, ?)`,
+        `${returnId}:O-1-1:${n}`, returnId, stage, stage === 'lost' ? 5 : 4, stage === 'lost' ? null : t, t);
+    }
+  };
+  /** A refund intent of units of O-1-1 at 25.00 each, in a state (and with an outcome, or more payload). */
+  const refundIntent = (key: string, units: string[], fields: { state?: string; attempts?: number; outcome?: string; override?: { by: string; reason: string } } = {}) => {
+    const t = iso(clock.now());
+    const payload = { returnId: units[0]?.split(':')[0] ?? 'R-1', order_line_id: 'O-1-1', units, amountMinor: 2500 * units.length, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [], ...(fields.override ? { override: fields.override } : {}) };
+    sql(`INSERT INTO intents (kind, key, subject, payload, state, attempts, outcome, created_at, updated_at) VALUES ('mirakl.refund', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      key, payload.returnId, JSON.stringify(payload), fields.state ?? 'planned', fields.attempts ?? 0, fields.outcome ?? null, t, t);
+  };
+  /** A refund of O-1-1 in Mirakl's ledger, as OR11 showed it now. */
+  const ledgerRefund = (id: string, amountMinor: number, quantity: number) => {
+    const t = iso(clock.now());
+    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
+      VALUES (?, 'O-1-1', ?, ?, 0, ?, '11', 'REFUNDED', ?, ?, ?)`, id, `OR-${id}`, amountMinor, quantity, t, t, t);
+  };
+  /** OR28 answering each refund made (F-10, F-11, …), and what was sent. */
+  const refundsSent = () => {
+    const sent: { order_line_id: string; amount: number }[] = [];
+    mirakl.refund = async (refunds) => {
+      sent.push(...refunds);
+      return { refunds: refunds.map((r, i) => ({ order_line_id: r.order_line_id, refund_id: `F-${10 + sent.length - refunds.length + i}` })) } as never;
+    };
+    return sent;
+  };
 
   it('does not let 1,000 stuck returns stop the 1,001st', async () => {
     // 1,000 returns whose label push Mirakl refused for good: they wait on a person, forever if nobody acts.
@@ -168,21 +204,12 @@ describe('engine routes', () => {
   });
 
   it('checks the refund guard again when the refund is sent, not only when it was planned', async () => {
-    order('O-1');
-    sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
-    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
-    const t = iso(clock.now());
-    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, t, t);
-    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
-      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
+    lineOf(2);
+    unitsOf('R-1', [1]);
+    refundIntent('refund:R-1:O-1-1', ['R-1:O-1-1:1']);
     // Before it goes out, the whole line is refunded in Mirakl's back office.
-    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-      VALUES ('F-9', 'O-1-1', 'OR-9', 5000, 0, 2, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
-    const sent: unknown[] = [];
-    mirakl.refund = async (refunds) => {
-      sent.push(...refunds);
-      return { refunds: [] };
-    };
+    ledgerRefund('F-9', 5000, 2);
+    const sent = refundsSent();
     await sendRefunds(ctx);
     expect(sent).toEqual([]);
     expect(all(`SELECT state FROM intents WHERE kind = 'mirakl.refund'`)).toEqual([{ state: 'failed' }]);
@@ -190,28 +217,14 @@ describe('engine routes', () => {
   });
 
   it("holds a late unit's refund only while an earlier refund's outcome is unknown, and sends it once that one is found in the ledger", async () => {
-    order('O-1');
-    sql(`UPDATE mirakl_order_lines SET quantity = 3, price_minor = 7500 WHERE order_line_id = 'O-1-1'`);
-    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
-    const t = iso(clock.now());
-    for (const n of [1, 2, 3]) {
-      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, `R-1:O-1-1:${n}`, t, t);
-    }
-    const payload = (units: string[]) =>
-      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units, amountMinor: 2500 * units.length, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] });
+    lineOf(3);
+    unitsOf('R-1', [1, 2, 3]);
     // The first two units' refund went out and its answer was lost: Mirakl made it, we do not know yet.
-    sql(`INSERT INTO intents (kind, key, subject, payload, state, attempts, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'uncertain', 1, ?, ?)`,
-      payload(['R-1:O-1-1:1', 'R-1:O-1-1:2']), t, t);
-    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-      VALUES ('F-1', 'O-1-1', 'OR-1', 5000, 0, 2, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    refundIntent('refund:R-1:O-1-1', ['R-1:O-1-1:1', 'R-1:O-1-1:2'], { state: 'uncertain', attempts: 1 });
+    ledgerRefund('F-1', 5000, 2);
     // The third unit came late: its own refund is planned.
-    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1:R-1:O-1-1:3', 'R-1', ?, 'planned', ?, ?)`,
-      payload(['R-1:O-1-1:3']), t, t);
-    const sent: { order_line_id: string; amount: number }[] = [];
-    mirakl.refund = async (refunds) => {
-      sent.push(...refunds);
-      return { refunds: refunds.map((r, i) => ({ order_line_id: r.order_line_id, refund_id: `F-${i + 2}` })) } as never;
-    };
+    refundIntent('refund:R-1:O-1-1:R-1:O-1-1:3', ['R-1:O-1-1:3']);
+    const sent = refundsSent();
     await sendRefunds(ctx);
     // 50.00 refunded and 50.00 on its way (the same money, until the probe says so): not sent, but not given up on.
     expect(sent).toEqual([]);
@@ -229,23 +242,13 @@ describe('engine routes', () => {
   it('records as made, never sends, a planned refund another installation made for the same units before it could go out', async () => {
     // Found by the chaos harness (secondEngineOwnDb, seed 40): planned before this engine had read the other's refund,
     // held by the FOREIGN_WRITE that refund raised, and sent once a person acknowledged it — the unit paid twice.
-    order('O-1');
-    sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
-    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
-    const t = iso(clock.now());
-    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, t, t);
-    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
-      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
+    lineOf(2);
+    unitsOf('R-1', [1]);
+    refundIntent('refund:R-1:O-1-1', ['R-1:O-1-1:1']);
     // Then the ledger read shows the other installation's refund of that unit, after the return opened.
     clock.advance(60 * 60_000);
-    const later = iso(clock.now());
-    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-      VALUES ('F-9', 'O-1-1', 'OR-9', 2500, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, later, later, later);
-    const sent: { order_line_id: string; amount: number }[] = [];
-    mirakl.refund = async (refunds) => {
-      sent.push(...refunds);
-      return { refunds: refunds.map((r) => ({ order_line_id: r.order_line_id, refund_id: 'F-10' })) } as never;
-    };
+    ledgerRefund('F-9', 2500, 1);
+    const sent = refundsSent();
     await sendRefunds(ctx);
     expect(sent).toEqual([]);
     const intent = store.db.prepare(`SELECT state, outcome FROM intents WHERE key = 'refund:R-1:O-1-1'`).get() as { state: string; outcome: string };
@@ -256,24 +259,12 @@ describe('engine routes', () => {
     // Found by the chaos harness (seed 195): a second installation refunded both verified units of a three-unit line in
     // one refund while this engine's refund of the first unit waited (a restore, then a pause). The line still had a
     // unit's worth left, so the engine sent it: three units paid for two received.
-    order('O-1');
-    sql(`UPDATE mirakl_order_lines SET quantity = 3, price_minor = 7500 WHERE order_line_id = 'O-1-1'`);
-    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
-    const t = iso(clock.now());
-    for (const n of [1, 2]) {
-      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, `R-1:O-1-1:${n}`, t, t);
-    }
-    sql(`INSERT INTO intents (kind, key, subject, payload, state, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'planned', ?, ?)`,
-      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [] }), t, t);
+    lineOf(3);
+    unitsOf('R-1', [1, 2]);
+    refundIntent('refund:R-1:O-1-1', ['R-1:O-1-1:1']);
     clock.advance(60 * 60_000);
-    const later = iso(clock.now());
-    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-      VALUES ('F-9', 'O-1-1', 'OR-9', 5000, 0, 2, '11', 'REFUNDED', ?, ?, ?)`, later, later, later);
-    const sent: { order_line_id: string; amount: number }[] = [];
-    mirakl.refund = async (refunds) => {
-      sent.push(...refunds);
-      return { refunds: refunds.map((r) => ({ order_line_id: r.order_line_id, refund_id: 'F-10' })) } as never;
-    };
+    ledgerRefund('F-9', 5000, 2);
+    const sent = refundsSent();
     await sendRefunds(ctx);
     expect(sent).toEqual([]);
     expect(all(`SELECT state, next_attempt_at FROM intents WHERE kind = 'mirakl.refund'`)).toEqual([{ state: 'failed', next_attempt_at: null }]);
@@ -282,15 +273,9 @@ describe('engine routes', () => {
   it("plans a line's refund only up to its verified units' worth, less what anyone refunded on the line", async () => {
     // Three units at 25.00, two verified; someone refunded 40.00 of the line in the back office (not these units' refund:
     // no match). Two units' worth is 50.00: 10.00 is left to refund, not the line's 35.00.
-    order('O-1');
-    sql(`UPDATE mirakl_order_lines SET quantity = 3, price_minor = 7500 WHERE order_line_id = 'O-1-1'`);
-    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
-    const t = iso(clock.now());
-    for (const n of [1, 2]) {
-      sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES (?, 'R-1', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, `R-1:O-1-1:${n}`, t, t);
-    }
-    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-      VALUES ('F-9', 'O-1-1', 'OR-9', 4000, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    lineOf(3);
+    unitsOf('R-1', [1, 2]);
+    ledgerRefund('F-9', 4000, 1);
     const refund = refundFor(ctx, 'R-1', 'O-1-1', ['R-1:O-1-1:1', 'R-1:O-1-1:2']);
     expect(refund.payload?.amountMinor).toBe(1000);
     expect(refund.capped).toMatch(/2 verified unit/);
@@ -298,17 +283,11 @@ describe('engine routes', () => {
   it("counts the units a person refunded by override as received, so a unit verified later on another return is still refunded", async () => {
     // Found in review: a person refunded R-1's unit by override while it was in transit (it was then lost); R-2's unit
     // of the same line was verified since. Against verified units alone, the override's refund took all the room there was.
-    order('O-1');
-    sql(`UPDATE mirakl_order_lines SET quantity = 2, price_minor = 5000 WHERE order_line_id = 'O-1-1'`);
-    returnOf('R-1', 'O-1', 'in_flight', 'RECEIVED');
-    returnOf('R-2', 'O-1', 'in_flight', 'RECEIVED');
-    const t = iso(clock.now());
-    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at) VALUES ('R-1:O-1-1:1', 'R-1', 'O-1-1', 'SKU-1', 'lost', 5, ?)`, t);
-    sql(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, registered_at, updated_at) VALUES ('R-2:O-1-1:1', 'R-2', 'O-1-1', 'SKU-1', 'registered', 4, ?, ?)`, t, t);
-    sql(`INSERT INTO intents (kind, key, subject, payload, state, outcome, created_at, updated_at) VALUES ('mirakl.refund', 'refund:R-1:O-1-1', 'R-1', ?, 'confirmed', '{"refundId":"F-1"}', ?, ?)`,
-      JSON.stringify({ returnId: 'R-1', order_line_id: 'O-1-1', units: ['R-1:O-1-1:1'], amountMinor: 2500, shippingMinor: 0, taxMinor: 0, shippingTaxMinor: 0, currency: 'GBP', reason_code: '11', knownRefundIds: [], override: { by: 'ann', reason: 'parcel lost in transit: refunded' } }), t, t);
-    sql(`INSERT INTO mirakl_refunds (id, order_line_id, order_refund_id, amount_minor, shipping_minor, quantity, reason_code, refund_state, date_created, first_seen_at, synced_at)
-      VALUES ('F-1', 'O-1-1', 'OR-1', 2500, 0, 1, '11', 'REFUNDED', ?, ?, ?)`, t, t, t);
+    lineOf(2, 'R-1', 'R-2');
+    unitsOf('R-1', [1], 'lost');
+    unitsOf('R-2', [1]);
+    refundIntent('refund:R-1:O-1-1', ['R-1:O-1-1:1'], { state: 'confirmed', outcome: '{"refundId":"F-1"}', override: { by: 'ann', reason: 'parcel lost in transit: refunded' } });
+    ledgerRefund('F-1', 2500, 1);
     expect(refundFor(ctx, 'R-2', 'O-1-1', ['R-2:O-1-1:1']).payload?.amountMinor).toBe(2500);
   });
   describe('a return order found in ReBound after the database was put back', () => {
