@@ -13,25 +13,26 @@ import type { EngineContext } from './context';
 import { unsafeIntentKinds } from './engine';
 import { recoverUnrecorded, sendIntents } from './execute';
 
+let temp: ReturnType<typeof makeTempDir>;
+let store: Store;
+let ctx: EngineContext;
+const clock = createFakeClock(Date.UTC(2026, 10, 30, 18));
+
+// Each test: a fresh database file and an engine context on it.
+beforeEach(() => {
+  temp = makeTempDir();
+  store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
+  ctx = stubEngineContext(store.db, clock);
+});
+afterEach(() => {
+  store.close();
+  temp.remove();
+});
+
 // The write freeze is kept at the one place calls that change Mirakl or ReBound go out. An engine given no freeze of
 // its own (`npm run sync` on the main database) reads the one kept in its database's settings.
 
 describe('sendIntents under a write freeze', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let store: Store;
-  let ctx: EngineContext;
-  const clock = createFakeClock(Date.UTC(2026, 10, 30, 18));
-
-  beforeEach(() => {
-    temp = makeTempDir();
-    store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
-    ctx = stubEngineContext(store.db, clock);
-  });
-  afterEach(() => {
-    store.close();
-    temp.remove();
-  });
-
   it('makes no call and leaves the intent as it was while frozen; sends it once lifted', async () => {
     const intent = ctx.intents.plan({ kind: 'mirakl.receive', key: 'rt25:R-1', subject: 'R-1', payload: { id: 'R-1' } });
     const freeze = writeFreezeOf(store.db, clock);
@@ -63,21 +64,6 @@ describe('sendIntents under a write freeze', () => {
 // the server did with the call: it is no refusal. Taken for one, a safe call (a sales order) was failed for good, with
 // no exception, and its return waited for it for ever (chaos seed 103).
 describe('sendIntents when a write of ours fails during the call', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let store: Store;
-  let ctx: EngineContext;
-  const clock = createFakeClock(Date.UTC(2026, 10, 30, 18));
-
-  beforeEach(() => {
-    temp = makeTempDir();
-    store = openStore({ dataDir: temp.dir, migrationsDir: sourceMigrationsDir, clock });
-    ctx = stubEngineContext(store.db, clock);
-  });
-  afterEach(() => {
-    store.close();
-    temp.remove();
-  });
-
   it('sends a safe call again at a later cycle when the journal could not record its answer', async () => {
     const intent = ctx.intents.plan({ kind: 'rebound.salesOrder', key: 'sales-order:O-1', subject: 'O-1', payload: { orderId: 'O-1' } });
     let requests = 0;
