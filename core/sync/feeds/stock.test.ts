@@ -35,8 +35,11 @@ interface FakeMirakl {
   /** Where Mirakl's last_updated stands against its own clock (a skew between the servers answering OF52 and OF53). */
   lastUpdatedSkewMs: number;
   imports: { lines: { sku: string; quantity: number }[]; applied: boolean }[];
-  /** What the next STO01 does: applied and answered, applied with its answer lost, or lost before it arrived. */
-  nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply' | 'stuck';
+  /**
+   * What the next STO01 does: applied and answered, applied with its answer lost, lost before it arrived, taken and
+   * left RUNNING, or taken with its answer lost and left in Mirakl's queue (RUNNING until finish() runs it).
+   */
+  nextImport: 'ok' | 'lostAfterApply' | 'lostBeforeApply' | 'stuck' | 'lostQueued';
   /** Imports Mirakl no longer knows (STO02 answers 404), whether or not it ran them. */
   forgotten: Set<string>;
   /** The client's STO02 budget (once every 15 s, all imports together), when a test wants it. */
@@ -124,9 +127,10 @@ describe('stock feed decisions', () => {
       importStock: async (lines) => {
         const how = m.nextImport;
         m.nextImport = 'ok';
-        m.imports.push({ lines, applied: how !== 'lostBeforeApply' && how !== 'stuck' });
-        if (how === 'stuck') {
+        m.imports.push({ lines, applied: how !== 'lostBeforeApply' && how !== 'stuck' && how !== 'lostQueued' });
+        if (how === 'stuck' || how === 'lostQueued') {
           m.running.set(`IMP-${m.imports.length}`, lines);
+          if (how === 'lostQueued') throw new ApiError('mirakl', 'STO01', 'uncertain', 'connection reset');
           return `IMP-${m.imports.length}`;
         }
         if (how !== 'lostBeforeApply') for (const l of lines) m.offers.set(l.sku, l.quantity);
@@ -223,19 +227,67 @@ describe('stock feed decisions', () => {
     expect(open('OUTCOME_UNKNOWN')[0]?.cause).toMatch(/Mirakl shows 40 of SKU-A: neither 10 \(not applied\) nor 11–11 \(applied\)/);
   });
 
-  it('restocks again from a fresh read when the quantities show a lost import was not applied', async () => {
+  /** `units` of `sku` sell now. */
+  const sell = (sku: string, units: number) => {
+    m.sales.push({ sku, units, at: clock.now() });
+    m.offers.set(sku, (m.offers.get(sku) ?? 0) - units);
+  };
+
+  it('restocks again from a fresh read once a lost import read back as not run could no longer be in Mirakl\'s queue', async () => {
     pending('U-1', 'SKU-A');
     m.nextImport = 'lostBeforeApply';
     await passes(3);
     // A unit sells meanwhile: not applied shows 10 − 1 = 9.
-    m.sales.push({ sku: 'SKU-A', units: 1, at: clock.now() });
-    m.offers.set('SKU-A', 9);
+    sell('SKU-A', 1);
+    await passes(15);
+    // Not run yet is all the quantities can say: Mirakl's queue has held imports for hours, and one that runs after a
+    // second import of the same unit would put it on sale twice. It is not sent again, and other offers go on.
+    expect(m.imports).toHaveLength(1);
+    expect(states()).toEqual([{ unit_id: 'U-1', state: 'importing' }]);
+    pending('U-2', 'SKU-B');
+    await passes(60);
+    expect(m.imports.map((i) => i.lines)).toEqual([[{ sku: 'SKU-A', quantity: 11 }], [{ sku: 'SKU-B', quantity: 21 }]]);
+    // A person is told why the unit waits, and may say it never reached Mirakl.
+    expect(open('OUTCOME_UNKNOWN')[0]?.cause).toMatch(/queue/);
+
+    // A day on, it has still not run: sent again from a fresh read.
+    clock.advance(24 * 60 * minute);
     await passes(15);
     expect(m.imports.map((i) => [i.lines, i.applied])).toEqual([
       [[{ sku: 'SKU-A', quantity: 11 }], false],
+      [[{ sku: 'SKU-B', quantity: 21 }], true],
       [[{ sku: 'SKU-A', quantity: 10 }], true],
     ]);
+    expect(states()).toEqual([
+      { unit_id: 'U-1', state: 'applied' },
+      { unit_id: 'U-2', state: 'applied' },
+    ]);
+    expect(open('OUTCOME_UNKNOWN')).toEqual([]);
+  });
+
+  it('finds a lost import applied when Mirakl runs it hours late, and names the sales it overwrote; its unit is never sent twice', async () => {
+    pending('U-1', 'SKU-A');
+    m.nextImport = 'lostQueued';
+    await passes(3);
+    expect(m.imports).toHaveLength(1);
+    // Read back: not run (10). It waits in Mirakl's queue.
+    await passes(30);
+    expect(m.imports).toHaveLength(1);
+    expect(states()).toEqual([{ unit_id: 'U-1', state: 'importing' }]);
+    // Three units sell; hours later Mirakl runs the import, whose 11 lands over them; one more sells after it.
+    sell('SKU-A', 3);
+    await passes(5);
+    clock.advance(5 * 60 * minute);
+    finish('IMP-1');
+    expect(m.offers.get('SKU-A')).toBe(11);
+    sell('SKU-A', 1);
+    await passes(40);
+    expect(m.imports).toHaveLength(1);
     expect(states()).toEqual([{ unit_id: 'U-1', state: 'applied' }]);
+    const overwritten = open('STOCK_OVERWRITTEN');
+    expect(overwritten).toHaveLength(1);
+    expect(overwritten[0]?.cause).toMatch(/^3 unit\(s\) of SKU-A sold/);
+    expect(open('FOREIGN_WRITE')).toEqual([]);
     expect(open('OUTCOME_UNKNOWN')).toEqual([]);
   });
 
