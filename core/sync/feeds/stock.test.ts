@@ -117,9 +117,11 @@ describe('stock feed decisions', () => {
       ordersCreatedSince: async (since) => {
         if (m.isSalesReadTurnedAway) throw new ApiError('mirakl', 'OR11', 'rate_limited', 'call budget: the orders reader reads first');
         return {
+          // Each sale's order id is its own, whatever window reads it.
           sales: m.sales
+            .map((s, i) => ({ order_id: `O-${s.at}-${i}`, order_line_id: `O-${s.at}-${i}-1`, offer_sku: s.sku, quantity: s.units, created_date: iso(s.at), at: s.at }))
             .filter((s) => s.at >= Date.parse(since))
-            .map((s, i) => ({ order_id: `O-${s.at}-${i}`, order_line_id: `O-${s.at}-${i}-1`, offer_sku: s.sku, quantity: s.units, created_date: iso(s.at) })),
+            .map(({ at: _at, ...sale }) => sale),
           unreadable: [],
           serverTime: clock.now(),
         };
