@@ -59,7 +59,12 @@ export interface SaleRow {
 
 const exportColumns = 'id, tracking_id, mode, since_mirakl, state, requested_at, taken_from_mirakl, taken_by_mirakl';
 
-const parkedForPerson = `EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')`;
+/**
+ * Parked: an import whose outcome is unknown and waits for a person (OUTCOME_UNKNOWN open), or a lost one read back as
+ * not run that Mirakl's queue may still run (`mayRunUntil`, stock.ts). Either holds back only its own offers.
+ */
+const parked = `(EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'OUTCOME_UNKNOWN' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')
+  OR json_extract(intents.outcome, '$.mayRunUntil') IS NOT NULL)`;
 /** An import Mirakl took and has not run for over an hour (STOCK_IMPORT_STALLED open): it holds back only its own offers. */
 const stalledForPerson = `EXISTS (SELECT 1 FROM exceptions e WHERE e.type = 'STOCK_IMPORT_STALLED' AND e.subject_key = 'intent:' || intents.id AND e.state != 'resolved')`;
 const isRunAtMirakl = `(state = 'confirmed' AND json_extract(outcome, '$.status') NOT IN ('COMPLETE', 'FAILED', 'SETTLED'))`;
@@ -72,7 +77,7 @@ export function createStockFactsRepo(source: StatementSource) {
     importInFlight: (): number | undefined =>
       (
         q(`SELECT id FROM intents WHERE kind = 'stock.import' AND (state IN ('planned', 'sending', 'uncertain') OR ${isRunAtMirakl})
-             AND NOT (state = 'uncertain' AND ${parkedForPerson}) AND NOT (${isRunAtMirakl} AND ${stalledForPerson})
+             AND NOT (state = 'uncertain' AND ${parked}) AND NOT (${isRunAtMirakl} AND ${stalledForPerson})
            ORDER BY id LIMIT 1`).get() as { id: number } | undefined
       )?.id,
     /** Imports Mirakl took and has not run for over an hour, a person told: followed apart, holding only their offers. */
@@ -83,7 +88,7 @@ export function createStockFactsRepo(source: StatementSource) {
      * offers, never every other restock.
      */
     importsParked: (): number[] =>
-      (q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state = 'uncertain' AND ${parkedForPerson} ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
+      (q(`SELECT id FROM intents WHERE kind = 'stock.import' AND state = 'uncertain' AND ${parked} ORDER BY id`).all() as { id: number }[]).map((r) => r.id),
     /**
      * Stock imports not failed that an export may not show: sent after it was asked for (`afterExport` from its id on),
      * sent after `sentAfter` (Mirakl's clock), seen ending only after it was asked for (`settledAfterExport`), or not run

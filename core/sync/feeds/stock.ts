@@ -72,6 +72,16 @@ interface ImportOutcome {
 }
 
 /**
+ * A lost import (no id) the quantities read back show has not run: it may still run until `mayRunUntil`, so it holds
+ * its offers and units (parked) and is read back at each export until it is seen applied or that moment passes.
+ */
+interface QueuedOutcome {
+  mayRunUntil: string;
+  /** The export that first showed it not run. */
+  notRunIn: number;
+}
+
+/**
  * An applied export: its contents were taken between `from` and `by` (Mirakl's clock). `isRepeat`: Mirakl answered our
  * request with an export it took for an earlier one (see latestSnapshot), so its id says nothing of when it was taken.
  */
@@ -112,6 +122,13 @@ const stalledAfterMs = 60 * minute;
 const stalledCheckMs = 5 * minute;
 /** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
 const unknownAfterMs = 60 * minute;
+/**
+ * A lost import read back as not run may still be waiting in Mirakl's queue (it has held imports for hours, and says
+ * nothing of a queued import without its id): its units are sent again only once it has not run for this long since it
+ * was sent. Until then its offers wait, are read again every `queuedRefreshMs`, and a late run is found applied.
+ */
+const queuedHoldMs = 24 * 60 * minute;
+const queuedRefreshMs = 15 * minute;
 const maxLinesPerImport = 1000;
 
 export function planStockIncrements(ctx: EngineContext): void {
@@ -378,6 +395,8 @@ function salesNeeded(ctx: EngineContext, stock: StockFacts, snapshot: Snapshot):
   const current = inFlight(ctx, stock);
   if (current?.state === 'uncertain') return current.payload.basis !== undefined && snapshot.id > readBackAfter(current);
   if (awaitingCheck(ctx, stock).some((i) => snapshot.id > ((i.outcome as ImportOutcome).settledAfterExport ?? Infinity))) return true;
+  // Parked imports are read back at each new export too: one Mirakl's queue ran late is found applied.
+  if (parked(ctx, stock).some((i) => i.payload.basis !== undefined && snapshot.id > readBackAfter(i) && !isSentBeforeRestore(ctx, i))) return true;
   if (isRestoreUnsettled(ctx) && snapshot.id > (ctx.restore.current()?.stockBasis.afterExport ?? Infinity)) return true;
   // Offers we set, shown by an export not compared yet, or a reading suspected: their sales decide.
   if ((snapshot.id > stock.expectedCheckedThrough() && stock.repo.hasExpected()) || stock.repo.hasSuspectedExpected()) return true;
@@ -497,6 +516,12 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
     return;
   }
   if (verdicts.every((v) => v.kind === 'not_applied')) {
+    // Mirakl's clock: the export must have been taken once the queue would surely have run it.
+    const mayRunUntil = Date.parse((intent.payload.basis as ImportBasis).sentAfter) + queuedHoldMs;
+    if (Date.parse(snapshot.from) < mayRunUntil) {
+      waitForQueue(ctx, intent, { mayRunUntil: isoAt(mayRunUntil), notRunIn: (intent.outcome as QueuedOutcome | null)?.notRunIn ?? snapshot.id });
+      return;
+    }
     ctx.transaction(() => {
       ctx.intents.fail(intent.id, 'the quantities read back, less the units sold since, show the import was not applied', null, 'uncertain');
       ctx.restock.releaseUnsent(intent.id, null);
@@ -512,6 +537,28 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
     cause: `A stock import's answer was lost and what Mirakl shows now does not tell whether it ran (${lines.length} offer(s)): ${
       reasons.length ? reasons.join('; ') : 'some of its offers show it applied and others not'
     }. It is not sent again: check the offers in Mirakl, then mark it done or not done.`,
+  });
+}
+
+/**
+ * A lost import read back as not run, which Mirakl's queue may still run: parked (its offers and units wait, every other
+ * offer goes on) and read back again at each export. Sending its units again now would put them on sale twice if it
+ * runs; a person is told after an hour, and may say it never reached Mirakl.
+ */
+function waitForQueue(ctx: EngineContext, intent: Intent<ImportPayload>, queued: QueuedOutcome): void {
+  const current = intent.outcome as QueuedOutcome | null;
+  if (current?.mayRunUntil !== queued.mayRunUntil) ctx.intents.updateOutcome(intent.id, queued);
+  if (ctx.clock.now() - Date.parse(intent.createdAt) < unknownAfterMs) return;
+  const skus = intent.payload.lines.map((l) => l.sku);
+  const units = intent.payload.lines.reduce((n, l) => n + l.units.length, 0);
+  ctx.exceptions.raise({
+    type: 'OUTCOME_UNKNOWN',
+    subjectKey: `intent:${intent.id}`,
+    cause:
+      `A stock import's answer was lost (${skus.length} offer(s): ${skus.slice(0, 5).join(', ')}${skus.length > 5 ? ', …' : ''}), and the quantities read back ` +
+      `show it has not run. It may still be waiting in Mirakl's import queue, which has held imports for hours: its ${units} unit(s) are not sent again ` +
+      `until ${queued.mayRunUntil}, since a second import would put them on sale twice if it runs. The app keeps reading those offers back and settles it ` +
+      `by itself if it runs. Mark it not done only if you know it never reached Mirakl.`,
   });
 }
 
@@ -886,6 +933,10 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
     if (state.kind === 'checked' && state.waiting.length > 0) return 'an applied import, read back again: its offer sold while the last export was taken';
   }
   if (isRestoreUnsettled(ctx) && !showsNowAfterRestore(ctx, latest)) return 'a restored database: what Mirakl holds now';
+  const lastAskedAt = stock.latestExport()?.requested_at;
+  if (parked(ctx, stock).some((i) => (i.outcome as QueuedOutcome | null)?.mayRunUntil) && (!lastAskedAt || now - Date.parse(lastAskedAt) >= queuedRefreshMs)) {
+    return "a lost import Mirakl's queue may still run, read back";
+  }
   // A reading suspected of someone else's write is judged once the sales are read well past it, and they are read with
   // an export: one a flush while it waits.
   const lastAsked = stock.latestExport();
