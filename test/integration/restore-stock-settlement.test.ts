@@ -469,4 +469,72 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     expect(s.quantity - (s.initial - s.sold), 'the one returned unit is on sale once').toBe(1);
     expect(openExceptions(h, sku).map((e) => e.type)).toContain('RESTOCK_UNCERTAIN');
   }, 120_000);
+
+  // A lost import Mirakl's queue still holds when the database is put back: the listing does not show its unit, so
+  // releasing it for a person to restock (or a person's "not done") put it on sale twice once the queue ran it.
+  it("a lost import still in Mirakl's queue when the database is put back is not released for a resend", async () => {
+    const h = await start(2557);
+    const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    const heldUntil = h.clock.now() + 6 * 60 * minute;
+    expect(h.sandbox.world.holdImport(h.sandbox.world.importsList().at(-1)?.importId ?? '', heldUntil)).toBe(true);
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    pending(h, 'R-3:L-1:1', third);
+    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+
+    putBack(h, backup);
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+    // Whoever is asked checks the listing: the unit is not on sale (its import waits in Mirakl's queue). They restock it,
+    // or say the import did not happen, where the app lets them.
+    const resolutions = createResolutions(h.ctx, createAuditLog(h.store.db, h.clock));
+    const restock = h.ctx.exceptions.listOpen('RESTOCK_UNCERTAIN').find((e) => e.subject_key === sku);
+    if (restock) resolutions.act([restock.id], { action: 'retry' }, 'Sam');
+    const asked = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').find((e) => e.subject_key === `intent:${importIntents(h)[0]?.id}`);
+    if (asked) expect(() => act(h, asked.id, 'mark_failed', 'the listing does not show it')).toThrow(/queue/);
+    for (let i = 0; i < 60; i++) await h.step(minute);
+    await sell(h, sku, 1);
+    while (h.clock.now() < heldUntil + 10 * minute) await h.step(5 * minute);
+    for (let i = 0; i < 60; i++) await h.step(minute);
+
+    const s = stockOf(h, sku);
+    const raised = openExceptions(h, sku).some((e) => e.type === 'STOCK_OVERWRITTEN');
+    expect(s.quantity - (s.initial - s.sold) === 1 || raised, 'the returned unit on sale once, or the difference raised').toBe(true);
+  }, 300_000);
+
+  it('a lost import parked for Mirakl\'s queue and put back from a backup is asked about again after a plain Resolve', async () => {
+    const h = await start(2557);
+    const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    expect(h.sandbox.world.holdImport(h.sandbox.world.importsList().at(-1)?.importId ?? '', h.clock.now() + 30 * 60 * minute * 60)).toBe(true);
+    await stepUntil(h, 'parked for the queue', () => h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').length > 0, 120);
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    pending(h, 'R-3:L-1:1', third);
+    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    putBack(h, backup);
+    await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
+    const exportsBefore = exportsRead(h).length;
+    for (let i = 0; i < 2 * 60; i++) await h.step(minute);
+    // Sent before the restore, it is never read back on its own: no exports are asked for on its account.
+    expect(exportsRead(h).length - exportsBefore).toBeLessThan(3);
+
+    const asked = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN')[0];
+    const record = h.ctx.exceptions.get(asked?.id ?? -1);
+    if (!record) throw new Error('no exception record');
+    expect(h.ctx.exceptions.resolveByPerson(record, 'Sam', 'looked at it')).toBe(true);
+    pending(h, 'R-4:L-1:1', sku);
+    for (let i = 0; i < 30; i++) await h.step(minute);
+    expect(importIntents(h)[0]?.state).toBe('uncertain');
+    expect(
+      h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').some((e) => e.subject_key === `intent:${importIntents(h)[0]?.id}`),
+      'the import whose outcome is still unknown is raised again',
+    ).toBe(true);
+  }, 300_000);
 });

@@ -7,6 +7,8 @@ import { ApiError } from '../../net/api-error';
 import { openStore, type Store } from '../../store/db';
 import { sourceMigrationsDir } from '../../store/paths';
 import type { EngineContext } from '../context';
+import { createAuditLog } from '../../audit/log';
+import { createResolutions } from '../../reconcile/resolutions';
 import { flushStock, stockBasisNow } from './stock';
 
 // The stock feed's decisions, each from the facts a small fake Mirakl gives (quantities, sales, imports), on a real
@@ -291,6 +293,40 @@ describe('stock feed decisions', () => {
     expect(overwritten[0]?.cause).toMatch(/^3 unit\(s\) of SKU-A sold/);
     expect(open('FOREIGN_WRITE')).toEqual([]);
     expect(open('OUTCOME_UNKNOWN')).toEqual([]);
+  });
+
+  it("refuses a person's \"not done\" while Mirakl's queue may still run a lost import; its late run is then found applied", async () => {
+    pending('U-1', 'SKU-A');
+    m.nextImport = 'lostQueued';
+    await passes(70);
+    expect(open('OUTCOME_UNKNOWN')).toHaveLength(1);
+    sell('SKU-A', 2);
+    await passes(20);
+    // The back office shows 8, the quantity unchanged: that proves nothing while the import waits in Mirakl's queue.
+    const asked = store.db.prepare(`SELECT id FROM exceptions WHERE type = 'OUTCOME_UNKNOWN' AND state != 'resolved'`).get() as { id: number };
+    const resolutions = createResolutions(ctx, createAuditLog(store.db, clock));
+    expect(() => resolutions.act([asked.id], { action: 'mark_failed', reason: 'the back office shows the quantity unchanged' }, 'Sam')).toThrow(/queue/);
+    await passes(10);
+    expect(m.imports).toHaveLength(1);
+    clock.advance(3 * 60 * minute);
+    finish('IMP-1');
+    await passes(40);
+    expect(m.imports).toHaveLength(1);
+    expect(states()).toEqual([{ unit_id: 'U-1', state: 'applied' }]);
+    expect(open('STOCK_OVERWRITTEN')[0]?.cause).toMatch(/^2 unit\(s\) of SKU-A sold/);
+  });
+
+  it('stops reading back a lost import once Mirakl\'s queue would have run it, when a person must say what became of it', async () => {
+    pending('U-1', 'SKU-A');
+    m.nextImport = 'lostQueued';
+    await passes(20);
+    // Set by hand meanwhile: neither outcome fits, a person is asked; the read-back goes on while the queue may run it.
+    m.offers.set('SKU-A', 40);
+    await passes(26 * 60);
+    const before = m.exports.length;
+    await passes(2 * 24 * 60);
+    expect(m.exports.length - before).toBeLessThan(5);
+    expect(open('OUTCOME_UNKNOWN')).toHaveLength(1);
   });
 
   it('does not judge a lost import by an export Mirakl answered a repeated request with, taken before the import', async () => {
