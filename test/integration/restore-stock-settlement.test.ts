@@ -495,14 +495,14 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     if (restock) resolutions.act([restock.id], { action: 'retry' }, 'Sam');
     const asked = h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').find((e) => e.subject_key === `intent:${importIntents(h)[0]?.id}`);
     if (asked) expect(() => act(h, asked.id, 'mark_failed', 'the listing does not show it')).toThrow(/queue/);
-    for (let i = 0; i < 60; i++) await h.step(minute);
-    await sell(h, sku, 1);
     while (h.clock.now() < heldUntil + 10 * minute) await h.step(5 * minute);
     for (let i = 0; i < 60; i++) await h.step(minute);
 
+    // Only the import Mirakl's queue held ever carried the offer: its unit was not sent a second time meanwhile.
+    const importsOfSku = h.sandbox.world.importsList().filter((i) => i.rows.some((r) => r.includes(sku)));
+    expect(importsOfSku.map((i) => i.status)).toEqual(['COMPLETE']);
     const s = stockOf(h, sku);
-    const raised = openExceptions(h, sku).some((e) => e.type === 'STOCK_OVERWRITTEN');
-    expect(s.quantity - (s.initial - s.sold) === 1 || raised, 'the returned unit on sale once, or the difference raised').toBe(true);
+    expect(s.quantity - (s.initial - s.sold), 'the one returned unit is on sale once').toBe(1);
   }, 300_000);
 
   it('a lost import parked for Mirakl\'s queue and put back from a backup is asked about again after a plain Resolve', async () => {
