@@ -301,7 +301,7 @@ export const exceptionTypes = {
         id: 'mark_failed',
         label: 'Mark as not done',
         needsReason: true,
-        help: 'Records that you checked and the change did not happen; the app may then send it again. For a refund, be sure: a wrong answer refunds the customer twice.',
+        help: "Records that you checked and the change did not happen; the app may then send it again. For a refund, be sure: a wrong answer refunds the customer twice. For a stock update, only Mirakl's import history says: a quantity unchanged proves nothing while it may wait in Mirakl's queue.",
       },
     ],
   },

@@ -216,3 +216,15 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
 }
 
 export type RestockLedger = ReturnType<typeof createRestockLedger>;
+
+/**
+ * A stock import whose answer was lost (no import id) and that nothing shows has run may still be waiting in Mirakl's
+ * queue: Mirakl has held imports for hours and says nothing of a queued import without its id. Another import of its
+ * units before it could run would put them on sale twice when it does, so they stay with it until a day after it was
+ * sent. Returns that moment (ms, Mirakl's clock), or null when unknown (sent before the app kept when it was sent).
+ */
+export function lostImportMayRunUntil(intent: { kind: string; state: string; payload: unknown }): number | null {
+  const sentAfter = (intent.payload as { basis?: { sentAfter?: string } } | null)?.basis?.sentAfter;
+  return intent.kind === 'stock.import' && intent.state === 'uncertain' && sentAfter ? Date.parse(sentAfter) + importQueueHoldMs : null;
+}
+export const importQueueHoldMs = 24 * 60 * 60_000;

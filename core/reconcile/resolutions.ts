@@ -15,6 +15,7 @@ import {
   type RefundPayload,
 } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
+import { lostImportMayRunUntil } from '../ledger/restock';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
 // never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written
@@ -322,6 +323,15 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
             // The probe has settled the call and closed this exception with the ledger's reason.
             return record(message, { intent: intent.id, ledger: verdict });
           };
+        }
+        // A stock import Mirakl's queue may still run: a quantity unchanged cannot say it never will, and its units sent
+        // again would be on sale twice when it does. The engine settles it by itself meanwhile.
+        const queuedUntil = input.action === 'mark_failed' ? lostImportMayRunUntil(intent) : null;
+        if (queuedUntil !== null && ctx.clock.now() < queuedUntil) {
+          throw new AppError(
+            'GUARD_BLOCKED',
+            `Mirakl's import queue may still run this stock update until ${new Date(queuedUntil).toISOString()} (it has held imports for hours), and a quantity that has not changed cannot show it never will: marked not done now, its units would be sent again and put on sale twice when it runs. Until then it can only be marked done, if Mirakl's import history shows it ran.`,
+          );
         }
         return () => {
           if (input.action === 'mark_confirmed') {

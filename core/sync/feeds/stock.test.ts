@@ -305,7 +305,8 @@ describe('stock feed decisions', () => {
     // The back office shows 8, the quantity unchanged: that proves nothing while the import waits in Mirakl's queue.
     const asked = store.db.prepare(`SELECT id FROM exceptions WHERE type = 'OUTCOME_UNKNOWN' AND state != 'resolved'`).get() as { id: number };
     const resolutions = createResolutions(ctx, createAuditLog(store.db, clock));
-    expect(() => resolutions.act([asked.id], { action: 'mark_failed', reason: 'the back office shows the quantity unchanged' }, 'Sam')).toThrow(/queue/);
+    const [refused] = resolutions.act([asked.id], { action: 'mark_failed', reason: 'the back office shows the quantity unchanged' }, 'Sam');
+    expect(refused?.error).toEqual({ code: 'GUARD_BLOCKED', message: expect.stringMatching(/queue/) });
     await passes(10);
     expect(m.imports).toHaveLength(1);
     clock.advance(3 * 60 * minute);

@@ -7,6 +7,7 @@ import { isoAt } from '../context';
 import { areWritesFrozen, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
 import type { OwnImportLine, StockBasis } from '../../ledger/restore-quarantine';
+import { lostImportMayRunUntil } from '../../ledger/restock';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
 // guessed. Mirakl's stock import (STO01) sets absolute quantities, so everything is decided from facts Mirakl gave:
@@ -79,6 +80,8 @@ interface QueuedOutcome {
   mayRunUntil: string;
   /** The export that first showed it not run. */
   notRunIn: number;
+  /** When a person was told why its units wait (once). */
+  toldAt?: string;
 }
 
 /**
@@ -122,12 +125,7 @@ const stalledAfterMs = 60 * minute;
 const stalledCheckMs = 5 * minute;
 /** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
 const unknownAfterMs = 60 * minute;
-/**
- * A lost import read back as not run may still be waiting in Mirakl's queue (it has held imports for hours, and says
- * nothing of a queued import without its id): its units are sent again only once it has not run for this long since it
- * was sent. Until then its offers wait, are read again every `queuedRefreshMs`, and a late run is found applied.
- */
-const queuedHoldMs = 24 * 60 * minute;
+/** While a lost import may still run in Mirakl's queue (lostImportMayRunUntil), its offers are read back this often. */
 const queuedRefreshMs = 15 * minute;
 const maxLinesPerImport = 1000;
 
@@ -472,8 +470,13 @@ function decideFromFacts(ctx: EngineContext, stock: StockFacts): void {
     // (a plain Resolve): put back to the person, so it holds back its own offers, not every other offer's restock.
     else if (!isRestoreUnsettled(ctx)) askWhetherImportRan(ctx, current);
   }
-  // Imports waiting for a person are still checked against each new read: a later export may settle them.
-  for (const intent of parked(ctx, stock)) if (!isSentBeforeRestore(ctx, intent)) probeImport(ctx, stock, intent);
+  // Imports waiting for a person are still checked against each new read: a later export may settle them. One sent
+  // before the restore is the settlement's, then a person's: parked only on Mirakl's queue, with no question open (closed
+  // without a verdict), it is put back to the person.
+  for (const intent of parked(ctx, stock)) {
+    if (!isSentBeforeRestore(ctx, intent)) probeImport(ctx, stock, intent);
+    else if (!isRestoreUnsettled(ctx) && !ctx.exceptions.isOpen('OUTCOME_UNKNOWN', `intent:${intent.id}`)) askWhetherImportRan(ctx, intent);
+  }
   // After a restore, an export also shows the imports an earlier copy made that this database no longer knows of: the
   // read-back of its own imports waits for the settlement (settleRestoredStock), which judges them with those.
   if (!isRestoreUnsettled(ctx)) for (const intent of awaitingCheck(ctx, stock)) checkOverwrite(ctx, stock, intent);
@@ -517,7 +520,7 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
   }
   if (verdicts.every((v) => v.kind === 'not_applied')) {
     // Mirakl's clock: the export must have been taken once the queue would surely have run it.
-    const mayRunUntil = Date.parse((intent.payload.basis as ImportBasis).sentAfter) + queuedHoldMs;
+    const mayRunUntil = lostImportMayRunUntil(intent) as number;
     if (Date.parse(snapshot.from) < mayRunUntil) {
       waitForQueue(ctx, intent, { mayRunUntil: isoAt(mayRunUntil), notRunIn: (intent.outcome as QueuedOutcome | null)?.notRunIn ?? snapshot.id });
       return;
@@ -545,10 +548,12 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
  * offer goes on) and read back again at each export. Sending its units again now would put them on sale twice if it
  * runs; a person is told after an hour, and may say it never reached Mirakl.
  */
-function waitForQueue(ctx: EngineContext, intent: Intent<ImportPayload>, queued: QueuedOutcome): void {
+function waitForQueue(ctx: EngineContext, intent: Intent<ImportPayload>, queued: Omit<QueuedOutcome, 'toldAt'>): void {
   const current = intent.outcome as QueuedOutcome | null;
-  if (current?.mayRunUntil !== queued.mayRunUntil) ctx.intents.updateOutcome(intent.id, queued);
-  if (ctx.clock.now() - Date.parse(intent.createdAt) < unknownAfterMs) return;
+  if (current?.mayRunUntil !== queued.mayRunUntil) ctx.intents.updateOutcome(intent.id, { ...current, ...queued });
+  // Told once: a person who closes it has read why the units wait, and the wait goes on without it.
+  if (current?.toldAt || ctx.clock.now() - Date.parse(intent.createdAt) < unknownAfterMs) return;
+  ctx.intents.updateOutcome(intent.id, { ...current, ...queued, toldAt: isoAt(ctx.clock.now()) });
   const skus = intent.payload.lines.map((l) => l.sku);
   const units = intent.payload.lines.reduce((n, l) => n + l.units.length, 0);
   ctx.exceptions.raise({
@@ -557,8 +562,8 @@ function waitForQueue(ctx: EngineContext, intent: Intent<ImportPayload>, queued:
     cause:
       `A stock import's answer was lost (${skus.length} offer(s): ${skus.slice(0, 5).join(', ')}${skus.length > 5 ? ', …' : ''}), and the quantities read back ` +
       `show it has not run. It may still be waiting in Mirakl's import queue, which has held imports for hours: its ${units} unit(s) are not sent again ` +
-      `until ${queued.mayRunUntil}, since a second import would put them on sale twice if it runs. The app keeps reading those offers back and settles it ` +
-      `by itself if it runs. Mark it not done only if you know it never reached Mirakl.`,
+      `until ${queued.mayRunUntil}, since a second import would put them on sale twice if it runs. The app keeps reading those offers back: if it runs, ` +
+      `its units are recorded on sale and the sales it overwrote are raised; if it has not run by then, its units are sent again. Nothing needs doing.`,
   });
 }
 
@@ -934,9 +939,7 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   }
   if (isRestoreUnsettled(ctx) && !showsNowAfterRestore(ctx, latest)) return 'a restored database: what Mirakl holds now';
   const lastAskedAt = stock.latestExport()?.requested_at;
-  if (parked(ctx, stock).some((i) => (i.outcome as QueuedOutcome | null)?.mayRunUntil) && (!lastAskedAt || now - Date.parse(lastAskedAt) >= queuedRefreshMs)) {
-    return "a lost import Mirakl's queue may still run, read back";
-  }
+  if (isQueueWatched(ctx, stock) && (!lastAskedAt || now - Date.parse(lastAskedAt) >= queuedRefreshMs)) return "a lost import Mirakl's queue may still run, read back";
   // A reading suspected of someone else's write is judged once the sales are read well past it, and they are read with
   // an export: one a flush while it waits.
   const lastAsked = stock.latestExport();
@@ -951,6 +954,18 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   const last = stock.latestExport();
   if (isHeld && (!last || now - Date.parse(last.requested_at) >= heldRefreshMs)) return 'units waiting on an offer Mirakl has not readably got';
   return null;
+}
+
+/**
+ * Whether a parked import of this database's own is read back on Mirakl's queue's account: until an export taken after
+ * the queue would have run it (with an hour's margin for the clocks). Not one sent before a restore: never read back.
+ */
+function isQueueWatched(ctx: EngineContext, stock: StockFacts): boolean {
+  const now = stock.miraklNow() ?? isoAt(ctx.clock.now());
+  return parked(ctx, stock).some((i) => {
+    const until = lostImportMayRunUntil(i);
+    return until !== null && !isSentBeforeRestore(ctx, i) && Date.parse(now) < until + 60 * minute;
+  });
 }
 
 /** Whether an export is too early to show what an import whose outcome is unknown did (it has a basis). */
@@ -1267,11 +1282,13 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
       // Its own import whose answer was lost: at least its units beyond the belief without it shows them on sale (it ran,
       // or an earlier copy that learnt it did not run imported them again; sales it overwrote are the rest, raised below);
       // fewer shown, it did not run, and its units wait as the others do (restoredBelief).
+      // Not shown on sale while Mirakl's queue may still run it says nothing: its units stay with it, for a person.
       let doubtApplied = 0;
       if (isKnown && basis.inDoubt) {
         const note = `restored database: ${surplus >= basis.inDoubt.units ? 'on sale' : 'not on sale'}, its answer lost (${judged})`;
+        const queuedUntil = lostImportMayRunUntil(inDoubt.find((i) => i.id === basis.inDoubt?.intentId) as Intent<ImportPayload>);
         if (surplus >= basis.inDoubt.units) doubtApplied = ctx.restock.markApplied(basis.inDoubt.intentId, note, sku);
-        else ctx.restock.releaseUnsent(basis.inDoubt.intentId, note, sku);
+        else if (queuedUntil === null || Date.parse(snapshot.from) >= queuedUntil) ctx.restock.releaseUnsent(basis.inDoubt.intentId, note, sku);
       }
       const left = surplus - doubtApplied;
       settled += doubtApplied;
@@ -1355,12 +1372,17 @@ function settleImportInDoubt(ctx: EngineContext, intent: Intent<ImportPayload>):
  */
 function askWhetherImportRan(ctx: EngineContext, intent: Intent<ImportPayload>): void {
   const open = intent.payload.lines.filter((l) => (ctx.restock.importLine(intent.id, l.sku).importing ?? 0) > 0).map((l) => l.sku);
+  const queuedUntil = lostImportMayRunUntil(intent);
+  const isQueued = queuedUntil !== null && ctx.clock.now() < queuedUntil;
   ctx.exceptions.raise({
     type: 'OUTCOME_UNKNOWN',
     subjectKey: `intent:${intent.id}`,
     cause:
       `A stock import's answer was lost before this database was put back from a backup, and what Mirakl shows now cannot tell whether it ran ` +
-      `on ${open.join(', ')}: its quantities also hold what stock updates made since the backup did. It is not sent again, and the app no longer checks it by itself: check the offers in Mirakl, then mark it done or not done.`,
+      `on ${open.join(', ')}: its quantities also hold what stock updates made since the backup did. It is not sent again, and the app no longer checks it by itself: check the offers in Mirakl, then mark it done or not done.` +
+      (isQueued
+        ? ` Mirakl's import queue may still run it until ${isoAt(queuedUntil)}: until then it can be marked done (Mirakl's import history shows it ran) but not "not done". If it runs meanwhile, it sets each offer back to the quantity it carried, over the sales made since it was sent: lower the offer by those sales then.`
+        : ''),
   });
 }
 
