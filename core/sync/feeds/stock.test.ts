@@ -317,6 +317,45 @@ describe('stock feed decisions', () => {
     expect(open('STOCK_OVERWRITTEN')[0]?.cause).toMatch(/^2 unit\(s\) of SKU-A sold/);
   });
 
+  it("holds a lost import's unit a day from when it was sent, though Mirakl's clock was last read a day before", async () => {
+    pending('U-1', 'SKU-A');
+    await passes(20);
+    // A quiet day: nothing read from Mirakl, so the last time Mirakl's clock was seen is a day old when the import goes.
+    clock.advance(30 * 60 * minute);
+    m.nextImport = 'lostQueued';
+    pending('U-2', 'SKU-B');
+    await passes(40);
+    sell('SKU-B', 2);
+    await passes(5);
+    finish('IMP-2');
+    await passes(60);
+    expect(m.imports.filter((i) => i.lines.some((l) => l.sku === 'SKU-B'))).toHaveLength(1);
+    expect(states()).toEqual([
+      { unit_id: 'U-1', state: 'applied' },
+      { unit_id: 'U-2', state: 'applied' },
+    ]);
+    expect(open('STOCK_OVERWRITTEN')[0]?.cause).toMatch(/^2 unit\(s\) of SKU-B sold/);
+  });
+
+  it('keeps reading back a lost import past its day until an export taken after it settles it, when the last ones failed', async () => {
+    pending('U-1', 'SKU-A');
+    m.nextImport = 'lostBeforeApply';
+    await passes(70);
+    // The queue notice: a person reads it and closes it.
+    const notice = store.db.prepare(`SELECT id FROM exceptions WHERE type = 'OUTCOME_UNKNOWN' AND state != 'resolved'`).get() as { id: number };
+    const resolutions = createResolutions(ctx, createAuditLog(store.db, clock));
+    expect(resolutions.resolve([notice.id], 'read it, nothing to do', 'Sam')[0]?.ok).toBe(true);
+    // Near the end of the day, Mirakl's exports are slow (given up after 30 minutes) for three hours.
+    clock.advance(22 * 60 * minute);
+    m.exportTakesMs = 40 * minute;
+    await passes(180);
+    m.exportTakesMs = 5_000;
+    await passes(3 * 60);
+    // Read back again once exports work: not run a day on, its unit is sent again.
+    expect(states()).toEqual([{ unit_id: 'U-1', state: 'applied' }]);
+    expect(m.imports).toHaveLength(2);
+  });
+
   it('stops reading back a lost import once Mirakl\'s queue would have run it, when a person must say what became of it', async () => {
     pending('U-1', 'SKU-A');
     m.nextImport = 'lostQueued';
