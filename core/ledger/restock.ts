@@ -223,8 +223,11 @@ export type RestockLedger = ReturnType<typeof createRestockLedger>;
  * units before it could run would put them on sale twice when it does, so they stay with it until a day after it was
  * sent. Returns that moment (ms, Mirakl's clock), or null when unknown (sent before the app kept when it was sent).
  */
-export function lostImportMayRunUntil(intent: { kind: string; state: string; payload: unknown }): number | null {
+export function lostImportMayRunUntil(intent: { kind: string; state: string; payload: unknown; createdAt: string }): number | null {
   const sentAfter = (intent.payload as { basis?: { sentAfter?: string } } | null)?.basis?.sentAfter;
-  return intent.kind === 'stock.import' && intent.state === 'uncertain' && sentAfter ? Date.parse(sentAfter) + importQueueHoldMs : null;
+  if (intent.kind !== 'stock.import' || intent.state !== 'uncertain' || !sentAfter) return null;
+  // sentAfter is Mirakl's clock as last read, which may be long before the send (nothing read in a quiet spell); the
+  // intent was planned just before it went out, by the local clock. Whichever is later.
+  return Math.max(Date.parse(sentAfter), Date.parse(intent.createdAt)) + importQueueHoldMs;
 }
 export const importQueueHoldMs = 24 * 60 * 60_000;

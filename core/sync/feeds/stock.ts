@@ -488,7 +488,10 @@ function probeImport(ctx: EngineContext, stock: StockFacts, intent: Intent<Impor
   const state = probeState(stock, intent);
   const lines = intent.payload.lines;
   if (state.kind !== 'decided') {
-    // Still checking: a person is told once it has taken too long, and the checking goes on.
+    // Still checking: a person is told once it has taken too long, and the checking goes on. Not while it waits for
+    // Mirakl's queue: the notice said why (waitForQueue), and nothing is theirs to do until then.
+    const until = lostImportMayRunUntil(intent);
+    if ((intent.outcome as QueuedOutcome | null)?.mayRunUntil && until !== null && ctx.clock.now() < until) return;
     const isOld = !intent.payload.basis || ctx.clock.now() - Date.parse(intent.updatedAt) >= unknownAfterMs;
     if (isOld) {
       ctx.exceptions.raise({
@@ -939,7 +942,8 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
   }
   if (isRestoreUnsettled(ctx) && !showsNowAfterRestore(ctx, latest)) return 'a restored database: what Mirakl holds now';
   const lastAskedAt = stock.latestExport()?.requested_at;
-  if (isQueueWatched(ctx, stock) && (!lastAskedAt || now - Date.parse(lastAskedAt) >= queuedRefreshMs)) return "a lost import Mirakl's queue may still run, read back";
+  const watchEvery = queueWatchEvery(ctx, stock);
+  if (watchEvery !== null && (!lastAskedAt || now - Date.parse(lastAskedAt) >= watchEvery)) return "a lost import Mirakl's queue may still run, read back";
   // A reading suspected of someone else's write is judged once the sales are read well past it, and they are read with
   // an export: one a flush while it waits.
   const lastAsked = stock.latestExport();
@@ -957,15 +961,22 @@ function exportWanted(ctx: EngineContext, stock: StockFacts): string | null {
 }
 
 /**
- * Whether a parked import of this database's own is read back on Mirakl's queue's account: until an export taken after
- * the queue would have run it (with an hour's margin for the clocks). Not one sent before a restore: never read back.
+ * How often the parked imports of this database's own are read back on Mirakl's queue's account: every 15 minutes while
+ * the queue may still run one, hourly after, until an export taken once the queue would have run it has decided it
+ * (released, found applied, or put to a person). Null when none is watched. One sent before a restore is never read back.
  */
-function isQueueWatched(ctx: EngineContext, stock: StockFacts): boolean {
-  const now = stock.miraklNow() ?? isoAt(ctx.clock.now());
-  return parked(ctx, stock).some((i) => {
-    const until = lostImportMayRunUntil(i);
-    return until !== null && !isSentBeforeRestore(ctx, i) && Date.parse(now) < until + 60 * minute;
-  });
+function queueWatchEvery(ctx: EngineContext, stock: StockFacts): number | null {
+  const now = Date.parse(stock.miraklNow() ?? isoAt(ctx.clock.now()));
+  const latest = readyFacts(stock);
+  let every: number | null = null;
+  for (const intent of parked(ctx, stock)) {
+    const until = lostImportMayRunUntil(intent);
+    if (until === null || isSentBeforeRestore(ctx, intent)) continue;
+    if (latest && Date.parse(latest.from) >= until && probeState(stock, intent).kind === 'decided') continue;
+    const wait = now < until + 60 * minute ? queuedRefreshMs : 60 * minute;
+    every = every === null ? wait : Math.min(every, wait);
+  }
+  return every;
 }
 
 /** Whether an export is too early to show what an import whose outcome is unknown did (it has a basis). */
