@@ -536,4 +536,34 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
       'the import whose outcome is still unknown is raised again',
     ).toBe(true);
   }, 300_000);
+
+  // Seed 53: an import an earlier copy made after the backup waited in Mirakl's queue and ran after the database put
+  // back had read the offers, while the settlement waited hours for the sales; it then judged with that old reading:
+  // the unit not on sale (held for a person), and the sale the late run overwrote never raised.
+  it('settles with a reading taken when it settles, not hours before: an earlier copy\'s import run since is seen', async () => {
+    const h = await start(2557);
+    const sku = h.sandbox.world.offers()[6]?.shopSku ?? '';
+    pending(h, 'R-1:L-1:1', sku);
+    const backup = join(world.dir(), 'backup.sqlite');
+    await h.store.db.backup(backup);
+    // This copy sends the unit's import; Mirakl's queue holds it three hours.
+    const before = h.sandbox.world.importsList().length;
+    await stepUntil(h, "this copy's import sent", () => h.sandbox.world.importsList().length > before, 30);
+    expect(h.sandbox.world.holdImport(h.sandbox.world.importsList().at(-1)?.importId ?? '', h.clock.now() + 3 * 60 * minute)).toBe(true);
+
+    // Put back while OR11 fails: the database reads the offers at once, but cannot settle without the sales.
+    h.sandbox.setFaults('mirakl', { OR11: { serverErrorRate: 1 } });
+    putBack(h, backup);
+    const readBefore = exportsRead(h).length;
+    await stepUntil(h, 'an export read after the restore', () => exportsRead(h).length > readBefore, 60);
+    // A unit sells; then the held import runs, over it.
+    await sell(h, sku, 1);
+    for (let i = 0; i < 4 * 12; i++) await h.step(5 * minute);
+    h.sandbox.setFaults('mirakl', { OR11: { serverErrorRate: 0 } });
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+
+    expect(increment(h, 'R-1:L-1:1')?.state, 'the unit the late run put on sale is recorded so').toBe('applied');
+    const overwritten = openExceptions(h, sku).filter((e) => e.type === 'STOCK_OVERWRITTEN');
+    expect(overwritten.map((e) => e.cause).join('\n')).toMatch(/Lower \S+ by 1\b/);
+  }, 300_000);
 });
