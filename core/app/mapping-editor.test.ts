@@ -245,6 +245,51 @@ describe('mapping editor', () => {
     ]);
   });
 
+  it('a unit in doubt the mapping skipped, brought back by it, is held on its new offer and asked of a person', async () => {
+    fixture.returnOf('R-1');
+    fixture.unit('R-1', 1, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1, restock_in_doubt = 'restored database: made by an earlier copy'`).run();
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n' });
+    const restock = createRestockLedger(db(), clock);
+    restock.planSellableUnits(() => ({ kind: 'skip' }));
+    const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held, note FROM stock_increments').get();
+    expect(row()).toMatchObject({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'mapping', held: 'earlier_copy' });
+
+    const move = 'version: 3\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n';
+    expect((await ok<{ affected: { count: number }[] }>('mappings.preview', { file: 'skuOffers', text: move })).affected.map((a) => a.count)).toEqual([1, 0, 0, 0, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: move });
+    expect(row()).toEqual({ offer_sku: 'SKU-2027', state: 'rejected', skipped_by: null, held: 'earlier_copy', note: 'restored database: made by an earlier copy; waiting for a person' });
+    expect(db().prepare(`SELECT subject_key, offer_sku FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND state != 'resolved'`).all()).toEqual([
+      { subject_key: 'SKU-2027:earlier-copy', offer_sku: 'SKU-2027' },
+    ]);
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 4\noverrides: []\n' });
+    expect(row()).toMatchObject({ offer_sku: 'SKU-2027', state: 'rejected', held: 'earlier_copy' });
+  });
+
+  it('units the mapping skipped that may be on sale after a restore stay skipped through mapping edits until a person skips them', async () => {
+    fixture.returnOf('R-1');
+    fixture.unit('R-1', 1, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1`).run();
+    const never = 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n';
+    await ok('mappings.save', { file: 'skuOffers', text: never });
+    const restock = createRestockLedger(db(), clock);
+    const since = new Date(clock.now()).toISOString();
+    restock.planSellableUnits(() => ({ kind: 'skip' }));
+    // As the restore's settlement does before it asks (stock.ts raiseSkippedOnSale, ...:never-restock-unknown).
+    expect(restock.holdSkippedForPerson('SKU', since)).toBe(1);
+    const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held FROM stock_increments').get();
+    const back = 'version: 3\noverrides: []\n';
+    expect((await ok<{ affected: { count: number }[] }>('mappings.preview', { file: 'skuOffers', text: back })).affected.map((a) => a.count)).toEqual([1, 0, 0, 0, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: back });
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'mapping', held: 'never_restock' });
+    // The person's skip keeps them skipped for good: the listing was set right with them off sale.
+    expect(restock.skipHeldSkipped('SKU', 'skipped by ops: counted the shelf')).toBe(1);
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'person', held: null });
+    await ok('mappings.save', { file: 'skuOffers', text: never.replace('version: 2', 'version: 4') });
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 5\noverrides: []\n' });
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'person', held: null });
+  });
+
   it('lists the audit log newest first, paged and filtered', async () => {
     for (const n of [120, 180, 240]) await ok('settings.setCadences', { ordersPollSeconds: n, reason: `try ${n}` });
     const page = await ok<{ rows: { seq: number; reason: string }[]; total: number }>('audit.list', { offset: 1, limit: 1 });

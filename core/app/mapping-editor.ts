@@ -6,6 +6,7 @@ import type { MappingStore } from '../mappings/store';
 import type { IncrementGroup, MappingImpactRepo, TouchedReturn } from '../store/mapping-impact-repo';
 import type { DomainContext } from '../sync/context';
 import { feeds as engineFeeds } from '../sync/engine';
+import { raiseEarlierCopyHold } from '../sync/feeds/stock';
 
 // The mapping editor: what a change to reason codes, SKU → offer overrides or the policy would touch among stored
 // records, and saving it. A saved file is audited (who, before and after with its text, why) and takes effect at
@@ -182,7 +183,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     return [...skus].filter((sku) => !sameTarget(targetOf(before.overrides, sku), targetOf(after.overrides, sku)));
   }
 
-  /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units whose order SKU changes override. */
+  /** Increments not sent yet, and not held for a person, of units whose order SKU changes override: what applyMapping moves. */
   function openIncrements(skus: string[]): IncrementGroup[] {
     return impact.openIncrements(skus);
   }
@@ -220,10 +221,20 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     ];
   }
 
-  /** Re-targets the increments not sent yet; never touches one being imported or applied. */
+  /**
+   * Re-targets the increments not sent yet; never touches one being imported or applied, nor one held for a person (it
+   * may already be on sale): only their decision on its RESTOCK_UNCERTAIN releases it. A unit in doubt the mapping had
+   * skipped, brought back, is held on its new offer and asked of a person, as planning it there would have.
+   */
   function applySkuOffers(after: SkuOffers, version: string): void {
     const o = skuOutcome(after);
-    for (const orderSku of o.skus) domain.restock.applyMapping(orderSku, targetOf(after.overrides, orderSku), `sku-offers mapping ${version}`);
+    const heldForPerson = new Map<string, number>();
+    for (const orderSku of o.skus) {
+      const target = targetOf(after.overrides, orderSku);
+      const { heldForPerson: held } = domain.restock.applyMapping(orderSku, target, `sku-offers mapping ${version}`);
+      if (held > 0 && target.kind === 'offer') heldForPerson.set(target.sku, (heldForPerson.get(target.sku) ?? 0) + held);
+    }
+    for (const [sku, held] of heldForPerson) raiseEarlierCopyHold(domain.exceptions, sku, held);
     for (const sku of o.resolves) domain.exceptions.autoResolve('OFFER_NOT_FOUND', sku, `no unit waits for this offer any more (${version})`);
   }
 

@@ -365,7 +365,8 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       case 'skip_restock':
         return () => {
           const sku = skuOf(e);
-          const skipped = isNeverRestockQuestion(e) ? 0 : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
+          // A never-restock question holds only the units the mapping skipped, which the person's skip keeps skipped for good.
+          const skipped = isNeverRestockQuestion(e) ? ctx.restock.skipHeldSkipped(sku, `skipped by ${actor}: ${reason}`) : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
           closeByPerson(e, actor, `${action.label}: ${reason}`);
           return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
         };

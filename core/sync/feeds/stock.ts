@@ -121,18 +121,24 @@ export function planStockIncrements(ctx: EngineContext): void {
     if (override && 'restock' in override) return { kind: 'skip' };
     return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
   });
-  // Its own question beside any the restore's settlement asks of the offer (raising one open replaces its cause).
-  for (const [sku, held] of heldForPerson) {
-    ctx.exceptions.raise({
-      type: 'RESTOCK_UNCERTAIN',
-      subjectKey: `${sku}:earlier-copy`,
-      offerSku: sku,
-      cause:
-        `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, but ReBound's ` +
-        `return order for them was made by an earlier copy of this database after the backup, which may have put them on sale already: this ` +
-        `database cannot tell. Check the listing's quantity in the Mirakl back office, then restock them or skip.`,
-    });
-  }
+  for (const [sku, held] of heldForPerson) raiseEarlierCopyHold(ctx.exceptions, sku, held);
+}
+
+/**
+ * Units whose restock is in doubt (units.restock_in_doubt), held on `sku` for a person: planned there, or brought back
+ * there by a sku-offers mapping edit (mapping-editor.ts). Its own question beside any the restore's settlement asks of
+ * the offer (raising one open replaces its cause).
+ */
+export function raiseEarlierCopyHold(exceptions: Pick<EngineContext['exceptions'], 'raise'>, sku: string, held: number): void {
+  exceptions.raise({
+    type: 'RESTOCK_UNCERTAIN',
+    subjectKey: `${sku}:earlier-copy`,
+    offerSku: sku,
+    cause:
+      `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, but ReBound's ` +
+      `return order for them was made by an earlier copy of this database after the backup, which may have put them on sale already: this ` +
+      `database cannot tell. Check the listing's quantity in the Mirakl back office, then restock them or skip.`,
+  });
 }
 
 /**
@@ -1340,6 +1346,8 @@ function raiseSkippedOnSale(
   if (found.isKnown) return;
   const skipped = ctx.restock.skippedByMappingSince(sku, quarantine.startedAt);
   if (skipped === 0) return;
+  // Until the person answers, a mapping edit must not restock them: that is what the question is about.
+  ctx.restock.holdSkippedForPerson(sku, quarantine.startedAt);
   ctx.exceptions.raise({
     type: 'RESTOCK_UNCERTAIN',
     subjectKey: `${sku}:restore-${quarantine.id}:never-restock-unknown`,
