@@ -55,6 +55,7 @@ describe('migrations', () => {
     const inc = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     for (const n of [1, 2, 4, 5, 6, 7]) unit.run(`u${n}`, t, null);
     unit.run('u3', t, 'restored database: made by an earlier copy');
+    for (const n of [8, 9]) unit.run(`u${n}`, t, 'restored database: made by an earlier copy');
     inc.run('u1', 'SKU', 'rejected', 'restored database: not shown as already on sale (judged); waiting for a person', null, t, t);
     inc.run('u2', 'SKU', 'rejected', 'marked not applied by ops after a restore; waiting for a person', null, t, t);
     inc.run('u3', 'SKU', 'rejected', 'restored database: made by an earlier copy; waiting for a person', null, t, t);
@@ -62,6 +63,9 @@ describe('migrations', () => {
     inc.run('u5', 'SKU-N', 'skipped', 'sku-offers mapping: never restocked', 'mapping', t, t);
     inc.run('u6', 'SKU-N', 'skipped', 'sku-offers mapping: never restocked', 'mapping', t, '2026-10-01T00:00:00.000Z');
     inc.run('u7', 'SKU-M', 'skipped', 'sku-offers mapping: never restocked', 'mapping', t, t);
+    // Units in doubt the mapping skipped: planSellableUnits holds them 'earlier_copy' now, whatever the offer's question.
+    inc.run('u8', 'SKU', 'skipped', 'sku-offers mapping: never restocked', 'mapping', t, t);
+    inc.run('u9', 'SKU-N', 'skipped', 'sku-offers mapping: never restocked', 'mapping', t, t);
     db.prepare(`INSERT INTO restore_quarantines (id, started_at, cause, stock_basis) VALUES (1, '2026-10-31T00:00:00.000Z', 'restored', '{}')`).run();
     const exception = db.prepare(`INSERT INTO exceptions (type, subject_key, severity, owner_team, state, offer_sku, cause, next_action, detected_at, sla_due_at, updated_at)
       VALUES ('RESTOCK_UNCERTAIN', ?, 'high', 'ops', 'open', ?, 'cause', 'next', ?, ?, ?)`);
@@ -78,6 +82,8 @@ describe('migrations', () => {
       { unit_id: 'u5', held: 'never_restock' },
       { unit_id: 'u6', held: null },
       { unit_id: 'u7', held: null },
+      { unit_id: 'u8', held: 'earlier_copy' },
+      { unit_id: 'u9', held: 'earlier_copy' },
     ]);
     after.close();
   });
