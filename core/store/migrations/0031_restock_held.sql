@@ -18,8 +18,13 @@ UPDATE stock_increments SET held = 'earlier_copy'
 UPDATE stock_increments SET held = 'restore'
   WHERE state = 'rejected' AND held IS NULL AND (note LIKE 'restored database: not shown as already on sale (%); waiting for a person'
     OR note LIKE 'marked not applied by % after a restore; waiting for a person');
+-- Units in doubt the mapping skipped when they were planned: planSellableUnits holds them 'earlier_copy' (if the mapping
+-- brings them back, they wait for a person on their offer), whatever question the offer is asked.
+UPDATE stock_increments SET held = 'earlier_copy'
+  WHERE state = 'skipped' AND skipped_by = 'mapping' AND held IS NULL
+    AND EXISTS (SELECT 1 FROM units u WHERE u.id = stock_increments.unit_id AND u.restock_in_doubt IS NOT NULL);
 -- Units the mapping skipped since a restore, on an offer whose open RESTOCK_UNCERTAIN asks whether they are on sale.
 UPDATE stock_increments SET held = 'never_restock'
-  WHERE state = 'skipped' AND skipped_by = 'mapping' AND EXISTS (
+  WHERE state = 'skipped' AND skipped_by = 'mapping' AND held IS NULL AND EXISTS (
     SELECT 1 FROM exceptions e JOIN restore_quarantines q ON e.subject_key = e.offer_sku || ':restore-' || q.id || ':never-restock-unknown'
     WHERE e.type = 'RESTOCK_UNCERTAIN' AND e.state != 'resolved' AND e.offer_sku = stock_increments.offer_sku AND stock_increments.updated_at >= q.started_at);
