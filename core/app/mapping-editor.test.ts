@@ -236,7 +236,7 @@ describe('mapping editor', () => {
     expect(rows()).toEqual([...held, { unit_id: 'R-1:L-1:3', offer_sku: 'SKU', state: 'pending' }]);
 
     // Only a person's decision on the exception releases them (retry here); then they follow the mapping again.
-    expect(restock.retryRejected('SKU')).toBe(2);
+    expect(restock.retryRejected('SKU', 'restore') + restock.retryRejected('SKU', 'earlier_copy')).toBe(2);
     await ok('mappings.save', { file: 'skuOffers', text: move.replace('version: 2', 'version: 5') });
     expect(rows()).toEqual([
       { unit_id: 'R-1:L-1:1', offer_sku: 'SKU-2027', state: 'pending' },

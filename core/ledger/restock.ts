@@ -48,11 +48,13 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     WHERE import_intent_id = @intentId AND state = 'importing'`);
   const releaseLine = db.prepare(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, note = @note, updated_at = @now
     WHERE import_intent_id = @intentId AND offer_sku = @sku AND state = 'importing'`);
-  // A person's skip or remap is the decision a held increment waits for: it releases the hold.
+  // A person's answer acts on the units its exception is about (`held IS @hold`): the units held for its question
+  // (RESTOCK_UNCERTAIN), or those not held for a person (STOCK_REJECTED, OFFER_NOT_FOUND). Their skip releases the hold.
   const skipSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = @by, held = NULL, note = @note, updated_at = @now
-    WHERE offer_sku = @sku AND state IN ('pending', 'rejected')`);
-  const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, held = NULL, note = @note, updated_at = @now
-    WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
+    WHERE offer_sku = @sku AND state IN ('pending', 'rejected') AND held IS @hold`);
+  // A remap (OFFER_NOT_FOUND) moves the units not held for a person.
+  const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
+    WHERE offer_sku = @from AND state IN ('pending', 'rejected') AND held IS NULL`);
   const pendingOfSku = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = ? AND state = 'pending' ORDER BY created_at, unit_id LIMIT ?`);
   const holdPending = db.prepare(`UPDATE stock_increments SET state = 'rejected', held = 'restore', note = @note, updated_at = @now WHERE offer_sku = @sku AND state = 'pending'`);
   const appliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', note = @note, updated_at = @now WHERE unit_id = @unitId AND state = 'pending'`);
@@ -71,8 +73,9 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const lineStates = db.prepare(`SELECT state, count(*) AS n FROM stock_increments WHERE import_intent_id = ? AND offer_sku = ? GROUP BY state`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
-  // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it.
-  const rejectedOfSku = `offer_sku = @sku AND state = 'rejected'`;
+  // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it. Like
+  // the skip, it is the units of one question: held for it (RESTOCK_UNCERTAIN), or not held (STOCK_REJECTED).
+  const rejectedOfSku = `offer_sku = @sku AND state = 'rejected' AND held IS @hold`;
   const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', held = NULL, note = NULL, updated_at = @now WHERE ${rejectedOfSku}`);
   const countRejected = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE ${rejectedOfSku}`);
   // A mapping edit moves, skips or resumes only what is not held for a person (HoldReason).
@@ -223,14 +226,20 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      */
     claimsOfFailedImports: (): number[] => (claimsOfFailed.all() as { id: number }[]).map((r) => r.id),
 
-    /** A person: retry the rejected units of an offer. */
-    retryRejected: (sku: string): number => retryRejected.run({ sku, now: iso() }).changes,
+    /**
+     * A person: retry the rejected units of an offer their exception is about: those held for `hold` (its
+     * RESTOCK_UNCERTAIN), or, with null, those not held for a person (Mirakl refused them: STOCK_REJECTED).
+     */
+    retryRejected: (sku: string, hold: HoldReason | null): number => retryRejected.run({ sku, hold, now: iso() }).changes,
 
-    /** How many units `retryRejected(sku)` would take back: asked before a retry is offered or made. */
-    rejectedOf: (sku: string): number => (countRejected.get({ sku }) as { n: number }).n,
+    /** How many units `retryRejected(sku, hold)` would take back: asked before a retry is offered or made. */
+    rejectedOf: (sku: string, hold: HoldReason | null): number => (countRejected.get({ sku, hold }) as { n: number }).n,
 
-    /** A person: never restock the units waiting on this offer. */
-    skip: (sku: string, note: string): number => skipSku.run({ sku, by: 'person', note, now: iso() }).changes,
+    /**
+     * A person: never restock the units waiting on this offer their exception is about: those held for `hold`, or, with
+     * null, those not held for a person.
+     */
+    skip: (sku: string, note: string, hold: HoldReason | null): number => skipSku.run({ sku, by: 'person', note, hold, now: iso() }).changes,
 
     /**
      * A person, on the question whether units the mapping skipped are on sale (holdSkippedForPerson): they stay skipped,
@@ -238,7 +247,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      */
     skipHeldSkipped: (sku: string, note: string): number => skipHeldSkipped.run({ sku, note, now: iso() }).changes,
 
-    /** A person: restock the units waiting on one offer onto another. */
+    /** A person (OFFER_NOT_FOUND): restock the units waiting on one offer, and not held for a person, onto another. */
     move: (from: string, to: string, note: string): number => moveSku.run({ from, to, note, now: iso() }).changes,
 
     /**

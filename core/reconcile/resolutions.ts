@@ -15,6 +15,7 @@ import {
   type RefundPayload,
 } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
+import type { HoldReason } from '../ledger/restock';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
 // never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written
@@ -129,6 +130,17 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
    */
   function isNeverRestockQuestion(e: ExceptionRecord): boolean {
     return e.type === 'RESTOCK_UNCERTAIN' && /:never-restock-[a-z-]+$/.test(e.subject_key);
+  }
+
+  /**
+   * The units of its offer a person's answer to this exception acts on (stock_increments.held): a RESTOCK_UNCERTAIN's
+   * own hold (subject `<sku>`: a restore's settlement; `<sku>:earlier-copy`; `...:never-restock-...`), else (null) the
+   * units not held for a person, so an answer to Mirakl's refusal or a missing offer never releases a held unit.
+   */
+  function holdOf(e: ExceptionRecord): HoldReason | null {
+    if (e.type !== 'RESTOCK_UNCERTAIN') return null;
+    if (isNeverRestockQuestion(e)) return 'never_restock';
+    return e.subject_key.endsWith(':earlier-copy') ? 'earlier_copy' : 'restore';
   }
 
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
@@ -366,7 +378,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         return () => {
           const sku = skuOf(e);
           // A never-restock question holds only the units the mapping skipped, which the person's skip keeps skipped for good.
-          const skipped = isNeverRestockQuestion(e) ? ctx.restock.skipHeldSkipped(sku, `skipped by ${actor}: ${reason}`) : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
+          const skipped = isNeverRestockQuestion(e) ? ctx.restock.skipHeldSkipped(sku, `skipped by ${actor}: ${reason}`) : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`, holdOf(e));
           closeByPerson(e, actor, `${action.label}: ${reason}`);
           return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
         };
@@ -430,9 +442,10 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     }
     if (e.type === 'STOCK_REJECTED' || e.type === 'RESTOCK_UNCERTAIN') {
       const sku = skuOf(e);
-      if (ctx.restock.rejectedOf(sku) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
+      const hold = holdOf(e);
+      if (ctx.restock.rejectedOf(sku, hold) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
       return () => {
-        const units = ctx.restock.retryRejected(sku);
+        const units = ctx.restock.retryRejected(sku, hold);
         exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
         return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.` };
       };
