@@ -149,3 +149,58 @@ describe("a person's answer releases only the units its exception is about", () 
     await act(idOf('RESTOCK_UNCERTAIN', 'SKU:earlier-copy'), 'skip_restock', { reason: 'already on sale' });
   });
 });
+
+// A held unit stays where it was while mapping edits pass it by (restock.ts applyMapping); when a person answers
+// "restock them", it goes where the sku-offers mapping sends its order SKU now, as planning it now would.
+describe('a held unit a person restocks follows the sku-offers mapping in force', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let clock: FakeClock;
+  let fixture: ReconFixture;
+  const db = () => core.store.db;
+  async function ok<T = Record<string, unknown>>(command: string, input: unknown): Promise<T> {
+    const result = await core.dispatch(command, input);
+    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
+    return result.data as T;
+  }
+  async function retry(subjectKey: string): Promise<string> {
+    const id = (db().prepare(`SELECT id FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND subject_key = ?`).get(subjectKey) as { id: number }).id;
+    const [result] = (await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action: 'retry' })).results;
+    if (!result?.ok) throw new Error(`retry: ${result?.message}`);
+    return result.message;
+  }
+  beforeEach(async () => {
+    temp = makeTempDir();
+    ({ core, clock } = await makeTestCore(temp.dir));
+    fixture = createReconFixture(db(), clock);
+    fixture.returnOf('R-1');
+    fixture.unit('R-1', 1, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1`).run();
+  });
+  afterEach(() => {
+    core.close();
+    temp.remove();
+  });
+  const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held FROM stock_increments').get();
+
+  it('a unit in doubt: "never restock" saved while it waits, the retry leaves it skipped by the mapping', async () => {
+    db().prepare(`UPDATE units SET restock_in_doubt = 'restored database: made by an earlier copy'`).run();
+    createRestockLedger(db(), clock).planSellableUnits((sku) => ({ kind: 'offer', sku }));
+    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU:earlier-copy', offerSku: 'SKU', cause: 'maybe on sale' });
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n' });
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'rejected', skipped_by: null, held: 'earlier_copy' });
+    expect(await retry('SKU:earlier-copy')).toMatch(/1 unit\(s\) of SKU .*never restock/);
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'mapping', held: null });
+  });
+
+  it("a unit a restore's settlement held: moved to another offer while it waits, the retry restocks it there", async () => {
+    const restock = createRestockLedger(db(), clock);
+    restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
+    expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (test); waiting for a person')).toBe(1);
+    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n' });
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'rejected', skipped_by: null, held: 'restore' });
+    await retry('SKU');
+    expect(row()).toEqual({ offer_sku: 'SKU-2027', state: 'pending', skipped_by: null, held: null });
+  });
+});
