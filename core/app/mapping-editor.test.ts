@@ -236,7 +236,8 @@ describe('mapping editor', () => {
     expect(rows()).toEqual([...held, { unit_id: 'R-1:L-1:3', offer_sku: 'SKU', state: 'pending' }]);
 
     // Only a person's decision on the exception releases them (retry here); then they follow the mapping again.
-    expect(restock.retryRejected('SKU', 'restore') + restock.retryRejected('SKU', 'earlier_copy')).toBe(2);
+    const mapping = (sku: string) => ({ kind: 'offer' as const, sku });
+    expect(restock.restockHeld('SKU', 'restore', mapping).restocked + restock.restockHeld('SKU', 'earlier_copy', mapping).restocked).toBe(2);
     await ok('mappings.save', { file: 'skuOffers', text: move.replace('version: 2', 'version: 5') });
     expect(rows()).toEqual([
       { unit_id: 'R-1:L-1:1', offer_sku: 'SKU-2027', state: 'pending' },

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/log';
 import type { MappingFileName, MappingsPreview, ReasonLists } from '../contract';
 import { AppError } from '../errors';
-import type { Policy, ReasonCodes, SkuOffers } from '../mappings/schemas';
+import { restockTargetOf, type Policy, type ReasonCodes, type RestockTarget, type SkuOffers } from '../mappings/schemas';
 import type { MappingStore } from '../mappings/store';
 import type { IncrementGroup, MappingImpactRepo, TouchedReturn } from '../store/mapping-impact-repo';
 import type { DomainContext } from '../sync/context';
@@ -91,13 +91,9 @@ const slaTypes: Record<keyof Policy['sla'], string> = {
   statusDriftHours: 'STATUS_DRIFT',
 };
 
-type Target = { kind: 'offer'; sku: string } | { kind: 'skip' };
+type Target = RestockTarget;
 
-function targetOf(overrides: SkuOffers['overrides'], orderSku: string): Target {
-  const o = overrides.find((x) => x.orderSku === orderSku);
-  if (!o) return { kind: 'offer', sku: orderSku };
-  return 'restock' in o ? { kind: 'skip' } : { kind: 'offer', sku: o.offerSku };
-}
+const targetOf = restockTargetOf;
 
 const sameTarget = (a: Target, b: Target) => (a.kind === 'skip' ? b.kind === 'skip' : b.kind === 'offer' && a.sku === b.sku);
 

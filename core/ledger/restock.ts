@@ -76,7 +76,15 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it. Like
   // the skip, it is the units of one question: held for it (RESTOCK_UNCERTAIN), or not held (STOCK_REJECTED).
   const rejectedOfSku = `offer_sku = @sku AND state = 'rejected' AND held IS @hold`;
-  const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', held = NULL, note = NULL, updated_at = @now WHERE ${rejectedOfSku}`);
+  const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE ${rejectedOfSku}`);
+  // Units held for one question, with their order SKU: a person's "restock them" sends each where the mapping says now.
+  const heldOfSku = db.prepare(`SELECT s.unit_id AS unitId, u.offer_sku AS orderSku FROM stock_increments s JOIN units u ON u.id = s.unit_id
+    WHERE s.offer_sku = @sku AND s.state = 'rejected' AND s.held = @hold ORDER BY s.created_at, s.unit_id`);
+  const releaseHeld = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', held = NULL, note = NULL, updated_at = @now
+    WHERE unit_id = @unitId AND state = 'rejected' AND held = @hold`);
+  const releaseHeldSkipped = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', held = NULL,
+      note = 'sku-offers mapping: never restocked', updated_at = @now
+    WHERE unit_id = @unitId AND state = 'rejected' AND held = @hold`);
   const countRejected = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE ${rejectedOfSku}`);
   // A mapping edit moves, skips or resumes only what is not held for a person (HoldReason).
   const skipOrderSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', note = @note, updated_at = @now
@@ -226,13 +234,30 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      */
     claimsOfFailedImports: (): number[] => (claimsOfFailed.all() as { id: number }[]).map((r) => r.id),
 
-    /**
-     * A person: retry the rejected units of an offer their exception is about: those held for `hold` (its
-     * RESTOCK_UNCERTAIN), or, with null, those not held for a person (Mirakl refused them: STOCK_REJECTED).
-     */
-    retryRejected: (sku: string, hold: HoldReason | null): number => retryRejected.run({ sku, hold, now: iso() }).changes,
+    /** A person (STOCK_REJECTED): retry the units of an offer Mirakl refused, not those held for a person. */
+    retryRejected: (sku: string): number => retryRejected.run({ sku, hold: null, now: iso() }).changes,
 
-    /** How many units `retryRejected(sku, hold)` would take back: asked before a retry is offered or made. */
+    /**
+     * A person, on a RESTOCK_UNCERTAIN: restock the units of `sku` held for `hold`. A mapping edit passed them by while they
+     * waited, so each goes where the sku-offers mapping sends its order SKU now (`targetOf`, as planSellableUnits): pending
+     * on that offer, or skipped by the mapping when it says never restock. Returns how many of each.
+     */
+    restockHeld(sku: string, hold: HoldReason, targetOf: (orderSku: string) => { kind: 'offer'; sku: string } | { kind: 'skip' }): { restocked: number; skipped: number } {
+      const now = iso();
+      const units = heldOfSku.all({ sku, hold }) as { unitId: string; orderSku: string }[];
+      let restocked = 0;
+      let skipped = 0;
+      db.transaction(() => {
+        for (const u of units) {
+          const target = targetOf(u.orderSku);
+          if (target.kind === 'skip') skipped += releaseHeldSkipped.run({ unitId: u.unitId, hold, now }).changes;
+          else restocked += releaseHeld.run({ unitId: u.unitId, target: target.sku, hold, now }).changes;
+        }
+      })();
+      return { restocked, skipped };
+    },
+
+    /** How many units `retryRejected(sku)` (null) or `restockHeld(sku, hold)` would take back: asked before a retry is offered or made. */
     rejectedOf: (sku: string, hold: HoldReason | null): number => (countRejected.get({ sku, hold }) as { n: number }).n,
 
     /**
