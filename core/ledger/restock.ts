@@ -66,9 +66,11 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const countSkippedOfSkuSince = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = @sku AND ${skippedByMappingSince}`);
   const skippedAppliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', skipped_by = NULL, held = NULL, note = @note, updated_at = @now
     WHERE unit_id = @unitId AND state = 'skipped' AND skipped_by = 'mapping'`);
-  const holdSkippedOfSkuSince = db.prepare(`UPDATE stock_increments SET held = 'never_restock', updated_at = @now
+  // Neither changes the state: updated_at says when it was skipped (skippedByMappingSince, and a month's report counts it
+  // skipped in that month, facts.ts rp_stock), so it is left alone.
+  const holdSkippedOfSkuSince = db.prepare(`UPDATE stock_increments SET held = 'never_restock'
     WHERE offer_sku = @sku AND ${skippedByMappingSince} AND held IS NULL`);
-  const skipHeldSkipped = db.prepare(`UPDATE stock_increments SET skipped_by = 'person', held = NULL, note = @note, updated_at = @now
+  const skipHeldSkipped = db.prepare(`UPDATE stock_increments SET skipped_by = 'person', held = NULL, note = @note
     WHERE offer_sku = @sku AND state = 'skipped' AND held = 'never_restock'`);
   const lineStates = db.prepare(`SELECT state, count(*) AS n FROM stock_increments WHERE import_intent_id = ? AND offer_sku = ? GROUP BY state`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
@@ -207,7 +209,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      * before the mapping changed and Mirakl's quantity cannot tell (RESTOCK_UNCERTAIN ...:never-restock-unknown). They stay
      * skipped, held: a mapping edit that would restock them again waits for the person's skip. Returns how many.
      */
-    holdSkippedForPerson: (sku: string, since: string): number => holdSkippedOfSkuSince.run({ sku, since, now: iso() }).changes,
+    holdSkippedForPerson: (sku: string, since: string): number => holdSkippedOfSkuSince.run({ sku, since }).changes,
 
     /** The units one import line carried, by what became of them (applied, importing, rejected; released ones are not its any more). */
     importLine(intentId: number, sku: string): Partial<Record<IncrementState, number>> {
@@ -270,7 +272,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      * A person, on the question whether units the mapping skipped are on sale (holdSkippedForPerson): they stay skipped,
      * now by that person, so a later mapping edit never restocks them over the listing they set right.
      */
-    skipHeldSkipped: (sku: string, note: string): number => skipHeldSkipped.run({ sku, note, now: iso() }).changes,
+    skipHeldSkipped: (sku: string, note: string): number => skipHeldSkipped.run({ sku, note }).changes,
 
     /** A person (OFFER_NOT_FOUND): restock the units waiting on one offer, and not held for a person, onto another. */
     move: (from: string, to: string, note: string): number => moveSku.run({ from, to, note, now: iso() }).changes,
