@@ -204,3 +204,38 @@ describe('a held unit a person restocks follows the sku-offers mapping in force'
     expect(row()).toEqual({ offer_sku: 'SKU-2027', state: 'pending', skipped_by: null, held: null });
   });
 });
+
+describe('the question about units in doubt on an offer', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let clock: FakeClock;
+  const db = () => core.store.db;
+  async function save(text: string): Promise<void> {
+    const result = await core.dispatch('mappings.save', { file: 'skuOffers', text });
+    if (!result.ok) throw new Error(`mappings.save: ${result.error.code} ${result.error.message}`);
+  }
+  beforeEach(async () => {
+    temp = makeTempDir();
+    ({ core, clock } = await makeTestCore(temp.dir));
+  });
+  afterEach(() => {
+    core.close();
+    temp.remove();
+  });
+
+  it('raised again while open, counts every unit in doubt held on the offer, not only the ones held now', async () => {
+    const fixture = createReconFixture(db(), clock);
+    fixture.returnOf('R-1');
+    for (const n of [1, 2]) fixture.unit('R-1', n, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1, restock_in_doubt = 'restored database: made by an earlier copy'`).run();
+    db().prepare(`UPDATE units SET offer_sku = CASE id WHEN 'R-1:L-1:1' THEN 'A' ELSE 'B' END`).run();
+    await save('version: 2\noverrides:\n  - orderSku: A\n    restock: false\n  - orderSku: B\n    restock: false\n');
+    createRestockLedger(db(), clock).planSellableUnits(() => ({ kind: 'skip' }));
+    const cause = () => (db().prepare(`SELECT cause FROM exceptions WHERE subject_key = 'SKU-2027:earlier-copy' AND state != 'resolved'`).get() as { cause: string }).cause;
+    await save('version: 3\noverrides:\n  - orderSku: A\n    offerSku: SKU-2027\n  - orderSku: B\n    restock: false\n');
+    expect(cause()).toContain('1 returned unit(s) of SKU-2027');
+    await save('version: 4\noverrides:\n  - orderSku: A\n    offerSku: SKU-2027\n  - orderSku: B\n    offerSku: SKU-2027\n');
+    expect(db().prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = 'SKU-2027' AND state = 'rejected' AND held = 'earlier_copy'`).get()).toEqual({ n: 2 });
+    expect(cause()).toContain('2 returned unit(s) of SKU-2027');
+  });
+});
