@@ -224,13 +224,13 @@ export function createMappingEditor(ports: MappingEditorPorts) {
    */
   function applySkuOffers(after: SkuOffers, version: string): void {
     const o = skuOutcome(after);
-    const heldForPerson = new Map<string, number>();
+    const heldForPerson = new Set<string>();
     for (const orderSku of o.skus) {
       const target = targetOf(after.overrides, orderSku);
       const { heldForPerson: held } = domain.restock.applyMapping(orderSku, target, `sku-offers mapping ${version}`);
-      if (held > 0 && target.kind === 'offer') heldForPerson.set(target.sku, (heldForPerson.get(target.sku) ?? 0) + held);
+      if (held > 0 && target.kind === 'offer') heldForPerson.add(target.sku);
     }
-    for (const [sku, held] of heldForPerson) raiseEarlierCopyHold(domain.exceptions, sku, held);
+    for (const sku of heldForPerson) raiseEarlierCopyHold(domain, sku);
     for (const sku of o.resolves) domain.exceptions.autoResolve('OFFER_NOT_FOUND', sku, `no unit waits for this offer any more (${version})`);
   }
 

@@ -121,16 +121,18 @@ export function planStockIncrements(ctx: EngineContext): void {
     if (override && 'restock' in override) return { kind: 'skip' };
     return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
   });
-  for (const [sku, held] of heldForPerson) raiseEarlierCopyHold(ctx.exceptions, sku, held);
+  for (const sku of heldForPerson.keys()) raiseEarlierCopyHold(ctx, sku);
 }
 
 /**
  * Units whose restock is in doubt (units.restock_in_doubt), held on `sku` for a person: planned there, or brought back
  * there by a sku-offers mapping edit (mapping-editor.ts). Its own question beside any the restore's settlement asks of
- * the offer (raising one open replaces its cause).
+ * the offer; raised again while open, its cause is replaced, so it counts every unit held for it, not only the new ones.
  */
-export function raiseEarlierCopyHold(exceptions: Pick<EngineContext['exceptions'], 'raise'>, sku: string, held: number): void {
-  exceptions.raise({
+export function raiseEarlierCopyHold(ctx: { exceptions: Pick<EngineContext['exceptions'], 'raise'>; restock: Pick<EngineContext['restock'], 'rejectedOf'> }, sku: string): void {
+  const held = ctx.restock.rejectedOf(sku, 'earlier_copy');
+  if (held === 0) return;
+  ctx.exceptions.raise({
     type: 'RESTOCK_UNCERTAIN',
     subjectKey: `${sku}:earlier-copy`,
     offerSku: sku,
