@@ -239,3 +239,51 @@ describe('the question about units in doubt on an offer', () => {
     expect(cause()).toContain('2 returned unit(s) of SKU-2027');
   });
 });
+
+// Units held for a person wait on their own RESTOCK_UNCERTAIN, and only its answer releases them: nothing may close that
+// question while they wait, or leave a person no answer that fits (rev4 review of held-mapping).
+describe('units held for a person are never left without their question', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let core: Core;
+  let clock: FakeClock;
+  let fixture: ReconFixture;
+  const db = () => core.store.db;
+  async function ok<T = Record<string, unknown>>(command: string, input: unknown): Promise<T> {
+    const result = await core.dispatch(command, input);
+    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
+    return result.data as T;
+  }
+  const idOf = (type: string, subjectKey: string) =>
+    (db().prepare(`SELECT id FROM exceptions WHERE type = ? AND subject_key = ? ORDER BY id DESC`).get(type, subjectKey) as { id: number }).id;
+  const offered = async (id: number, action: string) =>
+    (await ok<{ exceptions: { actions: { id: string; isAllowed: boolean; whyNot: string | null }[] }[] }>('exceptions.actions', { ids: [id] })).exceptions[0]?.actions.find((a) => a.id === action);
+  const heldWithoutOpenQuestion = () =>
+    db().prepare(`SELECT s.unit_id, s.held FROM stock_increments s WHERE s.held IS NOT NULL AND s.state = 'rejected' AND NOT EXISTS (
+      SELECT 1 FROM exceptions e WHERE e.type = 'RESTOCK_UNCERTAIN' AND e.state != 'resolved' AND e.offer_sku = s.offer_sku)`).all();
+  beforeEach(async () => {
+    temp = makeTempDir();
+    ({ core, clock } = await makeTestCore(temp.dir));
+    fixture = createReconFixture(db(), clock);
+    fixture.returnOf('R-1');
+    for (const n of [1, 2]) fixture.unit('R-1', n, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1`).run();
+  });
+  afterEach(() => {
+    core.close();
+    temp.remove();
+  });
+
+  it('resolving by hand a RESTOCK_UNCERTAIN whose units are still held is refused, naming restock or skip', async () => {
+    const restock = createRestockLedger(db(), clock);
+    restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
+    expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (t); waiting for a person')).toBe(2);
+    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
+    const id = idOf('RESTOCK_UNCERTAIN', 'SKU');
+    expect(await offered(id, 'resolve')).toMatchObject({ isAllowed: false, whyNot: expect.stringMatching(/Restock them.*Skip the restock/) });
+    const result = await core.dispatch('exceptions.resolve', { ids: [id], reason: 'looked at it' });
+    expect(result).toMatchObject({ ok: true, data: { results: [{ ok: false, error: { code: 'CONFLICT' } }] } });
+    core.reconcile();
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n' });
+    expect(heldWithoutOpenQuestion()).toEqual([]);
+  });
+});
