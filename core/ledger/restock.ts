@@ -72,6 +72,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     WHERE offer_sku = @sku AND ${skippedByMappingSince} AND held IS NULL`);
   const skipHeldSkipped = db.prepare(`UPDATE stock_increments SET skipped_by = 'person', held = NULL, note = @note
     WHERE offer_sku = @sku AND state = 'skipped' AND held = 'never_restock'`);
+  const countHeldSkipped = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = ? AND state = 'skipped' AND held = 'never_restock'`);
   const lineStates = db.prepare(`SELECT state, count(*) AS n FROM stock_increments WHERE import_intent_id = ? AND offer_sku = ? GROUP BY state`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
@@ -273,6 +274,9 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      * now by that person, so a later mapping edit never restocks them over the listing they set right.
      */
     skipHeldSkipped: (sku: string, note: string): number => skipHeldSkipped.run({ sku, note }).changes,
+
+    /** How many units of `sku` the mapping skipped stay held for that question (holdSkippedForPerson): what `skipHeldSkipped` would take. */
+    heldSkippedOf: (sku: string): number => (countHeldSkipped.get(sku) as { n: number }).n,
 
     /** A person (OFFER_NOT_FOUND): restock the units waiting on one offer, and not held for a person, onto another. */
     move: (from: string, to: string, note: string): number => moveSku.run({ from, to, note, now: iso() }).changes,

@@ -144,6 +144,17 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return e.subject_key.endsWith(':earlier-copy') ? 'earlier_copy' : 'restore';
   }
 
+  /**
+   * How many units still wait on this exception's own answer (held for it: holdOf), 0 for any other exception. A question
+   * that still holds units is never closed by hand: nothing else releases them or raises it again (a mapping edit passes
+   * held units by), so they would wait for good. The never-restock-on-sale question holds none: its units are on sale.
+   */
+  function heldFor(e: ExceptionRecord): number {
+    const hold = holdOf(e);
+    if (hold === null || e.subject_key.endsWith(':never-restock-on-sale')) return 0;
+    return hold === 'never_restock' ? ctx.restock.heldSkippedOf(skuOf(e)) : ctx.restock.rejectedOf(skuOf(e), hold);
+  }
+
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
     if (e.type === 'OUTCOME_UNKNOWN') return ctx.intents.get<RefundPayload>(intentIdOf(e));
     if (!e.return_id || !e.order_line_id) return undefined;
@@ -533,6 +544,11 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   const manualCheck: Record<ManualActionId, (e: ExceptionRecord) => void> = {
     resolve: (e) => {
       if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
+      const held = heldFor(e);
+      if (held > 0) {
+        const answers = isNeverRestockQuestion(e) ? '"Skip the restock"' : '"Restock them" or "Skip the restock"';
+        throw new AppError('CONFLICT', `${held} unit(s) of ${skuOf(e)} wait for this answer, and nothing else releases them: check the listing, then use ${answers}.`);
+      }
     },
     snooze: (e) => {
       if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is resolved; it cannot be snoozed.`);
