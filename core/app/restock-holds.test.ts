@@ -286,4 +286,29 @@ describe('units held for a person are never left without their question', () => 
     await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n' });
     expect(heldWithoutOpenQuestion()).toEqual([]);
   });
+
+  it("a restore's question on an offer, raised again while open (a second import marked not run), counts every unit held for it", async () => {
+    const t0 = new Date(clock.now()).toISOString();
+    const intent = db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, created_at, updated_at)
+      VALUES ('stock.import', ?, 'stock', ?, 'uncertain', 1, ?, ?)`);
+    const inc = db().prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, import_intent_id, created_at, updated_at) VALUES (?, 'SKU', 'importing', ?, ?, ?)`);
+    for (const n of [1, 2]) {
+      const id = Number(intent.run(`stock-import:${n}`, JSON.stringify({ lines: [{ sku: 'SKU', from: 0, to: 1, units: [`R-1:L-1:${n}`] }] }), t0, t0).lastInsertRowid);
+      inc.run(`R-1:L-1:${n}`, id, t0, t0);
+      createExceptionStore(db(), clock).raise({ type: 'OUTCOME_UNKNOWN', subjectKey: `intent:${id}`, cause: 'answer lost' });
+    }
+    clock.advance(60_000);
+    const t1 = new Date(clock.now()).toISOString();
+    db().prepare(`INSERT INTO restore_quarantines (started_at, cause, stock_basis, stock_settled_at, ended_at) VALUES (?, 'restored', '{}', ?, ?)`).run(t1, t1, t1);
+    clock.advance(60_000);
+    // Both imports were sent before the restore; a person marks each not run, one after the other.
+    for (const n of [1, 2]) {
+      const [r] = (await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [idOf('OUTCOME_UNKNOWN', `intent:${n}`)], action: 'mark_failed', reason: 'no such import in Mirakl' })).results;
+      expect(r?.ok).toBe(true);
+    }
+    expect(db().prepare(`SELECT count(*) AS n FROM stock_increments WHERE held = 'restore'`).get()).toEqual({ n: 2 });
+    const cause = (db().prepare(`SELECT cause FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND subject_key = 'SKU' AND state != 'resolved'`).get() as { cause: string }).cause;
+    // The person checks the listing for the count the cause gives, then "Restock them" releases both.
+    expect(cause).toContain('2 returned unit(s) of SKU');
+  });
 });
