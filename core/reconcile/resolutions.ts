@@ -482,15 +482,16 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
    */
   function holdNotRunAfterRestore(intent: Intent<{ lines: { sku: string }[] }>, actor: string): void {
     for (const sku of new Set(intent.payload.lines.map((l) => l.sku))) {
-      const held = ctx.restock.holdForPerson(sku, `marked not applied by ${actor} after a restore; waiting for a person`);
-      if (held === 0) continue;
+      if (ctx.restock.holdForPerson(sku, `marked not applied by ${actor} after a restore; waiting for a person`) === 0) continue;
+      // Raised again while open, its cause is replaced: it counts every unit held for it, not only those held just now.
+      const held = ctx.restock.rejectedOf(sku, 'restore');
       ctx.exceptions.raise({
         type: 'RESTOCK_UNCERTAIN',
         subjectKey: sku,
         offerSku: sku,
         cause:
-          `${actor} marked a stock update sent before this database was put back from a backup as not run. ${held} returned unit(s) of ${sku} it carried ` +
-          `may still be on sale: a copy of the database running after the backup may have put them there. Check the listing, then restock or skip them.`,
+          `${actor} marked a stock update sent before this database was put back from a backup as not run. ${held} returned unit(s) of ${sku} wait for this answer ` +
+          `(those it carried among them) and may still be on sale: a copy of the database running after the backup may have put them there. Check the listing, then restock or skip them.`,
       });
     }
   }

@@ -1269,7 +1269,7 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
           subjectKey: sku,
           offerSku: sku,
           cause:
-            `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, ` +
+            `This database was put back from a backup or copied in. ${ctx.restock.rejectedOf(sku, 'restore')} returned unit(s) of ${sku} are waiting to be put back on sale, ` +
             `but the app cannot tell whether a stock update it made before the restore already added them: ${judged}` +
             (basis
               ? `, so ${Math.max(0, surplus)} unit(s) show as added since. Check the listing's quantity, then restock them or skip.`
