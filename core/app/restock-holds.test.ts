@@ -332,4 +332,20 @@ describe('units held for a person are never left without their question', () => 
       { offer_sku: 'SKU-2027', state: 'pending', skipped_by: null, held: null },
     ]);
   });
+
+  it('remap or skip of OFFER_NOT_FOUND whose units are all held is refused, naming their RESTOCK_UNCERTAIN, not closed moving nothing', async () => {
+    const restock = createRestockLedger(db(), clock);
+    restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
+    const ex = createExceptionStore(db(), clock);
+    ex.raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (t); waiting for a person')).toBe(2);
+    ex.raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
+    const id = idOf('OFFER_NOT_FOUND', 'SKU');
+    for (const [action, extra] of [['remap', { offerSku: 'SKU-2027' }], ['skip_restock', { reason: 'discontinued' }]] as const) {
+      const [r] = (await ok<{ results: { ok: boolean; message: string; error?: { code: string } }[] }>('exceptions.act', { ids: [id], action, ...extra })).results;
+      expect(r).toMatchObject({ ok: false, error: { code: 'CONFLICT' }, message: expect.stringContaining('RESTOCK_UNCERTAIN') });
+      expect(await offered(id, action)).toMatchObject({ isAllowed: false });
+    }
+    expect(db().prepare(`SELECT state FROM exceptions WHERE id = ?`).get(id)).toEqual({ state: 'open' });
+  });
 });
