@@ -55,6 +55,7 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   // A remap (OFFER_NOT_FOUND) moves the units not held for a person.
   const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
     WHERE offer_sku = @from AND state IN ('pending', 'rejected') AND held IS NULL`);
+  const countWaitingUnheld = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = ? AND state IN ('pending', 'rejected') AND held IS NULL`);
   const pendingOfSku = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = ? AND state = 'pending' ORDER BY created_at, unit_id LIMIT ?`);
   const holdPending = db.prepare(`UPDATE stock_increments SET state = 'rejected', held = 'restore', note = @note, updated_at = @now WHERE offer_sku = @sku AND state = 'pending'`);
   const appliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', note = @note, updated_at = @now WHERE unit_id = @unitId AND state = 'pending'`);
@@ -281,6 +282,9 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
 
     /** How many units of `sku` the mapping skipped stay held for that question (holdSkippedForPerson): what `skipHeldSkipped` would take. */
     heldSkippedOf: (sku: string): number => (countHeldSkipped.get(sku) as { n: number }).n,
+
+    /** How many units wait on this offer, not held for a person: what `move`, or `skip` with null, would take. */
+    waitingUnheldOf: (sku: string): number => (countWaitingUnheld.get(sku) as { n: number }).n,
 
     /** A person (OFFER_NOT_FOUND): restock the units waiting on one offer, and not held for a person, onto another. */
     move: (from: string, to: string, note: string): number => moveSku.run({ from, to, note, now: iso() }).changes,

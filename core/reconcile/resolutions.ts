@@ -155,6 +155,26 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return hold === 'never_restock' ? ctx.restock.heldSkippedOf(skuOf(e)) : ctx.restock.rejectedOf(skuOf(e), hold);
   }
 
+  /**
+   * A remap or skip of an exception that holds no units (OFFER_NOT_FOUND, STOCK_REJECTED) acts on the offer's units not
+   * held for a person. When none waits and units are held, it would close moving nothing while they wait on their own
+   * RESTOCK_UNCERTAIN: refused, naming it, so the person answers that first.
+   */
+  function checkUnheldWaiting(e: ExceptionRecord): void {
+    if (holdOf(e) !== null) return;
+    const sku = skuOf(e);
+    if (ctx.restock.waitingUnheldOf(sku) > 0) return;
+    const questions = (['restore', 'earlier_copy'] as const)
+      .filter((hold) => ctx.restock.rejectedOf(sku, hold) > 0)
+      .map((hold) => (hold === 'restore' ? sku : `${sku}:earlier-copy`));
+    if (questions.length === 0) return;
+    throw new AppError(
+      'CONFLICT',
+      `No unit of ${sku} waits on this exception: its units are held for RESTOCK_UNCERTAIN ${questions.join(' and ')} (maybe already on sale). ` +
+        'Answer that first ("Restock them" or "Skip the restock").',
+    );
+  }
+
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
     if (e.type === 'OUTCOME_UNKNOWN') return ctx.intents.get<RefundPayload>(intentIdOf(e));
     if (!e.return_id || !e.order_line_id) return undefined;
@@ -379,6 +399,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         return () => record(difference(actor));
       }
       case 'remap':
+        checkUnheldWaiting(e);
         return () => {
           const to = input.offerSku?.trim() as string;
           const from = skuOf(e);
@@ -387,6 +408,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
         };
       case 'skip_restock':
+        checkUnheldWaiting(e);
         return () => {
           const sku = skuOf(e);
           // A never-restock question holds only the units the mapping skipped, which the person's skip keeps skipped for good.
