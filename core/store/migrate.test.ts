@@ -88,6 +88,35 @@ describe('migrations', () => {
     after.close();
   });
 
+  it('0031 holds never_restock only units the mapping skipped before their question was asked, as holdSkippedForPerson did', () => {
+    const held = join(temp.dir, '0031_restock_held.sql');
+    cpSync(join(migrationsDir, '0031_restock_held.sql'), held);
+    rmSync(join(migrationsDir, '0031_restock_held.sql'));
+    const before = open();
+    const db = before.db;
+    db.pragma('foreign_keys = OFF');
+    const t = '2026-11-01T10:00:00.000Z';
+    const later = '2026-11-05T10:00:00.000Z';
+    const unit = db.prepare(`INSERT INTO units (id, return_id, order_line_id, offer_sku, stage, stage_rank, updated_at) VALUES (?, 'R', 'L', 'SKU-N', 'graded', 5, ?)`);
+    const inc = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at) VALUES (?, 'SKU-N', 'skipped', 'sku-offers mapping: never restocked', 'mapping', ?, ?)`);
+    unit.run('u1', t);
+    unit.run('u2', later);
+    inc.run('u1', t, t);
+    // Graded and skipped by the mapping days after the settlement asked: no earlier copy knew of it.
+    inc.run('u2', later, later);
+    db.prepare(`INSERT INTO restore_quarantines (id, started_at, cause, stock_basis) VALUES (1, '2026-10-31T00:00:00.000Z', 'restored', '{}')`).run();
+    db.prepare(`INSERT INTO exceptions (type, subject_key, severity, owner_team, state, offer_sku, cause, next_action, detected_at, sla_due_at, updated_at)
+      VALUES ('RESTOCK_UNCERTAIN', 'SKU-N:restore-1:never-restock-unknown', 'high', 'ops', 'open', 'SKU-N', 'cause', 'next', ?, ?, ?)`).run(t, t, t);
+    before.close();
+    cpSync(held, join(migrationsDir, '0031_restock_held.sql'));
+    const after = open();
+    expect(after.db.prepare('SELECT unit_id, held FROM stock_increments ORDER BY unit_id').all()).toEqual([
+      { unit_id: 'u1', held: 'never_restock' },
+      { unit_id: 'u2', held: null },
+    ]);
+    after.close();
+  });
+
   it('refuses to start when an applied migration was edited', () => {
     open().close();
     const file = join(migrationsDir, '0001_init.sql');
