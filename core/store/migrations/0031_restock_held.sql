@@ -23,8 +23,10 @@ UPDATE stock_increments SET held = 'restore'
 UPDATE stock_increments SET held = 'earlier_copy'
   WHERE state = 'skipped' AND skipped_by = 'mapping' AND held IS NULL
     AND EXISTS (SELECT 1 FROM units u WHERE u.id = stock_increments.unit_id AND u.restock_in_doubt IS NOT NULL);
--- Units the mapping skipped since a restore, on an offer whose open RESTOCK_UNCERTAIN asks whether they are on sale.
+-- Units the mapping skipped since a restore, on an offer whose open RESTOCK_UNCERTAIN asks whether they are on sale: those
+-- skipped by the time it was asked, as the settlement held them then (holdSkippedForPerson), not units graded since.
 UPDATE stock_increments SET held = 'never_restock'
   WHERE state = 'skipped' AND skipped_by = 'mapping' AND held IS NULL AND EXISTS (
     SELECT 1 FROM exceptions e JOIN restore_quarantines q ON e.subject_key = e.offer_sku || ':restore-' || q.id || ':never-restock-unknown'
-    WHERE e.type = 'RESTOCK_UNCERTAIN' AND e.state != 'resolved' AND e.offer_sku = stock_increments.offer_sku AND stock_increments.updated_at >= q.started_at);
+    WHERE e.type = 'RESTOCK_UNCERTAIN' AND e.state != 'resolved' AND e.offer_sku = stock_increments.offer_sku AND stock_increments.updated_at >= q.started_at
+      AND stock_increments.updated_at <= e.detected_at);
