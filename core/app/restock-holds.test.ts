@@ -311,28 +311,6 @@ describe('units held for a person are never left without their question', () => 
     // The person checks the listing for the count the cause gives, then "Restock them" releases both.
     expect(cause).toContain('2 returned unit(s) of SKU');
   });
-
-  it('a never-restock question: once the mapping restocks the SKU again, "Restock them" is offered and restocks the held units there', async () => {
-    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n' });
-    const restock = createRestockLedger(db(), clock);
-    const since = new Date(clock.now()).toISOString();
-    restock.planSellableUnits(() => ({ kind: 'skip' }));
-    expect(restock.holdSkippedForPerson('SKU', since)).toBe(2);
-    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU:restore-1:never-restock-unknown', offerSku: 'SKU', cause: 'maybe on sale' });
-    const id = idOf('RESTOCK_UNCERTAIN', 'SKU:restore-1:never-restock-unknown');
-    expect(await offered(id, 'retry')).toMatchObject({ isAllowed: false });
-    await ok('mappings.save', { file: 'skuOffers', text: 'version: 3\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n' });
-    // The mapping now restocks SKU (on SKU-2027); the person checks the listing: the units are not on sale. Skip alone
-    // would make them skipped by a person for good: two sellable units never restocked.
-    expect(await offered(id, 'retry')).toMatchObject({ isAllowed: true });
-    const [r] = (await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action: 'retry' })).results;
-    expect(r).toMatchObject({ ok: true, message: expect.stringContaining('2 unit(s) of SKU') });
-    expect(db().prepare('SELECT offer_sku, state, skipped_by, held FROM stock_increments ORDER BY unit_id').all()).toEqual([
-      { offer_sku: 'SKU-2027', state: 'pending', skipped_by: null, held: null },
-      { offer_sku: 'SKU-2027', state: 'pending', skipped_by: null, held: null },
-    ]);
-  });
-
   it('remap or skip of OFFER_NOT_FOUND whose units are all held is refused, naming their RESTOCK_UNCERTAIN, not closed moving nothing', async () => {
     const restock = createRestockLedger(db(), clock);
     restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));

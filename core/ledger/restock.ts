@@ -82,11 +82,10 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const rejectedOfSku = `offer_sku = @sku AND state = 'rejected' AND held IS @hold`;
   const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE ${rejectedOfSku}`);
   // Units held for one question, with their order SKU: a person's "restock them" sends each where the mapping says now.
-  // They wait rejected, or skipped by the mapping when it is the never-restock question (@state).
   const heldOfSku = db.prepare(`SELECT s.unit_id AS unitId, u.offer_sku AS orderSku FROM stock_increments s JOIN units u ON u.id = s.unit_id
-    WHERE s.offer_sku = @sku AND s.state = @state AND s.held = @hold ORDER BY s.created_at, s.unit_id`);
-  const releaseHeld = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', skipped_by = NULL, held = NULL, note = NULL, updated_at = @now
-    WHERE unit_id = @unitId AND state = @state AND held = @hold`);
+    WHERE s.offer_sku = @sku AND s.state = 'rejected' AND s.held = @hold ORDER BY s.created_at, s.unit_id`);
+  const releaseHeld = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', held = NULL, note = NULL, updated_at = @now
+    WHERE unit_id = @unitId AND state = 'rejected' AND held = @hold`);
   const releaseHeldSkipped = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', held = NULL,
       note = 'sku-offers mapping: never restocked', updated_at = @now
     WHERE unit_id = @unitId AND state = 'rejected' AND held = @hold`);
@@ -245,21 +244,18 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     /**
      * A person, on a RESTOCK_UNCERTAIN: restock the units of `sku` held for `hold`. A mapping edit passed them by while they
      * waited, so each goes where the sku-offers mapping sends its order SKU now (`targetOf`, as planSellableUnits): pending
-     * on that offer, or skipped by the mapping when it says never restock. Units held for the never-restock question
-     * (skipped) are restocked only where the mapping now sends them to an offer. Returns how many of each.
+     * on that offer, or skipped by the mapping when it says never restock. Returns how many of each.
      */
     restockHeld(sku: string, hold: HoldReason, targetOf: (orderSku: string) => { kind: 'offer'; sku: string } | { kind: 'skip' }): { restocked: number; skipped: number } {
       const now = iso();
-      // Units the mapping skipped (the never-restock question) wait skipped: one it still skips stays so, held for the skip.
-      const state = hold === 'never_restock' ? 'skipped' : 'rejected';
-      const units = heldOfSku.all({ sku, hold, state }) as { unitId: string; orderSku: string }[];
+      const units = heldOfSku.all({ sku, hold }) as { unitId: string; orderSku: string }[];
       let restocked = 0;
       let skipped = 0;
       db.transaction(() => {
         for (const u of units) {
           const target = targetOf(u.orderSku);
-          if (target.kind === 'offer') restocked += releaseHeld.run({ unitId: u.unitId, target: target.sku, hold, state, now }).changes;
-          else if (state === 'rejected') skipped += releaseHeldSkipped.run({ unitId: u.unitId, hold, now }).changes;
+          if (target.kind === 'skip') skipped += releaseHeldSkipped.run({ unitId: u.unitId, hold, now }).changes;
+          else restocked += releaseHeld.run({ unitId: u.unitId, target: target.sku, hold, now }).changes;
         }
       })();
       return { restocked, skipped };

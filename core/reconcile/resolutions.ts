@@ -472,19 +472,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       };
     }
     if (isNeverRestockQuestion(e)) {
-      // Its units wait skipped, held; once the mapping restocks their SKU again, the person may restock them there
-      // (the listing shows they are not on sale), not only skip them for good.
-      const sku = skuOf(e);
-      if (heldFor(e) === 0) throw new AppError('CONFLICT', `No unit of ${sku} waits here. Skip the restock to close this once the listing is right.`);
-      const overrides = ctx.mappings().skuOffers.overrides;
-      if (restockTargetOf(overrides, sku).kind === 'skip') {
-        throw new AppError('CONFLICT', `The sku-offers mapping says never restock ${sku}, so its units are not restocked. Skip the restock to close this once the listing is right.`);
-      }
-      return () => {
-        const { restocked } = ctx.restock.restockHeld(sku, 'never_restock', (orderSku) => restockTargetOf(overrides, orderSku));
-        exceptions.resolveRetried(e.id, `retried ${restocked} unit(s) the mapping restocks again; a new rejection raises a new exception`);
-        return { message: `${restocked} unit(s) of ${sku} are restocked at the next flush, on the offer the sku-offers mapping sends them to.`, detail: { restocked } };
-      };
+      throw new AppError('CONFLICT', `No unit of ${skuOf(e)} waits here: the sku-offers mapping says never restock it. Skip the restock to close this once the listing is right.`);
     }
     if (e.type === 'STOCK_REJECTED' || e.type === 'RESTOCK_UNCERTAIN') {
       const sku = skuOf(e);
@@ -581,7 +569,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
       const held = heldFor(e);
       if (held > 0) {
-        const answers = attempt(() => prepareRetry(e)).whyNot === null ? '"Restock them" or "Skip the restock"' : '"Skip the restock"';
+        const answers = isNeverRestockQuestion(e) ? '"Skip the restock"' : '"Restock them" or "Skip the restock"';
         throw new AppError('CONFLICT', `${held} unit(s) of ${skuOf(e)} wait for this answer, and nothing else releases them: check the listing, then use ${answers}.`);
       }
     },
