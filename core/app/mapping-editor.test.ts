@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeClock } from '../adapters/fake-clock';
 import { createExceptionStore } from '../ledger/exceptions';
+import { createRestockLedger } from '../ledger/restock';
 import { makeTestCore } from '../../test/support/core';
 import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
 import { makeTempDir } from '../../test/support/temp-dir';
@@ -197,6 +198,97 @@ describe('mapping editor', () => {
     expect(db().prepare(`SELECT state FROM stock_increments WHERE unit_id = 'R-1:L-1:1'`).get()).toEqual({ state: 'skipped' });
     await ok('mappings.save', { file: 'skuOffers', text: 'version: 4\noverrides: []\n' });
     expect(db().prepare(`SELECT offer_sku, state FROM stock_increments WHERE unit_id = 'R-1:L-1:1'`).get()).toEqual({ offer_sku: 'SKU', state: 'pending' });
+  });
+
+  it('a SKU override never releases units held for a person (restore, earlier copy); units Mirakl refused still follow it', async () => {
+    fixture.returnOf('R-1');
+    for (const n of [1, 2, 3]) fixture.unit('R-1', n, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1`).run();
+    // R-1:L-1:2 was graded by a return order an earlier copy of the database made: its restock is in doubt (intake.ts).
+    db().prepare(`UPDATE units SET restock_in_doubt = 'restored database: made by an earlier copy' WHERE id = 'R-1:L-1:2'`).run();
+    const restock = createRestockLedger(db(), clock);
+    const planned = restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
+    expect(planned.heldForPerson).toEqual(new Map([['SKU', 1]]));
+    // R-1:L-1:3 goes out in an import Mirakl refuses (proven not applied); R-1:L-1:1 is held by a restore's settlement.
+    expect(restock.claimForImport(7, [{ sku: 'SKU', from: 0, to: 1, units: ['R-1:L-1:3'] }])).toHaveLength(1);
+    expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (test); waiting for a person')).toBe(1);
+    expect(restock.markRejected(7, 'offer not found')).toBe(1);
+    const rows = () => db().prepare('SELECT unit_id, offer_sku, state FROM stock_increments ORDER BY unit_id').all();
+    const held = [
+      { unit_id: 'R-1:L-1:1', offer_sku: 'SKU', state: 'rejected' },
+      { unit_id: 'R-1:L-1:2', offer_sku: 'SKU', state: 'rejected' },
+    ];
+    type Preview = { ok: true; affected: { description: string; count: number }[] };
+
+    const move = 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n';
+    expect((await ok<Preview>('mappings.preview', { file: 'skuOffers', text: move })).affected.map((a) => a.count)).toEqual([1, 1, 0, 0, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: move });
+    expect(rows()).toEqual([...held, { unit_id: 'R-1:L-1:3', offer_sku: 'SKU-2027', state: 'pending' }]);
+
+    const never = 'version: 3\noverrides:\n  - orderSku: SKU\n    restock: false\n';
+    expect((await ok<Preview>('mappings.preview', { file: 'skuOffers', text: never })).affected.map((a) => a.count)).toEqual([1, 0, 1, 0, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: never });
+    expect(rows()).toEqual([...held, { unit_id: 'R-1:L-1:3', offer_sku: 'SKU-2027', state: 'skipped' }]);
+
+    const back = 'version: 4\noverrides: []\n';
+    expect((await ok<Preview>('mappings.preview', { file: 'skuOffers', text: back })).affected.map((a) => a.count)).toEqual([1, 0, 0, 1, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: back });
+    expect(rows()).toEqual([...held, { unit_id: 'R-1:L-1:3', offer_sku: 'SKU', state: 'pending' }]);
+
+    // Only a person's decision on the exception releases them (retry here); then they follow the mapping again.
+    const mapping = (sku: string) => ({ kind: 'offer' as const, sku });
+    expect(restock.restockHeld('SKU', 'restore', mapping).restocked + restock.restockHeld('SKU', 'earlier_copy', mapping).restocked).toBe(2);
+    await ok('mappings.save', { file: 'skuOffers', text: move.replace('version: 2', 'version: 5') });
+    expect(rows()).toEqual([
+      { unit_id: 'R-1:L-1:1', offer_sku: 'SKU-2027', state: 'pending' },
+      { unit_id: 'R-1:L-1:2', offer_sku: 'SKU-2027', state: 'pending' },
+      { unit_id: 'R-1:L-1:3', offer_sku: 'SKU-2027', state: 'pending' },
+    ]);
+  });
+
+  it('a unit in doubt the mapping skipped, brought back by it, is held on its new offer and asked of a person', async () => {
+    fixture.returnOf('R-1');
+    fixture.unit('R-1', 1, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1, restock_in_doubt = 'restored database: made by an earlier copy'`).run();
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n' });
+    const restock = createRestockLedger(db(), clock);
+    restock.planSellableUnits(() => ({ kind: 'skip' }));
+    const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held, note FROM stock_increments').get();
+    expect(row()).toMatchObject({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'mapping', held: 'earlier_copy' });
+
+    const move = 'version: 3\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n';
+    expect((await ok<{ affected: { count: number }[] }>('mappings.preview', { file: 'skuOffers', text: move })).affected.map((a) => a.count)).toEqual([1, 0, 0, 0, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: move });
+    expect(row()).toEqual({ offer_sku: 'SKU-2027', state: 'rejected', skipped_by: null, held: 'earlier_copy', note: 'restored database: made by an earlier copy; waiting for a person' });
+    expect(db().prepare(`SELECT subject_key, offer_sku FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND state != 'resolved'`).all()).toEqual([
+      { subject_key: 'SKU-2027:earlier-copy', offer_sku: 'SKU-2027' },
+    ]);
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 4\noverrides: []\n' });
+    expect(row()).toMatchObject({ offer_sku: 'SKU-2027', state: 'rejected', held: 'earlier_copy' });
+  });
+
+  it('units the mapping skipped that may be on sale after a restore stay skipped through mapping edits until a person skips them', async () => {
+    fixture.returnOf('R-1');
+    fixture.unit('R-1', 1, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1`).run();
+    const never = 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n';
+    await ok('mappings.save', { file: 'skuOffers', text: never });
+    const restock = createRestockLedger(db(), clock);
+    const since = new Date(clock.now()).toISOString();
+    restock.planSellableUnits(() => ({ kind: 'skip' }));
+    // As the restore's settlement does before it asks (stock.ts raiseSkippedOnSale, ...:never-restock-unknown).
+    expect(restock.holdSkippedForPerson('SKU', since)).toBe(1);
+    const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held FROM stock_increments').get();
+    const back = 'version: 3\noverrides: []\n';
+    expect((await ok<{ affected: { count: number }[] }>('mappings.preview', { file: 'skuOffers', text: back })).affected.map((a) => a.count)).toEqual([1, 0, 0, 0, 0]);
+    await ok('mappings.save', { file: 'skuOffers', text: back });
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'mapping', held: 'never_restock' });
+    // The person's skip keeps them skipped for good: the listing was set right with them off sale.
+    expect(restock.skipHeldSkipped('SKU', 'skipped by ops: counted the shelf')).toBe(1);
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'person', held: null });
+    await ok('mappings.save', { file: 'skuOffers', text: never.replace('version: 2', 'version: 4') });
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 5\noverrides: []\n' });
+    expect(row()).toEqual({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'person', held: null });
   });
 
   it('lists the audit log newest first, paged and filtered', async () => {

@@ -1,11 +1,12 @@
 import type { AuditLog } from '../audit/log';
 import type { MappingFileName, MappingsPreview, ReasonLists } from '../contract';
 import { AppError } from '../errors';
-import type { Policy, ReasonCodes, SkuOffers } from '../mappings/schemas';
+import { restockTargetOf, type Policy, type ReasonCodes, type RestockTarget, type SkuOffers } from '../mappings/schemas';
 import type { MappingStore } from '../mappings/store';
 import type { IncrementGroup, MappingImpactRepo, TouchedReturn } from '../store/mapping-impact-repo';
 import type { DomainContext } from '../sync/context';
 import { feeds as engineFeeds } from '../sync/engine';
+import { raiseEarlierCopyHold } from '../sync/feeds/stock';
 
 // The mapping editor: what a change to reason codes, SKU → offer overrides or the policy would touch among stored
 // records, and saving it. A saved file is audited (who, before and after with its text, why) and takes effect at
@@ -90,13 +91,9 @@ const slaTypes: Record<keyof Policy['sla'], string> = {
   statusDriftHours: 'STATUS_DRIFT',
 };
 
-type Target = { kind: 'offer'; sku: string } | { kind: 'skip' };
+type Target = RestockTarget;
 
-function targetOf(overrides: SkuOffers['overrides'], orderSku: string): Target {
-  const o = overrides.find((x) => x.orderSku === orderSku);
-  if (!o) return { kind: 'offer', sku: orderSku };
-  return 'restock' in o ? { kind: 'skip' } : { kind: 'offer', sku: o.offerSku };
-}
+const targetOf = restockTargetOf;
 
 const sameTarget = (a: Target, b: Target) => (a.kind === 'skip' ? b.kind === 'skip' : b.kind === 'offer' && a.sku === b.sku);
 
@@ -182,7 +179,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     return [...skus].filter((sku) => !sameTarget(targetOf(before.overrides, sku), targetOf(after.overrides, sku)));
   }
 
-  /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units whose order SKU changes override. */
+  /** Increments not sent yet, and not held for a person, of units whose order SKU changes override: what applyMapping moves. */
   function openIncrements(skus: string[]): IncrementGroup[] {
     return impact.openIncrements(skus);
   }
@@ -220,10 +217,20 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     ];
   }
 
-  /** Re-targets the increments not sent yet; never touches one being imported or applied. */
+  /**
+   * Re-targets the increments not sent yet; never touches one being imported or applied, nor one held for a person (it
+   * may already be on sale): only their decision on its RESTOCK_UNCERTAIN releases it. A unit in doubt the mapping had
+   * skipped, brought back, is held on its new offer and asked of a person, as planning it there would have.
+   */
   function applySkuOffers(after: SkuOffers, version: string): void {
     const o = skuOutcome(after);
-    for (const orderSku of o.skus) domain.restock.applyMapping(orderSku, targetOf(after.overrides, orderSku), `sku-offers mapping ${version}`);
+    const heldForPerson = new Set<string>();
+    for (const orderSku of o.skus) {
+      const target = targetOf(after.overrides, orderSku);
+      const { heldForPerson: held } = domain.restock.applyMapping(orderSku, target, `sku-offers mapping ${version}`);
+      if (held > 0 && target.kind === 'offer') heldForPerson.add(target.sku);
+    }
+    for (const sku of heldForPerson) raiseEarlierCopyHold(domain, sku);
     for (const sku of o.resolves) domain.exceptions.autoResolve('OFFER_NOT_FOUND', sku, `no unit waits for this offer any more (${version})`);
   }
 

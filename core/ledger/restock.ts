@@ -12,6 +12,15 @@ export type IncrementState = 'pending' | 'importing' | 'applied' | 'rejected' | 
 /** What a skip or a move to another offer was decided by: the sku-offers mapping, or a person. */
 export type SkipSource = 'mapping' | 'person';
 
+/**
+ * Why an increment waits for a person's decision because its unit may already be on sale (stock_increments.held, 0031):
+ * a restore's settlement could not tell ('restore'), its unit's restock is in doubt ('earlier_copy'), or the mapping
+ * skipped it after a restore and an earlier copy may have put it on sale ('never_restock'). A sku-offers mapping edit
+ * never moves, skips or resumes a held increment; only a person's retry, skip or remap releases it. Rows Mirakl refused
+ * are not held: they were proven not applied, and a mapping edit re-targets them (how OFFER_NOT_FOUND is resolved).
+ */
+export type HoldReason = 'restore' | 'earlier_copy' | 'never_restock';
+
 /** `lease` fences the claim of units for an import, as it fences every call (lease.ts). */
 export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lease, 'assertHeld'>) {
   const iso = () => new Date(clock.now()).toISOString();
@@ -20,8 +29,8 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const sellableNotPlanned = db.prepare(`SELECT u.id, u.offer_sku, u.restock_in_doubt FROM units u
     WHERE u.stage = 'graded' AND u.is_sellable = 1 AND (u.received_sku IS NULL OR u.received_sku = u.offer_sku)
       AND NOT EXISTS (SELECT 1 FROM stock_increments s WHERE s.unit_id = u.id)`);
-  const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, created_at, updated_at)
-    VALUES (@unitId, @sku, @state, @note, @skippedBy, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
+  const insert = db.prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, note, skipped_by, held, created_at, updated_at)
+    VALUES (@unitId, @sku, @state, @note, @skippedBy, @held, @now, @now) ON CONFLICT (unit_id) DO NOTHING`);
   // A unit ReBound reported lost after it was graded (UNIT_FACTS_CONTRADICT) is no receipt any more: its restock is held,
   // never sent, while that exception is open on its return. Asked of every pending unit at each flush: looked up among
   // the lost units only (units_lost_id, 0028), not in each unit's row.
@@ -39,12 +48,16 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
     WHERE import_intent_id = @intentId AND state = 'importing'`);
   const releaseLine = db.prepare(`UPDATE stock_increments SET state = 'pending', import_intent_id = NULL, note = @note, updated_at = @now
     WHERE import_intent_id = @intentId AND offer_sku = @sku AND state = 'importing'`);
-  const skipSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = @by, note = @note, updated_at = @now
-    WHERE offer_sku = @sku AND state IN ('pending', 'rejected')`);
+  // A person's answer acts on the units its exception is about (`held IS @hold`): the units held for its question
+  // (RESTOCK_UNCERTAIN), or those not held for a person (STOCK_REJECTED, OFFER_NOT_FOUND). Their skip releases the hold.
+  const skipSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = @by, held = NULL, note = @note, updated_at = @now
+    WHERE offer_sku = @sku AND state IN ('pending', 'rejected') AND held IS @hold`);
+  // A remap (OFFER_NOT_FOUND) moves the units not held for a person.
   const moveSku = db.prepare(`UPDATE stock_increments SET offer_sku = @to, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
-    WHERE offer_sku = @from AND state IN ('pending', 'rejected')`);
+    WHERE offer_sku = @from AND state IN ('pending', 'rejected') AND held IS NULL`);
+  const countWaitingUnheld = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = ? AND state IN ('pending', 'rejected') AND held IS NULL`);
   const pendingOfSku = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = ? AND state = 'pending' ORDER BY created_at, unit_id LIMIT ?`);
-  const holdPending = db.prepare(`UPDATE stock_increments SET state = 'rejected', note = @note, updated_at = @now WHERE offer_sku = @sku AND state = 'pending'`);
+  const holdPending = db.prepare(`UPDATE stock_increments SET state = 'rejected', held = 'restore', note = @note, updated_at = @now WHERE offer_sku = @sku AND state = 'pending'`);
   const appliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', note = @note, updated_at = @now WHERE unit_id = @unitId AND state = 'pending'`);
   // Units the sku-offers mapping skipped (never restock) since a moment: after a restore, decided by the database put back.
   const skippedByMappingSince = `state = 'skipped' AND skipped_by = 'mapping' AND updated_at >= @since`;
@@ -52,26 +65,50 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
   const skippedOfSkuSince = db.prepare(`SELECT unit_id FROM stock_increments WHERE offer_sku = @sku AND ${skippedByMappingSince}
     ORDER BY created_at, unit_id LIMIT @limit`);
   const countSkippedOfSkuSince = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = @sku AND ${skippedByMappingSince}`);
-  const skippedAppliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', skipped_by = NULL, note = @note, updated_at = @now
+  const skippedAppliedElsewhere = db.prepare(`UPDATE stock_increments SET state = 'applied', skipped_by = NULL, held = NULL, note = @note, updated_at = @now
     WHERE unit_id = @unitId AND state = 'skipped' AND skipped_by = 'mapping'`);
+  // Neither changes the state: updated_at says when it was skipped (skippedByMappingSince, and a month's report counts it
+  // skipped in that month, facts.ts rp_stock), so it is left alone.
+  const holdSkippedOfSkuSince = db.prepare(`UPDATE stock_increments SET held = 'never_restock'
+    WHERE offer_sku = @sku AND ${skippedByMappingSince} AND held IS NULL`);
+  const skipHeldSkipped = db.prepare(`UPDATE stock_increments SET skipped_by = 'person', held = NULL, note = @note
+    WHERE offer_sku = @sku AND state = 'skipped' AND held = 'never_restock'`);
+  const countHeldSkipped = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE offer_sku = ? AND state = 'skipped' AND held = 'never_restock'`);
   const lineStates = db.prepare(`SELECT state, count(*) AS n FROM stock_increments WHERE import_intent_id = ? AND offer_sku = ? GROUP BY state`);
   const claimsOfFailed = db.prepare(`SELECT DISTINCT s.import_intent_id AS id FROM stock_increments s JOIN intents i ON i.id = s.import_intent_id
     WHERE s.state = 'importing' AND i.state = 'failed' ORDER BY s.import_intent_id`);
-  // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it.
-  const rejectedOfSku = `offer_sku = @sku AND state = 'rejected'`;
+  // One condition for "a rejected restock of this offer a person may retry": the retry and the question before it. Like
+  // the skip, it is the units of one question: held for it (RESTOCK_UNCERTAIN), or not held (STOCK_REJECTED).
+  const rejectedOfSku = `offer_sku = @sku AND state = 'rejected' AND held IS @hold`;
   const retryRejected = db.prepare(`UPDATE stock_increments SET state = 'pending', note = NULL, updated_at = @now WHERE ${rejectedOfSku}`);
+  // Units held for one question, with their order SKU: a person's "restock them" sends each where the mapping says now.
+  const heldOfSku = db.prepare(`SELECT s.unit_id AS unitId, u.offer_sku AS orderSku FROM stock_increments s JOIN units u ON u.id = s.unit_id
+    WHERE s.offer_sku = @sku AND s.state = 'rejected' AND s.held = @hold ORDER BY s.created_at, s.unit_id`);
+  const releaseHeld = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', held = NULL, note = NULL, updated_at = @now
+    WHERE unit_id = @unitId AND state = 'rejected' AND held = @hold`);
+  const releaseHeldSkipped = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', held = NULL,
+      note = 'sku-offers mapping: never restocked', updated_at = @now
+    WHERE unit_id = @unitId AND state = 'rejected' AND held = @hold`);
   const countRejected = db.prepare(`SELECT count(*) AS n FROM stock_increments WHERE ${rejectedOfSku}`);
+  // A mapping edit moves, skips or resumes only what is not held for a person (HoldReason).
   const skipOrderSku = db.prepare(`UPDATE stock_increments SET state = 'skipped', skipped_by = 'mapping', note = @note, updated_at = @now
-    WHERE state IN ('pending', 'rejected') AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+    WHERE state IN ('pending', 'rejected') AND held IS NULL AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
   const retargetOrderSku = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'pending', skipped_by = NULL, note = @note, updated_at = @now
-    WHERE (state IN ('pending', 'rejected') OR (state = 'skipped' AND skipped_by = 'mapping')) AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+    WHERE (state IN ('pending', 'rejected') OR (state = 'skipped' AND skipped_by = 'mapping')) AND held IS NULL
+      AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
+  // A unit in doubt the mapping skipped when it was planned: brought back by the mapping, it is held on the new offer, as
+  // planSellableUnits would have held it there.
+  const resumeInDoubt = db.prepare(`UPDATE stock_increments SET offer_sku = @target, state = 'rejected', skipped_by = NULL,
+      note = (SELECT u.restock_in_doubt FROM units u WHERE u.id = stock_increments.unit_id) || '; waiting for a person', updated_at = @now
+    WHERE state = 'skipped' AND skipped_by = 'mapping' AND held = 'earlier_copy' AND unit_id IN (SELECT id FROM units WHERE offer_sku = @orderSku)`);
 
   return {
     /**
      * One increment for each unit graded sellable and not planned yet: on the order line's offer, or where the
      * sku-offers mapping sends that SKU, or skipped (by the mapping) when it says never restock. Never a second one.
      * Units whose restock is in doubt (units.restock_in_doubt) are held for a person (rejected, as a restore's settlement
-     * holds what it cannot tell); returned per offer, for the caller to raise RESTOCK_UNCERTAIN.
+     * holds what it cannot tell); returned per offer, for the caller to raise RESTOCK_UNCERTAIN. One the mapping skips is
+     * skipped, still held: if the mapping brings it back, it waits for a person on its offer (applyMapping).
      */
     planSellableUnits(targetOf: (orderSku: string) => { kind: 'offer'; sku: string } | { kind: 'skip' }): { planned: number; heldForPerson: Map<string, number> } {
       const units = sellableNotPlanned.all() as { id: string; offer_sku: string; restock_in_doubt: string | null }[];
@@ -80,11 +117,12 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
       db.transaction(() => {
         for (const u of units) {
           const target = targetOf(u.offer_sku);
-          if (target.kind === 'skip') insert.run({ unitId: u.id, sku: u.offer_sku, state: 'skipped', note: 'sku-offers mapping: never restocked', skippedBy: 'mapping', now });
-          else if (u.restock_in_doubt !== null) {
-            insert.run({ unitId: u.id, sku: target.sku, state: 'rejected', note: `${u.restock_in_doubt}; waiting for a person`, skippedBy: null, now });
+          const held = u.restock_in_doubt === null ? null : 'earlier_copy';
+          if (target.kind === 'skip') insert.run({ unitId: u.id, sku: u.offer_sku, state: 'skipped', note: 'sku-offers mapping: never restocked', skippedBy: 'mapping', held, now });
+          else if (held !== null) {
+            insert.run({ unitId: u.id, sku: target.sku, state: 'rejected', note: `${u.restock_in_doubt}; waiting for a person`, skippedBy: null, held, now });
             heldForPerson.set(target.sku, (heldForPerson.get(target.sku) ?? 0) + 1);
-          } else insert.run({ unitId: u.id, sku: target.sku, state: 'pending', note: null, skippedBy: null, now });
+          } else insert.run({ unitId: u.id, sku: target.sku, state: 'pending', note: null, skippedBy: null, held, now });
         }
       })();
       return { planned: units.length, heldForPerson };
@@ -168,6 +206,13 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      */
     holdForPerson: (sku: string, note: string): number => holdPending.run({ sku, note, now: iso() }).changes,
 
+    /**
+     * After a restore: the units of `sku` the mapping skipped since `since`, which an earlier copy may have put on sale
+     * before the mapping changed and Mirakl's quantity cannot tell (RESTOCK_UNCERTAIN ...:never-restock-unknown). They stay
+     * skipped, held: a mapping edit that would restock them again waits for the person's skip. Returns how many.
+     */
+    holdSkippedForPerson: (sku: string, since: string): number => holdSkippedOfSkuSince.run({ sku, since }).changes,
+
     /** The units one import line carried, by what became of them (applied, importing, rejected; released ones are not its any more). */
     importLine(intentId: number, sku: string): Partial<Record<IncrementState, number>> {
       return Object.fromEntries((lineStates.all(intentId, sku) as { state: IncrementState; n: number }[]).map((r) => [r.state, r.n]));
@@ -193,24 +238,63 @@ export function createRestockLedger(db: Database, clock: Clock, lease?: Pick<Lea
      */
     claimsOfFailedImports: (): number[] => (claimsOfFailed.all() as { id: number }[]).map((r) => r.id),
 
-    /** A person: retry the rejected units of an offer. */
-    retryRejected: (sku: string): number => retryRejected.run({ sku, now: iso() }).changes,
+    /** A person (STOCK_REJECTED): retry the units of an offer Mirakl refused, not those held for a person. */
+    retryRejected: (sku: string): number => retryRejected.run({ sku, hold: null, now: iso() }).changes,
 
-    /** How many units `retryRejected(sku)` would take back: asked before a retry is offered or made. */
-    rejectedOf: (sku: string): number => (countRejected.get({ sku }) as { n: number }).n,
+    /**
+     * A person, on a RESTOCK_UNCERTAIN: restock the units of `sku` held for `hold`. A mapping edit passed them by while they
+     * waited, so each goes where the sku-offers mapping sends its order SKU now (`targetOf`, as planSellableUnits): pending
+     * on that offer, or skipped by the mapping when it says never restock. Returns how many of each.
+     */
+    restockHeld(sku: string, hold: HoldReason, targetOf: (orderSku: string) => { kind: 'offer'; sku: string } | { kind: 'skip' }): { restocked: number; skipped: number } {
+      const now = iso();
+      const units = heldOfSku.all({ sku, hold }) as { unitId: string; orderSku: string }[];
+      let restocked = 0;
+      let skipped = 0;
+      db.transaction(() => {
+        for (const u of units) {
+          const target = targetOf(u.orderSku);
+          if (target.kind === 'skip') skipped += releaseHeldSkipped.run({ unitId: u.unitId, hold, now }).changes;
+          else restocked += releaseHeld.run({ unitId: u.unitId, target: target.sku, hold, now }).changes;
+        }
+      })();
+      return { restocked, skipped };
+    },
 
-    /** A person: never restock the units waiting on this offer. */
-    skip: (sku: string, note: string): number => skipSku.run({ sku, by: 'person', note, now: iso() }).changes,
+    /** How many units `retryRejected(sku)` (null) or `restockHeld(sku, hold)` would take back: asked before a retry is offered or made. */
+    rejectedOf: (sku: string, hold: HoldReason | null): number => (countRejected.get({ sku, hold }) as { n: number }).n,
 
-    /** A person: restock the units waiting on one offer onto another. */
+    /**
+     * A person: never restock the units waiting on this offer their exception is about: those held for `hold`, or, with
+     * null, those not held for a person.
+     */
+    skip: (sku: string, note: string, hold: HoldReason | null): number => skipSku.run({ sku, by: 'person', note, hold, now: iso() }).changes,
+
+    /**
+     * A person, on the question whether units the mapping skipped are on sale (holdSkippedForPerson): they stay skipped,
+     * now by that person, so a later mapping edit never restocks them over the listing they set right.
+     */
+    skipHeldSkipped: (sku: string, note: string): number => skipHeldSkipped.run({ sku, note }).changes,
+
+    /** How many units of `sku` the mapping skipped stay held for that question (holdSkippedForPerson): what `skipHeldSkipped` would take. */
+    heldSkippedOf: (sku: string): number => (countHeldSkipped.get(sku) as { n: number }).n,
+
+    /** How many units wait on this offer, not held for a person: what `move`, or `skip` with null, would take. */
+    waitingUnheldOf: (sku: string): number => (countWaitingUnheld.get(sku) as { n: number }).n,
+
+    /** A person (OFFER_NOT_FOUND): restock the units waiting on one offer, and not held for a person, onto another. */
     move: (from: string, to: string, note: string): number => moveSku.run({ from, to, note, now: iso() }).changes,
 
-    /** The sku-offers mapping changed for this order SKU: re-target its units not sent yet (or skip them). */
-    applyMapping(orderSku: string, target: { kind: 'offer'; sku: string } | { kind: 'skip' }, note: string): number {
+    /**
+     * The sku-offers mapping changed for this order SKU: re-target its units not sent yet (or skip them). Units held for a
+     * person stay as they are (HoldReason); units in doubt it brings back are held on the new offer: `heldForPerson`, for
+     * the caller to raise RESTOCK_UNCERTAIN (<sku>:earlier-copy) as planning them would have.
+     */
+    applyMapping(orderSku: string, target: { kind: 'offer'; sku: string } | { kind: 'skip' }, note: string): { changed: number; heldForPerson: number } {
       const now = iso();
-      return target.kind === 'skip'
-        ? skipOrderSku.run({ orderSku, note: 'sku-offers mapping: never restocked', now }).changes
-        : retargetOrderSku.run({ orderSku, target: target.sku, note, now }).changes;
+      if (target.kind === 'skip') return { changed: skipOrderSku.run({ orderSku, note: 'sku-offers mapping: never restocked', now }).changes, heldForPerson: 0 };
+      const heldForPerson = resumeInDoubt.run({ orderSku, target: target.sku, now }).changes;
+      return { changed: retargetOrderSku.run({ orderSku, target: target.sku, note, now }).changes + heldForPerson, heldForPerson };
     },
   };
 }

@@ -52,6 +52,15 @@ export const skuOffersSchema = z
   .strict();
 export type SkuOffers = z.output<typeof skuOffersSchema>;
 
+/** Where the sku-offers mapping restocks a unit sold as `orderSku`: its own offer, the override's, or never (skip). */
+export type RestockTarget = { kind: 'offer'; sku: string } | { kind: 'skip' };
+
+export function restockTargetOf(overrides: SkuOffers['overrides'], orderSku: string): RestockTarget {
+  const o = overrides.find((x) => x.orderSku === orderSku);
+  if (!o) return { kind: 'offer', sku: orderSku };
+  return 'restock' in o ? { kind: 'skip' } : { kind: 'offer', sku: o.offerSku };
+}
+
 const positive = z.number().positive();
 
 export const policySchema = z

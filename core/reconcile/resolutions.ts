@@ -15,7 +15,8 @@ import {
   type RefundPayload,
 } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
-import { lostImportMayRunUntil } from '../ledger/restock';
+import { lostImportMayRunUntil, type HoldReason } from '../ledger/restock';
+import { restockTargetOf } from '../mappings/schemas';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
 // never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written
@@ -130,6 +131,48 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
    */
   function isNeverRestockQuestion(e: ExceptionRecord): boolean {
     return e.type === 'RESTOCK_UNCERTAIN' && /:never-restock-[a-z-]+$/.test(e.subject_key);
+  }
+
+  /**
+   * The units of its offer a person's answer to this exception acts on (stock_increments.held): a RESTOCK_UNCERTAIN's
+   * own hold (subject `<sku>`: a restore's settlement; `<sku>:earlier-copy`; `...:never-restock-...`), else (null) the
+   * units not held for a person, so an answer to Mirakl's refusal or a missing offer never releases a held unit.
+   */
+  function holdOf(e: ExceptionRecord): HoldReason | null {
+    if (e.type !== 'RESTOCK_UNCERTAIN') return null;
+    if (isNeverRestockQuestion(e)) return 'never_restock';
+    return e.subject_key.endsWith(':earlier-copy') ? 'earlier_copy' : 'restore';
+  }
+
+  /**
+   * How many units still wait on this exception's own answer (held for it: holdOf), 0 for any other exception. A question
+   * that still holds units is never closed by hand: nothing else releases them or raises it again (a mapping edit passes
+   * held units by), so they would wait for good. The never-restock-on-sale question holds none: its units are on sale.
+   */
+  function heldFor(e: ExceptionRecord): number {
+    const hold = holdOf(e);
+    if (hold === null || e.subject_key.endsWith(':never-restock-on-sale')) return 0;
+    return hold === 'never_restock' ? ctx.restock.heldSkippedOf(skuOf(e)) : ctx.restock.rejectedOf(skuOf(e), hold);
+  }
+
+  /**
+   * A remap or skip of an exception that holds no units (OFFER_NOT_FOUND, STOCK_REJECTED) acts on the offer's units not
+   * held for a person. When none waits and units are held, it would close moving nothing while they wait on their own
+   * RESTOCK_UNCERTAIN: refused, naming it, so the person answers that first.
+   */
+  function checkUnheldWaiting(e: ExceptionRecord): void {
+    if (holdOf(e) !== null) return;
+    const sku = skuOf(e);
+    if (ctx.restock.waitingUnheldOf(sku) > 0) return;
+    const questions = (['restore', 'earlier_copy'] as const)
+      .filter((hold) => ctx.restock.rejectedOf(sku, hold) > 0)
+      .map((hold) => (hold === 'restore' ? sku : `${sku}:earlier-copy`));
+    if (questions.length === 0) return;
+    throw new AppError(
+      'CONFLICT',
+      `No unit of ${sku} waits on this exception: its units are held for RESTOCK_UNCERTAIN ${questions.join(' and ')} (maybe already on sale). ` +
+        'Answer that first ("Restock them" or "Skip the restock").',
+    );
   }
 
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
@@ -365,6 +408,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         return () => record(difference(actor));
       }
       case 'remap':
+        checkUnheldWaiting(e);
         return () => {
           const to = input.offerSku?.trim() as string;
           const from = skuOf(e);
@@ -373,9 +417,11 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
         };
       case 'skip_restock':
+        checkUnheldWaiting(e);
         return () => {
           const sku = skuOf(e);
-          const skipped = isNeverRestockQuestion(e) ? 0 : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`);
+          // A never-restock question holds only the units the mapping skipped, which the person's skip keeps skipped for good.
+          const skipped = isNeverRestockQuestion(e) ? ctx.restock.skipHeldSkipped(sku, `skipped by ${actor}: ${reason}`) : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`, holdOf(e));
           closeByPerson(e, actor, `${action.label}: ${reason}`);
           return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
         };
@@ -439,11 +485,22 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     }
     if (e.type === 'STOCK_REJECTED' || e.type === 'RESTOCK_UNCERTAIN') {
       const sku = skuOf(e);
-      if (ctx.restock.rejectedOf(sku) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
+      const hold = holdOf(e);
+      if (ctx.restock.rejectedOf(sku, hold) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
+      if (hold === null) {
+        return () => {
+          const units = ctx.restock.retryRejected(sku);
+          exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
+          return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.` };
+        };
+      }
       return () => {
-        const units = ctx.restock.retryRejected(sku);
-        exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
-        return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.` };
+        // Held while the sku-offers mapping may have changed: each unit goes where the mapping sends its SKU now.
+        const overrides = ctx.mappings().skuOffers.overrides;
+        const { restocked, skipped } = ctx.restock.restockHeld(sku, hold, (orderSku) => restockTargetOf(overrides, orderSku));
+        const never = skipped > 0 ? `; ${skipped} unit(s) of ${sku} are not, as the sku-offers mapping now says never restock them` : '';
+        exceptions.resolveRetried(e.id, `retried ${restocked} unit(s)${skipped > 0 ? `, ${skipped} skipped by the mapping` : ''}; a new rejection raises a new exception`);
+        return { message: `${restocked} unit(s) of ${sku} are restocked at the next flush, on the offer the sku-offers mapping sends them to${never}.`, detail: { restocked, skipped } };
       };
     }
     throw new AppError('VALIDATION', `retry is not offered for ${e.type}.`);
@@ -456,15 +513,16 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
    */
   function holdNotRunAfterRestore(intent: Intent<{ lines: { sku: string }[] }>, actor: string): void {
     for (const sku of new Set(intent.payload.lines.map((l) => l.sku))) {
-      const held = ctx.restock.holdForPerson(sku, `marked not applied by ${actor} after a restore; waiting for a person`);
-      if (held === 0) continue;
+      if (ctx.restock.holdForPerson(sku, `marked not applied by ${actor} after a restore; waiting for a person`) === 0) continue;
+      // Raised again while open, its cause is replaced: it counts every unit held for it, not only those held just now.
+      const held = ctx.restock.rejectedOf(sku, 'restore');
       ctx.exceptions.raise({
         type: 'RESTOCK_UNCERTAIN',
         subjectKey: sku,
         offerSku: sku,
         cause:
-          `${actor} marked a stock update sent before this database was put back from a backup as not run. ${held} returned unit(s) of ${sku} it carried ` +
-          `may still be on sale: a copy of the database running after the backup may have put them there. Check the listing, then restock or skip them.`,
+          `${actor} marked a stock update sent before this database was put back from a backup as not run. ${held} returned unit(s) of ${sku} wait for this answer ` +
+          `(those it carried among them) and may still be on sale: a copy of the database running after the backup may have put them there. Check the listing, then restock or skip them.`,
       });
     }
   }
@@ -518,6 +576,11 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   const manualCheck: Record<ManualActionId, (e: ExceptionRecord) => void> = {
     resolve: (e) => {
       if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is already resolved.`);
+      const held = heldFor(e);
+      if (held > 0) {
+        const answers = isNeverRestockQuestion(e) ? '"Skip the restock"' : '"Restock them" or "Skip the restock"';
+        throw new AppError('CONFLICT', `${held} unit(s) of ${skuOf(e)} wait for this answer, and nothing else releases them: check the listing, then use ${answers}.`);
+      }
     },
     snooze: (e) => {
       if (e.state === 'resolved') throw new AppError('CONFLICT', `Exception ${e.id} is resolved; it cannot be snoozed.`);

@@ -78,14 +78,17 @@ export function createMappingImpactRepo(db: Database) {
     /** A return held for a mapping is checked again at once. */
     releaseBlocked: (returnId: string, now: string): void =>
       void db.prepare(`UPDATE return_intake SET next_attempt_at = @now, updated_at = @now WHERE return_id = @returnId AND stage = 'blocked'`).run({ now, returnId }),
-    /** Increments not sent yet (pending, rejected, or skipped by the mapping) of units of these order SKUs. */
+    /**
+     * Increments not sent yet (pending, rejected, or skipped) of units of these order SKUs, but those held for a person
+     * (stock_increments.held): a mapping edit leaves them where they are (restock.ts applyMapping).
+     */
     openIncrements: (skus: readonly string[]): IncrementGroup[] =>
       skus.length === 0
         ? []
         : (db
             .prepare(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.skipped_by = 'mapping') AS byMapping, count(*) AS n
                 FROM stock_increments s JOIN units u ON u.id = s.unit_id
-                WHERE s.state IN ('pending', 'rejected', 'skipped') AND u.offer_sku IN (SELECT value FROM json_each(?))
+                WHERE s.state IN ('pending', 'rejected', 'skipped') AND s.held IS NULL AND u.offer_sku IN (SELECT value FROM json_each(?))
                 GROUP BY 1, 2, 3, 4`)
             .all(json(skus)) as IncrementGroup[]),
     openOfferNotFound: (): string[] =>

@@ -557,7 +557,7 @@ CREATE TABLE stock_increments (
   note TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL
-, skipped_by TEXT CHECK (skipped_by IN ('mapping', 'person'))) STRICT;
+, skipped_by TEXT CHECK (skipped_by IN ('mapping', 'person')), held TEXT CHECK (held IN ('restore', 'earlier_copy', 'never_restock'))) STRICT;
 
 -- table: sync_cursors
 CREATE TABLE sync_cursors (

@@ -136,18 +136,26 @@ export function planStockIncrements(ctx: EngineContext): void {
     if (override && 'restock' in override) return { kind: 'skip' };
     return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
   });
-  // Its own question beside any the restore's settlement asks of the offer (raising one open replaces its cause).
-  for (const [sku, held] of heldForPerson) {
-    ctx.exceptions.raise({
-      type: 'RESTOCK_UNCERTAIN',
-      subjectKey: `${sku}:earlier-copy`,
-      offerSku: sku,
-      cause:
-        `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, but ReBound's ` +
-        `return order for them was made by an earlier copy of this database after the backup, which may have put them on sale already: this ` +
-        `database cannot tell. Check the listing's quantity in the Mirakl back office, then restock them or skip.`,
-    });
-  }
+  for (const sku of heldForPerson.keys()) raiseEarlierCopyHold(ctx, sku);
+}
+
+/**
+ * Units whose restock is in doubt (units.restock_in_doubt), held on `sku` for a person: planned there, or brought back
+ * there by a sku-offers mapping edit (mapping-editor.ts). Its own question beside any the restore's settlement asks of
+ * the offer; raised again while open, its cause is replaced, so it counts every unit held for it, not only the new ones.
+ */
+export function raiseEarlierCopyHold(ctx: { exceptions: Pick<EngineContext['exceptions'], 'raise'>; restock: Pick<EngineContext['restock'], 'rejectedOf'> }, sku: string): void {
+  const held = ctx.restock.rejectedOf(sku, 'earlier_copy');
+  if (held === 0) return;
+  ctx.exceptions.raise({
+    type: 'RESTOCK_UNCERTAIN',
+    subjectKey: `${sku}:earlier-copy`,
+    offerSku: sku,
+    cause:
+      `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, but ReBound's ` +
+      `return order for them was made by an earlier copy of this database after the backup, which may have put them on sale already: this ` +
+      `database cannot tell. Check the listing's quantity in the Mirakl back office, then restock them or skip.`,
+  });
 }
 
 /**
@@ -1340,7 +1348,7 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
           subjectKey: sku,
           offerSku: sku,
           cause:
-            `This database was put back from a backup or copied in. ${held} returned unit(s) of ${sku} are waiting to be put back on sale, ` +
+            `This database was put back from a backup or copied in. ${ctx.restock.rejectedOf(sku, 'restore')} returned unit(s) of ${sku} are waiting to be put back on sale, ` +
             `but the app cannot tell whether a stock update it made before the restore already added them: ${judged}` +
             (basis
               ? `, so ${Math.max(0, surplus)} unit(s) show as added since. Check the listing's quantity, then restock them or skip.`
@@ -1424,6 +1432,8 @@ function raiseSkippedOnSale(
   if (found.isKnown) return;
   const skipped = ctx.restock.skippedByMappingSince(sku, quarantine.startedAt);
   if (skipped === 0) return;
+  // Until the person answers, a mapping edit must not restock them: that is what the question is about.
+  ctx.restock.holdSkippedForPerson(sku, quarantine.startedAt);
   ctx.exceptions.raise({
     type: 'RESTOCK_UNCERTAIN',
     subjectKey: `${sku}:restore-${quarantine.id}:never-restock-unknown`,
