@@ -541,11 +541,14 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   // Seed 53: an import an earlier copy made after the backup waited in Mirakl's queue and ran after the database put
   // back had read the offers, while the settlement waited hours for the sales; it then judged with that old reading:
   // the unit not on sale (held for a person), and the sale the late run overwrote never raised.
-  // OPEN (README › Chaos, seed 53): requiring a reading taken within 20 minutes of settling kept the restore drill's
-  // settlement from ever happening; skipped until the settlement can ask for, and wait on, a fresh one.
+  // OPEN (README › Chaos, seed 53): requiring a reading taken within the hour of settling (branch s53) passes this, but
+  // left chaos seeds 104 and 149 never settling; skipped until the settlement can ask for, and wait on, a fresh one.
   it.skip('settles with a reading taken when it settles, not hours before: an earlier copy\'s import run since is seen', async () => {
     const h = await start(2557);
-    const sku = h.sandbox.world.offers()[6]?.shopSku ?? '';
+    const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
+    // The database has read the offers (a unit of another offer restocked), when a unit of `sku` is graded: backed up.
+    pending(h, 'R-3:L-1:1', third);
+    await stepUntil(h, 'a first import applied', () => ourImports(h).some((o) => o.status === 'COMPLETE'), 60);
     pending(h, 'R-1:L-1:1', sku);
     const backup = join(world.dir(), 'backup.sqlite');
     await h.store.db.backup(backup);
