@@ -81,11 +81,27 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     pending(h, 'R-1:L-1:1', sku);
     await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
     h.sandbox.setFaults('mirakl', {});
+    return backUpThenRestock(h, third);
+  }
+
+  /** A backup is taken; this copy then restocks a unit of `third`, so the database put back is behind its folder's marker. */
+  async function backUpThenRestock(h: Harness, third: string): Promise<string> {
     const backup = join(world.dir(), 'backup.sqlite');
     await h.store.db.backup(backup);
     pending(h, 'R-3:L-1:1', third);
     await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
     return backup;
+  }
+
+  /** Our import of a unit of `sku` is taken by Mirakl, its answer lost, and Mirakl's queue holds it `holdMs`: when it may run. */
+  async function lostImportHeldInQueue(h: Harness, sku: string, holdMs: number): Promise<number> {
+    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
+    pending(h, 'R-1:L-1:1', sku);
+    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
+    h.sandbox.setFaults('mirakl', {});
+    const heldUntil = h.clock.now() + holdMs;
+    expect(h.sandbox.world.holdImport(h.sandbox.world.importsList().at(-1)?.importId ?? '', heldUntil)).toBe(true);
+    return heldUntil;
   }
 
   /** The database file put back from `backup`, as a person restoring a backup does; the engine starts again on it. */
@@ -475,16 +491,8 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   it("a lost import still in Mirakl's queue when the database is put back is not released for a resend", async () => {
     const h = await start(2557);
     const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
-    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
-    pending(h, 'R-1:L-1:1', sku);
-    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
-    h.sandbox.setFaults('mirakl', {});
-    const heldUntil = h.clock.now() + 6 * 60 * minute;
-    expect(h.sandbox.world.holdImport(h.sandbox.world.importsList().at(-1)?.importId ?? '', heldUntil)).toBe(true);
-    const backup = join(world.dir(), 'backup.sqlite');
-    await h.store.db.backup(backup);
-    pending(h, 'R-3:L-1:1', third);
-    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    const heldUntil = await lostImportHeldInQueue(h, sku, 6 * 60 * minute);
+    const backup = await backUpThenRestock(h, third);
 
     putBack(h, backup);
     await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
@@ -508,16 +516,9 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
   it('a lost import parked for Mirakl\'s queue and put back from a backup is asked about again after a plain Resolve', async () => {
     const h = await start(2557);
     const [sku, third] = [6, 3].map((i) => h.sandbox.world.offers()[i]?.shopSku ?? '') as [string, string];
-    h.sandbox.setFaults('mirakl', { STO01: { lostResponseRate: 1 } });
-    pending(h, 'R-1:L-1:1', sku);
-    await stepUntil(h, 'our import sent, its answer lost', () => importIntents(h).some((i) => i.state === 'uncertain'), 30);
-    h.sandbox.setFaults('mirakl', {});
-    expect(h.sandbox.world.holdImport(h.sandbox.world.importsList().at(-1)?.importId ?? '', h.clock.now() + 30 * 60 * minute * 60)).toBe(true);
+    await lostImportHeldInQueue(h, sku, 30 * 60 * minute);
     await stepUntil(h, 'parked for the queue', () => h.ctx.exceptions.listOpen('OUTCOME_UNKNOWN').length > 0, 120);
-    const backup = join(world.dir(), 'backup.sqlite');
-    await h.store.db.backup(backup);
-    pending(h, 'R-3:L-1:1', third);
-    await stepUntil(h, "this copy's next import applied", () => ourImports(h).some((o) => o.status === 'COMPLETE'), 120);
+    const backup = await backUpThenRestock(h, third);
     putBack(h, backup);
     await stepUntil(h, 'the quarantine ended', () => quarantine(h)?.ended_at != null, 120);
     const exportsBefore = exportsRead(h).length;
