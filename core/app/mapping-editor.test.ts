@@ -1,52 +1,30 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '../adapters/fake-clock';
+import { describe, expect, it } from 'vitest';
 import { createExceptionStore } from '../ledger/exceptions';
 import { createRestockLedger } from '../ledger/restock';
-import { makeTestCore } from '../../test/support/core';
-import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
-import { makeTempDir } from '../../test/support/temp-dir';
-import type { Core } from './create-core';
+import { corePerTest } from '../../test/support/core';
 
 // The mapping editor through the contract: a bad file is refused with the path inside it and nothing is written;
 // a preview counts what a change would touch; a save is atomic, audited, in force at once, and re-evaluates what it
 // decides (a held return's UNMAPPED_REASON closes, units waiting for a missing offer follow a new SKU override).
 
 describe('mapping editor', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  let fixture: ReconFixture;
-  const db = () => core.store.db;
-  const call = (command: string, input: unknown) => core.dispatch(command, input);
-  async function ok<T = Record<string, unknown>>(command: string, input: unknown): Promise<T> {
-    const result = await call(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
-    return result.data as T;
-  }
+  const app = corePerTest();
+  const { db, ok } = app;
+  const call = (command: string, input: unknown) => app.core.dispatch(command, input);
   type Files = { files: Record<'reasonCodes' | 'skuOffers' | 'policy', { text: string; version: string; source: string }> };
   const files = () => ok<Files>('mappings.get', {});
-  const userFile = (name: string) => join(temp.dir, 'mappings', name);
-
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-    fixture = createReconFixture(db(), clock);
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
-  });
+  const userFile = (name: string) => join(app.temp.dir, 'mappings', name);
 
   /** A return held at intake because its reason is not mapped, with its open UNMAPPED_REASON. */
   function heldReturn(id: string, reason: string) {
-    fixture.returnOf(id);
+    app.fixture.returnOf(id);
     db().prepare('UPDATE mirakl_return_lines SET reason_code = ? WHERE return_id = ?').run(reason, id);
     db()
       .prepare(`INSERT INTO return_intake (return_id, stage, last_error, updated_at) VALUES (?, 'blocked', ?, ?)`)
-      .run(id, `unmapped reason ${reason}`, new Date(clock.now()).toISOString());
-    createExceptionStore(db(), clock).raise({ type: 'UNMAPPED_REASON', subjectKey: id, returnId: id, cause: `Return reason ${reason} has no mapping` });
+      .run(id, `unmapped reason ${reason}`, new Date(app.clock.now()).toISOString());
+    createExceptionStore(db(), app.clock).raise({ type: 'UNMAPPED_REASON', subjectKey: id, returnId: id, cause: `Return reason ${reason} has no mapping` });
   }
 
   it('shows the shipped files and their versions', async () => {
@@ -92,7 +70,7 @@ describe('mapping editor', () => {
       expect(result.error.message).toContain('Row 1: needs the returned SKU, and either the Mirakl offer SKU');
       expect(result.error.issues?.[0]?.path).toEqual(['overrides[0]']);
     }
-    expect(existsSync(join(temp.dir, 'mappings'))).toBe(false);
+    expect(existsSync(join(app.temp.dir, 'mappings'))).toBe(false);
     expect((await files()).files.skuOffers.source).toBe('shipped');
     expect(db().prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual({ n: 0 });
   });
@@ -122,13 +100,13 @@ describe('mapping editor', () => {
       { return_id: 'R-2', state: 'open', resolution: null },
     ]);
     expect(db().prepare(`SELECT return_id, next_attempt_at FROM return_intake ORDER BY return_id`).all()).toEqual([
-      { return_id: 'R-1', next_attempt_at: new Date(clock.now()).toISOString() },
+      { return_id: 'R-1', next_attempt_at: new Date(app.clock.now()).toISOString() },
       { return_id: 'R-2', next_attempt_at: null },
     ]);
 
     // In force at once, written whole (no temporary file left), and audited with both texts.
     expect(readFileSync(userFile('reason-codes.yaml'), 'utf8')).toBe(text);
-    expect(readdirSync(join(temp.dir, 'mappings'))).toEqual(['reason-codes.yaml']);
+    expect(readdirSync(join(app.temp.dir, 'mappings'))).toEqual(['reason-codes.yaml']);
     expect((await files()).files.reasonCodes).toEqual({ text, version: saved.version, source: 'edited' });
     const audit = await ok<{ rows: { seq: number; action: string; subject: string; reason: string; before: { version: string }; after: { version: string; text: string } }[]; total: number }>(
       'audit.list',
@@ -164,8 +142,8 @@ describe('mapping editor', () => {
     const text = (await files()).files.policy.text.replace('trigger: registered', 'trigger: inspected');
     const refused = await call('mappings.save', { file: 'policy', text });
     expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION', issues: [{ path: ['reason'] }] } });
-    fixture.returnOf('R-1');
-    fixture.unit('R-1', 1);
+    app.fixture.returnOf('R-1');
+    app.fixture.unit('R-1', 1);
     const preview = await ok<{ ok: true; affected: { description: string; count: number }[] }>('mappings.preview', { file: 'policy', text });
     expect(preview.affected.find((a) => a.description.includes('registered at a hub'))?.count).toBe(1);
     await ok('mappings.save', { file: 'policy', text, reason: 'finance wants graded units only' });
@@ -173,14 +151,14 @@ describe('mapping editor', () => {
   });
 
   it('a SKU override moves units waiting for a missing offer, closes OFFER_NOT_FOUND, and never moves restored stock', async () => {
-    fixture.returnOf('R-1');
-    fixture.unit('R-1', 1, 'graded');
-    fixture.unit('R-1', 2, 'graded');
-    const now = new Date(clock.now()).toISOString();
+    app.fixture.returnOf('R-1');
+    app.fixture.unit('R-1', 1, 'graded');
+    app.fixture.unit('R-1', 2, 'graded');
+    const now = new Date(app.clock.now()).toISOString();
     const increment = db().prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, created_at, updated_at) VALUES (?, 'SKU', ?, ?, ?)`);
     increment.run('R-1:L-1:1', 'pending', now, now);
     increment.run('R-1:L-1:2', 'applied', now, now);
-    createExceptionStore(db(), clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no offer SKU' });
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no offer SKU' });
     const text = 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n';
 
     const preview = await ok<{ ok: true; affected: { description: string; count: number }[] }>('mappings.preview', { file: 'skuOffers', text });
@@ -201,12 +179,12 @@ describe('mapping editor', () => {
   });
 
   it('a SKU override never releases units held for a person (restore, earlier copy); units Mirakl refused still follow it', async () => {
-    fixture.returnOf('R-1');
-    for (const n of [1, 2, 3]) fixture.unit('R-1', n, 'graded');
+    app.fixture.returnOf('R-1');
+    for (const n of [1, 2, 3]) app.fixture.unit('R-1', n, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1`).run();
     // R-1:L-1:2 was graded by a return order an earlier copy of the database made: its restock is in doubt (intake.ts).
     db().prepare(`UPDATE units SET restock_in_doubt = 'restored database: made by an earlier copy' WHERE id = 'R-1:L-1:2'`).run();
-    const restock = createRestockLedger(db(), clock);
+    const restock = createRestockLedger(db(), app.clock);
     const planned = restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
     expect(planned.heldForPerson).toEqual(new Map([['SKU', 1]]));
     // R-1:L-1:3 goes out in an import Mirakl refuses (proven not applied); R-1:L-1:1 is held by a restore's settlement.
@@ -247,11 +225,11 @@ describe('mapping editor', () => {
   });
 
   it('a unit in doubt the mapping skipped, brought back by it, is held on its new offer and asked of a person', async () => {
-    fixture.returnOf('R-1');
-    fixture.unit('R-1', 1, 'graded');
+    app.fixture.returnOf('R-1');
+    app.fixture.unit('R-1', 1, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1, restock_in_doubt = 'restored database: made by an earlier copy'`).run();
     await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n' });
-    const restock = createRestockLedger(db(), clock);
+    const restock = createRestockLedger(db(), app.clock);
     restock.planSellableUnits(() => ({ kind: 'skip' }));
     const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held, note FROM stock_increments').get();
     expect(row()).toMatchObject({ offer_sku: 'SKU', state: 'skipped', skipped_by: 'mapping', held: 'earlier_copy' });
@@ -268,13 +246,13 @@ describe('mapping editor', () => {
   });
 
   it('units the mapping skipped that may be on sale after a restore stay skipped through mapping edits until a person skips them', async () => {
-    fixture.returnOf('R-1');
-    fixture.unit('R-1', 1, 'graded');
+    app.fixture.returnOf('R-1');
+    app.fixture.unit('R-1', 1, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1`).run();
     const never = 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n';
     await ok('mappings.save', { file: 'skuOffers', text: never });
-    const restock = createRestockLedger(db(), clock);
-    const since = new Date(clock.now()).toISOString();
+    const restock = createRestockLedger(db(), app.clock);
+    const since = new Date(app.clock.now()).toISOString();
     restock.planSellableUnits(() => ({ kind: 'skip' }));
     // As the restore's settlement does before it asks (stock.ts raiseSkippedOnSale, ...:never-restock-unknown).
     expect(restock.holdSkippedForPerson('SKU', since)).toBe(1);

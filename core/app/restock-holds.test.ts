@@ -1,43 +1,24 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '../adapters/fake-clock';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createExceptionStore } from '../ledger/exceptions';
 import { createRestockLedger } from '../ledger/restock';
-import { makeTestCore } from '../../test/support/core';
-import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
-import { makeTempDir } from '../../test/support/temp-dir';
-import type { Core } from './create-core';
+import { corePerTest } from '../../test/support/core';
+
+const app = corePerTest();
+const { db, ok } = app;
+/** The exception of that type and subject (the latest raised), by id. */
+const idOf = (type: string, subjectKey: string) =>
+  (db().prepare(`SELECT id FROM exceptions WHERE type = ? AND subject_key = ? ORDER BY id DESC`).get(type, subjectKey) as { id: number }).id;
+/** A person's action on one exception; it must be carried out. */
+async function act(id: number, action: string, extra: Record<string, string> = {}): Promise<string> {
+  const [result] = (await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action, ...extra })).results;
+  if (!result?.ok) throw new Error(`${action}: ${result?.message}`);
+  return result.message;
+}
 
 // Units held for a person (stock_increments.held, 0031) wait for the answer to their own question: a person's retry, skip
 // or remap of another exception of the same offer (Mirakl refused other units, no such offer) never releases them.
 describe("a person's answer releases only the units its exception is about", () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  let fixture: ReconFixture;
-  const db = () => core.store.db;
-  async function ok<T = Record<string, unknown>>(command: string, input: unknown): Promise<T> {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
-    return result.data as T;
-  }
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-    fixture = createReconFixture(db(), clock);
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
-  });
-  /** A person's action on one exception; it must be carried out. */
-  async function act(id: number, action: string, extra: Record<string, string> = {}): Promise<string> {
-    const [result] = (await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action, ...extra })).results;
-    if (!result?.ok) throw new Error(`${action}: ${result?.message}`);
-    return result.message;
-  }
   const rows = () => db().prepare('SELECT unit_id, offer_sku, state, held FROM stock_increments ORDER BY unit_id').all();
-  const idOf = (type: string, subjectKey: string) =>
-    (db().prepare(`SELECT id FROM exceptions WHERE type = ? AND subject_key = ?`).get(type, subjectKey) as { id: number }).id;
   const retryOffered = async (id: number) =>
     (await ok<{ exceptions: { actions: { id: string; isAllowed: boolean }[] }[] }>('exceptions.actions', { ids: [id] })).exceptions[0]?.actions.find((a) => a.id === 'retry')?.isAllowed;
 
@@ -46,18 +27,18 @@ describe("a person's answer releases only the units its exception is about", () 
    * (rejected, not held), 4 pending. Each question open as the app raises it.
    */
   function fourUnits() {
-    fixture.returnOf('R-1');
-    for (const n of [1, 2, 3, 4]) fixture.unit('R-1', n, 'graded');
+    app.fixture.returnOf('R-1');
+    for (const n of [1, 2, 3, 4]) app.fixture.unit('R-1', n, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1`).run();
     db().prepare(`UPDATE units SET restock_in_doubt = 'restored database: made by an earlier copy' WHERE id = 'R-1:L-1:1'`).run();
-    const restock = createRestockLedger(db(), clock);
+    const restock = createRestockLedger(db(), app.clock);
     restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
     expect(restock.claimForImport(7, [{ sku: 'SKU', from: 0, to: 1, units: ['R-1:L-1:3'] }])).toHaveLength(1);
     // R-1:L-1:2 and R-1:L-1:4 pending: a restore's settlement holds them; R-1:L-1:4 is planned again after (pending, not held).
     expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (test); waiting for a person')).toBe(2);
     db().prepare(`UPDATE stock_increments SET state = 'pending', held = NULL, note = NULL WHERE unit_id = 'R-1:L-1:4'`).run();
     expect(restock.markRejected(7, 'offer inactive')).toBe(1);
-    const ex = createExceptionStore(db(), clock);
+    const ex = createExceptionStore(db(), app.clock);
     ex.raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU:earlier-copy', offerSku: 'SKU', cause: 'maybe on sale (earlier copy)' });
     ex.raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale (restore)' });
     ex.raise({ type: 'STOCK_REJECTED', subjectKey: 'SKU:7', offerSku: 'SKU', cause: 'Mirakl refused' });
@@ -92,7 +73,7 @@ describe("a person's answer releases only the units its exception is about", () 
 
   it('remapping or skipping OFFER_NOT_FOUND moves the units waiting on the offer, not those held for RESTOCK_UNCERTAIN', async () => {
     fourUnits();
-    createExceptionStore(db(), clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
     await act(idOf('OFFER_NOT_FOUND', 'SKU'), 'remap', { offerSku: 'SKU-2027' });
     expect(rows()).toEqual([
       { unit_id: 'R-1:L-1:1', offer_sku: 'SKU', state: 'rejected', held: 'earlier_copy' },
@@ -104,7 +85,7 @@ describe("a person's answer releases only the units its exception is about", () 
 
   it('skipping OFFER_NOT_FOUND leaves the units held for RESTOCK_UNCERTAIN', async () => {
     fourUnits();
-    createExceptionStore(db(), clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
     await act(idOf('OFFER_NOT_FOUND', 'SKU'), 'skip_restock', { reason: 'discontinued' });
     expect(state('R-1:L-1:1')).toMatchObject({ state: 'rejected', held: 'earlier_copy' });
     expect(state('R-1:L-1:2')).toMatchObject({ state: 'rejected', held: 'restore' });
@@ -153,40 +134,18 @@ describe("a person's answer releases only the units its exception is about", () 
 // A held unit stays where it was while mapping edits pass it by (restock.ts applyMapping); when a person answers
 // "restock them", it goes where the sku-offers mapping sends its order SKU now, as planning it now would.
 describe('a held unit a person restocks follows the sku-offers mapping in force', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  let fixture: ReconFixture;
-  const db = () => core.store.db;
-  async function ok<T = Record<string, unknown>>(command: string, input: unknown): Promise<T> {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
-    return result.data as T;
-  }
-  async function retry(subjectKey: string): Promise<string> {
-    const id = (db().prepare(`SELECT id FROM exceptions WHERE type = 'RESTOCK_UNCERTAIN' AND subject_key = ?`).get(subjectKey) as { id: number }).id;
-    const [result] = (await ok<{ results: { ok: boolean; message: string }[] }>('exceptions.act', { ids: [id], action: 'retry' })).results;
-    if (!result?.ok) throw new Error(`retry: ${result?.message}`);
-    return result.message;
-  }
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-    fixture = createReconFixture(db(), clock);
-    fixture.returnOf('R-1');
-    fixture.unit('R-1', 1, 'graded');
+  const retry = (subjectKey: string) => act(idOf('RESTOCK_UNCERTAIN', subjectKey), 'retry');
+  beforeEach(() => {
+    app.fixture.returnOf('R-1');
+    app.fixture.unit('R-1', 1, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1`).run();
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
   });
   const row = () => db().prepare('SELECT offer_sku, state, skipped_by, held FROM stock_increments').get();
 
   it('a unit in doubt: "never restock" saved while it waits, the retry leaves it skipped by the mapping', async () => {
     db().prepare(`UPDATE units SET restock_in_doubt = 'restored database: made by an earlier copy'`).run();
-    createRestockLedger(db(), clock).planSellableUnits((sku) => ({ kind: 'offer', sku }));
-    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU:earlier-copy', offerSku: 'SKU', cause: 'maybe on sale' });
+    createRestockLedger(db(), app.clock).planSellableUnits((sku) => ({ kind: 'offer', sku }));
+    createExceptionStore(db(), app.clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU:earlier-copy', offerSku: 'SKU', cause: 'maybe on sale' });
     await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    restock: false\n' });
     expect(row()).toEqual({ offer_sku: 'SKU', state: 'rejected', skipped_by: null, held: 'earlier_copy' });
     expect(await retry('SKU:earlier-copy')).toMatch(/1 unit\(s\) of SKU .*never restock/);
@@ -194,10 +153,10 @@ describe('a held unit a person restocks follows the sku-offers mapping in force'
   });
 
   it("a unit a restore's settlement held: moved to another offer while it waits, the retry restocks it there", async () => {
-    const restock = createRestockLedger(db(), clock);
+    const restock = createRestockLedger(db(), app.clock);
     restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
     expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (test); waiting for a person')).toBe(1);
-    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
+    createExceptionStore(db(), app.clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
     await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n' });
     expect(row()).toEqual({ offer_sku: 'SKU', state: 'rejected', skipped_by: null, held: 'restore' });
     await retry('SKU');
@@ -206,31 +165,15 @@ describe('a held unit a person restocks follows the sku-offers mapping in force'
 });
 
 describe('the question about units in doubt on an offer', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  const db = () => core.store.db;
-  async function save(text: string): Promise<void> {
-    const result = await core.dispatch('mappings.save', { file: 'skuOffers', text });
-    if (!result.ok) throw new Error(`mappings.save: ${result.error.code} ${result.error.message}`);
-  }
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
-  });
+  const save = (text: string) => ok('mappings.save', { file: 'skuOffers', text });
 
   it('raised again while open, counts every unit in doubt held on the offer, not only the ones held now', async () => {
-    const fixture = createReconFixture(db(), clock);
-    fixture.returnOf('R-1');
-    for (const n of [1, 2]) fixture.unit('R-1', n, 'graded');
+    app.fixture.returnOf('R-1');
+    for (const n of [1, 2]) app.fixture.unit('R-1', n, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1, restock_in_doubt = 'restored database: made by an earlier copy'`).run();
     db().prepare(`UPDATE units SET offer_sku = CASE id WHEN 'R-1:L-1:1' THEN 'A' ELSE 'B' END`).run();
     await save('version: 2\noverrides:\n  - orderSku: A\n    restock: false\n  - orderSku: B\n    restock: false\n');
-    createRestockLedger(db(), clock).planSellableUnits(() => ({ kind: 'skip' }));
+    createRestockLedger(db(), app.clock).planSellableUnits(() => ({ kind: 'skip' }));
     const cause = () => (db().prepare(`SELECT cause FROM exceptions WHERE subject_key = 'SKU-2027:earlier-copy' AND state != 'resolved'`).get() as { cause: string }).cause;
     await save('version: 3\noverrides:\n  - orderSku: A\n    offerSku: SKU-2027\n  - orderSku: B\n    restock: false\n');
     expect(cause()).toContain('1 returned unit(s) of SKU-2027');
@@ -243,64 +186,45 @@ describe('the question about units in doubt on an offer', () => {
 // Units held for a person wait on their own RESTOCK_UNCERTAIN, and only its answer releases them: nothing may close that
 // question while they wait, or leave a person no answer that fits (rev4 review of held-mapping).
 describe('units held for a person are never left without their question', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  let fixture: ReconFixture;
-  const db = () => core.store.db;
-  async function ok<T = Record<string, unknown>>(command: string, input: unknown): Promise<T> {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
-    return result.data as T;
-  }
-  const idOf = (type: string, subjectKey: string) =>
-    (db().prepare(`SELECT id FROM exceptions WHERE type = ? AND subject_key = ? ORDER BY id DESC`).get(type, subjectKey) as { id: number }).id;
   const offered = async (id: number, action: string) =>
     (await ok<{ exceptions: { actions: { id: string; isAllowed: boolean; whyNot: string | null }[] }[] }>('exceptions.actions', { ids: [id] })).exceptions[0]?.actions.find((a) => a.id === action);
   const heldWithoutOpenQuestion = () =>
     db().prepare(`SELECT s.unit_id, s.held FROM stock_increments s WHERE s.held IS NOT NULL AND s.state = 'rejected' AND NOT EXISTS (
       SELECT 1 FROM exceptions e WHERE e.type = 'RESTOCK_UNCERTAIN' AND e.state != 'resolved' AND e.offer_sku = s.offer_sku)`).all();
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-    fixture = createReconFixture(db(), clock);
-    fixture.returnOf('R-1');
-    for (const n of [1, 2]) fixture.unit('R-1', n, 'graded');
+  beforeEach(() => {
+    app.fixture.returnOf('R-1');
+    for (const n of [1, 2]) app.fixture.unit('R-1', n, 'graded');
     db().prepare(`UPDATE units SET is_sellable = 1`).run();
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
   });
 
   it('resolving by hand a RESTOCK_UNCERTAIN whose units are still held is refused, naming restock or skip', async () => {
-    const restock = createRestockLedger(db(), clock);
+    const restock = createRestockLedger(db(), app.clock);
     restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
     expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (t); waiting for a person')).toBe(2);
-    createExceptionStore(db(), clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
+    createExceptionStore(db(), app.clock).raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });
     const id = idOf('RESTOCK_UNCERTAIN', 'SKU');
     expect(await offered(id, 'resolve')).toMatchObject({ isAllowed: false, whyNot: expect.stringMatching(/Restock them.*Skip the restock/) });
-    const result = await core.dispatch('exceptions.resolve', { ids: [id], reason: 'looked at it' });
+    const result = await app.core.dispatch('exceptions.resolve', { ids: [id], reason: 'looked at it' });
     expect(result).toMatchObject({ ok: true, data: { results: [{ ok: false, error: { code: 'CONFLICT' } }] } });
-    core.reconcile();
+    app.core.reconcile();
     await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: SKU-2027\n' });
     expect(heldWithoutOpenQuestion()).toEqual([]);
   });
 
   it("a restore's question on an offer, raised again while open (a second import marked not run), counts every unit held for it", async () => {
-    const t0 = new Date(clock.now()).toISOString();
+    const t0 = new Date(app.clock.now()).toISOString();
     const intent = db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, created_at, updated_at)
       VALUES ('stock.import', ?, 'stock', ?, 'uncertain', 1, ?, ?)`);
     const inc = db().prepare(`INSERT INTO stock_increments (unit_id, offer_sku, state, import_intent_id, created_at, updated_at) VALUES (?, 'SKU', 'importing', ?, ?, ?)`);
     for (const n of [1, 2]) {
       const id = Number(intent.run(`stock-import:${n}`, JSON.stringify({ lines: [{ sku: 'SKU', from: 0, to: 1, units: [`R-1:L-1:${n}`] }] }), t0, t0).lastInsertRowid);
       inc.run(`R-1:L-1:${n}`, id, t0, t0);
-      createExceptionStore(db(), clock).raise({ type: 'OUTCOME_UNKNOWN', subjectKey: `intent:${id}`, cause: 'answer lost' });
+      createExceptionStore(db(), app.clock).raise({ type: 'OUTCOME_UNKNOWN', subjectKey: `intent:${id}`, cause: 'answer lost' });
     }
-    clock.advance(60_000);
-    const t1 = new Date(clock.now()).toISOString();
+    app.clock.advance(60_000);
+    const t1 = new Date(app.clock.now()).toISOString();
     db().prepare(`INSERT INTO restore_quarantines (started_at, cause, stock_basis, stock_settled_at, ended_at) VALUES (?, 'restored', '{}', ?, ?)`).run(t1, t1, t1);
-    clock.advance(60_000);
+    app.clock.advance(60_000);
     // Both imports were sent before the restore; a person marks each not run, one after the other.
     for (const n of [1, 2]) {
       const [r] = (await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [idOf('OUTCOME_UNKNOWN', `intent:${n}`)], action: 'mark_failed', reason: 'no such import in Mirakl' })).results;
@@ -312,9 +236,9 @@ describe('units held for a person are never left without their question', () => 
     expect(cause).toContain('2 returned unit(s) of SKU');
   });
   it('remap or skip of OFFER_NOT_FOUND whose units are all held is refused, naming their RESTOCK_UNCERTAIN, not closed moving nothing', async () => {
-    const restock = createRestockLedger(db(), clock);
+    const restock = createRestockLedger(db(), app.clock);
     restock.planSellableUnits((sku) => ({ kind: 'offer', sku }));
-    const ex = createExceptionStore(db(), clock);
+    const ex = createExceptionStore(db(), app.clock);
     ex.raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
     expect(restock.holdForPerson('SKU', 'restored database: not shown as already on sale (t); waiting for a person')).toBe(2);
     ex.raise({ type: 'RESTOCK_UNCERTAIN', subjectKey: 'SKU', offerSku: 'SKU', cause: 'maybe on sale' });

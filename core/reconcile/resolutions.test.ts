@@ -1,48 +1,26 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '../adapters/fake-clock';
-import type { Core } from '../app/create-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../audit/log';
 import { silentLogger } from '../adapters/logger';
 import { loadMappings } from '../mappings/load';
 import { createDomainContext, type EngineContext } from '../sync/context';
 import { planRefunds } from '../sync/feeds/refunds';
-import { makeTestCore } from '../../test/support/core';
-import { createReconFixture, type ReconFixture } from '../../test/support/recon-fixture';
-import { makeTempDir } from '../../test/support/temp-dir';
+import { corePerTest } from '../../test/support/core';
 
 // People's actions go through the contract, as the UI sends them: the guards answer with error codes, every
 // change lands in the audit log, and nothing is ever planned twice.
 
 describe('resolutions', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  let fixture: ReconFixture;
-  const db = () => core.store.db;
-  const call = async (command: string, input: unknown) => core.dispatch(command, input);
-  const ok = async <T>(command: string, input: unknown): Promise<T> => {
-    const result = await call(command, input);
-    if (!result.ok) throw new Error(`${command} failed: ${result.error.code} ${result.error.message}`);
-    return result.data as T;
-  };
+  const app = corePerTest();
+  const { db, ok } = app;
+  const call = async (command: string, input: unknown) => app.core.dispatch(command, input);
   const audit = () => db().prepare('SELECT actor, action, subject, reason, after FROM audit_log ORDER BY seq').all() as { actor: string; action: string; subject: string; reason: string | null; after: string }[];
   const refundIntents = () => db().prepare(`SELECT key, state, payload FROM intents WHERE kind = 'mirakl.refund' ORDER BY id`).all() as { key: string; state: string; payload: string }[];
   const openOf = (type: string) => db().prepare(`SELECT id, state, assignee FROM exceptions WHERE type = ? AND state != 'resolved'`).all(type) as { id: number; state: string; assignee: string | null }[];
 
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-    fixture = createReconFixture(db(), clock);
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
-  });
-
   describe('refund now', () => {
     beforeEach(() => {
-      fixture.returnOf('R-1');
-      fixture.reboundOrder('R-1', 'IN_CARRIER_NETWORK', 2);
+      app.fixture.returnOf('R-1');
+      app.fixture.reboundOrder('R-1', 'IN_CARRIER_NETWORK', 2);
     });
 
     it('is GUARD_BLOCKED without a verified receipt, naming what is missing, and plans nothing', async () => {
@@ -65,7 +43,7 @@ describe('resolutions', () => {
         expect.objectContaining({ id: 'refund_override', isAllowed: false, whyNot: 'No unit of line L-1 is waiting to be refunded.' }),
       ]);
       // Once a unit is on its way, the override is offered, and then it is done.
-      fixture.unit('R-1', 1, 'in_transit');
+      app.fixture.unit('R-1', 1, 'in_transit');
       const again = await ok<{ actions: { id: string; isAllowed: boolean }[] }>('refunds.explainGuard', { returnId: 'R-1', orderLineId: 'L-1' });
       expect(again.actions.map((a) => [a.id, a.isAllowed])).toEqual([['refund_now', false], ['refund_override', true]]);
       expect((await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: 'carrier confirmed' } })).ok).toBe(true);
@@ -79,8 +57,8 @@ describe('resolutions', () => {
     });
 
     it('with an override and a reason plans the refund once, through the same intent key, and audits it', async () => {
-      fixture.unit('R-1', 1, 'in_transit');
-      fixture.unit('R-1', 2, 'in_transit');
+      app.fixture.unit('R-1', 1, 'in_transit');
+      app.fixture.unit('R-1', 2, 'in_transit');
       const done = await ok<{ amountMinor: number; overridden: boolean; currency: string }>('refunds.refundNow', {
         returnId: 'R-1',
         orderLineId: 'L-1',
@@ -92,7 +70,7 @@ describe('resolutions', () => {
       expect(JSON.parse(intent?.payload ?? '{}')).toMatchObject({ amountMinor: 5000, override: { by: 'tester', reason: 'Customer is a VIP; carrier confirmed the drop-off' } });
       const [entry] = audit();
       expect(entry).toMatchObject({ actor: 'tester', action: 'refund.override', subject: 'return:R-1', reason: 'Customer is a VIP; carrier confirmed the drop-off' });
-      expect(createAuditLog(db(), clock).verify().ok).toBe(true);
+      expect(createAuditLog(db(), app.clock).verify().ok).toBe(true);
 
       // A second press can never plan a second refund.
       const again = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: 'pressed twice' } });
@@ -101,7 +79,7 @@ describe('resolutions', () => {
     });
 
     it('needs no override once the receipt is verified and Mirakl knows it', async () => {
-      fixture.unit('R-1', 1);
+      app.fixture.unit('R-1', 1);
       db().prepare(`UPDATE mirakl_returns SET state = 'RECEIVED'`).run();
       const done = await ok<{ amountMinor: number; overridden: boolean }>('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1' });
       expect(done).toMatchObject({ amountMinor: 2500, overridden: false });
@@ -111,12 +89,12 @@ describe('resolutions', () => {
 
   describe('exception actions', () => {
     beforeEach(() => {
-      fixture.returnOf('R-1');
-      fixture.refund('F-9', 2500);
-      clock.advance(60_000);
+      app.fixture.returnOf('R-1');
+      app.fixture.refund('F-9', 2500);
+      app.clock.advance(60_000);
     });
     // The sync engine reconciles every few minutes (and after each person's change); here it is asked directly.
-    const raise = async () => core.reconcile();
+    const raise = async () => app.core.reconcile();
 
     it('acknowledges with a reason, keeps it resolved while the divergence holds, and reopens with a reason', async () => {
       await raise();
@@ -127,14 +105,14 @@ describe('resolutions', () => {
       expect(noReason.results[0]).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
       const acked = await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [id], action: 'acknowledge', reason: 'Goodwill refund agreed by CS lead' });
       expect(acked.results[0]?.ok).toBe(true);
-      clock.advance(3_600_000);
+      app.clock.advance(3_600_000);
       db().prepare(`UPDATE mirakl_refunds SET refund_state = 'REFUNDED'`).run();
       await ok('exceptions.comment', { id, body: 'checked again' });
       expect(openOf('REFUND_WITHOUT_RECEIPT')).toEqual([]);
       const reopened = await ok<{ state: string }>('exceptions.reopen', { id, reason: 'Goodwill was not approved after all' });
       expect(reopened.state).toBe('open');
       expect(audit().map((a) => a.action)).toEqual(['exception.acknowledge', 'exception.comment', 'exception.reopen']);
-      expect(createAuditLog(db(), clock).verify()).toMatchObject({ ok: true, entries: 3 });
+      expect(createAuditLog(db(), app.clock).verify()).toMatchObject({ ok: true, entries: 3 });
     });
 
     it('refuses an action the type does not offer', async () => {
@@ -145,12 +123,12 @@ describe('resolutions', () => {
     });
 
     it('assigns, snoozes and bulk-resolves, answering per exception', async () => {
-      fixture.refund('F-10', 1000);
+      app.fixture.refund('F-10', 1000);
       await raise();
       const ids = openOf('REFUND_WITHOUT_RECEIPT').map((e) => e.id);
       expect(ids).toHaveLength(2);
       expect(await ok('exceptions.assign', { ids, assignee: 'ann' })).toEqual({ updated: 2 });
-      const until = new Date(clock.now() + 86_400_000).toISOString();
+      const until = new Date(app.clock.now() + 86_400_000).toISOString();
       expect(await ok('exceptions.snooze', { ids: [ids[0]], until })).toEqual({ updated: 1 });
       const past = await call('exceptions.snooze', { ids: [ids[0]], until: '2020-01-01T00:00:00Z' });
       expect(past.ok ? null : past.error.code).toBe('VALIDATION');
@@ -164,14 +142,14 @@ describe('resolutions', () => {
   describe('an uncertain refund', () => {
     const iso = (ms: number) => new Date(ms).toISOString();
     beforeEach(() => {
-      fixture.returnOf('R-1', 'RECEIVED');
-      fixture.unit('R-1', 1);
-      const t = iso(clock.now());
+      app.fixture.returnOf('R-1', 'RECEIVED');
+      app.fixture.unit('R-1', 1);
+      const t = iso(app.clock.now());
       db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, last_error, created_at, updated_at)
         VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', ?, 'uncertain', 1, 'connection reset', ?, ?)`)
         .run(JSON.stringify({ returnId: 'R-1', order_line_id: 'L-1', units: ['R-1:L-1:1'], amountMinor: 2500, currency: 'GBP' }), t, t);
-      clock.advance(61 * 60_000);
-      core.reconcile();
+      app.clock.advance(61 * 60_000);
+      app.core.reconcile();
     });
     const markFailed = async () => {
       const id = openOf('OUTCOME_UNKNOWN')[0]?.id as number;
@@ -180,8 +158,8 @@ describe('resolutions', () => {
     const intentState = () => (db().prepare(`SELECT state, next_attempt_at FROM intents WHERE key = 'refund:R-1:L-1'`).get() as { state: string; next_attempt_at: string | null });
 
     it('cannot be marked failed when the ledger read since the call shows it went through', async () => {
-      fixture.refund('F-7', 2500);
-      db().prepare(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES ('or11:O-1', ?, ?)`).run(iso(clock.now()), iso(clock.now()));
+      app.fixture.refund('F-7', 2500);
+      db().prepare(`INSERT INTO sync_cursors (feed, value, updated_at) VALUES ('or11:O-1', ?, ?)`).run(iso(app.clock.now()), iso(app.clock.now()));
       const done = await markFailed();
       expect(done.results[0]?.message).toMatch(/went through: recorded as made/);
       expect(intentState().state).toBe('confirmed');
@@ -204,9 +182,9 @@ describe('resolutions', () => {
     const payload = () => JSON.parse(refundIntents()[0]?.payload ?? '{}') as { reason_code: string; amountMinor: number; units: string[] };
     const intentRow = () => db().prepare(`SELECT state, mapping_version FROM intents WHERE key = 'refund:R-1:L-1'`).get() as { state: string; mapping_version: string };
     beforeEach(() => {
-      fixture.returnOf('R-1', 'RECEIVED');
-      fixture.unit('R-1', 1);
-      const t = iso(clock.now());
+      app.fixture.returnOf('R-1', 'RECEIVED');
+      app.fixture.unit('R-1', 1);
+      const t = iso(app.clock.now());
       // Planned while the mapping sent refund reason "twelve", which Mirakl does not have: refused for good.
       db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, last_error, mapping_version, created_at, updated_at)
         VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', ?, 'failed', 1, 'Reason code twelve is not a refund reason', 'reasonCodes@v1:old', ?, ?)`)
@@ -251,11 +229,11 @@ describe('resolutions', () => {
 
   describe('refund the difference', () => {
     it('never covers again units of a refund that failed and will be retried', async () => {
-      fixture.returnOf('R-1', 'RECEIVED');
-      fixture.unit('R-1', 1);
-      fixture.unit('R-1', 2);
-      const t = new Date(clock.now()).toISOString();
-      const retryAt = new Date(clock.now() + 60_000).toISOString();
+      app.fixture.returnOf('R-1', 'RECEIVED');
+      app.fixture.unit('R-1', 1);
+      app.fixture.unit('R-1', 2);
+      const t = new Date(app.clock.now()).toISOString();
+      const retryAt = new Date(app.clock.now() + 60_000).toISOString();
       db().prepare(`INSERT INTO intents (kind, key, subject, payload, state, attempts, next_attempt_at, last_error, created_at, updated_at)
         VALUES ('mirakl.refund', 'refund:R-1:L-1', 'R-1', ?, 'failed', 1, ?, '503 from Mirakl', ?, ?)`)
         .run(JSON.stringify({ returnId: 'R-1', order_line_id: 'L-1', units: ['R-1:L-1:1'], amountMinor: 2500, currency: 'GBP' }), retryAt, t, t);
@@ -273,21 +251,21 @@ describe('resolutions', () => {
     });
 
     it('leaves nothing for the engine or "refund now" to plan again once the difference is planned', async () => {
-      fixture.returnOf('R-1', 'RECEIVED');
-      fixture.unit('R-1', 1);
-      fixture.unit('R-1', 2);
-      const t = new Date(clock.now()).toISOString();
+      app.fixture.returnOf('R-1', 'RECEIVED');
+      app.fixture.unit('R-1', 1);
+      app.fixture.unit('R-1', 2);
+      const t = new Date(app.clock.now()).toISOString();
       db().prepare(`INSERT INTO return_intake (return_id, stage, updated_at) VALUES ('R-1', 'in_flight', ?)`).run(t);
       // 10.00 refunded in Mirakl's back office, confirmed by a person as this line's refund.
-      fixture.refund('F-9', 1000, 'REFUNDED');
-      core.reconcile();
+      app.fixture.refund('F-9', 1000, 'REFUNDED');
+      app.core.reconcile();
       expect((await call('matches.decide', { kind: 'refund_line', subject: 'F-9', candidate: 'R-1:L-1', decision: 'confirm', reason: 'CS refunded by hand' })).ok).toBe(true);
       const id = openOf('REFUND_AMOUNT_MISMATCH')[0]?.id as number;
       const done = await ok<{ results: { ok: boolean }[] }>('exceptions.act', { ids: [id], action: 'refund_difference' });
       expect(done.results[0]?.ok).toBe(true);
       expect(refundIntents().map((i) => (JSON.parse(i.payload) as { amountMinor: number }).amountMinor)).toEqual([4000]);
 
-      const domain = createDomainContext({ db: db(), clock, log: silentLogger, events: null, mappings: () => loadMappings() });
+      const domain = createDomainContext({ db: db(), clock: app.clock, log: silentLogger, events: null, mappings: () => loadMappings() });
       planRefunds(domain as EngineContext);
       const now = await call('refunds.refundNow', { returnId: 'R-1', orderLineId: 'L-1', override: { reason: 'customer chasing' } });
       expect(now.ok).toBe(false);

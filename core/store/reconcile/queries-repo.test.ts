@@ -1,10 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeClock } from '../../adapters/fake-clock';
-import type { Core } from '../../app/create-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ExceptionRow, Kpis, ReturnRow } from '../../contract';
-import { makeTestCore } from '../../../test/support/core';
-import { createReconFixture, type ReconFixture } from '../../../test/support/recon-fixture';
-import { makeTempDir } from '../../../test/support/temp-dir';
+import { corePerTest } from '../../../test/support/core';
 
 // The grids' reads through the contract: side-by-side rows with the fields that disagree, filters, sorting, stable
 // paging, and the dashboard's figures.
@@ -12,37 +8,23 @@ import { makeTempDir } from '../../../test/support/temp-dir';
 type Page<T> = { rows: T[]; total: number; totalIsCapped: boolean; offset: number };
 
 describe('queries', () => {
-  let temp: ReturnType<typeof makeTempDir>;
-  let core: Core;
-  let clock: FakeClock;
-  let fixture: ReconFixture;
-  const ok = async <T>(command: string, input: unknown): Promise<T> => {
-    const result = await core.dispatch(command, input);
-    if (!result.ok) throw new Error(`${command}: ${result.error.code} ${result.error.message}`);
-    return result.data as T;
-  };
+  const app = corePerTest();
+  const { ok } = app;
 
-  beforeEach(async () => {
-    temp = makeTempDir();
-    ({ core, clock } = await makeTestCore(temp.dir));
-    fixture = createReconFixture(core.store.db, clock);
+  beforeEach(() => {
     // R-1: closed in Mirakl while ReBound still shows a label (drift); R-2: received and refunded; R-3: not in ReBound.
-    fixture.returnOf('R-1', 'CLOSED');
-    fixture.reboundOrder('R-1', 'LABEL_ISSUED', 1);
-    clock.advance(60_000);
-    fixture.returnOf('R-2', 'RECEIVED');
-    fixture.reboundOrder('R-2', 'ITEMS_REGISTERED', 4);
-    fixture.unit('R-2', 1);
-    fixture.unit('R-2', 2);
-    fixture.ourRefund('R-2', 'F-1', 5000);
-    clock.advance(60_000);
-    fixture.returnOf('R-3');
-    clock.advance(30 * 3_600_000);
-    core.reconcile();
-  });
-  afterEach(() => {
-    core.close();
-    temp.remove();
+    app.fixture.returnOf('R-1', 'CLOSED');
+    app.fixture.reboundOrder('R-1', 'LABEL_ISSUED', 1);
+    app.clock.advance(60_000);
+    app.fixture.returnOf('R-2', 'RECEIVED');
+    app.fixture.reboundOrder('R-2', 'ITEMS_REGISTERED', 4);
+    app.fixture.unit('R-2', 1);
+    app.fixture.unit('R-2', 2);
+    app.fixture.ourRefund('R-2', 'F-1', 5000);
+    app.clock.advance(60_000);
+    app.fixture.returnOf('R-3');
+    app.clock.advance(30 * 3_600_000);
+    app.core.reconcile();
   });
 
   it('shows each return side by side, with the fields that disagree', async () => {
@@ -67,7 +49,7 @@ describe('queries', () => {
     const bySku = await ok<Page<ReturnRow>>('returns.list', { filter: { search: 'SKU' } });
     expect(bySku.rows.map((r) => r.returnId)).toEqual(['R-3', 'R-2', 'R-1']);
     expect((await ok<Page<ReturnRow>>('returns.list', { filter: { search: 'SKU-NONE' } })).total).toBe(0);
-    const bad = await core.dispatch('returns.list', { sort: { field: 'password', direction: 'asc' } });
+    const bad = await app.core.dispatch('returns.list', { sort: { field: 'password', direction: 'asc' } });
     expect(bad.ok ? null : bad.error).toMatchObject({ code: 'VALIDATION' });
     expect(bad.ok ? '' : bad.error.message).toMatch(/sort\.field/);
   });
@@ -78,7 +60,7 @@ describe('queries', () => {
     expect(all.rows.every((e) => e.ageBucket === 'under_1d')).toBe(true);
     const ops = await ok<Page<ExceptionRow>>('exceptions.list', { filter: { owner: 'ops' } });
     expect(ops.rows.map((e) => e.type)).toEqual(['STATUS_DRIFT']);
-    clock.advance(2 * 86_400_000);
+    app.clock.advance(2 * 86_400_000);
     const older = await ok<Page<ExceptionRow>>('exceptions.list', { filter: { ageBucket: '1_3d' } });
     expect(older.total).toBe(2);
     const kpis = await ok<Kpis>('dashboard.kpis', {});
