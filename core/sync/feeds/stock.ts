@@ -1305,7 +1305,8 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
       let doubtApplied = 0;
       if (isKnown && basis.inDoubt) {
         const note = `restored database: ${surplus >= basis.inDoubt.units ? 'on sale' : 'not on sale'}, its answer lost (${judged})`;
-        const queuedUntil = lostImportMayRunUntil(inDoubt.find((i) => i.id === basis.inDoubt?.intentId) as Intent<ImportPayload>);
+        const doubtful = ctx.intents.get<ImportPayload>(basis.inDoubt.intentId);
+        const queuedUntil = doubtful ? lostImportMayRunUntil(doubtful) : null;
         if (surplus >= basis.inDoubt.units) doubtApplied = ctx.restock.markApplied(basis.inDoubt.intentId, note, sku);
         else if (queuedUntil === null || Date.parse(snapshot.from) >= queuedUntil) ctx.restock.releaseUnsent(basis.inDoubt.intentId, note, sku);
       }
