@@ -17,6 +17,12 @@ import type { ExceptionStore } from './exceptions';
 export interface StockBasis {
   afterExport: number;
   /**
+   * The last export asked for once everything else the settlement waits for was known (the sales, ReBound, the returns
+   * received since): it judges with a later one, as what Mirakl holds may have changed while it waited — an earlier
+   * copy's import Mirakl's queue held for hours. Set once per quarantine begun.
+   */
+  settleAfterExport?: number;
+  /**
    * Per offer, its quantity as the latest export showed it and when that export was taken (Mirakl's clock); `ownImport`
    * names the database's own latest import of it that export may not show (sent after it was asked for, or seen running
    * until after that): what the offer held then depends on whether that import was applied, known once it has settled.
@@ -56,6 +62,7 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
     last_error = 'the database was put back from a backup or copied in: this call may have gone out since, so it is checked before it is sent'
     WHERE kind IN ('mirakl.refund', 'rebound.createReturn') AND (state IN ('planned', 'sending') OR (state = 'failed' AND next_attempt_at IS NOT NULL))`);
   const settled = db.prepare('UPDATE restore_quarantines SET stock_settled_at = @now, stock_outcome = @outcome WHERE id = @id AND stock_settled_at IS NULL');
+  const setBasis = db.prepare('UPDATE restore_quarantines SET stock_basis = @basis WHERE id = @id AND stock_settled_at IS NULL');
   const insert = db.prepare('INSERT INTO restore_quarantines (started_at, cause, stock_basis) VALUES (@now, @cause, @basis)');
   const restart = db.prepare(`UPDATE restore_quarantines SET started_at = @now, cause = @cause, stock_basis = @basis, stock_settled_at = NULL, stock_outcome = NULL
     WHERE id = @id AND ended_at IS NULL`);
@@ -99,7 +106,8 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
         // What it believed of the stock stays what it believed when the quarantine first began, until that is settled: it sent
         // no import since, and an export read during the quarantine may already show imports an earlier copy made. Only an
         // export asked for from now on shows what Mirakl holds now.
-        const basis = existing && existing.stockSettledAt === null ? { ...existing.stockBasis, afterExport: stockBasis.afterExport } : stockBasis;
+        const basis: StockBasis =
+          existing && existing.stockSettledAt === null ? { afterExport: stockBasis.afterExport, offers: existing.stockBasis.offers } : stockBasis;
         if (existing) restart.run({ id: existing.id, now, cause, basis: JSON.stringify(basis) });
         else insert.run({ now, cause, basis: JSON.stringify(basis) });
         // A refund or a return creation this database still has to send may have gone out after the backup: each is
@@ -113,6 +121,13 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
         });
         return read() as RestoreQuarantineRow;
       })();
+    },
+
+    /** The stock step judges with an export later than `exportId` (StockBasis.settleAfterExport). */
+    settleAfterExport(exportId: number): void {
+      const current = read();
+      if (!current || current.stockSettledAt !== null) return;
+      setBasis.run({ id: current.id, basis: JSON.stringify({ ...current.stockBasis, settleAfterExport: exportId } satisfies StockBasis) });
     },
 
     /** The stock step is done (restock.ts settled the units already imported): what it found. */

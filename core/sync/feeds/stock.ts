@@ -1194,11 +1194,13 @@ function isRestoreUnsettled(ctx: EngineContext): boolean {
  * Whether an export shows what Mirakl holds since the quarantine began: asked for since, and taken since it was asked.
  * Mirakl answers a request identical to one of the last hour with that export (OF52: "the tracking_id of the existing
  * export"), and the earlier copy of the database asked the same: taken before the restore, it cannot show that copy's
- * last imports. The next request differs (it starts from this one), so it is a new export.
+ * last imports. The next request differs (it starts from this one), so it is a new export. Once the settlement has
+ * asked for one of its own (settleAfterExport), only a later one.
  */
 function showsNowAfterRestore(ctx: EngineContext, snapshot: Snapshot | null): boolean {
-  const afterExport = ctx.restore.current()?.stockBasis.afterExport ?? 0;
-  return snapshot !== null && snapshot.id > afterExport && !snapshot.isRepeat;
+  const basis = ctx.restore.current()?.stockBasis;
+  const after = Math.max(basis?.afterExport ?? 0, basis?.settleAfterExport ?? 0);
+  return snapshot !== null && snapshot.id > after && !snapshot.isRepeat;
 }
 
 /**
@@ -1272,6 +1274,13 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   const judgedOffers = [...new Set([...pendingOffers, ...skippedSince, ...doubtfulOffers])];
   const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, quarantine, sku, quarantine.stockBasis.offers[sku], inDoubt)]));
   if ([...beliefs.values()].some((b) => b.kind === 'wait')) return;
+  // Everything else was known only now, maybe hours after the export was taken: an import an earlier copy made may have
+  // run since (Mirakl's queue holds them for hours). It judges with an export asked for from now on (exportWanted), by
+  // order, not age: a reading of a given age may never exist when the engine runs seldom.
+  if (quarantine.stockBasis.settleAfterExport === undefined) {
+    ctx.restore.settleAfterExport(stock.repo.latestExportId());
+    return;
+  }
   const found: string[] = [];
   const unclear: string[] = [];
   let settled = 0;
