@@ -62,6 +62,34 @@ describe("a person's answer releases only the units its exception is about", () 
     ]);
   });
 
+  // Mirakl refused the offer's units in two imports: an answer to one acts on the units of both (retry and skip are per
+  // offer), so the other's question is answered too. Left open, its Skip would skip the units just retried.
+  describe('a second refusal of the same offer', () => {
+    const openRefusals = () =>
+      db().prepare(`SELECT subject_key FROM exceptions WHERE type = 'STOCK_REJECTED' AND state != 'resolved' ORDER BY subject_key`).all();
+    function secondRefusal() {
+      fourUnits();
+      const restock = createRestockLedger(db(), app.clock);
+      expect(restock.claimForImport(9, [{ sku: 'SKU', from: 0, to: 1, units: ['R-1:L-1:4'] }])).toHaveLength(1);
+      expect(restock.markRejected(9, 'offer inactive')).toBe(1);
+      createExceptionStore(db(), app.clock).raise({ type: 'STOCK_REJECTED', subjectKey: 'SKU:9', offerSku: 'SKU', cause: 'Mirakl refused' });
+    }
+
+    it('is answered by the retry of the first: its units are restocked with them', async () => {
+      secondRefusal();
+      expect(await act(idOf('STOCK_REJECTED', 'SKU:7'), 'retry')).toContain('2 unit(s)');
+      expect(openRefusals()).toEqual([]);
+      expect([state('R-1:L-1:3'), state('R-1:L-1:4')]).toMatchObject([{ state: 'pending' }, { state: 'pending' }]);
+    });
+
+    it('is answered by the skip of the first: its units are skipped with them', async () => {
+      secondRefusal();
+      await act(idOf('STOCK_REJECTED', 'SKU:9'), 'skip_restock', { reason: 'listing closed' });
+      expect(openRefusals()).toEqual([]);
+      expect(state('R-1:L-1:2')).toMatchObject({ state: 'rejected', held: 'restore' });
+    });
+  });
+
   it("skipping Mirakl's refusal (STOCK_REJECTED) skips the refused and pending units, not those held for RESTOCK_UNCERTAIN", async () => {
     fourUnits();
     await act(idOf('STOCK_REJECTED', 'SKU:7'), 'skip_restock', { reason: 'listing closed' });
