@@ -69,6 +69,7 @@ export function createExceptionStore(db: Database, clock: Clock) {
   const unacceptWatch = later(`UPDATE recon_watch SET state = 'raised' WHERE type = @type AND subject_key = @subjectKey AND state = 'accepted'`);
   const addNote = later('INSERT INTO exception_notes (exception_id, at, author, body) VALUES (@id, @now, @author, @body)');
   const notes = later('SELECT id, at, author, body FROM exception_notes WHERE exception_id = ? ORDER BY id');
+  const openOfOffer = later(`SELECT * FROM exceptions WHERE type = ? AND offer_sku = ? AND state != 'resolved' ORDER BY id`);
 
   // What a person's action asks the engine to do again (it is the engine that then acts, through its own guards). Each
   // condition is written once and serves both the change and the question asked before it is offered or made.
@@ -113,6 +114,8 @@ export function createExceptionStore(db: Database, clock: Clock) {
       open.all({ type: type ?? null }) as { id: number; type: string; subject_key: string; cause: string; return_id: string | null; order_line_id: string | null }[],
 
     get: (id: number): ExceptionRecord | undefined => byId().get(id) as ExceptionRecord | undefined,
+    /** The open exceptions of this type about one offer (offer_sku), oldest first. */
+    openOfOffer: (type: ExceptionTypeName, offerSku: string): ExceptionRecord[] => openOfOffer().all(type, offerSku) as ExceptionRecord[],
     notes: (id: number): ExceptionNote[] => notes().all(id) as ExceptionNote[],
 
     /**

@@ -175,6 +175,22 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     );
   }
 
+  /**
+   * The offer's other open STOCK_REJECTED (Mirakl refused its units in another import), when this answer acts on the
+   * offer's units not held for a person: a retry, skip or remap takes every such unit, whichever import was refused, so
+   * those questions are answered with it. Left open, with no unit of their own, a later Skip would skip units just retried.
+   */
+  function otherRefusalsOf(e: ExceptionRecord): ExceptionRecord[] {
+    if (holdOf(e) !== null) return [];
+    return exceptions.openOfOffer('STOCK_REJECTED', skuOf(e)).filter((other) => other.id !== e.id);
+  }
+
+  /** Closes the offer's other refusals with this answer (otherRefusalsOf); what to add to its message. */
+  function answerOtherRefusals(others: ExceptionRecord[], close: (other: ExceptionRecord) => void): string {
+    for (const other of others) close(other);
+    return others.length === 0 ? '' : ` Mirakl's other refusal(s) of the offer (exception ${others.map((o) => o.id).join(', ')}) are answered with it.`;
+  }
+
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
     if (e.type === 'OUTCOME_UNKNOWN') return ctx.intents.get<RefundPayload>(intentIdOf(e));
     if (!e.return_id || !e.order_line_id) return undefined;
@@ -412,18 +428,22 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         return () => {
           const to = input.offerSku?.trim() as string;
           const from = skuOf(e);
+          const others = otherRefusalsOf(e);
           const moved = ctx.restock.move(from, to, `remapped from ${from} by ${actor}`);
           closeByPerson(e, actor, `Remapped ${from} → ${to} (${moved} unit(s))`);
-          return record(`${moved} unit(s) of ${from} will restock offer ${to}.`, { from, to, units: moved });
+          const also = answerOtherRefusals(others, (other) => closeByPerson(other, actor, `Remapped ${from} → ${to} with exception ${e.id}`));
+          return record(`${moved} unit(s) of ${from} will restock offer ${to}.${also}`, { from, to, units: moved });
         };
       case 'skip_restock':
         checkUnheldWaiting(e);
         return () => {
           const sku = skuOf(e);
           // A never-restock question holds only the units the mapping skipped, which the person's skip keeps skipped for good.
+          const others = otherRefusalsOf(e);
           const skipped = isNeverRestockQuestion(e) ? ctx.restock.skipHeldSkipped(sku, `skipped by ${actor}: ${reason}`) : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`, holdOf(e));
           closeByPerson(e, actor, `${action.label}: ${reason}`);
-          return record(`${skipped} unit(s) of ${sku} will not be restocked.`, { sku, units: skipped });
+          const also = answerOtherRefusals(others, (other) => closeByPerson(other, actor, `${action.label} with exception ${e.id}: ${reason}`));
+          return record(`${skipped} unit(s) of ${sku} will not be restocked.${also}`, { sku, units: skipped });
         };
       case 'resync':
         return () => {
@@ -489,9 +509,11 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       if (ctx.restock.rejectedOf(sku, hold) === 0) throw new AppError('CONFLICT', `No rejected restock of ${sku} is left to retry.`);
       if (hold === null) {
         return () => {
+          const others = otherRefusalsOf(e);
           const units = ctx.restock.retryRejected(sku);
           exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
-          return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.` };
+          const also = answerOtherRefusals(others, (other) => exceptions.resolveRetried(other.id, `retried with exception ${e.id}; a new rejection raises a new exception`));
+          return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.${also}` };
         };
       }
       return () => {
