@@ -61,6 +61,7 @@ describe('the quarantine after restore', () => {
   it('keeps what the database believed before, when put back again before its stock was settled', () => {
     const before = { afterExport: 3, offers: { 'SKU-1': { quantity: 108, at: '2026-10-01T22:58:14.000Z' } } };
     ctx.restore.start('put back from a backup', before);
+    ctx.restore.markSettlement({ settleAfterExport: 5, unreadyWith: 6 });
     clock.advance(3_600_000);
     // Read during the quarantine (which sends no import): an export showing an import this database does not know of.
     ctx.restore.start('put back again', { afterExport: 9, offers: { 'SKU-1': { quantity: 109, at: '2026-10-02T11:10:07.000Z' } } });
@@ -68,5 +69,7 @@ describe('the quarantine after restore', () => {
     expect(again?.stockBasis.offers).toEqual(before.offers);
     // Only an export asked for since it began again shows what Mirakl holds now.
     expect(again?.stockBasis.afterExport).toBe(9);
+    // The settlement's own export, asked for before it began again, is no longer what it waits for.
+    expect(again?.stockBasis).toEqual({ afterExport: 9, offers: before.offers });
   });
 });

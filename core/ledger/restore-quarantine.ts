@@ -19,9 +19,11 @@ export interface StockBasis {
   /**
    * The last export asked for once everything else the settlement waits for was known (the sales, ReBound, the returns
    * received since): it judges with a later one, as what Mirakl holds may have changed while it waited — an earlier
-   * copy's import Mirakl's queue held for hours. Set once per quarantine begun.
+   * copy's import Mirakl's queue held for hours. Dropped when, that export read, something else is unknown again for
+   * more than a pass (`unreadyWith`: the export it was first found not ready with): a later one is asked for once all is.
    */
   settleAfterExport?: number;
+  unreadyWith?: number;
   /**
    * Per offer, its quantity as the latest export showed it and when that export was taken (Mirakl's clock); `ownImport`
    * names the database's own latest import of it that export may not show (sent after it was asked for, or seen running
@@ -123,11 +125,12 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
       })();
     },
 
-    /** The stock step judges with an export later than `exportId` (StockBasis.settleAfterExport). */
-    settleAfterExport(exportId: number): void {
+    /** Which export the stock step judges after (StockBasis.settleAfterExport, unreadyWith); none when both are left out. */
+    markSettlement(mark: Pick<StockBasis, 'settleAfterExport' | 'unreadyWith'>): void {
       const current = read();
       if (!current || current.stockSettledAt !== null) return;
-      setBasis.run({ id: current.id, basis: JSON.stringify({ ...current.stockBasis, settleAfterExport: exportId } satisfies StockBasis) });
+      const basis: StockBasis = { afterExport: current.stockBasis.afterExport, offers: current.stockBasis.offers, ...mark };
+      setBasis.run({ id: current.id, basis: JSON.stringify(basis) });
     },
 
     /** The stock step is done (restock.ts settled the units already imported): what it found. */

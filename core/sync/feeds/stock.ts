@@ -6,7 +6,7 @@ import type { EngineContext } from '../context';
 import { isoAt } from '../context';
 import { areWritesFrozen, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
-import type { OwnImportLine, StockBasis } from '../../ledger/restore-quarantine';
+import type { OwnImportLine, RestoreQuarantineRow, StockBasis } from '../../ledger/restore-quarantine';
 import { lostImportMayRunUntil } from '../../ledger/restock';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
@@ -1244,24 +1244,19 @@ function closeOwnImportCheck(ctx: EngineContext, stock: StockFacts, own: OwnImpo
 }
 
 /**
- * Quarantined after a restore: once ReBound was read again (every unit graded since the backup is pending here), an
- * export taken since the quarantine began has been read, and the sales are read from what the database believed up to
- * that export, each offer with pending units is compared with that belief (restoredBelief): Mirakl's quantity beyond it,
- * less the units sold since, is units an import this database no longer knows of already put on sale. That many pending
- * units are settled applied, so they are never imported a second time; more than they explain is raised as
- * STOCK_OVERWRITTEN; the rest wait for a person (RESTOCK_UNCERTAIN). Settled once per quarantine.
+ * What a restore's settlement judges, once everything it waits for is known: ReBound read again (every unit graded since
+ * the backup is pending here), the returns received since found, an export taken since the quarantine began (and since
+ * the settlement asked for one) read, with the sales from what the database believed up to it; null until then.
  */
-function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
-  const quarantine = ctx.restore.current();
-  if (!quarantine || quarantine.stockSettledAt !== null) return;
+function restoredStockToJudge(ctx: EngineContext, stock: StockFacts, quarantine: RestoreQuarantineRow) {
   const rebound = ctx.feeds.schedule('rebound');
-  if (!rebound.lastRunAt || rebound.lastRunAt < quarantine.startedAt || rebound.lastError !== null) return;
+  if (!rebound.lastRunAt || rebound.lastRunAt < quarantine.startedAt || rebound.lastError !== null) return null;
   // Units of returns received since the backup are known only once their return orders were found (intake.ts).
-  if (ctx.intake.waitingToBeFound() > 0) return;
+  if (ctx.intake.waitingToBeFound() > 0) return null;
   const snapshot = readyFacts(stock);
-  if (!snapshot || !showsNowAfterRestore(ctx, snapshot)) return;
+  if (!snapshot || !showsNowAfterRestore(ctx, snapshot)) return null;
   // The sales since what it believed are being read back (readSales).
-  if (restoreSalesFrom(ctx, stock) !== null) return;
+  if (restoreSalesFrom(ctx, stock) !== null) return null;
   planStockIncrements(ctx);
   // Offers with units waiting, and offers with units the sku-offers mapping skipped since the restore: the database put
   // back learnt of those only now, and an earlier copy of it may have put them on sale before the mapping said never.
@@ -1273,12 +1268,42 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   const doubtfulOffers = inDoubt.flatMap((i) => i.payload.lines.map((l) => l.sku));
   const judgedOffers = [...new Set([...pendingOffers, ...skippedSince, ...doubtfulOffers])];
   const beliefs = new Map(judgedOffers.map((sku) => [sku, restoredBelief(ctx, stock, quarantine, sku, quarantine.stockBasis.offers[sku], inDoubt)]));
-  if ([...beliefs.values()].some((b) => b.kind === 'wait')) return;
+  if ([...beliefs.values()].some((b) => b.kind === 'wait')) return null;
+  return { snapshot, judgedOffers, inDoubt, beliefs: beliefs as Map<string, Exclude<RestoredBelief, { kind: 'wait' }>> };
+}
+
+/**
+ * The settlement's own export read, something else it waits for is unknown again (the sales through it failed, ReBound,
+ * a return to find): by the time it is known, what Mirakl holds may have changed. Past a pass (the sales through an
+ * export may be read only in the next), it drops its mark, and asks for another export once all is known again.
+ */
+function unreadyAfterAsking(ctx: EngineContext, stock: StockFacts, quarantine: RestoreQuarantineRow): void {
+  const { settleAfterExport: mark, unreadyWith } = quarantine.stockBasis;
+  const latest = stock.latestSnapshot();
+  if (mark === undefined || !latest || latest.isRepeat || latest.id <= mark) return;
+  ctx.restore.markSettlement(unreadyWith === latest.id ? {} : { settleAfterExport: mark, unreadyWith: latest.id });
+}
+
+/**
+ * Quarantined after a restore: once ReBound was read again (every unit graded since the backup is pending here), an
+ * export taken since the quarantine began has been read, and the sales are read from what the database believed up to
+ * that export, each offer with pending units is compared with that belief (restoredBelief): Mirakl's quantity beyond it,
+ * less the units sold since, is units an import this database no longer knows of already put on sale. That many pending
+ * units are settled applied, so they are never imported a second time; more than they explain is raised as
+ * STOCK_OVERWRITTEN; the rest wait for a person (RESTOCK_UNCERTAIN). Settled once per quarantine, with an export it
+ * asked for once all else was known.
+ */
+function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
+  const quarantine = ctx.restore.current();
+  if (!quarantine || quarantine.stockSettledAt !== null) return;
+  const ready = restoredStockToJudge(ctx, stock, quarantine);
+  if (!ready) return unreadyAfterAsking(ctx, stock, quarantine);
+  const { snapshot, judgedOffers, inDoubt, beliefs } = ready;
   // Everything else was known only now, maybe hours after the export was taken: an import an earlier copy made may have
   // run since (Mirakl's queue holds them for hours). It judges with an export asked for from now on (exportWanted), by
   // order, not age: a reading of a given age may never exist when the engine runs seldom.
-  if (quarantine.stockBasis.settleAfterExport === undefined) {
-    ctx.restore.settleAfterExport(stock.repo.latestExportId());
+  if (judgedOffers.length > 0 && quarantine.stockBasis.settleAfterExport === undefined) {
+    ctx.restore.markSettlement({ settleAfterExport: stock.repo.latestExportId() });
     return;
   }
   const found: string[] = [];
