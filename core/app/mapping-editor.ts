@@ -179,7 +179,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     return [...skus].filter((sku) => !sameTarget(targetOf(before.overrides, sku), targetOf(after.overrides, sku)));
   }
 
-  /** Increments not sent yet, and not held for a person, of units whose order SKU changes override: what applyMapping moves. */
+  /** Increments not sent yet of units whose order SKU changes override: what applyMapping moves, and what it leaves held. */
   function openIncrements(skus: string[]): IncrementGroup[] {
     return impact.openIncrements(skus);
   }
@@ -189,8 +189,15 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     let moved = 0;
     let stopped = 0;
     let resumed = 0;
+    let held = 0;
     const leaving = new Map<string, number>();
     for (const g of openIncrements(skus)) {
+      // Held for a person: it waits for their answer, wherever the edit sends the SKU (one in doubt the mapping skipped,
+      // brought back, is held on its new offer).
+      if (g.held !== null) {
+        held += g.n;
+        continue;
+      }
       const target = targetOf(after.overrides, g.orderSku);
       if (g.state === 'skipped') {
         if (g.byMapping && target.kind === 'offer') resumed += g.n;
@@ -203,7 +210,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     }
     // An OFFER_NOT_FOUND is about units waiting for an offer SKU Mirakl lacks: it closes once none waits for it.
     const resolves = impact.openOfferNotFound().filter((sku) => (leaving.get(sku) ?? 0) > 0 && impact.pendingOnOffer(sku) <= (leaving.get(sku) ?? 0));
-    return { skus, moved, stopped, resumed, resolves };
+    return { skus, moved, stopped, resumed, held, resolves };
   }
 
   function previewSkuOffers(after: SkuOffers): Affected[] {
@@ -214,6 +221,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
       { description: 'Units waiting to be restocked that will not be restocked', count: o.stopped },
       { description: 'Units the mapping had excluded that will be restocked again', count: o.resumed },
       { description: 'Open "no Mirakl offer for the returned SKU" exceptions this change resolves', count: o.resolves.length },
+      { description: 'Units held for a person (RESTOCK_UNCERTAIN) that keep waiting for that answer, whatever this change says', count: o.held },
     ];
   }
 

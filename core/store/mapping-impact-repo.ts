@@ -8,6 +8,8 @@ export interface IncrementGroup {
   target: string;
   state: 'pending' | 'rejected' | 'skipped';
   byMapping: number;
+  /** Held for a person's answer (stock_increments.held): a mapping edit leaves it to that answer. */
+  held: string | null;
   n: number;
 }
 
@@ -79,17 +81,18 @@ export function createMappingImpactRepo(db: Database) {
     releaseBlocked: (returnId: string, now: string): void =>
       void db.prepare(`UPDATE return_intake SET next_attempt_at = @now, updated_at = @now WHERE return_id = @returnId AND stage = 'blocked'`).run({ now, returnId }),
     /**
-     * Increments not sent yet (pending, rejected, or skipped) of units of these order SKUs, but those held for a person
-     * (stock_increments.held): a mapping edit leaves them where they are (restock.ts applyMapping).
+     * Increments not sent yet (pending, rejected, or skipped) of units of these order SKUs, with those held for a person
+     * (stock_increments.held), which a mapping edit leaves to that person's answer (restock.ts applyMapping).
      */
     openIncrements: (skus: readonly string[]): IncrementGroup[] =>
       skus.length === 0
         ? []
         : (db
-            .prepare(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.skipped_by = 'mapping') AS byMapping, count(*) AS n
+            .prepare(`SELECT u.offer_sku AS orderSku, s.offer_sku AS target, s.state, (s.state = 'skipped' AND s.skipped_by = 'mapping') AS byMapping,
+                  s.held, count(*) AS n
                 FROM stock_increments s JOIN units u ON u.id = s.unit_id
-                WHERE s.state IN ('pending', 'rejected', 'skipped') AND s.held IS NULL AND u.offer_sku IN (SELECT value FROM json_each(?))
-                GROUP BY 1, 2, 3, 4`)
+                WHERE s.state IN ('pending', 'rejected', 'skipped') AND u.offer_sku IN (SELECT value FROM json_each(?))
+                GROUP BY 1, 2, 3, 4, 5`)
             .all(json(skus)) as IncrementGroup[]),
     openOfferNotFound: (): string[] =>
       (db.prepare(`SELECT subject_key AS sku FROM exceptions WHERE type = 'OFFER_NOT_FOUND' AND state != 'resolved'`).all() as { sku: string }[]).map((r) => r.sku),
