@@ -63,6 +63,15 @@ describe('mappings', () => {
     writeFileSync(join(userDir, 'reason-codes.yaml'), `version: 1\nreasons:\n${row}${row}`);
     expect(() => loadMappings(shippedMappingsDir, userDir)).toThrow(/reasons\[1\]\.mirakl: RETURN_PDNT_TOO_SMALL is already mapped in row 1/);
   });
+
+  // Accepted before: planning took the last line for the SKU, the mapping editor's preview and a person's "restock them"
+  // the first, so units went to an offer the preview never named.
+  it('rejects an order SKU overridden twice', () => {
+    const userDir = join(temp.dir, 'mappings');
+    mkdirSync(userDir);
+    writeFileSync(join(userDir, 'sku-offers.yaml'), 'version: 1\noverrides:\n  - orderSku: TEE-M\n    offerSku: TEE-M-2027\n  - orderSku: TEE-M\n    restock: false\n');
+    expect(() => loadMappings(shippedMappingsDir, userDir)).toThrow(/overrides\[1\]\.orderSku: TEE-M already has an override in row 1/);
+  });
 });
 
 // Issue 21, finding 7: an alias bomb (or a file too large to be a mapping) is a MappingError naming the file, the
