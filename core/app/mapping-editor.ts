@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/log';
 import type { MappingFileName, MappingsPreview, ReasonLists } from '../contract';
 import { AppError } from '../errors';
-import { restockTargetOf, type Policy, type ReasonCodes, type RestockTarget, type SkuOffers } from '../mappings/schemas';
+import { restockTargets, type Policy, type ReasonCodes, type RestockTarget, type SkuOffers } from '../mappings/schemas';
 import type { MappingStore } from '../mappings/store';
 import type { IncrementGroup, MappingImpactRepo, TouchedReturn } from '../store/mapping-impact-repo';
 import type { DomainContext } from '../sync/context';
@@ -93,8 +93,6 @@ const slaTypes: Record<keyof Policy['sla'], string> = {
 
 type Target = RestockTarget;
 
-const targetOf = restockTargetOf;
-
 const sameTarget = (a: Target, b: Target) => (a.kind === 'skip' ? b.kind === 'skip' : b.kind === 'offer' && a.sku === b.sku);
 
 export interface MappingEditorPorts {
@@ -176,7 +174,8 @@ export function createMappingEditor(ports: MappingEditorPorts) {
 
   function changedSkus(before: SkuOffers, after: SkuOffers): string[] {
     const skus = new Set([...before.overrides, ...after.overrides].map((o) => o.orderSku));
-    return [...skus].filter((sku) => !sameTarget(targetOf(before.overrides, sku), targetOf(after.overrides, sku)));
+    const [was, willBe] = [restockTargets(before.overrides), restockTargets(after.overrides)];
+    return [...skus].filter((sku) => !sameTarget(was(sku), willBe(sku)));
   }
 
   /** Increments not sent yet of units whose order SKU changes override: what applyMapping moves, and what it leaves held. */
@@ -191,6 +190,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
     let resumed = 0;
     let held = 0;
     const leaving = new Map<string, number>();
+    const targetOf = restockTargets(after.overrides);
     for (const g of openIncrements(skus)) {
       // Held for a person: it waits for their answer, wherever the edit sends the SKU (one in doubt the mapping skipped,
       // brought back, is held on its new offer).
@@ -198,7 +198,7 @@ export function createMappingEditor(ports: MappingEditorPorts) {
         held += g.n;
         continue;
       }
-      const target = targetOf(after.overrides, g.orderSku);
+      const target = targetOf(g.orderSku);
       if (g.state === 'skipped') {
         if (g.byMapping && target.kind === 'offer') resumed += g.n;
         continue;
@@ -233,8 +233,9 @@ export function createMappingEditor(ports: MappingEditorPorts) {
   function applySkuOffers(after: SkuOffers, version: string): void {
     const o = skuOutcome(after);
     const heldForPerson = new Set<string>();
+    const targetOf = restockTargets(after.overrides);
     for (const orderSku of o.skus) {
-      const target = targetOf(after.overrides, orderSku);
+      const target = targetOf(orderSku);
       const { heldForPerson: held } = domain.restock.applyMapping(orderSku, target, `sku-offers mapping ${version}`);
       if (held > 0 && target.kind === 'offer') heldForPerson.add(target.sku);
     }

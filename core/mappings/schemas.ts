@@ -49,16 +49,29 @@ export const skuOffersSchema = z
       ),
     ),
   })
-  .strict();
+  .strict()
+  .superRefine((file, ctx) => {
+    // One line per order SKU: with two, which of them the units follow would be a matter of reading order.
+    const seen = new Map<string, number>();
+    file.overrides.forEach((o, i) => {
+      const earlier = seen.get(o.orderSku);
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'orderSku'], message: `${o.orderSku} already has an override in row ${earlier + 1}` });
+      else seen.set(o.orderSku, i);
+    });
+  });
 export type SkuOffers = z.output<typeof skuOffersSchema>;
 
 /** Where the sku-offers mapping restocks a unit sold as `orderSku`: its own offer, the override's, or never (skip). */
 export type RestockTarget = { kind: 'offer'; sku: string } | { kind: 'skip' };
 
-export function restockTargetOf(overrides: SkuOffers['overrides'], orderSku: string): RestockTarget {
-  const o = overrides.find((x) => x.orderSku === orderSku);
-  if (!o) return { kind: 'offer', sku: orderSku };
-  return 'restock' in o ? { kind: 'skip' } : { kind: 'offer', sku: o.offerSku };
+/** Where `overrides` restock each order SKU (RestockTarget), looked up by the SKU: built once, asked per unit. */
+export function restockTargets(overrides: SkuOffers['overrides']): (orderSku: string) => RestockTarget {
+  const byOrderSku = new Map(overrides.map((o) => [o.orderSku, o]));
+  return (orderSku) => {
+    const o = byOrderSku.get(orderSku);
+    if (!o) return { kind: 'offer', sku: orderSku };
+    return 'restock' in o ? { kind: 'skip' } : { kind: 'offer', sku: o.offerSku };
+  };
 }
 
 const positive = z.number().positive();

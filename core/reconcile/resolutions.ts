@@ -16,7 +16,7 @@ import {
 } from '../ledger/refunds';
 import type { Intent } from '../ledger/intents';
 import { lostImportMayRunUntil, type HoldReason } from '../ledger/restock';
-import { restockTargetOf } from '../mappings/schemas';
+import { restockTargets } from '../mappings/schemas';
 
 // What people do about exceptions. Every action goes through the engine's own guards and intents — a resolution
 // never calls Mirakl or ReBound itself, it plans or reschedules what the engine sends — and every action is written
@@ -518,8 +518,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       }
       return () => {
         // Held while the sku-offers mapping may have changed: each unit goes where the mapping sends its SKU now.
-        const overrides = ctx.mappings().skuOffers.overrides;
-        const { restocked, skipped } = ctx.restock.restockHeld(sku, hold, (orderSku) => restockTargetOf(overrides, orderSku));
+        const { restocked, skipped } = ctx.restock.restockHeld(sku, hold, restockTargets(ctx.mappings().skuOffers.overrides));
         const never = skipped > 0 ? `; ${skipped} unit(s) of ${sku} are not, as the sku-offers mapping now says never restock them` : '';
         exceptions.resolveRetried(e.id, `retried ${restocked} unit(s)${skipped > 0 ? `, ${skipped} skipped by the mapping` : ''}; a new rejection raises a new exception`);
         return { message: `${restocked} unit(s) of ${sku} are restocked at the next flush, on the offer the sku-offers mapping sends them to${never}.`, detail: { restocked, skipped } };

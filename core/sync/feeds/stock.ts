@@ -8,6 +8,7 @@ import { areWritesFrozen, sendIntents } from '../execute';
 import type { Intent } from '../../ledger/intents';
 import type { OwnImportLine, RestoreQuarantineRow, StockBasis } from '../../ledger/restore-quarantine';
 import { lostImportMayRunUntil } from '../../ledger/restock';
+import { restockTargets } from '../../mappings/schemas';
 
 // Stock is restored exactly once per sellable unit, on the offer the order line sold (or its mapped override), never
 // guessed. Mirakl's stock import (STO01) sets absolute quantities, so everything is decided from facts Mirakl gave:
@@ -130,12 +131,7 @@ const queuedRefreshMs = 15 * minute;
 const maxLinesPerImport = 1000;
 
 export function planStockIncrements(ctx: EngineContext): void {
-  const overrides = new Map(ctx.mappings().skuOffers.overrides.map((o) => [o.orderSku, o]));
-  const { heldForPerson } = ctx.restock.planSellableUnits((orderSku) => {
-    const override = overrides.get(orderSku);
-    if (override && 'restock' in override) return { kind: 'skip' };
-    return { kind: 'offer', sku: override && 'offerSku' in override ? override.offerSku : orderSku };
-  });
+  const { heldForPerson } = ctx.restock.planSellableUnits(restockTargets(ctx.mappings().skuOffers.overrides));
   for (const sku of heldForPerson.keys()) raiseEarlierCopyHold(ctx, sku);
 }
 
