@@ -88,6 +88,26 @@ describe("a person's answer releases only the units its exception is about", () 
       expect(openRefusals()).toEqual([]);
       expect(state('R-1:L-1:2')).toMatchObject({ state: 'rejected', held: 'restore' });
     });
+
+    // Review of 260e149: both refusals selected in the queue and retried at once; the second, answered by the first, was
+    // reported refused ("reopen it first"), and a reopen then Skip would skip the units just retried.
+    it('a bulk retry of both answers both, neither reported refused', async () => {
+      secondRefusal();
+      const [a, b] = [idOf('STOCK_REJECTED', 'SKU:7'), idOf('STOCK_REJECTED', 'SKU:9')];
+      const { results } = await ok<{ results: { id: number; ok: boolean; message: string }[] }>('exceptions.act', { ids: [a, b], action: 'retry' });
+      expect(openRefusals()).toEqual([]);
+      expect(results).toMatchObject([{ id: a, ok: true }, { id: b, ok: true, message: expect.stringContaining(`exception ${a}`) as string }]);
+      expect(db().prepare(`SELECT action FROM audit_log WHERE action LIKE '%.refused'`).all()).toEqual([]);
+    });
+
+    it('each refusal answered with another has an audit entry of its own, naming who and with which', async () => {
+      secondRefusal();
+      const [a, b] = [idOf('STOCK_REJECTED', 'SKU:7'), idOf('STOCK_REJECTED', 'SKU:9')];
+      await act(a, 'skip_restock', { reason: 'listing closed' });
+      const entries = db().prepare(`SELECT actor, subject, reason FROM audit_log WHERE action = 'exception.skip_restock' ORDER BY subject`).all();
+      expect(entries).toMatchObject([{ subject: `exception:${a}` }, { subject: `exception:${b}`, reason: 'listing closed' }]);
+      expect(new Set((entries as { actor: string }[]).map((e) => e.actor)).size).toBe(1);
+    });
   });
 
   it("skipping Mirakl's refusal (STOCK_REJECTED) skips the refused and pending units, not those held for RESTOCK_UNCERTAIN", async () => {
