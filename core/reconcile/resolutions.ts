@@ -93,6 +93,9 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   /** After a person acted on a return, its row and exceptions are judged again at the next pass. */
   const markDirty = (returnId: string) => reconciler.rejudge('return', returnId);
 
+  /** During a bulk action: the exceptions an earlier one answered with its own (answerOtherRefusals), and by which. */
+  let answeredInBatch: Map<number, number> | null = null;
+
   function load(id: number): ExceptionRecord {
     const row = exceptions.get(id);
     if (!row) throw new AppError('NOT_FOUND', `There is no exception ${id}.`);
@@ -185,10 +188,24 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return exceptions.openOfOffer('STOCK_REJECTED', skuOf(e)).filter((other) => other.id !== e.id);
   }
 
-  /** Closes the offer's other refusals with this answer (otherRefusalsOf); what to add to its message. */
-  function answerOtherRefusals(others: ExceptionRecord[], close: (other: ExceptionRecord) => void): string {
-    for (const other of others) close(other);
-    return others.length === 0 ? '' : ` Mirakl's other refusal(s) of the offer (exception ${others.map((o) => o.id).join(', ')}) are answered with it.`;
+  /**
+   * Closes the offer's other refusals with `e`'s answer (otherRefusalsOf), each with an audit entry of its own, and notes
+   * them for the rest of a bulk action (answeredInBatch); what to add to the answer's message.
+   */
+  function answerOtherRefusals(e: ExceptionRecord, others: ExceptionRecord[], said: { actor: string; action: ActionId; reason: string | null }, close: (other: ExceptionRecord) => void): string {
+    for (const other of others) {
+      close(other);
+      audit.append({
+        actor: said.actor,
+        action: `exception.${said.action}`,
+        subject: `exception:${other.id}`,
+        before: { state: other.state, assignee: other.assignee },
+        after: { message: `answered with exception ${e.id}: its answer acts on every unit of ${skuOf(e)} Mirakl refused` },
+        reason: said.reason,
+      });
+      answeredInBatch?.set(other.id, e.id);
+    }
+    return others.length === 0 ? '' : ` Mirakl's refusal(s) of other stock updates of ${skuOf(e)} (exception ${others.map((o) => o.id).join(', ')}) are answered with it.`;
   }
 
   function refundIntentOf(e: ExceptionRecord): Intent<RefundPayload> | undefined {
@@ -336,7 +353,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           return record('Escalated to finance.');
         };
       case 'retry': {
-        const retry = prepareRetry(e);
+        const retry = prepareRetry(e, actor);
         return () => {
           const { message, detail } = retry();
           return record(message, detail);
@@ -431,7 +448,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           const others = otherRefusalsOf(e);
           const moved = ctx.restock.move(from, to, `remapped from ${from} by ${actor}`);
           closeByPerson(e, actor, `Remapped ${from} → ${to} (${moved} unit(s))`);
-          const also = answerOtherRefusals(others, (other) => closeByPerson(other, actor, `Remapped ${from} → ${to} with exception ${e.id}`));
+          const also = answerOtherRefusals(e, others, { actor, action: 'remap', reason }, (other) => closeByPerson(other, actor, `Remapped ${from} → ${to} with exception ${e.id}`));
           return record(`${moved} unit(s) of ${from} will restock offer ${to}.${also}`, { from, to, units: moved });
         };
       case 'skip_restock':
@@ -442,7 +459,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           const others = otherRefusalsOf(e);
           const skipped = isNeverRestockQuestion(e) ? ctx.restock.skipHeldSkipped(sku, `skipped by ${actor}: ${reason}`) : ctx.restock.skip(sku, `skipped by ${actor}: ${reason}`, holdOf(e));
           closeByPerson(e, actor, `${action.label}: ${reason}`);
-          const also = answerOtherRefusals(others, (other) => closeByPerson(other, actor, `${action.label} with exception ${e.id}: ${reason}`));
+          const also = answerOtherRefusals(e, others, { actor, action: 'skip_restock', reason }, (other) => closeByPerson(other, actor, `${action.label} with exception ${e.id}: ${reason}`));
           return record(`${skipped} unit(s) of ${sku} will not be restocked.${also}`, { sku, units: skipped });
         };
       case 'resync':
@@ -466,7 +483,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     return change();
   }
 
-  function prepareRetry(e: ExceptionRecord): () => { message: string; detail?: unknown } {
+  function prepareRetry(e: ExceptionRecord, actor: string): () => { message: string; detail?: unknown } {
     if (e.type === 'RETURN_NOT_CREATED' || e.type === 'ORDER_NOT_FOUND') {
       const create = ctx.intents.findByKey(`rebound-return:${e.return_id}`);
       if (create?.state === 'uncertain') throw new AppError('GUARD_BLOCKED', 'The last creation may have reached ReBound; it is being checked first, so no duplicate is made.');
@@ -512,7 +529,9 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           const others = otherRefusalsOf(e);
           const units = ctx.restock.retryRejected(sku);
           exceptions.resolveRetried(e.id, `retried ${units} unit(s); a new rejection raises a new exception`);
-          const also = answerOtherRefusals(others, (other) => exceptions.resolveRetried(other.id, `retried with exception ${e.id}; a new rejection raises a new exception`));
+          const also = answerOtherRefusals(e, others, { actor, action: 'retry', reason: null }, (other) =>
+            exceptions.resolveRetried(other.id, `retried with exception ${e.id}; a new rejection raises a new exception`),
+          );
           return { message: `${units} unit(s) of ${sku} are restocked again at the next flush.${also}` };
         };
       }
@@ -643,14 +662,25 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
   return {
     /** One action on each exception; each succeeds or fails alone (and atomically with its audit entry). */
     act(ids: number[], input: ActInput, actor: string): ActResult[] {
-      return eachAlone(
-        ids,
-        (id) => perform(load(id), input, actor),
-        (id, error) => {
-          const e = exceptions.get(id);
-          if (e) auditRefusal(actor, `exception.${input.action}`, `exception:${id}`, error, input.reason?.trim() || null, { state: e.state, assignee: e.assignee });
-        },
-      );
+      answeredInBatch = new Map();
+      const answered = answeredInBatch;
+      try {
+        return eachAlone(
+          ids,
+          (id) => {
+            // Answered already by an earlier one of these (its refusals of the same offer): done, not refused.
+            const by = answered.get(id);
+            if (by !== undefined && exceptions.get(id)?.state === 'resolved') return `Answered with exception ${by}.`;
+            return perform(load(id), input, actor);
+          },
+          (id, error) => {
+            const e = exceptions.get(id);
+            if (e) auditRefusal(actor, `exception.${input.action}`, `exception:${id}`, error, input.reason?.trim() || null, { state: e.state, assignee: e.assignee });
+          },
+        );
+      } finally {
+        answeredInBatch = null;
+      }
     },
 
     /**
