@@ -589,13 +589,41 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     const h = await start(2557);
     const { sku, backup } = await importHeldAfterBackup(h);
     putBack(h, backup);
-    const isMarked = () => (JSON.parse(quarantine(h)?.stock_basis ?? '{}') as { settleAfterExport?: number }).settleAfterExport !== undefined;
-    await stepUntil(h, 'the settlement asked for an export of its own', isMarked, 120);
+    await stepUntil(h, 'the settlement asked for an export of its own', () => isMarked(h), 120);
     // OR11 fails from now: the export it asked for is read, the sales through it are not.
     h.sandbox.setFaults('mirakl', { OR11: { serverErrorRate: 1 } });
     const readBefore = exportsRead(h).length;
     await stepUntil(h, "the settlement's export read", () => exportsRead(h).length > readBefore, 60);
     expect(quarantine(h)?.stock_settled_at ?? null).toBeNull();
     await settlesSeeingTheLateRun(h, sku);
+  }, 300_000);
+
+  const isMarked = (h: Harness) => (JSON.parse(quarantine(h)?.stock_basis ?? '{}') as { settleAfterExport?: number }).settleAfterExport !== undefined;
+
+  // Review of afcc45c: the app closed (or the machine asleep) for hours right after the settlement asked for its export;
+  // the next pass read that export, taken before the late run, and judged with it.
+  it('settles with a reading taken when it settles, though the app was closed for hours after asking for it', async () => {
+    const h = await start(2557);
+    const { sku, backup } = await importHeldAfterBackup(h);
+    putBack(h, backup);
+    await stepUntil(h, 'the settlement asked for an export of its own', () => isMarked(h), 120);
+    expect(quarantine(h)?.stock_settled_at ?? null).toBeNull();
+    await sell(h, sku, 1);
+    await h.step(4 * 60 * minute);
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+    expect(increment(h, 'R-1:L-1:1')?.state, 'the unit the late run put on sale is recorded so').toBe('applied');
+    const overwritten = openExceptions(h, sku).filter((e) => e.type === 'STOCK_OVERWRITTEN');
+    expect(overwritten.map((e) => e.cause).join('\n')).toMatch(/Lower \S+ by 1\b/);
+  }, 300_000);
+
+  // What it asks again for a reading of its own age is bounded: an engine whose every pass is hours apart still settles.
+  it('settles though every pass of the engine is hours after the one before', async () => {
+    const h = await start(2557);
+    const { backup } = await importHeldAfterBackup(h);
+    putBack(h, backup);
+    const asked = exportsRead(h).length;
+    for (let i = 0; i < 12 && quarantine(h)?.stock_settled_at == null; i++) await h.step(3 * 60 * minute);
+    expect(quarantine(h)?.stock_settled_at, 'settled within 36 hours of passes 3 hours apart').not.toBeNull();
+    expect(exportsRead(h).length - asked).toBeLessThanOrEqual(6);
   }, 300_000);
 });
