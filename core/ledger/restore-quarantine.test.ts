@@ -61,7 +61,7 @@ describe('the quarantine after restore', () => {
   it('keeps what the database believed before, when put back again before its stock was settled', () => {
     const before = { afterExport: 3, offers: { 'SKU-1': { quantity: 108, at: '2026-10-01T22:58:14.000Z' } } };
     ctx.restore.start('put back from a backup', before);
-    ctx.restore.markSettlement({ settleAfterExport: 5, unreadyWith: 6 });
+    ctx.restore.markSettlement({ settleAfterExport: 5, unreadyWith: 6, staleAsks: 1 });
     clock.advance(3_600_000);
     // Read during the quarantine (which sends no import): an export showing an import this database does not know of.
     ctx.restore.start('put back again', { afterExport: 9, offers: { 'SKU-1': { quantity: 109, at: '2026-10-02T11:10:07.000Z' } } });

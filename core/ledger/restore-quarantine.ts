@@ -24,6 +24,8 @@ export interface StockBasis {
    */
   settleAfterExport?: number;
   unreadyWith?: number;
+  /** How often it asked again because its export was read hours after it was taken (the app closed, say): bounded. */
+  staleAsks?: number;
   /**
    * Per offer, its quantity as the latest export showed it and when that export was taken (Mirakl's clock); `ownImport`
    * names the database's own latest import of it that export may not show (sent after it was asked for, or seen running
@@ -125,11 +127,11 @@ export function createRestoreQuarantine(db: Database, clock: Clock, exceptions: 
       })();
     },
 
-    /** Which export the stock step judges after (StockBasis.settleAfterExport, unreadyWith); none when both are left out. */
-    markSettlement(mark: Pick<StockBasis, 'settleAfterExport' | 'unreadyWith'>): void {
+    /** Which export the stock step judges after (StockBasis.settleAfterExport, unreadyWith, staleAsks); a field set undefined is dropped. */
+    markSettlement(mark: Partial<Pick<StockBasis, 'settleAfterExport' | 'unreadyWith' | 'staleAsks'>>): void {
       const current = read();
       if (!current || current.stockSettledAt !== null) return;
-      const basis: StockBasis = { afterExport: current.stockBasis.afterExport, offers: current.stockBasis.offers, ...mark };
+      const basis: StockBasis = { ...current.stockBasis, ...mark };
       setBasis.run({ id: current.id, basis: JSON.stringify(basis) });
     },
 

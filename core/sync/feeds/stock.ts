@@ -126,6 +126,12 @@ const stalledAfterMs = 60 * minute;
 const stalledCheckMs = 5 * minute;
 /** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
 const unknownAfterMs = 60 * minute;
+/**
+ * A restore's settlement judges with an export taken no longer ago than this (Mirakl's clock), asked for again at most
+ * `maxStaleAsks` times when it is read later (settleRestoredStock).
+ */
+const restoreReadingFreshMs = 60 * minute;
+const maxStaleAsks = 2;
 /** While a lost import may still run in Mirakl's queue (lostImportMayRunUntil), its offers are read back this often. */
 const queuedRefreshMs = 15 * minute;
 const maxLinesPerImport = 1000;
@@ -1277,7 +1283,7 @@ function unreadyAfterAsking(ctx: EngineContext, stock: StockFacts, quarantine: R
   const { settleAfterExport: mark, unreadyWith } = quarantine.stockBasis;
   const latest = stock.latestSnapshot();
   if (mark === undefined || !latest || latest.isRepeat || latest.id <= mark) return;
-  ctx.restore.markSettlement(unreadyWith === latest.id ? {} : { settleAfterExport: mark, unreadyWith: latest.id });
+  ctx.restore.markSettlement(unreadyWith === latest.id ? { settleAfterExport: undefined, unreadyWith: undefined } : { unreadyWith: latest.id });
 }
 
 /**
@@ -1300,6 +1306,15 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
   // order, not age: a reading of a given age may never exist when the engine runs seldom.
   if (judgedOffers.length > 0 && quarantine.stockBasis.settleAfterExport === undefined) {
     ctx.restore.markSettlement({ settleAfterExport: stock.repo.latestExportId() });
+    return;
+  }
+  // Its export read hours after it was taken (the app closed, the machine asleep): asked for again, a few times at most,
+  // so an engine whose every pass is hours apart still settles (what it cannot tell then waits for a person).
+  const miraklNow = stock.miraklNow();
+  const staleAsks = quarantine.stockBasis.staleAsks ?? 0;
+  const isStale = miraklNow !== null && Date.parse(miraklNow) - Date.parse(snapshot.by) >= restoreReadingFreshMs;
+  if (judgedOffers.length > 0 && isStale && staleAsks < maxStaleAsks) {
+    ctx.restore.markSettlement({ settleAfterExport: stock.repo.latestExportId(), unreadyWith: undefined, staleAsks: staleAsks + 1 });
     return;
   }
   const found: string[] = [];
