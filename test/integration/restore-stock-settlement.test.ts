@@ -616,6 +616,30 @@ describe('stock settled after a database is put back from a backup (issue 25)', 
     expect(overwritten.map((e) => e.cause).join('\n')).toMatch(/Lower \S+ by 1\b/);
   }, 300_000);
 
+  // Review of 34ec5c7: ReBound down in the pass that read the settlement's export and the sales through it, then the app
+  // closed for hours: the next pass made no stock read before judging, so Mirakl's clock as last seen was that pass's,
+  // and the export hours old did not count as stale.
+  it("settles with a reading taken when it settles, though the pass that settles makes no call that reads Mirakl's clock", async () => {
+    const h = await start(2557);
+    const { sku, backup } = await importHeldAfterBackup(h);
+    putBack(h, backup);
+    await stepUntil(h, 'the settlement asked for an export of its own', () => isMarked(h), 120);
+    // ReBound's last run failed, and it is not run again until the app comes back.
+    const rebound = (set: string) => h.store.db.prepare(`UPDATE feeds SET ${set} WHERE feed = 'rebound'`).run();
+    rebound(`last_error = 'ReBound unavailable (503)', next_run_at = '2099-01-01T00:00:00.000Z'`);
+    const readBefore = exportsRead(h).length;
+    await stepUntil(h, "the settlement's export read", () => exportsRead(h).length > readBefore, 60);
+    expect(quarantine(h)?.stock_settled_at ?? null).toBeNull();
+    // Closed four hours: a unit sells, the held import runs over it; ReBound answers again.
+    await sell(h, sku, 1);
+    rebound(`next_run_at = '${new Date(h.clock.now()).toISOString()}'`);
+    await h.step(4 * 60 * minute);
+    await stepUntil(h, 'the restored stock settled', () => quarantine(h)?.stock_settled_at != null, 120);
+    expect(increment(h, 'R-1:L-1:1')?.state, 'the unit the late run put on sale is recorded so').toBe('applied');
+    const overwritten = openExceptions(h, sku).filter((e) => e.type === 'STOCK_OVERWRITTEN');
+    expect(overwritten.map((e) => e.cause).join('\n')).toMatch(/Lower \S+ by 1\b/);
+  }, 300_000);
+
   // What it asks again for a reading of its own age is bounded: an engine whose every pass is hours apart still settles.
   it('settles though every pass of the engine is hours after the one before', async () => {
     const h = await start(2557);
