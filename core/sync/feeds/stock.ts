@@ -94,6 +94,8 @@ interface Snapshot {
   from: string;
   by: string;
   isRepeat: boolean;
+  /** When this app asked for it, on its own clock. */
+  askedAt: string;
 }
 
 const minute = 60_000;
@@ -127,8 +129,8 @@ const stalledCheckMs = 5 * minute;
 /** An import whose fate is still unknown after this long is shown to a person, while the checking goes on. */
 const unknownAfterMs = 60 * minute;
 /**
- * A restore's settlement judges with an export taken no longer ago than this (Mirakl's clock), asked for again at most
- * `maxStaleAsks` times when it is read later (settleRestoredStock).
+ * A restore's settlement judges with an export asked for no longer ago than this (this engine's clock), asked for again
+ * at most `maxStaleAsks` times when it is judged later (settleRestoredStock).
  */
 const restoreReadingFreshMs = 60 * minute;
 const maxStaleAsks = 2;
@@ -1308,11 +1310,11 @@ function settleRestoredStock(ctx: EngineContext, stock: StockFacts): void {
     ctx.restore.markSettlement({ settleAfterExport: stock.repo.latestExportId() });
     return;
   }
-  // Its export read hours after it was taken (the app closed, the machine asleep): asked for again, a few times at most,
-  // so an engine whose every pass is hours apart still settles (what it cannot tell then waits for a person).
-  const miraklNow = stock.miraklNow();
+  // Its export asked for an hour or more ago (the app closed, the machine asleep, between asking and judging): asked for
+  // again, a few times at most, so an engine whose every pass is hours apart still settles (what it cannot tell then
+  // waits for a person). On this engine's own clock: Mirakl's as last seen is only as fresh as this pass's calls.
   const staleAsks = quarantine.stockBasis.staleAsks ?? 0;
-  const isStale = miraklNow !== null && Date.parse(miraklNow) - Date.parse(snapshot.by) >= restoreReadingFreshMs;
+  const isStale = ctx.clock.now() - Date.parse(snapshot.askedAt) >= restoreReadingFreshMs;
   if (judgedOffers.length > 0 && isStale && staleAsks < maxStaleAsks) {
     ctx.restore.markSettlement({ settleAfterExport: stock.repo.latestExportId(), unreadyWith: undefined, staleAsks: staleAsks + 1 });
     return;
@@ -1577,13 +1579,13 @@ function stockFacts(ctx: EngineContext) {
       const row = repo.latestApplied();
       if (!row?.taken_by_mirakl) return null;
       const [from, by] = [row.taken_from_mirakl, row.taken_by_mirakl];
-      if (by >= from) return { id: row.id, from, by, isRepeat: false };
+      if (by >= from) return { id: row.id, from, by, isRepeat: false, askedAt: row.requested_at };
       // The servers' clocks differ by at least the gap and, taken to be no more than a minute, the contents were taken
       // after the request on one clock and before completion on the other: within a minute either side.
       if (Date.parse(by) >= Date.parse(from) - repeatBeforeMs) {
-        return { id: row.id, from: isoAt(Date.parse(from) - repeatBeforeMs), by: isoAt(Date.parse(by) + repeatBeforeMs), isRepeat: false };
+        return { id: row.id, from: isoAt(Date.parse(from) - repeatBeforeMs), by: isoAt(Date.parse(by) + repeatBeforeMs), isRepeat: false, askedAt: row.requested_at };
       }
-      return { id: row.id, from: row.since_mirakl ?? isoAt(Date.parse(by) - exportGiveUpMs), by, isRepeat: true };
+      return { id: row.id, from: row.since_mirakl ?? isoAt(Date.parse(by) - exportGiveUpMs), by, isRepeat: true, askedAt: row.requested_at };
     },
     failExport(id: number, error: string): void {
       repo.failExport(id, error);
