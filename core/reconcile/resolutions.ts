@@ -674,6 +674,8 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
             return perform(load(id), input, actor);
           },
           (id, error) => {
+            // Refused, its change was rolled back: what it answered is open again.
+            for (const [other, by] of answered) if (by === id) answered.delete(other);
             const e = exceptions.get(id);
             if (e) auditRefusal(actor, `exception.${input.action}`, `exception:${id}`, error, input.reason?.trim() || null, { state: e.state, assignee: e.assignee });
           },
