@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { IntakeStage } from '../../store/intake-repo';
 import type { EngineContext } from '../context';
 import { isoAt } from '../context';
@@ -133,7 +134,7 @@ function advanceStages(ctx: EngineContext): void {
           type: 'UNMAPPED_REASON',
           subjectKey: ret.id,
           returnId: ret.id,
-          cause: `Return reason ${[...unmapped].join(', ')} has no mapping in ${mappings.sources.reasonCodes}; the return waits until one is added.`,
+          cause: `Return reason ${[...unmapped].join(', ')} has no mapping under Settings › Reason mappings (${basename(mappings.sources.reasonCodes)}); the return waits until one is added.`,
         });
         setStage(ctx, ret.id, 'blocked', { nextAttemptAt: now + 30 * 60_000, error: `unmapped reason ${[...unmapped].join(', ')}` });
         continue;
