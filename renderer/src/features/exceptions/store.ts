@@ -104,7 +104,13 @@ function reportResults(results: Output<'exceptions.act'>['results'], what: strin
   const done = results.filter((r) => r.ok);
   const refused = results.filter((r) => !r.ok);
   if (done.length === 1 && done[0]) notify('ok', `Exception ${done[0].id} — ${done[0].message}`);
-  else if (done.length > 1) notify('ok', `${what}: done for ${plural(done.length, 'exception')} (${done.map((r) => r.id).join(', ')}). ${done[0]?.message ?? ''}`);
+  else if (done.length > 1) {
+    // Each answer says what it did to its own exception (units of different offers, say): the first few are shown, the
+    // rest are in the audit log.
+    const shown = done.slice(0, 5).map((r) => `#${r.id}: ${r.message}`);
+    const more = done.length > shown.length ? ` And ${done.length - shown.length} more (see the audit log).` : '';
+    notify('ok', `${what}: done for ${plural(done.length, 'exception')}. ${shown.join(' ')}${more}`);
+  }
   for (const r of refused) {
     const code = r.error?.code ?? 'CONFLICT';
     notify('error', `Exception ${r.id} — ${what} refused [${code}]: ${r.error?.message ?? r.message}`);
