@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createExceptionStore } from '../ledger/exceptions';
 import { createRestockLedger } from '../ledger/restock';
+import { parse } from 'yaml';
+import { restockTargets } from '../mappings/schemas';
 import { corePerTest } from '../../test/support/core';
 
 const app = corePerTest();
@@ -299,3 +301,51 @@ describe('units held for a person are never left without their question', () => 
     expect(db().prepare(`SELECT state FROM exceptions WHERE id = ?`).get(id)).toEqual({ state: 'open' });
   });
 });
+
+// A person's "Map to another listing" is the product mapping's answer too (DESIGN: OFFER_NOT_FOUND "map SKU → offer";
+// STOCK_REJECTED "remap"): found from outside, it moved the units waiting and the next return went to the old offer.
+describe('"Map to another listing" saves the SKU → offer override', () => {
+  type Files = { files: Record<'skuOffers', { text: string; version: string }> };
+  const skuOffers = async () => (await ok<Files>('mappings.get', {})).files.skuOffers;
+  const plan = () => createRestockLedger(db(), app.clock).planSellableUnits(restockTargets(app.core.mappings.current().skuOffers.overrides));
+  beforeEach(() => {
+    app.fixture.returnOf('R-1');
+    for (const n of [1, 2]) app.fixture.unit('R-1', n, 'graded');
+    db().prepare(`UPDATE units SET is_sellable = 1 WHERE id = 'R-1:L-1:1'`).run();
+  });
+
+  it('on OFFER_NOT_FOUND: the units move, and a unit graded later is planned on the new offer', async () => {
+    plan();
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    const message = await act(idOf('OFFER_NOT_FOUND', 'SKU'), 'remap', { offerSku: 'SKU-2027' });
+    expect(message).toMatch(/SKU → offer overrides/);
+    expect(parse((await skuOffers()).text)).toMatchObject({ overrides: [{ orderSku: 'SKU', offerSku: 'SKU-2027' }] });
+    expect(db().prepare(`SELECT actor, reason FROM audit_log WHERE action = 'mappings.save'`).all()).toEqual([
+      { actor: 'tester', reason: expect.stringContaining(`exception ${idOf('OFFER_NOT_FOUND', 'SKU')}`) as string },
+    ]);
+    db().prepare(`UPDATE units SET is_sellable = 1 WHERE id = 'R-1:L-1:2'`).run();
+    plan();
+    expect(db().prepare('SELECT unit_id, offer_sku FROM stock_increments ORDER BY unit_id').all()).toEqual([
+      { unit_id: 'R-1:L-1:1', offer_sku: 'SKU-2027' },
+      { unit_id: 'R-1:L-1:2', offer_sku: 'SKU-2027' },
+    ]);
+  });
+
+  it('is offered on STOCK_REJECTED, and moves the refused units', async () => {
+    plan();
+    const restock = createRestockLedger(db(), app.clock);
+    expect(restock.claimForImport(7, [{ sku: 'SKU', from: 0, to: 1, units: ['R-1:L-1:1'] }])).toHaveLength(1);
+    expect(restock.markRejected(7, 'offer inactive')).toBe(1);
+    createExceptionStore(db(), app.clock).raise({ type: 'STOCK_REJECTED', subjectKey: 'SKU:7', offerSku: 'SKU', cause: 'Mirakl refused' });
+    await act(idOf('STOCK_REJECTED', 'SKU:7'), 'remap', { offerSku: 'SKU-2027' });
+    expect(db().prepare('SELECT offer_sku, state FROM stock_increments').get()).toEqual({ offer_sku: 'SKU-2027', state: 'pending' });
+    expect(parse((await skuOffers()).text)).toMatchObject({ overrides: [{ orderSku: 'SKU', offerSku: 'SKU-2027' }] });
+  });
+
+  it('to the offer it is already on is refused', async () => {
+    plan();
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    await expect(act(idOf('OFFER_NOT_FOUND', 'SKU'), 'remap', { offerSku: 'SKU' })).rejects.toThrow(/already/);
+  });
+});
+
