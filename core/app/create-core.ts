@@ -24,6 +24,7 @@ import { probeTeamServer } from '../team/probe';
 import { createDispatch, type Handlers } from './dispatch';
 import { createEventBus, type EventBus } from './event-bus';
 import { createMappingEditor } from './mapping-editor';
+import { withSkuOverrides } from '../mappings/edit';
 import { createReasonLists, type ReadReasons } from './reason-lists';
 import { createMiraklReasonsRepo } from '../store/mirakl-reasons-repo';
 import { resolveMode } from './mode';
@@ -178,6 +179,34 @@ export function createCore(ports: CorePorts) {
     sync().service?.nudge();
     return result;
   };
+  /**
+   * "Map to another listing" is the SKU → offer mapping's answer too: once the units moved, the order SKUs the mapping
+   * sends to the offers they left are sent to `to`, saved as the mapping editor saves (checked, versioned, audited), so
+   * units graded later follow. Said in each remapped exception's message, or why the mapping stayed as it was.
+   */
+  async function saveRemaps(results: { id: number; ok: boolean; message: string }[], offers: Map<number, string | null>, to: string, reason: string | undefined): Promise<void> {
+    const done = results.filter((r) => r.ok && offers.get(r.id));
+    const froms = new Set(done.map((r) => offers.get(r.id) as string));
+    const overrides = mappings().skuOffers.overrides;
+    const orderSkus = [...froms].flatMap((from) => [
+      ...overrides.filter((o) => 'offerSku' in o && o.offerSku === from).map((o) => o.orderSku),
+      ...(overrides.some((o) => o.orderSku === from) ? [] : [from]),
+    ]);
+    if (orderSkus.length === 0) return;
+    let note: string;
+    try {
+      const saved = await editor.save({
+        file: 'skuOffers',
+        text: withSkuOverrides(ports.mappings.file('skuOffers').text, orderSkus, to),
+        reason: `Map to another listing (exception ${done.map((r) => r.id).join(', ')}): ${[...froms].join(', ')} → ${to}${reason?.trim() ? `; ${reason.trim()}` : ''}`,
+      });
+      note = ` Saved in the SKU → offer overrides (${saved.version}): returns of ${orderSkus.join(', ')} restock ${to} from now on.`;
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      note = ` The SKU → offer overrides were not changed (${error.message}): add the override under Settings › SKU → offer overrides, or returns graded later still go to the old listing.`;
+    }
+    for (const r of done) r.message += note;
+  }
   const syncStatus = (): SyncStatus => {
     const { service, problem } = sync();
     const base = service?.status() ?? { state: 'stopped' as const, isPaused: false, mode: ports.mode, lastCycleAt: null, lastError: problem, cycles: 0 };
@@ -243,7 +272,12 @@ export function createCore(ports: CorePorts) {
       return helpFor(type as ExceptionTypeName, mappings().policy);
     },
     'exceptions.actions': async ({ ids }) => ({ readOnly: null, exceptions: resolutions.actions(ids) }),
-    'exceptions.act': async ({ ids, action, reason, offerSku }) => changed({ results: resolutions.act(ids, { action, reason, offerSku }, actor()) }),
+    'exceptions.act': async ({ ids, action, reason, offerSku }) => {
+      const offers = new Map(ids.map((id) => [id, resolutions.offerSkuOf(id)]));
+      const results = resolutions.act(ids, { action, reason, offerSku }, actor());
+      if (action === 'remap' && offerSku) await saveRemaps(results, offers, offerSku.trim(), reason);
+      return changed({ results });
+    },
     'exceptions.resolve': async ({ ids, reason }) => changed({ results: resolutions.resolve(ids, reason, actor()) }),
     'exceptions.assign': async ({ ids, assignee }) => changed({ updated: resolutions.assign(ids, assignee, actor()) }),
     'exceptions.comment': async ({ id, body }) => changed({ noteId: resolutions.comment(id, body, actor()) }),

@@ -343,7 +343,7 @@ export const exceptionTypes = {
         id: 'remap',
         label: 'Map to another listing',
         needsReason: false,
-        help: "Moves the items waiting for this listing to the Mirakl listing (offer) you choose; each item's stock is still added only once. Mirakl's refusals of stock updates of this listing are answered with it. Items returned later still go where the product mapping says: to send them to the new listing too, add an override under Settings › SKU → offer overrides.",
+        help: "Moves the items waiting for this listing to the Mirakl listing (offer) you choose, and saves it in the product mapping (Settings › SKU → offer overrides), so items returned later go there too; each item's stock is still added only once. Mirakl's refusals of stock updates of this listing are answered with it.",
       },
       {
         id: 'skip_restock',
@@ -357,7 +357,7 @@ export const exceptionTypes = {
     owner: 'ops',
     severity: 'medium',
     title: 'Stock update rejected by Mirakl',
-    nextAction: 'Retry, or skip the restock. To restock another listing instead, map the SKU to it in the mapping editor.',
+    nextAction: 'Retry, map the SKU to another listing, or skip the restock.',
     meaning: 'The app tried to put returned items back on sale, but Mirakl refused the stock update for that listing, so the stock shown on the marketplace is too low.',
     sla: { fixed: 'at once' },
     check: [
@@ -370,6 +370,12 @@ export const exceptionTypes = {
         label: 'Retry the stock update',
         needsReason: false,
         help: "Sends the stock update again with the quantity read fresh from Mirakl, so the items are added once, not twice. It takes every item of this listing Mirakl refused, in any stock update: the listing's other refusals are answered with it.",
+      },
+      {
+        id: 'remap',
+        label: 'Map to another listing',
+        needsReason: false,
+        help: "Moves the items Mirakl refused, and those waiting for this listing, to the Mirakl listing (offer) you choose, and saves it in the product mapping (Settings › SKU → offer overrides), so items returned later go there too; each item's stock is still added only once. The listing's other refusals are answered with it.",
       },
       {
         id: 'skip_restock',

@@ -34,7 +34,7 @@ const expectedActions: Record<ExceptionTypeName, ActionId[]> = {
   OUTCOME_UNKNOWN: ['probe', 'mark_confirmed', 'mark_failed'],
   UNMAPPED_REASON: ['reprocess'],
   OFFER_NOT_FOUND: ['remap', 'skip_restock'],
-  STOCK_REJECTED: ['retry', 'skip_restock'],
+  STOCK_REJECTED: ['retry', 'remap', 'skip_restock'],
   STOCK_IMPORT_STALLED: ['investigate'],
   STOCK_OVERWRITTEN: ['investigate', 'acknowledge'],
   SHORT_RECEIPT: ['accept_partial', 'investigate'],

@@ -440,7 +440,9 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
         const difference = prepareRefundDifference(e);
         return () => record(difference(actor));
       }
-      case 'remap':
+      case 'remap': {
+        const target = input.offerSku?.trim() ?? '';
+        if (target === skuOf(e)) throw new AppError('VALIDATION', `${target} is already the listing these items wait for; choose another.`, [{ path: ['offerSku'], message: 'the same listing' }]);
         checkUnheldWaiting(e);
         return () => {
           const to = input.offerSku?.trim() as string;
@@ -451,6 +453,7 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
           const also = answerOtherRefusals(e, others, { actor, action: 'remap', reason }, (other) => closeByPerson(other, actor, `Remapped ${from} → ${to} with exception ${e.id}`));
           return record(`${moved} unit(s) of ${from} will restock offer ${to}.${also}`, { from, to, units: moved });
         };
+      }
       case 'skip_restock':
         checkUnheldWaiting(e);
         return () => {
@@ -715,6 +718,12 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
     },
 
     /** What can be done about one return line's refund now, and why not: "refund now" checked without acting. */
+    /** The offer SKU an exception about an offer (OFFER_NOT_FOUND, STOCK_REJECTED, RESTOCK_UNCERTAIN) is about; null for others or none. */
+    offerSkuOf(id: number): string | null {
+      const e = exceptions.get(id);
+      return e && (e.offer_sku !== null || e.type === 'OFFER_NOT_FOUND') ? skuOf(e) : null;
+    },
+
     lineActions(returnId: string, orderLineId: string): LineAction[] {
       const plain = attempt(() => prepareRefundNow(returnId, orderLineId, false));
       const overridden = attempt(() => prepareRefundNow(returnId, orderLineId, true));
