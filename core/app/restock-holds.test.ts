@@ -342,6 +342,18 @@ describe('"Map to another listing" saves the SKU → offer override', () => {
     expect(parse((await skuOffers()).text)).toMatchObject({ overrides: [{ orderSku: 'SKU', offerSku: 'SKU-2027' }] });
   });
 
+  // Review of 369440f: a file the app accepts whose YAML anchors the edit cannot keep; the units had moved and the
+  // exception closed, and the person saw an internal error.
+  it('when the mapping cannot be written, says so beside what it did', async () => {
+    await ok('mappings.save', { file: 'skuOffers', text: 'version: 2\noverrides:\n  - orderSku: SKU\n    offerSku: &o NEW-1\n  - orderSku: *o\n    offerSku: Z\n' });
+    createRestockLedger(db(), app.clock).planSellableUnits(() => ({ kind: 'offer', sku: 'NEW-1' }));
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'NEW-1', offerSku: 'NEW-1', cause: 'no such offer' });
+    const message = await act(idOf('OFFER_NOT_FOUND', 'NEW-1'), 'remap', { offerSku: 'SKU' });
+    expect(message).toMatch(/1 unit\(s\) of NEW-1 will restock offer SKU\..*not changed/);
+    expect(db().prepare('SELECT offer_sku, state FROM stock_increments').get()).toEqual({ offer_sku: 'SKU', state: 'pending' });
+    expect(parse((await skuOffers()).text)).toMatchObject({ version: 2 });
+  });
+
   it('to the offer it is already on is refused', async () => {
     plan();
     createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });

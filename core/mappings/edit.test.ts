@@ -28,4 +28,11 @@ describe('withSkuOverrides', () => {
     const before = 'version: 2\noverrides:\n  - orderSku: A\n    offerSku: A-OLD\n';
     expect(parse(withSkuOverrides(before, ['A'], 'A'))).toEqual({ version: 3, overrides: [] });
   });
+
+  // Review of 369440f: an offer value anchored and aliased elsewhere was changed in both places; such a file is left to
+  // the mapping editor.
+  it('refuses a file whose lines alias one another, changing nothing elsewhere', () => {
+    const before = 'version: 1\noverrides:\n  - orderSku: A\n    offerSku: &o NEW-1\n  - orderSku: *o\n    offerSku: Z\n';
+    expect(() => withSkuOverrides(before, ['A'], 'T')).toThrow(/alias/);
+  });
 });
