@@ -192,20 +192,32 @@ export function createCore(ports: CorePorts) {
       ...overrides.filter((o) => 'offerSku' in o && o.offerSku === from).map((o) => o.orderSku),
       ...(overrides.some((o) => o.orderSku === from) ? [] : [from]),
     ]);
-    if (orderSkus.length === 0) return;
+    const overridesNow = orderSkus.map((sku) => `${sku} → ${to}`).join(', ');
     let note: string;
+    if (orderSkus.length === 0) {
+      note = ` The SKU → offer overrides send no order SKU to ${[...froms].join(', ')}, so nothing was saved there.`;
+    } else if (currentPerson()) {
+      // A team server: a mapping change is a proposal a second person approves (core/team), never saved on the way.
+      note = ` On this team server a mapping change needs a second person: propose ${overridesNow} under Settings › SKU → offer overrides, or returns graded later still go to the old listing.`;
+    } else {
+      note = await saveRemapOverrides(done.map((r) => r.id), froms, orderSkus, to, reason);
+    }
+    for (const r of done) r.message += note;
+  }
+
+  async function saveRemapOverrides(ids: number[], froms: Set<string>, orderSkus: string[], to: string, reason: string | undefined): Promise<string> {
     try {
       const saved = await editor.save({
         file: 'skuOffers',
         text: withSkuOverrides(ports.mappings.file('skuOffers').text, orderSkus, to),
-        reason: `Map to another listing (exception ${done.map((r) => r.id).join(', ')}): ${[...froms].join(', ')} → ${to}${reason?.trim() ? `; ${reason.trim()}` : ''}`,
+        reason: `Map to another listing (exception ${ids.join(', ')}): ${[...froms].join(', ')} → ${to}${reason?.trim() ? `; ${reason.trim()}` : ''}`,
       });
-      note = ` Saved in the SKU → offer overrides (${saved.version}): returns of ${orderSkus.join(', ')} restock ${to} from now on.`;
+      return ` Saved in the SKU → offer overrides (${saved.version}): returns of ${orderSkus.join(', ')} restock ${to} from now on.`;
     } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      note = ` The SKU → offer overrides were not changed (${error.message}): add the override under Settings › SKU → offer overrides, or returns graded later still go to the old listing.`;
+      // The units moved and the exceptions closed already: the person is told that, and why the mapping was not saved.
+      if (!(error instanceof AppError)) log.warn('remap: the SKU → offer overrides could not be saved', { error: (error as Error).message });
+      return ` The SKU → offer overrides were not changed (${(error as Error).message}): add ${orderSkus.map((sku) => `${sku} → ${to}`).join(', ')} under Settings › SKU → offer overrides, or returns graded later still go to the old listing.`;
     }
-    for (const r of done) r.message += note;
   }
   const syncStatus = (): SyncStatus => {
     const { service, problem } = sync();

@@ -343,7 +343,7 @@ export const exceptionTypes = {
         id: 'remap',
         label: 'Map to another listing',
         needsReason: false,
-        help: "Moves the items waiting for this listing to the Mirakl listing (offer) you choose, and saves it in the product mapping (Settings › SKU → offer overrides), so items returned later go there too; each item's stock is still added only once. Mirakl's refusals of stock updates of this listing are answered with it.",
+        help: "Moves the items waiting for this listing to the Mirakl listing (offer) you choose, and saves it in the product mapping (Settings › SKU → offer overrides; on a team server it names the override to propose there), so items returned later go there too; each item's stock is still added only once. Mirakl's refusals of stock updates of this listing are answered with it.",
       },
       {
         id: 'skip_restock',
@@ -375,7 +375,7 @@ export const exceptionTypes = {
         id: 'remap',
         label: 'Map to another listing',
         needsReason: false,
-        help: "Moves the items Mirakl refused, and those waiting for this listing, to the Mirakl listing (offer) you choose, and saves it in the product mapping (Settings › SKU → offer overrides), so items returned later go there too; each item's stock is still added only once. The listing's other refusals are answered with it.",
+        help: "Moves the items Mirakl refused, and those waiting for this listing, to the Mirakl listing (offer) you choose, and saves it in the product mapping (Settings › SKU → offer overrides; on a team server it names the override to propose there), so items returned later go there too; each item's stock is still added only once. The listing's other refusals are answered with it.",
       },
       {
         id: 'skip_restock',

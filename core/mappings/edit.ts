@@ -1,4 +1,4 @@
-import { isMap, isSeq, parseDocument, YAMLMap } from 'yaml';
+import { isMap, isSeq, parseDocument, visit, YAMLMap } from 'yaml';
 
 // Edits of a mapping file made for a person by an action elsewhere (an exception's "Map to another listing"), written
 // into the file's own text so its comments and order stay as the person left them. The result goes through the mapping
@@ -11,6 +11,15 @@ import { isMap, isSeq, parseDocument, YAMLMap } from 'yaml';
  */
 export function withSkuOverrides(text: string, orderSkus: readonly string[], to: string): string {
   const doc = parseDocument(text);
+  // An alias (*name) repeats a value written elsewhere: changing one line could change another.
+  let hasAlias = false;
+  visit(doc, {
+    Alias: () => {
+      hasAlias = true;
+      return visit.BREAK;
+    },
+  });
+  if (hasAlias) throw new Error('the file repeats values with YAML aliases (*name), so an edit made for you could change other lines: edit it yourself');
   const version = doc.get('version');
   doc.set('version', typeof version === 'number' ? version + 1 : 1);
   let overrides = doc.get('overrides');

@@ -717,13 +717,13 @@ export function createResolutions(ctx: DomainContext, audit: AuditLog) {
       });
     },
 
-    /** What can be done about one return line's refund now, and why not: "refund now" checked without acting. */
     /** The offer SKU an exception about an offer (OFFER_NOT_FOUND, STOCK_REJECTED, RESTOCK_UNCERTAIN) is about; null for others or none. */
     offerSkuOf(id: number): string | null {
       const e = exceptions.get(id);
       return e && (e.offer_sku !== null || e.type === 'OFFER_NOT_FOUND') ? skuOf(e) : null;
     },
 
+    /** What can be done about one return line's refund now, and why not: "refund now" checked without acting. */
     lineActions(returnId: string, orderLineId: string): LineAction[] {
       const plain = attempt(() => prepareRefundNow(returnId, orderLineId, false));
       const overridden = attempt(() => prepareRefundNow(returnId, orderLineId, true));
