@@ -354,6 +354,20 @@ describe('"Map to another listing" saves the SKU → offer override', () => {
     expect(parse((await skuOffers()).text)).toMatchObject({ version: 2 });
   });
 
+  // Review of 43bb177: a failure after the save had committed (a listener, the reconciliation after it) was said as "not
+  // changed", while the override was saved.
+  it('a failure after the save committed says the override was saved', async () => {
+    plan();
+    app.core.events.on('mappings.changed', () => {
+      throw new Error('listener failed');
+    });
+    createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    const message = await act(idOf('OFFER_NOT_FOUND', 'SKU'), 'remap', { offerSku: 'SKU-2027' });
+    expect(parse((await skuOffers()).text)).toMatchObject({ overrides: [{ orderSku: 'SKU', offerSku: 'SKU-2027' }] });
+    expect(message).toMatch(/Saved in the SKU → offer overrides/);
+    expect(message).not.toMatch(/not changed|listener failed/);
+  });
+
   it('to the offer it is already on is refused', async () => {
     plan();
     createExceptionStore(db(), app.clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
