@@ -206,6 +206,7 @@ export function createCore(ports: CorePorts) {
   }
 
   async function saveRemapOverrides(ids: number[], froms: Set<string>, orderSkus: string[], to: string, reason: string | undefined): Promise<string> {
+    const before = ports.mappings.file('skuOffers').version;
     try {
       const saved = await editor.save({
         file: 'skuOffers',
@@ -214,9 +215,14 @@ export function createCore(ports: CorePorts) {
       });
       return ` Saved in the SKU → offer overrides (${saved.version}): returns of ${orderSkus.join(', ')} restock ${to} from now on.`;
     } catch (error) {
-      // The units moved and the exceptions closed already: the person is told that, and why the mapping was not saved.
-      if (!(error instanceof AppError)) log.warn('remap: the SKU → offer overrides could not be saved', { error: (error as Error).message });
-      return ` The SKU → offer overrides were not changed (${(error as Error).message}): add ${orderSkus.map((sku) => `${sku} → ${to}`).join(', ')} under Settings › SKU → offer overrides, or returns graded later still go to the old listing.`;
+      // The units moved and the exceptions closed already: the person is told that, and what became of the mapping.
+      const isOurs = error instanceof AppError;
+      if (!isOurs) log.error('remap: saving the SKU → offer overrides failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      const now = ports.mappings.file('skuOffers').version;
+      // Failed after the save had committed (what runs after it: the reconciliation, listeners): the override holds.
+      if (now !== before) return ` Saved in the SKU → offer overrides (${now}): returns of ${orderSkus.join(', ')} restock ${to} from now on.`;
+      const why = isOurs ? error.message : 'an unexpected error; the details are in the log';
+      return ` The SKU → offer overrides were not changed (${why}): add ${orderSkus.map((sku) => `${sku} → ${to}`).join(', ')} under Settings › SKU → offer overrides, or returns graded later still go to the old listing.`;
     }
   }
   const syncStatus = (): SyncStatus => {

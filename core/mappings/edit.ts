@@ -1,4 +1,5 @@
 import { isMap, isSeq, parseDocument, visit, YAMLMap } from 'yaml';
+import { AppError } from '../errors';
 
 // Edits of a mapping file made for a person by an action elsewhere (an exception's "Map to another listing"), written
 // into the file's own text so its comments and order stay as the person left them. The result goes through the mapping
@@ -19,7 +20,7 @@ export function withSkuOverrides(text: string, orderSkus: readonly string[], to:
       return visit.BREAK;
     },
   });
-  if (hasAlias) throw new Error('the file repeats values with YAML aliases (*name), so an edit made for you could change other lines: edit it yourself');
+  if (hasAlias) throw new AppError('CONFLICT', 'the file repeats values with YAML aliases (*name), so an edit made for you could change other lines: edit it yourself');
   const version = doc.get('version');
   doc.set('version', typeof version === 'number' ? version + 1 : 1);
   let overrides = doc.get('overrides');
