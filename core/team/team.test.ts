@@ -4,6 +4,7 @@ import { silentLogger } from '../adapters/logger';
 import type { FakeClock } from '../adapters/fake-clock';
 import { commands, type roles, type Command } from '../contract';
 import type { Core } from '../app/create-core';
+import { createExceptionStore } from '../ledger/exceptions';
 import { makeTestCore } from '../../test/support/core';
 import { makeTempDir } from '../../test/support/temp-dir';
 import { commandRoles } from './roles';
@@ -164,5 +165,17 @@ describe('team: sessions, roles and maker-checker in front of one core', () => {
       decidedBy: 'Bo Berg (bo)',
       outcome: { code: 'INTERRUPTED', message: expect.stringMatching(/server stopped while it ran.*audit log/) },
     });
+  });
+  // A SKU → offer mapping edit is a proposal here (review of 369440f: an Analyst's "Map to another listing" saved it at
+  // once, with no approver): the units move, and the person is told the override to propose.
+  it("an Analyst's remap moves the units but leaves the SKU → offer mapping to a proposal", async () => {
+    const ana = await person('ana', 'Ana Ruiz', ['analyst']);
+    const skuOffers = async () => ((await core.dispatch('mappings.get', {})) as { ok: true; data: { files: { skuOffers: { version: string } } } }).data.files.skuOffers.version;
+    const before = await skuOffers();
+    createExceptionStore(core.store.db, clock).raise({ type: 'OFFER_NOT_FOUND', subjectKey: 'SKU', offerSku: 'SKU', cause: 'no such offer' });
+    const id = (core.store.db.prepare(`SELECT id FROM exceptions WHERE type = 'OFFER_NOT_FOUND'`).get() as { id: number }).id;
+    const acted = await team.run(ana, 'exceptions.act', { ids: [id], action: 'remap', offerSku: 'SKU-2027' });
+    expect(acted).toMatchObject({ ok: true, data: { results: [{ ok: true, message: expect.stringMatching(/propose .*SKU → SKU-2027/) as string }] } });
+    expect(await skuOffers()).toBe(before);
   });
 });
